@@ -1,0 +1,136 @@
+import type { Command } from "commander";
+import { readSecret } from "../../core/secrets.js";
+import { ENDPOINT_PRESETS, resolveEndpoint } from "../../llm/endpoints.js";
+import { ANTHROPIC_KEY_ENV } from "../../llm/providers/anthropic.js";
+import { OPENAI_KEY_ENV } from "../../llm/providers/openai.js";
+import type { ChatMessage } from "../../llm/types.js";
+import type { ContextFactory } from "../context.js";
+import { formatUsd, printJson, printTable } from "../output.js";
+import { parseFloatOption, parsePositiveIntOption } from "./options.js";
+
+const DEFAULT_TEST_PROMPT = "In one short sentence: who are you, and what can you help with?";
+
+export function registerModelsCommands(program: Command, context: ContextFactory): void {
+  const models = program
+    .command("models")
+    .description("check and list the models specsci can reach");
+
+  models
+    .command("test")
+    .description("send one prompt to a model and print the answer, stop reason, usage and latency")
+    .argument(
+      "<model-id>",
+      "provider/model, e.g. anthropic/claude-haiku-4-5, vllm/Qwen/Qwen3-8B, local/builtin:tiny",
+    )
+    .option("-p, --prompt <text>", "the user message", DEFAULT_TEST_PROMPT)
+    .option("-s, --system <text>", "a system message")
+    .option("--max-tokens <n>", "output budget", parsePositiveIntOption, 256)
+    .option("--temperature <t>", "sampling temperature", parseFloatOption)
+    .option(
+      "--use-cache",
+      "answer from the response cache when possible (default: always ask the model)",
+    )
+    .action(
+      async (
+        id: string,
+        opts: {
+          prompt: string;
+          system?: string;
+          maxTokens: number;
+          temperature?: number;
+          useCache?: boolean;
+        },
+      ) => {
+        const ctx = context();
+        const llm = ctx.llm(opts.useCache ? undefined : "off");
+        const messages: ChatMessage[] = [];
+        if (opts.system) messages.push({ role: "system", content: opts.system });
+        messages.push({ role: "user", content: opts.prompt });
+        const params: { max_tokens: number; temperature?: number } = { max_tokens: opts.maxTokens };
+        if (opts.temperature !== undefined) params.temperature = opts.temperature;
+        const c = await llm
+          .model(id)
+          .generate({ messages, params }, { context: { stage: "models-test" } });
+        if (ctx.json) return printJson(c);
+        process.stdout.write(`${c.text}\n\n`);
+        if (c.reasoning) process.stdout.write(`reasoning: ${c.reasoning.length} characters\n`);
+        if (c.refusal) process.stdout.write(`refusal: ${c.refusal}\n`);
+        process.stdout.write(
+          `${[
+            `model:       ${c.model}`,
+            `stop reason: ${c.stopReason} (provider: ${c.providerStopReason ?? "none"})`,
+            `usage:       ${c.usage.input_tokens} input, ${c.usage.output_tokens} output tokens`,
+            `latency:     ${Math.round(c.latencyMs)} ms (${c.attempts} attempt${c.attempts === 1 ? "" : "s"}, ${c.source})`,
+            `cost:        ${formatUsd(c.costUsd)}`,
+          ].join("\n")}\n`,
+        );
+        if (c.stopReason === "max_tokens")
+          process.stderr.write("warning: the answer was cut off by --max-tokens\n");
+      },
+    );
+
+  models
+    .command("list")
+    .description("list providers and endpoints, the env var each needs, and whether it is set")
+    .action(() => {
+      const ctx = context();
+      const config = ctx.config;
+      const rows: {
+        provider: string;
+        base_url: string;
+        key_env: string;
+        key: string;
+        batch: boolean;
+      }[] = [];
+      const status = (env: string | undefined) =>
+        env ? (readSecret(env) ? "set" : "missing") : "not needed";
+      const anthropicEnv = config.providers.anthropic?.api_key_env ?? ANTHROPIC_KEY_ENV;
+      const openaiEnv = config.providers.openai?.api_key_env ?? OPENAI_KEY_ENV;
+      rows.push({
+        provider: "anthropic",
+        base_url:
+          config.providers.anthropic?.base_url ??
+          process.env.ANTHROPIC_BASE_URL ??
+          "https://api.anthropic.com",
+        key_env: anthropicEnv,
+        key: status(anthropicEnv),
+        batch: true,
+      });
+      rows.push({
+        provider: "openai",
+        base_url:
+          config.providers.openai?.base_url ??
+          process.env.OPENAI_BASE_URL ??
+          "https://api.openai.com/v1",
+        key_env: openaiEnv,
+        key: status(openaiEnv),
+        batch: true,
+      });
+      for (const name of new Set([
+        ...Object.keys(ENDPOINT_PRESETS),
+        ...Object.keys(config.endpoints),
+      ])) {
+        const e = resolveEndpoint(name, config.endpoints);
+        if (!e) continue;
+        rows.push({
+          provider: name,
+          base_url: e.base_url,
+          key_env: e.api_key_env ?? "-",
+          key: status(e.api_key_env),
+          batch: e.batch === true,
+        });
+      }
+      rows.push({
+        provider: "local",
+        base_url: "(in process, llama.cpp)",
+        key_env: "-",
+        key: "not needed",
+        batch: false,
+      });
+      if (ctx.json) return printJson(rows);
+      printTable(
+        ["provider", "base url", "key env var", "key", "batch"],
+        rows.map((r) => [r.provider, r.base_url, r.key_env, r.key, r.batch ? "yes" : "no"]),
+      );
+    });
+}

@@ -1,0 +1,38 @@
+import { createProgress, type Progress } from "../core/progress.js";
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A plain aligned text table on stdout. */
+export function printTable(headers: string[], rows: (string | number)[][]): void {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === "number"),
+  );
+  for (const [n, row] of cells.entries()) {
+    const line = row
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+    process.stdout.write(`${line}\n`);
+    if (n === 0) process.stdout.write(`${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
+  }
+}
+
+export function formatUsd(usd: number | null): string {
+  if (usd === null) return "unknown";
+  return usd < 0.01 && usd > 0 ? `$${usd.toFixed(6)}` : `$${usd.toFixed(4)}`;
+}
+
+/** A progress bar for model downloads, created on first progress report. */
+export function downloadProgress(): (received: number, total: number | undefined) => void {
+  let bar: Progress | undefined;
+  return (received, total) => {
+    bar ??= createProgress("download", total ?? 0);
+    if (total !== undefined) bar.setTotal(total);
+    bar.update(received);
+    if (total !== undefined && received >= total) bar.stop();
+  };
+}

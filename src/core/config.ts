@@ -1,0 +1,205 @@
+/**
+ * The workspace configuration file (`specsci.yaml`): defaults for model calls, per-provider
+ * throughput limits, named OpenAI-compatible endpoints, price overrides and batch settings.
+ * Every field is optional; `specsci.yaml` may be absent. Invalid files fail with
+ * `file:line:col: setting: problem` so the user knows exactly what to fix.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { SpecsciError } from "./errors.js";
+
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be the NAME of an environment variable, not its value");
+
+const positiveInt = z.number().int().positive();
+
+const limitsShape = {
+  /** Most requests in flight at once (adaptive slow-down never goes above this). */
+  max_in_flight: positiveInt.optional(),
+  requests_per_minute: z.number().positive().optional(),
+  /** Input + output tokens per minute. */
+  tokens_per_minute: z.number().positive().optional(),
+};
+
+const ProviderConfig = z.strictObject({
+  ...limitsShape,
+  base_url: z.url().optional(),
+  api_key_env: envVarName.optional(),
+});
+
+const EndpointConfig = z.strictObject({
+  ...limitsShape,
+  base_url: z.url(),
+  /** Unset means the endpoint needs no key (a local vLLM or llama.cpp server). */
+  api_key_env: envVarName.optional(),
+  /** Whether the server offers the OpenAI Files + Batch API. */
+  batch: z.boolean().optional(),
+  /** Name of the output-length field the server understands. */
+  max_tokens_field: z.enum(["max_tokens", "max_completion_tokens"]).optional(),
+});
+
+const LocalConfig = z.strictObject({
+  ...limitsShape,
+  /** CPU threads for llama.cpp. Always explicit: its own default oversubscribes small machines. */
+  threads: positiveInt.optional(),
+  context_size: positiveInt.optional(),
+  /** Where GGUF files downloaded from Hugging Face are kept. */
+  model_cache_dir: z.string().optional(),
+});
+
+const PriceConfig = z.strictObject({
+  /** USD per million input tokens. */
+  input: z.number().nonnegative(),
+  /** USD per million output tokens (reasoning tokens are billed as output). */
+  output: z.number().nonnegative(),
+  cache_read: z.number().nonnegative().optional(),
+  cache_write: z.number().nonnegative().optional(),
+  /** Multiplier for batch requests (0.5 = half price). */
+  batch_discount: z.number().positive().max(1).optional(),
+});
+
+export const CacheMode = z.enum(["on", "read-only", "off", "replay"]);
+export type CacheMode = z.infer<typeof CacheMode>;
+
+export const ConfigSchema = z.strictObject({
+  defaults: z
+    .strictObject({
+      /** Output budget when a caller gives none. Documented; never hidden. */
+      max_tokens: positiveInt.default(4096),
+      /** Per-attempt timeout: no single request may hang longer than this. */
+      timeout_s: z.number().positive().default(600),
+      max_attempts: positiveInt.default(6),
+      retry_base_ms: z.number().nonnegative().default(1000),
+      retry_max_ms: z.number().nonnegative().default(60_000),
+    })
+    .prefault({}),
+  cache: CacheMode.default("on"),
+  providers: z
+    .strictObject({
+      anthropic: ProviderConfig.optional(),
+      openai: ProviderConfig.optional(),
+      local: LocalConfig.optional(),
+      fake: z.strictObject(limitsShape).optional(),
+    })
+    .prefault({}),
+  endpoints: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "endpoint names are lower-case"),
+      EndpointConfig,
+    )
+    .default({}),
+  prices: z.record(z.string(), PriceConfig).default({}),
+  batch: z
+    .strictObject({
+      poll_interval_s: z.number().positive().default(30),
+      /** Give up waiting on a provider batch after this long (items are then retried). */
+      timeout_h: z.number().positive().default(48),
+      /** Rounds of resubmission for expired or errored items. */
+      max_rounds: positiveInt.default(3),
+      max_requests_per_batch: positiveInt.optional(),
+      max_bytes_per_batch: positiveInt.optional(),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+export type EndpointConfig = z.infer<typeof EndpointConfig>;
+export type LocalConfig = z.infer<typeof LocalConfig>;
+export type PriceConfig = z.infer<typeof PriceConfig>;
+
+export const CONFIG_FILE_NAME = "specsci.yaml";
+
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}
+
+/** Where the config file is: an explicit path, then SPECSCI_CONFIG, then ./specsci.yaml if present. */
+export function findConfigFile(explicit?: string): string | undefined {
+  if (explicit) return resolve(explicit);
+  const fromEnv = process.env.SPECSCI_CONFIG;
+  if (fromEnv) return resolve(fromEnv);
+  const local = resolve(CONFIG_FILE_NAME);
+  return existsSync(local) ? local : undefined;
+}
+
+export function loadConfig(path?: string): { config: Config; path: string | undefined } {
+  const file = findConfigFile(path);
+  if (!file) return { config: defaultConfig(), path: undefined };
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new SpecsciError(`cannot read config file ${file}: ${(e as Error).message}`, {
+      hint: "check the --config path or SPECSCI_CONFIG",
+    });
+  }
+  return { config: parseConfig(text, file), path: file };
+}
+
+/** Parses and validates config text; errors name the file, line, column and setting. */
+export function parseConfig(text: string, file: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const pos = err?.linePos?.[0];
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    throw new SpecsciError(`${where}: invalid YAML: ${err?.message.split("\n")[0]}`);
+  }
+  const raw = doc.toJS() ?? {};
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+
+  const issue = result.error.issues[0];
+  if (!issue) throw new SpecsciError(`${file}: invalid configuration`);
+  let path = issue.path.map(String);
+  if (issue.code === "unrecognized_keys") path = [...path, String(issue.keys[0])];
+  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  const keyNode = findKeyRange(doc, path);
+  const offset = node?.range?.[0] ?? keyNode;
+  const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+  const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+  const setting = path.length > 0 ? path.join(".") : "(top level)";
+  const problem =
+    issue.code === "unrecognized_keys"
+      ? `unknown setting (known: ${knownKeys(path.slice(0, -1)).join(", ")})`
+      : issue.message;
+  throw new SpecsciError(`${where}: ${setting}: ${problem}`, {
+    hint: "see the Configuration section of the README",
+  });
+}
+
+function findKeyRange(doc: ReturnType<typeof parseDocument>, path: string[]): number | undefined {
+  // For unknown keys the value node may be null; point at the key itself instead.
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+  const items = (parent as { items?: { key?: { value?: unknown; range?: number[] } }[] })?.items;
+  const key = items?.find((p) => p.key?.value === path[path.length - 1])?.key;
+  return key?.range?.[0];
+}
+
+function knownKeys(path: string[]): string[] {
+  let schema: z.ZodType = ConfigSchema;
+  for (const part of path) {
+    const unwrapped = unwrap(schema);
+    if (unwrapped instanceof z.ZodObject) {
+      schema = (unwrapped.shape as Record<string, z.ZodType>)[part] ?? z.never();
+    } else if (unwrapped instanceof z.ZodRecord) {
+      schema = unwrapped.valueType as z.ZodType;
+    }
+  }
+  const obj = unwrap(schema);
+  return obj instanceof z.ZodObject ? Object.keys(obj.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (;;) {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) {
+      s = s.unwrap() as z.ZodType;
+    } else return s;
+  }
+}

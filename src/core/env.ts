@@ -1,0 +1,15 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { config as loadDotenv } from "dotenv";
+
+/**
+ * Loads `.env` from the current directory (or SPECSCI_ENV_FILE) into process.env without
+ * overriding variables that are already set. Keys stay in the environment: nothing copies them
+ * anywhere else.
+ */
+export function loadEnvFile(path = process.env.SPECSCI_ENV_FILE ?? ".env"): string | undefined {
+  const file = resolve(path);
+  if (!existsSync(file)) return undefined;
+  loadDotenv({ path: file, override: false, quiet: true });
+  return file;
+}

@@ -1,0 +1,4 @@
+/** The specsci library: everything the CLI does is a call into these modules. */
+export * from "./core/index.js";
+export * from "./llm/index.js";
+export * from "./store/index.js";

@@ -1,0 +1,374 @@
+import { randomUUID } from "node:crypto";
+import { SpecsciError } from "../../core/errors.js";
+import { log } from "../../core/log.js";
+import { sleep } from "../../core/time.js";
+import type { BatchJobRow } from "../../store/index.js";
+import { deserializeRequest, serializeRequest } from "../cache.js";
+import type { LlmClient, ManagedModel } from "../client.js";
+import { classifySdkError, ModelCallError } from "../errors.js";
+import { backoffDelay } from "../retry.js";
+import type { CallContext, ChatOutcome, ChatRequest, FailureInfo } from "../types.js";
+import type { BatchBackend, BatchItem } from "./types.js";
+
+export interface BatchRunOptions {
+  context?: CallContext;
+  pollIntervalMs?: number;
+  /** How long one provider batch may run before it is cancelled and its items resubmitted. */
+  jobTimeoutMs?: number;
+  /** Submissions per item, counting the first: expired or errored items are resubmitted until this. */
+  maxRounds?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+interface ActiveJob {
+  row: BatchJobRow;
+  cancelRequested: boolean;
+}
+
+/**
+ * Runs requests through a provider's batch API with the guarantees the online path has:
+ * cached items are not resent; every job and its items are persisted before submission, so a
+ * restarted process resumes polling the same remote batch instead of paying for it twice; each
+ * result is matched to its request by custom_id (the request's cache key), never by position,
+ * and cached under that key; expired or errored items are resubmitted in later rounds; items that
+ * finally fail are recorded as failures.
+ */
+export class BatchRunner {
+  private readonly done = new Map<string, ChatOutcome>();
+  private readonly rounds = new Map<string, number>();
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly client: LlmClient,
+    private readonly model: ManagedModel,
+    private readonly backend: BatchBackend,
+  ) {}
+
+  async run(requests: ChatRequest[], options: BatchRunOptions = {}): Promise<ChatOutcome[]> {
+    const cache = this.client.cache;
+    if (cache.mode === "off" || cache.mode === "read-only") {
+      throw new SpecsciError(
+        `batch jobs keep their results in the response cache, so cache mode "${cache.mode}" cannot be used with them`,
+        {
+          hint: "drop --no-cache / --cache-mode for batch runs",
+        },
+      );
+    }
+    const cfg = this.client.config.batch;
+    const pollMs = options.pollIntervalMs ?? cfg.poll_interval_s * 1000;
+    const jobTimeoutMs = options.jobTimeoutMs ?? cfg.timeout_h * 3_600_000;
+    const maxRounds = options.maxRounds ?? cfg.max_rounds;
+    const ctx = options.context ?? {};
+
+    // Normalize, key and deduplicate; answer what the cache already holds.
+    const keys: string[] = [];
+    const unique = new Map<string, ChatRequest>();
+    for (const raw of requests) {
+      let req: ChatRequest;
+      try {
+        req = this.client.normalize(raw, this.model.id);
+      } catch (e) {
+        const key = `invalid-${keys.length}`;
+        keys.push(key);
+        this.done.set(key, this.model.recordFailure("-", ctx, e as ModelCallError, 0, 0, "batch"));
+        continue;
+      }
+      const key = this.model.keyOf(req);
+      keys.push(key);
+      if (unique.has(key) || this.done.has(key)) continue;
+      const hit = cache.get(key);
+      if (hit) this.done.set(key, this.model.recordSuccess(key, req, ctx, hit, "cache", 0, 0));
+      else if (cache.mode === "replay") {
+        const miss = new ModelCallError(
+          "cache_miss",
+          `${this.model.id}: not in the cache (replay mode)`,
+          { retryable: false },
+        );
+        this.done.set(key, this.model.recordFailure(key, ctx, miss, 0, 0, "batch"));
+      } else unique.set(key, req);
+    }
+    const wanted = new Set(keys);
+    const progress = () => {
+      if (!options.onProgress) return;
+      let n = 0;
+      for (const k of wanted) if (this.done.has(k)) n++;
+      options.onProgress(n, wanted.size);
+    };
+    progress();
+
+    // Resume jobs a previous process submitted for any of these requests.
+    const pending = new Set([...unique.keys()].filter((k) => !this.done.has(k)));
+    const active: ActiveJob[] = [];
+    for (const job of this.client.store.llm.batchJobs({ status: ["preparing", "submitted"] })) {
+      if (job.model !== this.model.id) continue;
+      const items = this.client.store.llm.batchItems(job.id).filter((i) => i.status === "pending");
+      if (!items.some((i) => pending.has(i.custom_id))) continue;
+      if (job.status === "preparing" || !job.remote_id) {
+        // The process stopped before the provider acknowledged the job: its items go out again.
+        this.client.store.llm.setBatchJobStatus(job.id, "failed", "interrupted before submission");
+        continue;
+      }
+      log.info(`resuming batch ${job.remote_id} (${items.length} requests)`);
+      for (const i of items) {
+        pending.delete(i.custom_id);
+        this.rounds.set(i.custom_id, job.round);
+      }
+      active.push({ row: job, cancelRequested: false });
+    }
+
+    active.push(...(await this.submit([...pending], unique, ctx, maxRounds)));
+    progress();
+
+    while (active.length > 0) {
+      await sleep(pollMs, options.signal);
+      const retry: string[] = [];
+      for (const job of [...active]) {
+        const remoteId = job.row.remote_id as string;
+        let state: Awaited<ReturnType<BatchBackend["state"]>>;
+        try {
+          state = await this.backend.state(remoteId);
+        } catch (e) {
+          const err = classifySdkError(e, { model: this.model.id, timedOut: false });
+          if (!err.retryable) throw err;
+          log.warn(`polling batch ${remoteId} failed (${err.message}); will try again`);
+          continue;
+        }
+        if (state.state === "in_progress") {
+          const age = Date.now() - Date.parse(job.row.created_at);
+          if (age > jobTimeoutMs && !job.cancelRequested) {
+            log.warn(
+              `batch ${remoteId} ran past its timeout; cancelling it and resubmitting what did not finish`,
+            );
+            job.cancelRequested = true;
+            await this.backend
+              .cancel(remoteId)
+              .catch((e) => log.warn(`cancelling ${remoteId} failed: ${(e as Error).message}`));
+          }
+          continue;
+        }
+        active.splice(active.indexOf(job), 1);
+        if (state.state === "failed") {
+          this.client.store.llm.setBatchJobStatus(job.row.id, "failed", state.error);
+          for (const item of this.client.store.llm.batchItems(job.row.id)) {
+            if (item.status === "pending") retry.push(item.custom_id);
+          }
+          log.warn(`batch ${remoteId} failed: ${state.error}`);
+          continue;
+        }
+        retry.push(...(await this.collect(job.row)));
+        progress();
+      }
+      // Expired, cancelled, errored (retryably) or missing items go out again while rounds remain.
+      const again: string[] = [];
+      for (const key of retry) {
+        if (this.done.has(key)) continue;
+        if ((this.rounds.get(key) ?? 1) < maxRounds) again.push(key);
+        else
+          this.fail(
+            key,
+            ctx,
+            this.lastError.get(key) ?? {
+              kind: "batch_expired",
+              message: `${this.model.id}: batch item did not complete in ${maxRounds} rounds`,
+              retryable: true,
+            },
+          );
+      }
+      if (again.length) active.push(...(await this.submit(again, unique, ctx, maxRounds)));
+      progress();
+    }
+
+    return keys.map((k) => {
+      const outcome = this.done.get(k);
+      if (!outcome) throw new Error(`batch runner: no outcome for ${k}`);
+      return outcome;
+    });
+  }
+
+  private readonly lastError = new Map<string, FailureInfo>();
+  private readonly requestOf = new Map<string, ChatRequest>();
+
+  private fail(key: string, ctx: CallContext, error: FailureInfo): void {
+    const err = new ModelCallError(error.kind, error.message, {
+      retryable: error.retryable,
+      ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+    });
+    this.done.set(
+      key,
+      this.model.recordFailure(key, ctx, err, this.rounds.get(key) ?? 1, this.elapsed(), "batch"),
+    );
+  }
+
+  private elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  /** Chunks keys to the provider's limits, persists each job with its items, then submits it. */
+  private async submit(
+    keys: string[],
+    unique: Map<string, ChatRequest>,
+    ctx: CallContext,
+    maxRounds: number,
+  ): Promise<ActiveJob[]> {
+    const store = this.client.store;
+    const jobs: ActiveJob[] = [];
+    let chunk: BatchItem[] = [];
+    let bytes = 0;
+    const chunks: BatchItem[][] = [];
+    for (const key of keys) {
+      const request = unique.get(key) ?? this.requestOf.get(key);
+      if (!request) throw new Error(`batch runner: no request for ${key}`);
+      const item = { customId: key, request };
+      const size = this.backend.sizeOf(item);
+      if (size > this.backend.maxBytes) {
+        this.fail(key, ctx, {
+          kind: "bad_request",
+          message: `${this.model.id}: request of ${size} bytes exceeds the batch size limit`,
+          retryable: false,
+        });
+        continue;
+      }
+      if (chunk.length >= this.backend.maxRequests || bytes + size > this.backend.maxBytes) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(item);
+      bytes += size;
+    }
+    if (chunk.length) chunks.push(chunk);
+
+    for (const items of chunks) {
+      const round = Math.max(
+        ...items.map((i) =>
+          this.rounds.has(i.customId) ? (this.rounds.get(i.customId) as number) + 1 : 1,
+        ),
+      );
+      const jobId = randomUUID();
+      store.tx(() =>
+        store.llm.createBatchJob({
+          id: jobId,
+          provider: this.model.resolved.provider,
+          model: this.model.id,
+          round,
+          items: items.map((i) => ({
+            customId: i.customId,
+            request: serializeRequest(store, i.request, this.model.resolved.model.identity),
+          })),
+          runId: ctx.runId ?? null,
+          stage: ctx.stage ?? null,
+        }),
+      );
+      for (const i of items) {
+        this.rounds.set(i.customId, round);
+        this.requestOf.set(i.customId, i.request);
+      }
+      const submitted = await this.submitWithRetries(items, jobId);
+      if ("error" in submitted) {
+        store.llm.setBatchJobStatus(jobId, "failed", submitted.error.message);
+        for (const i of items) {
+          this.lastError.set(i.customId, submitted.error);
+          if (!submitted.error.retryable || round >= maxRounds)
+            this.fail(i.customId, ctx, submitted.error);
+        }
+        continue;
+      }
+      store.llm.markBatchSubmitted(jobId, submitted.remoteId, submitted.inputFileId ?? null);
+      log.info(`submitted batch ${submitted.remoteId} (${items.length} requests, round ${round})`);
+      jobs.push({ row: store.llm.batchJob(jobId) as BatchJobRow, cancelRequested: false });
+    }
+    return jobs;
+  }
+
+  private async submitWithRetries(
+    items: BatchItem[],
+    jobId: string,
+  ): Promise<{ remoteId: string; inputFileId?: string } | { error: FailureInfo }> {
+    const policy = this.client.retryPolicy;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.backend.submit(items, jobId);
+      } catch (e) {
+        const err = classifySdkError(e, { model: this.model.id, timedOut: false });
+        if (!err.retryable || attempt >= policy.maxAttempts) return { error: err.toFailure() };
+        await sleep(backoffDelay(policy, attempt, err.retryAfterMs));
+      }
+    }
+  }
+
+  /** Reads a finished job's results into the cache and call log. Returns keys to resubmit. */
+  private async collect(job: BatchJobRow): Promise<string[]> {
+    const store = this.client.store;
+    const items = new Map(store.llm.batchItems(job.id).map((i) => [i.custom_id, i]));
+    const ctx: CallContext = {};
+    if (job.run_id) ctx.runId = job.run_id;
+    if (job.stage) ctx.stage = job.stage;
+    const seen = new Set<string>();
+    const retry: string[] = [];
+    let buffer: (() => void)[] = [];
+    const flush = () => {
+      const writes = buffer;
+      buffer = [];
+      store.tx(() => {
+        for (const w of writes) w();
+      });
+    };
+
+    for await (const r of this.backend.results(job.remote_id as string)) {
+      const item = items.get(r.customId);
+      if (!item) {
+        log.warn(
+          `batch ${job.remote_id}: ignoring a result for an unknown custom_id ${r.customId}`,
+        );
+        continue;
+      }
+      if (seen.has(r.customId) || item.status !== "pending") continue;
+      seen.add(r.customId);
+      if (r.status === "succeeded") {
+        const request = deserializeRequest(store, item.request);
+        buffer.push(() => {
+          this.done.set(
+            r.customId,
+            this.model.recordSuccess(
+              r.customId,
+              request,
+              ctx,
+              r.result,
+              "batch",
+              this.rounds.get(r.customId) ?? job.round,
+              this.elapsed(),
+            ),
+          );
+          store.llm.setBatchItemStatus(job.id, r.customId, "succeeded");
+        });
+      } else {
+        const error = r.error;
+        buffer.push(() =>
+          store.llm.setBatchItemStatus(job.id, r.customId, r.status, JSON.stringify(error)),
+        );
+        this.lastError.set(r.customId, error);
+        if (!this.requestOf.has(r.customId))
+          this.requestOf.set(r.customId, deserializeRequest(store, item.request));
+        if (error.retryable) retry.push(r.customId);
+        else buffer.push(() => this.fail(r.customId, ctx, error));
+      }
+      if (buffer.length >= 500) flush();
+    }
+    for (const [key, item] of items) {
+      if (seen.has(key) || item.status !== "pending") continue;
+      buffer.push(() => store.llm.setBatchItemStatus(job.id, key, "missing"));
+      this.lastError.set(key, {
+        kind: "batch_expired",
+        message: `${this.model.id}: the batch returned no result for this request`,
+        retryable: true,
+      });
+      if (!this.requestOf.has(key))
+        this.requestOf.set(key, deserializeRequest(store, item.request));
+      retry.push(key);
+    }
+    buffer.push(() => store.llm.setBatchJobStatus(job.id, "collected"));
+    flush();
+    return retry;
+  }
+}

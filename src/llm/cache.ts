@@ -1,0 +1,117 @@
+import type { CacheMode } from "../core/config.js";
+import { canonicalJson, hashValue } from "../core/hash.js";
+import type { Store } from "../store/index.js";
+import type { ChatMessage, ChatRequest, ProviderResult, SamplingParams } from "./types.js";
+
+const KEY_VERSION = 1;
+/** Message bodies longer than this are stored once in `texts` and referenced by hash. */
+const INLINE_LIMIT = 1024;
+
+function normalizeParams(p: SamplingParams): SamplingParams {
+  const out: SamplingParams = { ...p };
+  if (out.stop && out.stop.length === 0) delete out.stop;
+  return out;
+}
+
+/**
+ * The cache key of a request: sha256 over the canonical JSON of the model id, the identity of
+ * what serves it (e.g. an endpoint's base URL), every message, every sampling parameter and the
+ * sample index. Secrets are never part of it.
+ */
+export function cacheKey(
+  modelId: string,
+  identity: Record<string, string>,
+  req: ChatRequest,
+): string {
+  return hashValue({
+    v: KEY_VERSION,
+    model: modelId,
+    identity,
+    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+    params: normalizeParams(req.params),
+    sample: req.sampleIndex ?? 0,
+  });
+}
+
+type StoredMessage =
+  | { role: ChatMessage["role"]; content: string }
+  | { role: ChatMessage["role"]; text: string };
+
+/** Serializes a request for storage, with long message bodies stored once in `texts`. */
+export function serializeRequest(
+  store: Store,
+  req: ChatRequest,
+  identity: Record<string, string>,
+): string {
+  const messages: StoredMessage[] = req.messages.map((m) =>
+    m.content.length > INLINE_LIMIT
+      ? { role: m.role, text: store.texts.put(m.content) }
+      : { role: m.role, content: m.content },
+  );
+  return canonicalJson({ identity, messages, params: req.params, sample: req.sampleIndex ?? 0 });
+}
+
+export function deserializeRequest(store: Store, json: string): ChatRequest {
+  const stored = JSON.parse(json) as {
+    messages: StoredMessage[];
+    params: SamplingParams;
+    sample: number;
+  };
+  return {
+    messages: stored.messages.map((m) => ({
+      role: m.role,
+      content: "text" in m ? store.texts.get(m.text) : m.content,
+    })),
+    params: stored.params,
+    sampleIndex: stored.sample,
+  };
+}
+
+/**
+ * The store-backed response cache. Modes: `on` reads and writes; `read-only` reads but never
+ * writes; `off` neither (every call goes to the provider); `replay` reads and treats a miss as a
+ * failure, for exact offline reproduction of a finished run.
+ */
+export class ResponseCache {
+  constructor(
+    private readonly store: Store,
+    readonly mode: CacheMode,
+  ) {}
+
+  get reads(): boolean {
+    return this.mode !== "off";
+  }
+
+  get writes(): boolean {
+    return this.mode === "on";
+  }
+
+  get(key: string): ProviderResult | undefined {
+    if (!this.reads) return undefined;
+    const row = this.store.llm.cacheGet(key);
+    return row ? (JSON.parse(row.response) as ProviderResult) : undefined;
+  }
+
+  /** Call inside the transaction that records the call, so cache and call log never disagree. */
+  put(
+    key: string,
+    modelId: string,
+    identity: Record<string, string>,
+    req: ChatRequest,
+    result: ProviderResult,
+  ): void {
+    if (!this.writes) return;
+    this.store.llm.cachePut({
+      key,
+      model: modelId,
+      request: serializeRequest(this.store, req, identity),
+      response: JSON.stringify(result),
+    });
+  }
+
+  /** The full request stored under a key (long message bodies re-expanded). */
+  request(key: string): (ChatRequest & { model: string }) | undefined {
+    const row = this.store.llm.cacheGet(key);
+    return row ? { model: row.model, ...deserializeRequest(this.store, row.request) } : undefined;
+  }
+}

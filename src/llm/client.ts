@@ -1,0 +1,399 @@
+import type { CacheMode, Config } from "../core/config.js";
+import { SpecsciError } from "../core/errors.js";
+import { sleep } from "../core/time.js";
+import type { Store } from "../store/index.js";
+import { AnthropicBatchBackend } from "./batch/anthropic.js";
+import { OpenAIBatchBackend } from "./batch/openai.js";
+import { BatchRunner } from "./batch/runner.js";
+import { cacheKey, ResponseCache } from "./cache.js";
+import { ModelCallError } from "./errors.js";
+import { ThroughputLimiter } from "./limiter.js";
+import type { DownloadProgress } from "./local/hf-download.js";
+import { PriceBook } from "./prices.js";
+import { ProviderRegistry, type ResolvedModel } from "./registry.js";
+import { backoffDelay, type RetryPolicy } from "./retry.js";
+import type {
+  CallContext,
+  CallFailure,
+  CallOptions,
+  ChatModel,
+  ChatOutcome,
+  ChatRequest,
+  Completion,
+  ProviderResult,
+} from "./types.js";
+
+export interface LlmClientOptions {
+  store: Store;
+  config: Config;
+  /** Overrides `cache:` from the config (e.g. from --no-cache). */
+  cacheMode?: CacheMode;
+  onDownloadProgress?: DownloadProgress;
+}
+
+type Attempted =
+  | { ok: true; result: ProviderResult; attempts: number }
+  | { ok: false; error: ModelCallError; attempts: number };
+
+/**
+ * The model access layer: hands out `ChatModel`s whose calls go through the response cache,
+ * the provider's throughput limiter, retries with backoff and a per-attempt timeout, and are
+ * recorded (success or failure, with usage and cost) in the run store.
+ */
+export class LlmClient {
+  readonly store: Store;
+  readonly config: Config;
+  readonly cache: ResponseCache;
+  readonly prices: PriceBook;
+  readonly registry: ProviderRegistry;
+  private readonly limiters = new Map<string, ThroughputLimiter>();
+  private readonly models = new Map<string, ManagedModel>();
+
+  constructor(options: LlmClientOptions) {
+    this.store = options.store;
+    this.config = options.config;
+    this.cache = new ResponseCache(options.store, options.cacheMode ?? options.config.cache);
+    this.prices = new PriceBook(options.config.prices);
+    const regOpts: { onDownloadProgress?: DownloadProgress } = {};
+    if (options.onDownloadProgress) regOpts.onDownloadProgress = options.onDownloadProgress;
+    this.registry = new ProviderRegistry(options.config, regOpts);
+  }
+
+  /** The managed model for an id such as `anthropic/claude-sonnet-4-5`. */
+  model(id: string): ManagedModel {
+    let m = this.models.get(id);
+    if (!m) {
+      const resolved = this.registry.resolve(id);
+      m = new ManagedModel(this, resolved, this.limiterFor(resolved));
+      this.models.set(id, m);
+    }
+    return m;
+  }
+
+  limiterFor(resolved: ResolvedModel): ThroughputLimiter {
+    let l = this.limiters.get(resolved.provider);
+    if (!l) {
+      l = new ThroughputLimiter(resolved.limits);
+      this.limiters.set(resolved.provider, l);
+    }
+    return l;
+  }
+
+  /** A batch runner for a model whose provider offers a batch API. */
+  batchRunner(id: string): BatchRunner {
+    const model = this.model(id);
+    const access = model.resolved.batch;
+    if (!access) {
+      throw new SpecsciError(`${id}: provider "${model.resolved.provider}" has no batch API`, {
+        hint: "run without --batch, or set batch: true on an endpoint whose server offers the OpenAI Batch API",
+      });
+    }
+    const limits = {
+      maxRequests: this.config.batch.max_requests_per_batch,
+      maxBytes: this.config.batch.max_bytes_per_batch,
+    };
+    const backend =
+      access.kind === "anthropic"
+        ? new AnthropicBatchBackend(access.client, id, model.resolved.name, limits)
+        : new OpenAIBatchBackend(
+            access.client,
+            id,
+            model.resolved.name,
+            access.maxTokensField,
+            limits,
+          );
+    return new BatchRunner(this, model, backend);
+  }
+
+  get retryPolicy(): RetryPolicy {
+    const d = this.config.defaults;
+    return {
+      maxAttempts: d.max_attempts,
+      baseDelayMs: d.retry_base_ms,
+      maxDelayMs: d.retry_max_ms,
+    };
+  }
+
+  /** Fills in the documented default output budget and checks the request's shape. */
+  normalize(request: ChatRequest, modelId: string): ChatRequest {
+    const params = { ...request.params };
+    if (params.max_tokens === undefined) params.max_tokens = this.config.defaults.max_tokens;
+    if (!Number.isInteger(params.max_tokens) || params.max_tokens < 1) {
+      throw new ModelCallError("bad_request", `${modelId}: max_tokens must be a positive integer`, {
+        retryable: false,
+      });
+    }
+    if (!Array.isArray(request.messages) || request.messages.length === 0) {
+      throw new ModelCallError("bad_request", `${modelId}: a request needs at least one message`, {
+        retryable: false,
+      });
+    }
+    for (const m of request.messages) {
+      if (!["system", "user", "assistant"].includes(m.role) || typeof m.content !== "string") {
+        throw new ModelCallError(
+          "bad_request",
+          `${modelId}: messages need a role (system, user, assistant) and string content`,
+          {
+            retryable: false,
+          },
+        );
+      }
+    }
+    const sampleIndex = request.sampleIndex ?? 0;
+    if (!Number.isInteger(sampleIndex) || sampleIndex < 0) {
+      throw new ModelCallError(
+        "bad_request",
+        `${modelId}: sampleIndex must be a non-negative integer`,
+        { retryable: false },
+      );
+    }
+    return { messages: request.messages, params, sampleIndex };
+  }
+}
+
+/** A `ChatModel` with every layer of the access layer applied. */
+export class ManagedModel implements ChatModel {
+  readonly id: string;
+  private readonly inFlight = new Map<string, Promise<Attempted>>();
+
+  constructor(
+    private readonly client: LlmClient,
+    readonly resolved: ResolvedModel,
+    readonly limiter: ThroughputLimiter,
+  ) {
+    this.id = resolved.model.id;
+  }
+
+  keyOf(request: ChatRequest): string {
+    return cacheKey(this.id, this.resolved.model.identity, request);
+  }
+
+  async generate(request: ChatRequest, options?: CallOptions): Promise<Completion> {
+    const outcome = await this.call(request, options);
+    if (outcome.ok) return outcome;
+    const e = outcome.error;
+    const opts: { httpStatus?: number; retryable: boolean } = { retryable: e.retryable };
+    if (e.httpStatus !== undefined) opts.httpStatus = e.httpStatus;
+    throw new ModelCallError(e.kind, e.message, opts);
+  }
+
+  async call(request: ChatRequest, options: CallOptions = {}): Promise<ChatOutcome> {
+    const started = performance.now();
+    const ctx = options.context ?? {};
+    let req: ChatRequest;
+    try {
+      req = this.client.normalize(request, this.id);
+    } catch (e) {
+      const err = e as ModelCallError;
+      return this.recordFailure("-", ctx, err, 0, performance.now() - started);
+    }
+    const key = this.keyOf(req);
+    const cache = this.client.cache;
+
+    const hit = cache.get(key);
+    if (hit) return this.recordSuccess(key, req, ctx, hit, "cache", 0, performance.now() - started);
+    if (cache.mode === "replay") {
+      const miss = new ModelCallError("cache_miss", `${this.id}: not in the cache (replay mode)`, {
+        retryable: false,
+      });
+      return this.recordFailure(key, ctx, miss, 0, performance.now() - started);
+    }
+
+    // The same request already in flight (e.g. duplicates in one batch of work) is sent once.
+    const shared = this.inFlight.get(key);
+    if (shared) {
+      const a = await shared;
+      return a.ok
+        ? this.recordSuccess(key, req, ctx, a.result, "cache", 0, performance.now() - started)
+        : this.recordFailure(key, ctx, a.error, a.attempts, performance.now() - started);
+    }
+    const attempt = this.attemptWithRetries(req, options.signal);
+    this.inFlight.set(key, attempt);
+    try {
+      const a = await attempt;
+      return a.ok
+        ? this.recordSuccess(
+            key,
+            req,
+            ctx,
+            a.result,
+            "api",
+            a.attempts,
+            performance.now() - started,
+          )
+        : this.recordFailure(key, ctx, a.error, a.attempts, performance.now() - started);
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async attemptWithRetries(
+    req: ChatRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<Attempted> {
+    const policy = this.client.retryPolicy;
+    const timeoutMs = this.client.config.defaults.timeout_s * 1000;
+    const estimate = estimateTokens(req);
+    for (let attempt = 1; ; attempt++) {
+      const permit = await this.limiter.acquire(estimate);
+      let error: ModelCallError;
+      try {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+        const result = await this.resolved.model.complete(req, attemptSignal, timeoutMs);
+        checkResult(result, this.id);
+        permit.release(result.usage.input_tokens + result.usage.output_tokens);
+        return { ok: true, result, attempts: attempt };
+      } catch (e) {
+        permit.release();
+        error =
+          e instanceof ModelCallError
+            ? e
+            : new ModelCallError("unknown", `${this.id}: ${(e as Error).message}`, {
+                retryable: false,
+                cause: e,
+              });
+      }
+      if (error.kind === "rate_limit" || error.kind === "overloaded")
+        this.limiter.pushback(error.retryAfterMs);
+      if (!error.retryable || attempt >= policy.maxAttempts || signal?.aborted) {
+        return { ok: false, error, attempts: attempt };
+      }
+      try {
+        await sleep(backoffDelay(policy, attempt, error.retryAfterMs), signal);
+      } catch {
+        return { ok: false, error, attempts: attempt };
+      }
+    }
+  }
+
+  /** Records a success (and caches an api or batch result) in one transaction. Internal to `llm`. */
+  recordSuccess(
+    key: string,
+    req: ChatRequest,
+    ctx: CallContext,
+    result: ProviderResult,
+    source: "api" | "cache" | "batch",
+    attempts: number,
+    latencyMs: number,
+  ): Completion {
+    const costUsd =
+      source === "cache"
+        ? 0
+        : this.client.prices.cost(this.id, result.usage, { batch: source === "batch" });
+    const store = this.client.store;
+    store.tx(() => {
+      if (source !== "cache")
+        this.client.cache.put(key, this.id, this.resolved.model.identity, req, result);
+      store.llm.recordCall({
+        runId: ctx.runId ?? null,
+        stage: ctx.stage ?? null,
+        model: this.id,
+        cacheKey: key,
+        source,
+        status: "ok",
+        stopReason: result.stopReason,
+        attempts,
+        inputTokens: result.usage.input_tokens,
+        outputTokens: result.usage.output_tokens,
+        reasoningTokens: result.usage.reasoning_tokens ?? 0,
+        cacheReadTokens: result.usage.cache_read_tokens ?? 0,
+        cacheWriteTokens: result.usage.cache_write_tokens ?? 0,
+        costUsd,
+        latencyMs,
+      });
+    });
+    return {
+      ...result,
+      ok: true,
+      model: this.id,
+      costUsd,
+      latencyMs,
+      source,
+      attempts,
+      cacheKey: key,
+    };
+  }
+
+  /** Records a failure; it is never cached. Internal to `llm`. */
+  recordFailure(
+    key: string,
+    ctx: CallContext,
+    error: ModelCallError,
+    attempts: number,
+    latencyMs: number,
+    source: "api" | "batch" = "api",
+  ): CallFailure {
+    this.client.store.llm.recordCall({
+      runId: ctx.runId ?? null,
+      stage: ctx.stage ?? null,
+      model: this.id,
+      cacheKey: key,
+      source,
+      status: "failed",
+      stopReason: "error",
+      errorKind: error.kind,
+      errorMessage: error.message,
+      httpStatus: error.httpStatus ?? null,
+      attempts,
+      inputTokens: 0,
+      outputTokens: 0,
+      reasoningTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0,
+      latencyMs,
+    });
+    return {
+      ok: false,
+      model: this.id,
+      stopReason: "error",
+      error: error.toFailure(),
+      latencyMs,
+      attempts,
+      cacheKey: key,
+    };
+  }
+}
+
+/**
+ * An answer with no text, no reasoning and no refusal signal is not an answer: it is retried and,
+ * if it persists, recorded as a failure, never passed on as an empty (benign-looking) reply.
+ */
+function checkResult(result: ProviderResult, modelId: string): void {
+  if (result.text === "" && !result.reasoning && result.stopReason === "end") {
+    throw new ModelCallError("empty_response", `${modelId}: the model returned an empty answer`);
+  }
+}
+
+function estimateTokens(req: ChatRequest): number {
+  let chars = 0;
+  for (const m of req.messages) chars += m.content.length;
+  return Math.ceil(chars / 4) + req.params.max_tokens;
+}
+
+/** Runs many calls through one model, keeping input order; failures are returned, not thrown. */
+export async function callMany(
+  model: ChatModel,
+  requests: ChatRequest[],
+  options: CallOptions & {
+    onResult?: (outcome: ChatOutcome, index: number) => void;
+    window?: number;
+  } = {},
+): Promise<ChatOutcome[]> {
+  const out: ChatOutcome[] = new Array(requests.length);
+  // A bounded window of outstanding calls keeps memory flat for very large inputs; the limiter
+  // decides how many of them are actually on the wire.
+  const window = options.window ?? 512;
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const i = next++;
+      const outcome = await model.call(requests[i] as ChatRequest, options);
+      out[i] = outcome;
+      options.onResult?.(outcome, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, requests.length) }, worker));
+  return out;
+}

@@ -1,0 +1,17 @@
+export { ANTHROPIC_BATCH_LIMITS, AnthropicBatchBackend } from "./batch/anthropic.js";
+export { OPENAI_BATCH_LIMITS, OpenAIBatchBackend } from "./batch/openai.js";
+export { BatchRunner, type BatchRunOptions } from "./batch/runner.js";
+export type { BatchBackend, BatchItem, BatchItemResult, BatchState } from "./batch/types.js";
+export { cacheKey, ResponseCache } from "./cache.js";
+export { callMany, LlmClient, type LlmClientOptions, ManagedModel } from "./client.js";
+export { ENDPOINT_PRESETS } from "./endpoints.js";
+export { ModelCallError } from "./errors.js";
+export { type LimiterOptions, ThroughputLimiter } from "./limiter.js";
+export { downloadHfFile, parseHfRef } from "./local/hf-download.js";
+export { buildTinyModel, TINY_CHAT_REPLY, TINY_COMPLETION_OF_HELLO } from "./local/tiny-model.js";
+export { type ModelRef, parseModelId } from "./model-id.js";
+export { PRICE_TABLE, PriceBook } from "./prices.js";
+export { registerFakeModel } from "./providers/fake.js";
+export { BUILTIN_TINY } from "./providers/local.js";
+export { ProviderRegistry } from "./registry.js";
+export type * from "./types.js";

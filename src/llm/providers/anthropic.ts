@@ -1,0 +1,135 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type {
+  Message,
+  MessageCreateParamsNonStreaming,
+} from "@anthropic-ai/sdk/resources/messages/messages";
+import { abortedByTimeout, classifySdkError, ModelCallError } from "../errors.js";
+import type { ChatRequest, ProviderModel, ProviderResult, StopReason } from "../types.js";
+
+export const ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY";
+
+export interface AnthropicSettings {
+  apiKey: string;
+  keyEnv: string;
+  baseURL?: string | undefined;
+}
+
+export function anthropicClient(s: AnthropicSettings): Anthropic {
+  // Retries are ours (they must feed the shared limiter), so the SDK's own are off.
+  return new Anthropic({ apiKey: s.apiKey, baseURL: s.baseURL, maxRetries: 0 });
+}
+
+/** Translates our request into Messages API parameters. Only leading system messages are allowed. */
+export function toAnthropicParams(
+  model: string,
+  modelId: string,
+  req: ChatRequest,
+): MessageCreateParamsNonStreaming {
+  const system: string[] = [];
+  const messages: { role: "user" | "assistant"; content: string }[] = [];
+  for (const m of req.messages) {
+    if (m.role === "system") {
+      if (messages.length > 0) {
+        throw new ModelCallError(
+          "bad_request",
+          `${modelId}: Anthropic models accept system messages only before the conversation starts`,
+        );
+      }
+      system.push(m.content);
+    } else {
+      messages.push({ role: m.role, content: m.content });
+    }
+  }
+  const p = req.params;
+  // SDK 1.x no longer types temperature/top_p (newer models reject them), but the API version it
+  // pins still accepts them for models that support sampling. Send them only when asked for, so
+  // a model that rejects them fails loudly with the server's message instead of being ignored.
+  const params: MessageCreateParamsNonStreaming & { temperature?: number; top_p?: number } = {
+    model,
+    max_tokens: p.max_tokens,
+    messages,
+  };
+  if (system.length) params.system = system.join("\n\n");
+  if (p.temperature !== undefined) params.temperature = p.temperature;
+  if (p.top_p !== undefined) params.top_p = p.top_p;
+  if (p.stop?.length) params.stop_sequences = p.stop;
+  if (p.reasoning?.budget_tokens !== undefined) {
+    params.thinking = { type: "enabled", budget_tokens: p.reasoning.budget_tokens };
+  }
+  return params;
+}
+
+const STOP_REASONS: Record<string, Exclude<StopReason, "error">> = {
+  end_turn: "end",
+  stop_sequence: "end",
+  tool_use: "end",
+  pause_turn: "end",
+  max_tokens: "max_tokens",
+  model_context_window_exceeded: "max_tokens",
+  refusal: "refusal",
+};
+
+/** Translates a Messages API response; throws `malformed_response` if it is not one. */
+export function fromAnthropicMessage(msg: Message, modelId: string): ProviderResult {
+  if (!msg || !Array.isArray(msg.content) || !msg.usage) {
+    throw new ModelCallError(
+      "malformed_response",
+      `${modelId}: response is not an Anthropic message`,
+    );
+  }
+  const text: string[] = [];
+  const reasoning: string[] = [];
+  for (const block of msg.content) {
+    if (block.type === "text") text.push(block.text);
+    else if (block.type === "thinking") reasoning.push(block.thinking);
+    else if (block.type === "redacted_thinking") reasoning.push("[redacted thinking]");
+  }
+  const raw = msg.stop_reason ?? null;
+  const stopReason = raw === null ? "end" : STOP_REASONS[raw];
+  if (!stopReason) {
+    throw new ModelCallError("malformed_response", `${modelId}: unknown stop reason "${raw}"`);
+  }
+  const result: ProviderResult = {
+    text: text.join(""),
+    stopReason,
+    providerStopReason: raw,
+    usage: {
+      input_tokens: msg.usage.input_tokens ?? 0,
+      output_tokens: msg.usage.output_tokens ?? 0,
+      cache_read_tokens: msg.usage.cache_read_input_tokens ?? 0,
+      cache_write_tokens: msg.usage.cache_creation_input_tokens ?? 0,
+    },
+  };
+  if (reasoning.length) result.reasoning = reasoning.join("\n");
+  return result;
+}
+
+export class AnthropicModel implements ProviderModel {
+  readonly identity: Record<string, string>;
+  constructor(
+    readonly id: string,
+    private readonly model: string,
+    private readonly client: Anthropic,
+    private readonly settings: AnthropicSettings,
+  ) {
+    this.identity = { base_url: client.baseURL };
+  }
+
+  async complete(
+    req: ChatRequest,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<ProviderResult> {
+    const params = toAnthropicParams(this.model, this.id, req);
+    try {
+      const msg = await this.client.messages.create(params, { signal, timeout: timeoutMs });
+      return fromAnthropicMessage(msg, this.id);
+    } catch (e) {
+      throw classifySdkError(e, {
+        model: this.id,
+        keyEnv: this.settings.keyEnv,
+        timedOut: abortedByTimeout(signal),
+      });
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import OpenAI from "openai";
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsNonStreaming,
+} from "openai/resources/chat/completions/completions";
+import { abortedByTimeout, classifySdkError, ModelCallError } from "../errors.js";
+import type { ChatRequest, ProviderModel, ProviderResult, StopReason } from "../types.js";
+
+export const OPENAI_KEY_ENV = "OPENAI_API_KEY";
+
+/** Settings of the OpenAI API itself or of one OpenAI-compatible endpoint. */
+export interface OpenAISettings {
+  /** Undefined for endpoints that need no key (a local vLLM, Ollama or llama.cpp server). */
+  apiKey: string | undefined;
+  keyEnv: string | undefined;
+  baseURL?: string | undefined;
+  maxTokensField: "max_tokens" | "max_completion_tokens";
+}
+
+export function openaiClient(s: OpenAISettings): OpenAI {
+  // The SDK insists on a key; keyless local servers ignore whatever is sent.
+  return new OpenAI({ apiKey: s.apiKey ?? "no-key", baseURL: s.baseURL, maxRetries: 0 });
+}
+
+export function toOpenAIParams(
+  model: string,
+  req: ChatRequest,
+  maxTokensField: OpenAISettings["maxTokensField"],
+): ChatCompletionCreateParamsNonStreaming {
+  const p = req.params;
+  const params: ChatCompletionCreateParamsNonStreaming = {
+    model,
+    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+  };
+  params[maxTokensField] = p.max_tokens;
+  if (p.temperature !== undefined) params.temperature = p.temperature;
+  if (p.top_p !== undefined) params.top_p = p.top_p;
+  if (p.stop?.length) params.stop = p.stop;
+  if (p.seed !== undefined) params.seed = p.seed;
+  if (p.reasoning?.effort !== undefined) params.reasoning_effort = p.reasoning.effort;
+  return params;
+}
+
+const FINISH_REASONS: Record<string, Exclude<StopReason, "error">> = {
+  stop: "end",
+  tool_calls: "end",
+  function_call: "end",
+  length: "max_tokens",
+  content_filter: "refusal",
+};
+
+/** Translates a chat completion; throws `malformed_response` if it is not one. */
+export function fromChatCompletion(c: ChatCompletion, modelId: string): ProviderResult {
+  const choice = c?.choices?.[0];
+  if (!choice || typeof choice !== "object" || !choice.message) {
+    throw new ModelCallError("malformed_response", `${modelId}: response has no choices`);
+  }
+  const msg = choice.message as ChatCompletion.Choice["message"] & {
+    reasoning_content?: string | null;
+    reasoning?: string | null;
+  };
+  const raw = choice.finish_reason ?? null;
+  let stopReason: Exclude<StopReason, "error"> | undefined =
+    raw === null ? "end" : FINISH_REASONS[raw];
+  if (!stopReason) {
+    throw new ModelCallError("malformed_response", `${modelId}: unknown finish reason "${raw}"`);
+  }
+  if (msg.refusal) stopReason = "refusal";
+  const cached = c.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+  const result: ProviderResult = {
+    text: msg.content ?? "",
+    stopReason,
+    providerStopReason: raw,
+    usage: {
+      // OpenAI counts cached prompt tokens inside prompt_tokens; we keep them apart (priced apart).
+      input_tokens: (c.usage?.prompt_tokens ?? 0) - cached,
+      output_tokens: c.usage?.completion_tokens ?? 0,
+      reasoning_tokens: c.usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+      cache_read_tokens: cached,
+    },
+  };
+  // Compatible servers (vLLM, SGLang, Together, DeepSeek) return reasoning under one of these names.
+  const reasoning = msg.reasoning_content ?? msg.reasoning;
+  if (reasoning) result.reasoning = reasoning;
+  if (msg.refusal) result.refusal = msg.refusal;
+  return result;
+}
+
+export class OpenAIModel implements ProviderModel {
+  readonly identity: Record<string, string>;
+  constructor(
+    readonly id: string,
+    private readonly model: string,
+    private readonly client: OpenAI,
+    private readonly settings: OpenAISettings,
+  ) {
+    this.identity = { base_url: client.baseURL };
+  }
+
+  async complete(
+    req: ChatRequest,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<ProviderResult> {
+    const params = toOpenAIParams(this.model, req, this.settings.maxTokensField);
+    try {
+      const completion = await this.client.chat.completions.create(params, {
+        signal,
+        timeout: timeoutMs,
+      });
+      return fromChatCompletion(completion, this.id);
+    } catch (e) {
+      throw classifySdkError(e, {
+        model: this.id,
+        keyEnv: this.settings.keyEnv,
+        timedOut: abortedByTimeout(signal),
+      });
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import type OpenAI from "openai";
+import type { Config } from "../core/config.js";
+import { SpecsciError } from "../core/errors.js";
+import { readSecret } from "../core/secrets.js";
+import { ENDPOINT_PRESETS, resolveEndpoint } from "./endpoints.js";
+import type { LimiterOptions } from "./limiter.js";
+import type { DownloadProgress } from "./local/hf-download.js";
+import { parseModelId } from "./model-id.js";
+import {
+  ANTHROPIC_KEY_ENV,
+  AnthropicModel,
+  type AnthropicSettings,
+  anthropicClient,
+} from "./providers/anthropic.js";
+import { FakeModel } from "./providers/fake.js";
+import { defaultModelCacheDir, LocalModel } from "./providers/local.js";
+import {
+  OPENAI_KEY_ENV,
+  OpenAIModel,
+  type OpenAISettings,
+  openaiClient,
+} from "./providers/openai.js";
+import type { ProviderModel } from "./types.js";
+
+export const BUILTIN_PROVIDERS = ["anthropic", "openai", "local", "fake"] as const;
+
+const DEFAULT_IN_FLIGHT: Record<string, number> = {
+  anthropic: 32,
+  openai: 64,
+  local: 1,
+  fake: 256,
+};
+const DEFAULT_ENDPOINT_IN_FLIGHT = 32;
+
+/** How to reach a provider's batch API, when it has one. */
+export type BatchAccess =
+  | { kind: "anthropic"; client: Anthropic }
+  | { kind: "openai"; client: OpenAI; maxTokensField: OpenAISettings["maxTokensField"] };
+
+export interface ResolvedModel {
+  provider: string;
+  /** The provider's own model name. */
+  name: string;
+  model: ProviderModel;
+  limits: LimiterOptions;
+  batch?: BatchAccess;
+}
+
+/**
+ * Turns a model id into a provider adapter plus its limits. Keys are read from the environment
+ * here, and a missing key fails now, naming the variable, rather than on the first request.
+ */
+export class ProviderRegistry {
+  private readonly anthropicClients = new Map<string, Anthropic>();
+  private readonly openaiClients = new Map<string, OpenAI>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly options: { onDownloadProgress?: DownloadProgress } = {},
+  ) {}
+
+  /** Every provider name a model id may start with. */
+  knownProviders(): string[] {
+    return [
+      ...BUILTIN_PROVIDERS,
+      ...new Set([...Object.keys(ENDPOINT_PRESETS), ...Object.keys(this.config.endpoints)]),
+    ];
+  }
+
+  resolve(id: string): ResolvedModel {
+    const ref = parseModelId(id);
+    const cfg = this.config.providers;
+    switch (ref.provider) {
+      case "anthropic": {
+        const keyEnv = cfg.anthropic?.api_key_env ?? ANTHROPIC_KEY_ENV;
+        const settings: AnthropicSettings = {
+          apiKey: requireKey(keyEnv, id),
+          keyEnv,
+          baseURL: cfg.anthropic?.base_url,
+        };
+        const client = this.cached(this.anthropicClients, settings, () =>
+          anthropicClient(settings),
+        );
+        return {
+          provider: "anthropic",
+          name: ref.name,
+          model: new AnthropicModel(id, ref.name, client, settings),
+          limits: limitsFrom(cfg.anthropic, DEFAULT_IN_FLIGHT.anthropic),
+          batch: { kind: "anthropic", client },
+        };
+      }
+      case "openai": {
+        const keyEnv = cfg.openai?.api_key_env ?? OPENAI_KEY_ENV;
+        const settings: OpenAISettings = {
+          apiKey: requireKey(keyEnv, id),
+          keyEnv,
+          baseURL: cfg.openai?.base_url,
+          maxTokensField: "max_completion_tokens",
+        };
+        const client = this.cached(this.openaiClients, settings, () => openaiClient(settings));
+        return {
+          provider: "openai",
+          name: ref.name,
+          model: new OpenAIModel(id, ref.name, client, settings),
+          limits: limitsFrom(cfg.openai, DEFAULT_IN_FLIGHT.openai),
+          batch: { kind: "openai", client, maxTokensField: settings.maxTokensField },
+        };
+      }
+      case "local": {
+        const local = cfg.local;
+        const sequences = local?.max_in_flight ?? DEFAULT_IN_FLIGHT.local ?? 1;
+        return {
+          provider: "local",
+          name: ref.name,
+          model: new LocalModel(id, ref.name, {
+            threads: local?.threads,
+            contextSize: local?.context_size,
+            sequences,
+            modelCacheDir: local?.model_cache_dir ?? defaultModelCacheDir(),
+            onDownloadProgress: this.options.onDownloadProgress,
+          }),
+          limits: limitsFrom(local, sequences),
+        };
+      }
+      case "fake":
+        return {
+          provider: "fake",
+          name: ref.name,
+          model: new FakeModel(id, ref.name),
+          limits: limitsFrom(cfg.fake, DEFAULT_IN_FLIGHT.fake),
+        };
+      default: {
+        const endpoint = resolveEndpoint(ref.provider, this.config.endpoints);
+        if (!endpoint) {
+          throw new SpecsciError(`unknown provider "${ref.provider}" in model id ${id}`, {
+            hint: `use one of ${this.knownProviders().join(", ")}, or add it under endpoints: in specsci.yaml`,
+          });
+        }
+        const keyEnv = endpoint.api_key_env;
+        const settings: OpenAISettings = {
+          apiKey: keyEnv ? requireKey(keyEnv, id) : undefined,
+          keyEnv,
+          baseURL: endpoint.base_url,
+          maxTokensField: endpoint.max_tokens_field ?? "max_tokens",
+        };
+        const client = this.cached(this.openaiClients, settings, () => openaiClient(settings));
+        const resolved: ResolvedModel = {
+          provider: ref.provider,
+          name: ref.name,
+          model: new OpenAIModel(id, ref.name, client, settings),
+          limits: limitsFrom(endpoint, DEFAULT_ENDPOINT_IN_FLIGHT),
+        };
+        if (endpoint.batch)
+          resolved.batch = { kind: "openai", client, maxTokensField: settings.maxTokensField };
+        return resolved;
+      }
+    }
+  }
+
+  private cached<C>(
+    map: Map<string, C>,
+    s: { apiKey?: string | undefined; baseURL?: string | undefined },
+    make: () => C,
+  ): C {
+    // Keyed by env var name and URL, never by the key itself.
+    const k = `${(s as { keyEnv?: string }).keyEnv ?? ""}|${s.baseURL ?? ""}`;
+    let c = map.get(k);
+    if (!c) {
+      c = make();
+      map.set(k, c);
+    }
+    return c;
+  }
+}
+
+function requireKey(envVar: string, modelId: string): string {
+  const key = readSecret(envVar);
+  if (!key) {
+    throw new SpecsciError(`${modelId} needs an API key, but ${envVar} is not set`, {
+      hint: `export ${envVar}=... or put it in a .env file in this directory`,
+    });
+  }
+  return key;
+}
+
+function limitsFrom(
+  cfg:
+    | {
+        max_in_flight?: number | undefined;
+        requests_per_minute?: number | undefined;
+        tokens_per_minute?: number | undefined;
+      }
+    | undefined,
+  defaultInFlight = 32,
+): LimiterOptions {
+  return {
+    maxInFlight: cfg?.max_in_flight ?? defaultInFlight,
+    requestsPerMinute: cfg?.requests_per_minute,
+    tokensPerMinute: cfg?.tokens_per_minute,
+  };
+}

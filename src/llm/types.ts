@@ -1,0 +1,150 @@
+/**
+ * The model access contract. Providers translate to and from these types; caching, limits,
+ * retries, batching and accounting are layered on top once, in `client.ts`.
+ */
+
+export type Role = "system" | "user" | "assistant";
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+/**
+ * Sampling parameters, named as the provider APIs and Inspect name them. Every one that is set is
+ * part of the cache key. Unset parameters take the provider's default, except `max_tokens`, which
+ * is always explicit: callers that omit it get `defaults.max_tokens` from the config (4096), and
+ * a response cut off by it says so with stop reason `max_tokens`.
+ */
+export interface SamplingParams {
+  max_tokens: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string[];
+  /** Passed to providers that accept a seed (OpenAI, compatible servers, local); Anthropic has none. */
+  seed?: number;
+  /** Native reasoning: a token budget (Anthropic extended thinking) or an effort (OpenAI). */
+  reasoning?: { budget_tokens?: number; effort?: "low" | "medium" | "high" };
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  params: SamplingParams;
+  /**
+   * Which of N repeated samples of the same prompt this is. Part of the cache key, so N samples
+   * are N distinct cache entries and a re-run replays each of them exactly. Default 0.
+   */
+  sampleIndex?: number;
+}
+
+/**
+ * Why generation stopped, normalized across providers:
+ * - `end`: the model finished (end of turn or a stop sequence);
+ * - `max_tokens`: cut off by the output budget (or the context window): the text is incomplete;
+ * - `refusal`: the provider reported a refusal (Anthropic `refusal`, OpenAI `refusal`/content filter);
+ * - `error`: the call failed; there is no text at all.
+ */
+export type StopReason = "end" | "max_tokens" | "refusal" | "error";
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  /** Part of output_tokens spent on native reasoning, where the provider reports it. */
+  reasoning_tokens?: number;
+  cache_read_tokens?: number;
+  cache_write_tokens?: number;
+}
+
+/** What a provider adapter returns for one successful attempt. */
+export interface ProviderResult {
+  text: string;
+  /** The model's native reasoning (thinking blocks, `reasoning_content`), kept apart from text. */
+  reasoning?: string;
+  /** The provider's refusal message, when it gives one. */
+  refusal?: string;
+  stopReason: Exclude<StopReason, "error">;
+  /** The provider's own stop reason, verbatim. */
+  providerStopReason: string | null;
+  usage: Usage;
+}
+
+/** A successful call as every caller sees it. */
+export interface Completion extends ProviderResult {
+  ok: true;
+  model: string;
+  /** USD for this call; 0 when replayed from the cache; null when the model has no known price. */
+  costUsd: number | null;
+  latencyMs: number;
+  /** Where the answer came from: the provider now, the response cache, or a provider batch. */
+  source: "api" | "cache" | "batch";
+  attempts: number;
+  cacheKey: string;
+}
+
+export type ErrorKind =
+  | "rate_limit"
+  | "overloaded"
+  | "server"
+  | "timeout"
+  | "connection"
+  | "malformed_response"
+  | "empty_response"
+  | "auth"
+  | "bad_request"
+  | "not_found"
+  | "config"
+  | "model_load"
+  | "cache_miss"
+  | "batch_expired"
+  | "batch_canceled"
+  | "aborted"
+  | "unknown";
+
+export interface FailureInfo {
+  kind: ErrorKind;
+  message: string;
+  httpStatus?: number;
+  retryable: boolean;
+}
+
+/** A call that finally failed. It has no text: a failure can never be read as an answer. */
+export interface CallFailure {
+  ok: false;
+  model: string;
+  stopReason: "error";
+  error: FailureInfo;
+  latencyMs: number;
+  attempts: number;
+  cacheKey: string;
+}
+
+export type ChatOutcome = Completion | CallFailure;
+
+/** Who a call is for, so usage and cost can be accounted per run and stage. */
+export interface CallContext {
+  runId?: string;
+  stage?: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  context?: CallContext;
+}
+
+/** The one interface every part of specsci uses to talk to a model. */
+export interface ChatModel {
+  /** `provider/model`, e.g. `anthropic/claude-sonnet-4-5`, `vllm/Qwen/Qwen3-8B`, `local/hf:…`. */
+  readonly id: string;
+  /** Resolves with the completion, or rejects with a `ModelCallError` once retries are spent. */
+  generate(request: ChatRequest, options?: CallOptions): Promise<Completion>;
+  /** Like `generate`, but a failure is returned (and recorded) instead of thrown. */
+  call(request: ChatRequest, options?: CallOptions): Promise<ChatOutcome>;
+}
+
+/** A single-attempt adapter to one provider's API. No retries, no cache: the layer adds those. */
+export interface ProviderModel {
+  readonly id: string;
+  /** Part of the cache key: the identity of what answers (e.g. the base URL of an endpoint). */
+  readonly identity: Record<string, string>;
+  complete(request: ChatRequest, signal: AbortSignal, timeoutMs: number): Promise<ProviderResult>;
+}

@@ -1,0 +1,52 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { sha256Hex } from "../core/hash.js";
+
+/**
+ * Content-addressed files beside the database for large artifacts (corpora, exports). A blob is
+ * written to a temporary file, flushed and renamed into place, so a crash leaves either the whole
+ * blob or none of it, never a torn file under its hash.
+ */
+export class BlobStore {
+  constructor(readonly dir: string) {}
+
+  pathOf(hash: string): string {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`not a blob hash: ${hash}`);
+    return join(this.dir, hash.slice(0, 2), hash.slice(2));
+  }
+
+  put(data: string | Uint8Array): string {
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    const hash = sha256Hex(bytes);
+    const path = this.pathOf(hash);
+    if (existsSync(path)) return hash;
+    mkdirSync(join(this.dir, hash.slice(0, 2)), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+    const fd = openSync(tmp, "w");
+    try {
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    return hash;
+  }
+
+  has(hash: string): boolean {
+    return existsSync(this.pathOf(hash));
+  }
+
+  get(hash: string): Buffer {
+    return readFileSync(this.pathOf(hash));
+  }
+}

@@ -1,0 +1,106 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { SpecsciError } from "../core/errors.js";
+import { BlobStore } from "./blobs.js";
+import { LlmTables } from "./llm-tables.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+import { Runs } from "./runs.js";
+import { Texts } from "./texts.js";
+
+export const DB_FILE_NAME = "store.db";
+
+/**
+ * The run store of one workspace: a SQLite database (WAL, so readers never block the writer and
+ * a kill -9 loses at most uncommitted transactions) plus content-addressed blobs beside it.
+ */
+export class Store {
+  readonly db: Database.Database;
+  readonly blobs: BlobStore;
+  readonly runs: Runs;
+  readonly texts: Texts;
+  readonly llm: LlmTables;
+
+  private constructor(
+    readonly dir: string,
+    db: Database.Database,
+  ) {
+    this.db = db;
+    this.blobs = new BlobStore(join(dir, "blobs"));
+    this.runs = new Runs(db);
+    this.texts = new Texts(db);
+    this.llm = new LlmTables(db, this.texts);
+  }
+
+  static open(dir: string): Store {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new SpecsciError(`cannot create workspace directory ${dir}: ${(e as Error).message}`, {
+        hint: "pass --workspace DIR or set SPECSCI_WORKSPACE to a writable directory",
+      });
+    }
+    const file = join(dir, DB_FILE_NAME);
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+      db.pragma("journal_mode = WAL");
+      // NORMAL is crash-safe in WAL mode: a killed process never corrupts the database; only an
+      // OS crash or power loss can drop the last transactions.
+      db.pragma("synchronous = NORMAL");
+      db.pragma("busy_timeout = 10000");
+      db.pragma("foreign_keys = ON");
+      migrate(db, file);
+    } catch (e) {
+      if (e instanceof SpecsciError) throw e;
+      throw new SpecsciError(`cannot open run store ${file}: ${(e as Error).message}`, {
+        hint: "if the file is damaged, move it aside; `specsci store check` reports problems",
+        cause: e,
+      });
+    }
+    return new Store(dir, db);
+  }
+
+  /** Runs `fn` in one transaction: all of its writes land, or none do. */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma("user_version", { simple: true }) as number;
+  }
+
+  /** SQLite's own integrity and foreign-key checks; empty when the store is consistent. */
+  check(): string[] {
+    const problems: string[] = [];
+    const integrity = this.db.pragma("integrity_check") as { integrity_check: string }[];
+    for (const row of integrity)
+      if (row.integrity_check !== "ok") problems.push(row.integrity_check);
+    const fk = this.db.pragma("foreign_key_check") as { table: string; rowid: number }[];
+    for (const row of fk) problems.push(`foreign key violation in ${row.table} row ${row.rowid}`);
+    return problems;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new SpecsciError(
+      `run store ${file} has schema version ${current}, newer than this specsci understands (${SCHEMA_VERSION})`,
+      { hint: "upgrade specsci, or point --workspace at another directory" },
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      // Re-read under the write lock: another process may have migrated while we waited.
+      if ((db.pragma("user_version", { simple: true }) as number) >= m.version) return;
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,13 @@
+export { BlobStore } from "./blobs.js";
+export { DB_FILE_NAME, Store } from "./db.js";
+export type {
+  BatchItemRow,
+  BatchItemStatus,
+  BatchJobRow,
+  BatchJobStatus,
+  CacheRow,
+  CallRecord,
+  UsageRow,
+} from "./llm-tables.js";
+export { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+export type { RunRecord, RunStatus } from "./runs.js";

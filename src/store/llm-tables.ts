@@ -1,0 +1,264 @@
+import type Database from "better-sqlite3";
+import { nowIso } from "../core/time.js";
+import type { Texts } from "./texts.js";
+
+/** One logical model call as recorded in `llm_calls`. */
+export interface CallRecord {
+  runId: string | null;
+  stage: string | null;
+  model: string;
+  cacheKey: string;
+  source: "api" | "cache" | "batch";
+  status: "ok" | "failed";
+  stopReason: "end" | "max_tokens" | "refusal" | "error";
+  errorKind?: string | null;
+  errorMessage?: string | null;
+  httpStatus?: number | null;
+  attempts: number;
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number | null;
+  latencyMs: number;
+}
+
+export interface CacheRow {
+  key: string;
+  model: string;
+  request: string;
+  response: string;
+}
+
+export interface UsageRow {
+  runId: string | null;
+  stage: string | null;
+  model: string;
+  calls: number;
+  ok: number;
+  failed: number;
+  cached: number;
+  batch: number;
+  maxTokensStops: number;
+  refusals: number;
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  costUsd: number;
+  /** Calls whose price is unknown (no entry in the price table): their cost is not in costUsd. */
+  unpricedCalls: number;
+}
+
+export type BatchJobStatus = "preparing" | "submitted" | "collected" | "failed";
+export type BatchItemStatus =
+  | "pending"
+  | "succeeded"
+  | "errored"
+  | "expired"
+  | "canceled"
+  | "missing";
+
+export interface BatchItemRow {
+  custom_id: string;
+  request: string;
+  status: BatchItemStatus;
+  error: string | null;
+}
+
+export interface BatchJobRow {
+  id: string;
+  provider: string;
+  model: string;
+  remote_id: string | null;
+  status: BatchJobStatus;
+  round: number;
+  request_count: number;
+  input_file_id: string | null;
+  run_id: string | null;
+  stage: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Queries behind the model access layer: response cache, call log, batch bookkeeping. */
+export class LlmTables {
+  private readonly stmts: {
+    cacheGet: Database.Statement;
+    cachePut: Database.Statement;
+    callInsert: Database.Statement;
+  };
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly texts: Texts,
+  ) {
+    this.stmts = {
+      cacheGet: db.prepare("SELECT key, model, request, response FROM llm_cache WHERE key = ?"),
+      cachePut: db.prepare(
+        `INSERT INTO llm_cache (key, model, request, response, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(key) DO NOTHING`,
+      ),
+      callInsert: db.prepare(
+        `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason,
+           error_kind, error_message, http_status, attempts, input_tokens, output_tokens,
+           reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at)
+         VALUES (@runId, @stage, @model, @cacheKey, @source, @status, @stopReason, @errorKind,
+           @errorMessage, @httpStatus, @attempts, @inputTokens, @outputTokens, @reasoningTokens,
+           @cacheReadTokens, @cacheWriteTokens, @costUsd, @latencyMs, @createdAt)`,
+      ),
+    };
+  }
+
+  cacheGet(key: string): CacheRow | undefined {
+    return this.stmts.cacheGet.get(key) as CacheRow | undefined;
+  }
+
+  cachePut(row: CacheRow): void {
+    this.stmts.cachePut.run(row.key, row.model, row.request, row.response, nowIso());
+  }
+
+  recordCall(rec: CallRecord): void {
+    this.stmts.callInsert.run({
+      errorKind: null,
+      errorMessage: null,
+      httpStatus: null,
+      ...rec,
+      createdAt: nowIso(),
+    });
+  }
+
+  cacheStats(): { entries: number; models: { model: string; entries: number }[] } {
+    const models = this.db
+      .prepare("SELECT model, count(*) AS entries FROM llm_cache GROUP BY model ORDER BY model")
+      .all() as { model: string; entries: number }[];
+    return { entries: models.reduce((a, m) => a + m.entries, 0), models };
+  }
+
+  /** Usage and cost grouped by run, stage and model. */
+  usage(filter: { runId?: string } = {}): UsageRow[] {
+    const where = filter.runId === undefined ? "" : "WHERE run_id = @runId";
+    return this.db
+      .prepare(
+        `SELECT run_id AS runId, stage, model,
+           count(*) AS calls,
+           sum(status = 'ok') AS ok,
+           sum(status = 'failed') AS failed,
+           sum(source = 'cache') AS cached,
+           sum(source = 'batch') AS batch,
+           sum(stop_reason = 'max_tokens') AS maxTokensStops,
+           sum(stop_reason = 'refusal') AS refusals,
+           sum(CASE WHEN source = 'cache' THEN 0 ELSE input_tokens END) AS inputTokens,
+           sum(CASE WHEN source = 'cache' THEN 0 ELSE output_tokens END) AS outputTokens,
+           sum(CASE WHEN source = 'cache' THEN 0 ELSE reasoning_tokens END) AS reasoningTokens,
+           coalesce(sum(cost_usd), 0) AS costUsd,
+           sum(cost_usd IS NULL AND source <> 'cache' AND status = 'ok') AS unpricedCalls
+         FROM llm_calls ${where}
+         GROUP BY run_id, stage, model
+         ORDER BY min(id)`,
+      )
+      .all(filter) as UsageRow[];
+  }
+
+  calls(filter: { runId?: string; cacheKey?: string } = {}): (CallRecord & { id: number })[] {
+    const clauses: string[] = [];
+    if (filter.runId !== undefined) clauses.push("run_id = @runId");
+    if (filter.cacheKey !== undefined) clauses.push("cache_key = @cacheKey");
+    const where = clauses.length ? `WHERE ${clauses.join(" AND ")}` : "";
+    return this.db
+      .prepare(
+        `SELECT id, run_id AS runId, stage, model, cache_key AS cacheKey, source, status,
+           stop_reason AS stopReason, error_kind AS errorKind, error_message AS errorMessage,
+           http_status AS httpStatus, attempts, input_tokens AS inputTokens,
+           output_tokens AS outputTokens, reasoning_tokens AS reasoningTokens,
+           cache_read_tokens AS cacheReadTokens, cache_write_tokens AS cacheWriteTokens,
+           cost_usd AS costUsd, latency_ms AS latencyMs
+         FROM llm_calls ${where} ORDER BY id`,
+      )
+      .all(filter) as (CallRecord & { id: number })[];
+  }
+
+  // --- batch bookkeeping -------------------------------------------------------------------
+
+  createBatchJob(job: {
+    id: string;
+    provider: string;
+    model: string;
+    round: number;
+    items: { customId: string; request: string }[];
+    runId: string | null;
+    stage: string | null;
+  }): void {
+    const now = nowIso();
+    this.db
+      .prepare(
+        `INSERT INTO batch_jobs (id, provider, model, status, round, request_count, run_id, stage,
+           created_at, updated_at)
+         VALUES (?, ?, ?, 'preparing', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        job.id,
+        job.provider,
+        job.model,
+        job.round,
+        job.items.length,
+        job.runId,
+        job.stage,
+        now,
+        now,
+      );
+    const item = this.db.prepare(
+      "INSERT INTO batch_items (job_id, custom_id, request, status) VALUES (?, ?, ?, 'pending')",
+    );
+    for (const i of job.items) item.run(job.id, i.customId, i.request);
+  }
+
+  markBatchSubmitted(id: string, remoteId: string, inputFileId: string | null): void {
+    this.db
+      .prepare(
+        `UPDATE batch_jobs SET status = 'submitted', remote_id = ?, input_file_id = ?, updated_at = ?
+         WHERE id = ?`,
+      )
+      .run(remoteId, inputFileId, nowIso(), id);
+  }
+
+  setBatchJobStatus(id: string, status: BatchJobStatus, error: string | null = null): void {
+    this.db
+      .prepare("UPDATE batch_jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?")
+      .run(status, error, nowIso(), id);
+  }
+
+  setBatchItemStatus(
+    jobId: string,
+    customId: string,
+    status: BatchItemStatus,
+    error: string | null = null,
+  ): void {
+    this.db
+      .prepare("UPDATE batch_items SET status = ?, error = ? WHERE job_id = ? AND custom_id = ?")
+      .run(status, error, jobId, customId);
+  }
+
+  batchJob(id: string): BatchJobRow | undefined {
+    return this.db.prepare("SELECT * FROM batch_jobs WHERE id = ?").get(id) as
+      | BatchJobRow
+      | undefined;
+  }
+
+  batchJobs(filter: { status?: BatchJobStatus[] } = {}): BatchJobRow[] {
+    const statuses = filter.status ?? [];
+    const where = statuses.length ? `WHERE status IN (${statuses.map(() => "?").join(", ")})` : "";
+    return this.db
+      .prepare(`SELECT * FROM batch_jobs ${where} ORDER BY created_at, id`)
+      .all(...statuses) as BatchJobRow[];
+  }
+
+  batchItems(jobId: string): BatchItemRow[] {
+    return this.db
+      .prepare(
+        "SELECT custom_id, request, status, error FROM batch_items WHERE job_id = ? ORDER BY rowid",
+      )
+      .all(jobId) as BatchItemRow[];
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Versioned schema migrations. Each runs once, in its own transaction, and bumps
+ * `PRAGMA user_version`; a store written by a newer specsci is refused rather than guessed at.
+ * Append new migrations; never edit one that has shipped.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: "runs, texts, llm cache and call log, batch jobs",
+    sql: `
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        config TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      -- Large strings shared by many rows (a spec in every prompt) are stored once by hash.
+      CREATE TABLE texts (
+        hash TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+      );
+
+      -- Successful model responses only; failures are never cached.
+      CREATE TABLE llm_cache (
+        key TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        request TEXT NOT NULL,
+        response TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+
+      -- One row per logical call (after retries), whether answered, replayed or failed.
+      CREATE TABLE llm_calls (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT REFERENCES runs(id),
+        stage TEXT,
+        model TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('api', 'cache', 'batch')),
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+        stop_reason TEXT NOT NULL CHECK (stop_reason IN ('end', 'max_tokens', 'refusal', 'error')),
+        error_kind TEXT,
+        error_message TEXT,
+        http_status INTEGER,
+        attempts INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL,
+        latency_ms REAL NOT NULL,
+        created_at TEXT NOT NULL,
+        CHECK ((status = 'ok') = (stop_reason <> 'error')),
+        CHECK (status = 'ok' OR error_kind IS NOT NULL)
+      );
+      CREATE INDEX llm_calls_by_run ON llm_calls (run_id, stage, model);
+      CREATE INDEX llm_calls_by_key ON llm_calls (cache_key);
+
+      CREATE TABLE batch_jobs (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        remote_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('preparing', 'submitted', 'collected', 'failed')),
+        round INTEGER NOT NULL,
+        request_count INTEGER NOT NULL,
+        input_file_id TEXT,
+        run_id TEXT REFERENCES runs(id),
+        stage TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX batch_jobs_remote ON batch_jobs (provider, remote_id);
+
+      CREATE TABLE batch_items (
+        job_id TEXT NOT NULL REFERENCES batch_jobs(id),
+        custom_id TEXT NOT NULL,
+        -- The request itself (long messages as text references), so any process can collect the job.
+        request TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'errored', 'expired', 'canceled', 'missing')),
+        error TEXT,
+        PRIMARY KEY (job_id, custom_id)
+      );
+      CREATE INDEX batch_items_by_custom_id ON batch_items (custom_id, status);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

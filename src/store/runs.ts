@@ -1,0 +1,71 @@
+import type Database from "better-sqlite3";
+import { canonicalJson } from "../core/hash.js";
+import { nowIso } from "../core/time.js";
+
+export type RunStatus = "running" | "completed" | "failed" | "interrupted";
+
+export interface RunRecord {
+  id: string;
+  kind: string;
+  name: string | null;
+  status: RunStatus;
+  config: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface RunRow {
+  id: string;
+  kind: string;
+  name: string | null;
+  status: RunStatus;
+  config: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Runs group the work of one command or experiment stage, for resumption and accounting. */
+export class Runs {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Creates the run if it does not exist; an existing run is marked running again (resumed). */
+  ensure(run: { id: string; kind: string; name?: string; config?: unknown }): RunRecord {
+    const now = nowIso();
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, kind, name, status, config, created_at, updated_at)
+         VALUES (?, ?, ?, 'running', ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET status = 'running', updated_at = excluded.updated_at`,
+      )
+      .run(run.id, run.kind, run.name ?? null, canonicalJson(run.config ?? {}), now, now);
+    return this.get(run.id) as RunRecord;
+  }
+
+  setStatus(id: string, status: RunStatus): void {
+    this.db
+      .prepare("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?")
+      .run(status, nowIso(), id);
+  }
+
+  get(id: string): RunRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  list(): RunRecord[] {
+    const rows = this.db.prepare("SELECT * FROM runs ORDER BY created_at").all() as RunRow[];
+    return rows.map(toRecord);
+  }
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    status: row.status,
+    config: JSON.parse(row.config),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

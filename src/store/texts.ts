@@ -1,0 +1,25 @@
+import type Database from "better-sqlite3";
+import { sha256Hex } from "../core/hash.js";
+
+/** Strings stored once by content hash (long prompts repeat across thousands of requests). */
+export class Texts {
+  private readonly insert: Database.Statement;
+  private readonly select: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare("INSERT OR IGNORE INTO texts (hash, body) VALUES (?, ?)");
+    this.select = db.prepare("SELECT body FROM texts WHERE hash = ?");
+  }
+
+  put(body: string): string {
+    const hash = sha256Hex(body);
+    this.insert.run(hash, body);
+    return hash;
+  }
+
+  get(hash: string): string {
+    const row = this.select.get(hash) as { body: string } | undefined;
+    if (!row) throw new Error(`run store: text ${hash} is missing`);
+    return row.body;
+  }
+}
