@@ -146,7 +146,7 @@ export function parseConfig(text: string, file: string): Config {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    const pos = err?.linePos?.[0];
+    const pos = err ? lineCounter.linePos(err.pos[0]) : undefined;
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
     throw new SpecsciError(`${where}: invalid YAML: ${err?.message.split("\n")[0]}`);
   }
@@ -160,7 +160,7 @@ export function parseConfig(text: string, file: string): Config {
   if (issue.code === "unrecognized_keys") path = [...path, String(issue.keys[0])];
   const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
   const keyNode = findKeyRange(doc, path);
-  const offset = node?.range?.[0] ?? keyNode;
+  const offset = issue.code === "unrecognized_keys" ? (keyNode ?? node?.range?.[0]) : (node?.range?.[0] ?? keyNode);
   const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
   const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
   const setting = path.length > 0 ? path.join(".") : "(top level)";

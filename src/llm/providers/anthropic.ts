@@ -41,16 +41,17 @@ export function toAnthropicParams(
     }
   }
   const p = req.params;
-  // SDK 1.x no longer types temperature/top_p (newer models reject them), but the API version it
-  // pins still accepts them for models that support sampling. Send them only when asked for, so
-  // a model that rejects them fails loudly with the server's message instead of being ignored.
+  // SDK 1.x no longer types temperature/top_p: the API version it pins rejects sampling
+  // parameters. temperature 1 is the API's own default, so it is simply not sent; any other value
+  // is sent as asked, so a model that rejects it fails loudly (HTTP 400, the server's message)
+  // instead of being silently sampled differently.
   const params: MessageCreateParamsNonStreaming & { temperature?: number; top_p?: number } = {
     model,
     max_tokens: p.max_tokens,
     messages,
   };
   if (system.length) params.system = system.join("\n\n");
-  if (p.temperature !== undefined) params.temperature = p.temperature;
+  if (p.temperature !== undefined && p.temperature !== 1) params.temperature = p.temperature;
   if (p.top_p !== undefined) params.top_p = p.top_p;
   if (p.stop?.length) params.stop_sequences = p.stop;
   if (p.reasoning?.budget_tokens !== undefined) {

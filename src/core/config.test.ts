@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "./config.js";
+import { SpecsciError } from "./errors.js";
+
+function errorOf(text: string): string {
+  try {
+    parseConfig(text, "specsci.yaml");
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecsciError);
+    return (e as Error).message;
+  }
+  throw new Error("expected an error");
+}
+
+describe("config", () => {
+  it("applies documented defaults to an empty file", () => {
+    const c = parseConfig("", "specsci.yaml");
+    expect(c.defaults.max_tokens).toBe(4096);
+    expect(c.defaults.timeout_s).toBe(600);
+    expect(c.cache).toBe("on");
+    expect(c.endpoints).toEqual({});
+  });
+
+  it("reads endpoints, limits and prices", () => {
+    const c = parseConfig(
+      [
+        "endpoints:",
+        "  myvllm:",
+        "    base_url: http://127.0.0.1:8000/v1",
+        "    max_in_flight: 8",
+        "prices:",
+        "  myvllm/qwen: { input: 0.1, output: 0.2 }",
+      ].join("\n"),
+      "specsci.yaml",
+    );
+    expect(c.endpoints.myvllm?.max_in_flight).toBe(8);
+    expect(c.prices["myvllm/qwen"]?.output).toBe(0.2);
+  });
+
+  it("names file, line, column and setting for a wrong type", () => {
+    expect(errorOf("defaults:\n  max_tokens: lots\n")).toMatch(/^specsci\.yaml:2:15: defaults\.max_tokens: .*number/);
+  });
+
+  it("names an unknown setting and lists the known ones", () => {
+    const msg = errorOf("providers:\n  anthropic:\n    max_inflight: 3\n");
+    expect(msg).toMatch(/^specsci\.yaml:3:5: providers\.anthropic\.max_inflight: unknown setting/);
+    expect(msg).toContain("max_in_flight");
+  });
+
+  it("rejects an API key pasted where the env var name belongs", () => {
+    expect(errorOf("endpoints:\n  t:\n    base_url: https://x.test/v1\n    api_key_env: sk-abc-123\n")).toMatch(
+      /:4:18: endpoints\.t\.api_key_env: must be the NAME of an environment variable/,
+    );
+  });
+
+  it("reports YAML syntax errors with a position", () => {
+    expect(errorOf("defaults: [unclosed\n")).toMatch(/^specsci\.yaml:\d+:\d+: invalid YAML/);
+  });
+});

@@ -1,0 +1,124 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { cleanupTempDirs, ROOT, tempDir } from "../../test/helpers.js";
+import { SpecsciError } from "../core/errors.js";
+import { sha256Hex } from "../core/hash.js";
+import { Store } from "./db.js";
+import { SCHEMA_VERSION } from "./migrations.js";
+
+afterAll(cleanupTempDirs);
+
+describe("run store", () => {
+  it("creates the workspace, migrates to the current schema and uses WAL", () => {
+    const dir = join(tempDir(), "ws");
+    const store = Store.open(dir);
+    expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(store.db.pragma("busy_timeout", { simple: true })).toBeGreaterThan(0);
+    expect(store.check()).toEqual([]);
+    store.close();
+    // Re-opening is idempotent.
+    const again = Store.open(dir);
+    expect(again.schemaVersion()).toBe(SCHEMA_VERSION);
+    again.close();
+  });
+
+  it("refuses a store from a newer specsci", () => {
+    const dir = join(tempDir(), "ws");
+    const store = Store.open(dir);
+    store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    store.close();
+    expect(() => Store.open(dir)).toThrow(SpecsciError);
+    expect(() => Store.open(dir)).toThrow(/newer than this specsci/);
+  });
+
+  it("names the file when the database is not a database", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "store.db"), "this is not sqlite ".repeat(100));
+    expect(() => Store.open(dir)).toThrow(/cannot open run store .*store\.db/);
+  });
+
+  it("rolls back a failed transaction completely", () => {
+    const store = Store.open(join(tempDir(), "ws"));
+    expect(() =>
+      store.tx(() => {
+        store.runs.ensure({ id: "r1", kind: "test" });
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(store.runs.get("r1")).toBeUndefined();
+    store.close();
+  });
+
+  it("stores blobs by content hash, once", () => {
+    const store = Store.open(join(tempDir(), "ws"));
+    const h = store.blobs.put("hello corpus");
+    expect(store.blobs.put("hello corpus")).toBe(h);
+    expect(store.blobs.get(h).toString()).toBe("hello corpus");
+    expect(readFileSync(store.blobs.pathOf(h), "utf8")).toBe("hello corpus");
+    expect(() => store.blobs.pathOf("../../etc/passwd")).toThrow();
+    store.close();
+  });
+
+  it("survives kill -9 at arbitrary moments with a consistent store", async () => {
+    const dir = join(tempDir(), "ws");
+    const script = join(tempDir(), "writer.mjs");
+    // A writer that records calls the way the model access layer does (cache row + call row in
+    // one transaction) and writes blobs, as fast as it can, until it is killed.
+    writeFileSync(
+      script,
+      `import { Store } from ${JSON.stringify(join(ROOT, "dist/store/index.js"))};
+       const store = Store.open(process.argv[2]);
+       store.runs.ensure({ id: "run", kind: "crash-test" });
+       let i = store.db.prepare("SELECT count(*) AS n FROM llm_calls").get().n;
+       process.stdout.write("ready\\n");
+       for (;;) {
+         const key = "k" + (i++);
+         store.tx(() => {
+           store.llm.cachePut({ key, model: "fake/x", request: JSON.stringify({ i }), response: JSON.stringify({ text: "t" + i }) });
+           store.llm.recordCall({ runId: "run", stage: "s", model: "fake/x", cacheKey: key, source: "api", status: "ok",
+             stopReason: "end", attempts: 1, inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0,
+             cacheWriteTokens: 0, costUsd: 0, latencyMs: 1 });
+         });
+         if (i % 50 === 0) store.blobs.put("blob " + i + " " + "x".repeat(10000));
+       }`,
+    );
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, [script, dir], { stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("close", r));
+
+      const store = Store.open(dir);
+      expect(store.check()).toEqual([]);
+      const orphans = store.db
+        .prepare(
+          `SELECT count(*) AS n FROM llm_calls c LEFT JOIN llm_cache k ON k.key = c.cache_key WHERE k.key IS NULL`,
+        )
+        .get() as { n: number };
+      expect(orphans.n).toBe(0);
+      const counts = store.db.prepare("SELECT (SELECT count(*) FROM llm_calls) AS calls, (SELECT count(*) FROM llm_cache) AS cached").get() as {
+        calls: number;
+        cached: number;
+      };
+      expect(counts.calls).toBe(counts.cached);
+      expect(counts.calls).toBeGreaterThan(0);
+      // Every file under a blob hash is whole: its content hashes to its name. (Temporary files
+      // from an interrupted write may remain; they are never read.)
+      const blobDir = join(dir, "blobs");
+      let blobs = 0;
+      for (const sub of existsSync(blobDir) ? readdirSync(blobDir) : []) {
+        for (const name of readdirSync(join(blobDir, sub))) {
+          if (name.includes(".tmp-")) continue;
+          expect(sha256Hex(readFileSync(join(blobDir, sub, name)))).toBe(sub + name);
+          blobs++;
+        }
+      }
+      expect(blobs).toBeGreaterThan(0);
+      store.close();
+    }
+  });
+});

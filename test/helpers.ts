@@ -1,0 +1,63 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CacheMode, ConfigSchema } from "../src/core/config.js";
+import { LlmClient } from "../src/llm/client.js";
+import { Store } from "../src/store/db.js";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const BIN = join(ROOT, "bin", "specsci.js");
+
+const cleanups: (() => void)[] = [];
+
+export function tempDir(prefix = "specsci-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function cleanupTempDirs(): void {
+  for (const c of cleanups.splice(0)) c();
+}
+
+/** A store and client over a fresh workspace; `config` is the parsed form of a specsci.yaml. */
+export function makeClient(config: Record<string, unknown> = {}, cacheMode?: CacheMode) {
+  const dir = tempDir();
+  const store = Store.open(join(dir, "ws"));
+  const parsed = ConfigSchema.parse(config);
+  const client = new LlmClient(cacheMode ? { store, config: parsed, cacheMode } : { store, config: parsed });
+  return { dir, store, client, config: parsed };
+}
+
+/** Fast retries so fault tests finish quickly. */
+export const FAST_RETRIES = { max_attempts: 4, retry_base_ms: 5, retry_max_ms: 50, timeout_s: 2 };
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real specsci binary. */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env, FORCE_COLOR: "0" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdin.end(opts.input ?? "");
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    globalSetup: ["test/global-setup.ts"],
+    pool: "forks",
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Keys from the developer's shell must never reach a test (tests plant their own).
+    env: { ANTHROPIC_API_KEY: "", OPENAI_API_KEY: "", HF_TOKEN: "", SPECSCI_WORKSPACE: "", SPECSCI_CONFIG: "" },
+  },
+});
