@@ -254,13 +254,14 @@ export class ManagedModel implements ChatModel {
                 cause: e,
               });
       }
-      if (error.kind === "rate_limit" || error.kind === "overloaded")
-        this.limiter.pushback(error.retryAfterMs);
+      const delay = backoffDelay(policy, attempt, error.retryAfterMs);
+      // A push-back slows every caller of this provider, not just this one.
+      if (error.kind === "rate_limit" || error.kind === "overloaded") this.limiter.pushback(delay);
       if (!error.retryable || attempt >= policy.maxAttempts || signal?.aborted) {
         return { ok: false, error, attempts: attempt };
       }
       try {
-        await sleep(backoffDelay(policy, attempt, error.retryAfterMs), signal);
+        await sleep(delay, signal);
       } catch {
         return { ok: false, error, attempts: attempt };
       }
