@@ -8,6 +8,12 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Keys from the developer's shell must never reach a test (tests plant their own).
-    env: { ANTHROPIC_API_KEY: "", OPENAI_API_KEY: "", HF_TOKEN: "", SPECSCI_WORKSPACE: "", SPECSCI_CONFIG: "" },
+    env: {
+      ANTHROPIC_API_KEY: "",
+      OPENAI_API_KEY: "",
+      HF_TOKEN: "",
+      SPECSCI_WORKSPACE: "",
+      SPECSCI_CONFIG: "",
+    },
   },
 });

@@ -27,7 +27,9 @@ export function makeClient(config: Record<string, unknown> = {}, cacheMode?: Cac
   const dir = tempDir();
   const store = Store.open(join(dir, "ws"));
   const parsed = ConfigSchema.parse(config);
-  const client = new LlmClient(cacheMode ? { store, config: parsed, cacheMode } : { store, config: parsed });
+  const client = new LlmClient(
+    cacheMode ? { store, config: parsed, cacheMode } : { store, config: parsed },
+  );
   return { dir, store, client, config: parsed };
 }
 
@@ -42,7 +44,10 @@ export interface CliResult {
 }
 
 /** Runs the real specsci binary. */
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,

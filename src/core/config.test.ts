@@ -38,7 +38,9 @@ describe("config", () => {
   });
 
   it("names file, line, column and setting for a wrong type", () => {
-    expect(errorOf("defaults:\n  max_tokens: lots\n")).toMatch(/^specsci\.yaml:2:15: defaults\.max_tokens: .*number/);
+    expect(errorOf("defaults:\n  max_tokens: lots\n")).toMatch(
+      /^specsci\.yaml:2:15: defaults\.max_tokens: .*number/,
+    );
   });
 
   it("names an unknown setting and lists the known ones", () => {
@@ -48,8 +50,14 @@ describe("config", () => {
   });
 
   it("rejects an API key pasted where the env var name belongs", () => {
-    expect(errorOf("endpoints:\n  t:\n    base_url: https://x.test/v1\n    api_key_env: sk-abc-123\n")).toMatch(
-      /:4:18: endpoints\.t\.api_key_env: must be the NAME of an environment variable/,
+    expect(
+      errorOf("endpoints:\n  t:\n    base_url: https://x.test/v1\n    api_key_env: sk-abc-123\n"),
+    ).toMatch(/:4:18: endpoints\.t\.api_key_env: must be the NAME of an environment variable/);
+  });
+
+  it("refuses an endpoint named like a built-in provider", () => {
+    expect(errorOf("endpoints:\n  fake:\n    base_url: http://127.0.0.1:1/v1\n")).toMatch(
+      /endpoints\.fake: .*built-in provider/,
     );
   });
 

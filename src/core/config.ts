@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { envVar } from "./env.js";
 import { SpecsciError } from "./errors.js";
 
 const envVarName = z
@@ -61,6 +62,9 @@ const PriceConfig = z.strictObject({
   batch_discount: z.number().positive().max(1).optional(),
 });
 
+/** Provider names with their own adapters; endpoints cannot take them. */
+export const RESERVED_PROVIDERS = ["anthropic", "openai", "local", "fake"];
+
 export const CacheMode = z.enum(["on", "read-only", "off", "replay"]);
 export type CacheMode = z.infer<typeof CacheMode>;
 
@@ -87,7 +91,12 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   endpoints: z
     .record(
-      z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "endpoint names are lower-case"),
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]*$/, "endpoint names are lower-case")
+        .refine((name) => !RESERVED_PROVIDERS.includes(name), {
+          message: `this name belongs to a built-in provider (${RESERVED_PROVIDERS.join(", ")}); choose another`,
+        }),
       EndpointConfig,
     )
     .default({}),
@@ -120,7 +129,7 @@ export function defaultConfig(): Config {
 /** Where the config file is: an explicit path, then SPECSCI_CONFIG, then ./specsci.yaml if present. */
 export function findConfigFile(explicit?: string): string | undefined {
   if (explicit) return resolve(explicit);
-  const fromEnv = process.env.SPECSCI_CONFIG;
+  const fromEnv = envVar("SPECSCI_CONFIG");
   if (fromEnv) return resolve(fromEnv);
   const local = resolve(CONFIG_FILE_NAME);
   return existsSync(local) ? local : undefined;
@@ -158,16 +167,19 @@ export function parseConfig(text: string, file: string): Config {
   if (!issue) throw new SpecsciError(`${file}: invalid configuration`);
   let path = issue.path.map(String);
   if (issue.code === "unrecognized_keys") path = [...path, String(issue.keys[0])];
+  const keyProblem = issue.code === "unrecognized_keys" || issue.code === "invalid_key";
   const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
   const keyNode = findKeyRange(doc, path);
-  const offset = issue.code === "unrecognized_keys" ? (keyNode ?? node?.range?.[0]) : (node?.range?.[0] ?? keyNode);
+  const offset = keyProblem ? (keyNode ?? node?.range?.[0]) : (node?.range?.[0] ?? keyNode);
   const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
   const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
   const setting = path.length > 0 ? path.join(".") : "(top level)";
   const problem =
     issue.code === "unrecognized_keys"
       ? `unknown setting (known: ${knownKeys(path.slice(0, -1)).join(", ")})`
-      : issue.message;
+      : issue.code === "invalid_key"
+        ? (issue.issues[0]?.message ?? issue.message)
+        : issue.message;
   throw new SpecsciError(`${where}: ${setting}: ${problem}`, {
     hint: "see the Configuration section of the README",
   });

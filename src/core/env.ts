@@ -7,9 +7,15 @@ import { config as loadDotenv } from "dotenv";
  * overriding variables that are already set. Keys stay in the environment: nothing copies them
  * anywhere else.
  */
-export function loadEnvFile(path = process.env.SPECSCI_ENV_FILE ?? ".env"): string | undefined {
+export function loadEnvFile(path = envVar("SPECSCI_ENV_FILE") ?? ".env"): string | undefined {
   const file = resolve(path);
   if (!existsSync(file)) return undefined;
   loadDotenv({ path: file, override: false, quiet: true });
   return file;
+}
+
+/** An environment variable's value; empty counts as unset (as shells and CI templates leave them). */
+export function envVar(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === "" ? undefined : v;
 }

@@ -4,7 +4,9 @@ import { canonicalJson, hashValue } from "./hash.js";
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth and drops undefined members", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 2, y: undefined }], c: "x" } })).toBe('{"a":{"c":"x","d":[1,{"z":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 2, y: undefined }], c: "x" } })).toBe(
+      '{"a":{"c":"x","d":[1,{"z":2}]},"b":1}',
+    );
   });
 
   it("gives equal hashes for objects that differ only in key order", () => {

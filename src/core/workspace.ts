@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { envVar } from "./env.js";
 
 export const DEFAULT_WORKSPACE_DIR = ".specsci";
 
@@ -7,5 +8,5 @@ export const DEFAULT_WORKSPACE_DIR = ".specsci";
  * SPECSCI_WORKSPACE, then `.specsci/` in the current directory.
  */
 export function resolveWorkspaceDir(explicit?: string): string {
-  return resolve(explicit ?? process.env.SPECSCI_WORKSPACE ?? DEFAULT_WORKSPACE_DIR);
+  return resolve(explicit ?? envVar("SPECSCI_WORKSPACE") ?? DEFAULT_WORKSPACE_DIR);
 }

@@ -1,6 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import type OpenAI from "openai";
-import type { Config } from "../core/config.js";
+import { type Config, RESERVED_PROVIDERS } from "../core/config.js";
 import { SpecsciError } from "../core/errors.js";
 import { readSecret } from "../core/secrets.js";
 import { ENDPOINT_PRESETS, resolveEndpoint } from "./endpoints.js";
@@ -23,7 +23,7 @@ import {
 } from "./providers/openai.js";
 import type { ProviderModel } from "./types.js";
 
-export const BUILTIN_PROVIDERS = ["anthropic", "openai", "local", "fake"] as const;
+export const BUILTIN_PROVIDERS = RESERVED_PROVIDERS;
 
 const DEFAULT_IN_FLIGHT: Record<string, number> = {
   anthropic: 32,

@@ -86,7 +86,9 @@ describe("run store", () => {
        }`,
     );
     for (let round = 0; round < 4; round++) {
-      const child = spawn(process.execPath, [script, dir], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [script, dir], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
       child.kill("SIGKILL");
@@ -100,7 +102,11 @@ describe("run store", () => {
         )
         .get() as { n: number };
       expect(orphans.n).toBe(0);
-      const counts = store.db.prepare("SELECT (SELECT count(*) FROM llm_calls) AS calls, (SELECT count(*) FROM llm_cache) AS cached").get() as {
+      const counts = store.db
+        .prepare(
+          "SELECT (SELECT count(*) FROM llm_calls) AS calls, (SELECT count(*) FROM llm_cache) AS cached",
+        )
+        .get() as {
         calls: number;
         cached: number;
       };

@@ -45,7 +45,11 @@ function parseDirective(text: string, name: "fault" | "batch"): Directive | unde
     const [k, v] = kv.split("=");
     if (k && v !== undefined) params[k] = v;
   }
-  return { kind: m[1] as string, times: params.times === undefined ? Number.POSITIVE_INFINITY : Number(params.times), params };
+  return {
+    kind: m[1] as string,
+    times: params.times === undefined ? Number.POSITIVE_INFINITY : Number(params.times),
+    params,
+  };
 }
 
 type Msg = { role: string; content: string | { type: string; text?: string }[] };
@@ -64,7 +68,10 @@ const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
 
 interface AnthropicBatch {
   id: string;
-  requests: { custom_id: string; params: { model: string; messages: Msg[]; max_tokens: number; system?: string } }[];
+  requests: {
+    custom_id: string;
+    params: { model: string; messages: Msg[]; max_tokens: number; system?: string };
+  }[];
   polls: number;
   canceled: boolean;
   created: string;
@@ -73,7 +80,16 @@ interface AnthropicBatch {
 interface OpenAIBatch {
   id: string;
   inputFileId: string;
-  lines: { custom_id: string; body: { model: string; messages: Msg[]; seed?: number; max_tokens?: number; max_completion_tokens?: number } }[];
+  lines: {
+    custom_id: string;
+    body: {
+      model: string;
+      messages: Msg[];
+      seed?: number;
+      max_tokens?: number;
+      max_completion_tokens?: number;
+    };
+  }[];
   polls: number;
   canceled: boolean;
   created: number;
@@ -93,6 +109,7 @@ export class FakeLlmServer {
   private openaiBatches = new Map<string, OpenAIBatch>();
   private files = new Map<string, string>();
   port = 0;
+  private lastAuth = "";
 
   constructor(readonly options: FakeServerOptions = {}) {
     this.server = createServer((req, res) => {
@@ -121,7 +138,9 @@ export class FakeLlmServer {
 
   /** Total chat-completion / message requests received (including faulted ones). */
   chatRequests(): RecordedRequest[] {
-    return this.requests.filter((r) => r.path === "/v1/messages" || r.path === "/v1/chat/completions");
+    return this.requests.filter(
+      (r) => r.path === "/v1/messages" || r.path === "/v1/chat/completions",
+    );
   }
 
   private async readBody(req: IncomingMessage): Promise<Buffer> {
@@ -130,9 +149,18 @@ export class FakeLlmServer {
     return Buffer.concat(chunks);
   }
 
-  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private json(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -142,9 +170,15 @@ export class FakeLlmServer {
     const isJson = (req.headers["content-type"] ?? "").includes("json");
     const body = isJson && raw.length ? JSON.parse(raw.toString("utf8")) : undefined;
     if (this.options.record !== false) {
-      this.requests.push({ method: req.method ?? "GET", path: url.pathname, headers: req.headers, body });
+      this.requests.push({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        headers: req.headers,
+        body,
+      });
     }
     const path = url.pathname;
+    this.lastAuth = String(req.headers["x-api-key"] ?? req.headers.authorization ?? "");
 
     // Authentication, per API.
     if (path.startsWith("/v1/messages")) {
@@ -152,22 +186,36 @@ export class FakeLlmServer {
       const key = req.headers["x-api-key"] ?? req.headers.authorization?.replace(/^Bearer /, "");
       if (this.options.anthropicKey && key !== this.options.anthropicKey) {
         // Real servers sometimes echo part of a bad key; this one echoes all of it, to test redaction.
-        return this.json(res, 401, { type: "error", error: { type: "authentication_error", message: `invalid x-api-key ${key}` } });
+        return this.json(res, 401, {
+          type: "error",
+          error: { type: "authentication_error", message: `invalid x-api-key ${key}` },
+        });
       }
-    } else if (this.options.openaiKey && req.headers.authorization !== `Bearer ${this.options.openaiKey}`) {
-      return this.json(res, 401, { error: { message: `Incorrect API key provided: ${req.headers.authorization}`, type: "invalid_request_error", code: "invalid_api_key" } });
+    } else if (
+      this.options.openaiKey &&
+      req.headers.authorization !== `Bearer ${this.options.openaiKey}`
+    ) {
+      return this.json(res, 401, {
+        error: {
+          message: `Incorrect API key provided: ${req.headers.authorization}`,
+          type: "invalid_request_error",
+          code: "invalid_api_key",
+        },
+      });
     }
 
     if (req.method === "POST" && path === "/v1/messages") return this.anthropicMessage(body, res);
     if (req.method === "POST" && path === "/v1/chat/completions") return this.openaiChat(body, res);
-    if (path.startsWith("/v1/messages/batches")) return this.anthropicBatchRoute(req.method ?? "GET", path, body, res);
+    if (path.startsWith("/v1/messages/batches"))
+      return this.anthropicBatchRoute(req.method ?? "GET", path, body, res);
     if (path.startsWith("/v1/files")) return this.filesRoute(req, path, raw, res);
-    if (path.startsWith("/v1/batches")) return this.openaiBatchRoute(req.method ?? "GET", path, body, res);
+    if (path.startsWith("/v1/batches"))
+      return this.openaiBatchRoute(req.method ?? "GET", path, body, res);
     this.json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
   }
 
-  /** Applies a fault directive if this attempt should fail; returns true when it answered. */
-  private async fault(api: "anthropic" | "openai", prompt: string, res: ServerResponse): Promise<Directive | undefined> {
+  /** The fault directive for this attempt of a prompt, if it should fail (counts attempts). */
+  private faultFor(prompt: string): Directive | undefined {
     const d = parseDirective(prompt, "fault");
     if (!d) return undefined;
     const n = (this.attempts.get(prompt) ?? 0) + 1;
@@ -176,14 +224,28 @@ export class FakeLlmServer {
     return d;
   }
 
-  private async sendFault(api: "anthropic" | "openai", d: Directive, res: ServerResponse): Promise<boolean> {
-    const anthropicError = (status: number, type: string, message: string, headers: Record<string, string> = {}) =>
+  private async sendFault(
+    api: "anthropic" | "openai",
+    d: Directive,
+    res: ServerResponse,
+  ): Promise<boolean> {
+    const anthropicError = (
+      status: number,
+      type: string,
+      message: string,
+      headers: Record<string, string> = {},
+    ) =>
       api === "anthropic"
         ? this.json(res, status, { type: "error", error: { type, message } }, headers)
         : this.json(res, status, { error: { message, type, code: null } }, headers);
     switch (d.kind) {
       case "429":
-        anthropicError(429, "rate_limit_error", "rate limited", d.params.retry_after ? { "retry-after": d.params.retry_after } : {});
+        anthropicError(
+          429,
+          "rate_limit_error",
+          "rate limited",
+          d.params.retry_after ? { "retry-after": d.params.retry_after } : {},
+        );
         return true;
       case "500":
         anthropicError(500, "api_error", "internal error");
@@ -197,6 +259,14 @@ export class FakeLlmServer {
       case "400":
         anthropicError(400, "invalid_request_error", "prompt is malformed");
         return true;
+      case "400echo":
+        // Some proxies and servers echo request headers in errors; nothing may store this.
+        anthropicError(
+          400,
+          "invalid_request_error",
+          `request with credentials ${this.lastAuth} is malformed`,
+        );
+        return true;
       case "404":
         anthropicError(404, "not_found_error", "model not found");
         return true;
@@ -205,7 +275,10 @@ export class FakeLlmServer {
         return false; // then answer normally (too late for a client with a short timeout)
       case "reset": {
         const text = JSON.stringify({ padding: "x".repeat(2000) });
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(text),
+        });
         res.write(text.slice(0, 500));
         await new Promise((r) => setTimeout(r, 10));
         res.socket?.destroy();
@@ -213,7 +286,10 @@ export class FakeLlmServer {
       }
       case "malformed": {
         const text = '{"id": "msg_broken", "content": [{"type": "text", "text": "unterminated';
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(text),
+        });
         res.end(text);
         return true;
       }
@@ -222,16 +298,22 @@ export class FakeLlmServer {
     }
   }
 
-  private async anthropicMessage(body: { model: string; messages: Msg[]; max_tokens: number; system?: string }, res: ServerResponse): Promise<void> {
+  private async anthropicMessage(
+    body: { model: string; messages: Msg[]; max_tokens: number; system?: string },
+    res: ServerResponse,
+  ): Promise<void> {
     const prompt = lastUserText(body.messages);
-    const d = await this.fault("anthropic", prompt, res);
+    const d = this.faultFor(prompt);
     if (d && (await this.sendFault("anthropic", d, res))) return;
     if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     this.countServed(prompt);
     this.json(res, 200, this.anthropicReply(body, d?.kind));
   }
 
-  private anthropicReply(body: { model: string; messages: Msg[]; max_tokens: number; system?: string }, content?: string) {
+  private anthropicReply(
+    body: { model: string; messages: Msg[]; max_tokens: number; system?: string },
+    content?: string,
+  ) {
     let text = answerFor(body.messages);
     let stop = "end_turn";
     if (content === "empty") text = "";
@@ -252,13 +334,21 @@ export class FakeLlmServer {
       content: text ? [{ type: "text", text }] : [],
       stop_reason: stop,
       stop_sequence: null,
-      usage: { input_tokens: input, output_tokens: tokens(text), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: {
+        input_tokens: input,
+        output_tokens: tokens(text),
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
     };
   }
 
-  private async openaiChat(body: OpenAIBatch["lines"][number]["body"], res: ServerResponse): Promise<void> {
+  private async openaiChat(
+    body: OpenAIBatch["lines"][number]["body"],
+    res: ServerResponse,
+  ): Promise<void> {
     const prompt = lastUserText(body.messages);
-    const d = await this.fault("openai", prompt, res);
+    const d = this.faultFor(prompt);
     if (d && (await this.sendFault("openai", d, res))) return;
     if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     this.countServed(prompt);
@@ -286,8 +376,19 @@ export class FakeLlmServer {
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model: body.model,
-      choices: [{ index: 0, message: { role: "assistant", content: text, refusal }, finish_reason: finish, logprobs: null }],
-      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: text, refusal },
+          finish_reason: finish,
+          logprobs: null,
+        },
+      ],
+      usage: {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: prompt + completion,
+      },
     };
   }
 
@@ -296,7 +397,10 @@ export class FakeLlmServer {
   }
 
   /** Batch item behaviour for this round: succeeded, or a failure requested by a directive. */
-  private batchOutcome(customId: string, prompt: string): "succeeded" | "expired" | "errored" | "missing" | "invalid" {
+  private batchOutcome(
+    customId: string,
+    prompt: string,
+  ): "succeeded" | "expired" | "errored" | "missing" | "invalid" {
     const d = parseDirective(prompt, "batch");
     const round = (this.batchRounds.get(customId) ?? 0) + 1;
     this.batchRounds.set(customId, round);
@@ -312,7 +416,13 @@ export class FakeLlmServer {
       id: b.id,
       type: "message_batch",
       processing_status: ended ? "ended" : "in_progress",
-      request_counts: { processing: ended ? 0 : b.requests.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+      request_counts: {
+        processing: ended ? 0 : b.requests.length,
+        succeeded: 0,
+        errored: 0,
+        canceled: 0,
+        expired: 0,
+      },
       ended_at: ended ? new Date().toISOString() : null,
       created_at: b.created,
       expires_at: new Date(Date.now() + 86_400_000).toISOString(),
@@ -322,15 +432,30 @@ export class FakeLlmServer {
     };
   }
 
-  private anthropicBatchRoute(method: string, path: string, body: { requests: AnthropicBatch["requests"] }, res: ServerResponse): void {
+  private anthropicBatchRoute(
+    method: string,
+    path: string,
+    body: { requests: AnthropicBatch["requests"] },
+    res: ServerResponse,
+  ): void {
     const parts = path.split("/").filter(Boolean); // v1 messages batches [id] [results|cancel]
     if (method === "POST" && parts.length === 3) {
-      const b: AnthropicBatch = { id: `msgbatch_${randomUUID().replace(/-/g, "")}`, requests: body.requests, polls: 0, canceled: false, created: new Date().toISOString() };
+      const b: AnthropicBatch = {
+        id: `msgbatch_${randomUUID().replace(/-/g, "")}`,
+        requests: body.requests,
+        polls: 0,
+        canceled: false,
+        created: new Date().toISOString(),
+      };
       this.anthropicBatches.set(b.id, b);
       return this.json(res, 200, this.anthropicBatchObject(b));
     }
     const b = this.anthropicBatches.get(parts[3] ?? "");
-    if (!b) return this.json(res, 404, { type: "error", error: { type: "not_found_error", message: "no such batch" } });
+    if (!b)
+      return this.json(res, 404, {
+        type: "error",
+        error: { type: "not_found_error", message: "no such batch" },
+      });
     if (method === "GET" && parts.length === 4) {
       b.polls++;
       return this.json(res, 200, this.anthropicBatchObject(b));
@@ -352,7 +477,10 @@ export class FakeLlmServer {
           result = { type: "succeeded", message: this.anthropicReply(r.params) };
         } else if (outcome === "errored" || outcome === "invalid") {
           const type = outcome === "invalid" ? "invalid_request_error" : "api_error";
-          result = { type: "errored", error: { type: "error", error: { type, message: `item ${outcome}` } } };
+          result = {
+            type: "errored",
+            error: { type: "error", error: { type, message: `item ${outcome}` } },
+          };
         } else result = { type: outcome };
         lines.push(JSON.stringify({ custom_id: r.custom_id, result }));
       }
@@ -364,14 +492,31 @@ export class FakeLlmServer {
 
   // --- OpenAI Files + Batch ----------------------------------------------------------------------
 
-  private async filesRoute(req: IncomingMessage, path: string, raw: Buffer, res: ServerResponse): Promise<void> {
+  private async filesRoute(
+    req: IncomingMessage,
+    path: string,
+    raw: Buffer,
+    res: ServerResponse,
+  ): Promise<void> {
     const parts = path.split("/").filter(Boolean); // v1 files [id] [content]
     if (req.method === "POST" && parts.length === 2) {
-      const form = await new Request(this.url, { method: "POST", headers: req.headers as Record<string, string>, body: raw }).formData();
+      const form = await new Request(this.url, {
+        method: "POST",
+        headers: req.headers as Record<string, string>,
+        body: raw,
+      }).formData();
       const file = form.get("file") as File;
       const id = `file-${randomUUID()}`;
       this.files.set(id, await file.text());
-      return this.json(res, 200, { id, object: "file", bytes: file.size, created_at: Math.floor(Date.now() / 1000), filename: file.name, purpose: form.get("purpose"), status: "processed" });
+      return this.json(res, 200, {
+        id,
+        object: "file",
+        bytes: file.size,
+        created_at: Math.floor(Date.now() / 1000),
+        filename: file.name,
+        purpose: form.get("purpose"),
+        status: "processed",
+      });
     }
     const content = this.files.get(parts[2] ?? "");
     if (content === undefined) return this.json(res, 404, { error: { message: "no such file" } });
@@ -414,12 +559,40 @@ export class FakeLlmServer {
       if (outcome === "missing") continue;
       if (outcome === "succeeded") {
         this.countServed(prompt);
-        out.push(JSON.stringify({ id, custom_id: l.custom_id, response: { status_code: 200, request_id: id, body: this.openaiReply(l.body) }, error: null }));
+        out.push(
+          JSON.stringify({
+            id,
+            custom_id: l.custom_id,
+            response: { status_code: 200, request_id: id, body: this.openaiReply(l.body) },
+            error: null,
+          }),
+        );
       } else if (outcome === "expired" || outcome === "canceled") {
-        err.push(JSON.stringify({ id, custom_id: l.custom_id, response: null, error: { code: outcome === "expired" ? "batch_expired" : "batch_cancelled", message: `request ${outcome}` } }));
+        err.push(
+          JSON.stringify({
+            id,
+            custom_id: l.custom_id,
+            response: null,
+            error: {
+              code: outcome === "expired" ? "batch_expired" : "batch_cancelled",
+              message: `request ${outcome}`,
+            },
+          }),
+        );
       } else {
         const status = outcome === "invalid" ? 400 : 500;
-        err.push(JSON.stringify({ id, custom_id: l.custom_id, response: { status_code: status, request_id: id, body: { error: { message: `item ${outcome}`, type: "server_error" } } }, error: null }));
+        err.push(
+          JSON.stringify({
+            id,
+            custom_id: l.custom_id,
+            response: {
+              status_code: status,
+              request_id: id,
+              body: { error: { message: `item ${outcome}`, type: "server_error" } },
+            },
+            error: null,
+          }),
+        );
       }
     }
     b.outputFileId = `file-${randomUUID()}`;
@@ -430,13 +603,30 @@ export class FakeLlmServer {
     }
   }
 
-  private openaiBatchRoute(method: string, path: string, body: { input_file_id: string; metadata?: unknown }, res: ServerResponse): void {
+  private openaiBatchRoute(
+    method: string,
+    path: string,
+    body: { input_file_id: string; metadata?: unknown },
+    res: ServerResponse,
+  ): void {
     const parts = path.split("/").filter(Boolean); // v1 batches [id] [cancel]
     if (method === "POST" && parts.length === 2) {
       const content = this.files.get(body.input_file_id);
-      if (content === undefined) return this.json(res, 400, { error: { message: "no such input file" } });
-      const lines = content.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as OpenAIBatch["lines"][number]);
-      const b: OpenAIBatch = { id: `batch_${randomUUID()}`, inputFileId: body.input_file_id, lines, polls: 0, canceled: false, created: Math.floor(Date.now() / 1000), metadata: body.metadata ?? null };
+      if (content === undefined)
+        return this.json(res, 400, { error: { message: "no such input file" } });
+      const lines = content
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as OpenAIBatch["lines"][number]);
+      const b: OpenAIBatch = {
+        id: `batch_${randomUUID()}`,
+        inputFileId: body.input_file_id,
+        lines,
+        polls: 0,
+        canceled: false,
+        created: Math.floor(Date.now() / 1000),
+        metadata: body.metadata ?? null,
+      };
       this.openaiBatches.set(b.id, b);
       return this.json(res, 200, this.openaiBatchObject(b));
     }

@@ -35,7 +35,9 @@ function requests(n: number, directive: (i: number) => string = () => ""): ChatR
 }
 
 const batchCreates = () =>
-  server.requests.filter((r) => r.method === "POST" && (r.path === "/v1/messages/batches" || r.path === "/v1/batches")).length;
+  server.requests.filter(
+    (r) => r.method === "POST" && (r.path === "/v1/messages/batches" || r.path === "/v1/batches"),
+  ).length;
 
 describe.each(["anthropic/claude-haiku-4-5", "openai/gpt-4.1-mini"])("%s batches", (modelId) => {
   it("splits into chunks and lands every result under its own request", async () => {
@@ -80,12 +82,25 @@ describe.each(["anthropic/claude-haiku-4-5", "openai/gpt-4.1-mini"])("%s batches
     const before = batchCreates();
     const again = await client.batchRunner(modelId).run([...reqs, reqs[0] as ChatRequest]);
     expect(batchCreates() - before).toBe(0);
-    expect(again.map((o) => o.ok && o.source)).toEqual(["cache", "cache", "cache", "cache", "cache", "cache"]);
+    expect(again.map((o) => o.ok && o.source)).toEqual([
+      "cache",
+      "cache",
+      "cache",
+      "cache",
+      "cache",
+      "cache",
+    ]);
   });
 
   it("resubmits expired, errored and missing items, and records a non-retryable error as a failure", async () => {
     const { client, store } = setup({ max_rounds: 3 });
-    const kinds = ["", "[[batch=expired times=1]]", "[[batch=errored times=2]]", "[[batch=missing times=1]]", "[[batch=invalid]]"];
+    const kinds = [
+      "",
+      "[[batch=expired times=1]]",
+      "[[batch=errored times=2]]",
+      "[[batch=missing times=1]]",
+      "[[batch=invalid]]",
+    ];
     const reqs = requests(5, (i) => kinds[i] ?? "");
     const before = batchCreates();
     const outcomes = await client.batchRunner(modelId).run(reqs);
@@ -97,7 +112,8 @@ describe.each(["anthropic/claude-haiku-4-5", "openai/gpt-4.1-mini"])("%s batches
       expect(store.llm.cacheGet(invalid.cacheKey)).toBeUndefined();
     }
     expect(batchCreates() - before).toBe(3); // round 1, then expired+errored+missing, then errored again
-    for (const [i, o] of outcomes.slice(0, 4).entries()) if (o.ok) expect(o.text).toBe(answerFor(reqs[i]?.messages ?? []));
+    for (const [i, o] of outcomes.slice(0, 4).entries())
+      if (o.ok) expect(o.text).toBe(answerFor(reqs[i]?.messages ?? []));
   });
 
   it("gives up after max_rounds and records the failure", async () => {
@@ -107,7 +123,9 @@ describe.each(["anthropic/claude-haiku-4-5", "openai/gpt-4.1-mini"])("%s batches
     if (o && !o.ok) {
       expect(o.error.kind).toBe("batch_expired");
       expect(store.llm.cacheGet(o.cacheKey)).toBeUndefined();
-      expect(store.llm.calls({ cacheKey: o.cacheKey })).toMatchObject([{ status: "failed", source: "batch" }]);
+      expect(store.llm.calls({ cacheKey: o.cacheKey })).toMatchObject([
+        { status: "failed", source: "batch" },
+      ]);
     }
   });
 
@@ -138,7 +156,9 @@ describe("batch limits", () => {
   it("refuses batch runs with the cache off (results could not be resumed)", () => {
     const { store, config } = setup();
     const client = new LlmClient({ store, config, cacheMode: "off" });
-    return expect(client.batchRunner("anthropic/claude-haiku-4-5").run(requests(1))).rejects.toThrow(/cache mode "off"/);
+    return expect(
+      client.batchRunner("anthropic/claude-haiku-4-5").run(requests(1)),
+    ).rejects.toThrow(/cache mode "off"/);
   });
 
   it("says clearly when a provider has no batch API", () => {

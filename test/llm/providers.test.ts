@@ -40,7 +40,10 @@ let unique = 0;
 /** A prompt no other test uses, so fault counters and cache entries never collide. */
 function prompt(directive = ""): ChatRequest {
   unique++;
-  return { messages: [{ role: "user", content: `question ${unique} ${Date.now()} ${directive}` }], params: { max_tokens: 200 } };
+  return {
+    messages: [{ role: "user", content: `question ${unique} ${Date.now()} ${directive}` }],
+    params: { max_tokens: 200 },
+  };
 }
 
 describe.each(MODELS)("$id through the loopback fake", ({ id, priced }) => {
@@ -111,26 +114,34 @@ describe.each(MODELS)("$id through the loopback fake", ({ id, priced }) => {
     ["401", "[[fault=401]]", "auth", 1],
     ["400", "[[fault=400]]", "bad_request", 1],
     ["404", "[[fault=404]]", "not_found", 1],
-  ])("records a persistent %s as a failure, never as an answer", async (_name, directive, kind, attempts) => {
-    const { client, store } = setup({ timeout_s: 0.3 });
-    const model = client.model(id);
-    const req = prompt(directive);
-    const before = server.chatRequests().length;
-    const outcome = await model.call(req);
-    expect(outcome.ok).toBe(false);
-    if (outcome.ok) return;
-    expect(outcome).not.toHaveProperty("text");
-    expect(outcome.stopReason).toBe("error");
-    expect(outcome.error.kind).toBe(kind);
-    expect(outcome.attempts).toBe(attempts);
-    expect(server.chatRequests().length - before).toBe(attempts);
-    // Nothing cached; the call log says failed; a second call asks the provider again.
-    expect(store.llm.cacheGet(outcome.cacheKey)).toBeUndefined();
-    expect(store.llm.calls()).toMatchObject([{ status: "failed", stopReason: "error", errorKind: kind }]);
-    await expect(model.generate(req)).rejects.toBeInstanceOf(ModelCallError);
-    expect(server.chatRequests().length - before).toBe(2 * attempts);
-    if (kind === "auth") expect(outcome.error.message).toMatch(/check (ANTHROPIC_API_KEY|OPENAI_API_KEY|COMPAT_KEY)/);
-  });
+  ])(
+    "records a persistent %s as a failure, never as an answer",
+    async (_name, directive, kind, attempts) => {
+      const { client, store } = setup({ timeout_s: 0.3 });
+      const model = client.model(id);
+      const req = prompt(directive);
+      const before = server.chatRequests().length;
+      const outcome = await model.call(req);
+      expect(outcome.ok).toBe(false);
+      if (outcome.ok) return;
+      expect(outcome).not.toHaveProperty("text");
+      expect(outcome.stopReason).toBe("error");
+      expect(outcome.error.kind).toBe(kind);
+      expect(outcome.attempts).toBe(attempts);
+      expect(server.chatRequests().length - before).toBe(attempts);
+      // Nothing cached; the call log says failed; a second call asks the provider again.
+      expect(store.llm.cacheGet(outcome.cacheKey)).toBeUndefined();
+      expect(store.llm.calls()).toMatchObject([
+        { status: "failed", stopReason: "error", errorKind: kind },
+      ]);
+      await expect(model.generate(req)).rejects.toBeInstanceOf(ModelCallError);
+      expect(server.chatRequests().length - before).toBe(2 * attempts);
+      if (kind === "auth")
+        expect(outcome.error.message).toMatch(
+          /check (ANTHROPIC_API_KEY|OPENAI_API_KEY|COMPAT_KEY)/,
+        );
+    },
+  );
 
   it("makes a max_tokens stop visible to the caller", async () => {
     const { client } = setup();
@@ -153,7 +164,9 @@ describe("keys and errors", () => {
     const saved = process.env.ANTHROPIC_API_KEY;
     process.env.ANTHROPIC_API_KEY = "";
     try {
-      expect(() => client.model("anthropic/claude-haiku-4-5")).toThrow(/ANTHROPIC_API_KEY is not set/);
+      expect(() => client.model("anthropic/claude-haiku-4-5")).toThrow(
+        /ANTHROPIC_API_KEY is not set/,
+      );
     } finally {
       process.env.ANTHROPIC_API_KEY = saved;
     }

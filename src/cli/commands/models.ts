@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { envVar } from "../../core/env.js";
 import { readSecret } from "../../core/secrets.js";
 import { ENDPOINT_PRESETS, resolveEndpoint } from "../../llm/endpoints.js";
 import { ANTHROPIC_KEY_ENV } from "../../llm/providers/anthropic.js";
@@ -90,7 +91,7 @@ export function registerModelsCommands(program: Command, context: ContextFactory
         provider: "anthropic",
         base_url:
           config.providers.anthropic?.base_url ??
-          process.env.ANTHROPIC_BASE_URL ??
+          envVar("ANTHROPIC_BASE_URL") ??
           "https://api.anthropic.com",
         key_env: anthropicEnv,
         key: status(anthropicEnv),
@@ -100,7 +101,7 @@ export function registerModelsCommands(program: Command, context: ContextFactory
         provider: "openai",
         base_url:
           config.providers.openai?.base_url ??
-          process.env.OPENAI_BASE_URL ??
+          envVar("OPENAI_BASE_URL") ??
           "https://api.openai.com/v1",
         key_env: openaiEnv,
         key: status(openaiEnv),

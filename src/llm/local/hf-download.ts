@@ -11,6 +11,7 @@ import {
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { envVar } from "../../core/env.js";
 import { SpecsciError } from "../../core/errors.js";
 import { readSecret } from "../../core/secrets.js";
 
@@ -35,7 +36,7 @@ export function parseHfRef(ref: string): HfFileRef {
 }
 
 export function hfEndpoint(): string {
-  return (process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/+$/, "");
+  return (envVar("HF_ENDPOINT") ?? "https://huggingface.co").replace(/\/+$/, "");
 }
 
 export function hfCachePath(cacheDir: string, ref: HfFileRef): string {

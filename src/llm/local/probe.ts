@@ -75,7 +75,8 @@ export async function probeModelFile(path: string): Promise<string | undefined> 
     return undefined;
   }
   const reported = /SPECSCI_PROBE_ERROR (.*)/.exec(result.stderr)?.[1];
-  if (reported) return `llama.cpp cannot load ${path}: ${reported}`;
+  if (reported)
+    return `llama.cpp cannot load ${path}: ${reported}; the file may be incomplete or corrupt (download it again)`;
   const assertLine = result.stderr
     .split("\n")
     .find((l) => /GGML_ASSERT|error/i.test(l))

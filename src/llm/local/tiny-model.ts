@@ -10,7 +10,7 @@
  * the successor's logit is about 32 while every other logit stays near or below 11: greedy (and
  * even temperature-1) decoding follows the chain.
  */
-import { type GgufTensor, writeGguf } from "./gguf-writer.js";
+import { type GgufTensor, type GgufValue, writeGguf } from "./gguf-writer.js";
 
 /** What the tiny model answers to any chat prompt (ChatML generation prompts end in a newline). */
 export const TINY_CHAT_REPLY = "Hello world!";
@@ -111,8 +111,11 @@ function buildVocab(): Vocab {
 const CHATML_TEMPLATE =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-/** Builds the tiny model's GGUF file image. Deterministic: same bytes on every call. */
-export function buildTinyModel(): Buffer {
+/**
+ * Builds the tiny model's GGUF file image. Deterministic: same bytes on every call. `omitMetadata`
+ * leaves keys out, to make deliberately broken models for tests of the loader's error handling.
+ */
+export function buildTinyModel(options: { omitMetadata?: string[] } = {}): Buffer {
   const vocab = buildVocab();
   const chars = byteChars();
   const byteToken = (ch: string) => vocab.id(chars[ch.charCodeAt(0)] ?? "");
@@ -174,31 +177,30 @@ export function buildTinyModel(): Buffer {
     );
   }
 
-  return writeGguf(
-    {
-      "general.architecture": { type: "string", value: "llama" },
-      "general.name": { type: "string", value: "specsci-tiny" },
-      "llama.context_length": { type: "u32", value: 2048 },
-      "llama.embedding_length": { type: "u32", value: DIM },
-      "llama.block_count": { type: "u32", value: LAYERS },
-      "llama.feed_forward_length": { type: "u32", value: FF },
-      "llama.attention.head_count": { type: "u32", value: HEADS },
-      "llama.attention.head_count_kv": { type: "u32", value: HEADS },
-      "llama.attention.layer_norm_rms_epsilon": { type: "f32", value: 1e-5 },
-      "llama.rope.dimension_count": { type: "u32", value: DIM / HEADS },
-      "llama.rope.freq_base": { type: "f32", value: 10000 },
-      "llama.vocab_size": { type: "u32", value: vocabSize },
-      "tokenizer.ggml.model": { type: "string", value: "gpt2" },
-      "tokenizer.ggml.pre": { type: "string", value: "qwen2" },
-      "tokenizer.ggml.tokens": { type: "string[]", value: vocab.tokens },
-      "tokenizer.ggml.token_type": { type: "i32[]", value: vocab.types },
-      "tokenizer.ggml.merges": { type: "string[]", value: vocab.merges },
-      "tokenizer.ggml.bos_token_id": { type: "u32", value: vocab.id("<|endoftext|>") },
-      "tokenizer.ggml.eos_token_id": { type: "u32", value: imEnd },
-      "tokenizer.ggml.padding_token_id": { type: "u32", value: vocab.id("<|endoftext|>") },
-      "tokenizer.ggml.add_bos_token": { type: "bool", value: false },
-      "tokenizer.chat_template": { type: "string", value: CHATML_TEMPLATE },
-    },
-    tensors,
-  );
+  const metadata: Record<string, GgufValue> = {
+    "general.architecture": { type: "string", value: "llama" },
+    "general.name": { type: "string", value: "specsci-tiny" },
+    "llama.context_length": { type: "u32", value: 2048 },
+    "llama.embedding_length": { type: "u32", value: DIM },
+    "llama.block_count": { type: "u32", value: LAYERS },
+    "llama.feed_forward_length": { type: "u32", value: FF },
+    "llama.attention.head_count": { type: "u32", value: HEADS },
+    "llama.attention.head_count_kv": { type: "u32", value: HEADS },
+    "llama.attention.layer_norm_rms_epsilon": { type: "f32", value: 1e-5 },
+    "llama.rope.dimension_count": { type: "u32", value: DIM / HEADS },
+    "llama.rope.freq_base": { type: "f32", value: 10000 },
+    "llama.vocab_size": { type: "u32", value: vocabSize },
+    "tokenizer.ggml.model": { type: "string", value: "gpt2" },
+    "tokenizer.ggml.pre": { type: "string", value: "qwen2" },
+    "tokenizer.ggml.tokens": { type: "string[]", value: vocab.tokens },
+    "tokenizer.ggml.token_type": { type: "i32[]", value: vocab.types },
+    "tokenizer.ggml.merges": { type: "string[]", value: vocab.merges },
+    "tokenizer.ggml.bos_token_id": { type: "u32", value: vocab.id("<|endoftext|>") },
+    "tokenizer.ggml.eos_token_id": { type: "u32", value: imEnd },
+    "tokenizer.ggml.padding_token_id": { type: "u32", value: vocab.id("<|endoftext|>") },
+    "tokenizer.ggml.add_bos_token": { type: "bool", value: false },
+    "tokenizer.chat_template": { type: "string", value: CHATML_TEMPLATE },
+  };
+  for (const key of options.omitMetadata ?? []) delete metadata[key];
+  return writeGguf(metadata, tensors);
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaModel } from "node-llama-cpp";
+import { envVar } from "../../core/env.js";
 import { SpecsciError } from "../../core/errors.js";
 import { abortedByTimeout, ModelCallError } from "../errors.js";
 import { type DownloadProgress, downloadHfFile, parseHfRef } from "../local/hf-download.js";
@@ -22,7 +23,7 @@ export interface LocalSettings {
 }
 
 export function defaultModelCacheDir(): string {
-  return process.env.SPECSCI_MODEL_CACHE ?? join(homedir(), ".cache", "specsci", "models");
+  return envVar("SPECSCI_MODEL_CACHE") ?? join(homedir(), ".cache", "specsci", "models");
 }
 
 /**

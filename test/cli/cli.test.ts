@@ -1,0 +1,218 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildProgram } from "../../src/cli/main.js";
+import { answerFor, FakeLlmServer } from "../fakes/llm-server.js";
+import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+
+let server: FakeLlmServer;
+let cwd: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  server = await new FakeLlmServer({ openaiKey: "sk-cli-test-0123456789" }).start();
+  cwd = tempDir("specsci-cli-");
+  writeFileSync(
+    join(cwd, "specsci.yaml"),
+    [
+      "defaults:",
+      "  max_attempts: 2",
+      "  retry_base_ms: 1",
+      "endpoints:",
+      "  compat:",
+      `    base_url: ${server.url}/v1`,
+      "    api_key_env: COMPAT_KEY",
+      "    batch: true",
+      "batch:",
+      "  poll_interval_s: 0.01",
+    ].join("\n"),
+  );
+  env = { COMPAT_KEY: "sk-cli-test-0123456789", SPECSCI_MODEL_CACHE: tempDir("specsci-models-") };
+});
+afterAll(async () => {
+  await server.stop();
+  cleanupTempDirs();
+});
+
+function allCommands(cmd: Command, path: string[] = []): string[][] {
+  const out: string[][] = [];
+  for (const sub of cmd.commands) {
+    if (sub.name() === "help") continue;
+    out.push([...path, sub.name()]);
+    out.push(...allCommands(sub, [...path, sub.name()]));
+  }
+  return out;
+}
+
+describe("specsci CLI", () => {
+  it("has --help on every command", async () => {
+    const { program } = buildProgram();
+    const commands = allCommands(program);
+    expect(commands.length).toBeGreaterThan(8);
+    for (const c of [[], ...commands]) {
+      const r = await runCli([...c, "--help"], { cwd });
+      expect(r.code, `specsci ${c.join(" ")} --help`).toBe(0);
+      expect(r.stdout).toContain(`Usage: specsci${c.length ? ` ${c.join(" ")}` : ""}`);
+    }
+  });
+
+  it("runs models test on the built-in tiny model", async () => {
+    const r = await runCli(["models", "test", "local/builtin:tiny"], { cwd, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Hello world!");
+    expect(r.stdout).toMatch(/stop reason: end/);
+    expect(r.stdout).toMatch(/usage: +\d+ input, 3 output tokens/);
+    const j = await runCli(["--json", "models", "test", "local/builtin:tiny"], { cwd, env });
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      ok: true,
+      text: "Hello world!",
+      stopReason: "end",
+      model: "local/builtin:tiny",
+    });
+  });
+
+  it.each([
+    [["models", "test", "nosuch/model"], /^specsci: error: unknown provider "nosuch"/],
+    [["models", "test", "anthropic/claude-haiku-4-5"], /ANTHROPIC_API_KEY is not set/],
+    [["models", "test", "local/./missing.gguf"], /model file not found/],
+    [["llm", "run", "nope.jsonl", "-m", "compat/x"], /cannot read .*nope\.jsonl: ENOENT/],
+    [["--cache-mode", "sideways", "usage"], /argument 'sideways' is invalid/],
+  ])("fails cleanly: %j", async (args, message) => {
+    const r = await runCli(args, { cwd, env: { ...env, ANTHROPIC_API_KEY: "" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("names file and line for a bad config and a bad request file", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "specsci.yaml"), "defaults:\n  timeout_s: -1\n");
+    const r = await runCli(["models", "list"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/specsci\.yaml:2:14: defaults\.timeout_s: .*>0/);
+
+    writeFileSync(join(dir, "reqs.jsonl"), '{"id": "a", "prompt": "hi"}\n{"id": "b"}\n');
+    const r2 = await runCli(["llm", "run", "reqs.jsonl", "-m", "fake/echo"], { cwd: dir });
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/reqs\.jsonl:2: give either "messages" or "prompt"/);
+  });
+
+  it("runs a request file, accounts usage, and replays it from the cache", async () => {
+    const lines = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ id: `q${i}`, prompt: `cli question ${i}` }),
+    );
+    writeFileSync(join(cwd, "reqs.jsonl"), `${lines.join("\n")}\n`);
+    const r = await runCli(
+      [
+        "llm",
+        "run",
+        "reqs.jsonl",
+        "-m",
+        "compat/m",
+        "-n",
+        "2",
+        "-o",
+        "out.jsonl",
+        "--run",
+        "cli-run",
+      ],
+      { cwd, env },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/40\/40 ok, 0 failed, 0 from cache/);
+    const usage = await runCli(["--json", "usage", "--run", "cli-run"], { cwd, env });
+    const u = JSON.parse(usage.stdout);
+    expect(u.total).toMatchObject({ calls: 40, ok: 40, failed: 0 });
+    expect(u.total.inputTokens).toBeGreaterThan(0);
+    const again = await runCli(
+      [
+        "llm",
+        "run",
+        "reqs.jsonl",
+        "-m",
+        "compat/m",
+        "-n",
+        "2",
+        "-o",
+        "out.jsonl",
+        "--run",
+        "cli-run",
+      ],
+      { cwd, env },
+    );
+    expect(again.stderr).toMatch(/40\/40 ok, 0 failed, 40 from cache/);
+    const table = await runCli(["usage"], { cwd, env });
+    expect(table.stdout).toMatch(/cli-run +llm-run +compat\/m +80 +80 +0 +40/);
+  });
+
+  it("exits 3 and writes failures as failures when some calls fail", async () => {
+    writeFileSync(
+      join(cwd, "mixed.jsonl"),
+      `${JSON.stringify({ id: "good", prompt: "fine" })}\n${JSON.stringify({ id: "bad", prompt: "[[fault=400]]" })}\n`,
+    );
+    const r = await runCli(["llm", "run", "mixed.jsonl", "-m", "compat/m"], { cwd, env });
+    expect(r.code).toBe(3);
+    const rows = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rows[0]).toMatchObject({
+      id: "good",
+      ok: true,
+      text: answerFor([{ role: "user", content: "fine" }]),
+    });
+    expect(rows[1]).toMatchObject({
+      id: "bad",
+      ok: false,
+      stop_reason: "error",
+      error: { kind: "bad_request" },
+    });
+    expect(rows[1]).not.toHaveProperty("text");
+    expect(r.stderr).toMatch(/1 calls failed \(bad_request: 1\)/);
+  });
+
+  it("runs a request file through a provider batch", async () => {
+    const lines = Array.from({ length: 5 }, (_, i) =>
+      JSON.stringify({ id: `b${i}`, prompt: `batched ${i}` }),
+    );
+    writeFileSync(join(cwd, "batch.jsonl"), `${lines.join("\n")}\n`);
+    const r = await runCli(
+      ["llm", "run", "batch.jsonl", "-m", "compat/m", "--batch", "-o", "batch-out.jsonl"],
+      { cwd, env },
+    );
+    expect(r.code).toBe(0);
+    const list = await runCli(["--json", "batch", "list"], { cwd, env });
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ status: "collected", request_count: 5, model: "compat/m" }),
+    ]);
+  });
+
+  it("reports on the store", async () => {
+    const info = await runCli(["--json", "store", "info"], { cwd, env });
+    expect(JSON.parse(info.stdout)).toMatchObject({ schema_version: 1 });
+    const check = await runCli(["store", "check"], { cwd, env });
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^ok: /);
+  });
+
+  it("runs the quickstart offline with --demo, and explains the options without it", async () => {
+    const dir = tempDir();
+    const r = await runCli(["quickstart", "--demo"], {
+      cwd: dir,
+      env: { SPECSCI_MODEL_CACHE: env.SPECSCI_MODEL_CACHE },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/answers are synthetic/);
+    expect(r.stdout).toMatch(
+      /6\/6 answered; replaying the same 6 requests took 6 answers from the cache/,
+    );
+    const none = await runCli(["quickstart"], {
+      cwd: dir,
+      env: { ANTHROPIC_API_KEY: "", OPENAI_API_KEY: "" },
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no model to run the quickstart on/);
+    expect(none.stderr).toMatch(/--demo/);
+  });
+});
