@@ -88,8 +88,8 @@ export class ResponseCache {
 
   get(key: string): ProviderResult | undefined {
     if (!this.reads) return undefined;
-    const row = this.store.llm.cacheGet(key);
-    return row ? (JSON.parse(row.response) as ProviderResult) : undefined;
+    const response = this.store.llm.cacheResponse(key);
+    return response === undefined ? undefined : (JSON.parse(response) as ProviderResult);
   }
 
   /** Call inside the transaction that records the call, so cache and call log never disagree. */

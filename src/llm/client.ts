@@ -180,51 +180,53 @@ export class ManagedModel implements ChatModel {
   async call(request: ChatRequest, options: CallOptions = {}): Promise<ChatOutcome> {
     const started = performance.now();
     const ctx = options.context ?? {};
+    const elapsed = () => performance.now() - started;
     let req: ChatRequest;
     try {
       req = this.client.normalize(request, this.id);
     } catch (e) {
-      const err = e as ModelCallError;
-      return this.recordFailure("-", ctx, err, 0, performance.now() - started);
+      return this.commit(this.failure("-", ctx, e as ModelCallError, 0, elapsed()));
     }
     const key = this.keyOf(req);
     const cache = this.client.cache;
 
     const hit = cache.get(key);
-    if (hit) return this.recordSuccess(key, req, ctx, hit, "cache", 0, performance.now() - started);
+    if (hit) return this.commit(this.success(key, req, ctx, hit, "cache", 0, elapsed()));
     if (cache.mode === "replay") {
       const miss = new ModelCallError("cache_miss", `${this.id}: not in the cache (replay mode)`, {
         retryable: false,
       });
-      return this.recordFailure(key, ctx, miss, 0, performance.now() - started);
+      return this.commit(this.failure(key, ctx, miss, 0, elapsed()));
     }
 
     // The same request already in flight (e.g. duplicates in one batch of work) is sent once.
     const shared = this.inFlight.get(key);
     if (shared) {
       const a = await shared;
-      return a.ok
-        ? this.recordSuccess(key, req, ctx, a.result, "cache", 0, performance.now() - started)
-        : this.recordFailure(key, ctx, a.error, a.attempts, performance.now() - started);
+      return this.commit(
+        a.ok
+          ? this.success(key, req, ctx, a.result, "cache", 0, elapsed())
+          : this.failure(key, ctx, a.error, a.attempts, elapsed()),
+      );
     }
     const attempt = this.attemptWithRetries(req, options.signal);
     this.inFlight.set(key, attempt);
     try {
       const a = await attempt;
-      return a.ok
-        ? this.recordSuccess(
-            key,
-            req,
-            ctx,
-            a.result,
-            "api",
-            a.attempts,
-            performance.now() - started,
-          )
-        : this.recordFailure(key, ctx, a.error, a.attempts, performance.now() - started);
+      return await this.commit(
+        a.ok
+          ? this.success(key, req, ctx, a.result, "api", a.attempts, elapsed())
+          : this.failure(key, ctx, a.error, a.attempts, elapsed()),
+      );
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /** Writes a record in the group commit of this event-loop turn; resolves once it is stored. */
+  private async commit(record: { outcome: ChatOutcome; write: () => void }): Promise<ChatOutcome> {
+    await this.client.store.txGrouped(record.write);
+    return record.outcome;
   }
 
   private async attemptWithRetries(
@@ -278,14 +280,44 @@ export class ManagedModel implements ChatModel {
     attempts: number,
     latencyMs: number,
   ): Completion {
+    const { outcome, write } = this.success(key, req, ctx, result, source, attempts, latencyMs);
+    this.client.store.tx(write);
+    return outcome;
+  }
+
+  /** Records a failure; it is never cached. Internal to `llm`. */
+  recordFailure(
+    key: string,
+    ctx: CallContext,
+    error: ModelCallError,
+    attempts: number,
+    latencyMs: number,
+    source: "api" | "batch" = "api",
+  ): CallFailure {
+    const { outcome, write } = this.failure(key, ctx, error, attempts, latencyMs, source);
+    this.client.store.tx(write);
+    return outcome;
+  }
+
+  /** A success and the writes that record it: the cache entry (unless replayed) and the call. */
+  private success(
+    key: string,
+    req: ChatRequest,
+    ctx: CallContext,
+    result: ProviderResult,
+    source: "api" | "cache" | "batch",
+    attempts: number,
+    latencyMs: number,
+  ): { outcome: Completion; write: () => void } {
     const costUsd =
       source === "cache"
         ? 0
         : this.client.prices.cost(this.id, result.usage, { batch: source === "batch" });
     const store = this.client.store;
-    store.tx(() => {
-      if (source !== "cache")
+    const write = () => {
+      if (source !== "cache") {
         this.client.cache.put(key, this.id, this.resolved.model.identity, req, result);
+      }
       store.llm.recordCall({
         runId: ctx.runId ?? null,
         stage: ctx.stage ?? null,
@@ -303,8 +335,8 @@ export class ManagedModel implements ChatModel {
         costUsd,
         latencyMs,
       });
-    });
-    return {
+    };
+    const outcome: Completion = {
       ...result,
       ok: true,
       model: this.id,
@@ -314,38 +346,40 @@ export class ManagedModel implements ChatModel {
       attempts,
       cacheKey: key,
     };
+    return { outcome, write };
   }
 
-  /** Records a failure; it is never cached. Internal to `llm`. */
-  recordFailure(
+  /** A failure and the write that records it. */
+  private failure(
     key: string,
     ctx: CallContext,
     error: ModelCallError,
     attempts: number,
     latencyMs: number,
     source: "api" | "batch" = "api",
-  ): CallFailure {
-    this.client.store.llm.recordCall({
-      runId: ctx.runId ?? null,
-      stage: ctx.stage ?? null,
-      model: this.id,
-      cacheKey: key,
-      source,
-      status: "failed",
-      stopReason: "error",
-      errorKind: error.kind,
-      errorMessage: error.message,
-      httpStatus: error.httpStatus ?? null,
-      attempts,
-      inputTokens: 0,
-      outputTokens: 0,
-      reasoningTokens: 0,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      costUsd: 0,
-      latencyMs,
-    });
-    return {
+  ): { outcome: CallFailure; write: () => void } {
+    const write = () =>
+      this.client.store.llm.recordCall({
+        runId: ctx.runId ?? null,
+        stage: ctx.stage ?? null,
+        model: this.id,
+        cacheKey: key,
+        source,
+        status: "failed",
+        stopReason: "error",
+        errorKind: error.kind,
+        errorMessage: error.message,
+        httpStatus: error.httpStatus ?? null,
+        attempts,
+        inputTokens: 0,
+        outputTokens: 0,
+        reasoningTokens: 0,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        costUsd: 0,
+        latencyMs,
+      });
+    const outcome: CallFailure = {
       ok: false,
       model: this.id,
       stopReason: "error",
@@ -354,6 +388,7 @@ export class ManagedModel implements ChatModel {
       attempts,
       cacheKey: key,
     };
+    return { outcome, write };
   }
 }
 

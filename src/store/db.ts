@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SpecsciError } from "../core/errors.js";
 import { BlobStore } from "./blobs.js";
+import { GroupCommit } from "./group-commit.js";
 import { LlmTables } from "./llm-tables.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
 import { Runs } from "./runs.js";
@@ -20,6 +21,7 @@ export class Store {
   readonly runs: Runs;
   readonly texts: Texts;
   readonly llm: LlmTables;
+  private readonly groupCommit: GroupCommit;
 
   private constructor(
     readonly dir: string,
@@ -30,6 +32,7 @@ export class Store {
     this.runs = new Runs(db);
     this.texts = new Texts(db);
     this.llm = new LlmTables(db, this.texts);
+    this.groupCommit = new GroupCommit(db);
   }
 
   static open(dir: string): Store {
@@ -66,6 +69,14 @@ export class Store {
     return this.db.transaction(fn)();
   }
 
+  /**
+   * Runs `write` in a transaction shared with the other writes queued in this event-loop turn;
+   * resolves once they are committed. For hot paths with many concurrent writers.
+   */
+  txGrouped(write: () => void): Promise<void> {
+    return this.groupCommit.enqueue(write);
+  }
+
   schemaVersion(): number {
     return this.db.pragma("user_version", { simple: true }) as number;
   }
@@ -82,7 +93,9 @@ export class Store {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.groupCommit.flush();
+    this.db.close();
   }
 }
 

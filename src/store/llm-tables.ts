@@ -86,6 +86,7 @@ export interface BatchJobRow {
 export class LlmTables {
   private readonly stmts: {
     cacheGet: Database.Statement;
+    cacheResponse: Database.Statement;
     cachePut: Database.Statement;
     callInsert: Database.Statement;
   };
@@ -96,6 +97,7 @@ export class LlmTables {
   ) {
     this.stmts = {
       cacheGet: db.prepare("SELECT key, model, request, response FROM llm_cache WHERE key = ?"),
+      cacheResponse: db.prepare("SELECT response FROM llm_cache WHERE key = ?").pluck(),
       cachePut: db.prepare(
         `INSERT INTO llm_cache (key, model, request, response, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(key) DO NOTHING`,
@@ -104,9 +106,7 @@ export class LlmTables {
         `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason,
            error_kind, error_message, http_status, attempts, input_tokens, output_tokens,
            reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at)
-         VALUES (@runId, @stage, @model, @cacheKey, @source, @status, @stopReason, @errorKind,
-           @errorMessage, @httpStatus, @attempts, @inputTokens, @outputTokens, @reasoningTokens,
-           @cacheReadTokens, @cacheWriteTokens, @costUsd, @latencyMs, @createdAt)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -115,18 +115,38 @@ export class LlmTables {
     return this.stmts.cacheGet.get(key) as CacheRow | undefined;
   }
 
+  /** Just the stored response (the hot path of a cache hit: the request is not read). */
+  cacheResponse(key: string): string | undefined {
+    return this.stmts.cacheResponse.get(key) as string | undefined;
+  }
+
   cachePut(row: CacheRow): void {
     this.stmts.cachePut.run(row.key, row.model, row.request, row.response, nowIso());
   }
 
   recordCall(rec: CallRecord): void {
-    this.stmts.callInsert.run({
-      errorKind: null,
-      errorMessage: null,
-      httpStatus: null,
-      ...rec,
-      createdAt: nowIso(),
-    });
+    // Positional binding: this runs once per model call and is measurably cheaper than named.
+    this.stmts.callInsert.run(
+      rec.runId,
+      rec.stage,
+      rec.model,
+      rec.cacheKey,
+      rec.source,
+      rec.status,
+      rec.stopReason,
+      rec.errorKind ?? null,
+      rec.errorMessage ?? null,
+      rec.httpStatus ?? null,
+      rec.attempts,
+      rec.inputTokens,
+      rec.outputTokens,
+      rec.reasoningTokens,
+      rec.cacheReadTokens,
+      rec.cacheWriteTokens,
+      rec.costUsd,
+      rec.latencyMs,
+      nowIso(),
+    );
   }
 
   cacheStats(): { entries: number; models: { model: string; entries: number }[] } {

@@ -65,7 +65,6 @@ export const MIGRATIONS: Migration[] = [
         CHECK (status = 'ok' OR error_kind IS NOT NULL)
       );
       CREATE INDEX llm_calls_by_run ON llm_calls (run_id, stage, model);
-      CREATE INDEX llm_calls_by_key ON llm_calls (cache_key);
 
       CREATE TABLE batch_jobs (
         id TEXT PRIMARY KEY,

@@ -72,7 +72,8 @@ export class FakeHfServer {
       if (file.dropAfter !== undefined) {
         const cut = file.dropAfter;
         file.dropAfter = undefined;
-        res.write(chunk.subarray(0, cut), () => res.socket?.destroy());
+        // Give the client time to read what was sent before the connection drops.
+        res.write(chunk.subarray(0, cut), () => setTimeout(() => res.socket?.destroy(), 50));
         return;
       }
       res.end(chunk);

@@ -29,6 +29,8 @@ export interface FakeServerOptions {
   batchPolls?: number;
   /** Keep a log of requests (off for benchmarks). */
   record?: boolean;
+  /** Reject this many batch creations with HTTP 400 (then accept). */
+  rejectBatches?: number;
 }
 
 interface Directive {
@@ -392,6 +394,12 @@ export class FakeLlmServer {
     };
   }
 
+  private rejectBatch(): boolean {
+    if (!this.options.rejectBatches) return false;
+    this.options.rejectBatches--;
+    return true;
+  }
+
   private countServed(prompt: string): void {
     this.served.set(prompt, (this.served.get(prompt) ?? 0) + 1);
   }
@@ -439,6 +447,12 @@ export class FakeLlmServer {
     res: ServerResponse,
   ): void {
     const parts = path.split("/").filter(Boolean); // v1 messages batches [id] [results|cancel]
+    if (method === "POST" && parts.length === 3 && this.rejectBatch()) {
+      return this.json(res, 400, {
+        type: "error",
+        error: { type: "invalid_request_error", message: "batch rejected" },
+      });
+    }
     if (method === "POST" && parts.length === 3) {
       const b: AnthropicBatch = {
         id: `msgbatch_${randomUUID().replace(/-/g, "")}`,
@@ -610,6 +624,11 @@ export class FakeLlmServer {
     res: ServerResponse,
   ): void {
     const parts = path.split("/").filter(Boolean); // v1 batches [id] [cancel]
+    if (method === "POST" && parts.length === 2 && this.rejectBatch()) {
+      return this.json(res, 400, {
+        error: { message: "batch rejected", type: "invalid_request_error" },
+      });
+    }
     if (method === "POST" && parts.length === 2) {
       const content = this.files.get(body.input_file_id);
       if (content === undefined)

@@ -129,6 +129,22 @@ describe.each(["anthropic/claude-haiku-4-5", "openai/gpt-4.1-mini"])("%s batches
     }
   });
 
+  it("records every item of a batch the provider refuses as a failure", async () => {
+    const { client, store } = setup();
+    server.options.rejectBatches = 1;
+    const reqs = requests(3);
+    const outcomes = await client.batchRunner(modelId).run(reqs);
+    expect(outcomes.map((o) => !o.ok && o.error.kind)).toEqual([
+      "bad_request",
+      "bad_request",
+      "bad_request",
+    ]);
+    expect(store.llm.batchJobs()).toMatchObject([{ status: "failed" }]);
+    // Nothing was cached, so a second run submits them again.
+    const again = await client.batchRunner(modelId).run(reqs);
+    expect(again.every((o) => o.ok && o.source === "batch")).toBe(true);
+  });
+
   it("resumes polling a submitted batch after a restart instead of resubmitting", async () => {
     const { client, store, config } = setup();
     const reqs = requests(6);

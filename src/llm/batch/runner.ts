@@ -117,7 +117,7 @@ export class BatchRunner {
       active.push({ row: job, cancelRequested: false });
     }
 
-    active.push(...(await this.submit([...pending], unique, ctx, maxRounds)));
+    active.push(...(await this.submit([...pending], unique, ctx)));
     progress();
 
     while (active.length > 0) {
@@ -175,7 +175,7 @@ export class BatchRunner {
             },
           );
       }
-      if (again.length) active.push(...(await this.submit(again, unique, ctx, maxRounds)));
+      if (again.length) active.push(...(await this.submit(again, unique, ctx)));
       progress();
     }
 
@@ -209,7 +209,6 @@ export class BatchRunner {
     keys: string[],
     unique: Map<string, ChatRequest>,
     ctx: CallContext,
-    maxRounds: number,
   ): Promise<ActiveJob[]> {
     const store = this.client.store;
     const jobs: ActiveJob[] = [];
@@ -266,12 +265,9 @@ export class BatchRunner {
       }
       const submitted = await this.submitWithRetries(items, jobId);
       if ("error" in submitted) {
+        // Submission was already retried with backoff; its items fail now (a re-run retries them).
         store.llm.setBatchJobStatus(jobId, "failed", submitted.error.message);
-        for (const i of items) {
-          this.lastError.set(i.customId, submitted.error);
-          if (!submitted.error.retryable || round >= maxRounds)
-            this.fail(i.customId, ctx, submitted.error);
-        }
+        for (const i of items) this.fail(i.customId, ctx, submitted.error);
         continue;
       }
       store.llm.markBatchSubmitted(jobId, submitted.remoteId, submitted.inputFileId ?? null);

@@ -4,6 +4,7 @@ import type {
   MessageCreateParamsNonStreaming,
 } from "@anthropic-ai/sdk/resources/messages/messages";
 import { abortedByTimeout, classifySdkError, ModelCallError } from "../errors.js";
+import { providerFetch } from "../http.js";
 import type { ChatRequest, ProviderModel, ProviderResult, StopReason } from "../types.js";
 
 export const ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY";
@@ -16,7 +17,13 @@ export interface AnthropicSettings {
 
 export function anthropicClient(s: AnthropicSettings): Anthropic {
   // Retries are ours (they must feed the shared limiter), so the SDK's own are off.
-  return new Anthropic({ apiKey: s.apiKey, baseURL: s.baseURL, maxRetries: 0 });
+  return new Anthropic({
+    apiKey: s.apiKey,
+    baseURL: s.baseURL,
+    maxRetries: 0,
+    fetch: providerFetch,
+    logLevel: "off",
+  });
 }
 
 /** Translates our request into Messages API parameters. Only leading system messages are allowed. */

@@ -4,6 +4,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
 } from "openai/resources/chat/completions/completions";
 import { abortedByTimeout, classifySdkError, ModelCallError } from "../errors.js";
+import { providerFetch } from "../http.js";
 import type { ChatRequest, ProviderModel, ProviderResult, StopReason } from "../types.js";
 
 export const OPENAI_KEY_ENV = "OPENAI_API_KEY";
@@ -19,7 +20,13 @@ export interface OpenAISettings {
 
 export function openaiClient(s: OpenAISettings): OpenAI {
   // The SDK insists on a key; keyless local servers ignore whatever is sent.
-  return new OpenAI({ apiKey: s.apiKey ?? "no-key", baseURL: s.baseURL, maxRetries: 0 });
+  return new OpenAI({
+    apiKey: s.apiKey ?? "no-key",
+    baseURL: s.baseURL,
+    maxRetries: 0,
+    fetch: providerFetch,
+    logLevel: "off",
+  });
 }
 
 export function toOpenAIParams(

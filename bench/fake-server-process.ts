@@ -1,0 +1,8 @@
+/** Runs the loopback fake in its own process so the benchmark client does not share its core. */
+import { FakeLlmServer } from "../test/fakes/llm-server.js";
+
+const server = await new FakeLlmServer({ record: false }).start();
+process.stdout.write(`${server.port}\n`);
+process.on("SIGTERM", () => {
+  server.stop().then(() => process.exit(0));
+});
