@@ -1,16 +1,18 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { config as loadDotenv } from "dotenv";
+import { parse } from "dotenv";
 
 /**
  * Loads `.env` from the current directory (or SPECSCI_ENV_FILE) into process.env without
- * overriding variables that are already set. Keys stay in the environment: nothing copies them
- * anywhere else.
+ * overriding variables that are already set (empty ones count as unset). Keys stay in the
+ * environment: nothing copies them anywhere else.
  */
 export function loadEnvFile(path = envVar("SPECSCI_ENV_FILE") ?? ".env"): string | undefined {
   const file = resolve(path);
   if (!existsSync(file)) return undefined;
-  loadDotenv({ path: file, override: false, quiet: true });
+  for (const [name, value] of Object.entries(parse(readFileSync(file)))) {
+    if (envVar(name) === undefined) process.env[name] = value;
+  }
   return file;
 }
 

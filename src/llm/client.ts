@@ -70,7 +70,7 @@ export class LlmClient {
     return m;
   }
 
-  limiterFor(resolved: ResolvedModel): ThroughputLimiter {
+  private limiterFor(resolved: ResolvedModel): ThroughputLimiter {
     let l = this.limiters.get(resolved.provider);
     if (!l) {
       l = new ThroughputLimiter(resolved.limits);
@@ -185,18 +185,18 @@ export class ManagedModel implements ChatModel {
     try {
       req = this.client.normalize(request, this.id);
     } catch (e) {
-      return this.commit(this.failure("-", ctx, e as ModelCallError, 0, elapsed()));
+      return this.commit(this.failureRecord("-", ctx, e as ModelCallError, 0, elapsed()));
     }
     const key = this.keyOf(req);
     const cache = this.client.cache;
 
     const hit = cache.get(key);
-    if (hit) return this.commit(this.success(key, req, ctx, hit, "cache", 0, elapsed()));
+    if (hit) return this.commit(this.successRecord(key, req, ctx, hit, "cache", 0, elapsed()));
     if (cache.mode === "replay") {
       const miss = new ModelCallError("cache_miss", `${this.id}: not in the cache (replay mode)`, {
         retryable: false,
       });
-      return this.commit(this.failure(key, ctx, miss, 0, elapsed()));
+      return this.commit(this.failureRecord(key, ctx, miss, 0, elapsed()));
     }
 
     // The same request already in flight (e.g. duplicates in one batch of work) is sent once.
@@ -205,8 +205,8 @@ export class ManagedModel implements ChatModel {
       const a = await shared;
       return this.commit(
         a.ok
-          ? this.success(key, req, ctx, a.result, "cache", 0, elapsed())
-          : this.failure(key, ctx, a.error, a.attempts, elapsed()),
+          ? this.successRecord(key, req, ctx, a.result, "cache", 0, elapsed())
+          : this.failureRecord(key, ctx, a.error, a.attempts, elapsed()),
       );
     }
     const attempt = this.attemptWithRetries(req, options.signal);
@@ -215,8 +215,8 @@ export class ManagedModel implements ChatModel {
       const a = await attempt;
       return await this.commit(
         a.ok
-          ? this.success(key, req, ctx, a.result, "api", a.attempts, elapsed())
-          : this.failure(key, ctx, a.error, a.attempts, elapsed()),
+          ? this.successRecord(key, req, ctx, a.result, "api", a.attempts, elapsed())
+          : this.failureRecord(key, ctx, a.error, a.attempts, elapsed()),
       );
     } finally {
       this.inFlight.delete(key);
@@ -270,37 +270,11 @@ export class ManagedModel implements ChatModel {
     }
   }
 
-  /** Records a success (and caches an api or batch result) in one transaction. Internal to `llm`. */
-  recordSuccess(
-    key: string,
-    req: ChatRequest,
-    ctx: CallContext,
-    result: ProviderResult,
-    source: "api" | "cache" | "batch",
-    attempts: number,
-    latencyMs: number,
-  ): Completion {
-    const { outcome, write } = this.success(key, req, ctx, result, source, attempts, latencyMs);
-    this.client.store.tx(write);
-    return outcome;
-  }
-
-  /** Records a failure; it is never cached. Internal to `llm`. */
-  recordFailure(
-    key: string,
-    ctx: CallContext,
-    error: ModelCallError,
-    attempts: number,
-    latencyMs: number,
-    source: "api" | "batch" = "api",
-  ): CallFailure {
-    const { outcome, write } = this.failure(key, ctx, error, attempts, latencyMs, source);
-    this.client.store.tx(write);
-    return outcome;
-  }
-
-  /** A success and the writes that record it: the cache entry (unless replayed) and the call. */
-  private success(
+  /**
+   * A success and the writes that record it (the cache entry unless it was replayed, and the call).
+   * The caller runs `write` in a transaction. Internal to `llm` (the batch runner uses it too).
+   */
+  successRecord(
     key: string,
     req: ChatRequest,
     ctx: CallContext,
@@ -349,8 +323,8 @@ export class ManagedModel implements ChatModel {
     return { outcome, write };
   }
 
-  /** A failure and the write that records it. */
-  private failure(
+  /** A failure and the write that records it; failures are never cached. Internal to `llm`. */
+  failureRecord(
     key: string,
     ctx: CallContext,
     error: ModelCallError,

@@ -158,13 +158,13 @@ export class ProviderRegistry {
     }
   }
 
+  /** One SDK client per (key env var, base URL): connections are shared by the models on it. */
   private cached<C>(
     map: Map<string, C>,
-    s: { apiKey?: string | undefined; baseURL?: string | undefined },
+    s: { keyEnv?: string | undefined; baseURL?: string | undefined },
     make: () => C,
   ): C {
-    // Keyed by env var name and URL, never by the key itself.
-    const k = `${(s as { keyEnv?: string }).keyEnv ?? ""}|${s.baseURL ?? ""}`;
+    const k = `${s.keyEnv ?? ""}|${s.baseURL ?? ""}`;
     let c = map.get(k);
     if (!c) {
       c = make();

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { createProgress } from "../core/progress.js";
+import type { BatchRunOptions } from "./batch/runner.js";
 import { callMany, type LlmClient } from "./client.js";
 import type { CallContext, ChatOutcome, ChatRequest, SamplingParams } from "./types.js";
 
@@ -132,7 +133,7 @@ export async function runRequests(
   if (options.signal) callOpts.signal = options.signal;
   try {
     if (options.batch) {
-      const runOpts: Parameters<ReturnType<LlmClient["batchRunner"]>["run"]>[1] = {
+      const runOpts: BatchRunOptions = {
         ...callOpts,
         onProgress: (done) => progress.update(done),
       };
@@ -146,4 +147,25 @@ export async function runRequests(
   } finally {
     progress.stop();
   }
+}
+
+/** One line of a results file: the answer, or the failure (which has no text field at all). */
+export function resultLine(item: RequestItem, o: ChatOutcome): string {
+  const head = { id: item.id, sample: item.sample, model: o.model };
+  return JSON.stringify(
+    o.ok
+      ? {
+          ...head,
+          ok: true,
+          text: o.text,
+          reasoning: o.reasoning ?? null,
+          refusal: o.refusal ?? null,
+          stop_reason: o.stopReason,
+          usage: o.usage,
+          cost_usd: o.costUsd,
+          source: o.source,
+          cache_key: o.cacheKey,
+        }
+      : { ...head, ok: false, stop_reason: "error", error: o.error, cache_key: o.cacheKey },
+  );
 }

@@ -92,7 +92,6 @@ export const MIGRATIONS: Migration[] = [
         error TEXT,
         PRIMARY KEY (job_id, custom_id)
       );
-      CREATE INDEX batch_items_by_custom_id ON batch_items (custom_id, status);
     `,
   },
 ];

@@ -51,11 +51,6 @@ export class Runs {
     const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
     return row ? toRecord(row) : undefined;
   }
-
-  list(): RunRecord[] {
-    const rows = this.db.prepare("SELECT * FROM runs ORDER BY created_at").all() as RunRow[];
-    return rows.map(toRecord);
-  }
 }
 
 function toRecord(row: RunRow): RunRecord {

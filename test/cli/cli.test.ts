@@ -103,44 +103,27 @@ describe("specsci CLI", () => {
       JSON.stringify({ id: `q${i}`, prompt: `cli question ${i}` }),
     );
     writeFileSync(join(cwd, "reqs.jsonl"), `${lines.join("\n")}\n`);
-    const r = await runCli(
-      [
-        "llm",
-        "run",
-        "reqs.jsonl",
-        "-m",
-        "compat/m",
-        "-n",
-        "2",
-        "-o",
-        "out.jsonl",
-        "--run",
-        "cli-run",
-      ],
-      { cwd, env },
-    );
+    const args = [
+      "llm",
+      "run",
+      "reqs.jsonl",
+      "-m",
+      "compat/m",
+      "-n",
+      "2",
+      "-o",
+      "out.jsonl",
+      "--run",
+      "cli-run",
+    ];
+    const r = await runCli(args, { cwd, env });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/40\/40 ok, 0 failed, 0 from cache/);
     const usage = await runCli(["--json", "usage", "--run", "cli-run"], { cwd, env });
     const u = JSON.parse(usage.stdout);
     expect(u.total).toMatchObject({ calls: 40, ok: 40, failed: 0 });
     expect(u.total.inputTokens).toBeGreaterThan(0);
-    const again = await runCli(
-      [
-        "llm",
-        "run",
-        "reqs.jsonl",
-        "-m",
-        "compat/m",
-        "-n",
-        "2",
-        "-o",
-        "out.jsonl",
-        "--run",
-        "cli-run",
-      ],
-      { cwd, env },
-    );
+    const again = await runCli(args, { cwd, env });
     expect(again.stderr).toMatch(/40\/40 ok, 0 failed, 40 from cache/);
     const table = await runCli(["usage"], { cwd, env });
     expect(table.stdout).toMatch(/cli-run +llm-run +compat\/m +80 +80 +0 +40/);
@@ -186,6 +169,23 @@ describe("specsci CLI", () => {
     expect(JSON.parse(list.stdout)).toEqual([
       expect.objectContaining({ status: "collected", request_count: 5, model: "compat/m" }),
     ]);
+  });
+
+  it("reads keys from a .env file without overriding the environment", async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, ".env"),
+      "OPENAI_API_KEY=sk-from-dotenv-0123456789\nTOGETHER_API_KEY=tg-from-dotenv-0123456789\n",
+    );
+    const r = await runCli(["--json", "models", "list"], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: "", TOGETHER_API_KEY: "" },
+    });
+    const rows = JSON.parse(r.stdout) as { provider: string; key: string }[];
+    expect(rows.find((x) => x.provider === "openai")?.key).toBe("set");
+    expect(rows.find((x) => x.provider === "together")?.key).toBe("set");
+    expect(rows.find((x) => x.provider === "anthropic")?.key).toBe("missing");
+    expect(r.stdout).not.toContain("from-dotenv");
   });
 
   it("reports on the store", async () => {

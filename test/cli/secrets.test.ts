@@ -55,40 +55,15 @@ describe("API keys are written nowhere", () => {
     };
     expect((await run(["models", "test", "anthropic/claude-haiku-4-5"])).code).toBe(0);
     expect((await run(["models", "test", "openai/gpt-4.1-mini", "-v"])).code).toBe(0);
+    const runFile = async (model: string, out: string, ...extra: string[]) =>
+      (await run(["llm", "run", "reqs.jsonl", "-m", model, "-o", out, ...extra])).code;
     // The last request gets a 400 whose message echoes the key: the run ends with a recorded failure.
-    expect(
-      (
-        await run([
-          "llm",
-          "run",
-          "reqs.jsonl",
-          "-m",
-          "anthropic/claude-haiku-4-5",
-          "-o",
-          "out1.jsonl",
-        ])
-      ).code,
-    ).toBe(3);
+    expect(await runFile("anthropic/claude-haiku-4-5", "out1.jsonl")).toBe(3);
     expect(readFileSync(join(cwd, "out1.jsonl"), "utf8")).toContain(
       "credentials Bearer [REDACTED]",
     );
-    expect(
-      (
-        await run([
-          "llm",
-          "run",
-          "reqs.jsonl",
-          "-m",
-          "openai/gpt-4.1-mini",
-          "--batch",
-          "-o",
-          "out2.jsonl",
-        ])
-      ).code,
-    ).toBe(0);
-    expect(
-      (await run(["llm", "run", "reqs.jsonl", "-m", "compat/m", "-o", "out3.jsonl"])).code,
-    ).toBe(3);
+    expect(await runFile("openai/gpt-4.1-mini", "out2.jsonl", "--batch")).toBe(0);
+    expect(await runFile("compat/m", "out3.jsonl")).toBe(3);
     expect((await run(["quickstart", "-m", "anthropic/claude-haiku-4-5"])).code).toBe(0);
     // A wrong key: the fake server echoes it back in its 401 message.
     const bad = await run(

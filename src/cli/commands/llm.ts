@@ -4,7 +4,14 @@ import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { hashValue, sha256Hex } from "../../core/hash.js";
 import { log } from "../../core/log.js";
-import { expandRequests, parseRequestsJsonl, runRequests } from "../../llm/request-file.js";
+import {
+  expandRequests,
+  parseRequestsJsonl,
+  type RequestItem,
+  type RunRequestsOptions,
+  resultLine,
+  runRequests,
+} from "../../llm/request-file.js";
 import type { ChatOutcome, SamplingParams } from "../../llm/types.js";
 import type { ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
@@ -106,7 +113,7 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
       process.once("SIGINT", onSignal);
       let outcomes: ChatOutcome[];
       try {
-        const runOpts: Parameters<typeof runRequests>[2] = {
+        const runOpts: RunRequestsOptions = {
           modelId: opts.model,
           batch: !!opts.batch,
           context: { runId, stage: opts.stage },
@@ -121,35 +128,7 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
         process.off("SIGINT", onSignal);
       }
 
-      const lines = outcomes.map((o, i) => {
-        const item = items[i] as (typeof items)[number];
-        return JSON.stringify(
-          o.ok
-            ? {
-                id: item.id,
-                sample: item.sample,
-                model: o.model,
-                ok: true,
-                text: o.text,
-                reasoning: o.reasoning ?? null,
-                refusal: o.refusal ?? null,
-                stop_reason: o.stopReason,
-                usage: o.usage,
-                cost_usd: o.costUsd,
-                source: o.source,
-                cache_key: o.cacheKey,
-              }
-            : {
-                id: item.id,
-                sample: item.sample,
-                model: o.model,
-                ok: false,
-                stop_reason: "error",
-                error: o.error,
-                cache_key: o.cacheKey,
-              },
-        );
-      });
+      const lines = outcomes.map((o, i) => resultLine(items[i] as RequestItem, o));
       const body = lines.length ? `${lines.join("\n")}\n` : "";
       if (opts.out) {
         const out = resolve(opts.out);

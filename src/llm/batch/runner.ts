@@ -61,9 +61,15 @@ export class BatchRunner {
     const maxRounds = options.maxRounds ?? cfg.max_rounds;
     const ctx = options.context ?? {};
 
-    // Normalize, key and deduplicate; answer what the cache already holds.
+    // Normalize, key and deduplicate; answer what the cache already holds (recorded in one
+    // transaction: a re-run of a large finished batch is all hits).
     const keys: string[] = [];
     const unique = new Map<string, ChatRequest>();
+    const writes: (() => void)[] = [];
+    const settle = (key: string, record: { outcome: ChatOutcome; write: () => void }) => {
+      this.done.set(key, record.outcome);
+      writes.push(record.write);
+    };
     for (const raw of requests) {
       let req: ChatRequest;
       try {
@@ -71,23 +77,26 @@ export class BatchRunner {
       } catch (e) {
         const key = `invalid-${keys.length}`;
         keys.push(key);
-        this.done.set(key, this.model.recordFailure("-", ctx, e as ModelCallError, 0, 0, "batch"));
+        settle(key, this.model.failureRecord("-", ctx, e as ModelCallError, 0, 0, "batch"));
         continue;
       }
       const key = this.model.keyOf(req);
       keys.push(key);
       if (unique.has(key) || this.done.has(key)) continue;
       const hit = cache.get(key);
-      if (hit) this.done.set(key, this.model.recordSuccess(key, req, ctx, hit, "cache", 0, 0));
+      if (hit) settle(key, this.model.successRecord(key, req, ctx, hit, "cache", 0, 0));
       else if (cache.mode === "replay") {
         const miss = new ModelCallError(
           "cache_miss",
           `${this.model.id}: not in the cache (replay mode)`,
           { retryable: false },
         );
-        this.done.set(key, this.model.recordFailure(key, ctx, miss, 0, 0, "batch"));
+        settle(key, this.model.failureRecord(key, ctx, miss, 0, 0, "batch"));
       } else unique.set(key, req);
     }
+    this.client.store.tx(() => {
+      for (const w of writes) w();
+    });
     const wanted = new Set(keys);
     const progress = () => {
       if (!options.onProgress) return;
@@ -194,10 +203,16 @@ export class BatchRunner {
       retryable: error.retryable,
       ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
     });
-    this.done.set(
+    const record = this.model.failureRecord(
       key,
-      this.model.recordFailure(key, ctx, err, this.rounds.get(key) ?? 1, this.elapsed(), "batch"),
+      ctx,
+      err,
+      this.rounds.get(key) ?? 1,
+      this.elapsed(),
+      "batch",
     );
+    this.client.store.tx(record.write);
+    this.done.set(key, record.outcome);
   }
 
   private elapsed(): number {
@@ -324,18 +339,17 @@ export class BatchRunner {
       if (r.status === "succeeded") {
         const request = deserializeRequest(store, item.request);
         buffer.push(() => {
-          this.done.set(
+          const record = this.model.successRecord(
             r.customId,
-            this.model.recordSuccess(
-              r.customId,
-              request,
-              ctx,
-              r.result,
-              "batch",
-              this.rounds.get(r.customId) ?? job.round,
-              this.elapsed(),
-            ),
+            request,
+            ctx,
+            r.result,
+            "batch",
+            this.rounds.get(r.customId) ?? job.round,
+            this.elapsed(),
           );
+          record.write();
+          this.done.set(r.customId, record.outcome);
           store.llm.setBatchItemStatus(job.id, r.customId, "succeeded");
         });
       } else {
