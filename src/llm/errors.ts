@@ -87,7 +87,7 @@ interface SdkLikeError {
  */
 export function classifySdkError(
   e: unknown,
-  ctx: { model: string; keyEnv?: string | undefined; timedOut: boolean },
+  ctx: { model: string; keyEnv?: string | undefined; timedOut: boolean; baseURL?: string },
 ): ModelCallError {
   if (e instanceof ModelCallError) return e;
   const err = (e ?? {}) as SdkLikeError;
@@ -123,9 +123,11 @@ export function classifySdkError(
   }
   if (className === "APIConnectionError" || isConnectionFailure(e)) {
     const cause = describeCause(err.cause);
+    const where = ctx.baseURL ? ` to ${ctx.baseURL}` : "";
+    const hint = cause === "ECONNREFUSED" ? "; is the server running?" : "";
     return new ModelCallError(
       "connection",
-      `${ctx.model}: connection failed${cause ? ` (${cause})` : ""}`,
+      `${ctx.model}: connection failed${where}${cause ? ` (${cause})` : ""}${hint}`,
       {
         cause: e,
       },

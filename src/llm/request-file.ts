@@ -41,7 +41,7 @@ const Line = z
     samples: z.number().int().positive().optional(),
   })
   .refine((l) => (l.messages === undefined) !== (l.prompt === undefined), {
-    message: 'give either "messages" or "prompt", not both',
+    message: 'give exactly one of "messages" or "prompt"',
   });
 
 export interface RequestSpec {

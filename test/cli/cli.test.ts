@@ -95,7 +95,7 @@ describe("specsci CLI", () => {
     writeFileSync(join(dir, "reqs.jsonl"), '{"id": "a", "prompt": "hi"}\n{"id": "b"}\n');
     const r2 = await runCli(["llm", "run", "reqs.jsonl", "-m", "fake/echo"], { cwd: dir });
     expect(r2.code).toBe(1);
-    expect(r2.stderr).toMatch(/reqs\.jsonl:2: give either "messages" or "prompt"/);
+    expect(r2.stderr).toMatch(/reqs\.jsonl:2: give exactly one of "messages" or "prompt"/);
   });
 
   it("runs a request file, accounts usage, and replays it from the cache", async () => {

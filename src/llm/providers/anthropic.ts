@@ -137,6 +137,7 @@ export class AnthropicModel implements ProviderModel {
         model: this.id,
         keyEnv: this.settings.keyEnv,
         timedOut: abortedByTimeout(signal),
+        baseURL: this.client.baseURL,
       });
     }
   }

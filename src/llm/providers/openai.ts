@@ -121,6 +121,7 @@ export class OpenAIModel implements ProviderModel {
         model: this.id,
         keyEnv: this.settings.keyEnv,
         timedOut: abortedByTimeout(signal),
+        baseURL: this.client.baseURL,
       });
     }
   }
