@@ -382,7 +382,11 @@ function estimateTokens(req: ChatRequest): number {
   return Math.ceil(chars / 4) + req.params.max_tokens;
 }
 
-/** Runs many calls through one model, keeping input order; failures are returned, not thrown. */
+/**
+ * Runs many calls through one model, keeping input order; failures are returned, not thrown.
+ * When `signal` aborts, no new call starts and the returned promise rejects with its reason
+ * (calls already in flight end as recorded `aborted` failures); a re-run resumes from the cache.
+ */
 export async function callMany(
   model: ChatModel,
   requests: ChatRequest[],
@@ -398,6 +402,7 @@ export async function callMany(
   let next = 0;
   const worker = async () => {
     while (next < requests.length) {
+      options.signal?.throwIfAborted();
       const i = next++;
       const outcome = await model.call(requests[i] as ChatRequest, options);
       out[i] = outcome;
@@ -405,5 +410,6 @@ export async function callMany(
     }
   };
   await Promise.all(Array.from({ length: Math.min(window, requests.length) }, worker));
+  options.signal?.throwIfAborted();
   return out;
 }
