@@ -31,6 +31,8 @@ export interface FakeServerOptions {
   record?: boolean;
   /** Reject this many batch creations with HTTP 400 (then accept). */
   rejectBatches?: number;
+  /** Let this many OpenAI batches fail validation after creation (status "failed"). */
+  failBatches?: number;
 }
 
 interface Directive {
@@ -94,6 +96,7 @@ interface OpenAIBatch {
   }[];
   polls: number;
   canceled: boolean;
+  failed: boolean;
   created: number;
   metadata: unknown;
   outputFileId?: string;
@@ -542,6 +545,23 @@ export class FakeLlmServer {
   }
 
   private openaiBatchObject(b: OpenAIBatch) {
+    if (b.failed) {
+      return {
+        id: b.id,
+        object: "batch",
+        endpoint: "/v1/chat/completions",
+        input_file_id: b.inputFileId,
+        completion_window: "24h",
+        status: "failed",
+        errors: {
+          object: "list",
+          data: [{ code: "invalid_file", message: "the input file failed validation" }],
+        },
+        created_at: b.created,
+        request_counts: { total: b.lines.length, completed: 0, failed: 0 },
+        metadata: b.metadata,
+      };
+    }
     const ended = b.canceled || b.polls >= (this.options.batchPolls ?? 1);
     if (ended && !b.outputFileId) this.finishOpenAIBatch(b);
     return {
@@ -643,9 +663,11 @@ export class FakeLlmServer {
         lines,
         polls: 0,
         canceled: false,
+        failed: (this.options.failBatches ?? 0) > 0,
         created: Math.floor(Date.now() / 1000),
         metadata: body.metadata ?? null,
       };
+      if (b.failed) this.options.failBatches = (this.options.failBatches ?? 1) - 1;
       this.openaiBatches.set(b.id, b);
       return this.json(res, 200, this.openaiBatchObject(b));
     }

@@ -168,6 +168,19 @@ describe.each(["anthropic/claude-haiku-4-5", "openai/gpt-4.1-mini"])("%s batches
   });
 });
 
+describe("OpenAI batch validation failure", () => {
+  it("resubmits the items of a batch that failed as a whole", async () => {
+    const { client, store } = setup();
+    server.options.failBatches = 1;
+    const reqs = requests(4);
+    const before = batchCreates();
+    const outcomes = await client.batchRunner("openai/gpt-4.1-mini").run(reqs);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(batchCreates() - before).toBe(2);
+    expect(store.llm.batchJobs().map((j) => j.status).sort()).toEqual(["collected", "failed"]);
+  });
+});
+
 describe("batch limits", () => {
   it("refuses batch runs with the cache off (results could not be resumed)", () => {
     const { store, config } = setup();

@@ -160,7 +160,9 @@ export class BatchRunner {
         if (state.state === "failed") {
           this.client.store.llm.setBatchJobStatus(job.row.id, "failed", state.error);
           for (const item of this.client.store.llm.batchItems(job.row.id)) {
-            if (item.status === "pending") retry.push(item.custom_id);
+            if (item.status !== "pending") continue;
+            this.rememberRequest(item.custom_id, item.request);
+            retry.push(item.custom_id);
           }
           log.warn(`batch ${remoteId} failed: ${state.error}`);
           continue;
@@ -213,6 +215,12 @@ export class BatchRunner {
     );
     this.client.store.tx(record.write);
     this.done.set(key, record.outcome);
+  }
+
+  /** Keeps a stored request at hand for resubmission (items of resumed jobs arrive only as rows). */
+  private rememberRequest(key: string, stored: string): void {
+    if (!this.requestOf.has(key))
+      this.requestOf.set(key, deserializeRequest(this.client.store, stored));
   }
 
   private elapsed(): number {
@@ -358,8 +366,7 @@ export class BatchRunner {
           store.llm.setBatchItemStatus(job.id, r.customId, r.status, JSON.stringify(error)),
         );
         this.lastError.set(r.customId, error);
-        if (!this.requestOf.has(r.customId))
-          this.requestOf.set(r.customId, deserializeRequest(store, item.request));
+        this.rememberRequest(r.customId, item.request);
         if (error.retryable) retry.push(r.customId);
         else buffer.push(() => this.fail(r.customId, ctx, error));
       }
@@ -373,8 +380,7 @@ export class BatchRunner {
         message: `${this.model.id}: the batch returned no result for this request`,
         retryable: true,
       });
-      if (!this.requestOf.has(key))
-        this.requestOf.set(key, deserializeRequest(store, item.request));
+      this.rememberRequest(key, item.request);
       retry.push(key);
     }
     buffer.push(() => store.llm.setBatchJobStatus(job.id, "collected"));
