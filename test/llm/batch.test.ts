@@ -177,7 +177,12 @@ describe("OpenAI batch validation failure", () => {
     const outcomes = await client.batchRunner("openai/gpt-4.1-mini").run(reqs);
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(batchCreates() - before).toBe(2);
-    expect(store.llm.batchJobs().map((j) => j.status).sort()).toEqual(["collected", "failed"]);
+    expect(
+      store.llm
+        .batchJobs()
+        .map((j) => j.status)
+        .sort(),
+    ).toEqual(["collected", "failed"]);
   });
 });
 
