@@ -16,13 +16,3 @@ export class SpecsciError extends Error {
     this.exitCode = options.exitCode ?? 1;
   }
 }
-
-export function isSpecsciError(e: unknown): e is SpecsciError {
-  return e instanceof SpecsciError;
-}
-
-/** The message of anything thrown, for places that must not lose it. */
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
-}

@@ -8,7 +8,7 @@ export { ENDPOINT_PRESETS } from "./endpoints.js";
 export { ModelCallError } from "./errors.js";
 export { type LimiterOptions, ThroughputLimiter } from "./limiter.js";
 export { downloadHfFile, parseHfRef } from "./local/hf-download.js";
-export { buildTinyModel, TINY_CHAT_REPLY, TINY_COMPLETION_OF_HELLO } from "./local/tiny-model.js";
+export { buildTinyModel, TINY_CHAT_REPLY } from "./local/tiny-model.js";
 export { type ModelRef, parseModelId } from "./model-id.js";
 export { PRICE_TABLE, PriceBook } from "./prices.js";
 export { registerFakeModel } from "./providers/fake.js";

@@ -14,8 +14,6 @@ import { type GgufTensor, type GgufValue, writeGguf } from "./gguf-writer.js";
 
 /** What the tiny model answers to any chat prompt (ChatML generation prompts end in a newline). */
 export const TINY_CHAT_REPLY = "Hello world!";
-/** What the tiny model continues after the raw text "Hello". */
-export const TINY_COMPLETION_OF_HELLO = " world!";
 
 const DIM = 64;
 const LAYERS = 2;
