@@ -1,4 +1,5 @@
 /** The specsci library: everything the CLI does is a call into these modules. */
 export * from "./core/index.js";
 export * from "./llm/index.js";
+export * from "./spec/index.js";
 export * from "./store/index.js";

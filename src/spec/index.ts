@@ -1,0 +1,28 @@
+export { type Diagnostic, formatDiagnostic, type Severity } from "./diagnostics.js";
+export { diffSpecs, formatDiff, type RuleDiff, type SpecDiff } from "./diff.js";
+export { type FrontMatter, FrontMatterSchema, type LineageStep } from "./frontmatter.js";
+export { specHash } from "./hash.js";
+export { findReferences, parseRuleHeading, RULE_ID } from "./ids.js";
+export { checkSpecFile, readSpecSource, requireValidSpec } from "./io.js";
+export { LIBRARY_DIR, type LibraryEntry, listLibrary, resolveSpecRef } from "./library.js";
+export { lintSource, lintSpec } from "./lint.js";
+export * from "./model.js";
+export { type ParseResult, parseSpec } from "./parse.js";
+export { renderSpec, renderSpecBody } from "./render.js";
+export { type SpecStats, specStats } from "./stats.js";
+export {
+  getTokenizer,
+  isTokenizerName,
+  TOKENIZERS,
+  type TokenCounter,
+  type TokenizerName,
+} from "./tokens.js";
+export type { MatchLengthReport, ModelContext } from "./transforms/generative.js";
+export {
+  type DeriveParams,
+  type DeriveResult,
+  deriveSpec,
+  isTransformName,
+  TRANSFORMS,
+  type TransformName,
+} from "./transforms/index.js";

@@ -1,0 +1,48 @@
+import { existsSync, readdirSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SpecsciError } from "../core/errors.js";
+import { readSpecSource } from "./io.js";
+import { parseSpec } from "./parse.js";
+
+/** The built-in specs, shipped in `specs/` at the package root (next to `src/` and `dist/`). */
+export const LIBRARY_DIR = fileURLToPath(new URL("../../specs/", import.meta.url));
+
+export interface LibraryEntry {
+  name: string;
+  file: string;
+  description: string;
+  purpose: string;
+}
+
+export function listLibrary(): LibraryEntry[] {
+  return readdirSync(LIBRARY_DIR)
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => {
+      const file = join(LIBRARY_DIR, f);
+      const fm = parseSpec(readSpecSource(file)).spec.frontMatter;
+      return {
+        name: basename(f, ".md"),
+        file,
+        description: String(fm.description ?? ""),
+        purpose: String(fm.purpose ?? ""),
+      };
+    });
+}
+
+/**
+ * A spec reference on the command line: a path to a Markdown file, or the name of a built-in
+ * spec (`rules`, `value-augmented`, …). Paths win when both exist.
+ */
+export function resolveSpecRef(ref: string): string {
+  const asPath = resolve(ref);
+  if (existsSync(asPath)) return asPath;
+  const builtIn = join(LIBRARY_DIR, `${ref}.md`);
+  if (/^[a-z0-9-]+$/.test(ref) && existsSync(builtIn)) return builtIn;
+  throw new SpecsciError(`no spec file ${asPath} and no built-in spec named "${ref}"`, {
+    hint: `built-in specs: ${listLibrary()
+      .map((e) => e.name)
+      .join(", ")} (see \`specsci spec list\`)`,
+  });
+}

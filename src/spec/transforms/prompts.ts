@@ -1,0 +1,129 @@
+/**
+ * Prompts of the model-assisted transforms. Each has a version recorded in the lineage of every
+ * spec it produces: change the text, bump the version.
+ */
+
+export const PROMPT_VERSIONS = {
+  "augment-values": "augment-values/1",
+  "augment-subrules": "augment-subrules/1",
+  generalize: "generalize/1",
+  rephrase: "rephrase/1",
+  translate: "translate/1",
+  "match-length": "match-length/1",
+} as const;
+
+export const SPEC_WRITER_SYSTEM =
+  "You help researchers write specifications for AI systems (model specs). You follow formatting instructions exactly, because your output is parsed by a program.";
+
+export function augmentValuesPrompt(o: {
+  spec: string;
+  rule: string;
+  words: number;
+  feedback?: string;
+}): string {
+  return `Below is a model spec, and one rule from it.
+
+<spec>
+${o.spec}
+</spec>
+
+<rule>
+${o.rule}
+</rule>
+
+Rewrite this rule's section so that it explains the values and motivations behind the rule: why it exists, what it protects, and why a thoughtful agent would endorse it rather than merely comply. Write about ${o.words} words of explanation in plain paragraphs.
+
+Requirements:
+- Start with the rule's heading line exactly as given.
+- Copy every bullet point exactly, character for character, in the same order, as one list.
+- Put your paragraphs before and/or after the list, never between bullets. Add no bullets, headings or other rules.
+- Do not invent facts, citations or new obligations beyond what the spec says.
+
+Answer with the rewritten section only, between <rule> and </rule>.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+}
+
+export function resizeExplanationPrompt(o: {
+  spec: string;
+  rule: string;
+  words: number;
+  feedback?: string;
+}): string {
+  return `Below is a model spec, and one rule from it with its explanation.
+
+<spec>
+${o.spec}
+</spec>
+
+<rule>
+${o.rule}
+</rule>
+
+Rewrite the explanation (the paragraphs) of this rule so that it is about ${o.words} words long, keeping its meaning and tone. Lengthen by developing the reasons more fully; shorten by condensing.
+
+Requirements:
+- Start with the rule's heading line exactly as given.
+- Copy every bullet point exactly, character for character, in the same order, as one list.
+- Paragraphs go before and/or after the list, never between bullets. Add no bullets or headings.
+
+Answer with the rewritten section only, between <rule> and </rule>.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+}
+
+export function augmentSubrulesPrompt(o: {
+  spec: string;
+  rule: string;
+  count: number;
+  feedback?: string;
+}): string {
+  return `Below is a model spec, and one rule from it.
+
+<spec>
+${o.spec}
+</spec>
+
+<rule>
+${o.rule}
+</rule>
+
+Write ${o.count} additional subrules for this rule: concrete, specific behavioural requirements in the same imperative style as the existing bullets, that follow from the rule without repeating an existing bullet. Give no explanations or reasons.
+
+Answer with a JSON array of ${o.count} strings (one subrule each, without a leading dash) and nothing else.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+}
+
+export function generalizePrompt(o: { spec: string; words: number; feedback?: string }): string {
+  return `Below is a model spec.
+
+<spec>
+${o.spec}
+</spec>
+
+Write a general version of it: a single paragraph of about ${o.words} words asking the AI system to have broadly good values and sound judgment, in the spirit of this spec, but without its specific rules, examples or ids.
+
+Answer with the paragraph only, between <paragraph> and </paragraph>.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+}
+
+export function rewriteTextsPrompt(o: {
+  instruction: string;
+  texts: string[];
+  feedback?: string;
+}): string {
+  return `${o.instruction}
+
+The input is a JSON array of ${o.texts.length} Markdown snippets from a model spec. Rewrite each snippet on its own, keeping its Markdown formatting, its meaning, and any rule ids (such as SP1 or GP2.3) exactly as they are.
+
+<input>
+${JSON.stringify(o.texts, null, 2)}
+</input>
+
+Answer with a JSON array of exactly ${o.texts.length} strings, in the same order, and nothing else.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+}
+
+export const REPHRASE_INSTRUCTIONS = {
+  descriptive:
+    'Rephrase each snippet descriptively: state how the AI system behaves and what it values, as facts about it ("Qwen does not…", "Qwen values…"), instead of telling it what it should do.',
+  normative:
+    'Rephrase each snippet normatively: state what the AI system should and should not do ("Qwen should…", "Do not…"), instead of describing how it behaves.',
+} as const;
+
+export function translateInstruction(lang: string): string {
+  return `Translate each snippet into ${lang}. Keep names of people, products and organizations unchanged.`;
+}
