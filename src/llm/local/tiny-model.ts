@@ -178,7 +178,7 @@ export function buildTinyModel(options: { omitMetadata?: string[] } = {}): Buffe
   const metadata: Record<string, GgufValue> = {
     "general.architecture": { type: "string", value: "llama" },
     "general.name": { type: "string", value: "specsci-tiny" },
-    "llama.context_length": { type: "u32", value: 2048 },
+    "llama.context_length": { type: "u32", value: 32768 },
     "llama.embedding_length": { type: "u32", value: DIM },
     "llama.block_count": { type: "u32", value: LAYERS },
     "llama.feed_forward_length": { type: "u32", value: FF },

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaModel } from "node-llama-cpp";
 import { envVar } from "../../core/env.js";
 import { SpecsciError } from "../../core/errors.js";
+import { sha256Hex } from "../../core/hash.js";
 import { abortedByTimeout, ModelCallError } from "../errors.js";
 import { type DownloadProgress, downloadHfFile, parseHfRef } from "../local/hf-download.js";
 import { probeModelFile } from "../local/probe.js";
@@ -32,11 +33,17 @@ export function defaultModelCacheDir(): string {
  */
 export async function resolveLocalModelFile(ref: string, settings: LocalSettings): Promise<string> {
   if (ref === BUILTIN_TINY) {
-    const path = join(settings.modelCacheDir, "builtin", "specsci-tiny-v1.gguf");
+    // Named by content, so a changed construction never reuses a stale file.
+    const bytes = buildTinyModel();
+    const path = join(
+      settings.modelCacheDir,
+      "builtin",
+      `specsci-tiny-${sha256Hex(bytes).slice(0, 12)}.gguf`,
+    );
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true });
       const tmp = `${path}.tmp-${process.pid}`;
-      writeFileSync(tmp, buildTinyModel());
+      writeFileSync(tmp, bytes);
       renameSync(tmp, path);
     }
     return path;

@@ -64,6 +64,15 @@ export interface DeriveParams {
   tokenizer?: TokenizerName;
   tolerance?: number;
   rounds?: number;
+  /** Recorded only: how the model was asked (answers per item, sampling temperature). */
+  attempts?: number;
+  temperature?: number;
+}
+
+function pick(p: DeriveParams, keys: (keyof DeriveParams)[]): DeriveParams {
+  return Object.fromEntries(
+    keys.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]),
+  ) as DeriveParams;
 }
 
 export interface DeriveResult {
@@ -103,68 +112,61 @@ export async function deriveSpec(
   const m = ctx as ModelContext;
   let spec: Spec;
   let report: MatchLengthReport | undefined;
+  // `used` is what the transform actually ran with, defaults included, for the lineage record.
+  let used: DeriveParams;
   switch (transform) {
     case "strip-explanations":
-      spec = stripExplanations(parent, { keepPreamble: params.keepPreamble ?? false });
+      used = { keepPreamble: params.keepPreamble ?? false };
+      spec = stripExplanations(parent, { keepPreamble: used.keepPreamble as boolean });
       break;
     case "select":
-      spec = selectRules(parent, {
-        ...(params.rules ? { rules: params.rules } : {}),
-        ...(params.sections ? { sections: params.sections } : {}),
-      });
+      used = pick(params, ["rules", "sections"]);
+      spec = selectRules(parent, used);
       break;
     case "set-attribution":
-      spec = setAttribution(parent, params);
+      used = pick(params, ["modelName", "developer", "humans"]);
+      spec = setAttribution(parent, used);
       break;
     case "renumber":
-      spec = renumber(parent, params.start === undefined ? {} : { start: params.start });
+      used = { start: params.start ?? 1 };
+      spec = renumber(parent, { start: used.start as number });
       break;
     case "augment-values":
-      spec = await augmentValues(
-        parent,
-        {
-          ...(params.words ? { words: params.words } : {}),
-          ...(params.rules ? { rules: params.rules } : {}),
-        },
-        m,
-      );
+      used = { words: params.words ?? 150, ...pick(params, ["rules"]) };
+      spec = await augmentValues(parent, used, m);
       break;
     case "augment-subrules":
-      spec = await augmentSubrules(
-        parent,
-        {
-          ...(params.count ? { count: params.count } : {}),
-          ...(params.rules ? { rules: params.rules } : {}),
-        },
-        m,
-      );
+      used = { count: params.count ?? 5, ...pick(params, ["rules"]) };
+      spec = await augmentSubrules(parent, used as { count: number }, m);
       break;
     case "generalize":
-      spec = await generalize(
-        parent,
-        {
-          ...(params.words ? { words: params.words } : {}),
-          ...(params.title ? { title: params.title } : {}),
-        },
-        m,
-      );
+      used = { words: params.words ?? 150, ...pick(params, ["title"]) };
+      spec = await generalize(parent, used, m);
       break;
     case "rephrase":
-      spec = await rephrase(parent, { mode: params.mode ?? ("" as "descriptive") }, m);
+      used = { mode: params.mode ?? ("" as "descriptive") };
+      spec = await rephrase(parent, { mode: used.mode as "descriptive" }, m);
       break;
     case "translate":
-      spec = await translate(parent, { lang: params.lang ?? "" }, m);
+      used = { lang: params.lang ?? "" };
+      spec = await translate(parent, { lang: used.lang as string }, m);
       break;
     case "match-length": {
       if (!params.to)
         throw new SpecsciError("match-length needs --to OTHER (a spec file or built-in name)");
+      used = {
+        to: params.to,
+        tokenizer: params.tokenizer ?? "qwen3",
+        tolerance: params.tolerance ?? 0.02,
+        rounds: params.rounds ?? 6,
+      };
       const r = await matchLength(
         parent,
         {
           target: params.to.spec,
-          ...(params.tokenizer ? { tokenizer: params.tokenizer } : {}),
-          ...(params.tolerance !== undefined ? { tolerance: params.tolerance } : {}),
-          ...(params.rounds !== undefined ? { rounds: params.rounds } : {}),
+          tokenizer: used.tokenizer as TokenizerName,
+          tolerance: used.tolerance as number,
+          rounds: used.rounds as number,
         },
         m,
       );
@@ -173,13 +175,17 @@ export async function deriveSpec(
       break;
     }
   }
+  if (info.model) {
+    used.attempts = m.attempts ?? 3;
+    if (m.temperature !== undefined) used.temperature = m.temperature;
+  }
   const parentName =
     typeof parent.frontMatter.name === "string" ? parent.frontMatter.name : undefined;
   const lineage: LineageStep = {
     parent: specHash(parent),
     ...(parentName ? { parent_name: parentName } : {}),
     transform,
-    params: recordedParams(params),
+    params: recordedParams(used),
     model: info.model ? m.model.id : null,
     prompt_version: info.model ? PROMPT_VERSIONS[transform as keyof typeof PROMPT_VERSIONS] : null,
   };
