@@ -7,6 +7,7 @@ import { registerCacheCommands } from "./commands/cache.js";
 import { registerLlmCommands } from "./commands/llm.js";
 import { registerModelsCommands } from "./commands/models.js";
 import { registerQuickstart } from "./commands/quickstart.js";
+import { registerSpecCommands } from "./commands/spec.js";
 import { registerStoreCommands } from "./commands/store.js";
 import { registerUsageCommand } from "./commands/usage.js";
 import { CliContext, type ContextFactory, type GlobalOptions } from "./context.js";
@@ -52,6 +53,7 @@ export function buildProgram(): {
   };
 
   registerQuickstart(program, context);
+  registerSpecCommands(program, context);
   registerModelsCommands(program, context);
   registerLlmCommands(program, context);
   registerUsageCommand(program, context);
