@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { encode as encodeO200k } from "gpt-tokenizer";
 import { SpecsciError } from "../core/errors.js";
 
 export const TOKENIZERS = ["qwen3", "gpt-o200k"] as const;
@@ -29,7 +28,9 @@ export function getTokenizer(name: TokenizerName): TokenCounter {
     const encode = (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids;
     t = { name, encode, count: (text) => encode(text).length };
   } else if (name === "gpt-o200k") {
-    t = { name, encode: (text) => encodeO200k(text), count: (text) => encodeO200k(text).length };
+    // Loaded on first use: its tables add ~100 ms to every CLI start otherwise.
+    const { encode } = createRequire(import.meta.url)("gpt-tokenizer") as { encode: (t: string) => number[] };
+    t = { name, encode, count: (text) => encode(text).length };
   } else {
     throw new SpecsciError(`unknown tokenizer "${name}"`, {
       hint: `use one of ${TOKENIZERS.join(", ")}`,
