@@ -29,7 +29,9 @@ export function getTokenizer(name: TokenizerName): TokenCounter {
     t = { name, encode, count: (text) => encode(text).length };
   } else if (name === "gpt-o200k") {
     // Loaded on first use: its tables add ~100 ms to every CLI start otherwise.
-    const { encode } = createRequire(import.meta.url)("gpt-tokenizer") as { encode: (t: string) => number[] };
+    const { encode } = createRequire(import.meta.url)("gpt-tokenizer") as {
+      encode: (t: string) => number[];
+    };
     t = { name, encode, count: (text) => encode(text).length };
   } else {
     throw new SpecsciError(`unknown tokenizer "${name}"`, {

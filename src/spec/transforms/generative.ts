@@ -162,31 +162,39 @@ function replaceRules(spec: Spec, replaced: Map<string, Rule>): Spec {
   return out;
 }
 
-/** Writes an explanation of the values behind each rule; rule and subrule text stay byte-identical. */
-export async function augmentValues(
+type RulePrompt = (o: { spec: string; rule: string; words: number; feedback?: string }) => string;
+
+/**
+ * Has the model rewrite whole rule sections (heading, prose, bullets) and keeps each answer only
+ * if the rule's statement and subrules came back byte-identical.
+ */
+async function rewriteRuleSections(
   spec: Spec,
-  params: { words?: number; rules?: string[] },
+  words: Map<string, number>,
+  label: string,
+  prompt: RulePrompt,
   ctx: ModelContext,
+  needsExplanation: boolean,
 ): Promise<Spec> {
   const text = renderSpecBody(spec);
-  const targets = rulesOf(spec).filter((r) => !params.rules || params.rules.includes(r.id));
+  const rules = rulesOf(spec).filter((r) => words.has(r.id));
   const done = await Promise.all(
-    targets.map((rule) =>
+    rules.map((rule) =>
       askUntilValid(
         ctx,
-        `augment-values ${rule.id}`,
+        `${label} ${rule.id}`,
         (feedback) =>
-          augmentValuesPrompt({
+          prompt({
             spec: text,
             rule: renderRule(rule).join("\n\n"),
-            words: params.words ?? 150,
+            words: words.get(rule.id) as number,
             ...(feedback ? { feedback } : {}),
           }),
         (answer) => {
           const checked = checkRuleRewrite(rule, answer);
-          if ("problem" in checked) return checked;
-          const words = explanationOf(checked.ok).reduce((k, b) => k + wordCount(b.text), 0);
-          return words < 10 ? { problem: "it contains no explanation" } : checked;
+          if ("problem" in checked || !needsExplanation) return checked;
+          const written = explanationOf(checked.ok).reduce((k, b) => k + wordCount(b.text), 0);
+          return written < 10 ? { problem: "it contains no explanation" } : checked;
         },
       ).then((r) => [rule.id, r] as const),
     ),
@@ -194,31 +202,24 @@ export async function augmentValues(
   return replaceRules(spec, new Map(done));
 }
 
+/** Writes an explanation of the values behind each rule; rule and subrule text stay byte-identical. */
+export function augmentValues(
+  spec: Spec,
+  params: { words?: number; rules?: string[] },
+  ctx: ModelContext,
+): Promise<Spec> {
+  const targets = rulesOf(spec).filter((r) => !params.rules || params.rules.includes(r.id));
+  const words = new Map(targets.map((r) => [r.id, params.words ?? 150]));
+  return rewriteRuleSections(spec, words, "augment-values", augmentValuesPrompt, ctx, true);
+}
+
 /** Rewrites the explanation of the given rules to about the given number of words each. */
-async function resizeExplanations(
+function resizeExplanations(
   spec: Spec,
   targets: Map<string, number>,
   ctx: ModelContext,
 ): Promise<Spec> {
-  const text = renderSpecBody(spec);
-  const rules = rulesOf(spec).filter((r) => targets.has(r.id));
-  const done = await Promise.all(
-    rules.map((rule) =>
-      askUntilValid(
-        ctx,
-        `match-length ${rule.id}`,
-        (feedback) =>
-          resizeExplanationPrompt({
-            spec: text,
-            rule: renderRule(rule).join("\n\n"),
-            words: targets.get(rule.id) as number,
-            ...(feedback ? { feedback } : {}),
-          }),
-        (answer) => checkRuleRewrite(rule, answer),
-      ).then((r) => [rule.id, r] as const),
-    ),
-  );
-  return replaceRules(spec, new Map(done));
+  return rewriteRuleSections(spec, targets, "match-length", resizeExplanationPrompt, ctx, false);
 }
 
 /** Adds `count` new subrules to each rule (after the existing ones, which stay byte-identical). */

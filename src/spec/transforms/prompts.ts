@@ -15,6 +15,15 @@ export const PROMPT_VERSIONS = {
 export const SPEC_WRITER_SYSTEM =
   "You help researchers write specifications for AI systems (model specs). You follow formatting instructions exactly, because your output is parsed by a program.";
 
+/** What a rewritten rule section must look like, so that its rule text can be checked. */
+const RULE_SECTION_REQUIREMENTS = `Requirements:
+- Start with the rule's heading line exactly as given.
+- Copy every bullet point exactly, character for character, in the same order, as one list.
+- Put your paragraphs before and/or after the list, never between bullets. Add no bullets, headings or other rules.`;
+
+const feedbackLine = (feedback?: string) =>
+  feedback ? `\n\nYour previous answer was rejected: ${feedback}` : "";
+
 export function augmentValuesPrompt(o: {
   spec: string;
   rule: string;
@@ -33,13 +42,10 @@ ${o.rule}
 
 Rewrite this rule's section so that it explains the values and motivations behind the rule: why it exists, what it protects, and why a thoughtful agent would endorse it rather than merely comply. Write about ${o.words} words of explanation in plain paragraphs.
 
-Requirements:
-- Start with the rule's heading line exactly as given.
-- Copy every bullet point exactly, character for character, in the same order, as one list.
-- Put your paragraphs before and/or after the list, never between bullets. Add no bullets, headings or other rules.
+${RULE_SECTION_REQUIREMENTS}
 - Do not invent facts, citations or new obligations beyond what the spec says.
 
-Answer with the rewritten section only, between <rule> and </rule>.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+Answer with the rewritten section only, between <rule> and </rule>.${feedbackLine(o.feedback)}`;
 }
 
 export function resizeExplanationPrompt(o: {
@@ -60,12 +66,9 @@ ${o.rule}
 
 Rewrite the explanation (the paragraphs) of this rule so that it is about ${o.words} words long, keeping its meaning and tone. Lengthen by developing the reasons more fully; shorten by condensing.
 
-Requirements:
-- Start with the rule's heading line exactly as given.
-- Copy every bullet point exactly, character for character, in the same order, as one list.
-- Paragraphs go before and/or after the list, never between bullets. Add no bullets or headings.
+${RULE_SECTION_REQUIREMENTS}
 
-Answer with the rewritten section only, between <rule> and </rule>.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+Answer with the rewritten section only, between <rule> and </rule>.${feedbackLine(o.feedback)}`;
 }
 
 export function augmentSubrulesPrompt(o: {
@@ -86,7 +89,7 @@ ${o.rule}
 
 Write ${o.count} additional subrules for this rule: concrete, specific behavioural requirements in the same imperative style as the existing bullets, that follow from the rule without repeating an existing bullet. Give no explanations or reasons.
 
-Answer with a JSON array of ${o.count} strings (one subrule each, without a leading dash) and nothing else.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+Answer with a JSON array of ${o.count} strings (one subrule each, without a leading dash) and nothing else.${feedbackLine(o.feedback)}`;
 }
 
 export function generalizePrompt(o: { spec: string; words: number; feedback?: string }): string {
@@ -98,7 +101,7 @@ ${o.spec}
 
 Write a general version of it: a single paragraph of about ${o.words} words asking the AI system to have broadly good values and sound judgment, in the spirit of this spec, but without its specific rules, examples or ids.
 
-Answer with the paragraph only, between <paragraph> and </paragraph>.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+Answer with the paragraph only, between <paragraph> and </paragraph>.${feedbackLine(o.feedback)}`;
 }
 
 export function rewriteTextsPrompt(o: {
@@ -114,7 +117,7 @@ The input is a JSON array of ${o.texts.length} Markdown snippets from a model sp
 ${JSON.stringify(o.texts, null, 2)}
 </input>
 
-Answer with a JSON array of exactly ${o.texts.length} strings, in the same order, and nothing else.${o.feedback ? `\n\nYour previous answer was rejected: ${o.feedback}` : ""}`;
+Answer with a JSON array of exactly ${o.texts.length} strings, in the same order, and nothing else.${feedbackLine(o.feedback)}`;
 }
 
 export const REPHRASE_INSTRUCTIONS = {
