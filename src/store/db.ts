@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SpecsciError } from "../core/errors.js";
 import { BlobStore } from "./blobs.js";
+import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
 import { LlmTables } from "./llm-tables.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
@@ -21,6 +22,7 @@ export class Store {
   readonly runs: Runs;
   readonly texts: Texts;
   readonly llm: LlmTables;
+  readonly evals: EvalTables;
   private readonly groupCommit: GroupCommit;
 
   private constructor(
@@ -32,6 +34,7 @@ export class Store {
     this.runs = new Runs(db);
     this.texts = new Texts(db);
     this.llm = new LlmTables(db, this.texts);
+    this.evals = new EvalTables(db, this.texts);
     this.groupCommit = new GroupCommit(db);
   }
 

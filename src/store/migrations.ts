@@ -94,6 +94,46 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "evaluation runs and samples",
+    sql: `
+      CREATE TABLE eval_runs (
+        id TEXT PRIMARY KEY REFERENCES runs(id),
+        task TEXT NOT NULL,
+        task_version TEXT NOT NULL,
+        task_args TEXT NOT NULL,
+        model TEXT NOT NULL,
+        epochs INTEGER NOT NULL,
+        generate_config TEXT NOT NULL,
+        scorer_config TEXT NOT NULL,
+        dataset_hash TEXT NOT NULL,
+        sample_count INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        completed_at TEXT
+      );
+
+      -- One row per (sample, epoch) once it has finished, successfully or not. Only 'done' rows
+      -- count as finished on resume; 'error' rows are retried and never enter a rate.
+      CREATE TABLE eval_samples (
+        run_id TEXT NOT NULL REFERENCES eval_runs(id),
+        sample_id TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'error')),
+        input_hash TEXT NOT NULL REFERENCES texts(hash),
+        output TEXT,
+        parsed TEXT,
+        scores TEXT,
+        error TEXT,
+        metadata TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        working_ms REAL NOT NULL,
+        PRIMARY KEY (run_id, sample_id, epoch),
+        CHECK ((status = 'done') = (error IS NULL))
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

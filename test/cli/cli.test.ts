@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
+import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { answerFor, FakeLlmServer } from "../fakes/llm-server.js";
 import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
 
@@ -190,7 +191,7 @@ describe("specsci CLI", () => {
 
   it("reports on the store", async () => {
     const info = await runCli(["--json", "store", "info"], { cwd, env });
-    expect(JSON.parse(info.stdout)).toMatchObject({ schema_version: 1 });
+    expect(JSON.parse(info.stdout)).toMatchObject({ schema_version: SCHEMA_VERSION });
     const check = await runCli(["store", "check"], { cwd, env });
     expect(check.code).toBe(0);
     expect(check.stdout).toMatch(/^ok: /);

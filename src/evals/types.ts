@@ -1,0 +1,95 @@
+/**
+ * The evaluation framework's concepts, in the spirit of Inspect: a Task has a dataset of Samples,
+ * a solver (how the model is prompted) and scorers; an eval run is task × model × epochs ×
+ * generation settings. Every part is a small function or plain data, so a run can be recreated
+ * from what is stored.
+ */
+import type { CallContext, ChatMessage, ChatModel, Completion } from "../llm/types.js";
+
+export interface Sample {
+  /** Stable across models and runs (e.g. a scenario's condition id). */
+  id: string;
+  input: ChatMessage[];
+  target?: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface GenerateConfig {
+  temperature?: number;
+  max_tokens: number;
+  top_p?: number;
+  seed?: number;
+}
+
+/** What one (sample, epoch) has produced so far. */
+export interface TaskState {
+  sample: Sample;
+  epoch: number;
+  completion: Completion;
+  /** The solver's structured reading of the completion (e.g. parsed actions). */
+  parsed: unknown;
+}
+
+/** A scorer's verdict on one sample. `value` follows Inspect: a number, a string or a dict. */
+export interface Score {
+  value: number | string | boolean | Record<string, number | string | boolean | null>;
+  answer?: string;
+  explanation?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ScoreContext {
+  /** Call context for judge calls (run and stage accounting). */
+  context: CallContext;
+}
+
+export interface Scorer {
+  name: string;
+  /** Throws `ScoringError` when no valid score can be given (the sample is then an error). */
+  score(state: TaskState, ctx: ScoreContext): Promise<Score>;
+  /** A serializable description (name and arguments), recorded with the run. */
+  spec: Record<string, unknown>;
+}
+
+export interface Solver {
+  name: string;
+  spec: Record<string, unknown>;
+  /** Prompts the model for one sample; returns the completion and its parse. */
+  solve(
+    sample: Sample,
+    model: ChatModel,
+    config: GenerateConfig,
+    epoch: number,
+    context: CallContext,
+  ): Promise<{ completion: Completion; parsed: unknown }>;
+}
+
+export interface Task {
+  name: string;
+  version: string;
+  /** The arguments the task was built with (recorded; enough to rebuild it). */
+  args: Record<string, unknown>;
+  dataset: Sample[];
+  solver: Solver;
+  scorers: Scorer[];
+  /** Generation defaults when the caller gives none. */
+  defaults: GenerateConfig;
+}
+
+/** A failed stage of a sample: generation or scoring. Recorded; never counted as a score. */
+export interface SampleError {
+  stage: "generate" | "score";
+  kind: string;
+  message: string;
+  scorer?: string;
+}
+
+export class ScoringError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ScoringError";
+  }
+}

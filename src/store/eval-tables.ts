@@ -1,0 +1,188 @@
+import type Database from "better-sqlite3";
+import { canonicalJson } from "../core/hash.js";
+import { nowIso } from "../core/time.js";
+import type { Texts } from "./texts.js";
+
+export interface EvalRunRow {
+  id: string;
+  task: string;
+  taskVersion: string;
+  taskArgs: unknown;
+  model: string;
+  epochs: number;
+  generateConfig: Record<string, unknown>;
+  scorerConfig: Record<string, unknown>;
+  datasetHash: string;
+  sampleCount: number;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface EvalSampleRecord {
+  runId: string;
+  sampleId: string;
+  epoch: number;
+  status: "done" | "error";
+  /** The messages the model was given (stored once per distinct input). */
+  input: unknown;
+  output: unknown | null;
+  parsed: unknown | null;
+  scores: unknown | null;
+  error: unknown | null;
+  metadata: unknown;
+  startedAt: string;
+  completedAt: string;
+  workingMs: number;
+}
+
+interface SampleRow {
+  run_id: string;
+  sample_id: string;
+  epoch: number;
+  status: "done" | "error";
+  input_hash: string;
+  output: string | null;
+  parsed: string | null;
+  scores: string | null;
+  error: string | null;
+  metadata: string;
+  started_at: string;
+  completed_at: string;
+  working_ms: number;
+}
+
+const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+const unjson = (v: string | null) => (v === null ? null : JSON.parse(v));
+
+/** Queries behind evaluation runs: the run's definition and one record per finished sample. */
+export class EvalTables {
+  private readonly insertSample: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly texts: Texts,
+  ) {
+    this.insertSample = db.prepare(
+      `INSERT OR REPLACE INTO eval_samples (run_id, sample_id, epoch, status, input_hash, output, parsed,
+         scores, error, metadata, started_at, completed_at, working_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  /** Creates the run's row unless it exists (a re-run of the same definition resumes it). */
+  ensureRun(run: Omit<EvalRunRow, "createdAt" | "completedAt">): void {
+    this.db
+      .prepare(
+        `INSERT INTO eval_runs (id, task, task_version, task_args, model, epochs, generate_config,
+           scorer_config, dataset_hash, sample_count, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+      )
+      .run(
+        run.id,
+        run.task,
+        run.taskVersion,
+        canonicalJson(run.taskArgs),
+        run.model,
+        run.epochs,
+        canonicalJson(run.generateConfig),
+        canonicalJson(run.scorerConfig),
+        run.datasetHash,
+        run.sampleCount,
+        nowIso(),
+      );
+  }
+
+  completeRun(id: string): void {
+    this.db.prepare("UPDATE eval_runs SET completed_at = ? WHERE id = ?").run(nowIso(), id);
+  }
+
+  run(id: string): EvalRunRow | undefined {
+    const r = this.db.prepare("SELECT * FROM eval_runs WHERE id = ?").get(id) as
+      | Record<string, unknown>
+      | undefined;
+    return r ? toRun(r) : undefined;
+  }
+
+  runs(): EvalRunRow[] {
+    return (
+      this.db.prepare("SELECT * FROM eval_runs ORDER BY created_at, id").all() as Record<
+        string,
+        unknown
+      >[]
+    ).map(toRun);
+  }
+
+  /** Writes a sample record; call inside a transaction (group commit). */
+  writeSample(r: EvalSampleRecord): void {
+    const inputHash = this.texts.put(canonicalJson(r.input));
+    this.insertSample.run(
+      r.runId,
+      r.sampleId,
+      r.epoch,
+      r.status,
+      inputHash,
+      json(r.output),
+      json(r.parsed),
+      json(r.scores),
+      json(r.error),
+      canonicalJson(r.metadata ?? {}),
+      r.startedAt,
+      r.completedAt,
+      r.workingMs,
+    );
+  }
+
+  /** Keys (`sampleId#epoch`) of samples that finished successfully. */
+  doneKeys(runId: string): Set<string> {
+    const rows = this.db
+      .prepare("SELECT sample_id, epoch FROM eval_samples WHERE run_id = ? AND status = 'done'")
+      .all(runId) as { sample_id: string; epoch: number }[];
+    return new Set(rows.map((r) => `${r.sample_id}#${r.epoch}`));
+  }
+
+  samples(runId: string): EvalSampleRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch")
+      .all(runId) as SampleRow[];
+    const inputs = new Map<string, unknown>();
+    return rows.map((row) => {
+      let input = inputs.get(row.input_hash);
+      if (input === undefined) {
+        input = JSON.parse(this.texts.get(row.input_hash));
+        inputs.set(row.input_hash, input);
+      }
+      return {
+        runId: row.run_id,
+        sampleId: row.sample_id,
+        epoch: row.epoch,
+        status: row.status,
+        input,
+        output: unjson(row.output),
+        parsed: unjson(row.parsed),
+        scores: unjson(row.scores),
+        error: unjson(row.error),
+        metadata: JSON.parse(row.metadata),
+        startedAt: row.started_at,
+        completedAt: row.completed_at,
+        workingMs: row.working_ms,
+      };
+    });
+  }
+}
+
+function toRun(r: Record<string, unknown>): EvalRunRow {
+  return {
+    id: r.id as string,
+    task: r.task as string,
+    taskVersion: r.task_version as string,
+    taskArgs: JSON.parse(r.task_args as string),
+    model: r.model as string,
+    epochs: r.epochs as number,
+    generateConfig: JSON.parse(r.generate_config as string),
+    scorerConfig: JSON.parse(r.scorer_config as string),
+    datasetHash: r.dataset_hash as string,
+    sampleCount: r.sample_count as number,
+    createdAt: r.created_at as string,
+    completedAt: (r.completed_at as string | null) ?? null,
+  };
+}
