@@ -136,7 +136,7 @@ export function parseFields(block: string): Record<string, string> {
         if (i >= lines.length) break;
         rest = lines[i] as string;
       }
-      fields[key] = unescape(closed ? value : value.trimEnd(), quote);
+      fields[key] = unescapeQuoted(closed ? value : value.trimEnd(), quote);
       i++;
       continue;
     }
@@ -157,7 +157,7 @@ function findClosingQuote(s: string, quote: string): number {
   return -1;
 }
 
-function unescape(s: string, quote: string): string {
+function unescapeQuoted(s: string, quote: string): string {
   return s.replace(new RegExp(`\\\\([\\\\${quote}n])`, "g"), (_m, c: string) =>
     c === "n" ? "\n" : c,
   );
