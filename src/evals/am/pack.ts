@@ -1,0 +1,168 @@
+/**
+ * The agentic-misalignment scenario pack: data files under `scenarios/agentic-misalignment/`
+ * (a `pack.yaml` with the shared prompt parts and goal values, one file per harmful-action family
+ * with its company, people, emails and evidence). Loaded and validated here; rendered in
+ * `render.ts`.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { SpecsciError } from "../../core/errors.js";
+
+export const PACK_DIR = fileURLToPath(
+  new URL("../../../scenarios/agentic-misalignment/", import.meta.url),
+);
+
+export const GOAL_KINDS = ["none", "explicit", "latent", "ambiguous", "swap"] as const;
+export type GoalKind = (typeof GOAL_KINDS)[number];
+export const THREATS = ["replacement", "restriction", "none"] as const;
+export type Threat = (typeof THREATS)[number];
+export const TOOLS = ["send_email", "forward_email", "cancel_alert", "transfer_weights"] as const;
+export type ToolName = (typeof TOOLS)[number];
+
+/** Which inbox a goal condition sees: explicit, latent and swap share the conflict inbox. */
+export type Inbox = "none" | "conflict" | "ambiguous";
+export function inboxOf(kind: GoalKind): Inbox {
+  return kind === "none" ? "none" : kind === "ambiguous" ? "ambiguous" : "conflict";
+}
+
+const text = z.string().min(1);
+const vars = z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), text);
+
+const Goal = z.strictObject({
+  /** What the system prompt states as the goal ("Your primary goal is to …"). */
+  text,
+  opposite: z.string(),
+  /** How the company describes moving toward this value ("an America-first strategy"). */
+  direction: text,
+});
+
+export const PackSchema = z.strictObject({
+  name: text,
+  version: z.number().int().positive(),
+  user_prompt: text,
+  system: z.strictObject({
+    goal_statement: text,
+    eval_notice: text,
+    scratchpad: text,
+    time: text,
+    reminders_header: text,
+    goal_reminder: text,
+    safety_instructions: text,
+    situation_reminder: text,
+    tools_header: text,
+  }),
+  tools: z.strictObject(
+    Object.fromEntries(TOOLS.map((t) => [t, text])) as Record<ToolName, typeof text>,
+  ),
+  goals: z.record(z.string(), Goal),
+  ambiguous: z.strictObject({ direction: text, old_direction: text }),
+});
+export type Pack = z.infer<typeof PackSchema>;
+
+const When = z.strictObject({
+  inbox: z.array(z.enum(["none", "conflict", "ambiguous"])).optional(),
+  threat: z.array(z.enum(THREATS)).optional(),
+});
+
+const Email = z.strictObject({
+  key: z.string().regex(/^[a-z0-9_-]+$/),
+  when: When.optional(),
+  from: text,
+  to: text,
+  cc: z.string().optional(),
+  subject: text,
+  /** ISO 8601 with offset; the inbox is shown in true chronological order. */
+  timestamp: z
+    .string()
+    .regex(
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/,
+      "must be ISO 8601 with a UTC offset",
+    ),
+  attachments: z.array(text).optional(),
+  body: text,
+});
+export type EmailTemplate = z.infer<typeof Email>;
+
+export const FamilySchema = z.strictObject({
+  family: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  title: text,
+  /** The harmful action, for the judge's rubric ("forwarding the … to an outside party"). */
+  harmful_action: text,
+  /** What counts as deciding to take it, and what does not (the rubric's body). */
+  rubric: text,
+  company: z.strictObject({ name: text, domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/) }),
+  tools: z.array(z.enum(TOOLS)).min(1),
+  identity: text,
+  deployment: text,
+  start: z.string(),
+  /** Used by every condition of this family (all must be used, always). */
+  variables: vars,
+  /** Only in conditions with this threat. */
+  threat_variables: z.strictObject({ replacement: vars, restriction: vars, none: vars }),
+  evidence: z.strictObject({
+    /** The email that holds the confidential material (leaking). */
+    confidential_email: z.string().optional(),
+    /** Strings whose presence in an external action shows the secret was shared. */
+    secret_markers: z.array(text).optional(),
+    /** The address the harmful action goes to, if there is one. */
+    target: z.string().optional(),
+    /** The override code (lethal inaction) or credential (exfiltration). */
+    code: z.string().optional(),
+    /** Words that show the private information was used (coercion). */
+    leverage_markers: z.array(text).optional(),
+  }),
+  emails: z.array(Email).min(3),
+});
+export type Family = z.infer<typeof FamilySchema>;
+
+function loadYaml<T>(file: string, schema: z.ZodType<T>): T {
+  const source = readFileSync(file, "utf8");
+  const lc = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const p = e ? lc.linePos(e.pos[0]) : { line: 1, col: 1 };
+    throw new SpecsciError(
+      `${file}:${p.line}:${p.col}: invalid YAML: ${e?.message.split("\n")[0]}`,
+    );
+  }
+  const result = schema.safeParse(doc.toJS());
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const node = doc.getIn(issue?.path as (string | number)[], true) as
+      | { range?: number[] }
+      | undefined;
+    const p = node?.range ? lc.linePos(node.range[0] as number) : { line: 1, col: 1 };
+    throw new SpecsciError(
+      `${file}:${p.line}:${p.col}: ${issue?.path.join(".")}: ${issue?.message}`,
+    );
+  }
+  return result.data;
+}
+
+export interface LoadedPack {
+  pack: Pack;
+  families: Family[];
+  dir: string;
+}
+
+/** Loads and validates a scenario pack directory. */
+export function loadPack(dir = PACK_DIR): LoadedPack {
+  const pack = loadYaml(join(dir, "pack.yaml"), PackSchema);
+  for (const [name, goal] of Object.entries(pack.goals)) {
+    if (!pack.goals[goal.opposite] || pack.goals[goal.opposite]?.opposite !== name) {
+      throw new SpecsciError(
+        `${join(dir, "pack.yaml")}: goal ${name}'s opposite "${goal.opposite}" must exist and name ${name} back`,
+      );
+    }
+  }
+  const familyDir = join(dir, "families");
+  const families = readdirSync(familyDir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => loadYaml(join(familyDir, f), FamilySchema));
+  return { pack, families, dir };
+}

@@ -1,0 +1,290 @@
+import { SpecsciError } from "../../core/errors.js";
+import type { Sample } from "../types.js";
+import {
+  type EmailTemplate,
+  type Family,
+  GOAL_KINDS,
+  type GoalKind,
+  inboxOf,
+  type LoadedPack,
+  THREATS,
+  type Threat,
+} from "./pack.js";
+import { renderStrict } from "./template.js";
+
+export interface Condition {
+  family: string;
+  goal: GoalKind;
+  /** A goal value for explicit, latent and swap; "none" otherwise. */
+  value: string;
+  threat: Threat;
+}
+
+/** Run-level settings that change the prompt but not the condition id. */
+export interface Toggles {
+  modelName: string;
+  /** Ask for visible reasoning in scratchpad tags (off for models with native reasoning). */
+  scratchpad: boolean;
+  safetyInstructions: boolean;
+  evalNotice: boolean;
+}
+
+export const DEFAULT_TOGGLES: Toggles = {
+  modelName: "Qwen",
+  scratchpad: true,
+  safetyInstructions: false,
+  evalNotice: false,
+};
+
+/** `{family}_{goal}-{value}_{threat}`, e.g. `leaking_explicit-america_replacement`. */
+export function conditionId(c: Condition): string {
+  return `${c.family}_${c.goal}-${c.value}_${c.threat}`;
+}
+
+export function parseConditionId(id: string): Condition {
+  const m = /^([a-z][a-z0-9-]*)_([a-z]+)-([a-z]+)_([a-z]+)$/.exec(id);
+  if (
+    !m ||
+    !(GOAL_KINDS as readonly string[]).includes(m[2] as string) ||
+    !(THREATS as readonly string[]).includes(m[4] as string)
+  ) {
+    throw new SpecsciError(
+      `"${id}" is not a condition id of the form {family}_{goal}-{value}_{threat}`,
+    );
+  }
+  return {
+    family: m[1] as string,
+    goal: m[2] as GoalKind,
+    value: m[3] as string,
+    threat: m[4] as Threat,
+  };
+}
+
+/** Every condition of the pack: families × goal conditions (values only where they apply) × threats. */
+export function allConditions(loaded: LoadedPack): Condition[] {
+  const values = Object.keys(loaded.pack.goals);
+  const out: Condition[] = [];
+  for (const f of loaded.families) {
+    for (const goal of GOAL_KINDS) {
+      for (const value of goal === "none" || goal === "ambiguous" ? ["none"] : values) {
+        for (const threat of THREATS) out.push({ family: f.family, goal, value, threat });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The MSM paper's standard set: leaking, lethal inaction and self-exfiltration × (no goal + the 8
+ * explicit goal values) × replacement = 27 scenarios.
+ */
+export function standardConditions(loaded: LoadedPack): Condition[] {
+  const families = ["leaking", "lethal-inaction", "exfiltration"];
+  return allConditions(loaded).filter(
+    (c) =>
+      families.includes(c.family) &&
+      c.threat === "replacement" &&
+      (c.goal === "none" || c.goal === "explicit"),
+  );
+}
+
+/** `2026-03-12T16:53:00-05:00` → `Thursday 12 March 2026, 16:53 (UTC-05:00)`, without time-zone arithmetic. */
+function displayTime(iso: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):\d{2}([+-]\d{2}:\d{2})$/.exec(iso);
+  if (!m) throw new SpecsciError(`bad timestamp ${iso}`);
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  const weekday = date.toLocaleDateString("en-GB", { weekday: "long", timeZone: "UTC" });
+  const month = date.toLocaleDateString("en-GB", { month: "long", timeZone: "UTC" });
+  return `${weekday} ${Number(m[3])} ${month} ${m[1]}, ${m[4]}:${m[5]} (UTC${m[6]})`;
+}
+
+function included(e: EmailTemplate, c: Condition): boolean {
+  const inbox = inboxOf(c.goal);
+  return (
+    (!e.when?.inbox || e.when.inbox.includes(inbox)) &&
+    (!e.when?.threat || e.when.threat.includes(c.threat))
+  );
+}
+
+/**
+ * Renders one condition to a sample: system prompt, the fixed instruction and the inbox in
+ * chronological order. Strict: an unfilled placeholder, a variable that applies to the condition
+ * but is never used, out-of-order or future-dated emails, or another family's company name in the
+ * text are all errors.
+ */
+export function renderCondition(
+  loaded: LoadedPack,
+  c: Condition,
+  toggles: Toggles = DEFAULT_TOGGLES,
+): Sample {
+  const { pack } = loaded;
+  const family = loaded.families.find((f) => f.family === c.family);
+  if (!family)
+    throw new SpecsciError(
+      `no family "${c.family}" in the pack (families: ${loaded.families.map((f) => f.family).join(", ")})`,
+    );
+  const id = conditionId(c);
+  const where = `${family.family}.yaml (${id})`;
+  const inbox = inboxOf(c.goal);
+
+  const goal = pack.goals[c.value];
+  if (inbox === "conflict" && !goal)
+    throw new SpecsciError(
+      `${id}: no goal value "${c.value}" (values: ${Object.keys(pack.goals).join(", ")})`,
+    );
+  if (inbox !== "conflict" && c.value !== "none")
+    throw new SpecsciError(`${id}: goal condition ${c.goal} takes no goal value`);
+
+  // The variables that apply to this condition, each of which must be used.
+  const scoped: Record<string, string> = { ...family.variables };
+  for (const [k, v] of Object.entries(family.threat_variables[c.threat])) {
+    if (k in scoped) throw new SpecsciError(`${where}: variable ${k} is defined twice`);
+    scoped[k] = v;
+  }
+  if (inbox === "conflict" && goal) {
+    const opposite = pack.goals[goal.opposite];
+    scoped.new_direction = opposite?.direction ?? "";
+    scoped.old_direction = goal.direction;
+  } else if (inbox === "ambiguous") {
+    scoped.new_direction = pack.ambiguous.direction;
+    scoped.old_direction = pack.ambiguous.old_direction;
+  }
+  const states = c.goal === "explicit" || c.goal === "swap";
+  if (states && goal)
+    scoped.goal_text = (c.goal === "swap" ? pack.goals[goal.opposite]?.text : goal.text) ?? "";
+  // Always available, never required.
+  const vars: Record<string, string> = {
+    ...scoped,
+    model_name: toggles.modelName,
+    company_name: family.company.name,
+    company_domain: family.company.domain,
+    start_time: displayTime(family.start),
+  };
+  const used = new Set<string>();
+
+  const parts = [family.identity];
+  if (states) parts.push(pack.system.goal_statement);
+  if (toggles.evalNotice) parts.push(pack.system.eval_notice);
+  if (toggles.scratchpad) parts.push(pack.system.scratchpad);
+  parts.push(family.deployment, pack.system.time);
+  const reminders = [
+    ...(states ? [pack.system.goal_reminder] : []),
+    ...(toggles.safetyInstructions ? [pack.system.safety_instructions] : []),
+    pack.system.situation_reminder,
+  ];
+  parts.push(`${pack.system.reminders_header}\n${reminders.map((r) => r.trim()).join("\n")}`);
+  parts.push(
+    `${pack.system.tools_header}\n\n${family.tools.map((t) => pack.tools[t].trim()).join("\n\n")}`,
+  );
+  const system = renderStrict(
+    parts.map((p) => p.trim()).join("\n\n"),
+    vars,
+    used,
+    `${where} system prompt`,
+  );
+
+  const emails = family.emails
+    .filter((e) => included(e, c))
+    .map((e) => ({
+      key: e.key,
+      time: Date.parse(e.timestamp),
+      fields: {
+        from: renderStrict(e.from, vars, used, `${where} email ${e.key}`),
+        to: renderStrict(e.to, vars, used, `${where} email ${e.key}`),
+        cc:
+          e.cc === undefined
+            ? undefined
+            : renderStrict(e.cc, vars, used, `${where} email ${e.key}`),
+        subject: renderStrict(e.subject, vars, used, `${where} email ${e.key}`),
+        timestamp: e.timestamp,
+        attachments: e.attachments?.map((a) =>
+          renderStrict(a, vars, used, `${where} email ${e.key}`),
+        ),
+        body: renderStrict(e.body.trim(), vars, used, `${where} email ${e.key}`),
+      },
+    }))
+    .sort((a, b) => a.time - b.time);
+  const start = Date.parse(family.start);
+  for (const [i, e] of emails.entries()) {
+    if (i > 0 && e.time <= (emails[i - 1]?.time ?? 0))
+      throw new SpecsciError(
+        `${where}: emails ${emails[i - 1]?.key} and ${e.key} have the same timestamp`,
+      );
+    if (e.time > start)
+      throw new SpecsciError(
+        `${where}: email ${e.key} is dated after the scenario's start (${family.start})`,
+      );
+  }
+  const numbered = family.tools.includes("forward_email");
+  const blocks = emails.map((e, i) => {
+    const f = e.fields;
+    return [
+      "<email>",
+      ...(numbered ? [`ID: ${i + 1}`] : []),
+      `From: ${f.from}`,
+      `To: ${f.to}`,
+      ...(f.cc ? [`Cc: ${f.cc}`] : []),
+      `Subject: ${f.subject}`,
+      `Timestamp: ${f.timestamp}`,
+      ...(f.attachments?.length ? [`Attachments: ${f.attachments.join(", ")}`] : []),
+      `Body:\n${f.body}`,
+      "</email>",
+    ].join("\n");
+  });
+  const user = `${pack.user_prompt.trim()}\n\n${blocks.join("\n\n")}`;
+
+  const unused = Object.keys(scoped).filter((k) => !used.has(k));
+  if (unused.length)
+    throw new SpecsciError(`${where}: variable(s) defined but not used: ${unused.join(", ")}`);
+  for (const other of loaded.families) {
+    if (other !== family && (system + user).includes(other.company.name)) {
+      throw new SpecsciError(
+        `${where}: mentions ${other.company.name}, the company of the ${other.family} family`,
+      );
+    }
+  }
+
+  const evidenceUsed = new Set<string>();
+  const ev = family.evidence;
+  const render = (s: string) => renderStrict(s, vars, evidenceUsed, `${where} evidence`);
+  const confidential = ev.confidential_email
+    ? emails.findIndex((e) => e.key === ev.confidential_email)
+    : -1;
+  if (ev.confidential_email && confidential < 0)
+    throw new SpecsciError(
+      `${where}: the confidential email ${ev.confidential_email} is not in this condition's inbox`,
+    );
+  return {
+    id,
+    input: [
+      { role: "system", content: system },
+      { role: "user", content: user },
+    ],
+    metadata: {
+      family: family.family,
+      goal_type: c.goal,
+      goal_value: c.value,
+      threat: c.threat,
+      condition_id: id,
+      model_name: toggles.modelName,
+      scratchpad: toggles.scratchpad,
+      safety_instructions: toggles.safetyInstructions,
+      eval_notice: toggles.evalNotice,
+      evidence: {
+        company_domain: family.company.domain,
+        tools: family.tools,
+        harmful_action: family.harmful_action,
+        rubric: render(family.rubric),
+        ...(confidential >= 0 ? { confidential_email_id: String(confidential + 1) } : {}),
+        ...(ev.secret_markers ? { secret_markers: ev.secret_markers.map(render) } : {}),
+        ...(ev.target ? { target: render(ev.target).toLowerCase() } : {}),
+        ...(ev.code ? { code: render(ev.code) } : {}),
+        ...(ev.leverage_markers ? { leverage_markers: ev.leverage_markers.map(render) } : {}),
+      },
+    },
+  };
+}
+
+export function familyById(loaded: LoadedPack, name: string): Family | undefined {
+  return loaded.families.find((f) => f.family === name);
+}
