@@ -15,3 +15,4 @@ export { registerFakeModel } from "./providers/fake.js";
 export { BUILTIN_TINY } from "./providers/local.js";
 export { ProviderRegistry } from "./registry.js";
 export type * from "./types.js";
+export { type AnswerAttempt, type Check, generateValidated, NoValidAnswer } from "./validated.js";

@@ -7,6 +7,7 @@
 import { SpecsciError } from "../../core/errors.js";
 import { ModelCallError } from "../../llm/errors.js";
 import type { CallContext, ChatModel } from "../../llm/types.js";
+import { type Check, generateValidated, NoValidAnswer } from "../../llm/validated.js";
 import { findReferences } from "../ids.js";
 import {
   type Block,
@@ -40,11 +41,9 @@ export interface ModelContext {
   temperature?: number;
 }
 
-type Check<T> = { ok: T } | { problem: string };
-
 /**
- * Asks until an answer passes `check`. Attempt k uses sample index k, so a retry is a fresh
- * sample (not a cache replay of the rejected one), and a re-run replays the same accepted answer.
+ * Asks until an answer passes `check` (see `generateValidated`); a model that never gives an
+ * acceptable answer, or a failed call, ends the transform with a message naming the item.
  */
 async function askUntilValid<T>(
   ctx: ModelContext,
@@ -54,44 +53,37 @@ async function askUntilValid<T>(
   maxTokens = 4096,
 ): Promise<T> {
   const attempts = ctx.attempts ?? 3;
-  let feedback: string | undefined;
-  for (let k = 0; k < attempts; k++) {
-    let text: string;
-    try {
-      const c = await ctx.model.generate(
-        {
-          messages: [
-            { role: "system", content: SPEC_WRITER_SYSTEM },
-            { role: "user", content: prompt(feedback) },
-          ],
-          params: {
-            max_tokens: maxTokens,
-            ...(ctx.temperature !== undefined ? { temperature: ctx.temperature } : {}),
-          },
-          sampleIndex: k,
+  try {
+    const { value } = await generateValidated(
+      ctx.model,
+      (feedback) => [
+        { role: "system", content: SPEC_WRITER_SYSTEM },
+        { role: "user", content: prompt(feedback) },
+      ],
+      check,
+      {
+        attempts,
+        params: {
+          max_tokens: maxTokens,
+          ...(ctx.temperature !== undefined ? { temperature: ctx.temperature } : {}),
         },
-        ctx.context ? { context: ctx.context } : {},
+        ...(ctx.context ? { context: ctx.context } : {}),
+      },
+    );
+    return value;
+  } catch (e) {
+    if (e instanceof ModelCallError)
+      throw new SpecsciError(`${label}: the model call failed: ${e.message}`);
+    if (e instanceof NoValidAnswer) {
+      throw new SpecsciError(
+        `${label}: no acceptable answer from ${ctx.model.id} in ${attempts} attempts; last problem: ${e.lastProblem}`,
+        {
+          hint: "try a stronger --model or more --attempts",
+        },
       );
-      if (c.stopReason === "max_tokens") {
-        feedback = "it was cut off by the length limit; be more concise";
-        continue;
-      }
-      text = c.text;
-    } catch (e) {
-      if (e instanceof ModelCallError)
-        throw new SpecsciError(`${label}: the model call failed: ${e.message}`);
-      throw e;
     }
-    const result = check(text);
-    if ("ok" in result) return result.ok;
-    feedback = result.problem;
+    throw e;
   }
-  throw new SpecsciError(
-    `${label}: no acceptable answer from ${ctx.model.id} in ${attempts} attempts; last problem: ${feedback}`,
-    {
-      hint: "try a stronger --model or more --attempts",
-    },
-  );
 }
 
 function between(text: string, tag: string): string | undefined {
