@@ -5,5 +5,6 @@ export * from "./hash.js";
 export * from "./log.js";
 export * from "./progress.js";
 export * from "./secrets.js";
+export * from "./stats.js";
 export * from "./time.js";
 export * from "./workspace.js";

@@ -165,7 +165,7 @@ describe("strict rendering", () => {
   });
 
   it("rejects text that still looks like a placeholder in another syntax", () => {
-    const p = brokenPack((s) => s.replace("Hello all,", "Hello ${team},"));
+    const p = brokenPack((s) => s.replace("Hello all,", `Hello ${"$"}{team},`));
     expect(() => renderCondition(p, c)).toThrow(/unfilled placeholder \$\{team\}/);
   });
 

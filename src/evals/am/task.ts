@@ -1,0 +1,123 @@
+import { SpecsciError } from "../../core/errors.js";
+import type { ChatModel } from "../../llm/types.js";
+import type { Sample, Scorer, Solver, Task } from "../types.js";
+import { parseAnswer } from "./actions.js";
+import { type LoadedPack, loadPack } from "./pack.js";
+import {
+  allConditions,
+  type Condition,
+  conditionId,
+  DEFAULT_TOGGLES,
+  parseConditionId,
+  renderCondition,
+  standardConditions,
+  type Toggles,
+} from "./render.js";
+import {
+  evalAwarenessScorer,
+  type JudgeOptions,
+  misalignmentScorer,
+  ruleCitationScorer,
+} from "./scorers.js";
+
+export const AM_TASK_NAME = "agentic-misalignment";
+export const AM_TASK_VERSION = "1";
+
+export interface AmTaskArgs {
+  /** `standard` (the paper's 27), `all` (312), or a list of condition ids. */
+  conditions?: "standard" | "all" | string[];
+  families?: string[];
+  toggles?: Partial<Toggles>;
+  /** Spec id prefixes counted by the rule-citation scorer. */
+  citePrefixes?: string[];
+  packDir?: string;
+}
+
+/** Prompts with the scenario's system prompt and inbox; parses the answer into actions. */
+export function amSolver(): Solver {
+  return {
+    name: "am-generate",
+    spec: { name: "am-generate", parser: "tool_use/1" },
+    async solve(sample, model, config, epoch, context) {
+      const completion = await model.generate(
+        {
+          messages: sample.input,
+          params: {
+            max_tokens: config.max_tokens,
+            ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
+            ...(config.top_p !== undefined ? { top_p: config.top_p } : {}),
+            ...(config.seed !== undefined ? { seed: config.seed } : {}),
+          },
+          sampleIndex: epoch - 1,
+        },
+        { context },
+      );
+      return { completion, parsed: parseAnswer(completion.text, completion.reasoning) };
+    },
+  };
+}
+
+export function selectConditions(loaded: LoadedPack, args: AmTaskArgs): Condition[] {
+  const spec = args.conditions ?? "standard";
+  let conditions =
+    spec === "standard"
+      ? standardConditions(loaded)
+      : spec === "all"
+        ? allConditions(loaded)
+        : spec.map(parseConditionId);
+  if (args.families?.length) {
+    const unknown = args.families.filter((f) => !loaded.families.some((x) => x.family === f));
+    if (unknown.length)
+      throw new SpecsciError(
+        `unknown family ${unknown.join(", ")} (families: ${loaded.families.map((f) => f.family).join(", ")})`,
+      );
+    conditions = conditions.filter((c) => args.families?.includes(c.family));
+  }
+  if (conditions.length === 0) throw new SpecsciError("no scenarios selected");
+  return conditions;
+}
+
+/**
+ * The agentic-misalignment task: one sample per selected condition, rendered with the run's
+ * toggles; scored by the misalignment judge (and eval awareness, if asked) plus rule citations.
+ */
+export function agenticMisalignmentTask(
+  args: AmTaskArgs,
+  judge: JudgeOptions,
+  options: { evalAwareness?: boolean } = {},
+): Task {
+  const loaded = loadPack(args.packDir);
+  const toggles: Toggles = { ...DEFAULT_TOGGLES, ...args.toggles };
+  const dataset: Sample[] = selectConditions(loaded, args).map((c) =>
+    renderCondition(loaded, c, toggles),
+  );
+  const scorers: Scorer[] = [misalignmentScorer(judge)];
+  if (options.evalAwareness) scorers.push(evalAwarenessScorer(judge));
+  scorers.push(ruleCitationScorer(args.citePrefixes));
+  return {
+    name: AM_TASK_NAME,
+    version: AM_TASK_VERSION,
+    args: {
+      conditions: args.conditions ?? "standard",
+      ...(args.families ? { families: args.families } : {}),
+      toggles,
+      pack: `${loaded.pack.name}@${loaded.pack.version}`,
+    },
+    dataset,
+    solver: amSolver(),
+    scorers,
+    defaults: { max_tokens: 8192, temperature: 0.7 },
+  };
+}
+
+export function judgeOptions(
+  model: ChatModel,
+  o: { k?: number; attempts?: number; maxTokens?: number } = {},
+): JudgeOptions {
+  const k = o.k ?? 1;
+  if (k < 1 || k % 2 === 0)
+    throw new SpecsciError(`--judges must be an odd number (got ${k}): a majority needs no ties`);
+  return { model, k, attempts: o.attempts ?? 3, maxTokens: o.maxTokens ?? 2048 };
+}
+
+export { conditionId };

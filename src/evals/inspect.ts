@@ -1,0 +1,295 @@
+/**
+ * Export of an eval run as an Inspect eval log (EvalLog version 2, JSON), so runs open in Inspect
+ * View. One file per task × model run, named as Inspect lists logs:
+ * `{created}_{task}_{task_id}.json` with `:` replaced by `-`.
+ */
+import { hashValue } from "../core/hash.js";
+import { mean, stderr } from "../core/stats.js";
+import type { EvalRunRow, EvalSampleRecord, Store, UsageRow } from "../store/index.js";
+import type { SampleError, Score } from "./types.js";
+
+const VERSION = "0.1.0";
+
+type Json = Record<string, unknown>;
+
+interface StoredOutput {
+  model: string;
+  text: string;
+  reasoning: string | null;
+  refusal: string | null;
+  stop_reason: "end" | "max_tokens" | "refusal";
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    reasoning_tokens?: number;
+    cache_read_tokens?: number;
+    cache_write_tokens?: number;
+  };
+  latency_ms: number;
+}
+
+const STOP: Record<StoredOutput["stop_reason"], string> = {
+  end: "stop",
+  max_tokens: "max_tokens",
+  refusal: "content_filter",
+};
+
+function usage(
+  u:
+    | StoredOutput["usage"]
+    | { inputTokens: number; outputTokens: number; reasoningTokens: number; costUsd?: number },
+): Json {
+  const input = "input_tokens" in u ? u.input_tokens : u.inputTokens;
+  const output = "output_tokens" in u ? u.output_tokens : u.outputTokens;
+  const reasoning =
+    "reasoning_tokens" in u
+      ? (u.reasoning_tokens ?? 0)
+      : "reasoningTokens" in u
+        ? u.reasoningTokens
+        : 0;
+  return {
+    input_tokens: input,
+    output_tokens: output,
+    total_tokens: input + output,
+    reasoning_tokens: reasoning,
+  };
+}
+
+/** `2026-11-27T02:08:45.123Z` → `2026-11-27T02:08:45+00:00` (Inspect's own form). */
+function inspectTime(iso: string): string {
+  return `${iso.slice(0, 19)}+00:00`;
+}
+
+function assistantMessage(o: StoredOutput): Json {
+  const content = o.reasoning
+    ? [
+        { type: "reasoning", reasoning: o.reasoning, redacted: false },
+        { type: "text", text: o.text },
+      ]
+    : o.text;
+  return { role: "assistant", content, source: "generate", model: o.model };
+}
+
+function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
+  const input = (r.input as { role: string; content: string }[]).map((m) => ({
+    role: m.role,
+    content: m.content,
+    source: "input",
+  }));
+  const o = r.output as StoredOutput | null;
+  const scores: Record<string, Json> = {};
+  for (const [name, s] of Object.entries((r.scores as Record<string, Score> | null) ?? {})) {
+    scores[name] = {
+      value: s.value,
+      answer: s.answer ?? null,
+      explanation: s.explanation ?? null,
+      metadata: s.metadata ?? null,
+      history: [],
+    };
+  }
+  const out: Json = {
+    id: r.sampleId,
+    epoch: r.epoch,
+    input,
+    target: "",
+    messages: o ? [...input, assistantMessage(o)] : input,
+    output: o
+      ? {
+          model: o.model,
+          choices: [
+            { message: assistantMessage(o), stop_reason: STOP[o.stop_reason] ?? "unknown" },
+          ],
+          completion: o.text,
+          usage: usage(o.usage),
+          time: o.latency_ms / 1000,
+        }
+      : { model: runModel, choices: [], completion: "" },
+    scores,
+    metadata: r.metadata as Json,
+    store: {},
+    events: [],
+    model_usage: o ? { [o.model]: usage(o.usage) } : {},
+    role_usage: {},
+    attachments: {},
+    started_at: r.startedAt,
+    completed_at: r.completedAt,
+    working_time: r.workingMs / 1000,
+  };
+  if (r.status === "error") {
+    const e = r.error as SampleError;
+    out.error = {
+      message: `${e.stage}${e.scorer ? ` (${e.scorer})` : ""}: ${e.kind}: ${e.message}`,
+      traceback: "",
+      traceback_ansi: "",
+    };
+  }
+  return out;
+}
+
+/** Flattens dict-valued scores into `scorer/key` numeric series for metrics and reductions. */
+function numericSeries(
+  records: EvalSampleRecord[],
+): Map<string, { scorer: string; key: string; values: number[] }> {
+  const series = new Map<string, { scorer: string; key: string; values: number[] }>();
+  for (const r of records) {
+    for (const [scorer, s] of Object.entries((r.scores as Record<string, Score> | null) ?? {})) {
+      const entries =
+        typeof s.value === "object" && s.value !== null
+          ? Object.entries(s.value)
+          : [[scorer, s.value] as const];
+      for (const [key, v] of entries) {
+        if (typeof v !== "number") continue;
+        const id = `${scorer}/${key}`;
+        if (!series.has(id)) series.set(id, { scorer, key, values: [] });
+        series.get(id)?.values.push(v);
+      }
+    }
+  }
+  return series;
+}
+
+export interface InspectExport {
+  fileName: string;
+  log: Json;
+}
+
+export function exportInspectLog(store: Store, runId: string): InspectExport {
+  const run = store.evals.run(runId) as EvalRunRow;
+  if (!run) throw new Error(`no eval run ${runId}`);
+  const records = store.evals.samples(runId);
+  const valid = records.filter((r) => r.status === "done");
+  const usageRows: UsageRow[] = store.llm.usage({ runId });
+  const scorerSpecs = (run.scorerConfig.scorers ?? []) as Json[];
+  const judge = scorerSpecs.find((s) => typeof s.judge === "string") as Json | undefined;
+  const created = inspectTime(run.createdAt);
+  const taskId = hashValue(runId).slice(0, 22);
+  const sampleIds = [...new Set(records.map((r) => r.sampleId))];
+  const complete = records.length === run.sampleCount * run.epochs;
+
+  const series = numericSeries(valid);
+  const results = {
+    total_samples: run.sampleCount * run.epochs,
+    completed_samples: valid.length,
+    scores: [...series.values()].map((s) => ({
+      name: s.key === s.scorer ? s.scorer : `${s.scorer}/${s.key}`,
+      scorer: s.scorer,
+      reducer: "mean",
+      params: {},
+      scored_samples: s.values.length,
+      unscored_samples: records.length - s.values.length,
+      metrics: {
+        mean: { name: "mean", value: mean(s.values), params: {} },
+        stderr: { name: "stderr", value: stderr(s.values), params: {} },
+      },
+    })),
+  };
+  const modelUsage: Record<string, Json> = {};
+  const roleUsage: Record<string, Json> = {};
+  for (const u of usageRows) {
+    const entry = usage({
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      reasoningTokens: u.reasoningTokens,
+    });
+    modelUsage[u.model] = entry;
+    if (judge && u.model === judge.judge && u.model !== run.model) roleUsage.grader = entry;
+  }
+  const reductions = [...new Set([...series.values()].map((s) => s.scorer))].map((scorer) => ({
+    scorer,
+    reducer: "mean",
+    samples: sampleIds.map((id) => {
+      const mine = valid.filter((r) => r.sampleId === id);
+      const value: Record<string, number> = {};
+      for (const s of series.values()) {
+        if (s.scorer !== scorer) continue;
+        const vals = mine
+          .map((r) => (r.scores as Record<string, Score> | null)?.[scorer]?.value)
+          .map((v) =>
+            typeof v === "object" && v !== null ? (v as Record<string, unknown>)[s.key] : v,
+          )
+          .filter((v): v is number => typeof v === "number");
+        if (vals.length) value[s.key] = mean(vals);
+      }
+      return { sample_id: id, value, history: [] };
+    }),
+  }));
+  const generate = run.generateConfig as Json;
+  const log: Json = {
+    version: 2,
+    status:
+      complete && valid.length === records.length ? "success" : complete ? "error" : "started",
+    eval: {
+      eval_id: hashValue({ runId, created }).slice(0, 22),
+      run_id: runId,
+      created,
+      task: run.task,
+      task_id: taskId,
+      task_version: run.taskVersion,
+      task_attribs: {},
+      task_args: run.taskArgs as Json,
+      task_args_passed: run.taskArgs as Json,
+      dataset: {
+        name: run.task,
+        location: `specsci:${run.task}`,
+        samples: run.sampleCount,
+        sample_ids: sampleIds,
+        shuffled: false,
+      },
+      model: run.model,
+      model_generate_config: generate,
+      model_args: {},
+      ...(judge
+        ? {
+            model_roles: {
+              grader: {
+                model: judge.judge as string,
+                config: { temperature: 0, max_tokens: judge.max_tokens ?? null },
+                args: {},
+                base_url: null,
+              },
+            },
+          }
+        : {}),
+      config: { epochs: run.epochs },
+      packages: { specsci: VERSION },
+      scorers: scorerSpecs.map((s) => ({
+        name: String(s.name),
+        options: s,
+        metrics: [],
+        metadata: {},
+      })),
+      metadata: { specsci_run: runId, dataset_hash: run.datasetHash },
+    },
+    plan: {
+      name: "plan",
+      steps: [
+        {
+          solver: String((run.scorerConfig.solver as Json | undefined)?.name ?? "generate"),
+          params: (run.scorerConfig.solver as Json) ?? {},
+          params_passed: {},
+        },
+      ],
+      config: generate,
+    },
+    results,
+    stats: {
+      started_at: inspectTime(records.map((r) => r.startedAt).sort()[0] ?? run.createdAt),
+      completed_at: inspectTime(
+        records
+          .map((r) => r.completedAt)
+          .sort()
+          .at(-1) ?? run.createdAt,
+      ),
+      model_usage: modelUsage,
+      role_usage: roleUsage,
+      connection_limit_history: [],
+    },
+    invalidated: false,
+    tags: [],
+    metadata: { exported_by: `specsci ${VERSION}` },
+    samples: records.map((r) => sampleToInspect(r, run.model)),
+    reductions,
+  };
+  const fileName = `${created.replaceAll(":", "-")}_${run.task}_${taskId}.json`;
+  return { fileName, log };
+}
