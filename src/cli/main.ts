@@ -4,6 +4,7 @@ import { redact } from "../core/secrets.js";
 import { ModelCallError } from "../llm/errors.js";
 import { registerBatchCommands } from "./commands/batch.js";
 import { registerCacheCommands } from "./commands/cache.js";
+import { registerEvalCommands } from "./commands/eval.js";
 import { registerLlmCommands } from "./commands/llm.js";
 import { registerModelsCommands } from "./commands/models.js";
 import { registerQuickstart } from "./commands/quickstart.js";
@@ -54,6 +55,7 @@ export function buildProgram(): {
 
   registerQuickstart(program, context);
   registerSpecCommands(program, context);
+  registerEvalCommands(program, context);
   registerModelsCommands(program, context);
   registerLlmCommands(program, context);
   registerUsageCommand(program, context);
