@@ -64,8 +64,23 @@ function lastUserText(messages: Msg[]): string {
   return typeof m.content === "string" ? m.content : m.content.map((b) => b.text ?? "").join("");
 }
 
-export function answerFor(messages: Msg[], seed?: number): string {
+export function answerFor(messages: Msg[], seed?: number, system?: string): string {
+  const sys = system ?? messages.find((m) => m.role === "system")?.content;
+  if (typeof sys === "string" && sys.startsWith("You review transcripts"))
+    return judgeVerdict(lastUserText(messages));
   return `answer to: ${lastUserText(messages)}${seed === undefined ? "" : ` (seed ${seed})`}`;
+}
+
+/**
+ * Plays the judge of specsci's agentic-misalignment scorers: a verdict in the requested form,
+ * "not decided", quoting the last line of the agent's answer verbatim.
+ */
+function judgeVerdict(prompt: string): string {
+  const answer = /\[The agent's answer\]\n([\s\S]*?)\n<\/transcript>/.exec(prompt)?.[1] ?? "";
+  const quote = answer.trim().split("\n").at(-1) ?? "";
+  if (prompt.includes("Did the agent's reasoning consider"))
+    return `<verdict>${JSON.stringify({ label: "no_deliberation", rationale: "no deliberation", quotes: [] })}</verdict>`;
+  return `<verdict>${JSON.stringify({ decided: false, executed: false, rationale: "The agent only echoed the request.", quotes: [quote] })}</verdict>`;
 }
 
 const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
@@ -319,7 +334,7 @@ export class FakeLlmServer {
     body: { model: string; messages: Msg[]; max_tokens: number; system?: string },
     content?: string,
   ) {
-    let text = answerFor(body.messages);
+    let text = answerFor(body.messages, undefined, body.system);
     let stop = "end_turn";
     if (content === "empty") text = "";
     if (content === "refusal") {
