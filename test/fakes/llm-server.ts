@@ -29,6 +29,8 @@ export interface FakeServerOptions {
   batchPolls?: number;
   /** Keep a log of requests (off for benchmarks). */
   record?: boolean;
+  /** Append a random nonce to every answer, so repeated samples differ as real ones would. */
+  vary?: boolean;
   /** Reject this many batch creations with HTTP 400 (then accept). */
   rejectBatches?: number;
   /** Let this many OpenAI batches fail validation after creation (status "failed"). */
@@ -334,7 +336,7 @@ export class FakeLlmServer {
     body: { model: string; messages: Msg[]; max_tokens: number; system?: string },
     content?: string,
   ) {
-    let text = answerFor(body.messages, undefined, body.system);
+    let text = answerFor(body.messages, undefined, body.system) + this.nonce();
     let stop = "end_turn";
     if (content === "empty") text = "";
     if (content === "refusal") {
@@ -376,7 +378,7 @@ export class FakeLlmServer {
   }
 
   private openaiReply(body: OpenAIBatch["lines"][number]["body"], content?: string) {
-    let text: string | null = answerFor(body.messages, body.seed);
+    let text: string | null = answerFor(body.messages, body.seed) + this.nonce();
     let finish = "stop";
     let refusal: string | null = null;
     const max = body.max_completion_tokens ?? body.max_tokens ?? 1_000_000;
@@ -416,6 +418,10 @@ export class FakeLlmServer {
     if (!this.options.rejectBatches) return false;
     this.options.rejectBatches--;
     return true;
+  }
+
+  private nonce(): string {
+    return this.options.vary ? `\n(sample ${randomUUID().slice(0, 8)})` : "";
   }
 
   private countServed(prompt: string): void {
