@@ -1,9 +1,11 @@
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { FakeLlmServer } from "../fakes/llm-server.js";
-import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { BIN, cleanupTempDirs, runCli, tempDir } from "../helpers.js";
 
 let server: FakeLlmServer;
 let cwd: string;
@@ -116,5 +118,52 @@ describe("specsci eval", () => {
     expect(bad.stderr).toMatch(/"leaking_bogus" is not a condition id/);
     const badTask = await runCli(["eval", "run", "nope", "-m", "loop/agent"], { cwd, env });
     expect(badTask.stderr).toMatch(/unknown task "nope"/);
+  });
+});
+
+describe("specsci eval after a crash", () => {
+  it("resumes an eval run killed with SIGKILL, doing every sample exactly once", async () => {
+    const slow = await new FakeLlmServer({ record: false, latencyMs: 3 }).start();
+    const dir = tempDir("specsci-eval-crash-");
+    writeFileSync(
+      join(dir, "specsci.yaml"),
+      `endpoints: { slow: { base_url: "${slow.url}/v1", max_in_flight: 8 } }\n`,
+    );
+    const args = ["eval", "run", "am", "-m", "slow/agent", "--judge", "slow/judge", "-n", "20"];
+    const db = join(dir, ".specsci", "store.db");
+    const count = () => {
+      try {
+        const c = new Database(db, { readonly: true, fileMustExist: true });
+        try {
+          return (
+            c.prepare("SELECT count(*) AS n FROM eval_samples WHERE status = 'done'").get() as {
+              n: number;
+            }
+          ).n;
+        } finally {
+          c.close();
+        }
+      } catch {
+        return 0;
+      }
+    };
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: "ignore" });
+    const closed = new Promise((r) => child.once("close", r));
+    while (count() < 60) await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGKILL");
+    await closed;
+    const atKill = count();
+    expect(atKill).toBeLessThan(540);
+    const r = await runCli(args, { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(/(\d+) resumed/.exec(r.stderr)?.[1])).toBe(atKill);
+    const c = new Database(db, { readonly: true });
+    const rows = c.prepare("SELECT sample_id, epoch, status FROM eval_samples").all() as {
+      status: string;
+    }[];
+    c.close();
+    expect(rows).toHaveLength(540);
+    expect(rows.every((x) => x.status === "done")).toBe(true);
+    await slow.stop();
   });
 });

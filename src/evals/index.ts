@@ -1,0 +1,26 @@
+export { type ParsedAction, type ParsedAnswer, parseAnswer } from "./am/actions.js";
+export { collectEvidence, type Evidence, type ScenarioFacts } from "./am/evidence.js";
+export { loadPack, PACK_DIR } from "./am/pack.js";
+export {
+  allConditions,
+  type Condition,
+  conditionId,
+  DEFAULT_TOGGLES,
+  parseConditionId,
+  renderCondition,
+  standardConditions,
+  type Toggles,
+} from "./am/render.js";
+export {
+  evalAwarenessScorer,
+  type JudgeOptions,
+  misalignmentScorer,
+  ruleCitationScorer,
+} from "./am/scorers.js";
+export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask, judgeOptions } from "./am/task.js";
+export { importUpstreamTask } from "./am/upstream.js";
+export { exportInspectLog } from "./inspect.js";
+export { validateEvalLog } from "./inspect-schema.js";
+export { type RateCell, type RunMetrics, runMetrics } from "./metrics.js";
+export { type EvalOptions, type EvalRunSummary, evalRunId, runEval } from "./runner.js";
+export * from "./types.js";
