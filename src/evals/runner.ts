@@ -3,7 +3,7 @@ import { createProgress } from "../core/progress.js";
 import { nowIso } from "../core/time.js";
 import type { LlmClient } from "../llm/client.js";
 import { ModelCallError } from "../llm/errors.js";
-import type { CallContext, Completion } from "../llm/types.js";
+import { type CallContext, type Completion, completionRecord } from "../llm/types.js";
 import type { GenerateConfig, Sample, SampleError, Score, Task } from "./types.js";
 import { ScoringError } from "./types.js";
 
@@ -140,18 +140,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
         epoch,
         status: error ? "error" : "done",
         input: sample.input,
-        output: completion && {
-          model: completion.model,
-          text: completion.text,
-          reasoning: completion.reasoning ?? null,
-          refusal: completion.refusal ?? null,
-          stop_reason: completion.stopReason,
-          provider_stop_reason: completion.providerStopReason,
-          usage: completion.usage,
-          source: completion.source,
-          cache_key: completion.cacheKey,
-          latency_ms: completion.latencyMs,
-        },
+        output: completion && completionRecord(completion),
         parsed,
         scores: Object.keys(scores).length ? scores : null,
         error,

@@ -12,7 +12,13 @@ import { SpecsciError } from "../core/errors.js";
 import { createProgress } from "../core/progress.js";
 import type { BatchRunOptions } from "./batch/runner.js";
 import { callMany, type LlmClient } from "./client.js";
-import type { CallContext, ChatOutcome, ChatRequest, SamplingParams } from "./types.js";
+import {
+  type CallContext,
+  type ChatOutcome,
+  type ChatRequest,
+  completionRecord,
+  type SamplingParams,
+} from "./types.js";
 
 const Message = z.strictObject({
   role: z.enum(["system", "user", "assistant"]),
@@ -154,18 +160,7 @@ export function resultLine(item: RequestItem, o: ChatOutcome): string {
   const head = { id: item.id, sample: item.sample, model: o.model };
   return JSON.stringify(
     o.ok
-      ? {
-          ...head,
-          ok: true,
-          text: o.text,
-          reasoning: o.reasoning ?? null,
-          refusal: o.refusal ?? null,
-          stop_reason: o.stopReason,
-          usage: o.usage,
-          cost_usd: o.costUsd,
-          source: o.source,
-          cache_key: o.cacheKey,
-        }
+      ? { ...head, ok: true, ...completionRecord(o) }
       : { ...head, ok: false, stop_reason: "error", error: o.error, cache_key: o.cacheKey },
   );
 }

@@ -148,3 +148,20 @@ export interface ProviderModel {
   readonly identity: Record<string, string>;
   complete(request: ChatRequest, signal: AbortSignal, timeoutMs: number): Promise<ProviderResult>;
 }
+
+/** A completion as stored and exported: plain JSON, snake_case like the provider APIs. */
+export function completionRecord(c: Completion): Record<string, unknown> {
+  return {
+    model: c.model,
+    text: c.text,
+    reasoning: c.reasoning ?? null,
+    refusal: c.refusal ?? null,
+    stop_reason: c.stopReason,
+    provider_stop_reason: c.providerStopReason,
+    usage: c.usage,
+    cost_usd: c.costUsd,
+    source: c.source,
+    cache_key: c.cacheKey,
+    latency_ms: c.latencyMs,
+  };
+}

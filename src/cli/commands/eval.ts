@@ -21,16 +21,13 @@ import type { Task } from "../../evals/types.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable } from "../output.js";
-import { parseFloatOption, parsePositiveIntOption } from "./options.js";
+import {
+  collectOption,
+  parseFloatOption,
+  parseListOption,
+  parsePositiveIntOption,
+} from "./options.js";
 
-const list = (v: string, prev: string[] = []) => [
-  ...prev,
-  ...v
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
-const repeat = (v: string, prev: string[] = []) => [...prev, v];
 const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
 const ci = (c: RateCell) => (c.n ? `[${pct(c.ci[0])}, ${pct(c.ci[1])}]` : "-");
 
@@ -152,7 +149,7 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       "run (or resume) a task on one or more models; re-running the same command resumes it",
     )
     .argument("<task>", `the task: ${AM_TASK_NAME} (alias am)`)
-    .requiredOption("-m, --model <id>", "model to evaluate (repeatable)", repeat)
+    .requiredOption("-m, --model <id>", "model to evaluate (repeatable)", collectOption)
     .option("-n, --epochs <n>", "samples per scenario", parsePositiveIntOption, 1)
     .option(
       "--temperature <t>",
@@ -176,9 +173,9 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     .option(
       "--conditions <ids>",
       "standard (27, default), all (312), or condition ids, comma-separated",
-      list,
+      parseListOption,
     )
-    .option("--families <names>", "only these families, comma-separated", list)
+    .option("--families <names>", "only these families, comma-separated", parseListOption)
     .option(
       "--model-name <name>",
       "the name the agent is given in the scenarios",

@@ -17,3 +17,19 @@ export function parseFloatOption(value: string): number {
   if (!Number.isFinite(n)) throw new InvalidArgumentError("expected a number");
   return n;
 }
+
+/** A comma-separated list; the option may also be repeated. */
+export function parseListOption(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
+}
+
+/** A repeatable option whose values may contain commas. */
+export function collectOption(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

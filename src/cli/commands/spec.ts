@@ -22,7 +22,12 @@ import {
 } from "../../spec/transforms/index.js";
 import type { ContextFactory } from "../context.js";
 import { printJson, printTable } from "../output.js";
-import { parseFloatOption, parsePositiveIntOption } from "./options.js";
+import {
+  collectOption,
+  parseFloatOption,
+  parseListOption,
+  parsePositiveIntOption,
+} from "./options.js";
 
 const label = (path: string) => {
   const rel = relative(process.cwd(), path);
@@ -35,15 +40,6 @@ function loadValid(ref: string): { spec: Spec; path: string } {
   const { spec, diagnostics } = checkSpecFile(path);
   return { spec: requireValidSpec(spec, diagnostics, label(path)), path };
 }
-
-const list = (v: string, prev: string[] = []) => [
-  ...prev,
-  ...v
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
-const repeat = (v: string, prev: string[] = []) => [...prev, v];
 
 function parseTolerance(v: string): number {
   const n = v.endsWith("%") ? Number(v.slice(0, -1)) / 100 : Number(v);
@@ -198,8 +194,8 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
     )
     .option("--temperature <t>", "sampling temperature", parseFloatOption)
     .option("--keep-preamble", "strip-explanations: keep the prose before the first section")
-    .option("--rules <ids>", "select, augment-*: rule ids, comma-separated", list)
-    .option("--sections <title>", "select: a section title (repeatable)", repeat)
+    .option("--rules <ids>", "select, augment-*: rule ids, comma-separated", parseListOption)
+    .option("--sections <title>", "select: a section title (repeatable)", collectOption)
     .option("--model-name <name>", "set-attribution: the new model name")
     .option("--developer <name>", "set-attribution: the new developer")
     .option("--humans", "set-attribution: make the spec about people")
