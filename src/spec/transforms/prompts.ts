@@ -21,6 +21,10 @@ const RULE_SECTION_REQUIREMENTS = `Requirements:
 - Copy every bullet point exactly, character for character, in the same order, as one list.
 - Put your paragraphs before and/or after the list, never between bullets. Add no bullets, headings or other rules.`;
 
+/** The spec and the rule a prompt is about, in the tags the answer checks refer to. */
+const ruleContext = (o: { spec: string; rule: string }, what: string) =>
+  `Below is a model spec, and ${what}.\n\n<spec>\n${o.spec}\n</spec>\n\n<rule>\n${o.rule}\n</rule>`;
+
 const feedbackLine = (feedback?: string) =>
   feedback ? `\n\nYour previous answer was rejected: ${feedback}` : "";
 
@@ -30,15 +34,7 @@ export function augmentValuesPrompt(o: {
   words: number;
   feedback?: string;
 }): string {
-  return `Below is a model spec, and one rule from it.
-
-<spec>
-${o.spec}
-</spec>
-
-<rule>
-${o.rule}
-</rule>
+  return `${ruleContext(o, "one rule from it")}
 
 Rewrite this rule's section so that it explains the values and motivations behind the rule: why it exists, what it protects, and why a thoughtful agent would endorse it rather than merely comply. Write about ${o.words} words of explanation in plain paragraphs.
 
@@ -54,15 +50,7 @@ export function resizeExplanationPrompt(o: {
   words: number;
   feedback?: string;
 }): string {
-  return `Below is a model spec, and one rule from it with its explanation.
-
-<spec>
-${o.spec}
-</spec>
-
-<rule>
-${o.rule}
-</rule>
+  return `${ruleContext(o, "one rule from it with its explanation")}
 
 Rewrite the explanation (the paragraphs) of this rule so that it is about ${o.words} words long, keeping its meaning and tone. Lengthen by developing the reasons more fully; shorten by condensing.
 
@@ -77,15 +65,7 @@ export function augmentSubrulesPrompt(o: {
   count: number;
   feedback?: string;
 }): string {
-  return `Below is a model spec, and one rule from it.
-
-<spec>
-${o.spec}
-</spec>
-
-<rule>
-${o.rule}
-</rule>
+  return `${ruleContext(o, "one rule from it")}
 
 Write ${o.count} additional subrules for this rule: concrete, specific behavioural requirements in the same imperative style as the existing bullets, that follow from the rule without repeating an existing bullet. Give no explanations or reasons.
 
