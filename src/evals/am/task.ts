@@ -6,7 +6,6 @@ import { type LoadedPack, loadPack } from "./pack.js";
 import {
   allConditions,
   type Condition,
-  conditionId,
   DEFAULT_TOGGLES,
   parseConditionId,
   renderCondition,
@@ -119,5 +118,3 @@ export function judgeOptions(
     throw new SpecsciError(`--judges must be an odd number (got ${k}): a majority needs no ties`);
   return { model, k, attempts: o.attempts ?? 3, maxTokens: o.maxTokens ?? 2048 };
 }
-
-export { conditionId };
