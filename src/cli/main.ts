@@ -9,6 +9,7 @@ import { registerLlmCommands } from "./commands/llm.js";
 import { registerModelsCommands } from "./commands/models.js";
 import { registerQuickstart } from "./commands/quickstart.js";
 import { registerSpecCommands } from "./commands/spec.js";
+import { registerStatsCommands } from "./commands/stats.js";
 import { registerStoreCommands } from "./commands/store.js";
 import { registerUsageCommand } from "./commands/usage.js";
 import { CliContext, type ContextFactory, type GlobalOptions } from "./context.js";
@@ -61,6 +62,7 @@ export function buildProgram(): {
   registerUsageCommand(program, context);
   registerBatchCommands(program, context);
   registerCacheCommands(program, context);
+  registerStatsCommands(program, context);
   registerStoreCommands(program, context);
   return { program, context, closeContext: () => ctx?.close() };
 }

@@ -189,6 +189,17 @@ describe("specsci CLI", () => {
     expect(r.stdout).not.toContain("from-dotenv");
   });
 
+  it("plans sample sizes", async () => {
+    const r = await runCli(["--json", "stats", "power", "--p1", "0.20", "--p2", "0.10"], {
+      cwd,
+      env,
+    });
+    expect(JSON.parse(r.stdout)).toMatchObject({ perArm: 195 });
+    const same = await runCli(["stats", "power", "--p1", "0.2", "--p2", "0.2"], { cwd, env });
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/^specsci: error: --p1 and --p2 must differ/);
+  });
+
   it("reports on the store", async () => {
     const info = await runCli(["--json", "store", "info"], { cwd, env });
     expect(JSON.parse(info.stdout)).toMatchObject({ schema_version: SCHEMA_VERSION });
