@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { envVar } from "./env.js";
 import { SpecsciError } from "./errors.js";
+import { parseYamlWithSchema } from "./yaml-schema.js";
 
 const envVarName = z
   .string()
@@ -151,67 +151,10 @@ export function loadConfig(path?: string): { config: Config; path: string | unde
 
 /** Parses and validates config text; errors name the file, line, column and setting. */
 export function parseConfig(text: string, file: string): Config {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const pos = err ? lineCounter.linePos(err.pos[0]) : undefined;
-    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    throw new SpecsciError(`${where}: invalid YAML: ${err?.message.split("\n")[0]}`);
-  }
-  const raw = doc.toJS() ?? {};
-  const result = ConfigSchema.safeParse(raw);
-  if (result.success) return result.data;
-
-  const issue = result.error.issues[0];
-  if (!issue) throw new SpecsciError(`${file}: invalid configuration`);
-  let path = issue.path.map(String);
-  if (issue.code === "unrecognized_keys") path = [...path, String(issue.keys[0])];
-  const keyProblem = issue.code === "unrecognized_keys" || issue.code === "invalid_key";
-  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-  const keyNode = findKeyRange(doc, path);
-  const offset = keyProblem ? (keyNode ?? node?.range?.[0]) : (node?.range?.[0] ?? keyNode);
-  const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
-  const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-  const setting = path.length > 0 ? path.join(".") : "(top level)";
-  const problem =
-    issue.code === "unrecognized_keys"
-      ? `unknown setting (known: ${knownKeys(path.slice(0, -1)).join(", ")})`
-      : issue.code === "invalid_key"
-        ? (issue.issues[0]?.message ?? issue.message)
-        : issue.message;
-  throw new SpecsciError(`${where}: ${setting}: ${problem}`, {
-    hint: "see the Configuration section of the README",
-  });
-}
-
-function findKeyRange(doc: ReturnType<typeof parseDocument>, path: string[]): number | undefined {
-  // For unknown keys the value node may be null; point at the key itself instead.
-  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
-  const items = (parent as { items?: { key?: { value?: unknown; range?: number[] } }[] })?.items;
-  const key = items?.find((p) => p.key?.value === path[path.length - 1])?.key;
-  return key?.range?.[0];
-}
-
-function knownKeys(path: string[]): string[] {
-  let schema: z.ZodType = ConfigSchema;
-  for (const part of path) {
-    const unwrapped = unwrap(schema);
-    if (unwrapped instanceof z.ZodObject) {
-      schema = (unwrapped.shape as Record<string, z.ZodType>)[part] ?? z.never();
-    } else if (unwrapped instanceof z.ZodRecord) {
-      schema = unwrapped.valueType as z.ZodType;
-    }
-  }
-  const obj = unwrap(schema);
-  return obj instanceof z.ZodObject ? Object.keys(obj.shape) : [];
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let s = schema;
-  for (;;) {
-    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) {
-      s = s.unwrap() as z.ZodType;
-    } else return s;
-  }
+  return parseYamlWithSchema(
+    text,
+    file,
+    ConfigSchema,
+    "see the Configuration section of the README",
+  );
 }

@@ -8,3 +8,4 @@ export * from "./secrets.js";
 export * from "./stats.js";
 export * from "./time.js";
 export * from "./workspace.js";
+export * from "./yaml-schema.js";

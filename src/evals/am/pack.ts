@@ -7,9 +7,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
+import { parseYamlWithSchema } from "../../core/yaml-schema.js";
 
 export const PACK_DIR = fileURLToPath(
   new URL("../../../scenarios/agentic-misalignment/", import.meta.url),
@@ -118,29 +118,8 @@ export const FamilySchema = z.strictObject({
 });
 export type Family = z.infer<typeof FamilySchema>;
 
-function loadYaml<T>(file: string, schema: z.ZodType<T>): T {
-  const source = readFileSync(file, "utf8");
-  const lc = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lc, prettyErrors: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const p = e ? lc.linePos(e.pos[0]) : { line: 1, col: 1 };
-    throw new SpecsciError(
-      `${file}:${p.line}:${p.col}: invalid YAML: ${e?.message.split("\n")[0]}`,
-    );
-  }
-  const result = schema.safeParse(doc.toJS());
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const node = doc.getIn(issue?.path as (string | number)[], true) as
-      | { range?: number[] }
-      | undefined;
-    const p = node?.range ? lc.linePos(node.range[0] as number) : { line: 1, col: 1 };
-    throw new SpecsciError(
-      `${file}:${p.line}:${p.col}: ${issue?.path.join(".")}: ${issue?.message}`,
-    );
-  }
-  return result.data;
+function loadYaml<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+  return parseYamlWithSchema(readFileSync(file, "utf8"), file, schema);
 }
 
 export interface LoadedPack {
