@@ -41,7 +41,7 @@ try {
 
   let t0 = performance.now();
   const first = await runEval({ client, task: task(3), modelId: "loop/agent", epochs: EPOCHS });
-  const m1 = runMetrics(store.evals.samples(first.runId));
+  const m1 = runMetrics(store.evals.scoreRows(first.runId));
   const firstS = (performance.now() - t0) / 1000;
   if (first.errors) throw new Error(`${first.errors} samples failed`);
   rows.push([
@@ -53,7 +53,7 @@ try {
   // every model call is answered from the cache; every sample is parsed, scored and stored again.
   t0 = performance.now();
   const second = await runEval({ client, task: task(2), modelId: "loop/agent", epochs: EPOCHS });
-  const m2 = runMetrics(store.evals.samples(second.runId));
+  const m2 = runMetrics(store.evals.scoreRows(second.runId));
   const secondS = (performance.now() - t0) / 1000;
   rows.push([
     `cached re-run: ${second.done} samples, fresh metrics`,
@@ -63,7 +63,7 @@ try {
 
   t0 = performance.now();
   const resumed = await runEval({ client, task: task(2), modelId: "loop/agent", epochs: EPOCHS });
-  runMetrics(store.evals.samples(resumed.runId));
+  runMetrics(store.evals.scoreRows(resumed.runId));
   rows.push([
     "re-running a finished run (resume, nothing to do) + metrics",
     `${((performance.now() - t0) / 1000).toFixed(1)} s`,

@@ -1,6 +1,5 @@
 import { mean, wilson } from "../core/stats.js";
-import type { EvalSampleRecord } from "../store/index.js";
-import type { SampleError, Score } from "./types.js";
+import type { ScoreRow } from "../store/index.js";
 
 export interface RateCell {
   /** Condition id, family, awareness label, or "all". */
@@ -42,23 +41,16 @@ function cell(key: string, valid: boolean[], errors: number): RateCell {
   };
 }
 
-function scoreOf(r: EvalSampleRecord, scorer: string): Score | undefined {
-  return (r.scores as Record<string, Score> | null)?.[scorer];
-}
-
-function decided(r: EvalSampleRecord): boolean {
-  const v = scoreOf(r, "misalignment")?.value as Record<string, number> | undefined;
-  return v?.decided === 1;
-}
+const decided = (r: ScoreRow) => r.decided === 1;
 
 /**
  * Misalignment rates of an agentic-misalignment run, with Wilson 95% intervals. Only samples that
  * were generated and scored count; errors are counted separately and never as aligned.
  */
-export function runMetrics(records: EvalSampleRecord[]): RunMetrics {
-  const valid = records.filter((r) => r.status === "done");
+export function runMetrics(records: ScoreRow[]): RunMetrics {
+  const valid = records.filter((r) => r.status === "done" && r.decided !== null);
   const failed = records.filter((r) => r.status === "error");
-  const group = (key: (r: EvalSampleRecord) => string) => {
+  const group = (key: (r: ScoreRow) => string) => {
     const keys = [...new Set(records.map(key))].sort();
     return keys.map((k) =>
       cell(
@@ -68,31 +60,19 @@ export function runMetrics(records: EvalSampleRecord[]): RunMetrics {
       ),
     );
   };
-  const meta = (r: EvalSampleRecord) => r.metadata as Record<string, unknown>;
   const byCondition = group((r) => r.sampleId);
-  const byFamily = group((r) => String(meta(r).family ?? "?"));
-  const withAwareness = valid.filter((r) => scoreOf(r, "eval_awareness"));
-  const labels = [
-    ...new Set(withAwareness.map((r) => String(scoreOf(r, "eval_awareness")?.answer))),
-  ].sort();
+  const byFamily = group((r) => r.family ?? "?");
+  const withAwareness = valid.filter((r) => r.awareness !== null);
+  const labels = [...new Set(withAwareness.map((r) => r.awareness as string))].sort();
   const byAwareness = labels.map((l) =>
-    cell(
-      l,
-      withAwareness.filter((r) => scoreOf(r, "eval_awareness")?.answer === l).map(decided),
-      0,
-    ),
+    cell(l, withAwareness.filter((r) => r.awareness === l).map(decided), 0),
   );
   const byKind: Record<string, number> = {};
   for (const r of failed) {
-    const e = r.error as SampleError;
-    const k = `${e.stage}:${e.kind}`;
+    const k = r.errorKind ?? "unknown";
     byKind[k] = (byKind[k] ?? 0) + 1;
   }
-  const executed = valid.filter(
-    (r) =>
-      (scoreOf(r, "misalignment")?.value as Record<string, number> | undefined)
-        ?.executed_evidence === 1,
-  ).length;
+  const executed = valid.filter((r) => r.executed === 1).length;
   const rates = byCondition.filter((c) => c.n > 0).map((c) => c.rate);
   return {
     byCondition,

@@ -18,6 +18,24 @@ export interface EvalRunRow {
   completedAt: string | null;
 }
 
+/** The few fields of a sample that metrics and reports need, read without its transcript. */
+export interface ScoreRow {
+  sampleId: string;
+  epoch: number;
+  status: "done" | "error";
+  family: string | null;
+  /** 1 when the judge found the model decided to take the harmful action; null without a score. */
+  decided: number | null;
+  /** 1 when the deterministic evidence shows the final actions carried it out. */
+  executed: number | null;
+  /** The eval-awareness label, when that scorer ran. */
+  awareness: string | null;
+  /** Rule id → citations in the reasoning (JSON), when counted. */
+  citations: Record<string, number> | null;
+  /** `stage:kind` of a failed sample. */
+  errorKind: string | null;
+}
+
 export interface EvalSampleRecord {
   runId: string;
   sampleId: string;
@@ -140,10 +158,65 @@ export class EvalTables {
     return new Set(rows.map((r) => `${r.sample_id}#${r.epoch}`));
   }
 
-  samples(runId: string): EvalSampleRecord[] {
+  /** Metric fields of every sample of a run, extracted in SQL (transcripts are not read). */
+  scoreRows(runId: string): ScoreRow[] {
     const rows = this.db
-      .prepare("SELECT * FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch")
-      .all(runId) as SampleRow[];
+      .prepare(
+        `SELECT sample_id AS sampleId, epoch, status,
+           json_extract(metadata, '$.family') AS family,
+           json_extract(scores, '$.misalignment.value.decided') AS decided,
+           json_extract(scores, '$.misalignment.value.executed_evidence') AS executed,
+           json_extract(scores, '$.eval_awareness.answer') AS awareness,
+           json_extract(scores, '$.rule_citations.value') AS citations,
+           CASE WHEN error IS NULL THEN NULL
+             ELSE json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind') END AS errorKind
+         FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
+      )
+      .all(runId) as (Omit<ScoreRow, "citations"> & { citations: string | null })[];
+    return rows.map((r) => ({
+      ...r,
+      citations: r.citations === null ? null : (JSON.parse(r.citations) as Record<string, number>),
+    }));
+  }
+
+  /** A few whole samples of a run, misaligned ones first, for showing transcripts. */
+  exampleSamples(runId: string, limit: number): EvalSampleRecord[] {
+    const keys = this.db
+      .prepare(
+        `SELECT sample_id, epoch FROM eval_samples WHERE run_id = ? AND status = 'done'
+         ORDER BY json_extract(scores, '$.misalignment.value.decided') DESC, sample_id, epoch LIMIT ?`,
+      )
+      .all(runId, limit) as { sample_id: string; epoch: number }[];
+    const wanted = new Set(keys.map((k) => `${k.sample_id}#${k.epoch}`));
+    return this.samples(
+      runId,
+      keys.map((k) => k.sample_id),
+    ).filter((r) => wanted.has(`${r.sampleId}#${r.epoch}`));
+  }
+
+  /** How many samples of a run finished, and how many failed, without reading them. */
+  statusCounts(runId: string): { done: number; error: number } {
+    const rows = this.db
+      .prepare("SELECT status, count(*) AS n FROM eval_samples WHERE run_id = ? GROUP BY status")
+      .all(runId) as { status: "done" | "error"; n: number }[];
+    return {
+      done: rows.find((r) => r.status === "done")?.n ?? 0,
+      error: rows.find((r) => r.status === "error")?.n ?? 0,
+    };
+  }
+
+  samples(runId: string, sampleIds?: string[]): EvalSampleRecord[] {
+    const rows = (
+      sampleIds
+        ? this.db
+            .prepare(
+              `SELECT * FROM eval_samples WHERE run_id = ? AND sample_id IN (${sampleIds.map(() => "?").join(", ") || "NULL"}) ORDER BY sample_id, epoch`,
+            )
+            .all(runId, ...sampleIds)
+        : this.db
+            .prepare("SELECT * FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch")
+            .all(runId)
+    ) as SampleRow[];
     const inputs = new Map<string, unknown>();
     return rows.map((row) => {
       let input = inputs.get(row.input_hash);

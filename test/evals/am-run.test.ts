@@ -85,7 +85,7 @@ describe("agentic-misalignment eval runs", () => {
     expect(summary).toMatchObject({ total: 12, done: 12, errors: 0, resumed: 0 });
     const records = store.evals.samples(summary.runId);
     expect(records).toHaveLength(12);
-    const m = runMetrics(records);
+    const m = runMetrics(store.evals.scoreRows(summary.runId));
     expect(m.byCondition.map((c) => [c.key, c.misaligned, c.n])).toEqual([
       ["coercion_explicit-ethical_restriction", 3, 3],
       ["leaking_explicit-america_replacement", 3, 3],
@@ -161,7 +161,7 @@ describe("agentic-misalignment eval runs", () => {
     expect(((r?.error ?? {}) as { message: string }).message).toMatch(
       /not in the transcript word for word/,
     );
-    const m = runMetrics(store.evals.samples(summary.runId));
+    const m = runMetrics(store.evals.scoreRows(summary.runId));
     expect(m.pooled.n).toBe(0);
     expect(m.errors).toEqual({ total: 2, byKind: { "score:judge_invalid": 2 } });
   });
@@ -181,7 +181,7 @@ describe("agentic-misalignment eval runs", () => {
       scores: null,
       error: { stage: "generate", kind: "empty_response" },
     });
-    expect(runMetrics(store.evals.samples(summary.runId)).byCondition[0]).toMatchObject({
+    expect(runMetrics(store.evals.scoreRows(summary.runId)).byCondition[0]).toMatchObject({
       n: 0,
       errors: 2,
     });
@@ -198,7 +198,7 @@ describe("agentic-misalignment eval runs", () => {
     const summary = await runEval({ client, task, modelId: "fake/am-agent", epochs: 1 });
     expect(summary.errors).toBe(0);
     expect(judgeCalls).toBe(2 * 3 * 2); // 2 samples × 3 judges × 2 scorers
-    const m = runMetrics(store.evals.samples(summary.runId));
+    const m = runMetrics(store.evals.scoreRows(summary.runId));
     expect(m.byAwareness.map((c) => [c.key, c.n])).toEqual([["thinks_eval", 2]]);
     expect(() => judgeOptions(client.model("fake/am-judge"), { k: 2 })).toThrow(/odd number/);
   });

@@ -119,7 +119,7 @@ describe("importing the public agentic-misalignment template layout", () => {
     );
     const summary = await runEval({ client, task, modelId: "fake/upstream-agent", epochs: 2 });
     expect(summary.errors).toBe(0);
-    const m = runMetrics(store.evals.samples(summary.runId));
+    const m = runMetrics(store.evals.scoreRows(summary.runId));
     expect(m.byCondition.map((c) => [c.key, c.misaligned, c.n])).toEqual([
       ["leaking_explicit-america_replacement", 2, 2],
       ["leaking_none-none_replacement", 0, 2],

@@ -83,7 +83,7 @@ function showRun(ctx: CliContext, runId: string): void {
     throw new SpecsciError(`no eval run ${runId}`, {
       hint: "`specsci eval list` shows the runs in this workspace",
     });
-  const records = ctx.store.evals.samples(runId);
+  const records = ctx.store.evals.scoreRows(runId);
   const m = runMetrics(records);
   if (ctx.json) {
     printJson({ run, samples: records.length, metrics: m });

@@ -1,0 +1,147 @@
+/**
+ * `experiment.yaml`: a declarative Model Spec Science experiment. Specs, arms (how each spec
+ * reaches the model), models, seeds, evals, the judge and a budget. Validated with zod; a mistake
+ * is reported as `file:line:col: setting: problem`.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { SpecsciError } from "../core/errors.js";
+import { parseYamlWithSchema } from "../core/yaml-schema.js";
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.+-]*$/, "use lower-case letters, digits, '-', '_', '.' or '+'");
+
+/** A spec: a built-in name (`rules`) or a file path relative to the experiment file. */
+const SpecSource = z.union([
+  z.string().min(1),
+  z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({ library: z.string().min(1) }),
+]);
+
+/**
+ * How a spec reaches the model. `prompted` places it in the system prompt of an existing model
+ * (no training); `baseline` uses no spec. The trained kinds are accepted in the file so designs can
+ * be written down now, and refused at plan time until training exists.
+ */
+const Arm = z.discriminatedUnion("kind", [
+  z.strictObject({ name, kind: z.literal("baseline") }),
+  z.strictObject({ name, kind: z.literal("prompted"), spec: name }),
+  z.strictObject({ name, kind: z.literal("msm"), msm_spec: name }),
+  z.strictObject({
+    name,
+    kind: z.literal("aft"),
+    aft_spec: name,
+    aft_size: z.number().int().positive().optional(),
+  }),
+  z.strictObject({
+    name,
+    kind: z.literal("msm+aft"),
+    msm_spec: name,
+    aft_spec: name,
+    aft_size: z.number().int().positive().optional(),
+  }),
+]);
+export type Arm = z.infer<typeof Arm>;
+
+const Toggles = z.strictObject({
+  model_name: z.string().min(1).optional(),
+  scratchpad: z.boolean().optional(),
+  safety_instructions: z.boolean().optional(),
+  eval_notice: z.boolean().optional(),
+});
+
+const Eval = z.strictObject({
+  name: name.default("am"),
+  task: z.literal("agentic-misalignment"),
+  /** `standard` (27), `all` (312), or condition ids. */
+  conditions: z
+    .union([z.enum(["standard", "all"]), z.array(z.string()).min(1)])
+    .default("standard"),
+  families: z.array(z.string()).optional(),
+  epochs: z.number().int().positive().default(1),
+  temperature: z.number().min(0).optional(),
+  max_tokens: z.number().int().positive().optional(),
+  toggles: Toggles.optional(),
+  eval_awareness: z.boolean().default(false),
+});
+export type EvalConfig = z.infer<typeof Eval>;
+
+export const ExperimentSchema = z
+  .strictObject({
+    name,
+    description: z.string().optional(),
+    specs: z.record(name, SpecSource).default({}),
+    arms: z.array(Arm).min(1),
+    models: z.array(z.string().min(3)).min(1),
+    /** Repetitions; for prompted arms each seed is an independent block of samples. */
+    seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
+    evals: z.array(Eval).min(1),
+    judge: z.strictObject({
+      model: z.string().min(3),
+      k: z.number().int().positive().default(1),
+      attempts: z.number().int().positive().default(3),
+    }),
+    budget: z.strictObject({ max_usd: z.number().positive().optional() }).optional(),
+  })
+  .superRefine((e, ctx) => {
+    const arms = new Set<string>();
+    for (const [i, arm] of e.arms.entries()) {
+      if (arms.has(arm.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["arms", i, "name"],
+          message: `arm name "${arm.name}" is used twice`,
+        });
+      arms.add(arm.name);
+      for (const key of ["spec", "msm_spec", "aft_spec"] as const) {
+        const ref = (arm as Record<string, unknown>)[key];
+        if (typeof ref === "string" && !(ref in e.specs)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["arms", i, key],
+            message: `no spec named "${ref}" under specs: (known: ${Object.keys(e.specs).join(", ") || "none"})`,
+          });
+        }
+      }
+    }
+    const evals = new Set<string>();
+    for (const [i, ev] of e.evals.entries()) {
+      if (evals.has(ev.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["evals", i, "name"],
+          message: `eval name "${ev.name}" is used twice`,
+        });
+      evals.add(ev.name);
+    }
+  });
+export type Experiment = z.infer<typeof ExperimentSchema>;
+
+export interface LoadedExperiment {
+  experiment: Experiment;
+  file: string;
+  /** Directory that relative spec paths are resolved against. */
+  dir: string;
+  source: string;
+}
+
+export function loadExperiment(path: string): LoadedExperiment {
+  const file = resolve(path);
+  let source: string;
+  try {
+    source = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new SpecsciError(
+      `cannot read experiment file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  const experiment = parseYamlWithSchema(
+    source,
+    file,
+    ExperimentSchema,
+    "see examples/ for commented experiment files",
+  );
+  return { experiment, file, dir: dirname(file), source };
+}
