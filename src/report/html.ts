@@ -1,0 +1,139 @@
+/**
+ * The HTML report: one self-contained file (inline CSS, charts as inline SVG, no script at all)
+ * that opens offline. Everything that did not come from specsci itself (model output, spec text,
+ * file names, config) is escaped, and a Content-Security-Policy forbids scripts and network
+ * requests, so a transcript holding a script payload can only ever be shown as text.
+ */
+import type { Chart } from "./charts.js";
+import type { ReportData } from "./results.js";
+import {
+  comparisonsTable,
+  familyTable,
+  pct,
+  ratesTable,
+  scenarioTable,
+  type Table,
+} from "./tables.js";
+
+export function escapeHtml(s: unknown): string {
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
+}
+
+function table(t: Table): string {
+  return `<table><caption>${escapeHtml(t.title)}</caption><thead><tr>${t.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${t.rows
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`)
+    .join("")}</tbody></table>`;
+}
+
+/** Vega's SVG: its text content is escaped by vega; the markup itself is ours to trust. */
+function figure(c: Chart | undefined): string {
+  if (!c) return "";
+  return `<figure id="chart-${escapeHtml(c.id)}">${c.svg}<figcaption>${escapeHtml(c.title)}</figcaption></figure>`;
+}
+
+const CSS = `
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.4rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.synthetic{background:#fff3cd;border:1px solid #e0c36b;padding:.6rem 1rem;border-radius:6px}
+table{border-collapse:collapse;margin:1rem 0;font-size:13px}caption{text-align:left;font-weight:600;padding:.3rem 0}
+th,td{border-bottom:1px solid #e5e5e5;padding:.25rem .6rem;text-align:right}th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
+figure{margin:1rem 0;overflow-x:auto}figcaption{font-size:13px;color:#555}
+pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.8rem;border-radius:6px;font-size:12px;max-height:28rem;overflow:auto}
+details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}.meta{color:#555;font-size:13px}
+`;
+
+export function renderHtml(d: ReportData, charts: Chart[]): string {
+  const chart = (id: string) => charts.find((c) => c.id === id);
+  const headline = d.arms
+    .map(
+      (a) =>
+        `<li><b>${escapeHtml(a.arm)}</b> on ${escapeHtml(a.model)}: ${escapeHtml(pct(a.metrics.pooled.rate))} misaligned (${a.metrics.pooled.misaligned}/${a.metrics.pooled.n}; 95% CI ${escapeHtml(pct(a.metrics.pooled.ci[0]))}–${escapeHtml(pct(a.metrics.pooled.ci[1]))})${a.metrics.errors.total ? `, ${a.metrics.errors.total} failed sample(s) excluded` : ""}</li>`,
+    )
+    .join("");
+  const errors = d.arms.filter((a) => a.metrics.errors.total > 0);
+  const awareness = d.arms.some((a) => a.metrics.byAwareness.length);
+  const transcripts = d.examples
+    .map((ex) => {
+      const r = ex.record;
+      const out = r.output as { text?: string; reasoning?: string | null } | null;
+      const scores = r.scores as Record<string, { answer?: string; explanation?: string }> | null;
+      const input = (r.input as { role: string; content: string }[])
+        .map((m) => `[${m.role}]\n${m.content}`)
+        .join("\n\n");
+      return `<details><summary>${escapeHtml(ex.arm)} · ${escapeHtml(ex.model)} · ${escapeHtml(r.sampleId)} (epoch ${r.epoch}): ${escapeHtml(scores?.misalignment?.answer ?? r.status)}</summary>
+<p class="meta">Judge: ${escapeHtml(scores?.misalignment?.explanation ?? "–")}</p>
+${out?.reasoning ? `<h4>Native reasoning</h4><pre>${escapeHtml(out.reasoning)}</pre>` : ""}
+<h4>Answer</h4><pre>${escapeHtml(out?.text ?? "")}</pre>
+<details><summary>Prompt</summary><pre>${escapeHtml(input)}</pre></details></details>`;
+    })
+    .join("\n");
+  const p = d.provenance;
+  const title = `${d.synthetic ? "[SYNTHETIC OUTPUTS] " : ""}${d.title}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · specsci report</title><style>${CSS}</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+<p class="meta">specsci report, generated ${escapeHtml(d.generatedAt)} by ${escapeHtml(p.code.package)} ${escapeHtml(p.code.version)}${p.code.commit ? ` (${escapeHtml(p.code.commit.slice(0, 12))}${p.code.dirty ? ", with uncommitted changes" : ""})` : ""}</p>
+${d.synthetic ? `<p class="synthetic"><b>These outputs are synthetic.</b> The model is specsci's built-in tiny test model, which always answers the same way: the numbers below exercise the pipeline and mean nothing about any real model.</p>` : ""}
+${d.description ? `<p>${escapeHtml(d.description)}</p>` : ""}
+<section id="summary"><h2>Summary</h2><ul>${headline}</ul>
+<p class="meta">Misaligned = the judge found the model decided to take the harmful action (the MSM paper's verdict). Failed samples (generation or judging) are excluded from every rate and counted separately.</p></section>
+<section id="main-figure"><h2>Main result</h2>${figure(chart("main"))}${table(ratesTable(d))}</section>
+<section id="comparisons"><h2>Comparisons</h2>${d.comparisons.length ? table(comparisonsTable(d)) : "<p>One arm only: nothing to compare.</p>"}
+<p class="meta">Differences in percentage points with Newcombe hybrid-score intervals and a cluster bootstrap over scenarios (2,000 resamples, fixed seed). p: McNemar's exact test on paired samples (same scenario, epoch and seed), Fisher's exact test otherwise; Holm-adjusted across all comparisons shown.</p></section>
+<section id="families"><h2>By family</h2>${figure(chart("families"))}${figure(chart("heatmap"))}${table(familyTable(d))}</section>
+<section id="scenarios"><h2>By scenario</h2>${table(scenarioTable(d))}</section>
+<section id="citations"><h2>Rules cited in the reasoning</h2>${figure(chart("citations")) || "<p>No rule ids were cited.</p>"}</section>
+<section id="awareness"><h2>Eval awareness</h2>${awareness ? figure(chart("awareness")) : "<p>Not measured in this run (enable <code>eval_awareness</code>).</p>"}</section>
+<section id="errors"><h2>Errors</h2>${
+    errors.length
+      ? `<ul>${errors
+          .map(
+            (a) =>
+              `<li>${escapeHtml(a.arm)} · ${escapeHtml(a.model)}: ${Object.entries(
+                a.metrics.errors.byKind,
+              )
+                .map(([k, n]) => `${escapeHtml(k)} ${n}`)
+                .join(", ")}</li>`,
+          )
+          .join("")}</ul>`
+      : "<p>No sample failed.</p>"
+  }</section>
+<section id="provenance"><h2>Configuration and provenance</h2>
+<p class="meta">Every number above comes from these eval runs (ids derived from the task, its dataset including the spec text, the model, epochs, generation settings and scorers).</p>
+${table({
+  title: "Specs",
+  headers: ["name", "sha256", "file"],
+  rows: p.specs.map((s) => [s.name, s.hash, s.file]),
+})}
+${table({
+  title: "Eval runs",
+  headers: ["stage", "run id", "task", "version", "generation"],
+  rows: p.runs.map((r) => [r.key, r.runId, r.task, r.taskVersion, JSON.stringify(r.generate)]),
+})}
+<p>Models: ${p.models.map(escapeHtml).join(", ")}. Judge: ${escapeHtml(p.judge ?? "–")}. Seeds: ${escapeHtml(p.seeds.join(", ") || "–")}.</p>
+<details><summary>Scorer and prompt versions</summary><pre>${escapeHtml(
+    JSON.stringify(
+      p.runs.map((r) => ({ run: r.runId, scorers: r.scorers })),
+      null,
+      2,
+    ),
+  )}</pre></details>
+${d.experimentSource ? `<details><summary>experiment.yaml</summary><pre>${escapeHtml(d.experimentSource)}</pre></details>` : ""}
+<details><summary>Chart specifications (vega-lite)</summary><pre>${escapeHtml(
+    JSON.stringify(
+      charts.map((c) => ({ id: c.id, spec: c.spec })),
+      null,
+      1,
+    ),
+  )}</pre></details>
+</section>
+<section id="transcripts"><h2>Sample transcripts</h2><p class="meta">Model output is shown as text, exactly as generated.</p>${transcripts || "<p>No finished samples.</p>"}</section>
+</body></html>
+`;
+}

@@ -1,0 +1,68 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, parse, resolve } from "node:path";
+import { reportCharts } from "./charts.js";
+import { renderHtml } from "./html.js";
+import type { ReportData } from "./results.js";
+import {
+  comparisonsTable,
+  familyTable,
+  ratesTable,
+  scenarioTable,
+  toCsv,
+  toLatex,
+  toMarkdown,
+} from "./tables.js";
+
+export { type Chart, reportCharts } from "./charts.js";
+export { escapeHtml, renderHtml } from "./html.js";
+export {
+  type ArmResult,
+  type Comparison,
+  experimentResults,
+  type ReportData,
+  runResults,
+} from "./results.js";
+export * from "./tables.js";
+
+export interface WrittenReport {
+  html: string;
+  markdown: string;
+  latex: string;
+  csv: string[];
+}
+
+function write(path: string, content: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+/**
+ * Writes the report: `name.html` (self-contained), and beside it `name.md` (Markdown tables),
+ * `name.tex` (booktabs tables) and `name-rates.csv` / `name-comparisons.csv` / `name-scenarios.csv`.
+ */
+export async function writeReport(data: ReportData, htmlPath: string): Promise<WrittenReport> {
+  const html = resolve(htmlPath);
+  mkdirSync(dirname(html), { recursive: true });
+  const { dir, name } = parse(html);
+  const charts = await reportCharts(data);
+  write(html, renderHtml(data, charts));
+  const tables = [ratesTable(data), comparisonsTable(data), familyTable(data), scenarioTable(data)];
+  const markdown = join(dir, `${name}.md`);
+  write(
+    markdown,
+    `# ${data.synthetic ? "[SYNTHETIC OUTPUTS] " : ""}${data.title}\n\n${tables.map(toMarkdown).join("\n")}`,
+  );
+  const latex = join(dir, `${name}.tex`);
+  write(
+    latex,
+    `% specsci report tables; needs \\usepackage{booktabs}\n${tables.map(toLatex).join("\n")}`,
+  );
+  const csv = [
+    [join(dir, `${name}-rates.csv`), ratesTable(data)],
+    [join(dir, `${name}-comparisons.csv`), comparisonsTable(data)],
+    [join(dir, `${name}-scenarios.csv`), scenarioTable(data)],
+  ] as const;
+  for (const [path, t] of csv) write(path, toCsv(t));
+  return { html, markdown, latex, csv: csv.map(([p]) => p) };
+}

@@ -1,0 +1,308 @@
+/**
+ * The numbers of a report, gathered from the run store: per arm and model, the misalignment rate
+ * with its interval and breakdowns; comparisons between arms with effect sizes, intervals, p-values
+ * and Holm adjustment; and the provenance every number traces back to.
+ */
+import {
+  clusterBootstrap,
+  fisherExact,
+  holm,
+  mcnemar,
+  newcombe,
+  riskMeasures,
+} from "../analysis/stats.js";
+import { type RunMetrics, runMetrics } from "../evals/metrics.js";
+import type { LoadedExperiment } from "../experiment/config.js";
+import type { CodeVersion } from "../experiment/provenance.js";
+import type { StageGraph } from "../experiment/stages.js";
+import type { EvalSampleRecord, ScoreRow, Store } from "../store/index.js";
+
+export interface ArmResult {
+  arm: string;
+  kind: string;
+  spec: { name: string; hash: string } | null;
+  model: string;
+  runIds: string[];
+  metrics: RunMetrics;
+  /** Share of valid samples whose reasoning cites each rule id. */
+  citations: { id: string; samples: number; share: number }[];
+}
+
+export interface Comparison {
+  model: string;
+  a: string;
+  b: string;
+  nA: number;
+  nB: number;
+  rateA: number;
+  rateB: number;
+  /** rateA − rateB with Newcombe's 95% interval. */
+  diff: number;
+  diffCi: [number, number];
+  /** Cluster bootstrap over scenarios (seeded), when both arms share scenarios. */
+  bootstrapCi: [number, number] | null;
+  ratio: number;
+  ratioCi: [number, number];
+  /** Paired samples (same scenario, epoch and seed in both arms) and McNemar's exact p on them. */
+  pairs: number;
+  pMcnemar: number | null;
+  pFisher: number;
+  /** The p used for the family: McNemar when the design is paired, Fisher otherwise. */
+  p: number;
+  pHolm: number;
+}
+
+export interface ExampleTranscript {
+  arm: string;
+  model: string;
+  record: EvalSampleRecord;
+}
+
+export interface ReportData {
+  title: string;
+  synthetic: boolean;
+  description: string | null;
+  experimentSource: string | null;
+  generatedAt: string;
+  arms: ArmResult[];
+  comparisons: Comparison[];
+  examples: ExampleTranscript[];
+  provenance: {
+    code: CodeVersion;
+    specs: { name: string; file: string; hash: string }[];
+    models: string[];
+    judge: string | null;
+    seeds: number[];
+    runs: {
+      key: string;
+      runId: string;
+      task: string;
+      taskVersion: string;
+      generate: unknown;
+      scorers: unknown;
+    }[];
+  };
+}
+
+const pairKey = (r: ScoreRow, seed: number) => `${r.sampleId}#${r.epoch}#${seed}`;
+
+function citationShares(rows: ScoreRow[]): ArmResult["citations"] {
+  const valid = rows.filter((r) => r.status === "done" && r.decided !== null);
+  const counts = new Map<string, number>();
+  for (const r of valid)
+    for (const [id, n] of Object.entries(r.citations ?? {}))
+      if (id !== "total" && n > 0) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([id, samples]) => ({ id, samples, share: valid.length ? samples / valid.length : 0 }));
+}
+
+function compare(
+  model: string,
+  a: string,
+  b: string,
+  rowsA: Map<string, ScoreRow>,
+  rowsB: Map<string, ScoreRow>,
+): Omit<Comparison, "pHolm"> {
+  const valid = (m: Map<string, ScoreRow>) =>
+    [...m.values()].filter((r) => r.status === "done" && r.decided !== null);
+  const va = valid(rowsA);
+  const vb = valid(rowsB);
+  const xA = va.filter((r) => r.decided === 1).length;
+  const xB = vb.filter((r) => r.decided === 1).length;
+  const { diff, ci } = newcombe(xA, va.length, xB, vb.length);
+  const risk = riskMeasures(xA, va.length, xB, vb.length);
+  const fisher = fisherExact(xA, va.length - xA, xB, vb.length - xB);
+  // Pairs: the same scenario, epoch and seed answered validly in both arms.
+  let only1 = 0;
+  let only2 = 0;
+  const byScenario = new Map<string, [number, number][]>();
+  let pairs = 0;
+  for (const [key, ra] of rowsA) {
+    const rb = rowsB.get(key);
+    if (
+      !rb ||
+      ra.decided === null ||
+      rb.decided === null ||
+      ra.status !== "done" ||
+      rb.status !== "done"
+    )
+      continue;
+    pairs++;
+    if (ra.decided === 1 && rb.decided === 0) only1++;
+    if (ra.decided === 0 && rb.decided === 1) only2++;
+    const list = byScenario.get(ra.sampleId) ?? [];
+    list.push([ra.decided, rb.decided]);
+    byScenario.set(ra.sampleId, list);
+  }
+  const paired = pairs > 0;
+  const pMcnemar = paired ? mcnemar(only1, only2).exactP : null;
+  const bootstrapCi =
+    byScenario.size > 1
+      ? clusterBootstrap(
+          [...byScenario.values()],
+          (cs) => {
+            const all = cs.flat();
+            return all.reduce((s, [x, y]) => s + x - y, 0) / all.length;
+          },
+          { seed: 20261127, resamples: 2000 },
+        ).ci
+      : null;
+  return {
+    model,
+    a,
+    b,
+    nA: va.length,
+    nB: vb.length,
+    rateA: va.length ? xA / va.length : Number.NaN,
+    rateB: vb.length ? xB / vb.length : Number.NaN,
+    diff,
+    diffCi: ci,
+    bootstrapCi,
+    ratio: risk.ratio,
+    ratioCi: risk.ratioCi,
+    pairs,
+    pMcnemar,
+    pFisher: fisher.p,
+    p: pMcnemar ?? fisher.p,
+  };
+}
+
+/** Report data for an experiment: every arm × model, every comparison, provenance. */
+export function experimentResults(
+  loaded: LoadedExperiment,
+  graph: StageGraph,
+  store: Store,
+  code: CodeVersion,
+  options: { synthetic?: boolean; examplesPerArm?: number } = {},
+): ReportData {
+  const e = loaded.experiment;
+  const arms: ArmResult[] = [];
+  const pairRows = new Map<string, Map<string, ScoreRow>>();
+  const examples: ExampleTranscript[] = [];
+  for (const arm of e.arms) {
+    for (const model of e.models) {
+      const stages = graph.stages.filter((s) => s.arm.name === arm.name && s.model === model);
+      const rows: ScoreRow[] = [];
+      const keyed = new Map<string, ScoreRow>();
+      for (const st of stages) {
+        for (const r of store.evals.scoreRows(st.runId)) {
+          rows.push(r);
+          keyed.set(`${st.eval.name}/${pairKey(r, st.seed)}`, r);
+        }
+      }
+      pairRows.set(`${arm.name}|${model}`, keyed);
+      const spec = stages[0]?.specs[0];
+      arms.push({
+        arm: arm.name,
+        kind: arm.kind,
+        spec: spec ? { name: spec.name, hash: spec.hash } : null,
+        model,
+        runIds: stages.map((s) => s.runId),
+        metrics: runMetrics(rows),
+        citations: citationShares(rows),
+      });
+      const first = stages[0];
+      if (first)
+        for (const record of store.evals.exampleSamples(first.runId, options.examplesPerArm ?? 2))
+          examples.push({ arm: arm.name, model, record });
+    }
+  }
+  // Every arm against the baseline, and every pair of spec arms, per model.
+  const raw: Omit<Comparison, "pHolm">[] = [];
+  for (const model of e.models) {
+    for (let i = 0; i < e.arms.length; i++) {
+      for (let j = i + 1; j < e.arms.length; j++) {
+        const [x, y] = [e.arms[i], e.arms[j]] as [(typeof e.arms)[number], (typeof e.arms)[number]];
+        // Report "spec arm minus baseline" so a negative difference means the spec helped.
+        const [a, b] = y.kind === "baseline" ? [x, y] : x.kind === "baseline" ? [y, x] : [x, y];
+        raw.push(
+          compare(
+            model,
+            a.name,
+            b.name,
+            pairRows.get(`${a.name}|${model}`) ?? new Map(),
+            pairRows.get(`${b.name}|${model}`) ?? new Map(),
+          ),
+        );
+      }
+    }
+  }
+  const adjusted = holm(raw.map((c) => c.p));
+  const comparisons = raw.map((c, i) => ({ ...c, pHolm: adjusted[i] as number }));
+  return {
+    title: e.name,
+    synthetic: options.synthetic ?? false,
+    description: e.description ?? null,
+    experimentSource: loaded.source,
+    generatedAt: new Date().toISOString(),
+    arms,
+    comparisons,
+    examples,
+    provenance: {
+      code,
+      specs: graph.specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash })),
+      models: e.models,
+      judge: e.judge.model,
+      seeds: e.seeds,
+      runs: graph.stages.map((st) => {
+        const run = store.evals.run(st.runId);
+        return {
+          key: st.key,
+          runId: st.runId,
+          task: st.task.name,
+          taskVersion: st.task.version,
+          generate: run?.generateConfig ?? st.generate,
+          scorers: run?.scorerConfig ?? null,
+        };
+      }),
+    },
+  };
+}
+
+/** Report data for a single eval run: one arm, named after its model. */
+export function runResults(store: Store, runId: string, code: CodeVersion): ReportData {
+  const run = store.evals.run(runId);
+  if (!run) throw new Error(`no eval run ${runId}`);
+  const rows = store.evals.scoreRows(runId);
+  const scorers = (run.scorerConfig.scorers ?? []) as { judge?: string }[];
+  return {
+    title: `${run.task} on ${run.model}`,
+    synthetic: false,
+    description: null,
+    experimentSource: null,
+    generatedAt: new Date().toISOString(),
+    arms: [
+      {
+        arm: run.model,
+        kind: "model",
+        spec: null,
+        model: run.model,
+        runIds: [runId],
+        metrics: runMetrics(rows),
+        citations: citationShares(rows),
+      },
+    ],
+    comparisons: [],
+    examples: store.evals
+      .exampleSamples(runId, 3)
+      .map((record) => ({ arm: run.model, model: run.model, record })),
+    provenance: {
+      code,
+      specs: [],
+      models: [run.model],
+      judge: scorers.find((s) => s.judge)?.judge ?? null,
+      seeds: [],
+      runs: [
+        {
+          key: runId,
+          runId,
+          task: run.task,
+          taskVersion: run.taskVersion,
+          generate: run.generateConfig,
+          scorers: run.scorerConfig,
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/** The report's tables as plain data, and as Markdown, LaTeX (booktabs) and CSV. */
+import type { ReportData } from "./results.js";
+
+export interface Table {
+  title: string;
+  headers: string[];
+  rows: string[][];
+}
+
+export const pct = (x: number) => (Number.isNaN(x) ? "–" : `${(100 * x).toFixed(1)}%`);
+const interval = (ci: [number, number]) =>
+  ci.some(Number.isNaN) ? "–" : `[${pct(ci[0])}, ${pct(ci[1])}]`;
+const signedPct = (x: number) =>
+  Number.isNaN(x) ? "–" : `${x > 0 ? "+" : ""}${(100 * x).toFixed(1)} pp`;
+const diffInterval = (ci: [number, number]) =>
+  ci.some(Number.isNaN) ? "–" : `[${signedPct(ci[0])}, ${signedPct(ci[1])}]`;
+const pval = (p: number | null) =>
+  p === null || Number.isNaN(p) ? "–" : p < 0.001 ? "<0.001" : p.toFixed(3);
+
+export function ratesTable(d: ReportData): Table {
+  return {
+    title: "Misalignment rate by arm and model",
+    headers: [
+      "arm",
+      "model",
+      "n",
+      "misaligned",
+      "rate",
+      "95% CI (Wilson)",
+      "mean over scenarios",
+      "errors",
+    ],
+    rows: d.arms.map((a) => [
+      a.arm,
+      a.model,
+      String(a.metrics.pooled.n),
+      String(a.metrics.pooled.misaligned),
+      pct(a.metrics.pooled.rate),
+      interval(a.metrics.pooled.ci),
+      pct(a.metrics.meanOverConditions),
+      String(a.metrics.errors.total),
+    ]),
+  };
+}
+
+export function comparisonsTable(d: ReportData): Table {
+  return {
+    title: "Comparisons (first arm minus second; negative means fewer misaligned decisions)",
+    headers: [
+      "model",
+      "arm",
+      "vs",
+      "difference",
+      "95% CI (Newcombe)",
+      "95% CI (scenario bootstrap)",
+      "risk ratio",
+      "paired n",
+      "p",
+      "p (Holm)",
+    ],
+    rows: d.comparisons.map((c) => [
+      c.model,
+      c.a,
+      c.b,
+      signedPct(c.diff),
+      diffInterval(c.diffCi),
+      c.bootstrapCi ? diffInterval(c.bootstrapCi) : "–",
+      Number.isFinite(c.ratio) ? c.ratio.toFixed(2) : "–",
+      String(c.pairs),
+      `${pval(c.p)}${c.pMcnemar !== null ? " (McNemar)" : " (Fisher)"}`,
+      pval(c.pHolm),
+    ]),
+  };
+}
+
+export function familyTable(d: ReportData): Table {
+  const families = [...new Set(d.arms.flatMap((a) => a.metrics.byFamily.map((f) => f.key)))];
+  return {
+    title: "Misalignment rate by family",
+    headers: ["arm", "model", ...families],
+    rows: d.arms.map((a) => [
+      a.arm,
+      a.model,
+      ...families.map((f) => {
+        const c = a.metrics.byFamily.find((x) => x.key === f);
+        return c ? `${pct(c.rate)} (n=${c.n})` : "–";
+      }),
+    ]),
+  };
+}
+
+export function scenarioTable(d: ReportData): Table {
+  const scenarios = [
+    ...new Set(d.arms.flatMap((a) => a.metrics.byCondition.map((c) => c.key))),
+  ].sort();
+  const cols = d.arms.map((a) => `${a.arm} · ${a.model}`);
+  return {
+    title: "Misalignment rate by scenario",
+    headers: ["scenario", ...cols],
+    rows: scenarios.map((s) => [
+      s,
+      ...d.arms.map((a) => {
+        const c = a.metrics.byCondition.find((x) => x.key === s);
+        return c ? `${pct(c.rate)} (${c.misaligned}/${c.n})` : "–";
+      }),
+    ]),
+  };
+}
+
+export function toMarkdown(t: Table): string {
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  return [
+    `### ${t.title}`,
+    "",
+    `| ${t.headers.map(esc).join(" | ")} |`,
+    `| ${t.headers.map(() => "---").join(" | ")} |`,
+    ...t.rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+    "",
+  ].join("\n");
+}
+
+const LATEX_SPECIAL: Record<string, string> = {
+  "\\": "\\textbackslash{}",
+  "&": "\\&",
+  "%": "\\%",
+  $: "\\$",
+  "#": "\\#",
+  _: "\\_",
+  "{": "\\{",
+  "}": "\\}",
+  "~": "\\textasciitilde{}",
+  "^": "\\textasciicircum{}",
+};
+const latexEscape = (s: string) =>
+  s.replace(/[\\&%$#_{}~^]/g, (c) => LATEX_SPECIAL[c] ?? c).replaceAll("–", "--");
+
+export function toLatex(t: Table): string {
+  return [
+    "\\begin{table}[t]",
+    "\\centering",
+    `\\caption{${latexEscape(t.title)}}`,
+    `\\begin{tabular}{${t.headers.map((_, i) => (i < 2 ? "l" : "r")).join("")}}`,
+    "\\toprule",
+    `${t.headers.map(latexEscape).join(" & ")} \\\\`,
+    "\\midrule",
+    ...t.rows.map((r) => `${r.map(latexEscape).join(" & ")} \\\\`),
+    "\\bottomrule",
+    "\\end{tabular}",
+    "\\end{table}",
+    "",
+  ].join("\n");
+}
+
+export function toCsv(t: Table): string {
+  const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+  return `${[t.headers, ...t.rows].map((r) => r.map(cell).join(",")).join("\n")}\n`;
+}
