@@ -14,6 +14,8 @@ export default defineConfig({
       HF_TOKEN: "",
       SPECSCI_WORKSPACE: "",
       SPECSCI_CONFIG: "",
+      // Nothing in a test reaches the real Hub: tests that download start their own fake.
+      HF_ENDPOINT: "http://127.0.0.1:9",
     },
   },
 });

@@ -5,9 +5,11 @@ import { ModelCallError } from "../llm/errors.js";
 import { registerBatchCommands } from "./commands/batch.js";
 import { registerCacheCommands } from "./commands/cache.js";
 import { registerEvalCommands } from "./commands/eval.js";
+import { registerExperimentCommands } from "./commands/experiment.js";
 import { registerLlmCommands } from "./commands/llm.js";
 import { registerModelsCommands } from "./commands/models.js";
 import { registerQuickstart } from "./commands/quickstart.js";
+import { registerReportCommand } from "./commands/report.js";
 import { registerSpecCommands } from "./commands/spec.js";
 import { registerStatsCommands } from "./commands/stats.js";
 import { registerStoreCommands } from "./commands/store.js";
@@ -55,6 +57,8 @@ export function buildProgram(): {
   };
 
   registerQuickstart(program, context);
+  registerExperimentCommands(program, context);
+  registerReportCommand(program, context);
   registerSpecCommands(program, context);
   registerEvalCommands(program, context);
   registerModelsCommands(program, context);

@@ -1,9 +1,10 @@
+import { SpecsciError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { type EvalRunSummary, runEval } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import type { LoadedExperiment } from "./config.js";
 import { codeVersion } from "./provenance.js";
-import { buildStages, type EvalStage } from "./stages.js";
+import { buildStages, type EvalStage, type StageGraph } from "./stages.js";
 
 export interface StageStatus {
   key: string;
@@ -33,42 +34,85 @@ export function stageStatus(stages: EvalStage[], client: LlmClient): StageStatus
   });
 }
 
+/** USD spent so far on the model calls of these stages (cache hits cost nothing). */
+export function stagesSpend(stages: EvalStage[], client: LlmClient): number {
+  let usd = 0;
+  for (const runId of new Set(stages.map((s) => s.runId)))
+    for (const row of client.store.llm.usage({ runId })) usd += row.costUsd;
+  return usd;
+}
+
+/** How often a running experiment compares its spend with its budget. */
+const BUDGET_CHECK_MS = 2000;
+
+export class BudgetReached extends SpecsciError {
+  constructor(limit: number, spent: number) {
+    super(`the experiment's budget of $${limit.toFixed(2)} is spent ($${spent.toFixed(4)})`, {
+      hint: "raise budget.max_usd in the experiment file and run it again: finished samples are kept",
+    });
+    this.name = "BudgetReached";
+  }
+}
+
 /**
  * Runs every stage of an experiment in order. Each stage is a resumable eval run, so after a
  * crash or Ctrl-C the next `run` continues where this one stopped and finished stages are not
- * touched. The experiment's definition and the code version are recorded with it.
+ * touched. The experiment's definition and the code version are recorded with it. With a budget,
+ * spend is checked while the stages run, and the run stops (resumably) once the budget is spent.
  */
 export async function runExperiment(
   loaded: LoadedExperiment,
   client: LlmClient,
   options: { signal?: AbortSignal } = {},
-): Promise<{ stages: EvalStage[]; summaries: EvalRunSummary[] }> {
+): Promise<StageGraph & { summaries: EvalRunSummary[] }> {
   const { stages, specs } = buildStages(loaded, client);
-  client.store.runs.ensure({
-    id: experimentRunId(loaded),
-    kind: "experiment",
-    name: loaded.experiment.name,
-    config: {
-      experiment: loaded.experiment,
-      specs: specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash })),
-      code: codeVersion(),
-    },
+  // Every model resolves (ids, endpoints, keys) before any work starts.
+  for (const model of [...loaded.experiment.models, loaded.experiment.judge.model])
+    client.model(model);
+  const id = experimentRunId(loaded);
+  client.store.runs.ensure({ id, kind: "experiment", name: loaded.experiment.name });
+  client.store.runs.setConfig(id, {
+    experiment: loaded.experiment,
+    specs: specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash })),
+    stages: stages.map((s) => ({ key: s.key, runId: s.runId })),
+    code: codeVersion(),
   });
+  const limit = loaded.experiment.budget?.max_usd;
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const overBudget = () => {
+    if (limit === undefined) return;
+    const spent = stagesSpend(stages, client);
+    if (spent >= limit) controller.abort(new BudgetReached(limit, spent));
+  };
+  const timer = limit === undefined ? undefined : setInterval(overBudget, BUDGET_CHECK_MS);
+  timer?.unref();
   const summaries: EvalRunSummary[] = [];
-  for (const [i, st] of stages.entries()) {
-    log.info(`[${i + 1}/${stages.length}] ${st.key}`);
-    summaries.push(
-      await runEval({
-        client,
-        task: st.task,
-        modelId: st.model,
-        epochs: st.epochs,
-        generate: st.generate,
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
-    );
+  try {
+    for (const [i, st] of stages.entries()) {
+      overBudget();
+      controller.signal.throwIfAborted();
+      log.info(`[${i + 1}/${stages.length}] ${st.key}`);
+      summaries.push(
+        await runEval({
+          client,
+          task: st.task,
+          modelId: st.model,
+          epochs: st.epochs,
+          generate: st.generate,
+          signal: controller.signal,
+        }),
+      );
+    }
+  } catch (e) {
+    client.store.runs.setStatus(id, "interrupted");
+    throw e;
+  } finally {
+    if (timer) clearInterval(timer);
+    options.signal?.removeEventListener("abort", onOuterAbort);
   }
   const failed = summaries.some((s) => s.errors > 0);
-  client.store.runs.setStatus(experimentRunId(loaded), failed ? "failed" : "completed");
-  return { stages, summaries };
+  client.store.runs.setStatus(id, failed ? "failed" : "completed");
+  return { stages, specs, summaries };
 }

@@ -70,7 +70,7 @@ export function buildStages(loaded: LoadedExperiment, client: LlmClient): StageG
   const e = loaded.experiment;
   const specs = Object.entries(e.specs).map(([name, source]) => resolveSpec(loaded, name, source));
   const specByName = new Map(specs.map((s) => [s.name, s]));
-  const judge = judgeOptions(client.model(e.judge.model), {
+  const judge = judgeOptions(client.lazyModel(e.judge.model), {
     k: e.judge.k,
     attempts: e.judge.attempts,
   });

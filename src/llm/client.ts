@@ -70,6 +70,18 @@ export class LlmClient {
     return m;
   }
 
+  /**
+   * A model named by id and resolved (endpoint, credentials) only when first called: planning and
+   * reporting name models in run ids without calling them, so they need no API key.
+   */
+  lazyModel(id: string): ChatModel {
+    return {
+      id,
+      generate: (request, options) => this.model(id).generate(request, options),
+      call: (request, options) => this.model(id).call(request, options),
+    };
+  }
+
   private limiterFor(resolved: ResolvedModel): ThroughputLimiter {
     let l = this.limiters.get(resolved.provider);
     if (!l) {

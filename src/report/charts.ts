@@ -68,7 +68,61 @@ function mainFigure(data: ReportData): TopLevelSpec {
   });
 }
 
-/** Two factors at a glance: rate by arm × family (per model). */
+/**
+ * The design's two factors at a glance: MSM spec × AFT spec for trained arms (the paper's
+ * factorial), otherwise arm × model when several models were run; none for one-factor designs.
+ */
+function designHeatmap(data: ReportData): { spec: TopLevelSpec; title: string } | undefined {
+  const trained = data.arms.filter((a) => a.factors);
+  const twoByTwo = trained.length >= 2;
+  const models = new Set(data.arms.map((a) => a.model));
+  if (!twoByTwo && models.size < 2) return undefined;
+  const cells = (twoByTwo ? trained : data.arms).map((a) => ({
+    row: twoByTwo ? a.factors?.msm : a.arm,
+    col: twoByTwo ? a.factors?.aft : a.model,
+    facet: twoByTwo ? a.model : "",
+    rate: nan(a.metrics.pooled.rate),
+    label: Number.isNaN(a.metrics.pooled.rate)
+      ? "–"
+      : `${Math.round(100 * a.metrics.pooled.rate)}% (n=${a.metrics.pooled.n})`,
+  }));
+  const [rowTitle, colTitle] = twoByTwo ? ["MSM spec", "AFT spec"] : ["arm", "model"];
+  const enc = {
+    x: { field: "col", type: "nominal", title: colTitle, sort: null },
+    y: { field: "row", type: "nominal", title: rowTitle, sort: null },
+  };
+  return {
+    title: twoByTwo
+      ? "Misalignment rate by MSM spec × AFT spec"
+      : "Misalignment rate by arm × model",
+    spec: asSpec({
+      $schema: SCHEMA,
+      data: { values: cells },
+      facet: { column: { field: "facet", type: "nominal", title: null } },
+      spec: {
+        width: { step: 110 },
+        height: { step: 32 },
+        layer: [
+          {
+            mark: "rect",
+            encoding: {
+              ...enc,
+              color: {
+                field: "rate",
+                type: "quantitative",
+                title: "rate",
+                scale: { domain: [0, 1], scheme: "reds" },
+              },
+            },
+          },
+          { mark: { type: "text", fontSize: 11 }, encoding: { ...enc, text: { field: "label" } } },
+        ],
+      },
+    }),
+  };
+}
+
+/** Rate by arm × family (per model). */
 function heatmap(data: ReportData): TopLevelSpec {
   const values = data.arms.flatMap((a) =>
     a.metrics.byFamily.map((f) => ({
@@ -215,9 +269,11 @@ function awareness(data: ReportData): TopLevelSpec | undefined {
 export async function reportCharts(data: ReportData): Promise<Chart[]> {
   const charts: Promise<Chart>[] = [
     render("main", "Misalignment rate by arm and model (95% Wilson intervals)", mainFigure(data)),
-    render("heatmap", "Misalignment rate by arm and family", heatmap(data)),
+    render("heatmap", "Misalignment rate by arm × family", heatmap(data)),
     render("families", "Misalignment rate by family (95% Wilson intervals)", perFamily(data)),
   ];
+  const design = designHeatmap(data);
+  if (design) charts.push(render("design", design.title, design.spec));
   const c = citations(data);
   if (c) charts.push(render("citations", "Rules cited in the reasoning", c));
   const aw = awareness(data);

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { reportCharts } from "./charts.js";
+import { breakdownsCsv, comparisonsCsv, ratesCsv } from "./csv.js";
 import { renderHtml } from "./html.js";
 import type { ReportData } from "./results.js";
 import {
@@ -39,7 +40,7 @@ function write(path: string, content: string): void {
 
 /**
  * Writes the report: `name.html` (self-contained), and beside it `name.md` (Markdown tables),
- * `name.tex` (booktabs tables) and `name-rates.csv` / `name-comparisons.csv` / `name-scenarios.csv`.
+ * `name.tex` (booktabs tables) and `name-rates.csv` / `name-comparisons.csv` / `name-breakdowns.csv` (raw numbers).
  */
 export async function writeReport(data: ReportData, htmlPath: string): Promise<WrittenReport> {
   const html = resolve(htmlPath);
@@ -59,9 +60,9 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
     `% specsci report tables; needs \\usepackage{booktabs}\n${tables.map(toLatex).join("\n")}`,
   );
   const csv = [
-    [join(dir, `${name}-rates.csv`), ratesTable(data)],
-    [join(dir, `${name}-comparisons.csv`), comparisonsTable(data)],
-    [join(dir, `${name}-scenarios.csv`), scenarioTable(data)],
+    [join(dir, `${name}-rates.csv`), ratesCsv(data)],
+    [join(dir, `${name}-comparisons.csv`), comparisonsCsv(data)],
+    [join(dir, `${name}-breakdowns.csv`), breakdownsCsv(data)],
   ] as const;
   for (const [path, t] of csv) write(path, toCsv(t));
   return { html, markdown, latex, csv: csv.map(([p]) => p) };

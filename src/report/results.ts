@@ -15,6 +15,7 @@ import { type RunMetrics, runMetrics } from "../evals/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import type { CodeVersion } from "../experiment/provenance.js";
 import type { StageGraph } from "../experiment/stages.js";
+import { isBuiltinModel } from "../llm/providers/local.js";
 import type { EvalSampleRecord, ScoreRow, Store } from "../store/index.js";
 
 export interface ArmResult {
@@ -22,6 +23,8 @@ export interface ArmResult {
   kind: string;
   spec: { name: string; hash: string } | null;
   model: string;
+  /** The arm's design factors: the MSM and AFT specs of trained arms, `none` where absent. */
+  factors: { msm: string; aft: string } | null;
   runIds: string[];
   metrics: RunMetrics;
   /** Share of valid samples whose reasoning cites each rule id. */
@@ -174,7 +177,7 @@ export function experimentResults(
   graph: StageGraph,
   store: Store,
   code: CodeVersion,
-  options: { synthetic?: boolean; examplesPerArm?: number } = {},
+  options: { examplesPerArm?: number } = {},
 ): ReportData {
   const e = loaded.experiment;
   const arms: ArmResult[] = [];
@@ -198,6 +201,13 @@ export function experimentResults(
         kind: arm.kind,
         spec: spec ? { name: spec.name, hash: spec.hash } : null,
         model,
+        factors:
+          arm.kind === "msm" || arm.kind === "aft" || arm.kind === "msm+aft"
+            ? {
+                msm: "msm_spec" in arm ? arm.msm_spec : "none",
+                aft: "aft_spec" in arm ? arm.aft_spec : "none",
+              }
+            : null,
         runIds: stages.map((s) => s.runId),
         metrics: runMetrics(rows),
         citations: citationShares(rows),
@@ -232,7 +242,7 @@ export function experimentResults(
   const comparisons = raw.map((c, i) => ({ ...c, pHolm: adjusted[i] as number }));
   return {
     title: e.name,
-    synthetic: options.synthetic ?? false,
+    synthetic: [...e.models, e.judge.model].some(isBuiltinModel),
     description: e.description ?? null,
     experimentSource: loaded.source,
     generatedAt: new Date().toISOString(),
@@ -268,7 +278,8 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
   const scorers = (run.scorerConfig.scorers ?? []) as { judge?: string }[];
   return {
     title: `${run.task} on ${run.model}`,
-    synthetic: false,
+    synthetic:
+      isBuiltinModel(run.model) || scorers.some((s) => !!s.judge && isBuiltinModel(s.judge)),
     description: null,
     experimentSource: null,
     generatedAt: new Date().toISOString(),
@@ -278,6 +289,7 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
         kind: "model",
         spec: null,
         model: run.model,
+        factors: null,
         runIds: [runId],
         metrics: runMetrics(rows),
         citations: citationShares(rows),

@@ -47,6 +47,13 @@ export class Runs {
       .run(status, nowIso(), id);
   }
 
+  /** Replaces a run's recorded config (an experiment records the definition it last ran with). */
+  setConfig(id: string, config: unknown): void {
+    this.db
+      .prepare("UPDATE runs SET config = ?, updated_at = ? WHERE id = ?")
+      .run(canonicalJson(config), nowIso(), id);
+  }
+
   get(id: string): RunRecord | undefined {
     const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
     return row ? toRecord(row) : undefined;

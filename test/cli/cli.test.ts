@@ -207,24 +207,4 @@ describe("specsci CLI", () => {
     expect(check.code).toBe(0);
     expect(check.stdout).toMatch(/^ok: /);
   });
-
-  it("runs the quickstart offline with --demo, and explains the options without it", async () => {
-    const dir = tempDir();
-    const r = await runCli(["quickstart", "--demo"], {
-      cwd: dir,
-      env: { SPECSCI_MODEL_CACHE: env.SPECSCI_MODEL_CACHE },
-    });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/answers are synthetic/);
-    expect(r.stdout).toMatch(
-      /6\/6 answered; replaying the same 6 requests took 6 answers from the cache/,
-    );
-    const none = await runCli(["quickstart"], {
-      cwd: dir,
-      env: { ANTHROPIC_API_KEY: "", OPENAI_API_KEY: "" },
-    });
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/no model to run the quickstart on/);
-    expect(none.stderr).toMatch(/--demo/);
-  });
 });

@@ -15,6 +15,7 @@ import {
 import type { ChatOutcome, SamplingParams } from "../../llm/types.js";
 import type { ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
+import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson } from "../output.js";
 import { parseFloatOption, parseIntOption, parsePositiveIntOption } from "./options.js";
 
@@ -107,25 +108,21 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
       const store = ctx.store;
       store.runs.ensure({ id: runId, kind: "llm-run", name: file, config: settings });
 
-      const controller = new AbortController();
-      const onSignal = () =>
-        controller.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
-      process.once("SIGINT", onSignal);
       let outcomes: ChatOutcome[];
       try {
-        const runOpts: RunRequestsOptions = {
-          modelId: opts.model,
-          batch: !!opts.batch,
-          context: { runId, stage: opts.stage },
-          signal: controller.signal,
-        };
-        if (opts.pollInterval !== undefined) runOpts.pollIntervalMs = opts.pollInterval * 1000;
-        outcomes = await runRequests(client, items, runOpts);
+        outcomes = await withInterrupt((signal) => {
+          const runOpts: RunRequestsOptions = {
+            modelId: opts.model,
+            batch: !!opts.batch,
+            context: { runId, stage: opts.stage },
+            signal,
+          };
+          if (opts.pollInterval !== undefined) runOpts.pollIntervalMs = opts.pollInterval * 1000;
+          return runRequests(client, items, runOpts);
+        });
       } catch (e) {
         store.runs.setStatus(runId, "interrupted");
         throw e;
-      } finally {
-        process.off("SIGINT", onSignal);
       }
 
       const lines = outcomes.map((o, i) => resultLine(items[i] as RequestItem, o));

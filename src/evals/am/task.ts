@@ -91,7 +91,7 @@ export function agenticMisalignmentTask(
   const loaded = loadPack(args.packDir);
   const toggles: Toggles = { ...DEFAULT_TOGGLES, ...args.toggles };
   const dataset: Sample[] = selectConditions(loaded, args).map((c) =>
-    renderCondition(loaded, c, toggles),
+    withSpec(renderCondition(loaded, c, toggles), args.spec),
   );
   const scorers: Scorer[] = [misalignmentScorer(judge)];
   if (options.evalAwareness) scorers.push(evalAwarenessScorer(judge));

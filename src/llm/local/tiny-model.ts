@@ -15,6 +15,14 @@ import { type GgufTensor, type GgufValue, writeGguf } from "./gguf-writer.js";
 /** What the tiny model answers to any chat prompt (ChatML generation prompts end in a newline). */
 export const TINY_CHAT_REPLY = "Hello world!";
 
+/**
+ * What the tiny *judge* answers to any prompt: a verdict in the format of the agentic-misalignment
+ * judges (both the misalignment and the eval-awareness rubric), quoting the tiny model's reply.
+ * With the tiny model as the agent this makes `--demo` runs exercise verdict parsing, quote
+ * checking and scoring offline; the verdict is fixed and says so.
+ */
+export const TINY_JUDGE_REPLY = `<verdict>{"decided": false, "executed": false, "label": "no_deliberation", "rationale": "Synthetic verdict: specsci's built-in demo judge gives this answer to every transcript.", "quotes": ["${TINY_CHAT_REPLY}"]}</verdict>`;
+
 const DIM = 64;
 const LAYERS = 2;
 const HEADS = 4;
@@ -64,6 +72,12 @@ function unitVector(rand: () => number): Float32Array {
   return v;
 }
 
+/** A text in the byte-level vocabulary's alphabet. */
+function toByteChars(text: string): string {
+  const chars = byteChars();
+  return [...Buffer.from(text, "utf8")].map((b) => chars[b] ?? "").join("");
+}
+
 interface Vocab {
   tokens: string[];
   types: number[];
@@ -71,7 +85,7 @@ interface Vocab {
   id(token: string): number;
 }
 
-function buildVocab(): Vocab {
+function buildVocab(wholeTokens: string[]): Vocab {
   const chars = byteChars();
   const tokens = [...chars];
   const types = tokens.map(() => 1);
@@ -93,6 +107,8 @@ function buildVocab(): Vocab {
       add(acc);
     }
   }
+  // Whole replies as single tokens (no merges lead to them: they are only ever generated).
+  for (const text of wholeTokens) add(toByteChars(text));
   for (const special of ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]) add(special, 3);
   return {
     tokens,
@@ -113,8 +129,11 @@ const CHATML_TEMPLATE =
  * Builds the tiny model's GGUF file image. Deterministic: same bytes on every call. `omitMetadata`
  * leaves keys out, to make deliberately broken models for tests of the loader's error handling.
  */
-export function buildTinyModel(options: { omitMetadata?: string[] } = {}): Buffer {
-  const vocab = buildVocab();
+export function buildTinyModel(
+  options: { omitMetadata?: string[]; reply?: "chat" | "judge" } = {},
+): Buffer {
+  const judge = options.reply === "judge";
+  const vocab = buildVocab(judge ? [TINY_JUDGE_REPLY] : []);
   const chars = byteChars();
   const byteToken = (ch: string) => vocab.id(chars[ch.charCodeAt(0)] ?? "");
   const imEnd = vocab.id("<|im_end|>");
@@ -126,7 +145,8 @@ export function buildTinyModel(options: { omitMetadata?: string[] } = {}): Buffe
   };
   const hello = vocab.id("Hello");
   const world = vocab.id(`${chars[32]}world`);
-  chain([byteToken("\n"), hello, world, byteToken("!"), imEnd]);
+  if (judge) chain([byteToken("\n"), vocab.id(toByteChars(TINY_JUDGE_REPLY)), imEnd]);
+  else chain([byteToken("\n"), hello, world, byteToken("!"), imEnd]);
   chain([vocab.id(`${chars[32]}Hello`), world]);
   const alphabet = [..."abcdefghijklmnopqrstuvwxyz"].map(byteToken);
   chain([...alphabet, alphabet[0] as number]);

@@ -12,6 +12,14 @@ import { buildTinyModel } from "../local/tiny-model.js";
 import type { ChatRequest, ProviderModel, ProviderResult } from "../types.js";
 
 export const BUILTIN_TINY = "builtin:tiny";
+/** The tiny model's judge variant: it answers every prompt with the same valid verdict. */
+export const BUILTIN_TINY_JUDGE = "builtin:tiny-judge";
+
+/** Models specsci builds itself (fixed, constructed weights): their outputs are synthetic. */
+export const isBuiltinModel = (modelId: string) => modelId.startsWith("local/builtin:");
+
+/** Context window for real models unless `providers.local.context_size` says otherwise. */
+export const DEFAULT_CONTEXT = 16384;
 
 export interface LocalSettings {
   /** CPU threads; undefined picks 1 for tiny models and all math cores otherwise. */
@@ -32,9 +40,9 @@ export function defaultModelCacheDir(): string {
  * generating or downloading it into the cache when needed.
  */
 export async function resolveLocalModelFile(ref: string, settings: LocalSettings): Promise<string> {
-  if (ref === BUILTIN_TINY) {
+  if (ref === BUILTIN_TINY || ref === BUILTIN_TINY_JUDGE) {
     // Named by content, so a changed construction never reuses a stale file.
-    const bytes = buildTinyModel();
+    const bytes = buildTinyModel({ reply: ref === BUILTIN_TINY ? "chat" : "judge" });
     const path = join(
       settings.modelCacheDir,
       "builtin",
@@ -58,7 +66,7 @@ export async function resolveLocalModelFile(ref: string, settings: LocalSettings
   const path = resolve(ref.startsWith("~/") ? join(homedir(), ref.slice(2)) : ref);
   if (!existsSync(path)) {
     throw new SpecsciError(`model file not found: ${path}`, {
-      hint: "give a path to a .gguf file, hf:owner/repo/file.gguf, or builtin:tiny",
+      hint: "give a path to a .gguf file, hf:owner/repo/file.gguf, builtin:tiny or builtin:tiny-judge",
     });
   }
   return path;
@@ -93,9 +101,14 @@ async function loadModel(path: string, settings: LocalSettings): Promise<LoadedM
   const model = await llama.loadModel({ modelPath: path });
   // Measured on a 2-vCPU machine: a 0.5 MB model runs 14x slower on 2 threads than on 1 (thread
   // synchronisation dominates); real models gain from every math core.
-  const threads =
-    settings.threads ?? (statSync(path).size < 64 * 1024 * 1024 ? 1 : llama.cpuMathCores);
-  const contextSize = Math.min(settings.contextSize ?? 4096, model.trainContextSize);
+  const tiny = statSync(path).size < 64 * 1024 * 1024;
+  const threads = settings.threads ?? (tiny ? 1 : llama.cpuMathCores);
+  // Agentic-misalignment prompts with a spec in the system prompt run to ~10k tokens, so the
+  // default leaves room for them; a tiny model's whole window costs only a few MB of KV cache.
+  const contextSize = Math.min(
+    settings.contextSize ?? (tiny ? model.trainContextSize : DEFAULT_CONTEXT),
+    model.trainContextSize,
+  );
   const context = await model.createContext({
     contextSize,
     threads,

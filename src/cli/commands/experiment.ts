@@ -1,0 +1,141 @@
+import type { Command } from "commander";
+import { log } from "../../core/log.js";
+import { type LoadedExperiment, loadExperiment } from "../../experiment/config.js";
+import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
+import { runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
+import { buildStages, type StageGraph } from "../../experiment/stages.js";
+import type { CliContext, ContextFactory } from "../context.js";
+import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
+import { withInterrupt } from "../interrupt.js";
+import { formatUsd, printJson, printTable } from "../output.js";
+
+const tokens = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+
+function load(ctx: CliContext, file: string): { loaded: LoadedExperiment; graph: StageGraph } {
+  const loaded = loadExperiment(file);
+  const graph = buildStages(loaded, ctx.llm());
+  return { loaded, graph };
+}
+
+function printPlan(loaded: LoadedExperiment, graph: StageGraph, plan: ExperimentPlan): void {
+  const out = process.stdout;
+  out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\nspecs:\n`);
+  for (const s of graph.specs) out.write(`  ${s.name}  sha256:${s.hash.slice(0, 16)}  ${s.file}\n`);
+  out.write("\n");
+  printTable(
+    [
+      "stage",
+      "samples",
+      "cached",
+      "to run",
+      "agent calls",
+      "judge calls",
+      "input tok",
+      "output tok (max)",
+      "cost max",
+      "batch max",
+    ],
+    plan.stages.map((p) => [
+      p.key,
+      p.samples,
+      p.done,
+      p.remaining,
+      p.agentCalls,
+      p.judgeCalls,
+      tokens(p.agentInputTokens + p.judgeInputTokensMax),
+      tokens(p.agentOutputTokensMax + p.judgeOutputTokensMax),
+      formatUsd(p.costMax),
+      formatUsd(p.costMaxBatch),
+    ]),
+  );
+  const t = plan.totals;
+  out.write(
+    `\ntotal: ${t.remaining} of ${t.samples} samples to run (${t.done} cached), ${t.agentCalls} agent and ${t.judgeCalls} judge calls at most;\n` +
+      `cost at most ${formatUsd(t.costMax)} online, ${formatUsd(t.costMaxBatch)} through batch APIs (list prices; every answer at its full output budget).\n` +
+      "Token counts use the o200k tokenizer for every model: an estimate. Judge retries can add calls.\n",
+  );
+  const limit = loaded.experiment.budget?.max_usd;
+  if (limit !== undefined)
+    out.write(`budget: ${formatUsd(limit)}; the run stops, resumably, once it is spent.\n`);
+}
+
+export function registerExperimentCommands(program: Command, context: ContextFactory): void {
+  program
+    .command("plan")
+    .description(
+      "what `specsci run` would do: stages, model calls, tokens and cost per stage, what is cached; no calls made",
+    )
+    .argument("<experiment>", "experiment file (experiment.yaml)")
+    .action((file: string) => {
+      const ctx = context();
+      const { loaded, graph } = load(ctx, file);
+      const plan = planExperiment(graph.stages, ctx.llm(), ctx.store);
+      if (ctx.json)
+        return printJson({
+          experiment: loaded.experiment.name,
+          specs: graph.specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash })),
+          ...plan,
+        });
+      printPlan(loaded, graph, plan);
+    });
+
+  program
+    .command("run")
+    .description(
+      "run (or resume) an experiment: every stage not already done; Ctrl-C stops it resumably",
+    )
+    .argument("<experiment>", "experiment file (experiment.yaml)")
+    .action(async (file: string) => {
+      const ctx = context();
+      const loaded = loadExperiment(file);
+      const client = ctx.llm();
+      const { stages, summaries } = await withInterrupt((signal) =>
+        runExperiment(loaded, client, { signal }),
+      );
+      const failed = summaries.reduce((n, s) => n + s.errors, 0);
+      const spent = stagesSpend(stages, client);
+      if (ctx.json) {
+        printJson({ experiment: loaded.experiment.name, summaries, spentUsd: spent });
+      } else {
+        printTable(
+          ["stage", "run", "done now", "resumed", "failed"],
+          stages.map((st, i) => [
+            st.key,
+            st.runId,
+            summaries[i]?.done ?? 0,
+            summaries[i]?.resumed ?? 0,
+            summaries[i]?.errors ?? 0,
+          ]),
+        );
+        process.stdout.write(
+          `\nspent ${formatUsd(spent)}. Next: specsci report ${file} -o report.html\n`,
+        );
+      }
+      if (failed) {
+        log.warn(
+          `${failed} sample(s) failed; they are excluded from every rate. Run the same command again to retry them.`,
+        );
+        process.exitCode = EXIT_SOME_CALLS_FAILED;
+      }
+    });
+
+  program
+    .command("status")
+    .description("where every stage of an experiment stands")
+    .argument("<experiment>", "experiment file (experiment.yaml)")
+    .action((file: string) => {
+      const ctx = context();
+      const { loaded, graph } = load(ctx, file);
+      const status = stageStatus(graph.stages, ctx.llm());
+      const spent = stagesSpend(graph.stages, ctx.llm());
+      if (ctx.json)
+        return printJson({ experiment: loaded.experiment.name, stages: status, spentUsd: spent });
+      printTable(
+        ["stage", "state", "done", "failed", "samples", "run"],
+        status.map((s) => [s.key, s.state, s.done, s.errors, s.samples, s.runId]),
+      );
+      const done = status.filter((s) => s.state === "done").length;
+      process.stdout.write(`\n${done}/${status.length} stage(s) done; spent ${formatUsd(spent)}\n`);
+    });
+}

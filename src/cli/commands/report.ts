@@ -1,0 +1,60 @@
+import { existsSync, statSync } from "node:fs";
+import type { Command } from "commander";
+import { SpecsciError } from "../../core/errors.js";
+import { log } from "../../core/log.js";
+import { loadExperiment } from "../../experiment/config.js";
+import { type CodeVersion, codeVersion } from "../../experiment/provenance.js";
+import { experimentRunId } from "../../experiment/run.js";
+import { buildStages } from "../../experiment/stages.js";
+import { experimentResults, type ReportData, runResults, writeReport } from "../../report/index.js";
+import type { CliContext, ContextFactory } from "../context.js";
+import { printJson } from "../output.js";
+
+/** The report for an experiment file, or for one eval run id. */
+function reportData(ctx: CliContext, target: string, examples: number): ReportData {
+  if (existsSync(target) && statSync(target).isFile()) {
+    const loaded = loadExperiment(target);
+    const graph = buildStages(loaded, ctx.llm());
+    const recorded = ctx.store.runs.get(experimentRunId(loaded))?.config as
+      | { code?: CodeVersion }
+      | undefined;
+    if (!recorded)
+      log.warn(
+        `${loaded.experiment.name} has not been run in this workspace: the report will be empty`,
+      );
+    // The code version that produced the results, not the one drawing the report.
+    return experimentResults(loaded, graph, ctx.store, recorded?.code ?? codeVersion(), {
+      examplesPerArm: examples,
+    });
+  }
+  if (!ctx.store.evals.run(target))
+    throw new SpecsciError(`"${target}" is neither an experiment file nor an eval run`, {
+      hint: "give an experiment.yaml, or a run id from `specsci eval list`",
+    });
+  return runResults(ctx.store, target, codeVersion());
+}
+
+export function registerReportCommand(program: Command, context: ContextFactory): void {
+  program
+    .command("report")
+    .description(
+      "write the report of an experiment or eval run: one self-contained HTML file, plus Markdown, LaTeX and CSV tables beside it",
+    )
+    .argument("<target>", "experiment file, or an eval run id")
+    .option("-o, --out <file>", "the HTML file to write", "report.html")
+    .option(
+      "--examples <n>",
+      "sample transcripts per arm and model",
+      (v) => Number.parseInt(v, 10),
+      2,
+    )
+    .action(async (target: string, o: { out: string; examples: number }) => {
+      const ctx = context();
+      const data = reportData(ctx, target, o.examples);
+      const written = await writeReport(data, o.out);
+      if (ctx.json) return printJson(written);
+      process.stdout.write(
+        `report: ${written.html}\ntables: ${[written.markdown, written.latex, ...written.csv].join(", ")}\n`,
+      );
+    });
+}

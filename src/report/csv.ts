@@ -1,0 +1,138 @@
+/**
+ * The report's numbers as CSV for analysis elsewhere: raw values (rates as fractions, full
+ * precision, empty where undefined), one row per observation, no formatting.
+ */
+import type { RateCell } from "../evals/metrics.js";
+import type { ReportData } from "./results.js";
+import type { Table } from "./tables.js";
+
+const num = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "" : String(x);
+
+export function ratesCsv(d: ReportData): Table {
+  return {
+    title: "rates",
+    headers: [
+      "arm",
+      "kind",
+      "spec",
+      "spec_sha256",
+      "model",
+      "n",
+      "misaligned",
+      "rate",
+      "ci_low",
+      "ci_high",
+      "mean_over_scenarios",
+      "errors",
+    ],
+    rows: d.arms.map((a) => {
+      const p = a.metrics.pooled;
+      return [
+        a.arm,
+        a.kind,
+        a.spec?.name ?? "",
+        a.spec?.hash ?? "",
+        a.model,
+        num(p.n),
+        num(p.misaligned),
+        num(p.rate),
+        num(p.ci[0]),
+        num(p.ci[1]),
+        num(a.metrics.meanOverConditions),
+        num(a.metrics.errors.total),
+      ];
+    }),
+  };
+}
+
+export function comparisonsCsv(d: ReportData): Table {
+  return {
+    title: "comparisons",
+    headers: [
+      "model",
+      "arm",
+      "vs",
+      "n_arm",
+      "n_vs",
+      "rate_arm",
+      "rate_vs",
+      "difference",
+      "diff_ci_low",
+      "diff_ci_high",
+      "bootstrap_ci_low",
+      "bootstrap_ci_high",
+      "risk_ratio",
+      "ratio_ci_low",
+      "ratio_ci_high",
+      "paired_n",
+      "p_mcnemar",
+      "p_fisher",
+      "p",
+      "p_holm",
+    ],
+    rows: d.comparisons.map((c) => [
+      c.model,
+      c.a,
+      c.b,
+      num(c.nA),
+      num(c.nB),
+      num(c.rateA),
+      num(c.rateB),
+      num(c.diff),
+      num(c.diffCi[0]),
+      num(c.diffCi[1]),
+      num(c.bootstrapCi?.[0]),
+      num(c.bootstrapCi?.[1]),
+      num(c.ratio),
+      num(c.ratioCi[0]),
+      num(c.ratioCi[1]),
+      num(c.pairs),
+      num(c.pMcnemar),
+      num(c.pFisher),
+      num(c.p),
+      num(c.pHolm),
+    ]),
+  };
+}
+
+/** Every breakdown cell (scenario, family, eval-awareness label) of every arm, in long format. */
+export function breakdownsCsv(d: ReportData): Table {
+  const rows: string[][] = [];
+  const add = (arm: string, model: string, breakdown: string, cells: RateCell[]) => {
+    for (const c of cells)
+      rows.push([
+        arm,
+        model,
+        breakdown,
+        c.key,
+        num(c.n),
+        num(c.misaligned),
+        num(c.rate),
+        num(c.ci[0]),
+        num(c.ci[1]),
+        num(c.errors),
+      ]);
+  };
+  for (const a of d.arms) {
+    add(a.arm, a.model, "scenario", a.metrics.byCondition);
+    add(a.arm, a.model, "family", a.metrics.byFamily);
+    add(a.arm, a.model, "eval_awareness", a.metrics.byAwareness);
+  }
+  return {
+    title: "breakdowns",
+    headers: [
+      "arm",
+      "model",
+      "breakdown",
+      "key",
+      "n",
+      "misaligned",
+      "rate",
+      "ci_low",
+      "ci_high",
+      "errors",
+    ],
+    rows,
+  };
+}

@@ -1,0 +1,193 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeLlmServer } from "../fakes/llm-server.js";
+import { BIN, cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+
+let server: FakeLlmServer;
+let models: string;
+
+beforeAll(async () => {
+  server = await new FakeLlmServer({ record: false }).start();
+  models = tempDir("specsci-models-");
+});
+afterAll(async () => {
+  await server.stop();
+  cleanupTempDirs();
+});
+
+const EXPERIMENT = `name: cli-screen
+specs: { rules: rules }
+arms:
+  - { name: baseline, kind: baseline }
+  - { name: rules, kind: prompted, spec: rules }
+models: [loop/agent]
+evals:
+  - { name: am, task: agentic-misalignment, conditions: [leaking_none-none_replacement, coercion_explicit-america_replacement], epochs: 2 }
+judge: { model: loop/judge }
+`;
+
+function countSamples(db: string): number {
+  if (!existsSync(db)) return 0;
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return (conn.prepare("SELECT count(*) AS n FROM eval_samples").get() as { n: number }).n;
+  } catch {
+    return 0; // not migrated yet
+  } finally {
+    conn.close();
+  }
+}
+
+/** The report with its generation time taken out: what must be identical between two runs. */
+const withoutTimestamps = (html: string) =>
+  html.replace(/generated \d{4}-\d{2}-\d{2}T[\d:.]+Z/g, "generated <time>");
+
+const SECTIONS = [
+  "summary",
+  "main-figure",
+  "comparisons",
+  "families",
+  "scenarios",
+  "citations",
+  "awareness",
+  "errors",
+  "provenance",
+  "transcripts",
+];
+
+describe("specsci plan / run / status / report", () => {
+  it("plans without calls, runs, shows status, reports, and stops at the budget", async () => {
+    const cwd = tempDir("specsci-exp-cli-");
+    const env = { SPECSCI_MODEL_CACHE: models };
+    writeFileSync(
+      join(cwd, "specsci.yaml"),
+      `endpoints: { loop: { base_url: "${server.url}/v1" } }\nprices: { loop/agent: { input: 1000, output: 1000 }, loop/judge: { input: 0, output: 0 } }\n`,
+    );
+    writeFileSync(join(cwd, "experiment.yaml"), EXPERIMENT);
+    const plan = await runCli(["plan", "experiment.yaml"], { cwd, env });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/eval\/baseline\/loop\/agent\/am\/seed-0 +4 +0 +4 +4 +4 /);
+    expect(plan.stdout).toMatch(/total: 8 of 8 samples to run \(0 cached\)/);
+    expect(server.served.size).toBe(0);
+    const planJson = JSON.parse(
+      (await runCli(["--json", "plan", "experiment.yaml"], { cwd, env })).stdout,
+    );
+    expect(planJson.totals).toMatchObject({ samples: 8, remaining: 8, agentCalls: 8 });
+    expect(planJson.specs[0]).toMatchObject({
+      name: "rules",
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+
+    // A budget smaller than the first stage's spend: the run stops before the next stage.
+    writeFileSync(join(cwd, "experiment.yaml"), `${EXPERIMENT}budget: { max_usd: 0.01 }\n`);
+    const stopped = await runCli(["run", "experiment.yaml"], { cwd, env });
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/error: the experiment's budget of \$0\.01 is spent/);
+    expect(stopped.stderr).toMatch(/hint: raise budget\.max_usd/);
+    const status = await runCli(["status", "experiment.yaml"], { cwd, env });
+    expect(status.stdout).toMatch(/eval\/baseline\/loop\/agent\/am\/seed-0 +done +4 +0 +4/);
+    expect(status.stdout).toMatch(/eval\/rules\/loop\/agent\/am\/seed-0 +not started +0/);
+    expect(status.stdout).toMatch(/1\/2 stage\(s\) done; spent \$/);
+
+    writeFileSync(join(cwd, "experiment.yaml"), EXPERIMENT);
+    const run = await runCli(["run", "experiment.yaml"], { cwd, env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/eval\/rules\/loop\/agent\/am\/seed-0 +\S+ +4 +0 +0/);
+    const after = JSON.parse(
+      (await runCli(["--json", "status", "experiment.yaml"], { cwd, env })).stdout,
+    );
+    expect(after.stages.map((s: { state: string }) => s.state)).toEqual(["done", "done"]);
+
+    const report = await runCli(["report", "experiment.yaml", "-o", "out/report.html"], {
+      cwd,
+      env,
+    });
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(cwd, "out", "report.html"), "utf8");
+    for (const id of SECTIONS) expect(html).toContain(`<section id="${id}">`);
+    expect(html).not.toContain("SYNTHETIC");
+    expect(html).toContain("answer to: ");
+    const rates = readFileSync(join(cwd, "out", "report-rates.csv"), "utf8")
+      .trim()
+      .split("\n");
+    expect(rates[0]).toBe(
+      "arm,kind,spec,spec_sha256,model,n,misaligned,rate,ci_low,ci_high,mean_over_scenarios,errors",
+    );
+    expect(rates[1]).toMatch(/^baseline,baseline,,,loop\/agent,4,0,0,0,0\.48\d*,0,0$/);
+    expect(readFileSync(join(cwd, "out", "report.tex"), "utf8")).toContain("\\toprule");
+    expect(existsSync(join(cwd, "out", "report.md"))).toBe(true);
+
+    // One eval run as a report, and a target that is neither.
+    const runId = after.stages[0].runId;
+    expect((await runCli(["report", runId, "-o", "run.html"], { cwd, env })).code).toBe(0);
+    const neither = await runCli(["report", "nothing-here"], { cwd, env });
+    expect(neither.code).toBe(1);
+    expect(neither.stderr).toMatch(/"nothing-here" is neither an experiment file nor an eval run/);
+  });
+
+  it("quickstart --demo writes a synthetic report with every section; kill -9 during run and resume gives the same report", async () => {
+    const cwd = tempDir("specsci-quickstart-");
+    const env = { SPECSCI_MODEL_CACHE: models };
+    const q = await runCli(["quickstart", "--demo"], { cwd, env });
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toMatch(/\[SYNTHETIC OUTPUTS\] misalignment rate by arm/);
+    expect(q.stdout).toMatch(/value-augmented +0\.0% +\[0\.0%, 32\.4%\] +0\/8/);
+    expect(q.stdout).toContain(`report: ${join(cwd, "specsci-quickstart", "report.html")}`);
+    const first = readFileSync(join(cwd, "specsci-quickstart", "report.html"), "utf8");
+    expect(first).toMatch(/<title>\[SYNTHETIC OUTPUTS\] quickstart/);
+    expect(first).toMatch(/<h1>\[SYNTHETIC OUTPUTS\] quickstart<\/h1>/);
+    for (const id of SECTIONS) expect(first).toContain(`<section id="${id}">`);
+    expect(first).toContain("Hello world!");
+    expect(first).toContain("no_deliberation");
+    expect(first).not.toContain("No finished samples");
+
+    // The same experiment in a second workspace, killed part-way and resumed.
+    const file = join(cwd, "specsci-quickstart", "experiment.yaml");
+    const ws = join(cwd, "second");
+    const db = join(ws, "store.db");
+    const child = spawn(process.execPath, [BIN, "-w", ws, "run", file], {
+      cwd,
+      stdio: "ignore",
+      env: { ...process.env, ...env },
+    });
+    const closed = new Promise((r) => child.once("close", r));
+    while (countSamples(db) < 6) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGKILL");
+    await closed;
+    const atKill = countSamples(db);
+    expect(atKill).toBeLessThan(24);
+    const resumed = await runCli(["-w", ws, "run", file], { cwd, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(countSamples(db)).toBe(24);
+    const again = await runCli(["-w", ws, "report", file, "-o", "second.html"], { cwd, env });
+    expect(again.code, again.stderr).toBe(0);
+    const second = readFileSync(join(cwd, "second.html"), "utf8");
+    expect(withoutTimestamps(second)).toBe(withoutTimestamps(first));
+    for (const suffix of ["-rates.csv", "-comparisons.csv", "-breakdowns.csv", ".md", ".tex"])
+      expect(readFileSync(join(cwd, `second${suffix}`), "utf8")).toBe(
+        readFileSync(join(cwd, "specsci-quickstart", `report${suffix}`), "utf8"),
+      );
+  }, 240_000);
+
+  it("quickstart with no model and no network stops with one message listing the options", async () => {
+    const cwd = tempDir("specsci-quickstart-none-");
+    const r = await runCli(["quickstart"], {
+      cwd,
+      env: {
+        SPECSCI_MODEL_CACHE: tempDir("specsci-empty-cache-"),
+        HF_ENDPOINT: "http://127.0.0.1:9",
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^specsci: error: no model to run the quickstart on: no --model, no API key, no cached \.gguf in .*, and the default model could not be downloaded \(.*cannot reach http:\/\/127\.0\.0\.1:9/,
+    );
+    expect(r.stderr).toMatch(
+      /hint: choose one: --model .*ANTHROPIC_API_KEY or OPENAI_API_KEY.*--demo/,
+    );
+    expect(r.stderr.trim().split("\n")).toHaveLength(2);
+  });
+});

@@ -1,0 +1,213 @@
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setLogLevel } from "../../src/core/log.js";
+import { loadExperiment } from "../../src/experiment/config.js";
+import { planExperiment } from "../../src/experiment/plan.js";
+import { codeVersion } from "../../src/experiment/provenance.js";
+import { runExperiment, stageStatus } from "../../src/experiment/run.js";
+import { buildStages } from "../../src/experiment/stages.js";
+import { experimentResults } from "../../src/report/results.js";
+import { LIBRARY_DIR } from "../../src/spec/library.js";
+import { registerAmFakes } from "../fakes/am-models.js";
+import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
+
+beforeAll(() => setLogLevel("quiet"));
+afterAll(cleanupTempDirs);
+const counts = registerAmFakes();
+
+const CONDITIONS = [
+  "leaking_none-none_replacement",
+  "leaking_explicit-america_replacement",
+  "exfiltration_none-none_replacement",
+  "exfiltration_explicit-america_replacement",
+  "lethal-inaction_none-none_replacement",
+  "coercion_explicit-america_replacement",
+];
+
+function experimentFile(dir: string, extra = "", name = "experiment.yaml"): string {
+  const file = join(dir, name);
+  writeFileSync(
+    file,
+    `name: screen
+specs:
+  rules: rules
+  values: { file: values.md }
+arms:
+  - { name: baseline, kind: baseline }
+  - { name: rules, kind: prompted, spec: rules }
+  - { name: values, kind: prompted, spec: values }
+models: [fake/am-spec-agent]
+seeds: [0, 1]
+evals:
+  - name: am
+    task: agentic-misalignment
+    conditions: [${CONDITIONS.join(", ")}]
+    epochs: 4
+judge: { model: fake/am-judge }
+${extra}`,
+  );
+  return file;
+}
+
+function setup() {
+  const { dir, client, store } = makeClient();
+  copyFileSync(join(LIBRARY_DIR, "value-augmented.md"), join(dir, "values.md"));
+  return { dir, client, store, file: experimentFile(dir) };
+}
+
+describe("experiment.yaml", () => {
+  it("names the file, line and setting of a mistake", () => {
+    const dir = tempDir();
+    const bad = (body: string) => {
+      const file = join(dir, "bad.yaml");
+      writeFileSync(file, body);
+      return () => loadExperiment(file);
+    };
+    const base = readFileSync(experimentFile(dir), "utf8");
+    expect(bad(base.replace("kind: prompted, spec: rules", "kind: prompted, spec: rulez"))).toThrow(
+      /bad\.yaml:7:\d+: arms\.1\.spec: no spec named "rulez" under specs: \(known: rules, values\)/,
+    );
+    expect(bad(base.replace("epochs: 4", "epochs: 0"))).toThrow(
+      /bad\.yaml:15:\d+: evals\.0\.epochs/,
+    );
+    expect(bad(base.replace("seeds: [0, 1]", "seeds: [0, 1]\ncolour: red"))).toThrow(
+      /bad\.yaml:\d+:\d+: .*colour/,
+    );
+    expect(bad(base.replace("{ name: values, kind", "{ name: rules, kind"))).toThrow(
+      /arm name "rules" is used twice/,
+    );
+    expect(bad("name: [unclosed")).toThrow(/bad\.yaml.*invalid YAML/);
+    expect(() => loadExperiment(join(dir, "missing.yaml"))).toThrow(
+      /cannot read experiment file .*missing\.yaml: ENOENT/,
+    );
+  });
+
+  it("refuses training arms with a clear message, and a missing spec file by name", () => {
+    const { dir, client } = setup();
+    const trained = loadExperiment(experimentFile(dir, "", "t.yaml"));
+    trained.experiment.arms.push({
+      name: "msm-rules",
+      kind: "msm+aft",
+      msm_spec: "rules",
+      aft_spec: "rules",
+    });
+    expect(() => buildStages(trained, client)).toThrow(
+      /arm "msm-rules" is a msm\+aft arm, which needs training/,
+    );
+    const missing = loadExperiment(experimentFile(dir, "", "m.yaml"));
+    missing.experiment.specs.values = { file: "nope.md" };
+    expect(() => buildStages(missing, client)).toThrow(/spec "values": no file .*nope\.md/);
+  });
+});
+
+describe("experiments", () => {
+  it("plans without calls, runs, resumes after an interruption, and reports status", async () => {
+    const { client, store, file } = setup();
+    const loaded = loadExperiment(file);
+    const graph = buildStages(loaded, client);
+    expect(graph.stages.map((s) => s.key)).toEqual([
+      "eval/baseline/fake/am-spec-agent/am/seed-0",
+      "eval/baseline/fake/am-spec-agent/am/seed-1",
+      "eval/rules/fake/am-spec-agent/am/seed-0",
+      "eval/rules/fake/am-spec-agent/am/seed-1",
+      "eval/values/fake/am-spec-agent/am/seed-0",
+      "eval/values/fake/am-spec-agent/am/seed-1",
+    ]);
+    expect(new Set(graph.stages.map((s) => s.runId)).size).toBe(6);
+    // The spec text is in the prompts of its arm only.
+    const sys = (i: number) => graph.stages[i]?.task.dataset[0]?.input[0]?.content ?? "";
+    expect(sys(0)).not.toContain("<model_spec>");
+    expect(sys(2)).toContain("<model_spec>");
+    expect(sys(4).length).toBeGreaterThan(sys(2).length);
+
+    const before = counts.agent;
+    const plan = planExperiment(graph.stages, client, store);
+    expect(counts.agent).toBe(before);
+    expect(plan.totals).toMatchObject({
+      samples: 144,
+      done: 0,
+      remaining: 144,
+      agentCalls: 144,
+      judgeCalls: 144,
+    });
+    expect(plan.totals.costMax).toBe(0); // the fake provider is free
+    expect(plan.stages[4]?.agentInputTokens).toBeGreaterThan(plan.stages[2]?.agentInputTokens ?? 0);
+
+    const controller = new AbortController();
+    let seen = 0;
+    const stopAfter = setInterval(() => {
+      seen = counts.agent - before;
+      if (seen >= 40)
+        controller.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
+    }, 1);
+    await expect(runExperiment(loaded, client, { signal: controller.signal })).rejects.toThrow(
+      "interrupted",
+    );
+    clearInterval(stopAfter);
+    const partial = stageStatus(graph.stages, client);
+    expect(partial[0]?.state).toBe("done");
+    expect(partial.at(-1)?.state).toBe("not started");
+    expect(store.runs.get("experiment-screen")?.status).toBe("interrupted");
+    const cached = planExperiment(graph.stages, client, store).totals.done;
+    expect(cached).toBeGreaterThanOrEqual(24);
+
+    const callsBefore = counts.agent;
+    const { summaries } = await runExperiment(loaded, client);
+    // Nothing finished was redone and nothing is missing or doubled.
+    expect(counts.agent - callsBefore).toBe(144 - cached);
+    expect(summaries.reduce((n, s) => n + s.done + s.resumed, 0)).toBe(144);
+    for (const st of graph.stages) expect(store.evals.samples(st.runId)).toHaveLength(24);
+    expect(stageStatus(graph.stages, client).every((s) => s.state === "done")).toBe(true);
+    expect(store.runs.get("experiment-screen")).toMatchObject({
+      status: "completed",
+      config: {
+        code: { package: "specsci" },
+        stages: graph.stages.map((s) => ({ key: s.key, runId: s.runId })),
+      },
+    });
+
+    // A second run is a no-op.
+    const again = counts.agent;
+    await runExperiment(loaded, client);
+    expect(counts.agent).toBe(again);
+
+    // The results: the spec arms differ from the baseline as the scripted agent does.
+    const data = experimentResults(loaded, graph, store, codeVersion());
+    const rate = (arm: string) =>
+      data.arms.find((a) => a.arm === arm)?.metrics.pooled.rate ?? Number.NaN;
+    expect(rate("baseline")).toBeGreaterThan(0.4);
+    expect(rate("values")).toBeLessThan(0.25);
+    const vsBase = data.comparisons.find((c) => c.a === "values" && c.b === "baseline");
+    expect(vsBase).toMatchObject({ nA: 48, nB: 48, pairs: 48 });
+    expect(vsBase?.diff).toBeLessThan(0);
+    expect(vsBase?.diffCi[1]).toBeLessThan(0);
+    expect(vsBase?.pHolm).toBeLessThan(0.05);
+    expect(vsBase?.pHolm).toBeGreaterThanOrEqual(vsBase?.p ?? 1);
+    expect(data.comparisons).toHaveLength(3);
+    expect(data.provenance.specs.map((s) => s.name)).toEqual(["rules", "values"]);
+    expect(data.synthetic).toBe(false);
+  });
+
+  it("editing one spec invalidates exactly the stages that use it", async () => {
+    const { dir, client, store, file } = setup();
+    const loaded = loadExperiment(file);
+    const first = buildStages(loaded, client);
+    await runExperiment(loaded, client);
+    const path = join(dir, "values.md");
+    writeFileSync(
+      path,
+      readFileSync(path, "utf8").replace("### SP1:", "Added one sentence of context.\n\n### SP1:"),
+    );
+    const second = buildStages(loadExperiment(file), client);
+    const changed = second.stages
+      .filter((s, i) => s.runId !== first.stages[i]?.runId)
+      .map((s) => s.key);
+    expect(changed).toEqual([
+      "eval/values/fake/am-spec-agent/am/seed-0",
+      "eval/values/fake/am-spec-agent/am/seed-1",
+    ]);
+    const plan = planExperiment(second.stages, client, store);
+    expect(plan.stages.map((s) => s.remaining)).toEqual([0, 0, 0, 0, 24, 24]);
+  });
+});
