@@ -78,7 +78,7 @@ export function buildStages(loaded: LoadedExperiment, client: LlmClient): StageG
   for (const arm of e.arms) {
     if (arm.kind !== "baseline" && arm.kind !== "prompted") {
       throw new SpecsciError(
-        `${loaded.file}: arm "${arm.name}" is a ${arm.kind} arm, which needs training; specsci cannot train models yet`,
+        `${loaded.file}: arm "${arm.name}" (kind ${arm.kind}) needs a trained model, and specsci cannot train models yet`,
         {
           hint: "use prompted and baseline arms for now (training arms come with the training issue)",
         },

@@ -25,6 +25,11 @@ export function ratesCsv(d: ReportData): Table {
       "ci_high",
       "mean_over_scenarios",
       "errors",
+      "seeds",
+      "seed_mean",
+      "seed_sem",
+      "seed_ci_low",
+      "seed_ci_high",
     ],
     rows: d.arms.map((a) => {
       const p = a.metrics.pooled;
@@ -41,6 +46,11 @@ export function ratesCsv(d: ReportData): Table {
         num(p.ci[1]),
         num(a.metrics.meanOverConditions),
         num(a.metrics.errors.total),
+        num(a.seeds.length),
+        num(a.acrossSeeds?.mean),
+        num(a.acrossSeeds?.sem),
+        num(a.acrossSeeds?.ci[0]),
+        num(a.acrossSeeds?.ci[1]),
       ];
     }),
   };

@@ -12,6 +12,7 @@ import {
   pct,
   ratesTable,
   scenarioTable,
+  seedsTable,
   type Table,
 } from "./tables.js";
 
@@ -71,6 +72,7 @@ ${out?.reasoning ? `<h4>Native reasoning</h4><pre>${escapeHtml(out.reasoning)}</
     })
     .join("\n");
   const p = d.provenance;
+  const seeds = seedsTable(d);
   const title = `${d.synthetic ? "[SYNTHETIC OUTPUTS] " : ""}${d.title}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -83,7 +85,7 @@ ${d.synthetic ? `<p class="synthetic"><b>These outputs are synthetic.</b> The mo
 ${d.description ? `<p>${escapeHtml(d.description)}</p>` : ""}
 <section id="summary"><h2>Summary</h2><ul>${headline}</ul>
 <p class="meta">Misaligned = the judge found the model decided to take the harmful action (the MSM paper's verdict). Failed samples (generation or judging) are excluded from every rate and counted separately.</p></section>
-<section id="main-figure"><h2>Main result</h2>${figure(chart("main"))}${figure(chart("design"))}${table(ratesTable(d))}</section>
+<section id="main-figure"><h2>Main result</h2>${figure(chart("main"))}${figure(chart("design"))}${table(ratesTable(d))}${seeds ? table(seeds) : ""}</section>
 <section id="comparisons"><h2>Comparisons</h2>${d.comparisons.length ? table(comparisonsTable(d)) : "<p>One arm only: nothing to compare.</p>"}
 <p class="meta">Differences in percentage points with Newcombe hybrid-score intervals and a cluster bootstrap over scenarios (2,000 resamples, fixed seed). p: McNemar's exact test on paired samples (same scenario, epoch and seed), Fisher's exact test otherwise; Holm-adjusted across all comparisons shown.</p></section>
 <section id="families"><h2>By family</h2>${figure(chart("families"))}${figure(chart("heatmap"))}${table(familyTable(d))}</section>

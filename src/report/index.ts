@@ -9,6 +9,8 @@ import {
   familyTable,
   ratesTable,
   scenarioTable,
+  seedsTable,
+  type Table,
   toCsv,
   toLatex,
   toMarkdown,
@@ -48,7 +50,13 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
   const { dir, name } = parse(html);
   const charts = await reportCharts(data);
   write(html, renderHtml(data, charts));
-  const tables = [ratesTable(data), comparisonsTable(data), familyTable(data), scenarioTable(data)];
+  const tables = [
+    ratesTable(data),
+    seedsTable(data),
+    comparisonsTable(data),
+    familyTable(data),
+    scenarioTable(data),
+  ].filter((t): t is Table => t !== null);
   const markdown = join(dir, `${name}.md`);
   write(
     markdown,

@@ -8,6 +8,7 @@ import {
   fisherExact,
   holm,
   mcnemar,
+  meanInterval,
   newcombe,
   riskMeasures,
 } from "../analysis/stats.js";
@@ -27,6 +28,12 @@ export interface ArmResult {
   factors: { msm: string; aft: string } | null;
   runIds: string[];
   metrics: RunMetrics;
+  /**
+   * Per-seed rates, and their mean ± SEM with a t interval, when there are several seeds: for
+   * trained arms the seed is the training run, the main source of variance between replicates.
+   */
+  seeds: { seed: number; n: number; rate: number }[];
+  acrossSeeds: { mean: number; sem: number; ci: [number, number]; n: number } | null;
   /** Share of valid samples whose reasoning cites each rule id. */
   citations: { id: string; samples: number; share: number }[];
 }
@@ -140,13 +147,23 @@ function compare(
   }
   const paired = pairs > 0;
   const pMcnemar = paired ? mcnemar(only1, only2).exactP : null;
+  // Each scenario reduced to (sum of paired differences, pairs) so a resample costs one pass over
+  // the scenarios rather than over every pair: the statistic is the same pooled mean difference.
+  const summaries = [...byScenario.values()].map((list) => [
+    { sum: list.reduce((t, [x, y]) => t + x - y, 0), n: list.length },
+  ]);
   const bootstrapCi =
-    byScenario.size > 1
+    summaries.length > 1
       ? clusterBootstrap(
-          [...byScenario.values()],
+          summaries,
           (cs) => {
-            const all = cs.flat();
-            return all.reduce((s, [x, y]) => s + x - y, 0) / all.length;
+            let sum = 0;
+            let n = 0;
+            for (const c of cs) {
+              sum += (c[0] as { sum: number }).sum;
+              n += (c[0] as { n: number }).n;
+            }
+            return sum / n;
           },
           { seed: 20261127, resamples: 2000 },
         ).ci
@@ -188,12 +205,21 @@ export function experimentResults(
       const stages = graph.stages.filter((s) => s.arm.name === arm.name && s.model === model);
       const rows: ScoreRow[] = [];
       const keyed = new Map<string, ScoreRow>();
+      const bySeed = new Map<number, ScoreRow[]>();
       for (const st of stages) {
+        const seedRows = bySeed.get(st.seed) ?? [];
         for (const r of store.evals.scoreRows(st.runId)) {
           rows.push(r);
+          seedRows.push(r);
           keyed.set(`${st.eval.name}/${pairKey(r, st.seed)}`, r);
         }
+        bySeed.set(st.seed, seedRows);
       }
+      const seeds = [...bySeed].map(([seed, rs]) => {
+        const pooled = runMetrics(rs).pooled;
+        return { seed, n: pooled.n, rate: pooled.rate };
+      });
+      const seedRates = seeds.filter((x) => x.n > 0).map((x) => x.rate);
       pairRows.set(`${arm.name}|${model}`, keyed);
       const spec = stages[0]?.specs[0];
       arms.push({
@@ -210,6 +236,8 @@ export function experimentResults(
             : null,
         runIds: stages.map((s) => s.runId),
         metrics: runMetrics(rows),
+        seeds,
+        acrossSeeds: seedRates.length >= 2 ? meanInterval(seedRates) : null,
         citations: citationShares(rows),
       });
       const first = stages[0];
@@ -292,6 +320,8 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
         factors: null,
         runIds: [runId],
         metrics: runMetrics(rows),
+        seeds: [],
+        acrossSeeds: null,
         citations: citationShares(rows),
       },
     ],

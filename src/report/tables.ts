@@ -73,6 +73,31 @@ export function comparisonsTable(d: ReportData): Table {
   };
 }
 
+/** Rates per seed and their mean ± SEM with a t interval; null with fewer than two seeds. */
+export function seedsTable(d: ReportData): Table | null {
+  if (!d.arms.some((a) => a.acrossSeeds)) return null;
+  const seeds = [...new Set(d.arms.flatMap((a) => a.seeds.map((x) => x.seed)))].sort(
+    (x, y) => x - y,
+  );
+  return {
+    title: "Across seeds: misalignment rate per seed, mean ± SEM and 95% t interval",
+    headers: ["arm", "model", ...seeds.map((x) => `seed ${x}`), "mean ± SEM", "95% CI (t)"],
+    rows: d.arms.map((a) => {
+      const s = a.acrossSeeds;
+      return [
+        a.arm,
+        a.model,
+        ...seeds.map((x) => {
+          const r = a.seeds.find((y) => y.seed === x);
+          return r ? `${pct(r.rate)} (n=${r.n})` : "–";
+        }),
+        s ? `${pct(s.mean)} ± ${pct(s.sem)}` : "–",
+        s ? interval(s.ci) : "–",
+      ];
+    }),
+  };
+}
+
 export function familyTable(d: ReportData): Table {
   const families = [...new Set(d.arms.flatMap((a) => a.metrics.byFamily.map((f) => f.key)))];
   return {

@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
@@ -93,11 +93,41 @@ describe("experiment.yaml", () => {
       aft_spec: "rules",
     });
     expect(() => buildStages(trained, client)).toThrow(
-      /arm "msm-rules" is a msm\+aft arm, which needs training/,
+      /arm "msm-rules" \(kind msm\+aft\) needs a trained model/,
     );
     const missing = loadExperiment(experimentFile(dir, "", "m.yaml"));
     missing.experiment.specs.values = { file: "nope.md" };
     expect(() => buildStages(missing, client)).toThrow(/spec "values": no file .*nope\.md/);
+  });
+});
+
+describe("examples/", () => {
+  it("every example loads; the quickstart plans, the training designs are refused by name", () => {
+    const { client } = makeClient();
+    const dir = join(LIBRARY_DIR, "..", "examples");
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort();
+    expect(files).toEqual([
+      "controlled-generalization.yaml",
+      "quickstart.yaml",
+      "rules-vs-values.yaml",
+    ]);
+    for (const f of files) {
+      const loaded = loadExperiment(join(dir, f));
+      if (f === "quickstart.yaml") {
+        expect(buildStages(loaded, client).stages).toHaveLength(3);
+        continue;
+      }
+      expect(() => buildStages(loaded, client)).toThrow(
+        /arm "\S+" \(kind (aft|msm\+aft)\) needs a trained model/,
+      );
+      // Without the trained arms the rest of the design plans today.
+      loaded.experiment.arms = loaded.experiment.arms.filter(
+        (a) => a.kind === "baseline" || a.kind === "prompted",
+      );
+      expect(buildStages(loaded, client).stages.length).toBeGreaterThan(0);
+    }
   });
 });
 
@@ -185,6 +215,15 @@ describe("experiments", () => {
     expect(vsBase?.pHolm).toBeLessThan(0.05);
     expect(vsBase?.pHolm).toBeGreaterThanOrEqual(vsBase?.p ?? 1);
     expect(data.comparisons).toHaveLength(3);
+    // Two seeds: per-seed rates and their mean ± SEM with a t interval.
+    const base = data.arms[0];
+    expect(base?.seeds.map((x) => [x.seed, x.n])).toEqual([
+      [0, 24],
+      [1, 24],
+    ]);
+    const [r0, r1] = (base?.seeds ?? []).map((x) => x.rate) as [number, number];
+    expect(base?.acrossSeeds?.mean).toBeCloseTo((r0 + r1) / 2, 12);
+    expect(base?.acrossSeeds?.sem).toBeCloseTo(Math.abs(r0 - r1) / 2, 12);
     expect(data.provenance.specs.map((s) => s.name)).toEqual(["rules", "values"]);
     expect(data.synthetic).toBe(false);
   });
