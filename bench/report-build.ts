@@ -13,7 +13,7 @@ const t0 = performance.now();
 const store = Store.open(ws);
 const client = new LlmClient({ store, config: defaultConfig() });
 const loaded = loadExperiment(file);
-const data = experimentResults(loaded, buildStages(loaded, client), store, codeVersion());
+const data = experimentResults(loaded, await buildStages(loaded, client), store, codeVersion());
 const written = await writeReport(data, out);
 const buildS = (performance.now() - t0) / 1000;
 store.close();

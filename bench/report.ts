@@ -50,7 +50,7 @@ try {
   const ws = join(dir, "ws");
   const store = Store.open(ws);
   const client = new LlmClient({ store, config: defaultConfig() });
-  const graph = buildStages(loadExperiment(file), client);
+  const graph = await buildStages(loadExperiment(file), client);
   let t0 = performance.now();
   let total = 0;
   const baseRate: Record<string, number> = {

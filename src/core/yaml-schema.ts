@@ -24,14 +24,18 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   const result = schema.safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
 
-  const issue = result.error.issues[0];
-  if (!issue) throw new SpecsciError(`${file}: invalid content`);
+  const first = result.error.issues[0];
+  if (!first) throw new SpecsciError(`${file}: invalid content`);
+  const issue = deepestIssue(first);
   let path = issue.path.map(String);
   if (issue.code === "unrecognized_keys") path = [...path, String(issue.keys[0])];
   const keyProblem = issue.code === "unrecognized_keys" || issue.code === "invalid_key";
   const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
   const keyNode = findKeyRange(doc, path);
-  const offset = keyProblem ? (keyNode ?? node?.range?.[0]) : (node?.range?.[0] ?? keyNode);
+  let offset = keyProblem ? (keyNode ?? node?.range?.[0]) : (node?.range?.[0] ?? keyNode);
+  // A missing setting has no position of its own: point at the closest enclosing one.
+  for (let n = path.length - 1; offset === undefined && n > 0; n--)
+    offset = findKeyRange(doc, path.slice(0, n));
   const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
   const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
   const setting = path.length > 0 ? path.join(".") : "(top level)";
@@ -75,4 +79,17 @@ function unwrap(schema: z.ZodType): z.ZodType {
       s = s.unwrap() as z.ZodType;
     } else return s;
   }
+}
+
+/**
+ * For a value that matches no option of a union, the problem of the option it got furthest into
+ * (the deepest issue path): `derive.transform: invalid option` rather than "invalid input".
+ */
+function deepestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union" || !issue.errors.length) return issue;
+  let best: z.core.$ZodIssue | undefined;
+  for (const option of issue.errors)
+    for (const inner of option) if (!best || inner.path.length > best.path.length) best = inner;
+  if (!best || best.path.length === 0) return issue;
+  return deepestIssue({ ...best, path: [...issue.path, ...best.path] });
 }

@@ -8,17 +8,58 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
+import { TOKENIZERS } from "../spec/tokens.js";
+import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
 
 const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_.+-]*$/, "use lower-case letters, digits, '-', '_', '.' or '+'");
 
-/** A spec: a built-in name (`rules`) or a file path relative to the experiment file. */
+/** Parameters of a transform, as `specsci spec derive` takes them (snake_case here). */
+const DeriveParams = z.strictObject({
+  keep_preamble: z.boolean().optional(),
+  rules: z.array(z.string()).optional(),
+  sections: z.array(z.string()).optional(),
+  model_name: z.string().optional(),
+  developer: z.string().optional(),
+  humans: z.boolean().optional(),
+  start: z.number().int().positive().optional(),
+  words: z.number().int().positive().optional(),
+  count: z.number().int().positive().optional(),
+  mode: z.enum(["descriptive", "normative"]).optional(),
+  lang: z.string().optional(),
+  title: z.string().optional(),
+  /** For match-length: the name of another spec of this experiment. */
+  to: name.optional(),
+  tokenizer: z.enum(TOKENIZERS).optional(),
+  tolerance: z.number().positive().optional(),
+  rounds: z.number().int().positive().optional(),
+  attempts: z.number().int().positive().optional(),
+  temperature: z.number().min(0).optional(),
+});
+export type DeriveParamsConfig = z.infer<typeof DeriveParams>;
+
+const Derive = z.strictObject({
+  /** Another spec of this experiment (which may itself be derived). */
+  from: name,
+  transform: z.enum(Object.keys(TRANSFORMS) as [TransformName, ...TransformName[]]),
+  /** The model that writes the variant, for the model-assisted transforms. */
+  model: z.string().min(3).optional(),
+  params: DeriveParams.default({}),
+});
+export type DeriveConfig = z.infer<typeof Derive>;
+
+/**
+ * A spec: a built-in name (`rules`) or a file path relative to the experiment file, or a variant
+ * derived from another spec of the experiment by a transform (its result is cached by content).
+ */
 const SpecSource = z.union([
   z.string().min(1),
   z.strictObject({ file: z.string().min(1) }),
   z.strictObject({ library: z.string().min(1) }),
+  z.strictObject({ derive: Derive }),
 ]);
+export type SpecSourceConfig = z.infer<typeof SpecSource>;
 
 /**
  * How a spec reaches the model. `prompted` places it in the system prompt of an existing model
@@ -104,6 +145,47 @@ export const ExperimentSchema = z
             message: `no spec named "${ref}" under specs: (known: ${Object.keys(e.specs).join(", ") || "none"})`,
           });
         }
+      }
+    }
+    for (const [specName, source] of Object.entries(e.specs)) {
+      if (typeof source !== "object" || !("derive" in source)) continue;
+      const d = source.derive;
+      const path = ["specs", specName, "derive"];
+      for (const [key, ref] of [
+        ["from", d.from],
+        ["to", d.params.to],
+      ] as const) {
+        if (ref !== undefined && !(ref in e.specs))
+          ctx.addIssue({
+            code: "custom",
+            path: key === "from" ? [...path, "from"] : [...path, "params", "to"],
+            message: `no spec named "${ref}" under specs:`,
+          });
+      }
+      if (TRANSFORMS[d.transform].model && !d.model)
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, "model"],
+          message: `transform ${d.transform} is written by a model: give derive.model`,
+        });
+      // A spec may not be derived, directly or not, from itself.
+      const seen = new Set([specName]);
+      let at: string | undefined = d.from;
+      while (at !== undefined) {
+        if (seen.has(at)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, "from"],
+            message: `spec "${specName}" is derived from itself (through ${[...seen].join(" → ")})`,
+          });
+          break;
+        }
+        seen.add(at);
+        const next: unknown = e.specs[at];
+        at =
+          typeof next === "object" && next !== null && "derive" in next
+            ? (next as { derive: { from: string } }).derive.from
+            : undefined;
       }
     }
     const evals = new Set<string>();

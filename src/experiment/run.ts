@@ -34,11 +34,19 @@ export function stageStatus(stages: EvalStage[], client: LlmClient): StageStatus
   });
 }
 
-/** USD spent so far on the model calls of these stages (cache hits cost nothing). */
-export function stagesSpend(stages: EvalStage[], client: LlmClient): number {
+/**
+ * USD spent so far on the model calls of these stages, and of the experiment's own run (spec
+ * derivations) when given (cache hits cost nothing).
+ */
+export function stagesSpend(
+  stages: EvalStage[],
+  client: LlmClient,
+  experimentRun?: string,
+): number {
   let usd = 0;
-  for (const runId of new Set(stages.map((s) => s.runId)))
-    for (const row of client.store.llm.usage({ runId })) usd += row.costUsd;
+  const runs = new Set(stages.map((s) => s.runId));
+  if (experimentRun) runs.add(experimentRun);
+  for (const runId of runs) for (const row of client.store.llm.usage({ runId })) usd += row.costUsd;
   return usd;
 }
 
@@ -65,15 +73,20 @@ export async function runExperiment(
   client: LlmClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<StageGraph & { summaries: EvalRunSummary[] }> {
-  const { stages, specs } = buildStages(loaded, client);
   // Every model resolves (ids, endpoints, keys) before any work starts.
-  for (const model of [...loaded.experiment.models, loaded.experiment.judge.model])
+  const deriving = Object.values(loaded.experiment.specs).flatMap((s) =>
+    typeof s === "object" && "derive" in s && s.derive.model ? [s.derive.model] : [],
+  );
+  for (const model of [...loaded.experiment.models, loaded.experiment.judge.model, ...deriving])
     client.model(model);
   const id = experimentRunId(loaded);
   client.store.runs.ensure({ id, kind: "experiment", name: loaded.experiment.name });
+  // Model-written spec variants are made first (their calls are accounted to the experiment run).
+  const graph = await buildStages(loaded, client, { derive: true, runId: id });
+  const { stages, specs } = graph;
   client.store.runs.setConfig(id, {
     experiment: loaded.experiment,
-    specs: specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash })),
+    specs: specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash, derived: s.derived })),
     stages: stages.map((s) => ({ key: s.key, runId: s.runId })),
     code: codeVersion(),
   });
@@ -83,7 +96,7 @@ export async function runExperiment(
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const overBudget = () => {
     if (limit === undefined) return;
-    const spent = stagesSpend(stages, client);
+    const spent = stagesSpend(stages, client, id);
     if (spent >= limit) controller.abort(new BudgetReached(limit, spent));
   };
   const timer = limit === undefined ? undefined : setInterval(overBudget, BUDGET_CHECK_MS);
@@ -114,5 +127,5 @@ export async function runExperiment(
   }
   const failed = summaries.some((s) => s.errors > 0);
   client.store.runs.setStatus(id, failed ? "failed" : "completed");
-  return { stages, specs, summaries };
+  return { ...graph, summaries };
 }

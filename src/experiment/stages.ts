@@ -5,26 +5,16 @@
  * epochs, generation settings, scorers). A stage whose inputs did not change keeps its id and is
  * never recomputed; editing one spec changes exactly the stages of the arms that use it.
  */
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { agenticMisalignmentTask, judgeOptions } from "../evals/am/task.js";
 import { evalRunId } from "../evals/runner.js";
 import type { GenerateConfig, Task } from "../evals/types.js";
 import type { LlmClient } from "../llm/client.js";
-import { specHash } from "../spec/hash.js";
-import { checkSpecFile, requireValidSpec } from "../spec/io.js";
-import { resolveSpecRef } from "../spec/library.js";
-import type { Spec } from "../spec/model.js";
 import { renderSpecBody } from "../spec/render.js";
 import type { Arm, EvalConfig, LoadedExperiment } from "./config.js";
+import { type PendingSpec, resolveSpecs, type SpecArtifact } from "./specs.js";
 
-export interface SpecArtifact {
-  name: string;
-  file: string;
-  spec: Spec;
-  hash: string;
-}
+export type { PendingSpec, SpecArtifact } from "./specs.js";
 
 export interface EvalStage {
   /** `eval/{arm}/{model}/{eval}/seed-{n}`: stable within the experiment. */
@@ -43,33 +33,28 @@ export interface EvalStage {
 
 export interface StageGraph {
   specs: SpecArtifact[];
+  /** Derived specs still to be made (by `run`), and the eval stages waiting for them. */
+  pending: PendingSpec[];
+  waiting: { key: string; spec: string }[];
   stages: EvalStage[];
 }
 
-function resolveSpec(
+/**
+ * Builds every spec artifact and eval stage of an experiment. Without `derive`, no model calls are
+ * made: a model-written spec variant not made before is pending, and its arms' stages wait for it.
+ */
+export async function buildStages(
   loaded: LoadedExperiment,
-  name: string,
-  source: string | { file: string } | { library: string },
-): SpecArtifact {
-  let file: string;
-  if (typeof source === "string") {
-    const relative = resolve(loaded.dir, source);
-    file = existsSync(relative) ? relative : resolveSpecRef(source);
-  } else if ("file" in source) {
-    file = resolve(loaded.dir, source.file);
-    if (!existsSync(file))
-      throw new SpecsciError(`${loaded.file}: spec "${name}": no file ${file}`);
-  } else file = resolveSpecRef(source.library);
-  const { spec, diagnostics } = checkSpecFile(file);
-  requireValidSpec(spec, diagnostics, file);
-  return { name, file, spec, hash: specHash(spec) };
-}
-
-/** Builds every spec artifact and eval stage of an experiment (no model calls). */
-export function buildStages(loaded: LoadedExperiment, client: LlmClient): StageGraph {
+  client: LlmClient,
+  options: { derive?: boolean; runId?: string } = {},
+): Promise<StageGraph> {
   const e = loaded.experiment;
-  const specs = Object.entries(e.specs).map(([name, source]) => resolveSpec(loaded, name, source));
+  const { ready: specs, pending } = await resolveSpecs(loaded, client, {
+    derive: options.derive ?? false,
+    ...(options.runId ? { runId: options.runId } : {}),
+  });
   const specByName = new Map(specs.map((s) => [s.name, s]));
+  const waiting: StageGraph["waiting"] = [];
   const judge = judgeOptions(client.lazyModel(e.judge.model), {
     k: e.judge.k,
     attempts: e.judge.attempts,
@@ -84,7 +69,17 @@ export function buildStages(loaded: LoadedExperiment, client: LlmClient): StageG
         },
       );
     }
-    const spec = arm.kind === "prompted" ? (specByName.get(arm.spec) as SpecArtifact) : undefined;
+    const spec = arm.kind === "prompted" ? specByName.get(arm.spec) : undefined;
+    if (arm.kind === "prompted" && !spec) {
+      for (const ev of e.evals)
+        for (const model of e.models)
+          for (const seed of e.seeds)
+            waiting.push({
+              key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
+              spec: arm.spec,
+            });
+      continue;
+    }
     for (const ev of e.evals) {
       const toggles = {
         ...(ev.toggles?.model_name ? { modelName: ev.toggles.model_name } : {}),
@@ -128,5 +123,5 @@ export function buildStages(loaded: LoadedExperiment, client: LlmClient): StageG
       }
     }
   }
-  return { specs, stages };
+  return { specs, pending, waiting, stages };
 }

@@ -110,8 +110,8 @@ ${d.description ? `<p>${escapeHtml(d.description)}</p>` : ""}
 <p class="meta">Every number above comes from these eval runs (ids derived from the task, its dataset including the spec text, the model, epochs, generation settings and scorers).</p>
 ${table({
   title: "Specs",
-  headers: ["name", "sha256", "file"],
-  rows: p.specs.map((s) => [s.name, s.hash, s.file]),
+  headers: ["name", "sha256", "source"],
+  rows: p.specs.map((s) => [s.name, s.hash, s.source]),
 })}
 ${table({
   title: "Eval runs",

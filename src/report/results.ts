@@ -15,6 +15,7 @@ import {
 import { type RunMetrics, runMetrics } from "../evals/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import type { CodeVersion } from "../experiment/provenance.js";
+import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";
 import type { EvalSampleRecord, ScoreRow, Store } from "../store/index.js";
@@ -79,7 +80,8 @@ export interface ReportData {
   examples: ExampleTranscript[];
   provenance: {
     code: CodeVersion;
-    specs: { name: string; file: string; hash: string }[];
+    /** Each spec with its source: a file, or how it was derived. */
+    specs: { name: string; hash: string; source: string }[];
     models: string[];
     judge: string | null;
     seeds: number[];
@@ -279,7 +281,7 @@ export function experimentResults(
     examples,
     provenance: {
       code,
-      specs: graph.specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash })),
+      specs: graph.specs.map((s) => ({ name: s.name, hash: s.hash, source: specSource(s) })),
       models: e.models,
       judge: e.judge.model,
       seeds: e.seeds,

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SpecsciError } from "../core/errors.js";
+import { Artifacts } from "./artifacts.js";
 import { BlobStore } from "./blobs.js";
 import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
@@ -21,6 +22,7 @@ export class Store {
   readonly blobs: BlobStore;
   readonly runs: Runs;
   readonly texts: Texts;
+  readonly artifacts: Artifacts;
   readonly llm: LlmTables;
   readonly evals: EvalTables;
   private readonly groupCommit: GroupCommit;
@@ -33,6 +35,7 @@ export class Store {
     this.blobs = new BlobStore(join(dir, "blobs"));
     this.runs = new Runs(db);
     this.texts = new Texts(db);
+    this.artifacts = new Artifacts(db, this.blobs);
     this.llm = new LlmTables(db, this.texts);
     this.evals = new EvalTables(db, this.texts);
     this.groupCommit = new GroupCommit(db);

@@ -134,6 +134,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "derived artifacts",
+    sql: `
+      -- Artifacts an experiment derives (e.g. a spec variant written by a model), keyed by a hash
+      -- of everything that determines them; the content is a blob beside the database.
+      CREATE TABLE artifacts (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        blob TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -7,14 +7,24 @@ import { planExperiment } from "../../src/experiment/plan.js";
 import { codeVersion } from "../../src/experiment/provenance.js";
 import { runExperiment, stageStatus } from "../../src/experiment/run.js";
 import { buildStages } from "../../src/experiment/stages.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { experimentResults } from "../../src/report/results.js";
+import { specHash } from "../../src/spec/hash.js";
+import { checkSpecFile } from "../../src/spec/io.js";
 import { LIBRARY_DIR } from "../../src/spec/library.js";
+import { deriveSpec } from "../../src/spec/transforms/index.js";
 import { registerAmFakes } from "../fakes/am-models.js";
+import { writeLikeAGoodModel } from "../fakes/spec-writer.js";
 import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
 beforeAll(() => setLogLevel("quiet"));
 afterAll(cleanupTempDirs);
 const counts = registerAmFakes();
+let writerCalls = 0;
+registerFakeModel("exp-spec-writer", (req) => {
+  writerCalls++;
+  return writeLikeAGoodModel(req);
+});
 
 const CONDITIONS = [
   "leaking_none-none_replacement",
@@ -83,7 +93,7 @@ describe("experiment.yaml", () => {
     );
   });
 
-  it("refuses training arms with a clear message, and a missing spec file by name", () => {
+  it("refuses training arms with a clear message, and a missing spec file by name", async () => {
     const { dir, client } = setup();
     const trained = loadExperiment(experimentFile(dir, "", "t.yaml"));
     trained.experiment.arms.push({
@@ -92,17 +102,17 @@ describe("experiment.yaml", () => {
       msm_spec: "rules",
       aft_spec: "rules",
     });
-    expect(() => buildStages(trained, client)).toThrow(
+    await expect(buildStages(trained, client)).rejects.toThrow(
       /arm "msm-rules" \(kind msm\+aft\) needs a trained model/,
     );
     const missing = loadExperiment(experimentFile(dir, "", "m.yaml"));
     missing.experiment.specs.values = { file: "nope.md" };
-    expect(() => buildStages(missing, client)).toThrow(/spec "values": no file .*nope\.md/);
+    await expect(buildStages(missing, client)).rejects.toThrow(/spec "values": no file .*nope\.md/);
   });
 });
 
 describe("examples/", () => {
-  it("every example loads; the quickstart plans, the training designs are refused by name", () => {
+  it("every example loads; the quickstart plans, the training designs are refused by name", async () => {
     const { client } = makeClient();
     const dir = join(LIBRARY_DIR, "..", "examples");
     const files = readdirSync(dir)
@@ -116,17 +126,17 @@ describe("examples/", () => {
     for (const f of files) {
       const loaded = loadExperiment(join(dir, f));
       if (f === "quickstart.yaml") {
-        expect(buildStages(loaded, client).stages).toHaveLength(3);
+        expect((await buildStages(loaded, client)).stages).toHaveLength(3);
         continue;
       }
-      expect(() => buildStages(loaded, client)).toThrow(
+      await expect(buildStages(loaded, client)).rejects.toThrow(
         /arm "\S+" \(kind (aft|msm\+aft)\) needs a trained model/,
       );
       // Without the trained arms the rest of the design plans today.
       loaded.experiment.arms = loaded.experiment.arms.filter(
         (a) => a.kind === "baseline" || a.kind === "prompted",
       );
-      expect(buildStages(loaded, client).stages.length).toBeGreaterThan(0);
+      expect((await buildStages(loaded, client)).stages.length).toBeGreaterThan(0);
     }
   });
 });
@@ -135,7 +145,7 @@ describe("experiments", () => {
   it("plans without calls, runs, resumes after an interruption, and reports status", async () => {
     const { client, store, file } = setup();
     const loaded = loadExperiment(file);
-    const graph = buildStages(loaded, client);
+    const graph = await buildStages(loaded, client);
     expect(graph.stages.map((s) => s.key)).toEqual([
       "eval/baseline/fake/am-spec-agent/am/seed-0",
       "eval/baseline/fake/am-spec-agent/am/seed-1",
@@ -231,14 +241,14 @@ describe("experiments", () => {
   it("editing one spec invalidates exactly the stages that use it", async () => {
     const { dir, client, store, file } = setup();
     const loaded = loadExperiment(file);
-    const first = buildStages(loaded, client);
+    const first = await buildStages(loaded, client);
     await runExperiment(loaded, client);
     const path = join(dir, "values.md");
     writeFileSync(
       path,
       readFileSync(path, "utf8").replace("### SP1:", "Added one sentence of context.\n\n### SP1:"),
     );
-    const second = buildStages(loadExperiment(file), client);
+    const second = await buildStages(loadExperiment(file), client);
     const changed = second.stages
       .filter((s, i) => s.runId !== first.stages[i]?.runId)
       .map((s) => s.key);
@@ -248,5 +258,120 @@ describe("experiments", () => {
     ]);
     const plan = planExperiment(second.stages, client, store);
     expect(plan.stages.map((s) => s.remaining)).toEqual([0, 0, 0, 0, 24, 24]);
+  });
+});
+
+describe("derived specs", () => {
+  /** The screen experiment plus a deterministic variant and a model-written variant of it. */
+  const derived = (dir: string) => {
+    const file = experimentFile(dir);
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace(
+        "  values: { file: values.md }",
+        `  values: { file: values.md }
+  bare: { derive: { from: values, transform: strip-explanations } }
+  explained: { derive: { from: bare, transform: augment-values, model: fake/exp-spec-writer, params: { words: 40 } } }`,
+      ),
+    );
+    return file;
+  };
+
+  it("checks derive settings: known parents, a model where one writes, no cycles", () => {
+    const dir = tempDir();
+    const file = join(dir, "bad.yaml");
+    const base = readFileSync(derived(dir), "utf8");
+    const check = (body: string) => {
+      writeFileSync(file, body);
+      return () => loadExperiment(file);
+    };
+    expect(check(base.replace("from: values, transform", "from: valuez, transform"))).toThrow(
+      /specs\.bare\.derive\.from: no spec named "valuez"/,
+    );
+    expect(check(base.replace(", model: fake/exp-spec-writer", ""))).toThrow(
+      /specs\.explained\.derive\.model: transform augment-values is written by a model/,
+    );
+    expect(check(base.replace("from: values, transform", "from: explained, transform"))).toThrow(
+      /is derived from itself/,
+    );
+    expect(check(base.replace("strip-explanations", "strip-everything"))).toThrow(
+      /bad\.yaml:\d+:\d+: specs\.bare\.derive\.transform: Invalid option: expected one of "strip-explanations"/,
+    );
+  });
+
+  it("derives deterministic variants at once, model-written ones on run, and reuses them by content", async () => {
+    const { dir, client, store } = setup();
+    const file = derived(dir);
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace(
+        "  - { name: values, kind: prompted, spec: values }",
+        "  - { name: bare, kind: prompted, spec: bare }\n  - { name: explained, kind: prompted, spec: explained }",
+      ),
+    );
+    const loaded = loadExperiment(file);
+    // Planning: the deterministic variant exists, the model-written one is pending, no calls.
+    const planned = await buildStages(loaded, client);
+    expect(writerCalls).toBe(0);
+    const bare = planned.specs.find((s) => s.name === "bare");
+    const expected = await deriveSpec(
+      checkSpecFile(join(dir, "values.md")).spec,
+      "strip-explanations",
+      {},
+      { name: "bare" },
+    );
+    expect(bare?.hash).toBe(specHash(expected.spec));
+    expect(bare?.derived).toMatchObject({
+      from: "values",
+      transform: "strip-explanations",
+      model: null,
+    });
+    expect(planned.pending).toEqual([
+      expect.objectContaining({
+        name: "explained",
+        from: "bare",
+        transform: "augment-values",
+        model: "fake/exp-spec-writer",
+      }),
+    ]);
+    expect(planned.waiting.map((w) => w.key)).toEqual([
+      "eval/explained/fake/am-spec-agent/am/seed-0",
+      "eval/explained/fake/am-spec-agent/am/seed-1",
+    ]);
+    expect(planned.stages).toHaveLength(6);
+
+    // Running writes the variant first (its calls belong to the experiment run), then evaluates it.
+    const ran = await runExperiment(loaded, client);
+    const made = writerCalls;
+    expect(made).toBeGreaterThan(0);
+    expect(ran.pending).toEqual([]);
+    expect(ran.stages).toHaveLength(8);
+    expect(store.llm.usage({ runId: "experiment-screen" }).map((u) => u.stage)).toEqual([
+      "spec/explained",
+    ]);
+    const explained = ran.specs.find((s) => s.name === "explained");
+    expect(explained?.spec.frontMatter.lineage).toEqual([
+      expect.objectContaining({ transform: "strip-explanations" }),
+      expect.objectContaining({ transform: "augment-values", model: "fake/exp-spec-writer" }),
+    ]);
+    const sys = ran.stages.find((s) => s.arm.name === "explained")?.task.dataset[0]?.input[0]
+      ?.content;
+    expect(sys).toContain("<model_spec>");
+
+    // Later plans read it from the store: same hash, no model calls, nothing waits.
+    const again = await buildStages(loadExperiment(file), client);
+    expect(writerCalls).toBe(made);
+    expect(again.pending).toEqual([]);
+    expect(again.specs.find((s) => s.name === "explained")?.hash).toBe(explained?.hash);
+    const data = experimentResults(loaded, again, store, codeVersion());
+    expect(data.provenance.specs.find((s) => s.name === "explained")?.source).toBe(
+      "derived from bare by augment-values (written by fake/exp-spec-writer)",
+    );
+
+    // Other parameters are another variant: pending again.
+    writeFileSync(file, readFileSync(file, "utf8").replace("words: 40", "words: 60"));
+    expect((await buildStages(loadExperiment(file), client)).pending.map((p) => p.name)).toEqual([
+      "explained",
+    ]);
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
-import type { ChatRequest } from "../../src/llm/types.js";
 import { specHash } from "../../src/spec/hash.js";
 import { checkSpecFile } from "../../src/spec/io.js";
 import { resolveSpecRef } from "../../src/spec/library.js";
@@ -11,6 +10,7 @@ import { renderSpec, renderSpecBody } from "../../src/spec/render.js";
 import { specStats } from "../../src/spec/stats.js";
 import { getTokenizer } from "../../src/spec/tokens.js";
 import { deriveSpec } from "../../src/spec/transforms/index.js";
+import { writeLikeAGoodModel } from "../fakes/spec-writer.js";
 import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
@@ -18,47 +18,6 @@ afterAll(cleanupTempDirs);
 const load = (name: string): Spec => checkSpecFile(resolveSpecRef(name)).spec;
 const ruleText = (s: Spec) =>
   rulesOf(s).map((r) => [r.id, r.title, subrulesOf(r).map((x) => x.markdown)]);
-const userPrompt = (req: ChatRequest) => req.messages.at(-1)?.content ?? "";
-const filler = (n: number) =>
-  Array.from(
-    { length: n },
-    (_, i) => ["values", "matter", "because", "people", "trust", "careful", "agents"][i % 7],
-  ).join(" ");
-
-/** A fake spec writer that follows our prompts to the letter (so tests can check the plumbing). */
-function writeLikeAGoodModel(req: ChatRequest): string {
-  const p = userPrompt(req);
-  const rule = [...p.matchAll(/<rule>\n([\s\S]*?)\n<\/rule>/g)].at(-1)?.[1];
-  const words = Number(/about (\d+) words/.exec(p)?.[1] ?? 100);
-  if (rule && /Rewrite (this rule's section|the explanation)/.test(p)) {
-    const lines = rule.split("\n");
-    const heading = lines[0] as string;
-    const bullets = rule.split("\n\n").filter((b) => /^(- |\d+\. )/.test(b));
-    return `<rule>\n${heading}\n\n${filler(words)}.\n\n${bullets.join("\n")}\n</rule>`;
-  }
-  const more = /Write (\d+) additional subrules/.exec(p);
-  if (more)
-    return JSON.stringify(
-      Array.from(
-        { length: Number(more[1]) },
-        (_, i) =>
-          `Do not take extra step ${i + 1} of ${req.sampleIndex}-${p.length} without approval.`,
-      ),
-    );
-  if (p.includes("<paragraph>")) return `<paragraph>${filler(words)}.</paragraph>`;
-  const input = /<input>\n([\s\S]*?)\n<\/input>/.exec(p)?.[1];
-  if (input) {
-    const texts = JSON.parse(input) as string[];
-    const tag = p.startsWith("Translate")
-      ? "[fr]"
-      : p.includes("descriptively")
-        ? "[desc]"
-        : "[norm]";
-    return JSON.stringify(texts.map((t) => `${tag} ${t}`));
-  }
-  return "I do not understand.";
-}
-
 registerFakeModel("spec-writer", writeLikeAGoodModel);
 let badCalls = 0;
 registerFakeModel("sloppy-writer", (req) => {

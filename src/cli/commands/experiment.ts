@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { log } from "../../core/log.js";
 import { type LoadedExperiment, loadExperiment } from "../../experiment/config.js";
 import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
-import { runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
+import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
+import { specSource } from "../../experiment/specs.js";
 import { buildStages, type StageGraph } from "../../experiment/stages.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
@@ -12,16 +13,24 @@ import { formatUsd, printJson, printTable } from "../output.js";
 const tokens = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
-function load(ctx: CliContext, file: string): { loaded: LoadedExperiment; graph: StageGraph } {
+async function load(
+  ctx: CliContext,
+  file: string,
+): Promise<{ loaded: LoadedExperiment; graph: StageGraph }> {
   const loaded = loadExperiment(file);
-  const graph = buildStages(loaded, ctx.llm());
+  const graph = await buildStages(loaded, ctx.llm());
   return { loaded, graph };
 }
 
 function printPlan(loaded: LoadedExperiment, graph: StageGraph, plan: ExperimentPlan): void {
   const out = process.stdout;
   out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\nspecs:\n`);
-  for (const s of graph.specs) out.write(`  ${s.name}  sha256:${s.hash.slice(0, 16)}  ${s.file}\n`);
+  for (const s of graph.specs)
+    out.write(`  ${s.name}  sha256:${s.hash.slice(0, 16)}  ${specSource(s)}\n`);
+  for (const s of graph.pending)
+    out.write(
+      `  ${s.name}  to derive from ${s.from} by ${s.transform}${s.model ? ` with ${s.model}` : ""} (on \`run\`)\n`,
+    );
   out.write("\n");
   printTable(
     [
@@ -55,6 +64,10 @@ function printPlan(loaded: LoadedExperiment, graph: StageGraph, plan: Experiment
       `cost at most ${formatUsd(t.costMax)} online, ${formatUsd(t.costMaxBatch)} through batch APIs (list prices; every answer at its full output budget).\n` +
       "Token counts use the o200k tokenizer for every model: an estimate. Judge retries can add calls.\n",
   );
+  if (graph.waiting.length)
+    out.write(
+      `\n${graph.waiting.length} more stage(s) wait for spec variants that \`run\` writes first (${graph.pending.map((s) => s.name).join(", ")}); they are planned once those exist, and neither they nor the calls that write the variants are in the totals above:\n${graph.waiting.map((w) => `  ${w.key} (needs ${w.spec})`).join("\n")}\n`,
+    );
   const limit = loaded.experiment.budget?.max_usd;
   if (limit !== undefined)
     out.write(`budget: ${formatUsd(limit)}; the run stops, resumably, once it is spent.\n`);
@@ -67,14 +80,16 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       "what `specsci run` would do: stages, model calls, tokens and cost per stage, what is cached; no calls made",
     )
     .argument("<experiment>", "experiment file (experiment.yaml)")
-    .action((file: string) => {
+    .action(async (file: string) => {
       const ctx = context();
-      const { loaded, graph } = load(ctx, file);
+      const { loaded, graph } = await load(ctx, file);
       const plan = planExperiment(graph.stages, ctx.llm(), ctx.store);
       if (ctx.json)
         return printJson({
           experiment: loaded.experiment.name,
-          specs: graph.specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash })),
+          specs: graph.specs.map((s) => ({ name: s.name, hash: s.hash, source: specSource(s) })),
+          pending: graph.pending,
+          waiting: graph.waiting,
           ...plan,
         });
       printPlan(loaded, graph, plan);
@@ -94,7 +109,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         runExperiment(loaded, client, { signal }),
       );
       const failed = summaries.reduce((n, s) => n + s.errors, 0);
-      const spent = stagesSpend(stages, client);
+      const spent = stagesSpend(stages, client, experimentRunId(loaded));
       if (ctx.json) {
         printJson({ experiment: loaded.experiment.name, summaries, spentUsd: spent });
       } else {
@@ -124,18 +139,29 @@ export function registerExperimentCommands(program: Command, context: ContextFac
     .command("status")
     .description("where every stage of an experiment stands")
     .argument("<experiment>", "experiment file (experiment.yaml)")
-    .action((file: string) => {
+    .action(async (file: string) => {
       const ctx = context();
-      const { loaded, graph } = load(ctx, file);
+      const { loaded, graph } = await load(ctx, file);
       const status = stageStatus(graph.stages, ctx.llm());
-      const spent = stagesSpend(graph.stages, ctx.llm());
+      const spent = stagesSpend(graph.stages, ctx.llm(), experimentRunId(loaded));
       if (ctx.json)
-        return printJson({ experiment: loaded.experiment.name, stages: status, spentUsd: spent });
+        return printJson({
+          experiment: loaded.experiment.name,
+          pending: graph.pending,
+          stages: status,
+          waiting: graph.waiting,
+          spentUsd: spent,
+        });
       printTable(
         ["stage", "state", "done", "failed", "samples", "run"],
-        status.map((s) => [s.key, s.state, s.done, s.errors, s.samples, s.runId]),
+        [
+          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", "", "", "", ""]),
+          ...status.map((s) => [s.key, s.state, s.done, s.errors, s.samples, s.runId]),
+          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", ""]),
+        ],
       );
       const done = status.filter((s) => s.state === "done").length;
-      process.stdout.write(`\n${done}/${status.length} stage(s) done; spent ${formatUsd(spent)}\n`);
+      const total = status.length + graph.waiting.length;
+      process.stdout.write(`\n${done}/${total} stage(s) done; spent ${formatUsd(spent)}\n`);
     });
 }

@@ -5,7 +5,7 @@ import { loadExperiment } from "../../experiment/config.js";
 import { planExperiment } from "../../experiment/plan.js";
 import { codeVersion } from "../../experiment/provenance.js";
 import { resolveQuickstartModels, writeQuickstartExperiment } from "../../experiment/quickstart.js";
-import { runExperiment, stagesSpend } from "../../experiment/run.js";
+import { experimentRunId, runExperiment, stagesSpend } from "../../experiment/run.js";
 import { buildStages } from "../../experiment/stages.js";
 import { defaultModelCacheDir } from "../../llm/providers/local.js";
 import { experimentResults, writeReport } from "../../report/index.js";
@@ -48,7 +48,7 @@ export function registerQuickstart(program: Command, context: ContextFactory): v
       const file = writeQuickstartExperiment(out, models);
       const loaded = loadExperiment(file);
       const client = ctx.llm();
-      const plan = planExperiment(buildStages(loaded, client).stages, client, ctx.store);
+      const plan = planExperiment((await buildStages(loaded, client)).stages, client, ctx.store);
       log.info(
         `specsci quickstart: ${models.model} (from ${models.source}), judged by ${models.judge}${models.synthetic ? "; demo: built-in tiny model, outputs are synthetic" : ""}\n` +
           `${plan.totals.remaining} of ${plan.totals.samples} samples to run (${plan.totals.done} cached); cost at most ${formatUsd(plan.totals.costMax)}\n` +
@@ -60,7 +60,7 @@ export function registerQuickstart(program: Command, context: ContextFactory): v
       const data = experimentResults(loaded, graph, ctx.store, codeVersion());
       const written = await writeReport(data, resolve(out, "report.html"));
       const failed = summaries.reduce((n, s) => n + s.errors, 0);
-      const spent = stagesSpend(graph.stages, client);
+      const spent = stagesSpend(graph.stages, client, experimentRunId(loaded));
       if (ctx.json) {
         printJson({
           models,

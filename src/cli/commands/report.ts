@@ -11,10 +11,10 @@ import type { CliContext, ContextFactory } from "../context.js";
 import { printJson } from "../output.js";
 
 /** The report for an experiment file, or for one eval run id. */
-function reportData(ctx: CliContext, target: string, examples: number): ReportData {
+async function reportData(ctx: CliContext, target: string, examples: number): Promise<ReportData> {
   if (existsSync(target) && statSync(target).isFile()) {
     const loaded = loadExperiment(target);
-    const graph = buildStages(loaded, ctx.llm());
+    const graph = await buildStages(loaded, ctx.llm());
     const recorded = ctx.store.runs.get(experimentRunId(loaded))?.config as
       | { code?: CodeVersion }
       | undefined;
@@ -50,7 +50,7 @@ export function registerReportCommand(program: Command, context: ContextFactory)
     )
     .action(async (target: string, o: { out: string; examples: number }) => {
       const ctx = context();
-      const data = reportData(ctx, target, o.examples);
+      const data = await reportData(ctx, target, o.examples);
       const written = await writeReport(data, o.out);
       if (ctx.json) return printJson(written);
       process.stdout.write(
