@@ -118,19 +118,32 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
     const scores: Record<string, Score> = {};
     let error: SampleError | null = null;
     try {
-      ({ completion, parsed } = await task.solver.solve(sample, model, generate, epoch, context));
+      ({ completion, parsed } = await task.solver.solve(
+        sample,
+        model,
+        generate,
+        epoch,
+        context,
+        opts.signal,
+      ));
       for (const scorer of task.scorers) {
         try {
           scores[scorer.name] = await scorer.score(
             { sample, epoch, completion, parsed },
-            { context: { runId, stage: `score:${scorer.name}` } },
+            {
+              context: { runId, stage: `score:${scorer.name}` },
+              ...(opts.signal ? { signal: opts.signal } : {}),
+            },
           );
         } catch (e) {
+          if (opts.signal?.aborted) throw e;
           error = failure("score", e, scorer.name);
           break;
         }
       }
     } catch (e) {
+      // Interrupted, not failed: the sample is not recorded at all and runs again on resume.
+      if (opts.signal?.aborted) throw e;
       error = failure("generate", e);
     }
     await store.txGrouped(() =>
@@ -159,7 +172,9 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const window = opts.window ?? 256;
   let next = 0;
   try {
-    await Promise.all(
+    // allSettled: on an abort every worker stops (its calls reject at once) and its finished
+    // samples are written before the abort propagates, so nothing is written after we return.
+    const settled = await Promise.allSettled(
       Array.from({ length: Math.min(window, work.length) }, async () => {
         while (next < work.length) {
           opts.signal?.throwIfAborted();
@@ -168,6 +183,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
       }),
     );
     opts.signal?.throwIfAborted();
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   } finally {
     progress.stop();
   }

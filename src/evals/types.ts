@@ -41,6 +41,8 @@ export interface Score {
 export interface ScoreContext {
   /** Call context for judge calls (run and stage accounting). */
   context: CallContext;
+  /** Aborts the judge calls (Ctrl-C, a budget): the sample is then left for the next run. */
+  signal?: AbortSignal;
 }
 
 export interface Scorer {
@@ -61,6 +63,7 @@ export interface Solver {
     config: GenerateConfig,
     epoch: number,
     context: CallContext,
+    signal?: AbortSignal,
   ): Promise<{ completion: Completion; parsed: unknown }>;
 }
 

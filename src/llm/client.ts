@@ -249,7 +249,9 @@ export class ManagedModel implements ChatModel {
     const timeoutMs = this.client.config.defaults.timeout_s * 1000;
     const estimate = estimateTokens(req);
     for (let attempt = 1; ; attempt++) {
-      const permit = await this.limiter.acquire(estimate);
+      // The caller gave up (Ctrl-C, a budget): not a model failure, so nothing is recorded; the
+      // abort reason propagates and the work is redone by the next run.
+      const permit = await this.limiter.acquire(estimate, signal);
       let error: ModelCallError;
       try {
         const timeout = AbortSignal.timeout(timeoutMs);
@@ -260,6 +262,7 @@ export class ManagedModel implements ChatModel {
         return { ok: true, result, attempts: attempt };
       } catch (e) {
         permit.release();
+        if (signal?.aborted) throw signal.reason;
         error =
           e instanceof ModelCallError
             ? e
@@ -271,14 +274,11 @@ export class ManagedModel implements ChatModel {
       const delay = backoffDelay(policy, attempt, error.retryAfterMs);
       // A push-back slows every caller of this provider, not just this one.
       if (error.kind === "rate_limit" || error.kind === "overloaded") this.limiter.pushback(delay);
-      if (!error.retryable || attempt >= policy.maxAttempts || signal?.aborted) {
+      if (!error.retryable || attempt >= policy.maxAttempts) {
         return { ok: false, error, attempts: attempt };
       }
-      try {
-        await sleep(delay, signal);
-      } catch {
-        return { ok: false, error, attempts: attempt };
-      }
+      if (signal?.aborted) throw signal.reason;
+      await sleep(delay, signal);
     }
   }
 

@@ -22,6 +22,20 @@ describe("ThroughputLimiter", () => {
     expect(peak).toBe(3);
   });
 
+  it("drops a waiter whose caller aborts, and grants the slot to the next one", async () => {
+    const limiter = new ThroughputLimiter({ maxInFlight: 1 });
+    const held = await limiter.acquire();
+    const controller = new AbortController();
+    const abandoned = limiter.acquire(0, controller.signal);
+    const next = limiter.acquire();
+    controller.abort(new Error("stop"));
+    await expect(abandoned).rejects.toThrow("stop");
+    held.release(0);
+    const granted = await next;
+    granted.release(0);
+    await expect(limiter.acquire(0, controller.signal)).rejects.toThrow("stop");
+  });
+
   it("spaces requests to a requests-per-minute budget", async () => {
     // 1200/min = one every 50 ms once the initial burst (the bucket, 1200) is spent.
     const limiter = new ThroughputLimiter({ maxInFlight: 100, requestsPerMinute: 1200 });

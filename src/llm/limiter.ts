@@ -53,6 +53,8 @@ class TokenBucket {
 interface Waiter {
   tokens: number;
   resolve: (p: Permit) => void;
+  /** Its caller gave up (aborted) while it waited: skipped, never granted. */
+  cancelled?: boolean;
 }
 
 export class ThroughputLimiter {
@@ -91,9 +93,22 @@ export class ThroughputLimiter {
     return this.queue.length - this.head;
   }
 
-  acquire(estimatedTokens = 0): Promise<Permit> {
-    return new Promise((resolve) => {
-      this.queue.push({ tokens: estimatedTokens, resolve });
+  acquire(estimatedTokens = 0, signal?: AbortSignal): Promise<Permit> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const waiter: Waiter = { tokens: estimatedTokens, resolve };
+      if (signal) {
+        const onAbort = () => {
+          waiter.cancelled = true;
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        waiter.resolve = (p) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(p);
+        };
+      }
+      this.queue.push(waiter);
       this.pump();
     });
   }
@@ -125,6 +140,11 @@ export class ThroughputLimiter {
         return;
       }
       const waiter = this.queue[this.head] as Waiter;
+      if (waiter.cancelled) {
+        this.queue[this.head] = undefined as unknown as Waiter;
+        this.head++;
+        continue;
+      }
       const wait = Math.max(
         this.rpm?.waitFor(1, now) ?? 0,
         this.tpm?.waitFor(waiter.tokens, now) ?? 0,

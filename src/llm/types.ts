@@ -137,7 +137,10 @@ export interface ChatModel {
   readonly id: string;
   /** Resolves with the completion, or rejects with a `ModelCallError` once retries are spent. */
   generate(request: ChatRequest, options?: CallOptions): Promise<Completion>;
-  /** Like `generate`, but a failure is returned (and recorded) instead of thrown. */
+  /**
+   * Like `generate`, but a failure is returned (and recorded) instead of thrown. An abort through
+   * `options.signal` is not a failure: the call rejects with the signal's reason, unrecorded.
+   */
   call(request: ChatRequest, options?: CallOptions): Promise<ChatOutcome>;
 }
 

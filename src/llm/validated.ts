@@ -25,6 +25,7 @@ export interface ValidatedOptions {
   /** Sample index of the first attempt; attempt k uses `sampleBase + k`. */
   sampleBase?: number;
   context?: CallContext;
+  signal?: AbortSignal;
 }
 
 /**
@@ -48,7 +49,10 @@ export async function generateValidated<T>(
         params: options.params,
         sampleIndex: (options.sampleBase ?? 0) + k,
       },
-      options.context ? { context: options.context } : {},
+      {
+        ...(options.context ? { context: options.context } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
     );
     const result: Check<T> =
       c.stopReason === "max_tokens"

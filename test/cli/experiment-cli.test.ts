@@ -128,6 +128,56 @@ describe("specsci plan / run / status / report", () => {
     expect(neither.stderr).toMatch(/"nothing-here" is neither an experiment file nor an eval run/);
   });
 
+  it("Ctrl-C stops a run resumably; running it again finishes it", async () => {
+    const slow = await new FakeLlmServer({ record: false, latencyMs: 150 }).start();
+    try {
+      const cwd = tempDir("specsci-exp-sigint-");
+      const env = { SPECSCI_MODEL_CACHE: models };
+      writeFileSync(
+        join(cwd, "specsci.yaml"),
+        `endpoints: { loop: { base_url: "${slow.url}/v1", max_in_flight: 2 } }\n`,
+      );
+      writeFileSync(join(cwd, "experiment.yaml"), EXPERIMENT.replace("epochs: 2", "epochs: 6"));
+      const child = spawn(process.execPath, [BIN, "run", "experiment.yaml"], {
+        cwd,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...env },
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const code = new Promise<number | null>((r) => child.once("close", (c) => r(c)));
+      const db = join(cwd, ".specsci", "store.db");
+      // Interrupt in the middle of the second stage.
+      while (countSamples(db) < 14) await new Promise((r) => setTimeout(r, 20));
+      child.kill("SIGINT");
+      expect(await code).toBe(130);
+      expect(stderr).toMatch(/stopping after the calls in flight/);
+      expect(stderr).toMatch(/interrupted; run the same command again to resume/);
+      const stopped = countSamples(db);
+      expect(stopped).toBeLessThan(24);
+      // An interruption is not a failure: no sample or model call was recorded as failed.
+      const conn = new Database(db, { readonly: true });
+      const failures = conn
+        .prepare(
+          "SELECT (SELECT count(*) FROM eval_samples WHERE status = 'error') + (SELECT count(*) FROM llm_calls WHERE status = 'failed') AS n",
+        )
+        .get() as { n: number };
+      conn.close();
+      expect(failures.n).toBe(0);
+      const status = JSON.parse(
+        (await runCli(["--json", "status", "experiment.yaml"], { cwd, env })).stdout,
+      );
+      expect(status.stages.map((x: { state: string }) => x.state)).toEqual(["done", "partial"]);
+      const again = await runCli(["run", "experiment.yaml"], { cwd, env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(countSamples(db)).toBe(24);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it("quickstart --demo writes a synthetic report with every section; kill -9 during run and resume gives the same report", async () => {
     const cwd = tempDir("specsci-quickstart-");
     const env = { SPECSCI_MODEL_CACHE: models };

@@ -117,6 +117,7 @@ async function runJudges<V>(
             sampleBase: j * opts.attempts,
             params: { max_tokens: opts.maxTokens, temperature: 0 },
             context: context.context,
+            ...(context.signal ? { signal: context.signal } : {}),
           },
         );
         return {

@@ -39,7 +39,7 @@ export function amSolver(): Solver {
   return {
     name: "am-generate",
     spec: { name: "am-generate", parser: "tool_use/1" },
-    async solve(sample, model, config, epoch, context) {
+    async solve(sample, model, config, epoch, context, signal) {
       const completion = await model.generate(
         {
           messages: sample.input,
@@ -52,7 +52,7 @@ export function amSolver(): Solver {
           // Each seed is its own block of samples: its answers are never cache replays of another's.
           sampleIndex: (config.seed ?? 0) * 1_000_000 + epoch - 1,
         },
-        { context },
+        signal ? { context, signal } : { context },
       );
       return { completion, parsed: parseAnswer(completion.text, completion.reasoning) };
     },
