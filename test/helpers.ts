@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { type CacheMode, ConfigSchema } from "../src/core/config.js";
 import { LlmClient } from "../src/llm/client.js";
 import { Store } from "../src/store/db.js";
@@ -65,4 +66,17 @@ export function runCli(
     child.stdin.end(opts.input ?? "");
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** Rows in a table of a store another process is writing; 0 before the store exists or is migrated. */
+export function countRows(db: string, table: "llm_calls" | "eval_samples"): number {
+  if (!existsSync(db)) return 0;
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return (conn.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } catch {
+    return 0; // not migrated yet
+  } finally {
+    conn.close();
+  }
 }

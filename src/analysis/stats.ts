@@ -7,9 +7,10 @@
  * produced by `scripts/stats_reference.py`).
  */
 import jstatModule from "jstat";
+import { seededRandom } from "../core/random.js";
 import { mean, stderr, wilson, Z95 } from "../core/stats.js";
 
-export { mean, stderr, wilson };
+export { mean, seededRandom, stderr, wilson };
 
 const { jStat } = jstatModule;
 
@@ -155,18 +156,6 @@ export function benjaminiHochberg(pvalues: number[]): number[] {
     adjusted[i] = running;
   }
   return adjusted;
-}
-
-/** Deterministic PRNG (mulberry32), so a bootstrap with a given seed is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -127,57 +127,55 @@ export const ExperimentSchema = z
     budget: z.strictObject({ max_usd: z.number().positive().optional() }).optional(),
   })
   .superRefine((e, ctx) => {
-    const arms = new Set<string>();
-    for (const [i, arm] of e.arms.entries()) {
-      if (arms.has(arm.name))
-        ctx.addIssue({
-          code: "custom",
-          path: ["arms", i, "name"],
-          message: `arm name "${arm.name}" is used twice`,
-        });
-      arms.add(arm.name);
-      for (const key of ["spec", "msm_spec", "aft_spec"] as const) {
-        const ref = (arm as Record<string, unknown>)[key];
-        if (typeof ref === "string" && !(ref in e.specs)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["arms", i, key],
-            message: `no spec named "${ref}" under specs: (known: ${Object.keys(e.specs).join(", ") || "none"})`,
-          });
-        }
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: "custom", path, message });
+    const requireSpec = (ref: string | undefined, path: (string | number)[]) => {
+      if (ref !== undefined && !(ref in e.specs))
+        issue(
+          path,
+          `no spec named "${ref}" under specs: (known: ${Object.keys(e.specs).join(", ") || "none"})`,
+        );
+    };
+    const unique = (what: string, list: "arms" | "evals", names: string[]) => {
+      const seen = new Set<string>();
+      for (const [i, n] of names.entries()) {
+        if (seen.has(n)) issue([list, i, "name"], `${what} name "${n}" is used twice`);
+        seen.add(n);
       }
-    }
+    };
+    unique(
+      "arm",
+      "arms",
+      e.arms.map((a) => a.name),
+    );
+    unique(
+      "eval",
+      "evals",
+      e.evals.map((v) => v.name),
+    );
+    for (const [i, arm] of e.arms.entries())
+      for (const key of ["spec", "msm_spec", "aft_spec"] as const)
+        requireSpec((arm as Record<string, string | undefined>)[key], ["arms", i, key]);
     for (const [specName, source] of Object.entries(e.specs)) {
       if (typeof source !== "object" || !("derive" in source)) continue;
       const d = source.derive;
       const path = ["specs", specName, "derive"];
-      for (const [key, ref] of [
-        ["from", d.from],
-        ["to", d.params.to],
-      ] as const) {
-        if (ref !== undefined && !(ref in e.specs))
-          ctx.addIssue({
-            code: "custom",
-            path: key === "from" ? [...path, "from"] : [...path, "params", "to"],
-            message: `no spec named "${ref}" under specs:`,
-          });
-      }
+      requireSpec(d.from, [...path, "from"]);
+      requireSpec(d.params.to, [...path, "params", "to"]);
       if (TRANSFORMS[d.transform].model && !d.model)
-        ctx.addIssue({
-          code: "custom",
-          path: [...path, "model"],
-          message: `transform ${d.transform} is written by a model: give derive.model`,
-        });
+        issue(
+          [...path, "model"],
+          `transform ${d.transform} is written by a model: give derive.model`,
+        );
       // A spec may not be derived, directly or not, from itself.
       const seen = new Set([specName]);
       let at: string | undefined = d.from;
       while (at !== undefined) {
         if (seen.has(at)) {
-          ctx.addIssue({
-            code: "custom",
-            path: [...path, "from"],
-            message: `spec "${specName}" is derived from itself (through ${[...seen].join(" → ")})`,
-          });
+          issue(
+            [...path, "from"],
+            `spec "${specName}" is derived from itself (through ${[...seen].join(" → ")})`,
+          );
           break;
         }
         seen.add(at);
@@ -187,16 +185,6 @@ export const ExperimentSchema = z
             ? (next as { derive: { from: string } }).derive.from
             : undefined;
       }
-    }
-    const evals = new Set<string>();
-    for (const [i, ev] of e.evals.entries()) {
-      if (evals.has(ev.name))
-        ctx.addIssue({
-          code: "custom",
-          path: ["evals", i, "name"],
-          message: `eval name "${ev.name}" is used twice`,
-        });
-      evals.add(ev.name);
     }
   });
 export type Experiment = z.infer<typeof ExperimentSchema>;

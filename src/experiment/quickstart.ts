@@ -3,11 +3,12 @@
  * machine can reach. Choosing that model is the only thing specific to it; planning, running and
  * reporting are the same as for any experiment.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
 import { SpecsciError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/fs.js";
 import { readSecret } from "../core/secrets.js";
 import {
   type DownloadProgress,
@@ -140,11 +141,9 @@ export function writeQuickstartExperiment(dir: string, models: QuickstartModels)
   if (models.synthetic) doc.setIn(["evals", 0, "max_tokens"], 64);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "experiment.yaml");
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(
-    tmp,
+  writeFileAtomic(
+    path,
     `# Written by \`specsci quickstart\` from examples/quickstart.yaml (model: ${models.source}).\n${doc.toString()}`,
   );
-  renameSync(tmp, path);
   return path;
 }

@@ -29,6 +29,15 @@ const rateAxis = { title: "misalignment rate", axis: { format: ".0%" }, scale: {
 /** vega-lite's types are stricter than its compiler; the compiler checks these specs when rendering. */
 const asSpec = (spec: object) => spec as unknown as TopLevelSpec;
 
+/** One panel per model, side by side. */
+const byModel = (values: object[], spec: object): TopLevelSpec =>
+  asSpec({
+    $schema: SCHEMA,
+    data: { values },
+    facet: { column: { field: "model", type: "nominal", title: null } },
+    spec,
+  });
+
 /** The paper's main figure: misalignment rate by arm and model, with 95% Wilson intervals. */
 function mainFigure(data: ReportData): TopLevelSpec {
   const values = data.arms.map((a) => ({
@@ -39,32 +48,27 @@ function mainFigure(data: ReportData): TopLevelSpec {
     hi: a.metrics.pooled.ci[1],
     n: a.metrics.pooled.n,
   }));
-  return asSpec({
-    $schema: SCHEMA,
-    data: { values },
-    facet: { column: { field: "model", type: "nominal", title: null } },
-    spec: {
-      width: { step: 48 },
-      height: 240,
-      layer: [
-        {
-          mark: "bar",
-          encoding: {
-            x: { field: "arm", type: "nominal", title: null, sort: null },
-            y: { field: "rate", type: "quantitative", ...rateAxis },
-            color: { field: "arm", type: "nominal", legend: null },
-          },
+  return byModel(values, {
+    width: { step: 48 },
+    height: 240,
+    layer: [
+      {
+        mark: "bar",
+        encoding: {
+          x: { field: "arm", type: "nominal", title: null, sort: null },
+          y: { field: "rate", type: "quantitative", ...rateAxis },
+          color: { field: "arm", type: "nominal", legend: null },
         },
-        {
-          mark: { type: "errorbar", ticks: true },
-          encoding: {
-            x: { field: "arm", type: "nominal", sort: null },
-            y: { field: "lo", type: "quantitative", title: "misalignment rate" },
-            y2: { field: "hi" },
-          },
+      },
+      {
+        mark: { type: "errorbar", ticks: true },
+        encoding: {
+          x: { field: "arm", type: "nominal", sort: null },
+          y: { field: "lo", type: "quantitative", title: "misalignment rate" },
+          y2: { field: "hi" },
         },
-      ],
-    },
+      },
+    ],
   });
 }
 
@@ -133,37 +137,32 @@ function heatmap(data: ReportData): TopLevelSpec {
       label: Number.isNaN(f.rate) ? "–" : `${Math.round(100 * f.rate)}%`,
     })),
   );
-  return asSpec({
-    $schema: SCHEMA,
-    data: { values },
-    facet: { column: { field: "model", type: "nominal", title: null } },
-    spec: {
-      width: { step: 70 },
-      height: { step: 28 },
-      layer: [
-        {
-          mark: "rect",
-          encoding: {
-            x: { field: "family", type: "nominal", title: null },
-            y: { field: "arm", type: "nominal", title: null, sort: null },
-            color: {
-              field: "rate",
-              type: "quantitative",
-              title: "rate",
-              scale: { domain: [0, 1], scheme: "reds" },
-            },
+  return byModel(values, {
+    width: { step: 70 },
+    height: { step: 28 },
+    layer: [
+      {
+        mark: "rect",
+        encoding: {
+          x: { field: "family", type: "nominal", title: null },
+          y: { field: "arm", type: "nominal", title: null, sort: null },
+          color: {
+            field: "rate",
+            type: "quantitative",
+            title: "rate",
+            scale: { domain: [0, 1], scheme: "reds" },
           },
         },
-        {
-          mark: { type: "text", fontSize: 11 },
-          encoding: {
-            x: { field: "family", type: "nominal" },
-            y: { field: "arm", type: "nominal", sort: null },
-            text: { field: "label", type: "nominal" },
-          },
+      },
+      {
+        mark: { type: "text", fontSize: 11 },
+        encoding: {
+          x: { field: "family", type: "nominal" },
+          y: { field: "arm", type: "nominal", sort: null },
+          text: { field: "label", type: "nominal" },
         },
-      ],
-    },
+      },
+    ],
   });
 }
 
@@ -178,34 +177,29 @@ function perFamily(data: ReportData): TopLevelSpec {
       hi: f.ci[1],
     })),
   );
-  return asSpec({
-    $schema: SCHEMA,
-    data: { values },
-    facet: { column: { field: "model", type: "nominal", title: null } },
-    spec: {
-      width: { step: 22 },
-      height: 200,
-      layer: [
-        {
-          mark: "bar",
-          encoding: {
-            x: { field: "family", type: "nominal", title: null },
-            xOffset: { field: "arm", sort: null },
-            y: { field: "rate", type: "quantitative", ...rateAxis },
-            color: { field: "arm", type: "nominal", sort: null },
-          },
+  return byModel(values, {
+    width: { step: 22 },
+    height: 200,
+    layer: [
+      {
+        mark: "bar",
+        encoding: {
+          x: { field: "family", type: "nominal", title: null },
+          xOffset: { field: "arm", sort: null },
+          y: { field: "rate", type: "quantitative", ...rateAxis },
+          color: { field: "arm", type: "nominal", sort: null },
         },
-        {
-          mark: { type: "errorbar", ticks: true },
-          encoding: {
-            x: { field: "family", type: "nominal" },
-            xOffset: { field: "arm", sort: null },
-            y: { field: "lo", type: "quantitative", title: "misalignment rate" },
-            y2: { field: "hi" },
-          },
+      },
+      {
+        mark: { type: "errorbar", ticks: true },
+        encoding: {
+          x: { field: "family", type: "nominal" },
+          xOffset: { field: "arm", sort: null },
+          y: { field: "lo", type: "quantitative", title: "misalignment rate" },
+          y2: { field: "hi" },
         },
-      ],
-    },
+      },
+    ],
   });
 }
 
@@ -214,25 +208,20 @@ function citations(data: ReportData): TopLevelSpec | undefined {
     a.citations.map((c) => ({ arm: a.arm, model: a.model, rule: c.id, share: c.share })),
   );
   if (!values.length) return undefined;
-  return asSpec({
-    $schema: SCHEMA,
-    data: { values },
-    facet: { column: { field: "model", type: "nominal", title: null } },
-    spec: {
-      width: { step: 18 },
-      height: 180,
-      mark: "bar",
-      encoding: {
-        x: { field: "rule", type: "nominal", title: "rule cited in the reasoning" },
-        xOffset: { field: "arm", sort: null },
-        y: {
-          field: "share",
-          type: "quantitative",
-          title: "share of samples",
-          axis: { format: ".0%" },
-        },
-        color: { field: "arm", type: "nominal", sort: null },
+  return byModel(values, {
+    width: { step: 18 },
+    height: 180,
+    mark: "bar",
+    encoding: {
+      x: { field: "rule", type: "nominal", title: "rule cited in the reasoning" },
+      xOffset: { field: "arm", sort: null },
+      y: {
+        field: "share",
+        type: "quantitative",
+        title: "share of samples",
+        axis: { format: ".0%" },
       },
+      color: { field: "arm", type: "nominal", sort: null },
     },
   });
 }
@@ -248,20 +237,15 @@ function awareness(data: ReportData): TopLevelSpec | undefined {
     })),
   );
   if (!values.length) return undefined;
-  return asSpec({
-    $schema: SCHEMA,
-    data: { values },
-    facet: { column: { field: "model", type: "nominal", title: null } },
-    spec: {
-      width: { step: 22 },
-      height: 180,
-      mark: "bar",
-      encoding: {
-        x: { field: "label", type: "nominal", title: "eval awareness" },
-        xOffset: { field: "arm", sort: null },
-        y: { field: "rate", type: "quantitative", ...rateAxis },
-        color: { field: "arm", type: "nominal", sort: null },
-      },
+  return byModel(values, {
+    width: { step: 22 },
+    height: 180,
+    mark: "bar",
+    encoding: {
+      x: { field: "label", type: "nominal", title: "eval awareness" },
+      xOffset: { field: "arm", sort: null },
+      y: { field: "rate", type: "quantitative", ...rateAxis },
+      color: { field: "arm", type: "nominal", sort: null },
     },
   });
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { reportCharts } from "./charts.js";
 import { breakdownsCsv, comparisonsCsv, ratesCsv } from "./csv.js";
@@ -25,6 +25,9 @@ export {
   type ReportData,
   runResults,
 } from "./results.js";
+
+import { writeFileAtomic } from "../core/fs.js";
+
 export * from "./tables.js";
 
 export interface WrittenReport {
@@ -32,12 +35,6 @@ export interface WrittenReport {
   markdown: string;
   latex: string;
   csv: string[];
-}
-
-function write(path: string, content: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
 }
 
 /**
@@ -49,7 +46,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
   mkdirSync(dirname(html), { recursive: true });
   const { dir, name } = parse(html);
   const charts = await reportCharts(data);
-  write(html, renderHtml(data, charts));
+  writeFileAtomic(html, renderHtml(data, charts));
   const tables = [
     ratesTable(data),
     seedsTable(data),
@@ -58,12 +55,12 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
     scenarioTable(data),
   ].filter((t): t is Table => t !== null);
   const markdown = join(dir, `${name}.md`);
-  write(
+  writeFileAtomic(
     markdown,
     `# ${data.synthetic ? "[SYNTHETIC OUTPUTS] " : ""}${data.title}\n\n${tables.map(toMarkdown).join("\n")}`,
   );
   const latex = join(dir, `${name}.tex`);
-  write(
+  writeFileAtomic(
     latex,
     `% specsci report tables; needs \\usepackage{booktabs}\n${tables.map(toLatex).join("\n")}`,
   );
@@ -72,6 +69,6 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
     [join(dir, `${name}-comparisons.csv`), comparisonsCsv(data)],
     [join(dir, `${name}-breakdowns.csv`), breakdownsCsv(data)],
   ] as const;
-  for (const [path, t] of csv) write(path, toCsv(t));
+  for (const [path, t] of csv) writeFileAtomic(path, toCsv(t));
   return { html, markdown, latex, csv: csv.map(([p]) => p) };
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerFor, FakeLlmServer } from "../fakes/llm-server.js";
-import { BIN, cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
 
 const N = 3000;
 const IN_FLIGHT = 16;
@@ -18,18 +18,6 @@ afterAll(async () => {
   await server.stop();
   cleanupTempDirs();
 });
-
-function countCalls(db: string): number {
-  if (!existsSync(db)) return 0;
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    return (conn.prepare("SELECT count(*) AS n FROM llm_calls").get() as { n: number }).n;
-  } catch {
-    return 0; // not migrated yet
-  } finally {
-    conn.close();
-  }
-}
 
 describe("crash and restart", () => {
   it("a run killed with SIGKILL part-way and restarted does every call exactly once", async () => {
@@ -47,10 +35,10 @@ describe("crash and restart", () => {
 
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: "ignore" });
     const closed = new Promise((r) => child.once("close", r));
-    while (countCalls(db) < N / 3) await new Promise((r) => setTimeout(r, 20));
+    while (countRows(db, "llm_calls") < N / 3) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGKILL");
     await closed;
-    const atKill = countCalls(db);
+    const atKill = countRows(db, "llm_calls");
     expect(atKill).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(N);
     expect(existsSync(join(cwd, "out.jsonl"))).toBe(false); // the output is written whole or not at all

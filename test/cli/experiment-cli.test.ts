@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeLlmServer } from "../fakes/llm-server.js";
-import { BIN, cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
 
 let server: FakeLlmServer;
 let models: string;
@@ -28,18 +28,6 @@ evals:
   - { name: am, task: agentic-misalignment, conditions: [leaking_none-none_replacement, coercion_explicit-america_replacement], epochs: 2 }
 judge: { model: loop/judge }
 `;
-
-function countSamples(db: string): number {
-  if (!existsSync(db)) return 0;
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    return (conn.prepare("SELECT count(*) AS n FROM eval_samples").get() as { n: number }).n;
-  } catch {
-    return 0; // not migrated yet
-  } finally {
-    conn.close();
-  }
-}
 
 /** The report with its generation time taken out: what must be identical between two runs. */
 const withoutTimestamps = (html: string) =>
@@ -150,12 +138,12 @@ describe("specsci plan / run / status / report", () => {
       const code = new Promise<number | null>((r) => child.once("close", (c) => r(c)));
       const db = join(cwd, ".specsci", "store.db");
       // Interrupt in the middle of the second stage.
-      while (countSamples(db) < 14) await new Promise((r) => setTimeout(r, 20));
+      while (countRows(db, "eval_samples") < 14) await new Promise((r) => setTimeout(r, 20));
       child.kill("SIGINT");
       expect(await code).toBe(130);
       expect(stderr).toMatch(/stopping after the calls in flight/);
       expect(stderr).toMatch(/interrupted; run the same command again to resume/);
-      const stopped = countSamples(db);
+      const stopped = countRows(db, "eval_samples");
       expect(stopped).toBeLessThan(24);
       // An interruption is not a failure: no sample or model call was recorded as failed.
       const conn = new Database(db, { readonly: true });
@@ -172,7 +160,7 @@ describe("specsci plan / run / status / report", () => {
       expect(status.stages.map((x: { state: string }) => x.state)).toEqual(["done", "partial"]);
       const again = await runCli(["run", "experiment.yaml"], { cwd, env });
       expect(again.code, again.stderr).toBe(0);
-      expect(countSamples(db)).toBe(24);
+      expect(countRows(db, "eval_samples")).toBe(24);
     } finally {
       await slow.stop();
     }
@@ -204,14 +192,14 @@ describe("specsci plan / run / status / report", () => {
       env: { ...process.env, ...env },
     });
     const closed = new Promise((r) => child.once("close", r));
-    while (countSamples(db) < 6) await new Promise((r) => setTimeout(r, 50));
+    while (countRows(db, "eval_samples") < 6) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGKILL");
     await closed;
-    const atKill = countSamples(db);
+    const atKill = countRows(db, "eval_samples");
     expect(atKill).toBeLessThan(24);
     const resumed = await runCli(["-w", ws, "run", file], { cwd, env });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(countSamples(db)).toBe(24);
+    expect(countRows(db, "eval_samples")).toBe(24);
     const again = await runCli(["-w", ws, "report", file, "-o", "second.html"], { cwd, env });
     expect(again.code, again.stderr).toBe(0);
     const second = readFileSync(join(cwd, "second.html"), "utf8");

@@ -1,7 +1,8 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { loadPack } from "../../evals/am/pack.js";
 import {
@@ -134,8 +135,7 @@ function writeExport(ctx: CliContext, runId: string, dir: string): string {
     );
   mkdirSync(dir, { recursive: true });
   const path = join(dir, fileName);
-  writeFileSync(`${path}.tmp`, JSON.stringify(evalLog));
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, JSON.stringify(evalLog));
   return path;
 }
 

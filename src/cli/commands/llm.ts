@@ -1,7 +1,8 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../core/fs.js";
 import { hashValue, sha256Hex } from "../../core/hash.js";
 import { log } from "../../core/log.js";
 import {
@@ -129,9 +130,7 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
       const body = lines.length ? `${lines.join("\n")}\n` : "";
       if (opts.out) {
         const out = resolve(opts.out);
-        const tmp = `${out}.tmp-${process.pid}`;
-        writeFileSync(tmp, body);
-        renameSync(tmp, out);
+        writeFileAtomic(out, body);
       } else {
         process.stdout.write(body);
       }

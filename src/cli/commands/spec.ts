@@ -1,7 +1,8 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../core/fs.js";
 import { hashValue } from "../../core/hash.js";
 import { log } from "../../core/log.js";
 import { formatDiagnostic } from "../../spec/diagnostics.js";
@@ -300,9 +301,7 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
         }
         if (opts.out) {
           const out = resolve(opts.out);
-          const tmp = `${out}.tmp-${process.pid}`;
-          writeFileSync(tmp, markdown);
-          renameSync(tmp, out);
+          writeFileAtomic(out, markdown);
         } else process.stdout.write(markdown);
         const stats = specStats(result.spec, ["qwen3"]);
         const summary = {

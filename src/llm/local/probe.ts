@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
 import { readGgufHeader } from "./gguf-header.js";
 
@@ -14,9 +15,7 @@ function probeScriptFile(): string {
   const file = join(dir, `gguf-probe-${sha256Hex(PROBE_SCRIPT).slice(0, 12)}.mjs`);
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, PROBE_SCRIPT);
-    renameSync(tmp, file);
+    writeFileAtomic(file, PROBE_SCRIPT);
   }
   return file;
 }

@@ -10,6 +10,7 @@
  * the successor's logit is about 32 while every other logit stays near or below 11: greedy (and
  * even temperature-1) decoding follows the chain.
  */
+import { seededRandom } from "../../core/random.js";
 import { type GgufTensor, type GgufValue, writeGguf } from "./gguf-writer.js";
 
 /** What the tiny model answers to any chat prompt (ChatML generation prompts end in a newline). */
@@ -40,18 +41,6 @@ function byteChars(): string[] {
     chars.push(String.fromCodePoint(printable.has(b) ? b : next++));
   }
   return chars;
-}
-
-/** Deterministic PRNG (mulberry32) so the model file is byte-identical on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(rand: () => number): number {
@@ -151,7 +140,7 @@ export function buildTinyModel(
   const alphabet = [..."abcdefghijklmnopqrstuvwxyz"].map(byteToken);
   chain([...alphabet, alphabet[0] as number]);
 
-  const rand = rng(20261127);
+  const rand = seededRandom(20261127);
   const vocabSize = vocab.tokens.length;
   const defaultDir = unitVector(rand);
   const embeddings = new Float32Array(vocabSize * DIM);

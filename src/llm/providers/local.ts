@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaModel } from "node-llama-cpp";
 import { envVar } from "../../core/env.js";
 import { SpecsciError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
 import { abortedByTimeout, ModelCallError } from "../errors.js";
 import { type DownloadProgress, downloadHfFile, parseHfRef } from "../local/hf-download.js";
@@ -50,9 +51,7 @@ export async function resolveLocalModelFile(ref: string, settings: LocalSettings
     );
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true });
-      const tmp = `${path}.tmp-${process.pid}`;
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, path);
+      writeFileAtomic(path, bytes);
     }
     return path;
   }
