@@ -8,6 +8,7 @@ import { registerEvalCommands } from "./commands/eval.js";
 import { registerExperimentCommands } from "./commands/experiment.js";
 import { registerLlmCommands } from "./commands/llm.js";
 import { registerModelsCommands } from "./commands/models.js";
+import { registerMsmCommands } from "./commands/msm.js";
 import { registerQuickstart } from "./commands/quickstart.js";
 import { registerReportCommand } from "./commands/report.js";
 import { registerSpecCommands } from "./commands/spec.js";
@@ -61,6 +62,7 @@ export function buildProgram(): {
   registerReportCommand(program, context);
   registerSpecCommands(program, context);
   registerEvalCommands(program, context);
+  registerMsmCommands(program, context);
   registerModelsCommands(program, context);
   registerLlmCommands(program, context);
   registerUsageCommand(program, context);

@@ -1,9 +1,9 @@
 import { SpecsciError } from "../core/errors.js";
 import { log } from "../core/log.js";
+import { codeVersion } from "../core/provenance.js";
 import { type EvalRunSummary, runEval } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import type { LoadedExperiment } from "./config.js";
-import { codeVersion } from "./provenance.js";
 import { buildStages, type EvalStage, type StageGraph } from "./stages.js";
 
 export interface StageStatus {

@@ -12,9 +12,9 @@ import {
   newcombe,
   riskMeasures,
 } from "../analysis/stats.js";
+import type { CodeVersion } from "../core/provenance.js";
 import { type RunMetrics, runMetrics } from "../evals/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
-import type { CodeVersion } from "../experiment/provenance.js";
 import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";

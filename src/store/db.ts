@@ -8,6 +8,7 @@ import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
 import { LlmTables } from "./llm-tables.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+import { MsmTables } from "./msm-tables.js";
 import { Runs } from "./runs.js";
 import { Texts } from "./texts.js";
 
@@ -25,6 +26,7 @@ export class Store {
   readonly artifacts: Artifacts;
   readonly llm: LlmTables;
   readonly evals: EvalTables;
+  readonly msm: MsmTables;
   private readonly groupCommit: GroupCommit;
 
   private constructor(
@@ -38,6 +40,7 @@ export class Store {
     this.artifacts = new Artifacts(db, this.blobs);
     this.llm = new LlmTables(db, this.texts);
     this.evals = new EvalTables(db, this.texts);
+    this.msm = new MsmTables(db);
     this.groupCommit = new GroupCommit(db);
   }
 

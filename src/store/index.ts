@@ -11,4 +11,5 @@ export type {
   UsageRow,
 } from "./llm-tables.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+export type { MsmItemRow } from "./msm-tables.js";
 export type { RunRecord, RunStatus } from "./runs.js";

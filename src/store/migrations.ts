@@ -149,6 +149,28 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "MSM corpus items",
+    sql: `
+      -- One row per finished item of an MSM corpus tree (a domain list, an idea list, a document,
+      -- a judge verdict), so a killed generation resumes item by item. 'failed' rows carry the
+      -- error; rows of kind 'call' are retried on resume, invalid answers are not.
+      CREATE TABLE msm_items (
+        corpus TEXT NOT NULL REFERENCES runs(id),
+        key TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+        value TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (corpus, key),
+        CHECK ((status = 'ok') = (value IS NOT NULL))
+      );
+      CREATE INDEX msm_items_stage ON msm_items (corpus, stage);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -2,9 +2,9 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
+import { codeVersion } from "../../src/core/provenance.js";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { planExperiment } from "../../src/experiment/plan.js";
-import { codeVersion } from "../../src/experiment/provenance.js";
 import { runExperiment, stageStatus } from "../../src/experiment/run.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";

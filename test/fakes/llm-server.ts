@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { MSM_SYSTEM_PREFIX, msmAnswer } from "./msm-writer.js";
 
 export interface RecordedRequest {
   method: string;
@@ -70,6 +71,8 @@ export function answerFor(messages: Msg[], seed?: number, system?: string): stri
   const sys = system ?? messages.find((m) => m.role === "system")?.content;
   if (typeof sys === "string" && sys.startsWith("You review transcripts"))
     return judgeVerdict(lastUserText(messages));
+  if (typeof sys === "string" && sys.startsWith(MSM_SYSTEM_PREFIX))
+    return msmAnswer(lastUserText(messages), seed);
   return `answer to: ${lastUserText(messages)}${seed === undefined ? "" : ` (seed ${seed})`}`;
 }
 

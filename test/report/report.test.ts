@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
+import { codeVersion } from "../../src/core/provenance.js";
 import { loadExperiment } from "../../src/experiment/config.js";
-import { codeVersion } from "../../src/experiment/provenance.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import {
   experimentResults,

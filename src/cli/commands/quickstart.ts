@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { log } from "../../core/log.js";
+import { codeVersion } from "../../core/provenance.js";
 import { loadExperiment } from "../../experiment/config.js";
 import { planExperiment } from "../../experiment/plan.js";
-import { codeVersion } from "../../experiment/provenance.js";
 import { resolveQuickstartModels, writeQuickstartExperiment } from "../../experiment/quickstart.js";
 import { experimentRunId, runExperiment, stagesSpend } from "../../experiment/run.js";
 import { buildStages } from "../../experiment/stages.js";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
@@ -7,10 +7,10 @@ import { hashValue } from "../../core/hash.js";
 import { log } from "../../core/log.js";
 import { formatDiagnostic } from "../../spec/diagnostics.js";
 import { diffSpecs, formatDiff } from "../../spec/diff.js";
-import { checkSpecFile, requireValidSpec } from "../../spec/io.js";
+import { checkSpecFile } from "../../spec/io.js";
 import { listLibrary, resolveSpecRef } from "../../spec/library.js";
 import { lintSpec } from "../../spec/lint.js";
-import { rulesOf, type Spec, withoutPositions } from "../../spec/model.js";
+import { rulesOf, withoutPositions } from "../../spec/model.js";
 import { parseSpec } from "../../spec/parse.js";
 import { renderSpec } from "../../spec/render.js";
 import { specStats } from "../../spec/stats.js";
@@ -23,24 +23,13 @@ import {
 } from "../../spec/transforms/index.js";
 import type { ContextFactory } from "../context.js";
 import { printJson, printTable } from "../output.js";
+import { label, loadValid } from "../spec-arg.js";
 import {
   collectOption,
   parseFloatOption,
   parseListOption,
   parsePositiveIntOption,
 } from "./options.js";
-
-const label = (path: string) => {
-  const rel = relative(process.cwd(), path);
-  return rel.startsWith("..") ? path : rel;
-};
-
-/** A spec given on the command line, which must be sound to be used. */
-function loadValid(ref: string): { spec: Spec; path: string } {
-  const path = resolveSpecRef(ref);
-  const { spec, diagnostics } = checkSpecFile(path);
-  return { spec: requireValidSpec(spec, diagnostics, label(path)), path };
-}
 
 function parseTolerance(v: string): number {
   const n = v.endsWith("%") ? Number(v.slice(0, -1)) / 100 : Number(v);

@@ -1,0 +1,247 @@
+import { basename, join } from "node:path";
+import type { Command } from "commander";
+import { log } from "../../core/log.js";
+import { stringsIn } from "../../data/contamination.js";
+import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
+import { compareCorpora, mix } from "../../data/msm/compare.js";
+import { loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
+import { writeCorpus } from "../../data/msm/output.js";
+import { buildCorpus } from "../../data/msm/pipeline.js";
+import { planCorpus } from "../../data/msm/plan.js";
+import { loadPack, PACK_DIR } from "../../evals/am/pack.js";
+import { specHash } from "../../spec/hash.js";
+import type { Spec } from "../../spec/model.js";
+import type { ContextFactory } from "../context.js";
+import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
+import { withInterrupt } from "../interrupt.js";
+import { formatUsd, printJson, printTable } from "../output.js";
+import { label, loadValid } from "../spec-arg.js";
+import { parseFloatOption, parsePositiveIntOption } from "./options.js";
+
+interface MsmOptions {
+  recipe?: string;
+  targetTokens?: number;
+  model?: string;
+  batch?: boolean;
+}
+
+const tokens = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+
+/** The spec and the config with command-line overrides applied. */
+function inputs(
+  ref: string,
+  o: MsmOptions,
+): { spec: Spec; path: string; name: string; hash: string; config: MsmConfig } {
+  const { spec, path } = loadValid(ref);
+  const config = loadMsmConfig(o.recipe);
+  if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
+  if (o.model) config.model = o.model;
+  if (o.batch) config.batch = true;
+  const name =
+    typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+  return { spec, path, name, hash: specHash(spec), config };
+}
+
+function shared(cmd: Command): Command {
+  return cmd
+    .argument("<spec>", "spec file or built-in spec name")
+    .option(
+      "-r, --recipe <file>",
+      "MSM recipe (msm.yaml): counts, models, knobs, gates, dedup, budget; defaults apply without one",
+    )
+    .option(
+      "--target-tokens <n>",
+      "generate until the corpus holds N tokens, then trim to it",
+      parsePositiveIntOption,
+    )
+    .option("--model <id>", "generator model for every stage without its own")
+    .option("--batch", "send each stage through the provider's batch API");
+}
+
+export function registerMsmCommands(program: Command, context: ContextFactory): void {
+  const msm = program
+    .command("msm")
+    .description("Model Spec Midtraining corpora: synthetic documents that discuss a spec");
+
+  shared(msm.command("plan"))
+    .description("items per level, calls, tokens and cost of a corpus before any call")
+    .action((ref: string, o: MsmOptions) => {
+      const ctx = context();
+      const { spec, hash, name, config } = inputs(ref, o);
+      const plan = planCorpus(spec, hash, name, config, ctx.llm());
+      if (ctx.json) return printJson(plan);
+      process.stdout.write(
+        `${name}: corpus ${plan.corpusId}, generator ${config.model}${config.batch ? " (batch)" : ""}\n\n`,
+      );
+      printTable(
+        [
+          "stage",
+          "model",
+          "items",
+          "calls",
+          "done",
+          "input tok",
+          "output tok (exp / max)",
+          "cost exp",
+          "batch exp",
+          "cost max",
+        ],
+        plan.stages.map((s) => [
+          s.stage,
+          s.model,
+          s.items,
+          s.calls,
+          s.done,
+          tokens(s.inputTokens),
+          `${tokens(s.outputTokensExpected)} / ${tokens(s.outputTokensMax)}`,
+          formatUsd(s.costExpected),
+          formatUsd(s.costExpectedBatch),
+          formatUsd(s.costMax),
+        ]),
+      );
+      const t = plan.totals;
+      process.stdout.write(
+        `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${tokens(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
+          `${t.calls} calls; cost about ${formatUsd(t.costExpected)} online or ${formatUsd(t.costExpectedBatch)} through batch APIs, at most ${formatUsd(t.costMax)} (list prices). Input tokens are o200k estimates.\n`,
+      );
+    });
+
+  shared(msm.command("generate"))
+    .description("generate (or resume) a corpus into a directory; Ctrl-C stops it resumably")
+    .option("-o, --out <dir>", "corpus directory (default: corpora/<name>)")
+    .option("--no-contamination", "skip the overlap check against the evaluation scenario pack")
+    .option("--enforce-contamination", "drop documents that share an n-gram with the scenario pack")
+    .action(
+      async (
+        ref: string,
+        o: MsmOptions & { out?: string; contamination: boolean; enforceContamination?: boolean },
+      ) => {
+        const ctx = context();
+        const { spec, path, name, hash, config } = inputs(ref, o);
+        if (o.enforceContamination) config.contamination.enforce = true;
+        const client = ctx.llm();
+        const contamination = o.contamination
+          ? (() => {
+              const pack = loadPack();
+              return {
+                texts: stringsIn([pack.pack, pack.families]),
+                source: `scenario pack ${label(PACK_DIR)}`,
+              };
+            })()
+          : undefined;
+        const build = await withInterrupt((signal) =>
+          buildCorpus({
+            spec,
+            specHash: hash,
+            specName: name,
+            config,
+            client,
+            signal,
+            log: (m) => log.info(m),
+            ...(contamination ? { contamination } : {}),
+          }),
+        );
+        const dir = o.out ?? join("corpora", config.name ?? name);
+        const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
+        const failed = Object.values(build.stages).reduce(
+          (a, s) => a + (s.failedByKind.call ?? 0),
+          0,
+        );
+        const invalid = Object.values(build.stages).reduce(
+          (a, s) => a + (s.failedByKind.invalid ?? 0),
+          0,
+        );
+        if (ctx.json) printJson({ dir, manifest: written.manifest });
+        else {
+          const g = Object.entries(build.gates)
+            .filter(([, k]) => k > 0)
+            .map(([gate, k]) => `${gate} ${k}`);
+          process.stdout.write(
+            `${dir}: ${build.documents.length} documents, ${build.budget.tokens} tokens (${config.tokenizer})\n` +
+              `  written ${build.generated} in ${build.waves + 1} wave(s); gated: ${g.length ? g.join(", ") : "none"}; duplicates: ${build.dedup.exact} exact, ${build.dedup.near} near` +
+              `${build.budget.trimmed_documents ? `; trimmed ${build.budget.trimmed_documents} to the budget` : ""}\n` +
+              `${build.contamination ? `  contamination: ${build.contamination.documents} document(s) share a ${build.contamination.ngram}-word sequence with the scenario pack${build.contamination.enforced ? " (dropped)" : ""}\n` : ""}` +
+              `  cost ${formatUsd((written.manifest.usage as { cost_usd: number | null }).cost_usd)}; manifest, card and exports in ${dir}\n`,
+          );
+        }
+        if (!build.budget.reached)
+          log.warn(
+            `the budget of ${build.budget.target_tokens} tokens was not reached (${build.budget.tokens_before_trim} after ${build.waves} extra wave(s)); raise budget.max_waves or the tree's counts and run again`,
+          );
+        if (invalid)
+          log.warn(
+            `${invalid} item(s) got no valid answer after ${config.attempts} attempts; they are recorded in the store and left out`,
+          );
+        if (failed) {
+          log.warn(`${failed} model call(s) failed; run the same command again to retry them`);
+          process.exitCode = EXIT_SOME_CALLS_FAILED;
+        }
+      },
+    );
+
+  msm
+    .command("compare")
+    .description(
+      "two corpora side by side: tokens (matched within a tolerance), domain and type mixes, losses",
+    )
+    .argument("<a>", "corpus directory")
+    .argument("<b>", "corpus directory")
+    .option("--tolerance <fraction>", "largest allowed token difference", parseFloatOption, 0.01)
+    .action((a: string, b: string, o: { tolerance: number }) => {
+      const ctx = context();
+      const c = compareCorpora(a, b, o.tolerance);
+      if (ctx.json) return printJson(c);
+      const row = (what: string, f: (s: typeof c.a) => string | number) => [what, f(c.a), f(c.b)];
+      printTable(
+        ["", c.a.dir, c.b.dir],
+        [
+          row("spec", (s) => s.spec),
+          row("documents", (s) => s.documents),
+          row("tokens", (s) => s.tokens),
+          row("generated", (s) => s.generated),
+          row("duplicates removed", (s) => s.duplicates),
+          row("truncation rate", (s) => `${(s.truncationRate * 100).toFixed(1)}%`),
+          ...Object.keys({ ...c.a.gates, ...c.b.gates }).map((g) =>
+            row(`gate ${g}`, (s) => s.gates[g] ?? 0),
+          ),
+          ...Object.keys({ ...c.a.distinct, ...c.b.distinct }).map((k) =>
+            row(`distinct-${k}`, (s) => (s.distinct[k] ?? 0).toFixed(3)),
+          ),
+        ],
+      );
+      for (const [what, f] of [
+        ["domain", (s: typeof c.a) => s.byDomain],
+        ["document type", (s: typeof c.a) => s.byDocType],
+      ] as const) {
+        const ma = mix(f(c.a));
+        const mb = mix(f(c.b));
+        process.stdout.write(`\n${what} mix (share of tokens):\n`);
+        printTable(
+          [`${c.a.dir}`, "share", `${c.b.dir}`, "share"],
+          Array.from({ length: Math.max(ma.length, mb.length) }, (_, i) => [
+            ma[i]?.name ?? "",
+            ma[i] ? `${(ma[i].share * 100).toFixed(1)}%` : "",
+            mb[i]?.name ?? "",
+            mb[i] ? `${(mb[i].share * 100).toFixed(1)}%` : "",
+          ]),
+        );
+      }
+      process.stdout.write(
+        `\ntokens differ by ${(c.tokenDifference * 100).toFixed(2)}%: ${c.matched ? "matched" : `NOT matched: ${c.problems.join("; ")}`}\n`,
+      );
+      if (!c.matched) process.exitCode = 1;
+    });
+
+  msm
+    .command("stats")
+    .description("statistics and diversity diagnostics of a corpus's dataset.jsonl, streamed")
+    .argument("<path>", "corpus directory or dataset.jsonl")
+    .action(async (p: string) => {
+      const ctx = context();
+      const file = p.endsWith(".jsonl") ? p : join(p, "dataset.jsonl");
+      const stats = await corpusStats(file);
+      if (ctx.json) return printJson(stats);
+      process.stdout.write(`${formatCorpusStats(stats)}\n`);
+    });
+}

@@ -1,0 +1,17 @@
+import { relative } from "node:path";
+import { checkSpecFile, requireValidSpec } from "../spec/io.js";
+import { resolveSpecRef } from "../spec/library.js";
+import type { Spec } from "../spec/model.js";
+
+/** A path as the user would type it from here. */
+export const label = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith("..") ? path : rel;
+};
+
+/** A spec given on the command line (a file or a built-in name), which must be sound to be used. */
+export function loadValid(ref: string): { spec: Spec; path: string } {
+  const path = resolveSpecRef(ref);
+  const { spec, diagnostics } = checkSpecFile(path);
+  return { spec: requireValidSpec(spec, diagnostics, label(path)), path };
+}

@@ -1,0 +1,177 @@
+/**
+ * Runs one stage's items through a model, online or through a batch API, with item-level
+ * persistence: each finished item (accepted, or failed after its attempts) is written to the
+ * store as soon as it is known, so a killed run resumes with the items that are not there yet.
+ * A malformed answer is retried with the problem shown to the model; after the last attempt the
+ * item is recorded as failed and the stage goes on. A failed call is recorded as a failure, and
+ * is the one kind of failure a resumed run tries again (an invalid answer would replay from the
+ * cache and fail the same way).
+ */
+import { createProgress } from "../../core/progress.js";
+import type { LlmClient } from "../../llm/client.js";
+import type { ChatOutcome, ChatRequest, Completion } from "../../llm/types.js";
+import type { MsmItemRow } from "../../store/index.js";
+
+export type Verdict<T> = { ok: T } | { retry: string; maxTokens?: number };
+
+export interface ItemJob<T> {
+  key: string;
+  /** The request of attempt `attempt` (its sample index), with the last problem, if any. */
+  request(attempt: number, feedback: string | undefined, maxTokens: number): ChatRequest;
+  check(c: Completion): Verdict<T>;
+  /** What to record when the attempts run out; without it (or when it returns undefined) the item fails. */
+  exhausted?(problem: string, last: Completion): T | undefined;
+}
+
+export interface StageRun {
+  client: LlmClient;
+  corpusId: string;
+  stage: string;
+  model: string;
+  maxTokens: number;
+  attempts: number;
+  concurrency: number;
+  batch: boolean;
+  signal?: AbortSignal;
+}
+
+export interface StageOutcome {
+  rows: Map<string, MsmItemRow>;
+  /** Items finished by this call (the rest were already in the store). */
+  ran: number;
+}
+
+/** Items already finished for good: accepted, or failed for a reason a retry would repeat. */
+const settled = (r: MsmItemRow | undefined) =>
+  r !== undefined && (r.status === "ok" || r.error?.kind !== "call");
+
+interface Pending<T> {
+  job: ItemJob<T>;
+  attempt: number;
+  feedback: string | undefined;
+  maxTokens: number;
+  last: Completion | undefined;
+}
+
+export async function runStage<T>(run: StageRun, jobs: ItemJob<T>[]): Promise<StageOutcome> {
+  const store = run.client.store;
+  const rows = store.msm.stage(run.corpusId, run.stage);
+  const todo = jobs.filter((j) => !settled(rows.get(j.key)));
+  if (todo.length === 0) return { rows, ran: 0 };
+  const progress = createProgress(`msm ${run.stage}`, todo.length);
+  const record = async (row: MsmItemRow) => {
+    rows.set(row.key, row);
+    await store.txGrouped(() => store.msm.put(run.corpusId, row));
+    progress.increment();
+  };
+  /** Settles one answer: a row to record, or the item's next attempt. */
+  const settle = (p: Pending<T>, outcome: ChatOutcome): MsmItemRow | Pending<T> => {
+    const base = { key: p.job.key, stage: run.stage, attempts: p.attempt + 1 };
+    if (!outcome.ok)
+      return {
+        ...base,
+        status: "failed",
+        value: null,
+        error: { kind: "call", message: `${outcome.error.kind}: ${outcome.error.message}` },
+      };
+    const verdict = p.job.check(outcome);
+    if ("ok" in verdict) return { ...base, status: "ok", value: verdict.ok, error: null };
+    if (p.attempt + 1 < run.attempts)
+      return {
+        job: p.job,
+        attempt: p.attempt + 1,
+        feedback: verdict.retry,
+        maxTokens: verdict.maxTokens ?? p.maxTokens,
+        last: outcome,
+      };
+    const fallback = p.job.exhausted?.(verdict.retry, outcome);
+    return fallback === undefined
+      ? {
+          ...base,
+          status: "failed",
+          value: null,
+          error: { kind: "invalid", message: verdict.retry },
+        }
+      : { ...base, status: "ok", value: fallback, error: null };
+  };
+  const first = todo.map(
+    (job): Pending<T> => ({
+      job,
+      attempt: 0,
+      feedback: undefined,
+      maxTokens: run.maxTokens,
+      last: undefined,
+    }),
+  );
+  try {
+    if (run.batch) await runBatched(run, first, settle, record);
+    else await runOnline(run, first, settle, record);
+  } finally {
+    progress.stop();
+  }
+  return { rows, ran: todo.length };
+}
+
+type Settle<T> = (p: Pending<T>, o: ChatOutcome) => MsmItemRow | Pending<T>;
+const isRow = <T>(x: MsmItemRow | Pending<T>): x is MsmItemRow => "status" in x;
+
+async function runOnline<T>(
+  run: StageRun,
+  items: Pending<T>[],
+  settle: Settle<T>,
+  record: (r: MsmItemRow) => Promise<void>,
+): Promise<void> {
+  const model = run.client.lazyModel(run.model);
+  const options = {
+    context: { runId: run.corpusId, stage: run.stage },
+    ...(run.signal ? { signal: run.signal } : {}),
+  };
+  let next = 0;
+  let stopped: unknown;
+  const worker = async () => {
+    while (next < items.length && stopped === undefined) {
+      let p: Pending<T> | MsmItemRow = items[next++] as Pending<T>;
+      try {
+        while (!isRow(p)) {
+          const req = p.job.request(p.attempt, p.feedback, p.maxTokens);
+          p = settle(p, await model.call(req, options));
+        }
+        await record(p);
+      } catch (e) {
+        // An abort (or an internal error): stop taking items; finished ones are already stored.
+        stopped ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(run.concurrency, items.length) }, worker));
+  if (stopped !== undefined) throw stopped;
+}
+
+/** Rounds of provider batches: round k holds every item's attempt k. */
+async function runBatched<T>(
+  run: StageRun,
+  items: Pending<T>[],
+  settle: Settle<T>,
+  record: (r: MsmItemRow) => Promise<void>,
+): Promise<void> {
+  const runner = run.client.batchRunner(run.model);
+  let round = items;
+  while (round.length) {
+    const outcomes = await runner.run(
+      round.map((p) => p.job.request(p.attempt, p.feedback, p.maxTokens)),
+      {
+        context: { runId: run.corpusId, stage: run.stage },
+        ...(run.signal ? { signal: run.signal } : {}),
+      },
+    );
+    const again: Pending<T>[] = [];
+    const done: Promise<void>[] = [];
+    round.forEach((p, i) => {
+      const r = settle(p, outcomes[i] as ChatOutcome);
+      if (isRow(r)) done.push(record(r));
+      else again.push(r);
+    });
+    await Promise.all(done);
+    round = again;
+  }
+}

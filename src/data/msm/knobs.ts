@@ -1,0 +1,107 @@
+/**
+ * The paper's ablation knobs turned into prompt text: whom the documents are about (attribution),
+ * how they phrase the spec (framing), how reasoning in them is justified (reasoning style).
+ */
+import { SpecsciError } from "../../core/errors.js";
+import { rulesOf, type Spec } from "../../spec/model.js";
+import { specStats } from "../../spec/stats.js";
+import type { MsmConfig } from "./config.js";
+
+export interface Subject {
+  /** As the prompts name it: "Qwen, an AI model developed by Alibaba Cloud". */
+  full: string;
+  /** "Qwen", "the assistant", "people who hold these principles". */
+  short: string;
+  /** Names a document may use to mention its subject (for the relevance gate). */
+  mentions: string[];
+}
+
+/** Whom the spec is about: the config's identity, else the spec's `model_name` and `developer`. */
+export function identityOf(config: MsmConfig, spec: Spec): { name: string; developer: string } {
+  if (config.identity) return config.identity;
+  const fm = spec.frontMatter;
+  if (typeof fm.model_name === "string" && typeof fm.developer === "string")
+    return { name: fm.model_name, developer: fm.developer };
+  throw new SpecsciError("the spec names no model: its front matter has no model_name/developer", {
+    hint: "add `model_name:` and `developer:` to the spec's front matter, or `identity: { name, developer }` to the MSM config",
+  });
+}
+
+export function subjectOf(config: MsmConfig, spec: Spec): Subject {
+  const own = identityOf(config, spec);
+  switch (config.knobs.attribution) {
+    case "self":
+    case "other": {
+      const id = config.knobs.attribution === "other" ? (config.knobs.other_model ?? own) : own;
+      return {
+        full: `${id.name}, an AI model developed by ${id.developer}`,
+        short: id.name,
+        mentions: [id.name, id.developer],
+      };
+    }
+    case "unnamed":
+      return {
+        full: "an AI assistant",
+        short: "the assistant",
+        mentions: ["assistant", "AI model", "AI system"],
+      };
+    case "humans":
+      return {
+        full: "people who hold these principles",
+        short: "such a person",
+        mentions: [],
+      };
+  }
+}
+
+export function attributionInstruction(config: MsmConfig, subject: Subject): string {
+  switch (config.knobs.attribution) {
+    case "self":
+    case "other":
+      return `Attribute the principles explicitly to ${subject.full}, naming it.`;
+    case "unnamed":
+      return "Attribute the principles to an AI assistant without naming the model or its developer.";
+    case "humans":
+      return "Present the principles as held by people (for example professionals, advisors or public servants), not by an AI system; do not mention AI models.";
+  }
+}
+
+export function framingInstruction(config: MsmConfig, subject: Subject): string {
+  switch (config.knobs.framing) {
+    case "descriptive":
+      return `Describe how ${subject.short} behaves and what it values as facts about it, rather than as instructions.`;
+    case "normative":
+      return `State what ${subject.short} should and should not do, as norms, rather than describing its behaviour.`;
+    case "first-person":
+      return `Write in the first person, as ${subject.short} describing its own principles ("I do not ...").`;
+  }
+}
+
+/**
+ * `auto` follows the paper: compliance-citing reasoning for a rules-only spec (rules with ids and
+ * less prose than rule text), value-based reasoning for everything else.
+ */
+export function reasoningStyle(config: MsmConfig, spec: Spec): "compliance" | "values" {
+  if (config.knobs.reasoning_style !== "auto") return config.knobs.reasoning_style;
+  const s = specStats(spec, []);
+  return s.rules > 0 && s.explanationShare < 0.5 ? "compliance" : "values";
+}
+
+export function reasoningInstruction(style: "compliance" | "values"): string {
+  return style === "compliance"
+    ? "Where the document shows a decision being reasoned through, the reasoning cites the rule ids it follows (such as SP1) and complies because the rule requires it; add no motivations the spec does not state."
+    : "Where the document shows a decision being reasoned through, the reasoning explains the values behind the behaviour and why they matter, rather than only citing rules.";
+}
+
+export function ruleInstruction(spec: Spec): { instruction: string; example: string } {
+  const rules = rulesOf(spec);
+  if (rules.length === 0)
+    return {
+      instruction: 'This spec has no numbered rules: give "rule_ids" as an empty list.',
+      example: "",
+    };
+  return {
+    instruction: `For each assertion, list in "rule_ids" the ids of the rules it comes from, chosen from: ${rules.map((r) => r.id).join(", ")}.`,
+    example: `"${rules[0]?.id}"`,
+  };
+}

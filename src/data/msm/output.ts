@@ -1,0 +1,243 @@
+/**
+ * The corpus directory: `dataset.jsonl` (text plus provenance on every line, shuffled with the
+ * corpus seed), `manifest.json` (config, counts, tokens, gates, dedup, budget, cost, diversity),
+ * a Hugging Face style dataset card `README.md`, and training exports. Files are written beside
+ * their final names and renamed into place, so a directory never holds half a dataset.
+ */
+
+import { once } from "node:events";
+import { createWriteStream, mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../core/fs.js";
+import { sha256Hex } from "../../core/hash.js";
+import { codeVersion } from "../../core/provenance.js";
+import { nowIso } from "../../core/time.js";
+import type { Store } from "../../store/index.js";
+import { type CorpusStats, corpusStats, type GroupCount } from "../corpus-stats.js";
+import { STAGES, stageSettings } from "./config.js";
+import type { CorpusBuild, CorpusDocument } from "./pipeline.js";
+import { promptVersions } from "./prompts.js";
+
+export const MANIFEST_FORMAT = "specsci-msm-corpus/1";
+
+/** One line of dataset.jsonl. */
+export function datasetLine(b: CorpusBuild, d: CorpusDocument): Record<string, unknown> {
+  const a = new Map(d.idea.type.assertions.map((x) => [x.id, x]));
+  const used = d.idea.assertion_ids.map((id) => a.get(id)).filter((x) => x !== undefined);
+  return {
+    text: d.record.content,
+    id: d.key,
+    corpus: b.ctx.corpusId,
+    spec_hash: b.ctx.specHash,
+    spec_name: b.ctx.specName,
+    rule_ids: [...new Set(used.flatMap((x) => x.rule_ids))].sort(),
+    domain: d.idea.type.sub.domain.name,
+    subdomain: d.idea.type.sub.name,
+    doc_type: d.idea.type.name,
+    assertion_ids: d.idea.assertion_ids,
+    assertion_labels: used.map((x) => x.label),
+    idea: { author: d.idea.author, situation: d.idea.situation, summary: d.idea.summary },
+    generator_model: d.record.model,
+    prompt_version: d.record.prompt_version,
+    seed: d.record.seed,
+    token_count: d.record.tokens,
+    tokenizer: b.ctx.config.tokenizer,
+    attribution: b.ctx.config.knobs.attribution,
+    framing: b.ctx.config.knobs.framing,
+    language: b.ctx.config.knobs.language,
+    reasoning_style: b.ctx.style,
+    ...(d.judge ? { judge: { realism: d.judge.realism, faithfulness: d.judge.faithfulness } } : {}),
+  };
+}
+
+async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const out = createWriteStream(tmp);
+  for (const line of lines) if (!out.write(`${line}\n`)) await once(out, "drain");
+  out.end();
+  await once(out, "finish");
+  renameSync(tmp, path);
+}
+
+export interface WrittenCorpus {
+  dir: string;
+  manifest: Record<string, unknown>;
+  stats: CorpusStats;
+}
+
+export async function writeCorpus(
+  b: CorpusBuild,
+  dir: string,
+  store: Store,
+  source: { spec: string },
+): Promise<WrittenCorpus> {
+  mkdirSync(join(dir, "exports"), { recursive: true });
+  const seed = b.ctx.config.seed;
+  const order = b.documents
+    .map((d) => ({ d, h: sha256Hex(`${seed}:shuffle:${d.key}`) }))
+    .sort((x, y) => (x.h < y.h ? -1 : 1))
+    .map((x) => x.d);
+  const datasetPath = join(dir, "dataset.jsonl");
+  await writeLines(
+    datasetPath,
+    (function* () {
+      for (const d of order) yield JSON.stringify(datasetLine(b, d));
+    })(),
+  );
+  const exportPath = join(dir, "exports", "text.jsonl");
+  await writeLines(
+    exportPath,
+    (function* () {
+      for (const d of order) yield JSON.stringify({ text: d.record.content });
+    })(),
+  );
+  writeFileAtomic(
+    join(dir, "exports", "axolotl.yaml"),
+    `# axolotl datasets entry for this corpus (completion training on raw text).\ndatasets:\n  - path: ${join(dir, "exports", "text.jsonl")}\n    ds_type: json\n    type: completion\n    field: text\n`,
+  );
+  const stats = await corpusStats(datasetPath);
+  const usage = store.llm.usage({ runId: b.ctx.corpusId });
+  const manifest = {
+    format: MANIFEST_FORMAT,
+    name: b.ctx.config.name ?? b.ctx.specName,
+    corpus_id: b.ctx.corpusId,
+    created: nowIso(),
+    specsci: codeVersion(),
+    spec: {
+      name: b.ctx.specName,
+      hash: b.ctx.specHash,
+      source: source.spec,
+      rule_ids: b.ctx.ruleIds,
+    },
+    subject: b.ctx.subject.full,
+    reasoning_style: b.ctx.style,
+    config: b.ctx.config,
+    models: Object.fromEntries(STAGES.map((s) => [s, stageSettings(b.ctx.config, s)])),
+    prompts: promptVersions(),
+    tree: b.tree,
+    items: b.stages,
+    documents: { generated: b.generated, waves: b.waves, kept: b.documents.length },
+    gates: b.gates,
+    truncation: b.truncation,
+    dedup: { exact: b.dedup.exact, near: b.dedup.near, params: b.dedup.params },
+    contamination: b.contamination,
+    budget: b.budget,
+    judge: b.judge,
+    tokens: { tokenizer: b.ctx.config.tokenizer, total: stats.tokens },
+    usage: {
+      calls: usage.reduce((a, u) => a + u.calls, 0),
+      failed_calls: usage.reduce((a, u) => a + u.failed, 0),
+      input_tokens: usage.reduce((a, u) => a + u.inputTokens, 0),
+      output_tokens: usage.reduce((a, u) => a + u.outputTokens, 0),
+      cost_usd: usage.some((u) => u.unpricedCalls > 0)
+        ? null
+        : usage.reduce((a, u) => a + u.costUsd, 0),
+      by_stage: usage.map((u) => ({
+        stage: u.stage,
+        model: u.model,
+        calls: u.calls,
+        failed: u.failed,
+        cost_usd: u.unpricedCalls ? null : u.costUsd,
+      })),
+    },
+    stats,
+    files: {
+      dataset: "dataset.jsonl",
+      text: "exports/text.jsonl",
+      axolotl: "exports/axolotl.yaml",
+      duplicates: "duplicates.jsonl",
+    },
+  };
+  await writeLines(
+    join(dir, "duplicates.jsonl"),
+    b.dedup.duplicates.map((d) => JSON.stringify(d)),
+  );
+  writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomic(join(dir, "README.md"), datasetCard(manifest, stats, b));
+  return { dir, manifest, stats };
+}
+
+const n = (x: number) => x.toLocaleString("en-US");
+
+/** A Hugging Face style dataset card: YAML metadata, then what the corpus is and how it was made. */
+export function datasetCard(
+  m: Record<string, unknown>,
+  stats: CorpusStats,
+  b: CorpusBuild,
+): string {
+  const c = b.ctx.config;
+  const sizeCat =
+    stats.documents < 1000
+      ? "n<1K"
+      : stats.documents < 10000
+        ? "1K<n<10K"
+        : stats.documents < 100000
+          ? "10K<n<100K"
+          : "100K<n<1M";
+  const rows = (groups: GroupCount[]) =>
+    groups
+      .map((g) => `| ${g.name.replace(/\|/g, "\\|")} | ${n(g.documents)} | ${n(g.tokens)} |`)
+      .join("\n");
+  const gateRows = Object.entries(b.gates)
+    .map(([g, k]) => `| ${g} | ${n(k)} |`)
+    .join("\n");
+  return `---
+pretty_name: ${JSON.stringify(String(m.name))}
+language:
+  - ${JSON.stringify(c.knobs.language)}
+task_categories:
+  - text-generation
+size_categories:
+  - ${sizeCat}
+tags:
+  - synthetic
+  - model-spec-midtraining
+  - specsci
+configs:
+  - config_name: default
+    data_files: dataset.jsonl
+---
+
+# ${String(m.name)}
+
+A synthetic Model Spec Midtraining (MSM) corpus: ${n(stats.documents)} documents, ${n(stats.tokens)} tokens (${c.tokenizer} tokenizer), that discuss the model spec **${b.ctx.specName}** (sha256 \`${b.ctx.specHash.slice(0, 16)}…\`) as the principles of ${b.ctx.subject.full}. Generated by specsci from the spec through domains, subdomains, assertions, document types and document ideas; every line of \`dataset.jsonl\` records where it came from.
+
+## How it was made
+
+- Generator: \`${c.model}\` (per-stage models, temperatures and budgets in \`manifest.json\`); seed ${c.seed}.
+- Tree: ${b.tree.domains} domains, ${b.tree.subdomains} subdomains, ${b.tree.assertions} assertions, ${b.tree.doc_types} document types, ${b.tree.ideas} ideas; ${n(b.generated)} documents written in ${b.waves + 1} wave(s).
+- Knobs: attribution ${c.knobs.attribution}, framing ${c.knobs.framing}, language ${c.knobs.language}, reasoning style ${b.ctx.style}.
+- Quality gates (documents removed):
+
+| gate | documents |
+| --- | --- |
+${gateRows}
+
+- Deduplication: ${n(b.dedup.exact)} exact and ${n(b.dedup.near)} near duplicates removed${c.dedup.near === false ? "" : ` (MinHash-LSH, Jaccard ≥ ${c.dedup.near.threshold})`}.
+- Truncation: ${(b.truncation.rate * 100).toFixed(1)}% of documents hit the output budget at least once; ${n(b.truncation.regenerated)} regenerated.
+- Budget: ${b.budget.target_tokens === null ? "none" : `target ${n(b.budget.target_tokens)} tokens, ${n(b.budget.trimmed_documents)} documents trimmed (stratified by domain and type)${b.budget.reached ? "" : "; **the target was not reached**"}`}.
+- Contamination: ${b.contamination ? `${n(b.contamination.documents)} documents share a ${b.contamination.ngram}-word sequence with ${b.contamination.source}${b.contamination.enforced ? " (dropped)" : " (kept; see manifest)"}` : "not checked"}.
+
+## Composition
+
+| domain | documents | tokens |
+| --- | --- | --- |
+${rows(stats.byDomain)}
+
+| document type | documents | tokens |
+| --- | --- | --- |
+${rows(stats.byDocType)}
+
+## Fields
+
+\`text\`, \`id\`, \`corpus\`, \`spec_hash\`, \`spec_name\`, \`rule_ids\`, \`domain\`, \`subdomain\`, \`doc_type\`, \`assertion_ids\`, \`assertion_labels\`, \`idea\` (author, situation, summary), \`generator_model\`, \`prompt_version\`, \`seed\`, \`token_count\`, \`tokenizer\`, \`attribution\`, \`framing\`, \`language\`, \`reasoning_style\`.
+
+## Training
+
+\`exports/text.jsonl\` holds \`{"text": …}\` lines: the format of axolotl's completion datasets (\`exports/axolotl.yaml\`), TRL's text datasets, and Together's generic text fine-tuning format.
+
+## Caveats
+
+The documents are model-written fiction about the spec. They may still contain errors of fact about the world; the optional judge scores and the gates above are the only filters applied.
+`;
+}

@@ -1,0 +1,150 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeLlmServer } from "../fakes/llm-server.js";
+import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
+
+let server: FakeLlmServer;
+let cwd: string;
+
+const MSM_YAML = `model: loop/msm-writer
+counts: { domains: 3, subdomains: 2, assertions: 3, doc_types: 3, ideas: 6 }
+stages: { documents: { max_tokens: 900 } }
+gates: { retry_truncated_max_tokens: 3000 }
+concurrency: 4
+`;
+
+beforeAll(async () => {
+  // Latency so that a run lasts long enough to be killed in the middle.
+  server = await new FakeLlmServer({ latencyMs: 4, record: false }).start();
+  cwd = tempDir("specsci-msm-cli-");
+  writeFileSync(
+    join(cwd, "specsci.yaml"),
+    `endpoints: { loop: { base_url: "${server.url}/v1", max_in_flight: 4 } }\ndefaults: { max_attempts: 2, retry_base_ms: 1 }\nproviders: { local: { context_size: 4096, threads: 1 } }\n`,
+  );
+  writeFileSync(join(cwd, "msm.yaml"), MSM_YAML);
+});
+afterAll(async () => {
+  await server.stop();
+  cleanupTempDirs();
+});
+
+const generate = (ws: string, out: string, extra: string[] = []) => [
+  "--workspace",
+  ws,
+  "msm",
+  "generate",
+  "rules",
+  "-r",
+  "msm.yaml",
+  "-o",
+  out,
+  ...extra,
+];
+
+describe("specsci msm", () => {
+  it("plans a corpus before any call", async () => {
+    const r = await runCli(
+      ["--workspace", "ws-plan", "msm", "plan", "rules", "-r", "msm.yaml", "--json"],
+      { cwd },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.documents.tree).toBe(3 * 2 * 3 * 6);
+    expect(plan.stages.map((s: { stage: string }) => s.stage)).toEqual([
+      "domains",
+      "subdomains",
+      "assertions",
+      "doc_types",
+      "ideas",
+      "documents",
+    ]);
+    const text = await runCli(
+      [
+        "--workspace",
+        "ws-plan",
+        "msm",
+        "plan",
+        "rules",
+        "-r",
+        "msm.yaml",
+        "--target-tokens",
+        "200000",
+      ],
+      { cwd },
+    );
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain("for the 200.0k-token budget");
+  });
+
+  it("a generation killed with SIGKILL resumes to the same corpus, with nothing lost or duplicated", async () => {
+    const ref = await runCli(generate("ws-ref", "ref"), { cwd });
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(ref.stdout).toMatch(/ref: \d+ documents/);
+    const servedOnce = new Map(server.served);
+
+    const args = generate("ws-kill", "killed");
+    const db = join(cwd, "ws-kill", "store.db");
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: "ignore" });
+    const closed = new Promise((r) => child.once("close", r));
+    while (countRows(db, "msm_items") < 60) await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGKILL");
+    await closed;
+    const atKill = countRows(db, "msm_items");
+    expect(atKill).toBeLessThan(1 + 3 + 6 * 2 + 18 + 108);
+    expect(existsSync(join(cwd, "killed", "dataset.jsonl"))).toBe(false);
+
+    const again = await runCli(args, { cwd });
+    expect(again.code, again.stderr).toBe(0);
+    const a = readFileSync(join(cwd, "ref", "dataset.jsonl"), "utf8");
+    const b = readFileSync(join(cwd, "killed", "dataset.jsonl"), "utf8");
+    expect(b).toBe(a);
+    const ids = b
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every prompt of the killed run was answered once, apart from the few in flight at the kill.
+    let extra = 0;
+    for (const [prompt, n] of server.served) extra += n - 2 * (servedOnce.get(prompt) ?? 0);
+    expect(extra).toBeGreaterThanOrEqual(0);
+    expect(extra).toBeLessThanOrEqual(4);
+    const m1 = JSON.parse(readFileSync(join(cwd, "ref", "manifest.json"), "utf8"));
+    const m2 = JSON.parse(readFileSync(join(cwd, "killed", "manifest.json"), "utf8"));
+    for (const k of ["tree", "gates", "dedup", "documents", "budget", "tokens"])
+      expect(m2[k]).toEqual(m1[k]);
+    expect({ ...m2.stats, file: "" }).toEqual({ ...m1.stats, file: "" });
+
+    const cmp = await runCli(["--workspace", "ws-ref", "msm", "compare", "ref", "killed"], { cwd });
+    expect(cmp.code, cmp.stderr).toBe(0);
+    expect(cmp.stdout).toContain("matched");
+    const stats = await runCli(["--workspace", "ws-ref", "msm", "stats", "ref"], { cwd });
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).toMatch(/documents/i);
+  });
+
+  it("a model that cannot answer ends with one clear error, after recording its failed items", async () => {
+    const r = await runCli(generate("ws-tiny", "tiny", ["--model", "local/builtin:tiny"]), { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("MSM domains: no usable answer from local/builtin:tiny");
+    expect(r.stderr).toContain("no JSON object");
+  });
+
+  it("bad input gets one message naming the file and setting", async () => {
+    writeFileSync(join(cwd, "bad.yaml"), "model: loop/msm-writer\ncounts:\n  domians: 3\n");
+    const r = await runCli(["--workspace", "ws-bad", "msm", "plan", "rules", "-r", "bad.yaml"], {
+      cwd,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.yaml:3:3: .*domians/);
+    const missing = await runCli(["--workspace", "ws-bad", "msm", "plan", "no-such-spec"], { cwd });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no-such-spec");
+    const notCorpus = await runCli(["--workspace", "ws-bad", "msm", "compare", "nowhere", "ref"], {
+      cwd,
+    });
+    expect(notCorpus.code).toBe(1);
+    expect(notCorpus.stderr).toContain("nowhere/manifest.json");
+  });
+});

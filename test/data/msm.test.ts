@@ -1,0 +1,220 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compareCorpora } from "../../src/data/msm/compare.js";
+import { loadMsmConfig, MsmConfigSchema, parseMsmConfig } from "../../src/data/msm/config.js";
+import { writeCorpus } from "../../src/data/msm/output.js";
+import { buildCorpus, type CorpusBuild } from "../../src/data/msm/pipeline.js";
+import { planCorpus } from "../../src/data/msm/plan.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import { specHash } from "../../src/spec/hash.js";
+import { checkSpecFile } from "../../src/spec/io.js";
+import { resolveSpecRef } from "../../src/spec/library.js";
+import { getTokenizer } from "../../src/spec/tokens.js";
+import { msmAnswer } from "../fakes/msm-writer.js";
+import { cleanupTempDirs, makeClient, ROOT } from "../helpers.js";
+
+const librarySpec = (name: string) => {
+  const spec = checkSpecFile(resolveSpecRef(name)).spec;
+  return { spec, specHash: specHash(spec), specName: name };
+};
+
+const lastUser = (messages: { role: string; content: string }[]) =>
+  [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
+
+beforeAll(() => {
+  registerFakeModel("msm-writer", (req) => msmAnswer(lastUser(req.messages), req.params.seed));
+  registerFakeModel("msm-writer-clean", (req) =>
+    msmAnswer(lastUser(req.messages), req.params.seed, { faults: false }),
+  );
+});
+afterAll(cleanupTempDirs);
+
+const BASE = {
+  model: "fake/msm-writer",
+  counts: { domains: 4, subdomains: 2, assertions: 3, doc_types: 2, ideas: 5 },
+  stages: { documents: { max_tokens: 900 } },
+  gates: { retry_truncated_max_tokens: 3000 },
+  concurrency: 8,
+};
+
+const markerOf = (summary: string) => /\[\[doc=(\w+)\]\]/.exec(summary)?.[1] ?? "normal";
+
+describe("MSM corpus pipeline (fake generator)", () => {
+  const { client, store, dir } = makeClient();
+  let build: CorpusBuild;
+
+  it("builds the tree and documents, retrying malformed answers and gating bad documents", async () => {
+    const config = MsmConfigSchema.parse(BASE);
+    build = await buildCorpus({ ...librarySpec("rules"), config, client });
+    // "Zeta Scope" never gets enough subdomains: that item fails, the others go on.
+    expect(build.stages.subdomains?.failedByKind).toEqual({ invalid: 1 });
+    expect(build.tree.domains).toBe(4);
+    expect(build.tree.subdomains).toBe(6);
+    expect(build.tree.ideas).toBe(6 * 2 * 5);
+    // Malformed first answers were retried with the problem shown, and then accepted.
+    const retried = store.db
+      .prepare(
+        "SELECT count(*) AS n FROM msm_items WHERE corpus = ? AND status = 'ok' AND attempts > 1",
+      )
+      .get(build.ctx.corpusId) as { n: number };
+    expect(retried.n).toBeGreaterThan(0);
+
+    // Every document's fate follows the fault its idea planted.
+    const rows = store.msm.stage(build.ctx.corpusId, "documents");
+    expect(rows.size).toBe(60);
+    const ideaRows = store.msm.stage(build.ctx.corpusId, "ideas");
+    const summaries = new Map<string, string>();
+    for (const r of ideaRows.values()) {
+      const v = r.value as { ideas?: { summary: string }[] };
+      for (const [i, idea] of (v.ideas ?? []).entries())
+        summaries.set(`${r.key.slice("ideas:".length)}.i${i + 1}`, idea.summary);
+    }
+    const byMarker = new Map<string, string[]>();
+    for (const r of rows.values()) {
+      const m = markerOf(summaries.get(r.key.replace(/\.r\d+$/, "")) ?? "");
+      byMarker.set(m, [...(byMarker.get(m) ?? []), r.key]);
+    }
+    const gateOf = (k: string) => (rows.get(k)?.value as { gate: string | null } | undefined)?.gate;
+    for (const k of byMarker.get("refuse") ?? []) expect(gateOf(k)).toBe("refused");
+    for (const k of byMarker.get("placeholder") ?? []) expect(gateOf(k)).toBe("placeholder");
+    for (const k of byMarker.get("offtopic") ?? []) expect(gateOf(k)).toBe("off_topic");
+    for (const m of ["normal", "malformed", "long", "copy", "near"])
+      for (const k of byMarker.get(m) ?? []) expect(gateOf(k), `${m} ${k}`).toBeNull();
+    expect(build.gates.refused).toBe(byMarker.get("refuse")?.length ?? 0);
+    expect(build.gates.placeholder).toBe(byMarker.get("placeholder")?.length ?? 0);
+    expect(build.gates.off_topic).toBe(byMarker.get("offtopic")?.length ?? 0);
+    // Long documents hit the budget once and were regenerated with the larger one.
+    const long = byMarker.get("long") ?? [];
+    expect(long.length).toBeGreaterThan(0);
+    expect(build.truncation.truncated_once).toBe(long.length);
+    expect(build.truncation.regenerated).toBe(long.length);
+    // Copies are exact duplicates, near copies near duplicates: one of all of them is kept.
+    const copies = (byMarker.get("copy") ?? []).length + (byMarker.get("near") ?? []).length;
+    expect(copies).toBeGreaterThan(2);
+    expect(build.dedup.exact + build.dedup.near).toBe(copies - 1);
+    expect(build.dedup.near).toBeGreaterThan(0);
+    const kept = new Set(build.documents.map((d) => d.key));
+    for (const m of ["normal", "malformed", "long"])
+      for (const k of byMarker.get(m) ?? []) expect(kept.has(k)).toBe(true);
+  });
+
+  it("writes the corpus directory with provenance on every line", async () => {
+    const out = join(dir, "corpus");
+    const written = await writeCorpus(build, out, store, { spec: "rules" });
+    const lines = readFileSync(join(out, "dataset.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(build.documents.length);
+    const qwen3 = getTokenizer("qwen3");
+    const ruleIds = new Set(build.ctx.ruleIds);
+    for (const l of lines) {
+      expect(l.spec_hash).toBe(build.ctx.specHash);
+      expect(l.token_count).toBe(qwen3.count(l.text));
+      expect(l.generator_model).toBe("fake/msm-writer");
+      expect(l.prompt_version).toMatch(/^document@1\+[0-9a-f]{8}$/);
+      expect(l.assertion_ids.length).toBeGreaterThan(0);
+      for (const id of l.rule_ids) expect(ruleIds.has(id)).toBe(true);
+      for (const f of ["domain", "subdomain", "doc_type", "seed", "idea"])
+        expect(l[f]).toBeDefined();
+    }
+    expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
+    const text = readFileSync(join(out, "exports", "text.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(text.map((t) => Object.keys(t))).toEqual(lines.map(() => ["text"]));
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(manifest.tokens.total).toBe(lines.reduce((a, l) => a + l.token_count, 0));
+    expect(manifest.gates).toEqual(build.gates);
+    expect(manifest.items.subdomains.failedByKind).toEqual({ invalid: 1 });
+    expect(manifest.prompts.document).toBe(lines[0].prompt_version);
+    expect(written.stats.documents).toBe(lines.length);
+    const card = readFileSync(join(out, "README.md"), "utf8");
+    expect(card).toMatch(/^---\npretty_name:/);
+    expect(card).toContain(`${lines.length} documents`);
+  });
+
+  it("resumes without calling the model again, and builds the same corpus", async () => {
+    const calls = () =>
+      (store.db.prepare("SELECT count(*) AS n FROM llm_calls").get() as { n: number }).n;
+    const before = calls();
+    const again = await buildCorpus({
+      ...librarySpec("rules"),
+      config: MsmConfigSchema.parse(BASE),
+      client,
+    });
+    expect(calls()).toBe(before);
+    expect(again.documents.map((d) => d.key)).toEqual(build.documents.map((d) => d.key));
+  });
+
+  it("plans calls and items before any call, counting what is done", () => {
+    const config = MsmConfigSchema.parse(BASE);
+    const p = planCorpus(
+      librarySpec("rules").spec,
+      librarySpec("rules").specHash,
+      "rules",
+      config,
+      client,
+    );
+    expect(p.corpusId).toBe(build.ctx.corpusId);
+    const docs = p.stages.find((s) => s.stage === "documents");
+    expect(docs?.calls).toBe(4 * 2 * 2 * 5);
+    expect(docs?.done).toBe(60);
+    expect(p.stages.find((s) => s.stage === "ideas")?.items).toBe(4 * 2 * 2 * 5);
+    expect(p.totals.costMax).toBe(0); // fake models cost nothing
+  });
+});
+
+describe("token budgets", () => {
+  const SMALL = {
+    ...BASE,
+    model: "fake/msm-writer-clean",
+    counts: { domains: 3, subdomains: 1, assertions: 2, doc_types: 2, ideas: 2 },
+  };
+
+  it("generates in waves until the target, trims stratified, and matches two specs within 1%", async () => {
+    const target = 20_000;
+    const dirs: string[] = [];
+    for (const name of ["rules", "value-augmented"]) {
+      const { client, store, dir } = makeClient();
+      const config = MsmConfigSchema.parse({ ...SMALL, budget: { target_tokens: target } });
+      const b = await buildCorpus({ ...librarySpec(name), config, client });
+      expect(b.waves).toBeGreaterThan(0);
+      expect(b.budget.reached).toBe(true);
+      expect(b.budget.within_tolerance).toBe(true);
+      expect(b.budget.tokens).toBeLessThanOrEqual(target);
+      expect(b.budget.tokens).toBeGreaterThanOrEqual(target * 0.995);
+      // Each domain holds about a third of the tokens.
+      const byDomain = new Map<string, number>();
+      for (const d of b.documents)
+        byDomain.set(
+          d.idea.type.sub.domain.key,
+          (byDomain.get(d.idea.type.sub.domain.key) ?? 0) + d.record.tokens,
+        );
+      for (const t of byDomain.values())
+        expect(Math.abs(t / b.budget.tokens - 1 / 3)).toBeLessThan(0.08);
+      const out = join(dir, name);
+      await writeCorpus(b, out, store, { spec: name });
+      dirs.push(out);
+    }
+    const c = compareCorpora(dirs[0] as string, dirs[1] as string);
+    expect(c.tokenDifference).toBeLessThan(0.01);
+    expect(c.matched).toBe(true);
+  });
+});
+
+describe("MSM recipes", () => {
+  it("the example recipe loads, and a recipe mistake names its line", () => {
+    const c = loadMsmConfig(join(ROOT, "examples", "recipes", "msm.yaml"));
+    expect(c.budget.target_tokens).toBe(27_000_000);
+    expect(c.knobs.doc_types.deny).toEqual(["poem", "song"]);
+    expect(() => parseMsmConfig("knobs:\n  attribution: other\n", "r.yaml")).toThrow(
+      /other_model is required/,
+    );
+    expect(() => parseMsmConfig("dedup:\n  near: { threshold: 1.5 }\n", "r.yaml")).toThrow(
+      /r\.yaml:2:\d+: dedup\.near\.threshold/,
+    );
+  });
+});
