@@ -21,7 +21,7 @@ beforeAll(async () => {
   cwd = tempDir("specsci-msm-cli-");
   writeFileSync(
     join(cwd, "specsci.yaml"),
-    `endpoints: { loop: { base_url: "${server.url}/v1", max_in_flight: 4 } }\ndefaults: { max_attempts: 2, retry_base_ms: 1 }\nproviders: { local: { context_size: 4096, threads: 1 } }\n`,
+    `endpoints: { loop: { base_url: "${server.url}/v1", max_in_flight: 4 } }\ndefaults: { max_attempts: 2, retry_base_ms: 1 }\nproviders: { local: { context_size: 16384, threads: 1 } }\n`,
   );
   writeFileSync(join(cwd, "msm.yaml"), MSM_YAML);
 });
@@ -129,6 +129,39 @@ describe("specsci msm", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("MSM domains: no usable answer from local/builtin:tiny");
     expect(r.stderr).toContain("no JSON object");
+  });
+
+  it("documents from the tiny local model are all gated, and an empty corpus is an error", async () => {
+    writeFileSync(
+      join(cwd, "tiny-docs.yaml"),
+      "model: loop/msm-writer\ncounts: { domains: 2, subdomains: 1, assertions: 2, doc_types: 1, ideas: 2 }\nstages: { documents: { model: local/builtin:tiny, max_tokens: 64 } }\n",
+    );
+    const r = await runCli(
+      [
+        "--workspace",
+        "ws-tiny-docs",
+        "msm",
+        "generate",
+        "rules",
+        "-r",
+        "tiny-docs.yaml",
+        "-o",
+        "tiny-docs",
+        "--no-contamination",
+      ],
+      { cwd },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "the corpus is empty: none of 4 generated document(s) passed (missing_content 4)",
+    );
+    const m = JSON.parse(readFileSync(join(cwd, "tiny-docs", "manifest.json"), "utf8"));
+    expect(m.gates.missing_content).toBe(4);
+    expect(m.items.documents.ok).toBe(4);
+    expect(m.usage.by_stage.find((u: { stage: string }) => u.stage === "documents").calls).toBe(
+      4 * 3,
+    );
+    expect(readFileSync(join(cwd, "tiny-docs", "dataset.jsonl"), "utf8")).toBe("");
   });
 
   it("bad input gets one message naming the file and setting", async () => {

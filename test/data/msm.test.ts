@@ -6,13 +6,15 @@ import { loadMsmConfig, MsmConfigSchema, parseMsmConfig } from "../../src/data/m
 import { writeCorpus } from "../../src/data/msm/output.js";
 import { buildCorpus, type CorpusBuild } from "../../src/data/msm/pipeline.js";
 import { planCorpus } from "../../src/data/msm/plan.js";
+import { ModelCallError } from "../../src/llm/errors.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { specHash } from "../../src/spec/hash.js";
 import { checkSpecFile } from "../../src/spec/io.js";
 import { resolveSpecRef } from "../../src/spec/library.js";
 import { getTokenizer } from "../../src/spec/tokens.js";
+import { FakeLlmServer } from "../fakes/llm-server.js";
 import { msmAnswer } from "../fakes/msm-writer.js";
-import { cleanupTempDirs, makeClient, ROOT } from "../helpers.js";
+import { cleanupTempDirs, FAST_RETRIES, makeClient, ROOT } from "../helpers.js";
 
 const librarySpec = (name: string) => {
   const spec = checkSpecFile(resolveSpecRef(name)).spec;
@@ -24,6 +26,13 @@ const lastUser = (messages: { role: string; content: string }[]) =>
 
 beforeAll(() => {
   registerFakeModel("msm-writer", (req) => msmAnswer(lastUser(req.messages), req.params.seed));
+  registerFakeModel("msm-judge-harsh", (req) => {
+    const doc = /<document>\n([\s\S]*?)\n<\/document>/.exec(lastUser(req.messages))?.[1] ?? "";
+    return JSON.stringify({ realism: doc.length % 2 === 0 ? 2 : 4, faithfulness: 5, invented: [] });
+  });
+  registerFakeModel("msm-judge-broken", () => {
+    throw new ModelCallError("server", "judge is down", { httpStatus: 500 });
+  });
   registerFakeModel("msm-writer-clean", (req) =>
     msmAnswer(lastUser(req.messages), req.params.seed, { faults: false }),
   );
@@ -216,5 +225,94 @@ describe("MSM recipes", () => {
     expect(() => parseMsmConfig("dedup:\n  near: { threshold: 1.5 }\n", "r.yaml")).toThrow(
       /r\.yaml:2:\d+: dedup\.near\.threshold/,
     );
+  });
+});
+
+describe("the quality judge", () => {
+  const recipe = {
+    ...BASE,
+    model: "fake/msm-writer-clean",
+    counts: { domains: 2, subdomains: 1, assertions: 2, doc_types: 2, ideas: 3 },
+  };
+
+  it("stores its scores and drops the documents below the thresholds", async () => {
+    const { client, store, dir } = makeClient();
+    const config = MsmConfigSchema.parse({
+      ...recipe,
+      gates: { judge: { model: "fake/msm-judge-harsh" } },
+    });
+    const b = await buildCorpus({ ...librarySpec("rules"), config, client });
+    const judged = [...store.msm.stage(b.ctx.corpusId, "judge").values()];
+    expect(judged.length).toBe(12);
+    const low = judged.filter((r) => (r.value as { realism: number }).realism < 3).length;
+    expect(low).toBeGreaterThan(0);
+    expect(b.gates.judge_rejected).toBe(low);
+    expect(b.documents).toHaveLength(12 - low);
+    expect(b.judge?.judged).toBe(12);
+    await writeCorpus(b, join(dir, "judged"), store, { spec: "rules" });
+    const lines = readFileSync(join(dir, "judged", "dataset.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    for (const l of lines) expect(l.judge.realism).toBe(4);
+  });
+
+  it("a judge that cannot be reached approves nothing: its documents are counted as unjudged", async () => {
+    const { client } = makeClient({ defaults: FAST_RETRIES });
+    const config = MsmConfigSchema.parse({
+      ...recipe,
+      gates: { judge: { model: "fake/msm-judge-broken" } },
+    });
+    const b = await buildCorpus({ ...librarySpec("rules"), config, client });
+    expect(b.stages.judge?.failedByKind).toEqual({ call: 12 });
+    expect(b.gates.judge_failed).toBe(12);
+    expect(b.documents).toHaveLength(0);
+  });
+});
+
+describe("batch generation", () => {
+  let server: FakeLlmServer;
+  beforeAll(async () => {
+    server = await new FakeLlmServer({ record: false, batchPolls: 1 }).start();
+  });
+  afterAll(() => server.stop());
+
+  it("sends each stage as provider batches, retries invalid answers in later rounds, and matches the online corpus", async () => {
+    const corpus = async (batch: boolean) => {
+      const { client } = makeClient({
+        defaults: FAST_RETRIES,
+        endpoints: { loop: { base_url: `${server.url}/v1`, batch: true } },
+        batch: { poll_interval_s: 0.01 },
+      });
+      const config = MsmConfigSchema.parse({
+        ...BASE,
+        model: "loop/msm-writer",
+        counts: { domains: 2, subdomains: 2, assertions: 2, doc_types: 2, ideas: 2 },
+        batch,
+      });
+      const b = await buildCorpus({ ...librarySpec("rules"), config, client });
+      const sources = client.store.db
+        .prepare("SELECT source, count(*) AS n FROM llm_calls GROUP BY source")
+        .all() as { source: string; n: number }[];
+      const retried = client.store.db
+        .prepare("SELECT count(*) AS n FROM msm_items WHERE status = 'ok' AND attempts > 1")
+        .get() as { n: number };
+      return {
+        b,
+        retried: retried.n,
+        sources: Object.fromEntries(sources.map((r) => [r.source, r.n])),
+      };
+    };
+    const online = await corpus(false);
+    const batched = await corpus(true);
+    expect(online.sources).toEqual({ api: expect.any(Number) });
+    expect(Object.keys(batched.sources)).toEqual(["batch"]);
+    // Malformed first answers came back in round 1 and were answered in round 2.
+    expect(batched.retried).toBeGreaterThan(0);
+    expect(batched.retried).toBe(online.retried);
+    expect(batched.b.documents.map((d) => [d.key, d.record.content])).toEqual(
+      online.b.documents.map((d) => [d.key, d.record.content]),
+    );
+    expect(batched.b.gates).toEqual(online.b.gates);
   });
 });

@@ -1,5 +1,6 @@
 import { basename, join } from "node:path";
 import type { Command } from "commander";
+import { SpecsciError } from "../../core/errors.js";
 import { log } from "../../core/log.js";
 import { stringsIn } from "../../data/contamination.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
@@ -144,6 +145,21 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
         );
         const dir = o.out ?? join("corpora", config.name ?? name);
         const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
+        if (build.documents.length === 0) {
+          const lost = Object.entries(build.gates)
+            .filter(([, k]) => k > 0)
+            .map(([g, k]) => `${g} ${k}`);
+          const docs = build.stages.documents;
+          const failedDocs = docs?.failed
+            ? `; ${docs.failed} document item(s) failed, e.g. ${docs.example}`
+            : "";
+          throw new SpecsciError(
+            `the corpus is empty: none of ${build.generated} generated document(s) passed${lost.length ? ` (${lost.join(", ")})` : ""}${failedDocs}`,
+            {
+              hint: `${join(dir, "manifest.json")} has the counts; check the generator with \`specsci models test\``,
+            },
+          );
+        }
         const failed = Object.values(build.stages).reduce(
           (a, s) => a + (s.failedByKind.call ?? 0),
           0,

@@ -57,6 +57,8 @@ export interface StageCount {
   failed: number;
   /** Failed items by kind: `call` (the model call failed) or `invalid` (no valid answer). */
   failedByKind: Record<string, number>;
+  /** The first failure's message, to show with the counts. */
+  example?: string;
 }
 
 export interface CorpusBuild {
@@ -373,6 +375,7 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
         const c = stages[s] ?? { ok: 0, failed: 0, failedByKind: {} };
         stages[s] = c;
         c.failedByKind[r.error.kind] = (c.failedByKind[r.error.kind] ?? 0) + 1;
+        c.example ??= `${r.key}: ${r.error.message}`;
       }
   }
   const judged = judgeCfg

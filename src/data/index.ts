@@ -1,0 +1,28 @@
+export {
+  type ContaminationIndex,
+  contaminationIndex,
+  overlapWith,
+  stringsIn,
+} from "./contamination.js";
+export {
+  type CorpusStats,
+  type CorpusStatsOptions,
+  corpusStats,
+  formatCorpusStats,
+} from "./corpus-stats.js";
+export {
+  type DedupOptions,
+  type DedupResult,
+  type Duplicate,
+  findDuplicates,
+} from "./dedup/index.js";
+export { type Comparison, compareCorpora, summarize } from "./msm/compare.js";
+export { loadMsmConfig, type MsmConfig, MsmConfigSchema, parseMsmConfig } from "./msm/config.js";
+export { type WrittenCorpus, writeCorpus } from "./msm/output.js";
+export {
+  type BuildOptions,
+  buildCorpus,
+  type CorpusBuild,
+  type CorpusDocument,
+} from "./msm/pipeline.js";
+export { type MsmPlan, planCorpus } from "./msm/plan.js";
