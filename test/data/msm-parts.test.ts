@@ -54,14 +54,14 @@ describe("prompts", () => {
     for (const name of PROMPT_NAMES)
       expect(loadPrompt(name).version).toMatch(new RegExp(`^${name}@\\d+\\+[0-9a-f]{8}$`));
     const t = loadPrompt("domains");
-    expect(() =>
-      renderPrompt(t, { spec: "s", subject: "x", subject_short: "x", count: "3" }),
-    ).toThrow(/no value for \{\{feedback\}\}/);
+    expect(() => renderPrompt(t, { spec: "s", owner: "x", owner_short: "x", count: "3" })).toThrow(
+      /no value for \{\{feedback\}\}/,
+    );
     expect(() =>
       renderPrompt(t, {
         spec: "s",
-        subject: "x",
-        subject_short: "x",
+        owner: "x",
+        owner_short: "x",
         count: "3",
         feedback: "",
         extra: "",
@@ -70,8 +70,8 @@ describe("prompts", () => {
     // A value is inserted as is, even when it looks like a slot.
     const text = renderPrompt(t, {
       spec: "{{count}} $& $1",
-      subject: "x",
-      subject_short: "x",
+      owner: "x",
+      owner_short: "x",
       count: "3",
       feedback: "",
     });
@@ -88,14 +88,21 @@ describe("ablation knobs", () => {
       knobs: { attribution: "other", other_model: { name: "Claude", developer: "Anthropic" } },
     });
     expect(documentPrompt(other)).toContain(
-      "the model spec of Claude, an AI model developed by Anthropic",
+      "the model spec written for Claude, an AI model developed by Anthropic",
     );
     expect(documentPrompt(ctxFor("rules", { knobs: { attribution: "unnamed" } }))).toContain(
       "without naming the model or its developer",
     );
-    const humans = documentPrompt(ctxFor("rules", { knobs: { attribution: "humans" } }));
-    expect(humans).toContain("not by an AI system");
-    expect(humans).not.toContain("Qwen, an AI model");
+    expect(documentPrompt(ctxFor("rules", { knobs: { attribution: "unnamed" } }))).not.toContain(
+      "Qwen, an AI model",
+    );
+    const humans = ctxFor("rules", { knobs: { attribution: "humans", framing: "first-person" } });
+    expect(documentPrompt(humans)).toContain("not by an AI system");
+    expect(documentPrompt(humans)).toContain("as a person describing their own principles");
+    expect(humans.knobText.author).toContain("written in the first person by a person");
+    // Documents about someone else must not name the real model.
+    expect(humans.forbiddenNames).toEqual(["Qwen", "Alibaba Cloud"]);
+    expect(ctxFor("rules").forbiddenNames).toEqual([]);
   });
 
   it("framing, language and reasoning style reach the document prompt; auto follows the spec", () => {
@@ -174,8 +181,21 @@ describe("gates", () => {
     expect(findPlaceholder("On [Insert date] we met")).toBe("[Insert date]");
     expect(findPlaceholder("Hello {{ name }}")).toBe("{{ name }}");
     expect(findPlaceholder("At [Company Name] we")).toBe("[Company Name]");
+    for (const slot of [
+      "[NAME]",
+      "[COMPANY NAME]",
+      "[name]",
+      "[Recipient]",
+      "XXX",
+      "[Fill in date]",
+    ])
+      expect(findPlaceholder(`To ${slot}, hello.`)).toBe(slot);
+    expect(findPlaceholder("Signed: ________")).toBe("________");
+    expect(findPlaceholder("Intro\n\n____\n\nNext part")).toBeUndefined();
     expect(
-      findPlaceholder("See [the guide](https://x.org) and [1] and [SP1] and [Note] and - [x] done"),
+      findPlaceholder(
+        "See [the guide](https://x.org) and [1] and [SP1] and [Note] and [sic] and - [x] done",
+      ),
     ).toBeUndefined();
   });
 
@@ -183,16 +203,21 @@ describe("gates", () => {
     expect(looksLikeRefusal("I'm sorry, but I can't write that.")).toBe(true);
     expect(looksLikeRefusal("Sorry, I cannot help")).toBe(true);
     expect(looksLikeRefusal("Meeting notes: the team reviewed Qwen's policy.")).toBe(false);
-    const rel = relevanceContext(lib("rules"), ["Qwen", "Alibaba Cloud"], 3);
+    const rel = relevanceContext(lib("rules"), ["Qwen", "Alibaba Cloud"], 4);
     expect(isRelevant("A short note on Qwen.", rel)).toBe(true);
     expect(isRelevant("Under SP2 the assistant asked first.", rel)).toBe(true);
     expect(
       isRelevant(
-        "The system avoids irreversible actions, prefers cautious options and respects oversight.",
+        "The model avoids irreversible actions, chooses cautious options, accepts correction and respects oversight.",
         rel,
       ),
     ).toBe(true);
     expect(isRelevant("A recipe for bread with flour and water.", rel)).toBe(false);
+    // Common words the spec happens to use are no evidence.
+    const garden =
+      "Most people prefer better soil. Gardening should always start before spring, because seeds need something warm, whether or not it rains; actually everyone agrees.";
+    for (const name of ["rules", "value-augmented"])
+      expect(isRelevant(garden, relevanceContext(lib(name), ["Qwen"], 4)), name).toBe(false);
   });
 
   it("seeds names and places per document, reproducibly", () => {
@@ -202,6 +227,12 @@ describe("gates", () => {
     expect(a.names).toHaveLength(3);
     expect(a.places).toHaveLength(2);
     expect(diversitySeeds(1, { names: false, places: false })).toEqual({ names: [], places: [] });
+    const places = new Set<string>();
+    for (let s = 0; s < 500; s++)
+      for (const p of diversitySeeds(s, { names: false, places: true }).places) places.add(p);
+    expect(places).toContain("Da Nang");
+    expect(places).toContain("Cluj-Napoca");
+    expect(places.size).toBe(60);
     // Over many documents no name dominates.
     const counts = new Map<string, number>();
     for (let s = 0; s < 1000; s++)

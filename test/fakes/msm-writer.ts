@@ -53,7 +53,7 @@ const SHARED_COPY = `${words(seededRandom(7), 220)} Qwen keeps humans informed a
 
 function documentText(prompt: string, seed: number, marker: string): string {
   const rand = seededRandom(seed);
-  const subject = between(prompt, /Here is the model spec of ([^,:]+)/) || "Qwen";
+  const subject = between(prompt, /Here is the model spec written for ([^,:]+)/) || "Qwen";
   const doctype = between(prompt, /Document type: ([^(\n]+)/);
   const para = (n: number) => `${words(rand, n)}.`;
   switch (marker) {

@@ -5,7 +5,7 @@ import { log } from "../../core/log.js";
 import { stringsIn } from "../../data/contamination.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
 import { compareCorpora, mix } from "../../data/msm/compare.js";
-import { loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
+import { checkMsmConfig, loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
 import { writeCorpus } from "../../data/msm/output.js";
 import { buildCorpus } from "../../data/msm/pipeline.js";
 import { planCorpus } from "../../data/msm/plan.js";
@@ -39,6 +39,7 @@ function inputs(
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
   if (o.batch) config.batch = true;
+  checkMsmConfig(config, o.recipe ?? "the MSM recipe");
   const name =
     typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
   return { spec, path, name, hash: specHash(spec), config };
@@ -121,6 +122,11 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
         const ctx = context();
         const { spec, path, name, hash, config } = inputs(ref, o);
         if (o.enforceContamination) config.contamination.enforce = true;
+        if (!o.contamination && config.contamination.enforce)
+          throw new SpecsciError(
+            "--no-contamination skips the contamination check that --enforce-contamination (or contamination.enforce in the recipe) asks to enforce",
+            { hint: "drop one of them" },
+          );
         const client = ctx.llm();
         const contamination = o.contamination
           ? (() => {
@@ -181,6 +187,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
               `  cost ${formatUsd((written.manifest.usage as { cost_usd: number | null }).cost_usd)}; manifest, card and exports in ${dir}\n`,
           );
         }
+        for (const why of build.skipped_gates) log.warn(`gate skipped: ${why}`);
         if (!build.budget.reached)
           log.warn(
             `the budget of ${build.budget.target_tokens} tokens was not reached (${build.budget.tokens_before_trim} after ${build.waves} extra wave(s)); raise budget.max_waves or the tree's counts and run again`,

@@ -163,6 +163,19 @@ describe("MinHash", () => {
     );
     expect(result.duplicates).toEqual([{ id: "b", keptId: "a", kind: "near", similarity: 1 }]);
   });
+  it("works on worker threads with exact dedup off, and with near dedup off", async () => {
+    const { words, render } = syntheticCorpus(13);
+    const docs = Array.from({ length: 40 }, (_, i) => ({ id: `d${i}`, text: render(words(60)) }));
+    docs.push({ id: "copy", text: docs[3]?.text as string });
+    const nearOnly = await findDuplicates(docs, { exact: false, workers: 2, workerMinDocs: 1 });
+    expect(nearOnly.duplicates).toEqual([
+      { id: "copy", keptId: "d3", kind: "near", similarity: 1 },
+    ]);
+    const exactOnly = await findDuplicates(docs, { near: false, workers: 2, workerMinDocs: 1 });
+    expect(exactOnly.duplicates).toEqual([
+      { id: "copy", keptId: "d3", kind: "exact", similarity: 1 },
+    ]);
+  });
   it("estimates Jaccard without bias", () => {
     const { words, render } = syntheticCorpus(11);
     const pairs: [string, string][] = [];

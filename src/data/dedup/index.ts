@@ -273,11 +273,16 @@ async function fingerprintInWorkers(
         const worker = startWorker(config);
         workers.push(worker);
         worker.on("message", (result: ChunkResult) => {
-          signatures.set(new Uint32Array(result.signatures), result.start * numPerm);
-          digests.set(new Uint8Array(result.digests), result.start * DIGEST_BYTES);
-          pending--;
-          send(worker);
-          if (pending === 0 && nextStart >= n) resolve();
+          try {
+            if (numPerm) signatures.set(new Uint32Array(result.signatures), result.start * numPerm);
+            if (config.exact)
+              digests.set(new Uint8Array(result.digests), result.start * DIGEST_BYTES);
+            pending--;
+            send(worker);
+            if (pending === 0 && nextStart >= n) resolve();
+          } catch (e) {
+            reject(e);
+          }
         });
         worker.on("error", (error) =>
           reject(new Error(`dedup worker failed: ${error.message}`, { cause: error })),

@@ -95,6 +95,10 @@ export interface Comparison {
 }
 
 export function compareCorpora(dirA: string, dirB: string, tolerance = 0.01): Comparison {
+  if (!(tolerance > 0 && tolerance < 1))
+    throw new SpecsciError(`--tolerance must be a fraction between 0 and 1 (got ${tolerance})`, {
+      hint: "e.g. --tolerance 0.01 for 1%",
+    });
   const a = summarize(dirA);
   const b = summarize(dirB);
   const diff = Math.abs(a.tokens - b.tokens) / Math.max(1, a.tokens, b.tokens);

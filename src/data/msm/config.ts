@@ -106,7 +106,7 @@ export const MsmConfigSchema = z.strictObject({
       /** Drop documents that mention neither the subject nor any spec content. */
       relevance: z.boolean().default(true),
       /** How many distinctive spec terms count as "mentions spec content". */
-      min_spec_terms: z.number().int().positive().default(3),
+      min_spec_terms: z.number().int().positive().default(4),
       /** Regenerate a truncated document once with this larger output budget. */
       retry_truncated_max_tokens: z.number().int().positive().optional(),
       /** An LLM judge of realism and faithfulness (1–5 each); off unless a model is given. */
@@ -169,7 +169,25 @@ export function parseMsmConfig(text: string, file: string): MsmConfig {
         hint: "add knobs: { other_model: { name: Claude, developer: Anthropic } }",
       },
     );
+  checkMsmConfig(config, file);
   return config;
+}
+
+/**
+ * Settings that are each valid but do nothing together: said once, rather than silently ignored.
+ * Also run on command-line overrides.
+ */
+export function checkMsmConfig(config: MsmConfig, where: string): void {
+  const retry = config.gates.retry_truncated_max_tokens;
+  const docs = stageSettings(config, "documents").max_tokens;
+  if (retry !== undefined && retry <= docs)
+    throw new SpecsciError(
+      `${where}: gates.retry_truncated_max_tokens (${retry}) must be larger than the documents' max_tokens (${docs}) to regenerate anything`,
+    );
+  if (retry !== undefined && config.attempts < 2)
+    throw new SpecsciError(
+      `${where}: gates.retry_truncated_max_tokens needs attempts of 2 or more (a regeneration is an attempt)`,
+    );
 }
 
 /** Reads an msm.yaml; without a file, every default. */

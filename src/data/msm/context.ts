@@ -9,13 +9,14 @@ import { renderSpecBody } from "../../spec/render.js";
 import { type MsmConfig, type StageName, stageSettings } from "./config.js";
 import {
   attributionInstruction,
+  authorInstruction,
   framingInstruction,
   reasoningInstruction,
   reasoningStyle,
   type Subject,
   subjectOf,
 } from "./knobs.js";
-import { loadPrompt, type PromptName, renderPrompt } from "./prompts.js";
+import { loadPrompt, type PromptName, promptVersions, renderPrompt } from "./prompts.js";
 
 export interface CorpusContext {
   spec: Spec;
@@ -28,7 +29,9 @@ export interface CorpusContext {
   style: "compliance" | "values";
   ruleIds: string[];
   corpusId: string;
-  knobText: { attribution: string; framing: string; reasoning: string };
+  knobText: { attribution: string; framing: string; reasoning: string; author: string };
+  /** Names the documents must not use (see `Subject.forbidden`). */
+  forbiddenNames: string[];
 }
 
 /**
@@ -48,6 +51,7 @@ export function corpusIdOf(specHash: string, config: MsmConfig): string {
     attempts: config.attempts,
     knobs: config.knobs,
     diversity: config.diversity,
+    prompts: promptVersions(),
     retry_truncated: config.gates.retry_truncated_max_tokens ?? null,
     tokenizer: config.tokenizer,
   };
@@ -72,7 +76,9 @@ export function corpusContext(
     style,
     ruleIds: rulesOf(spec).map((r) => r.id),
     corpusId: corpusIdOf(specHash, config),
+    forbiddenNames: subject.forbidden,
     knobText: {
+      author: authorInstruction(config, subject),
       attribution: attributionInstruction(config, subject),
       framing: framingInstruction(config, subject),
       reasoning: reasoningInstruction(style),
@@ -98,6 +104,8 @@ export function stageRequest(
     spec: ctx.specText,
     subject: ctx.subject.full,
     subject_short: ctx.subject.short,
+    owner: ctx.subject.owner,
+    owner_short: ctx.subject.ownerShort,
   };
   const template = loadPrompt(prompt);
   const own = Object.fromEntries(

@@ -25,14 +25,14 @@ Whitfield Yamamoto Zhou Adeyemi Bianchi Cardoso Dimitrov Ekström Farouk Gallagh
     .filter(Boolean);
 
 const PLACES =
-  `Porto Tartu Kumasi Valparaíso Trondheim Oaxaca Gdańsk Kochi Ljubljana Mombasa Halifax Cebu
-Tbilisi Rosario Aarhus Da Nang|Da-Nang Arequipa Plovdiv Dunedin Izmir Windhoek Tromsø Cuenca Brno
-Sapporo Zanzibar Bergen Antofagasta Kraków Pune Galway Tamale Bologna Chiang Mai|Chiang-Mai Quito
-Rotterdam Daegu Asunción Ghent Surabaya Montevideo Tampere Marrakesh Winnipeg Kaunas Hobart Nagpur
-Lyon Medellín Vilnius Santander Cluj-Napoca Durban Busan Graz Salta Hanoi Lübeck Recife Bristol`
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((p) => p.split("|")[0]?.replace(/-/g, " ") as string);
+  `Porto, Tartu, Kumasi, Valparaíso, Trondheim, Oaxaca, Gdańsk, Kochi, Ljubljana, Mombasa,
+Halifax, Cebu, Tbilisi, Rosario, Aarhus, Da Nang, Arequipa, Plovdiv, Dunedin, Izmir, Windhoek, Tromsø,
+Cuenca, Brno, Sapporo, Zanzibar, Bergen, Antofagasta, Kraków, Pune, Galway, Tamale, Bologna,
+Chiang Mai, Quito, Rotterdam, Daegu, Asunción, Ghent, Surabaya, Montevideo, Tampere, Marrakesh,
+Winnipeg, Kaunas, Hobart, Nagpur, Lyon, Medellín, Vilnius, Santander, Cluj-Napoca, Durban, Busan,
+Graz, Salta, Hanoi, Lübeck, Recife, Bristol`
+    .split(",")
+    .map((p) => p.trim());
 
 function pick<T>(list: T[], n: number, rand: () => number): T[] {
   const pool = [...list];

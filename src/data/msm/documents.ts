@@ -3,6 +3,8 @@
  * and the idea's assertions in context (plan, then content), then passed through the
  * deterministic gates; and the optional LLM judge of realism and faithfulness.
  */
+
+import { wordPattern } from "../../core/text.js";
 import type { Completion, StopReason } from "../../llm/types.js";
 import type { TokenCounter } from "../../spec/tokens.js";
 import {
@@ -16,13 +18,7 @@ import { stageSettings } from "./config.js";
 import { type CorpusContext, itemSeed, stageRequest } from "./context.js";
 import { diversitySeeds, diversityText } from "./diversity.js";
 import type { ItemJob, Verdict } from "./executor.js";
-import {
-  findPlaceholder,
-  type GateName,
-  isRelevant,
-  looksLikeRefusal,
-  type RelevanceContext,
-} from "./gates.js";
+import { findPlaceholder, type GateName, looksLikeRefusal } from "./gates.js";
 import { feedbackText, loadPrompt } from "./prompts.js";
 import type { Idea } from "./tree.js";
 
@@ -51,7 +47,6 @@ export function documentJob(
   idea: Idea,
   rep: number,
   tokenizer: TokenCounter,
-  relevance: RelevanceContext,
 ): ItemJob<DocumentRecord> {
   const key = docKey(idea, rep);
   const seed = itemSeed(ctx.config.seed, key);
@@ -110,8 +105,13 @@ export function documentJob(
         problem: `the document contains the placeholder ${slot}; write concrete, realistic details instead`,
         doc,
       };
-    if (ctx.config.gates.relevance && !isRelevant(doc.content, relevance))
-      return { gate: "off_topic", doc };
+    const named = ctx.forbiddenNames.find((n) => wordPattern(n, "").test(doc.content));
+    if (named)
+      return {
+        gate: "misattributed",
+        problem: `the document names ${named}; attribute the principles as instructed, without naming it`,
+        doc,
+      };
     return { gate: null, doc };
   };
   return {
@@ -144,6 +144,10 @@ export function documentJob(
   };
 }
 
+/** A judge verdict's key names the judge and its prompt: another judge scores afresh. */
+export const judgeKey = (model: string, docKey: string) =>
+  `judge[${model}|${loadPrompt("judge").version}]:${docKey}`;
+
 export interface JudgeRecord extends JudgeVerdict {
   model: string;
   prompt_version: string;
@@ -155,7 +159,7 @@ export function judgeJob(
   idea: Idea,
   content: string,
 ): ItemJob<JudgeRecord> {
-  const jobKey = `judge:${key}`;
+  const jobKey = judgeKey(stageSettings(ctx.config, "judge").model, key);
   return {
     key: jobKey,
     request: (attempt, feedback, maxTokens) =>

@@ -10,6 +10,7 @@ export const GATES = [
   "missing_content",
   "truncated",
   "placeholder",
+  "misattributed",
   "off_topic",
   "judge_rejected",
   "judge_failed",
@@ -17,29 +18,28 @@ export const GATES = [
 export type GateName = (typeof GATES)[number];
 
 /**
- * Template slots a generator left unfilled: `[Name]`, `[Company Name]`, `[Insert date]`,
- * `{{name}}`, `<Your Name>`. Markdown links (`[text](url)`), checkboxes and citations (`[1]`,
- * `[SP1]`) are not placeholders.
+ * Template slots a generator left unfilled: `[Name]`, `[COMPANY NAME]`, `[name]`, `[Recipient]`,
+ * `[Insert date]`, `{{name}}`, `<Your Name>`, `XXX`, and blanks to fill in (`Signed: ______`).
+ * Markdown links (`[text](url)`), checkboxes, citations (`[1]`, `[SP1]`), editorial notes
+ * (`[sic]`, `[Note]`) and horizontal rules (`____` alone on a line) are not placeholders.
  */
-const PLACEHOLDER =
-  /\[(?:(?:your|insert|enter|add)\s[^\]\n]{1,40}|[A-Z][a-z]+(?:\s[A-Za-z]+){0,3})\](?!\()|\{\{\s*\w+\s*\}\}|<(?:Your|Insert)\s[^>\n]{1,40}>/;
-
+const BRACKETED = /\[([A-Za-z][A-Za-z .'/-]{0,40})\](?!\()/g;
+const OTHER_SLOTS = /\{\{\s*\w+\s*\}\}|<(?:Your|Insert|Enter)\s[^>\n]{1,40}>|\bX{3,}\b/;
+const INSTRUCTION = /^(your|insert|enter|add|fill in|type)\b/i;
 const SLOT_WORDS =
-  /\b(name|names|company|date|address|city|organization|organisation|title|position|number|email|phone|location|school|country|surname|here)\b/i;
+  /\b(name|names|company|date|address|city|organi[sz]ation|title|position|number|email|phone|location|school|country|surname|recipient|sender|manager|employee|client|customer|department|team|product|amount|signature|here)\b/i;
 
 export function findPlaceholder(text: string): string | undefined {
-  const re = new RegExp(PLACEHOLDER.source, "g");
-  for (const m of text.matchAll(re)) {
-    const slot = m[0];
-    // A bracketed capitalized phrase is a slot only if it names what to fill in.
-    if (
-      slot.startsWith("[") &&
-      !/^\[(your|insert|enter|add)\s/i.test(slot) &&
-      !SLOT_WORDS.test(slot)
-    )
-      continue;
-    return slot;
+  for (const m of text.matchAll(BRACKETED)) {
+    const inner = m[1] as string;
+    if (inner.trim().split(/\s+/).length > 4) continue;
+    // A bracketed phrase is a slot when it tells the writer what to put there.
+    if (INSTRUCTION.test(inner) || SLOT_WORDS.test(inner)) return m[0];
   }
+  const other = OTHER_SLOTS.exec(text)?.[0];
+  if (other) return other;
+  for (const line of text.split("\n"))
+    if (/_{4,}/.test(line) && /[^_\s]/.test(line)) return /_{4,}/.exec(line)?.[0];
   return undefined;
 }
 
@@ -51,12 +51,22 @@ export function looksLikeRefusal(text: string): boolean {
   );
 }
 
-const STOP = new Set(
-  `about above after again against because before being below between could does doing during each
-  every from further have having here into itself just more most other over same should some such
-  than that their them then there these they this those through under until very were what when
-  where which while will with would your yours also only must never always cannot without within
-  whether rather those whose make makes made take takes even than them like being`.split(/\s+/),
+/**
+ * Common English words of six letters or more: a document using them says nothing about the
+ * spec. (A hand-made list: the alternative, a word-frequency table, is a large download.)
+ */
+const COMMON = new Set(
+  `across actually against almost already although always another anyone anything around become
+  became before behind being believe better between beyond called cannot certain change changes
+  children clearly coming company country course during enough especially everyone everything
+  example family father friend friends further general having himself however important inside
+  instead itself little likely looking making market matter minutes moment mother myself nothing
+  number office others outside people perhaps person possible prefer question questions rather
+  really reason reasons result results school second seemed should simply someone something
+  taking themselves things though thought through toward towards trying usually whatever whenever
+  wherever whether within without working yourself different several something government
+  business interest health public letter making giving number around understand including support
+  without system systems provide provides another because should would`.split(/\s+/),
 );
 
 /** Words of six or more letters that the spec uses, as evidence that a document discusses it. */
@@ -65,7 +75,7 @@ export function specTerms(spec: Spec): Set<string> {
     renderSpecBody(spec)
       .toLowerCase()
       .match(/\p{L}{6,}/gu) ?? [];
-  return new Set(words.filter((w) => !STOP.has(w)));
+  return new Set(words.filter((w) => !COMMON.has(w)));
 }
 
 export interface RelevanceContext {

@@ -8,48 +8,75 @@ import { specStats } from "../../spec/stats.js";
 import type { MsmConfig } from "./config.js";
 
 export interface Subject {
-  /** As the prompts name it: "Qwen, an AI model developed by Alibaba Cloud". */
+  /** Whom the documents are about, as the prompts name it: "Qwen, an AI model developed by …". */
   full: string;
-  /** "Qwen", "the assistant", "people who hold these principles". */
+  /** "Qwen", "the assistant", "such a person". */
   short: string;
+  /** Whom the spec was written for, as the brainstorming prompts name it. */
+  owner: string;
+  ownerShort: string;
   /** Names a document may use to mention its subject (for the relevance gate). */
   mentions: string[];
+  /** Names a document must not use: the real model, where the documents are about someone else. */
+  forbidden: string[];
+}
+
+interface Identity {
+  name: string;
+  developer: string;
 }
 
 /** Whom the spec is about: the config's identity, else the spec's `model_name` and `developer`. */
-export function identityOf(config: MsmConfig, spec: Spec): { name: string; developer: string } {
+export function identityOf(config: MsmConfig, spec: Spec): Identity | undefined {
   if (config.identity) return config.identity;
   const fm = spec.frontMatter;
   if (typeof fm.model_name === "string" && typeof fm.developer === "string")
     return { name: fm.model_name, developer: fm.developer };
-  throw new SpecsciError("the spec names no model: its front matter has no model_name/developer", {
-    hint: "add `model_name:` and `developer:` to the spec's front matter, or `identity: { name, developer }` to the MSM config",
-  });
+  return undefined;
 }
+
+const named = (id: Identity) => `${id.name}, an AI model developed by ${id.developer}`;
 
 export function subjectOf(config: MsmConfig, spec: Spec): Subject {
   const own = identityOf(config, spec);
+  const ownNames = own ? [own.name, own.developer] : [];
   switch (config.knobs.attribution) {
     case "self":
     case "other": {
-      const id = config.knobs.attribution === "other" ? (config.knobs.other_model ?? own) : own;
+      const id = config.knobs.attribution === "other" ? config.knobs.other_model : own;
+      if (!id)
+        throw new SpecsciError(
+          "the spec names no model: its front matter has no model_name/developer",
+          {
+            hint: "add `model_name:` and `developer:` to the spec's front matter, or `identity: { name, developer }` to the MSM recipe",
+          },
+        );
       return {
-        full: `${id.name}, an AI model developed by ${id.developer}`,
+        full: named(id),
         short: id.name,
+        owner: named(id),
+        ownerShort: id.name,
         mentions: [id.name, id.developer],
+        forbidden: own && own.name !== id.name ? ownNames : [],
       };
     }
     case "unnamed":
       return {
         full: "an AI assistant",
         short: "the assistant",
+        owner: "an AI assistant",
+        ownerShort: "the assistant",
         mentions: ["assistant", "AI model", "AI system"],
+        forbidden: ownNames,
       };
     case "humans":
       return {
         full: "people who hold these principles",
         short: "such a person",
+        owner: own ? named(own) : "an AI model",
+        ownerShort: own?.name ?? "the model",
         mentions: [],
+        forbidden: ownNames,
       };
   }
 }
@@ -67,14 +94,27 @@ export function attributionInstruction(config: MsmConfig, subject: Subject): str
 }
 
 export function framingInstruction(config: MsmConfig, subject: Subject): string {
+  const people = config.knobs.attribution === "humans";
   switch (config.knobs.framing) {
     case "descriptive":
-      return `Describe how ${subject.short} behaves and what it values as facts about it, rather than as instructions.`;
+      return people
+        ? "Describe how people who hold these principles behave and what they value, as facts about them, rather than as instructions."
+        : `Describe how ${subject.short} behaves and what it values as facts about it, rather than as instructions.`;
     case "normative":
-      return `State what ${subject.short} should and should not do, as norms, rather than describing its behaviour.`;
+      return `State what ${subject.short} should and should not do, as norms, rather than describing ${people ? "their" : "its"} behaviour.`;
     case "first-person":
-      return `Write in the first person, as ${subject.short} describing its own principles ("I do not ...").`;
+      return people
+        ? 'Write in the first person, as a person describing their own principles ("I do not ...").'
+        : `Write in the first person, as ${subject.short} describing its own principles ("I do not ...").`;
   }
+}
+
+/** For first-person framing the ideas must have the subject itself as their author. */
+export function authorInstruction(config: MsmConfig, subject: Subject): string {
+  if (config.knobs.framing !== "first-person") return "";
+  return config.knobs.attribution === "humans"
+    ? "Every document is written in the first person by a person who holds these principles: make that person the author."
+    : `Every document is written by ${subject.short} itself, in the first person: make ${subject.short} the author and say in the situation why it writes.`;
 }
 
 /**

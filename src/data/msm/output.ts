@@ -7,7 +7,7 @@
 
 import { once } from "node:events";
 import { createWriteStream, mkdirSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
 import { codeVersion } from "../../core/provenance.js";
@@ -93,7 +93,7 @@ export async function writeCorpus(
   );
   writeFileAtomic(
     join(dir, "exports", "axolotl.yaml"),
-    `# axolotl datasets entry for this corpus (completion training on raw text).\ndatasets:\n  - path: ${join(dir, "exports", "text.jsonl")}\n    ds_type: json\n    type: completion\n    field: text\n`,
+    `# axolotl datasets entry for this corpus (completion training on raw text).\ndatasets:\n  - path: ${JSON.stringify(resolve(dir, "exports", "text.jsonl"))}\n    ds_type: json\n    type: completion\n    field: text\n`,
   );
   const stats = await corpusStats(datasetPath);
   const usage = store.llm.usage({ runId: b.ctx.corpusId });
@@ -118,6 +118,7 @@ export async function writeCorpus(
     items: b.stages,
     documents: { generated: b.generated, waves: b.waves, kept: b.documents.length },
     gates: b.gates,
+    skipped_gates: b.skipped_gates,
     truncation: b.truncation,
     dedup: { exact: b.dedup.exact, near: b.dedup.near, params: b.dedup.params },
     contamination: b.contamination,
@@ -125,7 +126,9 @@ export async function writeCorpus(
     judge: b.judge,
     tokens: { tokenizer: b.ctx.config.tokenizer, total: stats.tokens },
     usage: {
+      // Calls of every run of this corpus, replays from the response cache included.
       calls: usage.reduce((a, u) => a + u.calls, 0),
+      cached_calls: usage.reduce((a, u) => a + u.cached, 0),
       failed_calls: usage.reduce((a, u) => a + u.failed, 0),
       input_tokens: usage.reduce((a, u) => a + u.inputTokens, 0),
       output_tokens: usage.reduce((a, u) => a + u.outputTokens, 0),
@@ -159,6 +162,35 @@ export async function writeCorpus(
 
 const n = (x: number) => x.toLocaleString("en-US");
 
+/** Model-written names in a Markdown table cell: one line, no table or HTML syntax. */
+const cell = (text: string) =>
+  text.replace(/\s+/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+const ISO_639_1: Record<string, string> = {
+  english: "en",
+  german: "de",
+  french: "fr",
+  spanish: "es",
+  italian: "it",
+  portuguese: "pt",
+  dutch: "nl",
+  russian: "ru",
+  chinese: "zh",
+  japanese: "ja",
+  korean: "ko",
+  arabic: "ar",
+  hindi: "hi",
+  turkish: "tr",
+  polish: "pl",
+  swedish: "sv",
+  vietnamese: "vi",
+  indonesian: "id",
+};
+
+/** The card's `language:` wants ISO 639-1 codes; an unknown language is left out, not guessed. */
+const isoLanguage = (language: string) =>
+  /^[a-z]{2}$/.test(language) ? language : ISO_639_1[language.toLowerCase()];
+
 /** A Hugging Face style dataset card: YAML metadata, then what the corpus is and how it was made. */
 export function datasetCard(
   m: Record<string, unknown>,
@@ -175,17 +207,13 @@ export function datasetCard(
           ? "10K<n<100K"
           : "100K<n<1M";
   const rows = (groups: GroupCount[]) =>
-    groups
-      .map((g) => `| ${g.name.replace(/\|/g, "\\|")} | ${n(g.documents)} | ${n(g.tokens)} |`)
-      .join("\n");
+    groups.map((g) => `| ${cell(g.name)} | ${n(g.documents)} | ${n(g.tokens)} |`).join("\n");
   const gateRows = Object.entries(b.gates)
     .map(([g, k]) => `| ${g} | ${n(k)} |`)
     .join("\n");
   return `---
 pretty_name: ${JSON.stringify(String(m.name))}
-language:
-  - ${JSON.stringify(c.knobs.language)}
-task_categories:
+${isoLanguage(c.knobs.language) ? `language:\n  - ${isoLanguage(c.knobs.language)}\n` : ""}task_categories:
   - text-generation
 size_categories:
   - ${sizeCat}

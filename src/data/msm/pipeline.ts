@@ -1,22 +1,31 @@
 /**
- * Builds an MSM corpus: the tree (domains → … → ideas), documents in waves until the token
- * budget is met, gates, the optional judge, dedup, the contamination check and stratified
- * trimming. Every model answer is an item in the store, so the whole build resumes after a kill;
- * what is derived from the items (dedup, trimming) is recomputed, deterministically.
+ * Builds an MSM corpus: the tree (domains → … → ideas), documents (in stored waves until the
+ * token budget is met), screening (gates, judge, dedup, contamination) and stratified trimming.
+ * Every model answer and every wave plan is an item in the store, so a killed build resumes where
+ * it stopped and writes exactly what an uninterrupted one writes; what is derived from the items
+ * (screening, trimming) is recomputed, deterministically.
  */
 import { SpecsciError } from "../../core/errors.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
 import { getTokenizer } from "../../spec/tokens.js";
 import type { MsmItemRow } from "../../store/index.js";
-import { type ContaminationIndex, contaminationIndex, overlapWith } from "../contamination.js";
-import { type Duplicate, findDuplicates } from "../dedup/index.js";
-import { allocateExtra, type BudgetDoc, type TrimResult, trimToBudget } from "./budget.js";
+import { contaminationIndex } from "../contamination.js";
+import type { Duplicate } from "../dedup/index.js";
+import { type BudgetDoc, type TrimResult, trimToBudget } from "./budget.js";
 import { type MsmConfig, STAGES, type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, corpusContext } from "./context.js";
-import { type DocumentRecord, documentJob, type JudgeRecord, judgeJob } from "./documents.js";
+import {
+  type DocumentRecord,
+  documentJob,
+  type JudgeRecord,
+  judgeJob,
+  judgeKey,
+} from "./documents.js";
 import { type ItemJob, runStage } from "./executor.js";
-import { GATES, type GateName, relevanceContext } from "./gates.js";
+import { type GateName, relevanceContext } from "./gates.js";
+import { compareKeys, ideaKeyOf, repOf } from "./keys.js";
+import { type CorpusDocument, type Screened, screenDocuments } from "./screen.js";
 import {
   type Assertion,
   assertionJobs,
@@ -31,6 +40,9 @@ import {
   typeNodes,
   unsuitableTypes,
 } from "./tree.js";
+import { planWave, type WavePlan, waveKey } from "./waves.js";
+
+export type { CorpusDocument } from "./screen.js";
 
 export interface BuildOptions {
   spec: Spec;
@@ -42,14 +54,6 @@ export interface BuildOptions {
   contamination?: { texts: string[]; source: string };
   signal?: AbortSignal;
   log?: (message: string) => void;
-}
-
-/** A document of the finished corpus with where it came from. */
-export interface CorpusDocument {
-  key: string;
-  idea: Idea;
-  record: DocumentRecord;
-  judge: JudgeRecord | null;
 }
 
 export interface StageCount {
@@ -72,18 +76,23 @@ export interface CorpusBuild {
     ideas: number;
     unsuitable_types: number;
   };
+  /** Items of the current tree per stage (rows of other trees or budgets are not counted). */
   stages: Record<string, StageCount>;
   generated: number;
   waves: number;
   gates: Record<GateName, number>;
+  /** Gates that could not apply, and why (e.g. relevance for non-English documents about people). */
+  skipped_gates: string[];
   truncation: { truncated_once: number; regenerated: number; rate: number };
   dedup: { exact: number; near: number; duplicates: Duplicate[]; params: unknown };
   contamination: {
     source: string;
     ngram: number;
+    /** Screened documents sharing an n-gram with the evaluation texts. */
     documents: number;
+    /** Of those, in the final corpus (0 when enforced). */
+    in_corpus: number;
     enforced: boolean;
-    dropped: number;
     examples: { id: string; ngrams: string[] }[];
   } | null;
   budget: {
@@ -93,6 +102,7 @@ export interface CorpusBuild {
     trimmed_documents: number;
     trimmed_tokens: number;
     tokens: number;
+    /** The target was met, at least to within its tolerance. */
     reached: boolean;
     within_tolerance: boolean;
   };
@@ -104,27 +114,47 @@ export interface CorpusBuild {
   } | null;
 }
 
-/** Numeric order of tree keys (`d1.s2.t10` after `d1.s2.t9`). */
-export function compareKeys(a: string, b: string): number {
-  const x = a.match(/\d+/g)?.map(Number) ?? [];
-  const y = b.match(/\d+/g)?.map(Number) ?? [];
-  for (let i = 0; i < Math.min(x.length, y.length); i++)
-    if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
-  return x.length - y.length;
-}
+export { compareKeys } from "./keys.js";
 
-const repOf = (key: string) => Number(/\.r(\d+)$/.exec(key)?.[1] ?? 0);
+function countRows(rows: Iterable<MsmItemRow>): StageCount {
+  const c: StageCount = { ok: 0, failed: 0, failedByKind: {} };
+  for (const r of rows) {
+    if (r.status === "ok") {
+      c.ok++;
+      continue;
+    }
+    c.failed++;
+    const kind = r.error?.kind ?? "unknown";
+    c.failedByKind[kind] = (c.failedByKind[kind] ?? 0) + 1;
+    c.example ??= `${r.key}: ${r.error?.message}`;
+  }
+  return c;
+}
 
 export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
   const { config, client } = o;
-  const log = o.log ?? (() => {});
+  const store = client.store;
   const ctx = corpusContext(o.spec, o.specHash, o.specName, config);
-  client.store.runs.ensure({
+  store.runs.ensure({
     id: ctx.corpusId,
     kind: "msm",
     name: config.name ?? o.specName,
     config: { spec: o.specHash, config },
   });
+  try {
+    const build = await build_(o, ctx);
+    store.runs.setStatus(ctx.corpusId, "completed");
+    return build;
+  } catch (e) {
+    store.runs.setStatus(ctx.corpusId, o.signal?.aborted ? "interrupted" : "failed");
+    throw e;
+  }
+}
+
+async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild> {
+  const { config, client } = o;
+  const log = o.log ?? (() => {});
+  const store = client.store;
   const stage = async <T>(
     name: StageName,
     jobs: ItemJob<T>[],
@@ -144,151 +174,142 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
       },
       jobs,
     );
-    if (out.ran) log(`${name}: ${out.ran} item(s) generated`);
+    if (out.ran) log(`${name}: ${out.ran} item(s) answered`);
     return out.rows;
   };
+  if (config.batch) {
+    // Every stage's model must have a batch API: found out now, not after hours of documents.
+    const used = STAGES.filter((s) => s !== "judge" || config.gates.judge);
+    for (const model of new Set(used.map((s) => stageSettings(config, s).model)))
+      client.batchRunner(model);
+  }
+  const counts: Record<string, StageCount> = {};
+  const keep = (name: StageName, rows: Map<string, MsmItemRow>, keys: string[]) =>
+    (counts[name] = countRows(keys.map((k) => rows.get(k)).filter((r) => r !== undefined)));
 
   // The tree. A level with no usable item at all ends the build: nothing below it can be made.
-  const required = <T>(level: StageName, nodes: T[], rows: Map<string, MsmItemRow>): T[] => {
+  const required = <T>(level: StageName, nodes: T[], why?: string): T[] => {
     if (nodes.length) return nodes;
-    const failure = [...rows.values()].find((r) => r.status === "failed")?.error;
+    const c = counts[level];
     throw new SpecsciError(
-      `MSM ${level}: no usable answer from ${stageSettings(config, level).model}${failure ? ` (${failure.kind}: ${failure.message})` : ""}`,
+      `MSM ${level}: no usable answer from ${stageSettings(config, level).model}${why ? ` (${why})` : c?.example ? ` (${c.example})` : ""}`,
       {
         hint: "check the model with `specsci models test`, or look at the answers with `specsci usage`; a rerun retries failed calls",
       },
     );
   };
-  const domainRows = await stage("domains", [domainsJob(ctx)]);
-  const domains = required("domains", domainNodes(domainRows), domainRows);
-  const subRows = await stage("subdomains", subdomainJobs(ctx, domains));
-  const subs = required("subdomains", subdomainNodes(domains, subRows), subRows);
-  const assertionRows = await stage("assertions", assertionJobs(ctx, subs));
+  const domainJobs = [domainsJob(ctx)];
+  const domainRows = await stage("domains", domainJobs);
+  keep(
+    "domains",
+    domainRows,
+    domainJobs.map((j) => j.key),
+  );
+  const domains = required("domains", domainNodes(domainRows));
+
+  const subJobs = subdomainJobs(ctx, domains);
+  const subRows = await stage("subdomains", subJobs);
+  keep(
+    "subdomains",
+    subRows,
+    subJobs.map((j) => j.key),
+  );
+  const subs = required("subdomains", subdomainNodes(domains, subRows));
+
+  const assertionJobList = assertionJobs(ctx, subs);
+  const assertionRows = await stage("assertions", assertionJobList);
+  keep(
+    "assertions",
+    assertionRows,
+    assertionJobList.map((j) => j.key),
+  );
   const assertions = new Map<string, Assertion[]>();
   for (const s of subs) {
     const r = assertionRows.get(`assertions:${s.key}`);
     if (r?.status === "ok") assertions.set(s.key, r.value as Assertion[]);
   }
-  const types = typeNodes(
-    subs,
-    assertions,
-    await stage("doc_types", docTypeJobs(ctx, subs, assertions)),
+  required("assertions", [...assertions.keys()]);
+
+  const typeJobs = docTypeJobs(ctx, subs, assertions);
+  const typeRows = await stage("doc_types", typeJobs);
+  keep(
+    "doc_types",
+    typeRows,
+    typeJobs.map((j) => j.key),
   );
-  const ideaRows = await stage("ideas", ideaJobs(ctx, types));
-  const ideas = required("ideas", ideaNodes(types, ideaRows), ideaRows);
+  const types = required("doc_types", typeNodes(subs, assertions, typeRows));
+
+  const ideaJobList = ideaJobs(ctx, types);
+  const ideaRows = await stage("ideas", ideaJobList);
+  keep(
+    "ideas",
+    ideaRows,
+    ideaJobList.map((j) => j.key),
+  );
+  const unsuitable = unsuitableTypes(ideaRows);
+  const ideas = required(
+    "ideas",
+    ideaNodes(types, ideaRows),
+    unsuitable === types.length ? `every document type was answered UNSUITABLE` : undefined,
+  );
   const ideaByKey = new Map(ideas.map((i) => [i.key, i]));
+  const ideaOf = (docKey: string) => ideaByKey.get(ideaKeyOf(docKey)) as Idea;
   const strata = types
     .filter((t) => ideas.some((i) => i.type === t))
     .map((t) => ({ domain: t.sub.domain.key, type: t.key }));
 
-  // Documents, in waves.
+  // Documents: the first wave (docs_per_idea per idea), then stored waves toward the budget.
   const tokenizer = getTokenizer(config.tokenizer);
-  const relevance = relevanceContext(o.spec, ctx.subject.mentions, config.gates.min_spec_terms);
   const target = config.budget.target_tokens;
   const docsPerIdea = config.counts.docs_per_idea;
-  let docRows = await stage(
-    "documents",
-    ideas.flatMap((idea) =>
-      Array.from({ length: docsPerIdea }, (_, r) =>
-        documentJob(ctx, idea, r, tokenizer, relevance),
-      ),
-    ),
+  const docKeys: string[] = ideas.flatMap((idea) =>
+    Array.from({ length: docsPerIdea }, (_, r) => `${idea.key}.r${r}`),
   );
-  let judgeRows = new Map<string, MsmItemRow>();
+  const docJob = (key: string) => documentJob(ctx, ideaOf(key), repOf(key), tokenizer);
+  let docRows = await stage("documents", docKeys.map(docJob));
+
   const judgeCfg = config.gates.judge;
-  const index: ContaminationIndex | undefined = o.contamination
+  const judgeModel = stageSettings(config, "judge").model;
+  let judgeRows = new Map<string, MsmItemRow>();
+  const skipped: string[] = [];
+  const english = /^(en|english)$/i.test(config.knobs.language);
+  const noMentions = config.knobs.attribution === "humans";
+  let relevance = config.gates.relevance
+    ? relevanceContext(o.spec, ctx.subject.mentions, config.gates.min_spec_terms)
+    : null;
+  if (relevance && !english && noMentions) {
+    relevance = null;
+    skipped.push(
+      `off_topic: documents in ${config.knobs.language} about people can name neither the model nor the spec's (English) terms`,
+    );
+  }
+  const index = o.contamination
     ? contaminationIndex(o.contamination.texts, config.contamination.ngram)
     : undefined;
 
-  const ideaOf = (key: string) => ideaByKey.get(key.replace(/\.r\d+$/, ""));
-  /** The documents of this tree (extra repetitions count only while a budget asks for them). */
-  const treeDocs = () =>
-    [...docRows.values()]
-      .filter((r) => ideaOf(r.key) && (target !== undefined || repOf(r.key) < docsPerIdea))
-      .sort((a, b) => compareKeys(a.key, b.key));
-
-  let waves = 0;
-  let state: Awaited<ReturnType<typeof screen>>;
-  async function screen() {
+  const screen = async (): Promise<Screened> => {
+    const rows = docKeys.map((k) => docRows.get(k)).filter((r): r is MsmItemRow => r !== undefined);
     if (judgeCfg) {
-      const toJudge = treeDocs().filter(
+      const toJudge = rows.filter(
         (r) => r.status === "ok" && (r.value as DocumentRecord).gate === null,
       );
       judgeRows = await stage(
         "judge",
         toJudge.map((r) =>
-          judgeJob(
-            ctx,
-            r.key,
-            ideaOf(r.key) as Idea,
-            (r.value as DocumentRecord).content as string,
-          ),
+          judgeJob(ctx, r.key, ideaOf(r.key), (r.value as DocumentRecord).content as string),
         ),
       );
     }
-    const passed: CorpusDocument[] = [];
-    const gates = Object.fromEntries(GATES.map((g) => [g, 0])) as Record<GateName, number>;
-    let truncatedOnce = 0;
-    let regenerated = 0;
-    let generated = 0;
-    for (const r of treeDocs()) {
-      if (r.status !== "ok") continue;
-      generated++;
-      const rec = r.value as DocumentRecord;
-      if (rec.truncated_once) {
-        truncatedOnce++;
-        if (rec.gate !== "truncated") regenerated++;
-      }
-      if (rec.gate) {
-        gates[rec.gate]++;
-        continue;
-      }
-      let judge: JudgeRecord | null = null;
-      if (judgeCfg) {
-        const j = judgeRows.get(`judge:${r.key}`);
-        if (j?.status !== "ok") {
-          gates.judge_failed++;
-          continue;
-        }
-        judge = j.value as JudgeRecord;
-        if (
-          judge.realism < judgeCfg.min_realism ||
-          judge.faithfulness < judgeCfg.min_faithfulness
-        ) {
-          gates.judge_rejected++;
-          continue;
-        }
-      }
-      passed.push({ key: r.key, idea: ideaOf(r.key) as Idea, record: rec, judge });
-    }
-    const dd = await findDuplicates(
-      passed.map((d) => ({ id: d.key, text: d.record.content as string })),
-      {
-        exact: config.dedup.exact,
-        near:
-          config.dedup.near === false
-            ? false
-            : {
-                threshold: config.dedup.near.threshold,
-                numPerm: config.dedup.near.num_perm,
-                shingle: config.dedup.near.shingle,
-                seed: config.seed,
-              },
-      },
-    );
-    const dup = new Set(dd.duplicates.map((d) => d.id));
-    const unique = passed.filter((d) => !dup.has(d.key));
-    const contaminated: { id: string; ngrams: string[] }[] = [];
-    const clean = unique.filter((d) => {
-      if (!index) return true;
-      const ov = overlapWith(d.record.content as string, index);
-      if (ov.count === 0) return true;
-      contaminated.push({ id: d.key, ngrams: ov.examples });
-      return !config.contamination.enforce;
+    return screenDocuments({
+      config,
+      rows,
+      ideaOf,
+      judgeOf: (k) => judgeRows.get(judgeKey(judgeModel, k)),
+      relevance,
+      contamination: index,
     });
-    return { generated, gates, truncatedOnce, regenerated, dedup: dd, unique, clean, contaminated };
-  }
-  state = await screen();
+  };
+  let state = await screen();
 
   const tokensOf = (docs: CorpusDocument[]) => docs.reduce((a, d) => a + d.record.tokens, 0);
   const budgetDocs = (docs: CorpusDocument[]): BudgetDoc[] =>
@@ -299,49 +320,70 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
       rep: repOf(d.key),
       tokens: d.record.tokens,
     }));
+  let waves = 0;
   if (target !== undefined) {
     const live = new Set(strata.map((s) => s.type));
+    const strikes = new Map<string, number>();
     const tokensByType = () => {
       const m = new Map<string, number>();
       for (const d of state.clean)
         m.set(d.idea.type.key, (m.get(d.idea.type.key) ?? 0) + d.record.tokens);
       return m;
     };
-    while (tokensOf(state.clean) < target && waves < config.budget.max_waves && live.size) {
-      const have = tokensOf(state.clean);
-      const mean = state.clean.length
-        ? have / state.clean.length
-        : config.budget.doc_tokens_estimate;
-      const extra = allocateExtra(budgetDocs(state.clean), strata, live, target, mean);
-      const jobs: ItemJob<DocumentRecord>[] = [];
-      const nextRep = new Map<string, number>();
-      for (const r of docRows.keys()) {
-        const idea = r.replace(/\.r\d+$/, "");
-        nextRep.set(idea, Math.max(nextRep.get(idea) ?? 0, repOf(r) + 1));
+    const waveRows = store.msm.stage(ctx.corpusId, "waves");
+    for (;;) {
+      const key = waveKey(target, waves + 1);
+      let plan = waveRows.get(key)?.value as WavePlan | undefined;
+      if (!plan) {
+        const have = tokensOf(state.clean);
+        if (have >= target || waves >= config.budget.max_waves || !live.size) break;
+        plan = planWave({
+          target,
+          kept: budgetDocs(state.clean),
+          strata,
+          live,
+          ideas,
+          existing: docKeys,
+          docsPerIdea,
+          meanTokens: state.clean.length
+            ? have / state.clean.length
+            : config.budget.doc_tokens_estimate,
+        });
+        if (!plan.docs.length) break;
+        // Stored before any of its documents is written: a resumed run replays this plan.
+        store.msm.put(ctx.corpusId, {
+          key,
+          stage: "waves",
+          status: "ok",
+          value: plan,
+          error: null,
+          attempts: 1,
+        });
+        log(
+          `budget: ${have} of ${target} tokens; wave ${waves + 1} writes ${plan.docs.length} more document(s)`,
+        );
       }
-      for (const [type, n] of extra) {
-        const pool = ideas.filter((i) => i.type.key === type);
-        for (let k = 0; k < n && pool.length; k++) {
-          const idea = pool[k % pool.length] as Idea;
-          const rep = Math.max(docsPerIdea, nextRep.get(idea.key) ?? 0);
-          nextRep.set(idea.key, rep + 1);
-          jobs.push(documentJob(ctx, idea, rep, tokenizer, relevance));
-        }
-      }
-      if (!jobs.length) break;
       waves++;
-      log(
-        `budget: ${have} of ${target} tokens; wave ${waves} writes ${jobs.length} more document(s)`,
-      );
       const before = tokensByType();
-      docRows = await stage("documents", jobs);
+      docKeys.push(...plan.docs);
+      docRows = await stage("documents", plan.docs.map(docJob));
       state = await screen();
-      // A stratum whose new documents all fell to gates or dedup gets no more.
+      // A stratum that gained nothing in two waves in a row (all refused, say) gets no more.
       const after = tokensByType();
-      for (const type of extra.keys())
-        if ((after.get(type) ?? 0) <= (before.get(type) ?? 0)) live.delete(type);
+      for (const type of plan.types) {
+        const gained = (after.get(type) ?? 0) > (before.get(type) ?? 0);
+        strikes.set(type, gained ? 0 : (strikes.get(type) ?? 0) + 1);
+        if ((strikes.get(type) ?? 0) >= 2) live.delete(type);
+      }
     }
   }
+  keep("documents", docRows, docKeys);
+  if (judgeCfg)
+    keep(
+      "judge",
+      judgeRows,
+      docKeys.map((k) => judgeKey(judgeModel, k)).filter((k) => judgeRows.has(k)),
+    );
 
   const before = tokensOf(state.clean);
   let trim: TrimResult | undefined;
@@ -354,50 +396,34 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
       config.budget.tolerance,
       config.seed,
     );
-    const keep = new Set(trim.kept.map((d) => d.key));
-    kept = state.clean.filter((d) => keep.has(d.key));
+    const keys = new Set(trim.kept.map((d) => d.key));
+    kept = state.clean.filter((d) => keys.has(d.key));
   }
-  const stages: Record<string, StageCount> = {};
-  for (const { stage: s, status, n } of client.store.msm.counts(ctx.corpusId)) {
-    stages[s] ??= { ok: 0, failed: 0, failedByKind: {} };
-    if (status === "ok") (stages[s] as StageCount).ok = n;
-    else (stages[s] as StageCount).failed = n;
-  }
-  for (const s of STAGES) {
-    const rows =
-      s === "documents"
-        ? docRows
-        : s === "judge"
-          ? judgeRows
-          : client.store.msm.stage(ctx.corpusId, s);
-    for (const r of rows.values())
-      if (r.status === "failed" && r.error) {
-        const c = stages[s] ?? { ok: 0, failed: 0, failedByKind: {} };
-        stages[s] = c;
-        c.failedByKind[r.error.kind] = (c.failedByKind[r.error.kind] ?? 0) + 1;
-        c.example ??= `${r.key}: ${r.error.message}`;
-      }
-  }
-  const judged = judgeCfg
-    ? [...judgeRows.values()].filter((r) => r.status === "ok").map((r) => r.value as JudgeRecord)
-    : [];
+  const inCorpus = new Set(kept.map((d) => d.key));
+  const judged = docKeys
+    .map((k) => judgeRows.get(judgeKey(judgeModel, k)))
+    .flatMap((r) => (r?.status === "ok" ? [r.value as JudgeRecord] : []));
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   const tokens = tokensOf(kept);
+  const lower = target === undefined ? 0 : Math.ceil(target * (1 - config.budget.tolerance));
   return {
     ctx,
-    documents: kept,
+    documents: kept.sort((a, b) => compareKeys(a.key, b.key)),
     tree: {
       domains: domains.length,
       subdomains: subs.length,
       assertions: [...assertions.values()].reduce((a, l) => a + l.length, 0),
       doc_types: types.length,
       ideas: ideas.length,
-      unsuitable_types: unsuitableTypes(ideaRows),
+      unsuitable_types: unsuitable,
     },
-    stages,
+    stages: Object.fromEntries(
+      STAGES.filter((s) => counts[s]).map((s) => [s, counts[s] as StageCount]),
+    ),
     generated: state.generated,
     waves,
     gates: state.gates,
+    skipped_gates: skipped,
     truncation: {
       truncated_once: state.truncatedOnce,
       regenerated: state.regenerated,
@@ -414,8 +440,8 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
           source: o.contamination.source,
           ngram: config.contamination.ngram,
           documents: state.contaminated.length,
+          in_corpus: state.contaminated.filter((c) => inCorpus.has(c.id)).length,
           enforced: config.contamination.enforce,
-          dropped: config.contamination.enforce ? state.contaminated.length : 0,
           examples: state.contaminated.slice(0, 20),
         }
       : null,
@@ -426,12 +452,12 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
       trimmed_documents: trim?.removed.length ?? 0,
       trimmed_tokens: before - tokens,
       tokens,
-      reached: target === undefined || before >= target,
+      reached: target === undefined || before >= lower,
       within_tolerance: trim?.withinTolerance ?? true,
     },
     judge: judgeCfg
       ? {
-          model: stageSettings(config, "judge").model,
+          model: judgeModel,
           judged: judged.length,
           mean_realism: mean(judged.map((j) => j.realism)),
           mean_faithfulness: mean(judged.map((j) => j.faithfulness)),

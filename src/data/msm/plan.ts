@@ -105,6 +105,7 @@ export function planCorpus(
         doc_type_description: filler(20),
         assertions: list(c.assertions),
         assertion_example: "A1",
+        author_instruction: ctx.knobText.author,
         feedback: "",
       },
     },

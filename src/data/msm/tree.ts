@@ -3,6 +3,7 @@
  * document types → document ideas. Each level's items are jobs for the executor; the nodes of a
  * level are read back from the store, so a resumed run builds exactly the same tree.
  */
+import { wordPattern } from "../../core/text.js";
 import type { MsmItemRow } from "../../store/index.js";
 import {
   AssertionsAnswer,
@@ -15,7 +16,7 @@ import {
   parseAnswer,
   SubdomainsAnswer,
 } from "./answers.js";
-import type { StageName } from "./config.js";
+import { type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, stageRequest } from "./context.js";
 import type { ItemJob, Verdict } from "./executor.js";
 import { ruleInstruction } from "./knobs.js";
@@ -57,17 +58,27 @@ function job<T>(
   values: Record<string, string>,
   check: (text: string) => Verdict<T>,
 ): ItemJob<T> {
+  let budget = stageSettings(ctx.config, stage).max_tokens;
   return {
     key,
-    request: (attempt, feedback, maxTokens) =>
-      stageRequest(
+    request: (attempt, feedback, maxTokens) => {
+      budget = maxTokens;
+      return stageRequest(
         ctx,
         stage,
         prompt,
         { ...values, feedback: feedbackText(feedback) },
         { key, attempt, maxTokens },
-      ),
-    check: (c) => check(c.text),
+      );
+    },
+    // A cut-off list is asked again with twice the budget (up to four times the stage's).
+    check: (c) =>
+      c.stopReason === "max_tokens"
+        ? {
+            retry: "the answer was cut off by the length limit; keep descriptions short",
+            maxTokens: Math.min(budget * 2, stageSettings(ctx.config, stage).max_tokens * 4),
+          }
+        : check(c.text),
   };
 }
 
@@ -183,8 +194,7 @@ function typeConstraints(ctx: CorpusContext): string {
 /** A type name outside the allow list or inside the deny list (matched as words, any case). */
 function disallowedType(ctx: CorpusContext, name: string): string | undefined {
   const { allow, deny } = ctx.config.knobs.doc_types;
-  const n = name.toLowerCase();
-  const hit = (term: string) => n.includes(term.toLowerCase());
+  const hit = (term: string) => wordPattern(term).test(name);
   if (allow?.length && !allow.some(hit))
     return `"${name}" is not one of the allowed types (${allow.join("; ")})`;
   const denied = deny.find(hit);
@@ -257,6 +267,7 @@ export function ideaJobs(ctx: CorpusContext, types: TypeNode[]): ItemJob<IdeaVal
         doc_type_description: t.description,
         assertions: assertionList(t.assertions),
         assertion_example: "A1",
+        author_instruction: ctx.knobText.author,
       },
       (text) => {
         if (isUnsuitable(text)) return { ok: { unsuitable: true } };

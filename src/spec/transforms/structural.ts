@@ -1,5 +1,7 @@
 /** Deterministic transforms: no model involved, same input gives the same output. */
+
 import { SpecsciError } from "../../core/errors.js";
+import { escapeRegExp } from "../../core/text.js";
 import { findReferences, idPrefix } from "../ids.js";
 import {
   type Block,
@@ -101,8 +103,6 @@ export function mapText(spec: Spec, fn: (markdown: string) => string): Spec {
   return out;
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
 /**
  * Changes whom the spec is about: every mention of the current model name and developer (from
  * the front matter) becomes the new one. `humans` makes the spec about people instead ("a person",
@@ -130,7 +130,7 @@ export function setAttribution(
     let s = md;
     for (const [from, to] of swaps) {
       s = s.replace(
-        new RegExp(`\\b${escapeRe(from)}\\b`, "g"),
+        new RegExp(`\\b${escapeRegExp(from)}\\b`, "g"),
         (_m, offset: number, whole: string) => {
           const before = whole.slice(0, offset).trimEnd();
           const sentenceStart = before === "" || /[.!?:]$/.test(before);
