@@ -13,7 +13,7 @@ import { checkSpecFile } from "../../src/spec/io.js";
 import { resolveSpecRef } from "../../src/spec/library.js";
 import { getTokenizer } from "../../src/spec/tokens.js";
 import { FakeLlmServer } from "../fakes/llm-server.js";
-import { msmAnswer } from "../fakes/msm-writer.js";
+import { msmAnswer, SHARED_COPY } from "../fakes/msm-writer.js";
 import { cleanupTempDirs, FAST_RETRIES, makeClient, ROOT } from "../helpers.js";
 
 const librarySpec = (name: string) => {
@@ -227,6 +227,32 @@ describe("MSM recipes", () => {
     expect(() => parseMsmConfig("dedup:\n  near: { threshold: 1.5 }\n", "r.yaml")).toThrow(
       /r\.yaml:2:\d+: dedup\.near\.threshold/,
     );
+  });
+});
+
+describe("contamination", () => {
+  it("reports documents that quote the evaluation texts, and drops them when enforced", async () => {
+    const { client } = makeClient();
+    // An "evaluation scenario" that happens to contain the sentence the fake copies into some documents.
+    const texts = [`Subject: notes\n\n${SHARED_COPY.split(" ").slice(40, 70).join(" ")}`];
+    const contamination = { texts, source: "a test pack" };
+    const reported = await buildCorpus({
+      ...librarySpec("rules"),
+      config: MsmConfigSchema.parse(BASE),
+      client,
+      contamination,
+    });
+    expect(reported.contamination?.documents).toBe(1); // the one copy that survived dedup
+    expect(reported.contamination?.in_corpus).toBe(1);
+    expect(reported.contamination?.examples[0]?.ngrams.length).toBeGreaterThan(0);
+    const enforced = await buildCorpus({
+      ...librarySpec("rules"),
+      config: MsmConfigSchema.parse({ ...BASE, contamination: { enforce: true } }),
+      client,
+      contamination,
+    });
+    expect(enforced.contamination?.in_corpus).toBe(0);
+    expect(enforced.documents.length).toBe(reported.documents.length - 1);
   });
 });
 

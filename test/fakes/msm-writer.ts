@@ -49,7 +49,7 @@ function words(rand: () => number, n: number): string {
   return out.join(" ");
 }
 
-const SHARED_COPY = `${words(seededRandom(7), 220)} Qwen keeps humans informed and avoids drastic actions.`;
+export const SHARED_COPY = `${words(seededRandom(7), 220)} Qwen keeps humans informed and avoids drastic actions.`;
 
 function documentText(prompt: string, seed: number, marker: string): string {
   const rand = seededRandom(seed);
