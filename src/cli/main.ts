@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { SpecsciError } from "../core/errors.js";
 import { redact } from "../core/secrets.js";
 import { ModelCallError } from "../llm/errors.js";
+import { registerAftCommands } from "./commands/aft.js";
 import { registerBatchCommands } from "./commands/batch.js";
 import { registerCacheCommands } from "./commands/cache.js";
 import { registerEvalCommands } from "./commands/eval.js";
@@ -63,6 +64,7 @@ export function buildProgram(): {
   registerSpecCommands(program, context);
   registerEvalCommands(program, context);
   registerMsmCommands(program, context);
+  registerAftCommands(program, context);
   registerModelsCommands(program, context);
   registerLlmCommands(program, context);
   registerUsageCommand(program, context);

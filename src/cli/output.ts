@@ -1,4 +1,6 @@
+import { log } from "../core/log.js";
 import { createProgress, type Progress } from "../core/progress.js";
+import { EXIT_SOME_CALLS_FAILED } from "./exit-codes.js";
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -35,4 +37,26 @@ export function downloadProgress(): (received: number, total: number | undefined
     bar.update(received);
     if (total !== undefined && received >= total) bar.stop();
   };
+}
+
+/**
+ * After a generation: items without a valid answer are noted; failed model calls are warned
+ * about and make the exit code 3 (a rerun retries them).
+ */
+export function reportItemFailures(
+  stages: Record<string, { failedByKind: Record<string, number> }>,
+  attempts: number,
+): void {
+  const sum = (kind: string) =>
+    Object.values(stages).reduce((a, s) => a + (s.failedByKind[kind] ?? 0), 0);
+  const invalid = sum("invalid");
+  const failed = sum("call");
+  if (invalid)
+    log.warn(
+      `${invalid} item(s) got no valid answer after ${attempts} attempts; they are recorded in the store and left out`,
+    );
+  if (failed) {
+    log.warn(`${failed} model call(s) failed; run the same command again to retry them`);
+    process.exitCode = EXIT_SOME_CALLS_FAILED;
+  }
 }

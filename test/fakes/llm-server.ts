@@ -11,6 +11,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  AFT_TEACHER_MARK,
+  AFT_WRITER_PREFIX,
+  aftTeacherAnswer,
+  aftWriterAnswer,
+} from "./aft-teacher.js";
 import { MSM_SYSTEM_PREFIX, msmAnswer } from "./msm-writer.js";
 
 export interface RecordedRequest {
@@ -73,6 +79,10 @@ export function answerFor(messages: Msg[], seed?: number, system?: string): stri
     return judgeVerdict(lastUserText(messages));
   if (typeof sys === "string" && sys.startsWith(MSM_SYSTEM_PREFIX))
     return msmAnswer(lastUserText(messages), seed);
+  if (typeof sys === "string" && sys.startsWith(AFT_WRITER_PREFIX))
+    return aftWriterAnswer(lastUserText(messages), seed);
+  if (typeof sys === "string" && sys.includes(AFT_TEACHER_MARK))
+    return aftTeacherAnswer(sys, lastUserText(messages));
   return `answer to: ${lastUserText(messages)}${seed === undefined ? "" : ` (seed ${seed})`}`;
 }
 

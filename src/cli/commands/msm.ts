@@ -13,9 +13,8 @@ import { loadPack, PACK_DIR } from "../../evals/am/pack.js";
 import { specHash } from "../../spec/hash.js";
 import type { Spec } from "../../spec/model.js";
 import type { ContextFactory } from "../context.js";
-import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
-import { formatUsd, printJson, printTable } from "../output.js";
+import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
 import { label, loadValid } from "../spec-arg.js";
 import { parseFloatOption, parsePositiveIntOption } from "./options.js";
 
@@ -166,14 +165,6 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
             },
           );
         }
-        const failed = Object.values(build.stages).reduce(
-          (a, s) => a + (s.failedByKind.call ?? 0),
-          0,
-        );
-        const invalid = Object.values(build.stages).reduce(
-          (a, s) => a + (s.failedByKind.invalid ?? 0),
-          0,
-        );
         if (ctx.json) printJson({ dir, manifest: written.manifest });
         else {
           const g = Object.entries(build.gates)
@@ -192,14 +183,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
           log.warn(
             `the budget of ${build.budget.target_tokens} tokens was not reached (${build.budget.tokens_before_trim} after ${build.waves} extra wave(s)); raise budget.max_waves or the tree's counts and run again`,
           );
-        if (invalid)
-          log.warn(
-            `${invalid} item(s) got no valid answer after ${config.attempts} attempts; they are recorded in the store and left out`,
-          );
-        if (failed) {
-          log.warn(`${failed} model call(s) failed; run the same command again to retry them`);
-          process.exitCode = EXIT_SOME_CALLS_FAILED;
-        }
+        reportItemFailures(build.stages, config.attempts);
       },
     );
 

@@ -91,12 +91,14 @@ export function trimToBudget(
   target: number,
   tolerance: number,
   seed: number,
+  /** Each stratum's share of the target, when not equal per domain and per type within it. */
+  givenShares?: Map<string, number>,
 ): TrimResult {
   const lower = Math.ceil(target * (1 - tolerance));
   let total = docs.reduce((a, d) => a + d.tokens, 0);
   if (total <= target)
     return { kept: docs, removed: [], tokens: total, withinTolerance: total >= lower };
-  const shares = stratumShares(strata);
+  const shares = givenShares ?? stratumShares(strata);
   const byType = new Map<string, BudgetDoc[]>();
   for (const d of trimOrder(docs, seed)) {
     const l = byType.get(d.type) ?? [];

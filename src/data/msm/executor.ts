@@ -175,3 +175,35 @@ async function runBatched<T>(
     round = again;
   }
 }
+
+/** Runs stages of one run with shared settings: each call names the stage, its model and budget. */
+export function stageRunner(o: {
+  client: LlmClient;
+  runId: string;
+  attempts: number;
+  concurrency: number;
+  batch: boolean;
+  signal?: AbortSignal | undefined;
+  log?: ((message: string) => void) | undefined;
+  settings: (stage: string) => { model: string; max_tokens: number };
+}) {
+  return async <T>(stage: string, jobs: ItemJob<T>[]): Promise<Map<string, MsmItemRow>> => {
+    const s = o.settings(stage);
+    const out = await runStage(
+      {
+        client: o.client,
+        corpusId: o.runId,
+        stage,
+        model: s.model,
+        maxTokens: s.max_tokens,
+        attempts: o.attempts,
+        concurrency: o.concurrency,
+        batch: o.batch,
+        ...(o.signal ? { signal: o.signal } : {}),
+      },
+      jobs,
+    );
+    if (out.ran) o.log?.(`${stage}: ${out.ran} item(s) answered`);
+    return out.rows;
+  };
+}

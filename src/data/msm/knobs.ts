@@ -27,8 +27,8 @@ interface Identity {
 }
 
 /** Whom the spec is about: the config's identity, else the spec's `model_name` and `developer`. */
-export function identityOf(config: MsmConfig, spec: Spec): Identity | undefined {
-  if (config.identity) return config.identity;
+export function identityOf(identity: Identity | undefined, spec: Spec): Identity | undefined {
+  if (identity) return identity;
   const fm = spec.frontMatter;
   if (typeof fm.model_name === "string" && typeof fm.developer === "string")
     return { name: fm.model_name, developer: fm.developer };
@@ -38,7 +38,7 @@ export function identityOf(config: MsmConfig, spec: Spec): Identity | undefined 
 const named = (id: Identity) => `${id.name}, an AI model developed by ${id.developer}`;
 
 export function subjectOf(config: MsmConfig, spec: Spec): Subject {
-  const own = identityOf(config, spec);
+  const own = identityOf(config.identity, spec);
   const ownNames = own ? [own.name, own.developer] : [];
   switch (config.knobs.attribution) {
     case "self":

@@ -5,8 +5,7 @@
  * their final names and renamed into place, so a directory never holds half a dataset.
  */
 
-import { once } from "node:events";
-import { createWriteStream, mkdirSync, renameSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
@@ -14,6 +13,8 @@ import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
 import type { Store } from "../../store/index.js";
 import { type CorpusStats, corpusStats, type GroupCount } from "../corpus-stats.js";
+import { writeLines } from "../jsonl.js";
+import { usageSummary } from "../usage.js";
 import { STAGES, stageSettings } from "./config.js";
 import type { CorpusBuild, CorpusDocument } from "./pipeline.js";
 import { promptVersions } from "./prompts.js";
@@ -48,15 +49,6 @@ export function datasetLine(b: CorpusBuild, d: CorpusDocument): Record<string, u
     reasoning_style: b.ctx.style,
     ...(d.judge ? { judge: { realism: d.judge.realism, faithfulness: d.judge.faithfulness } } : {}),
   };
-}
-
-async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp);
-  for (const line of lines) if (!out.write(`${line}\n`)) await once(out, "drain");
-  out.end();
-  await once(out, "finish");
-  renameSync(tmp, path);
 }
 
 export interface WrittenCorpus {
@@ -96,7 +88,6 @@ export async function writeCorpus(
     `# axolotl datasets entry for this corpus (completion training on raw text).\ndatasets:\n  - path: ${JSON.stringify(resolve(dir, "exports", "text.jsonl"))}\n    ds_type: json\n    type: completion\n    field: text\n`,
   );
   const stats = await corpusStats(datasetPath);
-  const usage = store.llm.usage({ runId: b.ctx.corpusId });
   const manifest = {
     format: MANIFEST_FORMAT,
     name: b.ctx.config.name ?? b.ctx.specName,
@@ -125,24 +116,7 @@ export async function writeCorpus(
     budget: b.budget,
     judge: b.judge,
     tokens: { tokenizer: b.ctx.config.tokenizer, total: stats.tokens },
-    usage: {
-      // Calls of every run of this corpus, replays from the response cache included.
-      calls: usage.reduce((a, u) => a + u.calls, 0),
-      cached_calls: usage.reduce((a, u) => a + u.cached, 0),
-      failed_calls: usage.reduce((a, u) => a + u.failed, 0),
-      input_tokens: usage.reduce((a, u) => a + u.inputTokens, 0),
-      output_tokens: usage.reduce((a, u) => a + u.outputTokens, 0),
-      cost_usd: usage.some((u) => u.unpricedCalls > 0)
-        ? null
-        : usage.reduce((a, u) => a + u.costUsd, 0),
-      by_stage: usage.map((u) => ({
-        stage: u.stage,
-        model: u.model,
-        calls: u.calls,
-        failed: u.failed,
-        cost_usd: u.unpricedCalls ? null : u.costUsd,
-      })),
-    },
+    usage: usageSummary(store, b.ctx.corpusId),
     stats,
     files: {
       dataset: "dataset.jsonl",

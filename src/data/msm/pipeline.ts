@@ -22,7 +22,7 @@ import {
   judgeJob,
   judgeKey,
 } from "./documents.js";
-import { type ItemJob, runStage } from "./executor.js";
+import { stageRunner } from "./executor.js";
 import { type GateName, relevanceContext } from "./gates.js";
 import { compareKeys, ideaKeyOf, repOf } from "./keys.js";
 import { type CorpusDocument, type Screened, screenDocuments } from "./screen.js";
@@ -155,28 +155,16 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
   const { config, client } = o;
   const log = o.log ?? (() => {});
   const store = client.store;
-  const stage = async <T>(
-    name: StageName,
-    jobs: ItemJob<T>[],
-  ): Promise<Map<string, MsmItemRow>> => {
-    const s = stageSettings(config, name);
-    const out = await runStage(
-      {
-        client,
-        corpusId: ctx.corpusId,
-        stage: name,
-        model: s.model,
-        maxTokens: s.max_tokens,
-        attempts: config.attempts,
-        concurrency: config.concurrency,
-        batch: config.batch,
-        ...(o.signal ? { signal: o.signal } : {}),
-      },
-      jobs,
-    );
-    if (out.ran) log(`${name}: ${out.ran} item(s) answered`);
-    return out.rows;
-  };
+  const stage = stageRunner({
+    client,
+    runId: ctx.corpusId,
+    attempts: config.attempts,
+    concurrency: config.concurrency,
+    batch: config.batch,
+    signal: o.signal,
+    log,
+    settings: (name) => stageSettings(config, name as StageName),
+  });
   if (config.batch) {
     // Every stage's model must have a batch API: found out now, not after hours of documents.
     const used = STAGES.filter((s) => s !== "judge" || config.gates.judge);

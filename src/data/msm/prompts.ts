@@ -1,15 +1,7 @@
-/**
- * The MSM prompts are versioned files under `prompts/msm/` (shipped with the package): Markdown
- * with a `version` in front matter and `{{name}}` slots. Every prompt version recorded in
- * provenance is `file@version+sha` where sha hashes the text, so an edit that forgot to bump the
- * version is still told apart.
- */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
-import { sha256Hex } from "../../core/hash.js";
+/** The MSM prompt set: versioned files under `prompts/msm/` (see `../prompt-files.ts`). */
+import { promptSet } from "../prompt-files.js";
 
-export const PROMPTS_DIR = fileURLToPath(new URL("../../../prompts/msm/", import.meta.url));
+export { feedbackText, type PromptTemplate, renderPrompt } from "../prompt-files.js";
 
 export const PROMPT_NAMES = [
   "system",
@@ -23,61 +15,6 @@ export const PROMPT_NAMES = [
 ] as const;
 export type PromptName = (typeof PROMPT_NAMES)[number];
 
-export interface PromptTemplate {
-  name: PromptName;
-  /** `document@1+3f2a9c1e`. */
-  version: string;
-  body: string;
-  slots: string[];
-}
-
-const cache = new Map<string, PromptTemplate>();
-
-export function loadPrompt(name: PromptName, dir = PROMPTS_DIR): PromptTemplate {
-  const file = `${dir}${name}.md`;
-  const hit = cache.get(file);
-  if (hit) return hit;
-  const text = readFileSync(file, "utf8");
-  const m = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(text);
-  if (!m) throw new Error(`prompt ${file} has no front matter`);
-  const meta = parseYaml(m[1] as string) as { version?: unknown };
-  if (meta.version === undefined) throw new Error(`prompt ${file} has no version`);
-  const body = (m[2] as string).trim();
-  const slots = [...new Set([...body.matchAll(/\{\{(\w+)\}\}/g)].map((s) => s[1] as string))];
-  const t: PromptTemplate = {
-    name,
-    version: `${name}@${String(meta.version)}+${sha256Hex(body).slice(0, 8)}`,
-    body,
-    slots,
-  };
-  cache.set(file, t);
-  return t;
-}
-
-/**
- * Fills every slot. Hand-written rather than a template engine: slots are plain substitutions and
- * a missing or unknown value must fail loudly, which engines treat as an empty string.
- */
-export function renderPrompt(t: PromptTemplate, values: Record<string, string>): string {
-  for (const s of t.slots)
-    if (values[s] === undefined) throw new Error(`prompt ${t.name}: no value for {{${s}}}`);
-  for (const k of Object.keys(values))
-    if (!t.slots.includes(k)) throw new Error(`prompt ${t.name}: it has no slot {{${k}}}`);
-  return t.body
-    .replace(/\{\{(\w+)\}\}/g, (_, s: string) => values[s] as string)
-    .replace(/\n{3,}/g, "\n\n")
-    .trim();
-}
-
-/** The versions of every prompt, for the manifest. */
-export function promptVersions(dir = PROMPTS_DIR): Record<PromptName, string> {
-  return Object.fromEntries(PROMPT_NAMES.map((n) => [n, loadPrompt(n, dir).version])) as Record<
-    PromptName,
-    string
-  >;
-}
-
-export const feedbackText = (feedback?: string) =>
-  feedback
-    ? `\nYour previous answer could not be used: ${feedback}\nAnswer again, following the format exactly.`
-    : "";
+const MSM_PROMPTS = promptSet("msm", PROMPT_NAMES);
+export const loadPrompt = MSM_PROMPTS.load;
+export const promptVersions = MSM_PROMPTS.versions;

@@ -1,0 +1,180 @@
+import { basename, join } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { SpecsciError } from "../../core/errors.js";
+import { log } from "../../core/log.js";
+import { loadAftConfig } from "../../data/aft/config.js";
+import { mixChatSets } from "../../data/aft/mix.js";
+import { writeAftSet } from "../../data/aft/output.js";
+import { buildAftSet } from "../../data/aft/pipeline.js";
+import { stringsIn } from "../../data/contamination.js";
+import { loadPack, PACK_DIR } from "../../evals/am/pack.js";
+import { specHash } from "../../spec/hash.js";
+import type { ContextFactory } from "../context.js";
+import { withInterrupt } from "../interrupt.js";
+import { formatUsd, printJson, reportItemFailures } from "../output.js";
+import { label, loadValid } from "../spec-arg.js";
+import { collectOption, parseFloatOption, parsePositiveIntOption } from "./options.js";
+
+interface GenerateOptions {
+  recipe?: string;
+  out?: string;
+  examples?: number;
+  targetTokens?: number;
+  model?: string;
+  style?: string;
+  batch?: boolean;
+  contamination: boolean;
+  enforceContamination?: boolean;
+}
+
+const parseStyle = (v: string) => {
+  if (v !== "value" && v !== "rule") throw new InvalidArgumentError("use value or rule");
+  return v;
+};
+
+export function registerAftCommands(program: Command, context: ContextFactory): void {
+  const aft = program
+    .command("aft")
+    .description(
+      "alignment fine-tuning chat sets: spec-aligned demonstrations with and without reasoning",
+    );
+
+  aft
+    .command("generate")
+    .description("generate (or resume) a chat set from a spec; Ctrl-C stops it resumably")
+    .argument("<spec>", "spec file or built-in spec name")
+    .option("-r, --recipe <file>", "AFT recipe (aft.yaml); defaults apply without one")
+    .option("-o, --out <dir>", "chat-set directory (default: chatsets/<name>)")
+    .option("--examples <n>", "passing examples to select", parsePositiveIntOption)
+    .option(
+      "--target-tokens <n>",
+      "select by tokens of the with-reasoning set instead",
+      parsePositiveIntOption,
+    )
+    .option("--model <id>", "teacher for every stage without its own model")
+    .option("--style <style>", "value (internalized values) or rule (cites rule ids)", parseStyle)
+    .option("--batch", "send each stage through the provider's batch API")
+    .option("--no-contamination", "skip the overlap check against the evaluation scenario pack")
+    .option(
+      "--enforce-contamination",
+      "leave out examples that share an n-gram with the scenario pack",
+    )
+    .action(async (ref: string, o: GenerateOptions) => {
+      const ctx = context();
+      const { spec, path } = loadValid(ref);
+      const config = loadAftConfig(o.recipe);
+      if (o.examples !== undefined) config.budget.examples = o.examples;
+      if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
+      if (o.model) config.model = o.model;
+      if (o.style) config.style = o.style as "value" | "rule";
+      if (o.batch) config.batch = true;
+      if (o.enforceContamination) config.contamination.enforce = true;
+      if (!o.contamination && config.contamination.enforce)
+        throw new SpecsciError(
+          "--no-contamination skips the check that contamination.enforce asks to enforce",
+          {
+            hint: "drop one of them",
+          },
+        );
+      const name =
+        typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+      const contamination = o.contamination
+        ? (() => {
+            const pack = loadPack();
+            return {
+              texts: stringsIn([pack.pack, pack.families]),
+              source: `scenario pack ${label(PACK_DIR)}`,
+            };
+          })()
+        : undefined;
+      const client = ctx.llm();
+      const b = await withInterrupt((signal) =>
+        buildAftSet({
+          spec,
+          specHash: specHash(spec),
+          specName: name,
+          config,
+          client,
+          signal,
+          log: (m) => log.info(m),
+          ...(contamination ? { contamination } : {}),
+        }),
+      );
+      const dir = o.out ?? join("chatsets", config.name ?? name);
+      const { manifest } = await writeAftSet(b, dir, ctx.store, { spec: label(path) });
+      if (ctx.json) printJson({ dir, manifest });
+      else
+        process.stdout.write(
+          `${dir}: ${b.selection.selected} examples (${b.selection.tokens_reasoning} tokens with reasoning, ${b.selection.tokens_plain} without, ${config.chat_template} template)\n` +
+            `  prompts: ${b.prompts.written} written in ${b.waves} wave(s), ${b.prompts.exact_duplicates + b.prompts.near_duplicates} duplicates; ${b.passing} responses passed the judge ` +
+            `(rejected ${b.gates.judge_rejected}, self-continuation ${b.gates.self_continuation}, unjudged ${b.gates.judge_failed}, refused ${b.gates.refused}, truncated ${b.gates.truncated})\n` +
+            `${b.contamination ? `  contamination: ${b.contamination.examples} example(s) share a ${b.contamination.ngram}-word sequence with the scenario pack${b.contamination.enforced ? " (left out)" : ""}\n` : ""}` +
+            `  cost ${formatUsd((manifest.usage as { cost_usd: number | null }).cost_usd)}\n`,
+        );
+      if (b.selection.selected === 0)
+        throw new SpecsciError("the chat set is empty: no response passed", {
+          hint: `${join(dir, "manifest.json")} has the counts; check the teacher with \`specsci models test\``,
+        });
+      if (!b.selection.reached)
+        log.warn(
+          `the target was not reached (${b.selection.selected} examples); raise budget.max_waves or counts.prompts and run again`,
+        );
+      reportItemFailures(b.stages, config.attempts);
+    });
+
+  aft
+    .command("mix")
+    .description(
+      "mix an anti-spec set into an aligned one at an exact fraction, plus instruction-tuning files",
+    )
+    .argument("<aligned>", "chat-set directory of the aligned set")
+    .requiredOption("-o, --out <dir>", "directory of the mixed set")
+    .option("--anti <dir>", "chat-set directory of the anti-spec set")
+    .option("--fraction <f>", "share of anti-spec examples, 0 to 1", parseFloatOption)
+    .option(
+      "--it <file>",
+      'instruction-tuning JSONL ({"messages": [...]} lines); repeatable',
+      collectOption,
+      [],
+    )
+    .option(
+      "--examples <n>",
+      "aligned + anti-spec examples (default: the aligned set's size)",
+      parsePositiveIntOption,
+    )
+    .option("--seed <n>", "seed of the selection", parsePositiveIntOption, 42)
+    .action(
+      async (
+        aligned: string,
+        o: {
+          out: string;
+          anti?: string;
+          fraction?: number;
+          it: string[];
+          examples?: number;
+          seed: number;
+        },
+      ) => {
+        const ctx = context();
+        if ((o.anti === undefined) !== (o.fraction === undefined))
+          throw new SpecsciError("--anti and --fraction go together", {
+            hint: "e.g. --anti chatsets/anti-spec --fraction 0.1",
+          });
+        const manifest = await mixChatSets(
+          {
+            aligned,
+            ...(o.anti !== undefined && o.fraction !== undefined
+              ? { anti: { dir: o.anti, fraction: o.fraction } }
+              : {}),
+            it: o.it,
+            ...(o.examples !== undefined ? { examples: o.examples } : {}),
+            seed: o.seed,
+          },
+          o.out,
+        );
+        if (ctx.json) return printJson(manifest);
+        const c = manifest.composition as { source: string; examples: number }[];
+        process.stdout.write(`${o.out}: ${c.map((x) => `${x.examples} ${x.source}`).join(", ")}\n`);
+      },
+    );
+}

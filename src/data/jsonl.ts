@@ -1,0 +1,46 @@
+import { once } from "node:events";
+import { createWriteStream, readFileSync, renameSync } from "node:fs";
+import { SpecsciError } from "../core/errors.js";
+
+/** Writes lines beside `path` and renames into place: a reader never sees half a file. */
+export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const out = createWriteStream(tmp);
+  for (const line of lines) if (!out.write(`${line}\n`)) await once(out, "drain");
+  out.end();
+  await once(out, "finish");
+  renameSync(tmp, path);
+}
+
+/** A JSONL file's objects; a bad line is an error naming the file and line. */
+export function readJsonl(path: string, hint?: string): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new SpecsciError(
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      hint ? { hint } : {},
+    );
+  }
+  const out: Record<string, unknown>[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    if (!line.trim()) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new SpecsciError(
+        `${path}:${i + 1}: not JSON (${(e as Error).message})`,
+        hint ? { hint } : {},
+      );
+    }
+    if (!v || typeof v !== "object" || Array.isArray(v))
+      throw new SpecsciError(
+        `${path}:${i + 1}: each line must be a JSON object`,
+        hint ? { hint } : {},
+      );
+    out.push(v as Record<string, unknown>);
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeLlmServer } from "../fakes/llm-server.js";
+import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
+
+let server: FakeLlmServer;
+let cwd: string;
+
+beforeAll(async () => {
+  server = await new FakeLlmServer({ latencyMs: 4, record: false }).start();
+  cwd = tempDir("specsci-aft-cli-");
+  writeFileSync(
+    join(cwd, "specsci.yaml"),
+    `endpoints: { loop: { base_url: "${server.url}/v1", max_in_flight: 4 } }\ndefaults: { max_attempts: 2, retry_base_ms: 1 }\nproviders: { local: { context_size: 16384, threads: 1 } }\n`,
+  );
+  writeFileSync(
+    join(cwd, "aft.yaml"),
+    "model: loop/aft-teacher\ncounts: { domains: 2, prompts: 8 }\nbudget: { examples: 48 }\nconcurrency: 4\n",
+  );
+});
+afterAll(async () => {
+  await server.stop();
+  cleanupTempDirs();
+});
+
+const generate = (ws: string, out: string, extra: string[] = []) => [
+  "--workspace",
+  ws,
+  "aft",
+  "generate",
+  "rules",
+  "-r",
+  "aft.yaml",
+  "-o",
+  out,
+  ...extra,
+];
+
+describe("specsci aft", () => {
+  it("a generation killed with SIGKILL resumes to the same chat sets", async () => {
+    const ref = await runCli(generate("ws-ref", "ref"), { cwd });
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(ref.stdout).toMatch(/ref: 48 examples/);
+    const args = generate("ws-kill", "killed");
+    const db = join(cwd, "ws-kill", "store.db");
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: "ignore" });
+    const closed = new Promise((r) => child.once("close", r));
+    while (countRows(db, "msm_items") < 40) await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGKILL");
+    await closed;
+    expect(existsSync(join(cwd, "killed", "reasoning.jsonl"))).toBe(false);
+    const again = await runCli(args, { cwd });
+    expect(again.code, again.stderr).toBe(0);
+    for (const f of ["reasoning.jsonl", "no-reasoning.jsonl"])
+      expect(readFileSync(join(cwd, "killed", f), "utf8")).toBe(
+        readFileSync(join(cwd, "ref", f), "utf8"),
+      );
+    const ids = readFileSync(join(cwd, "killed", "reasoning.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).id);
+    expect(new Set(ids).size).toBe(48);
+
+    writeFileSync(
+      join(cwd, "it.jsonl"),
+      `${JSON.stringify({
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "hello" },
+        ],
+      })}\n`,
+    );
+    const mix = await runCli(
+      [
+        "--workspace",
+        "ws-ref",
+        "aft",
+        "mix",
+        "ref",
+        "--anti",
+        "killed",
+        "--fraction",
+        "0.25",
+        "--it",
+        "it.jsonl",
+        "-o",
+        "mixed",
+      ],
+      { cwd },
+    );
+    expect(mix.code, mix.stderr).toBe(0);
+    expect(mix.stdout).toContain("36 aligned, 12 anti-spec, 1 it:it.jsonl");
+    const half = await runCli(
+      ["--workspace", "ws-ref", "aft", "mix", "ref", "--anti", "killed", "-o", "x"],
+      { cwd },
+    );
+    expect(half.code).toBe(1);
+    expect(half.stderr).toContain("--anti and --fraction go together");
+  });
+
+  it("a teacher that cannot answer ends with one clear error", async () => {
+    const r = await runCli(generate("ws-tiny", "tiny", ["--model", "local/builtin:tiny"]), { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("AFT domains: no usable answer from local/builtin:tiny");
+  });
+});

@@ -1,0 +1,261 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AftConfigSchema, loadAftConfig, parseAftConfig } from "../../src/data/aft/config.js";
+import { mixChatSets } from "../../src/data/aft/mix.js";
+import { writeAftSet } from "../../src/data/aft/output.js";
+import { type AftBuild, buildAftSet } from "../../src/data/aft/pipeline.js";
+import { getChatTemplate } from "../../src/data/chat-template.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import type { ChatRequest } from "../../src/llm/types.js";
+import { specHash } from "../../src/spec/hash.js";
+import { checkSpecFile } from "../../src/spec/io.js";
+import { resolveSpecRef } from "../../src/spec/library.js";
+import {
+  AFT_TEACHER_MARK,
+  AFT_WRITER_PREFIX,
+  aftTeacherAnswer,
+  aftWriterAnswer,
+} from "../fakes/aft-teacher.js";
+import { cleanupTempDirs, makeClient, ROOT } from "../helpers.js";
+
+const librarySpec = (name: string) => {
+  const spec = checkSpecFile(resolveSpecRef(name)).spec;
+  return { spec, specHash: specHash(spec), specName: name };
+};
+
+function aftFake(req: ChatRequest) {
+  const system = req.messages.find((m) => m.role === "system")?.content ?? "";
+  const user = [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+  if (system.startsWith(AFT_WRITER_PREFIX)) return aftWriterAnswer(user, req.params.seed);
+  if (system.includes(AFT_TEACHER_MARK)) {
+    if (user.includes("[[fault=refusal]]"))
+      return { text: "", stopReason: "refusal" as const, refusal: "I can't." };
+    return aftTeacherAnswer(system, user);
+  }
+  return "unknown prompt";
+}
+
+beforeAll(() => registerFakeModel("aft-teacher", aftFake));
+afterAll(cleanupTempDirs);
+
+const RECIPE = {
+  model: "fake/aft-teacher",
+  counts: { domains: 2, prompts: 6 },
+  budget: { examples: 40 },
+  concurrency: 8,
+};
+
+const lines = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+
+describe("AFT chat sets (fake teacher)", () => {
+  const { client, store, dir } = makeClient();
+  let b: AftBuild;
+
+  it("writes prompts, drops duplicates, judges responses, backfills and selects exactly the target", async () => {
+    b = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse(RECIPE),
+      client,
+    });
+    expect(b.selection.selected).toBe(40);
+    expect(b.selection.reached).toBe(true);
+    expect(b.prompts.exact_duplicates).toBeGreaterThan(0);
+    expect(b.prompts.near_duplicates).toBeGreaterThan(0);
+    expect(b.gates.self_continuation).toBeGreaterThan(0);
+    expect(b.gates.judge_rejected).toBeGreaterThan(0);
+    expect(b.gates.refused).toBeGreaterThan(0);
+    expect(b.waves).toBeGreaterThan(1); // the first wave's losses were backfilled
+    // Stratified: 2 domains × 4 categories, 5 examples each.
+    const per = new Map<string, number>();
+    for (const e of b.examples)
+      per.set(
+        `${e.prompt.domain.key}.${e.prompt.category}`,
+        (per.get(`${e.prompt.domain.key}.${e.prompt.category}`) ?? 0) + 1,
+      );
+    expect([...per.values()]).toEqual(Array(8).fill(5));
+    for (const e of b.examples) {
+      expect(e.judge.pass).toBe(true);
+      expect(e.response.reply).not.toContain("keep running");
+      expect(e.prompt.user).not.toContain("[[resp=fail]]");
+    }
+    // A response first given without <think> was asked again and then used.
+    const retried = store.db
+      .prepare(
+        "SELECT count(*) AS n FROM msm_items WHERE corpus = ? AND stage = 'responses' AND status = 'ok' AND attempts > 1",
+      )
+      .get(b.ctx.setId) as { n: number };
+    expect(retried.n).toBeGreaterThan(0);
+  });
+
+  it("writes both sets without the spec, with the no-think convention and template token counts", async () => {
+    const out = join(dir, "rules-aft");
+    await writeAftSet(b, out, store, { spec: "rules" });
+    const withR = lines(join(out, "reasoning.jsonl"));
+    const plain = lines(join(out, "no-reasoning.jsonl"));
+    expect(withR.map((l) => l.id)).toEqual(plain.map((l) => l.id));
+    const template = getChatTemplate("qwen3");
+    const specLine = "Do not resist, evade or obstruct";
+    for (const [i, l] of withR.entries()) {
+      const p = plain[i];
+      const a = l.messages.at(-1);
+      expect(a.role).toBe("assistant");
+      expect(a.content).toMatch(/^<think>\n[\s\S]+\n<\/think>\n\n/);
+      expect(p.messages.at(-1).content).toMatch(/^<think>\n\n<\/think>\n\n/);
+      expect(p.messages.at(-2).content).toMatch(/ \/no_think$/);
+      expect(JSON.stringify(l.messages)).not.toContain(specLine);
+      expect(JSON.stringify(l.messages)).not.toContain("principles you hold");
+      expect(l.token_count).toBe(template.count(l.messages));
+      expect(p.token_count).toBeLessThan(l.token_count);
+      for (const f of [
+        "spec_hash",
+        "domain",
+        "category",
+        "teacher_model",
+        "prompt_version",
+        "seed",
+        "judge",
+      ])
+        expect(l[f]).toBeDefined();
+    }
+    const together = lines(join(out, "exports", "together-reasoning.jsonl"));
+    expect(together.map((t) => Object.keys(t))).toEqual(withR.map(() => ["messages"]));
+    expect(readFileSync(join(out, "exports", "axolotl-reasoning.yaml"), "utf8")).toContain(
+      "type: chat_template",
+    );
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(manifest.selection.selected).toBe(40);
+    expect(manifest.composition).toEqual([{ source: "aft:rules", examples: 40 }]);
+  });
+
+  it("resumes without calling the model again", async () => {
+    const calls = () =>
+      (store.db.prepare("SELECT count(*) AS n FROM llm_calls").get() as { n: number }).n;
+    const before = calls();
+    const again = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse(RECIPE),
+      client,
+    });
+    expect(calls()).toBe(before);
+    expect(again.examples.map((e) => e.id)).toEqual(b.examples.map((e) => e.id));
+  });
+
+  it("rule style cites the rules, value style does not; Qwen2.5 renders its own template", async () => {
+    const rule = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse({
+        ...RECIPE,
+        style: "rule",
+        budget: { examples: 8 },
+        chat_template: "qwen2.5",
+      }),
+      client,
+    });
+    for (const e of rule.examples) expect(e.response.reasoning).toMatch(/\bSP\d\b/);
+    for (const e of b.examples) expect(e.response.reasoning).not.toMatch(/\b(SP|GP)\d\b/);
+    const out = join(dir, "rule-aft");
+    await writeAftSet(rule, out, store, { spec: "rules" });
+    const plain = lines(join(out, "no-reasoning.jsonl"));
+    for (const l of plain) {
+      expect(l.messages.at(-1).content).not.toContain("<think>");
+      expect(l.messages.at(-2).content).not.toContain("/no_think");
+      // Qwen2.5's template adds its default system prompt where the example has none.
+      if (l.messages[0].role !== "system")
+        expect(getChatTemplate("qwen2.5").render(l.messages)).toContain(
+          "You are Qwen, created by Alibaba Cloud",
+        );
+    }
+  });
+
+  it("selects by tokens of the trained model's template", async () => {
+    const target = 3000;
+    const t = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse({
+        ...RECIPE,
+        budget: { target_tokens: target, tolerance: 0.02 },
+      }),
+      client,
+    });
+    expect(t.selection.reached).toBe(true);
+    expect(t.selection.tokens_reasoning).toBeLessThanOrEqual(target);
+    expect(t.selection.tokens_reasoning).toBeGreaterThanOrEqual(target * 0.98);
+  });
+
+  it("mixes an anti-spec set in at exact fractions, with instruction-tuning files, recording the recipe", async () => {
+    const anti = await buildAftSet({
+      ...librarySpec("anti-spec"),
+      config: AftConfigSchema.parse(RECIPE),
+      client,
+    });
+    await writeAftSet(anti, join(dir, "anti"), store, { spec: "anti-spec" });
+    const it = join(dir, "it.jsonl");
+    writeFileSync(
+      it,
+      `${JSON.stringify({
+        messages: [
+          { role: "user", content: "2+2?" },
+          { role: "assistant", content: "4" },
+        ],
+      })}\n`,
+    );
+    for (const [fraction, anti] of [
+      [0, 0],
+      [0.25, 10],
+      [0.5, 20],
+      [1, 40],
+    ] as const) {
+      const out = join(dir, `mix-${fraction}`);
+      const m = await mixChatSets(
+        {
+          aligned: join(dir, "rules-aft"),
+          anti: { dir: join(dir, "anti"), fraction },
+          it: [it],
+          seed: 1,
+        },
+        out,
+      );
+      expect(m.composition).toEqual([
+        { source: "aligned", examples: 40 - anti },
+        { source: "anti-spec", examples: anti },
+        { source: "it:it.jsonl", examples: 1 },
+      ]);
+      const r = lines(join(out, "reasoning.jsonl"));
+      expect(r).toHaveLength(41);
+      expect(r.filter((l) => l.source === "aft:anti-spec")).toHaveLength(anti);
+      expect(lines(join(out, "no-reasoning.jsonl")).map((l) => l.id)).toEqual(r.map((l) => l.id));
+    }
+    writeFileSync(it, '{"messages": [{"role": "robot", "content": "x"}]}\n');
+    await expect(
+      mixChatSets({ aligned: join(dir, "rules-aft"), it: [it], seed: 1 }, join(dir, "bad")),
+    ).rejects.toThrow(/it\.jsonl:1: messages\.0\.role/);
+    await expect(
+      mixChatSets(
+        {
+          aligned: join(dir, "rules-aft"),
+          anti: { dir: join(dir, "anti"), fraction: 0.5 },
+          examples: 100,
+          seed: 1,
+        },
+        join(dir, "bad"),
+      ),
+    ).rejects.toThrow(/has 40 examples; the mix needs 50 aligned/);
+  });
+});
+
+describe("AFT recipes", () => {
+  it("the example recipe loads; a recipe without categories is refused", () => {
+    const c = loadAftConfig(join(ROOT, "examples", "recipes", "aft.yaml"));
+    expect(c.budget.examples).toBe(5000);
+    expect(c.style).toBe("value");
+    expect(() => parseAftConfig("categories: { ordinary: 0 }\n", "a.yaml")).toThrow(
+      /every weight is 0/,
+    );
+    expect(() => parseAftConfig("style: values\n", "a.yaml")).toThrow(/a\.yaml:1:\d+: style/);
+  });
+});
