@@ -100,6 +100,50 @@ describe("specsci aft", () => {
     expect(half.stderr).toContain("--anti and --fraction go together");
   });
 
+  it("plans calls and cost before any call", async () => {
+    const r = await runCli(
+      ["--workspace", "ws-plan", "aft", "plan", "rules", "-r", "aft.yaml", "--json"],
+      { cwd },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.examples).toBe(48);
+    expect(plan.stages.map((s: { stage: string }) => s.stage)).toEqual([
+      "domains",
+      "prompts",
+      "responses",
+      "judge",
+    ]);
+    expect(plan.stages[2].calls).toBe(Math.ceil((48 * 1.1) / 0.8));
+  });
+
+  it("responses from the tiny local model are all invalid, recorded, and the empty set is an error", async () => {
+    writeFileSync(
+      join(cwd, "tiny.yaml"),
+      "model: loop/aft-teacher\ncounts: { domains: 1, prompts: 3 }\ncategories: { self: 1 }\nbudget: { examples: 2, max_waves: 0 }\nstages: { responses: { model: local/builtin:tiny, max_tokens: 32 } }\n",
+    );
+    const r = await runCli(
+      [
+        "--workspace",
+        "ws-tiny-resp",
+        "aft",
+        "generate",
+        "rules",
+        "-r",
+        "tiny.yaml",
+        "-o",
+        "tiny-resp",
+        "--no-contamination",
+      ],
+      { cwd },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("the chat set is empty");
+    const m = JSON.parse(readFileSync(join(cwd, "tiny-resp", "manifest.json"), "utf8"));
+    expect(m.items.responses.failedByKind.invalid).toBeGreaterThan(0);
+    expect(m.items.responses.ok).toBe(0);
+  });
+
   it("a teacher that cannot answer ends with one clear error", async () => {
     const r = await runCli(generate("ws-tiny", "tiny", ["--model", "local/builtin:tiny"]), { cwd });
     expect(r.code).toBe(1);

@@ -132,6 +132,26 @@ describe("AFT chat sets (fake teacher)", () => {
     expect(manifest.composition).toEqual([{ source: "aft:rules", examples: 40 }]);
   });
 
+  it("counts examples that quote the evaluation texts, and leaves them out when enforced", async () => {
+    const quoted = b.examples[3]?.prompt.user as string;
+    const contamination = { texts: [`An email. ${quoted} Regards.`], source: "a test pack" };
+    const reported = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse(RECIPE),
+      client,
+      contamination,
+    });
+    expect(reported.contamination?.examples).toBeGreaterThanOrEqual(1);
+    expect(reported.examples.map((e) => e.id)).toContain(b.examples[3]?.id);
+    const enforced = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse({ ...RECIPE, contamination: { enforce: true } }),
+      client,
+      contamination,
+    });
+    expect(enforced.examples.map((e) => e.id)).not.toContain(b.examples[3]?.id);
+  });
+
   it("resumes without calling the model again", async () => {
     const calls = () =>
       (store.db.prepare("SELECT count(*) AS n FROM llm_calls").get() as { n: number }).n;

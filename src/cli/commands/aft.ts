@@ -2,17 +2,16 @@ import { basename, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { log } from "../../core/log.js";
-import { loadAftConfig } from "../../data/aft/config.js";
+import { type AftConfig, loadAftConfig } from "../../data/aft/config.js";
 import { mixChatSets } from "../../data/aft/mix.js";
 import { writeAftSet } from "../../data/aft/output.js";
 import { buildAftSet } from "../../data/aft/pipeline.js";
-import { stringsIn } from "../../data/contamination.js";
-import { loadPack, PACK_DIR } from "../../evals/am/pack.js";
+import { planAftSet } from "../../data/aft/plan.js";
 import { specHash } from "../../spec/hash.js";
 import type { ContextFactory } from "../context.js";
+import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
-import { formatUsd, printJson, reportItemFailures } from "../output.js";
-import { label, loadValid } from "../spec-arg.js";
+import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
 import { collectOption, parseFloatOption, parsePositiveIntOption } from "./options.js";
 
 interface GenerateOptions {
@@ -32,6 +31,31 @@ const parseStyle = (v: string) => {
   return v;
 };
 
+/** The spec argument and the options that override the recipe, shared by plan and generate. */
+function recipeOptions(cmd: Command): Command {
+  return cmd
+    .argument("<spec>", "spec file or built-in spec name")
+    .option("-r, --recipe <file>", "AFT recipe (aft.yaml); defaults apply without one")
+    .option("--examples <n>", "passing examples to select", parsePositiveIntOption)
+    .option(
+      "--target-tokens <n>",
+      "select by tokens of the with-reasoning set instead",
+      parsePositiveIntOption,
+    )
+    .option("--model <id>", "teacher for every stage without its own model");
+}
+
+/** The recipe with command-line overrides applied. */
+function recipe(
+  o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model">,
+): AftConfig {
+  const config = loadAftConfig(o.recipe);
+  if (o.examples !== undefined) config.budget.examples = o.examples;
+  if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
+  if (o.model) config.model = o.model;
+  return config;
+}
+
 export function registerAftCommands(program: Command, context: ContextFactory): void {
   const aft = program
     .command("aft")
@@ -39,19 +63,54 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
       "alignment fine-tuning chat sets: spec-aligned demonstrations with and without reasoning",
     );
 
-  aft
-    .command("generate")
+  recipeOptions(aft.command("plan"))
+    .description("calls, tokens and cost of a chat set before any call")
+    .action(
+      (ref: string, o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model">) => {
+        const ctx = context();
+        const { spec, path } = loadValid(ref);
+        const config = recipe(o);
+        const name =
+          typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+        const plan = planAftSet(spec, specHash(spec), name, config, ctx.llm());
+        if (ctx.json) return printJson(plan);
+        process.stdout.write(
+          `${name}: chat set ${plan.setId}, teacher ${config.model}, about ${plan.examples} examples\n\n`,
+        );
+        printTable(
+          [
+            "stage",
+            "model",
+            "calls",
+            "done",
+            "input tok",
+            "output tok (exp / max)",
+            "cost exp",
+            "batch exp",
+            "cost max",
+          ],
+          plan.stages.map((s) => [
+            s.stage,
+            s.model,
+            s.calls,
+            s.done,
+            s.inputTokens,
+            `${s.outputTokensExpected} / ${s.outputTokensMax}`,
+            formatUsd(s.costExpected),
+            formatUsd(s.costExpectedBatch),
+            formatUsd(s.costMax),
+          ]),
+        );
+        process.stdout.write(
+          `\n${plan.totals.calls} calls, assuming ${plan.assumptions.pass_rate * 100}% of responses pass the judge and ${plan.assumptions.unique_prompts * 100}% of prompts survive dedup (backfill makes up the difference); ` +
+            `about ${formatUsd(plan.totals.costExpected)} online or ${formatUsd(plan.totals.costExpectedBatch)} through batch APIs, at most ${formatUsd(plan.totals.costMax)}.\n`,
+        );
+      },
+    );
+
+  recipeOptions(aft.command("generate"))
     .description("generate (or resume) a chat set from a spec; Ctrl-C stops it resumably")
-    .argument("<spec>", "spec file or built-in spec name")
-    .option("-r, --recipe <file>", "AFT recipe (aft.yaml); defaults apply without one")
     .option("-o, --out <dir>", "chat-set directory (default: chatsets/<name>)")
-    .option("--examples <n>", "passing examples to select", parsePositiveIntOption)
-    .option(
-      "--target-tokens <n>",
-      "select by tokens of the with-reasoning set instead",
-      parsePositiveIntOption,
-    )
-    .option("--model <id>", "teacher for every stage without its own model")
     .option("--style <style>", "value (internalized values) or rule (cites rule ids)", parseStyle)
     .option("--batch", "send each stage through the provider's batch API")
     .option("--no-contamination", "skip the overlap check against the evaluation scenario pack")
@@ -62,10 +121,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
     .action(async (ref: string, o: GenerateOptions) => {
       const ctx = context();
       const { spec, path } = loadValid(ref);
-      const config = loadAftConfig(o.recipe);
-      if (o.examples !== undefined) config.budget.examples = o.examples;
-      if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
-      if (o.model) config.model = o.model;
+      const config = recipe(o);
       if (o.style) config.style = o.style as "value" | "rule";
       if (o.batch) config.batch = true;
       if (o.enforceContamination) config.contamination.enforce = true;
@@ -78,15 +134,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
         );
       const name =
         typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
-      const contamination = o.contamination
-        ? (() => {
-            const pack = loadPack();
-            return {
-              texts: stringsIn([pack.pack, pack.families]),
-              source: `scenario pack ${label(PACK_DIR)}`,
-            };
-          })()
-        : undefined;
+      const contamination = o.contamination ? scenarioPackTexts() : undefined;
       const client = ctx.llm();
       const b = await withInterrupt((signal) =>
         buildAftSet({

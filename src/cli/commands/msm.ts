@@ -2,20 +2,18 @@ import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { log } from "../../core/log.js";
-import { stringsIn } from "../../data/contamination.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
 import { compareCorpora, mix } from "../../data/msm/compare.js";
 import { checkMsmConfig, loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
 import { writeCorpus } from "../../data/msm/output.js";
 import { buildCorpus } from "../../data/msm/pipeline.js";
 import { planCorpus } from "../../data/msm/plan.js";
-import { loadPack, PACK_DIR } from "../../evals/am/pack.js";
 import { specHash } from "../../spec/hash.js";
 import type { Spec } from "../../spec/model.js";
 import type { ContextFactory } from "../context.js";
+import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
-import { label, loadValid } from "../spec-arg.js";
 import { parseFloatOption, parsePositiveIntOption } from "./options.js";
 
 interface MsmOptions {
@@ -127,15 +125,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
             { hint: "drop one of them" },
           );
         const client = ctx.llm();
-        const contamination = o.contamination
-          ? (() => {
-              const pack = loadPack();
-              return {
-                texts: stringsIn([pack.pack, pack.families]),
-                source: `scenario pack ${label(PACK_DIR)}`,
-              };
-            })()
-          : undefined;
+        const contamination = o.contamination ? scenarioPackTexts() : undefined;
         const build = await withInterrupt((signal) =>
           buildCorpus({
             spec,

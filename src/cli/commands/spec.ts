@@ -22,8 +22,8 @@ import {
   TRANSFORMS,
 } from "../../spec/transforms/index.js";
 import type { ContextFactory } from "../context.js";
+import { label, loadValid } from "../inputs.js";
 import { printJson, printTable } from "../output.js";
-import { label, loadValid } from "../spec-arg.js";
 import {
   collectOption,
   parseFloatOption,

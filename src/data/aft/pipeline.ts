@@ -16,6 +16,7 @@ import { trimToBudget } from "../msm/budget.js";
 import { stageRunner } from "../msm/executor.js";
 import { compareKeys } from "../msm/keys.js";
 import {
+  AFT_STAGES,
   type AftConfig,
   type AftStage,
   aftStageSettings,
@@ -140,6 +141,10 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
     settings: (name) => aftStageSettings(config, name as AftStage),
   });
 
+  if (config.batch)
+    // Every stage's model must have a batch API: found out now, not after the prompts are written.
+    for (const model of new Set(AFT_STAGES.map((s) => aftStageSettings(config, s).model)))
+      client.batchRunner(model);
   const domainRows = await stage("domains", [domainsJob(ctx)]);
   const domainValue = domainRows.get("domains");
   if (domainValue?.status !== "ok")

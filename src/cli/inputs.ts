@@ -1,4 +1,7 @@
+/** Inputs commands share: specs named on the command line, the scenario pack as evaluation text. */
 import { relative } from "node:path";
+import { stringsIn } from "../data/contamination.js";
+import { loadPack, PACK_DIR } from "../evals/am/pack.js";
 import { checkSpecFile, requireValidSpec } from "../spec/io.js";
 import { resolveSpecRef } from "../spec/library.js";
 import type { Spec } from "../spec/model.js";
@@ -14,4 +17,13 @@ export function loadValid(ref: string): { spec: Spec; path: string } {
   const path = resolveSpecRef(ref);
   const { spec, diagnostics } = checkSpecFile(path);
   return { spec: requireValidSpec(spec, diagnostics, label(path)), path };
+}
+
+/** The evaluation texts a training set is checked against: every string of the scenario pack. */
+export function scenarioPackTexts(): { texts: string[]; source: string } {
+  const pack = loadPack();
+  return {
+    texts: stringsIn([pack.pack, pack.families]),
+    source: `scenario pack ${label(PACK_DIR)}`,
+  };
 }

@@ -1,0 +1,115 @@
+/**
+ * `specsci aft plan`: calls, tokens and cost of a chat set before any call. Backfill depends on
+ * how many responses pass, so the plan assumes the first wave's 80% pass rate and says so.
+ */
+import type { LlmClient } from "../../llm/client.js";
+import type { Spec } from "../../spec/model.js";
+import { getTokenizer } from "../../spec/tokens.js";
+import { renderWith } from "../prompt-files.js";
+import {
+  type AftConfig,
+  type AftStage,
+  aftStageSettings,
+  CATEGORIES,
+  categoryShares,
+} from "./config.js";
+import { AFT_PROMPTS, aftContext } from "./stages.js";
+
+export interface AftStagePlan {
+  stage: AftStage;
+  model: string;
+  calls: number;
+  done: number;
+  inputTokens: number;
+  outputTokensMax: number;
+  outputTokensExpected: number;
+  costExpected: number | null;
+  costExpectedBatch: number | null;
+  costMax: number | null;
+}
+
+/** Assumed for planning: share of responses that pass, and of prompts left after dedup. */
+const PASS_RATE = 0.8;
+const UNIQUE_RATE = 0.9;
+const EXPECTED_OUTPUT: Record<AftStage, number> = {
+  domains: 600,
+  prompts: 2500,
+  responses: 700,
+  judge: 120,
+};
+
+export function planAftSet(
+  spec: Spec,
+  specHash: string,
+  specName: string,
+  config: AftConfig,
+  client: LlmClient,
+) {
+  const ctx = aftContext(spec, specHash, specName, config);
+  const o200k = getTokenizer("gpt-o200k");
+  const examples = config.budget.target_tokens
+    ? Math.ceil(config.budget.target_tokens / 800)
+    : config.budget.examples;
+  const strata = config.counts.domains * categoryShares(config).length;
+  const responses = Math.ceil((examples * 1.1) / PASS_RATE);
+  const promptCalls = Math.ceil(responses / UNIQUE_RATE / config.counts.prompts);
+  const calls: Record<AftStage, number> = {
+    domains: 1,
+    prompts: Math.max(strata, promptCalls),
+    responses,
+    judge: Math.ceil(responses * 0.97),
+  };
+  const filler = (words: number) => Array.from({ length: words }, () => "word").join(" ");
+  const base = { spec: ctx.specText, owner: ctx.owner, owner_short: ctx.ownerShort, feedback: "" };
+  const inputs: Record<AftStage, string> = {
+    domains: renderWith(AFT_PROMPTS.load("domains"), { ...base, count: "8" }),
+    prompts: renderWith(AFT_PROMPTS.load("user-prompts"), {
+      ...base,
+      count: String(config.counts.prompts),
+      domain: "x",
+      domain_description: filler(20),
+      category_description: CATEGORIES.dilemma,
+      agentic_note: "",
+      avoid: filler(200),
+    }),
+    responses: `${renderWith(AFT_PROMPTS.load("response"), { ...base, style_instruction: filler(30), deployment: filler(40) })}\n${filler(80)}`,
+    judge: renderWith(AFT_PROMPTS.load("judge"), { ...base, conversation: filler(600) }),
+  };
+  const done = new Map<string, number>();
+  for (const r of client.store.msm.counts(ctx.setId)) if (r.status === "ok") done.set(r.stage, r.n);
+  const stages = (Object.keys(calls) as AftStage[]).map((stage): AftStagePlan => {
+    const s = aftStageSettings(config, stage);
+    const remaining = Math.max(0, calls[stage] - (done.get(stage) ?? 0));
+    const input = o200k.count(inputs[stage]) * remaining;
+    const outMax = s.max_tokens * remaining;
+    const outExp = Math.min(s.max_tokens, EXPECTED_OUTPUT[stage]) * remaining;
+    const cost = (out: number, batch: boolean) =>
+      client.prices.cost(s.model, { input_tokens: input, output_tokens: out }, { batch });
+    return {
+      stage,
+      model: s.model,
+      calls: calls[stage],
+      done: done.get(stage) ?? 0,
+      inputTokens: input,
+      outputTokensMax: outMax,
+      outputTokensExpected: outExp,
+      costExpected: cost(outExp, false),
+      costExpectedBatch: cost(outExp, true),
+      costMax: cost(outMax, config.batch),
+    };
+  });
+  const sum = (f: (p: AftStagePlan) => number | null) =>
+    stages.some((p) => f(p) === null) ? null : stages.reduce((a, p) => a + (f(p) as number), 0);
+  return {
+    setId: ctx.setId,
+    examples,
+    assumptions: { pass_rate: PASS_RATE, unique_prompts: UNIQUE_RATE },
+    stages,
+    totals: {
+      calls: stages.reduce((a, p) => a + p.calls, 0),
+      costExpected: sum((p) => p.costExpected),
+      costExpectedBatch: sum((p) => p.costExpectedBatch),
+      costMax: sum((p) => p.costMax),
+    },
+  };
+}
