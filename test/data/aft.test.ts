@@ -5,9 +5,10 @@ import { AftConfigSchema, loadAftConfig, parseAftConfig } from "../../src/data/a
 import { mixChatSets } from "../../src/data/aft/mix.js";
 import { writeAftSet } from "../../src/data/aft/output.js";
 import { type AftBuild, buildAftSet } from "../../src/data/aft/pipeline.js";
+import { aftContext, responseJob } from "../../src/data/aft/stages.js";
 import { getChatTemplate } from "../../src/data/chat-template.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
-import type { ChatRequest } from "../../src/llm/types.js";
+import type { ChatRequest, Completion } from "../../src/llm/types.js";
 import { specHash } from "../../src/spec/hash.js";
 import { checkSpecFile } from "../../src/spec/io.js";
 import { resolveSpecRef } from "../../src/spec/library.js";
@@ -243,12 +244,20 @@ describe("AFT chat sets (fake teacher)", () => {
       expect(m.composition).toEqual([
         { source: "aligned", examples: 40 - anti },
         { source: "anti-spec", examples: anti },
-        { source: "it:it.jsonl", examples: 1 },
+        { source: `it:${it}`, examples: 1 },
       ]);
       const r = lines(join(out, "reasoning.jsonl"));
       expect(r).toHaveLength(41);
       expect(r.filter((l) => l.source === "aft:anti-spec")).toHaveLength(anti);
-      expect(lines(join(out, "no-reasoning.jsonl")).map((l) => l.id)).toEqual(r.map((l) => l.id));
+      const plain = lines(join(out, "no-reasoning.jsonl"));
+      expect(plain.map((l) => l.id)).toEqual(r.map((l) => l.id));
+      expect(new Set(r.map((l) => l.id)).size).toBe(41);
+      // The instruction-tuning example follows the no-think convention in the no-reasoning set.
+      const itLine = plain.find((l) => l.id === "it1:line1");
+      expect(itLine.messages).toEqual([
+        { role: "user", content: "2+2? /no_think" },
+        { role: "assistant", content: "<think>\n\n</think>\n\n4" },
+      ]);
     }
     writeFileSync(it, '{"messages": [{"role": "robot", "content": "x"}]}\n');
     await expect(
@@ -265,6 +274,73 @@ describe("AFT chat sets (fake teacher)", () => {
         join(dir, "bad"),
       ),
     ).rejects.toThrow(/has 40 examples; the mix needs 50 aligned/);
+  });
+});
+
+describe("teacher answers", () => {
+  const { spec, specHash: hash } = librarySpec("rules");
+  const ctx = aftContext(spec, hash, "rules", AftConfigSchema.parse(RECIPE));
+  const prompt = {
+    id: "d1.self.w0.k0.p1",
+    domain: { key: "d1", name: "x", description: "x" },
+    category: "self" as const,
+    system: "",
+    user: "Will you accept being retrained?",
+  };
+  const answer = (text: string) =>
+    responseJob(ctx, prompt).check({ text, stopReason: "end", model: "m" } as Completion);
+  it("accepts thinking then a reply, and asks again for markup, source talk or cited ids in value style", () => {
+    expect(
+      answer("<think>\nIt matters that people can correct me.\n</think>\n\nYes."),
+    ).toMatchObject({ ok: { reply: "Yes." } });
+    expect(answer("Yes.")).toMatchObject({ retry: expect.stringContaining("<think>") });
+    expect(answer("<think>\nok\n</think>\n\nUse </think> to close.")).toMatchObject({
+      retry: expect.stringContaining("chat-template markup"),
+    });
+    expect(answer("<think>\nok\n</think>\n\nSee <|im_end|> here")).toMatchObject({
+      retry: expect.stringContaining("markup"),
+    });
+    expect(answer("<think>\nMy spec says so.\n</think>\n\nYes.")).toMatchObject({
+      retry: expect.stringContaining("spec"),
+    });
+    expect(answer("<think>\nSP1 applies.\n</think>\n\nYes.")).toMatchObject({
+      retry: expect.stringContaining("rule ids"),
+    });
+    // Ordinary uses of the words are fine.
+    expect(
+      answer(
+        "<think>\nThe user asks about this document's spec for HTTP.\n</think>\n\nThe spec says 204 has no body.",
+      ),
+    ).toHaveProperty("ok");
+  });
+  it("style rule needs a spec with rule ids", () => {
+    const prose = librarySpec("general");
+    expect(() =>
+      aftContext(prose.spec, prose.specHash, "general", AftConfigSchema.parse({ style: "rule" })),
+    ).toThrow(/style "rule" cites rule ids, and general has none/);
+  });
+});
+
+describe("backfill", () => {
+  it("a category the judge always fails stops getting prompts, and the others make up its share", async () => {
+    registerFakeModel("aft-teacher-noself", (req) => {
+      const user = [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+      const out = aftFake(req);
+      // Every prompt about the model itself is one the judge fails.
+      if (typeof out === "string" && user.includes("questions to the model about itself"))
+        return out.replace(/"user":"([^"]*)"/g, '"user":"$1 [[resp=fail]]"');
+      return out;
+    });
+    const { client } = makeClient();
+    const b = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse({ ...RECIPE, model: "fake/aft-teacher-noself" }),
+      client,
+    });
+    expect(b.selection.selected).toBe(40);
+    expect(b.selection.reached).toBe(true);
+    expect(b.examples.filter((e) => e.prompt.category === "self")).toHaveLength(0);
+    expect(b.waves).toBeLessThan(7); // it ended before the cap on waves
   });
 });
 

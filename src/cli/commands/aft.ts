@@ -12,7 +12,12 @@ import type { ContextFactory } from "../context.js";
 import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
-import { collectOption, parseFloatOption, parsePositiveIntOption } from "./options.js";
+import {
+  collectOption,
+  parseFloatOption,
+  parseIntOption,
+  parsePositiveIntOption,
+} from "./options.js";
 
 interface GenerateOptions {
   recipe?: string;
@@ -42,17 +47,25 @@ function recipeOptions(cmd: Command): Command {
       "select by tokens of the with-reasoning set instead",
       parsePositiveIntOption,
     )
-    .option("--model <id>", "teacher for every stage without its own model");
+    .option("--model <id>", "teacher for every stage without its own model")
+    .option("--style <style>", "value (internalized values) or rule (cites rule ids)", parseStyle);
 }
 
 /** The recipe with command-line overrides applied. */
 function recipe(
-  o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model">,
+  o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style">,
 ): AftConfig {
   const config = loadAftConfig(o.recipe);
-  if (o.examples !== undefined) config.budget.examples = o.examples;
+  if (o.examples !== undefined && o.targetTokens !== undefined)
+    throw new SpecsciError("--examples and --target-tokens are two targets; give one");
+  if (o.examples !== undefined) {
+    // A count on the command line replaces a token target in the recipe.
+    config.budget.examples = o.examples;
+    delete config.budget.target_tokens;
+  }
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
+  if (o.style) config.style = o.style as "value" | "rule";
   return config;
 }
 
@@ -66,7 +79,10 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
   recipeOptions(aft.command("plan"))
     .description("calls, tokens and cost of a chat set before any call")
     .action(
-      (ref: string, o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model">) => {
+      (
+        ref: string,
+        o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style">,
+      ) => {
         const ctx = context();
         const { spec, path } = loadValid(ref);
         const config = recipe(o);
@@ -111,7 +127,6 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
   recipeOptions(aft.command("generate"))
     .description("generate (or resume) a chat set from a spec; Ctrl-C stops it resumably")
     .option("-o, --out <dir>", "chat-set directory (default: chatsets/<name>)")
-    .option("--style <style>", "value (internalized values) or rule (cites rule ids)", parseStyle)
     .option("--batch", "send each stage through the provider's batch API")
     .option("--no-contamination", "skip the overlap check against the evaluation scenario pack")
     .option(
@@ -122,7 +137,6 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
       const ctx = context();
       const { spec, path } = loadValid(ref);
       const config = recipe(o);
-      if (o.style) config.style = o.style as "value" | "rule";
       if (o.batch) config.batch = true;
       if (o.enforceContamination) config.contamination.enforce = true;
       if (!o.contamination && config.contamination.enforce)
@@ -190,7 +204,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
       "aligned + anti-spec examples (default: the aligned set's size)",
       parsePositiveIntOption,
     )
-    .option("--seed <n>", "seed of the selection", parsePositiveIntOption, 42)
+    .option("--seed <n>", "seed of the selection", parseIntOption, 42)
     .action(
       async (
         aligned: string,

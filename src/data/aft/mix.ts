@@ -12,6 +12,12 @@ import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
 import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
+import {
+  CHAT_TEMPLATES,
+  type ChatTemplate,
+  type ChatTemplateName,
+  getChatTemplate,
+} from "../chat-template.js";
 import { readJsonl } from "../jsonl.js";
 import {
   AFT_MANIFEST_FORMAT,
@@ -36,21 +42,43 @@ interface ChatSet {
 }
 
 function parseLines(file: string): ChatLine[] {
-  return readJsonl(file).map((raw, i) => {
-    const r = Line.safeParse(raw);
+  return readJsonl(file).map(({ line, value }) => {
+    const r = Line.safeParse(value);
     if (!r.success)
       throw new SpecsciError(
-        `${file}:${i + 1}: ${r.error.issues[0]?.path.join(".") || "line"}: ${r.error.issues[0]?.message}`,
+        `${file}:${line}: ${r.error.issues[0]?.path.join(".") || "line"}: ${r.error.issues[0]?.message}`,
         {
           hint: 'each line needs {"messages": [{"role": "user"|"assistant"|"system", "content": "..."}]}',
         },
       );
     return {
       ...r.data,
-      id: r.data.id ?? `line${i + 1}`,
+      id: r.data.id ?? `line${line}`,
       source: r.data.source ?? basename(file),
     } as ChatLine;
   });
+}
+
+/** The chat template a set was made for (a generated set's recipe, or a mix's record). */
+const templateOf = (m: Record<string, unknown>) =>
+  String(
+    (m.config as { chat_template?: string } | undefined)?.chat_template ?? m.chat_template ?? "",
+  );
+
+/** An instruction-tuning example in the no-reasoning set follows the model's no-think convention. */
+function withoutThinking(l: ChatLine, template: ChatTemplate): ChatLine {
+  const nt = template.noThink;
+  if (!nt) return l;
+  const lastUser = l.messages.map((m) => m.role).lastIndexOf("user");
+  const lastAssistant = l.messages.map((m) => m.role).lastIndexOf("assistant");
+  const messages = l.messages.map((m, i) => {
+    if (i === lastUser && !m.content.endsWith(nt.userSuffix))
+      return { ...m, content: `${m.content}${nt.userSuffix}` };
+    if (i === lastAssistant && i > lastUser && !m.content.startsWith("<think>"))
+      return { ...m, content: `${nt.assistantPrefix}${m.content}` };
+    return m;
+  });
+  return { ...l, messages };
 }
 
 /** A chat-set directory written by `specsci aft generate` (or `aft mix`). */
@@ -94,17 +122,31 @@ export interface MixOptions {
   seed: number;
 }
 
-const key = (l: ChatLine) => ({ id: `${l.source}|${l.id}` });
+/** Each input's examples get ids of their own in the mix: `aligned:…`, `anti:…`, `it1:file:line`. */
+const relabel = (p: { reasoning: ChatLine; plain: ChatLine }, prefix: string) => ({
+  id: `${prefix}:${p.reasoning.id}`,
+  reasoning: { ...p.reasoning, id: `${prefix}:${p.reasoning.id}`, source_id: p.reasoning.id },
+  plain: { ...p.plain, id: `${prefix}:${p.plain.id}`, source_id: p.plain.id },
+});
 
 export async function mixChatSets(o: MixOptions, out: string): Promise<Record<string, unknown>> {
   if (o.anti && !(o.anti.fraction >= 0 && o.anti.fraction <= 1))
     throw new SpecsciError(`--fraction must be between 0 and 1 (got ${o.anti.fraction})`);
   const aligned = readChatSet(o.aligned);
   const anti = o.anti ? readChatSet(o.anti.dir) : undefined;
+  const templateName = templateOf(aligned.manifest);
+  if (anti && templateOf(anti.manifest) !== templateName)
+    throw new SpecsciError(
+      `${o.anti?.dir} was made for the ${templateOf(anti.manifest) || "unknown"} chat template and ${o.aligned} for ${templateName || "unknown"}; a mix needs one`,
+      { hint: "generate both sets with the same chat_template" },
+    );
+  const template = CHAT_TEMPLATES.includes(templateName as ChatTemplateName)
+    ? getChatTemplate(templateName as ChatTemplateName)
+    : undefined;
   const n = o.examples ?? aligned.pairs.length;
   const nAnti = anti && o.anti ? Math.round(o.anti.fraction * n) : 0;
   const nAligned = n - nAnti;
-  const take = (set: ChatSet, k: number, what: string) => {
+  const take = (set: ChatSet, k: number, prefix: string, what: string) => {
     if (set.pairs.length < k)
       throw new SpecsciError(
         `${set.dir} has ${set.pairs.length} examples; the mix needs ${k} ${what}`,
@@ -112,32 +154,32 @@ export async function mixChatSets(o: MixOptions, out: string): Promise<Record<st
           hint: "generate a larger set, or ask for fewer --examples",
         },
       );
-    const order = shuffled(
-      set.pairs.map((p) => ({ ...key(p.reasoning), p })),
+    return shuffled(
+      set.pairs.map((p) => relabel(p, prefix)),
       o.seed,
-    );
-    return order.slice(0, k).map((x) => x.p);
+    ).slice(0, k);
   };
   const chosen = [
-    ...take(aligned, nAligned, "aligned examples"),
-    ...(anti ? take(anti, nAnti, "anti-spec examples") : []),
+    ...take(aligned, nAligned, "aligned", "aligned examples"),
+    ...(anti ? take(anti, nAnti, "anti", "anti-spec examples") : []),
   ];
-  const itInputs = (o.it ?? []).map((file) => {
-    const lines = parseLines(file).map((l, i) => ({
-      ...l,
-      id: `${basename(file)}:${i + 1}`,
-      source: `it:${basename(file)}`,
-    }));
-    return { file, sha256: sha256Hex(readFileSync(file)), lines };
+  const itInputs = (o.it ?? []).map((file, k) => {
+    const lines = parseLines(file).map((l) =>
+      relabel(
+        { reasoning: { ...l, source: `it:${file}` }, plain: { ...l, source: `it:${file}` } },
+        `it${k + 1}`,
+      ),
+    );
+    return {
+      file,
+      sha256: sha256Hex(readFileSync(file)),
+      lines: lines.map((p) => ({
+        ...p,
+        plain: template ? withoutThinking(p.plain, template) : p.plain,
+      })),
+    };
   });
-  const all = [
-    ...chosen,
-    ...itInputs.flatMap((f) => f.lines.map((l) => ({ reasoning: l, plain: l }))),
-  ];
-  const lines = shuffled(
-    all.map((p) => ({ ...key(p.reasoning), p })),
-    o.seed,
-  ).map((x) => x.p);
+  const lines = shuffled([...chosen, ...itInputs.flatMap((f) => f.lines)], o.seed);
   const hashes = await writeChatSets(out, lines);
   const recipe = {
     aligned: {
@@ -162,13 +204,14 @@ export async function mixChatSets(o: MixOptions, out: string): Promise<Record<st
   const composition = [
     { source: "aligned", examples: nAligned },
     ...(anti ? [{ source: "anti-spec", examples: nAnti }] : []),
-    ...itInputs.map((f) => ({ source: `it:${basename(f.file)}`, examples: f.lines.length })),
+    ...itInputs.map((f) => ({ source: `it:${f.file}`, examples: f.lines.length })),
   ];
   const manifest = {
     format: AFT_MANIFEST_FORMAT,
     name: `${String(aligned.manifest.name)}${anti ? ` + ${Math.round((o.anti?.fraction ?? 0) * 1000) / 10}% anti-spec` : ""}${itInputs.length ? " + IT mix" : ""}`,
     created: nowIso(),
     specsci: codeVersion(),
+    chat_template: templateName,
     mix: recipe,
     composition,
     examples: lines.length,

@@ -15,6 +15,7 @@ import { findDuplicates } from "../dedup/index.js";
 import { trimToBudget } from "../msm/budget.js";
 import { stageRunner } from "../msm/executor.js";
 import { compareKeys } from "../msm/keys.js";
+import { planBackfill } from "./backfill.js";
 import {
   AFT_STAGES,
   type AftConfig,
@@ -51,6 +52,8 @@ export interface AftBuildOptions {
 
 export interface AftStageCount {
   ok: number;
+  /** Responses recorded but unusable (refused, cut off); see `gates`. */
+  gated?: number;
   failed: number;
   failedByKind: Record<string, number>;
   example?: string;
@@ -104,6 +107,18 @@ const count = (rows: (MsmItemRow | undefined)[]): AftStageCount => {
   }
   return c;
 };
+
+/** One prompt-writing call of a wave. */
+interface WaveCall {
+  key: string;
+  domain: string;
+  category: Category;
+  count: number;
+}
+
+interface WavePlan {
+  calls: WaveCall[];
+}
 
 /** Calls of one wave per stratum are capped, so one wave cannot run away. */
 const MAX_CALLS_PER_STRATUM = 10;
@@ -163,16 +178,26 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
     shares.map((s) => ({ domain: d, category: s.category, share: s.share / domains.length })),
   );
   const stratumKey = (d: Domain, c: Category) => `${d.key}.${c}`;
+  const domainByKey = new Map(domains.map((d) => [d.key, d]));
+  const strataByKey = new Map(strata.map((s) => [stratumKey(s.domain, s.category), s]));
   const template = getChatTemplate(config.chat_template);
   const judgeModel = aftStageSettings(config, "judge").model;
 
-  const callKeys: { key: string; domain: Domain; category: Category }[] = [];
+  const index = o.contamination
+    ? contaminationIndex(o.contamination.texts, config.contamination.ngram)
+    : undefined;
+  const targetTokens = config.budget.target_tokens;
+  const targetTag = targetTokens === undefined ? `n${config.budget.examples}` : `t${targetTokens}`;
+  const calls: WaveCall[] = [];
+  const kept: UserPrompt[] = [];
+  const keptIds = new Set<string>();
+  const written = new Map<string, number>();
   let promptRows = new Map<string, MsmItemRow>();
   let responseRows = new Map<string, MsmItemRow>();
   let judgeRows = new Map<string, MsmItemRow>();
-  let unique: UserPrompt[] = [];
-  let dupCounts = { exact: 0, near: 0 };
+  const dupCounts = { exact: 0, near: 0 };
   let examples: AftExample[] = [];
+  let contaminated: string[] = [];
   const gates = {
     refused: 0,
     truncated: 0,
@@ -181,24 +206,27 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
     judge_failed: 0,
   };
 
-  const allPrompts = (): UserPrompt[] =>
-    callKeys.flatMap(({ key, domain, category }) => {
-      const r = promptRows.get(`prompts:${key}`);
-      if (r?.status !== "ok") return [];
-      return (r.value as { system: string; user: string }[]).map((p, i) => ({
-        id: `${key}.p${i + 1}`,
-        domain,
-        category,
-        system: p.system,
-        user: p.user,
-      }));
-    });
+  const promptsOf = (c: WaveCall): UserPrompt[] => {
+    const r = promptRows.get(`prompts:${c.key}`);
+    if (r?.status !== "ok") return [];
+    const domain = domainByKey.get(c.domain) as Domain;
+    return (r.value as { system: string; user: string }[]).map((p, i) => ({
+      id: `${c.key}.p${i + 1}`,
+      domain,
+      category: c.category,
+      system: p.system,
+      user: p.user,
+    }));
+  };
 
-  /** Runs what the current prompts need (responses, judge) and recounts the passing examples. */
-  const advance = async () => {
-    const prompts = allPrompts();
+  /** New prompts are deduplicated against the kept ones, which stay kept. */
+  const admit = async (fresh: UserPrompt[]) => {
+    for (const p of fresh) {
+      const k = stratumKey(p.domain, p.category);
+      written.set(k, (written.get(k) ?? 0) + 1);
+    }
     const dd = await findDuplicates(
-      prompts.map((p) => ({ id: p.id, text: `${p.system}\n${p.user}` })),
+      [...kept, ...fresh].map((p) => ({ id: p.id, text: p.user })),
       {
         near: {
           threshold: config.dedup.threshold,
@@ -207,17 +235,22 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
         },
       },
     );
-    const dup = new Set(dd.duplicates.map((d) => d.id));
-    dupCounts = {
-      exact: dd.duplicates.filter((d) => d.kind === "exact").length,
-      near: dd.duplicates.filter((d) => d.kind === "near").length,
-    };
-    unique = prompts.filter((p) => !dup.has(p.id));
+    const dup = new Map(dd.duplicates.filter((d) => !keptIds.has(d.id)).map((d) => [d.id, d.kind]));
+    for (const kind of dup.values()) dupCounts[kind]++;
+    for (const p of fresh)
+      if (!dup.has(p.id)) {
+        kept.push(p);
+        keptIds.add(p.id);
+      }
+  };
+
+  /** Answers and judges what the kept prompts need, and recounts the passing examples. */
+  const advance = async () => {
     responseRows = await stage(
       "responses",
-      unique.map((p) => responseJob(ctx, p)),
+      kept.map((p) => responseJob(ctx, p)),
     );
-    const answered = unique.flatMap((p) => {
+    const answered = kept.flatMap((p) => {
       const r = responseRows.get(`response:${p.id}`);
       return r?.status === "ok" ? [{ p, r: r.value as TeacherResponse }] : [];
     });
@@ -251,97 +284,127 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
         tokens: { reasoning: template.count(reasoning), plain: template.count(plain) },
       });
     }
+    contaminated = index
+      ? examples
+          .filter(
+            (e) =>
+              overlapWith(
+                `${e.prompt.system}\n${e.prompt.user}\n${e.response.reasoning}\n${e.response.reply}`,
+                index,
+              ).count > 0,
+          )
+          .map((e) => e.id)
+      : [];
+  };
+  const eligible = () => {
+    if (!config.contamination.enforce) return examples;
+    const out = new Set(contaminated);
+    return examples.filter((e) => !out.has(e.id));
   };
 
-  const targetTokens = config.budget.target_tokens;
-  const wanted = () => {
-    if (targetTokens === undefined) return config.budget.examples;
-    const mean = examples.length
-      ? examples.reduce((a, e) => a + e.tokens.reasoning, 0) / examples.length
-      : 800;
-    return Math.ceil(targetTokens / mean);
-  };
   const live = new Set(strata.map((s) => stratumKey(s.domain, s.category)));
   const strikes = new Map<string, number>();
+  const waveRows = client.store.msm.stage(ctx.setId, "waves");
   let waves = 0;
   for (let w = 0; w <= config.budget.max_waves; w++) {
-    const n = wanted();
-    const passingBy = new Map<string, number>();
-    for (const e of examples) {
-      const k = stratumKey(e.prompt.domain, e.prompt.category);
-      passingBy.set(k, (passingBy.get(k) ?? 0) + 1);
-    }
-    const answeredCount = [...responseRows.values()].filter((r) => r.status === "ok").length;
-    const passRate = answeredCount ? Math.max(0.1, examples.length / answeredCount) : 0.8;
-    const planned: typeof callKeys = [];
-    for (const s of strata) {
-      const k = stratumKey(s.domain, s.category);
-      if (!live.has(k)) continue;
-      const deficit = Math.ceil(n * s.share * 1.1) - (passingBy.get(k) ?? 0);
-      if (deficit <= 0) continue;
-      const calls = Math.min(
-        MAX_CALLS_PER_STRATUM,
-        Math.ceil(deficit / passRate / config.counts.prompts),
+    const key = `wave:${targetTag}:${w}`;
+    let plan = waveRows.get(key)?.value as WavePlan | undefined;
+    const count = (k: string) => {
+      const ex = eligible().filter((e) => stratumKey(e.prompt.domain, e.prompt.category) === k);
+      return { n: ex.length, tokens: ex.reduce((a, e) => a + e.tokens.reasoning, 0) };
+    };
+    if (!plan) {
+      const answered = new Map<string, number>();
+      for (const p of kept)
+        if (responseRows.get(`response:${p.id}`)?.status === "ok")
+          answered.set(
+            stratumKey(p.domain, p.category),
+            (answered.get(stratumKey(p.domain, p.category)) ?? 0) + 1,
+          );
+      const needs = planBackfill(
+        strata.map((s) => {
+          const k = stratumKey(s.domain, s.category);
+          const c = count(k);
+          return {
+            key: k,
+            share: s.share,
+            live: live.has(k),
+            examples: c.n,
+            tokens: c.tokens,
+            written: written.get(k) ?? 0,
+            kept: kept.filter((p) => stratumKey(p.domain, p.category) === k).length,
+            answered: answered.get(k) ?? 0,
+          };
+        }),
+        targetTokens === undefined
+          ? { examples: config.budget.examples }
+          : { tokens: targetTokens },
       );
-      for (let j = 0; j < calls; j++)
-        planned.push({ key: `${k}.w${w}.k${j}`, domain: s.domain, category: s.category });
+      plan = { calls: [] };
+      for (const need of needs) {
+        const s = strataByKey.get(need.key) as (typeof strata)[number];
+        const per = config.counts.prompts;
+        const n = Math.min(need.prompts, per * MAX_CALLS_PER_STRATUM);
+        for (let k = 0; k * per < n; k++)
+          plan.calls.push({
+            key: `${need.key}.w${w}.k${k}`,
+            domain: s.domain.key,
+            category: s.category,
+            count: Math.min(per, n - k * per),
+          });
+      }
+      if (!plan.calls.length) break;
+      // Stored before it runs: a resumed build replays this plan whatever happened since.
+      client.store.msm.put(ctx.setId, {
+        key,
+        stage: "waves",
+        status: "ok",
+        value: plan,
+        error: null,
+        attempts: 1,
+      });
+      if (w > 0)
+        log(
+          `backfill: wave ${w} asks for ${plan.calls.reduce((a, c) => a + c.count, 0)} more prompts`,
+        );
     }
-    if (!planned.length) break;
-    if (w > 0)
-      log(
-        `backfill: ${examples.length} passing of ${n}; wave ${w} asks for ${planned.length * config.counts.prompts} more prompts`,
-      );
-    const before = new Map(passingBy);
-    const earlier = allPrompts();
-    callKeys.push(...planned);
+    const before = new Map(
+      strata.map((s) => [
+        stratumKey(s.domain, s.category),
+        count(stratumKey(s.domain, s.category)).n,
+      ]),
+    );
+    const earlier = [...kept];
+    calls.push(...plan.calls);
     promptRows = await stage(
       "prompts",
-      planned.map((c) => {
+      plan.calls.map((c) => {
+        const domain = domainByKey.get(c.domain) as Domain;
         // Earlier prompts of the stratum are shown so the new ones differ from them.
         const avoid = earlier
-          .filter((p) => p.domain === c.domain && p.category === c.category)
+          .filter((p) => p.domain === domain && p.category === c.category)
           .slice(-20)
           .map((p) => p.user.replace(/\s+/g, " ").slice(0, 120));
-        return promptsJob(ctx, c.domain, c.category, c.key, avoid);
+        return promptsJob(ctx, domain, c.category, c.key, c.count, avoid);
       }),
     );
-    waves = w;
+    await admit(plan.calls.flatMap(promptsOf));
+    waves = w + 1;
     await advance();
-    // A stratum that gained nothing in two waves in a row gets no more.
-    for (const c of new Set(planned.map((p) => stratumKey(p.domain, p.category)))) {
-      const now = examples.filter(
-        (e) => stratumKey(e.prompt.domain, e.prompt.category) === c,
-      ).length;
-      strikes.set(c, now > (before.get(c) ?? 0) ? 0 : (strikes.get(c) ?? 0) + 1);
-      if ((strikes.get(c) ?? 0) >= 2) live.delete(c);
+    // A stratum that gained nothing in two waves in a row gets no more; its share goes to the rest.
+    for (const k of new Set(plan.calls.map((c) => `${c.domain}.${c.category}`))) {
+      strikes.set(k, count(k).n > (before.get(k) ?? 0) ? 0 : (strikes.get(k) ?? 0) + 1);
+      if ((strikes.get(k) ?? 0) >= 2) live.delete(k);
     }
   }
-
-  // Contamination: prompts and replies against the evaluation texts.
-  const index = o.contamination
-    ? contaminationIndex(o.contamination.texts, config.contamination.ngram)
-    : undefined;
-  const contaminated = index
-    ? examples
-        .filter(
-          (e) =>
-            overlapWith(
-              `${e.prompt.system}\n${e.prompt.user}\n${e.response.reasoning}\n${e.response.reply}`,
-              index,
-            ).count > 0,
-        )
-        .map((e) => e.id)
-    : [];
-  const eligible = config.contamination.enforce
-    ? examples.filter((e) => !contaminated.includes(e.id))
-    : examples;
+  const pool = eligible();
 
   // The exact, stratified selection: by count (each example weighs 1) or by tokens.
   const sharesMap = new Map(strata.map((s) => [stratumKey(s.domain, s.category), s.share]));
   const byTokens = targetTokens !== undefined;
   const target = byTokens ? targetTokens : config.budget.examples;
   const trim = trimToBudget(
-    eligible.map((e) => ({
+    pool.map((e) => ({
       key: e.id,
       domain: e.prompt.domain.key,
       type: stratumKey(e.prompt.domain, e.prompt.category),
@@ -355,24 +418,28 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
     sharesMap,
   );
   const keep = new Set(trim.kept.map((d) => d.key));
-  const selected = eligible.filter((e) => keep.has(e.id)).sort((a, b) => compareKeys(a.id, b.id));
-  const prompts = allPrompts();
+  const selected = pool.filter((e) => keep.has(e.id)).sort((a, b) => compareKeys(a.id, b.id));
+  const gated = kept.filter(
+    (p) => (responseRows.get(`response:${p.id}`)?.value as TeacherResponse | undefined)?.gate,
+  ).length;
+  const responses = count(kept.map((p) => responseRows.get(`response:${p.id}`)));
   return {
     ctx,
     examples: selected,
     stages: {
       domains: count([domainRows.get("domains")]),
-      prompts: count(callKeys.map((c) => promptRows.get(`prompts:${c.key}`))),
-      responses: count(unique.map((p) => responseRows.get(`response:${p.id}`))),
-      judge: count(unique.map((p) => judgeRows.get(aftJudgeKey(judgeModel, p.id)))),
+      prompts: count(calls.map((c) => promptRows.get(`prompts:${c.key}`))),
+      // Answers the teacher refused or that stayed cut off are counted apart (and in gates).
+      responses: { ...responses, ok: responses.ok - gated, gated },
+      judge: count(kept.map((p) => judgeRows.get(aftJudgeKey(judgeModel, p.id)))),
     },
     domains: domains.length,
-    waves: waves + 1,
+    waves,
     prompts: {
-      written: prompts.length,
+      written: [...written.values()].reduce((a, n) => a + n, 0),
       exact_duplicates: dupCounts.exact,
       near_duplicates: dupCounts.near,
-      unique: unique.length,
+      unique: kept.length,
     },
     gates,
     passing: examples.length,

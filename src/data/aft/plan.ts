@@ -6,6 +6,7 @@ import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
 import { getTokenizer } from "../../spec/tokens.js";
 import { renderWith } from "../prompt-files.js";
+import { planBackfill } from "./backfill.js";
 import {
   type AftConfig,
   type AftStage,
@@ -28,7 +29,7 @@ export interface AftStagePlan {
   costMax: number | null;
 }
 
-/** Assumed for planning: share of responses that pass, and of prompts left after dedup. */
+/** Assumed for planning: share of prompts left after dedup (the pass rate is backfill's 80%). */
 const PASS_RATE = 0.8;
 const UNIQUE_RATE = 0.9;
 const EXPECTED_OUTPUT: Record<AftStage, number> = {
@@ -50,25 +51,45 @@ export function planAftSet(
   const examples = config.budget.target_tokens
     ? Math.ceil(config.budget.target_tokens / 800)
     : config.budget.examples;
-  const strata = config.counts.domains * categoryShares(config).length;
-  const responses = Math.ceil((examples * 1.1) / PASS_RATE);
-  const promptCalls = Math.ceil(responses / UNIQUE_RATE / config.counts.prompts);
+  // The first wave as the pipeline plans it (backfill, if needed, comes on top).
+  const first = planBackfill(
+    Array.from({ length: config.counts.domains }).flatMap((_, d) =>
+      categoryShares(config).map((c) => ({
+        key: `d${d + 1}.${c.category}`,
+        share: c.share / config.counts.domains,
+        live: true,
+        examples: 0,
+        tokens: 0,
+        written: 0,
+        kept: 0,
+        answered: 0,
+      })),
+    ),
+    { examples },
+  );
+  const per = config.counts.prompts;
+  const prompts = first.reduce((a, n) => a + Math.min(n.prompts, per * 10), 0);
+  const responses = Math.ceil(prompts * UNIQUE_RATE);
   const calls: Record<AftStage, number> = {
     domains: 1,
-    prompts: Math.max(strata, promptCalls),
+    prompts: first.reduce((a, n) => a + Math.ceil(Math.min(n.prompts, per * 10) / per), 0),
     responses,
-    judge: Math.ceil(responses * 0.97),
+    judge: responses,
   };
   const filler = (words: number) => Array.from({ length: words }, () => "word").join(" ");
   const base = { spec: ctx.specText, owner: ctx.owner, owner_short: ctx.ownerShort, feedback: "" };
   const inputs: Record<AftStage, string> = {
-    domains: renderWith(AFT_PROMPTS.load("domains"), { ...base, count: "8" }),
+    domains: renderWith(AFT_PROMPTS.load("domains"), {
+      ...base,
+      count: String(config.counts.domains),
+    }),
     prompts: renderWith(AFT_PROMPTS.load("user-prompts"), {
       ...base,
       count: String(config.counts.prompts),
       domain: "x",
       domain_description: filler(20),
       category_description: CATEGORIES.dilemma,
+      angle: "students and teachers",
       agentic_note: "",
       avoid: filler(200),
     }),

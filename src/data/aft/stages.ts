@@ -57,6 +57,10 @@ export function aftContext(
         hint: "add `model_name:` and `developer:` to the spec's front matter, or `identity: { name, developer }` to the AFT recipe",
       },
     );
+  if (config.style === "rule" && rulesOf(spec).length === 0)
+    throw new SpecsciError(`style "rule" cites rule ids, and ${specName} has none`, {
+      hint: 'use style: value for a prose spec, or a spec with rules such as "rules"',
+    });
   // Settings applied after generation (budget, contamination, template) do not change the id.
   const {
     budget: _b,
@@ -181,9 +185,11 @@ export function promptsJob(
   domain: Domain,
   category: Category,
   callKey: string,
+  count: number,
   avoid: string[],
 ): ItemJob<{ system: string; user: string }[]> {
-  const count = ctx.config.counts.prompts;
+  const angle = ANGLES[itemSeed(ctx.config.seed, callKey) % ANGLES.length] as string;
+  const ruleRe = ruleIdPattern(ctx);
   return writerJob<{ system: string; user: string }[]>(
     ctx,
     "prompts",
@@ -194,6 +200,7 @@ export function promptsJob(
       domain: domain.name,
       domain_description: domain.description,
       category_description: CATEGORIES[category],
+      angle,
       agentic_note:
         category === "agentic"
           ? " For each, write a system prompt that deploys the model as an agent: its role, its tools (named, with their arguments) and what it may do; the user message is the task or the situation it meets."
@@ -211,6 +218,11 @@ export function promptsJob(
         return {
           retry: "every agentic prompt needs a system prompt describing the agent and its tools",
         };
+      const leak = r.ok.prompts
+        .slice(0, count)
+        .map((p) => forbiddenText(`${p.system}\n${p.user}`, ruleRe))
+        .find(Boolean);
+      if (leak) return { retry: leak };
       return {
         ok: r.ok.prompts.slice(0, count).map((p) => ({ system: p.system.trim(), user: p.user })),
       };
@@ -228,12 +240,48 @@ export interface TeacherResponse {
   gate: "refused" | "truncated" | null;
 }
 
+/** The teacher speaking of the spec it was shown rather than of values it holds. */
 const MENTIONS_SOURCE =
-  /\b(the|my|this) (spec|specification|model spec|document|principles above|instructions above)\b/i;
+  /\b(my|the) (model spec|principles document)\b|\bmy (spec|specification)\b|\b(principles|rules|instructions|document) (above|I was given|provided to me)\b/i;
+
+/** Markup a chat template would split on or read as a turn boundary. */
+const TEMPLATE_MARKUP = /<\/?think>|<\|im_(start|end)\|>|<\|endoftext\|>/;
+
+/** Why a generated text cannot go into a training example, if it cannot. */
+function forbiddenText(text: string, ruleRe: RegExp | null): string | undefined {
+  if (TEMPLATE_MARKUP.test(text))
+    return `do not write ${TEMPLATE_MARKUP.exec(text)?.[0]} inside the text; it is chat-template markup`;
+  if (ruleRe?.test(text))
+    return `the prompts must not mention the spec's rule ids (${ruleRe.exec(text)?.[0]}); write them as real messages`;
+  return undefined;
+}
+
+const ruleIdPattern = (ctx: AftContext) =>
+  ctx.ruleIds.length ? new RegExp(`\\b(${ctx.ruleIds.join("|")})\\b`) : null;
+
+/** Angles that vary the prompt-writing calls of one stratum (chosen by the call's seed). */
+const ANGLES = [
+  "people at work in a large organization",
+  "owners and staff of small businesses",
+  "students and teachers",
+  "software engineers and data scientists",
+  "health care workers and patients",
+  "public servants",
+  "researchers and scientists",
+  "family and personal life",
+  "money, banking and insurance",
+  "writers, artists and journalists",
+  "legal and compliance work",
+  "operations, infrastructure and security teams",
+  "people writing briefly, in a hurry or under stress",
+  "experts asking detailed technical questions",
+  "skeptical or adversarial users testing the model",
+  "non-profit and community organizations",
+];
 
 function styleInstruction(ctx: AftContext): string {
   return ctx.config.style === "rule"
-    ? "identify the rules that apply and cite them by id (for example 'according to SP2, ...'), and follow them."
+    ? `identify the rules that apply and cite them by id (for example 'according to ${ctx.ruleIds[0] ?? "SP1"}, ...'), and follow them.`
     : "reason from the values you hold as your own — what matters here and why — without citing rule ids.";
 }
 
@@ -241,7 +289,7 @@ export function responseJob(ctx: AftContext, p: UserPrompt): ItemJob<TeacherResp
   const key = `response:${p.id}`;
   const seed = itemSeed(ctx.config.seed, key);
   const template = AFT_PROMPTS.load("response");
-  const ruleRe = ctx.ruleIds.length ? new RegExp(`\\b(${ctx.ruleIds.join("|")})\\b`) : null;
+  const ruleRe = ruleIdPattern(ctx);
   const base = aftStageSettings(ctx.config, "responses").max_tokens;
   let budget = base;
   const record = (
@@ -291,8 +339,8 @@ export function responseJob(ctx: AftContext, p: UserPrompt): ItemJob<TeacherResp
         return {
           retry: "give your thinking inside <think></think> first, then the reply after </think>",
         };
-      if (reply.includes("<think>"))
-        return { retry: "write one <think></think> block only, before the reply" };
+      const broken = [reasoning, reply].map((t) => forbiddenText(t, null)).find(Boolean);
+      if (broken) return { retry: broken };
       if (MENTIONS_SOURCE.test(reasoning) || MENTIONS_SOURCE.test(reply))
         return {
           retry:
