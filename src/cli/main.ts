@@ -15,6 +15,7 @@ import { registerReportCommand } from "./commands/report.js";
 import { registerSpecCommands } from "./commands/spec.js";
 import { registerStatsCommands } from "./commands/stats.js";
 import { registerStoreCommands } from "./commands/store.js";
+import { registerTrainCommands } from "./commands/train.js";
 import { registerUsageCommand } from "./commands/usage.js";
 import { CliContext, type ContextFactory, type GlobalOptions } from "./context.js";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER_ERROR } from "./exit-codes.js";
@@ -65,6 +66,7 @@ export function buildProgram(): {
   registerEvalCommands(program, context);
   registerMsmCommands(program, context);
   registerAftCommands(program, context);
+  registerTrainCommands(program, context);
   registerModelsCommands(program, context);
   registerLlmCommands(program, context);
   registerUsageCommand(program, context);

@@ -44,4 +44,12 @@ export class Artifacts {
       )
       .run(key, kind, blob, canonicalJson(meta), nowIso());
   }
+
+  /** Every artifact of one kind, oldest first. */
+  list(kind: string): ArtifactRecord[] {
+    const rows = this.db
+      .prepare("SELECT key FROM artifacts WHERE kind = ? ORDER BY created_at, key")
+      .all(kind) as { key: string }[];
+    return rows.map((r) => this.get(r.key) as ArtifactRecord);
+  }
 }

@@ -11,6 +11,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
 import { MsmTables } from "./msm-tables.js";
 import { Runs } from "./runs.js";
 import { Texts } from "./texts.js";
+import { TrainTables } from "./train-tables.js";
 
 export const DB_FILE_NAME = "store.db";
 
@@ -27,6 +28,7 @@ export class Store {
   readonly llm: LlmTables;
   readonly evals: EvalTables;
   readonly msm: MsmTables;
+  readonly train: TrainTables;
   private readonly groupCommit: GroupCommit;
 
   private constructor(
@@ -41,6 +43,7 @@ export class Store {
     this.llm = new LlmTables(db, this.texts);
     this.evals = new EvalTables(db, this.texts);
     this.msm = new MsmTables(db);
+    this.train = new TrainTables(db);
     this.groupCommit = new GroupCommit(db);
   }
 

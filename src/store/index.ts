@@ -13,3 +13,4 @@ export type {
 export { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
 export type { MsmItemRow } from "./msm-tables.js";
 export type { RunRecord, RunStatus } from "./runs.js";
+export type { TrainStageRow, TrainStageStatus } from "./train-tables.js";

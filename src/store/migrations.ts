@@ -171,6 +171,34 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX msm_items_stage ON msm_items (corpus, stage);
     `,
   },
+  {
+    version: 5,
+    name: "training stages and metrics",
+    sql: `
+      -- One row per (training run, stage): what was launched, where, and how it ended.
+      CREATE TABLE train_stages (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        stage TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+        attempts INTEGER NOT NULL,
+        config_path TEXT NOT NULL,
+        output_dir TEXT NOT NULL,
+        error TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        PRIMARY KEY (run_id, stage)
+      );
+      -- The trainer's logged metrics (loss, learning rate, …) by step.
+      CREATE TABLE train_metrics (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        stage TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        metrics TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (run_id, stage, step)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,132 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { SpecsciError } from "../../core/errors.js";
+import { log } from "../../core/log.js";
+import { configText, runDirOf } from "../../train/axolotl.js";
+import { estimateTraining } from "../../train/estimate.js";
+import { type ModelArtifact, runTraining } from "../../train/launcher.js";
+import { loadTrainPlan } from "../../train/plan.js";
+import { writeRunFiles } from "../../train/slurm.js";
+import type { ContextFactory } from "../context.js";
+import { withInterrupt } from "../interrupt.js";
+import { printJson, printTable } from "../output.js";
+import { collectOption } from "./options.js";
+
+const tokens = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+
+export function registerTrainCommands(program: Command, context: ContextFactory): void {
+  const train = program
+    .command("train")
+    .description("training plans run on existing engines (axolotl), and the models they make");
+
+  train
+    .command("plan")
+    .description(
+      "the runs and stages of a plan: data, tokens, the configs it writes, GPU-hours; nothing runs",
+    )
+    .argument("<plan>", "training plan (train.yaml)")
+    .option("--show-config", "print the axolotl config of every stage of the first seed")
+    .action(async (file: string, o: { showConfig?: boolean }) => {
+      const ctx = context();
+      const loaded = loadTrainPlan(file);
+      const est = await estimateTraining(loaded);
+      if (ctx.json)
+        return printJson({
+          plan: loaded.plan,
+          stages: est.stages,
+          gpuHours: est.gpuHours,
+          wallHours: est.wallHours,
+        });
+      const hw = loaded.plan.hardware;
+      process.stdout.write(
+        `${loaded.plan.name}: ${loaded.plan.base_model}, ${loaded.plan.seeds.length} seed(s), ${hw.nodes} node(s) × ${hw.gpus_per_node} GPU(s), engine ${loaded.plan.engine}\n\n`,
+      );
+      printTable(
+        ["seed", "stage", "kind", "examples", "tokens", "epochs", "GPU-hours", "config"],
+        est.stages.map((s) => [
+          s.seed,
+          s.stage,
+          s.kind,
+          s.examples,
+          tokens(s.tokens),
+          s.epochs,
+          s.gpuHours.toFixed(2),
+          s.config,
+        ]),
+      );
+      process.stdout.write(
+        `\n${est.gpuHours.toFixed(1)} GPU-hours, about ${est.wallHours.toFixed(1)} hours of wall time, at ${hw.tokens_per_gpu_second} tokens per GPU-second (hardware.tokens_per_gpu_second).\n`,
+      );
+      if (o.showConfig)
+        for (const c of est.configs.get(loaded.plan.seeds[0] as number) ?? [])
+          process.stdout.write(`\n# ${c.path}\n${configText(c)}`);
+    });
+
+  train
+    .command("run")
+    .description(
+      "run (or resume) the plan's stages with axolotl; Ctrl-C stops it, a rerun resumes from the last checkpoint",
+    )
+    .argument("<plan>", "training plan (train.yaml)")
+    .option("--seed <n>", "only this seed (repeatable)", collectOption, [])
+    .option("--slurm", "submit each seed's Slurm batch script with sbatch instead of running here")
+    .action(async (file: string, o: { seed: string[]; slurm?: boolean }) => {
+      const ctx = context();
+      const loaded = loadTrainPlan(file);
+      const seeds = o.seed.length ? o.seed.map(Number) : loaded.plan.seeds;
+      for (const s of seeds)
+        if (!loaded.plan.seeds.includes(s))
+          throw new SpecsciError(
+            `seed ${s} is not in the plan (seeds: ${loaded.plan.seeds.join(", ")})`,
+          );
+      if (o.slurm) {
+        for (const seed of seeds) {
+          const script = await writeRunFiles(loaded, seed);
+          const r = spawnSync("sbatch", [script], { encoding: "utf8" });
+          if (r.error)
+            throw new SpecsciError(
+              `cannot run sbatch: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`,
+              { hint: `submit ${script} on the cluster's login node, or run without --slurm` },
+            );
+          if (r.status !== 0) throw new SpecsciError(`sbatch ${script} failed: ${r.stderr.trim()}`);
+          process.stdout.write(`seed ${seed}: ${r.stdout.trim()} (${script})\n`);
+        }
+        return;
+      }
+      const artifacts = await withInterrupt((signal) =>
+        runTraining(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) }),
+      );
+      if (ctx.json) return printJson(artifacts);
+      printTable(
+        ["model", "stages", "seed", "output"],
+        artifacts.map((a) => [a.id, a.stages.map((s) => s.name).join(" → "), a.seed, a.output_dir]),
+      );
+      process.stdout.write(
+        `\nlogs and configs in ${join(runDirOf(loaded, seeds[0] as number), "..")}\n`,
+      );
+    });
+
+  train
+    .command("list")
+    .description("trained models registered in the store, with their recipe")
+    .action(() => {
+      const ctx = context();
+      const models = ctx.store.artifacts
+        .list("model")
+        .map((a) => JSON.parse(a.content) as ModelArtifact);
+      if (ctx.json) return printJson(models);
+      printTable(
+        ["model", "base", "stages", "seed", "adapter", "output"],
+        models.map((m) => [
+          m.id,
+          m.base_model,
+          m.stages.map((s) => `${s.name}(${s.kind})`).join(" → "),
+          m.seed,
+          m.adapter ? "LoRA" : "full",
+          m.output_dir,
+        ]),
+      );
+    });
+}

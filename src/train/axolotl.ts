@@ -1,0 +1,201 @@
+/**
+ * axolotl configs and launch commands for one training run (a plan × a seed). Field names and
+ * dataset types are the ones axolotl documents: `type: completion` with `field: text` for
+ * midtraining; `type: chat_template` with `field_messages: messages` training only assistant
+ * turns for AFT; LoRA on every linear projection; FSDP2 or DeepSpeed ZeRO-3 on several GPUs.
+ */
+import { join } from "node:path";
+import { stringify } from "yaml";
+import type { StageData } from "./data.js";
+import { type LoadedPlan, type StageSpec, stageHyperparameters } from "./plan.js";
+
+export interface StageConfig {
+  stage: StageSpec;
+  /** The config file's path and content. */
+  path: string;
+  config: Record<string, unknown>;
+  outputDir: string;
+  /** Shell commands run before training (merging the previous adapter for a fresh one). */
+  before: string[][];
+}
+
+export const runDirOf = (loaded: LoadedPlan, seed: number) =>
+  join(loaded.dir, loaded.plan.output_dir, loaded.plan.name, `seed-${seed}`);
+
+export function axolotlConfigs(
+  loaded: LoadedPlan,
+  seed: number,
+  data: Map<string, StageData>,
+): StageConfig[] {
+  const { plan } = loaded;
+  const runDir = runDirOf(loaded, seed);
+  const out: StageConfig[] = [];
+  let previous: StageConfig | undefined;
+  for (const stage of plan.stages) {
+    const h = stageHyperparameters(plan, stage);
+    const d = data.get(stage.name) as StageData;
+    const outputDir = join(runDir, stage.name);
+    const before: string[][] = [];
+    let baseModel = plan.base_model;
+    let adapterFrom: string | undefined;
+    if (previous) {
+      const prevFull = (previous.config.adapter ?? null) === null;
+      if (prevFull) baseModel = previous.outputDir;
+      else if (stage.from_previous === "adapter" && !h.full_finetune)
+        adapterFrom = previous.outputDir;
+      else {
+        // A fresh adapter (or full fine-tuning) starts from the previous stage merged into the base.
+        before.push([
+          "axolotl",
+          "merge-lora",
+          previous.path,
+          "--lora-model-dir",
+          previous.outputDir,
+        ]);
+        baseModel = join(previous.outputDir, "merged");
+      }
+    }
+    const dataset =
+      stage.kind === "midtraining"
+        ? { path: d.file, ds_type: "json", type: "completion", field: "text" }
+        : {
+            path: d.file,
+            ds_type: "json",
+            type: "chat_template",
+            field_messages: "messages",
+            message_property_mappings: { role: "role", content: "content" },
+            roles_to_train: ["assistant"],
+            train_on_eos: "turn",
+          };
+    const config: Record<string, unknown> = {
+      base_model: baseModel,
+      seed,
+      output_dir: outputDir,
+      dataset_prepared_path: join(runDir, "prepared", stage.name),
+      datasets: [dataset],
+      ...(stage.kind === "aft" ? { chat_template: "tokenizer_default" } : {}),
+      sequence_len: h.sequence_len,
+      sample_packing: h.sample_packing,
+      pad_to_sequence_len: h.sample_packing,
+      ...(h.full_finetune
+        ? {}
+        : {
+            adapter: "lora",
+            lora_r: h.lora_r,
+            lora_alpha: h.lora_alpha,
+            lora_dropout: h.lora_dropout,
+            lora_target_linear: true,
+            ...(adapterFrom ? { lora_model_dir: adapterFrom } : {}),
+          }),
+      num_epochs: h.epochs,
+      learning_rate: h.learning_rate,
+      lr_scheduler: h.lr_scheduler,
+      warmup_ratio: h.warmup_ratio,
+      weight_decay: h.weight_decay,
+      optimizer: h.optimizer,
+      micro_batch_size: h.micro_batch_size,
+      gradient_accumulation_steps: h.gradient_accumulation_steps,
+      bf16: "auto",
+      flash_attention: true,
+      gradient_checkpointing: true,
+      logging_steps: 1,
+      save_steps: h.save_steps,
+      save_total_limit: 3,
+      ...distributedSettings(loaded),
+      ...(plan.wandb
+        ? {
+            wandb_project: plan.wandb.project,
+            ...(plan.wandb.entity ? { wandb_entity: plan.wandb.entity } : {}),
+            wandb_name: `${plan.name}-seed${seed}-${stage.name}`,
+          }
+        : {}),
+    };
+    const c: StageConfig = {
+      stage,
+      path: join(runDir, `${stage.name}.yaml`),
+      config,
+      outputDir,
+      before,
+    };
+    out.push(c);
+    previous = c;
+  }
+  return out;
+}
+
+function distributedSettings(loaded: LoadedPlan): Record<string, unknown> {
+  const hw = loaded.plan.hardware;
+  if (hw.gpus_per_node * hw.nodes === 1 || hw.distributed === "ddp") return {};
+  if (hw.distributed === "deepspeed-zero3")
+    return { deepspeed: "deepspeed_configs/zero3_bf16.json" };
+  return {
+    fsdp_version: 2,
+    fsdp_config: {
+      offload_params: false,
+      cpu_ram_efficient_loading: true,
+      auto_wrap_policy: "TRANSFORMER_BASED_WRAP",
+      state_dict_type: "FULL_STATE_DICT",
+      reshard_after_forward: true,
+    },
+  };
+}
+
+export const configText = (c: StageConfig) =>
+  `# written by specsci for stage ${c.stage.name} (${c.stage.kind}); edit the plan, not this file\n${stringify(c.config)}`;
+
+/** How the training of one stage is launched on this hardware (run on every node for several). */
+export function launchCommand(loaded: LoadedPlan, c: StageConfig, axolotl = "axolotl"): string[] {
+  const hw = loaded.plan.hardware;
+  const base = [axolotl, "train", c.path];
+  if (hw.nodes > 1)
+    return [
+      ...base,
+      "--launcher",
+      "torchrun",
+      "--",
+      "--nnodes",
+      String(hw.nodes),
+      "--nproc_per_node",
+      String(hw.gpus_per_node),
+      "--rdzv_id",
+      `${loaded.plan.name}-${c.stage.name}`,
+      "--rdzv_backend",
+      "c10d",
+      "--rdzv_endpoint",
+      "$HEAD_NODE:29400",
+    ];
+  if (hw.gpus_per_node > 1)
+    return [...base, "--launcher", "torchrun", "--", "--nproc_per_node", String(hw.gpus_per_node)];
+  return base;
+}
+
+/** A Slurm batch script that runs the stages of one seed in order, one task per node. */
+export function slurmScript(loaded: LoadedPlan, seed: number, configs: StageConfig[]): string {
+  const hw = loaded.plan.hardware;
+  const s = hw.slurm;
+  const lines = [
+    "#!/bin/bash",
+    `#SBATCH --job-name=${loaded.plan.name}-seed${seed}`,
+    `#SBATCH --nodes=${hw.nodes}`,
+    "#SBATCH --ntasks-per-node=1",
+    `#SBATCH --gres=${s?.gres ?? `gpu:${hw.gpus_per_node}`}`,
+    `#SBATCH --time=${s?.time ?? "24:00:00"}`,
+    ...(s?.partition ? [`#SBATCH --partition=${s.partition}`] : []),
+    ...(s?.account ? [`#SBATCH --account=${s.account}`] : []),
+    `#SBATCH --output=${join(runDirOf(loaded, seed), "slurm-%j.log")}`,
+    "set -euo pipefail",
+    'export HEAD_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
+  ];
+  for (const c of configs) {
+    for (const cmd of c.before) lines.push(cmd.map(shellQuote).join(" "));
+    lines.push(
+      `srun ${launchCommand(loaded, c)
+        .map((a) => (a === "$HEAD_NODE:29400" ? '"$HEAD_NODE:29400"' : shellQuote(a)))
+        .join(" ")}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const shellQuote = (a: string) =>
+  /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;

@@ -1,0 +1,256 @@
+/**
+ * Runs a plan's stages with axolotl as a subprocess: writes each config, resumes from the newest
+ * checkpoint a killed run left, streams the trainer's output to a log file, records its loss and
+ * progress in the store, tells a failure from a finished stage by the exit code and the saved
+ * model, and registers every finished stage as a model artifact with its whole recipe.
+ */
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { SpecsciError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/fs.js";
+import { codeVersion } from "../core/provenance.js";
+import type { Store } from "../store/index.js";
+import {
+  axolotlConfigs,
+  configText,
+  launchCommand,
+  runDirOf,
+  type StageConfig,
+  slurmScript,
+} from "./axolotl.js";
+import type { StageData } from "./data.js";
+import { resolveData } from "./estimate.js";
+import { type LoadedPlan, stageHyperparameters } from "./plan.js";
+
+export interface TrainOptions {
+  /** The axolotl executable (env SPECSCI_AXOLOTL, default `axolotl` on PATH). */
+  axolotl?: string;
+  seeds?: number[];
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onProgress?: (stage: string, step: number, total: number) => void;
+}
+
+export interface ModelArtifact {
+  id: string;
+  run: string;
+  plan: string;
+  base_model: string;
+  stage: string;
+  stages: { name: string; kind: string; data: string; data_sha256: string; tokens: number }[];
+  seed: number;
+  engine: string;
+  hyperparameters: unknown;
+  output_dir: string;
+  adapter: boolean;
+  configs: Record<string, string>;
+  specsci: unknown;
+}
+
+export const trainRunId = (loaded: LoadedPlan, seed: number) =>
+  `train-${loaded.plan.name}-seed${seed}`;
+export const modelKey = (runId: string, stage: string) => `model:${runId}:${stage}`;
+
+/** The newest `checkpoint-N` a stage's output directory holds. */
+export function latestCheckpoint(outputDir: string): string | undefined {
+  if (!existsSync(outputDir)) return undefined;
+  const steps = readdirSync(outputDir)
+    .map((d) => /^checkpoint-(\d+)$/.exec(d)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => b - a);
+  return steps.length ? join(outputDir, `checkpoint-${steps[0]}`) : undefined;
+}
+
+/** Saved weights: a LoRA adapter or full model files. */
+const finished = (outputDir: string, adapter: boolean) =>
+  existsSync(join(outputDir, adapter ? "adapter_config.json" : "config.json"));
+
+/** `{'loss': 1.23, 'grad_norm': 0.5, 'learning_rate': 1e-4, 'epoch': 0.1}` as the HF trainer logs it. */
+function parseMetrics(line: string): Record<string, number> | undefined {
+  const m = /\{'[a-z_]+': [^}]*\}/.exec(line);
+  if (!m) return undefined;
+  try {
+    const v = JSON.parse(m[0].replace(/'/g, '"').replace(/\bnan\b/gi, "null")) as Record<
+      string,
+      unknown
+    >;
+    const out: Record<string, number> = {};
+    for (const [k, x] of Object.entries(v)) if (typeof x === "number") out[k] = x;
+    return "loss" in out || "train_loss" in out ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runTraining(
+  loaded: LoadedPlan,
+  store: Store,
+  o: TrainOptions = {},
+): Promise<ModelArtifact[]> {
+  const axolotl = o.axolotl ?? process.env.SPECSCI_AXOLOTL ?? "axolotl";
+  const data = await resolveData(loaded);
+  const artifacts: ModelArtifact[] = [];
+  for (const seed of o.seeds ?? loaded.plan.seeds) {
+    const runId = trainRunId(loaded, seed);
+    const configs = axolotlConfigs(loaded, seed, data);
+    const runDir = runDirOf(loaded, seed);
+    mkdirSync(runDir, { recursive: true });
+    store.runs.ensure({
+      id: runId,
+      kind: "train",
+      name: loaded.plan.name,
+      config: { plan: loaded.plan, seed },
+    });
+    writeFileAtomic(join(runDir, "slurm.sh"), slurmScript(loaded, seed, configs));
+    try {
+      for (const c of configs)
+        artifacts.push(await runStage(loaded, store, runId, seed, c, configs, data, axolotl, o));
+      store.runs.setStatus(runId, "completed");
+    } catch (e) {
+      store.runs.setStatus(runId, o.signal?.aborted ? "interrupted" : "failed");
+      throw e;
+    }
+  }
+  return artifacts;
+}
+
+async function runStage(
+  loaded: LoadedPlan,
+  store: Store,
+  runId: string,
+  seed: number,
+  c: StageConfig,
+  all: StageConfig[],
+  data: Map<string, StageData>,
+  axolotl: string,
+  o: TrainOptions,
+): Promise<ModelArtifact> {
+  const adapter = c.config.adapter === "lora";
+  const artifact = (): ModelArtifact => {
+    const upto = all.slice(0, all.indexOf(c) + 1);
+    return {
+      id: `${runId}/${c.stage.name}`,
+      run: runId,
+      plan: loaded.file,
+      base_model: loaded.plan.base_model,
+      stage: c.stage.name,
+      stages: upto.map((s) => {
+        const d = data.get(s.stage.name) as StageData;
+        return {
+          name: s.stage.name,
+          kind: s.stage.kind,
+          data: d.file,
+          data_sha256: d.sha256,
+          tokens: d.tokens,
+        };
+      }),
+      seed,
+      engine: "axolotl",
+      hyperparameters: stageHyperparameters(loaded.plan, c.stage),
+      output_dir: c.outputDir,
+      adapter,
+      configs: Object.fromEntries(upto.map((s) => [s.path, configText(s)])),
+      specsci: codeVersion(),
+    };
+  };
+  const row = store.train.stage(runId, c.stage.name);
+  if (row?.status === "completed" && finished(c.outputDir, adapter)) return artifact();
+
+  for (const cmd of c.before) {
+    const r = await run(
+      cmd.map((a) => (a === "axolotl" ? axolotl : a)),
+      null,
+      o,
+    );
+    if (r.code !== 0)
+      throw new SpecsciError(
+        `training ${runId} stage ${c.stage.name}: \`${cmd.join(" ")}\` failed: ${r.tail.at(-1) ?? `exit ${r.code}`}`,
+      );
+  }
+  const checkpoint = latestCheckpoint(c.outputDir);
+  const config = checkpoint ? { ...c.config, resume_from_checkpoint: checkpoint } : c.config;
+  writeFileAtomic(c.path, configText({ ...c, config }));
+  mkdirSync(c.outputDir, { recursive: true });
+  store.train.start({ runId, stage: c.stage.name, configPath: c.path, outputDir: c.outputDir });
+  o.log?.(`${runId} ${c.stage.name}: ${checkpoint ? `resuming from ${checkpoint}` : "starting"}`);
+  const logFile = join(runDirOf(loaded, seed), `${c.stage.name}.log`);
+  // Configs log every step (logging_steps: 1), so the n-th loss line after a resume from
+  // checkpoint-k is step k + n. The progress bar is on the other stream and cannot be ordered
+  // against it; it only feeds the progress display. The final summary is kept as step 0.
+  let step = checkpoint ? Number(/checkpoint-(\d+)$/.exec(checkpoint)?.[1] ?? 0) : 0;
+  const result = await run(launchCommand(loaded, c, axolotl), logFile, o, (line) => {
+    const p = /(\d+)\/(\d+) \[/.exec(line);
+    if (p) o.onProgress?.(c.stage.name, Number(p[1]), Number(p[2]));
+    const m = parseMetrics(line);
+    if (m) store.train.recordMetrics(runId, c.stage.name, "loss" in m ? ++step : 0, m);
+  });
+  if (o.signal?.aborted) {
+    store.train.finish(runId, c.stage.name, "interrupted");
+    throw o.signal.reason;
+  }
+  if (result.code !== 0 || !finished(c.outputDir, adapter)) {
+    const why =
+      result.code !== 0
+        ? `axolotl exited with ${result.code ?? result.signal}: ${errorLine(result.tail)}`
+        : `axolotl exited cleanly but ${c.outputDir} holds no ${adapter ? "adapter" : "model"}`;
+    store.train.finish(runId, c.stage.name, "failed", `${why}\n${result.tail.join("\n")}`);
+    const resumeFrom = latestCheckpoint(c.outputDir);
+    throw new SpecsciError(`training ${runId} stage ${c.stage.name} failed: ${why}`, {
+      hint: `the log is ${logFile}; run the same command again to ${resumeFrom ? `resume from ${resumeFrom}` : "retry the stage"}`,
+      exitCode: 1,
+    });
+  }
+  store.train.finish(runId, c.stage.name, "completed");
+  const a = artifact();
+  store.artifacts.put(modelKey(runId, c.stage.name), "model", JSON.stringify(a), {
+    base_model: a.base_model,
+    seed,
+  });
+  return a;
+}
+
+/** The line that says what went wrong (stdout and stderr interleave, so not simply the last). */
+const errorLine = (tail: string[]) =>
+  [...tail].reverse().find((l) => /error|exception|killed|out of memory/i.test(l)) ??
+  tail.at(-1) ??
+  "no output";
+
+/** Runs a command, copying its output to a log file line by line; keeps the last lines for errors. */
+function run(
+  cmd: string[],
+  logFile: string | null,
+  o: TrainOptions,
+  onLine?: (line: string) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string[] }> {
+  return new Promise((resolvePromise, reject) => {
+    const [exe, ...args] = cmd as [string, ...string[]];
+    const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const log = logFile ? createWriteStream(logFile, { flags: "a" }) : null;
+    const tail: string[] = [];
+    const onAbort = () => child.kill("SIGTERM");
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    for (const stream of [child.stdout, child.stderr])
+      createInterface({ input: stream }).on("line", (line) => {
+        log?.write(`${line}\n`);
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        onLine?.(line);
+      });
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      o.signal?.removeEventListener("abort", onAbort);
+      reject(
+        new SpecsciError(`cannot run ${exe}: ${e.code ?? e.message}`, {
+          hint: "install axolotl (pip install axolotl) on this machine, or set SPECSCI_AXOLOTL to its path",
+        }),
+      );
+    });
+    child.on("close", (code, signal) => {
+      o.signal?.removeEventListener("abort", onAbort);
+      log?.end();
+      resolvePromise({ code, signal, tail });
+    });
+  });
+}

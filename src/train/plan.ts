@@ -1,0 +1,118 @@
+/**
+ * `train.yaml`: a training plan. A base model, stages in order (midtraining on an MSM corpus, AFT
+ * on a chat set), hyperparameters (the MSM paper's by default), explicit seeds, the engine and the
+ * hardware. specsci does not train: it writes the engine's configs, launches or submits them, and
+ * keeps the whole recipe with the result.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { SpecsciError } from "../core/errors.js";
+import { parseYamlWithSchema } from "../core/yaml-schema.js";
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.+-]*$/, "use lower-case letters, digits, '-', '_', '.' or '+'");
+
+export const Hyperparameters = z.strictObject({
+  /** LoRA on all attention and MLP projections unless `full_finetune`. */
+  full_finetune: z.boolean().default(false),
+  lora_r: z.number().int().positive().default(64),
+  lora_alpha: z.number().int().positive().default(128),
+  lora_dropout: z.number().min(0).max(1).default(0),
+  epochs: z.number().positive().default(1),
+  learning_rate: z.number().positive().default(1e-4),
+  lr_scheduler: z.enum(["cosine", "linear", "constant"]).default("cosine"),
+  warmup_ratio: z.number().min(0).max(1).default(0.05),
+  weight_decay: z.number().min(0).default(0.01),
+  optimizer: z.enum(["adamw_torch", "adamw_torch_fused", "adamw_8bit"]).default("adamw_torch"),
+  sequence_len: z.number().int().positive().default(4096),
+  micro_batch_size: z.number().int().positive().default(1),
+  gradient_accumulation_steps: z.number().int().positive().default(8),
+  sample_packing: z.boolean().default(true),
+  save_steps: z.number().int().positive().default(200),
+});
+export type Hyperparameters = z.infer<typeof Hyperparameters>;
+
+const Stage = z.strictObject({
+  name,
+  /** `midtraining`: plain next-token prediction on an MSM corpus; `aft`: chat SFT on assistant turns. */
+  kind: z.enum(["midtraining", "aft"]),
+  /** A corpus or chat-set directory (with its manifest.json), relative to this file. */
+  data: z.string().min(1),
+  /** For AFT: which of the two chat sets. */
+  set: z.enum(["reasoning", "no-reasoning"]).default("reasoning"),
+  /** How a stage starts from the one before: continue its LoRA adapter (the paper), a fresh adapter on the merged weights, or its full weights. */
+  from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
+  /** Overrides of the plan's hyperparameters for this stage (e.g. sequence_len 8192 for long chats). */
+  hyperparameters: Hyperparameters.partial().default({}),
+});
+export type StageSpec = z.infer<typeof Stage>;
+
+export const TrainPlanSchema = z.strictObject({
+  name,
+  /** A Hugging Face model id or a local path. */
+  base_model: z.string().min(1),
+  engine: z.enum(["axolotl", "together"]).default("axolotl"),
+  /** One training run per seed; several seeds per arm are the norm. */
+  seeds: z.array(z.number().int().min(0)).min(1).default([1]),
+  stages: z.array(Stage).min(1),
+  hyperparameters: Hyperparameters.prefault({}),
+  hardware: z
+    .strictObject({
+      gpus_per_node: z.number().int().positive().default(1),
+      nodes: z.number().int().positive().default(1),
+      /** How several GPUs share the model. */
+      distributed: z.enum(["ddp", "fsdp", "deepspeed-zero3"]).default("fsdp"),
+      /** For the estimate in `specsci train plan`: trained tokens per GPU per second. */
+      tokens_per_gpu_second: z.number().positive().default(2500),
+      /** Write a Slurm batch script (submitted with `specsci train run --slurm`). */
+      slurm: z
+        .strictObject({
+          partition: z.string().optional(),
+          account: z.string().optional(),
+          time: z.string().default("24:00:00"),
+          gres: z.string().optional(),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** Where runs write configs, logs and checkpoints; relative to this file. */
+  output_dir: z.string().default("runs"),
+  wandb: z.strictObject({ project: z.string().min(1), entity: z.string().optional() }).optional(),
+});
+export type TrainPlan = z.infer<typeof TrainPlanSchema>;
+
+export interface LoadedPlan {
+  plan: TrainPlan;
+  file: string;
+  /** The plan file's directory: data and output paths are relative to it. */
+  dir: string;
+}
+
+export function parseTrainPlan(text: string, file: string): LoadedPlan {
+  const plan = parseYamlWithSchema(text, file, TrainPlanSchema, "see examples/recipes/train.yaml");
+  const names = new Set<string>();
+  for (const s of plan.stages) {
+    if (names.has(s.name)) throw new SpecsciError(`${file}: two stages are named "${s.name}"`);
+    names.add(s.name);
+  }
+  return { plan, file, dir: dirname(resolve(file)) };
+}
+
+export function loadTrainPlan(file: string): LoadedPlan {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new SpecsciError(
+      `cannot read training plan ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  return parseTrainPlan(text, file);
+}
+
+/** A stage's hyperparameters: the plan's, with the stage's overrides. */
+export function stageHyperparameters(plan: TrainPlan, stage: StageSpec): Hyperparameters {
+  return { ...plan.hyperparameters, ...stage.hyperparameters } as Hyperparameters;
+}

@@ -1,0 +1,263 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { AftConfigSchema } from "../../src/data/aft/config.js";
+import { writeAftSet } from "../../src/data/aft/output.js";
+import { buildAftSet } from "../../src/data/aft/pipeline.js";
+import { MsmConfigSchema } from "../../src/data/msm/config.js";
+import { writeCorpus } from "../../src/data/msm/output.js";
+import { buildCorpus } from "../../src/data/msm/pipeline.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import type { ChatRequest } from "../../src/llm/types.js";
+import { specHash } from "../../src/spec/hash.js";
+import { checkSpecFile } from "../../src/spec/io.js";
+import { resolveSpecRef } from "../../src/spec/library.js";
+import { axolotlConfigs, configText, launchCommand, slurmScript } from "../../src/train/axolotl.js";
+import { estimateTraining, resolveData } from "../../src/train/estimate.js";
+import { latestCheckpoint, runTraining, trainRunId } from "../../src/train/launcher.js";
+import { parseTrainPlan } from "../../src/train/plan.js";
+import {
+  AFT_TEACHER_MARK,
+  AFT_WRITER_PREFIX,
+  aftTeacherAnswer,
+  aftWriterAnswer,
+} from "../fakes/aft-teacher.js";
+import { msmAnswer } from "../fakes/msm-writer.js";
+import { cleanupTempDirs, makeClient, ROOT, runCli } from "../helpers.js";
+
+const STANDIN = join(ROOT, "test", "fakes", "axolotl-standin.mjs");
+const GOLDEN = join(ROOT, "test", "fixtures", "train");
+const lastUser = (req: ChatRequest) =>
+  [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+
+let dir: string;
+const env = { client: undefined as unknown as ReturnType<typeof makeClient> };
+
+const PLAN = (extra = "") => `name: rules-msm-aft
+base_model: Qwen/Qwen3-8B
+seeds: [1, 2]
+stages:
+  - { name: msm, kind: midtraining, data: corpus }
+  - { name: aft, kind: aft, data: chatset, set: no-reasoning }
+${extra}`;
+
+beforeAll(async () => {
+  registerFakeModel("train-data", (req) => {
+    const system = req.messages.find((m) => m.role === "system")?.content ?? "";
+    if (system.startsWith(AFT_WRITER_PREFIX))
+      return aftWriterAnswer(lastUser(req), req.params.seed, { faults: false });
+    if (system.includes(AFT_TEACHER_MARK)) return aftTeacherAnswer(system, lastUser(req));
+    return msmAnswer(lastUser(req), req.params.seed, { faults: false });
+  });
+  env.client = makeClient();
+  dir = env.client.dir;
+  const spec = checkSpecFile(resolveSpecRef("rules")).spec;
+  const s = { spec, specHash: specHash(spec), specName: "rules", client: env.client.client };
+  const corpus = await buildCorpus({
+    ...s,
+    config: MsmConfigSchema.parse({
+      model: "fake/train-data",
+      counts: { domains: 2, subdomains: 1, assertions: 2, doc_types: 1, ideas: 2 },
+    }),
+  });
+  await writeCorpus(corpus, join(dir, "corpus"), env.client.store, { spec: "rules" });
+  const chat = await buildAftSet({
+    ...s,
+    config: AftConfigSchema.parse({
+      model: "fake/train-data",
+      counts: { domains: 1, prompts: 4 },
+      budget: { examples: 8 },
+    }),
+  });
+  await writeAftSet(chat, join(dir, "chatset"), env.client.store, { spec: "rules" });
+});
+afterAll(cleanupTempDirs);
+
+const normalize = (text: string) => text.replaceAll(dir, "<DIR>");
+mkdirSync(GOLDEN, { recursive: true });
+
+describe("axolotl configs", () => {
+  it("match the golden files: completion data for midtraining, assistant-only chat_template for AFT, the paper's LoRA recipe", async () => {
+    const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
+    const configs = axolotlConfigs(loaded, 1, await resolveData(loaded));
+    for (const c of configs) {
+      const golden = join(GOLDEN, `${c.stage.name}.yaml`);
+      // UPDATE_GOLDEN=1 rewrites them after an intended change; review the diff before committing.
+      if (process.env.UPDATE_GOLDEN) writeFileSync(golden, normalize(configText(c)));
+      expect(normalize(configText(c))).toBe(readFileSync(golden, "utf8"));
+    }
+    const [msm, aft] = configs.map((c) => parse(configText(c)));
+    expect(msm.datasets).toEqual([
+      {
+        path: join(dir, "corpus", "exports", "text.jsonl"),
+        ds_type: "json",
+        type: "completion",
+        field: "text",
+      },
+    ]);
+    expect(aft.datasets[0]).toMatchObject({
+      type: "chat_template",
+      field_messages: "messages",
+      roles_to_train: ["assistant"],
+    });
+    expect(aft.lora_model_dir).toBe(msm.output_dir); // AFT continues the MSM adapter
+    for (const c of [msm, aft])
+      expect(c).toMatchObject({
+        adapter: "lora",
+        lora_r: 64,
+        lora_alpha: 128,
+        lora_target_linear: true,
+        num_epochs: 1,
+        learning_rate: 1e-4,
+        lr_scheduler: "cosine",
+        warmup_ratio: 0.05,
+        weight_decay: 0.01,
+        seed: 1,
+      });
+  });
+
+  it("fresh adapters merge the previous stage first; several GPUs use FSDP2 and torchrun; nodes get a rendezvous and a Slurm script", async () => {
+    const loaded = parseTrainPlan(
+      PLAN("hardware: { gpus_per_node: 4, nodes: 2, slurm: { partition: gpu } }\n").replace(
+        "set: no-reasoning }",
+        "set: no-reasoning, from_previous: fresh-adapter }",
+      ),
+      join(dir, "train.yaml"),
+    );
+    const [msm, aft] = axolotlConfigs(loaded, 2, await resolveData(loaded));
+    expect(aft?.before).toEqual([
+      ["axolotl", "merge-lora", msm?.path, "--lora-model-dir", msm?.outputDir],
+    ]);
+    expect(aft?.config.base_model).toBe(join(msm?.outputDir as string, "merged"));
+    expect(aft?.config.lora_model_dir).toBeUndefined();
+    expect(msm?.config.fsdp_version).toBe(2);
+    const cmd = launchCommand(loaded, msm as never);
+    expect(cmd.slice(0, 5)).toEqual(["axolotl", "train", msm?.path, "--launcher", "torchrun"]);
+    expect(cmd).toContain("--rdzv_backend");
+    const script = slurmScript(loaded, 2, [msm, aft] as never);
+    expect(script).toContain("#SBATCH --nodes=2");
+    expect(script).toContain("#SBATCH --partition=gpu");
+    expect(script).toContain("#SBATCH --gres=gpu:4");
+    expect(script.indexOf("merge-lora")).toBeLessThan(script.lastIndexOf("srun"));
+  });
+
+  it("plans tokens and GPU-hours from the data's own counts", async () => {
+    const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
+    const est = await estimateTraining(loaded);
+    expect(est.stages).toHaveLength(4);
+    const corpus = JSON.parse(readFileSync(join(dir, "corpus", "manifest.json"), "utf8"));
+    expect(est.stages[0]?.tokens).toBe(corpus.tokens.total);
+    expect(est.gpuHours).toBeCloseTo(
+      est.stages.reduce((a, s) => a + s.tokens / 2500 / 3600, 0),
+      9,
+    );
+  });
+
+  it("the example plan parses; a plan mistake names its line", () => {
+    const loaded = parseTrainPlan(
+      readFileSync(join(ROOT, "examples", "recipes", "train.yaml"), "utf8"),
+      "train.yaml",
+    );
+    expect(loaded.plan.seeds).toEqual([1, 2, 3]);
+    expect(() => parseTrainPlan("name: x\nbase_model: b\nstages: []\n", "t.yaml")).toThrow(
+      /t\.yaml:3:\d+: stages/,
+    );
+    expect(() => parseTrainPlan(PLAN().replace("name: aft", "name: msm"), "t.yaml")).toThrow(
+      /two stages are named "msm"/,
+    );
+  });
+
+  it("refuses data of the wrong kind, naming the stage", async () => {
+    const loaded = parseTrainPlan(
+      PLAN().replace("kind: midtraining, data: corpus", "kind: midtraining, data: chatset"),
+      join(dir, "train.yaml"),
+    );
+    await expect(resolveData(loaded)).rejects.toThrow(
+      /stage msm \(midtraining\) needs an MSM corpus/,
+    );
+  });
+});
+
+describe("the launcher (with a stand-in for axolotl)", () => {
+  it("runs every stage, records loss, registers models; a crash resumes from the last checkpoint", async () => {
+    const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
+    const store = env.client.store;
+    process.env.STANDIN_CRASH_AT = "5";
+    try {
+      await expect(runTraining(loaded, store, { axolotl: STANDIN, seeds: [1] })).rejects.toThrow(
+        /stage msm failed: axolotl exited with 1: torch.OutOfMemoryError/,
+      );
+    } finally {
+      delete process.env.STANDIN_CRASH_AT;
+    }
+    const runId = trainRunId(loaded, 1);
+    expect(store.train.stage(runId, "msm")?.status).toBe("failed");
+    const out = join(dir, "runs", "rules-msm-aft", "seed-1", "msm");
+    expect(latestCheckpoint(out)).toBe(join(out, "checkpoint-3"));
+    const lines: string[] = [];
+    const models = await runTraining(loaded, store, {
+      axolotl: STANDIN,
+      seeds: [1],
+      log: (l) => lines.push(l),
+    });
+    expect(lines[0]).toContain(`resuming from ${join(out, "checkpoint-3")}`);
+    expect(
+      parse(readFileSync(join(dir, "runs", "rules-msm-aft", "seed-1", "msm.yaml"), "utf8"))
+        .resume_from_checkpoint,
+    ).toBe(join(out, "checkpoint-3"));
+    expect(models.map((m) => m.id)).toEqual([`${runId}/msm`, `${runId}/aft`]);
+    expect(store.train.stage(runId, "msm")).toMatchObject({ status: "completed", attempts: 2 });
+    const steps = store.train
+      .metrics(runId, "msm")
+      .filter((m) => "loss" in m.metrics)
+      .map((m) => m.step);
+    // Steps 1–4 from the crashed run, 4–10 from the resumed one (step 4 logged again after checkpoint-3).
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(store.train.metrics(runId, "msm").find((m) => m.step === 0)?.metrics.train_loss).toBe(2);
+    expect(store.train.metrics(runId, "aft")).toHaveLength(11);
+    const aft = models[1];
+    expect(aft?.stages.map((s) => s.name)).toEqual(["msm", "aft"]);
+    expect(aft?.stages[1]?.data_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(aft?.configs ?? {})).toHaveLength(2);
+    expect(existsSync(join(dir, "runs", "rules-msm-aft", "seed-1", "msm.log"))).toBe(true);
+    // Finished stages are not run again.
+    const again = await runTraining(loaded, store, {
+      axolotl: STANDIN,
+      seeds: [1],
+      log: (l) => lines.push(l),
+    });
+    expect(again).toHaveLength(2);
+    expect(store.train.stage(runId, "msm")?.attempts).toBe(2);
+  });
+
+  it("a missing engine is one clear error", async () => {
+    const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
+    await expect(
+      runTraining(loaded, env.client.store, { axolotl: join(dir, "no-axolotl"), seeds: [2] }),
+    ).rejects.toThrow(/cannot run .*no-axolotl: ENOENT/);
+  });
+
+  it("the CLI plans, runs and lists models", async () => {
+    writeFileSync(join(dir, "train.yaml"), PLAN());
+    const ws = join(dir, "ws-cli");
+    const plan = await runCli(["--workspace", ws, "train", "plan", "train.yaml"], { cwd: dir });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("GPU-hours");
+    const run = await runCli(["--workspace", ws, "train", "run", "train.yaml", "--seed", "2"], {
+      cwd: dir,
+      env: { SPECSCI_AXOLOTL: STANDIN },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const list = await runCli(["--workspace", ws, "--json", "train", "list"], { cwd: dir });
+    expect(JSON.parse(list.stdout).map((m: { id: string }) => m.id)).toEqual([
+      "train-rules-msm-aft-seed2/msm",
+      "train-rules-msm-aft-seed2/aft",
+    ]);
+    const bad = await runCli(["--workspace", ws, "train", "run", "train.yaml", "--seed", "7"], {
+      cwd: dir,
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("seed 7 is not in the plan");
+  });
+});
