@@ -1,4 +1,5 @@
-import { renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { SpecsciError } from "./errors.js";
 
 /**
  * Writes a file whole or not at all: a temporary file beside it, renamed into place, so a reader
@@ -8,4 +9,15 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, content);
   renameSync(tmp, path);
+}
+
+/** A file the user named, read whole; a missing or unreadable one is an error naming it. */
+export function readUserFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new SpecsciError(
+      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
 }

@@ -1,12 +1,6 @@
-/**
- * `experiment.yaml`: a declarative Model Spec Science experiment. Specs, arms (how each spec
- * reaches the model), models, seeds, evals, the judge and a budget. Validated with zod; a mistake
- * is reported as `file:line:col: setting: problem`.
- */
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { SpecsciError } from "../core/errors.js";
+import { readUserFile } from "../core/fs.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
 import { TOKENIZERS } from "../spec/tokens.js";
 import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
@@ -199,14 +193,7 @@ export interface LoadedExperiment {
 
 export function loadExperiment(path: string): LoadedExperiment {
   const file = resolve(path);
-  let source: string;
-  try {
-    source = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new SpecsciError(
-      `cannot read experiment file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const source = readUserFile(file, "experiment file");
   const experiment = parseYamlWithSchema(
     source,
     file,

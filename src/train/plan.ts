@@ -1,13 +1,7 @@
-/**
- * `train.yaml`: a training plan. A base model, stages in order (midtraining on an MSM corpus, AFT
- * on a chat set), hyperparameters (the MSM paper's by default), explicit seeds, the engine and the
- * hardware. specsci does not train: it writes the engine's configs, launches or submits them, and
- * keeps the whole recipe with the result.
- */
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
+import { readUserFile } from "../core/fs.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
 
 const name = z
@@ -101,14 +95,7 @@ export function parseTrainPlan(text: string, file: string): LoadedPlan {
 }
 
 export function loadTrainPlan(file: string): LoadedPlan {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new SpecsciError(
-      `cannot read training plan ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const text = readUserFile(file, "training plan");
   return parseTrainPlan(text, file);
 }
 

@@ -1,12 +1,6 @@
-/**
- * `aft.yaml`: how an alignment fine-tuning (AFT) chat set is generated from a spec — the teacher,
- * prompt counts per domain and category, the reasoning style, the compliance judge, prompt dedup
- * and the target size. Every setting has a default. Validated with zod; a mistake is reported as
- * `file:line:col: setting: problem`.
- */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
+import { readUserFile } from "../../core/fs.js";
 import { parseYamlWithSchema } from "../../core/yaml-schema.js";
 import { CHAT_TEMPLATES } from "../chat-template.js";
 
@@ -101,14 +95,7 @@ export function parseAftConfig(text: string, file: string): AftConfig {
 
 export function loadAftConfig(file?: string): AftConfig {
   if (!file) return AftConfigSchema.parse({});
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new SpecsciError(
-      `cannot read AFT recipe ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const text = readUserFile(file, "AFT recipe");
   return parseAftConfig(text, file);
 }
 

@@ -1,12 +1,6 @@
-/**
- * `msm.yaml`: how an MSM corpus is generated from a spec. Counts per level of the tree, the model,
- * temperature and output budget per stage, the paper's ablation knobs, quality gates, dedup and
- * the token budget. Validated with zod; a mistake is reported as `file:line:col: setting: problem`.
- * Every setting has a default, so an empty file (or none) is a valid configuration.
- */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
+import { readUserFile } from "../../core/fs.js";
 import { parseYamlWithSchema } from "../../core/yaml-schema.js";
 import { TOKENIZERS } from "../../spec/tokens.js";
 
@@ -193,14 +187,7 @@ export function checkMsmConfig(config: MsmConfig, where: string): void {
 /** Reads an msm.yaml; without a file, every default. */
 export function loadMsmConfig(file?: string): MsmConfig {
   if (!file) return MsmConfigSchema.parse({});
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new SpecsciError(
-      `cannot read MSM config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const text = readUserFile(file, "MSM recipe");
   return parseMsmConfig(text, file);
 }
 
