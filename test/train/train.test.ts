@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +25,7 @@ import {
   aftWriterAnswer,
 } from "../fakes/aft-teacher.js";
 import { msmAnswer } from "../fakes/msm-writer.js";
-import { cleanupTempDirs, makeClient, ROOT, runCli } from "../helpers.js";
+import { BIN, cleanupTempDirs, makeClient, ROOT, runCli } from "../helpers.js";
 
 const STANDIN = join(ROOT, "test", "fakes", "axolotl-standin.mjs");
 const GOLDEN = join(ROOT, "test", "fixtures", "train");
@@ -254,6 +255,45 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       "train-rules-msm-aft-seed2/msm",
       "train-rules-msm-aft-seed2/aft",
     ]);
+    // Serving: the commands and endpoints, then a started server (a stand-in vllm) answering as each adapter.
+    const serve = await runCli(["--workspace", ws, "train", "serve"], { cwd: dir });
+    expect(serve.code, serve.stderr).toBe(0);
+    expect(serve.stdout).toContain(
+      "vllm serve Qwen/Qwen3-8B --host 127.0.0.1 --port 8000 --enable-lora --max-lora-rank 64",
+    );
+    expect(serve.stdout).toContain(
+      `rules-msm-aft-seed2-aft=${join(dir, "runs", "rules-msm-aft", "seed-2", "aft")}`,
+    );
+    expect(serve.stdout).toContain('trained: { base_url: "http://127.0.0.1:8000/v1" }');
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(
+      process.execPath,
+      [BIN, "--workspace", ws, "train", "serve", "--start", "--port", String(port)],
+      {
+        cwd: dir,
+        env: { ...process.env, SPECSCI_VLLM: join(ROOT, "test", "fakes", "vllm-standin.mjs") },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise((r) => child.once("close", r));
+    while (!out.includes("ready:")) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain("trained/rules-msm-aft-seed2-msm, trained/rules-msm-aft-seed2-aft");
+    const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "rules-msm-aft-seed2-aft",
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    }).then((r) => r.json() as Promise<{ choices: { message: { content: string } }[] }>);
+    expect(answer.choices[0]?.message.content).toBe("served by rules-msm-aft-seed2-aft");
+    child.kill("SIGINT");
+    await exited;
+    await expect(fetch(`http://127.0.0.1:${port}/v1/models`)).rejects.toThrow(); // the server was stopped
+
     const bad = await runCli(["--workspace", ws, "train", "run", "train.yaml", "--seed", "7"], {
       cwd: dir,
     });

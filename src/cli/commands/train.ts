@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
@@ -7,11 +7,17 @@ import { configText, runDirOf } from "../../train/axolotl.js";
 import { estimateTraining } from "../../train/estimate.js";
 import { type ModelArtifact, runTraining } from "../../train/launcher.js";
 import { loadTrainPlan } from "../../train/plan.js";
+import {
+  endpointsYaml,
+  type ServingEngine,
+  servingPlan,
+  waitForModels,
+} from "../../train/serve.js";
 import { writeRunFiles } from "../../train/slurm.js";
 import type { ContextFactory } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
-import { collectOption } from "./options.js";
+import { collectOption, parseIntOption } from "./options.js";
 
 const tokens = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
@@ -129,4 +135,97 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
         ]),
       );
     });
+
+  train
+    .command("serve")
+    .description(
+      "serve trained models with vLLM or SGLang (adapters on one server per base model) so evals can call them",
+    )
+    .option("--engine <engine>", "vllm or sglang", "vllm")
+    .option("--model <id>", "only this trained model (repeatable; default: all)", collectOption, [])
+    .option("--host <host>", "address the servers bind to", "127.0.0.1")
+    .option("--port <n>", "first port", parseIntOption)
+    .option("--endpoint <name>", "the specsci endpoint name the served models go under", "trained")
+    .option(
+      "--start",
+      "start the servers here and wait until they list every model (Ctrl-C stops them)",
+    )
+    .option("--timeout <s>", "seconds to wait for a server to be ready", parseIntOption, 900)
+    .action(
+      async (o: {
+        engine: string;
+        model: string[];
+        host: string;
+        port?: number;
+        endpoint: string;
+        start?: boolean;
+        timeout: number;
+      }) => {
+        const ctx = context();
+        if (o.engine !== "vllm" && o.engine !== "sglang")
+          throw new SpecsciError(`--engine ${o.engine}: use vllm or sglang`);
+        const engine = o.engine as ServingEngine;
+        let models = ctx.store.artifacts
+          .list("model")
+          .map((a) => JSON.parse(a.content) as ModelArtifact);
+        if (o.model.length) {
+          const unknown = o.model.filter((m) => !models.some((x) => x.id === m));
+          if (unknown.length)
+            throw new SpecsciError(`no trained model ${unknown.join(", ")}`, {
+              hint: "`specsci train list` shows the trained models",
+            });
+          models = models.filter((m) => o.model.includes(m.id));
+        }
+        const executable =
+          engine === "vllm" ? process.env.SPECSCI_VLLM : process.env.SPECSCI_SGLANG;
+        const plans = servingPlan(models, {
+          engine,
+          host: o.host,
+          ...(o.port !== undefined ? { port: o.port } : {}),
+          ...(executable ? { executable } : {}),
+        });
+        const yaml = endpointsYaml(plans, o.endpoint, o.host);
+        if (!o.start) {
+          if (ctx.json) return printJson({ servers: plans, endpoints: yaml });
+          for (const p of plans) process.stdout.write(`${p.command.join(" ")}\n`);
+          process.stdout.write(`\nthen add to specsci.yaml:\n${yaml}`);
+          return;
+        }
+        const children = plans.map((p) => {
+          const [exe, ...args] = p.command as [string, ...string[]];
+          const child = spawn(exe, args, { stdio: ["ignore", "inherit", "inherit"] });
+          child.on("error", (e: NodeJS.ErrnoException) =>
+            log.warn(`cannot start ${exe}: ${e.code ?? e.message}`),
+          );
+          return child;
+        });
+        const stop = () => {
+          for (const c of children) c.kill("SIGTERM");
+        };
+        try {
+          await withInterrupt(async (signal) => {
+            await Promise.all(
+              plans.map((p) =>
+                waitForModels(
+                  `http://${o.host}:${p.port}/v1`,
+                  p.models.map((m) => m.name),
+                  o.timeout * 1000,
+                  signal,
+                ),
+              ),
+            );
+            process.stdout.write(
+              `ready: ${plans.flatMap((p) => p.models.map((m) => `${o.endpoint}/${m.name}`)).join(", ")}\nadd to specsci.yaml:\n${yaml}`,
+            );
+            // Serve until interrupted or a server exits.
+            await new Promise<void>((resolve) => {
+              signal.addEventListener("abort", () => resolve(), { once: true });
+              for (const c of children) c.once("exit", () => resolve());
+            });
+          });
+        } finally {
+          stop();
+        }
+      },
+    );
 }

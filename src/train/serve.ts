@@ -1,0 +1,166 @@
+/**
+ * Serving trained models so evaluations can call them: one vLLM (or SGLang) server per base model
+ * with every LoRA adapter of it loaded as its own model name, plus one server per fully trained
+ * model; each served name becomes an OpenAI-compatible model id under an endpoint
+ * (`trained/<name>`). Servers bind to 127.0.0.1 unless told otherwise.
+ */
+import { SpecsciError } from "../core/errors.js";
+import type { ModelArtifact } from "./launcher.js";
+
+export type ServingEngine = "vllm" | "sglang";
+
+export interface ServerPlan {
+  base: string;
+  port: number;
+  command: string[];
+  /** Served model name → the trained model it is. */
+  models: { name: string; artifact: string; path: string }[];
+}
+
+/** A served name for a trained model: its run and stage, in the characters servers accept. */
+export const servedName = (a: ModelArtifact) =>
+  a.id.replace(/^train-/, "").replace(/[^A-Za-z0-9._-]+/g, "-");
+
+export function servingPlan(
+  models: ModelArtifact[],
+  o: { engine: ServingEngine; host?: string; port?: number; executable?: string },
+): ServerPlan[] {
+  if (!models.length)
+    throw new SpecsciError("no trained models to serve", {
+      hint: "run `specsci train run PLAN` first; `specsci train list` shows what exists",
+    });
+  const host = o.host ?? "127.0.0.1";
+  let port = o.port ?? (o.engine === "vllm" ? 8000 : 30000);
+  const plans: ServerPlan[] = [];
+  const byBase = new Map<string, ModelArtifact[]>();
+  for (const m of models.filter((x) => x.adapter))
+    byBase.set(m.base_model, [...(byBase.get(m.base_model) ?? []), m]);
+  for (const [base, adapters] of byBase) {
+    const rank = Math.max(
+      ...adapters.map((a) => (a.hyperparameters as { lora_r?: number }).lora_r ?? 64),
+    );
+    const pairs = adapters.map((a) => ({
+      name: servedName(a),
+      artifact: a.id,
+      path: a.output_dir,
+    }));
+    const command =
+      o.engine === "vllm"
+        ? [
+            o.executable ?? "vllm",
+            "serve",
+            base,
+            "--host",
+            host,
+            "--port",
+            String(port),
+            "--enable-lora",
+            "--max-lora-rank",
+            String(rank),
+            "--max-loras",
+            String(Math.min(pairs.length, 8)),
+            "--lora-modules",
+            ...pairs.map((p) => `${p.name}=${p.path}`),
+          ]
+        : [
+            o.executable ?? "python",
+            "-m",
+            "sglang.launch_server",
+            "--model-path",
+            base,
+            "--host",
+            host,
+            "--port",
+            String(port),
+            "--enable-lora",
+            "--max-lora-rank",
+            String(rank),
+            "--lora-paths",
+            ...pairs.map((p) => `${p.name}=${p.path}`),
+          ];
+    plans.push({ base, port, command, models: pairs });
+    port++;
+  }
+  for (const m of models.filter((x) => !x.adapter)) {
+    const name = servedName(m);
+    const command =
+      o.engine === "vllm"
+        ? [
+            o.executable ?? "vllm",
+            "serve",
+            m.output_dir,
+            "--host",
+            host,
+            "--port",
+            String(port),
+            "--served-model-name",
+            name,
+          ]
+        : [
+            o.executable ?? "python",
+            "-m",
+            "sglang.launch_server",
+            "--model-path",
+            m.output_dir,
+            "--host",
+            host,
+            "--port",
+            String(port),
+            "--served-model-name",
+            name,
+          ];
+    plans.push({
+      base: m.output_dir,
+      port,
+      command,
+      models: [{ name, artifact: m.id, path: m.output_dir }],
+    });
+    port++;
+  }
+  return plans;
+}
+
+/** The specsci.yaml endpoints that make the served names callable as `<endpoint>/<name>`. */
+export function endpointsYaml(plans: ServerPlan[], endpoint: string, host = "127.0.0.1"): string {
+  const lines = ["endpoints:"];
+  plans.forEach((p, i) => {
+    const name = plans.length === 1 ? endpoint : `${endpoint}${i + 1}`;
+    lines.push(
+      `  ${name}: { base_url: "http://${host}:${p.port}/v1" }   # ${p.models.map((m) => `${name}/${m.name}`).join(", ")}`,
+    );
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+/** Polls the server's model list until every served name is there, or the time is up. */
+export async function waitForModels(
+  baseUrl: string,
+  names: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = "no answer yet";
+  while (Date.now() < until) {
+    if (signal?.aborted) throw signal.reason;
+    try {
+      const r = await fetch(`${baseUrl}/models`, { signal: AbortSignal.timeout(5000) });
+      if (r.ok) {
+        const body = (await r.json()) as { data?: { id: string }[] };
+        const have = new Set((body.data ?? []).map((m) => m.id));
+        const missing = names.filter((n) => !have.has(n));
+        if (!missing.length) return;
+        last = `it does not list ${missing.join(", ")}`;
+      } else last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new SpecsciError(
+    `the server at ${baseUrl} was not ready in ${Math.round(timeoutMs / 1000)} s: ${last}`,
+    {
+      hint: "look at the server's output above; large models take minutes to load (raise --timeout)",
+    },
+  );
+}
