@@ -44,71 +44,30 @@ export function servingPlan(
       artifact: a.id,
       path: a.output_dir,
     }));
-    const command =
+    const modules = pairs.map((p) => `${p.name}=${p.path}`);
+    const lora =
       o.engine === "vllm"
         ? [
-            o.executable ?? "vllm",
-            "serve",
-            base,
-            "--host",
-            host,
-            "--port",
-            String(port),
             "--enable-lora",
             "--max-lora-rank",
             String(rank),
             "--max-loras",
             String(Math.min(pairs.length, 8)),
             "--lora-modules",
-            ...pairs.map((p) => `${p.name}=${p.path}`),
+            ...modules,
           ]
-        : [
-            o.executable ?? "python",
-            "-m",
-            "sglang.launch_server",
-            "--model-path",
-            base,
-            "--host",
-            host,
-            "--port",
-            String(port),
-            "--enable-lora",
-            "--max-lora-rank",
-            String(rank),
-            "--lora-paths",
-            ...pairs.map((p) => `${p.name}=${p.path}`),
-          ];
+        : ["--enable-lora", "--max-lora-rank", String(rank), "--lora-paths", ...modules];
+    const command = [...serverCommand(o.engine, base, host, port, o.executable), ...lora];
     plans.push({ base, port, command, models: pairs });
     port++;
   }
   for (const m of models.filter((x) => !x.adapter)) {
     const name = servedName(m);
-    const command =
-      o.engine === "vllm"
-        ? [
-            o.executable ?? "vllm",
-            "serve",
-            m.output_dir,
-            "--host",
-            host,
-            "--port",
-            String(port),
-            "--served-model-name",
-            name,
-          ]
-        : [
-            o.executable ?? "python",
-            "-m",
-            "sglang.launch_server",
-            "--model-path",
-            m.output_dir,
-            "--host",
-            host,
-            "--port",
-            String(port),
-            "--served-model-name",
-            name,
-          ];
+    const command = [
+      ...serverCommand(o.engine, m.output_dir, host, port, o.executable),
+      "--served-model-name",
+      name,
+    ];
     plans.push({
       base: m.output_dir,
       port,
@@ -118,6 +77,20 @@ export function servingPlan(
     port++;
   }
   return plans;
+}
+
+/** Starting a server for one model path (the engines name their options differently). */
+function serverCommand(
+  engine: ServingEngine,
+  model: string,
+  host: string,
+  port: number,
+  executable?: string,
+): string[] {
+  const at = ["--host", host, "--port", String(port)];
+  return engine === "vllm"
+    ? [executable ?? "vllm", "serve", model, ...at]
+    : [executable ?? "python", "-m", "sglang.launch_server", "--model-path", model, ...at];
 }
 
 /** The specsci.yaml endpoints that make the served names callable as `<endpoint>/<name>`. */

@@ -255,6 +255,31 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       "train-rules-msm-aft-seed2/msm",
       "train-rules-msm-aft-seed2/aft",
     ]);
+    writeFileSync(join(dir, "prov.yaml"), "data: a private corpus\nlora_r: 32\n");
+    const reg = await runCli(
+      [
+        "--workspace",
+        ws,
+        "train",
+        "register",
+        "--name",
+        "theirs",
+        "--base",
+        "Qwen/Qwen3-8B",
+        "--path",
+        "hf:someone/adapter",
+        "--provenance",
+        "prov.yaml",
+      ],
+      { cwd: dir },
+    );
+    expect(reg.code, reg.stderr).toBe(0);
+    const badPath = await runCli(
+      ["--workspace", ws, "train", "register", "--name", "x", "--base", "b", "--path", "nowhere"],
+      { cwd: dir },
+    );
+    expect(badPath.code).toBe(1);
+    expect(badPath.stderr).toContain("--path nowhere does not exist");
     // Serving: the commands and endpoints, then a started server (a stand-in vllm) answering as each adapter.
     const serve = await runCli(["--workspace", ws, "train", "serve"], { cwd: dir });
     expect(serve.code, serve.stderr).toBe(0);
@@ -265,6 +290,8 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       `rules-msm-aft-seed2-aft=${join(dir, "runs", "rules-msm-aft", "seed-2", "aft")}`,
     );
     expect(serve.stdout).toContain('trained: { base_url: "http://127.0.0.1:8000/v1" }');
+    expect(serve.stdout).toContain("theirs=someone/adapter"); // the registered adapter, on the same base
+    expect(serve.stdout).toContain("--max-lora-rank 64");
     const port = 20000 + Math.floor(Math.random() * 20000);
     const child = spawn(
       process.execPath,
@@ -281,7 +308,9 @@ describe("the launcher (with a stand-in for axolotl)", () => {
     });
     const exited = new Promise((r) => child.once("close", r));
     while (!out.includes("ready:")) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toContain("trained/rules-msm-aft-seed2-msm, trained/rules-msm-aft-seed2-aft");
+    expect(out).toContain(
+      "trained/rules-msm-aft-seed2-msm, trained/rules-msm-aft-seed2-aft, trained/external-theirs",
+    );
     const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
       method: "POST",
       body: JSON.stringify({

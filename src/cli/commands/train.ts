@@ -1,8 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
 import { SpecsciError } from "../../core/errors.js";
+import { readUserFile } from "../../core/fs.js";
 import { log } from "../../core/log.js";
+import { codeVersion } from "../../core/provenance.js";
 import { configText, runDirOf } from "../../train/axolotl.js";
 import { estimateTraining } from "../../train/estimate.js";
 import { type ModelArtifact, runTraining } from "../../train/launcher.js";
@@ -226,6 +230,69 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
         } finally {
           stop();
         }
+      },
+    );
+
+  train
+    .command("register")
+    .description(
+      "register a model trained elsewhere (a path or a Hugging Face repo) with its declared provenance",
+    )
+    .requiredOption("--name <name>", "a name for it (listed as external/<name>)")
+    .requiredOption(
+      "--base <model>",
+      "the base model it was trained from (Hugging Face id or path)",
+    )
+    .requiredOption("--path <path>", "the adapter or model: a directory or hf:owner/repo")
+    .option("--full", "full model weights rather than a LoRA adapter")
+    .option("--seed <n>", "its training seed, if known", parseIntOption)
+    .option(
+      "--provenance <file>",
+      "YAML or JSON declaring how it was made (data, hyperparameters, engine)",
+    )
+    .action(
+      (o: {
+        name: string;
+        base: string;
+        path: string;
+        full?: boolean;
+        seed?: number;
+        provenance?: string;
+      }) => {
+        const ctx = context();
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name))
+          throw new SpecsciError(`--name ${o.name}: use letters, digits, '.', '_' or '-'`);
+        const path = o.path.startsWith("hf:") ? o.path.slice(3) : resolvePath(o.path);
+        if (!o.path.startsWith("hf:") && !existsSync(path))
+          throw new SpecsciError(`--path ${o.path} does not exist`, {
+            hint: "give a local directory, or hf:owner/repo",
+          });
+        const declared = o.provenance
+          ? (parseYaml(readUserFile(o.provenance, "provenance file")) as unknown)
+          : null;
+        const artifact: ModelArtifact = {
+          id: `external/${o.name}`,
+          run: `external-${o.name}`,
+          plan: o.provenance ?? "",
+          base_model: o.base,
+          stage: "external",
+          stages: [],
+          seed: o.seed ?? -1,
+          engine: "external",
+          hyperparameters: declared,
+          output_dir: path,
+          adapter: !o.full,
+          configs: {},
+          specsci: codeVersion(),
+        };
+        ctx.store.artifacts.put(`model:external:${o.name}`, "model", JSON.stringify(artifact), {
+          base_model: o.base,
+          declared: declared !== null,
+        });
+        if (ctx.json) return printJson(artifact);
+        process.stdout.write(
+          `registered ${artifact.id} (${artifact.adapter ? "LoRA adapter" : "full model"} on ${o.base}); \`specsci train serve\` serves it\n`,
+        );
       },
     );
 }
