@@ -18,6 +18,7 @@ import { axolotlConfigs, configText, launchCommand, slurmScript } from "../../sr
 import { estimateTraining, resolveData } from "../../src/train/estimate.js";
 import { latestCheckpoint, runTraining, trainRunId } from "../../src/train/launcher.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
+import { runTogether } from "../../src/train/together.js";
 import {
   AFT_TEACHER_MARK,
   AFT_WRITER_PREFIX,
@@ -25,6 +26,7 @@ import {
   aftWriterAnswer,
 } from "../fakes/aft-teacher.js";
 import { msmAnswer } from "../fakes/msm-writer.js";
+import { FakeTogetherServer } from "../fakes/together-server.js";
 import { BIN, cleanupTempDirs, makeClient, ROOT, runCli } from "../helpers.js";
 
 const STANDIN = join(ROOT, "test", "fakes", "axolotl-standin.mjs");
@@ -328,5 +330,68 @@ describe("the launcher (with a stand-in for axolotl)", () => {
     });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("seed 7 is not in the plan");
+  });
+});
+
+describe("Together fine-tuning (loopback fake of its REST API)", () => {
+  const KEY = "tgp-test-PLANTED-0123456789";
+  let server: FakeTogetherServer;
+  beforeAll(async () => {
+    server = await new FakeTogetherServer(KEY).start();
+  });
+  afterAll(() => server.stop());
+
+  it("uploads each stage's data, creates LoRA jobs (AFT from the MSM job), polls them and registers the models", async () => {
+    const loaded = parseTrainPlan(
+      PLAN("engine: together\n").replace("seeds: [1, 2]", "seeds: [3]"),
+      join(dir, "train.yaml"),
+    );
+    const { store } = makeClient();
+    const models = await runTogether(loaded, store, {
+      apiKey: KEY,
+      baseUrl: server.url,
+      pollMs: 1,
+    });
+    expect(server.uploads.map((u) => [u.fileName, u.purpose])).toEqual([
+      ["text.jsonl", "fine-tune"],
+      ["together-no-reasoning.jsonl", "fine-tune"],
+    ]);
+    const [msm, aft] = [...server.jobs.values()];
+    expect(msm?.body).toMatchObject({
+      model: "Qwen/Qwen3-8B",
+      n_epochs: 1,
+      learning_rate: 1e-4,
+      training_type: { type: "Lora", lora_r: 64, lora_alpha: 128 },
+      training_method: { method: "sft", train_on_inputs: true },
+    });
+    expect(aft?.body).toMatchObject({
+      from_checkpoint: msm?.id,
+      training_method: { method: "sft", train_on_inputs: false },
+    });
+    expect(models.map((m) => m.output_dir)).toEqual([
+      "ns/Qwen/Qwen3-8B-rules-msm-aft-s3-msm",
+      "ns/Qwen/Qwen3-8B-rules-msm-aft-s3-aft",
+    ]);
+    expect(models[1]?.engine).toBe("together");
+    // A rerun finds the finished jobs and creates nothing new.
+    await runTogether(loaded, store, { apiKey: KEY, baseUrl: server.url, pollMs: 1 });
+    expect(server.jobs.size).toBe(2);
+    expect(server.uploads).toHaveLength(2);
+  });
+
+  it("a failed job is one clear error with Together's reason; a bad key names the variable", async () => {
+    const loaded = parseTrainPlan(
+      PLAN("engine: together\n")
+        .replace("name: rules-msm-aft", "name: will-fail")
+        .replace("seeds: [1, 2]", "seeds: [4]"),
+      join(dir, "train.yaml"),
+    );
+    const { store } = makeClient();
+    await expect(
+      runTogether(loaded, store, { apiKey: KEY, baseUrl: server.url, pollMs: 1 }),
+    ).rejects.toThrow(/ended error: the training file has no valid lines/);
+    const bad = runTogether(loaded, store, { apiKey: "wrong", baseUrl: server.url, pollMs: 1 });
+    await expect(bad).rejects.toThrow(/HTTP 401/);
+    await expect(bad).rejects.not.toThrow(/wrong/);
   });
 });

@@ -18,6 +18,7 @@ import {
   waitForModels,
 } from "../../train/serve.js";
 import { writeRunFiles } from "../../train/slurm.js";
+import { runTogether } from "../../train/together.js";
 import type { ContextFactory } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
@@ -106,7 +107,9 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
         return;
       }
       const artifacts = await withInterrupt((signal) =>
-        runTraining(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) }),
+        loaded.plan.engine === "together"
+          ? runTogether(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) })
+          : runTraining(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) }),
       );
       if (ctx.json) return printJson(artifacts);
       printTable(

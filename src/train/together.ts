@@ -1,0 +1,255 @@
+/**
+ * Hosted training on Together: upload each stage's data (generic text for midtraining, messages
+ * for AFT), create the job (LoRA with the plan's rank and alpha, or full), poll its status and
+ * events, and record the output model name. The uploaded file and the job are stored before
+ * waiting, so a restarted run polls the same job instead of paying for a second one. AFT starts
+ * from the midtraining job's checkpoint (`from_checkpoint`). Written on fetch rather than the
+ * Together SDK: the REST surface used is five calls, and the SDK would be one more dependency.
+ */
+import { openAsBlob } from "node:fs";
+import { basename } from "node:path";
+import { SpecsciError } from "../core/errors.js";
+import { codeVersion } from "../core/provenance.js";
+import { sleep } from "../core/time.js";
+import type { Store } from "../store/index.js";
+import { resolveData } from "./estimate.js";
+import { type ModelArtifact, modelKey, trainRunId } from "./launcher.js";
+import { type LoadedPlan, stageHyperparameters } from "./plan.js";
+
+export const TOGETHER_BASE_URL = "https://api.together.ai/v1";
+
+interface Job {
+  id: string;
+  status: string;
+  model_output_name?: string;
+  token_count?: number;
+  total_price?: number;
+}
+
+const DONE = new Set(["completed"]);
+const FAILED = new Set(["error", "cancelled", "user_error"]);
+
+export class TogetherClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const r = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        ...(body instanceof FormData || body === undefined
+          ? {}
+          : { "content-type": "application/json" }),
+      },
+      ...(body === undefined
+        ? {}
+        : { body: body instanceof FormData ? body : JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    if (!r.ok) {
+      const hint =
+        r.status === 401 || r.status === 403
+          ? "check TOGETHER_API_KEY"
+          : "see the message; the request is recorded in the training run";
+      // The key never appears in what we print: only the server's message.
+      throw new SpecsciError(
+        `Together ${method} ${path}: HTTP ${r.status}: ${text.slice(0, 300)}`,
+        { hint },
+      );
+    }
+    return JSON.parse(text) as T;
+  }
+
+  async uploadFile(path: string): Promise<string> {
+    const form = new FormData();
+    form.set("purpose", "fine-tune");
+    form.set("file_name", basename(path));
+    form.set("file_type", "jsonl");
+    form.set("file", await openAsBlob(path), basename(path));
+    return (await this.call<{ id: string }>("POST", "/files/upload", form)).id;
+  }
+
+  createFineTune(body: Record<string, unknown>): Promise<Job> {
+    return this.call<Job>("POST", "/fine-tunes", body);
+  }
+
+  getFineTune(id: string): Promise<Job> {
+    return this.call<Job>("GET", `/fine-tunes/${id}`);
+  }
+
+  async events(id: string): Promise<{ message: string; type: string; step?: number }[]> {
+    return (
+      await this.call<{ data: { message: string; type: string; step?: number }[] }>(
+        "GET",
+        `/fine-tunes/${id}/events`,
+      )
+    ).data;
+  }
+
+  cancel(id: string): Promise<Job> {
+    return this.call<Job>("POST", `/fine-tunes/${id}/cancel`);
+  }
+}
+
+export interface TogetherOptions {
+  apiKey?: string;
+  baseUrl?: string;
+  pollMs?: number;
+  seeds?: number[];
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+const stateKey = (runId: string, stage: string) => `together:${runId}:${stage}`;
+
+export async function runTogether(
+  loaded: LoadedPlan,
+  store: Store,
+  o: TogetherOptions = {},
+): Promise<ModelArtifact[]> {
+  const apiKey = o.apiKey ?? process.env.TOGETHER_API_KEY;
+  if (!apiKey)
+    throw new SpecsciError("TOGETHER_API_KEY is not set", {
+      hint: "export TOGETHER_API_KEY=... or put it in a .env file",
+    });
+  const client = new TogetherClient(
+    o.baseUrl ?? process.env.TOGETHER_BASE_URL ?? TOGETHER_BASE_URL,
+    apiKey,
+  );
+  const data = await resolveData(loaded);
+  const out: ModelArtifact[] = [];
+  for (const seed of o.seeds ?? loaded.plan.seeds) {
+    const runId = trainRunId(loaded, seed);
+    store.runs.ensure({
+      id: runId,
+      kind: "train",
+      name: loaded.plan.name,
+      config: { plan: loaded.plan, seed },
+    });
+    let previousJob: string | undefined;
+    for (const [i, stage] of loaded.plan.stages.entries()) {
+      const h = stageHyperparameters(loaded.plan, stage);
+      const d = data.get(stage.name);
+      if (!d) throw new Error(`no data for stage ${stage.name}`);
+      const saved = store.artifacts.get(stateKey(runId, stage.name));
+      const state = (saved ? JSON.parse(saved.content) : {}) as {
+        file?: string;
+        job?: string;
+        data?: string;
+      };
+      const save = () =>
+        store.artifacts.put(stateKey(runId, stage.name), "together-job", JSON.stringify(state), {
+          seed,
+        });
+      if (state.data !== d.sha256) {
+        // New or changed data: a new upload and a new job.
+        state.file = await client.uploadFile(d.file);
+        state.data = d.sha256;
+        delete state.job;
+        save();
+      }
+      if (!state.job) {
+        const body: Record<string, unknown> = {
+          training_file: state.file,
+          model: loaded.plan.base_model,
+          n_epochs: Math.max(1, Math.round(h.epochs)),
+          learning_rate: h.learning_rate,
+          lr_scheduler: {
+            lr_scheduler_type: h.lr_scheduler === "constant" ? "linear" : h.lr_scheduler,
+          },
+          warmup_ratio: h.warmup_ratio,
+          weight_decay: h.weight_decay,
+          max_seq_length: h.sequence_len,
+          suffix: `${loaded.plan.name}-s${seed}-${stage.name}`.slice(0, 40),
+          training_method: {
+            method: "sft",
+            train_on_inputs: stage.kind === "midtraining",
+          },
+          training_type: h.full_finetune
+            ? { type: "Full" }
+            : {
+                type: "Lora",
+                lora_r: h.lora_r,
+                lora_alpha: h.lora_alpha,
+                lora_dropout: h.lora_dropout,
+                lora_trainable_modules: "all-linear",
+              },
+          ...(i > 0 && previousJob ? { from_checkpoint: previousJob } : {}),
+        };
+        state.job = (await client.createFineTune(body)).id;
+        save();
+        o.log?.(`${runId} ${stage.name}: Together job ${state.job}`);
+      } else o.log?.(`${runId} ${stage.name}: polling Together job ${state.job}`);
+      store.train.start({
+        runId,
+        stage: stage.name,
+        configPath: `together:${state.job}`,
+        outputDir: "",
+      });
+      const job = await poll(client, state.job as string, o);
+      if (!DONE.has(job.status)) {
+        const events = await client.events(state.job as string).catch(() => []);
+        const why = events.at(-1)?.message ?? job.status;
+        store.train.finish(runId, stage.name, "failed", why);
+        throw new SpecsciError(
+          `Together job ${state.job} (${runId} ${stage.name}) ended ${job.status}: ${why}`,
+          {
+            hint: "fix the cause and run again: a failed job is not resumed, a new one is created",
+          },
+        );
+      }
+      store.train.finish(runId, stage.name, "completed");
+      previousJob = state.job;
+      const artifact: ModelArtifact = {
+        id: `${runId}/${stage.name}`,
+        run: runId,
+        plan: loaded.file,
+        base_model: loaded.plan.base_model,
+        stage: stage.name,
+        stages: loaded.plan.stages.slice(0, i + 1).map((s) => {
+          const sd = data.get(s.name);
+          return {
+            name: s.name,
+            kind: s.kind,
+            data: sd?.file ?? "",
+            data_sha256: sd?.sha256 ?? "",
+            tokens: sd?.tokens ?? 0,
+          };
+        }),
+        seed,
+        engine: "together",
+        hyperparameters: {
+          ...h,
+          together_job: state.job,
+          token_count: job.token_count ?? null,
+          total_price: job.total_price ?? null,
+        },
+        output_dir: job.model_output_name ?? "",
+        adapter: !h.full_finetune,
+        configs: {},
+        specsci: codeVersion(),
+      };
+      store.artifacts.put(modelKey(runId, stage.name), "model", JSON.stringify(artifact), {
+        base_model: artifact.base_model,
+        seed,
+      });
+      out.push(artifact);
+    }
+  }
+  return out;
+}
+
+async function poll(client: TogetherClient, id: string, o: TogetherOptions): Promise<Job> {
+  for (;;) {
+    const job = await client.getFineTune(id);
+    if (DONE.has(job.status) || FAILED.has(job.status)) return job;
+    if (o.signal?.aborted) {
+      // Stopping specsci does not stop the job; a rerun polls it again.
+      throw o.signal.reason;
+    }
+    await sleep(o.pollMs ?? 30_000);
+  }
+}
