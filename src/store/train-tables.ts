@@ -70,6 +70,15 @@ export class TrainTables {
       .run(runId, stage, step, JSON.stringify(metrics), nowIso());
   }
 
+  /** Forgets metrics after `afterStep`, and the run summary (step 0): an attempt starts over from there. */
+  clearMetrics(runId: string, stage: string, afterStep: number): void {
+    this.db
+      .prepare(
+        "DELETE FROM train_metrics WHERE run_id = ? AND stage = ? AND (step > ? OR step = 0)",
+      )
+      .run(runId, stage, afterStep);
+  }
+
   metrics(runId: string, stage: string): { step: number; metrics: Record<string, number> }[] {
     return (
       this.db

@@ -71,7 +71,8 @@ export function axolotlConfigs(
       base_model: baseModel,
       seed,
       output_dir: outputDir,
-      dataset_prepared_path: join(runDir, "prepared", stage.name),
+      // axolotl's cache key hashes the dataset's path, not its content: the data hash is in the name.
+      dataset_prepared_path: join(runDir, "prepared", `${stage.name}-${d.sha256.slice(0, 12)}`),
       datasets: [dataset],
       ...(stage.kind === "aft" ? { chat_template: "tokenizer_default" } : {}),
       sequence_len: h.sequence_len,
@@ -101,7 +102,9 @@ export function axolotlConfigs(
       logging_steps: 1,
       save_steps: h.save_steps,
       save_total_limit: 3,
-      ...distributedSettings(loaded),
+      // A resubmitted Slurm job continues too (locally specsci also sets resume_from_checkpoint).
+      auto_resume_from_checkpoints: true,
+      ...distributedSettings(loaded, runDir),
       ...(plan.wandb
         ? {
             wandb_project: plan.wandb.project,
@@ -123,11 +126,31 @@ export function axolotlConfigs(
   return out;
 }
 
-function distributedSettings(loaded: LoadedPlan): Record<string, unknown> {
+/** The DeepSpeed ZeRO-3 settings written beside the configs (axolotl reads them from a file). */
+export const ZERO3 = {
+  zero_optimization: {
+    stage: 3,
+    overlap_comm: true,
+    contiguous_gradients: true,
+    reduce_bucket_size: "auto",
+    stage3_prefetch_bucket_size: "auto",
+    stage3_param_persistence_threshold: "auto",
+    stage3_gather_16bit_weights_on_model_save: true,
+  },
+  bf16: { enabled: "auto" },
+  gradient_accumulation_steps: "auto",
+  gradient_clipping: "auto",
+  train_batch_size: "auto",
+  train_micro_batch_size_per_gpu: "auto",
+  wall_clock_breakdown: false,
+};
+
+export const zero3Path = (runDir: string) => join(runDir, "deepspeed-zero3.json");
+
+function distributedSettings(loaded: LoadedPlan, runDir: string): Record<string, unknown> {
   const hw = loaded.plan.hardware;
   if (hw.gpus_per_node * hw.nodes === 1 || hw.distributed === "ddp") return {};
-  if (hw.distributed === "deepspeed-zero3")
-    return { deepspeed: "deepspeed_configs/zero3_bf16.json" };
+  if (hw.distributed === "deepspeed-zero3") return { deepspeed: zero3Path(runDir) };
   return {
     fsdp_version: 2,
     fsdp_config: {

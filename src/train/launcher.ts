@@ -5,11 +5,19 @@
  * model, and registers every finished stage as a model artifact with its whole recipe.
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+} from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { SpecsciError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
+import { sha256Hex } from "../core/hash.js";
 import { codeVersion } from "../core/provenance.js";
 import type { Store } from "../store/index.js";
 import {
@@ -19,6 +27,8 @@ import {
   runDirOf,
   type StageConfig,
   slurmScript,
+  ZERO3,
+  zero3Path,
 } from "./axolotl.js";
 import type { StageData } from "./data.js";
 import { resolveData } from "./estimate.js";
@@ -38,6 +48,8 @@ export interface ModelArtifact {
   run: string;
   plan: string;
   base_model: string;
+  /** What the weights sit on when served: the base model, or an earlier stage merged into it. */
+  served_base?: string;
   stage: string;
   stages: { name: string; kind: string; data: string; data_sha256: string; tokens: number }[];
   seed: number;
@@ -53,6 +65,12 @@ export const trainRunId = (loaded: LoadedPlan, seed: number) =>
   `train-${loaded.plan.name}-seed${seed}`;
 export const modelKey = (runId: string, stage: string) => `model:${runId}:${stage}`;
 
+/** Files the configs point at (the DeepSpeed settings), written beside them. */
+export function writeSupportFiles(configs: StageConfig[], runDir: string): void {
+  if (configs.some((c) => c.config.deepspeed))
+    writeFileAtomic(zero3Path(runDir), `${JSON.stringify(ZERO3, null, 2)}\n`);
+}
+
 /** The newest `checkpoint-N` a stage's output directory holds. */
 export function latestCheckpoint(outputDir: string): string | undefined {
   if (!existsSync(outputDir)) return undefined;
@@ -65,8 +83,31 @@ export function latestCheckpoint(outputDir: string): string | undefined {
 }
 
 /** Saved weights: a LoRA adapter or full model files. */
-const finished = (outputDir: string, adapter: boolean) =>
-  existsSync(join(outputDir, adapter ? "adapter_config.json" : "config.json"));
+/**
+ * Saved weights, not just configs (axolotl writes adapter_config.json and config.json into the
+ * output directory before training starts).
+ */
+const WEIGHTS = {
+  adapter: /^adapter_model\.(safetensors|bin)$/,
+  full: /^(model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json|pytorch_model(-\d+-of-\d+)?\.bin)$/,
+};
+const hasWeights = (outputDir: string, adapter: boolean) =>
+  existsSync(outputDir) &&
+  readdirSync(outputDir).some((f) => (adapter ? WEIGHTS.adapter : WEIGHTS.full).test(f));
+
+/** What determines a stage's weights: its config (less the resume point), its data, its parent's. */
+const FINGERPRINT_FILE = ".specsci-stage.json";
+const readFingerprint = (outputDir: string): string | undefined => {
+  try {
+    return (
+      JSON.parse(readFileSync(join(outputDir, FINGERPRINT_FILE), "utf8")) as {
+        fingerprint?: string;
+      }
+    ).fingerprint;
+  } catch {
+    return undefined;
+  }
+};
 
 /** `{'loss': 1.23, 'grad_norm': 0.5, 'learning_rate': 1e-4, 'epoch': 0.1}` as the HF trainer logs it. */
 function parseMetrics(line: string): Record<string, number> | undefined {
@@ -91,6 +132,13 @@ export async function runTraining(
   o: TrainOptions = {},
 ): Promise<ModelArtifact[]> {
   const axolotl = o.axolotl ?? process.env.SPECSCI_AXOLOTL ?? "axolotl";
+  if (loaded.plan.hardware.nodes > 1)
+    throw new SpecsciError(
+      `${loaded.file}: ${loaded.plan.hardware.nodes} nodes need a launcher on each of them`,
+      {
+        hint: "use `specsci train run --slurm` (one task per node), or set hardware.nodes: 1 to train here",
+      },
+    );
   const data = await resolveData(loaded);
   const artifacts: ModelArtifact[] = [];
   for (const seed of o.seeds ?? loaded.plan.seeds) {
@@ -105,9 +153,21 @@ export async function runTraining(
       config: { plan: loaded.plan, seed },
     });
     writeFileAtomic(join(runDir, "slurm.sh"), slurmScript(loaded, seed, configs));
+    writeSupportFiles(configs, runDir);
+    // Each stage's fingerprint includes its parent's: retraining a stage invalidates the ones after it.
+    const fingerprints = new Map<string, string>();
+    let parent = "";
+    for (const c of configs) {
+      parent = sha256Hex(
+        `${parent}\n${(data.get(c.stage.name) as StageData).sha256}\n${configText(c)}`,
+      );
+      fingerprints.set(c.stage.name, parent);
+    }
     try {
       for (const c of configs)
-        artifacts.push(await runStage(loaded, store, runId, seed, c, configs, data, axolotl, o));
+        artifacts.push(
+          await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, o),
+        );
       store.runs.setStatus(runId, "completed");
     } catch (e) {
       store.runs.setStatus(runId, o.signal?.aborted ? "interrupted" : "failed");
@@ -125,6 +185,7 @@ async function runStage(
   c: StageConfig,
   all: StageConfig[],
   data: Map<string, StageData>,
+  fingerprints: Map<string, string>,
   axolotl: string,
   o: TrainOptions,
 ): Promise<ModelArtifact> {
@@ -136,6 +197,7 @@ async function runStage(
       run: runId,
       plan: loaded.file,
       base_model: loaded.plan.base_model,
+      served_base: String(c.config.base_model),
       stage: c.stage.name,
       stages: upto.map((s) => {
         const d = data.get(s.stage.name) as StageData;
@@ -156,8 +218,16 @@ async function runStage(
       specsci: codeVersion(),
     };
   };
+  const fingerprint = fingerprints.get(c.stage.name) as string;
   const row = store.train.stage(runId, c.stage.name);
-  if (row?.status === "completed" && finished(c.outputDir, adapter)) return artifact();
+  const same = readFingerprint(c.outputDir) === fingerprint;
+  if (row?.status === "completed" && same && hasWeights(c.outputDir, adapter)) return artifact();
+  if (!same && existsSync(c.outputDir) && readdirSync(c.outputDir).length) {
+    // Weights or checkpoints of another config or data: kept, but out of the way.
+    const aside = `${c.outputDir}.superseded-${Date.now()}`;
+    renameSync(c.outputDir, aside);
+    o.log?.(`${runId} ${c.stage.name}: the plan or data changed; the old output is in ${aside}`);
+  }
 
   for (const cmd of c.before) {
     const r = await run(
@@ -174,6 +244,7 @@ async function runStage(
   const config = checkpoint ? { ...c.config, resume_from_checkpoint: checkpoint } : c.config;
   writeFileAtomic(c.path, configText({ ...c, config }));
   mkdirSync(c.outputDir, { recursive: true });
+  writeFileAtomic(join(c.outputDir, FINGERPRINT_FILE), JSON.stringify({ fingerprint }));
   store.train.start({ runId, stage: c.stage.name, configPath: c.path, outputDir: c.outputDir });
   o.log?.(`${runId} ${c.stage.name}: ${checkpoint ? `resuming from ${checkpoint}` : "starting"}`);
   const logFile = join(runDirOf(loaded, seed), `${c.stage.name}.log`);
@@ -181,21 +252,29 @@ async function runStage(
   // checkpoint-k is step k + n. The progress bar is on the other stream and cannot be ordered
   // against it; it only feeds the progress display. The final summary is kept as step 0.
   let step = checkpoint ? Number(/checkpoint-(\d+)$/.exec(checkpoint)?.[1] ?? 0) : 0;
+  // Rows past the resume point (and the last attempt's summary) belong to an attempt now undone.
+  store.train.clearMetrics(runId, c.stage.name, step);
+  let summarized = false;
   const result = await run(launchCommand(loaded, c, axolotl), logFile, o, (line) => {
     const p = /(\d+)\/(\d+) \[/.exec(line);
     if (p) o.onProgress?.(c.stage.name, Number(p[1]), Number(p[2]));
     const m = parseMetrics(line);
-    if (m) store.train.recordMetrics(runId, c.stage.name, "loss" in m ? ++step : 0, m);
+    if (!m) return;
+    if (!("loss" in m)) summarized = true;
+    store.train.recordMetrics(runId, c.stage.name, "loss" in m ? ++step : 0, m);
   });
   if (o.signal?.aborted) {
     store.train.finish(runId, c.stage.name, "interrupted");
     throw o.signal.reason;
   }
-  if (result.code !== 0 || !finished(c.outputDir, adapter)) {
+  if (result.code !== 0 || !summarized || !hasWeights(c.outputDir, adapter)) {
+    // A clean exit without the trainer's final summary is an interrupted run that saved early.
     const why =
       result.code !== 0
         ? `axolotl exited with ${result.code ?? result.signal}: ${errorLine(result.tail)}`
-        : `axolotl exited cleanly but ${c.outputDir} holds no ${adapter ? "adapter" : "model"}`;
+        : !summarized
+          ? "axolotl stopped before training finished (no final summary in its output)"
+          : `axolotl exited cleanly but ${c.outputDir} holds no ${adapter ? "adapter" : "model"} weights`;
     store.train.finish(runId, c.stage.name, "failed", `${why}\n${result.tail.join("\n")}`);
     const resumeFrom = latestCheckpoint(c.outputDir);
     throw new SpecsciError(`training ${runId} stage ${c.stage.name} failed: ${why}`, {
@@ -226,11 +305,27 @@ function run(
   onLine?: (line: string) => void,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string[] }> {
   return new Promise((resolvePromise, reject) => {
+    if (o.signal?.aborted) return reject(o.signal.reason);
     const [exe, ...args] = cmd as [string, ...string[]];
-    const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so that stopping it reaches torchrun and every worker under it.
+    const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
     const log = logFile ? createWriteStream(logFile, { flags: "a" }) : null;
+    log?.on("error", (e) => process.stderr.write(`cannot write ${logFile}: ${e.message}\n`));
     const tail: string[] = [];
-    const onAbort = () => child.kill("SIGTERM");
+    let kill: NodeJS.Timeout | undefined;
+    const signalGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    const onAbort = () => {
+      signalGroup("SIGTERM");
+      // Trainers save on SIGTERM; one that does not stop within a minute is killed.
+      kill = setTimeout(() => signalGroup("SIGKILL"), 60_000);
+      kill.unref();
+    };
     o.signal?.addEventListener("abort", onAbort, { once: true });
     for (const stream of [child.stdout, child.stderr])
       createInterface({ input: stream }).on("line", (line) => {
@@ -239,8 +334,13 @@ function run(
         if (tail.length > 20) tail.shift();
         onLine?.(line);
       });
-    child.on("error", (e: NodeJS.ErrnoException) => {
+    const done = () => {
       o.signal?.removeEventListener("abort", onAbort);
+      if (kill) clearTimeout(kill);
+      log?.end();
+    };
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      done();
       reject(
         new SpecsciError(`cannot run ${exe}: ${e.code ?? e.message}`, {
           hint: "install axolotl (pip install axolotl) on this machine, or set SPECSCI_AXOLOTL to its path",
@@ -248,8 +348,7 @@ function run(
       );
     });
     child.on("close", (code, signal) => {
-      o.signal?.removeEventListener("abort", onAbort);
-      log?.end();
+      done();
       resolvePromise({ code, signal, tail });
     });
   });

@@ -8,6 +8,9 @@ const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_.+-]*$/, "use lower-case letters, digits, '-', '_', '.' or '+'");
 
+const SLURM_WORD = /^[\w.,:=+-]+$/;
+const SLURM_HINT = "letters, digits and . _ , : = + - only";
+
 export const Hyperparameters = z.strictObject({
   /** LoRA on all attention and MLP projections unless `full_finetune`. */
   full_finetune: z.boolean().default(false),
@@ -28,6 +31,19 @@ export const Hyperparameters = z.strictObject({
 });
 export type Hyperparameters = z.infer<typeof Hyperparameters>;
 
+/**
+ * A stage's overrides: the same fields without defaults. (`partial()` of the schema above would
+ * keep its defaults, and every stage override would then reset the plan's values.)
+ */
+const HyperparameterOverrides = z.strictObject(
+  Object.fromEntries(
+    Object.entries(Hyperparameters.shape).map(([k, v]) => [
+      k,
+      (v as z.ZodDefault<z.ZodType>).unwrap().optional(),
+    ]),
+  ) as { [K in keyof Hyperparameters]: z.ZodOptional<z.ZodType<Hyperparameters[K]>> },
+);
+
 const Stage = z.strictObject({
   name,
   /** `midtraining`: plain next-token prediction on an MSM corpus; `aft`: chat SFT on assistant turns. */
@@ -39,7 +55,7 @@ const Stage = z.strictObject({
   /** How a stage starts from the one before: continue its LoRA adapter (the paper), a fresh adapter on the merged weights, or its full weights. */
   from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
   /** Overrides of the plan's hyperparameters for this stage (e.g. sequence_len 8192 for long chats). */
-  hyperparameters: Hyperparameters.partial().default({}),
+  hyperparameters: HyperparameterOverrides.default({}),
 });
 export type StageSpec = z.infer<typeof Stage>;
 
@@ -63,10 +79,14 @@ export const TrainPlanSchema = z.strictObject({
       /** Write a Slurm batch script (submitted with `specsci train run --slurm`). */
       slurm: z
         .strictObject({
-          partition: z.string().optional(),
-          account: z.string().optional(),
-          time: z.string().default("24:00:00"),
-          gres: z.string().optional(),
+          // Checked: these go into #SBATCH lines of a shell script.
+          partition: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
+          account: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
+          time: z
+            .string()
+            .regex(/^[\d:-]+$/, "a Slurm time such as 24:00:00 or 1-12:00:00")
+            .default("24:00:00"),
+          gres: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
         })
         .optional(),
     })
@@ -101,5 +121,8 @@ export function loadTrainPlan(file: string): LoadedPlan {
 
 /** A stage's hyperparameters: the plan's, with the stage's overrides. */
 export function stageHyperparameters(plan: TrainPlan, stage: StageSpec): Hyperparameters {
-  return { ...plan.hyperparameters, ...stage.hyperparameters } as Hyperparameters;
+  const overrides = Object.fromEntries(
+    Object.entries(stage.hyperparameters).filter(([, v]) => v !== undefined),
+  );
+  return { ...plan.hyperparameters, ...overrides } as Hyperparameters;
 }

@@ -4,6 +4,8 @@
  * model; each served name becomes an OpenAI-compatible model id under an endpoint
  * (`trained/<name>`). Servers bind to 127.0.0.1 unless told otherwise.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import type { ModelArtifact } from "./launcher.js";
 
@@ -33,12 +35,14 @@ export function servingPlan(
   let port = o.port ?? (o.engine === "vllm" ? 8000 : 30000);
   const plans: ServerPlan[] = [];
   const byBase = new Map<string, ModelArtifact[]>();
-  for (const m of models.filter((x) => x.adapter))
-    byBase.set(m.base_model, [...(byBase.get(m.base_model) ?? []), m]);
+  // Together's models live on Together (callable as together/<output name>), not on a local server.
+  const local = models.filter((m) => m.engine !== "together");
+  for (const m of local.filter((x) => x.adapter)) {
+    const base = m.served_base ?? m.base_model;
+    byBase.set(base, [...(byBase.get(base) ?? []), m]);
+  }
   for (const [base, adapters] of byBase) {
-    const rank = Math.max(
-      ...adapters.map((a) => (a.hyperparameters as { lora_r?: number }).lora_r ?? 64),
-    );
+    const rank = loraRank(adapters);
     const pairs = adapters.map((a) => ({
       name: servedName(a),
       artifact: a.id,
@@ -61,7 +65,7 @@ export function servingPlan(
     plans.push({ base, port, command, models: pairs });
     port++;
   }
-  for (const m of models.filter((x) => !x.adapter)) {
+  for (const m of local.filter((x) => !x.adapter)) {
     const name = servedName(m);
     const command = [
       ...serverCommand(o.engine, m.output_dir, host, port, o.executable),
@@ -79,6 +83,30 @@ export function servingPlan(
   return plans;
 }
 
+/** vLLM accepts only these maximum LoRA ranks; the largest adapter's rank is rounded up. */
+const RANKS = [8, 16, 32, 64, 128, 256, 320, 512];
+function loraRank(adapters: ModelArtifact[]): number {
+  const r = Math.max(
+    ...adapters.map((a) => {
+      const declared = (a.hyperparameters as { lora_r?: unknown } | null)?.lora_r;
+      return typeof declared === "number" ? declared : adapterRank(a.output_dir);
+    }),
+  );
+  return RANKS.find((x) => x >= r) ?? 512;
+}
+
+/** `r` from a local adapter's own adapter_config.json; 64 (the recipe's) when it cannot be read. */
+function adapterRank(dir: string): number {
+  try {
+    const r = (
+      JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8")) as { r?: unknown }
+    ).r;
+    return typeof r === "number" ? r : 64;
+  } catch {
+    return 64;
+  }
+}
+
 /** Starting a server for one model path (the engines name their options differently). */
 function serverCommand(
   engine: ServingEngine,
@@ -94,12 +122,33 @@ function serverCommand(
 }
 
 /** The specsci.yaml endpoints that make the served names callable as `<endpoint>/<name>`. */
-export function endpointsYaml(plans: ServerPlan[], endpoint: string, host = "127.0.0.1"): string {
+/**
+ * The model ids a server answers to: vLLM serves each adapter under its own name; SGLang selects
+ * an adapter with `<base>:<adapter>` and lists only the base.
+ */
+export function servedIds(
+  p: ServerPlan,
+  engine: ServingEngine,
+): { call: string[]; listed: string[] } {
+  const adapters = p.command.includes("--lora-paths");
+  if (engine === "sglang" && adapters)
+    return { call: p.models.map((m) => `${p.base}:${m.name}`), listed: [p.base] };
+  return { call: p.models.map((m) => m.name), listed: p.models.map((m) => m.name) };
+}
+
+export function endpointsYaml(
+  plans: ServerPlan[],
+  endpoint: string,
+  host = "127.0.0.1",
+  engine: ServingEngine = "vllm",
+): string {
   const lines = ["endpoints:"];
   plans.forEach((p, i) => {
     const name = plans.length === 1 ? endpoint : `${endpoint}${i + 1}`;
     lines.push(
-      `  ${name}: { base_url: "http://${host}:${p.port}/v1" }   # ${p.models.map((m) => `${name}/${m.name}`).join(", ")}`,
+      `  ${name}: { base_url: "http://${host}:${p.port}/v1" }   # ${servedIds(p, engine)
+        .call.map((id) => `${name}/${id}`)
+        .join(", ")}`,
     );
   });
   return `${lines.join("\n")}\n`;
@@ -111,11 +160,17 @@ export async function waitForModels(
   names: string[],
   timeoutMs: number,
   signal?: AbortSignal,
+  exited?: () => string | undefined,
 ): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = "no answer yet";
   while (Date.now() < until) {
     if (signal?.aborted) throw signal.reason;
+    const gone = exited?.();
+    if (gone)
+      throw new SpecsciError(`the server for ${baseUrl} stopped before it was ready (${gone})`, {
+        hint: "look at its output above",
+      });
     try {
       const r = await fetch(`${baseUrl}/models`, { signal: AbortSignal.timeout(5000) });
       if (r.ok) {

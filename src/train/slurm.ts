@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
 import { axolotlConfigs, configText, runDirOf, slurmScript } from "./axolotl.js";
 import { resolveData } from "./estimate.js";
+import { writeSupportFiles } from "./launcher.js";
 import type { LoadedPlan } from "./plan.js";
 
 /** Writes one seed's configs and its Slurm script; returns the script's path. */
@@ -11,6 +12,7 @@ export async function writeRunFiles(loaded: LoadedPlan, seed: number): Promise<s
   const dir = runDirOf(loaded, seed);
   mkdirSync(dir, { recursive: true });
   for (const c of configs) writeFileAtomic(c.path, configText(c));
+  writeSupportFiles(configs, dir);
   const script = join(dir, "slurm.sh");
   writeFileAtomic(script, slurmScript(loaded, seed, configs));
   return script;

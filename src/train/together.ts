@@ -152,14 +152,28 @@ export async function runTogether(
         save();
       }
       if (!state.job) {
+        if (!Number.isInteger(h.epochs))
+          throw new SpecsciError(
+            `stage ${stage.name}: Together trains whole epochs; epochs is ${h.epochs}`,
+          );
+        if (h.lr_scheduler === "constant")
+          throw new SpecsciError(
+            `stage ${stage.name}: lr_scheduler constant is not offered by Together`,
+            {
+              hint: "use cosine or linear for engine: together",
+            },
+          );
         const body: Record<string, unknown> = {
           training_file: state.file,
-          model: loaded.plan.base_model,
-          n_epochs: Math.max(1, Math.round(h.epochs)),
+          // AFT continues the midtraining job: a checkpoint replaces the base model.
+          ...(i > 0 && previousJob
+            ? { from_checkpoint: previousJob }
+            : { model: loaded.plan.base_model }),
+          random_seed: seed,
+          batch_size: h.micro_batch_size * h.gradient_accumulation_steps,
+          n_epochs: h.epochs,
           learning_rate: h.learning_rate,
-          lr_scheduler: {
-            lr_scheduler_type: h.lr_scheduler === "constant" ? "linear" : h.lr_scheduler,
-          },
+          lr_scheduler: { lr_scheduler_type: h.lr_scheduler },
           warmup_ratio: h.warmup_ratio,
           weight_decay: h.weight_decay,
           max_seq_length: h.sequence_len,
@@ -177,7 +191,6 @@ export async function runTogether(
                 lora_dropout: h.lora_dropout,
                 lora_trainable_modules: "all-linear",
               },
-          ...(i > 0 && previousJob ? { from_checkpoint: previousJob } : {}),
         };
         state.job = (await client.createFineTune(body)).id;
         save();
@@ -194,6 +207,9 @@ export async function runTogether(
         const events = await client.events(state.job as string).catch(() => []);
         const why = events.at(-1)?.message ?? job.status;
         store.train.finish(runId, stage.name, "failed", why);
+        // Forget the failed job, so that the next run creates a new one.
+        delete state.job;
+        save();
         throw new SpecsciError(
           `Together job ${state.job} (${runId} ${stage.name}) ended ${job.status}: ${why}`,
           {
@@ -250,6 +266,6 @@ async function poll(client: TogetherClient, id: string, o: TogetherOptions): Pro
       // Stopping specsci does not stop the job; a rerun polls it again.
       throw o.signal.reason;
     }
-    await sleep(o.pollMs ?? 30_000);
+    await sleep(o.pollMs ?? 30_000, o.signal);
   }
 }

@@ -50,8 +50,16 @@ export class FakeTogetherServer {
         }
         if (req.method === "POST" && url === "/v1/fine-tunes") {
           const body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
-          if (typeof body.training_file !== "string" || typeof body.model !== "string")
-            return send(400, { error: { message: "training_file and model are required" } });
+          if (typeof body.training_file !== "string")
+            return send(400, { error: { message: "training_file is required" } });
+          // As Together's SDK insists: a base model or a checkpoint to continue, not both.
+          if ((typeof body.model === "string") === (typeof body.from_checkpoint === "string"))
+            return send(400, { error: { message: "give either model or from_checkpoint" } });
+          if (typeof body.from_checkpoint === "string") {
+            const from = this.jobs.get(body.from_checkpoint);
+            if (!from) return send(400, { error: { message: "unknown checkpoint" } });
+            body.model = from.body.model;
+          }
           const id = `ft-${this.jobs.size + 1}`;
           this.jobs.set(id, { id, body, polls: 0, status: "pending" });
           return send(200, { id, status: "pending", model: body.model });

@@ -16,8 +16,15 @@ import { checkSpecFile } from "../../src/spec/io.js";
 import { resolveSpecRef } from "../../src/spec/library.js";
 import { axolotlConfigs, configText, launchCommand, slurmScript } from "../../src/train/axolotl.js";
 import { estimateTraining, resolveData } from "../../src/train/estimate.js";
-import { latestCheckpoint, runTraining, trainRunId } from "../../src/train/launcher.js";
+import {
+  latestCheckpoint,
+  type ModelArtifact,
+  runTraining,
+  trainRunId,
+} from "../../src/train/launcher.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
+import { endpointsYaml, servedIds, servingPlan } from "../../src/train/serve.js";
+import { writeRunFiles } from "../../src/train/slurm.js";
 import { runTogether } from "../../src/train/together.js";
 import {
   AFT_TEACHER_MARK,
@@ -77,7 +84,9 @@ beforeAll(async () => {
 });
 afterAll(cleanupTempDirs);
 
-const normalize = (text: string) => text.replaceAll(dir, "<DIR>");
+// Paths of this run's temporary directory, and the data hash in the prepared-data path.
+const normalize = (text: string) =>
+  text.replaceAll(dir, "<DIR>").replace(/(prepared\/\w+)-[0-9a-f]{12}/g, "$1-<SHA>");
 mkdirSync(GOLDEN, { recursive: true });
 
 describe("axolotl configs", () => {
@@ -143,6 +152,75 @@ describe("axolotl configs", () => {
     expect(script).toContain("#SBATCH --partition=gpu");
     expect(script).toContain("#SBATCH --gres=gpu:4");
     expect(script.indexOf("merge-lora")).toBeLessThan(script.lastIndexOf("srun"));
+  });
+
+  it("a stage's own hyperparameters override only what they name", async () => {
+    const loaded = parseTrainPlan(
+      PLAN("hyperparameters: { learning_rate: 2.0e-4, lora_r: 32 }\n").replace(
+        "set: no-reasoning }",
+        "set: no-reasoning, hyperparameters: { sequence_len: 8192 } }",
+      ),
+      join(dir, "train.yaml"),
+    );
+    const [, aft] = axolotlConfigs(loaded, 1, await resolveData(loaded));
+    expect(aft?.config).toMatchObject({ sequence_len: 8192, learning_rate: 2e-4, lora_r: 32 });
+  });
+
+  it("several nodes need Slurm; ZeRO-3 settings are written beside the configs", async () => {
+    const loaded = parseTrainPlan(
+      PLAN("hardware: { nodes: 2, gpus_per_node: 2, distributed: deepspeed-zero3 }\n"),
+      join(dir, "train.yaml"),
+    );
+    await expect(runTraining(loaded, env.client.store, { axolotl: STANDIN })).rejects.toThrow(
+      /2 nodes need a launcher on each of them/,
+    );
+    const script = await writeRunFiles(loaded, 1);
+    const msm = parse(
+      readFileSync(join(dir, "runs", "rules-msm-aft", "seed-1", "msm.yaml"), "utf8"),
+    );
+    expect(JSON.parse(readFileSync(msm.deepspeed, "utf8")).zero_optimization.stage).toBe(3);
+    expect(readFileSync(script, "utf8")).toContain("srun axolotl train");
+    expect(() =>
+      parseTrainPlan(PLAN('hardware: { slurm: { partition: "gpu\\nrm -rf ~" } }\n'), "t.yaml"),
+    ).toThrow(/partition/);
+  });
+
+  it("serving groups adapters by what they were trained on; SGLang names adapters base:name", () => {
+    const art = (
+      id: string,
+      servedBase: string,
+      extra: Partial<ModelArtifact> = {},
+    ): ModelArtifact =>
+      ({
+        id,
+        base_model: "Qwen/Qwen3-8B",
+        served_base: servedBase,
+        adapter: true,
+        engine: "axolotl",
+        output_dir: `/out/${id}`,
+        hyperparameters: { lora_r: 48 },
+        ...extra,
+      }) as ModelArtifact;
+    const models = [
+      art("train-a/msm", "Qwen/Qwen3-8B"),
+      art("train-a/aft", "/out/train-a/msm/merged"),
+      art("external/x", "Qwen/Qwen3-8B", { hyperparameters: null }),
+      art("train-t/aft", "Qwen/Qwen3-8B", { engine: "together", output_dir: "ns/model" }),
+    ];
+    const vllm = servingPlan(models, { engine: "vllm" });
+    expect(vllm.map((p) => [p.base, p.models.map((m) => m.name)])).toEqual([
+      ["Qwen/Qwen3-8B", ["a-msm", "external-x"]],
+      ["/out/train-a/msm/merged", ["a-aft"]],
+    ]);
+    expect(vllm[0]?.command).toContain("64"); // rank 48 rounds up to vLLM's 64
+    const sglang = servingPlan(models, { engine: "sglang" });
+    expect(servedIds(sglang[0] as never, "sglang")).toEqual({
+      call: ["Qwen/Qwen3-8B:a-msm", "Qwen/Qwen3-8B:external-x"],
+      listed: ["Qwen/Qwen3-8B"],
+    });
+    expect(endpointsYaml(sglang, "trained", "127.0.0.1", "sglang")).toContain(
+      "trained1/Qwen/Qwen3-8B:a-msm",
+    );
   });
 
   it("plans tokens and GPU-hours from the data's own counts", async () => {
@@ -232,6 +310,15 @@ describe("the launcher (with a stand-in for axolotl)", () => {
     });
     expect(again).toHaveLength(2);
     expect(store.train.stage(runId, "msm")?.attempts).toBe(2);
+    // A changed plan retrains: the old weights are moved aside, and the AFT stage after it retrains too.
+    const changed = parseTrainPlan(
+      PLAN("hyperparameters: { learning_rate: 5.0e-5 }\n"),
+      join(dir, "train.yaml"),
+    );
+    const moved: string[] = [];
+    await runTraining(changed, store, { axolotl: STANDIN, seeds: [1], log: (l) => moved.push(l) });
+    expect(moved.filter((l) => l.includes("the plan or data changed"))).toHaveLength(2);
+    expect(store.train.stage(runId, "msm")?.attempts).toBe(3);
   });
 
   it("a missing engine is one clear error", async () => {
@@ -366,8 +453,10 @@ describe("Together fine-tuning (loopback fake of its REST API)", () => {
     });
     expect(aft?.body).toMatchObject({
       from_checkpoint: msm?.id,
+      random_seed: 3,
       training_method: { method: "sft", train_on_inputs: false },
     });
+    expect(aft?.body.from_checkpoint).toBe(msm?.id); // a checkpoint replaces the base model
     expect(models.map((m) => m.output_dir)).toEqual([
       "ns/Qwen/Qwen3-8B-rules-msm-aft-s3-msm",
       "ns/Qwen/Qwen3-8B-rules-msm-aft-s3-aft",

@@ -14,6 +14,7 @@ import { loadTrainPlan } from "../../train/plan.js";
 import {
   endpointsYaml,
   type ServingEngine,
+  servedIds,
   servingPlan,
   waitForModels,
 } from "../../train/serve.js";
@@ -191,19 +192,30 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
           ...(o.port !== undefined ? { port: o.port } : {}),
           ...(executable ? { executable } : {}),
         });
-        const yaml = endpointsYaml(plans, o.endpoint, o.host);
+        const yaml = endpointsYaml(plans, o.endpoint, o.host, engine);
+        const hosted = models.filter((m) => m.engine === "together");
+        if (hosted.length)
+          log.info(
+            `trained on Together, so served there (not here): ${hosted.map((m) => `together/${m.output_dir}`).join(", ")}`,
+          );
+        if (o.host !== "127.0.0.1" && o.host !== "localhost")
+          log.warn(
+            `the servers will accept connections on ${o.host} without authentication; keep them on a private network`,
+          );
         if (!o.start) {
           if (ctx.json) return printJson({ servers: plans, endpoints: yaml });
           for (const p of plans) process.stdout.write(`${p.command.join(" ")}\n`);
           process.stdout.write(`\nthen add to specsci.yaml:\n${yaml}`);
           return;
         }
-        const children = plans.map((p) => {
+        const exits = new Map<number, string>();
+        const children = plans.map((p, i) => {
           const [exe, ...args] = p.command as [string, ...string[]];
           const child = spawn(exe, args, { stdio: ["ignore", "inherit", "inherit"] });
           child.on("error", (e: NodeJS.ErrnoException) =>
-            log.warn(`cannot start ${exe}: ${e.code ?? e.message}`),
+            exits.set(i, `cannot start ${exe}: ${e.code ?? e.message}`),
           );
+          child.on("exit", (code, sig) => exits.set(i, `exit ${code ?? sig}`));
           return child;
         });
         const stop = () => {
@@ -212,17 +224,18 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
         try {
           await withInterrupt(async (signal) => {
             await Promise.all(
-              plans.map((p) =>
+              plans.map((p, i) =>
                 waitForModels(
                   `http://${o.host}:${p.port}/v1`,
-                  p.models.map((m) => m.name),
+                  servedIds(p, engine).listed,
                   o.timeout * 1000,
                   signal,
+                  () => exits.get(i),
                 ),
               ),
             );
             process.stdout.write(
-              `ready: ${plans.flatMap((p) => p.models.map((m) => `${o.endpoint}/${m.name}`)).join(", ")}\nadd to specsci.yaml:\n${yaml}`,
+              `ready: ${plans.flatMap((p) => servedIds(p, engine).call.map((id) => `${o.endpoint}/${id}`)).join(", ")}\nadd to specsci.yaml:\n${yaml}`,
             );
             // Serve until interrupted or a server exits.
             await new Promise<void>((resolve) => {
