@@ -202,7 +202,14 @@ export async function runTogether(
         configPath: `together:${state.job}`,
         outputDir: "",
       });
-      const job = await poll(client, state.job as string, o);
+      let job: Job;
+      try {
+        job = await poll(client, state.job as string, o);
+      } catch (e) {
+        // Interrupted (the job runs on) or the API failed: a rerun polls the same job.
+        store.train.finish(runId, stage.name, "interrupted", (e as Error).message);
+        throw e;
+      }
       if (!DONE.has(job.status)) {
         const events = await client.events(state.job as string).catch(() => []);
         const why = events.at(-1)?.message ?? job.status;
@@ -268,4 +275,36 @@ async function poll(client: TogetherClient, id: string, o: TogetherOptions): Pro
     }
     await sleep(o.pollMs ?? 30_000, o.signal);
   }
+}
+
+/** Cancels the plan's Together jobs that have not ended; returns what was cancelled. */
+export async function cancelTogether(
+  loaded: LoadedPlan,
+  store: Store,
+  o: Pick<TogetherOptions, "apiKey" | "baseUrl" | "seeds"> = {},
+): Promise<{ run: string; stage: string; job: string; status: string }[]> {
+  const apiKey = o.apiKey ?? process.env.TOGETHER_API_KEY;
+  if (!apiKey)
+    throw new SpecsciError("TOGETHER_API_KEY is not set", {
+      hint: "export TOGETHER_API_KEY=... or put it in a .env file",
+    });
+  const client = new TogetherClient(
+    o.baseUrl ?? process.env.TOGETHER_BASE_URL ?? TOGETHER_BASE_URL,
+    apiKey,
+  );
+  const out: { run: string; stage: string; job: string; status: string }[] = [];
+  for (const seed of o.seeds ?? loaded.plan.seeds) {
+    const runId = trainRunId(loaded, seed);
+    for (const stage of loaded.plan.stages) {
+      const saved = store.artifacts.get(stateKey(runId, stage.name));
+      const job = saved ? (JSON.parse(saved.content) as { job?: string }).job : undefined;
+      if (!job) continue;
+      const now = await client.getFineTune(job);
+      if (DONE.has(now.status) || FAILED.has(now.status)) continue;
+      const after = await client.cancel(job);
+      store.train.finish(runId, stage.name, "interrupted", "cancelled by specsci train cancel");
+      out.push({ run: runId, stage: stage.name, job, status: after.status });
+    }
+  }
+  return out;
 }

@@ -25,7 +25,7 @@ import {
 import { parseTrainPlan } from "../../src/train/plan.js";
 import { endpointsYaml, servedIds, servingPlan } from "../../src/train/serve.js";
 import { writeRunFiles } from "../../src/train/slurm.js";
-import { runTogether } from "../../src/train/together.js";
+import { cancelTogether, runTogether } from "../../src/train/together.js";
 import {
   AFT_TEACHER_MARK,
   AFT_WRITER_PREFIX,
@@ -466,6 +466,38 @@ describe("Together fine-tuning (loopback fake of its REST API)", () => {
     await runTogether(loaded, store, { apiKey: KEY, baseUrl: server.url, pollMs: 1 });
     expect(server.jobs.size).toBe(2);
     expect(server.uploads).toHaveLength(2);
+  });
+
+  it("cancels the jobs still running", async () => {
+    const loaded = parseTrainPlan(
+      PLAN("engine: together\n")
+        .replace("name: rules-msm-aft", "name: to-cancel")
+        .replace("seeds: [1, 2]", "seeds: [5]"),
+      join(dir, "train.yaml"),
+    );
+    const { store } = makeClient();
+    const controller = new AbortController();
+    // Started, then interrupted while its first job is still pending (the job keeps running on Together).
+    const started = runTogether(loaded, store, {
+      apiKey: KEY,
+      baseUrl: server.url,
+      pollMs: 10_000,
+      signal: controller.signal,
+    });
+    while (![...server.jobs.values()].some((j) => String(j.body.suffix).startsWith("to-cancel")))
+      await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error("stop"));
+    await expect(started).rejects.toThrow("stop");
+    const cancelled = await cancelTogether(loaded, store, { apiKey: KEY, baseUrl: server.url });
+    expect(cancelled).toEqual([
+      {
+        run: "train-to-cancel-seed5",
+        stage: "msm",
+        job: expect.stringMatching(/^ft-/),
+        status: "cancelled",
+      },
+    ]);
+    expect(await cancelTogether(loaded, store, { apiKey: KEY, baseUrl: server.url })).toEqual([]);
   });
 
   it("a failed job is one clear error with Together's reason; a bad key names the variable", async () => {

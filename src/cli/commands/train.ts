@@ -19,7 +19,7 @@ import {
   waitForModels,
 } from "../../train/serve.js";
 import { writeRunFiles } from "../../train/slurm.js";
-import { runTogether } from "../../train/together.js";
+import { cancelTogether, runTogether } from "../../train/together.js";
 import type { ContextFactory } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
@@ -248,6 +248,30 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
         }
       },
     );
+
+  train
+    .command("cancel")
+    .description("cancel a plan's hosted (Together) training jobs that are still running")
+    .argument("<plan>", "training plan (train.yaml)")
+    .option("--seed <n>", "only this seed (repeatable)", collectOption, [])
+    .action(async (file: string, o: { seed: string[] }) => {
+      const ctx = context();
+      const loaded = loadTrainPlan(file);
+      if (loaded.plan.engine !== "together")
+        throw new SpecsciError(
+          `${file} trains with ${loaded.plan.engine}; cancel applies to Together jobs`,
+          {
+            hint: "stop a local run with Ctrl-C (it resumes from its last checkpoint), or scancel a Slurm job",
+          },
+        );
+      const cancelled = await cancelTogether(loaded, ctx.store, {
+        ...(o.seed.length ? { seeds: o.seed.map(Number) } : {}),
+      });
+      if (ctx.json) return printJson(cancelled);
+      if (!cancelled.length) process.stdout.write("no running job to cancel\n");
+      for (const c of cancelled)
+        process.stdout.write(`${c.run} ${c.stage}: ${c.job} ${c.status}\n`);
+    });
 
   train
     .command("register")
