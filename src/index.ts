@@ -5,3 +5,4 @@ export * from "./evals/index.js";
 export * from "./llm/index.js";
 export * from "./spec/index.js";
 export * from "./store/index.js";
+export * from "./train/index.js";

@@ -1,3 +1,9 @@
+export { type AftConfig, AftConfigSchema, loadAftConfig, parseAftConfig } from "./aft/config.js";
+export { mixChatSets } from "./aft/mix.js";
+export { writeAftSet } from "./aft/output.js";
+export { type AftBuild, buildAftSet } from "./aft/pipeline.js";
+export { planAftSet } from "./aft/plan.js";
+export { CHAT_TEMPLATES, type ChatTemplate, getChatTemplate } from "./chat-template.js";
 export {
   type ContaminationIndex,
   contaminationIndex,
