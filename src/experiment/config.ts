@@ -57,8 +57,8 @@ export type SpecSourceConfig = z.infer<typeof SpecSource>;
 
 /**
  * How a spec reaches the model. `prompted` places it in the system prompt of an existing model
- * (no training); `baseline` uses no spec. The trained kinds are accepted in the file so designs can
- * be written down now, and refused at plan time until training exists.
+ * (no training); `baseline` uses no spec; `msm`, `aft` and `msm+aft` evaluate a model trained on
+ * data made from the spec(s) (see `training:`).
  */
 const Arm = z.discriminatedUnion("kind", [
   z.strictObject({ name, kind: z.literal("baseline") }),
@@ -119,6 +119,16 @@ export const ExperimentSchema = z
       attempts: z.number().int().positive().default(3),
     }),
     budget: z.strictObject({ max_usd: z.number().positive().optional() }).optional(),
+    /**
+     * How the trained arms (msm, aft, msm+aft) get their models: the base model trained for each
+     * model of the experiment, and the endpoint the trained models are served under.
+     */
+    training: z
+      .strictObject({
+        base_models: z.record(z.string(), z.string().min(1)).default({}),
+        endpoint: name.default("trained"),
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
     const issue = (path: (string | number)[], message: string) =>

@@ -11,6 +11,8 @@ import { evalRunId } from "../evals/runner.js";
 import type { GenerateConfig, Task } from "../evals/types.js";
 import type { LlmClient } from "../llm/client.js";
 import { renderSpecBody } from "../spec/render.js";
+import type { ModelArtifact } from "../train/launcher.js";
+import { servedName } from "../train/serve.js";
 import type { Arm, EvalConfig, LoadedExperiment } from "./config.js";
 import { type PendingSpec, resolveSpecs, type SpecArtifact } from "./specs.js";
 
@@ -31,13 +33,32 @@ export interface EvalStage {
   specs: SpecArtifact[];
 }
 
+/** An eval stage of a trained arm whose model is not trained (or registered) yet. */
+export interface TrainingWait {
+  key: string;
+  arm: string;
+  model: string;
+  seed: number;
+  /** The training plan that makes it, and the run and stage whose model the eval needs. */
+  plan: string;
+  run: string;
+  stage: string;
+  base: string;
+}
+
 export interface StageGraph {
   specs: SpecArtifact[];
   /** Derived specs still to be made (by `run`), and the eval stages waiting for them. */
   pending: PendingSpec[];
   waiting: { key: string; spec: string }[];
+  /** Eval stages of trained arms whose models do not exist yet. */
+  training: TrainingWait[];
   stages: EvalStage[];
 }
+
+/** The training plan of one trained arm and experiment model (one run per seed). */
+export const trainingPlanName = (experiment: string, arm: string, model: string) =>
+  `${experiment}-${arm}-${model}`.toLowerCase().replace(/[^a-z0-9_.+-]+/g, "-");
 
 /**
  * Builds every spec artifact and eval stage of an experiment. Without `derive`, no model calls are
@@ -60,15 +81,24 @@ export async function buildStages(
     attempts: e.judge.attempts,
   });
   const stages: EvalStage[] = [];
+  const training: TrainingWait[] = [];
   for (const arm of e.arms) {
-    if (arm.kind !== "baseline" && arm.kind !== "prompted") {
+    const trained = arm.kind !== "baseline" && arm.kind !== "prompted";
+    if (trained && !e.training)
       throw new SpecsciError(
-        `${loaded.file}: arm "${arm.name}" (kind ${arm.kind}) needs a trained model, and specsci cannot train models yet`,
+        `${loaded.file}: arm "${arm.name}" (kind ${arm.kind}) needs a trained model: the experiment has no training: section`,
         {
-          hint: "use prompted and baseline arms for now (training arms come with the training issue)",
+          hint: "add training: { base_models: { <model>: <Hugging Face base> } } and train with `specsci train run` (see the README's Training section)",
         },
       );
-    }
+    for (const model of trained ? e.models : [])
+      if (!e.training?.base_models[model])
+        throw new SpecsciError(
+          `${loaded.file}: arm "${arm.name}" needs a trained ${model}: training.base_models has no entry for it`,
+          {
+            hint: `add training: { base_models: { "${model}": <the Hugging Face base it is trained from> } }`,
+          },
+        );
     const spec = arm.kind === "prompted" ? specByName.get(arm.spec) : undefined;
     if (arm.kind === "prompted" && !spec) {
       for (const ev of e.evals)
@@ -103,6 +133,28 @@ export async function buildStages(
       );
       for (const model of e.models) {
         for (const seed of e.seeds) {
+          // A trained arm is evaluated on the model its training run registered, as served.
+          let evalModel = model;
+          if (trained && e.training) {
+            const plan = trainingPlanName(e.name, arm.name, model);
+            const run = `train-${plan}-seed${seed}`;
+            const stage = arm.kind === "msm" ? "msm" : "aft";
+            const artifact = client.store.artifacts.get(`model:${run}:${stage}`);
+            if (!artifact) {
+              training.push({
+                key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
+                arm: arm.name,
+                model,
+                seed,
+                plan,
+                run,
+                stage,
+                base: e.training.base_models[model] as string,
+              });
+              continue;
+            }
+            evalModel = `${e.training.endpoint}/${servedName(JSON.parse(artifact.content) as ModelArtifact)}`;
+          }
           const generate: Partial<GenerateConfig> = { seed };
           if (ev.temperature !== undefined) generate.temperature = ev.temperature;
           if (ev.max_tokens !== undefined) generate.max_tokens = ev.max_tokens;
@@ -110,18 +162,18 @@ export async function buildStages(
           stages.push({
             key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
             arm,
-            model,
+            model: evalModel,
             eval: ev,
             seed,
             task,
             epochs: ev.epochs,
             generate,
-            runId: evalRunId(task, model, ev.epochs, full),
+            runId: evalRunId(task, evalModel, ev.epochs, full),
             specs: spec ? [spec] : [],
           });
         }
       }
     }
   }
-  return { specs, pending, waiting, stages };
+  return { specs, pending, waiting, training, stages };
 }

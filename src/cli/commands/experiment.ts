@@ -5,6 +5,7 @@ import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
 import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
 import { specSource } from "../../experiment/specs.js";
 import { buildStages, type StageGraph } from "../../experiment/stages.js";
+import { writeTrainingPlans } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
@@ -68,6 +69,10 @@ function printPlan(loaded: LoadedExperiment, graph: StageGraph, plan: Experiment
     out.write(
       `\n${graph.waiting.length} more stage(s) wait for spec variants that \`run\` writes first (${graph.pending.map((s) => s.name).join(", ")}); they are planned once those exist, and neither they nor the calls that write the variants are in the totals above:\n${graph.waiting.map((w) => `  ${w.key} (needs ${w.spec})`).join("\n")}\n`,
     );
+  if (graph.training.length)
+    out.write(
+      `\n${graph.training.length} stage(s) of trained arms wait for their models (\`run\` writes the training plans and the commands that make them):\n${graph.training.map((t) => `  ${t.key} (needs ${t.run}/${t.stage})`).join("\n")}\n`,
+    );
   const limit = loaded.experiment.budget?.max_usd;
   if (limit !== undefined)
     out.write(`budget: ${formatUsd(limit)}; the run stops, resumably, once it is spent.\n`);
@@ -90,6 +95,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           specs: graph.specs.map((s) => ({ name: s.name, hash: s.hash, source: specSource(s) })),
           pending: graph.pending,
           waiting: graph.waiting,
+          training: graph.training,
           ...plan,
         });
       printPlan(loaded, graph, plan);
@@ -105,13 +111,19 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       const ctx = context();
       const loaded = loadExperiment(file);
       const client = ctx.llm();
-      const { stages, summaries } = await withInterrupt((signal) =>
+      const { stages, summaries, training, specs } = await withInterrupt((signal) =>
         runExperiment(loaded, client, { signal }),
       );
+      const todos = writeTrainingPlans(loaded, training, specs);
       const failed = summaries.reduce((n, s) => n + s.errors, 0);
       const spent = stagesSpend(stages, client, experimentRunId(loaded));
       if (ctx.json) {
-        printJson({ experiment: loaded.experiment.name, summaries, spentUsd: spent });
+        printJson({
+          experiment: loaded.experiment.name,
+          summaries,
+          spentUsd: spent,
+          training: todos,
+        });
       } else {
         printTable(
           ["stage", "run", "done now", "resumed", "failed"],
@@ -126,6 +138,10 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         process.stdout.write(
           `\nspent ${formatUsd(spent)}. Next: specsci report ${file} -o report.html\n`,
         );
+        if (todos.length)
+          process.stdout.write(
+            `\n${training.length} stage(s) of trained arms wait for models that do not exist yet. For each, make the data and train (on a GPU machine, or with engine: together), serve, then run this again:\n${todos.map((t) => `  ${t.plan}:\n${t.commands.map((c) => `    ${c}`).join("\n")}`).join("\n")}\n`,
+          );
       }
       if (failed) {
         log.warn(
@@ -150,6 +166,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           pending: graph.pending,
           stages: status,
           waiting: graph.waiting,
+          training: graph.training,
           spentUsd: spent,
         });
       printTable(
@@ -158,10 +175,18 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", "", "", "", ""]),
           ...status.map((s) => [s.key, s.state, s.done, s.errors, s.samples, s.runId]),
           ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", ""]),
+          ...graph.training.map((t) => [
+            t.key,
+            `waits for model ${t.run}/${t.stage}`,
+            "",
+            "",
+            "",
+            "",
+          ]),
         ],
       );
       const done = status.filter((s) => s.state === "done").length;
-      const total = status.length + graph.waiting.length;
+      const total = status.length + graph.waiting.length + graph.training.length;
       process.stdout.write(`\n${done}/${total} stage(s) done; spent ${formatUsd(spent)}\n`);
     });
 }
