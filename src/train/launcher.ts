@@ -12,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
 } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -70,6 +71,34 @@ export function writeSupportFiles(configs: StageConfig[], runDir: string): void 
   if (configs.some((c) => c.config.deepspeed))
     writeFileAtomic(zero3Path(runDir), `${JSON.stringify(ZERO3, null, 2)}\n`);
 }
+
+/**
+ * One trainer per run directory: a second `train run` of the same run would write into the same
+ * checkpoints. The lock names its process; a lock whose process is gone (a kill -9) is taken over.
+ */
+function lockRun(runDir: string, runId: string): () => void {
+  const file = join(runDir, ".specsci-lock");
+  try {
+    const pid = Number(readFileSync(file, "utf8"));
+    if (pid && pid !== process.pid && alive(pid))
+      throw new SpecsciError(`${runId} is being trained by another specsci (process ${pid})`, {
+        hint: `wait for it, or stop it; ${file} is its lock`,
+      });
+  } catch (e) {
+    if (e instanceof SpecsciError) throw e;
+  }
+  writeFileAtomic(file, String(process.pid));
+  return () => rmSync(file, { force: true });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
 
 /** The newest `checkpoint-N` a stage's output directory holds. */
 export function latestCheckpoint(outputDir: string): string | undefined {
@@ -163,6 +192,7 @@ export async function runTraining(
       );
       fingerprints.set(c.stage.name, parent);
     }
+    const unlock = lockRun(runDir, runId);
     try {
       for (const c of configs)
         artifacts.push(
@@ -172,6 +202,8 @@ export async function runTraining(
     } catch (e) {
       store.runs.setStatus(runId, o.signal?.aborted ? "interrupted" : "failed");
       throw e;
+    } finally {
+      unlock();
     }
   }
   return artifacts;

@@ -321,6 +321,23 @@ describe("the launcher (with a stand-in for axolotl)", () => {
     expect(store.train.stage(runId, "msm")?.attempts).toBe(3);
   });
 
+  it("one trainer per run: a live lock refuses a second, a dead one is taken over", async () => {
+    const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
+    const lock = join(dir, "runs", "rules-msm-aft", "seed-2", ".specsci-lock");
+    mkdirSync(join(dir, "runs", "rules-msm-aft", "seed-2"), { recursive: true });
+    writeFileSync(lock, String(process.ppid)); // a live process other than this one
+    await expect(
+      runTraining(loaded, env.client.store, { axolotl: STANDIN, seeds: [2] }),
+    ).rejects.toThrow(
+      /train-rules-msm-aft-seed2 is being trained by another specsci \(process \d+\)/,
+    );
+    writeFileSync(lock, "999999999"); // no such process
+    await expect(
+      runTraining(loaded, env.client.store, { axolotl: join(dir, "no-axolotl"), seeds: [2] }),
+    ).rejects.toThrow(/ENOENT/);
+    expect(existsSync(lock)).toBe(false); // released even when the run fails
+  });
+
   it("a missing engine is one clear error", async () => {
     const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
     await expect(
