@@ -12,12 +12,13 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
 }
 
 /** A file the user named, read whole; a missing or unreadable one is an error naming it. */
-export function readUserFile(file: string, what: string): string {
+export function readUserFile(file: string, what: string, hint?: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
     throw new SpecsciError(
       `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      hint ? { hint } : {},
     );
   }
 }

@@ -1,6 +1,7 @@
 import { once } from "node:events";
-import { createWriteStream, readFileSync, renameSync } from "node:fs";
+import { createWriteStream, renameSync } from "node:fs";
 import { SpecsciError } from "../core/errors.js";
+import { readUserFile } from "../core/fs.js";
 
 /** Writes lines beside `path` and renames into place: a reader never sees half a file. */
 export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
@@ -17,15 +18,7 @@ export function readJsonl(
   path: string,
   hint?: string,
 ): { line: number; value: Record<string, unknown> }[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new SpecsciError(
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      hint ? { hint } : {},
-    );
-  }
+  const text = readUserFile(path, "JSONL file", hint);
   const out: { line: number; value: Record<string, unknown> }[] = [];
   for (const [i, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;

@@ -54,6 +54,21 @@ export class Runs {
       .run(canonicalJson(config), nowIso(), id);
   }
 
+  /**
+   * Runs `work` for a run and records how it ended: completed, interrupted (aborted through
+   * `signal`) or failed.
+   */
+  async track<T>(id: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    try {
+      const out = await work();
+      this.setStatus(id, "completed");
+      return out;
+    } catch (e) {
+      this.setStatus(id, signal?.aborted ? "interrupted" : "failed");
+      throw e;
+    }
+  }
+
   get(id: string): RunRecord | undefined {
     const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
     return row ? toRecord(row) : undefined;

@@ -194,14 +194,12 @@ export async function runTraining(
     }
     const unlock = lockRun(runDir, runId);
     try {
-      for (const c of configs)
-        artifacts.push(
-          await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, o),
-        );
-      store.runs.setStatus(runId, "completed");
-    } catch (e) {
-      store.runs.setStatus(runId, o.signal?.aborted ? "interrupted" : "failed");
-      throw e;
+      await store.runs.track(runId, o.signal, async () => {
+        for (const c of configs)
+          artifacts.push(
+            await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, o),
+          );
+      });
     } finally {
       unlock();
     }

@@ -94,6 +94,19 @@ export class TogetherClient {
   }
 }
 
+/** A client from the options, else TOGETHER_API_KEY and TOGETHER_BASE_URL from the environment. */
+function togetherClient(o: { apiKey?: string; baseUrl?: string }): TogetherClient {
+  const apiKey = o.apiKey ?? process.env.TOGETHER_API_KEY;
+  if (!apiKey)
+    throw new SpecsciError("TOGETHER_API_KEY is not set", {
+      hint: "export TOGETHER_API_KEY=... or put it in a .env file",
+    });
+  return new TogetherClient(
+    o.baseUrl ?? process.env.TOGETHER_BASE_URL ?? TOGETHER_BASE_URL,
+    apiKey,
+  );
+}
+
 export interface TogetherOptions {
   apiKey?: string;
   baseUrl?: string;
@@ -110,15 +123,7 @@ export async function runTogether(
   store: Store,
   o: TogetherOptions = {},
 ): Promise<ModelArtifact[]> {
-  const apiKey = o.apiKey ?? process.env.TOGETHER_API_KEY;
-  if (!apiKey)
-    throw new SpecsciError("TOGETHER_API_KEY is not set", {
-      hint: "export TOGETHER_API_KEY=... or put it in a .env file",
-    });
-  const client = new TogetherClient(
-    o.baseUrl ?? process.env.TOGETHER_BASE_URL ?? TOGETHER_BASE_URL,
-    apiKey,
-  );
+  const client = togetherClient(o);
   const data = await resolveData(loaded);
   const out: ModelArtifact[] = [];
   for (const seed of o.seeds ?? loaded.plan.seeds) {
@@ -283,15 +288,7 @@ export async function cancelTogether(
   store: Store,
   o: Pick<TogetherOptions, "apiKey" | "baseUrl" | "seeds"> = {},
 ): Promise<{ run: string; stage: string; job: string; status: string }[]> {
-  const apiKey = o.apiKey ?? process.env.TOGETHER_API_KEY;
-  if (!apiKey)
-    throw new SpecsciError("TOGETHER_API_KEY is not set", {
-      hint: "export TOGETHER_API_KEY=... or put it in a .env file",
-    });
-  const client = new TogetherClient(
-    o.baseUrl ?? process.env.TOGETHER_BASE_URL ?? TOGETHER_BASE_URL,
-    apiKey,
-  );
+  const client = togetherClient(o);
   const out: { run: string; stage: string; job: string; status: string }[] = [];
   for (const seed of o.seeds ?? loaded.plan.seeds) {
     const runId = trainRunId(loaded, seed);

@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { SpecsciError } from "../../core/errors.js";
-import { writeFileAtomic } from "../../core/fs.js";
+import { readUserFile, writeFileAtomic } from "../../core/fs.js";
 import { hashValue, sha256Hex } from "../../core/hash.js";
 import { log } from "../../core/log.js";
 import {
@@ -76,14 +74,7 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
     .action(async (file: string, opts: RunOptions) => {
       const ctx = context();
       const path = resolve(file);
-      let text: string;
-      try {
-        text = readFileSync(path, "utf8");
-      } catch (e) {
-        throw new SpecsciError(
-          `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        );
-      }
+      const text = readUserFile(path, "request file");
       const specs = parseRequestsJsonl(text, file);
       const params: Partial<SamplingParams> = {};
       if (opts.temperature !== undefined) params.temperature = opts.temperature;

@@ -132,14 +132,7 @@ export async function buildAftSet(o: AftBuildOptions): Promise<AftBuild> {
     name: o.config.name ?? o.specName,
     config: { spec: o.specHash, config: o.config },
   });
-  try {
-    const b = await build(o, ctx);
-    store.runs.setStatus(ctx.setId, "completed");
-    return b;
-  } catch (e) {
-    store.runs.setStatus(ctx.setId, o.signal?.aborted ? "interrupted" : "failed");
-    throw e;
-  }
+  return store.runs.track(ctx.setId, o.signal, () => build(o, ctx));
 }
 
 async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {

@@ -114,8 +114,6 @@ export interface CorpusBuild {
   } | null;
 }
 
-export { compareKeys } from "./keys.js";
-
 function countRows(rows: Iterable<MsmItemRow>): StageCount {
   const c: StageCount = { ok: 0, failed: 0, failedByKind: {} };
   for (const r of rows) {
@@ -141,14 +139,7 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
     name: config.name ?? o.specName,
     config: { spec: o.specHash, config },
   });
-  try {
-    const build = await build_(o, ctx);
-    store.runs.setStatus(ctx.corpusId, "completed");
-    return build;
-  } catch (e) {
-    store.runs.setStatus(ctx.corpusId, o.signal?.aborted ? "interrupted" : "failed");
-    throw e;
-  }
+  return store.runs.track(ctx.corpusId, o.signal, () => build_(o, ctx));
 }
 
 async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild> {
@@ -453,5 +444,3 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
       : null,
   };
 }
-
-export type { MsmConfig };
