@@ -1,7 +1,5 @@
 /** Inputs commands share: specs named on the command line, the scenario pack as evaluation text. */
 import { relative } from "node:path";
-import { stringsIn } from "../data/contamination.js";
-import { loadPack, PACK_DIR } from "../evals/am/pack.js";
 import { checkSpecFile, requireValidSpec } from "../spec/io.js";
 import { resolveSpecRef } from "../spec/library.js";
 import type { Spec } from "../spec/model.js";
@@ -19,11 +17,4 @@ export function loadValid(ref: string): { spec: Spec; path: string } {
   return { spec: requireValidSpec(spec, diagnostics, label(path)), path };
 }
 
-/** The evaluation texts a training set is checked against: every string of the scenario pack. */
-export function scenarioPackTexts(): { texts: string[]; source: string } {
-  const pack = loadPack();
-  return {
-    texts: stringsIn([pack.pack, pack.families]),
-    source: `scenario pack ${label(PACK_DIR)}`,
-  };
-}
+export { scenarioPackTexts } from "../experiment/scenario-texts.js";

@@ -14,6 +14,8 @@ export interface EvalOptions {
   epochs: number;
   generate?: Partial<GenerateConfig>;
   signal?: AbortSignal;
+  /** Which weights the model id stands for, when the id alone does not say (a retrained model). */
+  modelVersion?: string;
   /** Samples in progress at once (the model's limiter decides what is on the wire). */
   window?: number;
   onSample?: (done: number, total: number) => void;
@@ -34,12 +36,14 @@ export function evalRunId(
   modelId: string,
   epochs: number,
   generate: GenerateConfig,
+  modelVersion?: string,
 ): string {
   const definition = {
     task: task.name,
     version: task.version,
     args: task.args,
     model: modelId,
+    ...(modelVersion ? { model_version: modelVersion } : {}),
     epochs,
     generate,
     solver: task.solver.spec,
@@ -65,7 +69,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const { client, task } = opts;
   const store = client.store;
   const generate: GenerateConfig = { ...task.defaults, ...opts.generate } as GenerateConfig;
-  const runId = evalRunId(task, opts.modelId, opts.epochs, generate);
+  const runId = evalRunId(task, opts.modelId, opts.epochs, generate, opts.modelVersion);
   const model = client.model(opts.modelId);
   store.runs.ensure({
     id: runId,

@@ -4,6 +4,7 @@ import { readUserFile } from "../core/fs.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
 import { TOKENIZERS } from "../spec/tokens.js";
 import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
+import { Hardware, HyperparameterOverrides } from "../train/plan.js";
 
 const name = z
   .string()
@@ -55,30 +56,119 @@ const SpecSource = z.union([
 ]);
 export type SpecSourceConfig = z.infer<typeof SpecSource>;
 
+/** AFT settings shared by the arms that fine-tune: how many examples, and which of the two sets. */
+const aftFields = {
+  /** Examples in the AFT set (the recipe's budget when absent). */
+  aft_size: z.number().int().positive().optional(),
+  /** A ladder: one arm per size (`<name>-n<size>`), e.g. to see how effects grow with AFT data. */
+  aft_sizes: z.array(z.number().int().positive()).min(1).optional(),
+  /** Train on the chat set with reasoning (`<think>`), or on the same examples without it. */
+  reasoning: z.boolean().default(true),
+};
+
 /**
  * How a spec reaches the model. `prompted` places it in the system prompt of an existing model
  * (no training); `baseline` uses no spec; `msm`, `aft` and `msm+aft` evaluate a model trained on
- * data made from the spec(s) (see `training:`).
+ * data made from the spec(s) (see `training:`); `cross` is the grid of msm+aft cells over
+ * `msm_specs` × `aft_specs` (MSM(X) + AFT(Y)), named `<name>-<X>-<Y>`.
  */
-const Arm = z.discriminatedUnion("kind", [
+const ArmInput = z.discriminatedUnion("kind", [
   z.strictObject({ name, kind: z.literal("baseline") }),
   z.strictObject({ name, kind: z.literal("prompted"), spec: name }),
   z.strictObject({ name, kind: z.literal("msm"), msm_spec: name }),
-  z.strictObject({
-    name,
-    kind: z.literal("aft"),
-    aft_spec: name,
-    aft_size: z.number().int().positive().optional(),
-  }),
+  z.strictObject({ name, kind: z.literal("aft"), aft_spec: name, ...aftFields }),
   z.strictObject({
     name,
     kind: z.literal("msm+aft"),
     msm_spec: name,
     aft_spec: name,
-    aft_size: z.number().int().positive().optional(),
+    ...aftFields,
+  }),
+  z.strictObject({
+    name,
+    kind: z.literal("cross"),
+    msm_specs: z.array(name).min(1),
+    aft_specs: z.array(name).min(1),
+    ...aftFields,
   }),
 ]);
-export type Arm = z.infer<typeof Arm>;
+type ArmInput = z.infer<typeof ArmInput>;
+
+/** Where an arm came from when a design (a cross grid or a size ladder) wrote it. */
+export interface ArmDesign {
+  from: string;
+  ladder?: boolean;
+  cross?: boolean;
+}
+
+/** An arm as the stage graph sees it: designs expanded, one AFT size at most. */
+export type Arm =
+  | { name: string; kind: "baseline"; design?: ArmDesign }
+  | { name: string; kind: "prompted"; spec: string; design?: ArmDesign }
+  | { name: string; kind: "msm"; msm_spec: string; design?: ArmDesign }
+  | {
+      name: string;
+      kind: "aft";
+      aft_spec: string;
+      aft_size?: number;
+      reasoning: boolean;
+      design?: ArmDesign;
+    }
+  | {
+      name: string;
+      kind: "msm+aft";
+      msm_spec: string;
+      aft_spec: string;
+      aft_size?: number;
+      reasoning: boolean;
+      design?: ArmDesign;
+    };
+export type TrainedArm = Extract<Arm, { kind: "msm" | "aft" | "msm+aft" }>;
+
+export const isTrained = (a: Arm): a is TrainedArm =>
+  a.kind !== "baseline" && a.kind !== "prompted";
+
+/** Cross grids become their msm+aft cells, and size ladders one arm per size. */
+export function expandArms(arms: ArmInput[]): Arm[] {
+  const out: Arm[] = [];
+  const sized = (
+    a: Arm & { kind: "aft" | "msm+aft" },
+    sizes: number[] | undefined,
+    design?: ArmDesign,
+  ) => {
+    if (!sizes) return [design ? { ...a, design } : a];
+    return sizes.map((n) => ({
+      ...a,
+      name: `${a.name}-n${n}`,
+      aft_size: n,
+      design: {
+        from: design?.from ?? a.name,
+        ladder: true,
+        ...(design?.cross ? { cross: true } : {}),
+      },
+    }));
+  };
+  for (const a of arms) {
+    if (a.kind === "baseline" || a.kind === "prompted" || a.kind === "msm") out.push(a);
+    else if (a.kind === "aft" || a.kind === "msm+aft") {
+      const { aft_sizes, ...rest } = a;
+      out.push(...sized(rest, aft_sizes));
+    } else
+      for (const m of a.msm_specs)
+        for (const f of a.aft_specs) {
+          const cell: Arm & { kind: "msm+aft" } = {
+            name: `${a.name}-${m}-${f}`,
+            kind: "msm+aft",
+            msm_spec: m,
+            aft_spec: f,
+            reasoning: a.reasoning,
+            ...(a.aft_size !== undefined ? { aft_size: a.aft_size } : {}),
+          };
+          out.push(...sized(cell, a.aft_sizes, { from: a.name, cross: true }));
+        }
+  }
+  return out;
+}
 
 const Toggles = z.strictObject({
   model_name: z.string().min(1).optional(),
@@ -108,7 +198,7 @@ export const ExperimentSchema = z
     name,
     description: z.string().optional(),
     specs: z.record(name, SpecSource).default({}),
-    arms: z.array(Arm).min(1),
+    arms: z.array(ArmInput).min(1),
     models: z.array(z.string().min(3)).min(1),
     /** Repetitions; for prompted arms each seed is an independent block of samples. */
     seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
@@ -127,6 +217,30 @@ export const ExperimentSchema = z
       .strictObject({
         base_models: z.record(z.string(), z.string().min(1)).default({}),
         endpoint: name.default("trained"),
+        /** axolotl here (when it is installed), or Together's hosted fine-tuning. */
+        engine: z.enum(["axolotl", "together"]).default("axolotl"),
+        /** Recipes for the data, relative to this file (`specsci msm|aft generate -r`). */
+        data: z
+          .strictObject({ msm: z.string().min(1).optional(), aft: z.string().min(1).optional() })
+          .default({}),
+        /** Overrides of the MSM paper's recipe, for every stage (see examples/recipes/train.yaml). */
+        hyperparameters: HyperparameterOverrides.default({}),
+        /** How AFT starts from the MSM stage: its adapter (the paper) or a fresh one on merged weights. */
+        from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
+        hardware: Hardware.optional(),
+        /** Where the training runs write; relative to this file (default `<name>-training/runs`). */
+        output_dir: z.string().min(1).optional(),
+        /** Serving the trained models for evaluation (vLLM or SGLang, started by `run` when needed). */
+        serve: z
+          .strictObject({
+            engine: z.enum(["vllm", "sglang"]).default("vllm"),
+            host: z.string().min(1).default("127.0.0.1"),
+            port: z.number().int().min(1).max(65535).optional(),
+            /** Start servers for models not served yet; false: expect them served already. */
+            start: z.boolean().default(true),
+            timeout_s: z.number().int().positive().default(900),
+          })
+          .prefault({}),
       })
       .optional(),
   })
@@ -143,23 +257,41 @@ export const ExperimentSchema = z
     const unique = (what: string, list: "arms" | "evals", names: string[]) => {
       const seen = new Set<string>();
       for (const [i, n] of names.entries()) {
-        if (seen.has(n)) issue([list, i, "name"], `${what} name "${n}" is used twice`);
+        if (seen.has(n))
+          issue(
+            list === "arms" ? [list] : [list, i, "name"],
+            `${what} name "${n}" is used twice${list === "arms" ? " (after cross grids and size ladders are expanded)" : ""}`,
+          );
         seen.add(n);
       }
     };
+    const expanded = expandArms(e.arms);
     unique(
       "arm",
       "arms",
-      e.arms.map((a) => a.name),
+      expanded.map((a) => a.name),
     );
     unique(
       "eval",
       "evals",
       e.evals.map((v) => v.name),
     );
-    for (const [i, arm] of e.arms.entries())
+    for (const [i, arm] of e.arms.entries()) {
       for (const key of ["spec", "msm_spec", "aft_spec"] as const)
         requireSpec((arm as Record<string, string | undefined>)[key], ["arms", i, key]);
+      if (arm.kind === "cross")
+        for (const key of ["msm_specs", "aft_specs"] as const)
+          for (const [j, ref] of arm[key].entries()) requireSpec(ref, ["arms", i, key, j]);
+      if (
+        (arm.kind === "aft" || arm.kind === "msm+aft" || arm.kind === "cross") &&
+        arm.aft_size &&
+        arm.aft_sizes
+      )
+        issue(
+          ["arms", i, "aft_sizes"],
+          "give aft_size (one size) or aft_sizes (a ladder), not both",
+        );
+    }
     for (const [specName, source] of Object.entries(e.specs)) {
       if (typeof source !== "object" || !("derive" in source)) continue;
       const d = source.derive;
@@ -190,7 +322,8 @@ export const ExperimentSchema = z
             : undefined;
       }
     }
-  });
+  })
+  .transform((e) => ({ ...e, arms: expandArms(e.arms) }));
 export type Experiment = z.infer<typeof ExperimentSchema>;
 
 export interface LoadedExperiment {

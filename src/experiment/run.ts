@@ -3,8 +3,15 @@ import { log } from "../core/log.js";
 import { codeVersion } from "../core/provenance.js";
 import { type EvalRunSummary, runEval } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
+import type { RunningServers } from "../train/servers.js";
 import type { LoadedExperiment } from "./config.js";
 import { buildStages, type EvalStage, type StageGraph } from "./stages.js";
+import {
+  type Blocked,
+  makeTrainedModels,
+  serveTrainedStages,
+  type TrainedArmsResult,
+} from "./trained.js";
 
 export interface StageStatus {
   key: string;
@@ -42,9 +49,10 @@ export function stagesSpend(
   stages: EvalStage[],
   client: LlmClient,
   experimentRun?: string,
+  otherRuns: string[] = [],
 ): number {
   let usd = 0;
-  const runs = new Set(stages.map((s) => s.runId));
+  const runs = new Set([...stages.map((s) => s.runId), ...otherRuns]);
   if (experimentRun) runs.add(experimentRun);
   for (const runId of runs) for (const row of client.store.llm.usage({ runId })) usd += row.costUsd;
   return usd;
@@ -62,17 +70,27 @@ export class BudgetReached extends SpecsciError {
   }
 }
 
+export interface ExperimentRunResult extends StageGraph {
+  summaries: EvalRunSummary[];
+  /** The trained arms' chain: data made, models trained, and what could not go on here. */
+  trainedArms: TrainedArmsResult | null;
+  /** Eval stages left out because their model could not be trained or served here. */
+  blocked: (Blocked & { key?: string })[];
+}
+
 /**
- * Runs every stage of an experiment in order. Each stage is a resumable eval run, so after a
- * crash or Ctrl-C the next `run` continues where this one stopped and finished stages are not
- * touched. The experiment's definition and the code version are recorded with it. With a budget,
- * spend is checked while the stages run, and the run stops (resumably) once the budget is spent.
+ * Runs an experiment: derives its spec variants, makes the trained arms' data, trains and serves
+ * their models where this machine (or Together) can, then runs every eval stage in order. Each
+ * step is resumable, so after a crash or Ctrl-C the next `run` continues where this one stopped
+ * and finished work is not redone. The experiment's definition and the code version are recorded
+ * with it. With a budget, spend (data generation included) is checked while it runs, and the run
+ * stops (resumably) once the budget is spent.
  */
 export async function runExperiment(
   loaded: LoadedExperiment,
   client: LlmClient,
-  options: { signal?: AbortSignal } = {},
-): Promise<StageGraph & { summaries: EvalRunSummary[] }> {
+  options: { signal?: AbortSignal; log?: (line: string) => void } = {},
+): Promise<ExperimentRunResult> {
   // Every model resolves (ids, endpoints, keys) before any work starts.
   const deriving = Object.values(loaded.experiment.specs).flatMap((s) =>
     typeof s === "object" && "derive" in s && s.derive.model ? [s.derive.model] : [],
@@ -81,32 +99,69 @@ export async function runExperiment(
     client.model(model);
   const id = experimentRunId(loaded);
   client.store.runs.ensure({ id, kind: "experiment", name: loaded.experiment.name });
-  // Model-written spec variants are made first (their calls are accounted to the experiment run).
-  const graph = await buildStages(loaded, client, { derive: true, runId: id });
-  const { stages, specs } = graph;
-  client.store.runs.setConfig(id, {
-    experiment: loaded.experiment,
-    specs: specs.map((s) => ({ name: s.name, file: s.file, hash: s.hash, derived: s.derived })),
-    stages: stages.map((s) => ({ key: s.key, runId: s.runId })),
-    code: codeVersion(),
-  });
   const limit = loaded.experiment.budget?.max_usd;
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  // Runs whose calls count towards the budget: spec derivations, data generation, eval stages.
+  const spendRuns = new Set<string>();
+  let stages: EvalStage[] = [];
   const overBudget = () => {
     if (limit === undefined) return;
-    const spent = stagesSpend(stages, client, id);
+    const spent = stagesSpend(stages, client, id, [...spendRuns]);
     if (spent >= limit) controller.abort(new BudgetReached(limit, spent));
   };
   const timer = limit === undefined ? undefined : setInterval(overBudget, BUDGET_CHECK_MS);
   timer?.unref();
+  const say = options.log ?? ((m: string) => log.info(m));
   const summaries: EvalRunSummary[] = [];
+  let servers: RunningServers | null = null;
+  let trainedArms: TrainedArmsResult | null = null;
+  const blocked: ExperimentRunResult["blocked"] = [];
   try {
-    for (const [i, st] of stages.entries()) {
+    // Model-written spec variants are made first (their calls are accounted to the experiment run).
+    let graph = await buildStages(loaded, client, { derive: true, runId: id });
+    if (graph.training.length) {
+      trainedArms = await makeTrainedModels(loaded, client, graph, {
+        signal: controller.signal,
+        log: say,
+        onRun: (r) => spendRuns.add(r),
+      });
+      blocked.push(...trainedArms.blocked);
+      // Models trained just now are registered: their stages are in the graph from here on.
+      if (trainedArms.trained.length) graph = await buildStages(loaded, client, { runId: id });
+    }
+    stages = graph.stages;
+    const serving = await serveTrainedStages(loaded, client, stages, {
+      signal: controller.signal,
+      log: say,
+    });
+    servers = serving.servers;
+    blocked.push(...serving.blocked);
+    const unserved = new Set(serving.blocked.map((b) => b.key));
+    const runnable = stages.filter((s) => !unserved.has(s.key));
+    client.store.runs.setConfig(id, {
+      experiment: loaded.experiment,
+      specs: graph.specs.map((s) => ({
+        name: s.name,
+        file: s.file,
+        hash: s.hash,
+        derived: s.derived,
+      })),
+      stages: stages.map((s) => ({ key: s.key, runId: s.runId })),
+      data: trainedArms?.data.map((d) => ({ dir: d.step.dir, kind: d.step.kind, run: d.runId })),
+      code: codeVersion(),
+    });
+    // A server that dies mid-run fails every call after it; stop at once instead.
+    void servers?.exited.then((why) =>
+      controller.abort(
+        new SpecsciError(why, { hint: "look at its log under the experiment's -training/serve/" }),
+      ),
+    );
+    for (const [i, st] of runnable.entries()) {
       overBudget();
       controller.signal.throwIfAborted();
-      log.info(`[${i + 1}/${stages.length}] ${st.key}`);
+      say(`[${i + 1}/${runnable.length}] ${st.key}`);
       summaries.push(
         await runEval({
           client,
@@ -115,17 +170,22 @@ export async function runExperiment(
           epochs: st.epochs,
           generate: st.generate,
           signal: controller.signal,
+          ...(st.modelVersion ? { modelVersion: st.modelVersion } : {}),
         }),
       );
     }
+    const failed = summaries.some((s) => s.errors > 0) || blocked.length > 0;
+    client.store.runs.setStatus(id, failed ? "failed" : "completed");
+    return { ...graph, stages, summaries, trainedArms, blocked };
   } catch (e) {
     client.store.runs.setStatus(id, "interrupted");
+    // A budget stop or a dead server aborts the work: report why, not "aborted".
+    if (controller.signal.aborted && controller.signal.reason instanceof SpecsciError)
+      throw controller.signal.reason;
     throw e;
   } finally {
     if (timer) clearInterval(timer);
     options.signal?.removeEventListener("abort", onOuterAbort);
+    await servers?.stop();
   }
-  const failed = summaries.some((s) => s.errors > 0);
-  client.store.runs.setStatus(id, failed ? "failed" : "completed");
-  return { ...graph, summaries };
 }

@@ -11,9 +11,9 @@ import { evalRunId } from "../evals/runner.js";
 import type { GenerateConfig, Task } from "../evals/types.js";
 import type { LlmClient } from "../llm/client.js";
 import { renderSpecBody } from "../spec/render.js";
-import type { ModelArtifact } from "../train/launcher.js";
+import { type ModelArtifact, weightsOf } from "../train/launcher.js";
 import { servedName } from "../train/serve.js";
-import type { Arm, EvalConfig, LoadedExperiment } from "./config.js";
+import { type Arm, type EvalConfig, isTrained, type LoadedExperiment } from "./config.js";
 import { type PendingSpec, resolveSpecs, type SpecArtifact } from "./specs.js";
 
 export type { PendingSpec, SpecArtifact } from "./specs.js";
@@ -31,6 +31,9 @@ export interface EvalStage {
   runId: string;
   /** Spec artifacts this stage depends on. */
   specs: SpecArtifact[];
+  /** For a trained arm: the key of the model artifact it evaluates, and its weights' identity. */
+  trainedModel?: string;
+  modelVersion?: string;
 }
 
 /** An eval stage of a trained arm whose model is not trained (or registered) yet. */
@@ -55,6 +58,13 @@ export interface StageGraph {
   training: TrainingWait[];
   stages: EvalStage[];
 }
+
+/**
+ * The id a trained model is evaluated under: Together serves its own fine-tunes by output name;
+ * a self-hosted model is served under the experiment's endpoint.
+ */
+export const trainedModelId = (a: ModelArtifact, endpoint: string) =>
+  a.engine === "together" ? `together/${a.output_dir}` : `${endpoint}/${servedName(a)}`;
 
 /** The training plan of one trained arm and experiment model (one run per seed). */
 export const trainingPlanName = (experiment: string, arm: string, model: string) =>
@@ -83,7 +93,7 @@ export async function buildStages(
   const stages: EvalStage[] = [];
   const training: TrainingWait[] = [];
   for (const arm of e.arms) {
-    const trained = arm.kind !== "baseline" && arm.kind !== "prompted";
+    const trained = isTrained(arm);
     if (trained && !e.training)
       throw new SpecsciError(
         `${loaded.file}: arm "${arm.name}" (kind ${arm.kind}) needs a trained model: the experiment has no training: section`,
@@ -135,11 +145,14 @@ export async function buildStages(
         for (const seed of e.seeds) {
           // A trained arm is evaluated on the model its training run registered, as served.
           let evalModel = model;
+          let trainedModel: string | undefined;
+          let modelVersion: string | undefined;
           if (trained && e.training) {
             const plan = trainingPlanName(e.name, arm.name, model);
             const run = `train-${plan}-seed${seed}`;
             const stage = arm.kind === "msm" ? "msm" : "aft";
-            const artifact = client.store.artifacts.get(`model:${run}:${stage}`);
+            trainedModel = `model:${run}:${stage}`;
+            const artifact = client.store.artifacts.get(trainedModel);
             if (!artifact) {
               training.push({
                 key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
@@ -153,7 +166,9 @@ export async function buildStages(
               });
               continue;
             }
-            evalModel = `${e.training.endpoint}/${servedName(JSON.parse(artifact.content) as ModelArtifact)}`;
+            const trainedArtifact = JSON.parse(artifact.content) as ModelArtifact;
+            evalModel = trainedModelId(trainedArtifact, e.training.endpoint);
+            modelVersion = weightsOf(trainedArtifact);
           }
           const generate: Partial<GenerateConfig> = { seed };
           if (ev.temperature !== undefined) generate.temperature = ev.temperature;
@@ -168,8 +183,10 @@ export async function buildStages(
             task,
             epochs: ev.epochs,
             generate,
-            runId: evalRunId(task, evalModel, ev.epochs, full),
+            runId: evalRunId(task, evalModel, ev.epochs, full, modelVersion),
             specs: spec ? [spec] : [],
+            ...(trainedModel ? { trainedModel } : {}),
+            ...(modelVersion ? { modelVersion } : {}),
           });
         }
       }

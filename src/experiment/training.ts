@@ -1,21 +1,53 @@
 /**
- * What the trained arms of an experiment still need: for every (arm, model) whose models are not
- * registered, a training plan written beside the experiment (data directories named after the
- * specs) and the commands that make its data and train it. Nothing here trains or spends: data and
- * training are run by the user where the hardware or the budget is.
+ * What the trained arms of an experiment need: for every (arm, model) whose models are not
+ * registered, a training plan written beside the experiment, the data it trains on (one directory
+ * per spec and AFT size, shared by every arm that uses it) and the commands that make it by hand.
+ * `run` does these steps itself where it can (see trained.ts); nothing here trains or spends.
  */
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { writeFileAtomic } from "../core/fs.js";
-import type { LoadedExperiment } from "./config.js";
+import { isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
+
+/** A corpus or chat set an arm trains on. */
+export interface DataStep {
+  kind: "msm" | "aft";
+  spec: string;
+  /** AFT examples wanted (the recipe's budget when absent). */
+  size?: number;
+  /** Absolute directory the data is written to. */
+  dir: string;
+}
 
 export interface TrainingTodo {
   plan: string;
+  arm: TrainedArm;
   file: string;
-  /** Shell commands, in order: make the data, then train. */
+  seeds: number[];
+  data: DataStep[];
+  /** Shell commands, in order: make the data, train, serve. */
   commands: string[];
+}
+
+/** The training directory of an experiment: plans, data and (by default) runs. */
+export const trainingDir = (loaded: LoadedExperiment) =>
+  join(loaded.dir, `${loaded.experiment.name}-training`);
+
+export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
+  const data = join(trainingDir(loaded), "data");
+  const steps: DataStep[] = [];
+  if (arm.kind !== "aft")
+    steps.push({ kind: "msm", spec: arm.msm_spec, dir: join(data, `msm-${arm.msm_spec}`) });
+  if (arm.kind !== "msm")
+    steps.push({
+      kind: "aft",
+      spec: arm.aft_spec,
+      ...(arm.aft_size ? { size: arm.aft_size } : {}),
+      dir: join(data, `aft-${arm.aft_spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`),
+    });
+  return steps;
 }
 
 export function writeTrainingPlans(
@@ -24,62 +56,70 @@ export function writeTrainingPlans(
   specs: SpecArtifact[],
 ): TrainingTodo[] {
   const e = loaded.experiment;
-  const dir = join(loaded.dir, `${e.name}-training`);
+  const t = e.training;
+  const dir = trainingDir(loaded);
   const byPlan = new Map<string, TrainingWait[]>();
   for (const w of waits) byPlan.set(w.plan, [...(byPlan.get(w.plan) ?? []), w]);
+  const here = (p: string) => relative(process.cwd(), p) || p;
   const specRef = (name: string) => {
     const s = specs.find((x) => x.name === name);
-    return s?.file ? relative(process.cwd(), s.file) || s.file : name;
+    return s?.file ? here(s.file) : name;
   };
+  const recipe = (which: "msm" | "aft") =>
+    t?.data[which] ? ` -r ${here(join(loaded.dir, t.data[which] as string))}` : "";
   const todos: TrainingTodo[] = [];
   for (const [plan, ws] of byPlan) {
     const first = ws[0] as TrainingWait;
     const arm = e.arms.find((a) => a.name === first.arm);
-    if (!arm || arm.kind === "baseline" || arm.kind === "prompted") continue;
-    const msmSpec = arm.kind === "aft" ? undefined : arm.msm_spec;
-    const aftSpec = arm.kind === "msm" ? undefined : arm.aft_spec;
-    const aftSize = arm.kind === "msm" ? undefined : arm.aft_size;
-    const stages = [
-      ...(msmSpec ? [{ name: "msm", kind: "midtraining", data: `data/msm-${msmSpec}` }] : []),
-      ...(aftSpec
-        ? [
-            {
-              name: "aft",
-              kind: "aft",
-              data: `data/aft-${aftSpec}${aftSize ? `-${aftSize}` : ""}`,
-              set: "reasoning",
-            },
-          ]
-        : []),
-    ];
+    if (!arm || !isTrained(arm)) continue;
+    const data = armData(loaded, arm);
+    const seeds = [...new Set(ws.map((w) => w.seed))].sort((a, b) => a - b);
+    const stages = data.map((d) =>
+      d.kind === "msm"
+        ? { name: "msm", kind: "midtraining", data: relative(dir, d.dir) }
+        : {
+            name: "aft",
+            kind: "aft",
+            data: relative(dir, d.dir),
+            set: arm.kind !== "msm" && !arm.reasoning ? "no-reasoning" : "reasoning",
+            ...(arm.kind === "msm+aft" ? { from_previous: t?.from_previous ?? "adapter" } : {}),
+          },
+    );
     const file = join(dir, `${plan}.yaml`);
     mkdirSync(dir, { recursive: true });
     writeFileAtomic(
       file,
-      `# written by specsci for arm ${arm.name} of experiment ${e.name}; edit hyperparameters and hardware freely\n${stringify(
+      `# written by specsci for arm ${arm.name} of experiment ${e.name}: edit the experiment's training: section, not this file\n${stringify(
         {
           name: plan,
           base_model: first.base,
-          seeds: [...new Set(ws.map((w) => w.seed))].sort((a, b) => a - b),
+          engine: t?.engine ?? "axolotl",
+          seeds,
           stages,
+          ...(t && Object.keys(t.hyperparameters).length
+            ? { hyperparameters: t.hyperparameters }
+            : {}),
+          ...(t?.hardware ? { hardware: t.hardware } : {}),
+          output_dir: t?.output_dir ? relative(dir, join(loaded.dir, t.output_dir)) : "runs",
         },
       )}`,
     );
-    const rel = (p: string) => relative(process.cwd(), join(dir, p)) || p;
     todos.push({
       plan,
+      arm,
       file,
+      seeds,
+      data,
       commands: [
-        ...(msmSpec
-          ? [`specsci msm generate ${specRef(msmSpec)} -o ${rel(`data/msm-${msmSpec}`)}`]
-          : []),
-        ...(aftSpec
-          ? [
-              `specsci aft generate ${specRef(aftSpec)}${aftSize ? ` --examples ${aftSize}` : ""} -o ${rel(`data/aft-${aftSpec}${aftSize ? `-${aftSize}` : ""}`)}`,
-            ]
-          : []),
-        `specsci train run ${relative(process.cwd(), file) || file}`,
-        `specsci train serve --endpoint ${e.training?.endpoint ?? "trained"} --start`,
+        ...data.map((d) =>
+          d.kind === "msm"
+            ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
+            : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
+        ),
+        `specsci train run ${here(file)}`,
+        ...(t?.engine === "together"
+          ? []
+          : [`specsci train serve --endpoint ${t?.endpoint ?? "trained"} --start`]),
       ],
     });
   }

@@ -12,6 +12,7 @@ import type { DownloadProgress } from "./local/hf-download.js";
 import { PriceBook } from "./prices.js";
 import { ProviderRegistry, type ResolvedModel } from "./registry.js";
 import { backoffDelay, type RetryPolicy } from "./retry.js";
+import { servedModel } from "./served.js";
 import type {
   CallContext,
   CallFailure,
@@ -54,7 +55,9 @@ export class LlmClient {
     this.config = options.config;
     this.cache = new ResponseCache(options.store, options.cacheMode ?? options.config.cache);
     this.prices = new PriceBook(options.config.prices);
-    const regOpts: { onDownloadProgress?: DownloadProgress } = {};
+    const regOpts: ConstructorParameters<typeof ProviderRegistry>[1] = {
+      served: (id) => servedModel(options.store, id),
+    };
     if (options.onDownloadProgress) regOpts.onDownloadProgress = options.onDownloadProgress;
     this.registry = new ProviderRegistry(options.config, regOpts);
   }

@@ -57,7 +57,11 @@ export class ProviderRegistry {
 
   constructor(
     private readonly config: Config,
-    private readonly options: { onDownloadProgress?: DownloadProgress } = {},
+    private readonly options: {
+      onDownloadProgress?: DownloadProgress;
+      /** Where a served model answers (see served.ts); consulted before `endpoints:`. */
+      served?: (id: string) => { base_url: string; model: string; weights?: string } | undefined;
+    } = {},
   ) {}
 
   /** Every provider name a model id may start with. */
@@ -131,7 +135,10 @@ export class ProviderRegistry {
           limits: limitsFrom(cfg.fake, DEFAULT_IN_FLIGHT.fake),
         };
       default: {
-        const endpoint = resolveEndpoint(ref.provider, this.config.endpoints);
+        const served = this.options.served?.(id);
+        const endpoint = served
+          ? { ...resolveEndpoint(ref.provider, this.config.endpoints), base_url: served.base_url }
+          : resolveEndpoint(ref.provider, this.config.endpoints);
         if (!endpoint) {
           throw new SpecsciError(`unknown provider "${ref.provider}" in model id ${id}`, {
             hint: `use one of ${this.knownProviders().join(", ")}, or add it under endpoints: in specsci.yaml`,
@@ -143,12 +150,13 @@ export class ProviderRegistry {
           keyEnv,
           baseURL: endpoint.base_url,
           maxTokensField: endpoint.max_tokens_field ?? "max_tokens",
+          ...(served?.weights ? { weights: served.weights } : {}),
         };
         const client = this.cached(this.openaiClients, settings, () => openaiClient(settings));
         const resolved: ResolvedModel = {
           provider: ref.provider,
           name: ref.name,
-          model: new OpenAIModel(id, ref.name, client, settings),
+          model: new OpenAIModel(id, served?.model ?? ref.name, client, settings),
           limits: limitsFrom(endpoint, DEFAULT_ENDPOINT_IN_FLIGHT),
         };
         if (endpoint.batch)

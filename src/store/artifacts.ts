@@ -45,6 +45,11 @@ export class Artifacts {
       .run(key, kind, blob, canonicalJson(meta), nowIso());
   }
 
+  /** Removes an artifact's row (its blob stays: blobs are shared by content). */
+  delete(key: string): void {
+    this.db.prepare("DELETE FROM artifacts WHERE key = ?").run(key);
+  }
+
   /** Every artifact of one kind, oldest first. */
   list(kind: string): ArtifactRecord[] {
     const rows = this.db

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { SpecsciError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
-import { sha256Hex } from "../core/hash.js";
+import { hashValue, sha256Hex } from "../core/hash.js";
 import { codeVersion } from "../core/provenance.js";
 import type { Store } from "../store/index.js";
 import {
@@ -65,6 +65,22 @@ export interface ModelArtifact {
 export const trainRunId = (loaded: LoadedPlan, seed: number) =>
   `train-${loaded.plan.name}-seed${seed}`;
 export const modelKey = (runId: string, stage: string) => `model:${runId}:${stage}`;
+
+/**
+ * What identifies a trained model's weights: its base, data, configs, hyperparameters and seed
+ * (not when it was made). A model retrained on other data under the same name differs here, so
+ * evaluations and cached answers of the old one are not taken for the new one's.
+ */
+export const weightsOf = (a: ModelArtifact) =>
+  hashValue({
+    base: a.base_model,
+    engine: a.engine,
+    stages: (a.stages ?? []).map((s) => [s.name, s.kind, s.data_sha256]),
+    configs: a.configs,
+    hyperparameters: a.hyperparameters,
+    seed: a.seed,
+    output: a.output_dir,
+  }).slice(0, 16);
 
 /** Files the configs point at (the DeepSpeed settings), written beside them. */
 export function writeSupportFiles(configs: StageConfig[], runDir: string): void {

@@ -35,7 +35,7 @@ export type Hyperparameters = z.infer<typeof Hyperparameters>;
  * A stage's overrides: the same fields without defaults. (`partial()` of the schema above would
  * keep its defaults, and every stage override would then reset the plan's values.)
  */
-const HyperparameterOverrides = z.strictObject(
+export const HyperparameterOverrides = z.strictObject(
   Object.fromEntries(
     Object.entries(Hyperparameters.shape).map(([k, v]) => [
       k,
@@ -43,6 +43,28 @@ const HyperparameterOverrides = z.strictObject(
     ]),
   ) as { [K in keyof Hyperparameters]: z.ZodOptional<z.ZodType<Hyperparameters[K]>> },
 );
+
+export const Hardware = z.strictObject({
+  gpus_per_node: z.number().int().positive().default(1),
+  nodes: z.number().int().positive().default(1),
+  /** How several GPUs share the model. */
+  distributed: z.enum(["ddp", "fsdp", "deepspeed-zero3"]).default("fsdp"),
+  /** For the estimate in `specsci train plan`: trained tokens per GPU per second. */
+  tokens_per_gpu_second: z.number().positive().default(2500),
+  /** Write a Slurm batch script (submitted with `specsci train run --slurm`). */
+  slurm: z
+    .strictObject({
+      // Checked: these go into #SBATCH lines of a shell script.
+      partition: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
+      account: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
+      time: z
+        .string()
+        .regex(/^[\d:-]+$/, "a Slurm time such as 24:00:00 or 1-12:00:00")
+        .default("24:00:00"),
+      gres: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
+    })
+    .optional(),
+});
 
 const Stage = z.strictObject({
   name,
@@ -68,29 +90,7 @@ export const TrainPlanSchema = z.strictObject({
   seeds: z.array(z.number().int().min(0)).min(1).default([1]),
   stages: z.array(Stage).min(1),
   hyperparameters: Hyperparameters.prefault({}),
-  hardware: z
-    .strictObject({
-      gpus_per_node: z.number().int().positive().default(1),
-      nodes: z.number().int().positive().default(1),
-      /** How several GPUs share the model. */
-      distributed: z.enum(["ddp", "fsdp", "deepspeed-zero3"]).default("fsdp"),
-      /** For the estimate in `specsci train plan`: trained tokens per GPU per second. */
-      tokens_per_gpu_second: z.number().positive().default(2500),
-      /** Write a Slurm batch script (submitted with `specsci train run --slurm`). */
-      slurm: z
-        .strictObject({
-          // Checked: these go into #SBATCH lines of a shell script.
-          partition: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
-          account: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
-          time: z
-            .string()
-            .regex(/^[\d:-]+$/, "a Slurm time such as 24:00:00 or 1-12:00:00")
-            .default("24:00:00"),
-          gres: z.string().regex(SLURM_WORD, SLURM_HINT).optional(),
-        })
-        .optional(),
-    })
-    .prefault({}),
+  hardware: Hardware.prefault({}),
   /** Where runs write configs, logs and checkpoints; relative to this file. */
   output_dir: z.string().default("runs"),
   wandb: z.strictObject({ project: z.string().min(1), entity: z.string().optional() }).optional(),

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
-import type { ModelArtifact } from "./launcher.js";
+import { type ModelArtifact, weightsOf } from "./launcher.js";
 
 export type ServingEngine = "vllm" | "sglang";
 
@@ -16,7 +16,7 @@ export interface ServerPlan {
   port: number;
   command: string[];
   /** Served model name → the trained model it is. */
-  models: { name: string; artifact: string; path: string }[];
+  models: { name: string; artifact: string; path: string; weights: string }[];
 }
 
 /** A served name for a trained model: its run and stage, in the characters servers accept. */
@@ -47,6 +47,7 @@ export function servingPlan(
       name: servedName(a),
       artifact: a.id,
       path: a.output_dir,
+      weights: weightsOf(a),
     }));
     const modules = pairs.map((p) => `${p.name}=${p.path}`);
     const lora =
@@ -76,7 +77,7 @@ export function servingPlan(
       base: m.output_dir,
       port,
       command,
-      models: [{ name, artifact: m.id, path: m.output_dir }],
+      models: [{ name, artifact: m.id, path: m.output_dir, weights: weightsOf(m) }],
     });
     port++;
   }

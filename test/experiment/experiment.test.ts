@@ -101,6 +101,7 @@ describe("experiment.yaml", () => {
       kind: "msm+aft",
       msm_spec: "rules",
       aft_spec: "rules",
+      reasoning: true,
     });
     await expect(buildStages(trained, client)).rejects.toThrow(
       /arm "msm-rules" \(kind msm\+aft\) needs a trained model/,

@@ -413,7 +413,7 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       out += d.toString();
     });
     const exited = new Promise((r) => child.once("close", r));
-    while (!out.includes("ready:")) await new Promise((r) => setTimeout(r, 50));
+    while (!out.includes("ready, and registered")) await new Promise((r) => setTimeout(r, 50));
     expect(out).toContain(
       "trained/rules-msm-aft-seed2-msm, trained/rules-msm-aft-seed2-aft, trained/external-theirs",
     );
@@ -425,8 +425,22 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       }),
     }).then((r) => r.json() as Promise<{ choices: { message: { content: string } }[] }>);
     expect(answer.choices[0]?.message.content).toBe("served by rules-msm-aft-seed2-aft");
+    // Registered in the workspace: callable by id with no endpoint in specsci.yaml.
+    const viaRegistry = await runCli(
+      ["--workspace", ws, "models", "test", "trained/rules-msm-aft-seed2-aft"],
+      { cwd: dir },
+    );
+    expect(viaRegistry.code, viaRegistry.stderr).toBe(0);
+    expect(viaRegistry.stdout).toContain("served by rules-msm-aft-seed2-aft");
     child.kill("SIGINT");
     await exited;
+    // Stopped servers are unregistered.
+    const gone = await runCli(
+      ["--workspace", ws, "models", "test", "trained/rules-msm-aft-seed2-aft"],
+      { cwd: dir },
+    );
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('unknown provider "trained"');
     await expect(fetch(`http://127.0.0.1:${port}/v1/models`)).rejects.toThrow(); // the server was stopped
 
     const bad = await runCli(["--workspace", ws, "train", "run", "train.yaml", "--seed", "7"], {

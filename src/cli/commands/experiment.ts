@@ -5,9 +5,8 @@ import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
 import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
 import { specSource } from "../../experiment/specs.js";
 import { buildStages, type StageGraph } from "../../experiment/stages.js";
-import { writeTrainingPlans } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
-import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
+import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable } from "../output.js";
 
@@ -104,44 +103,81 @@ export function registerExperimentCommands(program: Command, context: ContextFac
   program
     .command("run")
     .description(
-      "run (or resume) an experiment: every stage not already done; Ctrl-C stops it resumably",
+      "run (or resume) an experiment: spec variants, the trained arms' data, training and serving where this machine can, then every eval stage; Ctrl-C stops it resumably",
     )
     .argument("<experiment>", "experiment file (experiment.yaml)")
     .action(async (file: string) => {
       const ctx = context();
       const loaded = loadExperiment(file);
       const client = ctx.llm();
-      const { stages, summaries, training, specs } = await withInterrupt((signal) =>
-        runExperiment(loaded, client, { signal }),
-      );
-      const todos = writeTrainingPlans(loaded, training, specs);
+      const result = await withInterrupt((signal) => runExperiment(loaded, client, { signal }));
+      const { stages, summaries, training, trainedArms, blocked } = result;
+      const todos = trainedArms?.todos ?? [];
       const failed = summaries.reduce((n, s) => n + s.errors, 0);
-      const spent = stagesSpend(stages, client, experimentRunId(loaded));
+      const spent = stagesSpend(
+        stages,
+        client,
+        experimentRunId(loaded),
+        trainedArms?.data.map((d) => d.runId),
+      );
+      const ran = new Map(stages.map((st, i) => [st.key, summaries[i]]));
       if (ctx.json) {
         printJson({
           experiment: loaded.experiment.name,
           summaries,
           spentUsd: spent,
+          data: trainedArms?.data ?? [],
+          trained: trainedArms?.trained.map((a) => a.id) ?? [],
+          blocked,
           training: todos,
         });
       } else {
+        if (trainedArms?.data.length)
+          printTable(
+            ["data", "spec", "state"],
+            trainedArms.data.map((d) => [
+              d.step.dir,
+              d.step.spec,
+              d.made ? "made now" : "up to date",
+            ]),
+          );
+        if (trainedArms?.trained.length)
+          process.stdout.write(`\ntrained: ${trainedArms.trained.map((a) => a.id).join(", ")}\n\n`);
         printTable(
           ["stage", "run", "done now", "resumed", "failed"],
-          stages.map((st, i) => [
-            st.key,
-            st.runId,
-            summaries[i]?.done ?? 0,
-            summaries[i]?.resumed ?? 0,
-            summaries[i]?.errors ?? 0,
-          ]),
+          stages.map((st) => {
+            const s = ran.get(st.key);
+            return s
+              ? [st.key, st.runId, s.done, s.resumed, s.errors]
+              : [st.key, st.runId, "not run", "", ""];
+          }),
         );
         process.stdout.write(
           `\nspent ${formatUsd(spent)}. Next: specsci report ${file} -o report.html\n`,
         );
-        if (todos.length)
+        if (blocked.length) {
+          const unserved = blocked.filter((b) => b.key).length;
           process.stdout.write(
-            `\n${training.length} stage(s) of trained arms wait for models that do not exist yet. For each, make the data and train (on a GPU machine, or with engine: together), serve, then run this again:\n${todos.map((t) => `  ${t.plan}:\n${t.commands.map((c) => `    ${c}`).join("\n")}`).join("\n")}\n`,
+            `\nnot run here: ${training.length} eval stage(s) wait for a trained model${unserved ? `, ${unserved} for a server` : ""}:\n`,
           );
+          const seen = new Set<string>();
+          for (const b of blocked) {
+            const line = `  ${b.what}: ${b.reason}\n    → ${b.hint}\n`;
+            if (!seen.has(line)) process.stdout.write(line);
+            seen.add(line);
+          }
+          const manual = todos.filter((t) => blocked.some((b) => b.what === t.plan));
+          if (manual.length)
+            process.stdout.write(
+              `\nBy hand, where the hardware is (data already made here is reused):\n${manual.map((t) => `  ${t.plan}:\n${t.commands.map((c) => `    ${c}`).join("\n")}`).join("\n")}\nthen run this again.\n`,
+            );
+        }
+      }
+      if (blocked.length) {
+        log.warn(
+          `${blocked.length} trained arm step(s) could not run here (above); everything before them is done`,
+        );
+        process.exitCode = EXIT_USER_ERROR;
       }
       if (failed) {
         log.warn(

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
@@ -11,13 +11,8 @@ import { configText, runDirOf } from "../../train/axolotl.js";
 import { estimateTraining } from "../../train/estimate.js";
 import { type ModelArtifact, runTraining } from "../../train/launcher.js";
 import { loadTrainPlan } from "../../train/plan.js";
-import {
-  endpointsYaml,
-  type ServingEngine,
-  servedIds,
-  servingPlan,
-  waitForModels,
-} from "../../train/serve.js";
+import { endpointsYaml, type ServingEngine, servingPlan } from "../../train/serve.js";
+import { startServers } from "../../train/servers.js";
 import { writeRunFiles } from "../../train/slurm.js";
 import { cancelTogether, runTogether } from "../../train/together.js";
 import type { ContextFactory } from "../context.js";
@@ -208,44 +203,32 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
           process.stdout.write(`\nthen add to specsci.yaml:\n${yaml}`);
           return;
         }
-        const exits = new Map<number, string>();
-        const children = plans.map((p, i) => {
-          const [exe, ...args] = p.command as [string, ...string[]];
-          const child = spawn(exe, args, { stdio: ["ignore", "inherit", "inherit"] });
-          child.on("error", (e: NodeJS.ErrnoException) =>
-            exits.set(i, `cannot start ${exe}: ${e.code ?? e.message}`),
-          );
-          child.on("exit", (code, sig) => exits.set(i, `exit ${code ?? sig}`));
-          return child;
-        });
-        const stop = () => {
-          for (const c of children) c.kill("SIGTERM");
-        };
-        try {
-          await withInterrupt(async (signal) => {
-            await Promise.all(
-              plans.map((p, i) =>
-                waitForModels(
-                  `http://${o.host}:${p.port}/v1`,
-                  servedIds(p, engine).listed,
-                  o.timeout * 1000,
-                  signal,
-                  () => exits.get(i),
-                ),
-              ),
-            );
+        await withInterrupt(async (signal) => {
+          const servers = await startServers(plans, {
+            engine,
+            host: o.host,
+            endpoint: o.endpoint,
+            timeoutMs: o.timeout * 1000,
+            store: ctx.store,
+            signal,
+            log: (m) => log.info(m),
+          });
+          try {
             process.stdout.write(
-              `ready: ${plans.flatMap((p) => servedIds(p, engine).call.map((id) => `${o.endpoint}/${id}`)).join(", ")}\nadd to specsci.yaml:\n${yaml}`,
+              `ready, and registered in this workspace (no config needed): ${servers.models.map((m) => m.id).join(", ")}\nfrom another workspace, add to specsci.yaml:\n${yaml}`,
             );
             // Serve until interrupted or a server exits.
-            await new Promise<void>((resolve) => {
-              signal.addEventListener("abort", () => resolve(), { once: true });
-              for (const c of children) c.once("exit", () => resolve());
-            });
-          });
-        } finally {
-          stop();
-        }
+            const why = await Promise.race([
+              servers.exited,
+              new Promise<string>((resolve) =>
+                signal.addEventListener("abort", () => resolve(""), { once: true }),
+              ),
+            ]);
+            if (why) log.warn(why);
+          } finally {
+            await servers.stop();
+          }
+        });
       },
     );
 

@@ -16,6 +16,8 @@ export interface OpenAISettings {
   keyEnv: string | undefined;
   baseURL?: string | undefined;
   maxTokensField: "max_tokens" | "max_completion_tokens";
+  /** For a served trained model: which weights answer (a retrained model under the same name differs). */
+  weights?: string | undefined;
 }
 
 export function openaiClient(s: OpenAISettings): OpenAI {
@@ -101,7 +103,9 @@ export class OpenAIModel implements ProviderModel {
     private readonly client: OpenAI,
     private readonly settings: OpenAISettings,
   ) {
-    this.identity = { base_url: client.baseURL };
+    this.identity = settings.weights
+      ? { base_url: client.baseURL, weights: settings.weights }
+      : { base_url: client.baseURL };
   }
 
   async complete(
