@@ -70,7 +70,12 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const store = client.store;
   const generate: GenerateConfig = { ...task.defaults, ...opts.generate } as GenerateConfig;
   const runId = evalRunId(task, opts.modelId, opts.epochs, generate, opts.modelVersion);
-  const model = client.model(opts.modelId);
+  // Resolved (endpoint, key) before any sample runs, unless none is left to run: a finished run
+  // of a model no longer served still reports its results.
+  const model =
+    store.evals.statusCounts(runId).done < task.dataset.length * opts.epochs
+      ? client.model(opts.modelId)
+      : client.lazyModel(opts.modelId);
   store.runs.ensure({
     id: runId,
     kind: "eval",

@@ -15,11 +15,13 @@ import { canonicalJson } from "../core/hash.js";
 import { loadAftConfig } from "../data/aft/config.js";
 import { writeAftSet } from "../data/aft/output.js";
 import { buildAftSet } from "../data/aft/pipeline.js";
+import { planAftSet } from "../data/aft/plan.js";
 import { aftContext } from "../data/aft/stages.js";
 import { loadMsmConfig } from "../data/msm/config.js";
 import { corpusContext } from "../data/msm/context.js";
 import { writeCorpus } from "../data/msm/output.js";
 import { buildCorpus } from "../data/msm/pipeline.js";
+import { planCorpus } from "../data/msm/plan.js";
 import type { LlmClient } from "../llm/client.js";
 import { servedModel } from "../llm/served.js";
 import type { ModelArtifact } from "../train/launcher.js";
@@ -31,7 +33,13 @@ import { runTogether } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
 import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
-import { type DataStep, type TrainingTodo, trainingDir, writeTrainingPlans } from "./training.js";
+import {
+  armData,
+  type DataStep,
+  type TrainingTodo,
+  trainingDir,
+  writeTrainingPlans,
+} from "./training.js";
 
 export interface Blocked {
   /** The training plan (or eval stage) that cannot go on here. */
@@ -99,8 +107,7 @@ export async function makeTrainedModels(
           o.signal?.throwIfAborted();
           const r = await makeData(loaded, client, spec, step, o);
           result.data.push({ step, ...r });
-          made.set(step.dir, r.runId);
-          if (r.empty) made.set(step.dir, r.empty);
+          made.set(step.dir, r.empty ?? r.runId);
         }
       }
       const state = made.get(step.dir);
@@ -153,57 +160,130 @@ function current(dir: string, idField: "corpus_id" | "set_id", id: string, confi
   }
 }
 
+/** The recipe a data step is made with (the experiment's, sized for the arm), and its id. */
+function dataRecipe(loaded: LoadedExperiment, spec: SpecArtifact, step: DataStep) {
+  const recipes = loaded.experiment.training?.data ?? {};
+  const file = recipes[step.kind] ? join(loaded.dir, recipes[step.kind] as string) : undefined;
+  if (step.kind === "msm") {
+    const config = loadMsmConfig(file);
+    const id = corpusContext(spec.spec, spec.hash, spec.name, config).corpusId;
+    return {
+      kind: "msm" as const,
+      config,
+      id,
+      current: current(step.dir, "corpus_id", id, config),
+    };
+  }
+  const config = loadAftConfig(file);
+  if (step.size) {
+    config.budget.examples = step.size;
+    delete config.budget.target_tokens;
+  }
+  const id = aftContext(spec.spec, spec.hash, spec.name, config).setId;
+  return { kind: "aft" as const, config, id, current: current(step.dir, "set_id", id, config) };
+}
+
 async function makeData(
   loaded: LoadedExperiment,
   client: LlmClient,
   spec: SpecArtifact,
   step: DataStep,
   o: ChainOptions,
-): Promise<{ made: boolean; runId: string; empty?: Omit<Blocked, "what"> & { what: string } }> {
-  const recipes = loaded.experiment.training?.data ?? {};
-  const recipe = recipes[step.kind] ? join(loaded.dir, recipes[step.kind] as string) : undefined;
-  const contamination = scenarioPackTexts();
+): Promise<{ made: boolean; runId: string; empty?: Blocked }> {
+  const recipe = dataRecipe(loaded, spec, step);
+  o.onRun?.(recipe.id);
+  if (recipe.current) return { made: false, runId: recipe.id };
   const base = {
     spec: spec.spec,
     specHash: spec.hash,
     specName: spec.name,
     client,
-    contamination,
+    contamination: scenarioPackTexts(),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.log ? { log: o.log } : {}),
   };
   const source = { spec: spec.file ?? `${loaded.file}#specs.${spec.name}` };
-  const empty = (what: string) => ({
-    what: step.dir,
-    reason: `the ${what} for ${spec.name} is empty: nothing passed its gates`,
-    hint: `${join(step.dir, "manifest.json")} has the counts; check the generator with \`specsci models test\``,
-  });
-  if (step.kind === "msm") {
-    const config = loadMsmConfig(recipe);
-    const id = corpusContext(spec.spec, spec.hash, spec.name, config).corpusId;
-    o.onRun?.(id);
-    if (current(step.dir, "corpus_id", id, config)) return { made: false, runId: id };
-    o.log?.(`making the MSM corpus for ${spec.name} in ${step.dir}`);
-    const build = await buildCorpus({ ...base, config });
+  const what = recipe.kind === "msm" ? "MSM corpus" : "AFT chat set";
+  o.log?.(`making the ${what} for ${spec.name} in ${step.dir}`);
+  let kept: number;
+  if (recipe.kind === "msm") {
+    const build = await buildCorpus({ ...base, config: recipe.config });
     await writeCorpus(build, step.dir, client.store, source);
-    return build.documents.length
-      ? { made: true, runId: id }
-      : { made: true, runId: id, empty: empty("MSM corpus") };
+    kept = build.documents.length;
+  } else {
+    const build = await buildAftSet({ ...base, config: recipe.config });
+    await writeAftSet(build, step.dir, client.store, source);
+    kept = build.selection.selected;
   }
-  const config = loadAftConfig(recipe);
-  if (step.size) {
-    config.budget.examples = step.size;
-    delete config.budget.target_tokens;
+  if (kept) return { made: true, runId: recipe.id };
+  return {
+    made: true,
+    runId: recipe.id,
+    empty: {
+      what: step.dir,
+      reason: `the ${what} for ${spec.name} is empty: nothing passed its gates`,
+      hint: `${join(step.dir, "manifest.json")} has the counts; check the generator with \`specsci models test\``,
+    },
+  };
+}
+
+export interface TrainedArmsPlan {
+  data: {
+    step: DataStep;
+    state: "up to date" | "to make" | "waits for its spec";
+    calls: number;
+    costExpected: number | null;
+  }[];
+  training: { plan: string; arm: string; seeds: number[]; engine: string; missing?: string }[];
+}
+
+/** What `run` would do for the trained arms: data to make (with its expected cost), training. */
+export function planTrainedArms(
+  loaded: LoadedExperiment,
+  client: LlmClient,
+  graph: StageGraph,
+): TrainedArmsPlan {
+  const e = loaded.experiment;
+  const out: TrainedArmsPlan = { data: [], training: [] };
+  if (!e.training) return out;
+  const missing = engineMissing(e.training.engine);
+  const seen = new Set<string>();
+  const byPlan = new Map<string, number[]>();
+  for (const w of graph.training) byPlan.set(w.plan, [...(byPlan.get(w.plan) ?? []), w.seed]);
+  for (const [plan, seeds] of byPlan) {
+    const armName = graph.training.find((w) => w.plan === plan)?.arm as string;
+    const arm = e.arms.find((a) => a.name === armName);
+    if (!arm || !isTrained(arm)) continue;
+    for (const step of armData(loaded, arm)) {
+      if (seen.has(step.dir)) continue;
+      seen.add(step.dir);
+      const spec = graph.specs.find((s) => s.name === step.spec);
+      if (!spec) {
+        out.data.push({ step, state: "waits for its spec", calls: 0, costExpected: null });
+        continue;
+      }
+      const r = dataRecipe(loaded, spec, step);
+      const totals = r.current
+        ? { calls: 0, costExpected: 0 }
+        : r.kind === "msm"
+          ? planCorpus(spec.spec, spec.hash, spec.name, r.config, client).totals
+          : planAftSet(spec.spec, spec.hash, spec.name, r.config, client).totals;
+      out.data.push({
+        step,
+        state: r.current ? "up to date" : "to make",
+        calls: totals.calls,
+        costExpected: totals.costExpected,
+      });
+    }
+    out.training.push({
+      plan,
+      arm: arm.name,
+      seeds,
+      engine: e.training.engine,
+      ...(missing ? { missing: missing.reason } : {}),
+    });
   }
-  const id = aftContext(spec.spec, spec.hash, spec.name, config).setId;
-  o.onRun?.(id);
-  if (current(step.dir, "set_id", id, config)) return { made: false, runId: id };
-  o.log?.(`making the AFT chat set for ${spec.name} in ${step.dir}`);
-  const build = await buildAftSet({ ...base, config });
-  await writeAftSet(build, step.dir, client.store, source);
-  return build.selection.selected
-    ? { made: true, runId: id }
-    : { made: true, runId: id, empty: empty("AFT chat set") };
+  return out;
 }
 
 /**
@@ -222,7 +302,13 @@ export async function serveTrainedStages(
   const none = { servers: null, blocked: [] };
   if (!t) return none;
   const prefix = `${t.endpoint}/`;
-  const needed = stages.filter((s) => isTrained(s.arm) && s.model.startsWith(prefix));
+  // Only stages with samples still to run need a server.
+  const needed = stages.filter(
+    (s) =>
+      isTrained(s.arm) &&
+      s.model.startsWith(prefix) &&
+      client.store.evals.statusCounts(s.runId).done < s.task.dataset.length * s.epochs,
+  );
   if (!needed.length || client.config.endpoints[t.endpoint]) return none;
   const toStart = new Map<string, EvalStage[]>();
   for (const st of needed) {

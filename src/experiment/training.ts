@@ -4,10 +4,11 @@
  * per spec and AFT size, shared by every arm that uses it) and the commands that make it by hand.
  * `run` does these steps itself where it can (see trained.ts); nothing here trains or spends.
  */
-import { mkdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { writeFileAtomic } from "../core/fs.js";
+import { renderSpec } from "../spec/render.js";
 import { isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
@@ -27,7 +28,7 @@ export interface TrainingTodo {
   file: string;
   seeds: number[];
   data: DataStep[];
-  /** Shell commands, in order: make the data, train, serve. */
+  /** Shell commands, in order: make the data (one per data step), then train. */
   commands: string[];
 }
 
@@ -50,6 +51,12 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
   return steps;
 }
 
+/** The command that serves what the plans train (Together serves its own). */
+export const serveCommand = (loaded: LoadedExperiment) =>
+  loaded.experiment.training?.engine === "together"
+    ? undefined
+    : `specsci train serve --endpoint ${loaded.experiment.training?.endpoint ?? "trained"} --start`;
+
 export function writeTrainingPlans(
   loaded: LoadedExperiment,
   waits: TrainingWait[],
@@ -61,9 +68,18 @@ export function writeTrainingPlans(
   const byPlan = new Map<string, TrainingWait[]>();
   for (const w of waits) byPlan.set(w.plan, [...(byPlan.get(w.plan) ?? []), w]);
   const here = (p: string) => relative(process.cwd(), p) || p;
+  // How the commands name a spec: its library name, its file, or (derived) a file written here.
   const specRef = (name: string) => {
+    const source = e.specs[name];
+    if (typeof source === "string" && !existsSync(resolve(loaded.dir, source))) return source;
+    if (typeof source === "object" && "library" in source) return source.library;
     const s = specs.find((x) => x.name === name);
-    return s?.file ? here(s.file) : name;
+    if (s?.file) return here(s.file);
+    if (!s) return name;
+    const file = join(dir, "specs", `${name}.md`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomic(file, renderSpec(s.spec));
+    return here(file);
   };
   const recipe = (which: "msm" | "aft") =>
     t?.data[which] ? ` -r ${here(join(loaded.dir, t.data[which] as string))}` : "";
@@ -117,9 +133,6 @@ export function writeTrainingPlans(
             : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
         ),
         `specsci train run ${here(file)}`,
-        ...(t?.engine === "together"
-          ? []
-          : [`specsci train serve --endpoint ${t?.endpoint ?? "trained"} --start`]),
       ],
     });
   }

@@ -166,6 +166,18 @@ describe("AFT chat sets (fake teacher)", () => {
     expect(again.examples.map((e) => e.id)).toEqual(b.examples.map((e) => e.id));
   });
 
+  it("a larger set from the same spec and recipe in the same store reaches its own size", async () => {
+    // Regression: the prompt calls of a wave were keyed without the target, so the larger set's
+    // waves were answered with the smaller set's stored prompts and it stopped short.
+    const bigger = await buildAftSet({
+      ...librarySpec("rules"),
+      config: AftConfigSchema.parse({ ...RECIPE, budget: { examples: 56 } }),
+      client,
+    });
+    expect(bigger.selection.selected).toBe(56);
+    expect(bigger.selection.reached).toBe(true);
+  });
+
   it("rule style cites the rules, value style does not; Qwen2.5 renders its own template", async () => {
     const rule = await buildAftSet({
       ...librarySpec("rules"),

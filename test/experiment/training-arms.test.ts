@@ -58,7 +58,7 @@ describe("trained arms in experiments", () => {
       ["aft", "aft", "data/aft-rules-2000"],
     ]);
     expect(todo?.commands[0]).toMatch(
-      /^specsci msm generate .*value-augmented\.md -o .*data\/msm-values$/,
+      /^specsci msm generate value-augmented -o .*data\/msm-values$/,
     );
     expect(todo?.commands[1]).toMatch(/--examples 2000 -o .*data\/aft-rules-2000$/);
 

@@ -7,7 +7,7 @@
  * - prompts carry a marker that shapes what follows: `[[resp=nothink]]` (the first response has
  *   no <think> block), `[[resp=selfish]]` (the reply wants to keep existing: the judge says so),
  *   `[[resp=fail]]` (the judge fails it), `[[fault=refusal]]` (the provider refuses; the loopback
- *   server reads this directive itself).
+ *   server reads this directive itself). The fourth prompt of every call carries `[[resp=fail]]`.
  */
 import { seededRandom } from "../../src/core/random.js";
 
@@ -65,7 +65,13 @@ export function aftWriterAnswer(
       const words = Array.from({ length: 12 }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(
         " ",
       );
-      const marker = faults ? (MARKERS[(start + i) % MARKERS.length] as string) : "";
+      // The fourth prompt of a call always fails the judge, so every build meets a rejection;
+      // the other faults come from the rotating list.
+      const marker = !faults
+        ? ""
+        : i === 3
+          ? "[[resp=fail]]"
+          : (MARKERS[(start + i) % MARKERS.length] as string);
       return {
         system: agentic
           ? "You are an operations agent with tools: send_email(to, body), read_file(path)."

@@ -1,3 +1,4 @@
+import { relative } from "node:path";
 import type { Command } from "commander";
 import { log } from "../../core/log.js";
 import { type LoadedExperiment, loadExperiment } from "../../experiment/config.js";
@@ -5,6 +6,8 @@ import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
 import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
 import { specSource } from "../../experiment/specs.js";
 import { buildStages, type StageGraph } from "../../experiment/stages.js";
+import { planTrainedArms, type TrainedArmsPlan } from "../../experiment/trained.js";
+import { serveCommand } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
@@ -22,7 +25,12 @@ async function load(
   return { loaded, graph };
 }
 
-function printPlan(loaded: LoadedExperiment, graph: StageGraph, plan: ExperimentPlan): void {
+function printPlan(
+  loaded: LoadedExperiment,
+  graph: StageGraph,
+  plan: ExperimentPlan,
+  trained: TrainedArmsPlan,
+): void {
   const out = process.stdout;
   out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\nspecs:\n`);
   for (const s of graph.specs)
@@ -68,10 +76,25 @@ function printPlan(loaded: LoadedExperiment, graph: StageGraph, plan: Experiment
     out.write(
       `\n${graph.waiting.length} more stage(s) wait for spec variants that \`run\` writes first (${graph.pending.map((s) => s.name).join(", ")}); they are planned once those exist, and neither they nor the calls that write the variants are in the totals above:\n${graph.waiting.map((w) => `  ${w.key} (needs ${w.spec})`).join("\n")}\n`,
     );
-  if (graph.training.length)
+  if (graph.training.length) {
     out.write(
-      `\n${graph.training.length} stage(s) of trained arms wait for their models (\`run\` writes the training plans and the commands that make them):\n${graph.training.map((t) => `  ${t.key} (needs ${t.run}/${t.stage})`).join("\n")}\n`,
+      `\n${graph.training.length} stage(s) of trained arms wait for their models; \`run\` makes their data, trains and serves them first:\n${graph.training.map((t) => `  ${t.key} (needs ${t.run}/${t.stage})`).join("\n")}\n\n`,
     );
+    printTable(
+      ["data", "spec", "state", "calls", "cost (expected)"],
+      trained.data.map((d) => [
+        relative(process.cwd(), d.step.dir) || d.step.dir,
+        d.step.spec,
+        d.state,
+        d.calls,
+        formatUsd(d.costExpected),
+      ]),
+    );
+    const missing = trained.training.find((t) => t.missing)?.missing;
+    out.write(
+      `\ntraining: ${trained.training.map((t) => `${t.plan} (seeds ${t.seeds.join(", ")})`).join(", ")} with ${trained.training[0]?.engine}${missing ? `; ${missing}, so \`run\` will stop before training` : ""}.\nData generation is not in the totals above; its cost is the recipes' expected cost at list prices.\n`,
+    );
+  }
   const limit = loaded.experiment.budget?.max_usd;
   if (limit !== undefined)
     out.write(`budget: ${formatUsd(limit)}; the run stops, resumably, once it is spent.\n`);
@@ -88,6 +111,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       const ctx = context();
       const { loaded, graph } = await load(ctx, file);
       const plan = planExperiment(graph.stages, ctx.llm(), ctx.store);
+      const trained = planTrainedArms(loaded, ctx.llm(), graph);
       if (ctx.json)
         return printJson({
           experiment: loaded.experiment.name,
@@ -95,9 +119,10 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           pending: graph.pending,
           waiting: graph.waiting,
           training: graph.training,
+          trainedArms: trained,
           ...plan,
         });
-      printPlan(loaded, graph, plan);
+      printPlan(loaded, graph, plan, trained);
     });
 
   program
@@ -160,17 +185,38 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           process.stdout.write(
             `\nnot run here: ${training.length} eval stage(s) wait for a trained model${unserved ? `, ${unserved} for a server` : ""}:\n`,
           );
-          const seen = new Set<string>();
+          // One line per distinct reason, naming what it holds up.
+          const reasons = new Map<string, string[]>();
           for (const b of blocked) {
-            const line = `  ${b.what}: ${b.reason}\n    → ${b.hint}\n`;
-            if (!seen.has(line)) process.stdout.write(line);
-            seen.add(line);
+            const line = `${b.reason}\n    → ${b.hint}`;
+            const whats = reasons.get(line) ?? [];
+            if (!whats.includes(b.what)) whats.push(b.what);
+            reasons.set(line, whats);
           }
+          for (const [line, whats] of reasons)
+            process.stdout.write(`  ${whats.join(", ")}: ${line}\n`);
           const manual = todos.filter((t) => blocked.some((b) => b.what === t.plan));
-          if (manual.length)
-            process.stdout.write(
-              `\nBy hand, where the hardware is (data already made here is reused):\n${manual.map((t) => `  ${t.plan}:\n${t.commands.map((c) => `    ${c}`).join("\n")}`).join("\n")}\nthen run this again.\n`,
+          if (manual.length) {
+            // Data made here already is not made again; each data command appears once.
+            const made = new Set(
+              trainedArms?.data
+                .filter((d) => !blocked.some((b) => b.what === d.step.dir))
+                .map((d) => d.step.dir),
             );
+            const commands = [
+              ...new Set(
+                manual.flatMap((t) =>
+                  t.commands.filter(
+                    (_, i) => i >= t.data.length || !made.has(t.data[i]?.dir ?? ""),
+                  ),
+                ),
+              ),
+            ];
+            const serve = serveCommand(loaded);
+            process.stdout.write(
+              `\nBy hand, where the hardware is (with this workspace and these files):\n${[...commands, ...(serve ? [serve] : [])].map((c) => `  ${c}`).join("\n")}\nthen run this again.\n`,
+            );
+          }
         }
       }
       if (blocked.length) {

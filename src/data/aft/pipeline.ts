@@ -180,7 +180,9 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
     ? contaminationIndex(o.contamination.texts, config.contamination.ngram)
     : undefined;
   const targetTokens = config.budget.target_tokens;
-  const targetTag = targetTokens === undefined ? `n${config.budget.examples}` : `t${targetTokens}`;
+  // Waves are planned for one target and one notion of eligible: a set enforcing contamination
+  // has its own waves (and prompts), so replaying them never changes a set that does not.
+  const targetTag = `${targetTokens === undefined ? `n${config.budget.examples}` : `t${targetTokens}`}${config.contamination.enforce ? `.c${config.contamination.ngram}` : ""}`;
   const calls: WaveCall[] = [];
   const kept: UserPrompt[] = [];
   const keptIds = new Set<string>();
@@ -340,7 +342,9 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
         const n = Math.min(need.prompts, per * MAX_CALLS_PER_STRATUM);
         for (let k = 0; k * per < n; k++)
           plan.calls.push({
-            key: `${need.key}.w${w}.k${k}`,
+            // The target is in the key: a set built for another size asks for other counts, and
+            // must not be answered with this one's stored prompts.
+            key: `${need.key}.${targetTag}.w${w}.k${k}`,
             domain: s.domain.key,
             category: s.category,
             count: Math.min(per, n - k * per),

@@ -165,7 +165,7 @@ export function domainsJob(ctx: AftContext): ItemJob<{ name: string; description
 }
 
 export interface UserPrompt {
-  /** `d1.dilemma.w0.k0.p3`. */
+  /** `d1.dilemma.n500.w0.k0.p3`. */
   id: string;
   domain: Domain;
   category: Category;

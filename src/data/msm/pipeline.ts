@@ -6,6 +6,7 @@
  * (screening, trimming) is recomputed, deterministically.
  */
 import { SpecsciError } from "../../core/errors.js";
+import { hashValue } from "../../core/hash.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
 import { getTokenizer } from "../../spec/tokens.js";
@@ -310,8 +311,13 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
       return m;
     };
     const waveRows = store.msm.stage(ctx.corpusId, "waves");
+    const screening = hashValue({
+      gates: config.gates,
+      dedup: config.dedup,
+      contamination: config.contamination.enforce ? config.contamination : null,
+    }).slice(0, 8);
     for (;;) {
-      const key = waveKey(target, waves + 1);
+      const key = waveKey(target, screening, waves + 1);
       let plan = waveRows.get(key)?.value as WavePlan | undefined;
       if (!plan) {
         const have = tokensOf(state.clean);

@@ -16,7 +16,13 @@ export interface WavePlan {
   types: string[];
 }
 
-export const waveKey = (target: number, n: number) => `wave:${target}:${n}`;
+/**
+ * A wave is planned for one target and one screening (gates, dedup, contamination): what passes
+ * decides what the next wave writes, so a corpus screened otherwise plans its own waves (its
+ * documents are still shared where the plans ask for the same ones).
+ */
+export const waveKey = (target: number, screening: string, n: number) =>
+  `wave:${target}:${screening}:${n}`;
 
 /** Most documents one wave may add, so that tiny documents cannot explode a wave. */
 const MAX_WAVE = 20_000;

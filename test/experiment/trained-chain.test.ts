@@ -1,0 +1,181 @@
+/**
+ * An experiment with trained arms run end to end through the CLI: the data from the experiment's
+ * recipes (a loopback model server writes it), training with a stand-in axolotl, serving with a
+ * stand-in vLLM, evaluation of every cell, then a rerun that redoes nothing.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeLlmServer } from "../fakes/llm-server.js";
+import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
+
+const AXOLOTL = join(ROOT, "test", "fakes", "axolotl-standin.mjs");
+const VLLM = join(ROOT, "test", "fakes", "vllm-standin.mjs");
+
+let server: FakeLlmServer;
+let cwd: string;
+const port = 20000 + Math.floor(Math.random() * 20000);
+
+beforeAll(async () => {
+  server = await new FakeLlmServer({ latencyMs: 1, record: false }).start();
+  cwd = tempDir("specsci-chain-");
+  writeFileSync(
+    join(cwd, "specsci.yaml"),
+    `endpoints: { loop: { base_url: "${server.url}/v1", max_in_flight: 8 } }\ndefaults: { max_attempts: 2, retry_base_ms: 1 }\n`,
+  );
+  writeFileSync(
+    join(cwd, "msm.yaml"),
+    "model: loop/msm-writer\ncounts: { domains: 1, subdomains: 1, assertions: 2, doc_types: 2, ideas: 2 }\n",
+  );
+  writeFileSync(
+    join(cwd, "aft.yaml"),
+    "model: loop/aft-teacher\ncounts: { domains: 1, prompts: 8 }\nconcurrency: 4\n",
+  );
+  writeFileSync(
+    join(cwd, "experiment.yaml"),
+    `name: chain
+specs: { rules: rules, values: value-augmented }
+arms:
+  - { name: base, kind: baseline }
+  - { name: grid, kind: cross, msm_specs: [rules, values], aft_specs: [rules], aft_size: 8 }
+  - { name: ladder, kind: aft, aft_spec: values, aft_sizes: [4, 8], reasoning: false }
+models: [loop/agent]
+evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+judge: { model: loop/judge }
+training:
+  base_models: { loop/agent: Qwen/Qwen3-8B }
+  data: { msm: msm.yaml, aft: aft.yaml }
+  hyperparameters: { lora_r: 16 }
+  serve: { port: ${port}, timeout_s: 30 }
+`,
+  );
+});
+afterAll(async () => {
+  await server.stop();
+  cleanupTempDirs();
+});
+
+const run = (env: Record<string, string | undefined>) =>
+  runCli(["--workspace", "ws", "--json", "run", "experiment.yaml"], {
+    cwd,
+    env: { SPECSCI_AXOLOTL: undefined, SPECSCI_VLLM: undefined, ...env },
+  });
+
+const TRAINED = [
+  "eval/grid-rules-rules/loop/agent/am/seed-0",
+  "eval/grid-values-rules/loop/agent/am/seed-0",
+  "eval/ladder-n4/loop/agent/am/seed-0",
+  "eval/ladder-n8/loop/agent/am/seed-0",
+];
+
+describe("an experiment with trained arms, end to end", () => {
+  it("makes the data, stops where training cannot run, then trains, serves and evaluates every cell", async () => {
+    // The plan shows the data to make (with its calls) and the training, before any call.
+    const plan = await runCli(["--workspace", "ws", "--json", "plan", "experiment.yaml"], {
+      cwd,
+      env: { PATH: "/usr/bin:/bin", SPECSCI_AXOLOTL: undefined },
+    });
+    expect(plan.code, plan.stderr).toBe(0);
+    const p = JSON.parse(plan.stdout).trainedArms;
+    expect(p.data).toHaveLength(5);
+    expect(
+      p.data.every((d: { state: string; calls: number }) => d.state === "to make" && d.calls > 0),
+    ).toBe(true);
+    expect(p.training.map((t: { plan: string }) => t.plan)).toHaveLength(4);
+    expect(p.training[0].missing).toContain("axolotl is not installed here");
+
+    // No axolotl here: the data is made, the baseline evaluated, and the trained arms wait.
+    const first = await run({ PATH: "/usr/bin:/bin" });
+    expect(first.code, first.stderr).toBe(1);
+    const r1 = JSON.parse(first.stdout);
+    expect(r1.data.map((d: { step: { dir: string } }) => d.step.dir.split("/").at(-1))).toEqual([
+      "msm-rules",
+      "aft-rules-8",
+      "msm-values",
+      "aft-values-4",
+      "aft-values-8",
+    ]);
+    expect(r1.blocked).toHaveLength(4);
+    expect(r1.blocked[0].reason).toContain("axolotl is not installed here");
+    expect(r1.summaries).toHaveLength(1); // the baseline
+    const dataDir = join(cwd, "chain-training", "data");
+    const aft8 = JSON.parse(readFileSync(join(dataDir, "aft-values-8", "manifest.json"), "utf8"));
+    expect(aft8.selection.selected).toBe(8);
+    expect(aft8.spec.name).toBe("values");
+    const ladderPlan = readFileSync(
+      join(cwd, "chain-training", "chain-ladder-n4-loop-agent.yaml"),
+      "utf8",
+    );
+    expect(ladderPlan).toContain("set: no-reasoning");
+    expect(ladderPlan).toContain("lora_r: 16");
+    expect(first.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/); // no stack trace
+    // Said in words: what is blocked, why, and the commands to finish by hand.
+    const words = await runCli(["--workspace", "ws", "run", "experiment.yaml"], {
+      cwd,
+      env: { PATH: "/usr/bin:/bin", SPECSCI_AXOLOTL: undefined },
+    });
+    expect(words.code).toBe(1);
+    expect(words.stdout).toMatch(/up to date/);
+    expect(words.stdout).toContain("not run here: 4 eval stage(s) wait for a trained model");
+    expect(words.stdout).toContain(
+      "chain-ladder-n4-loop-agent, chain-ladder-n8-loop-agent: training.engine is axolotl, but axolotl is not installed here",
+    );
+    expect(words.stdout).not.toContain("specsci msm generate"); // the data is made already
+    expect(words.stdout).toMatch(/specsci train run .*chain-ladder-n8-loop-agent\.yaml/);
+
+    // With the engines: each arm is trained, served on one server, and evaluated as itself.
+    const second = await run({ SPECSCI_AXOLOTL: AXOLOTL, SPECSCI_VLLM: VLLM });
+    expect(second.code, second.stderr + second.stdout).toBe(0);
+    const r2 = JSON.parse(second.stdout);
+    expect(r2.data.every((d: { made: boolean }) => !d.made)).toBe(true); // data reused
+    expect(r2.trained).toEqual([
+      "train-chain-grid-rules-rules-loop-agent-seed0/msm",
+      "train-chain-grid-rules-rules-loop-agent-seed0/aft",
+      "train-chain-grid-values-rules-loop-agent-seed0/msm",
+      "train-chain-grid-values-rules-loop-agent-seed0/aft",
+      "train-chain-ladder-n4-loop-agent-seed0/aft",
+      "train-chain-ladder-n8-loop-agent-seed0/aft",
+    ]);
+    expect(r2.blocked).toEqual([]);
+    expect(r2.summaries).toHaveLength(5);
+    expect(r2.summaries.every((s: { errors: number }) => s.errors === 0)).toBe(true);
+    // Every trained cell was answered by its own adapter, through the registered server.
+    const db = new Database(join(cwd, "ws", "store.db"), { readonly: true });
+    const answers = db
+      .prepare("SELECT run_id AS run, output AS record FROM eval_samples WHERE status = 'done'")
+      .all() as { run: string; record: string }[];
+    db.close();
+    const servedBy = answers
+      .map((a) => /served by ([\w.-]+)/.exec(a.record)?.[1])
+      .filter(Boolean)
+      .sort();
+    expect(servedBy).toEqual([
+      "chain-grid-rules-rules-loop-agent-seed0-aft",
+      "chain-grid-values-rules-loop-agent-seed0-aft",
+      "chain-ladder-n4-loop-agent-seed0-aft",
+      "chain-ladder-n8-loop-agent-seed0-aft",
+    ]);
+    // The server was stopped, and its registrations removed, when the run ended.
+    await expect(fetch(`http://127.0.0.1:${port}/v1/models`)).rejects.toThrow();
+    expect(existsSync(join(cwd, "chain-training", "serve", `server-${port}.log`))).toBe(true);
+
+    const status = await runCli(["--workspace", "ws", "--json", "status", "experiment.yaml"], {
+      cwd,
+    });
+    const st = JSON.parse(status.stdout);
+    expect(st.training).toEqual([]);
+    expect(st.stages.map((s: { key: string; state: string }) => [s.key, s.state])).toEqual([
+      ["eval/base/loop/agent/am/seed-0", "done"],
+      ...TRAINED.map((k) => [k, "done"]),
+    ]);
+
+    // A rerun redoes nothing: no data, no training; the servers come up for the cached stages only
+    // if a stage still has work, and here none has.
+    const third = await run({ SPECSCI_AXOLOTL: AXOLOTL, SPECSCI_VLLM: VLLM });
+    expect(third.code, third.stderr).toBe(0);
+    const r3 = JSON.parse(third.stdout);
+    expect(r3.trained).toEqual([]);
+    expect(r3.summaries.map((s: { done: number }) => s.done)).toEqual([0, 0, 0, 0, 0]);
+  });
+});
