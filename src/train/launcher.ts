@@ -34,6 +34,7 @@ import {
 import type { StageData } from "./data.js";
 import { resolveData } from "./estimate.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
+import { type EngineVersions, engineVersions } from "./versions.js";
 
 export interface TrainOptions {
   /** The axolotl executable (env SPECSCI_AXOLOTL, default `axolotl` on PATH). */
@@ -60,6 +61,8 @@ export interface ModelArtifact {
   adapter: boolean;
   configs: Record<string, string>;
   specsci: unknown;
+  /** The Python packages that trained it (axolotl, transformers, peft, torch…), when known. */
+  engine_versions?: EngineVersions;
 }
 
 export const trainRunId = (loaded: LoadedPlan, seed: number) =>
@@ -185,6 +188,8 @@ export async function runTraining(
       },
     );
   const data = await resolveData(loaded);
+  const versions = engineVersions(axolotl);
+  if ("error" in versions) o.log?.(`package versions not recorded: ${versions.error}`);
   const artifacts: ModelArtifact[] = [];
   for (const seed of o.seeds ?? loaded.plan.seeds) {
     const runId = trainRunId(loaded, seed);
@@ -195,7 +200,7 @@ export async function runTraining(
       id: runId,
       kind: "train",
       name: loaded.plan.name,
-      config: { plan: loaded.plan, seed },
+      config: { plan: loaded.plan, seed, engine_versions: versions },
     });
     writeFileAtomic(join(runDir, "slurm.sh"), slurmScript(loaded, seed, configs));
     writeSupportFiles(configs, runDir);
@@ -213,7 +218,10 @@ export async function runTraining(
       await store.runs.track(runId, o.signal, async () => {
         for (const c of configs)
           artifacts.push(
-            await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, o),
+            await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, {
+              ...o,
+              versions,
+            }),
           );
       });
     } finally {
@@ -233,7 +241,7 @@ async function runStage(
   data: Map<string, StageData>,
   fingerprints: Map<string, string>,
   axolotl: string,
-  o: TrainOptions,
+  o: TrainOptions & { versions: EngineVersions },
 ): Promise<ModelArtifact> {
   const adapter = c.config.adapter === "lora";
   const artifact = (): ModelArtifact => {
@@ -262,12 +270,17 @@ async function runStage(
       adapter,
       configs: Object.fromEntries(upto.map((s) => [s.path, configText(s)])),
       specsci: codeVersion(),
+      engine_versions: o.versions,
     };
   };
   const fingerprint = fingerprints.get(c.stage.name) as string;
   const row = store.train.stage(runId, c.stage.name);
   const same = readFingerprint(c.outputDir) === fingerprint;
-  if (row?.status === "completed" && same && hasWeights(c.outputDir, adapter)) return artifact();
+  if (row?.status === "completed" && same && hasWeights(c.outputDir, adapter)) {
+    // Finished before: its record, as made then (code and package versions of that run).
+    const stored = store.artifacts.get(modelKey(runId, c.stage.name));
+    return stored ? (JSON.parse(stored.content) as ModelArtifact) : artifact();
+  }
   if (!same && existsSync(c.outputDir) && readdirSync(c.outputDir).length) {
     // Weights or checkpoints of another config or data: kept, but out of the way.
     const aside = `${c.outputDir}.superseded-${Date.now()}`;

@@ -84,3 +84,61 @@ describe("trained arms in experiments", () => {
     );
   });
 });
+
+describe("experiment designs", () => {
+  const load = (arms: string) => {
+    const dir = tempDir("specsci-designs-");
+    writeFileSync(
+      join(dir, "e.yaml"),
+      `name: d
+specs: { r: rules, v: value-augmented, a: rule-augmented }
+arms:
+${arms}
+models: [fake/am-agent]
+evals: [{ task: agentic-misalignment }]
+judge: { model: fake/am-judge }
+training: { base_models: { "fake/am-agent": Qwen/Qwen3-8B } }
+`,
+    );
+    return () => loadExperiment(join(dir, "e.yaml")).experiment.arms;
+  };
+
+  it("a cross grid becomes its MSM(X)+AFT(Y) cells, and a ladder one arm per size", () => {
+    const arms =
+      load(`  - { name: x, kind: cross, msm_specs: [r, v], aft_specs: [r, a], aft_sizes: [100, 400] }
+  - { name: plain, kind: aft, aft_spec: v, reasoning: false }`)();
+    expect(arms.map((a) => a.name)).toEqual([
+      "x-r-r-n100",
+      "x-r-r-n400",
+      "x-r-a-n100",
+      "x-r-a-n400",
+      "x-v-r-n100",
+      "x-v-r-n400",
+      "x-v-a-n100",
+      "x-v-a-n400",
+      "plain",
+    ]);
+    expect(arms[6]).toMatchObject({
+      kind: "msm+aft",
+      msm_spec: "v",
+      aft_spec: "a",
+      aft_size: 100,
+      reasoning: true,
+      design: { from: "x", cross: true, ladder: true },
+    });
+    expect(arms[8]).toMatchObject({ kind: "aft", reasoning: false });
+  });
+
+  it("refuses unknown specs in a grid, two sizes at once, and names that collide once expanded", () => {
+    expect(load("  - { name: x, kind: cross, msm_specs: [r, nope], aft_specs: [r] }")).toThrow(
+      /arms\.0\.msm_specs\.1.*no spec named "nope"/,
+    );
+    expect(
+      load("  - { name: l, kind: aft, aft_spec: r, aft_size: 5, aft_sizes: [5, 10] }"),
+    ).toThrow(/give aft_size \(one size\) or aft_sizes \(a ladder\), not both/);
+    expect(
+      load(`  - { name: l, kind: aft, aft_spec: r, aft_sizes: [5] }
+  - { name: l-n5, kind: baseline }`),
+    ).toThrow(/arm name "l-n5" is used twice \(after cross grids and size ladders are expanded\)/);
+  });
+});

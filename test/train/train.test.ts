@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { findExecutable } from "../../src/core/executable.js";
 import { AftConfigSchema } from "../../src/data/aft/config.js";
 import { writeAftSet } from "../../src/data/aft/output.js";
 import { buildAftSet } from "../../src/data/aft/pipeline.js";
@@ -26,6 +27,7 @@ import { parseTrainPlan } from "../../src/train/plan.js";
 import { endpointsYaml, servedIds, servingPlan } from "../../src/train/serve.js";
 import { writeRunFiles } from "../../src/train/slurm.js";
 import { cancelTogether, runTogether } from "../../src/train/together.js";
+import { engineVersions, PACKAGES } from "../../src/train/versions.js";
 import {
   AFT_TEACHER_MARK,
   AFT_WRITER_PREFIX,
@@ -261,6 +263,26 @@ describe("axolotl configs", () => {
 });
 
 describe("the launcher (with a stand-in for axolotl)", () => {
+  it("records the package versions of the Python that axolotl runs on", () => {
+    const python = findExecutable("python3");
+    const script = join(dir, "axolotl-console-script");
+    writeFileSync(script, `#!${python ?? "/nonexistent/python3"}\nimport sys\n`, { mode: 0o755 });
+    const v = engineVersions(script);
+    if (python) {
+      // Packages that are not installed are null, never left out.
+      expect(v).toMatchObject({ python });
+      expect(Object.keys((v as { packages: object }).packages)).toEqual(PACKAGES);
+    } else
+      expect(v).toMatchObject({
+        python: null,
+        error: expect.stringContaining("could not be asked"),
+      });
+    expect(engineVersions(STANDIN)).toMatchObject({
+      python: null,
+      error: expect.stringContaining("not a Python console script"),
+    });
+  });
+
   it("runs every stage, records loss, registers models; a crash resumes from the last checkpoint", async () => {
     const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
     const store = env.client.store;
@@ -282,7 +304,9 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       seeds: [1],
       log: (l) => lines.push(l),
     });
-    expect(lines[0]).toContain(`resuming from ${join(out, "checkpoint-3")}`);
+    // The stand-in is a node script: which Python packages trained it cannot be known, and is said.
+    expect(lines[0]).toMatch(/package versions not recorded: .* set SPECSCI_PYTHON/);
+    expect(lines[1]).toContain(`resuming from ${join(out, "checkpoint-3")}`);
     expect(
       parse(readFileSync(join(dir, "runs", "rules-msm-aft", "seed-1", "msm.yaml"), "utf8"))
         .resume_from_checkpoint,
