@@ -13,7 +13,13 @@ import type { LlmClient } from "../llm/client.js";
 import { renderSpecBody } from "../spec/render.js";
 import { type ModelArtifact, weightsOf } from "../train/launcher.js";
 import { servedName } from "../train/serve.js";
-import { type Arm, type EvalConfig, isTrained, type LoadedExperiment } from "./config.js";
+import {
+  type Arm,
+  type EvalConfig,
+  isTrained,
+  type LoadedExperiment,
+  type TrainedArm,
+} from "./config.js";
 import { type PendingSpec, resolveSpecs, type SpecArtifact } from "./specs.js";
 
 export type { PendingSpec, SpecArtifact } from "./specs.js";
@@ -44,6 +50,8 @@ export interface TrainingWait {
   seed: number;
   /** The training plan that makes it, and the run and stage whose model the eval needs. */
   plan: string;
+  /** The shared MSM plan an msm+aft cell continues. */
+  parent?: string;
   run: string;
   stage: string;
   base: string;
@@ -69,6 +77,32 @@ export const trainedModelId = (a: ModelArtifact, endpoint: string) =>
 /** The training plan of one trained arm and experiment model (one run per seed). */
 export const trainingPlanName = (experiment: string, arm: string, model: string) =>
   `${experiment}-${arm}-${model}`.toLowerCase().replace(/[^a-z0-9_.+-]+/g, "-");
+
+/**
+ * Which training run makes a trained arm's model. MSM on one spec is one run per model and seed,
+ * shared by the `msm` arms of that spec and by every msm+aft cell that continues it; each AFT
+ * (alone, or on an MSM run) is a run of its own arm.
+ */
+export function armTraining(
+  experiment: string,
+  arm: TrainedArm,
+  model: string,
+): { plan: string; stage: "msm" | "aft"; parent?: string } {
+  // `<experiment>.msm-<spec>-<model>`: the dot keeps it apart from every `<experiment>-<arm>-…`.
+  const msm =
+    arm.kind === "aft"
+      ? undefined
+      : trainingPlanName(experiment, `msm-${arm.msm_spec}`, model).replace(
+          `${experiment.toLowerCase()}-`,
+          `${experiment.toLowerCase()}.`,
+        );
+  if (arm.kind === "msm") return { plan: msm as string, stage: "msm" };
+  return {
+    plan: trainingPlanName(experiment, arm.name, model),
+    stage: "aft",
+    ...(msm ? { parent: msm } : {}),
+  };
+}
 
 /**
  * Builds every spec artifact and eval stage of an experiment. Without `derive`, no model calls are
@@ -148,9 +182,8 @@ export async function buildStages(
           let trainedModel: string | undefined;
           let modelVersion: string | undefined;
           if (trained && e.training) {
-            const plan = trainingPlanName(e.name, arm.name, model);
+            const { plan, stage, parent } = armTraining(e.name, arm as TrainedArm, model);
             const run = `train-${plan}-seed${seed}`;
-            const stage = arm.kind === "msm" ? "msm" : "aft";
             trainedModel = `model:${run}:${stage}`;
             const artifact = client.store.artifacts.get(trainedModel);
             if (!artifact) {
@@ -160,6 +193,7 @@ export async function buildStages(
                 model,
                 seed,
                 plan,
+                ...(parent ? { parent } : {}),
                 run,
                 stage,
                 base: e.training.base_models[model] as string,

@@ -130,11 +130,13 @@ export async function makeTrainedModels(
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.log ? { log: o.log } : {}),
       };
-      result.trained.push(
-        ...(plan.plan.engine === "together"
+      const trained =
+        plan.plan.engine === "together"
           ? await runTogether(plan, client.store, options)
-          : await runTraining(plan, client.store, options)),
-      );
+          : await runTraining(plan, client.store, options);
+      // A shared MSM run is listed once, however many cells continue it.
+      for (const a of trained)
+        if (!result.trained.some((x) => x.id === a.id)) result.trained.push(a);
     } catch (err) {
       // One arm's failed training leaves the others to go on; the failure is reported, not hidden.
       if (o.signal?.aborted || !(err instanceof SpecsciError)) throw err;

@@ -83,35 +83,34 @@ export function writeTrainingPlans(
   };
   const recipe = (which: "msm" | "aft") =>
     t?.data[which] ? ` -r ${here(join(loaded.dir, t.data[which] as string))}` : "";
-  const todos: TrainingTodo[] = [];
-  for (const [plan, ws] of byPlan) {
-    const first = ws[0] as TrainingWait;
-    const arm = e.arms.find((a) => a.name === first.arm);
-    if (!arm || !isTrained(arm)) continue;
-    const data = armData(loaded, arm);
-    const seeds = [...new Set(ws.map((w) => w.seed))].sort((a, b) => a - b);
-    const stages = data.map((d) =>
-      d.kind === "msm"
-        ? { name: "msm", kind: "midtraining", data: relative(dir, d.dir) }
-        : {
-            name: "aft",
-            kind: "aft",
-            data: relative(dir, d.dir),
-            set: arm.kind !== "msm" && !arm.reasoning ? "no-reasoning" : "reasoning",
-            ...(arm.kind === "msm+aft" ? { from_previous: t?.from_previous ?? "adapter" } : {}),
-          },
-    );
+  // Seeds each shared MSM plan is needed for: its own arms' and those of the cells continuing it.
+  const parentSeeds = new Map<string, Set<number>>();
+  for (const w of waits)
+    for (const p of [w.stage === "msm" ? w.plan : w.parent])
+      if (p) parentSeeds.set(p, (parentSeeds.get(p) ?? new Set()).add(w.seed));
+  const written = new Set<string>();
+  const writePlan = (
+    plan: string,
+    why: string,
+    base: string,
+    seeds: number[],
+    stages: Record<string, unknown>[],
+    startFrom?: string,
+  ) => {
     const file = join(dir, `${plan}.yaml`);
+    if (written.has(file)) return file;
+    written.add(file);
     mkdirSync(dir, { recursive: true });
     writeFileAtomic(
       file,
-      `# written by specsci for arm ${arm.name} of experiment ${e.name}: edit the experiment's training: section, not this file\n${stringify(
+      `# written by specsci for ${why} of experiment ${e.name}: edit the experiment's training: section, not this file\n${stringify(
         {
           name: plan,
-          base_model: first.base,
+          base_model: base,
           engine: t?.engine ?? "axolotl",
           seeds,
           stages,
+          ...(startFrom ? { start_from: { plan: `${startFrom}.yaml`, stage: "msm" } } : {}),
           ...(t && Object.keys(t.hyperparameters).length
             ? { hyperparameters: t.hyperparameters }
             : {}),
@@ -120,6 +119,46 @@ export function writeTrainingPlans(
         },
       )}`,
     );
+    return file;
+  };
+  const todos: TrainingTodo[] = [];
+  for (const [plan, ws] of byPlan) {
+    const first = ws[0] as TrainingWait;
+    const arm = e.arms.find((a) => a.name === first.arm);
+    if (!arm || !isTrained(arm)) continue;
+    const data = armData(loaded, arm);
+    const sorted = (xs: Iterable<number>) => [...new Set(xs)].sort((a, b) => a - b);
+    const msmData = data.find((d) => d.kind === "msm");
+    const aftData = data.find((d) => d.kind === "aft");
+    const msmPlan = first.stage === "msm" ? first.plan : first.parent;
+    if (msmPlan && msmData)
+      writePlan(
+        msmPlan,
+        `MSM on spec ${msmData.spec}`,
+        first.base,
+        sorted(parentSeeds.get(msmPlan) ?? []),
+        [{ name: "msm", kind: "midtraining", data: relative(dir, msmData.dir) }],
+      );
+    const seeds = sorted(ws.map((w) => w.seed));
+    const file =
+      arm.kind === "msm" || !aftData
+        ? join(dir, `${plan}.yaml`)
+        : writePlan(
+            plan,
+            `arm ${arm.name}`,
+            first.base,
+            seeds,
+            [
+              {
+                name: "aft",
+                kind: "aft",
+                data: relative(dir, aftData.dir),
+                set: arm.reasoning ? "reasoning" : "no-reasoning",
+                ...(first.parent ? { from_previous: t?.from_previous ?? "adapter" } : {}),
+              },
+            ],
+            first.parent,
+          );
     todos.push({
       plan,
       arm,

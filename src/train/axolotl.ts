@@ -26,11 +26,13 @@ export function axolotlConfigs(
   loaded: LoadedPlan,
   seed: number,
   data: Map<string, StageData>,
+  /** The stage of another plan the first stage continues (`start_from`). */
+  parent?: StageConfig,
 ): StageConfig[] {
   const { plan } = loaded;
   const runDir = runDirOf(loaded, seed);
   const out: StageConfig[] = [];
-  let previous: StageConfig | undefined;
+  let previous: StageConfig | undefined = parent;
   for (const stage of plan.stages) {
     const h = stageHyperparameters(plan, stage);
     const d = data.get(stage.name) as StageData;

@@ -8,7 +8,7 @@ import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { SpecsciError } from "../core/errors.js";
-import type { StageSpec } from "./plan.js";
+import type { LoadedPlan, StageSpec } from "./plan.js";
 
 export interface StageData {
   dir: string;
@@ -73,4 +73,11 @@ async function countTokens(file: string): Promise<{ examples: number; tokens: nu
     tokens += m ? Number(m[1]) : Math.ceil(line.length / 4);
   }
   return { examples, tokens };
+}
+
+/** Every stage's data, by stage name. */
+export async function resolveData(loaded: LoadedPlan): Promise<Map<string, StageData>> {
+  const data = new Map<string, StageData>();
+  for (const s of loaded.plan.stages) data.set(s.name, await stageData(s, loaded.dir));
+  return data;
 }

@@ -3,7 +3,8 @@
  * files it will write, and GPU-hours at the plan's assumed throughput.
  */
 import { axolotlConfigs, type StageConfig } from "./axolotl.js";
-import { type StageData, stageData } from "./data.js";
+import { resolveData, type StageData, stageData } from "./data.js";
+import { parentStage } from "./parent.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
 
 export interface StageEstimate {
@@ -18,12 +19,6 @@ export interface StageEstimate {
   config: string;
 }
 
-export async function resolveData(loaded: LoadedPlan): Promise<Map<string, StageData>> {
-  const data = new Map<string, StageData>();
-  for (const s of loaded.plan.stages) data.set(s.name, await stageData(s, loaded.dir));
-  return data;
-}
-
 export async function estimateTraining(loaded: LoadedPlan): Promise<{
   stages: StageEstimate[];
   configs: Map<number, StageConfig[]>;
@@ -36,7 +31,7 @@ export async function estimateTraining(loaded: LoadedPlan): Promise<{
   const stages: StageEstimate[] = [];
   const configs = new Map<number, StageConfig[]>();
   for (const seed of plan.seeds) {
-    const cs = axolotlConfigs(loaded, seed, data);
+    const cs = axolotlConfigs(loaded, seed, data, await parentStage(loaded, seed));
     configs.set(seed, cs);
     for (const c of cs) {
       const d = data.get(c.stage.name) as StageData;

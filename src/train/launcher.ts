@@ -32,7 +32,8 @@ import {
   zero3Path,
 } from "./axolotl.js";
 import type { StageData } from "./data.js";
-import { resolveData } from "./estimate.js";
+import { resolveData } from "./data.js";
+import { parentPlan, parentStage } from "./parent.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
 import { type EngineVersions, engineVersions } from "./versions.js";
 
@@ -191,9 +192,18 @@ export async function runTraining(
   const versions = engineVersions(axolotl);
   if ("error" in versions) o.log?.(`package versions not recorded: ${versions.error}`);
   const artifacts: ModelArtifact[] = [];
+  const from = loaded.plan.start_from;
+  const parentLoaded = parentPlan(loaded);
   for (const seed of o.seeds ?? loaded.plan.seeds) {
     const runId = trainRunId(loaded, seed);
-    const configs = axolotlConfigs(loaded, seed, data);
+    // The plan this one continues is trained (or found trained) first, with the same seed.
+    let inherited: ModelArtifact | undefined;
+    if (parentLoaded && from) {
+      const trained = await runTraining(parentLoaded, store, { ...o, seeds: [seed] });
+      inherited = trained.find((a) => a.stage === from.stage);
+      artifacts.push(...trained);
+    }
+    const configs = axolotlConfigs(loaded, seed, data, await parentStage(loaded, seed));
     const runDir = runDirOf(loaded, seed);
     mkdirSync(runDir, { recursive: true });
     store.runs.ensure({
@@ -206,7 +216,7 @@ export async function runTraining(
     writeSupportFiles(configs, runDir);
     // Each stage's fingerprint includes its parent's: retraining a stage invalidates the ones after it.
     const fingerprints = new Map<string, string>();
-    let parent = "";
+    let parent = inherited ? weightsOf(inherited) : "";
     for (const c of configs) {
       parent = sha256Hex(
         `${parent}\n${(data.get(c.stage.name) as StageData).sha256}\n${configText(c)}`,
@@ -221,6 +231,7 @@ export async function runTraining(
             await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, {
               ...o,
               versions,
+              ...(inherited ? { inherited } : {}),
             }),
           );
       });
@@ -241,7 +252,7 @@ async function runStage(
   data: Map<string, StageData>,
   fingerprints: Map<string, string>,
   axolotl: string,
-  o: TrainOptions & { versions: EngineVersions },
+  o: TrainOptions & { versions: EngineVersions; inherited?: ModelArtifact },
 ): Promise<ModelArtifact> {
   const adapter = c.config.adapter === "lora";
   const artifact = (): ModelArtifact => {
@@ -253,22 +264,28 @@ async function runStage(
       base_model: loaded.plan.base_model,
       served_base: String(c.config.base_model),
       stage: c.stage.name,
-      stages: upto.map((s) => {
-        const d = data.get(s.stage.name) as StageData;
-        return {
-          name: s.stage.name,
-          kind: s.stage.kind,
-          data: d.file,
-          data_sha256: d.sha256,
-          tokens: d.tokens,
-        };
-      }),
+      stages: [
+        ...(o.inherited?.stages ?? []),
+        ...upto.map((s) => {
+          const d = data.get(s.stage.name) as StageData;
+          return {
+            name: s.stage.name,
+            kind: s.stage.kind,
+            data: d.file,
+            data_sha256: d.sha256,
+            tokens: d.tokens,
+          };
+        }),
+      ],
       seed,
       engine: "axolotl",
       hyperparameters: stageHyperparameters(loaded.plan, c.stage),
       output_dir: c.outputDir,
       adapter,
-      configs: Object.fromEntries(upto.map((s) => [s.path, configText(s)])),
+      configs: {
+        ...(o.inherited?.configs ?? {}),
+        ...Object.fromEntries(upto.map((s) => [s.path, configText(s)])),
+      },
       specsci: codeVersion(),
       engine_versions: o.versions,
     };

@@ -91,6 +91,11 @@ export const TrainPlanSchema = z.strictObject({
   stages: z.array(Stage).min(1),
   hyperparameters: Hyperparameters.prefault({}),
   hardware: Hardware.prefault({}),
+  /**
+   * Start from a stage of another plan, trained first with the same seed: e.g. one MSM run shared
+   * by every AFT that continues it (the cells of an MSM × AFT grid). The path is relative to this file.
+   */
+  start_from: z.strictObject({ plan: z.string().min(1), stage: name }).optional(),
   /** Where runs write configs, logs and checkpoints; relative to this file. */
   output_dir: z.string().default("runs"),
   wandb: z.strictObject({ project: z.string().min(1), entity: z.string().optional() }).optional(),

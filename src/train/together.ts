@@ -12,8 +12,9 @@ import { SpecsciError } from "../core/errors.js";
 import { codeVersion } from "../core/provenance.js";
 import { sleep } from "../core/time.js";
 import type { Store } from "../store/index.js";
-import { resolveData } from "./estimate.js";
+import { resolveData } from "./data.js";
 import { type ModelArtifact, modelKey, trainRunId } from "./launcher.js";
+import { parentPlan } from "./parent.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
 
 export const TOGETHER_BASE_URL = "https://api.together.ai/v1";
@@ -134,7 +135,17 @@ export async function runTogether(
       name: loaded.plan.name,
       config: { plan: loaded.plan, seed },
     });
-    let previousJob: string | undefined;
+    // A plan that continues another's stage trains (or finds) that one first, with the same seed.
+    let inherited: ModelArtifact | undefined;
+    const from = loaded.plan.start_from;
+    const parent = parentPlan(loaded);
+    if (parent && from) {
+      const trained = await runTogether(parent, store, { ...o, seeds: [seed] });
+      inherited = trained.find((a) => a.stage === from.stage);
+      out.push(...trained);
+    }
+    let previousJob = (inherited?.hyperparameters as { together_job?: string } | undefined)
+      ?.together_job;
     for (const [i, stage] of loaded.plan.stages.entries()) {
       const h = stageHyperparameters(loaded.plan, stage);
       const d = data.get(stage.name);
@@ -144,6 +155,8 @@ export async function runTogether(
         file?: string;
         job?: string;
         data?: string;
+        /** The job this one continues: a retrained parent makes this job stale. */
+        from?: string;
       };
       const save = () =>
         store.artifacts.put(stateKey(runId, stage.name), "together-job", JSON.stringify(state), {
@@ -155,6 +168,12 @@ export async function runTogether(
         state.data = d.sha256;
         delete state.job;
         save();
+      }
+      if (state.job && (state.from ?? undefined) !== previousJob) {
+        o.log?.(
+          `${runId} ${stage.name}: the stage before it was retrained; a new job continues it`,
+        );
+        delete state.job;
       }
       if (!state.job) {
         if (!Number.isInteger(h.epochs))
@@ -171,9 +190,7 @@ export async function runTogether(
         const body: Record<string, unknown> = {
           training_file: state.file,
           // AFT continues the midtraining job: a checkpoint replaces the base model.
-          ...(i > 0 && previousJob
-            ? { from_checkpoint: previousJob }
-            : { model: loaded.plan.base_model }),
+          ...(previousJob ? { from_checkpoint: previousJob } : { model: loaded.plan.base_model }),
           random_seed: seed,
           batch_size: h.micro_batch_size * h.gradient_accumulation_steps,
           n_epochs: h.epochs,
@@ -198,6 +215,8 @@ export async function runTogether(
               },
         };
         state.job = (await client.createFineTune(body)).id;
+        if (previousJob) state.from = previousJob;
+        else delete state.from;
         save();
         o.log?.(`${runId} ${stage.name}: Together job ${state.job}`);
       } else o.log?.(`${runId} ${stage.name}: polling Together job ${state.job}`);
@@ -237,16 +256,19 @@ export async function runTogether(
         plan: loaded.file,
         base_model: loaded.plan.base_model,
         stage: stage.name,
-        stages: loaded.plan.stages.slice(0, i + 1).map((s) => {
-          const sd = data.get(s.name);
-          return {
-            name: s.name,
-            kind: s.kind,
-            data: sd?.file ?? "",
-            data_sha256: sd?.sha256 ?? "",
-            tokens: sd?.tokens ?? 0,
-          };
-        }),
+        stages: [
+          ...(inherited?.stages ?? []),
+          ...loaded.plan.stages.slice(0, i + 1).map((s) => {
+            const sd = data.get(s.name);
+            return {
+              name: s.name,
+              kind: s.kind,
+              data: sd?.file ?? "",
+              data_sha256: sd?.sha256 ?? "",
+              tokens: sd?.tokens ?? 0,
+            };
+          }),
+        ],
         seed,
         engine: "together",
         hyperparameters: {

@@ -129,14 +129,31 @@ describe("an experiment with trained arms, end to end", () => {
     expect(second.code, second.stderr + second.stdout).toBe(0);
     const r2 = JSON.parse(second.stdout);
     expect(r2.data.every((d: { made: boolean }) => !d.made)).toBe(true); // data reused
+    // One MSM run per spec, continued by the cells of the grid.
     expect(r2.trained).toEqual([
-      "train-chain-grid-rules-rules-loop-agent-seed0/msm",
+      "train-chain.msm-rules-loop-agent-seed0/msm",
       "train-chain-grid-rules-rules-loop-agent-seed0/aft",
-      "train-chain-grid-values-rules-loop-agent-seed0/msm",
+      "train-chain.msm-values-loop-agent-seed0/msm",
       "train-chain-grid-values-rules-loop-agent-seed0/aft",
       "train-chain-ladder-n4-loop-agent-seed0/aft",
       "train-chain-ladder-n8-loop-agent-seed0/aft",
     ]);
+    const models = JSON.parse(
+      (await runCli(["--workspace", "ws", "--json", "train", "list"], { cwd })).stdout,
+    ) as {
+      id: string;
+      stages: { name: string; data: string }[];
+      configs: Record<string, string>;
+    }[];
+    const cell = models.find((m) => m.id === "train-chain-grid-values-rules-loop-agent-seed0/aft");
+    expect(cell?.stages.map((s) => [s.name, /data\/([\w.-]+)\//.exec(s.data)?.[1]])).toEqual([
+      ["msm", "msm-values"],
+      ["aft", "aft-rules-8"],
+    ]);
+    const aftConfig = Object.entries(cell?.configs ?? {}).find(([k]) =>
+      k.endsWith("aft.yaml"),
+    )?.[1];
+    expect(aftConfig).toMatch(/lora_model_dir: .*chain\.msm-values-loop-agent\/seed-0\/msm/);
     expect(r2.blocked).toEqual([]);
     expect(r2.summaries).toHaveLength(5);
     expect(r2.summaries.every((s: { errors: number }) => s.errors === 0)).toBe(true);

@@ -44,24 +44,25 @@ describe("trained arms in experiments", () => {
       ],
     ]);
     const [todo] = writeTrainingPlans(loaded, graph.training, graph.specs);
-    const plan = parseTrainPlan(
-      readFileSync(todo?.file as string, "utf8"),
-      todo?.file as string,
-    ).plan;
+    const read = (file: string) => parseTrainPlan(readFileSync(file, "utf8"), file).plan;
+    // The cell continues a shared MSM run (one per spec, model and seed), written beside it.
+    const plan = read(todo?.file as string);
     expect(plan).toMatchObject({
       name: "values-trained-msm-values-fake-am-agent",
       base_model: "Qwen/Qwen3-8B",
       seeds: [0, 1],
+      start_from: { plan: "values-trained.msm-values-fake-am-agent.yaml", stage: "msm" },
     });
-    expect(plan.stages.map((s) => [s.name, s.kind, s.data])).toEqual([
-      ["msm", "midtraining", "data/msm-values"],
-      ["aft", "aft", "data/aft-rules-2000"],
+    expect(plan.stages.map((s) => [s.name, s.kind, s.data, s.set, s.from_previous])).toEqual([
+      ["aft", "aft", "data/aft-rules-2000", "reasoning", "adapter"],
     ]);
-    expect(todo?.commands[0]).toMatch(
-      /^specsci msm generate value-augmented -o .*data\/msm-values$/,
+    const shared = read(
+      join(dir, "values-trained-training", "values-trained.msm-values-fake-am-agent.yaml"),
     );
-    expect(todo?.commands[1]).toMatch(/--examples 2000 -o .*data\/aft-rules-2000$/);
-
+    expect(shared).toMatchObject({ seeds: [0, 1], base_model: "Qwen/Qwen3-8B" });
+    expect(shared.stages.map((s) => [s.name, s.kind, s.data])).toEqual([
+      ["msm", "midtraining", "data/msm-values"],
+    ]);
     // Once training registers the model of seed 0, its eval stage runs on the served model.
     store.artifacts.put(
       "model:train-values-trained-msm-values-fake-am-agent-seed0:aft",

@@ -16,13 +16,15 @@ import { specHash } from "../../src/spec/hash.js";
 import { checkSpecFile } from "../../src/spec/io.js";
 import { resolveSpecRef } from "../../src/spec/library.js";
 import { axolotlConfigs, configText, launchCommand, slurmScript } from "../../src/train/axolotl.js";
-import { estimateTraining, resolveData } from "../../src/train/estimate.js";
+import { resolveData } from "../../src/train/data.js";
+import { estimateTraining } from "../../src/train/estimate.js";
 import {
   latestCheckpoint,
   type ModelArtifact,
   runTraining,
   trainRunId,
 } from "../../src/train/launcher.js";
+import { parentPlan } from "../../src/train/parent.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
 import { endpointsYaml, servedIds, servingPlan } from "../../src/train/serve.js";
 import { writeRunFiles } from "../../src/train/slurm.js";
@@ -521,6 +523,58 @@ describe("Together fine-tuning (loopback fake of its REST API)", () => {
     await runTogether(loaded, store, { apiKey: KEY, baseUrl: server.url, pollMs: 1 });
     expect(server.jobs.size).toBe(2);
     expect(server.uploads).toHaveLength(2);
+  });
+
+  it("a plan that starts from another's stage continues that job, and a new one when it is retrained", async () => {
+    writeFileSync(
+      join(dir, "shared-msm.yaml"),
+      "name: shared-msm\nbase_model: Qwen/Qwen3-8B\nengine: together\nseeds: [6]\nstages:\n  - { name: msm, kind: midtraining, data: corpus }\n",
+    );
+    const cell = (name: string) =>
+      parseTrainPlan(
+        `name: ${name}\nbase_model: Qwen/Qwen3-8B\nengine: together\nseeds: [6]\nstart_from: { plan: shared-msm.yaml, stage: msm }\nstages:\n  - { name: aft, kind: aft, data: chatset }\n`,
+        join(dir, `${name}.yaml`),
+      );
+    const { store } = makeClient();
+    const o = { apiKey: KEY, baseUrl: server.url, pollMs: 1 };
+    const jobs = () =>
+      [...server.jobs.values()].filter((j) => /^(shared|cell)/.test(String(j.body.suffix)));
+    const a = await runTogether(cell("cell-a"), store, o);
+    const b = await runTogether(cell("cell-b"), store, o);
+    // One MSM job, continued by both cells.
+    const [msm, aftA, aftB] = jobs();
+    expect(jobs()).toHaveLength(3);
+    expect(aftA?.body.from_checkpoint).toBe(msm?.id);
+    expect(aftB?.body.from_checkpoint).toBe(msm?.id);
+    expect(a.map((m) => m.id)).toEqual(["train-shared-msm-seed6/msm", "train-cell-a-seed6/aft"]);
+    expect(b[1]?.stages.map((s) => s.name)).toEqual(["msm", "aft"]);
+    // The MSM job is redone (its stored job forgotten, as after a failure): the cell's job was
+    // made from the old one, so the cell trains again on the new one.
+    const key = "together:train-shared-msm-seed6:msm";
+    const state = JSON.parse(store.artifacts.get(key)?.content ?? "{}");
+    delete state.job;
+    store.artifacts.put(key, "together-job", JSON.stringify(state), {});
+    await runTogether(cell("cell-a"), store, o);
+    const after = jobs();
+    expect(after).toHaveLength(5);
+    expect(after[4]?.body.from_checkpoint).toBe(after[3]?.id);
+  });
+
+  it("start_from names a plan of the same base and engine, and one of its stages", () => {
+    const child = (from: string, base = "Qwen/Qwen3-8B") =>
+      parseTrainPlan(
+        `name: c\nbase_model: ${base}\nengine: together\nstart_from: ${from}\nstages:\n  - { name: aft, kind: aft, data: chatset }\n`,
+        join(dir, "c.yaml"),
+      );
+    expect(() => parentPlan(child("{ plan: shared-msm.yaml, stage: sft }"))).toThrow(
+      /c\.yaml: start_from: .*shared-msm\.yaml has no stage "sft"/,
+    );
+    expect(() => parentPlan(child("{ plan: shared-msm.yaml, stage: msm }", "other/base"))).toThrow(
+      /trains Qwen\/Qwen3-8B, this plan other\/base/,
+    );
+    expect(() => parentPlan(child("{ plan: nowhere.yaml, stage: msm }"))).toThrow(
+      /cannot read training plan .*nowhere\.yaml/,
+    );
   });
 
   it("cancels the jobs still running", async () => {
