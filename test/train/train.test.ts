@@ -387,6 +387,17 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       "train-rules-msm-aft-seed2/msm",
       "train-rules-msm-aft-seed2/aft",
     ]);
+    const show = await runCli(
+      ["--workspace", ws, "models", "show", "train-rules-msm-aft-seed2/aft"],
+      { cwd: dir },
+    );
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain("base_model: Qwen/Qwen3-8B");
+    expect(show.stdout).toMatch(/data_sha256: [0-9a-f]{64}/);
+    expect(show.stdout).toContain("learning_rate: 0.0001");
+    const unknown = await runCli(["--workspace", ws, "models", "show", "nope/x"], { cwd: dir });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown provider "nope"');
     writeFileSync(join(dir, "prov.yaml"), "data: a private corpus\nlora_r: 32\n");
     const reg = await runCli(
       [
@@ -451,6 +462,12 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       }),
     }).then((r) => r.json() as Promise<{ choices: { message: { content: string } }[] }>);
     expect(answer.choices[0]?.message.content).toBe("served by rules-msm-aft-seed2-aft");
+    const listed = await runCli(["--workspace", ws, "models", "list"], { cwd: dir });
+    expect(listed.stdout).toMatch(
+      new RegExp(
+        `trained/rules-msm-aft-seed2-aft\\s+http://127\\.0\\.0\\.1:${port}/v1\\s+train-rules-msm-aft-seed2/aft`,
+      ),
+    );
     // Registered in the workspace: callable by id with no endpoint in specsci.yaml.
     const viaRegistry = await runCli(
       ["--workspace", ws, "models", "test", "trained/rules-msm-aft-seed2-aft"],

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
+import { stringify as yamlText } from "yaml";
 import { envVar } from "../../core/env.js";
 import { readSecret } from "../../core/secrets.js";
 import { ENDPOINT_PRESETS, resolveEndpoint } from "../../llm/endpoints.js";
 import { ANTHROPIC_KEY_ENV } from "../../llm/providers/anthropic.js";
 import { OPENAI_KEY_ENV } from "../../llm/providers/openai.js";
+import { servedModel, servedModels } from "../../llm/served.js";
 import type { ChatMessage } from "../../llm/types.js";
 import type { ContextFactory } from "../context.js";
 import { formatUsd, printJson, printTable } from "../output.js";
@@ -133,5 +135,48 @@ export function registerModelsCommands(program: Command, context: ContextFactory
         ["provider", "base url", "key env var", "key", "batch"],
         rows.map((r) => [r.provider, r.base_url, r.key_env, r.key, r.batch ? "yes" : "no"]),
       );
+      const served = servedModels(ctx.store);
+      if (served.length) {
+        process.stdout.write("\nserved trained models (registered in this workspace):\n");
+        printTable(
+          ["model id", "base url", "trained model"],
+          served.map((m) => [m.id, m.base_url, m.artifact]),
+        );
+      }
+      const trained = ctx.store.artifacts.list("model").length;
+      if (trained)
+        process.stdout.write(
+          `\n${trained} trained model(s): \`specsci train list\`, and \`specsci models show ID\` for one's whole record\n`,
+        );
+    });
+
+  models
+    .command("show")
+    .description(
+      "one model's record: a trained model's recipe (base, stages, data hashes, hyperparameters, configs), or where an id is served",
+    )
+    .argument(
+      "<id>",
+      "a trained model (train-…/aft, external/…), a served id (trained/…) or any model id",
+    )
+    .action((id: string) => {
+      const ctx = context();
+      const served = servedModel(ctx.store, id);
+      const artifactId = served?.artifact ?? id;
+      const trained = ctx.store.artifacts
+        .list("model")
+        .map((a) => JSON.parse(a.content) as { id: string })
+        .find((m) => m.id === artifactId);
+      if (!trained && !served) {
+        // Any other id: where it resolves (no call is made).
+        const r = ctx.llm().registry.resolve(id);
+        const record = { id, provider: r.provider, name: r.name, identity: r.model.identity };
+        if (ctx.json) return printJson(record);
+        process.stdout.write(`${yamlText(record)}`);
+        return;
+      }
+      const record = { ...(served ? { served } : {}), ...(trained ? { trained } : {}) };
+      if (ctx.json) return printJson(record);
+      process.stdout.write(yamlText(record));
     });
 }
