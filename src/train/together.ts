@@ -195,7 +195,15 @@ export async function runTogether(
           batch_size: h.micro_batch_size * h.gradient_accumulation_steps,
           n_epochs: h.epochs,
           learning_rate: h.learning_rate,
-          lr_scheduler: { lr_scheduler_type: h.lr_scheduler },
+          // The shape of Together's API reference: cosine takes the share of a cycle (0.5 decays
+          // once from the peak to the floor, as the Hugging Face trainer's cosine does).
+          lr_scheduler:
+            h.lr_scheduler === "cosine"
+              ? {
+                  lr_scheduler_type: "cosine",
+                  lr_scheduler_args: { min_lr_ratio: 0, num_cycles: 0.5 },
+                }
+              : { lr_scheduler_type: "linear", lr_scheduler_args: { min_lr_ratio: 0 } },
           warmup_ratio: h.warmup_ratio,
           weight_decay: h.weight_decay,
           max_seq_length: h.sequence_len,

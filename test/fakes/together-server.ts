@@ -55,6 +55,19 @@ export class FakeTogetherServer {
           // As Together's SDK insists: a base model or a checkpoint to continue, not both.
           if ((typeof body.model === "string") === (typeof body.from_checkpoint === "string"))
             return send(400, { error: { message: "give either model or from_checkpoint" } });
+          // The scheduler as Together's API reference types it: linear takes min_lr_ratio; cosine
+          // also needs num_cycles.
+          const lr = body.lr_scheduler as
+            | { lr_scheduler_type?: string; lr_scheduler_args?: Record<string, unknown> }
+            | undefined;
+          if (lr !== undefined) {
+            const args = lr.lr_scheduler_args ?? {};
+            const bad =
+              !["linear", "cosine"].includes(String(lr.lr_scheduler_type)) ||
+              (lr.lr_scheduler_type === "cosine" &&
+                (typeof args.min_lr_ratio !== "number" || typeof args.num_cycles !== "number"));
+            if (bad) return send(400, { error: { message: "invalid lr_scheduler" } });
+          }
           if (typeof body.from_checkpoint === "string") {
             const from = this.jobs.get(body.from_checkpoint);
             if (!from) return send(400, { error: { message: "unknown checkpoint" } });

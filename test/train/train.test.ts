@@ -524,6 +524,10 @@ describe("Together fine-tuning (loopback fake of its REST API)", () => {
       learning_rate: 1e-4,
       training_type: { type: "Lora", lora_r: 64, lora_alpha: 128 },
       training_method: { method: "sft", train_on_inputs: true },
+      lr_scheduler: {
+        lr_scheduler_type: "cosine",
+        lr_scheduler_args: { min_lr_ratio: 0, num_cycles: 0.5 },
+      },
     });
     expect(aft?.body).toMatchObject({
       from_checkpoint: msm?.id,
