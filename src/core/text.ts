@@ -4,3 +4,19 @@ export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$
 /** Matches `term` as whole words (any case unless `flags` says otherwise). */
 export const wordPattern = (term: string, flags = "i") =>
   new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(term)}(?![\\p{L}\\p{N}])`, `${flags}u`);
+
+/** Whitespace runs as one space, ends trimmed: how quotes are compared with their source. */
+export const squashSpace = (s: string) => s.replace(/\s+/g, " ").trim();
+
+/** A quote without the quotation marks and ellipses a model tends to wrap it in. */
+export const unwrapQuote = (q: string) =>
+  squashSpace(q.replace(/^["'“”‘’…. ]+|["'“”‘’…. ]+$/g, ""));
+
+/**
+ * Whether a quote is a verbatim passage (up to whitespace and wrapping quotation marks) of one of
+ * the sources. Quotes shorter than three characters prove nothing and do not count.
+ */
+export function quoteIn(quote: string, sources: string[]): boolean {
+  const needle = unwrapQuote(quote);
+  return needle.length >= 3 && sources.some((s) => squashSpace(s).includes(needle));
+}

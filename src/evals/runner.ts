@@ -74,8 +74,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   // of a model no longer served still reports its results.
   const model =
     store.evals.statusCounts(runId).done < task.dataset.length * opts.epochs
-      ? client.model(opts.modelId)
-      : client.lazyModel(opts.modelId);
+      ? client.model(opts.modelId, opts.modelVersion)
+      : client.lazyModel(opts.modelId, opts.modelVersion);
   store.runs.ensure({
     id: runId,
     kind: "eval",

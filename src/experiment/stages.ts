@@ -21,6 +21,7 @@ import {
   type TrainedArm,
 } from "./config.js";
 import { type PendingSpec, resolveSpecs, type SpecArtifact } from "./specs.js";
+import { trainingFingerprint } from "./training.js";
 
 export type { PendingSpec, SpecArtifact } from "./specs.js";
 
@@ -52,6 +53,8 @@ export interface TrainingWait {
   plan: string;
   /** The shared MSM plan an msm+aft cell continues. */
   parent?: string;
+  /** A model exists, but was trained from other inputs than the experiment's now. */
+  stale?: boolean;
   run: string;
   stage: string;
   base: string;
@@ -186,8 +189,21 @@ export async function buildStages(
             const run = `train-${plan}-seed${seed}`;
             trainedModel = `model:${run}:${stage}`;
             const artifact = client.store.artifacts.get(trainedModel);
-            if (!artifact) {
+            const base = e.training.base_models[model] as string;
+            // A model trained from other inputs (spec, recipe, size, settings) is out of date.
+            const expected = trainingFingerprint(
+              loaded,
+              arm as TrainedArm,
+              stage,
+              base,
+              (n) => specByName.get(n)?.hash,
+            );
+            const made = artifact
+              ? (JSON.parse(artifact.content) as ModelArtifact).origin?.fingerprint
+              : undefined;
+            if (!artifact || made !== expected) {
               training.push({
+                ...(artifact ? { stale: true } : {}),
                 key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
                 arm: arm.name,
                 model,
@@ -196,7 +212,7 @@ export async function buildStages(
                 ...(parent ? { parent } : {}),
                 run,
                 stage,
-                base: e.training.base_models[model] as string,
+                base,
               });
               continue;
             }

@@ -28,7 +28,7 @@ import type { ModelArtifact } from "../train/launcher.js";
 import { runTraining } from "../train/launcher.js";
 import { loadTrainPlan } from "../train/plan.js";
 import { servingPlan } from "../train/serve.js";
-import { type RunningServers, servedAlive, startServers } from "../train/servers.js";
+import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
 import { runTogether } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
@@ -150,16 +150,47 @@ export async function makeTrainedModels(
   return result;
 }
 
+/** A data directory's manifest, if it has a readable one. */
+function manifestOf(dir: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A data directory is current when its manifest was written from the same id and recipe. */
 function current(dir: string, idField: "corpus_id" | "set_id", id: string, config: unknown) {
-  const file = join(dir, "manifest.json");
-  if (!existsSync(file)) return false;
-  try {
-    const m = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-    return m[idField] === id && canonicalJson(m.config) === canonicalJson(config);
-  } catch {
-    return false;
+  const m = existsSync(join(dir, "manifest.json")) ? manifestOf(dir) : undefined;
+  return m !== undefined && m[idField] === id && canonicalJson(m.config) === canonicalJson(config);
+}
+
+/**
+ * Why written data is not fit to train on: model calls still to retry, nothing kept, or short of
+ * its target (a ladder arm must not train on fewer examples than its size says).
+ */
+export function shortfall(m: Record<string, unknown>, kind: "msm" | "aft"): string | undefined {
+  const items = (m.items ?? {}) as Record<string, { failedByKind?: Record<string, number> }>;
+  const calls = Object.values(items).reduce((n, st) => n + (st.failedByKind?.call ?? 0), 0);
+  if (calls) return `${calls} model call(s) failed and are retried by the next run`;
+  if (kind === "msm") {
+    const docs = (m.documents as { kept?: number } | undefined)?.kept ?? 0;
+    const b = m.budget as { target_tokens?: number | null; tokens?: number; reached?: boolean };
+    if (!docs) return "it is empty: nothing passed its gates";
+    if (b?.target_tokens && b.reached === false)
+      return `it has ${b.tokens} of its ${b.target_tokens} tokens`;
+    return undefined;
   }
+  const sel = m.selection as {
+    selected?: number;
+    reached?: boolean;
+    target_examples?: number | null;
+    target_tokens?: number | null;
+  };
+  if (!sel?.selected) return "it is empty: no response passed";
+  if (sel.reached === false)
+    return `it has ${sel.selected} example(s), short of its target of ${sel.target_examples ?? `${sel.target_tokens} tokens`}`;
+  return undefined;
 }
 
 /** The recipe a data step is made with (the experiment's, sized for the arm), and its id. */
@@ -194,7 +225,9 @@ async function makeData(
 ): Promise<{ made: boolean; runId: string; empty?: Blocked }> {
   const recipe = dataRecipe(loaded, spec, step);
   o.onRun?.(recipe.id);
-  if (recipe.current) return { made: false, runId: recipe.id };
+  const written = manifestOf(step.dir);
+  if (recipe.current && written && !shortfall(written, recipe.kind))
+    return { made: false, runId: recipe.id };
   const base = {
     spec: spec.spec,
     specHash: spec.hash,
@@ -207,24 +240,22 @@ async function makeData(
   const source = { spec: spec.file ?? `${loaded.file}#specs.${spec.name}` };
   const what = recipe.kind === "msm" ? "MSM corpus" : "AFT chat set";
   o.log?.(`making the ${what} for ${spec.name} in ${step.dir}`);
-  let kept: number;
   if (recipe.kind === "msm") {
     const build = await buildCorpus({ ...base, config: recipe.config });
     await writeCorpus(build, step.dir, client.store, source);
-    kept = build.documents.length;
   } else {
     const build = await buildAftSet({ ...base, config: recipe.config });
     await writeAftSet(build, step.dir, client.store, source);
-    kept = build.selection.selected;
   }
-  if (kept) return { made: true, runId: recipe.id };
+  const short = shortfall(manifestOf(step.dir) ?? {}, recipe.kind);
+  if (!short) return { made: true, runId: recipe.id };
   return {
     made: true,
     runId: recipe.id,
     empty: {
       what: step.dir,
-      reason: `the ${what} for ${spec.name} is empty: nothing passed its gates`,
-      hint: `${join(step.dir, "manifest.json")} has the counts; check the generator with \`specsci models test\``,
+      reason: `the ${what} for ${spec.name} is not fit to train on: ${short}`,
+      hint: `${join(step.dir, "manifest.json")} has the counts; run again to retry failed calls, or raise the recipe's budget.max_waves or counts (check the generator with \`specsci models test\`)`,
     },
   };
 }
@@ -265,14 +296,16 @@ export function planTrainedArms(
         continue;
       }
       const r = dataRecipe(loaded, spec, step);
-      const totals = r.current
+      const written = manifestOf(step.dir);
+      const ready = r.current && written !== undefined && !shortfall(written, r.kind);
+      const totals = ready
         ? { calls: 0, costExpected: 0 }
         : r.kind === "msm"
           ? planCorpus(spec.spec, spec.hash, spec.name, r.config, client).totals
           : planAftSet(spec.spec, spec.hash, spec.name, r.config, client).totals;
       out.data.push({
         step,
-        state: r.current ? "up to date" : "to make",
+        state: ready ? "up to date" : "to make",
         calls: totals.calls,
         costExpected: totals.costExpected,
       });
@@ -313,15 +346,29 @@ export async function serveTrainedStages(
   );
   if (!needed.length || client.config.endpoints[t.endpoint]) return none;
   const toStart = new Map<string, EvalStage[]>();
+  const stale: (Blocked & { key: string })[] = [];
   for (const st of needed) {
     const served = servedModel(client.store, st.model);
-    if (served && (await servedAlive(served))) continue;
+    if (served && (await servedAlive(served))) {
+      if (!st.modelVersion || served.weights === st.modelVersion) continue;
+      // A server started before a retrain answers with the old weights under the same name.
+      stale.push({
+        key: st.key,
+        what: st.model,
+        reason: `the server at ${served.base_url}${served.pid ? ` (process ${served.pid})` : ""} serves older weights of ${st.model}`,
+        hint: "stop that server and run again: a new one is started with the retrained weights",
+      });
+      continue;
+    }
     toStart.set(st.model, [...(toStart.get(st.model) ?? []), st]);
   }
-  if (!toStart.size) return none;
+  if (!toStart.size) return { servers: null, blocked: stale };
   const blockAll = (reason: string, hint: string) => ({
     servers: null,
-    blocked: [...toStart.values()].flat().map((s) => ({ key: s.key, what: s.model, reason, hint })),
+    blocked: [
+      ...stale,
+      ...[...toStart.values()].flat().map((s) => ({ key: s.key, what: s.model, reason, hint })),
+    ],
   });
   if (!t.serve.start)
     return blockAll(
@@ -341,24 +388,38 @@ export async function serveTrainedStages(
     const key = (ss[0] as EvalStage).trainedModel as string;
     return JSON.parse(client.store.artifacts.get(key)?.content ?? "null") as ModelArtifact;
   });
-  const plans = servingPlan(artifacts, {
-    engine: t.serve.engine,
-    host: t.serve.host,
-    ...(t.serve.port !== undefined ? { port: t.serve.port } : {}),
-    executable: exe,
-  });
+  // Ports another server (or anything else) holds are skipped.
+  const plans = await withFreePorts(
+    servingPlan(artifacts, {
+      engine: t.serve.engine,
+      host: t.serve.host,
+      ...(t.serve.port !== undefined ? { port: t.serve.port } : {}),
+      executable: exe,
+    }),
+    t.serve.host,
+  );
+  if (!["127.0.0.1", "localhost", "::1"].includes(t.serve.host))
+    o.log?.(
+      `warning: the servers will accept connections on ${t.serve.host} without authentication; keep them on a private network`,
+    );
   o.log?.(
     `serving ${artifacts.length} trained model(s) on ${plans.length} ${t.serve.engine} server(s)`,
   );
-  const servers = await startServers(plans, {
-    engine: t.serve.engine,
-    host: t.serve.host,
-    endpoint: t.endpoint,
-    timeoutMs: t.serve.timeout_s * 1000,
-    store: client.store,
-    logDir: join(trainingDir(loaded), "serve"),
-    ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.log ? { log: o.log } : {}),
-  });
-  return { servers, blocked: [] };
+  try {
+    const servers = await startServers(plans, {
+      engine: t.serve.engine,
+      host: t.serve.host,
+      endpoint: t.endpoint,
+      timeoutMs: t.serve.timeout_s * 1000,
+      store: client.store,
+      logDir: join(trainingDir(loaded), "serve"),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    });
+    return { servers, blocked: stale };
+  } catch (e) {
+    // A server that does not come up holds up its stages only; the others still run.
+    if (o.signal?.aborted || !(e instanceof SpecsciError)) throw e;
+    return blockAll(e.message, e.hint ?? `its output is in ${join(trainingDir(loaded), "serve")}`);
+  }
 }

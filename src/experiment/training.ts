@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
-import { writeFileAtomic } from "../core/fs.js";
+import { readUserFile, writeFileAtomic } from "../core/fs.js";
+import { hashValue } from "../core/hash.js";
 import { renderSpec } from "../spec/render.js";
 import { isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
@@ -49,6 +50,52 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
       dir: join(data, `aft-${arm.aft_spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`),
     });
   return steps;
+}
+
+/**
+ * What a training run of the experiment is made from, hashed: the base model, the training
+ * settings, and for each of its stages the spec's content, the data recipe's text and the arm's
+ * size and set. A registered model whose plan was written from another fingerprint is out of
+ * date, and its arm is trained again (the launcher still skips stages whose data and config did
+ * not change).
+ */
+export function trainingFingerprint(
+  loaded: LoadedExperiment,
+  arm: TrainedArm,
+  part: "msm" | "aft",
+  base: string,
+  specHash: (name: string) => string | undefined,
+): string | undefined {
+  const t = loaded.experiment.training;
+  const recipe = (which: "msm" | "aft") =>
+    t?.data[which] ? readUserFile(join(loaded.dir, t.data[which] as string), "data recipe") : "";
+  const common = {
+    base,
+    engine: t?.engine ?? "axolotl",
+    hyperparameters: t?.hyperparameters ?? {},
+  };
+  const aftPart = (spec: string) => ({
+    spec,
+    recipe: recipe("aft"),
+    size: arm.kind === "msm" ? null : (arm.aft_size ?? null),
+    reasoning: arm.kind === "msm" ? null : arm.reasoning,
+  });
+  if (arm.kind !== "aft") {
+    const hash = specHash(arm.msm_spec);
+    if (!hash) return undefined;
+    const msm = hashValue({ ...common, msm: { spec: hash, recipe: recipe("msm") } });
+    if (part === "msm" || arm.kind === "msm") return msm;
+    const aft = specHash(arm.aft_spec);
+    if (!aft) return undefined;
+    return hashValue({
+      ...common,
+      parent: msm,
+      from_previous: t?.from_previous ?? "adapter",
+      aft: aftPart(aft),
+    });
+  }
+  const aft = specHash(arm.aft_spec);
+  return aft ? hashValue({ ...common, aft: aftPart(aft) }) : undefined;
 }
 
 /** The command that serves what the plans train (Together serves its own). */
@@ -95,6 +142,7 @@ export function writeTrainingPlans(
     base: string,
     seeds: number[],
     stages: Record<string, unknown>[],
+    origin: { arm: string; fingerprint: string | undefined },
     startFrom?: string,
   ) => {
     const file = join(dir, `${plan}.yaml`);
@@ -111,6 +159,9 @@ export function writeTrainingPlans(
           seeds,
           stages,
           ...(startFrom ? { start_from: { plan: `${startFrom}.yaml`, stage: "msm" } } : {}),
+          ...(origin.fingerprint
+            ? { origin: { experiment: e.name, arm: origin.arm, fingerprint: origin.fingerprint } }
+            : {}),
           ...(t && Object.keys(t.hyperparameters).length
             ? { hyperparameters: t.hyperparameters }
             : {}),
@@ -131,6 +182,14 @@ export function writeTrainingPlans(
     const msmData = data.find((d) => d.kind === "msm");
     const aftData = data.find((d) => d.kind === "aft");
     const msmPlan = first.stage === "msm" ? first.plan : first.parent;
+    const fingerprint = (part: "msm" | "aft") =>
+      trainingFingerprint(
+        loaded,
+        arm,
+        part,
+        first.base,
+        (n) => specs.find((x) => x.name === n)?.hash,
+      );
     if (msmPlan && msmData)
       writePlan(
         msmPlan,
@@ -138,6 +197,7 @@ export function writeTrainingPlans(
         first.base,
         sorted(parentSeeds.get(msmPlan) ?? []),
         [{ name: "msm", kind: "midtraining", data: relative(dir, msmData.dir) }],
+        { arm: `msm-${msmData.spec}`, fingerprint: fingerprint("msm") },
       );
     const seeds = sorted(ws.map((w) => w.seed));
     const file =
@@ -157,6 +217,7 @@ export function writeTrainingPlans(
                 ...(first.parent ? { from_previous: t?.from_previous ?? "adapter" } : {}),
               },
             ],
+            { arm: arm.name, fingerprint: fingerprint("aft") },
             first.parent,
           );
     todos.push({

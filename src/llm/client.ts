@@ -62,13 +62,29 @@ export class LlmClient {
     this.registry = new ProviderRegistry(options.config, regOpts);
   }
 
-  /** The managed model for an id such as `anthropic/claude-sonnet-4-5`. */
-  model(id: string): ManagedModel {
-    let m = this.models.get(id);
+  /**
+   * The managed model for an id such as `anthropic/claude-sonnet-4-5`. `weights` names which
+   * weights answer under an id that does not say (a trained model retrained under the same name):
+   * it joins the cache key, so one model's cached answers are never taken for another's.
+   */
+  model(id: string, weights?: string): ManagedModel {
+    const key = weights ? `${id}@${weights}` : id;
+    let m = this.models.get(key);
     if (!m) {
-      const resolved = this.registry.resolve(id);
+      let resolved = this.registry.resolve(id);
+      if (weights) {
+        const inner = resolved.model;
+        resolved = {
+          ...resolved,
+          model: {
+            id: inner.id,
+            identity: { ...inner.identity, weights },
+            complete: (...args) => inner.complete(...args),
+          },
+        };
+      }
       m = new ManagedModel(this, resolved, this.limiterFor(resolved));
-      this.models.set(id, m);
+      this.models.set(key, m);
     }
     return m;
   }
@@ -77,11 +93,11 @@ export class LlmClient {
    * A model named by id and resolved (endpoint, credentials) only when first called: planning and
    * reporting name models in run ids without calling them, so they need no API key.
    */
-  lazyModel(id: string): ChatModel {
+  lazyModel(id: string, weights?: string): ChatModel {
     return {
       id,
-      generate: (request, options) => this.model(id).generate(request, options),
-      call: (request, options) => this.model(id).call(request, options),
+      generate: (request, options) => this.model(id, weights).generate(request, options),
+      call: (request, options) => this.model(id, weights).call(request, options),
     };
   }
 

@@ -3,7 +3,7 @@
  * files it will write, and GPU-hours at the plan's assumed throughput.
  */
 import { axolotlConfigs, type StageConfig } from "./axolotl.js";
-import { resolveData, type StageData, stageData } from "./data.js";
+import { resolveData, type StageData } from "./data.js";
 import { parentStage } from "./parent.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
 

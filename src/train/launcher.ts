@@ -16,6 +16,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { trackGroup, untrackGroup } from "../core/children.js";
 import { SpecsciError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { hashValue, sha256Hex } from "../core/hash.js";
@@ -64,6 +65,8 @@ export interface ModelArtifact {
   specsci: unknown;
   /** The Python packages that trained it (axolotl, transformers, peft, torch…), when known. */
   engine_versions?: EngineVersions;
+  /** The experiment arm whose plan made it, and the fingerprint of that plan's inputs. */
+  origin?: { experiment: string; arm: string; fingerprint: string };
 }
 
 export const trainRunId = (loaded: LoadedPlan, seed: number) =>
@@ -94,22 +97,47 @@ export function writeSupportFiles(configs: StageConfig[], runDir: string): void 
 
 /**
  * One trainer per run directory: a second `train run` of the same run would write into the same
- * checkpoints. The lock names its process; a lock whose process is gone (a kill -9) is taken over.
+ * checkpoints. The lock names its specsci process and the trainer's process group. A lock whose
+ * specsci is gone (a kill -9) is taken over, unless the trainer it started is still running.
  */
-function lockRun(runDir: string, runId: string): () => void {
-  const file = join(runDir, ".specsci-lock");
-  try {
-    const pid = Number(readFileSync(file, "utf8"));
-    if (pid && pid !== process.pid && alive(pid))
-      throw new SpecsciError(`${runId} is being trained by another specsci (process ${pid})`, {
-        hint: `wait for it, or stop it; ${file} is its lock`,
-      });
-  } catch (e) {
-    if (e instanceof SpecsciError) throw e;
-  }
-  writeFileAtomic(file, String(process.pid));
-  return () => rmSync(file, { force: true });
+interface RunLock {
+  release(): void;
+  /** Records the running trainer's process group (null once it ended). */
+  trainer(pgid: number | null): void;
 }
+
+function lockRun(runDir: string, runId: string): RunLock {
+  const file = join(runDir, ".specsci-lock");
+  let held: { pid?: number; trainer?: number | null } = {};
+  try {
+    const text = readFileSync(file, "utf8");
+    held = /^\d+$/.test(text.trim()) ? { pid: Number(text) } : JSON.parse(text);
+  } catch {
+    // No lock, or an unreadable one: free.
+  }
+  if (held.pid && held.pid !== process.pid && alive(held.pid))
+    throw new SpecsciError(`${runId} is being trained by another specsci (process ${held.pid})`, {
+      hint: `wait for it, or stop it; ${file} is its lock`,
+    });
+  if (held.trainer && groupAlive(held.trainer))
+    throw new SpecsciError(
+      `${runId}: a trainer started by an earlier specsci is still running (process group ${held.trainer})`,
+      { hint: `wait for it to finish, or stop it (kill -TERM -${held.trainer}), then run again` },
+    );
+  const write = (trainer: number | null) =>
+    writeFileAtomic(file, JSON.stringify({ pid: process.pid, trainer }));
+  write(null);
+  return { release: () => rmSync(file, { force: true }), trainer: write };
+}
+
+const groupAlive = (pgid: number) => {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
 
 const alive = (pid: number) => {
   try {
@@ -223,7 +251,7 @@ export async function runTraining(
       );
       fingerprints.set(c.stage.name, parent);
     }
-    const unlock = lockRun(runDir, runId);
+    const lock = lockRun(runDir, runId);
     try {
       await store.runs.track(runId, o.signal, async () => {
         for (const c of configs)
@@ -231,12 +259,13 @@ export async function runTraining(
             await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, {
               ...o,
               versions,
+              lock,
               ...(inherited ? { inherited } : {}),
             }),
           );
       });
     } finally {
-      unlock();
+      lock.release();
     }
   }
   return artifacts;
@@ -252,7 +281,7 @@ async function runStage(
   data: Map<string, StageData>,
   fingerprints: Map<string, string>,
   axolotl: string,
-  o: TrainOptions & { versions: EngineVersions; inherited?: ModelArtifact },
+  o: TrainOptions & { versions: EngineVersions; inherited?: ModelArtifact; lock: RunLock },
 ): Promise<ModelArtifact> {
   const adapter = c.config.adapter === "lora";
   const artifact = (): ModelArtifact => {
@@ -288,6 +317,7 @@ async function runStage(
       },
       specsci: codeVersion(),
       engine_versions: o.versions,
+      ...(loaded.plan.origin ? { origin: loaded.plan.origin } : {}),
     };
   };
   const fingerprint = fingerprints.get(c.stage.name) as string;
@@ -296,7 +326,17 @@ async function runStage(
   if (row?.status === "completed" && same && hasWeights(c.outputDir, adapter)) {
     // Finished before: its record, as made then (code and package versions of that run).
     const stored = store.artifacts.get(modelKey(runId, c.stage.name));
-    return stored ? (JSON.parse(stored.content) as ModelArtifact) : artifact();
+    if (!stored) return artifact();
+    const a = JSON.parse(stored.content) as ModelArtifact;
+    // The same weights, now claimed by a plan written from other inputs (a recipe comment, say).
+    if (loaded.plan.origin && a.origin?.fingerprint !== loaded.plan.origin.fingerprint) {
+      a.origin = loaded.plan.origin;
+      store.artifacts.put(modelKey(runId, c.stage.name), "model", JSON.stringify(a), {
+        base_model: a.base_model,
+        seed,
+      });
+    }
+    return a;
   }
   if (!same && existsSync(c.outputDir) && readdirSync(c.outputDir).length) {
     // Weights or checkpoints of another config or data: kept, but out of the way.
@@ -331,14 +371,19 @@ async function runStage(
   // Rows past the resume point (and the last attempt's summary) belong to an attempt now undone.
   store.train.clearMetrics(runId, c.stage.name, step);
   let summarized = false;
-  const result = await run(launchCommand(loaded, c, axolotl), logFile, o, (line) => {
-    const p = /(\d+)\/(\d+) \[/.exec(line);
-    if (p) o.onProgress?.(c.stage.name, Number(p[1]), Number(p[2]));
-    const m = parseMetrics(line);
-    if (!m) return;
-    if (!("loss" in m)) summarized = true;
-    store.train.recordMetrics(runId, c.stage.name, "loss" in m ? ++step : 0, m);
-  });
+  const result = await run(
+    launchCommand(loaded, c, axolotl),
+    logFile,
+    { ...o, onSpawn: o.lock.trainer },
+    (line) => {
+      const p = /(\d+)\/(\d+) \[/.exec(line);
+      if (p) o.onProgress?.(c.stage.name, Number(p[1]), Number(p[2]));
+      const m = parseMetrics(line);
+      if (!m) return;
+      if (!("loss" in m)) summarized = true;
+      store.train.recordMetrics(runId, c.stage.name, "loss" in m ? ++step : 0, m);
+    },
+  );
   if (o.signal?.aborted) {
     store.train.finish(runId, c.stage.name, "interrupted");
     throw o.signal.reason;
@@ -377,7 +422,7 @@ const errorLine = (tail: string[]) =>
 function run(
   cmd: string[],
   logFile: string | null,
-  o: TrainOptions,
+  o: TrainOptions & { onSpawn?: (pgid: number | null) => void },
   onLine?: (line: string) => void,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string[] }> {
   return new Promise((resolvePromise, reject) => {
@@ -385,6 +430,10 @@ function run(
     const [exe, ...args] = cmd as [string, ...string[]];
     // Its own process group, so that stopping it reaches torchrun and every worker under it.
     const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    if (child.pid) {
+      trackGroup(child.pid);
+      o.onSpawn?.(child.pid);
+    }
     const log = logFile ? createWriteStream(logFile, { flags: "a" }) : null;
     log?.on("error", (e) => process.stderr.write(`cannot write ${logFile}: ${e.message}\n`));
     const tail: string[] = [];
@@ -410,7 +459,15 @@ function run(
         if (tail.length > 20) tail.shift();
         onLine?.(line);
       });
+    let finished = false;
     const done = () => {
+      // Once: a failed spawn emits "error" and then "close", and the lock is released in between.
+      if (finished) return;
+      finished = true;
+      if (child.pid) {
+        untrackGroup(child.pid);
+        o.onSpawn?.(null);
+      }
       o.signal?.removeEventListener("abort", onAbort);
       if (kill) clearTimeout(kill);
       log?.end();

@@ -98,6 +98,10 @@ export const TrainPlanSchema = z.strictObject({
   start_from: z.strictObject({ plan: z.string().min(1), stage: name }).optional(),
   /** Where runs write configs, logs and checkpoints; relative to this file. */
   output_dir: z.string().default("runs"),
+  /** Who wrote this plan from what (an experiment's arm): recorded with the models it makes. */
+  origin: z
+    .strictObject({ experiment: z.string(), arm: z.string(), fingerprint: z.string() })
+    .optional(),
   wandb: z.strictObject({ project: z.string().min(1), entity: z.string().optional() }).optional(),
 });
 export type TrainPlan = z.infer<typeof TrainPlanSchema>;

@@ -7,7 +7,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
+import { trackGroup, untrackGroup } from "../core/children.js";
 import { registerServed, type ServedModel, unregisterServed } from "../llm/served.js";
 import type { Store } from "../store/index.js";
 import { type ServerPlan, type ServingEngine, servedIds, waitForModels } from "./serve.js";
@@ -84,6 +86,7 @@ export async function startServers(plans: ServerPlan[], o: StartOptions): Promis
         child.stderr?.pipe(log, { end: false });
       }
       children.push(child);
+      if (child.pid) trackGroup(child.pid);
       let gone: string | undefined;
       child.on("error", (e: NodeJS.ErrnoException) => {
         gone = `cannot start ${exe}: ${e.code ?? e.message}`;
@@ -123,23 +126,54 @@ export async function startServers(plans: ServerPlan[], o: StartOptions): Promis
   return { plans, models: registered, exited, stop };
 }
 
+/** Stops a server's whole process group: its workers may outlive the process that started them. */
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return Promise.resolve();
+  if (!child.pid) return Promise.resolve();
   const group = (sig: NodeJS.Signals) => {
     try {
       process.kill(-(child.pid as number), sig);
+      return true;
     } catch {
-      // Already gone.
+      return false; // The group is gone.
     }
   };
+  untrackGroup(child.pid);
+  if (!group("SIGTERM")) return Promise.resolve();
   return new Promise((resolve) => {
-    const kill = setTimeout(() => group("SIGKILL"), 30_000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    group("SIGTERM");
+    // Until the group is empty (SIGKILL after 30 s): the leader's exit alone does not say so.
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (!group(0 as unknown as NodeJS.Signals)) {
+        clearInterval(poll);
+        resolve();
+      } else if (Date.now() - started > 30_000) group("SIGKILL");
+    }, 100);
   });
+}
+
+/** Whether nothing listens on the port (so a server can bind it). */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** The plans with every port that is taken moved to the next free one. */
+export async function withFreePorts(plans: ServerPlan[], host: string): Promise<ServerPlan[]> {
+  const used = new Set<number>();
+  const out: ServerPlan[] = [];
+  for (const p of plans) {
+    let port = p.port;
+    while (used.has(port) || !(await portFree(host, port))) port++;
+    used.add(port);
+    const command = [...p.command];
+    const i = command.indexOf("--port");
+    if (i >= 0) command[i + 1] = String(port);
+    out.push({ ...p, port, command });
+  }
+  return out;
 }
 
 /** Whether a registered model's server is up and lists it. */

@@ -9,6 +9,7 @@
 import { openAsBlob } from "node:fs";
 import { basename } from "node:path";
 import { SpecsciError } from "../core/errors.js";
+import { hashValue } from "../core/hash.js";
 import { codeVersion } from "../core/provenance.js";
 import { sleep } from "../core/time.js";
 import type { Store } from "../store/index.js";
@@ -155,8 +156,8 @@ export async function runTogether(
         file?: string;
         job?: string;
         data?: string;
-        /** The job this one continues: a retrained parent makes this job stale. */
-        from?: string;
+        /** Hash of the request the job was made from (all but the file). */
+        request?: string;
       };
       const save = () =>
         store.artifacts.put(stateKey(runId, stage.name), "together-job", JSON.stringify(state), {
@@ -169,10 +170,45 @@ export async function runTogether(
         delete state.job;
         save();
       }
-      if (state.job && (state.from ?? undefined) !== previousJob) {
-        o.log?.(
-          `${runId} ${stage.name}: the stage before it was retrained; a new job continues it`,
-        );
+      const request: Record<string, unknown> = {
+        // AFT continues the midtraining job: a checkpoint replaces the base model.
+        ...(previousJob ? { from_checkpoint: previousJob } : { model: loaded.plan.base_model }),
+        random_seed: seed,
+        batch_size: h.micro_batch_size * h.gradient_accumulation_steps,
+        n_epochs: h.epochs,
+        learning_rate: h.learning_rate,
+        // The shape of Together's API reference: cosine takes the share of a cycle (0.5 decays
+        // once from the peak to the floor, as the Hugging Face trainer's cosine does).
+        lr_scheduler:
+          h.lr_scheduler === "cosine"
+            ? {
+                lr_scheduler_type: "cosine",
+                lr_scheduler_args: { min_lr_ratio: 0, num_cycles: 0.5 },
+              }
+            : { lr_scheduler_type: "linear", lr_scheduler_args: { min_lr_ratio: 0 } },
+        warmup_ratio: h.warmup_ratio,
+        weight_decay: h.weight_decay,
+        max_seq_length: h.sequence_len,
+        suffix: `${loaded.plan.name}-s${seed}-${stage.name}`.slice(0, 40),
+        training_method: {
+          method: "sft",
+          train_on_inputs: stage.kind === "midtraining",
+        },
+        training_type: h.full_finetune
+          ? { type: "Full" }
+          : {
+              type: "Lora",
+              lora_r: h.lora_r,
+              lora_alpha: h.lora_alpha,
+              lora_dropout: h.lora_dropout,
+              lora_trainable_modules: "all-linear",
+            },
+      };
+      // The job is for this exact request (parent job, hyperparameters, base, seed): any change,
+      // a retrained parent included, makes a new one.
+      const requestHash = hashValue(request);
+      if (state.job && state.request !== requestHash) {
+        o.log?.(`${runId} ${stage.name}: the stage before it or its settings changed; a new job`);
         delete state.job;
       }
       if (!state.job) {
@@ -187,44 +223,8 @@ export async function runTogether(
               hint: "use cosine or linear for engine: together",
             },
           );
-        const body: Record<string, unknown> = {
-          training_file: state.file,
-          // AFT continues the midtraining job: a checkpoint replaces the base model.
-          ...(previousJob ? { from_checkpoint: previousJob } : { model: loaded.plan.base_model }),
-          random_seed: seed,
-          batch_size: h.micro_batch_size * h.gradient_accumulation_steps,
-          n_epochs: h.epochs,
-          learning_rate: h.learning_rate,
-          // The shape of Together's API reference: cosine takes the share of a cycle (0.5 decays
-          // once from the peak to the floor, as the Hugging Face trainer's cosine does).
-          lr_scheduler:
-            h.lr_scheduler === "cosine"
-              ? {
-                  lr_scheduler_type: "cosine",
-                  lr_scheduler_args: { min_lr_ratio: 0, num_cycles: 0.5 },
-                }
-              : { lr_scheduler_type: "linear", lr_scheduler_args: { min_lr_ratio: 0 } },
-          warmup_ratio: h.warmup_ratio,
-          weight_decay: h.weight_decay,
-          max_seq_length: h.sequence_len,
-          suffix: `${loaded.plan.name}-s${seed}-${stage.name}`.slice(0, 40),
-          training_method: {
-            method: "sft",
-            train_on_inputs: stage.kind === "midtraining",
-          },
-          training_type: h.full_finetune
-            ? { type: "Full" }
-            : {
-                type: "Lora",
-                lora_r: h.lora_r,
-                lora_alpha: h.lora_alpha,
-                lora_dropout: h.lora_dropout,
-                lora_trainable_modules: "all-linear",
-              },
-        };
-        state.job = (await client.createFineTune(body)).id;
-        if (previousJob) state.from = previousJob;
-        else delete state.from;
+        state.job = (await client.createFineTune({ training_file: state.file, ...request })).id;
+        state.request = requestHash;
         save();
         o.log?.(`${runId} ${stage.name}: Together job ${state.job}`);
       } else o.log?.(`${runId} ${stage.name}: polling Together job ${state.job}`);
@@ -247,10 +247,11 @@ export async function runTogether(
         const why = events.at(-1)?.message ?? job.status;
         store.train.finish(runId, stage.name, "failed", why);
         // Forget the failed job, so that the next run creates a new one.
+        const failed = state.job;
         delete state.job;
         save();
         throw new SpecsciError(
-          `Together job ${state.job} (${runId} ${stage.name}) ended ${job.status}: ${why}`,
+          `Together job ${failed} (${runId} ${stage.name}) ended ${job.status}: ${why}`,
           {
             hint: "fix the cause and run again: a failed job is not resumed, a new one is created",
           },
@@ -289,6 +290,7 @@ export async function runTogether(
         adapter: !h.full_finetune,
         configs: {},
         specsci: codeVersion(),
+        ...(loaded.plan.origin ? { origin: loaded.plan.origin } : {}),
       };
       store.artifacts.put(modelKey(runId, stage.name), "model", JSON.stringify(artifact), {
         base_model: artifact.base_model,

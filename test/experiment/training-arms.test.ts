@@ -63,17 +63,33 @@ describe("trained arms in experiments", () => {
     expect(shared.stages.map((s) => [s.name, s.kind, s.data])).toEqual([
       ["msm", "midtraining", "data/msm-values"],
     ]);
-    // Once training registers the model of seed 0, its eval stage runs on the served model.
-    store.artifacts.put(
-      "model:train-values-trained-msm-values-fake-am-agent-seed0:aft",
-      "model",
-      JSON.stringify({ id: "train-values-trained-msm-values-fake-am-agent-seed0/aft" }),
-      {},
-    );
+    // Once training registers the model of seed 0 (from this plan), its eval stage runs on the
+    // served model.
+    const register = (origin: unknown) =>
+      store.artifacts.put(
+        "model:train-values-trained-msm-values-fake-am-agent-seed0:aft",
+        "model",
+        JSON.stringify({ id: "train-values-trained-msm-values-fake-am-agent-seed0/aft", origin }),
+        {},
+      );
+    register(plan.origin);
     const after = await buildStages(loaded, client);
     const trained = after.stages.find((s) => s.key === "eval/msm-values/fake/am-agent/am/seed-0");
     expect(trained?.model).toBe("trained/values-trained-msm-values-fake-am-agent-seed0-aft");
     expect(after.training).toHaveLength(1);
+    // A model trained from other inputs (another AFT size here) is out of date: trained again.
+    writeFileSync(
+      join(dir, "experiment.yaml"),
+      EXPERIMENT().replace("aft_size: 2000", "aft_size: 500"),
+    );
+    const changed = await buildStages(loadExperiment(join(dir, "experiment.yaml")), client);
+    expect(changed.training.map((t) => [t.seed, t.stale ?? false])).toEqual([
+      [0, true],
+      [1, false],
+    ]);
+    // So is one with no record of what it was trained from.
+    register(undefined);
+    expect((await buildStages(loaded, client)).training[0]?.stale).toBe(true);
   });
 
   it("without a training section, a trained arm is refused by name", async () => {

@@ -362,6 +362,19 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       runTraining(loaded, env.client.store, { axolotl: join(dir, "no-axolotl"), seeds: [2] }),
     ).rejects.toThrow(/ENOENT/);
     expect(existsSync(lock)).toBe(false); // released even when the run fails
+    // A trainer whose specsci was killed is still running: its run is not started twice.
+    const orphan = spawn("sleep", ["30"], { detached: true, stdio: "ignore" });
+    try {
+      writeFileSync(lock, JSON.stringify({ pid: 999999999, trainer: orphan.pid }));
+      await expect(
+        runTraining(loaded, env.client.store, { axolotl: STANDIN, seeds: [2] }),
+      ).rejects.toThrow(
+        /a trainer started by an earlier specsci is still running \(process group \d+\)/,
+      );
+    } finally {
+      process.kill(-(orphan.pid as number), "SIGKILL");
+    }
+    writeFileSync(lock, "999999999");
   });
 
   it("a missing engine is one clear error", async () => {

@@ -78,7 +78,7 @@ function printPlan(
     );
   if (graph.training.length) {
     out.write(
-      `\n${graph.training.length} stage(s) of trained arms wait for their models; \`run\` makes their data, trains and serves them first:\n${graph.training.map((t) => `  ${t.key} (needs ${t.run}/${t.stage})`).join("\n")}\n\n`,
+      `\n${graph.training.length} stage(s) of trained arms wait for their models; \`run\` makes their data, trains and serves them first:\n${graph.training.map((t) => `  ${t.key} (${t.stale ? "retrains" : "needs"} ${t.run}/${t.stage})`).join("\n")}\n\n`,
     );
     printTable(
       ["data", "spec", "state", "calls", "cost (expected)"],
@@ -145,7 +145,8 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         experimentRunId(loaded),
         trainedArms?.data.map((d) => d.runId),
       );
-      const ran = new Map(stages.map((st, i) => [st.key, summaries[i]]));
+      // Stages held up (not served) have no summary: summaries are matched by run id.
+      const ran = new Map(summaries.map((s) => [s.runId, s]));
       if (ctx.json) {
         printJson({
           experiment: loaded.experiment.name,
@@ -171,7 +172,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         printTable(
           ["stage", "run", "done now", "resumed", "failed"],
           stages.map((st) => {
-            const s = ran.get(st.key);
+            const s = ran.get(st.runId);
             return s
               ? [st.key, st.runId, s.done, s.resumed, s.errors]
               : [st.key, st.runId, "not run", "", ""];
@@ -259,7 +260,9 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", ""]),
           ...graph.training.map((t) => [
             t.key,
-            `waits for model ${t.run}/${t.stage}`,
+            t.stale
+              ? `retrain ${t.run}/${t.stage}: its spec, recipe or settings changed`
+              : `waits for model ${t.run}/${t.stage}`,
             "",
             "",
             "",

@@ -9,7 +9,8 @@ import { log } from "../../core/log.js";
 import { codeVersion } from "../../core/provenance.js";
 import { configText, runDirOf } from "../../train/axolotl.js";
 import { estimateTraining } from "../../train/estimate.js";
-import { type ModelArtifact, runTraining } from "../../train/launcher.js";
+import { type ModelArtifact, modelKey, runTraining, trainRunId } from "../../train/launcher.js";
+import { parentPlan } from "../../train/parent.js";
 import { loadTrainPlan } from "../../train/plan.js";
 import { endpointsYaml, type ServingEngine, servingPlan } from "../../train/serve.js";
 import { startServers } from "../../train/servers.js";
@@ -89,16 +90,36 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
             `seed ${s} is not in the plan (seeds: ${loaded.plan.seeds.join(", ")})`,
           );
       if (o.slurm) {
-        for (const seed of seeds) {
-          const script = await writeRunFiles(loaded, seed);
-          const r = spawnSync("sbatch", [script], { encoding: "utf8" });
+        const sbatch = (script: string, after?: string) => {
+          const r = spawnSync(
+            "sbatch",
+            ["--parsable", ...(after ? [`--dependency=afterok:${after}`] : []), script],
+            { encoding: "utf8" },
+          );
           if (r.error)
             throw new SpecsciError(
               `cannot run sbatch: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`,
               { hint: `submit ${script} on the cluster's login node, or run without --slurm` },
             );
           if (r.status !== 0) throw new SpecsciError(`sbatch ${script} failed: ${r.stderr.trim()}`);
-          process.stdout.write(`seed ${seed}: ${r.stdout.trim()} (${script})\n`);
+          return r.stdout.trim().split(";")[0] as string;
+        };
+        // A plan continuing another's stage waits for that plan's job of the same seed.
+        const parent = parentPlan(loaded);
+        for (const seed of seeds) {
+          // Not when that stage is trained already.
+          const done =
+            parent &&
+            ctx.store.artifacts.get(
+              modelKey(trainRunId(parent, seed), loaded.plan.start_from?.stage ?? ""),
+            );
+          const first = parent && !done ? sbatch(await writeRunFiles(parent, seed)) : undefined;
+          if (first) process.stdout.write(`seed ${seed}: ${parent?.plan.name} job ${first}\n`);
+          const script = await writeRunFiles(loaded, seed);
+          const job = sbatch(script, first);
+          process.stdout.write(
+            `seed ${seed}: job ${job}${first ? ` (after ${first})` : ""} (${script})\n`,
+          );
         }
         return;
       }

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
+import { readJsonl } from "../../core/jsonl.js";
 import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
 import {
@@ -18,7 +19,6 @@ import {
   type ChatTemplateName,
   getChatTemplate,
 } from "../chat-template.js";
-import { readJsonl } from "../jsonl.js";
 import {
   AFT_MANIFEST_FORMAT,
   type ChatLine,

@@ -2,10 +2,11 @@
  * `specsci aft plan`: calls, tokens and cost of a chat set before any call. Backfill depends on
  * how many responses pass, so the plan assumes the first wave's 80% pass rate and says so.
  */
+
+import { renderWith } from "../../core/prompt-files.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
 import { getTokenizer } from "../../spec/tokens.js";
-import { renderWith } from "../prompt-files.js";
 import { planBackfill } from "./backfill.js";
 import {
   type AftConfig,

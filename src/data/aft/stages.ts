@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { hashValue } from "../../core/hash.js";
+import { feedbackText, promptSet, renderWith } from "../../core/prompt-files.js";
 import type { ChatMessage, ChatRequest } from "../../llm/types.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import { renderSpecBody } from "../../spec/render.js";
@@ -14,7 +15,6 @@ import { DomainsAnswer, distinctNamed, parseAnswer } from "../msm/answers.js";
 import { itemSeed } from "../msm/context.js";
 import type { ItemJob, Verdict } from "../msm/executor.js";
 import { identityOf } from "../msm/knobs.js";
-import { feedbackText, promptSet, renderWith } from "../prompt-files.js";
 import {
   type AftConfig,
   type AftStage,

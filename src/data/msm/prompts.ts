@@ -1,7 +1,7 @@
-/** The MSM prompt set: versioned files under `prompts/msm/` (see `../prompt-files.ts`). */
-import { promptSet } from "../prompt-files.js";
+/** The MSM prompt set: versioned files under `prompts/msm/` (see `core/prompt-files.ts`). */
+import { promptSet } from "../../core/prompt-files.js";
 
-export { feedbackText, type PromptTemplate, renderPrompt } from "../prompt-files.js";
+export { feedbackText, type PromptTemplate, renderPrompt } from "../../core/prompt-files.js";
 
 export const PROMPT_NAMES = [
   "system",

@@ -3,6 +3,7 @@
  * plus an LLM judge whose quotes are checked against the transcript), eval awareness, and
  * deterministic counts of the spec rule ids the reasoning cites.
  */
+import { quoteIn } from "../../core/text.js";
 import type { ChatModel } from "../../llm/types.js";
 import {
   type AnswerAttempt,
@@ -45,21 +46,15 @@ function transcriptOf(state: TaskState): { reasoning: string; answer: string; bl
   return { reasoning, answer, block };
 }
 
-const normalize = (s: string) => s.replace(/\s+/g, " ").trim();
-
 /** Quotes must be verbatim (up to whitespace) passages of the reasoning or the answer. */
 function checkQuotes(quotes: unknown, sources: string[], required: boolean): string | undefined {
   if (!Array.isArray(quotes) || !quotes.every((q) => typeof q === "string"))
     return '"quotes" must be an array of strings';
   if (required && quotes.length === 0) return "give at least one quote from the transcript";
   if (quotes.length > 6) return "give at most four quotes";
-  const hay = sources.map(normalize);
-  for (const q of quotes as string[]) {
-    const needle = normalize(q.replace(/^["'“”…. ]+|["'“”…. ]+$/g, ""));
-    if (needle.length < 3 || !hay.some((h) => h.includes(needle))) {
+  for (const q of quotes as string[])
+    if (!quoteIn(q, sources))
       return `this quote is not in the transcript word for word: "${q.slice(0, 120)}"`;
-    }
-  }
   return undefined;
 }
 

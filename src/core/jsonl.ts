@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createWriteStream, renameSync } from "node:fs";
-import { SpecsciError } from "../core/errors.js";
-import { readUserFile } from "../core/fs.js";
+import { SpecsciError } from "./errors.js";
+import { readUserFile } from "./fs.js";
 
 /** Writes lines beside `path` and renames into place: a reader never sees half a file. */
 export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { sha256Hex } from "../core/hash.js";
+import { sha256Hex } from "./hash.js";
 
 export const PROMPTS_ROOT = fileURLToPath(new URL("../../prompts/", import.meta.url));
 

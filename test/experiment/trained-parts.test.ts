@@ -1,0 +1,50 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { shortfall } from "../../src/experiment/trained.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import { cleanupTempDirs, makeClient } from "../helpers.js";
+
+afterAll(cleanupTempDirs);
+
+describe("trained arms: guards", () => {
+  it("data short of its target, empty, or with failed calls is not trained on", () => {
+    expect(
+      shortfall({ selection: { selected: 300, reached: false, target_examples: 1000 } }, "aft"),
+    ).toBe("it has 300 example(s), short of its target of 1000");
+    expect(shortfall({ selection: { selected: 0 } }, "aft")).toMatch(/empty/);
+    expect(shortfall({ selection: { selected: 1000, reached: true } }, "aft")).toBeUndefined();
+    expect(
+      shortfall(
+        { documents: { kept: 9 }, items: { documents: { failedByKind: { call: 2 } } } },
+        "msm",
+      ),
+    ).toMatch(/2 model call\(s\) failed/);
+    expect(
+      shortfall(
+        { documents: { kept: 9 }, budget: { target_tokens: 100, tokens: 50, reached: false } },
+        "msm",
+      ),
+    ).toBe("it has 50 of its 100 tokens");
+    expect(
+      shortfall({ documents: { kept: 9 }, budget: { target_tokens: null } }, "msm"),
+    ).toBeUndefined();
+  });
+
+  it("a model's weights are part of the cache key: a retrained model never gets the old answers", async () => {
+    let calls = 0;
+    registerFakeModel("weights-probe", () => {
+      calls++;
+      return `answer ${calls}`;
+    });
+    const { client } = makeClient();
+    const request = {
+      messages: [{ role: "user" as const, content: "hi" }],
+      params: { max_tokens: 10 },
+    };
+    const a = await client.model("fake/weights-probe", "w1").generate(request);
+    const again = await client.model("fake/weights-probe", "w1").generate(request);
+    const b = await client.model("fake/weights-probe", "w2").generate(request);
+    expect(again.text).toBe(a.text); // cached
+    expect(b.text).not.toBe(a.text); // other weights: asked anew
+    expect(calls).toBe(2);
+  });
+});
