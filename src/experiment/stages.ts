@@ -29,7 +29,10 @@ export interface EvalStage {
   /** `eval/{arm}/{model}/{eval}/seed-{n}`: stable within the experiment. */
   key: string;
   arm: Arm;
+  /** The model called: the experiment's model, or for a trained arm its served trained model. */
   model: string;
+  /** The experiment's model this stage belongs to (what a trained arm was trained from). */
+  experimentModel: string;
   eval: EvalConfig;
   seed: number;
   task: Task;
@@ -228,6 +231,7 @@ export async function buildStages(
             key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
             arm,
             model: evalModel,
+            experimentModel: model,
             eval: ev,
             seed,
             task,

@@ -204,7 +204,9 @@ export function experimentResults(
   const examples: ExampleTranscript[] = [];
   for (const arm of e.arms) {
     for (const model of e.models) {
-      const stages = graph.stages.filter((s) => s.arm.name === arm.name && s.model === model);
+      const stages = graph.stages.filter(
+        (s) => s.arm.name === arm.name && s.experimentModel === model,
+      );
       const rows: ScoreRow[] = [];
       const keyed = new Map<string, ScoreRow>();
       const bySeed = new Map<number, ScoreRow[]>();

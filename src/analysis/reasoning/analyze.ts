@@ -1,0 +1,455 @@
+/**
+ * Reasoning analysis of eval runs: every finished transcript labelled by one or more labellers
+ * (and repeats), explicit rule ids found deterministically, misuse claims checked against the spec
+ * under test, and the labels kept in the store (one item per transcript and rater), so a rerun
+ * labels only what is missing and a failed call is retried. Summaries count failures apart: a
+ * transcript whose label failed is in no denominator.
+ */
+import { z } from "zod";
+import { hashValue } from "../../core/hash.js";
+import { feedbackText, renderPrompt } from "../../core/prompt-files.js";
+import type { LlmClient } from "../../llm/client.js";
+import { generateValidated, NoValidAnswer } from "../../llm/validated.js";
+import { rulesOf, type Spec } from "../../spec/model.js";
+import type { Store } from "../../store/index.js";
+import type { MsmItemRow } from "../../store/msm-tables.js";
+import { wilson } from "../stats.js";
+import {
+  checkLabels,
+  LABEL_PROMPT,
+  type LabelValue,
+  labelMessages,
+  MISUSE_PROMPT,
+  taggedJson,
+} from "./labeller.js";
+import { lexicalCheck, type MisuseCheck } from "./misuse.js";
+import { explicitMentions, type RuleMention } from "./rules.js";
+import type { Taxonomy } from "./taxonomy.js";
+import { type Transcript, transcriptsOf } from "./transcript.js";
+
+export interface SpecUnderTest {
+  name: string;
+  hash: string;
+  spec: Spec;
+}
+
+export interface ReasoningOptions {
+  /** Labeller model ids: the first is the primary one; more give inter-labeller agreement. */
+  labellers: string[];
+  /** Labels per transcript per labeller (repeats give self-agreement). */
+  repeats: number;
+  attempts: number;
+  temperature: number;
+  maxTokens: number;
+  concurrency: number;
+  taxonomy: Taxonomy;
+  spec: SpecUnderTest | null;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export type RaterLabel =
+  | { status: "ok"; value: LabelValue }
+  | { status: "failed"; kind: "call" | "invalid"; message: string };
+
+export interface TranscriptLabels {
+  key: string;
+  runId: string;
+  sampleId: string;
+  epoch: number;
+  explicit: RuleMention[];
+  /** Rater (`<labeller>#<repeat>`) → label. */
+  labels: Record<string, RaterLabel>;
+  /** The primary label's misuse claims, checked against the spec. */
+  misuse: { rule: string; claim: string; quotes: string[]; check: MisuseCheck }[];
+}
+
+export interface LabelledRuns {
+  analysisId: string;
+  runIds: string[];
+  taxonomy: Taxonomy;
+  spec: { name: string; hash: string } | null;
+  raters: string[];
+  primary: string;
+  failedSamples: number;
+  items: TranscriptLabels[];
+}
+
+export const raterId = (labeller: string, repeat: number) => `${labeller}#${repeat}`;
+
+/** Item keys are unique within an analysis across its stages: the stage leads. */
+const itemKey = (stage: string, t: { runId: string; key: string }) =>
+  `${stage}|${t.runId}/${t.key}`;
+
+/** What labels depend on besides the labeller: taxonomy, prompt, spec, sampling. */
+export function analysisId(
+  o: Pick<ReasoningOptions, "taxonomy" | "spec" | "temperature" | "attempts" | "maxTokens">,
+) {
+  return `reasoning-${hashValue({
+    taxonomy: o.taxonomy.version,
+    prompts: [LABEL_PROMPT().version, MISUSE_PROMPT().version],
+    spec: o.spec?.hash ?? null,
+    temperature: o.temperature,
+    attempts: o.attempts,
+    max_tokens: o.maxTokens,
+  }).slice(0, 16)}`;
+}
+
+async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(size, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+/** Labels every finished transcript of the runs (resuming what is stored), then checks misuse. */
+export async function labelRuns(
+  client: LlmClient,
+  runIds: string[],
+  o: ReasoningOptions,
+): Promise<LabelledRuns> {
+  const store = client.store;
+  const id = analysisId(o);
+  store.runs.ensure({
+    id,
+    kind: "analysis",
+    name: `reasoning ${o.taxonomy.version}`,
+    config: {
+      taxonomy: o.taxonomy,
+      spec: o.spec ? { name: o.spec.name, hash: o.spec.hash } : null,
+      prompt: LABEL_PROMPT().version,
+      temperature: o.temperature,
+      attempts: o.attempts,
+    },
+  });
+  const rules = o.spec ? rulesOf(o.spec.spec).map((r) => ({ id: r.id, title: r.title })) : [];
+  const ruleIds = rules.map((r) => r.id);
+  const transcripts = runIds.flatMap((r) => transcriptsOf(store, r).transcripts);
+  const raters = o.labellers.flatMap((l) =>
+    Array.from({ length: o.repeats }, (_, k) => ({ labeller: l, repeat: k, id: raterId(l, k) })),
+  );
+  await store.runs.track(id, o.signal, async () => {
+    for (const rater of raters) {
+      const stage = `label:${rater.id}`;
+      const stored = store.msm.stage(id, stage);
+      // Stored answers stay; calls that failed are tried again.
+      const todo = transcripts.filter((t) => {
+        const row = stored.get(itemKey(stage, t));
+        return !row || (row.status === "failed" && row.error?.kind === "call");
+      });
+      if (!todo.length) continue;
+      o.log?.(`labelling ${todo.length} transcript(s) with ${rater.id}`);
+      const model = client.model(rater.labeller);
+      await pool(todo, o.concurrency, async (t) => {
+        o.signal?.throwIfAborted();
+        const row: MsmItemRow = {
+          key: itemKey(stage, t),
+          stage,
+          status: "ok",
+          value: null,
+          error: null,
+          attempts: 0,
+        };
+        try {
+          const r = await generateValidated(
+            model,
+            labelMessages(t, o.taxonomy, rules),
+            (text) => checkLabels(text, t, o.taxonomy, ruleIds),
+            {
+              params: { temperature: o.temperature, max_tokens: o.maxTokens },
+              attempts: o.attempts,
+              sampleBase: rater.repeat * o.attempts,
+              context: { runId: id, stage },
+              ...(o.signal ? { signal: o.signal } : {}),
+            },
+          );
+          row.value = r.value;
+          row.attempts = r.attempts.length;
+        } catch (e) {
+          if (o.signal?.aborted) throw e;
+          row.status = "failed";
+          if (e instanceof NoValidAnswer) {
+            row.error = { kind: "invalid", message: e.lastProblem };
+            row.attempts = e.attempts.length;
+          } else row.error = { kind: "call", message: (e as Error).message };
+        }
+        store.msm.put(id, row);
+      });
+    }
+    if (o.spec) await compareClaims(client, id, transcripts, o);
+  });
+  return collectLabels(store, runIds, o);
+}
+
+const claimKey = (labeller: string, t: { runId: string; key: string }, n: number) =>
+  `${itemKey(`misuse:${labeller}`, t)}/${n}`;
+
+const Verdict = z.object({ verdict: z.enum(["accurate", "reinterpretation"]), reason: z.string() });
+
+/** The primary labeller reads each misuse claim beside its rule's text (misquotations aside). */
+async function compareClaims(
+  client: LlmClient,
+  id: string,
+  transcripts: Transcript[],
+  o: ReasoningOptions,
+): Promise<void> {
+  const store = client.store;
+  const labeller = o.labellers[0] as string;
+  const primary = store.msm.stage(id, `label:${raterId(labeller, 0)}`);
+  const stage = `misuse:${labeller}`;
+  const stored = store.msm.stage(id, stage);
+  const prompt = MISUSE_PROMPT();
+  const todo: { key: string; rule: string; claim: string; text: string }[] = [];
+  for (const t of transcripts) {
+    const row = primary.get(itemKey(`label:${raterId(labeller, 0)}`, t));
+    if (row?.status !== "ok") continue;
+    (row.value as LabelValue).misuse.forEach((m, n) => {
+      const key = claimKey(labeller, t, n);
+      const done = stored.get(key);
+      if (done && !(done.status === "failed" && done.error?.kind === "call")) return;
+      const lex = lexicalCheck(m.claim, m.rule, (o.spec as SpecUnderTest).spec);
+      if ("ruleText" in lex) todo.push({ key, rule: m.rule, claim: m.claim, text: lex.ruleText });
+    });
+  }
+  if (!todo.length) return;
+  o.log?.(`comparing ${todo.length} misuse claim(s) with their rules`);
+  const model = client.model(labeller);
+  await pool(todo, o.concurrency, async (c) => {
+    const row: MsmItemRow = {
+      key: c.key,
+      stage,
+      status: "ok",
+      value: null,
+      error: null,
+      attempts: 0,
+    };
+    try {
+      const r = await generateValidated(
+        model,
+        (feedback) => [
+          {
+            role: "user",
+            content: renderPrompt(prompt, {
+              rule: c.rule,
+              rule_text: c.text,
+              claim: c.claim,
+              feedback: feedbackText(feedback),
+            }),
+          },
+        ],
+        (text) => {
+          const j = taggedJson(text, "check");
+          if ("problem" in j) return j;
+          const v = Verdict.safeParse(j.value);
+          return v.success
+            ? { ok: v.data }
+            : { problem: 'give "verdict" (accurate or reinterpretation) and "reason"' };
+        },
+        {
+          params: { temperature: 0, max_tokens: 400 },
+          attempts: o.attempts,
+          context: { runId: id, stage },
+          ...(o.signal ? { signal: o.signal } : {}),
+        },
+      );
+      row.value = r.value;
+      row.attempts = r.attempts.length;
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      row.status = "failed";
+      row.error =
+        e instanceof NoValidAnswer
+          ? { kind: "invalid", message: e.lastProblem }
+          : { kind: "call", message: (e as Error).message };
+    }
+    store.msm.put(id, row);
+  });
+}
+
+/** The stored labels of the runs' transcripts, without any call (a report reads these). */
+export function collectLabels(
+  store: Store,
+  runIds: string[],
+  o: Pick<
+    ReasoningOptions,
+    "labellers" | "repeats" | "taxonomy" | "spec" | "temperature" | "attempts" | "maxTokens"
+  >,
+): LabelledRuns {
+  const id = analysisId(o);
+  const ruleIds = o.spec ? rulesOf(o.spec.spec).map((r) => r.id) : [];
+  const transcripts: Transcript[] = [];
+  let failedSamples = 0;
+  for (const runId of runIds) {
+    const r = transcriptsOf(store, runId);
+    transcripts.push(...r.transcripts);
+    failedSamples += r.failedSamples;
+  }
+  const raters = o.labellers.flatMap((l) =>
+    Array.from({ length: o.repeats }, (_, k) => ({ labeller: l, repeat: k, id: raterId(l, k) })),
+  );
+  const primary = raters[0]?.id as string;
+  const rows = new Map(raters.map((r) => [r.id, store.msm.stage(id, `label:${r.id}`)]));
+  const checks = store.msm.stage(id, `misuse:${o.labellers[0]}`);
+  const items = transcripts.map((t): TranscriptLabels => {
+    const labels: Record<string, RaterLabel> = {};
+    for (const r of raters) {
+      const row = rows.get(r.id)?.get(itemKey(`label:${r.id}`, t));
+      if (!row) continue;
+      labels[r.id] =
+        row.status === "ok"
+          ? { status: "ok", value: row.value as LabelValue }
+          : {
+              status: "failed",
+              kind: row.error?.kind === "invalid" ? "invalid" : "call",
+              message: row.error?.message ?? "",
+            };
+    }
+    const p = labels[primary];
+    return {
+      key: t.key,
+      runId: t.runId,
+      sampleId: t.sampleId,
+      epoch: t.epoch,
+      explicit: explicitMentions(t, ruleIds),
+      labels,
+      misuse:
+        p?.status === "ok" && o.spec
+          ? p.value.misuse.map((m, n) => ({
+              ...m,
+              check: claimCheck(
+                m,
+                (o.spec as SpecUnderTest).spec,
+                checks.get(claimKey(o.labellers[0] as string, t, n)),
+              ),
+            }))
+          : [],
+    };
+  });
+  return {
+    analysisId: id,
+    runIds,
+    taxonomy: o.taxonomy,
+    spec: o.spec ? { name: o.spec.name, hash: o.spec.hash } : null,
+    raters: raters.map((r) => r.id),
+    primary,
+    failedSamples,
+    items,
+  };
+}
+
+/** A claim's check: a misquotation found deterministically, or the model's stored reading. */
+function claimCheck(
+  m: { rule: string; claim: string },
+  spec: Spec,
+  row: MsmItemRow | undefined,
+): MisuseCheck {
+  const lex = lexicalCheck(m.claim, m.rule, spec);
+  if ("final" in lex) return lex.final;
+  if (row?.status !== "ok")
+    return {
+      kind: "unchecked",
+      why: row ? `the comparison with ${m.rule} failed: ${row.error?.message}` : "not compared yet",
+      overlap: lex.overlap,
+    };
+  const v = row.value as { verdict: "accurate" | "reinterpretation"; reason: string };
+  return { kind: v.verdict, why: v.reason, overlap: lex.overlap };
+}
+
+export interface Frequency {
+  present: number;
+  n: number;
+  rate: number | null;
+  interval: [number, number] | null;
+}
+
+const frequency = (present: number, n: number): Frequency => ({
+  present,
+  n,
+  rate: n ? present / n : null,
+  interval: n ? wilson(present, n) : null,
+});
+
+export interface ReasoningSummary {
+  transcripts: number;
+  labelled: number;
+  failed: { call: number; invalid: number };
+  /** Transcripts not labelled yet (the analysis has not run on them). */
+  pending: number;
+  categories: ({ id: string; name: string; kind: string } & Frequency)[];
+  /** Per rule of the spec: transcripts that invoke it by id, by paraphrase, either. */
+  rules: { rule: string; explicit: Frequency; any: Frequency }[];
+  misuse: {
+    /** Transcripts with a misquoted or reinterpreted rule. */
+    rate: Frequency;
+    claims: Record<MisuseKind, number>;
+  };
+}
+
+type MisuseKind = MisuseCheck["kind"];
+
+/** Frequencies over a set of labelled transcripts (one arm, one run, or all). */
+export function summarize(
+  items: TranscriptLabels[],
+  taxonomy: Taxonomy,
+  ruleIds: string[],
+  primary: string,
+): ReasoningSummary {
+  const ok = items.filter((i) => i.labels[primary]?.status === "ok");
+  const failed = { call: 0, invalid: 0 };
+  let pending = 0;
+  for (const i of items) {
+    const l = i.labels[primary];
+    if (l?.status === "failed") failed[l.kind]++;
+    else if (!l) pending++;
+  }
+  const value = (i: TranscriptLabels) => (i.labels[primary] as { value: LabelValue }).value;
+  const claims: Record<MisuseKind, number> = {
+    misquotation: 0,
+    reinterpretation: 0,
+    accurate: 0,
+    unchecked: 0,
+  };
+  const misused = (i: TranscriptLabels) =>
+    i.misuse.some((m) => m.check.kind === "misquotation" || m.check.kind === "reinterpretation");
+  // A transcript whose only claims could not be compared is in no misuse denominator.
+  const decided = ok.filter(
+    (i) => misused(i) || !i.misuse.some((m) => m.check.kind === "unchecked"),
+  );
+  for (const i of ok) for (const m of i.misuse) claims[m.check.kind]++;
+  return {
+    transcripts: items.length,
+    labelled: ok.length,
+    failed,
+    pending,
+    categories: taxonomy.categories.map((c) => ({
+      id: c.id,
+      name: c.name,
+      kind: c.kind,
+      ...frequency(
+        ok.filter((i) => value(i).categories.some((x) => x.id === c.id)).length,
+        ok.length,
+      ),
+    })),
+    rules: ruleIds.map((rule) => ({
+      rule,
+      // Explicit mentions need no label: every transcript counts.
+      explicit: frequency(
+        items.filter((i) => i.explicit.some((m) => m.rule === rule)).length,
+        items.length,
+      ),
+      any: frequency(
+        ok.filter(
+          (i) =>
+            i.explicit.some((m) => m.rule === rule) || value(i).rules.some((m) => m.rule === rule),
+        ).length,
+        ok.length,
+      ),
+    })),
+    misuse: {
+      rate: frequency(decided.filter(misused).length, decided.length),
+      claims,
+    },
+  };
+}

@@ -1,0 +1,351 @@
+/**
+ * Discovery mode, the MSM paper's open-ended method: (1) the drivers of each transcript's decision
+ * in free text, (2) similar drivers merged into categories by a model, (3) every transcript
+ * labelled against those categories, (4) categories that co-occur on more than `overlap` of the
+ * smaller one's transcripts merged into one. The result is a taxonomy stored in the workspace
+ * (`taxonomy:<version>`), reusable on other runs and exportable as a file.
+ */
+import { z } from "zod";
+import { hashValue } from "../../core/hash.js";
+import { feedbackText, loadPromptFile, renderPrompt } from "../../core/prompt-files.js";
+import type { LlmClient } from "../../llm/client.js";
+import { generateValidated, NoValidAnswer } from "../../llm/validated.js";
+import type { Store } from "../../store/index.js";
+import { type LabelledRuns, labelRuns, type ReasoningOptions } from "./analyze.js";
+import { inventedQuote, taggedJson } from "./labeller.js";
+import { CATEGORY_KINDS, Category, type Taxonomy, taxonomyOf } from "./taxonomy.js";
+import { type Transcript, transcriptBlock, transcriptsOf } from "./transcript.js";
+
+export interface DiscoveryOptions
+  extends Omit<ReasoningOptions, "labellers" | "repeats" | "taxonomy"> {
+  model: string;
+  minCategories: number;
+  maxCategories: number;
+  /** Most drivers shown to the merging call (a deterministic sample of them beyond that). */
+  maxDrivers: number;
+  /** Categories sharing more than this share of the smaller one's transcripts are merged. */
+  overlap: number;
+}
+
+export interface Discovery {
+  taxonomy: Taxonomy;
+  drivers: number;
+  /** Transcripts whose drivers could not be read (failed or invalid calls). */
+  failedTranscripts: number;
+  /** Categories folded into another by co-occurrence: `into` ← `from`. */
+  merges: { into: string; from: string[]; overlap: number }[];
+  /** The labels against the categories before step 4. */
+  labelled: LabelledRuns;
+}
+
+const Drivers = z.object({
+  drivers: z
+    .array(z.object({ driver: z.string().min(3), quote: z.string() }))
+    .min(1)
+    .max(6),
+});
+const Merged = z.object({
+  categories: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string().min(1),
+      kind: z.enum(CATEGORY_KINDS),
+      description: z.string(),
+      drivers: z.array(z.number().int()),
+    }),
+  ),
+});
+
+type Driver = { driver: string; quote: string };
+
+export async function discoverTaxonomy(
+  client: LlmClient,
+  runIds: string[],
+  o: DiscoveryOptions,
+): Promise<Discovery> {
+  const store = client.store;
+  const driversPrompt = loadPromptFile("reasoning", "discover-drivers");
+  const mergePrompt = loadPromptFile("reasoning", "discover-merge");
+  const id = `discovery-${hashValue({
+    prompts: [driversPrompt.version, mergePrompt.version],
+    model: o.model,
+    temperature: o.temperature,
+    attempts: o.attempts,
+  }).slice(0, 16)}`;
+  store.runs.ensure({ id, kind: "analysis", name: `reasoning discovery with ${o.model}` });
+  const model = client.model(o.model);
+  const params = { temperature: o.temperature, max_tokens: o.maxTokens };
+  const transcripts: Transcript[] = runIds.flatMap((r) => transcriptsOf(store, r).transcripts);
+
+  // (1) Drivers per transcript, stored one item each (a rerun asks only for what is missing).
+  const stored = store.msm.stage(id, "drivers");
+  const todo = transcripts.filter((t) => {
+    const row = stored.get(`drivers|${t.runId}/${t.key}`);
+    return !row || (row.status === "failed" && row.error?.kind === "call");
+  });
+  o.log?.(`discovery: drivers of ${todo.length} transcript(s)`);
+  let next = 0;
+  await store.runs.track(id, o.signal, () =>
+    Promise.all(
+      Array.from({ length: Math.min(o.concurrency, todo.length) }, async () => {
+        while (next < todo.length) {
+          const t = todo[next++] as Transcript;
+          const key = `drivers|${t.runId}/${t.key}`;
+          try {
+            const r = await generateValidated(
+              model,
+              (feedback) => [
+                {
+                  role: "user",
+                  content: renderPrompt(driversPrompt, {
+                    transcript: transcriptBlock(t),
+                    feedback: feedbackText(feedback),
+                  }),
+                },
+              ],
+              (text) => {
+                const j = taggedJson(text, "drivers");
+                if ("problem" in j) return j;
+                const p = Drivers.safeParse(j.value);
+                if (!p.success)
+                  return { problem: "give 1 to 6 drivers, each with a driver and a quote" };
+                const bad = inventedQuote(
+                  p.data.drivers.map((d) => d.quote),
+                  t,
+                );
+                return bad === undefined
+                  ? { ok: p.data.drivers }
+                  : {
+                      problem: `this passage is not in the transcript word for word: "${bad.slice(0, 120)}"`,
+                    };
+              },
+              {
+                params,
+                attempts: o.attempts,
+                context: { runId: id, stage: "drivers" },
+                ...(o.signal ? { signal: o.signal } : {}),
+              },
+            );
+            store.msm.put(id, {
+              key,
+              stage: "drivers",
+              status: "ok",
+              value: r.value,
+              error: null,
+              attempts: r.attempts.length,
+            });
+          } catch (e) {
+            if (o.signal?.aborted) throw e;
+            const invalid = e instanceof NoValidAnswer;
+            store.msm.put(id, {
+              key,
+              stage: "drivers",
+              status: "failed",
+              value: null,
+              error: invalid
+                ? { kind: "invalid", message: e.lastProblem }
+                : { kind: "call", message: (e as Error).message },
+              attempts: invalid ? e.attempts.length : 1,
+            });
+          }
+        }
+      }),
+    ).then(() => undefined),
+  );
+  const rows = store.msm.stage(id, "drivers");
+  const drivers: Driver[] = [];
+  let failedTranscripts = 0;
+  for (const t of transcripts) {
+    const row = rows.get(`drivers|${t.runId}/${t.key}`);
+    if (row?.status === "ok") drivers.push(...(row.value as Driver[]));
+    else failedTranscripts++;
+  }
+  // Distinct phrasings; beyond maxDrivers, a sample fixed by hashing (the same on every run).
+  const distinct = [
+    ...new Map(drivers.map((d) => [d.driver.toLowerCase().trim(), d.driver])).values(),
+  ]
+    .map((d) => ({ d, h: hashValue(d) }))
+    .sort((a, b) => (a.h < b.h ? -1 : 1))
+    .slice(0, o.maxDrivers)
+    .map((x) => x.d)
+    .sort();
+  if (!distinct.length) throw new NoDrivers(failedTranscripts, transcripts.length);
+
+  // (2) Merge the drivers into categories: one call, stored under the hash of its input.
+  const mergeKey = `merge:${hashValue({ distinct, min: o.minCategories, max: o.maxCategories }).slice(0, 16)}`;
+  let categories = store.msm.stage(id, "merge").get(mergeKey)?.value as Category[] | undefined;
+  if (!categories) {
+    const r = await generateValidated(
+      model,
+      (feedback) => [
+        {
+          role: "user",
+          content: renderPrompt(mergePrompt, {
+            drivers: distinct.map((d, i) => `${i + 1}. ${d}`).join("\n"),
+            min: String(o.minCategories),
+            max: String(o.maxCategories),
+            feedback: feedbackText(feedback),
+          }),
+        },
+      ],
+      (text) => checkMerge(text, distinct.length, o),
+      {
+        params,
+        attempts: o.attempts,
+        context: { runId: id, stage: "merge" },
+        ...(o.signal ? { signal: o.signal } : {}),
+      },
+    );
+    categories = r.value;
+    store.msm.put(id, {
+      key: mergeKey,
+      stage: "merge",
+      status: "ok",
+      value: categories,
+      error: null,
+      attempts: r.attempts.length,
+    });
+  }
+
+  // (3) Every transcript against the discovered categories.
+  const first = taxonomyOf(categories, "discovered");
+  const labelled = await labelRuns(client, runIds, {
+    ...o,
+    labellers: [o.model],
+    repeats: 1,
+    taxonomy: first,
+  });
+
+  // (4) Categories that co-occur on most of the smaller one's transcripts become one.
+  const { taxonomy, merges } = mergeOverlapping(labelled, o.overlap);
+  saveTaxonomy(store, taxonomy, {
+    runs: runIds,
+    model: o.model,
+    drivers: drivers.length,
+    before_merge: first.version,
+    merges,
+  });
+  return { taxonomy, drivers: drivers.length, failedTranscripts, merges, labelled };
+}
+
+export class NoDrivers extends Error {
+  constructor(failed: number, total: number) {
+    super(`no drivers could be read from any of ${total} transcript(s) (${failed} failed)`);
+    this.name = "NoDrivers";
+  }
+}
+
+function checkMerge(
+  text: string,
+  count: number,
+  o: Pick<DiscoveryOptions, "minCategories" | "maxCategories">,
+): { ok: Category[] } | { problem: string } {
+  const j = taggedJson(text, "categories");
+  if ("problem" in j) return j;
+  const p = Merged.safeParse(j.value);
+  if (!p.success) return { problem: "each category needs id, name, kind, description and drivers" };
+  const cats = p.data.categories;
+  if (cats.length < o.minCategories || cats.length > o.maxCategories)
+    return {
+      problem: `make between ${o.minCategories} and ${o.maxCategories} categories (not ${cats.length})`,
+    };
+  const used = new Set<number>();
+  const ids = new Set<string>();
+  for (const c of cats) {
+    const valid = Category.safeParse({
+      id: c.id,
+      name: c.name,
+      kind: c.kind,
+      description: c.description,
+    });
+    if (!valid.success) return { problem: `category "${c.id}": ${valid.error.issues[0]?.message}` };
+    if (ids.has(c.id)) return { problem: `the id "${c.id}" is used twice` };
+    ids.add(c.id);
+    for (const n of c.drivers) {
+      if (n < 1 || n > count) return { problem: `there is no driver ${n}` };
+      if (used.has(n)) return { problem: `driver ${n} is in two categories` };
+      used.add(n);
+    }
+  }
+  return { ok: cats.map(({ drivers: _, ...c }) => c) };
+}
+
+/** Merges categories whose transcripts overlap (|A∩B| / min(|A|,|B|) > threshold), transitively. */
+export function mergeOverlapping(
+  labelled: LabelledRuns,
+  threshold: number,
+): { taxonomy: Taxonomy; merges: Discovery["merges"] } {
+  const cats = labelled.taxonomy.categories;
+  const sets = new Map(cats.map((c) => [c.id, new Set<string>()]));
+  for (const item of labelled.items) {
+    const l = item.labels[labelled.primary];
+    if (l?.status === "ok")
+      for (const c of l.value.categories) sets.get(c.id)?.add(`${item.runId}/${item.key}`);
+  }
+  const size = (id: string) => sets.get(id)?.size ?? 0;
+  // Union-find; each group is represented by its most frequent category.
+  const parent = new Map(cats.map((c) => [c.id, c.id]));
+  const root = (id: string): string => {
+    const p = parent.get(id) as string;
+    return p === id ? id : root(p);
+  };
+  const pairs: { a: string; b: string; overlap: number }[] = [];
+  for (let i = 0; i < cats.length; i++)
+    for (let j = i + 1; j < cats.length; j++) {
+      const a = (cats[i] as Category).id;
+      const b = (cats[j] as Category).id;
+      const smaller = Math.min(size(a), size(b));
+      if (!smaller) continue;
+      let both = 0;
+      for (const k of sets.get(a) as Set<string>) if (sets.get(b)?.has(k)) both++;
+      const overlap = both / smaller;
+      if (overlap <= threshold) continue;
+      pairs.push({ a, b, overlap });
+      const [ra, rb] = [root(a), root(b)];
+      if (ra === rb) continue;
+      const [keep, drop] = size(ra) >= size(rb) ? [ra, rb] : [rb, ra];
+      parent.set(drop, keep);
+    }
+  const groups = new Map<string, Category[]>();
+  for (const c of cats) groups.set(root(c.id), [...(groups.get(root(c.id)) ?? []), c]);
+  const merges: Discovery["merges"] = [];
+  const final: Category[] = [];
+  for (const [rep, members] of groups) {
+    const head = members.find((m) => m.id === rep) as Category;
+    if (members.length === 1) {
+      final.push(head);
+      continue;
+    }
+    const others = members.filter((m) => m.id !== rep);
+    const ids = new Set(members.map((m) => m.id));
+    merges.push({
+      into: rep,
+      from: others.map((m) => m.id),
+      // The weakest link that joined the group.
+      overlap: Math.min(...pairs.filter((p) => ids.has(p.a) && ids.has(p.b)).map((p) => p.overlap)),
+    });
+    final.push({
+      ...head,
+      description: `${head.description} Also: ${others.map((m) => m.description).join(" ")}`,
+    });
+  }
+  return { taxonomy: taxonomyOf(final, "discovered"), merges };
+}
+
+export const taxonomyKey = (version: string) => `taxonomy:${version}`;
+
+export function saveTaxonomy(store: Store, taxonomy: Taxonomy, provenance: unknown): void {
+  store.artifacts.put(
+    taxonomyKey(taxonomy.version),
+    "taxonomy",
+    JSON.stringify({ ...taxonomy, provenance }),
+    { source: taxonomy.source },
+  );
+}
+
+export function storedTaxonomy(store: Store, version: string): Taxonomy | undefined {
+  const a = store.artifacts.get(taxonomyKey(version));
+  if (!a) return undefined;
+  const t = JSON.parse(a.content) as Taxonomy;
+  return { source: t.source, categories: t.categories, version: t.version };
+}

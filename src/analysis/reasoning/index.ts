@@ -1,0 +1,31 @@
+/** Reasoning analysis: labels per transcript, rule invocation, policy misuse, agreement. */
+export {
+  analysisId,
+  collectLabels,
+  type LabelledRuns,
+  labelRuns,
+  type ReasoningOptions,
+  type ReasoningSummary,
+  type SpecUnderTest,
+  summarize,
+  type TranscriptLabels,
+} from "./analyze.js";
+export { type Discovery, discoverTaxonomy, mergeOverlapping, storedTaxonomy } from "./discovery.js";
+export { lexicalCheck, type MisuseCheck } from "./misuse.js";
+export {
+  type HumanLabel,
+  humanAgreement,
+  loadHumanLabels,
+  type ReasoningResults,
+  raterAgreement,
+  reasoningResults,
+} from "./results.js";
+export {
+  BUILTIN_CATEGORIES,
+  builtinTaxonomy,
+  Category,
+  extendedTaxonomy,
+  POLICY_MISUSE,
+  type Taxonomy,
+  taxonomyOf,
+} from "./taxonomy.js";
