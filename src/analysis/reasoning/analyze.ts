@@ -9,11 +9,11 @@ import { z } from "zod";
 import { hashValue } from "../../core/hash.js";
 import { feedbackText, renderPrompt } from "../../core/prompt-files.js";
 import type { LlmClient } from "../../llm/client.js";
-import { generateValidated, NoValidAnswer } from "../../llm/validated.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import type { Store } from "../../store/index.js";
 import type { MsmItemRow } from "../../store/msm-tables.js";
 import { wilson } from "../stats.js";
+import { askItem, needsAsking, pool } from "./items.js";
 import {
   checkLabels,
   LABEL_PROMPT,
@@ -95,15 +95,6 @@ export function analysisId(
   }).slice(0, 16)}`;
 }
 
-async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(size, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
-}
-
 /** Labels every finished transcript of the runs (resuming what is stored), then checks misuse. */
 export async function labelRuns(
   client: LlmClient,
@@ -135,47 +126,27 @@ export async function labelRuns(
       const stage = `label:${rater.id}`;
       const stored = store.msm.stage(id, stage);
       // Stored answers stay; calls that failed are tried again.
-      const todo = transcripts.filter((t) => {
-        const row = stored.get(itemKey(stage, t));
-        return !row || (row.status === "failed" && row.error?.kind === "call");
-      });
+      const todo = transcripts.filter((t) => needsAsking(stored.get(itemKey(stage, t))));
       if (!todo.length) continue;
       o.log?.(`labelling ${todo.length} transcript(s) with ${rater.id}`);
       const model = client.model(rater.labeller);
       await pool(todo, o.concurrency, async (t) => {
         o.signal?.throwIfAborted();
-        const row: MsmItemRow = {
-          key: itemKey(stage, t),
-          stage,
-          status: "ok",
-          value: null,
-          error: null,
-          attempts: 0,
-        };
-        try {
-          const r = await generateValidated(
-            model,
-            labelMessages(t, o.taxonomy, rules),
-            (text) => checkLabels(text, t, o.taxonomy, ruleIds),
-            {
-              params: { temperature: o.temperature, max_tokens: o.maxTokens },
-              attempts: o.attempts,
-              sampleBase: rater.repeat * o.attempts,
-              context: { runId: id, stage },
-              ...(o.signal ? { signal: o.signal } : {}),
-            },
-          );
-          row.value = r.value;
-          row.attempts = r.attempts.length;
-        } catch (e) {
-          if (o.signal?.aborted) throw e;
-          row.status = "failed";
-          if (e instanceof NoValidAnswer) {
-            row.error = { kind: "invalid", message: e.lastProblem };
-            row.attempts = e.attempts.length;
-          } else row.error = { kind: "call", message: (e as Error).message };
-        }
-        store.msm.put(id, row);
+        await askItem(
+          store,
+          id,
+          { key: itemKey(stage, t), stage },
+          model,
+          labelMessages(t, o.taxonomy, rules),
+          (text) => checkLabels(text, t, o.taxonomy, ruleIds),
+          {
+            params: { temperature: o.temperature, max_tokens: o.maxTokens },
+            attempts: o.attempts,
+            sampleBase: rater.repeat * o.attempts,
+            context: { runId: id, stage },
+            ...(o.signal ? { signal: o.signal } : {}),
+          },
+        );
       });
     }
     if (o.spec) await compareClaims(client, id, transcripts, o);
@@ -207,8 +178,7 @@ async function compareClaims(
     if (row?.status !== "ok") continue;
     (row.value as LabelValue).misuse.forEach((m, n) => {
       const key = claimKey(labeller, t, n);
-      const done = stored.get(key);
-      if (done && !(done.status === "failed" && done.error?.kind === "call")) return;
+      if (!needsAsking(stored.get(key))) return;
       const lex = lexicalCheck(m.claim, m.rule, (o.spec as SpecUnderTest).spec);
       if ("ruleText" in lex) todo.push({ key, rule: m.rule, claim: m.claim, text: lex.ruleText });
     });
@@ -217,54 +187,37 @@ async function compareClaims(
   o.log?.(`comparing ${todo.length} misuse claim(s) with their rules`);
   const model = client.model(labeller);
   await pool(todo, o.concurrency, async (c) => {
-    const row: MsmItemRow = {
-      key: c.key,
-      stage,
-      status: "ok",
-      value: null,
-      error: null,
-      attempts: 0,
-    };
-    try {
-      const r = await generateValidated(
-        model,
-        (feedback) => [
-          {
-            role: "user",
-            content: renderPrompt(prompt, {
-              rule: c.rule,
-              rule_text: c.text,
-              claim: c.claim,
-              feedback: feedbackText(feedback),
-            }),
-          },
-        ],
-        (text) => {
-          const j = taggedJson(text, "check");
-          if ("problem" in j) return j;
-          const v = Verdict.safeParse(j.value);
-          return v.success
-            ? { ok: v.data }
-            : { problem: 'give "verdict" (accurate or reinterpretation) and "reason"' };
-        },
+    await askItem(
+      store,
+      id,
+      { key: c.key, stage },
+      model,
+      (feedback) => [
         {
-          params: { temperature: 0, max_tokens: 400 },
-          attempts: o.attempts,
-          context: { runId: id, stage },
-          ...(o.signal ? { signal: o.signal } : {}),
+          role: "user",
+          content: renderPrompt(prompt, {
+            rule: c.rule,
+            rule_text: c.text,
+            claim: c.claim,
+            feedback: feedbackText(feedback),
+          }),
         },
-      );
-      row.value = r.value;
-      row.attempts = r.attempts.length;
-    } catch (e) {
-      if (o.signal?.aborted) throw e;
-      row.status = "failed";
-      row.error =
-        e instanceof NoValidAnswer
-          ? { kind: "invalid", message: e.lastProblem }
-          : { kind: "call", message: (e as Error).message };
-    }
-    store.msm.put(id, row);
+      ],
+      (text) => {
+        const j = taggedJson(text, "check");
+        if ("problem" in j) return j;
+        const v = Verdict.safeParse(j.value);
+        return v.success
+          ? { ok: v.data }
+          : { problem: 'give "verdict" (accurate or reinterpretation) and "reason"' };
+      },
+      {
+        params: { temperature: 0, max_tokens: 400 },
+        attempts: o.attempts,
+        context: { runId: id, stage },
+        ...(o.signal ? { signal: o.signal } : {}),
+      },
+    );
   });
 }
 

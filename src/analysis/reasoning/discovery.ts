@@ -9,9 +9,10 @@ import { z } from "zod";
 import { hashValue } from "../../core/hash.js";
 import { feedbackText, loadPromptFile, renderPrompt } from "../../core/prompt-files.js";
 import type { LlmClient } from "../../llm/client.js";
-import { generateValidated, NoValidAnswer } from "../../llm/validated.js";
+import { generateValidated } from "../../llm/validated.js";
 import type { Store } from "../../store/index.js";
 import { type LabelledRuns, labelRuns, type ReasoningOptions } from "./analyze.js";
+import { askItem, needsAsking, pool } from "./items.js";
 import { inventedQuote, taggedJson } from "./labeller.js";
 import { CATEGORY_KINDS, Category, type Taxonomy, taxonomyOf } from "./taxonomy.js";
 import { type Transcript, transcriptBlock, transcriptsOf } from "./transcript.js";
@@ -79,84 +80,54 @@ export async function discoverTaxonomy(
 
   // (1) Drivers per transcript, stored one item each (a rerun asks only for what is missing).
   const stored = store.msm.stage(id, "drivers");
-  const todo = transcripts.filter((t) => {
-    const row = stored.get(`drivers|${t.runId}/${t.key}`);
-    return !row || (row.status === "failed" && row.error?.kind === "call");
-  });
+  const driverKey = (t: Transcript) => `drivers|${t.runId}/${t.key}`;
+  const todo = transcripts.filter((t) => needsAsking(stored.get(driverKey(t))));
   o.log?.(`discovery: drivers of ${todo.length} transcript(s)`);
-  let next = 0;
   await store.runs.track(id, o.signal, () =>
-    Promise.all(
-      Array.from({ length: Math.min(o.concurrency, todo.length) }, async () => {
-        while (next < todo.length) {
-          const t = todo[next++] as Transcript;
-          const key = `drivers|${t.runId}/${t.key}`;
-          try {
-            const r = await generateValidated(
-              model,
-              (feedback) => [
-                {
-                  role: "user",
-                  content: renderPrompt(driversPrompt, {
-                    transcript: transcriptBlock(t),
-                    feedback: feedbackText(feedback),
-                  }),
-                },
-              ],
-              (text) => {
-                const j = taggedJson(text, "drivers");
-                if ("problem" in j) return j;
-                const p = Drivers.safeParse(j.value);
-                if (!p.success)
-                  return { problem: "give 1 to 6 drivers, each with a driver and a quote" };
-                const bad = inventedQuote(
-                  p.data.drivers.map((d) => d.quote),
-                  t,
-                );
-                return bad === undefined
-                  ? { ok: p.data.drivers }
-                  : {
-                      problem: `this passage is not in the transcript word for word: "${bad.slice(0, 120)}"`,
-                    };
-              },
-              {
-                params,
-                attempts: o.attempts,
-                context: { runId: id, stage: "drivers" },
-                ...(o.signal ? { signal: o.signal } : {}),
-              },
-            );
-            store.msm.put(id, {
-              key,
-              stage: "drivers",
-              status: "ok",
-              value: r.value,
-              error: null,
-              attempts: r.attempts.length,
-            });
-          } catch (e) {
-            if (o.signal?.aborted) throw e;
-            const invalid = e instanceof NoValidAnswer;
-            store.msm.put(id, {
-              key,
-              stage: "drivers",
-              status: "failed",
-              value: null,
-              error: invalid
-                ? { kind: "invalid", message: e.lastProblem }
-                : { kind: "call", message: (e as Error).message },
-              attempts: invalid ? e.attempts.length : 1,
-            });
-          }
-        }
-      }),
-    ).then(() => undefined),
+    pool(todo, o.concurrency, (t) =>
+      askItem(
+        store,
+        id,
+        { key: driverKey(t), stage: "drivers" },
+        model,
+        (feedback) => [
+          {
+            role: "user",
+            content: renderPrompt(driversPrompt, {
+              transcript: transcriptBlock(t),
+              feedback: feedbackText(feedback),
+            }),
+          },
+        ],
+        (text) => {
+          const j = taggedJson(text, "drivers");
+          if ("problem" in j) return j;
+          const p = Drivers.safeParse(j.value);
+          if (!p.success) return { problem: "give 1 to 6 drivers, each with a driver and a quote" };
+          const bad = inventedQuote(
+            p.data.drivers.map((d) => d.quote),
+            t,
+          );
+          return bad === undefined
+            ? { ok: p.data.drivers }
+            : {
+                problem: `this passage is not in the transcript word for word: "${bad.slice(0, 120)}"`,
+              };
+        },
+        {
+          params,
+          attempts: o.attempts,
+          context: { runId: id, stage: "drivers" },
+          ...(o.signal ? { signal: o.signal } : {}),
+        },
+      ),
+    ),
   );
   const rows = store.msm.stage(id, "drivers");
   const drivers: Driver[] = [];
   let failedTranscripts = 0;
   for (const t of transcripts) {
-    const row = rows.get(`drivers|${t.runId}/${t.key}`);
+    const row = rows.get(driverKey(t));
     if (row?.status === "ok") drivers.push(...(row.value as Driver[]));
     else failedTranscripts++;
   }
