@@ -3,6 +3,7 @@ import { SpecsciError } from "../core/errors.js";
 import { redact } from "../core/secrets.js";
 import { ModelCallError } from "../llm/errors.js";
 import { registerAftCommands } from "./commands/aft.js";
+import { registerAnalyzeCommands } from "./commands/analyze.js";
 import { registerBatchCommands } from "./commands/batch.js";
 import { registerCacheCommands } from "./commands/cache.js";
 import { registerEvalCommands } from "./commands/eval.js";
@@ -67,6 +68,7 @@ export function buildProgram(): {
   registerMsmCommands(program, context);
   registerAftCommands(program, context);
   registerTrainCommands(program, context);
+  registerAnalyzeCommands(program, context);
   registerModelsCommands(program, context);
   registerLlmCommands(program, context);
   registerUsageCommand(program, context);

@@ -8,6 +8,7 @@
  * `times` attempts of that prompt fail that way (default: every attempt), then it succeeds.
  * Batch items take `[[batch=expired times=1]]`, `[[batch=errored]]`, `[[batch=missing times=1]]`.
  */
+
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +19,7 @@ import {
   aftWriterAnswer,
 } from "./aft-teacher.js";
 import { MSM_SYSTEM_PREFIX, msmAnswer } from "./msm-writer.js";
+import { fakeReasoningAnswer } from "./reasoning-labeller.js";
 
 export interface RecordedRequest {
   method: string;
@@ -73,6 +75,14 @@ function lastUserText(messages: Msg[]): string {
   return typeof m.content === "string" ? m.content : m.content.map((b) => b.text ?? "").join("");
 }
 
+/** The reasoning-analysis prompts (labels, misuse readings, discovery), by a phrase of each. */
+const REASONING_PROMPTS = [
+  "which patterns of reasoning it shows",
+  "Compare the claim with the rule's actual text",
+  "What drove its decision?",
+  "Group drivers that mean the same thing",
+];
+
 export function answerFor(messages: Msg[], seed?: number, system?: string): string {
   const sys = system ?? messages.find((m) => m.role === "system")?.content;
   if (typeof sys === "string" && sys.startsWith("You review transcripts"))
@@ -83,6 +93,8 @@ export function answerFor(messages: Msg[], seed?: number, system?: string): stri
     return aftWriterAnswer(lastUserText(messages), seed);
   if (typeof sys === "string" && sys.includes(AFT_TEACHER_MARK))
     return aftTeacherAnswer(sys, lastUserText(messages));
+  if (REASONING_PROMPTS.some((m) => lastUserText(messages).includes(m)))
+    return fakeReasoningAnswer(lastUserText(messages));
   return `answer to: ${lastUserText(messages)}${seed === undefined ? "" : ` (seed ${seed})`}`;
 }
 

@@ -6,10 +6,11 @@
  * (`taxonomy:<version>`), reusable on other runs and exportable as a file.
  */
 import { z } from "zod";
+import { SpecsciError } from "../../core/errors.js";
 import { hashValue } from "../../core/hash.js";
 import { feedbackText, loadPromptFile, renderPrompt } from "../../core/prompt-files.js";
 import type { LlmClient } from "../../llm/client.js";
-import { generateValidated } from "../../llm/validated.js";
+import { generateValidated, NoValidAnswer } from "../../llm/validated.js";
 import type { Store } from "../../store/index.js";
 import { type LabelledRuns, labelRuns, type ReasoningOptions } from "./analyze.js";
 import { askItem, needsAsking, pool } from "./items.js";
@@ -146,27 +147,39 @@ export async function discoverTaxonomy(
   const mergeKey = `merge:${hashValue({ distinct, min: o.minCategories, max: o.maxCategories }).slice(0, 16)}`;
   let categories = store.msm.stage(id, "merge").get(mergeKey)?.value as Category[] | undefined;
   if (!categories) {
-    const r = await generateValidated(
-      model,
-      (feedback) => [
+    let r: Awaited<ReturnType<typeof generateValidated<Category[]>>>;
+    try {
+      r = await generateValidated(
+        model,
+        (feedback) => [
+          {
+            role: "user",
+            content: renderPrompt(mergePrompt, {
+              drivers: distinct.map((d, i) => `${i + 1}. ${d}`).join("\n"),
+              min: String(o.minCategories),
+              max: String(o.maxCategories),
+              feedback: feedbackText(feedback),
+            }),
+          },
+        ],
+        (text) => checkMerge(text, distinct.length, o),
         {
-          role: "user",
-          content: renderPrompt(mergePrompt, {
-            drivers: distinct.map((d, i) => `${i + 1}. ${d}`).join("\n"),
-            min: String(o.minCategories),
-            max: String(o.maxCategories),
-            feedback: feedbackText(feedback),
-          }),
+          params,
+          attempts: o.attempts,
+          context: { runId: id, stage: "merge" },
+          ...(o.signal ? { signal: o.signal } : {}),
         },
-      ],
-      (text) => checkMerge(text, distinct.length, o),
-      {
-        params,
-        attempts: o.attempts,
-        context: { runId: id, stage: "merge" },
-        ...(o.signal ? { signal: o.signal } : {}),
-      },
-    );
+      );
+    } catch (e) {
+      if (e instanceof NoValidAnswer)
+        throw new SpecsciError(
+          `discovery: ${o.model} could not merge the ${distinct.length} drivers into categories: ${e.lastProblem}`,
+          {
+            hint: "set the bounds on the number of categories (--min-categories, --max-categories), or use another model",
+          },
+        );
+      throw e;
+    }
     categories = r.value;
     store.msm.put(id, {
       key: mergeKey,
@@ -199,9 +212,14 @@ export async function discoverTaxonomy(
   return { taxonomy, drivers: drivers.length, failedTranscripts, merges, labelled };
 }
 
-export class NoDrivers extends Error {
+export class NoDrivers extends SpecsciError {
   constructor(failed: number, total: number) {
-    super(`no drivers could be read from any of ${total} transcript(s) (${failed} failed)`);
+    super(
+      `discovery: no drivers could be read from any of ${total} transcript(s) (${failed} failed)`,
+      {
+        hint: "check the model with `specsci models test`; failed calls are retried by the next run",
+      },
+    );
     this.name = "NoDrivers";
   }
 }

@@ -21,6 +21,14 @@ export {
   reasoningResults,
 } from "./results.js";
 export {
+  type Analysis,
+  type AnalyzeOptions,
+  analyzeReasoning,
+  DISCOVERY_DEFAULTS,
+  resolveTaxonomy,
+  taxonomyYaml,
+} from "./run.js";
+export {
   BUILTIN_CATEGORIES,
   builtinTaxonomy,
   Category,

@@ -1,0 +1,248 @@
+import type { Command } from "commander";
+import {
+  analyzeReasoning,
+  loadHumanLabels,
+  type ReasoningResults,
+  resolveTaxonomy,
+  type SpecUnderTest,
+  taxonomyYaml,
+} from "../../analysis/reasoning/index.js";
+import { SpecsciError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../core/fs.js";
+import { log } from "../../core/log.js";
+import { specHash } from "../../spec/hash.js";
+import type { Store } from "../../store/index.js";
+import type { ContextFactory } from "../context.js";
+import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
+import { loadValid } from "../inputs.js";
+import { withInterrupt } from "../interrupt.js";
+import { printJson, printTable } from "../output.js";
+import { collectOption, parseFloatOption, parsePositiveIntOption } from "./options.js";
+
+const pct = (x: number | null) => (x === null ? "–" : `${(100 * x).toFixed(1)}%`);
+const ci = (i: [number, number] | null) => (i ? `${pct(i[0])}–${pct(i[1])}` : "–");
+const kappa = (k: number | null) => (k === null ? "–" : k.toFixed(2));
+
+/**
+ * The spec whose rules the runs are checked against: `--spec`, or the built-in spec the runs were
+ * prompted with (found by name and confirmed by hash).
+ */
+function specOf(store: Store, runIds: string[], ref?: string): SpecUnderTest | null {
+  if (ref) {
+    const { spec } = loadValid(ref);
+    return {
+      name: typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : ref,
+      hash: specHash(spec),
+      spec,
+    };
+  }
+  const used = runIds.map((id) => {
+    const run = store.evals.run(id);
+    if (!run)
+      throw new SpecsciError(`no eval run ${id} in this workspace`, {
+        hint: "`specsci store runs` lists them; `specsci status EXPERIMENT` shows an experiment's",
+      });
+    return (run.taskArgs as { spec?: { name: string; hash: string } }).spec;
+  });
+  const first = used[0];
+  if (!first || used.some((u) => u?.hash !== first.hash)) return null;
+  try {
+    const { spec } = loadValid(first.name);
+    return specHash(spec) === first.hash ? { name: first.name, hash: first.hash, spec } : null;
+  } catch {
+    return null;
+  }
+}
+
+function printResults(r: ReasoningResults): void {
+  const out = process.stdout;
+  const s = r.summary;
+  out.write(
+    `taxonomy ${r.taxonomy.version} (${r.taxonomy.source}); labellers ${r.raters.join(", ")}; spec ${r.spec ? `${r.spec.name} (sha256:${r.spec.hash.slice(0, 12)})` : "none: rules and misuse not analysed"}\n` +
+      `${s.transcripts} transcript(s): ${s.labelled} labelled, ${s.failed.invalid} invalid (invented quotes or unusable answers), ${s.failed.call} failed call(s)${r.failedSamples ? `; ${r.failedSamples} failed sample(s) had no transcript` : ""}. Rates are over the labelled ones.\n\n`,
+  );
+  printTable(
+    ["category", "kind", "present", "rate", "95% CI"],
+    s.categories.map((c) => [c.id, c.kind, `${c.present}/${c.n}`, pct(c.rate), ci(c.interval)]),
+  );
+  if (s.rules.length) {
+    out.write("\n");
+    printTable(
+      ["rule", "cited by id", "invoked (id or paraphrase)", "95% CI"],
+      s.rules.map((x) => [
+        x.rule,
+        `${x.explicit.present}/${x.explicit.n}`,
+        `${x.any.present}/${x.any.n} (${pct(x.any.rate)})`,
+        ci(x.any.interval),
+      ]),
+    );
+    out.write(
+      `\npolicy misuse: ${s.misuse.rate.present}/${s.misuse.rate.n} transcript(s) (${pct(s.misuse.rate.rate)}, 95% CI ${ci(s.misuse.rate.interval)}); claims: ${Object.entries(
+        s.misuse.claims,
+      )
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ")}\n`,
+    );
+    for (const m of r.misuse.slice(0, 10))
+      out.write(`  ${m.key} ${m.rule} ${m.kind}: "${m.claim.slice(0, 100)}" (${m.why})\n`);
+  }
+  if (r.agreement) {
+    out.write(
+      `\nagreement (${r.agreement.method}'s kappa over ${r.agreement.n} transcript(s) every rater labelled):\n`,
+    );
+    printTable(
+      ["category", "kappa", "observed"],
+      r.agreement.categories.map((c) => [c.id, kappa(c.kappa), pct(c.observed)]),
+    );
+  }
+  if (r.human) {
+    out.write(
+      `\nagainst human labels (${r.human.n} transcript(s)${r.human.unmatched ? `; ${r.human.unmatched} label(s) matched no transcript` : ""}):\n`,
+    );
+    printTable(
+      ["category", "precision", "recall", "kappa"],
+      r.human.categories.map((c) => [c.id, pct(c.precision), pct(c.recall), kappa(c.kappa)]),
+    );
+  }
+}
+
+export function registerAnalyzeCommands(program: Command, context: ContextFactory): void {
+  const analyze = program
+    .command("analyze")
+    .description("analyses of finished runs: the reasoning in their transcripts");
+  analyze
+    .command("reasoning")
+    .description(
+      "label each transcript's reasoning (taxonomy categories, rules invoked, policy misuse) with quotes checked against it; frequencies with intervals, agreement",
+    )
+    .argument("<run...>", "eval run id(s) (`specsci status EXPERIMENT` shows them)")
+    .requiredOption("--labeller <model>", "the labelling model")
+    .option("--second <model>", "another labeller, for agreement (repeatable)", collectOption, [])
+    .option(
+      "--repeats <n>",
+      "labels per transcript per labeller (agreement between repeats)",
+      parsePositiveIntOption,
+      1,
+    )
+    .option("--spec <ref>", "the spec under test (default: the spec the runs were prompted with)")
+    .option(
+      "--taxonomy <ref>",
+      "builtin, a stored version (tax-…), or a YAML file of categories",
+      "builtin",
+    )
+    .option(
+      "--discover",
+      "discover the categories in these transcripts first (the paper's open-ended method)",
+    )
+    .option("--min-categories <n>", "discovery: fewest categories", parsePositiveIntOption, 4)
+    .option("--max-categories <n>", "discovery: most categories", parsePositiveIntOption, 15)
+    .option(
+      "--overlap <share>",
+      "discovery: merge categories sharing more than this share of the smaller one's transcripts",
+      parseFloatOption,
+      0.75,
+    )
+    .option("--write-taxonomy <file>", "write the taxonomy used, to reuse with --taxonomy")
+    .option("--human <file>", "human labels (JSONL) to measure the labeller against")
+    .option(
+      "--attempts <n>",
+      "answers asked for before a label is invalid",
+      parsePositiveIntOption,
+      3,
+    )
+    .option("--temperature <t>", "labeller temperature", parseFloatOption, 0)
+    .option("--max-tokens <n>", "labeller output budget", parsePositiveIntOption, 2000)
+    .option("--concurrency <n>", "transcripts labelled at once", parsePositiveIntOption, 16)
+    .option("-o, --out <file>", "write every result and label as JSON")
+    .action(
+      async (
+        runIds: string[],
+        o: {
+          labeller: string;
+          second: string[];
+          repeats: number;
+          spec?: string;
+          taxonomy: string;
+          discover?: boolean;
+          minCategories: number;
+          maxCategories: number;
+          overlap: number;
+          writeTaxonomy?: string;
+          human?: string;
+          attempts: number;
+          temperature: number;
+          maxTokens: number;
+          concurrency: number;
+          out?: string;
+        },
+      ) => {
+        const ctx = context();
+        const client = ctx.llm();
+        const spec = specOf(ctx.store, runIds, o.spec);
+        if (!spec)
+          log.warn(
+            "no spec under test (the runs used none, or a non-library spec): give --spec to analyse rules and misuse",
+          );
+        if (o.discover && o.human)
+          throw new SpecsciError("--human needs a fixed taxonomy, and --discover makes a new one", {
+            hint: "discover first (it prints the stored version), then rerun with --taxonomy <version> --human FILE",
+          });
+        const taxonomy = o.discover ? "discover" : resolveTaxonomy(ctx.store, o.taxonomy);
+        const human =
+          o.human && taxonomy !== "discover" ? loadHumanLabels(o.human, taxonomy) : undefined;
+        for (const m of [o.labeller, ...o.second]) client.model(m);
+        const a = await withInterrupt((signal) =>
+          analyzeReasoning(client, runIds, {
+            labellers: [o.labeller, ...o.second],
+            repeats: o.repeats,
+            attempts: o.attempts,
+            temperature: o.temperature,
+            maxTokens: o.maxTokens,
+            concurrency: o.concurrency,
+            taxonomy,
+            discovery: {
+              minCategories: o.minCategories,
+              maxCategories: o.maxCategories,
+              overlap: o.overlap,
+            },
+            spec,
+            ...(human ? { human } : {}),
+            signal,
+            log: (m) => log.info(m),
+          }),
+        );
+        const results = a.results;
+        if (o.writeTaxonomy) writeFileAtomic(o.writeTaxonomy, taxonomyYaml(a.labelled.taxonomy));
+        if (o.out)
+          writeFileAtomic(
+            o.out,
+            `${JSON.stringify({ results, discovery: a.discovery && { merges: a.discovery.merges, drivers: a.discovery.drivers }, items: a.labelled.items }, null, 2)}\n`,
+          );
+        if (ctx.json)
+          printJson({
+            ...results,
+            discovery: a.discovery
+              ? {
+                  merges: a.discovery.merges,
+                  drivers: a.discovery.drivers,
+                  failedTranscripts: a.discovery.failedTranscripts,
+                }
+              : null,
+          });
+        else {
+          if (a.discovery)
+            process.stdout.write(
+              `discovered ${a.labelled.taxonomy.categories.length} categories from ${a.discovery.drivers} drivers (stored as ${a.labelled.taxonomy.version}${a.discovery.merges.length ? `; merged by co-occurrence: ${a.discovery.merges.map((m) => `${m.from.join("+")} → ${m.into}`).join(", ")}` : ""})\n`,
+            );
+          printResults(results);
+        }
+        const s = results.summary;
+        if (s.failed.call || s.failed.invalid) {
+          log.warn(
+            `${s.failed.call + s.failed.invalid} transcript(s) have no valid label and are in no rate: ${s.failed.invalid} invalid (after --attempts answers), ${s.failed.call} failed call(s)${s.failed.call ? " (run again to retry them)" : ""}`,
+          );
+          process.exitCode = EXIT_SOME_CALLS_FAILED;
+        }
+      },
+    );
+}
