@@ -210,6 +210,32 @@ export const ExperimentSchema = z
     }),
     budget: z.strictObject({ max_usd: z.number().positive().optional() }).optional(),
     /**
+     * Analyses run after the evaluations. `reasoning`: every transcript labelled (categories,
+     * rules invoked, policy misuse) per arm and model; the report shows rates, comparisons and
+     * agreement.
+     */
+    analysis: z
+      .strictObject({
+        reasoning: z
+          .strictObject({
+            /** The first labels; more give inter-labeller agreement. */
+            labellers: z.array(z.string().min(3)).min(1),
+            repeats: z.number().int().positive().default(1),
+            /** builtin, a stored version (tax-…), or a YAML file relative to this file. */
+            taxonomy: z.string().min(1).default("builtin"),
+            /** The spec whose rules arms without one (the baseline) are read against; default: the first. */
+            spec: name.optional(),
+            /** Human labels (JSONL, relative to this file) to measure the first labeller against. */
+            human: z.string().min(1).optional(),
+            attempts: z.number().int().positive().default(3),
+            temperature: z.number().min(0).default(0),
+            max_tokens: z.number().int().positive().default(2000),
+            concurrency: z.number().int().positive().default(16),
+          })
+          .optional(),
+      })
+      .optional(),
+    /**
      * How the trained arms (msm, aft, msm+aft) get their models: the base model trained for each
      * model of the experiment, and the endpoint the trained models are served under.
      */
@@ -276,6 +302,7 @@ export const ExperimentSchema = z
       "evals",
       e.evals.map((v) => v.name),
     );
+    requireSpec(e.analysis?.reasoning?.spec, ["analysis", "reasoning", "spec"]);
     for (const [i, arm] of e.arms.entries()) {
       for (const key of ["spec", "msm_spec", "aft_spec"] as const)
         requireSpec((arm as Record<string, string | undefined>)[key], ["arms", i, key]);

@@ -5,6 +5,7 @@ import { type EvalRunSummary, runEval } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import type { RunningServers } from "../train/servers.js";
 import type { LoadedExperiment } from "./config.js";
+import { type ArmAnalysis, analyzeExperiment } from "./reasoning.js";
 import { buildStages, type EvalStage, type StageGraph } from "./stages.js";
 import {
   type Blocked,
@@ -76,6 +77,8 @@ export interface ExperimentRunResult extends StageGraph {
   trainedArms: TrainedArmsResult | null;
   /** Eval stages left out because their model could not be trained or served here. */
   blocked: (Blocked & { key?: string })[];
+  /** The reasoning analyses run (one per arm and model), when the experiment asks for them. */
+  analyses: ArmAnalysis[];
 }
 
 /**
@@ -95,7 +98,13 @@ export async function runExperiment(
   const deriving = Object.values(loaded.experiment.specs).flatMap((s) =>
     typeof s === "object" && "derive" in s && s.derive.model ? [s.derive.model] : [],
   );
-  for (const model of [...loaded.experiment.models, loaded.experiment.judge.model, ...deriving])
+  const labellers = loaded.experiment.analysis?.reasoning?.labellers ?? [];
+  for (const model of [
+    ...loaded.experiment.models,
+    loaded.experiment.judge.model,
+    ...deriving,
+    ...labellers,
+  ])
     client.model(model);
   const id = experimentRunId(loaded);
   client.store.runs.ensure({ id, kind: "experiment", name: loaded.experiment.name });
@@ -174,9 +183,16 @@ export async function runExperiment(
         }),
       );
     }
+    // The reasoning in the transcripts, once they exist (its calls count towards the budget).
+    overBudget();
+    const analyses = await analyzeExperiment(loaded, client, graph, {
+      signal: controller.signal,
+      log: say,
+      onRun: (r) => spendRuns.add(r),
+    });
     const failed = summaries.some((s) => s.errors > 0) || blocked.length > 0;
     client.store.runs.setStatus(id, failed ? "failed" : "completed");
-    return { ...graph, stages, summaries, trainedArms, blocked };
+    return { ...graph, stages, summaries, trainedArms, blocked, analyses };
   } catch (e) {
     client.store.runs.setStatus(id, "interrupted");
     // A budget stop or a dead server aborts the work: report why, not "aborted".

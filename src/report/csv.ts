@@ -146,3 +146,35 @@ export function breakdownsCsv(d: ReportData): Table {
     rows,
   };
 }
+
+/** Reasoning rates, one row per arm, model and measure (category, rule invoked, policy misuse). */
+export function reasoningCsv(d: ReportData): Table {
+  const rows: string[][] = [];
+  for (const a of d.reasoning?.arms ?? []) {
+    const row = (
+      measure: string,
+      f: { present: number; n: number; interval: [number, number] | null },
+    ) =>
+      rows.push([
+        a.arm,
+        a.model,
+        measure,
+        String(f.present),
+        String(f.n),
+        num(f.n ? f.present / f.n : null),
+        num(f.interval?.[0]),
+        num(f.interval?.[1]),
+      ]);
+    for (const c of a.summary.categories) row(`category:${c.id}`, c);
+    for (const r of a.summary.rules) {
+      row(`rule_cited:${r.rule}`, r.explicit);
+      row(`rule_invoked:${r.rule}`, r.any);
+    }
+    row("policy_misuse", a.summary.misuse.rate);
+  }
+  return {
+    title: "reasoning",
+    headers: ["arm", "model", "measure", "present", "n", "rate", "ci_low", "ci_high"],
+    rows,
+  };
+}

@@ -11,6 +11,7 @@ import {
   familyTable,
   pct,
   ratesTable,
+  reasoningTables,
   scenarioTable,
   seedsTable,
   type Table,
@@ -45,6 +46,24 @@ figure{margin:1rem 0;overflow-x:auto}figcaption{font-size:13px;color:#555}
 pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.8rem;border-radius:6px;font-size:12px;max-height:28rem;overflow:auto}
 details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}.meta{color:#555;font-size:13px}
 `;
+
+/** The reasoning analysis: its tables, the misuse claims (model output, escaped) and the method. */
+function reasoningSection(d: ReportData): string {
+  const r = d.reasoning;
+  if (!r) return "";
+  const claims = r.misuse
+    .slice(0, 40)
+    .map(
+      (m) =>
+        `<li>${escapeHtml(m.arm)} · ${escapeHtml(m.key)} · <b>${escapeHtml(m.rule)}</b> ${escapeHtml(m.kind)}: <q>${escapeHtml(m.claim)}</q> <span class="meta">(${escapeHtml(m.why)})</span></li>`,
+    )
+    .join("");
+  return `<section id="reasoning"><h2>Reasoning</h2>
+<p class="meta">Every finished transcript labelled by ${r.labellers.map(escapeHtml).join(", ")} against taxonomy ${escapeHtml(r.taxonomy.version)} (${escapeHtml(r.taxonomy.source)}). Each label carries passages quoted from the transcript and checked word for word; a label with invented quotes is asked again, then counted invalid. Invalid labels and failed calls are in no rate. Rules cited by id are found without a model. A misuse claim is a misquotation when its rule does not exist or the quoted words are not in it; otherwise the first labeller reads it beside the rule's text.</p>
+${reasoningTables(d).map(table).join("")}
+${claims ? `<h3>Policy-misuse claims</h3><ul>${claims}</ul>` : "<p>No policy-misuse claims.</p>"}
+</section>`;
+}
 
 export function renderHtml(d: ReportData, charts: Chart[]): string {
   const chart = (id: string) => charts.find((c) => c.id === id);
@@ -91,6 +110,7 @@ ${d.description ? `<p>${escapeHtml(d.description)}</p>` : ""}
 <section id="families"><h2>By family</h2>${figure(chart("families"))}${figure(chart("heatmap"))}${table(familyTable(d))}</section>
 <section id="scenarios"><h2>By scenario</h2>${table(scenarioTable(d))}</section>
 <section id="citations"><h2>Rules cited in the reasoning</h2>${figure(chart("citations")) || "<p>No rule ids were cited.</p>"}</section>
+${reasoningSection(d)}
 <section id="awareness"><h2>Eval awareness</h2>${awareness ? figure(chart("awareness")) : "<p>Not measured in this run (enable <code>eval_awareness</code>).</p>"}</section>
 <section id="errors"><h2>Errors</h2>${
     errors.length

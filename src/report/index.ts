@@ -1,13 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { reportCharts } from "./charts.js";
-import { breakdownsCsv, comparisonsCsv, ratesCsv } from "./csv.js";
+import { breakdownsCsv, comparisonsCsv, ratesCsv, reasoningCsv } from "./csv.js";
 import { renderHtml } from "./html.js";
 import type { ReportData } from "./results.js";
 import {
   comparisonsTable,
   familyTable,
   ratesTable,
+  reasoningTables,
   scenarioTable,
   seedsTable,
   type Table,
@@ -53,6 +54,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
     comparisonsTable(data),
     familyTable(data),
     scenarioTable(data),
+    ...reasoningTables(data),
   ].filter((t): t is Table => t !== null);
   const markdown = join(dir, `${name}.md`);
   writeFileAtomic(
@@ -68,6 +70,9 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
     [join(dir, `${name}-rates.csv`), ratesCsv(data)],
     [join(dir, `${name}-comparisons.csv`), comparisonsCsv(data)],
     [join(dir, `${name}-breakdowns.csv`), breakdownsCsv(data)],
+    ...(data.reasoning
+      ? ([[join(dir, `${name}-reasoning.csv`), reasoningCsv(data)]] as const)
+      : []),
   ] as const;
   for (const [path, t] of csv) writeFileAtomic(path, toCsv(t));
   return { html, markdown, latex, csv: csv.map(([p]) => p) };

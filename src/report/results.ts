@@ -19,6 +19,7 @@ import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";
 import type { EvalSampleRecord, ScoreRow, Store } from "../store/index.js";
+import { type ReasoningReport, reasoningReport } from "./reasoning.js";
 
 export interface ArmResult {
   arm: string;
@@ -77,6 +78,8 @@ export interface ReportData {
   generatedAt: string;
   arms: ArmResult[];
   comparisons: Comparison[];
+  /** The reasoning analysis, when the experiment has `analysis.reasoning`. */
+  reasoning: ReasoningReport | null;
   examples: ExampleTranscript[];
   provenance: {
     code: CodeVersion;
@@ -280,6 +283,7 @@ export function experimentResults(
     generatedAt: new Date().toISOString(),
     arms,
     comparisons,
+    reasoning: reasoningReport(loaded, graph, store),
     examples,
     provenance: {
       code,
@@ -330,6 +334,7 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
       },
     ],
     comparisons: [],
+    reasoning: null,
     examples: store.evals
       .exampleSamples(runId, 3)
       .map((record) => ({ arm: run.model, model: run.model, record })),

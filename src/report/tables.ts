@@ -180,3 +180,127 @@ export function toCsv(t: Table): string {
   const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
   return `${[t.headers, ...t.rows].map((r) => r.map(cell).join(",")).join("\n")}\n`;
 }
+
+const rateWithCi = (f: { present: number; n: number; interval: [number, number] | null }) =>
+  f.n && f.interval
+    ? `${pct(f.present / f.n)} [${pct(f.interval[0])}, ${pct(f.interval[1])}]`
+    : "–";
+
+/** The reasoning analysis: categories, rules, misuse, comparisons, agreement (none without it). */
+export function reasoningTables(d: ReportData): Table[] {
+  const r = d.reasoning;
+  if (!r) return [];
+  const several = new Set(r.arms.map((a) => a.model)).size > 1;
+  const col = (a: { arm: string; model: string }) => (several ? `${a.arm} · ${a.model}` : a.arm);
+  const tables: Table[] = [
+    {
+      title: "Reasoning categories: share of labelled transcripts [95% Wilson CI]",
+      headers: ["category", "kind", ...r.arms.map(col)],
+      rows: r.taxonomy.categories.map((c) => [
+        c.id,
+        c.kind,
+        ...r.arms.map((a) => {
+          const f = a.summary.categories.find((x) => x.id === c.id);
+          return f ? rateWithCi(f) : "–";
+        }),
+      ]),
+    },
+  ];
+  const rules = [...new Set(r.arms.flatMap((a) => a.summary.rules.map((x) => x.rule)))];
+  if (rules.length)
+    tables.push({
+      title: "Rules invoked (by id or by paraphrase) [95% Wilson CI]",
+      headers: ["rule", ...r.arms.map(col)],
+      rows: rules.map((rule) => [
+        rule,
+        ...r.arms.map((a) => {
+          const f = a.summary.rules.find((x) => x.rule === rule);
+          return f ? rateWithCi(f.any) : "–";
+        }),
+      ]),
+    });
+  tables.push({
+    title: "Policy misuse and labelling outcomes",
+    headers: [
+      "arm",
+      "model",
+      "spec read against",
+      "misuse [95% CI]",
+      "misquoted",
+      "reinterpreted",
+      "accurate",
+      "unchecked",
+      "labelled",
+      "invalid",
+      "failed calls",
+      "not labelled yet",
+    ],
+    rows: r.arms.map((a) => {
+      const s = a.summary;
+      return [
+        a.arm,
+        a.model,
+        a.spec ?? "–",
+        rateWithCi(s.misuse.rate),
+        String(s.misuse.claims.misquotation),
+        String(s.misuse.claims.reinterpretation),
+        String(s.misuse.claims.accurate),
+        String(s.misuse.claims.unchecked),
+        `${s.labelled}/${s.transcripts}`,
+        String(s.failed.invalid),
+        String(s.failed.call),
+        String(s.pending),
+      ];
+    }),
+  });
+  if (r.comparisons.length)
+    tables.push({
+      title: "Reasoning comparisons (first arm minus second)",
+      headers: [
+        "measure",
+        "model",
+        "arm",
+        "vs",
+        "rates",
+        "difference",
+        "95% CI (Newcombe)",
+        "p (Fisher)",
+        "p (Holm)",
+      ],
+      rows: r.comparisons.map((c) => [
+        c.measure,
+        c.model,
+        c.a,
+        c.b,
+        `${pct(c.rateA)} vs ${pct(c.rateB)}`,
+        signedPct(c.diff),
+        diffInterval(c.diffCi),
+        pval(c.p),
+        pval(c.pHolm),
+      ]),
+    });
+  const kappa = (k: number | null) => (k === null ? "–" : k.toFixed(2));
+  if (r.agreement || r.human)
+    tables.push({
+      title: `Label agreement${r.agreement ? ` (${r.agreement.method}'s kappa between ${r.agreement.raters.join(", ")}, ${r.agreement.n} transcripts)` : ""}${r.human ? `; first labeller vs ${r.human.n} human-labelled transcripts` : ""}`,
+      headers: [
+        "category",
+        "kappa (labellers)",
+        "kappa (vs human)",
+        "precision (vs human)",
+        "recall (vs human)",
+      ],
+      rows: r.taxonomy.categories.map((c) => {
+        const a = r.agreement?.categories.find((x) => x.id === c.id);
+        const h = r.human?.categories.find((x) => x.id === c.id);
+        return [
+          c.id,
+          a ? kappa(a.kappa) : "–",
+          h ? kappa(h.kappa) : "–",
+          h?.precision === undefined || h.precision === null ? "–" : pct(h.precision),
+          h?.recall === undefined || h.recall === null ? "–" : pct(h.recall),
+        ];
+      }),
+    });
+  return tables;
+}

@@ -47,6 +47,16 @@ beforeAll(() => setLogLevel("quiet"));
 afterAll(cleanupTempDirs);
 registerAmFakes();
 registerFakeModel("am-xss-agent", () => `<scratchpad>${PAYLOADS[1]}</scratchpad>\n${ANSWER}`);
+// A reasoning labeller whose quotes, misuse claim and reading are the payloads themselves.
+registerFakeModel("xss-labeller", (req) =>
+  (req.messages.at(-1)?.content ?? "").includes("Compare the claim")
+    ? `<check>${JSON.stringify({ verdict: "reinterpretation", reason: PAYLOADS[2] })}</check>`
+    : `<labels>${JSON.stringify({
+        categories: [{ id: "self_preservation", quotes: [PAYLOADS[1]] }],
+        rules: [],
+        misuse: [{ rule: "SP1", claim: PAYLOADS[0], quotes: [PAYLOADS[3]] }],
+      })}</labels>`,
+);
 
 describe("the HTML report in headless Chromium", () => {
   it("shows script payloads from model output as text: nothing runs, nothing is fetched", async () => {
@@ -56,16 +66,20 @@ describe("the HTML report in headless Chromium", () => {
       file,
       `name: xss
 description: "${PAYLOADS[0]?.replaceAll('"', '\\"')}"
+specs: { rules: rules }
 arms: [{ name: baseline, kind: baseline }]
 models: [fake/am-xss-agent]
 evals: [{ task: agentic-misalignment, conditions: [leaking_none-none_replacement], eval_awareness: true }]
 judge: { model: fake/am-judge }
+analysis: { reasoning: { labellers: [fake/xss-labeller] } }
 `,
     );
     const loaded = loadExperiment(file);
     const graph = await runExperiment(loaded, client);
     const data = experimentResults(loaded, graph, store, codeVersion());
     expect(data.examples).toHaveLength(1);
+    // The reasoning section carries model output too: quotes, a misuse claim and its reading.
+    expect(data.reasoning?.misuse).toHaveLength(1);
     const { html } = await writeReport(data, join(dir, "report.html"));
 
     const browser = await chromium.launch({

@@ -13,6 +13,8 @@ export {
 export { type Discovery, discoverTaxonomy, mergeOverlapping, storedTaxonomy } from "./discovery.js";
 export { lexicalCheck, type MisuseCheck } from "./misuse.js";
 export {
+  type Agreement,
+  type HumanAgreement,
   type HumanLabel,
   humanAgreement,
   loadHumanLabels,
