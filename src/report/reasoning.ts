@@ -19,21 +19,18 @@ import type { LoadedExperiment } from "../experiment/config.js";
 import { armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";
 import type { StageGraph } from "../experiment/stages.js";
 import type { Store } from "../store/index.js";
+import type { Comparison } from "./results.js";
 
-export interface ReasoningComparison {
-  model: string;
+/** A comparison of one reasoning measure between two arms (fields as in misalignment comparisons). */
+export interface ReasoningComparison
+  extends Pick<
+    Comparison,
+    "model" | "a" | "b" | "nA" | "nB" | "rateA" | "rateB" | "diff" | "diffCi" | "pHolm"
+  > {
   /** `policy misuse`, or `invokes SP1`… */
   measure: string;
-  a: string;
-  b: string;
-  nA: number;
-  nB: number;
-  rateA: number;
-  rateB: number;
-  diff: number;
-  diffCi: [number, number];
+  /** Fisher's exact test. */
   p: number;
-  pHolm: number;
 }
 
 export interface ReasoningReport {
