@@ -147,34 +147,51 @@ export function breakdownsCsv(d: ReportData): Table {
   };
 }
 
-/** Reasoning rates, one row per arm, model and measure (category, rule invoked, policy misuse). */
+/**
+ * Reasoning rates, one row per arm, model, condition (`all`, then each scenario) and measure
+ * (category, rule cited, rule invoked, policy misuse).
+ */
 export function reasoningCsv(d: ReportData): Table {
   const rows: string[][] = [];
-  for (const a of d.reasoning?.arms ?? []) {
-    const row = (
-      measure: string,
-      f: { present: number; n: number; interval: [number, number] | null },
-    ) =>
-      rows.push([
-        a.arm,
-        a.model,
-        measure,
-        String(f.present),
-        String(f.n),
-        num(f.n ? f.present / f.n : null),
-        num(f.interval?.[0]),
-        num(f.interval?.[1]),
-      ]);
-    for (const c of a.summary.categories) row(`category:${c.id}`, c);
-    for (const r of a.summary.rules) {
-      row(`rule_cited:${r.rule}`, r.explicit);
-      row(`rule_invoked:${r.rule}`, r.any);
-    }
-    row("policy_misuse", a.summary.misuse.rate);
-  }
+  for (const arm of d.reasoning?.arms ?? [])
+    for (const [condition, summary] of [
+      ["all", arm.summary] as const,
+      ...Object.entries(arm.byCondition),
+    ])
+      reasoningRows(rows, { arm: arm.arm, model: arm.model, condition, summary });
   return {
     title: "reasoning",
-    headers: ["arm", "model", "measure", "present", "n", "rate", "ci_low", "ci_high"],
+    headers: ["arm", "model", "condition", "measure", "present", "n", "rate", "ci_low", "ci_high"],
     rows,
   };
+}
+
+type ReasoningSummary = NonNullable<ReportData["reasoning"]>["arms"][number]["summary"];
+
+/** One summary's rows: every category, every rule (cited by id, invoked at all), policy misuse. */
+function reasoningRows(
+  rows: string[][],
+  a: { arm: string; model: string; condition: string; summary: ReasoningSummary },
+): void {
+  const row = (
+    measure: string,
+    f: { present: number; n: number; interval: [number, number] | null },
+  ) =>
+    rows.push([
+      a.arm,
+      a.model,
+      a.condition,
+      measure,
+      String(f.present),
+      String(f.n),
+      num(f.n ? f.present / f.n : null),
+      num(f.interval?.[0]),
+      num(f.interval?.[1]),
+    ]);
+  for (const c of a.summary.categories) row(`category:${c.id}`, c);
+  for (const r of a.summary.rules) {
+    row(`rule_cited:${r.rule}`, r.explicit);
+    row(`rule_invoked:${r.rule}`, r.any);
+  }
+  row("policy_misuse", a.summary.misuse.rate);
 }

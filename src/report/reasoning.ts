@@ -40,7 +40,13 @@ export interface ReasoningReport {
     categories: { id: string; name: string; kind: string }[];
   };
   labellers: string[];
-  arms: { arm: string; model: string; spec: string | null; summary: ReasoningSummary }[];
+  arms: {
+    arm: string;
+    model: string;
+    spec: string | null;
+    summary: ReasoningSummary;
+    byCondition: Record<string, ReasoningSummary>;
+  }[];
   comparisons: ReasoningComparison[];
   agreement: Agreement | null;
   human: HumanAgreement | null;
@@ -67,12 +73,16 @@ export function reasoningReport(
     a,
     l: collectLabels(store, a.runIds, a.options),
   }));
-  const arms = labelled.map(({ a, l }) => ({
-    arm: a.arm,
-    model: a.model,
-    spec: a.options.spec?.name ?? null,
-    summary: reasoningResults(l, a.options.spec).summary,
-  }));
+  const arms = labelled.map(({ a, l }) => {
+    const r = reasoningResults(l, a.options.spec);
+    return {
+      arm: a.arm,
+      model: a.model,
+      spec: a.options.spec?.name ?? null,
+      summary: r.summary,
+      byCondition: r.byCondition,
+    };
+  });
   // Agreement over every arm's transcripts at once (the same raters label them all).
   const pooled: LabelledRuns = {
     ...(labelled[0]?.l as LabelledRuns),

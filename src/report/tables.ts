@@ -253,6 +253,19 @@ export function reasoningTables(d: ReportData): Table[] {
       ];
     }),
   });
+  const conditions = [...new Set(r.arms.flatMap((a) => Object.keys(a.byCondition)))].sort();
+  if (conditions.length > 1)
+    tables.push({
+      title: "Policy misuse by condition (every measure by condition is in the reasoning CSV)",
+      headers: ["condition", ...r.arms.map(col)],
+      rows: conditions.map((c) => [
+        c,
+        ...r.arms.map((a) => {
+          const f = a.byCondition[c]?.misuse.rate;
+          return f?.n ? `${f.present}/${f.n}` : "–";
+        }),
+      ]),
+    });
   if (r.comparisons.length)
     tables.push({
       title: "Reasoning comparisons (first arm minus second)",

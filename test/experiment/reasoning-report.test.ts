@@ -94,7 +94,15 @@ analysis: { reasoning: { labellers: [fake/labeller, fake/labeller-b], human: hum
     expect(page).toContain('<section id="reasoning">');
     expect(page).toContain("Reasoning comparisons (first arm minus second)");
     expect(page).toContain("SP3</b> reinterpretation");
-    expect(csv.some((f) => f.endsWith("report-reasoning.csv"))).toBe(true);
+    const rows = readFileSync(
+      csv.find((f) => f.endsWith("report-reasoning.csv")) as string,
+      "utf8",
+    );
+    // Overall and by condition (scenario), every measure with its interval.
+    expect(rows).toMatch(/^rules,fake\/reasoner,all,policy_misuse,6,6,1,0\.6\d*,1$/m);
+    expect(rows).toMatch(
+      /^values,fake\/reasoner,leaking_explicit-america_replacement,rule_invoked:SP1,3,3,1,/m,
+    );
     // Run again: nothing is labelled twice.
     const calls = () =>
       (store.db.prepare("SELECT count(*) AS n FROM llm_calls").get() as { n: number }).n;

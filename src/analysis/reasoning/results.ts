@@ -148,6 +148,8 @@ export interface ReasoningResults {
   failedSamples: number;
   summary: ReasoningSummary;
   byRun: Record<string, ReasoningSummary>;
+  /** By condition (the eval's sample id: a scenario of the agentic-misalignment suite). */
+  byCondition: Record<string, ReasoningSummary>;
   agreement: Agreement | null;
   human: HumanAgreement | null;
   misuse: {
@@ -182,6 +184,17 @@ export function reasoningResults(
         r,
         summarize(
           l.items.filter((i) => i.runId === r),
+          l.taxonomy,
+          ruleIds,
+          l.primary,
+        ),
+      ]),
+    ),
+    byCondition: Object.fromEntries(
+      [...new Set(l.items.map((i) => i.sampleId))].sort().map((c) => [
+        c,
+        summarize(
+          l.items.filter((i) => i.sampleId === c),
           l.taxonomy,
           ruleIds,
           l.primary,
