@@ -95,6 +95,13 @@ function printPlan(
       `\ntraining: ${trained.training.map((t) => `${t.plan} (seeds ${t.seeds.join(", ")})`).join(", ")} with ${trained.training[0]?.engine}${missing ? `; ${missing}, so \`run\` will stop before training` : ""}.\nData generation is not in the totals above; its cost is the recipes' expected cost at list prices.\n`,
     );
   }
+  const reasoning = loaded.experiment.analysis?.reasoning;
+  if (reasoning) {
+    const raters = reasoning.labellers.length * reasoning.repeats;
+    out.write(
+      `\nreasoning analysis after the evals: about ${t.samples * raters} labelling call(s) (${t.samples} transcripts × ${reasoning.labellers.length} labeller(s) × ${reasoning.repeats} repeat(s), plus retries and one reading per misuse claim) by ${reasoning.labellers.join(", ")}; not in the totals above.\n`,
+    );
+  }
   const limit = loaded.experiment.budget?.max_usd;
   if (limit !== undefined)
     out.write(`budget: ${formatUsd(limit)}; the run stops, resumably, once it is spent.\n`);
