@@ -254,6 +254,8 @@ export const ExperimentSchema = z
         /** How AFT starts from the MSM stage: its adapter (the paper) or a fresh one on merged weights. */
         from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
         hardware: Hardware.optional(),
+        /** For Together: seconds between polls of a running job. */
+        poll_s: z.number().positive().default(30),
         /** Where the training runs write; relative to this file (default `<name>-training/runs`). */
         output_dir: z.string().min(1).optional(),
         /** Serving the trained models for evaluation (vLLM or SGLang, started by `run` when needed). */

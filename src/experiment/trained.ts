@@ -132,7 +132,7 @@ export async function makeTrainedModels(
       };
       const trained =
         plan.plan.engine === "together"
-          ? await runTogether(plan, client.store, options)
+          ? await runTogether(plan, client.store, { ...options, pollMs: e.training.poll_s * 1000 })
           : await runTraining(plan, client.store, options);
       // A shared MSM run is listed once, however many cells continue it.
       for (const a of trained)

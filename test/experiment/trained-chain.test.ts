@@ -8,6 +8,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeLlmServer } from "../fakes/llm-server.js";
+import { FakeTogetherServer } from "../fakes/together-server.js";
 import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
 
 const AXOLOTL = join(ROOT, "test", "fakes", "axolotl-standin.mjs");
@@ -194,5 +195,88 @@ describe("an experiment with trained arms, end to end", () => {
     const r3 = JSON.parse(third.stdout);
     expect(r3.trained).toEqual([]);
     expect(r3.summaries.map((s: { done: number }) => s.done)).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe("an experiment training on Together, end to end", () => {
+  it("makes the data, trains MSM then AFT from its checkpoint, and evaluates the hosted model", async () => {
+    const KEY = "tgp-chain-test-0123456789";
+    const together = await new FakeTogetherServer(KEY).start();
+    try {
+      writeFileSync(
+        join(cwd, "hosted.yaml"),
+        `name: hosted
+specs: { values: value-augmented, rules: rules }
+arms:
+  - { name: cell, kind: msm+aft, msm_spec: values, aft_spec: rules, aft_size: 8 }
+models: [loop/agent]
+evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+judge: { model: loop/judge }
+training:
+  base_models: { loop/agent: Qwen/Qwen3-8B }
+  engine: together
+  poll_s: 0.01
+  data: { msm: msm.yaml, aft: aft.yaml }
+`,
+      );
+      // Hosted fine-tunes are called as together/<output name>: here the loopback model server.
+      writeFileSync(
+        join(cwd, "specsci-hosted.yaml"),
+        `endpoints: { loop: { base_url: "${server.url}/v1" }, together: { base_url: "${server.url}/v1" } }\ndefaults: { max_attempts: 2, retry_base_ms: 1 }\n`,
+      );
+      const r = await runCli(
+        [
+          "--workspace",
+          "ws-hosted",
+          "--config",
+          "specsci-hosted.yaml",
+          "--json",
+          "run",
+          "hosted.yaml",
+        ],
+        { cwd, env: { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: together.url } },
+      );
+      expect(r.code, r.stdout).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.trained).toEqual([
+        "train-hosted.msm-values-loop-agent-seed0/msm",
+        "train-hosted-cell-loop-agent-seed0/aft",
+      ]);
+      const [msm, aft] = [...together.jobs.values()];
+      expect(aft?.body.from_checkpoint).toBe(msm?.id);
+      expect(out.summaries).toHaveLength(1);
+      expect(out.summaries[0].errors).toBe(0);
+      // The eval called the hosted fine-tune by its output name.
+      const db = new Database(join(cwd, "ws-hosted", "store.db"), { readonly: true });
+      const agents = db
+        .prepare("SELECT DISTINCT model FROM llm_calls WHERE model LIKE 'together/%'")
+        .all() as { model: string }[];
+      db.close();
+      expect(agents.map((a) => a.model)).toEqual([
+        "together/ns/Qwen/Qwen3-8B-hosted-cell-loop-agent-s0-aft",
+      ]);
+      const status = JSON.parse(
+        (
+          await runCli(
+            [
+              "--workspace",
+              "ws-hosted",
+              "--config",
+              "specsci-hosted.yaml",
+              "--json",
+              "status",
+              "hosted.yaml",
+            ],
+            { cwd },
+          )
+        ).stdout,
+      );
+      expect(status.stages[0]).toMatchObject({
+        key: "eval/cell/loop/agent/am/seed-0",
+        state: "done",
+      });
+    } finally {
+      await together.stop();
+    }
   });
 });
