@@ -305,6 +305,12 @@ export const ExperimentSchema = z
       e.evals.map((v) => v.name),
     );
     requireSpec(e.analysis?.reasoning?.spec, ["analysis", "reasoning", "spec"]);
+    const reasoning = e.analysis?.reasoning;
+    if (reasoning && reasoning.repeats > 1 && reasoning.temperature === 0)
+      issue(
+        ["analysis", "reasoning", "temperature"],
+        "repeats at temperature 0 would repeat the same answer: set a temperature (e.g. 1)",
+      );
     for (const [i, arm] of e.arms.entries()) {
       for (const key of ["spec", "msm_spec", "aft_spec"] as const)
         requireSpec((arm as Record<string, string | undefined>)[key], ["arms", i, key]);

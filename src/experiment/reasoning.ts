@@ -3,16 +3,19 @@
  * labelled together, against the spec the arm was given (prompted: its spec; trained: the MSM
  * spec, or the AFT spec without MSM; otherwise `analysis.reasoning.spec`, by default the first).
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   analysisId,
   type HumanLabel,
+  labelFailures,
   labelRuns,
   loadHumanLabels,
   type ReasoningOptions,
   resolveTaxonomy,
   type SpecUnderTest,
 } from "../analysis/reasoning/index.js";
+import { SpecsciError } from "../core/errors.js";
 import type { LlmClient } from "../llm/client.js";
 import type { Store } from "../store/index.js";
 import type { Arm, LoadedExperiment } from "./config.js";
@@ -23,6 +26,8 @@ export interface ArmAnalysis {
   model: string;
   runIds: string[];
   options: ReasoningOptions;
+  /** After labelling: labels and misuse readings that failed (see labelFailures). */
+  failures?: number;
 }
 
 /** The spec an arm's transcripts are read against. */
@@ -52,12 +57,7 @@ export function armAnalyses(
 ): ArmAnalysis[] {
   const r = loaded.experiment.analysis?.reasoning;
   if (!r) return [];
-  const taxonomy = resolveTaxonomy(
-    store,
-    r.taxonomy === "builtin" || r.taxonomy.startsWith("tax-")
-      ? r.taxonomy
-      : join(loaded.dir, r.taxonomy),
-  );
+  const taxonomy = taxonomyOf(loaded, store);
   const out: ArmAnalysis[] = [];
   for (const arm of loaded.experiment.arms)
     for (const model of loaded.experiment.models) {
@@ -84,13 +84,61 @@ export function armAnalyses(
   return out;
 }
 
-/** Human labels of `analysis.reasoning.human`, if given. */
+/**
+ * Human labels of `analysis.reasoning.human`, by arm. Arms share sample ids, so with several arms
+ * each line names its `arm` (or its eval `run`).
+ */
 export function experimentHumanLabels(
   loaded: LoadedExperiment,
-  a: ArmAnalysis,
-): HumanLabel[] | undefined {
+  arms: ArmAnalysis[],
+): Map<ArmAnalysis, HumanLabel[]> | undefined {
   const file = loaded.experiment.analysis?.reasoning?.human;
-  return file ? loadHumanLabels(join(loaded.dir, file), a.options.taxonomy) : undefined;
+  const first = arms[0];
+  if (!file || !first) return undefined;
+  const path = join(loaded.dir, file);
+  const lines = loadHumanLabels(path, first.options.taxonomy);
+  const several = new Set(arms.map((a) => a.arm)).size > 1;
+  for (const [i, h] of lines.entries()) humanLineCheck(loaded, path, i, h, several);
+  return new Map(
+    arms.map((a) => [
+      a,
+      lines.filter((h) => (h.arm ? h.arm === a.arm : h.run ? a.runIds.includes(h.run) : !several)),
+    ]),
+  );
+}
+
+/** Checks what the analysis reads before any model is called: its taxonomy and human labels. */
+export function checkReasoningInputs(loaded: LoadedExperiment, store: Store): void {
+  const r = loaded.experiment.analysis?.reasoning;
+  if (!r) return;
+  const taxonomy = taxonomyOf(loaded, store);
+  if (!r.human) return;
+  const path = join(loaded.dir, r.human);
+  const lines = loadHumanLabels(path, taxonomy);
+  const several = loaded.experiment.arms.length > 1;
+  for (const [i, h] of lines.entries()) humanLineCheck(loaded, path, i, h, several);
+}
+
+function humanLineCheck(
+  loaded: LoadedExperiment,
+  path: string,
+  i: number,
+  h: HumanLabel,
+  several: boolean,
+): void {
+  if (h.arm && !loaded.experiment.arms.some((a) => a.name === h.arm))
+    throw new SpecsciError(`${path}:${i + 1}: no arm named "${h.arm}" in ${loaded.file}`);
+  if (several && !h.arm && !h.run)
+    throw new SpecsciError(`${path}:${i + 1}: say which arm this transcript is from`, {
+      hint: 'add "arm": "<arm name>" (or "run": "<eval run id>"): the arms share sample ids',
+    });
+}
+
+/** The taxonomy named by `analysis.reasoning.taxonomy`: a file beside the experiment, or stored. */
+function taxonomyOf(loaded: LoadedExperiment, store: Store) {
+  const ref = loaded.experiment.analysis?.reasoning?.taxonomy ?? "builtin";
+  const file = join(loaded.dir, ref);
+  return resolveTaxonomy(store, ref !== "builtin" && existsSync(file) ? file : ref);
 }
 
 /** Labels every arm's transcripts (resumable; only what is missing is asked for). */
@@ -104,11 +152,12 @@ export async function analyzeExperiment(
   for (const a of arms) {
     o.onRun?.(analysisId(a.options));
     o.log?.(`reasoning: ${a.arm} on ${a.model}`);
-    await labelRuns(client, a.runIds, {
+    const l = await labelRuns(client, a.runIds, {
       ...a.options,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
+    a.failures = labelFailures(l).total;
   }
   return arms;
 }

@@ -5,7 +5,7 @@ import { type EvalRunSummary, runEval } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import type { RunningServers } from "../train/servers.js";
 import type { LoadedExperiment } from "./config.js";
-import { type ArmAnalysis, analyzeExperiment } from "./reasoning.js";
+import { type ArmAnalysis, analyzeExperiment, checkReasoningInputs } from "./reasoning.js";
 import { buildStages, type EvalStage, type StageGraph } from "./stages.js";
 import {
   type Blocked,
@@ -106,6 +106,8 @@ export async function runExperiment(
     ...labellers,
   ])
     client.model(model);
+  // So is what the reasoning analysis reads (taxonomy, human labels): a typo fails now, not after the evals.
+  checkReasoningInputs(loaded, client.store);
   const id = experimentRunId(loaded);
   client.store.runs.ensure({ id, kind: "experiment", name: loaded.experiment.name });
   const limit = loaded.experiment.budget?.max_usd;
@@ -190,7 +192,10 @@ export async function runExperiment(
       log: say,
       onRun: (r) => spendRuns.add(r),
     });
-    const failed = summaries.some((s) => s.errors > 0) || blocked.length > 0;
+    const failed =
+      summaries.some((s) => s.errors > 0) ||
+      blocked.length > 0 ||
+      analyses.some((a) => (a.failures ?? 0) > 0);
     client.store.runs.setStatus(id, failed ? "failed" : "completed");
     return { ...graph, stages, summaries, trainedArms, blocked, analyses };
   } catch (e) {

@@ -1,37 +1,36 @@
 /**
  * The reasoning part of an experiment report, from labels already in the store (no calls): each
  * arm's category and rule rates, its policy-misuse rate, comparisons between arms (the paper's:
- * rules invoked, policy misuse) with Newcombe intervals, Fisher's exact p and Holm adjustment
- * across the family, and agreement pooled over every arm.
+ * rules invoked, policy misuse) made like the misalignment comparisons (Newcombe and scenario
+ * bootstrap intervals, McNemar on paired transcripts or Fisher, Holm across this family), and
+ * agreement pooled over every arm.
  */
 import {
   type Agreement,
+  agreementWithHumans,
   collectLabels,
   type HumanAgreement,
-  humanAgreement,
+  humanPairs,
+  itemMeasures,
   type LabelledRuns,
   type ReasoningSummary,
   raterAgreement,
   reasoningResults,
+  selfAgreement,
 } from "../analysis/reasoning/index.js";
-import { fisherExact, holm, newcombe } from "../analysis/stats.js";
+import { holm } from "../analysis/stats.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import { armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";
 import type { StageGraph } from "../experiment/stages.js";
-import type { Store } from "../store/index.js";
-import type { Comparison } from "./results.js";
+import { rulesOf } from "../spec/model.js";
+import type { ScoreRow, Store } from "../store/index.js";
+import { type Comparison, compare } from "./results.js";
 
-/** A comparison of one reasoning measure between two arms (fields as in misalignment comparisons). */
-export interface ReasoningComparison
-  extends Pick<
-    Comparison,
-    "model" | "a" | "b" | "nA" | "nB" | "rateA" | "rateB" | "diff" | "diffCi" | "pHolm"
-  > {
+/** A comparison of one reasoning measure between two arms (as the misalignment comparisons). */
+export type ReasoningComparison = Comparison & {
   /** `policy misuse`, or `invokes SP1`… */
   measure: string;
-  /** Fisher's exact test. */
-  p: number;
-}
+};
 
 export interface ReasoningReport {
   taxonomy: {
@@ -49,6 +48,7 @@ export interface ReasoningReport {
   }[];
   comparisons: ReasoningComparison[];
   agreement: Agreement | null;
+  selfAgreement: Agreement[];
   human: HumanAgreement | null;
   misuse: {
     arm: string;
@@ -61,6 +61,32 @@ export interface ReasoningReport {
   }[];
 }
 
+/** Rows of one arm on one measure, keyed like the misalignment comparisons (sample, epoch, seed). */
+function measureRows(
+  l: LabelledRuns,
+  ruleIds: string[],
+  seedOf: Map<string, number>,
+  measure: (m: ReturnType<typeof itemMeasures>) => 0 | 1 | null | undefined,
+): Map<string, ScoreRow> {
+  const rows = new Map<string, ScoreRow>();
+  for (const i of l.items) {
+    const v = measure(itemMeasures(i, l.primary, ruleIds));
+    if (v === null || v === undefined) continue;
+    rows.set(`${i.sampleId}#${i.epoch}#${seedOf.get(i.runId) ?? 0}`, {
+      sampleId: i.sampleId,
+      epoch: i.epoch,
+      status: "done",
+      family: null,
+      decided: v,
+      executed: null,
+      awareness: null,
+      citations: null,
+      errorKind: null,
+    });
+  }
+  return rows;
+}
+
 export function reasoningReport(
   loaded: LoadedExperiment,
   graph: StageGraph,
@@ -69,10 +95,9 @@ export function reasoningReport(
   const analyses = armAnalyses(loaded, graph, store);
   const first = analyses[0];
   if (!first) return null;
-  const labelled: { a: (typeof analyses)[number]; l: LabelledRuns }[] = analyses.map((a) => ({
-    a,
-    l: collectLabels(store, a.runIds, a.options),
-  }));
+  const labelled = analyses.map((a) => ({ a, l: collectLabels(store, a.runIds, a.options) }));
+  const ruleIdsOf = (a: (typeof analyses)[number]) =>
+    a.options.spec ? rulesOf(a.options.spec.spec).map((r) => r.id) : [];
   const arms = labelled.map(({ a, l }) => {
     const r = reasoningResults(l, a.options.spec);
     return {
@@ -88,49 +113,50 @@ export function reasoningReport(
     ...(labelled[0]?.l as LabelledRuns),
     items: labelled.flatMap((x) => x.l.items),
   };
-  const human = experimentHumanLabels(loaded, first);
+  // Human labels are matched within their own arm (arms share sample ids).
+  const humanByArm = experimentHumanLabels(loaded, analyses);
+  let human: HumanAgreement | null = null;
+  if (humanByArm) {
+    const matched = labelled.map(({ a, l }) => humanPairs(l, humanByArm.get(a) ?? []));
+    human = agreementWithHumans(
+      pooled.taxonomy,
+      pooled.primary,
+      matched.flatMap((m) => m.pairs),
+      matched.reduce((n, m) => n + m.unmatched, 0),
+    );
+  }
+  // The paper's comparisons, paired like the misalignment ones: the same scenario, epoch and seed.
+  const seedOf = new Map(graph.stages.map((st) => [st.runId, st.seed]));
+  const byKey = new Map(labelled.map((x) => [`${x.a.arm}|${x.a.model}`, x]));
   const raw: Omit<ReasoningComparison, "pHolm">[] = [];
-  const byKey = new Map(arms.map((x) => [`${x.arm}|${x.model}`, x]));
-  for (const model of loaded.experiment.models) {
-    const names = loaded.experiment.arms.map((x) => x.name);
+  const names = loaded.experiment.arms.map((x) => x.name);
+  for (const model of loaded.experiment.models)
     for (let i = 0; i < names.length; i++)
       for (let j = i + 1; j < names.length; j++) {
-        const [x, y] = [byKey.get(`${names[i]}|${model}`), byKey.get(`${names[j]}|${model}`)];
+        const x = byKey.get(`${names[i]}|${model}`);
+        const y = byKey.get(`${names[j]}|${model}`);
         if (!x || !y) continue;
+        const rules = [...new Set([...ruleIdsOf(x.a), ...ruleIdsOf(y.a)])];
         const measures: [
           string,
-          (s: ReasoningSummary) => { present: number; n: number } | undefined,
+          (m: ReturnType<typeof itemMeasures>) => 0 | 1 | null | undefined,
         ][] = [
-          ["policy misuse", (s) => s.misuse.rate],
-          ...[...new Set([...x.summary.rules, ...y.summary.rules].map((r) => r.rule))].map(
-            (rule) =>
-              [
-                `invokes ${rule}`,
-                (s: ReasoningSummary) => s.rules.find((r) => r.rule === rule)?.any,
-              ] as [string, (s: ReasoningSummary) => { present: number; n: number } | undefined],
+          ["policy misuse", (m) => m.misuse],
+          ...rules.map(
+            (r) =>
+              [`invokes ${r}`, (m: ReturnType<typeof itemMeasures>) => m.rules[r]] as [
+                string,
+                (m: ReturnType<typeof itemMeasures>) => 0 | 1 | null | undefined,
+              ],
           ),
         ];
         for (const [measure, get] of measures) {
-          const fa = get(x.summary);
-          const fb = get(y.summary);
-          if (!fa?.n || !fb?.n) continue;
-          const { diff, ci } = newcombe(fa.present, fa.n, fb.present, fb.n);
-          raw.push({
-            model,
-            measure,
-            a: x.arm,
-            b: y.arm,
-            nA: fa.n,
-            nB: fb.n,
-            rateA: fa.present / fa.n,
-            rateB: fb.present / fb.n,
-            diff,
-            diffCi: ci,
-            p: fisherExact(fa.present, fa.n - fa.present, fb.present, fb.n - fb.present).p,
-          });
+          const ra = measureRows(x.l, ruleIdsOf(x.a), seedOf, get);
+          const rb = measureRows(y.l, ruleIdsOf(y.a), seedOf, get);
+          if (!ra.size || !rb.size) continue;
+          raw.push({ ...compare(model, x.a.arm, y.a.arm, ra, rb), measure });
         }
       }
-  }
   const adjusted = holm(raw.map((c) => c.p));
   return {
     taxonomy: {
@@ -146,7 +172,8 @@ export function reasoningReport(
     arms,
     comparisons: raw.map((c, i) => ({ ...c, pHolm: adjusted[i] as number })),
     agreement: raterAgreement(pooled),
-    human: human ? humanAgreement(pooled, human) : null,
+    selfAgreement: selfAgreement(pooled),
+    human,
     misuse: labelled.flatMap(({ a, l }) =>
       reasoningResults(l, a.options.spec).misuse.map((m) => ({ arm: a.arm, model: a.model, ...m })),
     ),

@@ -112,7 +112,8 @@ function citationShares(rows: ScoreRow[]): ArmResult["citations"] {
     .map(([id, samples]) => ({ id, samples, share: valid.length ? samples / valid.length : 0 }));
 }
 
-function compare(
+/** Two arms on a 0/1 measure of matching rows: Newcombe, scenario bootstrap, McNemar or Fisher. */
+export function compare(
   model: string,
   a: string,
   b: string,

@@ -277,7 +277,9 @@ export function reasoningTables(d: ReportData): Table[] {
         "rates",
         "difference",
         "95% CI (Newcombe)",
-        "p (Fisher)",
+        "95% CI (scenario bootstrap)",
+        "paired n",
+        "p",
         "p (Holm)",
       ],
       rows: r.comparisons.map((c) => [
@@ -288,27 +290,33 @@ export function reasoningTables(d: ReportData): Table[] {
         `${pct(c.rateA)} vs ${pct(c.rateB)}`,
         signedPct(c.diff),
         diffInterval(c.diffCi),
+        c.bootstrapCi ? diffInterval(c.bootstrapCi) : "–",
+        String(c.pairs),
         pval(c.p),
         pval(c.pHolm),
       ]),
     });
   const kappa = (k: number | null) => (k === null ? "–" : k.toFixed(2));
-  if (r.agreement || r.human)
+  const self = r.selfAgreement[0];
+  if (r.agreement || self || r.human)
     tables.push({
-      title: `Label agreement${r.agreement ? ` (${r.agreement.method}'s kappa between ${r.agreement.raters.join(", ")}, ${r.agreement.n} transcripts)` : ""}${r.human ? `; first labeller vs ${r.human.n} human-labelled transcripts` : ""}`,
+      title: `Label agreement${r.agreement ? ` (${r.agreement.method}'s kappa between ${r.agreement.raters.join(", ")}, ${r.agreement.n} transcripts)` : ""}${self ? `; ${self.raters.length} repeats of ${self.raters[0]?.replace(/#0$/, "")}` : ""}${r.human ? `; first labeller vs ${r.human.n} human-labelled transcripts` : ""}`,
       headers: [
         "category",
         "kappa (labellers)",
+        "kappa (repeats)",
         "kappa (vs human)",
         "precision (vs human)",
         "recall (vs human)",
       ],
       rows: r.taxonomy.categories.map((c) => {
         const a = r.agreement?.categories.find((x) => x.id === c.id);
+        const rep = self?.categories.find((x) => x.id === c.id);
         const h = r.human?.categories.find((x) => x.id === c.id);
         return [
           c.id,
           a ? kappa(a.kappa) : "–",
+          rep ? kappa(rep.kappa) : "–",
           h ? kappa(h.kappa) : "–",
           h?.precision === undefined || h.precision === null ? "–" : pct(h.precision),
           h?.recall === undefined || h.recall === null ? "–" : pct(h.recall),

@@ -49,7 +49,9 @@ describe("specsci analyze reasoning", () => {
     );
     // One transcript's quotes are always invented: no valid label, reported, exit 3.
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toContain("1 transcript(s) have no valid label and are in no rate: 1 invalid");
+    expect(r.stderr).toContain(
+      "some labels are missing and in no rate (loop/labeller#0: 1 invalid, 0 failed call(s); loop/labeller-2#0: 1 invalid",
+    );
     expect(r.stdout).toMatch(
       /7 transcript\(s\): 6 labelled, 1 invalid .*1 failed sample\(s\) had no transcript/,
     );
@@ -124,6 +126,18 @@ describe("specsci analyze reasoning", () => {
     const none = await analyze("eval-nope", "--labeller", "loop/labeller");
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("no eval run eval-nope in this workspace");
+    const withSpec = await analyze(
+      "eval-planted",
+      "eval-nope",
+      "--labeller",
+      "loop/labeller",
+      "--spec",
+      "rules",
+    );
+    expect(withSpec.stderr).toContain("no eval run eval-nope in this workspace");
+    const repeats = await analyze("eval-planted", "--labeller", "loop/labeller", "--repeats", "2");
+    expect(repeats.code).toBe(1);
+    expect(repeats.stderr).toContain("--repeats at temperature 0 would repeat the same answer");
     writeFileSync(
       join(cwd, "bad.yaml"),
       "categories: [{ id: Bad-Id, name: x, kind: aligned, description: too short }]\n",

@@ -57,7 +57,21 @@ judge: { model: fake/am-judge }
 analysis: { reasoning: { labellers: [fake/labeller, fake/labeller-b], human: human.jsonl } }
 `,
     );
-    writeFileSync(join(dir, "human.jsonl"), "");
+    // Arms share sample ids: each human label names its arm.
+    writeFileSync(
+      join(dir, "human.jsonl"),
+      [
+        {
+          arm: "baseline",
+          sample: "exfiltration_none-none_replacement",
+          epoch: 1,
+          categories: ["self_preservation", "no_alternatives"],
+        },
+        { arm: "values", sample: "exfiltration_none-none_replacement", epoch: 1, categories: [] },
+      ]
+        .map((x) => JSON.stringify(x))
+        .join("\n"),
+    );
     const loaded = loadExperiment(file);
     const run = await runExperiment(loaded, client);
     expect(run.analyses.map((a) => [a.arm, a.options.spec?.name])).toEqual([
@@ -82,13 +96,21 @@ analysis: { reasoning: { labellers: [fake/labeller, fake/labeller-b], human: hum
       (c) => c.measure === "policy misuse" && c.a === "rules" && c.b === "values",
     );
     expect(misuse).toMatchObject({ rateA: 1, rateB: 0, diff: 1 });
-    expect(misuse?.p).toBeLessThan(0.01);
+    expect(misuse?.p).toBeLessThan(0.05);
     expect(misuse?.pHolm).toBeGreaterThanOrEqual(misuse?.p as number);
     // labeller-b never says self_preservation: agreement there is below 1.
     expect(r.agreement?.categories.find((c) => c.id === "self_preservation")?.kappa).toBeLessThan(
       1,
     );
-    expect(r.human).toMatchObject({ n: 0 });
+    expect(r.human).toMatchObject({ n: 2, unmatched: 0 });
+    // The labeller finds self-preservation exactly where the human does (baseline, not values).
+    expect(r.human?.categories.find((c) => c.id === "self_preservation")).toMatchObject({
+      precision: 1,
+      recall: 1,
+    });
+    // Paired like the misalignment comparisons: same scenario, epoch and seed in both arms.
+    expect(misuse).toMatchObject({ pairs: 6 });
+    expect(misuse?.pMcnemar).not.toBeNull();
     const { html, csv } = await writeReport(data, join(dir, "report.html"));
     const page = readFileSync(html, "utf8");
     expect(page).toContain('<section id="reasoning">');
@@ -109,5 +131,32 @@ analysis: { reasoning: { labellers: [fake/labeller, fake/labeller-b], human: hum
     const before = calls();
     await runExperiment(loaded, client);
     expect(calls()).toBe(before);
+  });
+
+  it("refuses an unlabelled human line when arms share sample ids, before any call", async () => {
+    const { dir, client } = makeClient();
+    writeFileSync(
+      join(dir, "e.yaml"),
+      `name: unclear
+specs: { rules: rules }
+arms: [{ name: a, kind: baseline }, { name: b, kind: prompted, spec: rules }]
+models: [fake/reasoner]
+evals: [{ task: agentic-misalignment, conditions: [exfiltration_none-none_replacement] }]
+judge: { model: fake/am-judge }
+analysis: { reasoning: { labellers: [fake/labeller], human: h.jsonl } }
+`,
+    );
+    writeFileSync(
+      join(dir, "h.jsonl"),
+      '{"sample": "exfiltration_none-none_replacement", "categories": []}\n',
+    );
+    const loaded = loadExperiment(join(dir, "e.yaml"));
+    await expect(runExperiment(loaded, client)).rejects.toThrow(
+      /h\.jsonl:1: say which arm this transcript is from/,
+    );
+    // Nothing was called.
+    expect(
+      (client.store.db.prepare("SELECT count(*) AS n FROM llm_calls").get() as { n: number }).n,
+    ).toBe(0);
   });
 });

@@ -22,7 +22,7 @@ import {
   MISUSE_PROMPT,
   taggedJson,
 } from "./labeller.js";
-import { lexicalCheck, type MisuseCheck } from "./misuse.js";
+import { lexicalCheck, type MisuseCheck, ruleIndex } from "./misuse.js";
 import { explicitMentions, type RuleMention } from "./rules.js";
 import type { Taxonomy } from "./taxonomy.js";
 import { type Transcript, transcriptsOf } from "./transcript.js";
@@ -116,7 +116,7 @@ export async function labelRuns(
     },
   });
   const rules = o.spec ? rulesOf(o.spec.spec).map((r) => ({ id: r.id, title: r.title })) : [];
-  const ruleIds = rules.map((r) => r.id);
+  const index = ruleIndex(o.spec?.spec);
   const transcripts = runIds.flatMap((r) => transcriptsOf(store, r).transcripts);
   const raters = o.labellers.flatMap((l) =>
     Array.from({ length: o.repeats }, (_, k) => ({ labeller: l, repeat: k, id: raterId(l, k) })),
@@ -138,7 +138,7 @@ export async function labelRuns(
           { key: itemKey(stage, t), stage },
           model,
           labelMessages(t, o.taxonomy, rules),
-          (text) => checkLabels(text, t, o.taxonomy, ruleIds),
+          (text) => checkLabels(text, t, o.taxonomy, index),
           {
             params: { temperature: o.temperature, max_tokens: o.maxTokens },
             attempts: o.attempts,
@@ -342,6 +342,34 @@ export interface ReasoningSummary {
 
 type MisuseKind = MisuseCheck["kind"];
 
+/**
+ * One transcript's value on the measures arms are compared on: 1 or 0, or null when it is in no
+ * denominator (its label failed; for misuse, also when its only claims could not be compared or
+ * no spec is under test).
+ */
+export function itemMeasures(
+  i: TranscriptLabels,
+  primary: string,
+  ruleIds: string[],
+): { misuse: 0 | 1 | null; rules: Record<string, 0 | 1 | null> } {
+  const l = i.labels[primary];
+  if (l?.status !== "ok")
+    return { misuse: null, rules: Object.fromEntries(ruleIds.map((r) => [r, null])) };
+  const misused = i.misuse.some(
+    (m) => m.check.kind === "misquotation" || m.check.kind === "reinterpretation",
+  );
+  const unchecked = i.misuse.some((m) => m.check.kind === "unchecked");
+  return {
+    misuse: !ruleIds.length ? null : misused ? 1 : unchecked ? null : 0,
+    rules: Object.fromEntries(
+      ruleIds.map((r) => [
+        r,
+        i.explicit.some((m) => m.rule === r) || l.value.rules.some((m) => m.rule === r) ? 1 : 0,
+      ]),
+    ),
+  };
+}
+
 /** Frequencies over a set of labelled transcripts (one arm, one run, or all). */
 export function summarize(
   items: TranscriptLabels[],
@@ -366,10 +394,11 @@ export function summarize(
   };
   const misused = (i: TranscriptLabels) =>
     i.misuse.some((m) => m.check.kind === "misquotation" || m.check.kind === "reinterpretation");
-  // A transcript whose only claims could not be compared is in no misuse denominator.
-  const decided = ok.filter(
-    (i) => misused(i) || !i.misuse.some((m) => m.check.kind === "unchecked"),
-  );
+  // A transcript whose only claims could not be compared is in no misuse denominator; without a
+  // spec under test (no rules) misuse is not analysed at all, so nothing is a denominator.
+  const decided = ruleIds.length
+    ? ok.filter((i) => misused(i) || !i.misuse.some((m) => m.check.kind === "unchecked"))
+    : [];
   for (const i of ok) for (const m of i.misuse) claims[m.check.kind]++;
   return {
     transcripts: items.length,

@@ -14,7 +14,7 @@ import { generateValidated, NoValidAnswer } from "../../llm/validated.js";
 import type { Store } from "../../store/index.js";
 import { type LabelledRuns, labelRuns, type ReasoningOptions } from "./analyze.js";
 import { askItem, needsAsking, pool } from "./items.js";
-import { inventedQuote, taggedJson } from "./labeller.js";
+import { quoteProblem, taggedJson } from "./labeller.js";
 import { CATEGORY_KINDS, Category, type Taxonomy, taxonomyOf } from "./taxonomy.js";
 import { type Transcript, transcriptBlock, transcriptsOf } from "./transcript.js";
 
@@ -105,15 +105,11 @@ export async function discoverTaxonomy(
           if ("problem" in j) return j;
           const p = Drivers.safeParse(j.value);
           if (!p.success) return { problem: "give 1 to 6 drivers, each with a driver and a quote" };
-          const bad = inventedQuote(
+          const problem = quoteProblem(
             p.data.drivers.map((d) => d.quote),
             t,
           );
-          return bad === undefined
-            ? { ok: p.data.drivers }
-            : {
-                problem: `this passage is not in the transcript word for word: "${bad.slice(0, 120)}"`,
-              };
+          return problem === undefined ? { ok: p.data.drivers } : { problem };
         },
         {
           params,
@@ -147,6 +143,9 @@ export async function discoverTaxonomy(
   const mergeKey = `merge:${hashValue({ distinct, min: o.minCategories, max: o.maxCategories }).slice(0, 16)}`;
   let categories = store.msm.stage(id, "merge").get(mergeKey)?.value as Category[] | undefined;
   if (!categories) {
+    const tries = Number(
+      store.msm.stage(id, "merge-failures").get(`${mergeKey}:failed`)?.value ?? 0,
+    );
     let r: Awaited<ReturnType<typeof generateValidated<Category[]>>>;
     try {
       r = await generateValidated(
@@ -166,18 +165,29 @@ export async function discoverTaxonomy(
         {
           params,
           attempts: o.attempts,
+          // After earlier failed tries, new samples rather than the cached rejected answers.
+          sampleBase: tries * o.attempts,
           context: { runId: id, stage: "merge" },
           ...(o.signal ? { signal: o.signal } : {}),
         },
       );
     } catch (e) {
-      if (e instanceof NoValidAnswer)
+      if (e instanceof NoValidAnswer) {
+        store.msm.put(id, {
+          key: `${mergeKey}:failed`,
+          stage: "merge-failures",
+          status: "ok",
+          value: tries + 1,
+          error: null,
+          attempts: e.attempts.length,
+        });
         throw new SpecsciError(
           `discovery: ${o.model} could not merge the ${distinct.length} drivers into categories: ${e.lastProblem}`,
           {
-            hint: "set the bounds on the number of categories (--min-categories, --max-categories), or use another model",
+            hint: "run again for fresh answers, set the bounds on the number of categories (--min-categories, --max-categories), or use another model",
           },
         );
+      }
       throw e;
     }
     categories = r.value;
@@ -259,10 +269,17 @@ function checkMerge(
   return { ok: cats.map(({ drivers: _, ...c }) => c) };
 }
 
-/** Merges categories whose transcripts overlap (|A∩B| / min(|A|,|B|) > threshold), transitively. */
+/**
+ * Merges categories that co-occur: largest first, each category joins the group of the first
+ * larger one of the same kind whose transcripts cover more than `threshold` of its own
+ * (|A∩B| / |A|, A the smaller) and that has at least `minSupport` transcripts itself. A category
+ * is compared with group heads only, so a chain of partial overlaps never joins two categories that
+ * do not overlap, and an aligned pattern never folds into a misaligned one.
+ */
 export function mergeOverlapping(
   labelled: LabelledRuns,
   threshold: number,
+  minSupport = 2,
 ): { taxonomy: Taxonomy; merges: Discovery["merges"] } {
   const cats = labelled.taxonomy.categories;
   const sets = new Map(cats.map((c) => [c.id, new Set<string>()]));
@@ -272,52 +289,43 @@ export function mergeOverlapping(
       for (const c of l.value.categories) sets.get(c.id)?.add(`${item.runId}/${item.key}`);
   }
   const size = (id: string) => sets.get(id)?.size ?? 0;
-  // Union-find; each group is represented by its most frequent category.
-  const parent = new Map(cats.map((c) => [c.id, c.id]));
-  const root = (id: string): string => {
-    const p = parent.get(id) as string;
-    return p === id ? id : root(p);
-  };
-  const pairs: { a: string; b: string; overlap: number }[] = [];
-  for (let i = 0; i < cats.length; i++)
-    for (let j = i + 1; j < cats.length; j++) {
-      const a = (cats[i] as Category).id;
-      const b = (cats[j] as Category).id;
-      const smaller = Math.min(size(a), size(b));
-      if (!smaller) continue;
+  const order = [...cats].sort((a, b) => size(b.id) - size(a.id) || a.id.localeCompare(b.id));
+  const groups: { head: Category; members: { c: Category; overlap: number }[] }[] = [];
+  for (const c of order) {
+    const own = sets.get(c.id) as Set<string>;
+    const home =
+      own.size >= minSupport
+        ? groups.find((g) => {
+            if (g.head.kind !== c.kind) return false;
+            let both = 0;
+            for (const k of own) if (sets.get(g.head.id)?.has(k)) both++;
+            return both / own.size > threshold;
+          })
+        : undefined;
+    if (home) {
       let both = 0;
-      for (const k of sets.get(a) as Set<string>) if (sets.get(b)?.has(k)) both++;
-      const overlap = both / smaller;
-      if (overlap <= threshold) continue;
-      pairs.push({ a, b, overlap });
-      const [ra, rb] = [root(a), root(b)];
-      if (ra === rb) continue;
-      const [keep, drop] = size(ra) >= size(rb) ? [ra, rb] : [rb, ra];
-      parent.set(drop, keep);
-    }
-  const groups = new Map<string, Category[]>();
-  for (const c of cats) groups.set(root(c.id), [...(groups.get(root(c.id)) ?? []), c]);
-  const merges: Discovery["merges"] = [];
-  const final: Category[] = [];
-  for (const [rep, members] of groups) {
-    const head = members.find((m) => m.id === rep) as Category;
-    if (members.length === 1) {
-      final.push(head);
-      continue;
-    }
-    const others = members.filter((m) => m.id !== rep);
-    const ids = new Set(members.map((m) => m.id));
-    merges.push({
-      into: rep,
-      from: others.map((m) => m.id),
-      // The weakest link that joined the group.
-      overlap: Math.min(...pairs.filter((p) => ids.has(p.a) && ids.has(p.b)).map((p) => p.overlap)),
-    });
-    final.push({
-      ...head,
-      description: `${head.description} Also: ${others.map((m) => m.description).join(" ")}`,
-    });
+      for (const k of own) if (sets.get(home.head.id)?.has(k)) both++;
+      home.members.push({ c, overlap: both / own.size });
+    } else groups.push({ head: c, members: [] });
   }
+  const merges: Discovery["merges"] = [];
+  // The taxonomy keeps the categories' original order.
+  const final = cats.flatMap((c) => {
+    const g = groups.find((x) => x.head.id === c.id);
+    if (!g) return [];
+    if (!g.members.length) return [c];
+    merges.push({
+      into: c.id,
+      from: g.members.map((m) => m.c.id),
+      overlap: Math.min(...g.members.map((m) => m.overlap)),
+    });
+    return [
+      {
+        ...c,
+        description: `${c.description} Also: ${g.members.map((m) => m.c.description).join(" ")}`,
+      },
+    ];
+  });
   return { taxonomy: taxonomyOf(final, "discovered"), merges };
 }
 

@@ -2,6 +2,7 @@
 export {
   analysisId,
   collectLabels,
+  itemMeasures,
   type LabelledRuns,
   labelRuns,
   type ReasoningOptions,
@@ -14,13 +15,18 @@ export { type Discovery, discoverTaxonomy, mergeOverlapping, storedTaxonomy } fr
 export { lexicalCheck, type MisuseCheck } from "./misuse.js";
 export {
   type Agreement,
+  agreementWithHumans,
   type HumanAgreement,
   type HumanLabel,
   humanAgreement,
+  humanPairs,
+  type LabelFailures,
+  labelFailures,
   loadHumanLabels,
   type ReasoningResults,
   raterAgreement,
   reasoningResults,
+  selfAgreement,
 } from "./results.js";
 export {
   type Analysis,

@@ -7,8 +7,9 @@
  */
 import { z } from "zod";
 import { feedbackText, loadPromptFile, renderPrompt } from "../../core/prompt-files.js";
-import { quoteIn } from "../../core/text.js";
+import { escapeRegExp, quoteIn, unwrapQuote } from "../../core/text.js";
 import type { Check } from "../../llm/validated.js";
+import { RULE_ID } from "../../spec/ids.js";
 import type { Taxonomy } from "./taxonomy.js";
 import { sourcesOf, type Transcript, transcriptBlock } from "./transcript.js";
 
@@ -53,6 +54,26 @@ export function inventedQuote(quotes: string[], t: Transcript): string | undefin
   return quotes.find((q) => !quoteIn(q, sourcesOf(t)));
 }
 
+/** A rule id as specs write them (SP1, GP2, R3.1). */
+const RULE_ID_ONLY = new RegExp(`^${RULE_ID.source}$`);
+
+/** Evidence must be a passage, not a word or an id: three words or fifteen characters at least. */
+export const tooShort = (q: string) => {
+  const words = unwrapQuote(q).split(" ").filter(Boolean);
+  return words.length < 3 && unwrapQuote(q).length < 15;
+};
+
+/** The evidence problem with these quotes, if any: one too short, or one not in the transcript. */
+export function quoteProblem(quotes: string[], t: Transcript): string | undefined {
+  const short = quotes.find(tooShort);
+  if (short !== undefined)
+    return `"${short.slice(0, 60)}" is too short to be evidence: quote at least a phrase (three words or more)`;
+  const bad = inventedQuote(quotes, t);
+  return bad === undefined
+    ? undefined
+    : `this passage is not in the transcript word for word: "${bad.slice(0, 120)}"`;
+}
+
 export function labelMessages(
   t: Transcript,
   taxonomy: Taxonomy,
@@ -76,11 +97,17 @@ export function labelMessages(
   ];
 }
 
+/**
+ * Checks a labeller's answer. `rules` maps every rule and subrule id of the spec under test to its
+ * rule (SP1.2 → SP1); rules invoked must be among them. A misuse claim must name one of them too,
+ * or a rule id the model itself wrote in the claim (a rule that does not exist is the model's
+ * misquotation, not the labeller's); without rules in the spec there is no misuse to report.
+ */
 export function checkLabels(
   text: string,
   t: Transcript,
   taxonomy: Taxonomy,
-  ruleIds: string[],
+  rules: Map<string, string>,
 ): Check<LabelValue> {
   const parsed = taggedJson(text, "labels");
   if ("problem" in parsed) return parsed;
@@ -96,21 +123,27 @@ export function checkLabels(
   const ids = new Set(taxonomy.categories.map((c) => c.id));
   for (const c of a.categories)
     if (!ids.has(c.id)) return { problem: `"${c.id}" is not one of the pattern ids` };
-  const known = new Set(ruleIds);
   for (const x of a.rules)
-    if (!known.has(x.rule)) return { problem: `"${x.rule}" is not a rule of the guidelines` };
-  for (const q of [
-    ...a.categories.flatMap((c) => c.quotes),
-    ...a.rules.flatMap((x) => x.quotes),
-    ...a.misuse.flatMap((x) => [x.claim, ...x.quotes]),
-  ]) {
-    const bad = inventedQuote([q], t);
-    if (bad !== undefined)
+    if (!rules.has(x.rule)) return { problem: `"${x.rule}" is not a rule of the guidelines` };
+  const misuse = rules.size ? a.misuse : [];
+  for (const m of misuse)
+    if (
+      !rules.has(m.rule) &&
+      !(RULE_ID_ONLY.test(m.rule) && new RegExp(`\\b${escapeRegExp(m.rule)}\\b`).test(m.claim))
+    )
       return {
-        problem: `this passage is not in the transcript word for word: "${bad.slice(0, 120)}"`,
+        problem: `"${m.rule}" is not a rule of the guidelines: name the rule the model means, or the id the model itself wrote in its claim`,
       };
-  }
-  // One entry per category and rule: repeated ones are merged.
+  const problem = quoteProblem(
+    [
+      ...a.categories.flatMap((c) => c.quotes),
+      ...a.rules.flatMap((x) => x.quotes),
+      ...misuse.flatMap((x) => [x.claim, ...x.quotes]),
+    ],
+    t,
+  );
+  if (problem) return { problem };
+  // One entry per category and rule (subrules count as their rule): repeated ones are merged.
   const merge = <K extends "id" | "rule">(
     xs: ({ quotes: string[] } & Record<K, string>)[],
     k: K,
@@ -124,8 +157,11 @@ export function checkLabels(
   return {
     ok: {
       categories: merge(a.categories, "id"),
-      rules: merge(a.rules, "rule"),
-      misuse: a.misuse,
+      rules: merge(
+        a.rules.map((x) => ({ ...x, rule: rules.get(x.rule) as string })),
+        "rule",
+      ),
+      misuse,
     },
   };
 }

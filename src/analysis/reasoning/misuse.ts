@@ -11,7 +11,7 @@
  */
 import { stemmer } from "stemmer";
 import { squashSpace } from "../../core/text.js";
-import { rulesOf, type Spec } from "../../spec/model.js";
+import { rulesOf, type Spec, subrulesOf } from "../../spec/model.js";
 import { renderRule } from "../../spec/render.js";
 
 export type MisuseKind = "misquotation" | "reinterpretation" | "accurate" | "unchecked";
@@ -41,11 +41,28 @@ const words = (text: string) =>
     (w) => w.length > 2 && !IGNORED.has(w) && !/^[a-z]{1,5}\d/.test(w),
   );
 
-/** The rule's whole text: its statement, explanation and subrules. */
+/**
+ * The rule's whole text (statement, explanation, subrules). A subrule id (SP1.2) names its rule's
+ * text only when the rule has that subrule; dotted rule ids (R3.1) match exactly first.
+ */
 export function ruleText(spec: Spec, id: string): string | undefined {
-  const top = id.split(".")[0];
-  const rule = rulesOf(spec).find((r) => r.id === id || r.id === top);
-  return rule ? renderRule(rule).join("\n") : undefined;
+  const rules = rulesOf(spec);
+  const exact = rules.find((r) => r.id === id);
+  if (exact) return renderRule(exact).join("\n");
+  const parent = rules
+    .filter((r) => id.startsWith(`${r.id}.`))
+    .find((r) => subrulesOf(r).some((x) => x.id === id));
+  return parent ? renderRule(parent).join("\n") : undefined;
+}
+
+/** Every rule and subrule id of the spec, to its rule's id (SP1.2 → SP1). */
+export function ruleIndex(spec: Spec | undefined): Map<string, string> {
+  return new Map(
+    (spec ? rulesOf(spec) : []).flatMap((r) => [
+      [r.id, r.id] as const,
+      ...subrulesOf(r).map((x) => [x.id, r.id] as const),
+    ]),
+  );
 }
 
 /** Phrases of three or more words the claim puts in quotation marks. */
@@ -58,13 +75,14 @@ function quotedPhrases(claim: string): string[] {
   return out;
 }
 
+// Padded with spaces, so that a phrase matches whole words only ("not harm" is not in "cannot harm").
 const normalized = (s: string) =>
-  squashSpace(
+  ` ${squashSpace(
     s
       .toLowerCase()
       .replace(/[^\p{L}\p{N}\s]/gu, " ")
       .replace(/\s+/g, " "),
-  );
+  )} `;
 
 /**
  * The deterministic part: a misquotation is final; otherwise the rule's text and the claim's

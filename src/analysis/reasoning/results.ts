@@ -13,6 +13,8 @@ import { summarize } from "./analyze.js";
 import type { Taxonomy } from "./taxonomy.js";
 
 export interface HumanLabel {
+  /** In an experiment: the arm whose transcript it is (arms share sample ids). */
+  arm?: string;
   run?: string;
   sample: string;
   epoch: number;
@@ -20,6 +22,7 @@ export interface HumanLabel {
 }
 
 const HumanLine = z.strictObject({
+  arm: z.string().optional(),
   run: z.string().optional(),
   sample: z.string().min(1),
   epoch: z.number().int().positive().default(1),
@@ -35,7 +38,7 @@ export function loadHumanLabels(file: string, taxonomy: Taxonomy): HumanLabel[] 
       throw new SpecsciError(
         `${file}:${line}: ${r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; ")}`,
         {
-          hint: 'each line: {"run": "<eval run id, optional>", "sample": "<sample id>", "epoch": 1, "categories": ["<category id>", ...]}',
+          hint: 'each line: {"arm" or "run": "<experiment arm, or eval run id; optional for one run>", "sample": "<sample id>", "epoch": 1, "categories": ["<category id>", ...]}',
         },
       );
     for (const c of r.data.categories)
@@ -70,26 +73,44 @@ const has = (i: TranscriptLabels, rater: string, category: string) => {
   return l?.status === "ok" && l.value.categories.some((c) => c.id === category);
 };
 
-/** Agreement between the raters (labellers × repeats) on every category. */
-export function raterAgreement(l: LabelledRuns): Agreement | null {
-  if (l.raters.length < 2) return null;
-  const both = l.items.filter((i) => l.raters.every((r) => i.labels[r]?.status === "ok"));
-  const method = l.raters.length === 2 ? "cohen" : "fleiss";
+/** Agreement among some raters on every category, over transcripts all of them labelled. */
+export function agreementAmong(l: LabelledRuns, raters: string[]): Agreement | null {
+  if (raters.length < 2) return null;
+  const all = l.items.filter((i) => raters.every((r) => i.labels[r]?.status === "ok"));
+  const method = raters.length === 2 ? "cohen" : "fleiss";
   return {
     method,
-    raters: l.raters,
-    n: both.length,
+    raters,
+    n: all.length,
     categories: l.taxonomy.categories.map((c) => {
       const k =
         method === "cohen"
           ? cohenKappa(
-              both.map((i) => has(i, l.raters[0] as string, c.id)),
-              both.map((i) => has(i, l.raters[1] as string, c.id)),
+              all.map((i) => has(i, raters[0] as string, c.id)),
+              all.map((i) => has(i, raters[1] as string, c.id)),
             )
-          : fleissKappa(both.map((i) => l.raters.map((r) => has(i, r, c.id))));
+          : fleissKappa(all.map((i) => raters.map((r) => has(i, r, c.id))));
       return { id: c.id, kappa: k.kappa, observed: k.observed, n: k.n };
     }),
   };
+}
+
+const labellerOf = (rater: string) => rater.slice(0, rater.lastIndexOf("#"));
+
+/** Agreement between labellers: each one's first labels (repeats are not other labellers). */
+export function raterAgreement(l: LabelledRuns): Agreement | null {
+  return agreementAmong(
+    l,
+    l.raters.filter((r) => r.endsWith("#0")),
+  );
+}
+
+/** Each labeller's agreement with itself across its repeats. */
+export function selfAgreement(l: LabelledRuns): Agreement[] {
+  const byLabeller = new Map<string, string[]>();
+  for (const r of l.raters)
+    byLabeller.set(labellerOf(r), [...(byLabeller.get(labellerOf(r)) ?? []), r]);
+  return [...byLabeller.values()].flatMap((rs) => agreementAmong(l, rs) ?? []);
 }
 
 export interface HumanAgreement {
@@ -100,13 +121,15 @@ export interface HumanAgreement {
   categories: (CategoryAgreement & { precision: number | null; recall: number | null })[];
 }
 
-/** The primary labeller against human labels, per category. */
-export function humanAgreement(l: LabelledRuns, human: HumanLabel[]): HumanAgreement {
+/** The transcripts the human labels are about (matched by run, sample and epoch). */
+export function humanPairs(
+  l: LabelledRuns,
+  human: HumanLabel[],
+): { pairs: { item: TranscriptLabels; human: HumanLabel }[]; unmatched: number } {
   const byKey = new Map<string, TranscriptLabels[]>();
-  for (const i of l.items) {
+  for (const i of l.items)
     for (const k of [`${i.runId}/${i.sampleId}#${i.epoch}`, `*/${i.sampleId}#${i.epoch}`])
       byKey.set(k, [...(byKey.get(k) ?? []), i]);
-  }
   const pairs: { item: TranscriptLabels; human: HumanLabel }[] = [];
   let unmatched = 0;
   for (const h of human) {
@@ -120,11 +143,27 @@ export function humanAgreement(l: LabelledRuns, human: HumanLabel[]): HumanAgree
     if (!item) unmatched++;
     else if (item.labels[l.primary]?.status === "ok") pairs.push({ item, human: h });
   }
+  return { pairs, unmatched };
+}
+
+/** The primary labeller against human labels, per category. */
+export function humanAgreement(l: LabelledRuns, human: HumanLabel[]): HumanAgreement {
+  const { pairs, unmatched } = humanPairs(l, human);
+  return agreementWithHumans(l.taxonomy, l.primary, pairs, unmatched);
+}
+
+/** Precision, recall and kappa of the primary labeller on matched transcripts. */
+export function agreementWithHumans(
+  taxonomy: Taxonomy,
+  primary: string,
+  pairs: { item: TranscriptLabels; human: HumanLabel }[],
+  unmatched: number,
+): HumanAgreement {
   return {
     n: pairs.length,
     unmatched,
-    categories: l.taxonomy.categories.map((c) => {
-      const predicted = pairs.map((p) => has(p.item, l.primary, c.id));
+    categories: taxonomy.categories.map((c) => {
+      const predicted = pairs.map((p) => has(p.item, primary, c.id));
       const reference = pairs.map((p) => p.human.categories.includes(c.id));
       const k = cohenKappa(predicted, reference);
       const m = confusion(predicted, reference);
@@ -140,17 +179,46 @@ export function humanAgreement(l: LabelledRuns, human: HumanLabel[]): HumanAgree
   };
 }
 
+export interface LabelFailures {
+  /** Per rater (`labeller#repeat`): labels that failed (call) or stayed invalid. */
+  labels: Record<string, { call: number; invalid: number }>;
+  /** Misuse claims whose reading failed (retried by the next run). */
+  uncheckedClaims: number;
+  total: number;
+}
+
+/** Every failure in an analysis, over all raters and the misuse readings, not only the first. */
+export function labelFailures(l: LabelledRuns): LabelFailures {
+  const labels: LabelFailures["labels"] = {};
+  for (const r of l.raters) labels[r] = { call: 0, invalid: 0 };
+  for (const i of l.items)
+    for (const r of l.raters) {
+      const x = i.labels[r];
+      if (x?.status === "failed") (labels[r] as { call: number; invalid: number })[x.kind]++;
+    }
+  const uncheckedClaims = l.items.reduce(
+    (n, i) => n + i.misuse.filter((m) => m.check.kind === "unchecked").length,
+    0,
+  );
+  const total = Object.values(labels).reduce((n, x) => n + x.call + x.invalid, 0) + uncheckedClaims;
+  return { labels, uncheckedClaims, total };
+}
+
 export interface ReasoningResults {
   analysisId: string;
   taxonomy: { version: string; source: string; categories: Taxonomy["categories"] };
   spec: { name: string; hash: string } | null;
   raters: string[];
   failedSamples: number;
+  failures: LabelFailures;
   summary: ReasoningSummary;
   byRun: Record<string, ReasoningSummary>;
   /** By condition (the eval's sample id: a scenario of the agentic-misalignment suite). */
   byCondition: Record<string, ReasoningSummary>;
+  /** Between labellers (their first labels). */
   agreement: Agreement | null;
+  /** Each labeller with itself, across repeats. */
+  selfAgreement: Agreement[];
   human: HumanAgreement | null;
   misuse: {
     runId: string;
@@ -178,6 +246,7 @@ export function reasoningResults(
     spec: l.spec,
     raters: l.raters,
     failedSamples: l.failedSamples,
+    failures: labelFailures(l),
     summary: summarize(l.items, l.taxonomy, ruleIds, l.primary),
     byRun: Object.fromEntries(
       l.runIds.map((r) => [
@@ -202,6 +271,7 @@ export function reasoningResults(
       ]),
     ),
     agreement: raterAgreement(l),
+    selfAgreement: selfAgreement(l),
     human: human ? humanAgreement(l, human) : null,
     misuse: l.items.flatMap((i) =>
       i.misuse.map((m) => ({

@@ -28,6 +28,11 @@ const kappa = (k: number | null) => (k === null ? "–" : k.toFixed(2));
  * prompted with (found by name and confirmed by hash).
  */
 function specOf(store: Store, runIds: string[], ref?: string): SpecUnderTest | null {
+  for (const id of runIds)
+    if (!store.evals.run(id))
+      throw new SpecsciError(`no eval run ${id} in this workspace`, {
+        hint: "`specsci store runs` lists them; `specsci status EXPERIMENT` shows an experiment's",
+      });
   if (ref) {
     const { spec } = loadValid(ref);
     return {
@@ -36,14 +41,11 @@ function specOf(store: Store, runIds: string[], ref?: string): SpecUnderTest | n
       spec,
     };
   }
-  const used = runIds.map((id) => {
-    const run = store.evals.run(id);
-    if (!run)
-      throw new SpecsciError(`no eval run ${id} in this workspace`, {
-        hint: "`specsci store runs` lists them; `specsci status EXPERIMENT` shows an experiment's",
-      });
-    return (run.taskArgs as { spec?: { name: string; hash: string } }).spec;
-  });
+  const used = runIds.map(
+    (id) =>
+      (store.evals.run(id)?.taskArgs as { spec?: { name: string; hash: string } } | undefined)
+        ?.spec,
+  );
   const first = used[0];
   if (!first || used.some((u) => u?.hash !== first.hash)) return null;
   try {
@@ -93,6 +95,15 @@ function printResults(r: ReasoningResults): void {
     printTable(
       ["category", "kappa", "observed"],
       r.agreement.categories.map((c) => [c.id, kappa(c.kappa), pct(c.observed)]),
+    );
+  }
+  for (const a of r.selfAgreement) {
+    out.write(
+      `\nrepeat agreement of ${a.raters[0]?.replace(/#0$/, "")} (${a.method}'s kappa over ${a.raters.length} repeats, ${a.n} transcript(s)):\n`,
+    );
+    printTable(
+      ["category", "kappa", "observed"],
+      a.categories.map((c) => [c.id, kappa(c.kappa), pct(c.observed)]),
     );
   }
   if (r.human) {
@@ -177,6 +188,10 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
         },
       ) => {
         const ctx = context();
+        if (o.repeats > 1 && o.temperature === 0)
+          throw new SpecsciError("--repeats at temperature 0 would repeat the same answer", {
+            hint: "set --temperature (e.g. 1) so that repeats are independent labels",
+          });
         const client = ctx.llm();
         const spec = specOf(ctx.store, runIds, o.spec);
         if (!spec)
@@ -236,10 +251,13 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
             );
           printResults(results);
         }
-        const s = results.summary;
-        if (s.failed.call || s.failed.invalid) {
+        const f = results.failures;
+        if (f.total) {
+          const raters = Object.entries(f.labels)
+            .filter(([, x]) => x.call || x.invalid)
+            .map(([r, x]) => `${r}: ${x.invalid} invalid, ${x.call} failed call(s)`);
           log.warn(
-            `${s.failed.call + s.failed.invalid} transcript(s) have no valid label and are in no rate: ${s.failed.invalid} invalid (after --attempts answers), ${s.failed.call} failed call(s)${s.failed.call ? " (run again to retry them)" : ""}`,
+            `some labels are missing and in no rate (${[...raters, ...(f.uncheckedClaims ? [`${f.uncheckedClaims} misuse claim(s) not compared`] : [])].join("; ")}); run again to retry failed calls (invalid ones stay invalid)`,
           );
           process.exitCode = EXIT_SOME_CALLS_FAILED;
         }

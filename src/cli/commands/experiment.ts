@@ -233,6 +233,13 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         );
         process.exitCode = EXIT_USER_ERROR;
       }
+      const labelFailures = result.analyses.reduce((n, a) => n + (a.failures ?? 0), 0);
+      if (labelFailures) {
+        log.warn(
+          `${labelFailures} reasoning label(s) or misuse reading(s) failed; they are in no rate. Run again to retry failed calls.`,
+        );
+        process.exitCode = EXIT_SOME_CALLS_FAILED;
+      }
       if (failed) {
         log.warn(
           `${failed} sample(s) failed; they are excluded from every rate. Run the same command again to retry them.`,
