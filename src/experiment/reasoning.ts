@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   analysisId,
+  collectLabels,
   type HumanLabel,
   labelFailures,
   labelRuns,
@@ -14,6 +15,7 @@ import {
   type ReasoningOptions,
   resolveTaxonomy,
   type SpecUnderTest,
+  summarize,
 } from "../analysis/reasoning/index.js";
 import { SpecsciError } from "../core/errors.js";
 import type { LlmClient } from "../llm/client.js";
@@ -160,4 +162,24 @@ export async function analyzeExperiment(
     a.failures = labelFailures(l).total;
   }
   return arms;
+}
+
+/** How far the reasoning analysis has got, from stored labels (null without `analysis.reasoning`). */
+export function reasoningProgress(
+  loaded: LoadedExperiment,
+  graph: StageGraph,
+  store: Store,
+): { transcripts: number; labelled: number; failed: number; pending: number } | null {
+  const arms = armAnalyses(loaded, graph, store);
+  if (!arms.length) return null;
+  const total = { transcripts: 0, labelled: 0, failed: 0, pending: 0 };
+  for (const a of arms) {
+    const l = collectLabels(store, a.runIds, a.options);
+    const s = summarize(l.items, a.options.taxonomy, [], l.primary);
+    total.transcripts += s.transcripts;
+    total.labelled += s.labelled;
+    total.failed += s.failed.call + s.failed.invalid;
+    total.pending += s.pending;
+  }
+  return total;
 }

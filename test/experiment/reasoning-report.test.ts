@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
 import { codeVersion } from "../../src/core/provenance.js";
 import { loadExperiment } from "../../src/experiment/config.js";
+import { reasoningProgress } from "../../src/experiment/reasoning.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest } from "../../src/llm/types.js";
@@ -79,6 +80,12 @@ analysis: { reasoning: { labellers: [fake/labeller, fake/labeller-b], human: hum
       ["rules", "rules"],
       ["values", "values"],
     ]);
+    expect(reasoningProgress(loaded, run, store)).toEqual({
+      transcripts: 18,
+      labelled: 18,
+      failed: 0,
+      pending: 0,
+    });
     const data = experimentResults(loaded, run, store, codeVersion());
     const r = data.reasoning;
     if (!r) throw new Error("no reasoning in the report");

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { log } from "../../core/log.js";
 import { type LoadedExperiment, loadExperiment } from "../../experiment/config.js";
 import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
+import { reasoningProgress } from "../../experiment/reasoning.js";
 import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
 import { specSource } from "../../experiment/specs.js";
 import { buildStages, type StageGraph } from "../../experiment/stages.js";
@@ -257,9 +258,11 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       const { loaded, graph } = await load(ctx, file);
       const status = stageStatus(graph.stages, ctx.llm());
       const spent = stagesSpend(graph.stages, ctx.llm(), experimentRunId(loaded));
+      const reasoning = reasoningProgress(loaded, graph, ctx.store);
       if (ctx.json)
         return printJson({
           experiment: loaded.experiment.name,
+          reasoning,
           pending: graph.pending,
           stages: status,
           waiting: graph.waiting,
@@ -287,5 +290,9 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       const done = status.filter((s) => s.state === "done").length;
       const total = status.length + graph.waiting.length + graph.training.length;
       process.stdout.write(`\n${done}/${total} stage(s) done; spent ${formatUsd(spent)}\n`);
+      if (reasoning)
+        process.stdout.write(
+          `reasoning analysis: ${reasoning.labelled} of ${reasoning.transcripts} transcript(s) labelled, ${reasoning.failed} failed, ${reasoning.pending} not labelled yet\n`,
+        );
     });
 }
