@@ -92,8 +92,14 @@ function printPlan(
       ]),
     );
     const missing = trained.training.find((t) => t.missing)?.missing;
+    const toMake = trained.data.filter((d) => d.state === "to make");
+    const dataCost = toMake.some((d) => d.costExpected === null)
+      ? null
+      : toMake.reduce((a, d) => a + (d.costExpected ?? 0), 0);
+    const runs = trained.training.reduce((n, t) => n + t.seeds.length, 0);
     out.write(
-      `\ntraining: ${trained.training.map((t) => `${t.plan} (seeds ${t.seeds.join(", ")})`).join(", ")} with ${trained.training[0]?.engine}${missing ? `; ${missing}, so \`run\` will stop before training` : ""}.\nData generation is not in the totals above; its cost is the recipes' expected cost at list prices.\n`,
+      `\ndata to make: ${toMake.length} of ${trained.data.length}, about ${formatUsd(dataCost)} expected (the recipes' estimate at list prices; not in the totals above).\n` +
+        `training: ${trained.training.length} arm plan(s), ${runs} run(s) with ${trained.training[0]?.engine} (MSM runs shared by the cells that continue them come on top)${missing ? `; ${missing}, so \`run\` will stop before training` : ""}. \`--json\` lists them.\n`,
     );
   }
   const reasoning = loaded.experiment.analysis?.reasoning;
