@@ -1,6 +1,8 @@
+import { type AddressInfo, createServer } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { shortfall } from "../../src/experiment/trained.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import { memoryShares, withFreePorts } from "../../src/train/servers.js";
 import { cleanupTempDirs, makeClient } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
@@ -46,5 +48,43 @@ describe("trained arms: guards", () => {
     expect(again.text).toBe(a.text); // cached
     expect(b.text).not.toBe(a.text); // other weights: asked anew
     expect(calls).toBe(2);
+  });
+});
+
+describe("serving several trained models", () => {
+  const plan = (port: number) => ({
+    base: "Qwen/Qwen3-8B",
+    port,
+    command: ["vllm", "serve", "Qwen/Qwen3-8B", "--host", "127.0.0.1", "--port", String(port)],
+    models: [],
+  });
+
+  it("servers sharing a GPU get a share of its memory each (one alone keeps the engine's default)", () => {
+    expect(memoryShares([plan(8000)], "vllm")[0]?.command).not.toContain(
+      "--gpu-memory-utilization",
+    );
+    const two = memoryShares([plan(8000), plan(8001)], "vllm");
+    expect(two.map((p) => p.command.slice(-2))).toEqual([
+      ["--gpu-memory-utilization", "0.45"],
+      ["--gpu-memory-utilization", "0.45"],
+    ]);
+    expect(memoryShares([plan(1), plan(2), plan(3)], "sglang")[0]?.command.slice(-2)).toEqual([
+      "--mem-fraction-static",
+      "0.30",
+    ]);
+  });
+
+  it("a port something else listens on is skipped", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const [a, b] = await withFreePorts([plan(port), plan(port + 1)], "127.0.0.1");
+      expect(a?.port).not.toBe(port);
+      expect(a?.command).toContain(String(a?.port));
+      expect(b?.port).not.toBe(a?.port);
+    } finally {
+      busy.close();
+    }
   });
 });
