@@ -92,6 +92,8 @@ export async function makeTrainedModels(
   const result: TrainedArmsResult = { todos, data: [], trained: [], blocked: [] };
   if (!todos.length || !e.training) return result;
   const made = new Map<string, string | Blocked>();
+  // The evaluation texts every data step is checked against, read once.
+  let pack: ReturnType<typeof scenarioPackTexts> | undefined;
   for (const todo of todos) {
     let blocked: Blocked | undefined;
     for (const step of todo.data) {
@@ -105,7 +107,8 @@ export async function makeTrainedModels(
           });
         } else {
           o.signal?.throwIfAborted();
-          const r = await makeData(loaded, client, spec, step, o);
+          pack ??= scenarioPackTexts();
+          const r = await makeData(loaded, client, spec, step, pack, o);
           result.data.push({ step, ...r });
           made.set(step.dir, r.empty ?? r.runId);
         }
@@ -221,6 +224,7 @@ async function makeData(
   client: LlmClient,
   spec: SpecArtifact,
   step: DataStep,
+  contamination: ReturnType<typeof scenarioPackTexts>,
   o: ChainOptions,
 ): Promise<{ made: boolean; runId: string; empty?: Blocked }> {
   const recipe = dataRecipe(loaded, spec, step);
@@ -233,7 +237,7 @@ async function makeData(
     specHash: spec.hash,
     specName: spec.name,
     client,
-    contamination: scenarioPackTexts(),
+    contamination,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.log ? { log: o.log } : {}),
   };

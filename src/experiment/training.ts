@@ -52,6 +52,23 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
   return steps;
 }
 
+/** Recipe texts read once per loaded experiment (fingerprints are taken per arm, model and seed). */
+const recipes = new WeakMap<LoadedExperiment, Map<string, string>>();
+function recipeText(loaded: LoadedExperiment, file: string | undefined): string {
+  if (!file) return "";
+  let cache = recipes.get(loaded);
+  if (!cache) {
+    cache = new Map();
+    recipes.set(loaded, cache);
+  }
+  let text = cache.get(file);
+  if (text === undefined) {
+    text = readUserFile(join(loaded.dir, file), "data recipe");
+    cache.set(file, text);
+  }
+  return text;
+}
+
 /**
  * What a training run of the experiment is made from, hashed: the base model, the training
  * settings, and for each of its stages the spec's content, the data recipe's text and the arm's
@@ -67,8 +84,7 @@ export function trainingFingerprint(
   specHash: (name: string) => string | undefined,
 ): string | undefined {
   const t = loaded.experiment.training;
-  const recipe = (which: "msm" | "aft") =>
-    t?.data[which] ? readUserFile(join(loaded.dir, t.data[which] as string), "data recipe") : "";
+  const recipe = (which: "msm" | "aft") => recipeText(loaded, t?.data[which]);
   const common = {
     base,
     engine: t?.engine ?? "axolotl",

@@ -95,11 +95,13 @@ export function reasoningReport(
   const analyses = armAnalyses(loaded, graph, store);
   const first = analyses[0];
   if (!first) return null;
-  const labelled = analyses.map((a) => ({ a, l: collectLabels(store, a.runIds, a.options) }));
+  const labelled = analyses.map((a) => {
+    const l = collectLabels(store, a.runIds, a.options);
+    return { a, l, results: reasoningResults(l, a.options.spec) };
+  });
   const ruleIdsOf = (a: (typeof analyses)[number]) =>
     a.options.spec ? rulesOf(a.options.spec.spec).map((r) => r.id) : [];
-  const arms = labelled.map(({ a, l }) => {
-    const r = reasoningResults(l, a.options.spec);
+  const arms = labelled.map(({ a, results: r }) => {
     return {
       arm: a.arm,
       model: a.model,
@@ -174,8 +176,8 @@ export function reasoningReport(
     agreement: raterAgreement(pooled),
     selfAgreement: selfAgreement(pooled),
     human,
-    misuse: labelled.flatMap(({ a, l }) =>
-      reasoningResults(l, a.options.spec).misuse.map((m) => ({ arm: a.arm, model: a.model, ...m })),
+    misuse: labelled.flatMap(({ a, results }) =>
+      results.misuse.map((m) => ({ arm: a.arm, model: a.model, ...m })),
     ),
   };
 }

@@ -5,6 +5,7 @@
  * a killed build resumes; each wave's plan is a pure function of the waves before it, so a
  * resumed build asks exactly what an uninterrupted one asks.
  */
+
 import { SpecsciError } from "../../core/errors.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
@@ -12,6 +13,7 @@ import type { MsmItemRow } from "../../store/index.js";
 import { getChatTemplate } from "../chat-template.js";
 import { contaminationIndex, overlapWith } from "../contamination.js";
 import { findDuplicates } from "../dedup/index.js";
+import { countItems, type StageCount } from "../item-counts.js";
 import { trimToBudget } from "../msm/budget.js";
 import { stageRunner } from "../msm/executor.js";
 import { compareKeys } from "../msm/keys.js";
@@ -50,13 +52,9 @@ export interface AftBuildOptions {
   log?: (message: string) => void;
 }
 
-export interface AftStageCount {
-  ok: number;
+export interface AftStageCount extends StageCount {
   /** Responses recorded but unusable (refused, cut off); see `gates`. */
   gated?: number;
-  failed: number;
-  failedByKind: Record<string, number>;
-  example?: string;
 }
 
 export interface AftBuild {
@@ -92,21 +90,6 @@ export interface AftBuild {
     ids: string[];
   } | null;
 }
-
-const count = (rows: (MsmItemRow | undefined)[]): AftStageCount => {
-  const c: AftStageCount = { ok: 0, failed: 0, failedByKind: {} };
-  for (const r of rows) {
-    if (!r) continue;
-    if (r.status === "ok") c.ok++;
-    else {
-      c.failed++;
-      const kind = r.error?.kind ?? "unknown";
-      c.failedByKind[kind] = (c.failedByKind[kind] ?? 0) + 1;
-      c.example ??= `${r.key}: ${r.error?.message}`;
-    }
-  }
-  return c;
-};
 
 /** One prompt-writing call of a wave. */
 interface WaveCall {
@@ -419,16 +402,16 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
   const gated = kept.filter(
     (p) => (responseRows.get(`response:${p.id}`)?.value as TeacherResponse | undefined)?.gate,
   ).length;
-  const responses = count(kept.map((p) => responseRows.get(`response:${p.id}`)));
+  const responses = countItems(kept.map((p) => responseRows.get(`response:${p.id}`)));
   return {
     ctx,
     examples: selected,
     stages: {
-      domains: count([domainRows.get("domains")]),
-      prompts: count(calls.map((c) => promptRows.get(`prompts:${c.key}`))),
+      domains: countItems([domainRows.get("domains")]),
+      prompts: countItems(calls.map((c) => promptRows.get(`prompts:${c.key}`))),
       // Answers the teacher refused or that stayed cut off are counted apart (and in gates).
       responses: { ...responses, ok: responses.ok - gated, gated },
-      judge: count(kept.map((p) => judgeRows.get(aftJudgeKey(judgeModel, p.id)))),
+      judge: countItems(kept.map((p) => judgeRows.get(aftJudgeKey(judgeModel, p.id)))),
     },
     domains: domains.length,
     waves,

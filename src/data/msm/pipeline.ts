@@ -5,6 +5,7 @@
  * it stopped and writes exactly what an uninterrupted one writes; what is derived from the items
  * (screening, trimming) is recomputed, deterministically.
  */
+
 import { SpecsciError } from "../../core/errors.js";
 import { hashValue } from "../../core/hash.js";
 import type { LlmClient } from "../../llm/client.js";
@@ -13,6 +14,7 @@ import { getTokenizer } from "../../spec/tokens.js";
 import type { MsmItemRow } from "../../store/index.js";
 import { contaminationIndex } from "../contamination.js";
 import type { Duplicate } from "../dedup/index.js";
+import { countItems, type StageCount } from "../item-counts.js";
 import { type BudgetDoc, type TrimResult, trimToBudget } from "./budget.js";
 import { type MsmConfig, STAGES, type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, corpusContext } from "./context.js";
@@ -57,14 +59,7 @@ export interface BuildOptions {
   log?: (message: string) => void;
 }
 
-export interface StageCount {
-  ok: number;
-  failed: number;
-  /** Failed items by kind: `call` (the model call failed) or `invalid` (no valid answer). */
-  failedByKind: Record<string, number>;
-  /** The first failure's message, to show with the counts. */
-  example?: string;
-}
+export type { StageCount } from "../item-counts.js";
 
 export interface CorpusBuild {
   ctx: CorpusContext;
@@ -115,21 +110,6 @@ export interface CorpusBuild {
   } | null;
 }
 
-function countRows(rows: Iterable<MsmItemRow>): StageCount {
-  const c: StageCount = { ok: 0, failed: 0, failedByKind: {} };
-  for (const r of rows) {
-    if (r.status === "ok") {
-      c.ok++;
-      continue;
-    }
-    c.failed++;
-    const kind = r.error?.kind ?? "unknown";
-    c.failedByKind[kind] = (c.failedByKind[kind] ?? 0) + 1;
-    c.example ??= `${r.key}: ${r.error?.message}`;
-  }
-  return c;
-}
-
 export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
   const { config, client } = o;
   const store = client.store;
@@ -165,7 +145,7 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
   }
   const counts: Record<string, StageCount> = {};
   const keep = (name: StageName, rows: Map<string, MsmItemRow>, keys: string[]) =>
-    (counts[name] = countRows(keys.map((k) => rows.get(k)).filter((r) => r !== undefined)));
+    (counts[name] = countItems(keys.map((k) => rows.get(k))));
 
   // The tree. A level with no usable item at all ends the build: nothing below it can be made.
   const required = <T>(level: StageName, nodes: T[], why?: string): T[] => {
