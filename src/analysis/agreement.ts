@@ -1,9 +1,13 @@
 /**
- * Agreement between labellers on a binary label (a category present or not): Cohen's kappa for two
- * raters, Fleiss' kappa for several, and precision and recall against a reference (human labels).
- * A kappa is null where it is undefined: when chance agreement is 1 (every rating the same), no
- * agreement beyond chance can be measured.
+ * Agreement between labellers: Cohen's kappa for two raters and Fleiss' kappa for several, over
+ * any labels (a category present or not, or one of many categories), and precision and recall of
+ * a binary label against a reference (human labels). A kappa is null where it is undefined: when
+ * chance agreement is 1 (every rating the same), no agreement beyond chance can be measured.
+ * Checked against sklearn's and statsmodels' formulas in `test/fixtures/stats-reference.json`.
  */
+
+/** A label a rater gives: a category id, a number, or a yes/no. */
+export type Rating = string | number | boolean;
 
 export interface Kappa {
   kappa: number | null;
@@ -13,42 +17,86 @@ export interface Kappa {
   n: number;
 }
 
-export function cohenKappa(a: boolean[], b: boolean[]): Kappa {
-  if (a.length !== b.length) throw new Error("cohenKappa: the raters rated different items");
-  const n = a.length;
-  if (!n) return { kappa: null, observed: 0, chance: 0, n };
-  let agree = 0;
-  let aYes = 0;
-  let bYes = 0;
-  for (let i = 0; i < n; i++) {
-    if (a[i] === b[i]) agree++;
-    if (a[i]) aYes++;
-    if (b[i]) bYes++;
-  }
-  const observed = agree / n;
-  const chance = (aYes / n) * (bYes / n) + (1 - aYes / n) * (1 - bYes / n);
-  return { kappa: chance === 1 ? null : (observed - chance) / (1 - chance), observed, chance, n };
+export interface CohenKappa<T extends Rating> extends Kappa {
+  /** The labels, in the order of the matrix's rows and columns. */
+  labels: T[];
+  /** `matrix[i][j]`: items rater A labelled `labels[i]` and rater B `labels[j]` (rows: rater A). */
+  matrix: number[][];
 }
 
-/** `ratings[i][r]`: rater r's label for item i; every item has the same number of raters (≥ 2). */
-export function fleissKappa(ratings: boolean[][]): Kappa {
+/** The labels given, in `order` where one is given, else as they first appear. */
+function labelsOf<T extends Rating>(ratings: T[], order: T[] | undefined, who: string): T[] {
+  const labels = [...new Set(order ?? ratings)];
+  if (order) {
+    const known = new Set(order);
+    const stray = ratings.find((r) => !known.has(r));
+    if (stray !== undefined) throw new Error(`${who}: label ${String(stray)} is not in the labels`);
+  }
+  return labels;
+}
+
+/**
+ * Cohen's kappa of rater A (`a[i]`) and rater B (`b[i]`) on the same items: (pₒ − pₑ)/(1 − pₑ),
+ * with chance agreement pₑ from the two raters' own label frequencies.
+ */
+export function cohenKappa<T extends Rating>(a: T[], b: T[], labels?: T[]): CohenKappa<T> {
+  if (a.length !== b.length) throw new Error("cohenKappa: the raters rated different items");
+  const order = labelsOf([...a, ...b], labels, "cohenKappa");
+  const index = new Map(order.map((l, i) => [l, i]));
+  const matrix = order.map(() => order.map(() => 0));
+  a.forEach((x, i) => {
+    const row = matrix[index.get(x) as number] as number[];
+    const j = index.get(b[i] as T) as number;
+    row[j] = (row[j] as number) + 1;
+  });
+  const n = a.length;
+  if (!n) return { kappa: null, observed: 0, chance: 0, n, labels: order, matrix };
+  let agree = 0;
+  let chance = 0;
+  for (const [i, row] of matrix.entries()) {
+    agree += row[i] as number;
+    const rowTotal = row.reduce((s, x) => s + x, 0);
+    const colTotal = matrix.reduce((s, r) => s + (r[i] as number), 0);
+    chance += (rowTotal / n) * (colTotal / n);
+  }
+  const observed = agree / n;
+  return { ...kappaOf(observed, chance), n, labels: order, matrix };
+}
+
+/**
+ * Fleiss' kappa. `ratings[i][r]`: rater r's label for item i; every item has the same number of
+ * raters (≥ 2), who need not be the same people. Per item, the share of agreeing rater pairs; by
+ * chance, Σ pⱼ² over each label's share pⱼ of all ratings.
+ */
+export function fleissKappa<T extends Rating>(ratings: T[][]): Kappa {
   const n = ratings.length;
   if (!n) return { kappa: null, observed: 0, chance: 0, n };
-  const k = (ratings[0] as boolean[]).length;
+  const k = (ratings[0] as T[]).length;
   if (k < 2 || ratings.some((r) => r.length !== k))
     throw new Error("fleissKappa: every item needs the same number of raters, at least two");
-  let yes = 0;
-  let pBar = 0;
+  const totals = new Map<T, number>();
+  let observed = 0;
   for (const item of ratings) {
-    const y = item.filter(Boolean).length;
-    yes += y;
-    // Agreeing pairs among the item's raters, per class.
-    pBar += (y * (y - 1) + (k - y) * (k - y - 1)) / (k * (k - 1));
+    const counts = new Map<T, number>();
+    for (const r of item) counts.set(r, (counts.get(r) ?? 0) + 1);
+    let pairs = 0;
+    for (const [label, c] of counts) {
+      pairs += c * (c - 1);
+      totals.set(label, (totals.get(label) ?? 0) + c);
+    }
+    observed += pairs / (k * (k - 1));
   }
-  pBar /= n;
-  const p = yes / (n * k);
-  const chance = p * p + (1 - p) * (1 - p);
-  return { kappa: chance === 1 ? null : (pBar - chance) / (1 - chance), observed: pBar, chance, n };
+  observed /= n;
+  let chance = 0;
+  for (const t of totals.values()) chance += (t / (n * k)) ** 2;
+  return { ...kappaOf(observed, chance), n };
+}
+
+function kappaOf(
+  observed: number,
+  chance: number,
+): { kappa: number | null; observed: number; chance: number } {
+  return { kappa: chance === 1 ? null : (observed - chance) / (1 - chance), observed, chance };
 }
 
 export interface Confusion {
