@@ -30,6 +30,7 @@ export function ratesCsv(d: ReportData): Table {
       "seed_sem",
       "seed_ci_low",
       "seed_ci_high",
+      "seed_ci_clipped",
     ],
     rows: d.arms.map((a) => {
       const p = a.metrics.pooled;
@@ -51,6 +52,7 @@ export function ratesCsv(d: ReportData): Table {
         num(a.acrossSeeds?.sem),
         num(a.acrossSeeds?.ci[0]),
         num(a.acrossSeeds?.ci[1]),
+        a.acrossSeeds ? String(a.acrossSeeds.clipped) : "",
       ];
     }),
   };
@@ -80,6 +82,7 @@ export function comparisonsCsv(d: ReportData): Table {
       "p_fisher",
       "p",
       "p_holm",
+      "p_undefined_reason",
     ],
     rows: d.comparisons.map((c) => [
       c.model,
@@ -102,6 +105,7 @@ export function comparisonsCsv(d: ReportData): Table {
       num(c.pFisher),
       num(c.p),
       num(c.pHolm),
+      c.pUndefinedReason ?? "",
     ]),
   };
 }

@@ -7,10 +7,12 @@ import {
   clusterBootstrap,
   fisherExact,
   holm,
+  type MeanInterval,
   mcnemar,
   meanInterval,
   newcombe,
   riskMeasures,
+  type UndefinedReason,
 } from "../analysis/stats.js";
 import type { CodeVersion } from "../core/provenance.js";
 import { type RunMetrics, runMetrics } from "../evals/metrics.js";
@@ -33,9 +35,10 @@ export interface ArmResult {
   /**
    * Per-seed rates, and their mean ± SEM with a t interval, when there are several seeds: for
    * trained arms the seed is the training run, the main source of variance between replicates.
+   * The interval is clipped to [0, 1] (`clipped` says when).
    */
   seeds: { seed: number; n: number; rate: number }[];
-  acrossSeeds: { mean: number; sem: number; ci: [number, number]; n: number } | null;
+  acrossSeeds: MeanInterval | null;
   /** Share of valid samples whose reasoning cites each rule id. */
   citations: { id: string; samples: number; share: number }[];
 }
@@ -59,8 +62,12 @@ export interface Comparison {
   pairs: number;
   pMcnemar: number | null;
   pFisher: number;
-  /** The p used for the family: McNemar when the design is paired, Fisher otherwise. */
+  /**
+   * The p used for the family: McNemar when the design is paired, Fisher otherwise. NaN where the
+   * test is undefined (no discordant pairs; both arms 0%), with the reason; Holm leaves it out.
+   */
   p: number;
+  pUndefinedReason: UndefinedReason;
   pHolm: number;
 }
 
@@ -152,7 +159,7 @@ export function compare(
     byScenario.set(ra.sampleId, list);
   }
   const paired = pairs > 0;
-  const pMcnemar = paired ? mcnemar(only1, only2).exactP : null;
+  const mcnemarTest = paired ? mcnemar(only1, only2) : null;
   // Each scenario reduced to (sum of paired differences, pairs) so a resample costs one pass over
   // the scenarios rather than over every pair: the statistic is the same pooled mean difference.
   const summaries = [...byScenario.values()].map((list) => [
@@ -188,9 +195,10 @@ export function compare(
     ratio: risk.ratio,
     ratioCi: risk.ratioCi,
     pairs,
-    pMcnemar,
+    pMcnemar: mcnemarTest?.exactP ?? null,
     pFisher: fisher.p,
-    p: pMcnemar ?? fisher.p,
+    p: mcnemarTest ? mcnemarTest.exactP : fisher.p,
+    pUndefinedReason: mcnemarTest ? mcnemarTest.undefinedReason : fisher.undefinedReason,
   };
 }
 
@@ -245,7 +253,7 @@ export function experimentResults(
         runIds: stages.map((s) => s.runId),
         metrics: runMetrics(rows),
         seeds,
-        acrossSeeds: seedRates.length >= 2 ? meanInterval(seedRates) : null,
+        acrossSeeds: seedRates.length >= 2 ? meanInterval(seedRates, { bounds: [0, 1] }) : null,
         citations: citationShares(rows),
       });
       const first = stages[0];

@@ -16,6 +16,9 @@ const diffInterval = (ci: [number, number]) =>
   ci.some(Number.isNaN) ? "–" : `[${signedPct(ci[0])}, ${signedPct(ci[1])}]`;
 const pval = (p: number | null) =>
   p === null || Number.isNaN(p) ? "–" : p < 0.001 ? "<0.001" : p.toFixed(3);
+/** A comparison's p, or why its test is undefined (never a stand-in p = 1). */
+const pOrReason = (c: { p: number; pUndefinedReason: string | null }) =>
+  c.pUndefinedReason ? `undefined: ${c.pUndefinedReason}` : pval(c.p);
 
 export function ratesTable(d: ReportData): Table {
   return {
@@ -67,7 +70,7 @@ export function comparisonsTable(d: ReportData): Table {
       c.bootstrapCi ? diffInterval(c.bootstrapCi) : "–",
       Number.isFinite(c.ratio) ? c.ratio.toFixed(2) : "–",
       String(c.pairs),
-      `${pval(c.p)}${c.pMcnemar !== null ? " (McNemar)" : " (Fisher)"}`,
+      `${pOrReason(c)}${c.pMcnemar !== null ? " (McNemar)" : " (Fisher)"}`,
       pval(c.pHolm),
     ]),
   };
@@ -92,7 +95,7 @@ export function seedsTable(d: ReportData): Table | null {
           return r ? `${pct(r.rate)} (n=${r.n})` : "–";
         }),
         s ? `${pct(s.mean)} ± ${pct(s.sem)}` : "–",
-        s ? interval(s.ci) : "–",
+        s ? `${interval(s.ci)}${s.clipped ? " (clipped to 0–100%)" : ""}` : "–",
       ];
     }),
   };
@@ -292,7 +295,7 @@ export function reasoningTables(d: ReportData): Table[] {
         diffInterval(c.diffCi),
         c.bootstrapCi ? diffInterval(c.bootstrapCi) : "–",
         String(c.pairs),
-        pval(c.p),
+        pOrReason(c),
         pval(c.pHolm),
       ]),
     });
