@@ -267,12 +267,20 @@ def mcnemar_undefined(b, c):
 
 section("mcnemarUndefined", f"{SCIPY}: binomtest refuses n = 0", [mcnemar_undefined(0, 0)])
 
-fisher_undefined = []
+fisher_degenerate = []
 for t in [[[0, 10], [0, 10]], [[10, 0], [10, 0]], [[0, 0], [3, 7]]]:
-    # scipy returns p = 1 for a zero margin (one table is possible); specsci calls it undefined.
+    # A zero outcome margin allows one table: scipy's p = 1, and specsci's. An arm with no
+    # samples is no comparison at all: scipy still says 1, specsci says undefined.
     r = stats.fisher_exact(t)
-    fisher_undefined.append({"table": t, "scipyP": float(r.pvalue), "p": None})
-section("fisherUndefined", f"{SCIPY} (p = 1 for one possible table; specsci: undefined)", fisher_undefined)
+    empty_arm = sum(t[0]) == 0 or sum(t[1]) == 0
+    fisher_degenerate.append(
+        {"table": t, "scipyP": float(r.pvalue), "p": None if empty_arm else float(r.pvalue)}
+    )
+section(
+    "fisherDegenerate",
+    f"{SCIPY} (p = 1 for one possible table; specsci: the same, undefined for an empty arm)",
+    fisher_degenerate,
+)
 
 
 def holm_adjust(p):

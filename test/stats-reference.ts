@@ -23,7 +23,7 @@ export interface StatsReference {
   wilson: { x: number; n: number; ci: Pair }[];
   newcombe: (TwoArms & { diff: number; ci: Pair })[];
   fisher: { table: [Pair, Pair]; p: number; oddsRatio: number }[];
-  fisherUndefined: { table: [Pair, Pair]; scipyP: number; p: null }[];
+  fisherDegenerate: { table: [Pair, Pair]; scipyP: number; p: number | null }[];
   ztest: (TwoArms & { z: number; p: number })[];
   ztestUndefined: (TwoArms & { z: null; p: null })[];
   mcnemar: { b: number; c: number; exactP: number; chi2: number; chi2P: number }[];

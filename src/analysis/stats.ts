@@ -73,8 +73,9 @@ function degenerateComparison(x1: number, n1: number, x2: number, n2: number): U
 /**
  * Fisher's exact test on [[a, b], [c, d]] (rows: arms), two-sided: the probability of every table
  * with the same margins that is no more likely than the observed one (the same rule, and relative
- * tolerance, as scipy). The odds ratio is the sample one, ad/bc. Undefined where a margin is 0:
- * scipy says p = 1 there, but with one possible table the test has nothing to weigh.
+ * tolerance, as scipy). The odds ratio is the sample one, ad/bc. With one outcome throughout
+ * (0/10 vs 0/10) only one table is possible and p = 1, as scipy says; an arm without samples is
+ * no comparison at all, so undefined there (scipy says 1).
  */
 export function fisherExact(
   a: number,
@@ -84,8 +85,7 @@ export function fisherExact(
 ): { p: number; oddsRatio: number; undefinedReason: UndefinedReason } {
   const oddsRatio =
     b * c === 0 ? (a * d === 0 ? Number.NaN : Number.POSITIVE_INFINITY) : (a * d) / (b * c);
-  const undefinedReason = degenerateComparison(a, a + b, c, c + d);
-  if (undefinedReason) return { p: Number.NaN, oddsRatio, undefinedReason };
+  if (a + b === 0 || c + d === 0) return { p: Number.NaN, oddsRatio, undefinedReason: EMPTY_ARM };
   const row1 = a + b;
   const col1 = a + c;
   const n = a + b + c + d;

@@ -43,10 +43,13 @@ describe("an undefined statistic in the report", () => {
     expect(concordant.pMcnemar).toBeNaN();
     expect(concordant.p).toBeNaN();
     expect(concordant.pUndefinedReason).toBe(NO_DISCORDANT_PAIRS);
-    // Unpaired, 0 of 4 in both arms: Fisher's test has one possible table.
-    const empty = compare("m", "other", "baseline", rows([0, 0, 0, 0], "a"), rows([0, 0, 0, 0]));
-    expect(empty.pMcnemar).toBeNull();
-    expect(empty.pUndefinedReason).toBe("both arms are 0%");
+    // Unpaired, 0 of 4 in both arms: one possible table, so Fisher's p is 1 (as scipy says).
+    const same = compare("m", "other", "baseline", rows([0, 0, 0, 0], "a"), rows([0, 0, 0, 0]));
+    expect(same.pMcnemar).toBeNull();
+    expect([same.p, same.pUndefinedReason]).toEqual([1, null]);
+    // An arm without a single valid sample: no comparison at all.
+    const empty = compare("m", "other", "baseline", new Map(), rows([0, 0, 0, 0]));
+    expect(empty.pUndefinedReason).toBe("an arm has no samples");
     const defined = compare(
       "m",
       "x",
@@ -66,14 +69,14 @@ describe("an undefined statistic in the report", () => {
     const p = table.headers.indexOf("p");
     expect(table.rows.map((r) => [r[p], r[p + 1]])).toEqual([
       ["undefined: no discordant pairs (McNemar)", "–"],
-      ["undefined: both arms are 0% (Fisher)", "–"],
+      ["undefined: an arm has no samples (Fisher)", "–"],
       [`${defined.p.toFixed(3)} (McNemar)`, defined.p.toFixed(3)],
     ]);
     const csv = comparisonsCsv(report({ comparisons }));
     const col = (name: string) => csv.rows.map((r) => r[csv.headers.indexOf(name)]);
     expect(col("p")).toEqual(["", "", String(defined.p)]);
     expect(col("p_holm")).toEqual(["", "", String(defined.p)]);
-    expect(col("p_undefined_reason")).toEqual([NO_DISCORDANT_PAIRS, "both arms are 0%", ""]);
+    expect(col("p_undefined_reason")).toEqual([NO_DISCORDANT_PAIRS, "an arm has no samples", ""]);
   });
 
   it("a per-seed t interval that reaches below 0% is clipped, and the table and CSV say so", () => {
