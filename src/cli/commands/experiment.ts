@@ -153,6 +153,8 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       const { stages, summaries, training, trainedArms, blocked } = result;
       const todos = trainedArms?.todos ?? [];
       const failed = summaries.reduce((n, s) => n + s.errors, 0);
+      const truncated = summaries.filter((s) => s.truncated > 0);
+      const refused = summaries.reduce((n, s) => n + s.refused, 0);
       const spent = stagesSpend(
         stages,
         client,
@@ -184,12 +186,12 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         if (trainedArms?.trained.length)
           process.stdout.write(`\ntrained: ${trainedArms.trained.map((a) => a.id).join(", ")}\n\n`);
         printTable(
-          ["stage", "run", "done now", "resumed", "failed"],
+          ["stage", "run", "done now", "resumed", "failed", "truncated", "refused"],
           stages.map((st) => {
             const s = ran.get(st.runId);
             return s
-              ? [st.key, st.runId, s.done, s.resumed, s.errors]
-              : [st.key, st.runId, "not run", "", ""];
+              ? [st.key, st.runId, s.done, s.resumed, s.errors, s.truncated, s.refused]
+              : [st.key, st.runId, "not run", "", "", "", ""];
           }),
         );
         process.stdout.write(
@@ -253,6 +255,18 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         );
         process.exitCode = EXIT_SOME_CALLS_FAILED;
       }
+      if (truncated.length) {
+        const n = truncated.reduce((k, s) => k + s.truncated, 0);
+        const budgets = [...new Set(truncated.map((s) => s.maxTokens))].join(", ");
+        log.warn(
+          `${n} answer(s) were cut off at their output budget (max_tokens ${budgets}); they are excluded from every rate. Set retry_max_tokens (larger than max_tokens) on the eval in ${file} and run again to redraw only them, or raise max_tokens to rerun every sample.`,
+        );
+        process.exitCode = EXIT_SOME_CALLS_FAILED;
+      }
+      if (refused)
+        log.warn(
+          `${refused} sample(s) were refused by the provider; they are excluded from every rate.`,
+        );
     });
 
   program
@@ -276,16 +290,36 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           spentUsd: spent,
         });
       printTable(
-        ["stage", "state", "done", "failed", "samples", "run"],
+        ["stage", "state", "done", "failed", "truncated", "refused", "samples", "run"],
         [
-          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", "", "", "", ""]),
-          ...status.map((s) => [s.key, s.state, s.done, s.errors, s.samples, s.runId]),
-          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", ""]),
+          ...graph.pending.map((p) => [
+            `spec/${p.name}`,
+            "not derived yet",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+          ]),
+          ...status.map((s) => [
+            s.key,
+            s.state,
+            s.done,
+            s.errors,
+            s.truncated,
+            s.refused,
+            s.samples,
+            s.runId,
+          ]),
+          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", "", "", ""]),
           ...graph.training.map((t) => [
             t.key,
             t.stale
               ? `retrain ${t.run}/${t.stage}: its spec, recipe or settings changed`
               : `waits for model ${t.run}/${t.stage}`,
+            "",
+            "",
             "",
             "",
             "",
