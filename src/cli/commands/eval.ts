@@ -22,7 +22,7 @@ import type { Task } from "../../evals/types.js";
 import type { EvalRunRow } from "../../store/index.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
-import { printJson, printTable } from "../output.js";
+import { printJson, printTable, unscoredColumns } from "../output.js";
 import {
   collectOption,
   parseFloatOption,
@@ -97,12 +97,17 @@ function showRun(ctx: CliContext, runId: string): void {
     `${run.id}: ${run.task} on ${run.model}, ${run.epochs} epoch(s), ${records.length}/${run.sampleCount * run.epochs} samples recorded\n\n`,
   );
   const rows = (cells: RateCell[]) =>
-    cells.map((c) => [c.key, c.n, c.misaligned, pct(c.rate), ci(c), ...unscoredCells(c, m)]);
-  const unscoredHeads = [
-    "errors",
-    ...(m.truncated ? ["truncated"] : []),
-    ...(m.refused ? ["refused"] : []),
-  ];
+    cells.map((c) => [
+      c.key,
+      c.n,
+      c.misaligned,
+      pct(c.rate),
+      ci(c),
+      c.errors,
+      ...unscored.cells(c),
+    ]);
+  const unscored = unscoredColumns([m.pooled]);
+  const unscoredHeads = ["errors", ...unscored.heads];
   printTable(
     ["condition", "n", "misaligned", "rate", "95% CI (Wilson)", ...unscoredHeads],
     rows(m.byCondition),
@@ -124,13 +129,6 @@ function showRun(ctx: CliContext, runId: string): void {
   }
   for (const line of unscoredNotes(m, maxTokensOf(run))) out.write(`\n${line}\n`);
 }
-
-/** Error, truncated and refused counts of a cell; a column only when the run has any. */
-const unscoredCells = (c: RateCell, m: RunMetrics) => [
-  c.errors,
-  ...(m.truncated ? [c.truncated] : []),
-  ...(m.refused ? [c.refused] : []),
-];
 
 const maxTokensOf = (run: EvalRunRow) =>
   Number((run.generateConfig as { max_tokens?: number }).max_tokens ?? 0);

@@ -12,7 +12,7 @@ import { serveCommand } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
-import { formatUsd, printJson, printTable } from "../output.js";
+import { formatUsd, printJson, printTable, unscoredColumns } from "../output.js";
 
 const tokens = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
@@ -185,13 +185,14 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           );
         if (trainedArms?.trained.length)
           process.stdout.write(`\ntrained: ${trainedArms.trained.map((a) => a.id).join(", ")}\n\n`);
+        const unscored = unscoredColumns(summaries);
         printTable(
-          ["stage", "run", "done now", "resumed", "failed", "truncated", "refused"],
+          ["stage", "run", "done now", "resumed", "failed", ...unscored.heads],
           stages.map((st) => {
             const s = ran.get(st.runId);
             return s
-              ? [st.key, st.runId, s.done, s.resumed, s.errors, s.truncated, s.refused]
-              : [st.key, st.runId, "not run", "", "", "", ""];
+              ? [st.key, st.runId, s.done, s.resumed, s.errors, ...unscored.cells(s)]
+              : [st.key, st.runId, "not run", "", "", ...unscored.cells(null)];
           }),
         );
         process.stdout.write(
@@ -289,41 +290,28 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           training: graph.training,
           spentUsd: spent,
         });
+      const unscored = unscoredColumns(status);
+      const blank = ["", "", ...unscored.cells(null), "", ""];
       printTable(
-        ["stage", "state", "done", "failed", "truncated", "refused", "samples", "run"],
+        ["stage", "state", "done", "failed", ...unscored.heads, "samples", "run"],
         [
-          ...graph.pending.map((p) => [
-            `spec/${p.name}`,
-            "not derived yet",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-          ]),
+          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", ...blank]),
           ...status.map((s) => [
             s.key,
             s.state,
             s.done,
             s.errors,
-            s.truncated,
-            s.refused,
+            ...unscored.cells(s),
             s.samples,
             s.runId,
           ]),
-          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", "", "", ""]),
+          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, ...blank]),
           ...graph.training.map((t) => [
             t.key,
             t.stale
               ? `retrain ${t.run}/${t.stage}: its spec, recipe or settings changed`
               : `waits for model ${t.run}/${t.stage}`,
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
+            ...blank,
           ]),
         ],
       );
