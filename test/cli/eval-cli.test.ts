@@ -153,6 +153,25 @@ describe("specsci eval", () => {
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/"leaking_bogus" is not a condition id/);
+    const family = await runCli(
+      [
+        "eval",
+        "run",
+        "am",
+        "-m",
+        "loop/agent",
+        "--judge",
+        "loop/judge",
+        "--families",
+        "leaking,coercion",
+      ],
+      { cwd, env },
+    );
+    expect(family.code).toBe(1);
+    expect(family.stderr).toMatch(
+      /no condition of family coercion is in the standard condition set/,
+    );
+    expect(family.stderr).toMatch(/hint: to include coercion, add --conditions all/);
     const badTask = await runCli(["eval", "run", "nope", "-m", "loop/agent"], { cwd, env });
     expect(badTask.stderr).toMatch(/unknown task "nope"/);
   });
