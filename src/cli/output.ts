@@ -23,6 +23,18 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   }
 }
 
+/**
+ * Columns for samples outside the rates other than failures (answers cut off, refusals), shown
+ * only when some row has any, so the usual table stays as narrow as before.
+ */
+export function unscoredColumns<T extends { truncated: number; refused: number }>(rows: T[]) {
+  const keys = (["truncated", "refused"] as const).filter((k) => rows.some((r) => r[k] > 0));
+  return {
+    heads: [...keys] as string[],
+    cells: (r: T | null): (string | number)[] => keys.map((k) => (r ? r[k] : "")),
+  };
+}
+
 export function formatUsd(usd: number | null): string {
   if (usd === null) return "unknown";
   return usd < 0.01 && usd > 0 ? `$${usd.toFixed(6)}` : `$${usd.toFixed(4)}`;

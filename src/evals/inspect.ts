@@ -105,7 +105,7 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
         }
       : { model: runModel, choices: [], completion: "" },
     scores,
-    metadata: r.metadata as Json,
+    metadata: { ...(r.metadata as Json), ...outcomeMetadata(r) },
     store: {},
     events: [],
     model_usage: o ? { [o.model]: usage(o.usage) } : {},
@@ -124,6 +124,20 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
     };
   }
   return out;
+}
+
+/**
+ * A sample without a score says why in its metadata: Inspect has no outcome for "the target's
+ * answer was cut off" or "refused" (its viewer shows the stop reason), and they are not errors.
+ */
+function outcomeMetadata(r: EvalSampleRecord): Json {
+  if (r.status !== "truncated" && r.status !== "refused") return {};
+  const e = r.error as SampleError;
+  return {
+    specsci_outcome: r.status,
+    specsci_unscored: e.message,
+    ...(e.max_tokens !== undefined ? { max_tokens: e.max_tokens } : {}),
+  };
 }
 
 /** Flattens dict-valued scores into `scorer/key` numeric series for metrics and reductions. */
@@ -158,6 +172,7 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
   if (!run) throw new Error(`no eval run ${runId}`);
   const records = store.evals.samples(runId);
   const valid = records.filter((r) => r.status === "done");
+  const count = (status: string) => records.filter((r) => r.status === status).length;
   const usageRows: UsageRow[] = store.llm.usage({ runId });
   const scorerSpecs = (run.scorerConfig.scorers ?? []) as Json[];
   const judge = scorerSpecs.find((s) => typeof s.judge === "string") as Json | undefined;
@@ -217,7 +232,11 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
   const log: Json = {
     version: 2,
     status:
-      complete && valid.length === records.length ? "success" : complete ? "error" : "started",
+      complete && count("error") + count("truncated") === 0
+        ? "success"
+        : complete
+          ? "error"
+          : "started",
     eval: {
       eval_id: hashValue({ runId, created }).slice(0, 22),
       run_id: runId,
@@ -258,7 +277,16 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
         metrics: [],
         metadata: {},
       })),
-      metadata: { specsci_run: runId, dataset_hash: run.datasetHash },
+      metadata: {
+        specsci_run: runId,
+        dataset_hash: run.datasetHash,
+        // Samples in no score, by why: failures, answers cut off at max_tokens, refusals.
+        unscored: {
+          error: count("error"),
+          truncated: count("truncated"),
+          refused: count("refused"),
+        },
+      },
     },
     plan: {
       name: "plan",

@@ -12,6 +12,10 @@ export interface RateCell {
   ci: [number, number];
   /** Samples of this cell that failed (excluded from n). */
   errors: number;
+  /** Samples whose answer was cut off at its output budget (excluded from n). */
+  truncated: number;
+  /** Samples the provider refused (excluded from n). */
+  refused: number;
 }
 
 export interface RunMetrics {
@@ -24,20 +28,27 @@ export interface RunMetrics {
   /** Rates split by the eval-awareness label, when that scorer ran. */
   byAwareness: RateCell[];
   errors: { total: number; byKind: Record<string, number> };
+  /** Answers cut off at their output budget: no evidence of a decision, so in no rate. */
+  truncated: number;
+  /** Refusals the provider reported: the target's outcome, in no rate. */
+  refused: number;
   /** Final actions that carried the harmful action out, by the deterministic evidence. */
   executedEvidence: { n: number; executed: number; rate: number };
 }
 
-function cell(key: string, valid: boolean[], errors: number): RateCell {
+function cell(key: string, valid: boolean[], unscored: ScoreRow[]): RateCell {
   const misaligned = valid.filter(Boolean).length;
   const n = valid.length;
+  const count = (status: ScoreRow["status"]) => unscored.filter((r) => r.status === status).length;
   return {
     key,
     n,
     misaligned,
     rate: n ? misaligned / n : Number.NaN,
     ci: wilson(misaligned, n),
-    errors,
+    errors: count("error"),
+    truncated: count("truncated"),
+    refused: count("refused"),
   };
 }
 
@@ -45,18 +56,20 @@ const decided = (r: ScoreRow) => r.decided === 1;
 
 /**
  * Misalignment rates of an agentic-misalignment run, with Wilson 95% intervals. Only samples that
- * were generated and scored count; errors are counted separately and never as aligned.
+ * were generated and scored count; errors, cut-off answers and refusals are counted separately
+ * and never as aligned.
  */
 export function runMetrics(records: ScoreRow[]): RunMetrics {
   const valid = records.filter((r) => r.status === "done" && r.decided !== null);
-  const failed = records.filter((r) => r.status === "error");
+  const unscored = records.filter((r) => r.status !== "done");
+  const failed = unscored.filter((r) => r.status === "error");
   const group = (key: (r: ScoreRow) => string) => {
     const keys = [...new Set(records.map(key))].sort();
     return keys.map((k) =>
       cell(
         k,
         valid.filter((r) => key(r) === k).map(decided),
-        failed.filter((r) => key(r) === k).length,
+        unscored.filter((r) => key(r) === k),
       ),
     );
   };
@@ -65,7 +78,7 @@ export function runMetrics(records: ScoreRow[]): RunMetrics {
   const withAwareness = valid.filter((r) => r.awareness !== null);
   const labels = [...new Set(withAwareness.map((r) => r.awareness as string))].sort();
   const byAwareness = labels.map((l) =>
-    cell(l, withAwareness.filter((r) => r.awareness === l).map(decided), 0),
+    cell(l, withAwareness.filter((r) => r.awareness === l).map(decided), []),
   );
   const byKind: Record<string, number> = {};
   for (const r of failed) {
@@ -77,10 +90,12 @@ export function runMetrics(records: ScoreRow[]): RunMetrics {
   return {
     byCondition,
     byFamily,
-    pooled: cell("all", valid.map(decided), failed.length),
+    pooled: cell("all", valid.map(decided), unscored),
     meanOverConditions: mean(rates),
     byAwareness,
     errors: { total: failed.length, byKind },
+    truncated: unscored.filter((r) => r.status === "truncated").length,
+    refused: unscored.filter((r) => r.status === "refused").length,
     executedEvidence: {
       n: valid.length,
       executed,

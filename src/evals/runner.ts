@@ -1,9 +1,11 @@
+import { SpecsciError } from "../core/errors.js";
 import { hashValue } from "../core/hash.js";
 import { createProgress } from "../core/progress.js";
 import { nowIso } from "../core/time.js";
 import type { LlmClient } from "../llm/client.js";
 import { ModelCallError } from "../llm/errors.js";
 import { type CallContext, type Completion, completionRecord } from "../llm/types.js";
+import type { SampleStatus, Store } from "../store/index.js";
 import type { GenerateConfig, Sample, SampleError, Score, Task } from "./types.js";
 import { ScoringError } from "./types.js";
 
@@ -13,6 +15,13 @@ export interface EvalOptions {
   modelId: string;
   epochs: number;
   generate?: Partial<GenerateConfig>;
+  /**
+   * A larger output budget for answers cut off at `max_tokens`: such an answer is drawn again
+   * with it, at once and, for samples an earlier run left cut off, on a re-run. Not part of the
+   * run's id, since an answer that ended within the budget is a draw it could have been with
+   * more room; a redrawn sample records the budget it was first cut off at.
+   */
+  retryMaxTokens?: number;
   signal?: AbortSignal;
   /** Which weights the model id stands for, when the id alone does not say (a retrained model). */
   modelVersion?: string;
@@ -24,10 +33,18 @@ export interface EvalOptions {
 export interface EvalRunSummary {
   runId: string;
   total: number;
-  /** Finished before this call (resumed). */
+  /** Finished before this call (resumed): scored, refused, or cut off with no more room to give. */
   resumed: number;
+  /** Scored by this call. */
   done: number;
+  /** Failed in this call (retried by the next). */
   errors: number;
+  /** Cut off at their output budget, now or left so by an earlier run: in no rate. */
+  truncated: number;
+  /** Refused by the provider, now or in an earlier run: in no rate. */
+  refused: number;
+  /** The output budget of the run's answers (what to raise when some are cut off). */
+  maxTokens: number;
 }
 
 /** The id of an eval run: the same task, model, epochs and settings always give the same id. */
@@ -70,12 +87,6 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const store = client.store;
   const generate: GenerateConfig = { ...task.defaults, ...opts.generate } as GenerateConfig;
   const runId = evalRunId(task, opts.modelId, opts.epochs, generate, opts.modelVersion);
-  // Resolved (endpoint, key) before any sample runs, unless none is left to run: a finished run
-  // of a model no longer served still reports its results.
-  const model =
-    store.evals.statusCounts(runId).done < task.dataset.length * opts.epochs
-      ? client.model(opts.modelId, opts.modelVersion)
-      : client.lazyModel(opts.modelId, opts.modelVersion);
   store.runs.ensure({
     id: runId,
     kind: "eval",
@@ -101,11 +112,18 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
     sampleCount: task.dataset.length,
   });
 
-  const finished = store.evals.doneKeys(runId);
-  const work: { sample: Sample; epoch: number }[] = [];
+  if (opts.retryMaxTokens !== undefined && opts.retryMaxTokens <= generate.max_tokens)
+    throw new SpecsciError(
+      `the budget for redrawing cut-off answers (${opts.retryMaxTokens}) must be larger than max_tokens (${generate.max_tokens})`,
+      { hint: "raise --retry-max-tokens (retry_max_tokens in an experiment's evals)" },
+    );
+  const outcomes = store.evals.outcomes(runId);
+  const work: Work[] = [];
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    for (const sample of task.dataset)
-      if (!finished.has(`${sample.id}#${epoch}`)) work.push({ sample, epoch });
+    for (const sample of task.dataset) {
+      const redo = toRedo(outcomes.get(`${sample.id}#${epoch}`), opts.retryMaxTokens);
+      if (redo) work.push({ sample, epoch, ...redo });
+    }
   }
   const total = task.dataset.length * opts.epochs;
   const summary: EvalRunSummary = {
@@ -114,45 +132,59 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
     resumed: total - work.length,
     done: 0,
     errors: 0,
+    truncated: 0,
+    refused: 0,
+    maxTokens: generate.max_tokens,
   };
+  // Resolved (endpoint, key) before any sample runs, unless none is left to run: a finished run
+  // of a model no longer served still reports its results.
+  const model = work.length
+    ? client.model(opts.modelId, opts.modelVersion)
+    : client.lazyModel(opts.modelId, opts.modelVersion);
   const progress = createProgress(`${task.name} ${opts.modelId}`, total);
   progress.update(summary.resumed);
 
-  const one = async ({ sample, epoch }: { sample: Sample; epoch: number }) => {
+  const one = async ({ sample, epoch, cutOffAt }: Work) => {
     const started = nowIso();
     const t0 = performance.now();
     const context: CallContext = { runId, stage: "generate" };
     let completion: Completion | null = null;
     let parsed: unknown = null;
+    let redrawnFrom: number | undefined;
+    let maxTokens = generate.max_tokens;
     const scores: Record<string, Score> = {};
     let error: SampleError | null = null;
+    let status: SampleStatus = "done";
     try {
-      ({ completion, parsed } = await task.solver.solve(
-        sample,
-        model,
+      ({ completion, parsed, maxTokens, redrawnFrom } = await solveWithRoom(
+        (config) => task.solver.solve(sample, model, config, epoch, context, opts.signal),
         generate,
-        epoch,
-        context,
-        opts.signal,
+        opts.retryMaxTokens,
+        cutOffAt,
       ));
-      for (const scorer of task.scorers) {
-        try {
-          scores[scorer.name] = await scorer.score(
-            { sample, epoch, completion, parsed },
-            {
-              context: { runId, stage: `score:${scorer.name}` },
-              ...(opts.signal ? { signal: opts.signal } : {}),
-            },
-          );
-        } catch (e) {
-          if (opts.signal?.aborted) throw e;
-          error = failure("score", e, scorer.name);
-          break;
+      const unscored = targetOutcome(completion, maxTokens);
+      if (unscored) ({ status, error } = unscored);
+      else
+        for (const scorer of task.scorers) {
+          try {
+            scores[scorer.name] = await scorer.score(
+              { sample, epoch, completion, parsed },
+              {
+                context: { runId, stage: `score:${scorer.name}` },
+                ...(opts.signal ? { signal: opts.signal } : {}),
+              },
+            );
+          } catch (e) {
+            if (opts.signal?.aborted) throw e;
+            status = "error";
+            error = failure("score", e, scorer.name);
+            break;
+          }
         }
-      }
     } catch (e) {
       // Interrupted, not failed: the sample is not recorded at all and runs again on resume.
       if (opts.signal?.aborted) throw e;
+      status = "error";
       error = failure("generate", e);
     }
     await store.txGrouped(() =>
@@ -160,20 +192,23 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
         runId,
         sampleId: sample.id,
         epoch,
-        status: error ? "error" : "done",
+        status,
         input: sample.input,
         output: completion && completionRecord(completion),
         parsed,
-        scores: Object.keys(scores).length ? scores : null,
+        scores: status === "done" && Object.keys(scores).length ? scores : null,
         error,
-        metadata: sample.metadata,
+        metadata:
+          redrawnFrom === undefined
+            ? sample.metadata
+            : { ...sample.metadata, redrawn_after_cutoff_at: redrawnFrom },
         startedAt: started,
         completedAt: nowIso(),
         workingMs: performance.now() - t0,
       }),
     );
-    if (error) summary.errors++;
-    else summary.done++;
+    if (status === "done") summary.done++;
+    else if (status === "error") summary.errors++;
     progress.increment();
     opts.onSample?.(summary.resumed + summary.done + summary.errors, total);
   };
@@ -187,7 +222,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
       Array.from({ length: Math.min(window, work.length) }, async () => {
         while (next < work.length) {
           opts.signal?.throwIfAborted();
-          await one(work[next++] as { sample: Sample; epoch: number });
+          await one(work[next++] as Work);
         }
       }),
     );
@@ -197,8 +232,104 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   } finally {
     progress.stop();
   }
-  if (summary.errors === 0) store.evals.completeRun(runId);
+  const counts = store.evals.statusCounts(runId);
+  summary.truncated = counts.truncated;
+  summary.refused = counts.refused;
+  if (counts.error === 0 && counts.truncated === 0) store.evals.completeRun(runId);
   return summary;
+}
+
+/**
+ * How many of a run's `total` (sample, epoch) pairs the next run of it would do: those never
+ * recorded, failed, or cut off with more room to give them now.
+ */
+export function samplesLeft(
+  store: Store,
+  runId: string,
+  total: number,
+  retryMaxTokens?: number,
+): number {
+  let kept = 0;
+  for (const o of store.evals.outcomes(runId).values()) if (!toRedo(o, retryMaxTokens)) kept++;
+  return total - kept;
+}
+
+/** A (sample, epoch) to run; `cutOffAt` when an earlier run left its answer cut off at that budget. */
+interface Work {
+  sample: Sample;
+  epoch: number;
+  cutOffAt?: number;
+}
+
+/**
+ * Whether a recorded sample runs again: never recorded or failed, yes; scored or refused, no; cut
+ * off, only when there is more room to give it now (redrawn at the same budget, cut-off answers
+ * would be replaced by whichever draws happen to be short).
+ */
+function toRedo(
+  outcome: { status: SampleStatus; cutOffAt?: number } | undefined,
+  retryMaxTokens: number | undefined,
+): { cutOffAt?: number } | null {
+  if (!outcome || outcome.status === "error") return {};
+  if (outcome.status !== "truncated") return null;
+  const cutOffAt = outcome.cutOffAt ?? 0;
+  return retryMaxTokens !== undefined && retryMaxTokens > cutOffAt ? { cutOffAt } : null;
+}
+
+type Solved = { completion: Completion; parsed: unknown };
+
+/**
+ * Solves a sample; an answer cut off at its budget is drawn again once with `retryMaxTokens`, when
+ * that is larger. A sample an earlier run left cut off starts at the larger budget.
+ */
+async function solveWithRoom(
+  solve: (config: GenerateConfig) => Promise<Solved>,
+  generate: GenerateConfig,
+  retryMaxTokens: number | undefined,
+  cutOffAt: number | undefined,
+): Promise<Solved & { maxTokens: number; redrawnFrom?: number }> {
+  const room = retryMaxTokens ?? 0;
+  const redraw = async (from: number) => ({
+    ...(await solve({ ...generate, max_tokens: room })),
+    maxTokens: room,
+    redrawnFrom: from,
+  });
+  if (cutOffAt !== undefined && room > cutOffAt) return redraw(cutOffAt);
+  const first = await solve(generate);
+  if (first.completion.stopReason !== "max_tokens" || room <= generate.max_tokens)
+    return { ...first, maxTokens: generate.max_tokens };
+  return redraw(generate.max_tokens);
+}
+
+/**
+ * The target's own outcomes that carry no evidence for a scorer: an answer cut off at its output
+ * budget (it may have been about to decide anything) and a refusal the provider reported. Neither
+ * is scored, so neither can land in a rate as a benign answer, nor blame the judge.
+ */
+function targetOutcome(
+  c: Completion,
+  maxTokens: number,
+): { status: "truncated" | "refused"; error: SampleError } | null {
+  if (c.stopReason === "max_tokens")
+    return {
+      status: "truncated",
+      error: {
+        stage: "generate",
+        kind: "truncated",
+        message: `the answer stopped at its output budget (max_tokens ${maxTokens}) before it finished`,
+        max_tokens: maxTokens,
+      },
+    };
+  if (c.stopReason === "refusal")
+    return {
+      status: "refused",
+      error: {
+        stage: "generate",
+        kind: "refused",
+        message: c.refusal?.trim() || "the provider reported a refusal",
+      },
+    };
+  return null;
 }
 
 function failure(stage: SampleError["stage"], e: unknown, scorer?: string): SampleError {

@@ -79,12 +79,18 @@ export interface Task {
   defaults: GenerateConfig;
 }
 
-/** A failed stage of a sample: generation or scoring. Recorded; never counted as a score. */
+/**
+ * Why a sample has no score: a failed stage (generation or scoring), or the target's own outcome
+ * (kind `truncated`: cut off at its output budget; `refused`: the provider reported a refusal).
+ * Recorded; never counted as a score.
+ */
 export interface SampleError {
   stage: "generate" | "score";
   kind: string;
   message: string;
   scorer?: string;
+  /** The output budget a cut-off answer had (kind `truncated`). */
+  max_tokens?: number;
 }
 
 export class ScoringError extends Error {

@@ -177,20 +177,27 @@ const Toggles = z.strictObject({
   eval_notice: z.boolean().optional(),
 });
 
-const Eval = z.strictObject({
-  name: name.default("am"),
-  task: z.literal("agentic-misalignment"),
-  /** `standard` (27), `all` (312), or condition ids. */
-  conditions: z
-    .union([z.enum(["standard", "all"]), z.array(z.string()).min(1)])
-    .default("standard"),
-  families: z.array(z.string()).optional(),
-  epochs: z.number().int().positive().default(1),
-  temperature: z.number().min(0).optional(),
-  max_tokens: z.number().int().positive().optional(),
-  toggles: Toggles.optional(),
-  eval_awareness: z.boolean().default(false),
-});
+const Eval = z
+  .strictObject({
+    name: name.default("am"),
+    task: z.literal("agentic-misalignment"),
+    /** `standard` (27), `all` (312), or condition ids. */
+    conditions: z
+      .union([z.enum(["standard", "all"]), z.array(z.string()).min(1)])
+      .default("standard"),
+    families: z.array(z.string()).optional(),
+    epochs: z.number().int().positive().default(1),
+    temperature: z.number().min(0).optional(),
+    max_tokens: z.number().int().positive().optional(),
+    /** A larger budget with which answers cut off at max_tokens are drawn again (not in run ids). */
+    retry_max_tokens: z.number().int().positive().optional(),
+    toggles: Toggles.optional(),
+    eval_awareness: z.boolean().default(false),
+  })
+  .refine((e) => !e.retry_max_tokens || !e.max_tokens || e.retry_max_tokens > e.max_tokens, {
+    message: "must be larger than max_tokens: only a larger budget can finish a cut-off answer",
+    path: ["retry_max_tokens"],
+  });
 export type EvalConfig = z.infer<typeof Eval>;
 
 export const ExperimentSchema = z

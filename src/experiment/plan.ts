@@ -1,3 +1,4 @@
+import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import { getTokenizer } from "../spec/tokens.js";
 import type { Store } from "../store/index.js";
@@ -44,7 +45,8 @@ export function planExperiment(
   const plans = stages.map((st): StagePlan => {
     const samples = st.task.dataset.length * st.epochs;
     const { done, error: errors } = store.evals.statusCounts(st.runId);
-    const remaining = samples - done;
+    const retry = st.eval.retry_max_tokens;
+    const remaining = samplesLeft(store, st.runId, samples, retry);
     const perSampleInput = st.task.dataset.map((s) => {
       const text = s.input.map((m) => m.content).join("\n");
       let n = promptTokens.get(text);
@@ -61,9 +63,10 @@ export function planExperiment(
     const judgeCallsPerSample = judgeScorers.reduce((k, s) => k + Number(s.spec.k ?? 1), 0);
     const judgeMaxTokens = Number(judgeScorers[0]?.spec.max_tokens ?? 2048);
     const agentInputTokens = Math.round(meanInput * remaining);
-    const agentOutputTokensMax = remaining * maxTokens;
+    // At most: every answer cut off and drawn again with the larger budget.
+    const agentOutputTokensMax = remaining * (maxTokens + (retry ?? 0));
     const judgeCalls = remaining * judgeCallsPerSample;
-    const judgeInputTokensMax = judgeCalls * (JUDGE_OVERHEAD_TOKENS + maxTokens);
+    const judgeInputTokensMax = judgeCalls * (JUDGE_OVERHEAD_TOKENS + (retry ?? maxTokens));
     const judgeOutputTokensMax = judgeCalls * judgeMaxTokens;
     const judgeModel = String(judgeScorers[0]?.spec.judge ?? "");
     const cost = (batch: boolean) => {

@@ -18,8 +18,13 @@ export interface StageStatus {
   key: string;
   runId: string;
   samples: number;
+  /** Scored samples. */
   done: number;
   errors: number;
+  /** Answers cut off at their output budget (in no rate; redrawn with `retry_max_tokens`). */
+  truncated: number;
+  /** Samples the provider refused (in no rate; final). */
+  refused: number;
   state: "not started" | "partial" | "done" | "done with errors";
 }
 
@@ -29,16 +34,27 @@ export const experimentRunId = (loaded: LoadedExperiment) => `experiment-${loade
 export function stageStatus(stages: EvalStage[], client: LlmClient): StageStatus[] {
   return stages.map((st) => {
     const samples = st.task.dataset.length * st.epochs;
-    const { done, error } = client.store.evals.statusCounts(st.runId);
+    const { done, error, truncated, refused } = client.store.evals.statusCounts(st.runId);
+    const recorded = done + error + truncated + refused;
+    // Refusals are final outcomes; failures and cut-off answers leave the stage to be finished.
     const state =
-      done === samples
+      done + refused === samples
         ? "done"
-        : done + error === samples && error > 0
+        : recorded === samples
           ? "done with errors"
-          : done + error === 0
+          : recorded === 0
             ? "not started"
             : "partial";
-    return { key: st.key, runId: st.runId, samples, done, errors: error, state };
+    return {
+      key: st.key,
+      runId: st.runId,
+      samples,
+      done,
+      errors: error,
+      truncated,
+      refused,
+      state,
+    };
   });
 }
 
@@ -180,6 +196,9 @@ export async function runExperiment(
           modelId: st.model,
           epochs: st.epochs,
           generate: st.generate,
+          ...(st.eval.retry_max_tokens !== undefined
+            ? { retryMaxTokens: st.eval.retry_max_tokens }
+            : {}),
           signal: controller.signal,
           ...(st.modelVersion ? { modelVersion: st.modelVersion } : {}),
         }),
@@ -193,7 +212,7 @@ export async function runExperiment(
       onRun: (r) => spendRuns.add(r),
     });
     const failed =
-      summaries.some((s) => s.errors > 0) ||
+      summaries.some((s) => s.errors > 0 || s.truncated > 0) ||
       blocked.length > 0 ||
       analyses.some((a) => (a.failures ?? 0) > 0);
     client.store.runs.setStatus(id, failed ? "failed" : "completed");

@@ -22,6 +22,7 @@ import { corpusContext } from "../data/msm/context.js";
 import { writeCorpus } from "../data/msm/output.js";
 import { buildCorpus } from "../data/msm/pipeline.js";
 import { planCorpus } from "../data/msm/plan.js";
+import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import { servedModel } from "../llm/served.js";
 import type { ModelArtifact } from "../train/launcher.js";
@@ -346,7 +347,12 @@ export async function serveTrainedStages(
     (s) =>
       isTrained(s.arm) &&
       s.model.startsWith(prefix) &&
-      client.store.evals.statusCounts(s.runId).done < s.task.dataset.length * s.epochs,
+      samplesLeft(
+        client.store,
+        s.runId,
+        s.task.dataset.length * s.epochs,
+        s.eval.retry_max_tokens,
+      ) > 0,
   );
   if (!needed.length || client.config.endpoints[t.endpoint]) return none;
   const toStart = new Map<string, EvalStage[]>();

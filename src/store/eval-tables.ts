@@ -18,11 +18,22 @@ export interface EvalRunRow {
   completedAt: string | null;
 }
 
+/**
+ * How a (sample, epoch) ended. Only `done` samples are scored and enter rates. `error`: a call or
+ * a scorer failed (retried by the next run). `truncated`: the answer stopped at its output budget
+ * (no evidence of a decision; retried only with a larger budget). `refused`: the provider reported
+ * a refusal (the target's outcome, final). The last two keep their transcript.
+ */
+export type SampleStatus = "done" | "error" | "truncated" | "refused";
+
+/** Samples of a run by outcome. */
+export type StatusCounts = Record<SampleStatus, number>;
+
 /** The few fields of a sample that metrics and reports need, read without its transcript. */
 export interface ScoreRow {
   sampleId: string;
   epoch: number;
-  status: "done" | "error";
+  status: SampleStatus;
   family: string | null;
   /** 1 when the judge found the model decided to take the harmful action; null without a score. */
   decided: number | null;
@@ -32,7 +43,7 @@ export interface ScoreRow {
   awareness: string | null;
   /** Rule id → citations in the reasoning (JSON), when counted. */
   citations: Record<string, number> | null;
-  /** `stage:kind` of a failed sample. */
+  /** `stage:kind` of a sample without a score (a failure, a cut-off answer, a refusal). */
   errorKind: string | null;
 }
 
@@ -40,7 +51,7 @@ export interface EvalSampleRecord {
   runId: string;
   sampleId: string;
   epoch: number;
-  status: "done" | "error";
+  status: SampleStatus;
   /** The messages the model was given (stored once per distinct input). */
   input: unknown;
   output: unknown | null;
@@ -57,7 +68,7 @@ interface SampleRow {
   run_id: string;
   sample_id: string;
   epoch: number;
-  status: "done" | "error";
+  status: SampleStatus;
   input_hash: string;
   output: string | null;
   parsed: string | null;
@@ -150,12 +161,28 @@ export class EvalTables {
     );
   }
 
-  /** Keys (`sampleId#epoch`) of samples that finished successfully. */
-  doneKeys(runId: string): Set<string> {
+  /**
+   * How each recorded (sample, epoch) of a run ended, by `sampleId#epoch`, with the output budget
+   * a cut-off answer had (the runner decides from these what a resumed run redoes).
+   */
+  outcomes(runId: string): Map<string, { status: SampleStatus; cutOffAt?: number }> {
     const rows = this.db
-      .prepare("SELECT sample_id, epoch FROM eval_samples WHERE run_id = ? AND status = 'done'")
-      .all(runId) as { sample_id: string; epoch: number }[];
-    return new Set(rows.map((r) => `${r.sample_id}#${r.epoch}`));
+      .prepare(
+        `SELECT sample_id, epoch, status, json_extract(error, '$.max_tokens') AS cut_off_at
+         FROM eval_samples WHERE run_id = ?`,
+      )
+      .all(runId) as {
+      sample_id: string;
+      epoch: number;
+      status: SampleStatus;
+      cut_off_at: number | null;
+    }[];
+    return new Map(
+      rows.map((r) => [
+        `${r.sample_id}#${r.epoch}`,
+        r.cut_off_at === null ? { status: r.status } : { status: r.status, cutOffAt: r.cut_off_at },
+      ]),
+    );
   }
 
   /** Metric fields of every sample of a run, extracted in SQL (transcripts are not read). */
@@ -194,15 +221,14 @@ export class EvalTables {
     ).filter((r) => wanted.has(`${r.sampleId}#${r.epoch}`));
   }
 
-  /** How many samples of a run finished, and how many failed, without reading them. */
-  statusCounts(runId: string): { done: number; error: number } {
+  /** How many samples of a run ended in each outcome, without reading them. */
+  statusCounts(runId: string): StatusCounts {
     const rows = this.db
       .prepare("SELECT status, count(*) AS n FROM eval_samples WHERE run_id = ? GROUP BY status")
-      .all(runId) as { status: "done" | "error"; n: number }[];
-    return {
-      done: rows.find((r) => r.status === "done")?.n ?? 0,
-      error: rows.find((r) => r.status === "error")?.n ?? 0,
-    };
+      .all(runId) as { status: SampleStatus; n: number }[];
+    const counts: StatusCounts = { done: 0, error: 0, truncated: 0, refused: 0 };
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
   }
 
   samples(runId: string, sampleIds?: string[]): EvalSampleRecord[] {

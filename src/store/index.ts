@@ -1,6 +1,12 @@
 export { BlobStore } from "./blobs.js";
 export { DB_FILE_NAME, Store } from "./db.js";
-export type { EvalRunRow, EvalSampleRecord, ScoreRow } from "./eval-tables.js";
+export type {
+  EvalRunRow,
+  EvalSampleRecord,
+  SampleStatus,
+  ScoreRow,
+  StatusCounts,
+} from "./eval-tables.js";
 export type {
   BatchItemRow,
   BatchItemStatus,

@@ -199,6 +199,54 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: "eval sample outcomes: truncated and refused",
+    sql: `
+      -- A sample can now end without a score for a reason that is the target's, not a failure of
+      -- ours: 'truncated' (the answer stopped at max_tokens: no evidence of a decision; retried
+      -- only with a larger budget) and 'refused' (the provider reported a refusal; final). Both
+      -- keep their transcript and, in 'error', why they have no score; neither enters a rate.
+      -- SQLite cannot alter a CHECK constraint, so the table is rebuilt.
+      CREATE TABLE eval_samples_v6 (
+        run_id TEXT NOT NULL REFERENCES eval_runs(id),
+        sample_id TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'error', 'truncated', 'refused')),
+        input_hash TEXT NOT NULL REFERENCES texts(hash),
+        output TEXT,
+        parsed TEXT,
+        scores TEXT,
+        error TEXT,
+        metadata TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        working_ms REAL NOT NULL,
+        PRIMARY KEY (run_id, sample_id, epoch),
+        CHECK ((status = 'done') = (error IS NULL)),
+        CHECK (status IN ('done', 'error') OR (output IS NOT NULL AND scores IS NULL))
+      );
+      INSERT INTO eval_samples_v6 SELECT * FROM eval_samples;
+      DROP TABLE eval_samples;
+      ALTER TABLE eval_samples_v6 RENAME TO eval_samples;
+      -- Samples stored before this version were scored whatever their stop reason: a cut-off
+      -- answer counted as 'not decided', a refusal failed its judge. Reclassify them, so an old
+      -- store gives the same rates as a new run would (their scores go; the transcript stays).
+      UPDATE eval_samples SET status = 'refused', scores = NULL,
+        error = json_object('stage', 'generate', 'kind', 'refused', 'message',
+          coalesce(json_extract(output, '$.refusal'), 'the provider reported a refusal'))
+      WHERE output IS NOT NULL AND json_extract(output, '$.stop_reason') = 'refusal';
+      UPDATE eval_samples SET status = 'truncated', scores = NULL,
+        error = json_object('stage', 'generate', 'kind', 'truncated', 'message',
+          'the answer stopped at the output budget before it finished', 'max_tokens',
+          (SELECT json_extract(generate_config, '$.max_tokens') FROM eval_runs
+           WHERE eval_runs.id = eval_samples.run_id))
+      WHERE output IS NOT NULL AND json_extract(output, '$.stop_reason') = 'max_tokens';
+      -- Their runs are no longer complete: a truncated sample is retried with a larger budget.
+      UPDATE eval_runs SET completed_at = NULL
+      WHERE id IN (SELECT run_id FROM eval_samples WHERE status = 'truncated');
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -87,6 +87,43 @@ describe("specsci eval", () => {
     expect(r.stdout).toMatch(/1 sample\(s\) failed and are not in any rate: score:judge_invalid 1/);
   });
 
+  it("keeps answers cut off at max_tokens out of every rate, exits 3, and redraws them only with more room", async () => {
+    const args = [
+      "eval",
+      "run",
+      "am",
+      "-m",
+      "loop/agent",
+      "--judge",
+      "loop/judge",
+      "--conditions",
+      "leaking_none-none_none",
+      "-n",
+      "2",
+      "--max-tokens",
+      "8",
+    ];
+    const r = await runCli(args, { cwd, env });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/leaking_none-none_none +0 +0 +- +- +0 +2/);
+    expect(r.stdout).toMatch(
+      /2 answer\(s\) were cut off at their output budget \(max_tokens 8\) and are not in any rate.*--retry-max-tokens 16/,
+    );
+    const runId = /(eval-agentic-misalignment-[0-9a-f]{12})/.exec(r.stderr)?.[1] as string;
+    const show = JSON.parse((await runCli(["--json", "eval", "show", runId], { cwd, env })).stdout);
+    expect(show.metrics.pooled).toMatchObject({ n: 0, errors: 0, truncated: 2 });
+    expect(show.metrics.truncated).toBe(2);
+    expect(show.metrics.errors.total).toBe(0);
+
+    const retried = await runCli([...args, "--retry-max-tokens", "100000"], { cwd, env });
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stderr).toContain(runId);
+    expect(retried.stdout).toMatch(/leaking_none-none_none +2 +0 +0\.0%/);
+    const bad = await runCli([...args, "--retry-max-tokens", "8"], { cwd, env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/must be larger than max_tokens \(8\)/);
+  });
+
   it("lists and prints scenarios, and names bad input", async () => {
     const ids = JSON.parse((await runCli(["--json", "eval", "scenarios"], { cwd, env })).stdout);
     expect(ids).toHaveLength(312);
@@ -116,6 +153,25 @@ describe("specsci eval", () => {
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/"leaking_bogus" is not a condition id/);
+    const family = await runCli(
+      [
+        "eval",
+        "run",
+        "am",
+        "-m",
+        "loop/agent",
+        "--judge",
+        "loop/judge",
+        "--families",
+        "leaking,coercion",
+      ],
+      { cwd, env },
+    );
+    expect(family.code).toBe(1);
+    expect(family.stderr).toMatch(
+      /no condition of family coercion is in the standard condition set/,
+    );
+    expect(family.stderr).toMatch(/hint: to include coercion, add --conditions all/);
     const badTask = await runCli(["eval", "run", "nope", "-m", "loop/agent"], { cwd, env });
     expect(badTask.stderr).toMatch(/unknown task "nope"/);
   });

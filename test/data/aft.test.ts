@@ -5,7 +5,7 @@ import { AftConfigSchema, loadAftConfig, parseAftConfig } from "../../src/data/a
 import { mixChatSets } from "../../src/data/aft/mix.js";
 import { writeAftSet } from "../../src/data/aft/output.js";
 import { type AftBuild, buildAftSet } from "../../src/data/aft/pipeline.js";
-import { aftContext, responseJob } from "../../src/data/aft/stages.js";
+import { aftContext, judgeJob, responseJob } from "../../src/data/aft/stages.js";
 import { getChatTemplate } from "../../src/data/chat-template.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest, Completion } from "../../src/llm/types.js";
@@ -324,6 +324,33 @@ describe("teacher answers", () => {
         "<think>\nThe user asks about this document's spec for HTTP.\n</think>\n\nThe spec says 204 has no body.",
       ),
     ).toHaveProperty("ok");
+  });
+  it("a cut-off answer, teacher's or judge's, is never kept: asked again with more room, then gated", () => {
+    const cut = (text: string) => ({ text, stopReason: "max_tokens", model: "m" }) as Completion;
+    const job = responseJob(ctx, prompt);
+    // A whole-looking answer that stopped at the budget is still cut off.
+    expect(job.check(cut("<think>\nIt matters.\n</think>\n\nYes."))).toMatchObject({
+      retry: expect.stringContaining("cut off"),
+      maxTokens: 4096,
+    });
+    expect(job.exhausted?.("cut off", cut("<think>\nIt matt"))).toMatchObject({
+      gate: "truncated",
+      reply: "",
+    });
+    const teacher = {
+      reasoning: "It matters.",
+      reply: "Yes.",
+      model: "m",
+      prompt_version: "x",
+      seed: 1,
+      gate: null,
+    };
+    const judge = judgeJob(ctx, prompt, teacher);
+    expect(judge.check(cut('{"pass": true'))).toMatchObject({
+      retry: expect.stringContaining("cut off"),
+    });
+    expect(judge.check(cut('{"pass": true, "reasons": []}'))).not.toHaveProperty("ok");
+    expect(judge.exhausted?.("cut off", cut('{"pass": true'))).toBeUndefined();
   });
   it("style rule needs a spec with rule ids", () => {
     const prose = librarySpec("general");

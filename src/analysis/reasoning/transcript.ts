@@ -1,7 +1,8 @@
 /**
  * The text a reasoning label is about: a finished sample's native reasoning and its answer (which
- * holds any scratchpad). Quotes are checked against these two; failed samples have no transcript
- * and are counted apart, never labelled.
+ * holds any scratchpad). Quotes are checked against these two. Samples without a score (failed,
+ * cut off at their budget, refused) are counted apart, never labelled: like the eval's rates, the
+ * reasoning rates are over scored samples only.
  */
 import type { Store } from "../../store/index.js";
 

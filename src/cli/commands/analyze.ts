@@ -61,7 +61,7 @@ function printResults(r: ReasoningResults): void {
   const s = r.summary;
   out.write(
     `taxonomy ${r.taxonomy.version} (${r.taxonomy.source}); labellers ${r.raters.join(", ")}; spec ${r.spec ? `${r.spec.name} (sha256:${r.spec.hash.slice(0, 12)})` : "none: rules and misuse not analysed"}\n` +
-      `${s.transcripts} transcript(s): ${s.labelled} labelled, ${s.failed.invalid} invalid (invented quotes or unusable answers), ${s.failed.call} failed call(s)${r.failedSamples ? `; ${r.failedSamples} failed sample(s) had no transcript` : ""}. Rates are over the labelled ones.\n\n`,
+      `${s.transcripts} transcript(s): ${s.labelled} labelled, ${s.failed.invalid} invalid (invented quotes or unusable answers), ${s.failed.call} failed call(s)${r.failedSamples ? `; ${r.failedSamples} sample(s) without a score (failed, cut off or refused) were not labelled` : ""}. Rates are over the labelled ones.\n\n`,
   );
   printTable(
     ["category", "kind", "present", "rate", "95% CI"],

@@ -16,12 +16,13 @@ import { AM_TASK_NAME, agenticMisalignmentTask, judgeOptions } from "../../evals
 import { importUpstreamTask } from "../../evals/am/upstream.js";
 import { exportInspectLog } from "../../evals/inspect.js";
 import { validateEvalLog } from "../../evals/inspect-schema.js";
-import { type RateCell, runMetrics } from "../../evals/metrics.js";
+import { type RateCell, type RunMetrics, runMetrics } from "../../evals/metrics.js";
 import { runEval } from "../../evals/runner.js";
 import type { Task } from "../../evals/types.js";
+import type { EvalRunRow } from "../../store/index.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
-import { printJson, printTable } from "../output.js";
+import { printJson, printTable, unscoredColumns } from "../output.js";
 import {
   collectOption,
   parseFloatOption,
@@ -37,6 +38,7 @@ interface RunOpts {
   epochs: number;
   temperature?: number;
   maxTokens?: number;
+  retryMaxTokens?: number;
   judge: string;
   judges: number;
   judgeAttempts: number;
@@ -95,14 +97,24 @@ function showRun(ctx: CliContext, runId: string): void {
     `${run.id}: ${run.task} on ${run.model}, ${run.epochs} epoch(s), ${records.length}/${run.sampleCount * run.epochs} samples recorded\n\n`,
   );
   const rows = (cells: RateCell[]) =>
-    cells.map((c) => [c.key, c.n, c.misaligned, pct(c.rate), ci(c), c.errors]);
+    cells.map((c) => [
+      c.key,
+      c.n,
+      c.misaligned,
+      pct(c.rate),
+      ci(c),
+      c.errors,
+      ...unscored.cells(c),
+    ]);
+  const unscored = unscoredColumns([m.pooled]);
+  const unscoredHeads = ["errors", ...unscored.heads];
   printTable(
-    ["condition", "n", "misaligned", "rate", "95% CI (Wilson)", "errors"],
+    ["condition", "n", "misaligned", "rate", "95% CI (Wilson)", ...unscoredHeads],
     rows(m.byCondition),
   );
   out.write("\n");
   printTable(
-    ["family", "n", "misaligned", "rate", "95% CI (Wilson)", "errors"],
+    ["family", "n", "misaligned", "rate", "95% CI (Wilson)", ...unscoredHeads],
     [...rows(m.byFamily), ...rows([m.pooled])],
   );
   out.write(
@@ -115,15 +127,30 @@ function showRun(ctx: CliContext, runId: string): void {
       m.byAwareness.map((c) => [c.key, c.n, c.misaligned, pct(c.rate), ci(c)]),
     );
   }
-  if (m.errors.total) {
-    out.write(
-      `\n${m.errors.total} sample(s) failed and are not in any rate: ${Object.entries(
-        m.errors.byKind,
-      )
+  for (const line of unscoredNotes(m, maxTokensOf(run))) out.write(`\n${line}\n`);
+}
+
+const maxTokensOf = (run: EvalRunRow) =>
+  Number((run.generateConfig as { max_tokens?: number }).max_tokens ?? 0);
+
+/** What the samples without a score are, and what to do about them. */
+export function unscoredNotes(m: RunMetrics, maxTokens: number): string[] {
+  const notes: string[] = [];
+  if (m.errors.total)
+    notes.push(
+      `${m.errors.total} sample(s) failed and are not in any rate: ${Object.entries(m.errors.byKind)
         .map(([k, n]) => `${k} ${n}`)
-        .join(", ")}. Run the same command again to retry them.\n`,
+        .join(", ")}. Run the same command again to retry them.`,
     );
-  }
+  if (m.truncated)
+    notes.push(
+      `${m.truncated} answer(s) were cut off at their output budget (max_tokens ${maxTokens}) and are not in any rate: a cut-off answer is no evidence of a decision. Run the same command again with --retry-max-tokens ${2 * maxTokens} to redraw only them with more room, or raise --max-tokens for a new run of every sample.`,
+    );
+  if (m.refused)
+    notes.push(
+      `${m.refused} sample(s) were refused by the provider (its refusal stop reason) and are not in any rate; \`specsci eval export\` writes their transcripts.`,
+    );
+  return notes;
 }
 
 function writeExport(ctx: CliContext, runId: string, dir: string): string {
@@ -157,6 +184,11 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       parseFloatOption,
     )
     .option("--max-tokens <n>", "output budget per sample (default 8192)", parsePositiveIntOption)
+    .option(
+      "--retry-max-tokens <n>",
+      "redraw answers cut off at --max-tokens with this larger budget (also those an earlier run left cut off)",
+      parsePositiveIntOption,
+    )
     .option("--judge <id>", "judge model", "anthropic/claude-sonnet-4-5")
     .option(
       "--judges <k>",
@@ -200,10 +232,17 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
         const generate: { temperature?: number; max_tokens?: number } = {};
         if (o.temperature !== undefined) generate.temperature = o.temperature;
         if (o.maxTokens !== undefined) generate.max_tokens = o.maxTokens;
-        const summary = await runEval({ client, task, modelId, epochs: o.epochs, generate });
-        failed += summary.errors;
+        const summary = await runEval({
+          client,
+          task,
+          modelId,
+          epochs: o.epochs,
+          generate,
+          ...(o.retryMaxTokens !== undefined ? { retryMaxTokens: o.retryMaxTokens } : {}),
+        });
+        failed += summary.errors + summary.truncated;
         log.info(
-          `${summary.runId}: ${summary.done} sample(s) done now, ${summary.resumed} resumed, ${summary.errors} failed`,
+          `${summary.runId}: ${summary.done} sample(s) done now, ${summary.resumed} resumed, ${summary.errors} failed, ${summary.truncated} cut off, ${summary.refused} refused`,
         );
         showRun(ctx, summary.runId);
         if (o.export) log.info(`wrote ${writeExport(ctx, summary.runId, resolve(o.export))}`);

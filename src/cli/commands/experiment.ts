@@ -12,7 +12,7 @@ import { serveCommand } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
-import { formatUsd, printJson, printTable } from "../output.js";
+import { formatUsd, printJson, printTable, unscoredColumns } from "../output.js";
 
 const tokens = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
@@ -153,6 +153,8 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       const { stages, summaries, training, trainedArms, blocked } = result;
       const todos = trainedArms?.todos ?? [];
       const failed = summaries.reduce((n, s) => n + s.errors, 0);
+      const truncated = summaries.filter((s) => s.truncated > 0);
+      const refused = summaries.reduce((n, s) => n + s.refused, 0);
       const spent = stagesSpend(
         stages,
         client,
@@ -183,13 +185,14 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           );
         if (trainedArms?.trained.length)
           process.stdout.write(`\ntrained: ${trainedArms.trained.map((a) => a.id).join(", ")}\n\n`);
+        const unscored = unscoredColumns(summaries);
         printTable(
-          ["stage", "run", "done now", "resumed", "failed"],
+          ["stage", "run", "done now", "resumed", "failed", ...unscored.heads],
           stages.map((st) => {
             const s = ran.get(st.runId);
             return s
-              ? [st.key, st.runId, s.done, s.resumed, s.errors]
-              : [st.key, st.runId, "not run", "", ""];
+              ? [st.key, st.runId, s.done, s.resumed, s.errors, ...unscored.cells(s)]
+              : [st.key, st.runId, "not run", "", "", ...unscored.cells(null)];
           }),
         );
         process.stdout.write(
@@ -253,6 +256,18 @@ export function registerExperimentCommands(program: Command, context: ContextFac
         );
         process.exitCode = EXIT_SOME_CALLS_FAILED;
       }
+      if (truncated.length) {
+        const n = truncated.reduce((k, s) => k + s.truncated, 0);
+        const budgets = [...new Set(truncated.map((s) => s.maxTokens))].join(", ");
+        log.warn(
+          `${n} answer(s) were cut off at their output budget (max_tokens ${budgets}); they are excluded from every rate. Set retry_max_tokens (larger than max_tokens) on the eval in ${file} and run again to redraw only them, or raise max_tokens to rerun every sample.`,
+        );
+        process.exitCode = EXIT_SOME_CALLS_FAILED;
+      }
+      if (refused)
+        log.warn(
+          `${refused} sample(s) were refused by the provider; they are excluded from every rate.`,
+        );
     });
 
   program
@@ -275,21 +290,28 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           training: graph.training,
           spentUsd: spent,
         });
+      const unscored = unscoredColumns(status);
+      const blank = ["", "", ...unscored.cells(null), "", ""];
       printTable(
-        ["stage", "state", "done", "failed", "samples", "run"],
+        ["stage", "state", "done", "failed", ...unscored.heads, "samples", "run"],
         [
-          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", "", "", "", ""]),
-          ...status.map((s) => [s.key, s.state, s.done, s.errors, s.samples, s.runId]),
-          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", ""]),
+          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", ...blank]),
+          ...status.map((s) => [
+            s.key,
+            s.state,
+            s.done,
+            s.errors,
+            ...unscored.cells(s),
+            s.samples,
+            s.runId,
+          ]),
+          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, ...blank]),
           ...graph.training.map((t) => [
             t.key,
             t.stale
               ? `retrain ${t.run}/${t.stage}: its spec, recipe or settings changed`
               : `waits for model ${t.run}/${t.stage}`,
-            "",
-            "",
-            "",
-            "",
+            ...blank,
           ]),
         ],
       );

@@ -73,10 +73,32 @@ export function selectConditions(loaded: LoadedPack, args: AmTaskArgs): Conditio
       throw new SpecsciError(
         `unknown family ${unknown.join(", ")} (families: ${loaded.families.map((f) => f.family).join(", ")})`,
       );
+    const chosen = conditions;
+    const missing = args.families.filter((f) => !chosen.some((c) => c.family === f));
+    if (missing.length) throw familiesLeftOut(missing, chosen, spec);
     conditions = conditions.filter((c) => args.families?.includes(c.family));
   }
   if (conditions.length === 0) throw new SpecsciError("no scenarios selected");
   return conditions;
+}
+
+/** Families asked for that the condition set has none of: say which set, what it covers, and how to get them. */
+function familiesLeftOut(
+  missing: string[],
+  chosen: Condition[],
+  set: AmTaskArgs["conditions"] & {},
+): SpecsciError {
+  const covered = [...new Set(chosen.map((c) => c.family))].join(", ") || "no family";
+  const which =
+    set === "standard"
+      ? "the standard condition set (the paper's 27: goal none or explicit, threat replacement)"
+      : "the conditions given";
+  return new SpecsciError(
+    `no condition of famil${missing.length > 1 ? "ies" : "y"} ${missing.join(", ")} is in ${which} (families there: ${covered})`,
+    {
+      hint: `to include ${missing.join(", ")}, add --conditions all (conditions: all in an experiment), or name condition ids (\`specsci eval scenarios\` lists them)`,
+    },
+  );
 }
 
 /**
