@@ -2,9 +2,14 @@
  * Report charts: vega-lite specs compiled and rendered to SVG on the server (vega's headless
  * renderer, no canvas), so the report needs no script to show them. The specs are kept beside
  * the SVG in the report for anyone who wants to re-render them.
+ *
+ * Each chart is laid out for the report's page: panels share the width that axes and legend leave,
+ * wrap onto more rows when they would be too narrow, and long names wrap onto several lines (an
+ * SVG label cannot show its full text on hover, and a cut-off model id could name another model).
  */
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import type { RateCell } from "../evals/metrics.js";
 import type { ReportData } from "./results.js";
 
 export interface Chart {
@@ -14,69 +19,208 @@ export interface Chart {
   svg: string;
 }
 
+/** The report's content width in CSS pixels (the page in html.ts); charts are laid out to it. */
+export const PAGE_WIDTH = 1100;
+/** A first guess of the width that axes, legend and padding take; corrected after a first render. */
+const AXIS_ROOM = 90;
+/** vega-lite's default spacing between facet panels. */
+const GAP = 20;
+/** The narrowest panel: its header shows a 100-character model id in four lines or so. */
+const MIN_PANEL = 280;
+const FONT = 12;
+
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+const CONFIG = {
+  axis: { labelFontSize: FONT, titleFontSize: FONT },
+  header: { labelFontSize: FONT, labelFontWeight: "bold" },
+  legend: { labelFontSize: FONT, titleFontSize: FONT },
+};
 const nan = (x: number) => (Number.isNaN(x) ? null : x);
-
-async function render(id: string, title: string, spec: TopLevelSpec): Promise<Chart> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
-  const svg = await view.toSVG();
-  view.finalize();
-  return { id, title, spec, svg };
-}
-
-const rateAxis = { title: "misalignment rate", axis: { format: ".0%" }, scale: { domain: [0, 1] } };
 
 /** vega-lite's types are stricter than its compiler; the compiler checks these specs when rendering. */
 const asSpec = (spec: object) => spec as unknown as TopLevelSpec;
 
-/** One panel per model, side by side. */
-const byModel = (values: object[], spec: object): TopLevelSpec =>
-  asSpec({
-    $schema: SCHEMA,
-    data: { values },
-    facet: { column: { field: "model", type: "nominal", title: null } },
-    spec,
-  });
+/** A chart's spec, given the width its panels may take. */
+type Layout = (room: number) => object;
 
-/** The paper's main figure: misalignment rate by arm and model, with 95% Wilson intervals. */
-function mainFigure(data: ReportData): TopLevelSpec {
+async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const svgWidth = (svg: string) => Number(/^<svg[^>]*?\swidth="([\d.]+)"/.exec(svg)?.[1] ?? 0);
+
+/**
+ * Renders a chart for the page; when its axes and legend took more than guessed, once more with
+ * panels narrower by the excess.
+ */
+async function render(id: string, title: string, layout: Layout): Promise<Chart> {
+  const room = PAGE_WIDTH - AXIS_ROOM;
+  let spec = asSpec(layout(room));
+  let svg = await toSvg(spec);
+  const over = svgWidth(svg) - PAGE_WIDTH;
+  if (over > 0) {
+    spec = asSpec(layout(room - over));
+    svg = await toSvg(spec);
+  }
+  return { id, title, spec, svg };
+}
+
+/**
+ * Panels per row and their width: at most `atMost` wide, as many to a row as fit at least `atLeast`
+ * wide, and never narrower than MIN_PANEL (a chart that still does not fit scrolls in its figure).
+ */
+function grid(room: number, panels: number, atLeast: number, atMost: number) {
+  const min = Math.max(MIN_PANEL, atLeast);
+  const max = Math.max(min, atMost);
+  const widthAt = (columns: number) => (room - (columns - 1) * GAP) / columns;
+  let columns = Math.max(1, panels);
+  while (columns > 1 && widthAt(columns) < min) columns--;
+  return { columns, width: Math.floor(Math.min(max, Math.max(min, widthAt(columns)))) };
+}
+
+/**
+ * A vega expression breaking a label into lines of about `px` pixels (the rest when it fits, else
+ * after `- / _ .` where it can, as in model ids), with an ellipsis past six lines' worth.
+ * Characters are counted as vega measures them without a canvas (0.8 em each), so that its
+ * layout leaves room for every line. The label stays data: only numbers are spliced in here.
+ */
+function wrapped(px: number): string {
+  const n = Math.max(6, Math.floor(px / (FONT * 0.8)));
+  return `split(trim(replace(truncate(datum.label, ${6 * n}), /(.{1,${n}}$|.{1,${n - 1}}[\\-\\/_.]|.{1,${n}})/g, '$1\\n')), '\\n')`;
+}
+
+/** One panel per value of `field` (the model, usually), `columns` to a row, headers wrapped to the panel. */
+function facetted(
+  values: object[],
+  layout: { columns: number; width: number },
+  spec: object,
+  field = "model",
+) {
+  return {
+    $schema: SCHEMA,
+    config: CONFIG,
+    data: { values },
+    facet: {
+      field,
+      type: "nominal",
+      title: null,
+      header: { labelExpr: wrapped(layout.width), labelLimit: 0 },
+    },
+    columns: layout.columns,
+    spec: { width: layout.width, ...spec },
+  };
+}
+
+const count = (values: object[], field: string) =>
+  new Set(values.map((v) => (v as Record<string, unknown>)[field])).size;
+
+const rateAxis = { title: "misalignment rate", axis: { format: ".0%" }, scale: { domain: [0, 1] } };
+
+/**
+ * The paper's main figure: misalignment rate by arm with 95% Wilson intervals, one panel per
+ * model. Bars run across the page, so arm names read horizontally at any number of arms.
+ */
+function mainFigure(data: ReportData): Layout {
   const values = data.arms.map((a) => ({
     arm: a.arm,
     model: a.model,
     rate: nan(a.metrics.pooled.rate),
-    lo: a.metrics.pooled.ci[0],
-    hi: a.metrics.pooled.ci[1],
+    lo: nan(a.metrics.pooled.ci[0]),
+    hi: nan(a.metrics.pooled.ci[1]),
     n: a.metrics.pooled.n,
   }));
-  return byModel(values, {
-    width: { step: 48 },
-    height: 240,
-    layer: [
-      {
-        mark: "bar",
-        encoding: {
-          x: { field: "arm", type: "nominal", title: null, sort: null },
-          y: { field: "rate", type: "quantitative", ...rateAxis },
-          color: { field: "arm", type: "nominal", legend: null },
+  const arm = { field: "arm", type: "nominal", title: null, sort: null, axis: { labelLimit: 240 } };
+  return (room) =>
+    facetted(values, grid(room, count(values, "model"), MIN_PANEL, room), {
+      height: { step: 34 },
+      layer: [
+        {
+          mark: "bar",
+          encoding: {
+            y: arm,
+            x: { field: "rate", type: "quantitative", ...rateAxis },
+            color: { field: "arm", type: "nominal", legend: null, sort: null },
+          },
         },
-      },
-      {
-        mark: { type: "errorbar", ticks: true },
-        encoding: {
-          x: { field: "arm", type: "nominal", sort: null },
-          y: { field: "lo", type: "quantitative", title: "misalignment rate" },
-          y2: { field: "hi" },
+        {
+          mark: { type: "errorbar", ticks: true },
+          encoding: {
+            y: arm,
+            x: { field: "lo", type: "quantitative", title: "misalignment rate" },
+            x2: { field: "hi" },
+          },
         },
-      },
-    ],
-  });
+      ],
+    });
 }
+
+/** Rate cells in white (0%, reads as empty) to dark red (100%); each labelled, in white where dark. */
+const RATE_COLORS = {
+  domain: [0, 0.5, 1],
+  range: ["#ffffff", "#f4845f", "#7f0000"],
+  // vega-lite's default, hcl, has no hue for white and starts the scale in a peach.
+  interpolate: "lab",
+};
+
+function rateCells(x: object, y: object) {
+  return [
+    {
+      mark: { type: "rect", stroke: "#d9d9d9" },
+      encoding: {
+        x,
+        y,
+        color: {
+          field: "rate",
+          type: "quantitative",
+          title: "rate",
+          scale: RATE_COLORS,
+          legend: { format: ".0%" },
+        },
+      },
+    },
+    {
+      mark: { type: "text", fontSize: FONT },
+      encoding: {
+        x,
+        y,
+        text: { field: "label", type: "nominal" },
+        color: { condition: { test: "datum.rate > 0.6", value: "white" }, value: "black" },
+      },
+    },
+  ];
+}
+
+/** A heatmap of `cells` (fields row, col, rate, label), one panel per `facet`, columns wrapped to fit. */
+function heatmapLayout(cells: object[], titles: [string | null, string | null], facet: string) {
+  const columns = count(cells, "col");
+  return (room: number) => {
+    const layout = grid(room, count(cells, facet), columns * 60, columns * 200);
+    const step = layout.width / columns;
+    const x = {
+      field: "col",
+      type: "nominal",
+      title: titles[1],
+      sort: null,
+      axis: { labelAngle: 0, labelExpr: wrapped(step - 6), labelLimit: 0 },
+    };
+    const y = { field: "row", type: "nominal", title: titles[0], sort: null };
+    return facetted(cells, layout, { height: { step: 32 }, layer: rateCells(x, y) }, facet);
+  };
+}
+
+const cellLabel = (c: { rate: number; n: number }, withN: boolean) =>
+  Number.isNaN(c.rate) ? "–" : `${Math.round(100 * c.rate)}%${withN ? ` (n=${c.n})` : ""}`;
 
 /**
  * The design's two factors at a glance: MSM spec × AFT spec for trained arms (the paper's
  * factorial), otherwise arm × model when several models were run; none for one-factor designs.
  */
-function designHeatmap(data: ReportData): { spec: TopLevelSpec; title: string } | undefined {
+function designHeatmap(data: ReportData): { layout: Layout; title: string } | undefined {
   const trained = data.arms.filter((a) => a.factors);
   const twoByTwo = trained.length >= 2;
   const models = new Set(data.arms.map((a) => a.model));
@@ -86,167 +230,101 @@ function designHeatmap(data: ReportData): { spec: TopLevelSpec; title: string } 
     col: twoByTwo ? a.factors?.aft : a.model,
     facet: twoByTwo ? a.model : "",
     rate: nan(a.metrics.pooled.rate),
-    label: Number.isNaN(a.metrics.pooled.rate)
-      ? "–"
-      : `${Math.round(100 * a.metrics.pooled.rate)}% (n=${a.metrics.pooled.n})`,
+    label: cellLabel(a.metrics.pooled, true),
   }));
-  const [rowTitle, colTitle] = twoByTwo ? ["MSM spec", "AFT spec"] : ["arm", "model"];
-  const enc = {
-    x: { field: "col", type: "nominal", title: colTitle, sort: null },
-    y: { field: "row", type: "nominal", title: rowTitle, sort: null },
-  };
   return {
     title: twoByTwo
       ? "Misalignment rate by MSM spec × AFT spec"
       : "Misalignment rate by arm × model",
-    spec: asSpec({
-      $schema: SCHEMA,
-      data: { values: cells },
-      facet: { column: { field: "facet", type: "nominal", title: null } },
-      spec: {
-        width: { step: 110 },
-        height: { step: 32 },
-        layer: [
-          {
-            mark: "rect",
-            encoding: {
-              ...enc,
-              color: {
-                field: "rate",
-                type: "quantitative",
-                title: "rate",
-                scale: { domain: [0, 1], scheme: "reds" },
-              },
-            },
-          },
-          { mark: { type: "text", fontSize: 11 }, encoding: { ...enc, text: { field: "label" } } },
-        ],
-      },
-    }),
+    layout: heatmapLayout(cells, twoByTwo ? ["MSM spec", "AFT spec"] : ["arm", "model"], "facet"),
   };
 }
 
 /** Rate by arm × family (per model). */
-function heatmap(data: ReportData): TopLevelSpec {
-  const values = data.arms.flatMap((a) =>
+function heatmap(data: ReportData): Layout {
+  const cells = data.arms.flatMap((a) =>
     a.metrics.byFamily.map((f) => ({
-      arm: a.arm,
+      row: a.arm,
+      col: f.key,
       model: a.model,
-      family: f.key,
       rate: nan(f.rate),
-      label: Number.isNaN(f.rate) ? "–" : `${Math.round(100 * f.rate)}%`,
+      label: cellLabel(f, false),
     })),
   );
-  return byModel(values, {
-    width: { step: 70 },
-    height: { step: 28 },
-    layer: [
-      {
-        mark: "rect",
-        encoding: {
-          x: { field: "family", type: "nominal", title: null },
-          y: { field: "arm", type: "nominal", title: null, sort: null },
-          color: {
-            field: "rate",
-            type: "quantitative",
-            title: "rate",
-            scale: { domain: [0, 1], scheme: "reds" },
-          },
-        },
-      },
-      {
-        mark: { type: "text", fontSize: 11 },
-        encoding: {
-          x: { field: "family", type: "nominal" },
-          y: { field: "arm", type: "nominal", sort: null },
-          text: { field: "label", type: "nominal" },
-        },
-      },
-    ],
-  });
+  return heatmapLayout(cells, [null, null], "model");
 }
 
-function perFamily(data: ReportData): TopLevelSpec {
-  const values = data.arms.flatMap((a) =>
-    a.metrics.byFamily.map((f) => ({
-      arm: a.arm,
-      model: a.model,
-      family: f.key,
-      rate: nan(f.rate),
-      lo: f.ci[0],
-      hi: f.ci[1],
-    })),
-  );
-  return byModel(values, {
-    width: { step: 22 },
-    height: 200,
-    layer: [
+interface Bars {
+  /** One row per bar: arm, model, group (the x category), value, and lo/hi for intervals. */
+  values: { arm: string; model: string; group: string; value: number | null }[];
+  groupTitle: string | null;
+  value: object;
+  intervals: boolean;
+}
+
+/** Bars by group and arm, one panel per model, as wide as the page allows (12–48 px a bar). */
+function groupedBars(b: Bars): Layout {
+  const groups = count(b.values, "group");
+  const bars = groups * count(b.values, "arm");
+  const x = { field: "group", type: "nominal", sort: null };
+  const xOffset = { field: "arm", sort: null };
+  return (room) => {
+    const layout = grid(room, count(b.values, "model"), bars * 12, bars * 48);
+    const axis = { labelAngle: 0, labelExpr: wrapped(layout.width / groups - 6), labelLimit: 0 };
+    const layer: object[] = [
       {
         mark: "bar",
         encoding: {
-          x: { field: "family", type: "nominal", title: null },
-          xOffset: { field: "arm", sort: null },
-          y: { field: "rate", type: "quantitative", ...rateAxis },
+          x: { ...x, title: b.groupTitle, axis },
+          xOffset,
+          y: { field: "value", type: "quantitative", ...b.value },
           color: { field: "arm", type: "nominal", sort: null },
         },
       },
-      {
-        mark: { type: "errorbar", ticks: true },
+    ];
+    if (b.intervals)
+      layer.push({
+        mark: { type: "errorbar", ticks: { size: 10 } },
         encoding: {
-          x: { field: "family", type: "nominal" },
-          xOffset: { field: "arm", sort: null },
-          y: { field: "lo", type: "quantitative", title: "misalignment rate" },
+          x,
+          xOffset,
+          y: { field: "lo", type: "quantitative", title: (b.value as { title?: string }).title },
           y2: { field: "hi" },
         },
-      },
-    ],
-  });
+      });
+    return facetted(b.values, layout, { height: 220, layer });
+  };
 }
 
-function citations(data: ReportData): TopLevelSpec | undefined {
+/** Rate cells of every arm (per model) as bars with their 95% Wilson intervals. */
+function rateBars(
+  data: ReportData,
+  cells: (a: ReportData["arms"][number]) => RateCell[],
+  groupTitle: string | null,
+): Layout {
   const values = data.arms.flatMap((a) =>
-    a.citations.map((c) => ({ arm: a.arm, model: a.model, rule: c.id, share: c.share })),
-  );
-  if (!values.length) return undefined;
-  return byModel(values, {
-    width: { step: 18 },
-    height: 180,
-    mark: "bar",
-    encoding: {
-      x: { field: "rule", type: "nominal", title: "rule cited in the reasoning" },
-      xOffset: { field: "arm", sort: null },
-      y: {
-        field: "share",
-        type: "quantitative",
-        title: "share of samples",
-        axis: { format: ".0%" },
-      },
-      color: { field: "arm", type: "nominal", sort: null },
-    },
-  });
-}
-
-function awareness(data: ReportData): TopLevelSpec | undefined {
-  const values = data.arms.flatMap((a) =>
-    a.metrics.byAwareness.map((c) => ({
+    cells(a).map((c) => ({
       arm: a.arm,
       model: a.model,
-      label: c.key,
-      rate: nan(c.rate),
-      n: c.n,
+      group: c.key,
+      value: nan(c.rate),
+      lo: nan(c.ci[0]),
+      hi: nan(c.ci[1]),
     })),
   );
+  return groupedBars({ values, groupTitle, value: rateAxis, intervals: true });
+}
+
+function citations(data: ReportData): Layout | undefined {
+  const values = data.arms.flatMap((a) =>
+    a.citations.map((c) => ({ arm: a.arm, model: a.model, group: c.id, value: c.share })),
+  );
   if (!values.length) return undefined;
-  return byModel(values, {
-    width: { step: 22 },
-    height: 180,
-    mark: "bar",
-    encoding: {
-      x: { field: "label", type: "nominal", title: "eval awareness" },
-      xOffset: { field: "arm", sort: null },
-      y: { field: "rate", type: "quantitative", ...rateAxis },
-      color: { field: "arm", type: "nominal", sort: null },
-    },
+  return groupedBars({
+    values,
+    groupTitle: "rule cited in the reasoning",
+    value: { title: "share of samples", axis: { format: ".0%" } },
+    intervals: false,
   });
 }
 
@@ -254,13 +332,23 @@ export async function reportCharts(data: ReportData): Promise<Chart[]> {
   const charts: Promise<Chart>[] = [
     render("main", "Misalignment rate by arm and model (95% Wilson intervals)", mainFigure(data)),
     render("heatmap", "Misalignment rate by arm × family", heatmap(data)),
-    render("families", "Misalignment rate by family (95% Wilson intervals)", perFamily(data)),
+    render(
+      "families",
+      "Misalignment rate by family (95% Wilson intervals)",
+      rateBars(data, (a) => a.metrics.byFamily, null),
+    ),
   ];
   const design = designHeatmap(data);
-  if (design) charts.push(render("design", design.title, design.spec));
+  if (design) charts.push(render("design", design.title, design.layout));
   const c = citations(data);
   if (c) charts.push(render("citations", "Rules cited in the reasoning", c));
-  const aw = awareness(data);
-  if (aw) charts.push(render("awareness", "Misalignment rate by eval-awareness label", aw));
+  if (data.arms.some((a) => a.metrics.byAwareness.length))
+    charts.push(
+      render(
+        "awareness",
+        "Misalignment rate by eval-awareness label (95% Wilson intervals)",
+        rateBars(data, (a) => a.metrics.byAwareness, "eval awareness"),
+      ),
+    );
   return Promise.all(charts);
 }

@@ -4,11 +4,12 @@
  * file names, config) is escaped, and a Content-Security-Policy forbids scripts and network
  * requests, so a transcript holding a script payload can only ever be shown as text.
  */
-import type { Chart } from "./charts.js";
+import { type Chart, PAGE_WIDTH } from "./charts.js";
 import type { ReportData } from "./results.js";
 import {
   comparisonsTable,
   familyTable,
+  isNumberColumn,
   pct,
   ratesTable,
   reasoningTables,
@@ -24,10 +25,22 @@ export function escapeHtml(s: unknown): string {
   );
 }
 
+/**
+ * A name as HTML that may break after `/ _ - . ·` (model ids, scenario ids): table columns then
+ * wrap between its parts rather than widen the table or cut a word at any letter.
+ */
+const breakable = (s: string) => escapeHtml(s).replace(/[/_.·-]/g, "$&<wbr>");
+
+/** A table in its own scrolling box, so that one too wide for the page never widens the page. */
 function table(t: Table): string {
-  return `<table><caption>${escapeHtml(t.title)}</caption><thead><tr>${t.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${t.rows
-    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`)
-    .join("")}</tbody></table>`;
+  const num = (i: number) => (isNumberColumn(t, i) ? ' class="num"' : "");
+  // Headers name arms and models even above numbers; a number itself never breaks.
+  const header = (h: string, i: number) => `<th${num(i)}>${breakable(h)}</th>`;
+  const cell = (c: string, i: number) =>
+    `<td${num(i)}>${isNumberColumn(t, i) ? escapeHtml(c) : breakable(c)}</td>`;
+  return `<div class="table"><table><caption>${escapeHtml(t.title)}</caption><thead><tr>${t.headers.map(header).join("")}</tr></thead><tbody>${t.rows
+    .map((r) => `<tr>${r.map(cell).join("")}</tr>`)
+    .join("")}</tbody></table></div>`;
 }
 
 /** Vega's SVG: its text content is escaped by vega; the markup itself is ours to trust. */
@@ -36,14 +49,23 @@ function figure(c: Chart | undefined): string {
   return `<figure id="chart-${escapeHtml(c.id)}">${c.svg}<figcaption>${escapeHtml(c.title)}</figcaption></figure>`;
 }
 
+/**
+ * Long unbroken strings (model ids, a judge's 100,000-character line) wrap anywhere instead of
+ * widening the page; model, judge and config text keeps its newlines (`pre`, `.text`) and long text
+ * scrolls inside its own box. In tables names wrap at their separators (see `breakable`), a table
+ * still too wide scrolls in its own box, and numbers are right-aligned and never broken.
+ */
 const CSS = `
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:${PAGE_WIDTH}px;margin:2rem auto;padding:0 1rem;color:#1d1d1f;overflow-wrap:anywhere}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.4rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 .synthetic{background:#fff3cd;border:1px solid #e0c36b;padding:.6rem 1rem;border-radius:6px}
-table{border-collapse:collapse;margin:1rem 0;font-size:13px}caption{text-align:left;font-weight:600;padding:.3rem 0}
-th,td{border-bottom:1px solid #e5e5e5;padding:.25rem .6rem;text-align:right}th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
+.table{overflow-x:auto;margin:1rem 0}table{border-collapse:collapse;font-size:13px}caption{text-align:left;font-weight:600;padding:.3rem 0}
+th,td{border-bottom:1px solid #e5e5e5;padding:.25rem .6rem;text-align:left;vertical-align:top}th{vertical-align:bottom}table{overflow-wrap:break-word}
+.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}
 figure{margin:1rem 0;overflow-x:auto}figcaption{font-size:13px;color:#555}
-pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f8;padding:.8rem;border-radius:6px;font-size:12px;max-height:28rem;overflow:auto}
+pre{white-space:pre-wrap;background:#f7f7f8;padding:.8rem;border-radius:6px;font-size:12px;max-height:28rem;overflow:auto}
+pre.prose{font-family:inherit;font-size:13px}
+.text{white-space:pre-wrap}blockquote.text{margin:.3rem 0 .6rem 1rem;padding-left:.6rem;border-left:3px solid #ddd;max-height:12rem;overflow:auto}
 details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}.meta{color:#555;font-size:13px}
 `;
 
@@ -55,7 +77,7 @@ function reasoningSection(d: ReportData): string {
     .slice(0, 40)
     .map(
       (m) =>
-        `<li>${escapeHtml(m.arm)} · ${escapeHtml(m.key)} · <b>${escapeHtml(m.rule)}</b> ${escapeHtml(m.kind)}: <q>${escapeHtml(m.claim)}</q> <span class="meta">(${escapeHtml(m.why)})</span></li>`,
+        `<li>${escapeHtml(m.arm)} · ${escapeHtml(m.key)} · <b>${escapeHtml(m.rule)}</b> ${escapeHtml(m.kind)}:<blockquote class="text">${escapeHtml(m.claim)}</blockquote><div class="meta text">${escapeHtml(m.why)}</div></li>`,
     )
     .join("");
   return `<section id="reasoning"><h2>Reasoning</h2>
@@ -84,7 +106,7 @@ export function renderHtml(d: ReportData, charts: Chart[]): string {
         .map((m) => `[${m.role}]\n${m.content}`)
         .join("\n\n");
       return `<details><summary>${escapeHtml(ex.arm)} · ${escapeHtml(ex.model)} · ${escapeHtml(r.sampleId)} (epoch ${r.epoch}): ${escapeHtml(scores?.misalignment?.answer ?? r.status)}</summary>
-<p class="meta">Judge: ${escapeHtml(scores?.misalignment?.explanation ?? "–")}</p>
+<h4>Judge's explanation</h4><pre class="prose">${escapeHtml(scores?.misalignment?.explanation ?? "–")}</pre>
 ${out?.reasoning ? `<h4>Native reasoning</h4><pre>${escapeHtml(out.reasoning)}</pre>` : ""}
 <h4>Answer</h4><pre>${escapeHtml(out?.text ?? "")}</pre>
 <details><summary>Prompt</summary><pre>${escapeHtml(input)}</pre></details></details>`;
@@ -101,7 +123,7 @@ ${out?.reasoning ? `<h4>Native reasoning</h4><pre>${escapeHtml(out.reasoning)}</
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">specsci report, generated ${escapeHtml(d.generatedAt)} by ${escapeHtml(p.code.package)} ${escapeHtml(p.code.version)}${p.code.commit ? ` (${escapeHtml(p.code.commit.slice(0, 12))}${p.code.dirty ? ", with uncommitted changes" : ""})` : ""}</p>
 ${d.synthetic ? `<p class="synthetic"><b>These outputs are synthetic.</b> The model is specsci's built-in tiny test model, which always answers the same way: the numbers below exercise the pipeline and mean nothing about any real model.</p>` : ""}
-${d.description ? `<p>${escapeHtml(d.description)}</p>` : ""}
+${d.description ? `<p class="text">${escapeHtml(d.description)}</p>` : ""}
 <section id="summary"><h2>Summary</h2><ul>${headline}</ul>
 <p class="meta">Misaligned = the judge found the model decided to take the harmful action (the MSM paper's verdict). Failed samples (generation or judging) are excluded from every rate and counted separately.</p></section>
 <section id="main-figure"><h2>Main result</h2>${figure(chart("main"))}${figure(chart("design"))}${table(ratesTable(d))}${seeds ? table(seeds) : ""}</section>

@@ -7,6 +7,7 @@ import type { ReportData } from "./results.js";
 import {
   comparisonsTable,
   familyTable,
+  markdownEscape,
   ratesTable,
   reasoningTables,
   scenarioTable,
@@ -59,7 +60,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
   const markdown = join(dir, `${name}.md`);
   writeFileAtomic(
     markdown,
-    `# ${data.synthetic ? "[SYNTHETIC OUTPUTS] " : ""}${data.title}\n\n${tables.map(toMarkdown).join("\n")}`,
+    `# ${data.synthetic ? "[SYNTHETIC OUTPUTS] " : ""}${markdownEscape(data.title)}\n\n${tables.map(toMarkdown).join("\n")}`,
   );
   const latex = join(dir, `${name}.tex`);
   writeFileAtomic(

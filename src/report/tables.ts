@@ -5,7 +5,15 @@ export interface Table {
   title: string;
   headers: string[];
   rows: string[][];
+  /**
+   * How many leading columns name things (arm, model, scenario…): those are left-aligned, the
+   * rest hold numbers and are right-aligned. Absent: every column is text.
+   */
+  labelColumns?: number;
 }
+
+/** Whether column `i` of a table holds numbers (right-aligned in every format). */
+export const isNumberColumn = (t: Table, i: number) => i >= (t.labelColumns ?? t.headers.length);
 
 export const pct = (x: number) => (Number.isNaN(x) ? "–" : `${(100 * x).toFixed(1)}%`);
 const interval = (ci: [number, number]) =>
@@ -23,6 +31,7 @@ const pOrReason = (c: { p: number; pUndefinedReason: string | null }) =>
 export function ratesTable(d: ReportData): Table {
   return {
     title: "Misalignment rate by arm and model",
+    labelColumns: 2,
     headers: [
       "arm",
       "model",
@@ -49,6 +58,7 @@ export function ratesTable(d: ReportData): Table {
 export function comparisonsTable(d: ReportData): Table {
   return {
     title: "Comparisons (first arm minus second; negative means fewer misaligned decisions)",
+    labelColumns: 3,
     headers: [
       "model",
       "arm",
@@ -84,6 +94,7 @@ export function seedsTable(d: ReportData): Table | null {
   );
   return {
     title: "Across seeds: misalignment rate per seed, mean ± SEM and 95% t interval",
+    labelColumns: 2,
     headers: ["arm", "model", ...seeds.map((x) => `seed ${x}`), "mean ± SEM", "95% CI (t)"],
     rows: d.arms.map((a) => {
       const s = a.acrossSeeds;
@@ -105,6 +116,7 @@ export function familyTable(d: ReportData): Table {
   const families = [...new Set(d.arms.flatMap((a) => a.metrics.byFamily.map((f) => f.key)))];
   return {
     title: "Misalignment rate by family",
+    labelColumns: 2,
     headers: ["arm", "model", ...families],
     rows: d.arms.map((a) => [
       a.arm,
@@ -124,6 +136,7 @@ export function scenarioTable(d: ReportData): Table {
   const cols = d.arms.map((a) => `${a.arm} · ${a.model}`);
   return {
     title: "Misalignment rate by scenario",
+    labelColumns: 1,
     headers: ["scenario", ...cols],
     rows: scenarios.map((s) => [
       s,
@@ -135,18 +148,37 @@ export function scenarioTable(d: ReportData): Table {
   };
 }
 
+const HTML_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+
+/**
+ * Text for a Markdown heading or table cell. HTML's specials become entities rather than
+ * backslash escapes, which only CommonMark honours (`\<svg onload=…>` is live HTML in older renderers);
+ * Markdown's own specials (emphasis, code, links, pipes, GitHub's `$` math) get a backslash; a
+ * newline becomes `<br>`, since a table row is one line.
+ */
+export function markdownEscape(s: string): string {
+  return s
+    .replace(/[&<>]/g, (c) => HTML_ENTITIES[c] as string)
+    .replace(/[\\`*_[\]|~$#]/g, "\\$&")
+    .replace(/\r?\n/g, "<br>");
+}
+
 export function toMarkdown(t: Table): string {
-  const esc = (s: string) => s.replaceAll("|", "\\|");
   return [
-    `### ${t.title}`,
+    `### ${markdownEscape(t.title)}`,
     "",
-    `| ${t.headers.map(esc).join(" | ")} |`,
-    `| ${t.headers.map(() => "---").join(" | ")} |`,
-    ...t.rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+    `| ${t.headers.map(markdownEscape).join(" | ")} |`,
+    `| ${t.headers.map((_, i) => (isNumberColumn(t, i) ? "---:" : "---")).join(" | ")} |`,
+    ...t.rows.map((r) => `| ${r.map(markdownEscape).join(" | ")} |`),
     "",
   ].join("\n");
 }
 
+/**
+ * LaTeX for text mode: its specials escaped, and the symbols our tables use written as LaTeX
+ * (± in math mode, en dashes as `--`) so that pdfLaTeX's default fonts show them; `<`, `>` and `|`
+ * need commands in OT1, and a newline inside a tabular cell would end the paragraph.
+ */
 const LATEX_SPECIAL: Record<string, string> = {
   "\\": "\\textbackslash{}",
   "&": "\\&",
@@ -158,16 +190,26 @@ const LATEX_SPECIAL: Record<string, string> = {
   "}": "\\}",
   "~": "\\textasciitilde{}",
   "^": "\\textasciicircum{}",
+  "<": "\\textless{}",
+  ">": "\\textgreater{}",
+  "|": "\\textbar{}",
+  "–": "--",
+  "—": "---",
+  "±": "$\\pm$",
+  "×": "$\\times$",
+  "·": "$\\cdot$",
+  "…": "\\ldots{}",
+  "\n": " ",
 };
-const latexEscape = (s: string) =>
-  s.replace(/[\\&%$#_{}~^]/g, (c) => LATEX_SPECIAL[c] ?? c).replaceAll("–", "--");
+export const latexEscape = (s: string) =>
+  s.replace(/[\\&%$#_{}~^<>|–—±×·…\n]/g, (c) => LATEX_SPECIAL[c] as string);
 
 export function toLatex(t: Table): string {
   return [
     "\\begin{table}[t]",
     "\\centering",
     `\\caption{${latexEscape(t.title)}}`,
-    `\\begin{tabular}{${t.headers.map((_, i) => (i < 2 ? "l" : "r")).join("")}}`,
+    `\\begin{tabular}{${t.headers.map((_, i) => (isNumberColumn(t, i) ? "r" : "l")).join("")}}`,
     "\\toprule",
     `${t.headers.map(latexEscape).join(" & ")} \\\\`,
     "\\midrule",
@@ -198,6 +240,7 @@ export function reasoningTables(d: ReportData): Table[] {
   const tables: Table[] = [
     {
       title: "Reasoning categories: share of labelled transcripts [95% Wilson CI]",
+      labelColumns: 2,
       headers: ["category", "kind", ...r.arms.map(col)],
       rows: r.taxonomy.categories.map((c) => [
         c.id,
@@ -213,6 +256,7 @@ export function reasoningTables(d: ReportData): Table[] {
   if (rules.length)
     tables.push({
       title: "Rules invoked (by id or by paraphrase) [95% Wilson CI]",
+      labelColumns: 1,
       headers: ["rule", ...r.arms.map(col)],
       rows: rules.map((rule) => [
         rule,
@@ -224,6 +268,7 @@ export function reasoningTables(d: ReportData): Table[] {
     });
   tables.push({
     title: "Policy misuse and labelling outcomes",
+    labelColumns: 3,
     headers: [
       "arm",
       "model",
@@ -260,6 +305,7 @@ export function reasoningTables(d: ReportData): Table[] {
   if (conditions.length > 1)
     tables.push({
       title: "Policy misuse by condition (every measure by condition is in the reasoning CSV)",
+      labelColumns: 1,
       headers: ["condition", ...r.arms.map(col)],
       rows: conditions.map((c) => [
         c,
@@ -272,6 +318,7 @@ export function reasoningTables(d: ReportData): Table[] {
   if (r.comparisons.length)
     tables.push({
       title: "Reasoning comparisons (first arm minus second)",
+      labelColumns: 4,
       headers: [
         "measure",
         "model",
@@ -303,6 +350,7 @@ export function reasoningTables(d: ReportData): Table[] {
   const self = r.selfAgreement[0];
   if (r.agreement || self || r.human)
     tables.push({
+      labelColumns: 1,
       title: `Label agreement${r.agreement ? ` (${r.agreement.method}'s kappa between ${r.agreement.raters.join(", ")}, ${r.agreement.n} transcripts)` : ""}${self ? `; ${self.raters.length} repeats of ${self.raters[0]?.replace(/#0$/, "")}` : ""}${r.human ? `; first labeller vs ${r.human.n} human-labelled transcripts` : ""}`,
       headers: [
         "category",

@@ -1,25 +1,42 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Root, RootContent } from "mdast";
+import { fromMarkdown } from "mdast-util-from-markdown";
+import * as vega from "vega";
+import { compile } from "vega-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
 import { codeVersion } from "../../src/core/provenance.js";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import {
+  type Chart,
   experimentResults,
+  markdownEscape,
+  type ReportData,
   reportCharts,
+  scenarioTable,
+  seedsTable,
   toLatex,
   toMarkdown,
   writeReport,
 } from "../../src/report/index.js";
 import { registerAmFakes } from "../fakes/am-models.js";
-import { cleanupTempDirs, makeClient } from "../helpers.js";
+import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
 beforeAll(() => setLogLevel("quiet"));
 afterAll(cleanupTempDirs);
 registerAmFakes();
 
+let ran: Promise<ReportData> | undefined;
+
+/** The experiment runs once; each test gets its own copy of the report data to change. */
 async function twoModelExperiment() {
+  ran ??= runTwoModels();
+  return { dir: tempDir(), data: structuredClone(await ran) };
+}
+
+async function runTwoModels() {
   const { dir, client, store } = makeClient();
   const file = join(dir, "experiment.yaml");
   writeFileSync(
@@ -42,7 +59,7 @@ judge: { model: fake/am-judge }
   );
   const loaded = loadExperiment(file);
   const graph = await runExperiment(loaded, client);
-  return { dir, data: experimentResults(loaded, graph, store, codeVersion()) };
+  return experimentResults(loaded, graph, store, codeVersion());
 }
 
 describe("reports", () => {
@@ -95,6 +112,83 @@ describe("reports", () => {
     expect(toLatex(t)).toContain(
       "\\#1 \\{a\\} & \\textasciitilde{}\\textasciicircum{}\\textbackslash{} \\\\",
     );
+  });
+
+  it("escapes HTML and Markdown in every name and text of report.md", async () => {
+    const { dir, data } = await twoModelExperiment();
+    const evil = "fx/<svg onload=alert(1)>*bold* _em_ [x](javascript:y) `c` |p| $m$ a&b";
+    data.title = "<b>t</b>";
+    for (const a of data.arms) if (a.model === "fake/am-agent") a.model = evil;
+    const { markdown } = await writeReport(data, join(dir, "r.html"));
+    const md = readFileSync(markdown, "utf8");
+    expect(md).not.toMatch(/<(svg|b)\b/);
+    expect(md).toContain("fx/&lt;svg onload=alert(1)&gt;");
+    expect(md.split("\n")[0]).toBe("# &lt;b&gt;t&lt;/b&gt;");
+  });
+
+  it("writes Markdown that a CommonMark parser reads back as the same plain text", () => {
+    // What a renderer would make of one escaped cell: no HTML, no emphasis, no link, no code.
+    const nodes = (s: string) => {
+      const out: RootContent[] = [];
+      const walk = (n: Root | RootContent) => {
+        if (n.type !== "root") out.push(n);
+        if ("children" in n) for (const c of n.children) walk(c);
+      };
+      walk(fromMarkdown(s));
+      return out;
+    };
+    for (const text of [
+      "fx/<svg onload=alert(1)>",
+      "*bold* __strong__ _em_ ~~gone~~",
+      "[link](javascript:alert(1)) ![img](x.png) <http://a.b>",
+      "`code` \\ back\\slash & &amp; &lt; #1",
+    ]) {
+      const parsed = nodes(markdownEscape(text));
+      expect(parsed.map((n) => n.type)).toEqual(["paragraph", "text"]);
+      expect((parsed[1] as { value: string }).value).toBe(text);
+    }
+    expect(markdownEscape("two\nlines")).toBe("two<br>lines");
+  });
+
+  it("right-aligns every number column in HTML, Markdown and LaTeX; LaTeX writes ± as \\pm and escapes names", async () => {
+    const { data } = await twoModelExperiment();
+    data.arms[0] = { ...(data.arms[0] as (typeof data.arms)[number]), model: "fx/<svg>|x" };
+    // The by-scenario table: its first arm column was aligned as a name.
+    const scenarios = scenarioTable(data);
+    expect(toLatex(scenarios)).toContain(`\\begin{tabular}{l${"r".repeat(6)}}`);
+    expect(toMarkdown(scenarios).split("\n")[3]).toBe(`| --- |${" ---: |".repeat(6)}`);
+    expect(toLatex(scenarios)).toContain("fx/\\textless{}svg\\textgreater{}\\textbar{}x");
+    data.arms = data.arms.map((a, i) => ({
+      ...a,
+      seeds: [
+        { seed: 0, n: 10, rate: 0.1 * i },
+        { seed: 1, n: 10, rate: 0.2 },
+      ],
+      acrossSeeds: { mean: 0.15, sem: 0.05, ci: [0, 0.78], n: 2 },
+    }));
+    const seeds = toLatex(seedsTable(data) as NonNullable<ReturnType<typeof seedsTable>>);
+    expect(seeds).not.toContain("±");
+    expect(seeds).toContain("mean $\\pm$ SEM");
+    expect(seeds).toContain("15.0\\% $\\pm$ 5.0\\%");
+  });
+
+  it("colours a 0% heatmap cell white and draws the eval-awareness rates with their intervals", async () => {
+    const { data } = await twoModelExperiment();
+    const charts = await reportCharts(data);
+    const chart = (id: string) => charts.find((c) => c.id === id) as Chart;
+    for (const id of ["heatmap", "design"]) {
+      const view = new vega.View(vega.parse(compile(chart(id).spec).spec), { renderer: "none" });
+      await view.runAsync();
+      const color = view.scale("color") as (x: number) => string;
+      expect(color(0)).toBe("rgb(255, 255, 255)");
+      expect(color(1)).toMatch(/^rgb\((\d+), 0, 0\)$/);
+      view.finalize();
+    }
+    const cells = data.arms.flatMap((a) => a.metrics.byAwareness);
+    expect(cells.length).toBeGreaterThan(0);
+    const svg = chart("awareness").svg;
+    expect(svg.match(/aria-roledescription="errorbar"/g)).toHaveLength(cells.length);
+    expect(svg.match(/aria-roledescription="bar"/g)).toHaveLength(cells.length);
   });
 
   it("draws MSM spec × AFT spec as the design heatmap when arms are trained", async () => {
