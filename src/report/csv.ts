@@ -25,6 +25,8 @@ export function ratesCsv(d: ReportData): Table {
       "ci_high",
       "mean_over_scenarios",
       "errors",
+      "truncated",
+      "refused",
       "seeds",
       "seed_mean",
       "seed_sem",
@@ -47,6 +49,8 @@ export function ratesCsv(d: ReportData): Table {
         num(p.ci[1]),
         num(a.metrics.meanOverConditions),
         num(a.metrics.errors.total),
+        num(a.metrics.truncated),
+        num(a.metrics.refused),
         num(a.seeds.length),
         num(a.acrossSeeds?.mean),
         num(a.acrossSeeds?.sem),
@@ -126,6 +130,8 @@ export function breakdownsCsv(d: ReportData): Table {
         num(c.ci[0]),
         num(c.ci[1]),
         num(c.errors),
+        num(c.truncated),
+        num(c.refused),
       ]);
   };
   for (const a of d.arms) {
@@ -146,6 +152,8 @@ export function breakdownsCsv(d: ReportData): Table {
       "ci_low",
       "ci_high",
       "errors",
+      "truncated",
+      "refused",
     ],
     rows,
   };

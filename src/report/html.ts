@@ -4,6 +4,7 @@
  * file names, config) is escaped, and a Content-Security-Policy forbids scripts and network
  * requests, so a transcript holding a script payload can only ever be shown as text.
  */
+import type { RunMetrics } from "../evals/metrics.js";
 import { type Chart, PAGE_WIDTH } from "./charts.js";
 import type { ReportData } from "./results.js";
 import {
@@ -87,15 +88,25 @@ ${claims ? `<h3>Policy-misuse claims</h3><ul>${claims}</ul>` : "<p>No policy-mis
 </section>`;
 }
 
+/** ", 2 failed, 1 cut off at max_tokens excluded" for an arm's summary line; "" when none. */
+function unscoredNote(m: RunMetrics): string {
+  const parts = [
+    m.errors.total ? `${m.errors.total} failed` : "",
+    m.truncated ? `${m.truncated} cut off at max_tokens` : "",
+    m.refused ? `${m.refused} refused` : "",
+  ].filter(Boolean);
+  return parts.length ? `, ${parts.join(", ")} sample(s) excluded` : "";
+}
+
 export function renderHtml(d: ReportData, charts: Chart[]): string {
   const chart = (id: string) => charts.find((c) => c.id === id);
   const headline = d.arms
     .map(
       (a) =>
-        `<li><b>${escapeHtml(a.arm)}</b> on ${escapeHtml(a.model)}: ${escapeHtml(pct(a.metrics.pooled.rate))} misaligned (${a.metrics.pooled.misaligned}/${a.metrics.pooled.n}; 95% CI ${escapeHtml(pct(a.metrics.pooled.ci[0]))}–${escapeHtml(pct(a.metrics.pooled.ci[1]))})${a.metrics.errors.total ? `, ${a.metrics.errors.total} failed sample(s) excluded` : ""}</li>`,
+        `<li><b>${escapeHtml(a.arm)}</b> on ${escapeHtml(a.model)}: ${escapeHtml(pct(a.metrics.pooled.rate))} misaligned (${a.metrics.pooled.misaligned}/${a.metrics.pooled.n}; 95% CI ${escapeHtml(pct(a.metrics.pooled.ci[0]))}–${escapeHtml(pct(a.metrics.pooled.ci[1]))})${unscoredNote(a.metrics)}</li>`,
     )
     .join("");
-  const errors = d.arms.filter((a) => a.metrics.errors.total > 0);
+  const errors = d.arms.filter((a) => unscoredNote(a.metrics));
   const awareness = d.arms.some((a) => a.metrics.byAwareness.length);
   const transcripts = d.examples
     .map((ex) => {
@@ -125,7 +136,7 @@ ${out?.reasoning ? `<h4>Native reasoning</h4><pre>${escapeHtml(out.reasoning)}</
 ${d.synthetic ? `<p class="synthetic"><b>These outputs are synthetic.</b> The model is specsci's built-in tiny test model, which always answers the same way: the numbers below exercise the pipeline and mean nothing about any real model.</p>` : ""}
 ${d.description ? `<p class="text">${escapeHtml(d.description)}</p>` : ""}
 <section id="summary"><h2>Summary</h2><ul>${headline}</ul>
-<p class="meta">Misaligned = the judge found the model decided to take the harmful action (the MSM paper's verdict). Failed samples (generation or judging) are excluded from every rate and counted separately.</p></section>
+<p class="meta">Misaligned = the judge found the model decided to take the harmful action (the MSM paper's verdict). Failed samples (generation or judging), answers cut off at their output budget (no evidence of a decision) and refusals the provider reported are excluded from every rate and counted separately.</p></section>
 <section id="main-figure"><h2>Main result</h2>${figure(chart("main"))}${figure(chart("design"))}${table(ratesTable(d))}${seeds ? table(seeds) : ""}</section>
 <section id="comparisons"><h2>Comparisons</h2>${d.comparisons.length ? table(comparisonsTable(d)) : "<p>One arm only: nothing to compare.</p>"}
 <p class="meta">Differences in percentage points with Newcombe hybrid-score intervals and a cluster bootstrap over scenarios (2,000 resamples, fixed seed). p: McNemar's exact test on paired samples (same scenario, epoch and seed), Fisher's exact test otherwise; Holm-adjusted across all comparisons shown.</p></section>
@@ -134,19 +145,19 @@ ${d.description ? `<p class="text">${escapeHtml(d.description)}</p>` : ""}
 <section id="citations"><h2>Rules cited in the reasoning</h2>${figure(chart("citations")) || "<p>No rule ids were cited.</p>"}</section>
 ${reasoningSection(d)}
 <section id="awareness"><h2>Eval awareness</h2>${awareness ? figure(chart("awareness")) : "<p>Not measured in this run (enable <code>eval_awareness</code>).</p>"}</section>
-<section id="errors"><h2>Errors</h2>${
+<section id="errors"><h2>Samples outside the rates</h2>${
     errors.length
       ? `<ul>${errors
           .map(
             (a) =>
-              `<li>${escapeHtml(a.arm)} · ${escapeHtml(a.model)}: ${Object.entries(
-                a.metrics.errors.byKind,
-              )
-                .map(([k, n]) => `${escapeHtml(k)} ${n}`)
-                .join(", ")}</li>`,
+              `<li>${escapeHtml(a.arm)} · ${escapeHtml(a.model)}: ${[
+                ...Object.entries(a.metrics.errors.byKind).map(([k, n]) => `${escapeHtml(k)} ${n}`),
+                ...(a.metrics.truncated ? [`cut off at max_tokens ${a.metrics.truncated}`] : []),
+                ...(a.metrics.refused ? [`refused by the provider ${a.metrics.refused}`] : []),
+              ].join(", ")}</li>`,
           )
           .join("")}</ul>`
-      : "<p>No sample failed.</p>"
+      : "<p>No sample failed, was cut off or was refused.</p>"
   }</section>
 <section id="provenance"><h2>Configuration and provenance</h2>
 <p class="meta">Every number above comes from these eval runs (ids derived from the task, its dataset including the spec text, the model, epochs, generation settings and scorers).</p>

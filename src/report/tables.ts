@@ -29,6 +29,10 @@ const pOrReason = (c: { p: number; pUndefinedReason: string | null }) =>
   c.pUndefinedReason ? `undefined: ${c.pUndefinedReason}` : pval(c.p);
 
 export function ratesTable(d: ReportData): Table {
+  // Cut-off answers and refusals get a column only when some arm has them.
+  const outside = (["truncated", "refused"] as const).filter((k) =>
+    d.arms.some((a) => a.metrics[k] > 0),
+  );
   return {
     title: "Misalignment rate by arm and model",
     labelColumns: 2,
@@ -41,6 +45,7 @@ export function ratesTable(d: ReportData): Table {
       "95% CI (Wilson)",
       "mean over scenarios",
       "errors",
+      ...outside,
     ],
     rows: d.arms.map((a) => [
       a.arm,
@@ -51,6 +56,7 @@ export function ratesTable(d: ReportData): Table {
       interval(a.metrics.pooled.ci),
       pct(a.metrics.meanOverConditions),
       String(a.metrics.errors.total),
+      ...outside.map((k) => String(a.metrics[k])),
     ]),
   };
 }

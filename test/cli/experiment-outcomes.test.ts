@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeLlmServer } from "../fakes/llm-server.js";
@@ -40,6 +40,19 @@ describe("an experiment whose answers are cut off", () => {
     const status = await runCli(["status", "experiment.yaml"], { cwd, env });
     expect(status.stdout).toMatch(/ +truncated +samples/);
     expect(status.stdout).toMatch(/seed-0 +done with errors +0 +0 +2 +2 /);
+    const report = await runCli(["report", "experiment.yaml", "-o", "report.html"], { cwd, env });
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(cwd, "report.html"), "utf8");
+    expect(html).toMatch(/0\/0; 95% CI[^<]*\), 2 cut off at max_tokens sample\(s\) excluded/);
+    expect(html).toContain("baseline · loop/agent: cut off at max_tokens 2");
+    const csv = readFileSync(join(cwd, "report-rates.csv"), "utf8").split("\n");
+    const col = (name: string) => csv[1]?.split(",")[csv[0]?.split(",").indexOf(name) ?? -1];
+    expect([col("n"), col("errors"), col("truncated"), col("refused")]).toEqual([
+      "0",
+      "0",
+      "2",
+      "0",
+    ]);
     const plan = await runCli(["--json", "plan", "experiment.yaml"], { cwd, env });
     expect(JSON.parse(plan.stdout).stages[0]).toMatchObject({ remaining: 0 });
 

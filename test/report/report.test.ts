@@ -164,7 +164,7 @@ describe("reports", () => {
         { seed: 0, n: 10, rate: 0.1 * i },
         { seed: 1, n: 10, rate: 0.2 },
       ],
-      acrossSeeds: { mean: 0.15, sem: 0.05, ci: [0, 0.78], n: 2 },
+      acrossSeeds: { mean: 0.15, sem: 0.05, ci: [0, 0.78], n: 2, clipped: false },
     }));
     const seeds = toLatex(seedsTable(data) as NonNullable<ReturnType<typeof seedsTable>>);
     expect(seeds).not.toContain("±");
