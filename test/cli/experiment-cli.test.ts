@@ -104,7 +104,7 @@ describe("specsci plan / run / status / report", () => {
     expect(rates[0]).toBe(
       "arm,kind,spec,spec_sha256,model,n,misaligned,rate,ci_low,ci_high,mean_over_scenarios,errors,truncated,refused,seeds,seed_mean,seed_sem,seed_ci_low,seed_ci_high,seed_ci_clipped",
     );
-    expect(rates[1]).toMatch(/^baseline,baseline,,,loop\/agent,4,0,0,0,0\.48\d*,0,0,1,,,,,$/);
+    expect(rates[1]).toMatch(/^baseline,baseline,,,loop\/agent,4,0,0,0,0\.48\d*,0,0,0,0,1,,,,,$/);
     expect(readFileSync(join(cwd, "out", "report.tex"), "utf8")).toContain("\\toprule");
     expect(existsSync(join(cwd, "out", "report.md"))).toBe(true);
 
