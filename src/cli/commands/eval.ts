@@ -19,9 +19,11 @@ import { validateEvalLog } from "../../evals/inspect-schema.js";
 import { type RateCell, runMetrics } from "../../evals/metrics.js";
 import { runEval } from "../../evals/runner.js";
 import type { Task } from "../../evals/types.js";
+import { DEFAULT_MODELS } from "../../llm/models.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable } from "../output.js";
+import { roleModel } from "../role-models.js";
 import {
   collectOption,
   parseFloatOption,
@@ -37,7 +39,7 @@ interface RunOpts {
   epochs: number;
   temperature?: number;
   maxTokens?: number;
-  judge: string;
+  judge?: string;
   judges: number;
   judgeAttempts: number;
   conditions?: string[];
@@ -55,7 +57,10 @@ function buildTask(name: string, ctx: CliContext, o: RunOpts): Task {
   if (name !== AM_TASK_NAME && name !== "am") {
     throw new SpecsciError(`unknown task "${name}"`, { hint: `tasks: ${AM_TASK_NAME} (alias am)` });
   }
-  const judge = judgeOptions(ctx.llm().model(o.judge), { k: o.judges, attempts: o.judgeAttempts });
+  const judge = judgeOptions(roleModel(ctx, "judge", o.judge, "--judge"), {
+    k: o.judges,
+    attempts: o.judgeAttempts,
+  });
   const toggles = {
     modelName: o.modelName,
     scratchpad: o.scratchpad,
@@ -157,7 +162,10 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       parseFloatOption,
     )
     .option("--max-tokens <n>", "output budget per sample (default 8192)", parsePositiveIntOption)
-    .option("--judge <id>", "judge model", "anthropic/claude-sonnet-4-5")
+    .option(
+      "--judge <id>",
+      `judge model (default: defaults.judge in specsci.yaml, else ${DEFAULT_MODELS.anthropic.judge})`,
+    )
     .option(
       "--judges <k>",
       "independent judges per sample; the majority verdict wins (odd)",
