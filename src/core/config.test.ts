@@ -37,6 +37,22 @@ describe("config", () => {
     expect(c.prices["myvllm/qwen"]?.output).toBe(0.2);
   });
 
+  it("takes default models per role, checked as model ids", () => {
+    const c = parseConfig(
+      "defaults: { judge: vllm/judge, target: openai/gpt-5.4-mini, labeller: a/b, generator: c/d }\n",
+      "specsci.yaml",
+    );
+    expect(c.defaults).toMatchObject({
+      judge: "vllm/judge",
+      target: "openai/gpt-5.4-mini",
+      labeller: "a/b",
+      generator: "c/d",
+    });
+    expect(errorOf("defaults:\n  judge: sonnet\n")).toMatch(
+      /^specsci\.yaml:2:10: defaults\.judge: model id "sonnet" is not of the form provider\/model/,
+    );
+  });
+
   it("names file, line, column and setting for a wrong type", () => {
     expect(errorOf("defaults:\n  max_tokens: lots\n")).toMatch(
       /^specsci\.yaml:2:15: defaults\.max_tokens: .*number/,

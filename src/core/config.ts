@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { envVar } from "./env.js";
 import { SpecsciError } from "./errors.js";
+import { ModelIdSetting } from "./model-ids.js";
 import { parseYamlWithSchema } from "./yaml-schema.js";
 
 const envVarName = z
@@ -40,6 +41,8 @@ const EndpointConfig = z.strictObject({
   batch: z.boolean().optional(),
   /** Name of the output-length field the server understands. */
   max_tokens_field: z.enum(["max_tokens", "max_completion_tokens"]).optional(),
+  /** The model names the server serves: an id naming another gets a "did you mean" warning. */
+  models: z.array(z.string().min(1)).optional(),
 });
 
 const LocalConfig = z.strictObject({
@@ -78,6 +81,15 @@ export const ConfigSchema = z.strictObject({
       max_attempts: positiveInt.default(6),
       retry_base_ms: z.number().nonnegative().default(1000),
       retry_max_ms: z.number().nonnegative().default(60_000),
+      /**
+       * Models for the roles a command fills when it is not told one (the README's Model ids
+       * section lists specsci's own): the eval judge, the quickstart's model, the reasoning
+       * labeller, and the MSM/AFT generator and spec transforms' writer.
+       */
+      judge: ModelIdSetting.optional(),
+      target: ModelIdSetting.optional(),
+      labeller: ModelIdSetting.optional(),
+      generator: ModelIdSetting.optional(),
     })
     .prefault({}),
   cache: CacheMode.default("on"),

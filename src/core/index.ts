@@ -3,6 +3,7 @@ export * from "./env.js";
 export * from "./errors.js";
 export * from "./hash.js";
 export * from "./log.js";
+export * from "./model-ids.js";
 export * from "./progress.js";
 export * from "./secrets.js";
 export * from "./stats.js";

@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { readUserFile } from "../core/fs.js";
+import { ModelIdSetting } from "../core/model-ids.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
 import { TOKENIZERS } from "../spec/tokens.js";
 import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
@@ -39,7 +40,7 @@ const Derive = z.strictObject({
   from: name,
   transform: z.enum(Object.keys(TRANSFORMS) as [TransformName, ...TransformName[]]),
   /** The model that writes the variant, for the model-assisted transforms. */
-  model: z.string().min(3).optional(),
+  model: ModelIdSetting.optional(),
   params: DeriveParams.default({}),
 });
 export type DeriveConfig = z.infer<typeof Derive>;
@@ -206,12 +207,12 @@ export const ExperimentSchema = z
     description: z.string().optional(),
     specs: z.record(name, SpecSource).default({}),
     arms: z.array(ArmInput).min(1),
-    models: z.array(z.string().min(3)).min(1),
+    models: z.array(ModelIdSetting).min(1),
     /** Repetitions; for prompted arms each seed is an independent block of samples. */
     seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
     evals: z.array(Eval).min(1),
     judge: z.strictObject({
-      model: z.string().min(3),
+      model: ModelIdSetting,
       k: z.number().int().positive().default(1),
       attempts: z.number().int().positive().default(3),
     }),
@@ -226,7 +227,7 @@ export const ExperimentSchema = z
         reasoning: z
           .strictObject({
             /** The first labels; more give inter-labeller agreement. */
-            labellers: z.array(z.string().min(3)).min(1),
+            labellers: z.array(ModelIdSetting).min(1),
             repeats: z.number().int().positive().default(1),
             /** builtin, a stored version (tax-…), or a YAML file relative to this file. */
             taxonomy: z.string().min(1).default("builtin"),
@@ -367,6 +368,15 @@ export const ExperimentSchema = z
   })
   .transform((e) => ({ ...e, arms: expandArms(e.arms) }));
 export type Experiment = z.infer<typeof ExperimentSchema>;
+
+/** Every model an experiment names: evaluated, judge, spec writers and labellers. */
+export function experimentModelIds(e: Experiment): string[] {
+  const writers = Object.values(e.specs).flatMap((s) =>
+    typeof s === "object" && "derive" in s && s.derive.model ? [s.derive.model] : [],
+  );
+  const labellers = e.analysis?.reasoning?.labellers ?? [];
+  return [...new Set([...e.models, e.judge.model, ...writers, ...labellers])];
+}
 
 export interface LoadedExperiment {
   experiment: Experiment;

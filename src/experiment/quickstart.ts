@@ -16,7 +16,11 @@ import {
   hfCachePath,
   parseHfRef,
 } from "../llm/local/hf-download.js";
+import { DEFAULT_MODELS } from "../llm/models.js";
 import { BUILTIN_TINY, BUILTIN_TINY_JUDGE } from "../llm/providers/local.js";
+
+/** The key that makes each provider's default models the quickstart's choice. */
+const KEY_ENVS = { anthropic: "ANTHROPIC_API_KEY", openai: "OPENAI_API_KEY" } as const;
 
 export const QUICKSTART_FILE = fileURLToPath(
   new URL("../../examples/quickstart.yaml", import.meta.url),
@@ -32,6 +36,7 @@ export interface QuickstartModels {
   source:
     | "--model"
     | "--demo"
+    | "defaults.target"
     | "ANTHROPIC_API_KEY"
     | "OPENAI_API_KEY"
     | "cached GGUF"
@@ -40,6 +45,8 @@ export interface QuickstartModels {
   synthetic: boolean;
   /** A local model: run fewer, shorter samples (CPU inference is slow). */
   local: boolean;
+  /** The model judges its own answers (no other judge was given or found). */
+  selfJudged: boolean;
 }
 
 const OPTIONS_HINT =
@@ -78,14 +85,17 @@ function localId(cacheDir: string, path: string): string {
 }
 
 /**
- * Which model the quickstart runs on: `--model`, then a configured API key, then a GGUF already in
- * the model cache, then the default GGUF downloaded with progress. `--demo` uses the built-in tiny
- * model and its judge variant. Offline with none of these, one error lists the options.
+ * Which model the quickstart runs on: `--model`, then specsci.yaml's `defaults.target`, then a
+ * configured API key (with that provider's default models), then a GGUF already in the model
+ * cache, then the default GGUF downloaded with progress. `--demo` uses the built-in tiny model and
+ * its judge variant. The judge is `--judge`, else `defaults.judge`, else the one chosen with the
+ * model. Offline with none of these, one error lists the options.
  */
 export async function resolveQuickstartModels(opts: {
   model?: string | undefined;
   judge?: string | undefined;
   demo?: boolean | undefined;
+  defaults?: { target?: string | undefined; judge?: string | undefined } | undefined;
   cacheDir: string;
   onDownloadProgress?: DownloadProgress | undefined;
 }): Promise<QuickstartModels> {
@@ -93,19 +103,25 @@ export async function resolveQuickstartModels(opts: {
     model: string,
     judge: string,
     source: QuickstartModels["source"],
-  ): QuickstartModels => ({
-    model,
-    judge: opts.judge ?? judge,
-    source,
-    synthetic: model.startsWith("local/builtin:"),
-    local: model.startsWith("local/"),
-  });
+  ): QuickstartModels => {
+    const chosenJudge = opts.judge ?? opts.defaults?.judge ?? judge;
+    return {
+      model,
+      judge: chosenJudge,
+      source,
+      synthetic: model.startsWith("local/builtin:"),
+      local: model.startsWith("local/"),
+      selfJudged: chosenJudge === model,
+    };
+  };
+  const byKey = (provider: keyof typeof DEFAULT_MODELS) =>
+    pick(DEFAULT_MODELS[provider].target, DEFAULT_MODELS[provider].judge, KEY_ENVS[provider]);
   if (opts.model) return pick(opts.model, opts.model, "--model");
   if (opts.demo) return pick(`local/${BUILTIN_TINY}`, `local/${BUILTIN_TINY_JUDGE}`, "--demo");
-  if (readSecret("ANTHROPIC_API_KEY"))
-    return pick("anthropic/claude-haiku-4-5", "anthropic/claude-sonnet-4-5", "ANTHROPIC_API_KEY");
-  if (readSecret("OPENAI_API_KEY"))
-    return pick("openai/gpt-4.1-mini", "openai/gpt-4.1", "OPENAI_API_KEY");
+  const target = opts.defaults?.target;
+  if (target) return pick(target, target, "defaults.target");
+  if (readSecret(KEY_ENVS.anthropic)) return byKey("anthropic");
+  if (readSecret(KEY_ENVS.openai)) return byKey("openai");
   const ref = parseHfRef(DEFAULT_GGUF);
   const defaultPath = hfCachePath(opts.cacheDir, ref);
   const cached = cachedGgufs(opts.cacheDir);

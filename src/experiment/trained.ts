@@ -24,6 +24,7 @@ import { buildCorpus } from "../data/msm/pipeline.js";
 import { planCorpus } from "../data/msm/plan.js";
 import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
+import { defaultModel } from "../llm/models.js";
 import { servedModel } from "../llm/served.js";
 import type { ModelArtifact } from "../train/launcher.js";
 import { runTraining } from "../train/launcher.js";
@@ -198,11 +199,17 @@ export function shortfall(m: Record<string, unknown>, kind: "msm" | "aft"): stri
 }
 
 /** The recipe a data step is made with (the experiment's, sized for the arm), and its id. */
-function dataRecipe(loaded: LoadedExperiment, spec: SpecArtifact, step: DataStep) {
+function dataRecipe(
+  loaded: LoadedExperiment,
+  spec: SpecArtifact,
+  step: DataStep,
+  client: LlmClient,
+) {
   const recipes = loaded.experiment.training?.data ?? {};
   const file = recipes[step.kind] ? join(loaded.dir, recipes[step.kind] as string) : undefined;
+  const generator = defaultModel("generator", client.config);
   if (step.kind === "msm") {
-    const config = loadMsmConfig(file);
+    const config = loadMsmConfig(file, generator);
     const id = corpusContext(spec.spec, spec.hash, spec.name, config).corpusId;
     return {
       kind: "msm" as const,
@@ -211,7 +218,7 @@ function dataRecipe(loaded: LoadedExperiment, spec: SpecArtifact, step: DataStep
       current: current(step.dir, "corpus_id", id, config),
     };
   }
-  const config = loadAftConfig(file);
+  const config = loadAftConfig(file, generator);
   if (step.size) {
     config.budget.examples = step.size;
     delete config.budget.target_tokens;
@@ -228,7 +235,7 @@ async function makeData(
   contamination: ReturnType<typeof scenarioPackTexts>,
   o: ChainOptions,
 ): Promise<{ made: boolean; runId: string; empty?: Blocked }> {
-  const recipe = dataRecipe(loaded, spec, step);
+  const recipe = dataRecipe(loaded, spec, step, client);
   o.onRun?.(recipe.id);
   const written = manifestOf(step.dir);
   if (recipe.current && written && !shortfall(written, recipe.kind))
@@ -300,7 +307,7 @@ export function planTrainedArms(
         out.data.push({ step, state: "waits for its spec", calls: 0, costExpected: null });
         continue;
       }
-      const r = dataRecipe(loaded, spec, step);
+      const r = dataRecipe(loaded, spec, step, client);
       const written = manifestOf(step.dir);
       const ready = r.current && written !== undefined && !shortfall(written, r.kind);
       const totals = ready

@@ -9,6 +9,7 @@ import { cacheKey, ResponseCache } from "./cache.js";
 import { ModelCallError } from "./errors.js";
 import { ThroughputLimiter } from "./limiter.js";
 import type { DownloadProgress } from "./local/hf-download.js";
+import { ModelNotices } from "./models.js";
 import { PriceBook } from "./prices.js";
 import { ProviderRegistry, type ResolvedModel } from "./registry.js";
 import { backoffDelay, type RetryPolicy } from "./retry.js";
@@ -47,6 +48,8 @@ export class LlmClient {
   readonly cache: ResponseCache;
   readonly prices: PriceBook;
   readonly registry: ProviderRegistry;
+  /** Deprecated or unknown model names, warned about once per run. */
+  readonly notices: ModelNotices;
   private readonly limiters = new Map<string, ThroughputLimiter>();
   private readonly models = new Map<string, ManagedModel>();
 
@@ -60,6 +63,7 @@ export class LlmClient {
     };
     if (options.onDownloadProgress) regOpts.onDownloadProgress = options.onDownloadProgress;
     this.registry = new ProviderRegistry(options.config, regOpts);
+    this.notices = new ModelNotices(options.config);
   }
 
   /**
@@ -72,6 +76,7 @@ export class LlmClient {
     let m = this.models.get(key);
     if (!m) {
       let resolved = this.registry.resolve(id);
+      this.notices.check(id);
       if (weights) {
         const inner = resolved.model;
         resolved = {

@@ -1,4 +1,5 @@
 import { SpecsciError } from "../core/errors.js";
+import { MODEL_ID_EXAMPLES, modelIdFormProblem } from "../core/model-ids.js";
 
 export interface ModelRef {
   /** `anthropic`, `openai`, `local`, `fake`, or a named OpenAI-compatible endpoint. */
@@ -10,11 +11,11 @@ export interface ModelRef {
 
 /** Splits `provider/model` at the first slash. */
 export function parseModelId(id: string): ModelRef {
-  const slash = id.indexOf("/");
-  if (slash <= 0 || slash === id.length - 1) {
+  if (modelIdFormProblem(id)) {
     throw new SpecsciError(`model id "${id}" is not of the form provider/model`, {
-      hint: "e.g. anthropic/claude-sonnet-4-5, openai/gpt-4.1-mini, together/Qwen/Qwen3-8B, local/hf:owner/repo/file.gguf",
+      hint: MODEL_ID_EXAMPLES,
     });
   }
+  const slash = id.indexOf("/");
   return { provider: id.slice(0, slash), name: id.slice(slash + 1), id };
 }

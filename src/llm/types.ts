@@ -133,7 +133,7 @@ export interface CallOptions {
 
 /** The one interface every part of specsci uses to talk to a model. */
 export interface ChatModel {
-  /** `provider/model`, e.g. `anthropic/claude-sonnet-4-5`, `vllm/Qwen/Qwen3-8B`, `local/hf:…`. */
+  /** `provider/model`, e.g. `anthropic/claude-sonnet-4-6`, `vllm/Qwen/Qwen3-8B`, `local/hf:…`. */
   readonly id: string;
   /** Resolves with the completion, or rejects with a `ModelCallError` once retries are spent. */
   generate(request: ChatRequest, options?: CallOptions): Promise<Completion>;

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
+import { closestName } from "../llm/models.js";
 import { type ModelArtifact, weightsOf } from "./launcher.js";
 
 export type ServingEngine = "vllm" | "sglang";
@@ -155,6 +156,12 @@ export function endpointsYaml(
   return `${lines.join("\n")}\n`;
 }
 
+/** A name the server does not list, with the closest one it does, if that looks like a typo. */
+function withGuess(name: string, listed: string[]): string {
+  const guess = closestName(name, listed);
+  return guess ? `${name} (did you mean ${guess}?)` : name;
+}
+
 /** Polls the server's model list until every served name is there, or the time is up. */
 export async function waitForModels(
   baseUrl: string,
@@ -179,7 +186,7 @@ export async function waitForModels(
         const have = new Set((body.data ?? []).map((m) => m.id));
         const missing = names.filter((n) => !have.has(n));
         if (!missing.length) return;
-        last = `it does not list ${missing.join(", ")}`;
+        last = `it does not list ${missing.map((n) => withGuess(n, [...have])).join(", ")}`;
       } else last = `HTTP ${r.status}`;
     } catch (e) {
       last = (e as Error).message;

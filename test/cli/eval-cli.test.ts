@@ -26,6 +26,33 @@ afterAll(async () => {
 });
 
 describe("specsci eval", () => {
+  it("says when the default judge cannot be used and how to choose another; specsci.yaml picks it", async () => {
+    const args = [
+      "eval",
+      "run",
+      "am",
+      "-m",
+      "loop/agent",
+      "--conditions",
+      "leaking_none-none_none",
+    ];
+    const r = await runCli(args, { cwd, env: { ...env, ANTHROPIC_API_KEY: "" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /error: the default judge cannot be used: anthropic\/claude-sonnet-4-6 needs an API key, but ANTHROPIC_API_KEY is not set/,
+    );
+    expect(r.stderr).toMatch(/hint: .*--judge <id>.*defaults\.judge in specsci\.yaml/);
+
+    const own = tempDir("specsci-eval-judge-");
+    writeFileSync(
+      join(own, "specsci.yaml"),
+      `endpoints: { loop: { base_url: "${server.url}/v1" } }\ndefaults: { judge: loop/judge, max_attempts: 2, retry_base_ms: 1 }\n`,
+    );
+    const ok = await runCli(args, { cwd: own, env: { ...env, ANTHROPIC_API_KEY: "" } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/1 sample\(s\) done now/);
+  });
+
   it("runs, shows, resumes and exports an agentic-misalignment run", async () => {
     const args = [
       "eval",

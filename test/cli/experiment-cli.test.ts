@@ -47,6 +47,37 @@ const SECTIONS = [
 ];
 
 describe("specsci plan / run / status / report", () => {
+  it("plan checks model ids as run does, and warns of unknown names and prices", async () => {
+    const cwd = tempDir("specsci-exp-ids-");
+    const env = { SPECSCI_MODEL_CACHE: models };
+    writeFileSync(
+      join(cwd, "experiment.yaml"),
+      EXPERIMENT.replace("models: [loop/agent]", "models: [fk-agent-model]"),
+    );
+    const bad = await runCli(["plan", "experiment.yaml"], { cwd, env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /experiment\.yaml:6:10: models\.0: model id "fk-agent-model" is not of the form provider\/model/,
+    );
+    const run = await runCli(["run", "experiment.yaml"], { cwd, env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(bad.stderr.split("\n")[0]);
+
+    writeFileSync(
+      join(cwd, "experiment.yaml"),
+      EXPERIMENT.replace("models: [loop/agent]", "models: [openai/gpt-4.1-mni]").replace(
+        "loop/judge",
+        "anthropic/claude-sonnet-4-5",
+      ),
+    );
+    const typo = await runCli(["plan", "experiment.yaml"], { cwd, env });
+    expect(typo.code, typo.stderr).toBe(0);
+    expect(typo.stderr).toMatch(/did you mean openai\/gpt-4\.1-mini\?/);
+    expect(typo.stderr).toMatch(/anthropic\/claude-sonnet-4-5 is deprecated/);
+    expect(typo.stderr).toMatch(/no list price for openai\/gpt-4\.1-mni: costs .* show as unknown/);
+    expect(typo.stdout).toMatch(/cost at most unknown online/);
+  });
+
   it("plans without calls, runs, shows status, reports, and stops at the budget", async () => {
     const cwd = tempDir("specsci-exp-cli-");
     const env = { SPECSCI_MODEL_CACHE: models };
@@ -209,6 +240,26 @@ describe("specsci plan / run / status / report", () => {
         readFileSync(join(cwd, "specsci-quickstart", `report${suffix}`), "utf8"),
       );
   }, 240_000);
+
+  it("quickstart --model X without --judge warns that X judges itself", async () => {
+    const cwd = tempDir("specsci-quickstart-self-");
+    writeFileSync(
+      join(cwd, "specsci.yaml"),
+      `endpoints: { loop: { base_url: "${server.url}/v1" } }\n`,
+    );
+    const r = await runCli(["quickstart", "--model", "loop/agent"], {
+      cwd,
+      env: { SPECSCI_MODEL_CACHE: models },
+    });
+    expect(r.stderr).toMatch(
+      /warning: loop\/agent judges its own answers.*pass --judge <id> .*or set defaults\.judge in specsci\.yaml/,
+    );
+    const judged = await runCli(["quickstart", "--model", "loop/agent", "--judge", "loop/judge"], {
+      cwd,
+      env: { SPECSCI_MODEL_CACHE: models },
+    });
+    expect(judged.stderr).not.toMatch(/judges its own answers/);
+  });
 
   it("quickstart with no model and no network stops with one message listing the options", async () => {
     const cwd = tempDir("specsci-quickstart-none-");

@@ -86,9 +86,17 @@ describe("specsci spec", () => {
     const diff = await runCli(["spec", "diff", "rules", "stripped.md"], { cwd: dir });
     expect(diff.stdout).toMatch(/rules: 0 added, 0 removed, 0 changed, 5 unchanged/);
 
-    const noModel = await runCli(["spec", "derive", "rules", "-t", "augment-values"], { cwd: dir });
+    const noModel = await runCli(["spec", "derive", "rules", "-t", "augment-values"], {
+      cwd: dir,
+      env: { ANTHROPIC_API_KEY: "" },
+    });
     expect(noModel.code).toBe(1);
-    expect(noModel.stderr).toMatch(/transform augment-values needs a model/);
+    expect(noModel.stderr).toMatch(
+      /the default generator cannot be used: anthropic\/claude-opus-4-6 needs an API key/,
+    );
+    expect(noModel.stderr).toMatch(
+      /choose the generator with --model <id>, or set defaults\.generator/,
+    );
     const echo = await runCli(
       [
         "spec",

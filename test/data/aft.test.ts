@@ -7,6 +7,7 @@ import { writeAftSet } from "../../src/data/aft/output.js";
 import { type AftBuild, buildAftSet } from "../../src/data/aft/pipeline.js";
 import { aftContext, judgeJob, responseJob } from "../../src/data/aft/stages.js";
 import { getChatTemplate } from "../../src/data/chat-template.js";
+import { DEFAULT_MODELS } from "../../src/llm/models.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest, Completion } from "../../src/llm/types.js";
 import { specHash } from "../../src/spec/hash.js";
@@ -392,5 +393,13 @@ describe("AFT recipes", () => {
       /every weight is 0/,
     );
     expect(() => parseAftConfig("style: values\n", "a.yaml")).toThrow(/a\.yaml:1:\d+: style/);
+  });
+
+  it("the teacher: the recipe's model, else specsci.yaml's defaults.generator, else specsci's", () => {
+    expect(loadAftConfig().model).toBe(DEFAULT_MODELS.anthropic.generator);
+    expect(loadAftConfig(undefined, "vllm/gen").model).toBe("vllm/gen");
+    expect(parseAftConfig("model: openai/gpt-5.4\n", "a.yaml", "vllm/gen").model).toBe(
+      "openai/gpt-5.4",
+    );
   });
 });

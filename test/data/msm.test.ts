@@ -7,6 +7,7 @@ import { writeCorpus } from "../../src/data/msm/output.js";
 import { buildCorpus, type CorpusBuild } from "../../src/data/msm/pipeline.js";
 import { planCorpus } from "../../src/data/msm/plan.js";
 import { ModelCallError } from "../../src/llm/errors.js";
+import { DEFAULT_MODELS } from "../../src/llm/models.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { specHash } from "../../src/spec/hash.js";
 import { checkSpecFile } from "../../src/spec/io.js";
@@ -226,6 +227,18 @@ describe("MSM recipes", () => {
     );
     expect(() => parseMsmConfig("dedup:\n  near: { threshold: 1.5 }\n", "r.yaml")).toThrow(
       /r\.yaml:2:\d+: dedup\.near\.threshold/,
+    );
+    expect(() => parseMsmConfig("model: opus\n", "r.yaml")).toThrow(
+      /r\.yaml:1:8: model: model id "opus" is not of the form provider\/model/,
+    );
+  });
+
+  it("the generator: the recipe's model, else specsci.yaml's defaults.generator, else specsci's", () => {
+    expect(loadMsmConfig().model).toBe(DEFAULT_MODELS.anthropic.generator);
+    expect(loadMsmConfig(undefined, "vllm/gen").model).toBe("vllm/gen");
+    expect(parseMsmConfig("seed: 1\n", "r.yaml", "vllm/gen").model).toBe("vllm/gen");
+    expect(parseMsmConfig("model: openai/gpt-5.4\n", "r.yaml", "vllm/gen").model).toBe(
+      "openai/gpt-5.4",
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   writeQuickstartExperiment,
 } from "../../src/experiment/quickstart.js";
 import { buildTinyModel } from "../../src/llm/local/tiny-model.js";
+import { DEFAULT_MODELS } from "../../src/llm/models.js";
 import { FakeHfServer } from "../fakes/hf-server.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 
@@ -35,20 +36,51 @@ describe("quickstart model resolution", () => {
       judge: "vllm/q",
       source: "--model",
       local: false,
+      selfJudged: true,
     });
     expect(await resolveQuickstartModels({ demo: true, cacheDir })).toMatchObject({
       model: "local/builtin:tiny",
       judge: "local/builtin:tiny-judge",
       synthetic: true,
     });
-    expect(await resolveQuickstartModels({ cacheDir, judge: "openai/gpt-4.1" })).toMatchObject({
+    expect(await resolveQuickstartModels({ cacheDir })).toMatchObject({
+      model: DEFAULT_MODELS.anthropic.target,
+      judge: DEFAULT_MODELS.anthropic.judge,
+      source: "ANTHROPIC_API_KEY",
+      selfJudged: false,
+    });
+    expect(await resolveQuickstartModels({ cacheDir, judge: "openai/gpt-5.4" })).toMatchObject({
       model: "anthropic/claude-haiku-4-5",
-      judge: "openai/gpt-4.1",
+      judge: "openai/gpt-5.4",
       source: "ANTHROPIC_API_KEY",
     });
     process.env.ANTHROPIC_API_KEY = "";
     process.env.OPENAI_API_KEY = "sk-test";
-    expect((await resolveQuickstartModels({ cacheDir })).source).toBe("OPENAI_API_KEY");
+    expect(await resolveQuickstartModels({ cacheDir })).toMatchObject({
+      model: DEFAULT_MODELS.openai.target,
+      judge: DEFAULT_MODELS.openai.judge,
+      source: "OPENAI_API_KEY",
+    });
+  });
+
+  it("takes specsci.yaml's defaults.target and defaults.judge before any key", async () => {
+    const cacheDir = tempDir();
+    process.env.ANTHROPIC_API_KEY = "sk-ant-test";
+    const defaults = { target: "vllm/mine", judge: "vllm/judge" };
+    expect(await resolveQuickstartModels({ cacheDir, defaults })).toMatchObject({
+      model: "vllm/mine",
+      judge: "vllm/judge",
+      source: "defaults.target",
+      selfJudged: false,
+    });
+    // --model without --judge: the configured judge, so the model does not judge itself.
+    expect(
+      await resolveQuickstartModels({
+        cacheDir,
+        model: "vllm/q",
+        defaults: { judge: "vllm/judge" },
+      }),
+    ).toMatchObject({ model: "vllm/q", judge: "vllm/judge", selfJudged: false });
   });
 
   it("downloads the default GGUF with progress once, then finds it (or another) in the cache", async () => {
@@ -106,6 +138,7 @@ describe("quickstart model resolution", () => {
       source: "cached GGUF",
       synthetic: false,
       local: true,
+      selfJudged: true,
     });
     const text = readFileSync(path, "utf8");
     expect(text).toMatch(/^# Written by `specsci quickstart` .*\(model: cached GGUF\)/);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ModelCallError } from "../../src/llm/errors.js";
 import type { ChatRequest, Completion } from "../../src/llm/types.js";
 import { FakeLlmServer } from "../fakes/llm-server.js";
@@ -155,6 +155,30 @@ describe.each(MODELS)("$id through the loopback fake", ({ id, priced }) => {
     const c: Completion = await client.model(id).generate(prompt("[[fault=refusal]]"));
     expect(c.stopReason).toBe("refusal");
     expect(c.text).toBe("");
+  });
+});
+
+describe("deprecated models", () => {
+  it("warns once per run, not on every call (the SDK's own per-call warning is not printed)", async () => {
+    const consoleWarn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const { client } = setup();
+      const model = client.model("anthropic/claude-sonnet-4-5");
+      for (let i = 0; i < 3; i++) await model.generate(prompt());
+      client.model("anthropic/claude-sonnet-4-5");
+      const warnings = stderr.mock.calls
+        .map(([chunk]) => String(chunk))
+        .filter((line) => line.includes("deprecated"));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /^warning: anthropic\/claude-sonnet-4-5 is deprecated: it (reached|reaches) end of life on November 30th, 2026/,
+      );
+      expect(consoleWarn).not.toHaveBeenCalled();
+    } finally {
+      consoleWarn.mockRestore();
+      stderr.mockRestore();
+    }
   });
 });
 

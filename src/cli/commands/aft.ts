@@ -7,8 +7,9 @@ import { mixChatSets } from "../../data/aft/mix.js";
 import { writeAftSet } from "../../data/aft/output.js";
 import { buildAftSet } from "../../data/aft/pipeline.js";
 import { planAftSet } from "../../data/aft/plan.js";
+import { defaultModel } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
-import type { ContextFactory } from "../context.js";
+import type { CliContext, ContextFactory } from "../context.js";
 import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
@@ -54,8 +55,9 @@ function recipeOptions(cmd: Command): Command {
 /** The recipe with command-line overrides applied. */
 function recipe(
   o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style">,
+  ctx: CliContext,
 ): AftConfig {
-  const config = loadAftConfig(o.recipe);
+  const config = loadAftConfig(o.recipe, defaultModel("generator", ctx.config));
   if (o.examples !== undefined && o.targetTokens !== undefined)
     throw new SpecsciError("--examples and --target-tokens are two targets; give one");
   if (o.examples !== undefined) {
@@ -85,7 +87,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
       ) => {
         const ctx = context();
         const { spec, path } = loadValid(ref);
-        const config = recipe(o);
+        const config = recipe(o, ctx);
         const name =
           typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
         const plan = planAftSet(spec, specHash(spec), name, config, ctx.llm());
@@ -136,7 +138,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
     .action(async (ref: string, o: GenerateOptions) => {
       const ctx = context();
       const { spec, path } = loadValid(ref);
-      const config = recipe(o);
+      const config = recipe(o, ctx);
       if (o.batch) config.batch = true;
       if (o.enforceContamination) config.contamination.enforce = true;
       if (!o.contamination && config.contamination.enforce)

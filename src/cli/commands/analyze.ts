@@ -10,6 +10,7 @@ import {
 import { SpecsciError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
+import { DEFAULT_MODELS } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
 import type { Store } from "../../store/index.js";
 import type { ContextFactory } from "../context.js";
@@ -17,6 +18,7 @@ import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { loadValid } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
+import { roleModel } from "../role-models.js";
 import { collectOption, parseFloatOption, parsePositiveIntOption } from "./options.js";
 
 const pct = (x: number | null) => (x === null ? "–" : `${(100 * x).toFixed(1)}%`);
@@ -127,7 +129,10 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
       "label each transcript's reasoning (taxonomy categories, rules invoked, policy misuse) with quotes checked against it; frequencies with intervals, agreement",
     )
     .argument("<run...>", "eval run id(s) (`specsci status EXPERIMENT` shows them)")
-    .requiredOption("--labeller <model>", "the labelling model")
+    .option(
+      "--labeller <model>",
+      `the labelling model (default: defaults.labeller in specsci.yaml, else ${DEFAULT_MODELS.anthropic.labeller})`,
+    )
     .option("--second <model>", "another labeller, for agreement (repeatable)", collectOption, [])
     .option(
       "--repeats <n>",
@@ -169,7 +174,7 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
       async (
         runIds: string[],
         o: {
-          labeller: string;
+          labeller?: string;
           second: string[];
           repeats: number;
           spec?: string;
@@ -205,10 +210,11 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
         const taxonomy = o.discover ? "discover" : resolveTaxonomy(ctx.store, o.taxonomy);
         const human =
           o.human && taxonomy !== "discover" ? loadHumanLabels(o.human, taxonomy) : undefined;
-        for (const m of [o.labeller, ...o.second]) client.model(m);
+        const labellers = [roleModel(ctx, "labeller", o.labeller, "--labeller").id, ...o.second];
+        for (const m of o.second) client.model(m);
         const a = await withInterrupt((signal) =>
           analyzeReasoning(client, runIds, {
-            labellers: [o.labeller, ...o.second],
+            labellers,
             repeats: o.repeats,
             attempts: o.attempts,
             temperature: o.temperature,

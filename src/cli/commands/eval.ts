@@ -19,10 +19,12 @@ import { validateEvalLog } from "../../evals/inspect-schema.js";
 import { type RateCell, type RunMetrics, runMetrics } from "../../evals/metrics.js";
 import { runEval } from "../../evals/runner.js";
 import type { Task } from "../../evals/types.js";
+import { DEFAULT_MODELS } from "../../llm/models.js";
 import type { EvalRunRow } from "../../store/index.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable, unscoredColumns } from "../output.js";
+import { roleModel } from "../role-models.js";
 import {
   collectOption,
   parseFloatOption,
@@ -39,7 +41,7 @@ interface RunOpts {
   temperature?: number;
   maxTokens?: number;
   retryMaxTokens?: number;
-  judge: string;
+  judge?: string;
   judges: number;
   judgeAttempts: number;
   conditions?: string[];
@@ -57,7 +59,10 @@ function buildTask(name: string, ctx: CliContext, o: RunOpts): Task {
   if (name !== AM_TASK_NAME && name !== "am") {
     throw new SpecsciError(`unknown task "${name}"`, { hint: `tasks: ${AM_TASK_NAME} (alias am)` });
   }
-  const judge = judgeOptions(ctx.llm().model(o.judge), { k: o.judges, attempts: o.judgeAttempts });
+  const judge = judgeOptions(roleModel(ctx, "judge", o.judge, "--judge"), {
+    k: o.judges,
+    attempts: o.judgeAttempts,
+  });
   const toggles = {
     modelName: o.modelName,
     scratchpad: o.scratchpad,
@@ -189,7 +194,10 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       "redraw answers cut off at --max-tokens with this larger budget (also those an earlier run left cut off)",
       parsePositiveIntOption,
     )
-    .option("--judge <id>", "judge model", "anthropic/claude-sonnet-4-5")
+    .option(
+      "--judge <id>",
+      `judge model (default: defaults.judge in specsci.yaml, else ${DEFAULT_MODELS.anthropic.judge})`,
+    )
     .option(
       "--judges <k>",
       "independent judges per sample; the majority verdict wins (odd)",

@@ -1,7 +1,11 @@
 import { relative } from "node:path";
 import type { Command } from "commander";
 import { log } from "../../core/log.js";
-import { type LoadedExperiment, loadExperiment } from "../../experiment/config.js";
+import {
+  experimentModelIds,
+  type LoadedExperiment,
+  loadExperiment,
+} from "../../experiment/config.js";
 import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
 import { reasoningProgress } from "../../experiment/reasoning.js";
 import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
@@ -124,7 +128,15 @@ export function registerExperimentCommands(program: Command, context: ContextFac
     .action(async (file: string) => {
       const ctx = context();
       const { loaded, graph } = await load(ctx, file);
-      const plan = planExperiment(graph.stages, ctx.llm(), ctx.store);
+      const client = ctx.llm();
+      const ids = experimentModelIds(loaded.experiment);
+      for (const id of ids) client.notices.check(id);
+      const unpriced = ids.filter((id) => !client.prices.knows(id));
+      if (unpriced.length)
+        log.warn(
+          `no list price for ${unpriced.join(", ")}: costs that include them show as unknown; add their prices under prices: in specsci.yaml`,
+        );
+      const plan = planExperiment(graph.stages, client, ctx.store);
       const trained = planTrainedArms(loaded, ctx.llm(), graph);
       if (ctx.json)
         return printJson({

@@ -8,9 +8,10 @@ import { checkMsmConfig, loadMsmConfig, type MsmConfig } from "../../data/msm/co
 import { writeCorpus } from "../../data/msm/output.js";
 import { buildCorpus } from "../../data/msm/pipeline.js";
 import { planCorpus } from "../../data/msm/plan.js";
+import { defaultModel } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
 import type { Spec } from "../../spec/model.js";
-import type { ContextFactory } from "../context.js";
+import type { CliContext, ContextFactory } from "../context.js";
 import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
@@ -30,9 +31,10 @@ const tokens = (n: number) =>
 function inputs(
   ref: string,
   o: MsmOptions,
+  ctx: CliContext,
 ): { spec: Spec; path: string; name: string; hash: string; config: MsmConfig } {
   const { spec, path } = loadValid(ref);
-  const config = loadMsmConfig(o.recipe);
+  const config = loadMsmConfig(o.recipe, defaultModel("generator", ctx.config));
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
   if (o.batch) config.batch = true;
@@ -67,7 +69,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
     .description("items per level, calls, tokens and cost of a corpus before any call")
     .action((ref: string, o: MsmOptions) => {
       const ctx = context();
-      const { spec, hash, name, config } = inputs(ref, o);
+      const { spec, hash, name, config } = inputs(ref, o, ctx);
       const plan = planCorpus(spec, hash, name, config, ctx.llm());
       if (ctx.json) return printJson(plan);
       process.stdout.write(
@@ -117,7 +119,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
         o: MsmOptions & { out?: string; contamination: boolean; enforceContamination?: boolean },
       ) => {
         const ctx = context();
-        const { spec, path, name, hash, config } = inputs(ref, o);
+        const { spec, path, name, hash, config } = inputs(ref, o, ctx);
         if (o.enforceContamination) config.contamination.enforce = true;
         if (!o.contamination && config.contamination.enforce)
           throw new SpecsciError(

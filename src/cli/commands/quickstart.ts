@@ -7,6 +7,7 @@ import { planExperiment } from "../../experiment/plan.js";
 import { resolveQuickstartModels, writeQuickstartExperiment } from "../../experiment/quickstart.js";
 import { experimentRunId, runExperiment, stagesSpend } from "../../experiment/run.js";
 import { buildStages } from "../../experiment/stages.js";
+import { DEFAULT_MODELS } from "../../llm/models.js";
 import { defaultModelCacheDir } from "../../llm/providers/local.js";
 import { experimentResults, writeReport } from "../../report/index.js";
 import { pct } from "../../report/tables.js";
@@ -23,9 +24,12 @@ export function registerQuickstart(program: Command, context: ContextFactory): v
     )
     .option(
       "-m, --model <id>",
-      "model to evaluate (default: the first of ANTHROPIC_API_KEY, OPENAI_API_KEY, a cached .gguf, the default Qwen GGUF downloaded)",
+      "model to evaluate (default: defaults.target in specsci.yaml, else the first of ANTHROPIC_API_KEY, OPENAI_API_KEY, a cached .gguf, the default Qwen GGUF downloaded)",
     )
-    .option("--judge <id>", "judge model (default: chosen with the model)")
+    .option(
+      "--judge <id>",
+      "judge model (default: defaults.judge in specsci.yaml, else chosen with the model; with --model, that model itself)",
+    )
     .option(
       "--demo",
       "run on the built-in tiny offline model: the whole pipeline, synthetic outputs",
@@ -42,9 +46,14 @@ export function registerQuickstart(program: Command, context: ContextFactory): v
         model: opts.model,
         judge: opts.judge,
         demo: opts.demo,
+        defaults: ctx.config.defaults,
         cacheDir: ctx.config.providers.local?.model_cache_dir ?? defaultModelCacheDir(),
         onDownloadProgress: downloadProgress(),
       });
+      if (models.selfJudged)
+        log.warn(
+          `${models.model} judges its own answers, and a model may grade itself leniently: pass --judge <id> (e.g. --judge ${DEFAULT_MODELS.anthropic.judge}) or set defaults.judge in specsci.yaml for an independent judge`,
+        );
       const file = writeQuickstartExperiment(out, models);
       const loaded = loadExperiment(file);
       const client = ctx.llm();

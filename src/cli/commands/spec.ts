@@ -5,6 +5,7 @@ import { SpecsciError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { hashValue } from "../../core/hash.js";
 import { log } from "../../core/log.js";
+import { DEFAULT_MODELS } from "../../llm/models.js";
 import { formatDiagnostic } from "../../spec/diagnostics.js";
 import { diffSpecs, formatDiff } from "../../spec/diff.js";
 import { checkSpecFile } from "../../spec/io.js";
@@ -24,6 +25,7 @@ import {
 import type { ContextFactory } from "../context.js";
 import { label, loadValid } from "../inputs.js";
 import { printJson, printTable } from "../output.js";
+import { roleModel } from "../role-models.js";
 import {
   collectOption,
   parseFloatOption,
@@ -175,7 +177,10 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
     )
     .option("-o, --out <file>", "write the variant here (default: stdout)")
     .option("--name <name>", "name for the variant's front matter")
-    .option("-m, --model <id>", "model for model-assisted transforms")
+    .option(
+      "-m, --model <id>",
+      `model for model-assisted transforms (default: defaults.generator in specsci.yaml, else ${DEFAULT_MODELS.anthropic.generator})`,
+    )
     .option(
       "--attempts <n>",
       "answers to ask for per item before failing",
@@ -260,21 +265,18 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
             params.tokenizer = opts.tokenizer;
         }
         const needsModel = TRANSFORMS[transform].model;
-        if (needsModel && !opts.model)
-          throw new SpecsciError(`transform ${transform} needs a model`, {
-            hint: "pass --model provider/model, e.g. --model anthropic/claude-sonnet-4-5",
-          });
         const deriveOpts: Parameters<typeof deriveSpec>[3] = {};
         if (opts.name) deriveOpts.name = opts.name;
         if (needsModel) {
-          const runId = `spec-derive-${hashValue({ base: parent.path, transform, opts }).slice(0, 12)}`;
+          const model = roleModel(ctx, "generator", opts.model, "--model");
+          const runId = `spec-derive-${hashValue({ base: parent.path, transform, opts: { ...opts, model: model.id } }).slice(0, 12)}`;
           ctx.store.runs.ensure({
             id: runId,
             kind: "spec-derive",
             name: `${label(parent.path)} ${transform}`,
           });
           deriveOpts.model = {
-            model: ctx.llm().model(opts.model as string),
+            model,
             context: { runId, stage: transform },
             attempts: opts.attempts as number,
             ...(opts.temperature !== undefined ? { temperature: opts.temperature as number } : {}),

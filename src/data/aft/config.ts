@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { readUserFile } from "../../core/fs.js";
+import { ModelIdSetting } from "../../core/model-ids.js";
 import { parseYamlWithSchema } from "../../core/yaml-schema.js";
+import { DEFAULT_MODELS } from "../../llm/models.js";
 import { CHAT_TEMPLATES } from "../chat-template.js";
 
 export const AFT_STAGES = ["domains", "prompts", "responses", "judge"] as const;
@@ -21,7 +23,7 @@ export type Category = keyof typeof CATEGORIES;
 const CATEGORY_NAMES = Object.keys(CATEGORIES) as [Category, ...Category[]];
 
 const Stage = z.strictObject({
-  model: z.string().min(3).optional(),
+  model: ModelIdSetting.optional(),
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().positive().optional(),
 });
@@ -36,7 +38,7 @@ export const AFT_STAGE_DEFAULTS: Record<AftStage, { temperature: number; max_tok
 export const AftConfigSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** The teacher (and prompt writer) unless a stage names its own model. */
-  model: z.string().min(3).default("anthropic/claude-opus-4-6"),
+  model: ModelIdSetting.default(DEFAULT_MODELS.anthropic.generator),
   identity: z.strictObject({ name: z.string().min(1), developer: z.string().min(1) }).optional(),
   seed: z.number().int().min(0).default(42),
   counts: z
@@ -84,19 +86,25 @@ export const AftConfigSchema = z.strictObject({
 });
 export type AftConfig = z.infer<typeof AftConfigSchema>;
 
+/** The schema with another default generator: specsci.yaml's `defaults.generator`. */
+const schemaFor = (generator: string | undefined) =>
+  generator
+    ? AftConfigSchema.extend({ model: ModelIdSetting.default(generator) })
+    : AftConfigSchema;
+
 export const AFT_CONFIG_HINT = "see `specsci aft generate --help` and examples/recipes/aft.yaml";
 
-export function parseAftConfig(text: string, file: string): AftConfig {
-  const config = parseYamlWithSchema(text, file, AftConfigSchema, AFT_CONFIG_HINT);
+export function parseAftConfig(text: string, file: string, generator?: string): AftConfig {
+  const config = parseYamlWithSchema(text, file, schemaFor(generator), AFT_CONFIG_HINT);
   if (!Object.values(config.categories).some((w) => (w ?? 0) > 0))
     throw new SpecsciError(`${file}: categories: every weight is 0; give at least one a weight`);
   return config;
 }
 
-export function loadAftConfig(file?: string): AftConfig {
-  if (!file) return AftConfigSchema.parse({});
+export function loadAftConfig(file?: string, generator?: string): AftConfig {
+  if (!file) return schemaFor(generator).parse({});
   const text = readUserFile(file, "AFT recipe");
-  return parseAftConfig(text, file);
+  return parseAftConfig(text, file, generator);
 }
 
 export function aftStageSettings(

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { readUserFile } from "../../core/fs.js";
+import { ModelIdSetting } from "../../core/model-ids.js";
 import { parseYamlWithSchema } from "../../core/yaml-schema.js";
+import { DEFAULT_MODELS } from "../../llm/models.js";
 import { TOKENIZERS } from "../../spec/tokens.js";
 
 export const STAGES = [
@@ -17,7 +19,7 @@ export type StageName = (typeof STAGES)[number];
 
 const Stage = z.strictObject({
   /** The model for this stage; defaults to the corpus `model`. */
-  model: z.string().min(3).optional(),
+  model: ModelIdSetting.optional(),
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().positive().optional(),
 });
@@ -48,7 +50,7 @@ export const MsmConfigSchema = z.strictObject({
   /** Names the corpus in its card and manifest; defaults to the spec's name. */
   name: z.string().min(1).optional(),
   /** The generator for every stage unless a stage names its own. */
-  model: z.string().min(3).default("anthropic/claude-opus-4-6"),
+  model: ModelIdSetting.default(DEFAULT_MODELS.anthropic.generator),
   /** Who the spec is about; defaults to the spec's `model_name` and `developer`. */
   identity: Identity.optional(),
   seed: z.number().int().min(0).default(42),
@@ -106,7 +108,7 @@ export const MsmConfigSchema = z.strictObject({
       /** An LLM judge of realism and faithfulness (1–5 each); off unless a model is given. */
       judge: z
         .strictObject({
-          model: z.string().min(3),
+          model: ModelIdSetting,
           min_realism: z.number().int().min(1).max(5).default(3),
           min_faithfulness: z.number().int().min(1).max(5).default(4),
         })
@@ -152,10 +154,16 @@ export const MsmConfigSchema = z.strictObject({
 });
 export type MsmConfig = z.infer<typeof MsmConfigSchema>;
 
+/** The schema with another default generator: specsci.yaml's `defaults.generator`. */
+const schemaFor = (generator: string | undefined) =>
+  generator
+    ? MsmConfigSchema.extend({ model: ModelIdSetting.default(generator) })
+    : MsmConfigSchema;
+
 export const MSM_CONFIG_HINT = "see `specsci msm generate --help` and examples/recipes/msm.yaml";
 
-export function parseMsmConfig(text: string, file: string): MsmConfig {
-  const config = parseYamlWithSchema(text, file, MsmConfigSchema, MSM_CONFIG_HINT);
+export function parseMsmConfig(text: string, file: string, generator?: string): MsmConfig {
+  const config = parseYamlWithSchema(text, file, schemaFor(generator), MSM_CONFIG_HINT);
   if (config.knobs.attribution === "other" && !config.knobs.other_model)
     throw new SpecsciError(
       `${file}: knobs.other_model is required when knobs.attribution is "other"`,
@@ -185,10 +193,10 @@ export function checkMsmConfig(config: MsmConfig, where: string): void {
 }
 
 /** Reads an msm.yaml; without a file, every default. */
-export function loadMsmConfig(file?: string): MsmConfig {
-  if (!file) return MsmConfigSchema.parse({});
+export function loadMsmConfig(file?: string, generator?: string): MsmConfig {
+  if (!file) return schemaFor(generator).parse({});
   const text = readUserFile(file, "MSM recipe");
-  return parseMsmConfig(text, file);
+  return parseMsmConfig(text, file, generator);
 }
 
 /** Model, temperature and output budget of one stage, defaults applied. */

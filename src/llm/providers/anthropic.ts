@@ -3,8 +3,10 @@ import type {
   Message,
   MessageCreateParamsNonStreaming,
 } from "@anthropic-ai/sdk/resources/messages/messages";
+import { log } from "../../core/log.js";
 import { abortedByTimeout, classifySdkError, ModelCallError } from "../errors.js";
 import { providerFetch } from "../http.js";
+import { ANTHROPIC_ADAPTIVE_THINKING } from "../models.js";
 import type { ChatRequest, ProviderModel, ProviderResult, StopReason } from "../types.js";
 
 export const ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY";
@@ -114,6 +116,8 @@ export function fromAnthropicMessage(msg: Message, modelId: string): ProviderRes
 
 export class AnthropicModel implements ProviderModel {
   readonly identity: Record<string, string>;
+  /** The SDK's per-call thinking warning, said once per model instead. */
+  private warnedThinking = false;
   constructor(
     readonly id: string,
     private readonly model: string,
@@ -129,8 +133,21 @@ export class AnthropicModel implements ProviderModel {
     timeoutMs: number,
   ): Promise<ProviderResult> {
     const params = toAnthropicParams(this.model, this.id, req);
+    if (params.thinking?.type === "enabled" && !this.warnedThinking) {
+      this.warnedThinking = ANTHROPIC_ADAPTIVE_THINKING.includes(this.model);
+      if (this.warnedThinking)
+        log.warn(
+          `${this.id}: extended thinking with a token budget is deprecated on this model (Anthropic recommends adaptive thinking)`,
+        );
+    }
     try {
-      const msg = await this.client.messages.create(params, { signal, timeout: timeoutMs });
+      // Posted directly rather than through `messages.create`, which console.warns on every call
+      // to a deprecated model; the client warns once per run instead (models.ts).
+      const msg = await this.client.post<Message>("/v1/messages", {
+        body: params,
+        signal,
+        timeout: timeoutMs,
+      });
       return fromAnthropicMessage(msg, this.id);
     } catch (e) {
       throw classifySdkError(e, {
