@@ -41,11 +41,12 @@ export function downloadProgress(): (received: number, total: number | undefined
 
 /**
  * After a generation: items without a valid answer are noted; failed model calls are warned
- * about and make the exit code 3 (a rerun retries them).
+ * about and make the exit code 3 (a rerun retries them). Both point at the file that lists them.
  */
 export function reportItemFailures(
   stages: Record<string, { failedByKind: Record<string, number> }>,
   attempts: number,
+  failuresFile: string,
 ): void {
   const sum = (kind: string) =>
     Object.values(stages).reduce((a, s) => a + (s.failedByKind[kind] ?? 0), 0);
@@ -53,10 +54,12 @@ export function reportItemFailures(
   const failed = sum("call");
   if (invalid)
     log.warn(
-      `${invalid} item(s) got no valid answer after ${attempts} attempts; they are recorded in the store and left out`,
+      `${invalid} item(s) got no valid answer after ${attempts} attempts and are left out; ${failuresFile} has each one with the model's last answer and why it was rejected`,
     );
   if (failed) {
-    log.warn(`${failed} model call(s) failed; run the same command again to retry them`);
+    log.warn(
+      `${failed} model call(s) failed (listed in ${failuresFile}); run the same command again to retry them`,
+    );
     process.exitCode = EXIT_SOME_CALLS_FAILED;
   }
 }

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { log } from "../../core/log.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
+import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
 import { compareCorpora, mix } from "../../data/msm/compare.js";
 import { checkMsmConfig, loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
 import { writeCorpus } from "../../data/msm/output.js";
@@ -126,20 +127,23 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
           );
         const client = ctx.llm();
         const contamination = o.contamination ? scenarioPackTexts() : undefined;
-        const build = await withInterrupt((signal) =>
-          buildCorpus({
-            spec,
-            specHash: hash,
-            specName: name,
-            config,
-            client,
-            signal,
-            log: (m) => log.info(m),
-            ...(contamination ? { contamination } : {}),
-          }),
-        );
         const dir = o.out ?? join("corpora", config.name ?? name);
+        const build = await withFailedItems(ctx.store, dir, () =>
+          withInterrupt((signal) =>
+            buildCorpus({
+              spec,
+              specHash: hash,
+              specName: name,
+              config,
+              client,
+              signal,
+              log: (m) => log.info(m),
+              ...(contamination ? { contamination } : {}),
+            }),
+          ),
+        );
         const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
+        const failures = writeFailedItems(ctx.store, build.ctx.corpusId, dir);
         if (build.documents.length === 0) {
           const lost = Object.entries(build.gates)
             .filter(([, k]) => k > 0)
@@ -173,7 +177,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
           log.warn(
             `the budget of ${build.budget.target_tokens} tokens was not reached (${build.budget.tokens_before_trim} after ${build.waves} extra wave(s)); raise budget.max_waves or the tree's counts and run again`,
           );
-        reportItemFailures(build.stages, config.attempts);
+        reportItemFailures(build.stages, config.attempts, failures.file);
       },
     );
 
