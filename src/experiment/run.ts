@@ -20,25 +20,35 @@ export interface StageStatus {
   samples: number;
   done: number;
   errors: number;
+  /** Model calls recorded for the stage, finished samples or not, and what they cost. */
+  calls: number;
+  spentUsd: number;
   state: "not started" | "partial" | "done" | "done with errors";
 }
 
 /** The experiment's run record id: one per experiment name. */
 export const experimentRunId = (loaded: LoadedExperiment) => `experiment-${loaded.experiment.name}`;
 
+/**
+ * Where each stage stands. A stage whose calls were made (and paid for) but whose samples did not
+ * finish, as after a Ctrl-C during its first samples, is partial, not "not started".
+ */
 export function stageStatus(stages: EvalStage[], client: LlmClient): StageStatus[] {
   return stages.map((st) => {
     const samples = st.task.dataset.length * st.epochs;
     const { done, error } = client.store.evals.statusCounts(st.runId);
+    const usage = client.store.llm.usage({ runId: st.runId });
+    const calls = usage.reduce((n, u) => n + u.calls, 0);
+    const spentUsd = usage.reduce((usd, u) => usd + u.costUsd, 0);
     const state =
       done === samples
         ? "done"
         : done + error === samples && error > 0
           ? "done with errors"
-          : done + error === 0
+          : done + error === 0 && calls === 0
             ? "not started"
             : "partial";
-    return { key: st.key, runId: st.runId, samples, done, errors: error, state };
+    return { key: st.key, runId: st.runId, samples, done, errors: error, calls, spentUsd, state };
   });
 }
 

@@ -166,6 +166,53 @@ describe("specsci plan / run / status / report", () => {
     }
   });
 
+  it("after a Ctrl-C that paid for calls but finished no sample, status says partial with its spend", async () => {
+    const slow = await new FakeLlmServer({ latencyMs: 400 }).start();
+    try {
+      const cwd = tempDir("specsci-exp-paid-");
+      const env = { SPECSCI_MODEL_CACHE: models };
+      writeFileSync(
+        join(cwd, "specsci.yaml"),
+        `endpoints: { loop: { base_url: "${slow.url}/v1", max_in_flight: 1 } }\nprices: { loop/agent: { input: 1000, output: 1000 } }\n`,
+      );
+      writeFileSync(join(cwd, "experiment.yaml"), EXPERIMENT);
+      const child = spawn(process.execPath, [BIN, "run", "experiment.yaml"], {
+        cwd,
+        stdio: "ignore",
+        env: { ...process.env, ...env },
+      });
+      const code = new Promise<number | null>((r) => child.once("close", (c) => r(c)));
+      // Interrupt while the first judge call is in flight: the agent's answer is paid for, and
+      // no sample has finished.
+      const judging = () =>
+        slow.chatRequests().some((r) => (r.body as { model?: string }).model === "judge");
+      while (!judging()) await new Promise((r) => setTimeout(r, 20));
+      child.kill("SIGINT");
+      expect(await code).toBe(130);
+      const db = join(cwd, ".specsci", "store.db");
+      expect(countRows(db, "eval_samples")).toBe(0);
+      expect(countRows(db, "llm_calls")).toBeGreaterThan(0);
+
+      const json = JSON.parse(
+        (await runCli(["--json", "status", "experiment.yaml"], { cwd, env })).stdout,
+      );
+      const [first, second] = json.stages;
+      expect(first).toMatchObject({ state: "partial", done: 0 });
+      expect(first.calls).toBeGreaterThan(0);
+      expect(first.spentUsd).toBeGreaterThan(0);
+      expect(second).toMatchObject({ state: "not started", calls: 0, spentUsd: 0 });
+      const text = await runCli(["status", "experiment.yaml"], { cwd, env });
+      expect(text.stdout).toMatch(
+        /eval\/baseline\/loop\/agent\/am\/seed-0 +partial +0 +0 +4 +\$[1-9]/,
+      );
+      expect(text.stdout).toMatch(
+        /eval\/rules\/loop\/agent\/am\/seed-0 +not started +0 +0 +4 +\$0\.0000/,
+      );
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it("quickstart --demo writes a synthetic report with every section; kill -9 during run and resume gives the same report", async () => {
     const cwd = tempDir("specsci-quickstart-");
     const env = { SPECSCI_MODEL_CACHE: models };

@@ -275,21 +275,27 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           training: graph.training,
           spentUsd: spent,
         });
+      const blank = ["", "", "", "", ""];
       printTable(
-        ["stage", "state", "done", "failed", "samples", "run"],
+        ["stage", "state", "done", "failed", "samples", "spent", "run"],
         [
-          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", "", "", "", ""]),
-          ...status.map((s) => [s.key, s.state, s.done, s.errors, s.samples, s.runId]),
-          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, "", "", "", ""]),
+          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", ...blank]),
+          ...status.map((s) => [
+            s.key,
+            s.state,
+            s.done,
+            s.errors,
+            s.samples,
+            formatUsd(s.spentUsd),
+            s.runId,
+          ]),
+          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, ...blank]),
           ...graph.training.map((t) => [
             t.key,
             t.stale
               ? `retrain ${t.run}/${t.stage}: its spec, recipe or settings changed`
               : `waits for model ${t.run}/${t.stage}`,
-            "",
-            "",
-            "",
-            "",
+            ...blank,
           ]),
         ],
       );
