@@ -1,6 +1,7 @@
 import { SpecsciError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { codeVersion } from "../core/provenance.js";
+import { sampleProgress } from "../evals/progress.js";
 import { type EvalRunSummary, runEval } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import type { RunningServers } from "../train/servers.js";
@@ -35,8 +36,8 @@ export const experimentRunId = (loaded: LoadedExperiment) => `experiment-${loade
  */
 export function stageStatus(stages: EvalStage[], client: LlmClient): StageStatus[] {
   return stages.map((st) => {
-    const samples = st.task.dataset.length * st.epochs;
-    const { done, error } = client.store.evals.statusCounts(st.runId);
+    const progress = sampleProgress(client.store, st.runId, st.task.dataset.length, st.epochs);
+    const { expected: samples, done, errors: error } = progress;
     const usage = client.store.llm.usage({ runId: st.runId });
     const calls = usage.reduce((n, u) => n + u.calls, 0);
     const spentUsd = usage.reduce((usd, u) => usd + u.costUsd, 0);

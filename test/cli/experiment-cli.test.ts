@@ -88,6 +88,15 @@ describe("specsci plan / run / status / report", () => {
       (await runCli(["--json", "status", "experiment.yaml"], { cwd, env })).stdout,
     );
     expect(after.stages.map((s: { state: string }) => s.state)).toEqual(["done", "done"]);
+    // The experiment's two runs (same task and model) are told apart by arm and spec.
+    const list = await runCli(["eval", "list"], { cwd, env });
+    for (const [arm, spec] of [
+      ["baseline", "-"],
+      ["rules", "rules"],
+    ])
+      expect(list.stdout).toMatch(
+        new RegExp(`cli-screen/${arm} +${spec} +loop/agent +loop/judge +2 +4/4 +0 `),
+      );
 
     const report = await runCli(["report", "experiment.yaml", "-o", "out/report.html"], {
       cwd,
