@@ -58,6 +58,13 @@ describe("specsci plan / run / status / report", () => {
     const plan = await runCli(["plan", "experiment.yaml"], { cwd, env });
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/eval\/baseline\/loop\/agent\/am\/seed-0 +4 +0 +4 +4 +4 /);
+    // The specs are a table with headers, like the stages.
+    expect(plan.stdout).toMatch(
+      /\nspec +sha256 +source\n-+ +-+ +-+\nrules +[0-9a-f]{16} +\S*rules\.md\n/,
+    );
+    expect(plan.stdout).toMatch(
+      /input tok +output tok \(max\)[^\n]*\n[^\n]*\n.*seed-0 +4 +0 +4 +4 +4 +\d+\.\dk +\d+\.\dk /,
+    );
     expect(plan.stdout).toMatch(/total: 8 of 8 samples to run \(0 cached\)/);
     expect(server.served.size).toBe(0);
     const planJson = JSON.parse(

@@ -1,6 +1,7 @@
 import { basename, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import { type AftConfig, loadAftConfig } from "../../data/aft/config.js";
 import { mixChatSets } from "../../data/aft/mix.js";
@@ -111,8 +112,8 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
             s.model,
             s.calls,
             s.done,
-            s.inputTokens,
-            `${s.outputTokensExpected} / ${s.outputTokensMax}`,
+            formatCount(s.inputTokens),
+            `${formatCount(s.outputTokensExpected)} / ${formatCount(s.outputTokensMax)}`,
             formatUsd(s.costExpected),
             formatUsd(s.costExpectedBatch),
             formatUsd(s.costMax),

@@ -1,5 +1,6 @@
 import { relative } from "node:path";
 import type { Command } from "commander";
+import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import { type LoadedExperiment, loadExperiment } from "../../experiment/config.js";
 import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
@@ -12,10 +13,7 @@ import { serveCommand } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
-import { formatUsd, printJson, printTable } from "../output.js";
-
-const tokens = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+import { formatTable, formatUsd, printJson, printTable } from "../output.js";
 
 async function load(
   ctx: CliContext,
@@ -33,13 +31,20 @@ function printPlan(
   trained: TrainedArmsPlan,
 ): void {
   const out = process.stdout;
-  out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\nspecs:\n`);
-  for (const s of graph.specs)
-    out.write(`  ${s.name}  sha256:${s.hash.slice(0, 16)}  ${specSource(s)}\n`);
-  for (const s of graph.pending)
-    out.write(
-      `  ${s.name}  to derive from ${s.from} by ${s.transform}${s.model ? ` with ${s.model}` : ""} (on \`run\`)\n`,
-    );
+  out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\n`);
+  out.write(
+    formatTable(
+      ["spec", "sha256", "source"],
+      [
+        ...graph.specs.map((s) => [s.name, s.hash.slice(0, 16), specSource(s)]),
+        ...graph.pending.map((s) => [
+          s.name,
+          "-",
+          `to derive from ${s.from} by ${s.transform}${s.model ? ` with ${s.model}` : ""} (on \`run\`)`,
+        ]),
+      ],
+    ),
+  );
   out.write("\n");
   printTable(
     [
@@ -61,8 +66,8 @@ function printPlan(
       p.remaining,
       p.agentCalls,
       p.judgeCalls,
-      tokens(p.agentInputTokens + p.judgeInputTokensMax),
-      tokens(p.agentOutputTokensMax + p.judgeOutputTokensMax),
+      formatCount(p.agentInputTokens + p.judgeInputTokensMax),
+      formatCount(p.agentOutputTokensMax + p.judgeOutputTokensMax),
       formatUsd(p.costMax),
       formatUsd(p.costMaxBatch),
     ]),

@@ -1,6 +1,7 @@
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
 import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
@@ -23,9 +24,6 @@ interface MsmOptions {
   model?: string;
   batch?: boolean;
 }
-
-const tokens = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
 /** The spec and the config with command-line overrides applied. */
 function inputs(
@@ -93,8 +91,8 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
           s.items,
           s.calls,
           s.done,
-          tokens(s.inputTokens),
-          `${tokens(s.outputTokensExpected)} / ${tokens(s.outputTokensMax)}`,
+          formatCount(s.inputTokens),
+          `${formatCount(s.outputTokensExpected)} / ${formatCount(s.outputTokensMax)}`,
           formatUsd(s.costExpected),
           formatUsd(s.costExpectedBatch),
           formatUsd(s.costMax),
@@ -102,7 +100,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
       );
       const t = plan.totals;
       process.stdout.write(
-        `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${tokens(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
+        `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${formatCount(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
           `${t.calls} calls; cost about ${formatUsd(t.costExpected)} online or ${formatUsd(t.costExpectedBatch)} through batch APIs, at most ${formatUsd(t.costMax)} (list prices). Input tokens are o200k estimates.\n`,
       );
     });
