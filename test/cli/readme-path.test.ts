@@ -3,7 +3,7 @@
  * working directory), and the training example, all offline.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
@@ -76,5 +76,65 @@ describe("the README's path", () => {
     expect(
       execFileSync("git", ["check-ignore", "corpora/x", "runs/x"], { cwd: ROOT }).toString(),
     ).toBe("corpora/x\nruns/x\n");
+  });
+
+  it("`npm pack` holds everything an installed specsci needs, found from where it is installed", () => {
+    const dest = tempDir("specsci-pack-");
+    // dist/ is built by the tests' global setup; the tarball must carry it.
+    execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", dest], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
+    const tarball = readdirSync(dest).find((f) => f.endsWith(".tgz")) as string;
+    execFileSync("tar", ["-xzf", join(dest, tarball), "-C", dest]);
+    const pkg = join(dest, "package");
+    // Its dependencies as `npm install -g` would provide them (offline: the clone's).
+    symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"), "dir");
+    const elsewhere = tempDir("specsci-elsewhere-");
+    const installed = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(pkg, "bin", "specsci.js"), ...args], {
+        cwd: elsewhere,
+        encoding: "utf8",
+        env: { ...process.env, SPECSCI_MODEL_CACHE: join(elsewhere, "models") },
+      });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+
+    expect(installed("--help").stdout).toContain("Usage: specsci");
+    // Built-in specs, scenarios, prompts and examples resolve inside the installed package.
+    const plan = installed("--json", "plan", join(pkg, "examples", "quickstart.yaml"));
+    expect(plan.code, plan.stderr).toBe(0);
+    for (const s of JSON.parse(plan.stdout).specs)
+      expect(s.source.startsWith(pkg), s.source).toBe(true);
+    const scenario = installed("eval", "scenarios", "leaking_none-none_replacement");
+    expect(scenario.code, scenario.stderr).toBe(0);
+    expect(installed("msm", "plan", "rules").code).toBe(0);
+    const train = installed("train", "plan", join(pkg, "examples", "recipes", "train.yaml"));
+    expect(train.code, train.stderr).toBe(0);
+  });
+
+  it("`npm install -g .` in the clone puts a working specsci on the PATH", () => {
+    const prefix = tempDir("specsci-prefix-");
+    execFileSync(
+      "npm",
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        "--offline",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        ".",
+      ],
+      { cwd: ROOT, stdio: "ignore" },
+    );
+    const r = spawnSync(join(prefix, "bin", "specsci"), ["spec", "list"], {
+      cwd: tempDir("specsci-elsewhere-"),
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("value-augmented");
   });
 });
