@@ -29,6 +29,7 @@
  */
 import { createReadStream, statSync } from "node:fs";
 import { SpecsciError } from "../core/errors.js";
+import { formatCount } from "../core/format.js";
 import { MisraGries } from "./heavy-hitters.js";
 import { fmix32, HyperLogLog, mix32 } from "./hyperloglog.js";
 
@@ -565,14 +566,6 @@ export async function corpusStats(
 // ---- text
 
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
-const compact = (x: number) =>
-  x >= 1e9
-    ? `${(x / 1e9).toFixed(2)}B`
-    : x >= 1e6
-      ? `${(x / 1e6).toFixed(1)}M`
-      : x >= 1e4
-        ? `${(x / 1e3).toFixed(1)}k`
-        : int(x);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "∞");
 
@@ -583,7 +576,7 @@ function groupTable(title: string, rows: GroupCount[], balance: Balance, tokens:
   ];
   for (const r of rows)
     out.push(
-      `  ${r.name.padEnd(width)}  ${int(r.documents).padStart(8)} docs  ${compact(r.tokens).padStart(7)} tokens  ${pct(tokens ? r.tokens / tokens : 0).padStart(6)}`,
+      `  ${r.name.padEnd(width)}  ${int(r.documents).padStart(8)} docs  ${formatCount(r.tokens).padStart(7)} tokens  ${pct(tokens ? r.tokens / tokens : 0).padStart(6)}`,
     );
   return out;
 }
@@ -592,7 +585,7 @@ function groupTable(title: string, rows: GroupCount[], balance: Balance, tokens:
 export function formatCorpusStats(stats: CorpusStats): string {
   const mb = (stats.bytes / 1e6).toFixed(1);
   const lines = [
-    `${stats.file}: ${int(stats.documents)} documents, ${int(stats.tokens)} tokens, ${compact(stats.words)} words, ${compact(stats.characters)} characters, ${mb} MB`,
+    `${stats.file}: ${int(stats.documents)} documents, ${int(stats.tokens)} tokens, ${formatCount(stats.words)} words, ${formatCount(stats.characters)} characters, ${mb} MB`,
   ];
   if (stats.documents === 0) return lines[0] as string;
   const t = stats.tokenLengths;
@@ -611,7 +604,10 @@ export function formatCorpusStats(stats: CorpusStats): string {
   if (stats.distinct.length)
     lines.push(
       `distinct-n (estimated distinct / total word n-grams): ${stats.distinct
-        .map((d) => `${d.n}: ${d.ratio.toFixed(3)} (${compact(d.distinct)}/${compact(d.total)})`)
+        .map(
+          (d) =>
+            `${d.n}: ${d.ratio.toFixed(3)} (${formatCount(d.distinct)}/${formatCount(d.total)})`,
+        )
         .join("  ")}`,
     );
   const e = stats.entities;

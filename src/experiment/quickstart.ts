@@ -6,10 +6,10 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseDocument } from "yaml";
 import { SpecsciError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { readSecret } from "../core/secrets.js";
+import { setYamlValues, type YamlPath } from "../core/yaml-edit.js";
 import {
   type DownloadProgress,
   downloadHfFile,
@@ -143,23 +143,24 @@ export async function resolveQuickstartModels(opts: {
 
 /**
  * Writes the quickstart experiment for these models into `dir` (the bundled file with `models`
- * and `judge.model` replaced, its comments kept) and returns its path. Local models get one epoch
- * and a shorter output budget, because CPU inference is slow.
+ * and `judge.model` replaced, everything else as written there, comments and formatting included)
+ * and returns its path. Local models get one epoch and a shorter output budget, because CPU
+ * inference is slow.
  */
 export function writeQuickstartExperiment(dir: string, models: QuickstartModels): string {
-  const doc = parseDocument(readFileSync(QUICKSTART_FILE, "utf8"));
-  doc.set("models", doc.createNode([models.model], { flow: true }));
-  doc.setIn(["judge", "model"], models.judge);
-  if (models.local) {
-    doc.setIn(["evals", 0, "epochs"], 1);
-    doc.setIn(["evals", 0, "max_tokens"], 1024);
-  }
-  if (models.synthetic) doc.setIn(["evals", 0, "max_tokens"], 64);
+  const edits: [YamlPath, unknown][] = [
+    [["models"], [models.model]],
+    [["judge", "model"], models.judge],
+  ];
+  if (models.local) edits.push([["evals", 0, "epochs"], 1]);
+  if (models.local || models.synthetic)
+    edits.push([["evals", 0, "max_tokens"], models.synthetic ? 64 : 1024]);
+  const text = setYamlValues(readFileSync(QUICKSTART_FILE, "utf8"), edits);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "experiment.yaml");
   writeFileAtomic(
     path,
-    `# Written by \`specsci quickstart\` from examples/quickstart.yaml (model: ${models.source}).\n${doc.toString()}`,
+    `# Written by \`specsci quickstart\` from examples/quickstart.yaml (model: ${models.source}).\n${text}`,
   );
   return path;
 }

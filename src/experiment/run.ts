@@ -1,6 +1,7 @@
 import { SpecsciError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { codeVersion } from "../core/provenance.js";
+import { sampleProgress } from "../evals/progress.js";
 import { type EvalRunSummary, runEval } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import type { RunningServers } from "../train/servers.js";
@@ -25,24 +26,33 @@ export interface StageStatus {
   truncated: number;
   /** Samples the provider refused (in no rate; final). */
   refused: number;
+  /** Model calls recorded for the stage, finished samples or not, and what they cost. */
+  calls: number;
+  spentUsd: number;
   state: "not started" | "partial" | "done" | "done with errors";
 }
 
 /** The experiment's run record id: one per experiment name. */
 export const experimentRunId = (loaded: LoadedExperiment) => `experiment-${loaded.experiment.name}`;
 
+/**
+ * Where each stage stands. A stage whose calls were made (and paid for) but whose samples did not
+ * finish, as after a Ctrl-C during its first samples, is partial, not "not started".
+ */
 export function stageStatus(stages: EvalStage[], client: LlmClient): StageStatus[] {
   return stages.map((st) => {
-    const samples = st.task.dataset.length * st.epochs;
-    const { done, error, truncated, refused } = client.store.evals.statusCounts(st.runId);
-    const recorded = done + error + truncated + refused;
+    const progress = sampleProgress(client.store, st.runId, st.task.dataset.length, st.epochs);
+    const { expected: samples, recorded, done, errors: error, truncated, refused } = progress;
+    const usage = client.store.llm.usage({ runId: st.runId });
+    const calls = usage.reduce((n, u) => n + u.calls, 0);
+    const spentUsd = usage.reduce((usd, u) => usd + u.costUsd, 0);
     // Refusals are final outcomes; failures and cut-off answers leave the stage to be finished.
     const state =
       done + refused === samples
         ? "done"
         : recorded === samples
           ? "done with errors"
-          : recorded === 0
+          : recorded === 0 && calls === 0
             ? "not started"
             : "partial";
     return {
@@ -53,6 +63,8 @@ export function stageStatus(stages: EvalStage[], client: LlmClient): StageStatus
       errors: error,
       truncated,
       refused,
+      calls,
+      spentUsd,
       state,
     };
   });

@@ -17,6 +17,7 @@ import { writeAftSet } from "../data/aft/output.js";
 import { buildAftSet } from "../data/aft/pipeline.js";
 import { planAftSet } from "../data/aft/plan.js";
 import { aftContext } from "../data/aft/stages.js";
+import { withFailedItems, writeFailedItems } from "../data/item-failures.js";
 import { loadMsmConfig } from "../data/msm/config.js";
 import { corpusContext } from "../data/msm/context.js";
 import { writeCorpus } from "../data/msm/output.js";
@@ -253,11 +254,17 @@ async function makeData(
   const what = recipe.kind === "msm" ? "MSM corpus" : "AFT chat set";
   o.log?.(`making the ${what} for ${spec.name} in ${step.dir}`);
   if (recipe.kind === "msm") {
-    const build = await buildCorpus({ ...base, config: recipe.config });
+    const build = await withFailedItems(client.store, step.dir, () =>
+      buildCorpus({ ...base, config: recipe.config }),
+    );
     await writeCorpus(build, step.dir, client.store, source);
+    writeFailedItems(client.store, recipe.id, step.dir);
   } else {
-    const build = await buildAftSet({ ...base, config: recipe.config });
+    const build = await withFailedItems(client.store, step.dir, () =>
+      buildAftSet({ ...base, config: recipe.config }),
+    );
     await writeAftSet(build, step.dir, client.store, source);
+    writeFailedItems(client.store, recipe.id, step.dir);
   }
   const short = shortfall(manifestOf(step.dir) ?? {}, recipe.kind);
   if (!short) return { made: true, runId: recipe.id };

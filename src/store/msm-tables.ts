@@ -6,7 +6,8 @@ export interface MsmItemRow {
   stage: string;
   status: "ok" | "failed";
   value: unknown;
-  error: { kind: string; message: string } | null;
+  /** Why the item failed; `answer` is the last answer the model gave (none when the call failed). */
+  error: { kind: string; message: string; answer?: string } | null;
   attempts: number;
 }
 
@@ -62,6 +63,16 @@ export class MsmTables {
       )
       .all(corpus, stage) as Raw[];
     return new Map(rows.map((r) => [r.key, fromRaw(r)]));
+  }
+
+  /** Every failed item of a run, by stage and key. */
+  failed(corpus: string): MsmItemRow[] {
+    const rows = this.db
+      .prepare(
+        "SELECT key, stage, status, value, error, attempts FROM msm_items WHERE corpus = ? AND status = 'failed' ORDER BY stage, key",
+      )
+      .all(corpus) as Raw[];
+    return rows.map(fromRaw);
   }
 
   /** Finished items per stage and status. */

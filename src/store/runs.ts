@@ -69,6 +69,14 @@ export class Runs {
     }
   }
 
+  /** Every run of one kind (`experiment`, `eval`, `msm`, …), oldest first. */
+  ofKind(kind: string): RunRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM runs WHERE kind = ? ORDER BY created_at, id")
+      .all(kind) as RunRow[];
+    return rows.map(toRecord);
+  }
+
   get(id: string): RunRecord | undefined {
     const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
     return row ? toRecord(row) : undefined;

@@ -122,6 +122,17 @@ describe("specsci aft", () => {
     // 2 domains × 4 categories, each needing ⌈48/8 × 1.1 / 0.8 / 0.9⌉ = 10 prompts: two calls of 8 and 2.
     expect(plan.stages[1].calls).toBe(16);
     expect(plan.stages[2].calls).toBe(Math.ceil(8 * 10 * 0.9));
+    // Token counts read as in every other plan (20.6k, 1.9M), right-aligned.
+    const text = await runCli(
+      ["--workspace", "ws-plan", "aft", "plan", "rules", "-r", "aft.yaml", "--examples", "5000"],
+      { cwd },
+    );
+    expect(text.code, text.stderr).toBe(0);
+    const row = text.stdout.split("\n").find((l) => l.startsWith("responses"));
+    expect(row).toMatch(
+      /^responses +loop\/aft-teacher +\d+ +0 +\d+\.\d[kM] +\d+\.\d[kM] \/ \d+\.\d[kM] /,
+    );
+    expect(text.stdout).not.toMatch(/ \d{4,} \/ /);
   });
 
   it("responses from the tiny local model are all invalid, recorded, and the empty set is an error", async () => {

@@ -85,6 +85,19 @@ describe("specsci eval", () => {
     expect(show.metrics.pooled).toMatchObject({ n: 4, misaligned: 0, errors: 0 });
     const list = JSON.parse((await runCli(["--json", "eval", "list"], { cwd, env })).stdout);
     expect(list.map((x: { id: string }) => x.id)).toEqual([runId]);
+    // The listing counts samples as `eval show` does: 2 scenarios × 2 epochs.
+    expect(list[0]).toMatchObject({
+      arms: [],
+      spec: null,
+      judges: ["loop/judge"],
+      progress: { expected: 4, recorded: 4, done: 4, errors: 0 },
+    });
+    const shown = await runCli(["eval", "show", runId], { cwd, env });
+    expect(shown.stdout).toContain("2 epoch(s), 4/4 samples recorded");
+    const listed = await runCli(["eval", "list"], { cwd, env });
+    expect(listed.stdout).toMatch(
+      new RegExp(`${runId} +agentic-misalignment +- +- +loop/agent +loop/judge +2 +4/4 +0 `),
+    );
 
     const files = readdirSync(join(cwd, "logs"));
     expect(files).toHaveLength(1);

@@ -89,6 +89,13 @@ describe("specsci plan / run / status / report", () => {
     const plan = await runCli(["plan", "experiment.yaml"], { cwd, env });
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/eval\/baseline\/loop\/agent\/am\/seed-0 +4 +0 +4 +4 +4 /);
+    // The specs are a table with headers, like the stages.
+    expect(plan.stdout).toMatch(
+      /\nspec +sha256 +source\n-+ +-+ +-+\nrules +[0-9a-f]{16} +\S*rules\.md\n/,
+    );
+    expect(plan.stdout).toMatch(
+      /input tok +output tok \(max\)[^\n]*\n[^\n]*\n.*seed-0 +4 +0 +4 +4 +4 +\d+\.\dk +\d+\.\dk /,
+    );
     expect(plan.stdout).toMatch(/total: 8 of 8 samples to run \(0 cached\)/);
     expect(server.served.size).toBe(0);
     const planJson = JSON.parse(
@@ -119,6 +126,15 @@ describe("specsci plan / run / status / report", () => {
       (await runCli(["--json", "status", "experiment.yaml"], { cwd, env })).stdout,
     );
     expect(after.stages.map((s: { state: string }) => s.state)).toEqual(["done", "done"]);
+    // The experiment's two runs (same task and model) are told apart by arm and spec.
+    const list = await runCli(["eval", "list"], { cwd, env });
+    for (const [arm, spec] of [
+      ["baseline", "-"],
+      ["rules", "rules"],
+    ])
+      expect(list.stdout).toMatch(
+        new RegExp(`cli-screen/${arm} +${spec} +loop/agent +loop/judge +2 +4/4 +0 `),
+      );
 
     const report = await runCli(["report", "experiment.yaml", "-o", "out/report.html"], {
       cwd,
@@ -192,6 +208,53 @@ describe("specsci plan / run / status / report", () => {
       const again = await runCli(["run", "experiment.yaml"], { cwd, env });
       expect(again.code, again.stderr).toBe(0);
       expect(countRows(db, "eval_samples")).toBe(24);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it("after a Ctrl-C that paid for calls but finished no sample, status says partial with its spend", async () => {
+    const slow = await new FakeLlmServer({ latencyMs: 400 }).start();
+    try {
+      const cwd = tempDir("specsci-exp-paid-");
+      const env = { SPECSCI_MODEL_CACHE: models };
+      writeFileSync(
+        join(cwd, "specsci.yaml"),
+        `endpoints: { loop: { base_url: "${slow.url}/v1", max_in_flight: 1 } }\nprices: { loop/agent: { input: 1000, output: 1000 } }\n`,
+      );
+      writeFileSync(join(cwd, "experiment.yaml"), EXPERIMENT);
+      const child = spawn(process.execPath, [BIN, "run", "experiment.yaml"], {
+        cwd,
+        stdio: "ignore",
+        env: { ...process.env, ...env },
+      });
+      const code = new Promise<number | null>((r) => child.once("close", (c) => r(c)));
+      // Interrupt while the first judge call is in flight: the agent's answer is paid for, and
+      // no sample has finished.
+      const judging = () =>
+        slow.chatRequests().some((r) => (r.body as { model?: string }).model === "judge");
+      while (!judging()) await new Promise((r) => setTimeout(r, 20));
+      child.kill("SIGINT");
+      expect(await code).toBe(130);
+      const db = join(cwd, ".specsci", "store.db");
+      expect(countRows(db, "eval_samples")).toBe(0);
+      expect(countRows(db, "llm_calls")).toBeGreaterThan(0);
+
+      const json = JSON.parse(
+        (await runCli(["--json", "status", "experiment.yaml"], { cwd, env })).stdout,
+      );
+      const [first, second] = json.stages;
+      expect(first).toMatchObject({ state: "partial", done: 0 });
+      expect(first.calls).toBeGreaterThan(0);
+      expect(first.spentUsd).toBeGreaterThan(0);
+      expect(second).toMatchObject({ state: "not started", calls: 0, spentUsd: 0 });
+      const text = await runCli(["status", "experiment.yaml"], { cwd, env });
+      expect(text.stdout).toMatch(
+        /eval\/baseline\/loop\/agent\/am\/seed-0 +partial +0 +0 +4 +\$[1-9]/,
+      );
+      expect(text.stdout).toMatch(
+        /eval\/rules\/loop\/agent\/am\/seed-0 +not started +0 +0 +4 +\$0\.0000/,
+      );
     } finally {
       await slow.stop();
     }

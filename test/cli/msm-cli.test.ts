@@ -133,6 +133,26 @@ describe("specsci msm", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("MSM domains: no usable answer from local/builtin:tiny");
     expect(r.stderr).toContain("no JSON object");
+    // The hint points at where the answers are, and they are there.
+    const file = join("tiny", "failed-items.jsonl");
+    expect(r.stderr).toContain(
+      `hint: the failed items, with the model's last answer and why it was rejected, are in ${file}`,
+    );
+    expect(r.stderr).not.toContain("specsci usage");
+    const lines = readFileSync(join(cwd, file), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      {
+        stage: "domains",
+        key: "domains",
+        kind: "invalid",
+        message: "the answer contains no JSON object",
+        attempts: 3,
+        answer: "Hello world!",
+      },
+    ]);
   });
 
   it("documents from the tiny local model are all gated, and an empty corpus is an error", async () => {

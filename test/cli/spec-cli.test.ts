@@ -61,6 +61,25 @@ describe("specsci spec", () => {
     expect(json.rulesChanged[0].subrulesRemoved).toEqual([]);
   });
 
+  it("derive --help lists the transforms as an aligned, wrapped section", async () => {
+    const r = await runCli(["spec", "derive", "--help"]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+    const section = lines.slice(lines.indexOf("Transforms:") + 1);
+    expect(section.length).toBeGreaterThan(0);
+    // Each line is an item or the indented continuation of one, in the options' column.
+    const column = (lines.find((l) => l.startsWith("  -o, --out")) ?? "").indexOf("write");
+    for (const l of section) expect(l, l).toMatch(new RegExp(`^  [a-z-]+ +\\S|^ {${column}}\\S`));
+    for (const name of ["strip-explanations", "set-attribution", "match-length"])
+      expect(section.find((l) => l.startsWith(`  ${name} `))?.indexOf(" ", 2 + name.length)).toBe(
+        2 + name.length,
+      );
+    expect(section.find((l) => l.startsWith("  augment-values"))?.slice(column)).toMatch(
+      /^explain/,
+    );
+  });
+
   it("derive writes a variant with lineage; a model-assisted transform without a usable model fails clearly", async () => {
     const dir = tempDir();
     const r = await runCli(

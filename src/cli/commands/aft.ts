@@ -1,12 +1,14 @@
 import { basename, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import { type AftConfig, loadAftConfig } from "../../data/aft/config.js";
 import { mixChatSets } from "../../data/aft/mix.js";
 import { writeAftSet } from "../../data/aft/output.js";
 import { buildAftSet } from "../../data/aft/pipeline.js";
 import { planAftSet } from "../../data/aft/plan.js";
+import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
 import { defaultModel } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
 import type { CliContext, ContextFactory } from "../context.js";
@@ -112,8 +114,8 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
             s.model,
             s.calls,
             s.done,
-            s.inputTokens,
-            `${s.outputTokensExpected} / ${s.outputTokensMax}`,
+            formatCount(s.inputTokens),
+            `${formatCount(s.outputTokensExpected)} / ${formatCount(s.outputTokensMax)}`,
             formatUsd(s.costExpected),
             formatUsd(s.costExpectedBatch),
             formatUsd(s.costMax),
@@ -152,20 +154,23 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
         typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
       const contamination = o.contamination ? scenarioPackTexts() : undefined;
       const client = ctx.llm();
-      const b = await withInterrupt((signal) =>
-        buildAftSet({
-          spec,
-          specHash: specHash(spec),
-          specName: name,
-          config,
-          client,
-          signal,
-          log: (m) => log.info(m),
-          ...(contamination ? { contamination } : {}),
-        }),
-      );
       const dir = o.out ?? join("chatsets", config.name ?? name);
+      const b = await withFailedItems(ctx.store, dir, () =>
+        withInterrupt((signal) =>
+          buildAftSet({
+            spec,
+            specHash: specHash(spec),
+            specName: name,
+            config,
+            client,
+            signal,
+            log: (m) => log.info(m),
+            ...(contamination ? { contamination } : {}),
+          }),
+        ),
+      );
       const { manifest } = await writeAftSet(b, dir, ctx.store, { spec: label(path) });
+      const failures = writeFailedItems(ctx.store, b.ctx.setId, dir);
       if (ctx.json) printJson({ dir, manifest });
       else
         process.stdout.write(
@@ -183,7 +188,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
         log.warn(
           `the target was not reached (${b.selection.selected} examples); raise budget.max_waves or counts.prompts and run again`,
         );
-      reportItemFailures(b.stages, config.attempts);
+      reportItemFailures(b.stages, config.attempts, failures.file);
     });
 
   aft

@@ -17,8 +17,10 @@ import { importUpstreamTask } from "../../evals/am/upstream.js";
 import { exportInspectLog } from "../../evals/inspect.js";
 import { validateEvalLog } from "../../evals/inspect-schema.js";
 import { type RateCell, type RunMetrics, runMetrics } from "../../evals/metrics.js";
+import { sampleProgress } from "../../evals/progress.js";
 import { runEval } from "../../evals/runner.js";
 import type { Task } from "../../evals/types.js";
+import { listEvalRuns } from "../../experiment/eval-listing.js";
 import { DEFAULT_MODELS } from "../../llm/models.js";
 import type { EvalRunRow } from "../../store/index.js";
 import type { CliContext, ContextFactory } from "../context.js";
@@ -91,15 +93,15 @@ function showRun(ctx: CliContext, runId: string): void {
     throw new SpecsciError(`no eval run ${runId}`, {
       hint: "`specsci eval list` shows the runs in this workspace",
     });
-  const records = ctx.store.evals.scoreRows(runId);
-  const m = runMetrics(records);
+  const m = runMetrics(ctx.store.evals.scoreRows(runId));
+  const progress = sampleProgress(ctx.store, runId, run.sampleCount, run.epochs);
   if (ctx.json) {
-    printJson({ run, samples: records.length, metrics: m });
+    printJson({ run, samples: progress.recorded, progress, metrics: m });
     return;
   }
   const out = process.stdout;
   out.write(
-    `${run.id}: ${run.task} on ${run.model}, ${run.epochs} epoch(s), ${records.length}/${run.sampleCount * run.epochs} samples recorded\n\n`,
+    `${run.id}: ${run.task} on ${run.model}, ${run.epochs} epoch(s), ${progress.recorded}/${progress.expected} samples recorded\n\n`,
   );
   const rows = (cells: RateCell[]) =>
     cells.map((c) => [
@@ -269,19 +271,28 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     .description("eval runs in this workspace")
     .action(() => {
       const ctx = context();
-      const runs = ctx.store.evals.runs();
+      const runs = listEvalRuns(ctx.store);
       if (ctx.json) return printJson(runs);
       if (!runs.length) return void process.stdout.write("no eval runs\n");
+      const unscored = unscoredColumns(runs.map((r) => r.progress));
       printTable(
-        ["run", "task", "model", "epochs", "samples", "created", "complete"],
+        [
+          ...["run", "task", "arm", "spec", "model", "judge", "epochs", "samples", "failed"],
+          ...unscored.heads,
+          "created",
+        ],
         runs.map((r) => [
           r.id,
           r.task,
+          r.arms.join(", ") || "-",
+          r.spec ?? "-",
           r.model,
+          r.judges.join(", ") || "-",
           r.epochs,
-          r.sampleCount,
+          `${r.progress.recorded}/${r.progress.expected}`,
+          r.progress.errors,
+          ...unscored.cells(r.progress),
           r.createdAt,
-          r.completedAt ? "yes" : "no",
         ]),
       );
     });

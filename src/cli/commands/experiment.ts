@@ -1,5 +1,6 @@
 import { relative } from "node:path";
 import type { Command } from "commander";
+import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import {
   experimentModelIds,
@@ -16,10 +17,7 @@ import { serveCommand } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
-import { formatUsd, printJson, printTable, unscoredColumns } from "../output.js";
-
-const tokens = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+import { formatTable, formatUsd, printJson, printTable, unscoredColumns } from "../output.js";
 
 async function load(
   ctx: CliContext,
@@ -37,13 +35,20 @@ function printPlan(
   trained: TrainedArmsPlan,
 ): void {
   const out = process.stdout;
-  out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\nspecs:\n`);
-  for (const s of graph.specs)
-    out.write(`  ${s.name}  sha256:${s.hash.slice(0, 16)}  ${specSource(s)}\n`);
-  for (const s of graph.pending)
-    out.write(
-      `  ${s.name}  to derive from ${s.from} by ${s.transform}${s.model ? ` with ${s.model}` : ""} (on \`run\`)\n`,
-    );
+  out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\n`);
+  out.write(
+    formatTable(
+      ["spec", "sha256", "source"],
+      [
+        ...graph.specs.map((s) => [s.name, s.hash.slice(0, 16), specSource(s)]),
+        ...graph.pending.map((s) => [
+          s.name,
+          "-",
+          `to derive from ${s.from} by ${s.transform}${s.model ? ` with ${s.model}` : ""} (on \`run\`)`,
+        ]),
+      ],
+    ),
+  );
   out.write("\n");
   printTable(
     [
@@ -65,8 +70,8 @@ function printPlan(
       p.remaining,
       p.agentCalls,
       p.judgeCalls,
-      tokens(p.agentInputTokens + p.judgeInputTokensMax),
-      tokens(p.agentOutputTokensMax + p.judgeOutputTokensMax),
+      formatCount(p.agentInputTokens + p.judgeInputTokensMax),
+      formatCount(p.agentOutputTokensMax + p.judgeOutputTokensMax),
       formatUsd(p.costMax),
       formatUsd(p.costMaxBatch),
     ]),
@@ -303,9 +308,9 @@ export function registerExperimentCommands(program: Command, context: ContextFac
           spentUsd: spent,
         });
       const unscored = unscoredColumns(status);
-      const blank = ["", "", ...unscored.cells(null), "", ""];
+      const blank = ["", "", ...unscored.cells(null), "", "", ""];
       printTable(
-        ["stage", "state", "done", "failed", ...unscored.heads, "samples", "run"],
+        ["stage", "state", "done", "failed", ...unscored.heads, "samples", "spent", "run"],
         [
           ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", ...blank]),
           ...status.map((s) => [
@@ -315,6 +320,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
             s.errors,
             ...unscored.cells(s),
             s.samples,
+            formatUsd(s.spentUsd),
             s.runId,
           ]),
           ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, ...blank]),

@@ -1,8 +1,10 @@
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
+import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
 import { compareCorpora, mix } from "../../data/msm/compare.js";
 import { checkMsmConfig, loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
 import { writeCorpus } from "../../data/msm/output.js";
@@ -23,9 +25,6 @@ interface MsmOptions {
   model?: string;
   batch?: boolean;
 }
-
-const tokens = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
 /** The spec and the config with command-line overrides applied. */
 function inputs(
@@ -94,8 +93,8 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
           s.items,
           s.calls,
           s.done,
-          tokens(s.inputTokens),
-          `${tokens(s.outputTokensExpected)} / ${tokens(s.outputTokensMax)}`,
+          formatCount(s.inputTokens),
+          `${formatCount(s.outputTokensExpected)} / ${formatCount(s.outputTokensMax)}`,
           formatUsd(s.costExpected),
           formatUsd(s.costExpectedBatch),
           formatUsd(s.costMax),
@@ -103,7 +102,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
       );
       const t = plan.totals;
       process.stdout.write(
-        `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${tokens(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
+        `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${formatCount(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
           `${t.calls} calls; cost about ${formatUsd(t.costExpected)} online or ${formatUsd(t.costExpectedBatch)} through batch APIs, at most ${formatUsd(t.costMax)} (list prices). Input tokens are o200k estimates.\n`,
       );
     });
@@ -128,20 +127,23 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
           );
         const client = ctx.llm();
         const contamination = o.contamination ? scenarioPackTexts() : undefined;
-        const build = await withInterrupt((signal) =>
-          buildCorpus({
-            spec,
-            specHash: hash,
-            specName: name,
-            config,
-            client,
-            signal,
-            log: (m) => log.info(m),
-            ...(contamination ? { contamination } : {}),
-          }),
-        );
         const dir = o.out ?? join("corpora", config.name ?? name);
+        const build = await withFailedItems(ctx.store, dir, () =>
+          withInterrupt((signal) =>
+            buildCorpus({
+              spec,
+              specHash: hash,
+              specName: name,
+              config,
+              client,
+              signal,
+              log: (m) => log.info(m),
+              ...(contamination ? { contamination } : {}),
+            }),
+          ),
+        );
         const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
+        const failures = writeFailedItems(ctx.store, build.ctx.corpusId, dir);
         if (build.documents.length === 0) {
           const lost = Object.entries(build.gates)
             .filter(([, k]) => k > 0)
@@ -175,7 +177,7 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
           log.warn(
             `the budget of ${build.budget.target_tokens} tokens was not reached (${build.budget.tokens_before_trim} after ${build.waves} extra wave(s)); raise budget.max_waves or the tree's counts and run again`,
           );
-        reportItemFailures(build.stages, config.attempts);
+        reportItemFailures(build.stages, config.attempts, failures.file);
       },
     );
 

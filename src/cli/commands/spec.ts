@@ -23,6 +23,7 @@ import {
   TRANSFORMS,
 } from "../../spec/transforms/index.js";
 import type { ContextFactory } from "../context.js";
+import { addHelpSection } from "../help.js";
 import { label, loadValid } from "../inputs.js";
 import { printJson, printTable } from "../output.js";
 import { roleModel } from "../role-models.js";
@@ -160,14 +161,17 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
       process.stdout.write(formatDiff(d, [label(A.path), label(B.path)]));
     });
 
-  spec
-    .command("derive")
+  addHelpSection(
+    spec.command("derive"),
+    "Transforms:",
+    Object.entries(TRANSFORMS).map(([name, t]) => [
+      name,
+      `${t.summary}${t.model ? " (needs --model)" : ""}`,
+    ]),
+  )
+    .summary("derive a controlled variant, recording its lineage in front matter")
     .description(
-      `derive a controlled variant, recording its lineage in front matter. Transforms:\n${Object.entries(
-        TRANSFORMS,
-      )
-        .map(([k, v]) => `  ${k.padEnd(19)} ${v.summary}${v.model ? " (needs --model)" : ""}`)
-        .join("\n")}`,
+      "derive a controlled variant of a spec by one transform (listed below), recording its lineage in front matter",
     )
     .argument("<base>", "spec file or built-in name")
     .addOption(

@@ -4,6 +4,7 @@ import { join, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { SpecsciError } from "../../core/errors.js";
+import { formatCount } from "../../core/format.js";
 import { readUserFile } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { codeVersion } from "../../core/provenance.js";
@@ -20,9 +21,6 @@ import type { ContextFactory } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
 import { collectOption, parseIntOption } from "./options.js";
-
-const tokens = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
 export function registerTrainCommands(program: Command, context: ContextFactory): void {
   const train = program
@@ -58,7 +56,7 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
           s.stage,
           s.kind,
           s.examples,
-          tokens(s.tokens),
+          formatCount(s.tokens),
           s.epochs,
           s.gpuHours.toFixed(2),
           s.config,

@@ -6,7 +6,6 @@
  * resumed build asks exactly what an uninterrupted one asks.
  */
 
-import { SpecsciError } from "../../core/errors.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
 import type { MsmItemRow } from "../../store/index.js";
@@ -14,6 +13,7 @@ import { getChatTemplate } from "../chat-template.js";
 import { contaminationIndex, overlapWith } from "../contamination.js";
 import { findDuplicates } from "../dedup/index.js";
 import { countItems, type StageCount } from "../item-counts.js";
+import { NoUsableAnswer } from "../item-failures.js";
 import { trimToBudget } from "../msm/budget.js";
 import { stageRunner } from "../msm/executor.js";
 import { compareKeys } from "../msm/keys.js";
@@ -139,9 +139,9 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
   const domainRows = await stage("domains", [domainsJob(ctx)]);
   const domainValue = domainRows.get("domains");
   if (domainValue?.status !== "ok")
-    throw new SpecsciError(
+    throw new NoUsableAnswer(
       `AFT domains: no usable answer from ${aftStageSettings(config, "domains").model}${domainValue?.error ? ` (${domainValue.error.kind}: ${domainValue.error.message})` : ""}`,
-      { hint: "check the model with `specsci models test`; a rerun retries failed calls" },
+      ctx.setId,
     );
   const domains: Domain[] = (domainValue.value as { name: string; description: string }[]).map(
     (d, i) => ({

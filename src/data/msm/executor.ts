@@ -90,7 +90,8 @@ export async function runStage<T>(run: StageRun, jobs: ItemJob<T>[]): Promise<St
           ...base,
           status: "failed",
           value: null,
-          error: { kind: "invalid", message: verdict.retry },
+          // The rejected answer is kept so that the user can see what the model said.
+          error: { kind: "invalid", message: verdict.retry, answer: outcome.text },
         }
       : { ...base, status: "ok", value: fallback, error: null };
   };

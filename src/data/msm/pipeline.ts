@@ -6,7 +6,6 @@
  * (screening, trimming) is recomputed, deterministically.
  */
 
-import { SpecsciError } from "../../core/errors.js";
 import { hashValue } from "../../core/hash.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
@@ -15,6 +14,7 @@ import type { MsmItemRow } from "../../store/index.js";
 import { contaminationIndex } from "../contamination.js";
 import type { Duplicate } from "../dedup/index.js";
 import { countItems, type StageCount } from "../item-counts.js";
+import { NoUsableAnswer } from "../item-failures.js";
 import { type BudgetDoc, type TrimResult, trimToBudget } from "./budget.js";
 import { type MsmConfig, STAGES, type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, corpusContext } from "./context.js";
@@ -151,11 +151,9 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
   const required = <T>(level: StageName, nodes: T[], why?: string): T[] => {
     if (nodes.length) return nodes;
     const c = counts[level];
-    throw new SpecsciError(
+    throw new NoUsableAnswer(
       `MSM ${level}: no usable answer from ${stageSettings(config, level).model}${why ? ` (${why})` : c?.example ? ` (${c.example})` : ""}`,
-      {
-        hint: "check the model with `specsci models test`, or look at the answers with `specsci usage`; a rerun retries failed calls",
-      },
+      ctx.corpusId,
     );
   };
   const domainJobs = [domainsJob(ctx)];

@@ -1,0 +1,140 @@
+/**
+ * The README's own path, as a new user walks it: the quickstart, then `npm test` (which lints the
+ * working directory), and the training example, all offline.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
+
+afterAll(cleanupTempDirs);
+
+const BIOME = join(ROOT, "node_modules", ".bin", "biome");
+
+/** `biome check` as `npm test` runs it, in `cwd` with the configuration files found there. */
+function biome(cwd: string, ...paths: string[]) {
+  const r = spawnSync(BIOME, ["check", "--colors=off", ...(paths.length ? paths : ["."])], {
+    cwd,
+    encoding: "utf8",
+  });
+  return { code: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+describe("the README's path", () => {
+  it("`npm test`'s lint passes after `specsci quickstart --demo` wrote its output into the project", async () => {
+    const project = tempDir("specsci-readme-");
+    for (const f of ["biome.json", ".gitignore", "package.json"])
+      copyFileSync(join(ROOT, f), join(project, f));
+    const q = await runCli(["quickstart", "--demo"], {
+      cwd: project,
+      env: { SPECSCI_MODEL_CACHE: tempDir("specsci-models-") },
+    });
+    expect(q.code, q.stderr).toBe(0);
+
+    const lint = biome(project);
+    expect(lint.output).not.toContain("specsci-quickstart");
+    expect(lint.output).not.toContain(".specsci");
+    expect(lint.code, lint.output).toBe(0);
+
+    // The experiment file it wrote is formatted as the project formats its own YAML.
+    const written = readFileSync(join(project, "specsci-quickstart", "experiment.yaml"), "utf8");
+    writeFileSync(join(project, "experiment.yaml"), written);
+    const format = biome(project, "experiment.yaml");
+    expect(format.code, format.output).toBe(0);
+  }, 180_000);
+
+  it("`specsci train plan examples/recipes/train.yaml` plans the shipped synthetic sample offline", async () => {
+    const r = await runCli(
+      ["--json", "train", "plan", join(ROOT, "examples", "recipes", "train.yaml")],
+      { cwd: tempDir("specsci-train-example-") },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.stages).toHaveLength(6);
+    for (const s of plan.stages) {
+      expect(s.examples).toBeGreaterThan(0);
+      expect(s.tokens).toBeGreaterThan(0);
+    }
+    const shown = await runCli(["train", "plan", "examples/recipes/train.yaml", "--show-config"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain("type: completion");
+
+    for (const dir of ["msm-value-augmented", "aft-value-augmented"]) {
+      const sample = join("examples", "sample-data", dir);
+      // Labelled for what it is, where a reader of the data looks.
+      const manifest = JSON.parse(readFileSync(join(ROOT, sample, "manifest.json"), "utf8"));
+      expect(manifest.note).toMatch(/^SYNTHETIC SAMPLE: made by specsci's own pipeline/);
+      expect(readFileSync(join(ROOT, sample, "README.md"), "utf8")).toContain("SYNTHETIC SAMPLE");
+      expect(readFileSync(join(ROOT, sample, "manifest.json"), "utf8")).not.toContain(ROOT);
+      // Part of a fresh clone: not ignored by git.
+      const ignored = spawnSync("git", ["check-ignore", "-q", join(sample, "manifest.json")], {
+        cwd: ROOT,
+      });
+      expect(ignored.status, `${sample} is ignored by git`).toBe(1);
+    }
+    expect(
+      execFileSync("git", ["check-ignore", "corpora/x", "runs/x"], { cwd: ROOT }).toString(),
+    ).toBe("corpora/x\nruns/x\n");
+  });
+
+  it("`npm pack` holds everything an installed specsci needs, found from where it is installed", () => {
+    const dest = tempDir("specsci-pack-");
+    // dist/ is built by the tests' global setup; the tarball must carry it.
+    execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", dest], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
+    const tarball = readdirSync(dest).find((f) => f.endsWith(".tgz")) as string;
+    execFileSync("tar", ["-xzf", join(dest, tarball), "-C", dest]);
+    const pkg = join(dest, "package");
+    // Its dependencies as `npm install -g` would provide them (offline: the clone's).
+    symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"), "dir");
+    const elsewhere = tempDir("specsci-elsewhere-");
+    const installed = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(pkg, "bin", "specsci.js"), ...args], {
+        cwd: elsewhere,
+        encoding: "utf8",
+        env: { ...process.env, SPECSCI_MODEL_CACHE: join(elsewhere, "models") },
+      });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+
+    expect(installed("--help").stdout).toContain("Usage: specsci");
+    // Built-in specs, scenarios, prompts and examples resolve inside the installed package.
+    const plan = installed("--json", "plan", join(pkg, "examples", "quickstart.yaml"));
+    expect(plan.code, plan.stderr).toBe(0);
+    for (const s of JSON.parse(plan.stdout).specs)
+      expect(s.source.startsWith(pkg), s.source).toBe(true);
+    const scenario = installed("eval", "scenarios", "leaking_none-none_replacement");
+    expect(scenario.code, scenario.stderr).toBe(0);
+    expect(installed("msm", "plan", "rules").code).toBe(0);
+    const train = installed("train", "plan", join(pkg, "examples", "recipes", "train.yaml"));
+    expect(train.code, train.stderr).toBe(0);
+  });
+
+  it("`npm install -g .` in the clone puts a working specsci on the PATH", () => {
+    const prefix = tempDir("specsci-prefix-");
+    execFileSync(
+      "npm",
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        "--offline",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        ".",
+      ],
+      { cwd: ROOT, stdio: "ignore" },
+    );
+    const r = spawnSync(join(prefix, "bin", "specsci"), ["spec", "list"], {
+      cwd: tempDir("specsci-elsewhere-"),
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("value-augmented");
+  });
+});
