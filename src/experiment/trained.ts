@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { findExecutable } from "../core/executable.js";
 import { canonicalJson } from "../core/hash.js";
+import { readSecret } from "../core/secrets.js";
 import { loadAftConfig } from "../data/aft/config.js";
 import { writeAftSet } from "../data/aft/output.js";
 import { buildAftSet } from "../data/aft/pipeline.js";
@@ -29,7 +30,7 @@ import { runTraining } from "../train/launcher.js";
 import { loadTrainPlan } from "../train/plan.js";
 import { servingPlan } from "../train/serve.js";
 import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
-import { runTogether } from "../train/together.js";
+import { runTogether, TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
 import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
@@ -65,7 +66,7 @@ export interface ChainOptions {
 /** Why this machine cannot train with the engine, or undefined when it can. */
 export function engineMissing(engine: "axolotl" | "together"): Omit<Blocked, "what"> | undefined {
   if (engine === "together")
-    return process.env.TOGETHER_API_KEY
+    return readSecret(TOGETHER_KEY_ENV)
       ? undefined
       : {
           reason: "training.engine is together, but TOGETHER_API_KEY is not set",
