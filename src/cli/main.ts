@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { SpecsciError } from "../core/errors.js";
 import { redact } from "../core/secrets.js";
 import { ModelCallError } from "../llm/errors.js";
+import { damagedStoreError } from "../store/db.js";
 import { registerAftCommands } from "./commands/aft.js";
 import { registerAnalyzeCommands } from "./commands/analyze.js";
 import { registerBatchCommands } from "./commands/batch.js";
@@ -27,6 +28,7 @@ export function buildProgram(): {
   program: Command;
   context: ContextFactory;
   closeContext: () => void;
+  storeFile: () => string | undefined;
 } {
   const program = new Command("specsci")
     .description(
@@ -76,17 +78,23 @@ export function buildProgram(): {
   registerCacheCommands(program, context);
   registerStatsCommands(program, context);
   registerStoreCommands(program, context);
-  return { program, context, closeContext: () => ctx?.close() };
+  return {
+    program,
+    context,
+    closeContext: () => ctx?.close(),
+    storeFile: () => ctx?.openedStoreFile,
+  };
 }
 
 /** Runs the CLI and returns the exit code; every error a user can cause ends in one clear line. */
 export async function main(argv: string[]): Promise<number> {
-  const { program, closeContext } = buildProgram();
+  const { program, closeContext, storeFile } = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
-    return reportError(e);
+    const file = storeFile();
+    return reportError((file && damagedStoreError(e, file)) || e);
   } finally {
     closeContext();
   }
