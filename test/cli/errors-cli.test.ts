@@ -1,10 +1,10 @@
 /** Errors a user can cause end in one clear message and a non-zero exit, never an internal error. */
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_USER_ERROR } from "../../src/cli/exit-codes.js";
-import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 
@@ -42,5 +42,55 @@ describe("a damaged run store", () => {
     expect(r.code).toBe(EXIT_USER_ERROR);
     expect(r.stderr).toContain(`the run store ${db} is damaged: file is not a database`);
     expect(readFileSync(db).equals(before)).toBe(true);
+  });
+});
+
+describe("an output path that cannot be written", () => {
+  it("is refused before any work, naming the option", async () => {
+    const cwd = tempDir("specsci-out-");
+    writeFileSync(join(cwd, "afile"), "");
+    writeFileSync(join(cwd, "reqs.jsonl"), '{"id": 1, "prompt": "hi"}\n');
+    const llm = await runCli(
+      ["llm", "run", "reqs.jsonl", "-m", "fake/echo", "-o", "afile/out.jsonl"],
+      {
+        cwd,
+      },
+    );
+    expect(llm.code).toBe(EXIT_USER_ERROR);
+    expect(llm.stderr).toContain(
+      `-o/--out afile/out.jsonl: ${join(cwd, "afile")} is a file, not a directory`,
+    );
+    expect(countRows(join(cwd, ".specsci", "store.db"), "llm_calls")).toBe(0);
+    for (const [args, message] of [
+      [["msm", "generate", "rules", "-o", "afile"], "-o/--out afile: is a file, not a directory"],
+      [["aft", "generate", "rules", "-o", "afile/x"], "-o/--out afile/x: "],
+      [["eval", "export", "r1", "-o", "afile"], "-o/--out afile: is a file"],
+      [["eval", "run", "am", "-m", "fake/echo", "--export", "afile"], "--export afile: is a file"],
+      [["report", "r1", "-o", "."], "-o/--out .: is a directory"],
+      [
+        ["analyze", "reasoning", "r1", "--labeller", "fake/echo", "-o", "afile/a.json"],
+        "-o/--out afile/a.json: ",
+      ],
+      [["spec", "derive", "rules", "-t", "renumber", "-o", "afile/s.md"], "-o/--out afile/s.md: "],
+    ] as const) {
+      const r = await runCli([...args], { cwd });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(EXIT_USER_ERROR);
+      expect(r.stderr).toContain(message);
+    }
+    // A directory that does not exist yet is made.
+    const fresh = await runCli(
+      ["llm", "run", "reqs.jsonl", "-m", "fake/echo", "-o", "new/sub/out.jsonl"],
+      { cwd },
+    );
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(readFileSync(join(cwd, "new", "sub", "out.jsonl"), "utf8")).toContain("echo: hi");
+  });
+});
+
+describe("eval export", () => {
+  it("says in its help that -o is required", async () => {
+    const help = await runCli(["eval", "export", "--help"]);
+    expect(help.stdout).toMatch(/Usage: specsci eval export <run> -o <dir>/);
+    expect(help.stdout).toMatch(/-o, --out <dir> +directory for the log file \(required\)/);
   });
 });

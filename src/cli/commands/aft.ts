@@ -1,6 +1,7 @@
 import { basename, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { type AftConfig, loadAftConfig } from "../../data/aft/config.js";
 import { mixChatSets } from "../../data/aft/mix.js";
@@ -148,6 +149,8 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
         );
       const name =
         typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+      const dir = o.out ?? join("chatsets", config.name ?? name);
+      checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the chat-set directory");
       const contamination = o.contamination ? scenarioPackTexts() : undefined;
       const client = ctx.llm();
       const b = await withInterrupt((signal) =>
@@ -162,7 +165,6 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
           ...(contamination ? { contamination } : {}),
         }),
       );
-      const dir = o.out ?? join("chatsets", config.name ?? name);
       const { manifest } = await writeAftSet(b, dir, ctx.store, { spec: label(path) });
       if (ctx.json) printJson({ dir, manifest });
       else
@@ -222,6 +224,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
           throw new SpecsciError("--anti and --fraction go together", {
             hint: "e.g. --anti chatsets/anti-spec --fraction 0.1",
           });
+        checkOutputPath(o.out, "dir", "-o/--out");
         const manifest = await mixChatSets(
           {
             aligned,

@@ -8,7 +8,7 @@ import {
   taxonomyYaml,
 } from "../../analysis/reasoning/index.js";
 import { SpecsciError } from "../../core/errors.js";
-import { writeFileAtomic } from "../../core/fs.js";
+import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { specHash } from "../../spec/hash.js";
 import type { Store } from "../../store/index.js";
@@ -188,6 +188,8 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
         },
       ) => {
         const ctx = context();
+        if (o.out) checkOutputPath(o.out, "file", "-o/--out");
+        if (o.writeTaxonomy) checkOutputPath(o.writeTaxonomy, "file", "--write-taxonomy");
         if (o.repeats > 1 && o.temperature === 0)
           throw new SpecsciError("--repeats at temperature 0 would repeat the same answer", {
             hint: "set --temperature (e.g. 1) so that repeats are independent labels",

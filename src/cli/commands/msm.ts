@@ -1,6 +1,7 @@
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
 import { compareCorpora, mix } from "../../data/msm/compare.js";
@@ -124,6 +125,8 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
             "--no-contamination skips the contamination check that --enforce-contamination (or contamination.enforce in the recipe) asks to enforce",
             { hint: "drop one of them" },
           );
+        const dir = o.out ?? join("corpora", config.name ?? name);
+        checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the corpus directory");
         const client = ctx.llm();
         const contamination = o.contamination ? scenarioPackTexts() : undefined;
         const build = await withInterrupt((signal) =>
@@ -138,7 +141,6 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
             ...(contamination ? { contamination } : {}),
           }),
         );
-        const dir = o.out ?? join("corpora", config.name ?? name);
         const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
         if (build.documents.length === 0) {
           const lost = Object.entries(build.gates)
