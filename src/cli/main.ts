@@ -89,6 +89,7 @@ export function buildProgram(): {
 /** Runs the CLI and returns the exit code; every error a user can cause ends in one clear line. */
 export async function main(argv: string[]): Promise<number> {
   const { program, closeContext, storeFile } = buildProgram();
+  endQuietlyWhenReaderCloses(closeContext);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
@@ -98,6 +99,20 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     closeContext();
   }
+}
+
+/**
+ * A reader that went away (`specsci usage | head`) wants no more output: the write fails with
+ * EPIPE, and the command ends quietly (the store closed, so nothing recorded is lost) instead of
+ * dying on an unhandled stream error. Other stream errors stay errors.
+ */
+function endQuietlyWhenReaderCloses(closeContext: () => void): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      closeContext();
+      process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+    });
 }
 
 function reportError(e: unknown): number {

@@ -1,10 +1,11 @@
 /** Errors a user can cause end in one clear message and a non-zero exit, never an internal error. */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_USER_ERROR } from "../../src/cli/exit-codes.js";
-import { cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
+import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 
@@ -92,5 +93,49 @@ describe("eval export", () => {
     const help = await runCli(["eval", "export", "--help"]);
     expect(help.stdout).toMatch(/Usage: specsci eval export <run> -o <dir>/);
     expect(help.stdout).toMatch(/-o, --out <dir> +directory for the log file \(required\)/);
+  });
+});
+
+/** Runs the CLI as `specsci … | head -1` would: its stdout is closed once the first line came. */
+function runIntoClosedPipe(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; firstLine: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let firstLine = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      firstLine ||= d.toString().split("\n")[0] ?? "";
+      child.stdout.destroy();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (code) => resolve({ code, firstLine, stderr }));
+  });
+}
+
+describe("output into a pipe that closes (| head)", () => {
+  it("ends quietly, with no EPIPE stack trace", async () => {
+    const cwd = tempDir("specsci-pipe-");
+    // Results far beyond a pipe's buffer, so the write is still going when the reader leaves.
+    writeFileSync(
+      join(cwd, "reqs.jsonl"),
+      Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: i, prompt: `p${i}` })).join("\n"),
+    );
+    for (const args of [
+      ["llm", "run", "reqs.jsonl", "-m", "fake/echo"],
+      ["usage"],
+      ["eval", "scenarios"],
+    ]) {
+      const r = await runIntoClosedPipe(args, cwd);
+      expect(r.firstLine, args.join(" ")).not.toBe("");
+      expect(r.stderr, args.join(" ")).not.toMatch(/EPIPE|Unhandled|node:events/);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    }
   });
 });
