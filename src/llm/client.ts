@@ -1,3 +1,4 @@
+import { attemptSignal } from "../core/abort.js";
 import type { CacheMode, Config } from "../core/config.js";
 import { SpecsciError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
@@ -271,11 +272,10 @@ export class ManagedModel implements ChatModel {
       // The caller gave up (Ctrl-C, a budget): not a model failure, so nothing is recorded; the
       // abort reason propagates and the work is redone by the next run.
       const permit = await this.limiter.acquire(estimate, signal);
+      const deadline = attemptSignal(signal, timeoutMs);
       let error: ModelCallError;
       try {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-        const result = await this.resolved.model.complete(req, attemptSignal, timeoutMs);
+        const result = await this.resolved.model.complete(req, deadline.signal, timeoutMs);
         checkResult(result, this.id);
         permit.release(result.usage.input_tokens + result.usage.output_tokens);
         return { ok: true, result, attempts: attempt };
@@ -289,6 +289,8 @@ export class ManagedModel implements ChatModel {
                 retryable: false,
                 cause: e,
               });
+      } finally {
+        deadline.dispose();
       }
       const delay = backoffDelay(policy, attempt, error.retryAfterMs);
       // A push-back slows every caller of this provider, not just this one.
