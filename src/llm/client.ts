@@ -1,6 +1,7 @@
 import { attemptSignal } from "../core/abort.js";
 import type { CacheMode, Config } from "../core/config.js";
 import { SpecsciError } from "../core/errors.js";
+import { log } from "../core/log.js";
 import { sleep } from "../core/time.js";
 import type { Store } from "../store/index.js";
 import { AnthropicBatchBackend } from "./batch/anthropic.js";
@@ -299,6 +300,7 @@ export class ManagedModel implements ChatModel {
         return { ok: false, error, attempts: attempt };
       }
       if (signal?.aborted) throw signal.reason;
+      logRetry(this.id, error, attempt, policy.maxAttempts, delay);
       await sleep(delay, signal);
     }
   }
@@ -407,6 +409,20 @@ function checkResult(result: ProviderResult, modelId: string): void {
   if (result.text === "" && !result.reasoning && result.stopReason === "end") {
     throw new ModelCallError("empty_response", `${modelId}: the model returned an empty answer`);
   }
+}
+
+/** At -v, one line per retry: which model, what failed, which attempt, how long until the next. */
+function logRetry(
+  modelId: string,
+  error: ModelCallError,
+  attempt: number,
+  maxAttempts: number,
+  delayMs: number,
+): void {
+  const status = error.httpStatus === undefined ? "" : ` (HTTP ${error.httpStatus})`;
+  log.debug(
+    `retry ${modelId}: ${error.kind}${status} on attempt ${attempt} of ${maxAttempts}; waiting ${(delayMs / 1000).toFixed(2)}s`,
+  );
 }
 
 function estimateTokens(req: ChatRequest): number {

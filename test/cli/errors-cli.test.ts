@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "nod
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_USER_ERROR } from "../../src/cli/exit-codes.js";
+import { FakeLlmServer } from "../fakes/llm-server.js";
 import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
@@ -136,6 +137,46 @@ describe("output into a pipe that closes (| head)", () => {
       expect(r.firstLine, args.join(" ")).not.toBe("");
       expect(r.stderr, args.join(" ")).not.toMatch(/EPIPE|Unhandled|node:events/);
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    }
+  });
+});
+
+describe("-v", () => {
+  it("shows every retry: model, failure, attempt and wait", async () => {
+    const server = await new FakeLlmServer({ openaiKey: "sk-retries-0123456789" }).start();
+    try {
+      const cwd = tempDir("specsci-retries-");
+      writeFileSync(
+        join(cwd, "specsci.yaml"),
+        `defaults: { max_attempts: 4, retry_base_ms: 1, retry_max_ms: 5 }\nendpoints: { loop: { base_url: "${server.url}/v1", api_key_env: LOOP_KEY } }\n`,
+      );
+      // The fake counts faults per prompt: each run gets prompts of its own.
+      const requests = (run: string) =>
+        ["[[fault=429 times=2 retry_after=0.01]]", "[[fault=500 times=1]]", "fine"]
+          .map((p, i) => JSON.stringify({ id: i, prompt: `${run} ${p}` }))
+          .join("\n");
+      writeFileSync(join(cwd, "quiet.jsonl"), requests("quiet"));
+      writeFileSync(join(cwd, "verbose.jsonl"), requests("verbose"));
+      const env = { LOOP_KEY: "sk-retries-0123456789" };
+      const run = (file: string, ...flags: string[]) =>
+        runCli([...flags, "llm", "run", file, "-m", "loop/m", "-o", "out.jsonl"], { cwd, env });
+      const quiet = await run("quiet.jsonl");
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(quiet.stderr).not.toMatch(/retry/);
+      const verbose = await run("verbose.jsonl", "-v");
+      expect(verbose.code, verbose.stderr).toBe(0);
+      const retries = verbose.stderr.split("\n").filter((l) => l.includes("retry loop/m"));
+      expect(retries).toHaveLength(3);
+      expect(
+        retries.filter((l) =>
+          /rate_limit \(HTTP 429\) on attempt [12] of 4; waiting 0\.01s/.test(l),
+        ),
+      ).toHaveLength(2);
+      expect(
+        retries.filter((l) => /server \(HTTP 500\) on attempt 1 of 4; waiting \d+\.\d\ds/.test(l)),
+      ).toHaveLength(1);
+    } finally {
+      await server.stop();
     }
   });
 });
