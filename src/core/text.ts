@@ -20,3 +20,35 @@ export function quoteIn(quote: string, sources: string[]): boolean {
   const needle = unwrapQuote(quote);
   return needle.length >= 3 && sources.some((s) => squashSpace(s).includes(needle));
 }
+
+/**
+ * The candidate closest to `word` by edit distance (Levenshtein), if it is close enough to be a
+ * likely typo: at most a third of the word's length, and at least one edit. For "did you mean".
+ * The dozen lines of the distance are written here: a dependency for them would be more to audit
+ * than to read.
+ */
+export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
