@@ -8,7 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { SpecsciError } from "./errors.js";
 
 /**
@@ -22,16 +22,71 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   renameSync(tmp, path);
 }
 
+/**
+ * Where a path the user gave came from, for the message when it is wrong: the argument or option
+ * (`-r/--recipe`), or the setting and its file (`training.data.msm in experiment.yaml`).
+ */
+export interface UserPathOrigin {
+  from?: string | undefined;
+  hint?: string | undefined;
+}
+
 /** A file the user named, read whole; a missing or unreadable one is an error naming it. */
-export function readUserFile(file: string, what: string, hint?: string): string {
+export function readUserFile(file: string, what: string, origin: UserPathOrigin = {}): string {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
-    throw new SpecsciError(
-      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      hint ? { hint } : {},
-    );
+    throw userPathError(e as NodeJS.ErrnoException, file, what, origin);
   }
+}
+
+/** A path the user named that must exist as a file or a directory; returns it. */
+export function requireUserPath(
+  path: string,
+  what: string,
+  kind: "file" | "dir",
+  origin: UserPathOrigin = {},
+): string {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw userPathError(e as NodeJS.ErrnoException, path, what, origin);
+  }
+  if (isDir !== (kind === "dir"))
+    throw userPathError(
+      Object.assign(new Error(), { code: isDir ? "EISDIR" : "ENOTDIR" }),
+      path,
+      what,
+      origin,
+    );
+  return path;
+}
+
+/** One clear sentence for the usual ways a user's path is wrong, instead of a raw ENOENT. */
+function userPathError(
+  e: NodeJS.ErrnoException,
+  path: string,
+  what: string,
+  origin: UserPathOrigin,
+): SpecsciError {
+  const from = origin.from ? ` (${origin.from})` : "";
+  const problem =
+    e.code === "ENOENT"
+      ? "does not exist"
+      : e.code === "EISDIR"
+        ? "is a directory, not a file"
+        : e.code === "ENOTDIR"
+          ? "is not a directory"
+          : e.code === "EACCES" || e.code === "EPERM"
+            ? "cannot be read (permission denied)"
+            : `cannot be read: ${e.message}`;
+  const hint =
+    origin.hint ??
+    (e.code === "ENOENT" && !isAbsolute(path)
+      ? `check the path; relative paths are taken from ${process.cwd()}`
+      : "check the path");
+  return new SpecsciError(`${what} ${path}${from} ${problem}`, { hint, cause: e });
 }
 
 /**

@@ -201,8 +201,9 @@ export function shortfall(m: Record<string, unknown>, kind: "msm" | "aft"): stri
 function dataRecipe(loaded: LoadedExperiment, spec: SpecArtifact, step: DataStep) {
   const recipes = loaded.experiment.training?.data ?? {};
   const file = recipes[step.kind] ? join(loaded.dir, recipes[step.kind] as string) : undefined;
+  const from = `training.data.${step.kind} in ${loaded.file}`;
   if (step.kind === "msm") {
-    const config = loadMsmConfig(file);
+    const config = loadMsmConfig(file, from);
     const id = corpusContext(spec.spec, spec.hash, spec.name, config).corpusId;
     return {
       kind: "msm" as const,
@@ -211,7 +212,7 @@ function dataRecipe(loaded: LoadedExperiment, spec: SpecArtifact, step: DataStep
       current: current(step.dir, "corpus_id", id, config),
     };
   }
-  const config = loadAftConfig(file);
+  const config = loadAftConfig(file, from);
   if (step.size) {
     config.budget.examples = step.size;
     delete config.budget.target_tokens;

@@ -180,3 +180,69 @@ describe("-v", () => {
     }
   });
 });
+
+describe("a missing file", () => {
+  it("is named with the argument or setting it came from, never as a raw ENOENT", async () => {
+    const cwd = tempDir("specsci-missing-");
+    const base = [
+      "name: t",
+      "specs: { rules: rules }",
+      "arms: [{ name: base, kind: baseline }]",
+      "models: [fake/m]",
+      "evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]",
+      "judge: { model: fake/j }",
+    ].join("\n");
+    const experiments: Record<string, string> = {
+      "spec.yaml": base.replace("rules: rules", "rules: { file: nope.md }"),
+      "taxonomy.yaml": `${base}\nanalysis: { reasoning: { labellers: [fake/l], taxonomy: nope-tax.yaml } }`,
+      "human.yaml": `${base}\nanalysis: { reasoning: { labellers: [fake/l], human: nope.jsonl } }`,
+      "recipe.yaml": `${base.replace("{ name: base, kind: baseline }", "{ name: m, kind: msm, msm_spec: rules }")}\ntraining: { base_models: { fake/m: Qwen/Qwen3-8B }, data: { msm: nope-msm.yaml } }`,
+    };
+    for (const [name, text] of Object.entries(experiments)) writeFileSync(join(cwd, name), text);
+    const cases: [string[], string][] = [
+      [
+        ["llm", "run", "nope.jsonl", "-m", "fake/m"],
+        `request file ${join(cwd, "nope.jsonl")} (the <requests.jsonl> argument) does not exist`,
+      ],
+      [
+        ["msm", "plan", "rules", "-r", "nope.yaml"],
+        "MSM recipe nope.yaml (-r/--recipe) does not exist",
+      ],
+      [
+        ["aft", "plan", "rules", "-r", "nope.yaml"],
+        "AFT recipe nope.yaml (-r/--recipe) does not exist",
+      ],
+      [
+        ["-c", "nope.yaml", "models", "list"],
+        `config file ${join(cwd, "nope.yaml")} (--config) does not exist`,
+      ],
+      [
+        ["eval", "run", "am", "-m", "fake/m", "--judge", "fake/j", "--upstream", "nope"],
+        "agentic-misalignment checkout nope (--upstream) does not exist",
+      ],
+      [["msm", "stats", "nope"], "corpus nope/dataset.jsonl does not exist"],
+      [
+        ["plan", "spec.yaml"],
+        `spec file ${join(cwd, "nope.md")} (specs.rules.file in ${join(cwd, "spec.yaml")}) does not exist`,
+      ],
+      [
+        ["plan", "recipe.yaml"],
+        `MSM recipe ${join(cwd, "nope-msm.yaml")} (training.data.msm in ${join(cwd, "recipe.yaml")}) does not exist`,
+      ],
+      [
+        ["run", "taxonomy.yaml"],
+        `taxonomy file ${join(cwd, "nope-tax.yaml")} (analysis.reasoning.taxonomy in ${join(cwd, "taxonomy.yaml")}) does not exist`,
+      ],
+      [
+        ["run", "human.yaml"],
+        `human label file ${join(cwd, "nope.jsonl")} (analysis.reasoning.human in ${join(cwd, "human.yaml")}) does not exist`,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args, { cwd });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(EXIT_USER_ERROR);
+      expect(r.stderr).toContain(`specsci: error: ${message}`);
+      expect(r.stderr).not.toContain("ENOENT");
+    }
+  });
+});

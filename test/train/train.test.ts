@@ -607,7 +607,7 @@ describe("Together fine-tuning (loopback fake of its REST API)", () => {
       /trains Qwen\/Qwen3-8B, this plan other\/base/,
     );
     expect(() => parentPlan(child("{ plan: nowhere.yaml, stage: msm }"))).toThrow(
-      /cannot read training plan .*nowhere\.yaml/,
+      /training plan .*nowhere\.yaml \(start_from\.plan in .*c\.yaml\) does not exist/,
     );
   });
 

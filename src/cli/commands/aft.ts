@@ -56,7 +56,7 @@ function recipeOptions(cmd: Command): Command {
 function recipe(
   o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style">,
 ): AftConfig {
-  const config = loadAftConfig(o.recipe);
+  const config = loadAftConfig(o.recipe, "-r/--recipe");
   if (o.examples !== undefined && o.targetTokens !== undefined)
     throw new SpecsciError("--examples and --target-tokens are two targets; give one");
   if (o.examples !== undefined) {

@@ -204,9 +204,13 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
           throw new SpecsciError("--human needs a fixed taxonomy, and --discover makes a new one", {
             hint: "discover first (it prints the stored version), then rerun with --taxonomy <version> --human FILE",
           });
-        const taxonomy = o.discover ? "discover" : resolveTaxonomy(ctx.store, o.taxonomy);
+        const taxonomy = o.discover
+          ? "discover"
+          : resolveTaxonomy(ctx.store, o.taxonomy, "--taxonomy");
         const human =
-          o.human && taxonomy !== "discover" ? loadHumanLabels(o.human, taxonomy) : undefined;
+          o.human && taxonomy !== "discover"
+            ? loadHumanLabels(o.human, taxonomy, "--human")
+            : undefined;
         for (const m of [o.labeller, ...o.second]) client.model(m);
         const a = await withInterrupt((signal) =>
           analyzeReasoning(client, runIds, {

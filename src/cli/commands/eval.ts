@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { SpecsciError } from "../../core/errors.js";
-import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
+import { checkOutputPath, requireUserPath, writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { loadPack } from "../../evals/am/pack.js";
 import {
@@ -193,6 +193,8 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     .action(async (taskName: string, o: RunOpts) => {
       const ctx = context();
       if (o.export) checkOutputPath(o.export, "dir", "--export");
+      if (o.upstream)
+        requireUserPath(o.upstream, "agentic-misalignment checkout", "dir", { from: "--upstream" });
       const client = ctx.llm();
       const task = buildTask(taskName, ctx, o);
       let failed = 0;

@@ -76,7 +76,7 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
       const out =
         opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
       const path = resolve(file);
-      const text = readUserFile(path, "request file");
+      const text = readUserFile(path, "request file", { from: "the <requests.jsonl> argument" });
       const specs = parseRequestsJsonl(text, file);
       const params: Partial<SamplingParams> = {};
       if (opts.temperature !== undefined) params.temperature = opts.temperature;

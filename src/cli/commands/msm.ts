@@ -33,7 +33,7 @@ function inputs(
   o: MsmOptions,
 ): { spec: Spec; path: string; name: string; hash: string; config: MsmConfig } {
   const { spec, path } = loadValid(ref);
-  const config = loadMsmConfig(o.recipe);
+  const config = loadMsmConfig(o.recipe, "-r/--recipe");
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
   if (o.batch) config.batch = true;

@@ -93,9 +93,10 @@ export function parseAftConfig(text: string, file: string): AftConfig {
   return config;
 }
 
-export function loadAftConfig(file?: string): AftConfig {
+/** Reads an aft.yaml; without a file, every default. `from`: where its path was given. */
+export function loadAftConfig(file?: string, from?: string): AftConfig {
   if (!file) return AftConfigSchema.parse({});
-  const text = readUserFile(file, "AFT recipe");
+  const text = readUserFile(file, "AFT recipe", { from, hint: AFT_CONFIG_HINT });
   return parseAftConfig(text, file);
 }
 

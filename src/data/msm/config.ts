@@ -184,10 +184,10 @@ export function checkMsmConfig(config: MsmConfig, where: string): void {
     );
 }
 
-/** Reads an msm.yaml; without a file, every default. */
-export function loadMsmConfig(file?: string): MsmConfig {
+/** Reads an msm.yaml; without a file, every default. `from`: where its path was given. */
+export function loadMsmConfig(file?: string, from?: string): MsmConfig {
   if (!file) return MsmConfigSchema.parse({});
-  const text = readUserFile(file, "MSM recipe");
+  const text = readUserFile(file, "MSM recipe", { from, hint: MSM_CONFIG_HINT });
   return parseMsmConfig(text, file);
 }
 
