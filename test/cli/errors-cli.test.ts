@@ -1,7 +1,7 @@
 /** Errors a user can cause end in one clear message and a non-zero exit, never an internal error. */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_USER_ERROR } from "../../src/cli/exit-codes.js";
@@ -86,7 +86,7 @@ describe("an output path that cannot be written", () => {
     );
     expect(fresh.code, fresh.stderr).toBe(0);
     expect(readFileSync(join(cwd, "new", "sub", "out.jsonl"), "utf8")).toContain("echo: hi");
-  });
+  }, 120_000);
 });
 
 describe("eval export", () => {
@@ -199,6 +199,7 @@ describe("a missing file", () => {
       "recipe.yaml": `${base.replace("{ name: base, kind: baseline }", "{ name: m, kind: msm, msm_spec: rules }")}\ntraining: { base_models: { fake/m: Qwen/Qwen3-8B }, data: { msm: nope-msm.yaml } }`,
     };
     for (const [name, text] of Object.entries(experiments)) writeFileSync(join(cwd, name), text);
+    mkdirSync(join(cwd, "adir.md"));
     const cases: [string[], string][] = [
       [
         ["llm", "run", "nope.jsonl", "-m", "fake/m"],
@@ -221,6 +222,7 @@ describe("a missing file", () => {
         "agentic-misalignment checkout nope (--upstream) does not exist",
       ],
       [["msm", "stats", "nope"], "corpus nope/dataset.jsonl does not exist"],
+      [["spec", "lint", "adir.md"], `spec ${join(cwd, "adir.md")} is a directory, not a file`],
       [
         ["plan", "spec.yaml"],
         `spec file ${join(cwd, "nope.md")} (specs.rules.file in ${join(cwd, "spec.yaml")}) does not exist`,
@@ -244,5 +246,35 @@ describe("a missing file", () => {
       expect(r.stderr).toContain(`specsci: error: ${message}`);
       expect(r.stderr).not.toContain("ENOENT");
     }
+  }, 120_000);
+});
+
+describe("--json", () => {
+  it("adds one JSON error object on stdout to the message on stderr", async () => {
+    const cwd = tempDir("specsci-json-");
+    const cases: [string[], string, RegExp][] = [
+      [
+        ["--json", "llm", "run", "nope.jsonl", "-m", "fake/m"],
+        "user_error",
+        /nope\.jsonl .*does not exist/,
+      ],
+      [["eval", "show", "nope", "--json"], "user_error", /no eval run nope/],
+      [["--json", "eval", "show"], "usage", /missing required argument 'run'/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await runCli(args, { cwd });
+      expect(r.code, args.join(" ")).toBe(EXIT_USER_ERROR);
+      expect(r.stderr).toMatch(message);
+      const lines = r.stdout.trim().split("\n");
+      expect(lines, r.stdout).toHaveLength(1);
+      const { error } = JSON.parse(lines[0] as string);
+      expect(error).toMatchObject({ code, exit_code: EXIT_USER_ERROR });
+      expect(error.message).toMatch(message);
+      expect(Object.keys(error).sort()).toEqual(["code", "exit_code", "hint", "message"]);
+    }
+    // Without --json, stdout stays empty.
+    const plain = await runCli(["eval", "show", "nope"], { cwd });
+    expect(plain.code).toBe(EXIT_USER_ERROR);
+    expect(plain.stdout).toBe("");
   });
 });
