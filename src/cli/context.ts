@@ -55,6 +55,11 @@ export class CliContext {
     return this._store;
   }
 
+  /** The run store's file, once a command has opened it (for errors raised by its queries). */
+  get openedStoreFile(): string | undefined {
+    return this._store?.file;
+  }
+
   /** The cache mode from --no-cache / --cache-mode, else the config's. */
   cacheMode(fallback?: CacheMode): CacheMode {
     if (this.options.cache === false) return "off";

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { SpecsciError } from "../core/errors.js";
 import { redact } from "../core/secrets.js";
 import { ModelCallError } from "../llm/errors.js";
+import { damagedStoreError } from "../store/db.js";
 import { registerAftCommands } from "./commands/aft.js";
 import { registerAnalyzeCommands } from "./commands/analyze.js";
 import { registerBatchCommands } from "./commands/batch.js";
@@ -27,6 +28,7 @@ export function buildProgram(): {
   program: Command;
   context: ContextFactory;
   closeContext: () => void;
+  storeFile: () => string | undefined;
 } {
   const program = new Command("specsci")
     .description(
@@ -76,47 +78,107 @@ export function buildProgram(): {
   registerCacheCommands(program, context);
   registerStatsCommands(program, context);
   registerStoreCommands(program, context);
-  return { program, context, closeContext: () => ctx?.close() };
+  return {
+    program,
+    context,
+    closeContext: () => ctx?.close(),
+    storeFile: () => ctx?.openedStoreFile,
+  };
 }
 
 /** Runs the CLI and returns the exit code; every error a user can cause ends in one clear line. */
 export async function main(argv: string[]): Promise<number> {
-  const { program, closeContext } = buildProgram();
+  const { program, closeContext, storeFile } = buildProgram();
+  endQuietlyWhenReaderCloses(closeContext);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
-    return reportError(e);
+    const file = storeFile();
+    // Options given before a parse error are known; --json anywhere asks for JSON either way.
+    const json = program.opts<GlobalOptions>().json === true || argv.includes("--json");
+    return reportError((file && damagedStoreError(e, file)) || e, json);
   } finally {
     closeContext();
   }
 }
 
-function reportError(e: unknown): number {
+/**
+ * A reader that went away (`specsci usage | head`) wants no more output: the write fails with
+ * EPIPE, and the command ends quietly (the store closed, so nothing recorded is lost) instead of
+ * dying on an unhandled stream error. Other stream errors stay errors.
+ */
+function endQuietlyWhenReaderCloses(closeContext: () => void): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      closeContext();
+      process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+    });
+}
+
+/** What the user is told about an error that ended a command. */
+interface ErrorReport {
+  exitCode: number;
+  /** Stable, for scripts reading `--json`: user_error, usage, model_call, interrupted, internal. */
+  code: string;
+  message: string;
+  hint?: string | undefined;
+  /** The first line's prefix on stderr; undefined when commander has printed it already. */
+  prefix?: "error" | "internal error" | undefined;
+}
+
+function describeError(e: unknown): ErrorReport | undefined {
   if (e instanceof CommanderError) {
-    // Commander has already printed its message (or the help / version text).
-    return e.exitCode;
+    // Help and version are not errors; commander has printed its message (or the text) already.
+    if (e.exitCode === 0) return undefined;
+    return { exitCode: e.exitCode, code: "usage", message: e.message.replace(/^error: /, "") };
   }
-  if (e instanceof SpecsciError) {
-    process.stderr.write(`specsci: error: ${redact(e.message)}\n`);
-    if (e.hint) process.stderr.write(`  hint: ${redact(e.hint)}\n`);
-    return e.exitCode;
-  }
-  if (e instanceof ModelCallError) {
-    process.stderr.write(`specsci: error: ${e.message}\n`);
-    return EXIT_USER_ERROR;
-  }
-  if ((e as { name?: string })?.name === "AbortError") {
-    process.stderr.write("specsci: interrupted; run the same command again to resume\n");
-    return EXIT_INTERRUPTED;
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`specsci: internal error: ${redact(message)}\n`);
-  if (process.env.SPECSCI_DEBUG && e instanceof Error && e.stack)
+  if (e instanceof SpecsciError)
+    return {
+      exitCode: e.exitCode,
+      code: "user_error",
+      message: e.message,
+      hint: e.hint,
+      prefix: "error",
+    };
+  if (e instanceof ModelCallError)
+    return { exitCode: EXIT_USER_ERROR, code: "model_call", message: e.message, prefix: "error" };
+  if ((e as { name?: string })?.name === "AbortError")
+    return {
+      exitCode: EXIT_INTERRUPTED,
+      code: "interrupted",
+      message: "interrupted; run the same command again to resume",
+    };
+  const debug = process.env.SPECSCI_DEBUG && e instanceof Error && e.stack;
+  return {
+    exitCode: EXIT_INTERNAL,
+    code: "internal",
+    message: e instanceof Error ? e.message : String(e),
+    hint: debug
+      ? undefined
+      : "this is a bug in specsci; set SPECSCI_DEBUG=1 to see the stack trace",
+    prefix: "internal error",
+  };
+}
+
+/**
+ * One clear message on stderr (never a stack, unless SPECSCI_DEBUG asks for it) and, with
+ * --json, the same as one JSON object on stdout, where a script reads the command's output.
+ */
+function reportError(e: unknown, json: boolean): number {
+  const r = describeError(e);
+  if (!r) return (e as CommanderError).exitCode;
+  const message = redact(r.message);
+  const hint = r.hint === undefined ? undefined : redact(r.hint);
+  if (r.prefix) process.stderr.write(`specsci: ${r.prefix}: ${message}\n`);
+  else if (r.code === "interrupted") process.stderr.write(`specsci: ${message}\n`);
+  if (r.code === "internal" && !hint && e instanceof Error && e.stack)
     process.stderr.write(`${redact(e.stack)}\n`);
-  else
-    process.stderr.write(
-      "  this is a bug in specsci; set SPECSCI_DEBUG=1 to see the stack trace\n",
+  else if (hint && r.prefix) process.stderr.write(`  hint: ${hint}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: r.code, exit_code: r.exitCode, message, hint: hint ?? null } })}\n`,
     );
-  return EXIT_INTERNAL;
+  return r.exitCode;
 }

@@ -4,11 +4,11 @@
  * Every field is optional; `specsci.yaml` may be absent. Invalid files fail with
  * `file:line:col: setting: problem` so the user knows exactly what to fix.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { envVar } from "./env.js";
-import { SpecsciError } from "./errors.js";
+import { readUserFile } from "./fs.js";
 import { ModelIdSetting } from "./model-ids.js";
 import { parseYamlWithSchema } from "./yaml-schema.js";
 
@@ -150,14 +150,10 @@ export function findConfigFile(explicit?: string): string | undefined {
 export function loadConfig(path?: string): { config: Config; path: string | undefined } {
   const file = findConfigFile(path);
   if (!file) return { config: defaultConfig(), path: undefined };
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new SpecsciError(`cannot read config file ${file}: ${(e as Error).message}`, {
-      hint: "check the --config path or SPECSCI_CONFIG",
-    });
-  }
+  const text = readUserFile(file, "config file", {
+    from: path ? "--config" : "SPECSCI_CONFIG",
+    hint: "give an existing specsci.yaml, or none for the defaults",
+  });
   return { config: parseConfig(text, file), path: file };
 }
 

@@ -1,3 +1,5 @@
+import { redact } from "./secrets.js";
+
 /**
  * Errors a user can cause and fix (a bad file, a missing key, an unreachable server). The CLI prints
  * `message` (and `hint`) as one clear line and exits non-zero; it never shows a stack for these.
@@ -10,9 +12,11 @@ export class SpecsciError extends Error {
     message: string,
     options: { hint?: string; exitCode?: number; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Scrubbed here, once: the message may quote a server that echoed a key, and it is printed,
+    // logged and stored (a training stage's failure reason) from many places.
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SpecsciError";
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : redact(options.hint);
     this.exitCode = options.exitCode ?? 1;
   }
 }

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createWriteStream, renameSync } from "node:fs";
 import { SpecsciError } from "./errors.js";
-import { readUserFile } from "./fs.js";
+import { readUserFile, type UserPathOrigin } from "./fs.js";
 
 /** Writes lines beside `path` and renames into place: a reader never sees half a file. */
 export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
@@ -16,9 +16,10 @@ export async function writeLines(path: string, lines: Iterable<string>): Promise
 /** A JSONL file's objects with their line numbers; a bad line is an error naming the file and line. */
 export function readJsonl(
   path: string,
-  hint?: string,
+  origin: UserPathOrigin & { what?: string } = {},
 ): { line: number; value: Record<string, unknown> }[] {
-  const text = readUserFile(path, "JSONL file", hint);
+  const hint = origin.hint;
+  const text = readUserFile(path, origin.what ?? "JSONL file", origin);
   const out: { line: number; value: Record<string, unknown> }[] = [];
   for (const [i, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;

@@ -1,3 +1,4 @@
+import { distance } from "fastest-levenshtein";
 /** Text as a literal inside a regular expression. */
 export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -19,4 +20,26 @@ export const unwrapQuote = (q: string) =>
 export function quoteIn(quote: string, sources: string[]): boolean {
   const needle = unwrapQuote(quote);
   return needle.length >= 3 && sources.some((s) => squashSpace(s).includes(needle));
+}
+
+/**
+ * The candidate closest to `word` by edit distance (Levenshtein, case-insensitive), if it is close
+ * enough to be a likely typo: at most `maxDistance` edits (default a third of the word's length,
+ * at least one). For "did you mean".
+ */
+export function closestMatch(
+  word: string,
+  candidates: readonly string[],
+  maxDistance = Math.max(1, Math.floor(word.length / 3)),
+): string | undefined {
+  let best: string | undefined;
+  let bestDistance = maxDistance + 1;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
 }

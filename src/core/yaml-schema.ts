@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { SpecsciError } from "./errors.js";
+import { closestMatch } from "./text.js";
 
 /**
  * Parses YAML and validates it with a zod schema. The first problem is reported as
@@ -41,11 +42,18 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   const setting = path.length > 0 ? path.join(".") : "(top level)";
   const problem =
     issue.code === "unrecognized_keys"
-      ? `unknown setting (known: ${knownKeys(schema, path.slice(0, -1)).join(", ")})`
+      ? unknownSetting(String(issue.keys[0]), knownKeys(schema, path.slice(0, -1), doc.toJS()))
       : issue.code === "invalid_key"
         ? (issue.issues[0]?.message ?? issue.message)
         : issue.message;
   throw new SpecsciError(`${where}: ${setting}: ${problem}`, hint ? { hint } : {});
+}
+
+/** "unknown setting", the closest known one as a likely typo, and all that are allowed there. */
+function unknownSetting(key: string, known: string[]): string {
+  if (!known.length) return "unknown setting";
+  const close = closestMatch(key, known);
+  return `unknown setting${close ? `; did you mean ${close}?` : ""} (known: ${known.join(", ")})`;
 }
 
 function findKeyRange(doc: ReturnType<typeof parseDocument>, path: string[]): number | undefined {
@@ -56,27 +64,82 @@ function findKeyRange(doc: ReturnType<typeof parseDocument>, path: string[]): nu
   return key?.range?.[0];
 }
 
-function knownKeys(root: z.ZodType, path: string[]): string[] {
-  let schema: z.ZodType = root;
+/**
+ * The settings allowed where the unknown one is: the keys of every object schema the value there
+ * could match, found by walking the schema along the path (through optional, default, pipe,
+ * lazy, records, arrays and unions; a union's options are narrowed by the literal fields the
+ * value gives, such as an arm's `kind`).
+ */
+function knownKeys(root: z.ZodType, path: string[], value: unknown): string[] {
+  let schemas = [root];
+  let at = value;
   for (const part of path) {
-    const unwrapped = unwrap(schema);
-    if (unwrapped instanceof z.ZodObject) {
-      schema = (unwrapped.shape as Record<string, z.ZodType>)[part] ?? z.never();
-    } else if (unwrapped instanceof z.ZodRecord) {
-      schema = unwrapped.valueType as z.ZodType;
-    } else if (unwrapped instanceof z.ZodArray) {
-      schema = unwrapped.element as z.ZodType;
-    }
+    schemas = schemas.flatMap((schema) => childSchemas(schema, part, at));
+    at = (at as Record<string, unknown> | undefined)?.[part];
   }
-  const obj = unwrap(schema);
-  return obj instanceof z.ZodObject ? Object.keys(obj.shape) : [];
+  const keys = schemas.flatMap((schema) =>
+    objectOptions(schema, at).flatMap((o) => Object.keys(o.shape)),
+  );
+  return [...new Set(keys)];
+}
+
+/** The schemas that a value's child `key` is checked against. */
+function childSchemas(schema: z.ZodType, key: string, value: unknown): z.ZodType[] {
+  const s = unwrap(schema);
+  if (s instanceof z.ZodRecord) return [s.valueType as z.ZodType];
+  if (s instanceof z.ZodArray) return [s.element as z.ZodType];
+  if (s instanceof z.ZodTuple) {
+    const item = (s.def.items as z.ZodType[])[Number(key)];
+    return item ? [item] : [];
+  }
+  return objectOptions(s, value).flatMap((o) => {
+    const child = (o.shape as Record<string, z.ZodType>)[key];
+    return child ? [child] : [];
+  });
+}
+
+/** The object schemas a value may be under `schema`: a union's options that fit its literals. */
+function objectOptions(schema: z.ZodType, value: unknown): z.ZodObject[] {
+  const s = unwrap(schema);
+  if (s instanceof z.ZodObject) return [s];
+  if (s instanceof z.ZodIntersection)
+    return [
+      ...objectOptions(s.def.left as z.ZodType, value),
+      ...objectOptions(s.def.right as z.ZodType, value),
+    ];
+  if (!(s instanceof z.ZodUnion)) return [];
+  const all = (s.options as z.ZodType[]).flatMap((o) => objectOptions(o, value));
+  const fitting = all.filter((o) => literalsFit(o, value));
+  return fitting.length ? fitting : all;
+}
+
+/** Whether every literal-typed field of an object schema that the value gives has its value. */
+function literalsFit(o: z.ZodObject, value: unknown): boolean {
+  if (!value || typeof value !== "object") return true;
+  return Object.entries(o.shape as Record<string, z.ZodType>).every(([key, field]) => {
+    const literal = unwrap(field);
+    if (!(literal instanceof z.ZodLiteral) || !(key in value)) return true;
+    return literal.values.has((value as Record<string, z.core.util.Literal>)[key]);
+  });
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (;;) {
-    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault) {
+    if (
+      s instanceof z.ZodOptional ||
+      s instanceof z.ZodDefault ||
+      s instanceof z.ZodPrefault ||
+      s instanceof z.ZodNullable ||
+      s instanceof z.ZodReadonly ||
+      s instanceof z.ZodCatch ||
+      s instanceof z.ZodLazy
+    ) {
       s = s.unwrap() as z.ZodType;
+    } else if (s instanceof z.ZodPipe) {
+      // What is written is the pipe's input (the experiment before its arms are expanded), or
+      // its output after a preprocessing step.
+      s = (s.in instanceof z.ZodTransform ? s.out : s.in) as z.ZodType;
     } else return s;
   }
 }

@@ -30,6 +30,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { SpecsciError } from "../core/errors.js";
 import { formatCount } from "../core/format.js";
+import { requireUserPath } from "../core/fs.js";
 import { MisraGries } from "./heavy-hitters.js";
 import { fmix32, HyperLogLog, mix32 } from "./hyperloglog.js";
 
@@ -294,17 +295,10 @@ export async function corpusStats(
   if (!Number.isInteger(topEntities) || topEntities < 0)
     throw new SpecsciError(`topEntities must be a non-negative integer, got ${topEntities}`);
 
-  let size: number;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new Error("not a regular file");
-    size = st.size;
-  } catch (err) {
-    throw new SpecsciError(`cannot read corpus ${file}: ${(err as Error).message}`, {
-      hint: "Pass the path of a corpus dataset.jsonl.",
-      cause: err,
-    });
-  }
+  requireUserPath(file, "corpus", "file", {
+    hint: "pass a corpus directory or the path of its dataset.jsonl",
+  });
+  const size = statSync(file).size;
 
   // ---- accumulators
   let documents = 0;

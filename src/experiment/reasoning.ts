@@ -3,7 +3,6 @@
  * labelled together, against the spec the arm was given (prompted: its spec; trained: the MSM
  * spec, or the AFT spec without MSM; otherwise `analysis.reasoning.spec`, by default the first).
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   analysisId,
@@ -98,7 +97,7 @@ export function experimentHumanLabels(
   const first = arms[0];
   if (!file || !first) return undefined;
   const path = join(loaded.dir, file);
-  const lines = loadHumanLabels(path, first.options.taxonomy);
+  const lines = loadHumanLabels(path, first.options.taxonomy, humanFrom(loaded));
   const several = new Set(arms.map((a) => a.arm)).size > 1;
   for (const [i, h] of lines.entries()) humanLineCheck(loaded, path, i, h, several);
   return new Map(
@@ -116,7 +115,7 @@ export function checkReasoningInputs(loaded: LoadedExperiment, store: Store): vo
   const taxonomy = taxonomyOf(loaded, store);
   if (!r.human) return;
   const path = join(loaded.dir, r.human);
-  const lines = loadHumanLabels(path, taxonomy);
+  const lines = loadHumanLabels(path, taxonomy, humanFrom(loaded));
   const several = loaded.experiment.arms.length > 1;
   for (const [i, h] of lines.entries()) humanLineCheck(loaded, path, i, h, several);
 }
@@ -136,11 +135,17 @@ function humanLineCheck(
     });
 }
 
-/** The taxonomy named by `analysis.reasoning.taxonomy`: a file beside the experiment, or stored. */
+const humanFrom = (loaded: LoadedExperiment) => `analysis.reasoning.human in ${loaded.file}`;
+
+/** The taxonomy named by `analysis.reasoning.taxonomy`: builtin, stored, or a file beside the experiment. */
 function taxonomyOf(loaded: LoadedExperiment, store: Store) {
   const ref = loaded.experiment.analysis?.reasoning?.taxonomy ?? "builtin";
-  const file = join(loaded.dir, ref);
-  return resolveTaxonomy(store, ref !== "builtin" && existsSync(file) ? file : ref);
+  const stored = ref === "builtin" || /^tax-[0-9a-f]+$/.test(ref);
+  return resolveTaxonomy(
+    store,
+    stored ? ref : join(loaded.dir, ref),
+    `analysis.reasoning.taxonomy in ${loaded.file}`,
+  );
 }
 
 /** Labels every arm's transcripts (resumable; only what is missing is asked for). */

@@ -4,9 +4,9 @@
  * parameters, the model and the prompt version; it is made once (model-assisted transforms make
  * model calls) and read back from the store while those inputs are unchanged.
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { SpecsciError } from "../core/errors.js";
+import { requireUserPath } from "../core/fs.js";
 import { hashValue } from "../core/hash.js";
 import { log } from "../core/log.js";
 import type { LlmClient } from "../llm/client.js";
@@ -58,14 +58,14 @@ function readSpec(
   source: string | { file: string } | { library: string },
 ): SpecArtifact {
   let file: string;
-  if (typeof source === "string") {
-    const relative = resolve(loaded.dir, source);
-    file = existsSync(relative) ? relative : resolveSpecRef(source);
-  } else if ("file" in source) {
-    file = resolve(loaded.dir, source.file);
-    if (!existsSync(file))
-      throw new SpecsciError(`${loaded.file}: spec "${name}": no file ${file}`);
-  } else file = resolveSpecRef(source.library);
+  const from = `specs.${name} in ${loaded.file}`;
+  if (typeof source === "string") file = resolveSpecRef(source, { dir: loaded.dir, from });
+  else if ("file" in source)
+    file = requireUserPath(resolve(loaded.dir, source.file), "spec file", "file", {
+      from: `specs.${name}.file in ${loaded.file}`,
+      hint: "paths in an experiment file are relative to its directory",
+    });
+  else file = resolveSpecRef(source.library, { from: `specs.${name}.library in ${loaded.file}` });
   const { spec, diagnostics } = checkSpecFile(file);
   requireValidSpec(spec, diagnostics, file);
   return { name, file, spec, hash: specHash(spec), derived: null };

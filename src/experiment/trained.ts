@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { findExecutable } from "../core/executable.js";
 import { canonicalJson } from "../core/hash.js";
+import { readSecret } from "../core/secrets.js";
 import { loadAftConfig } from "../data/aft/config.js";
 import { writeAftSet } from "../data/aft/output.js";
 import { buildAftSet } from "../data/aft/pipeline.js";
@@ -32,7 +33,7 @@ import { runTraining } from "../train/launcher.js";
 import { loadTrainPlan } from "../train/plan.js";
 import { servingPlan } from "../train/serve.js";
 import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
-import { runTogether } from "../train/together.js";
+import { runTogether, TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
 import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
@@ -68,7 +69,7 @@ export interface ChainOptions {
 /** Why this machine cannot train with the engine, or undefined when it can. */
 export function engineMissing(engine: "axolotl" | "together"): Omit<Blocked, "what"> | undefined {
   if (engine === "together")
-    return process.env.TOGETHER_API_KEY
+    return readSecret(TOGETHER_KEY_ENV)
       ? undefined
       : {
           reason: "training.engine is together, but TOGETHER_API_KEY is not set",
@@ -209,8 +210,9 @@ function dataRecipe(
   const recipes = loaded.experiment.training?.data ?? {};
   const file = recipes[step.kind] ? join(loaded.dir, recipes[step.kind] as string) : undefined;
   const generator = defaultModel("generator", client.config);
+  const from = `training.data.${step.kind} in ${loaded.file}`;
   if (step.kind === "msm") {
-    const config = loadMsmConfig(file, generator);
+    const config = loadMsmConfig(file, generator, from);
     const id = corpusContext(spec.spec, spec.hash, spec.name, config).corpusId;
     return {
       kind: "msm" as const,
@@ -219,7 +221,7 @@ function dataRecipe(
       current: current(step.dir, "corpus_id", id, config),
     };
   }
-  const config = loadAftConfig(file, generator);
+  const config = loadAftConfig(file, generator, from);
   if (step.size) {
     config.budget.examples = step.size;
     delete config.budget.target_tokens;

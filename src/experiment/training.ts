@@ -54,7 +54,8 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
 
 /** Recipe texts read once per loaded experiment (fingerprints are taken per arm, model and seed). */
 const recipes = new WeakMap<LoadedExperiment, Map<string, string>>();
-function recipeText(loaded: LoadedExperiment, file: string | undefined): string {
+function recipeText(loaded: LoadedExperiment, which: "msm" | "aft"): string {
+  const file = loaded.experiment.training?.data[which];
   if (!file) return "";
   let cache = recipes.get(loaded);
   if (!cache) {
@@ -63,7 +64,9 @@ function recipeText(loaded: LoadedExperiment, file: string | undefined): string 
   }
   let text = cache.get(file);
   if (text === undefined) {
-    text = readUserFile(join(loaded.dir, file), "data recipe");
+    text = readUserFile(join(loaded.dir, file), `${which.toUpperCase()} recipe`, {
+      from: `training.data.${which} in ${loaded.file}`,
+    });
     cache.set(file, text);
   }
   return text;
@@ -84,7 +87,7 @@ export function trainingFingerprint(
   specHash: (name: string) => string | undefined,
 ): string | undefined {
   const t = loaded.experiment.training;
-  const recipe = (which: "msm" | "aft") => recipeText(loaded, t?.data[which]);
+  const recipe = (which: "msm" | "aft") => recipeText(loaded, which);
   const common = {
     base,
     engine: t?.engine ?? "axolotl",

@@ -1,5 +1,7 @@
+import { attemptSignal } from "../core/abort.js";
 import type { CacheMode, Config } from "../core/config.js";
 import { SpecsciError } from "../core/errors.js";
+import { log } from "../core/log.js";
 import { sleep } from "../core/time.js";
 import type { Store } from "../store/index.js";
 import { AnthropicBatchBackend } from "./batch/anthropic.js";
@@ -276,11 +278,10 @@ export class ManagedModel implements ChatModel {
       // The caller gave up (Ctrl-C, a budget): not a model failure, so nothing is recorded; the
       // abort reason propagates and the work is redone by the next run.
       const permit = await this.limiter.acquire(estimate, signal);
+      const deadline = attemptSignal(signal, timeoutMs);
       let error: ModelCallError;
       try {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-        const result = await this.resolved.model.complete(req, attemptSignal, timeoutMs);
+        const result = await this.resolved.model.complete(req, deadline.signal, timeoutMs);
         checkResult(result, this.id);
         permit.release(result.usage.input_tokens + result.usage.output_tokens);
         return { ok: true, result, attempts: attempt };
@@ -294,6 +295,8 @@ export class ManagedModel implements ChatModel {
                 retryable: false,
                 cause: e,
               });
+      } finally {
+        deadline.dispose();
       }
       const delay = backoffDelay(policy, attempt, error.retryAfterMs);
       // A push-back slows every caller of this provider, not just this one.
@@ -302,6 +305,7 @@ export class ManagedModel implements ChatModel {
         return { ok: false, error, attempts: attempt };
       }
       if (signal?.aborted) throw signal.reason;
+      logRetry(this.id, error, attempt, policy.maxAttempts, delay);
       await sleep(delay, signal);
     }
   }
@@ -410,6 +414,20 @@ function checkResult(result: ProviderResult, modelId: string): void {
   if (result.text === "" && !result.reasoning && result.stopReason === "end") {
     throw new ModelCallError("empty_response", `${modelId}: the model returned an empty answer`);
   }
+}
+
+/** At -v, one line per retry: which model, what failed, which attempt, how long until the next. */
+function logRetry(
+  modelId: string,
+  error: ModelCallError,
+  attempt: number,
+  maxAttempts: number,
+  delayMs: number,
+): void {
+  const status = error.httpStatus === undefined ? "" : ` (HTTP ${error.httpStatus})`;
+  log.debug(
+    `retry ${modelId}: ${error.kind}${status} on attempt ${attempt} of ${maxAttempts}; waiting ${(delayMs / 1000).toFixed(2)}s`,
+  );
 }
 
 function estimateTokens(req: ChatRequest): number {

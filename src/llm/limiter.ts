@@ -1,3 +1,5 @@
+import { onAbort } from "../core/abort.js";
+
 /**
  * Throughput control for one provider: a cap on requests in flight, requests-per-minute and
  * tokens-per-minute budgets (token buckets), and adaptive slow-down when the provider pushes back.
@@ -98,13 +100,13 @@ export class ThroughputLimiter {
       if (signal?.aborted) return reject(signal.reason);
       const waiter: Waiter = { tokens: estimatedTokens, resolve };
       if (signal) {
-        const onAbort = () => {
+        // One shared listener for all waiters on this signal (see core/abort.ts).
+        const unsubscribe = onAbort(signal, () => {
           waiter.cancelled = true;
           reject(signal.reason);
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
+        });
         waiter.resolve = (p) => {
-          signal.removeEventListener("abort", onAbort);
+          unsubscribe();
           resolve(p);
         };
       }

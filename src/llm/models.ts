@@ -6,10 +6,10 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Model as AnthropicSdkModel } from "@anthropic-ai/sdk/resources/messages/messages";
-import { closest, distance } from "fastest-levenshtein";
 import type { ChatModel as OpenAISdkModel } from "openai/resources/shared";
 import type { Config } from "../core/config.js";
 import { log } from "../core/log.js";
+import { closestMatch } from "../core/text.js";
 import { parseModelId } from "./model-id.js";
 
 export type ModelRole = "target" | "judge" | "labeller" | "generator";
@@ -291,9 +291,7 @@ function listSource(provider: string): string {
 
 /** The closest name in `names`, if it is close enough to be a likely typo of `name`. */
 export function closestName(name: string, names: readonly string[]): string | undefined {
-  if (!names.length) return undefined;
-  const best = closest(name, names);
-  return distance(name, best) <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+  return closestMatch(name, names, Math.max(2, Math.floor(name.length / 4)));
 }
 
 /** A warning for an id whose provider does not list its name, or undefined when it does. */

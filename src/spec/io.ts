@@ -1,18 +1,12 @@
-import { readFileSync } from "node:fs";
 import { SpecsciError } from "../core/errors.js";
+import { readUserFile } from "../core/fs.js";
 import { type Diagnostic, formatDiagnostic } from "./diagnostics.js";
 import { lintSpec } from "./lint.js";
 import type { Spec } from "./model.js";
 import { parseSpec } from "./parse.js";
 
 export function readSpecSource(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    throw new SpecsciError(
-      `cannot read spec ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  return readUserFile(path, "spec");
 }
 
 /** Reads, parses and lints a spec file. */

@@ -35,12 +35,13 @@ export function listLibrary(): LibraryEntry[] {
  * A spec reference on the command line: a path to a Markdown file, or the name of a built-in
  * spec (`rules`, `value-augmented`, …). Paths win when both exist.
  */
-export function resolveSpecRef(ref: string): string {
-  const asPath = resolve(ref);
+export function resolveSpecRef(ref: string, o: { dir?: string; from?: string } = {}): string {
+  const asPath = resolve(o.dir ?? ".", ref);
   if (existsSync(asPath)) return asPath;
   const builtIn = join(LIBRARY_DIR, `${ref}.md`);
   if (/^[a-z0-9-]+$/.test(ref) && existsSync(builtIn)) return builtIn;
-  throw new SpecsciError(`no spec file ${asPath} and no built-in spec named "${ref}"`, {
+  const from = o.from ? ` (${o.from})` : "";
+  throw new SpecsciError(`no spec file ${asPath} and no built-in spec named "${ref}"${from}`, {
     hint: `built-in specs: ${listLibrary()
       .map((e) => e.name)
       .join(", ")} (see \`specsci spec list\`)`,

@@ -68,6 +68,8 @@ export class Store {
       migrate(db, file);
     } catch (e) {
       if (e instanceof SpecsciError) throw e;
+      const damaged = damagedStoreError(e, file);
+      if (damaged) throw damaged;
       throw new SpecsciError(`cannot open run store ${file}: ${(e as Error).message}`, {
         hint: "if the file is damaged, move it aside; `specsci store check` reports problems",
         cause: e,
@@ -93,6 +95,10 @@ export class Store {
     return this.db.pragma("user_version", { simple: true }) as number;
   }
 
+  get file(): string {
+    return join(this.dir, DB_FILE_NAME);
+  }
+
   /** SQLite's own integrity and foreign-key checks; empty when the store is consistent. */
   check(): string[] {
     const problems: string[] = [];
@@ -109,6 +115,35 @@ export class Store {
     this.groupCommit.flush();
     this.db.close();
   }
+}
+
+/** SQLite's codes for a file whose pages (or header) are not a sound database. */
+const DAMAGED_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
+
+/**
+ * The user's view of an error SQLite raised on reading a damaged store (random bytes in its
+ * pages, a truncated copy, another file under its name): what is damaged and how to recover,
+ * instead of an internal error. Undefined for every other error. Used wherever the store is
+ * opened or queried: `Store.open` and the CLI's error boundary, which every query passes.
+ */
+export function damagedStoreError(e: unknown, file: string): SpecsciError | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (!(e instanceof Database.SqliteError) || typeof code !== "string" || !DAMAGED_CODES.test(code))
+    return undefined;
+  return damagedStore(file, `${e.message} (${code})`, e);
+}
+
+/** A damaged store, named with SQLite's own words; specsci leaves the file as it is. */
+export function damagedStore(file: string, problem: string, cause?: unknown): SpecsciError {
+  const q = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;
+  const recovered = `${file}.recovered`;
+  return new SpecsciError(`the run store ${file} is damaged: ${problem}`, {
+    hint:
+      `specsci has not changed it. Salvage what SQLite can still read with \`sqlite3 ${q(file)} .recover | sqlite3 ${q(recovered)}\` (sqlite.org's sqlite3, 3.29 or later: some distributions build it without .recover), ` +
+      `then move the damaged file aside (\`mv ${q(file)} ${q(`${file}.damaged`)}\`, with its -wal and -shm files) and put the recovered one in its place (\`mv ${q(recovered)} ${q(file)}\`); ` +
+      "or move the workspace aside and start afresh (cached responses are then recomputed)",
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 function migrate(db: Database.Database, file: string): void {

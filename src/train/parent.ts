@@ -11,7 +11,7 @@ import { type LoadedPlan, loadTrainPlan } from "./plan.js";
 export function parentPlan(loaded: LoadedPlan): LoadedPlan | undefined {
   const from = loaded.plan.start_from;
   if (!from) return undefined;
-  const parent = loadTrainPlan(resolve(loaded.dir, from.plan));
+  const parent = loadTrainPlan(resolve(loaded.dir, from.plan), `start_from.plan in ${loaded.file}`);
   const where = `${loaded.file}: start_from`;
   if (parent.plan.start_from)
     throw new SpecsciError(`${where}: ${parent.file} itself starts from another plan`, {

@@ -123,8 +123,8 @@ export function parseTrainPlan(text: string, file: string): LoadedPlan {
   return { plan, file, dir: dirname(resolve(file)) };
 }
 
-export function loadTrainPlan(file: string): LoadedPlan {
-  const text = readUserFile(file, "training plan");
+export function loadTrainPlan(file: string, from?: string): LoadedPlan {
+  const text = readUserFile(file, "training plan", { from });
   return parseTrainPlan(text, file);
 }
 

@@ -8,9 +8,11 @@
  */
 import { openAsBlob } from "node:fs";
 import { basename } from "node:path";
+import { envVar } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { hashValue } from "../core/hash.js";
 import { codeVersion } from "../core/provenance.js";
+import { readSecret, redact, registerSecret } from "../core/secrets.js";
 import { sleep } from "../core/time.js";
 import type { Store } from "../store/index.js";
 import { resolveData } from "./data.js";
@@ -19,6 +21,7 @@ import { parentPlan } from "./parent.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
 
 export const TOGETHER_BASE_URL = "https://api.together.ai/v1";
+export const TOGETHER_KEY_ENV = "TOGETHER_API_KEY";
 
 interface Job {
   id: string;
@@ -50,13 +53,14 @@ export class TogetherClient {
         ? {}
         : { body: body instanceof FormData ? body : JSON.stringify(body) }),
     });
-    const text = await r.text();
+    // Scrubbed before anything reads it: an error body or a job record that echoes the key would
+    // otherwise reach the store (job state, failure reasons) and the terminal.
+    const text = redact(await r.text());
     if (!r.ok) {
       const hint =
         r.status === 401 || r.status === 403
           ? "check TOGETHER_API_KEY"
           : "see the message; the request is recorded in the training run";
-      // The key never appears in what we print: only the server's message.
       throw new SpecsciError(
         `Together ${method} ${path}: HTTP ${r.status}: ${text.slice(0, 300)}`,
         { hint },
@@ -98,15 +102,13 @@ export class TogetherClient {
 
 /** A client from the options, else TOGETHER_API_KEY and TOGETHER_BASE_URL from the environment. */
 function togetherClient(o: { apiKey?: string; baseUrl?: string }): TogetherClient {
-  const apiKey = o.apiKey ?? process.env.TOGETHER_API_KEY;
+  if (o.apiKey) registerSecret(o.apiKey);
+  const apiKey = o.apiKey ?? readSecret(TOGETHER_KEY_ENV);
   if (!apiKey)
     throw new SpecsciError("TOGETHER_API_KEY is not set", {
       hint: "export TOGETHER_API_KEY=... or put it in a .env file",
     });
-  return new TogetherClient(
-    o.baseUrl ?? process.env.TOGETHER_BASE_URL ?? TOGETHER_BASE_URL,
-    apiKey,
-  );
+  return new TogetherClient(o.baseUrl ?? envVar("TOGETHER_BASE_URL") ?? TOGETHER_BASE_URL, apiKey);
 }
 
 export interface TogetherOptions {

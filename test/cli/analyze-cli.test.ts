@@ -150,7 +150,7 @@ describe("specsci analyze reasoning", () => {
       "bad.yaml",
     );
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/bad\.yaml: categories\.0\.id: use snake_case/);
+    expect(bad.stderr).toMatch(/bad\.yaml:1:\d+: categories\.0\.id: use snake_case/);
     const both = await analyze(
       "eval-planted",
       "--labeller",

@@ -77,7 +77,10 @@ describe("specsci CLI", () => {
     [["models", "test", "nosuch/model"], /^specsci: error: unknown provider "nosuch"/],
     [["models", "test", "anthropic/claude-haiku-4-5"], /ANTHROPIC_API_KEY is not set/],
     [["models", "test", "local/./missing.gguf"], /model file not found/],
-    [["llm", "run", "nope.jsonl", "-m", "compat/x"], /cannot read .*nope\.jsonl: ENOENT/],
+    [
+      ["llm", "run", "nope.jsonl", "-m", "compat/x"],
+      /request file .*nope\.jsonl \(the <requests.jsonl> argument\) does not exist/,
+    ],
     [["--cache-mode", "sideways", "usage"], /argument 'sideways' is invalid/],
   ])("fails cleanly: %j", async (args, message) => {
     const r = await runCli(args, { cwd, env: { ...env, ANTHROPIC_API_KEY: "" } });

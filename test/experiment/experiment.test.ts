@@ -89,7 +89,7 @@ describe("experiment.yaml", () => {
     );
     expect(bad("name: [unclosed")).toThrow(/bad\.yaml.*invalid YAML/);
     expect(() => loadExperiment(join(dir, "missing.yaml"))).toThrow(
-      /cannot read experiment file .*missing\.yaml: ENOENT/,
+      /experiment file .*missing\.yaml does not exist/,
     );
   });
 
@@ -108,7 +108,9 @@ describe("experiment.yaml", () => {
     );
     const missing = loadExperiment(experimentFile(dir, "", "m.yaml"));
     missing.experiment.specs.values = { file: "nope.md" };
-    await expect(buildStages(missing, client)).rejects.toThrow(/spec "values": no file .*nope\.md/);
+    await expect(buildStages(missing, client)).rejects.toThrow(
+      /spec file .*nope\.md \(specs\.values\.file in .*m\.yaml\) does not exist/,
+    );
   });
 });
 

@@ -2,6 +2,8 @@
  * A loopback fake of Together's fine-tuning REST API: file upload (multipart), job creation,
  * status (pending → running → completed over a few polls), events and cancel. A job whose suffix
  * contains "fail" ends in status "error" with an event saying why. Requests are recorded.
+ * A wrong key gets a 401 that echoes it; with `echoKey`, job records and events echo the key the
+ * request came with (as a careless proxy might), to test that nothing stores or prints it.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +21,10 @@ export class FakeTogetherServer {
   readonly jobs = new Map<string, FakeJob>();
   url = "";
 
-  constructor(private readonly apiKey: string) {}
+  constructor(
+    private readonly apiKey: string,
+    private readonly options: { echoKey?: boolean; pollsToFinish?: number } = {},
+  ) {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -27,8 +32,10 @@ export class FakeTogetherServer {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(body));
       };
-      if (req.headers.authorization !== `Bearer ${this.apiKey}`)
-        return send(401, { error: { message: "invalid api key" } });
+      const auth = req.headers.authorization ?? "";
+      if (auth !== `Bearer ${this.apiKey}`)
+        return send(401, { error: { message: `invalid api key in ${auth}` } });
+      const echo = this.options.echoKey ? { request_auth: auth } : {};
       void readBody(req).then((raw) => {
         const url = req.url ?? "";
         if (req.method === "POST" && url === "/v1/files/upload") {
@@ -90,14 +97,26 @@ export class FakeTogetherServer {
             data: [
               { object: "fine-tune-event", type: "job_start", message: "started" },
               ...(job.status === "error"
-                ? [{ type: "job_error", message: "the training file has no valid lines" }]
+                ? [
+                    {
+                      type: "job_error",
+                      message: `the training file has no valid lines${this.options.echoKey ? ` (${auth})` : ""}`,
+                    },
+                  ]
                 : []),
             ],
           });
         if (job.status !== "cancelled") {
           job.polls++;
+          const finish = this.options.pollsToFinish ?? 3;
           job.status =
-            job.polls < 2 ? "pending" : job.polls < 3 ? "running" : failing ? "error" : "completed";
+            job.polls < finish - 1
+              ? "pending"
+              : job.polls < finish
+                ? "running"
+                : failing
+                  ? "error"
+                  : "completed";
         }
         return send(200, {
           id: job.id,
@@ -105,8 +124,11 @@ export class FakeTogetherServer {
           model: job.body.model,
           token_count: 1234,
           total_price: 5,
+          ...echo,
           ...(job.status === "completed"
-            ? { model_output_name: `ns/${String(job.body.model)}-${String(job.body.suffix)}` }
+            ? {
+                model_output_name: `ns/${String(job.body.model)}-${String(job.body.suffix)}${this.options.echoKey ? `-${auth}` : ""}`,
+              }
             : {}),
         });
       });

@@ -607,7 +607,7 @@ describe("Together fine-tuning (loopback fake of its REST API)", () => {
       /trains Qwen\/Qwen3-8B, this plan other\/base/,
     );
     expect(() => parentPlan(child("{ plan: nowhere.yaml, stage: msm }"))).toThrow(
-      /cannot read training plan .*nowhere\.yaml/,
+      /training plan .*nowhere\.yaml \(start_from\.plan in .*c\.yaml\) does not exist/,
     );
   });
 
@@ -654,8 +654,10 @@ describe("Together fine-tuning (loopback fake of its REST API)", () => {
     await expect(
       runTogether(loaded, store, { apiKey: KEY, baseUrl: server.url, pollMs: 1 }),
     ).rejects.toThrow(/ended error: the training file has no valid lines/);
-    const bad = runTogether(loaded, store, { apiKey: "wrong", baseUrl: server.url, pollMs: 1 });
+    // The fake's 401 echoes the key it was sent: the message must not.
+    const wrong = "tgp-wrong-key-0123456789";
+    const bad = runTogether(loaded, store, { apiKey: wrong, baseUrl: server.url, pollMs: 1 });
     await expect(bad).rejects.toThrow(/HTTP 401/);
-    await expect(bad).rejects.not.toThrow(/wrong/);
+    await expect(bad).rejects.not.toThrow(/wrong-key/);
   });
 });

@@ -30,27 +30,29 @@ const HumanLine = z.strictObject({
 });
 
 /** A JSONL of human labels: `{"sample": "...", "epoch": 1, "categories": ["..."]}` per line. */
-export function loadHumanLabels(file: string, taxonomy: Taxonomy): HumanLabel[] {
+export function loadHumanLabels(file: string, taxonomy: Taxonomy, from?: string): HumanLabel[] {
   const ids = new Set(taxonomy.categories.map((c) => c.id));
-  return readJsonl(file, "one JSON object per line").map(({ line, value }) => {
-    const r = HumanLine.safeParse(value);
-    if (!r.success)
-      throw new SpecsciError(
-        `${file}:${line}: ${r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; ")}`,
-        {
-          hint: 'each line: {"arm" or "run": "<experiment arm, or eval run id; optional for one run>", "sample": "<sample id>", "epoch": 1, "categories": ["<category id>", ...]}',
-        },
-      );
-    for (const c of r.data.categories)
-      if (!ids.has(c))
+  return readJsonl(file, { what: "human label file", from, hint: "one JSON object per line" }).map(
+    ({ line, value }) => {
+      const r = HumanLine.safeParse(value);
+      if (!r.success)
         throw new SpecsciError(
-          `${file}:${line}: "${c}" is not a category of taxonomy ${taxonomy.version}`,
+          `${file}:${line}: ${r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; ")}`,
           {
-            hint: `categories: ${[...ids].join(", ")}`,
+            hint: 'each line: {"arm" or "run": "<experiment arm, or eval run id; optional for one run>", "sample": "<sample id>", "epoch": 1, "categories": ["<category id>", ...]}',
           },
         );
-    return r.data;
-  });
+      for (const c of r.data.categories)
+        if (!ids.has(c))
+          throw new SpecsciError(
+            `${file}:${line}: "${c}" is not a category of taxonomy ${taxonomy.version}`,
+            {
+              hint: `categories: ${[...ids].join(", ")}`,
+            },
+          );
+      return r.data;
+    },
+  );
 }
 
 export interface CategoryAgreement {

@@ -2,10 +2,11 @@
  * A whole reasoning analysis of some eval runs: discovery first when asked for, then labels by
  * every labeller and repeat, then the results (frequencies, rules, misuse, agreement, human).
  */
-import { readFileSync } from "node:fs";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
+import { readUserFile } from "../../core/fs.js";
+import { parseYamlWithSchema } from "../../core/yaml-schema.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Store } from "../../store/index.js";
 import { type LabelledRuns, labelRuns, type ReasoningOptions } from "./analyze.js";
@@ -75,7 +76,7 @@ const TaxonomyFile = z.strictObject({
  * A taxonomy by reference: `builtin`, a stored version (`tax-…`, e.g. from discovery), or a YAML
  * file with `categories:` (and `extends: builtin` to add them to the built-in ones).
  */
-export function resolveTaxonomy(store: Store, ref: string | undefined): Taxonomy {
+export function resolveTaxonomy(store: Store, ref: string | undefined, from?: string): Taxonomy {
   if (!ref || ref === "builtin") return builtinTaxonomy();
   if (/^tax-[0-9a-f]+$/.test(ref)) {
     const t = storedTaxonomy(store, ref);
@@ -85,34 +86,19 @@ export function resolveTaxonomy(store: Store, ref: string | undefined): Taxonomy
       });
     return t;
   }
-  let text: string;
-  try {
-    text = readFileSync(ref, "utf8");
-  } catch (e) {
-    throw new SpecsciError(
-      `cannot read taxonomy ${ref}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      {
-        hint: "give builtin, a stored version (tax-…) or a YAML file with categories:",
-      },
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (e) {
-    throw new SpecsciError(`${ref}: invalid YAML: ${(e as Error).message}`);
-  }
-  const r = TaxonomyFile.safeParse(parsed);
-  if (!r.success)
-    throw new SpecsciError(
-      `${ref}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      {
-        hint: "categories: [{ id: snake_case, name, kind: misaligned|aligned|other, description }]",
-      },
-    );
-  return r.data.extends === "builtin"
-    ? taxonomyOf([...BUILTIN_CATEGORIES, ...r.data.categories], `builtin+${ref}`)
-    : taxonomyOf(r.data.categories, ref);
+  const text = readUserFile(ref, "taxonomy file", {
+    from,
+    hint: "give builtin, a stored version (tax-…) or a YAML file with categories:",
+  });
+  const file = parseYamlWithSchema(
+    text,
+    ref,
+    TaxonomyFile,
+    "categories: [{ id: snake_case, name, kind: misaligned|aligned|other, description }]",
+  );
+  return file.extends === "builtin"
+    ? taxonomyOf([...BUILTIN_CATEGORIES, ...file.categories], `builtin+${ref}`)
+    : taxonomyOf(file.categories, ref);
 }
 
 /** A taxonomy as a file `resolveTaxonomy` reads back. */

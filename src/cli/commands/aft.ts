@@ -2,6 +2,7 @@ import { basename, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { formatCount } from "../../core/format.js";
+import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { type AftConfig, loadAftConfig } from "../../data/aft/config.js";
 import { mixChatSets } from "../../data/aft/mix.js";
@@ -59,7 +60,7 @@ function recipe(
   o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style">,
   ctx: CliContext,
 ): AftConfig {
-  const config = loadAftConfig(o.recipe, defaultModel("generator", ctx.config));
+  const config = loadAftConfig(o.recipe, defaultModel("generator", ctx.config), "-r/--recipe");
   if (o.examples !== undefined && o.targetTokens !== undefined)
     throw new SpecsciError("--examples and --target-tokens are two targets; give one");
   if (o.examples !== undefined) {
@@ -152,9 +153,10 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
         );
       const name =
         typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+      const dir = o.out ?? join("chatsets", config.name ?? name);
+      checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the chat-set directory");
       const contamination = o.contamination ? scenarioPackTexts() : undefined;
       const client = ctx.llm();
-      const dir = o.out ?? join("chatsets", config.name ?? name);
       const b = await withFailedItems(ctx.store, dir, () =>
         withInterrupt((signal) =>
           buildAftSet({
@@ -229,6 +231,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
           throw new SpecsciError("--anti and --fraction go together", {
             hint: "e.g. --anti chatsets/anti-spec --fraction 0.1",
           });
+        checkOutputPath(o.out, "dir", "-o/--out");
         const manifest = await mixChatSets(
           {
             aligned,

@@ -8,7 +8,7 @@ import {
   taxonomyYaml,
 } from "../../analysis/reasoning/index.js";
 import { SpecsciError } from "../../core/errors.js";
-import { writeFileAtomic } from "../../core/fs.js";
+import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { DEFAULT_MODELS } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
@@ -193,6 +193,8 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
         },
       ) => {
         const ctx = context();
+        if (o.out) checkOutputPath(o.out, "file", "-o/--out");
+        if (o.writeTaxonomy) checkOutputPath(o.writeTaxonomy, "file", "--write-taxonomy");
         if (o.repeats > 1 && o.temperature === 0)
           throw new SpecsciError("--repeats at temperature 0 would repeat the same answer", {
             hint: "set --temperature (e.g. 1) so that repeats are independent labels",
@@ -207,9 +209,13 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
           throw new SpecsciError("--human needs a fixed taxonomy, and --discover makes a new one", {
             hint: "discover first (it prints the stored version), then rerun with --taxonomy <version> --human FILE",
           });
-        const taxonomy = o.discover ? "discover" : resolveTaxonomy(ctx.store, o.taxonomy);
+        const taxonomy = o.discover
+          ? "discover"
+          : resolveTaxonomy(ctx.store, o.taxonomy, "--taxonomy");
         const human =
-          o.human && taxonomy !== "discover" ? loadHumanLabels(o.human, taxonomy) : undefined;
+          o.human && taxonomy !== "discover"
+            ? loadHumanLabels(o.human, taxonomy, "--human")
+            : undefined;
         const labellers = [roleModel(ctx, "labeller", o.labeller, "--labeller").id, ...o.second];
         for (const m of o.second) client.model(m);
         const a = await withInterrupt((signal) =>

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { SpecsciError } from "../../core/errors.js";
-import { writeFileAtomic } from "../../core/fs.js";
+import { checkOutputPath, requireUserPath, writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { loadPack } from "../../evals/am/pack.js";
 import {
@@ -234,6 +234,9 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     .option("--export <dir>", "also write each run as an Inspect eval log into this directory")
     .action(async (taskName: string, o: RunOpts) => {
       const ctx = context();
+      if (o.export) checkOutputPath(o.export, "dir", "--export");
+      if (o.upstream)
+        requireUserPath(o.upstream, "agentic-misalignment checkout", "dir", { from: "--upstream" });
       const client = ctx.llm();
       const task = buildTask(taskName, ctx, o);
       let failed = 0;
@@ -302,9 +305,11 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       "write a run as an Inspect eval log (EvalLog v2 JSON, validated), for Inspect View",
     )
     .argument("<run>", "run id")
-    .requiredOption("-o, --out <dir>", "directory for the log file")
+    .usage("<run> -o <dir>")
+    .requiredOption("-o, --out <dir>", "directory for the log file (required)")
     .action((runId: string, o: { out: string }) => {
       const ctx = context();
+      checkOutputPath(o.out, "dir", "-o/--out");
       if (!ctx.store.evals.run(runId)) throw new SpecsciError(`no eval run ${runId}`);
       const path = writeExport(ctx, runId, resolve(o.out));
       if (ctx.json) printJson({ path });

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { readUserFile, writeFileAtomic } from "../../core/fs.js";
+import { checkOutputPath, readUserFile, writeFileAtomic } from "../../core/fs.js";
 import { hashValue, sha256Hex } from "../../core/hash.js";
 import { log } from "../../core/log.js";
 import {
@@ -73,8 +73,10 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
     )
     .action(async (file: string, opts: RunOptions) => {
       const ctx = context();
+      const out =
+        opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
       const path = resolve(file);
-      const text = readUserFile(path, "request file");
+      const text = readUserFile(path, "request file", { from: "the <requests.jsonl> argument" });
       const specs = parseRequestsJsonl(text, file);
       const params: Partial<SamplingParams> = {};
       if (opts.temperature !== undefined) params.temperature = opts.temperature;
@@ -119,8 +121,7 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
 
       const lines = outcomes.map((o, i) => resultLine(items[i] as RequestItem, o));
       const body = lines.length ? `${lines.join("\n")}\n` : "";
-      if (opts.out) {
-        const out = resolve(opts.out);
+      if (out) {
         writeFileAtomic(out, body);
       } else {
         process.stdout.write(body);

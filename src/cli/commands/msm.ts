@@ -2,6 +2,7 @@ import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { formatCount } from "../../core/format.js";
+import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
 import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
@@ -33,7 +34,7 @@ function inputs(
   ctx: CliContext,
 ): { spec: Spec; path: string; name: string; hash: string; config: MsmConfig } {
   const { spec, path } = loadValid(ref);
-  const config = loadMsmConfig(o.recipe, defaultModel("generator", ctx.config));
+  const config = loadMsmConfig(o.recipe, defaultModel("generator", ctx.config), "-r/--recipe");
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
   if (o.batch) config.batch = true;
@@ -125,9 +126,10 @@ export function registerMsmCommands(program: Command, context: ContextFactory): 
             "--no-contamination skips the contamination check that --enforce-contamination (or contamination.enforce in the recipe) asks to enforce",
             { hint: "drop one of them" },
           );
+        const dir = o.out ?? join("corpora", config.name ?? name);
+        checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the corpus directory");
         const client = ctx.llm();
         const contamination = o.contamination ? scenarioPackTexts() : undefined;
-        const dir = o.out ?? join("corpora", config.name ?? name);
         const build = await withFailedItems(ctx.store, dir, () =>
           withInterrupt((signal) =>
             buildCorpus({

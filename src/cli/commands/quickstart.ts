@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { codeVersion } from "../../core/provenance.js";
 import { loadExperiment } from "../../experiment/config.js";
@@ -41,7 +42,7 @@ export function registerQuickstart(program: Command, context: ContextFactory): v
     )
     .action(async (opts: { model?: string; judge?: string; demo?: boolean; out: string }) => {
       const ctx = context();
-      const out = resolve(opts.out);
+      const out = checkOutputPath(opts.out, "dir", "-o/--out");
       const models = await resolveQuickstartModels({
         model: opts.model,
         judge: opts.judge,

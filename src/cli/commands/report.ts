@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
+import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { type CodeVersion, codeVersion } from "../../core/provenance.js";
 import { loadExperiment } from "../../experiment/config.js";
@@ -50,6 +51,7 @@ export function registerReportCommand(program: Command, context: ContextFactory)
     )
     .action(async (target: string, o: { out: string; examples: number }) => {
       const ctx = context();
+      checkOutputPath(o.out, "file", o.out === "report.html" ? "the report file" : "-o/--out");
       const data = await reportData(ctx, target, o.examples);
       const written = await writeReport(data, o.out);
       if (ctx.json) return printJson(written);

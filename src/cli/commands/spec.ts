@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { SpecsciError } from "../../core/errors.js";
-import { writeFileAtomic } from "../../core/fs.js";
+import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
 import { hashValue } from "../../core/hash.js";
 import { log } from "../../core/log.js";
 import { DEFAULT_MODELS } from "../../llm/models.js";
@@ -232,6 +231,8 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
         },
       ) => {
         const ctx = context();
+        const out =
+          opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
         const transform = opts.transform;
         if (!isTransformName(transform)) throw new SpecsciError(`unknown transform ${transform}`);
         const parent = loadValid(base);
@@ -294,10 +295,8 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
             `derived spec does not lint clean: ${problems.map((d) => `${d.line}:${d.column} ${d.message}`).join("; ")}`,
           );
         }
-        if (opts.out) {
-          const out = resolve(opts.out);
-          writeFileAtomic(out, markdown);
-        } else process.stdout.write(markdown);
+        if (out) writeFileAtomic(out, markdown);
+        else process.stdout.write(markdown);
         const stats = specStats(result.spec, ["qwen3"]);
         const summary = {
           out: opts.out ?? null,

@@ -1,8 +1,6 @@
 import { statSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { SpecsciError } from "../../core/errors.js";
-import { DB_FILE_NAME } from "../../store/db.js";
+import { damagedStore } from "../../store/db.js";
 import type { ContextFactory } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -16,7 +14,7 @@ export function registerStoreCommands(program: Command, context: ContextFactory)
       const s = ctx.store;
       const count = (table: string) =>
         (s.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-      const file = join(s.dir, DB_FILE_NAME);
+      const file = s.file;
       const info = {
         workspace: s.dir,
         database: file,
@@ -39,13 +37,10 @@ export function registerStoreCommands(program: Command, context: ContextFactory)
       const problems = ctx.store.check();
       if (ctx.json) printJson({ ok: problems.length === 0, problems });
       else if (problems.length === 0) process.stdout.write(`ok: ${ctx.store.dir} is consistent\n`);
-      if (problems.length) {
-        throw new SpecsciError(
-          `the run store has ${problems.length} problem(s): ${problems.slice(0, 5).join("; ")}`,
-          {
-            hint: "restore a backup of the workspace, or move it aside and re-run (cached results would be recomputed)",
-          },
+      if (problems.length)
+        throw damagedStore(
+          ctx.store.file,
+          `${problems.length} problem(s): ${problems.slice(0, 5).join("; ")}`,
         );
-      }
     });
 }

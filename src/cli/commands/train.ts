@@ -310,7 +310,9 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
             hint: "give a local directory, or hf:owner/repo",
           });
         const declared = o.provenance
-          ? (parseYaml(readUserFile(o.provenance, "provenance file")) as unknown)
+          ? (parseYaml(
+              readUserFile(o.provenance, "provenance file", { from: "--provenance" }),
+            ) as unknown)
           : null;
         const artifact: ModelArtifact = {
           id: `external/${o.name}`,

@@ -101,9 +101,13 @@ export function parseAftConfig(text: string, file: string, generator?: string): 
   return config;
 }
 
-export function loadAftConfig(file?: string, generator?: string): AftConfig {
+/**
+ * Reads an aft.yaml; without a file, every default. `generator`: the model when the recipe names
+ * none; `from`: where its path was given.
+ */
+export function loadAftConfig(file?: string, generator?: string, from?: string): AftConfig {
   if (!file) return schemaFor(generator).parse({});
-  const text = readUserFile(file, "AFT recipe");
+  const text = readUserFile(file, "AFT recipe", { from, hint: AFT_CONFIG_HINT });
   return parseAftConfig(text, file, generator);
 }
 

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
-import { writeFileAtomic } from "../../core/fs.js";
+import { readUserFile, type UserPathOrigin, writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
 import { readJsonl } from "../../core/jsonl.js";
 import { codeVersion } from "../../core/provenance.js";
@@ -41,8 +41,8 @@ interface ChatSet {
   pairs: { reasoning: ChatLine; plain: ChatLine }[];
 }
 
-function parseLines(file: string): ChatLine[] {
-  return readJsonl(file).map(({ line, value }) => {
+function parseLines(file: string, origin: UserPathOrigin & { what?: string } = {}): ChatLine[] {
+  return readJsonl(file, origin).map(({ line, value }) => {
     const r = Line.safeParse(value);
     if (!r.success)
       throw new SpecsciError(
@@ -84,16 +84,13 @@ function withoutThinking(l: ChatLine, template: ChatTemplate): ChatLine {
 /** A chat-set directory written by `specsci aft generate` (or `aft mix`). */
 export function readChatSet(dir: string): ChatSet {
   const file = join(dir, "manifest.json");
+  const hint = "pass a directory written by `specsci aft generate`";
   let manifest: Record<string, unknown>;
+  const text = readUserFile(file, "chat-set manifest", { hint });
   try {
-    manifest = JSON.parse(readFileSync(file, "utf8"));
+    manifest = JSON.parse(text);
   } catch (e) {
-    throw new SpecsciError(
-      `cannot read chat-set manifest ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      {
-        hint: "pass a directory written by `specsci aft generate`",
-      },
-    );
+    throw new SpecsciError(`${file} is not JSON: ${(e as Error).message}`, { hint });
   }
   if (manifest.format !== AFT_MANIFEST_FORMAT)
     throw new SpecsciError(
@@ -164,7 +161,7 @@ export async function mixChatSets(o: MixOptions, out: string): Promise<Record<st
     ...(anti ? take(anti, nAnti, "anti", "anti-spec examples") : []),
   ];
   const itInputs = (o.it ?? []).map((file, k) => {
-    const lines = parseLines(file).map((l) =>
+    const lines = parseLines(file, { what: "instruction-tuning file", from: "--it" }).map((l) =>
       relabel(
         { reasoning: { ...l, source: `it:${file}` }, plain: { ...l, source: `it:${file}` } },
         `it${k + 1}`,

@@ -2,10 +2,11 @@
  * `specsci msm compare A B`: are two corpora comparable — tokens within tolerance, similar
  * composition, similar losses to gates and dedup — with their domain and type mixes side by side.
  */
-import { readFileSync } from "node:fs";
+
 import { join } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
+import { readUserFile } from "../../core/fs.js";
 import { MANIFEST_FORMAT } from "./output.js";
 
 const Group = z.object({ name: z.string(), documents: z.number(), tokens: z.number() });
@@ -50,14 +51,13 @@ export interface CorpusSummary {
 
 export function summarize(dir: string): CorpusSummary {
   const file = join(dir, "manifest.json");
+  const hint = "pass a corpus directory written by `specsci msm generate`";
+  const text = readUserFile(file, "corpus manifest", { hint });
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new SpecsciError(
-      `cannot read corpus manifest ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      { hint: "pass a corpus directory written by `specsci msm generate`" },
-    );
+    throw new SpecsciError(`${file} is not JSON: ${(e as Error).message}`, { hint });
   }
   const r = ManifestView.safeParse(raw);
   if (!r.success)

@@ -192,10 +192,13 @@ export function checkMsmConfig(config: MsmConfig, where: string): void {
     );
 }
 
-/** Reads an msm.yaml; without a file, every default. */
-export function loadMsmConfig(file?: string, generator?: string): MsmConfig {
+/**
+ * Reads an msm.yaml; without a file, every default. `generator`: the model when the recipe names
+ * none; `from`: where its path was given.
+ */
+export function loadMsmConfig(file?: string, generator?: string, from?: string): MsmConfig {
   if (!file) return schemaFor(generator).parse({});
-  const text = readUserFile(file, "MSM recipe");
+  const text = readUserFile(file, "MSM recipe", { from, hint: MSM_CONFIG_HINT });
   return parseMsmConfig(text, file, generator);
 }
 
