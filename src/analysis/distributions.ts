@@ -4,9 +4,23 @@
  * ports of Boost's inverse incomplete beta and error functions: jstat's t quantile was off by up
  * to 6e-9 relative, and its `1 − cdf` tails lose every digit below about 1e-16.
  */
-import erfc from "@stdlib/math-base-special-erfc";
-import erfcinv from "@stdlib/math-base-special-erfcinv";
-import studentTQuantile from "@stdlib/stats-base-dists-t-quantile";
+import { createRequire } from "node:module";
+
+type Fn = (...xs: number[]) => number;
+/**
+ * stdlib's functions are loaded on first use, not when the CLI starts: their hundreds of small
+ * modules cost every command about 0.1 s, and most commands compute no statistics.
+ */
+const lazy = (id: string): Fn => {
+  let f: Fn | undefined;
+  return (...xs) => {
+    f ??= createRequire(import.meta.url)(id) as Fn;
+    return f(...xs);
+  };
+};
+const erfc = lazy("@stdlib/math-base-special-erfc");
+const erfcinv = lazy("@stdlib/math-base-special-erfcinv");
+const studentTQuantile = lazy("@stdlib/stats-base-dists-t-quantile");
 
 /** Student's t quantile: the t with P(T ≤ t) = p, for df > 0 degrees of freedom. */
 export function tQuantile(p: number, df: number): number {

@@ -1,4 +1,5 @@
-import { Agent, request } from "undici";
+import { createRequire } from "node:module";
+import type { Agent } from "undici";
 
 /**
  * The `fetch` the provider SDKs use. Node's built-in fetch spends most of a small API call's CPU
@@ -9,7 +10,18 @@ import { Agent, request } from "undici";
  * standard Response. Anything unusual (multipart uploads, streamed bodies) goes through Node's
  * fetch unchanged: the SDKs build those with Node's own FormData, which only that fetch reads.
  */
-const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+// undici is loaded with the first call, not when the CLI starts (~0.1 s of every command).
+let undici: { request: typeof import("undici").request; agent: Agent } | undefined;
+function http() {
+  if (!undici) {
+    const u = createRequire(import.meta.url)("undici") as typeof import("undici");
+    undici = {
+      request: u.request,
+      agent: new u.Agent({ keepAliveTimeout: 30_000, connections: 256 }),
+    };
+  }
+  return undici;
+}
 
 export const providerFetch: typeof fetch = async (input, init) => {
   const body = init?.body;
@@ -21,6 +33,7 @@ export const providerFetch: typeof fetch = async (input, init) => {
   new Headers(init?.headers).forEach((value, key) => {
     headers[key] = value;
   });
+  const { request, agent } = http();
   const res = await request(input, {
     method: (init?.method ?? "GET") as "GET",
     headers,

@@ -7,8 +7,7 @@
  * wrap onto more rows when they would be too narrow, and long names wrap onto several lines (an
  * SVG label cannot show its full text on hover, and a cut-off model id could name another model).
  */
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { RateCell } from "../evals/metrics.js";
 import type { ReportData } from "./results.js";
 
@@ -43,7 +42,14 @@ const asSpec = (spec: object) => spec as unknown as TopLevelSpec;
 /** A chart's spec, given the width its panels may take. */
 type Layout = (room: number) => object;
 
+/** vega and vega-lite are loaded for the first chart, not when the CLI starts (~0.3 s). */
+const charting = async () => {
+  const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
+  return { vega, compile };
+};
+
 async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = await charting();
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();

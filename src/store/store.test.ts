@@ -37,7 +37,9 @@ describe("run store", () => {
   it("names the file when the database is not a database", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "store.db"), "this is not sqlite ".repeat(100));
-    expect(() => Store.open(dir)).toThrow(/cannot open run store .*store\.db/);
+    expect(() => Store.open(dir)).toThrow(
+      /the run store .*store\.db is damaged: file is not a database/,
+    );
   });
 
   it("rolls back a failed transaction completely", () => {

@@ -53,7 +53,7 @@ describe("specsci analyze reasoning", () => {
       "some labels are missing and in no rate (loop/labeller#0: 1 invalid, 0 failed call(s); loop/labeller-2#0: 1 invalid",
     );
     expect(r.stdout).toMatch(
-      /7 transcript\(s\): 6 labelled, 1 invalid .*1 failed sample\(s\) had no transcript/,
+      /7 transcript\(s\): 6 labelled, 1 invalid .*1 sample\(s\) without a score \(failed, cut off or refused\) were not labelled/,
     );
     expect(r.stdout).toMatch(/self_preservation\s+misaligned\s+2\/6\s+33\.3%/);
     expect(r.stdout).toMatch(/SP1\s+2\/7\s+2\/6/);

@@ -1,7 +1,11 @@
 import type OpenAI from "openai";
-import { toFile } from "openai";
 import { kindForStatus, ModelCallError } from "../errors.js";
-import { fromChatCompletion, type OpenAISettings, toOpenAIParams } from "../providers/openai.js";
+import {
+  fromChatCompletion,
+  type OpenAISettings,
+  openaiSdk,
+  toOpenAIParams,
+} from "../providers/openai.js";
 import type { BatchBackend, BatchItem, BatchItemResult, BatchState } from "./types.js";
 
 /** OpenAI's published Batch API limits (requests per batch, input file size). */
@@ -57,7 +61,7 @@ export class OpenAIBatchBackend implements BatchBackend {
   ): Promise<{ remoteId: string; inputFileId: string }> {
     const body = `${items.map((i) => this.line(i)).join("\n")}\n`;
     const file = await this.client.files.create({
-      file: await toFile(Buffer.from(body, "utf8"), `specsci-${jobId}.jsonl`),
+      file: await openaiSdk().toFile(Buffer.from(body, "utf8"), `specsci-${jobId}.jsonl`),
       purpose: "batch",
     });
     const batch = await this.client.batches.create({

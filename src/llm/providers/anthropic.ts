@@ -1,4 +1,5 @@
-import Anthropic from "@anthropic-ai/sdk";
+import { createRequire } from "node:module";
+import type Anthropic from "@anthropic-ai/sdk";
 import type {
   Message,
   MessageCreateParamsNonStreaming,
@@ -18,8 +19,12 @@ export interface AnthropicSettings {
 }
 
 export function anthropicClient(s: AnthropicSettings): Anthropic {
+  // Loaded with the first client, not when the CLI starts (it costs every command ~0.2 s).
+  const { default: AnthropicSdk } = createRequire(import.meta.url)("@anthropic-ai/sdk") as {
+    default: typeof Anthropic;
+  };
   // Retries are ours (they must feed the shared limiter), so the SDK's own are off.
-  return new Anthropic({
+  return new AnthropicSdk({
     apiKey: s.apiKey,
     baseURL: s.baseURL,
     maxRetries: 0,
