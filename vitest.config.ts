@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -5,6 +6,10 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",
+    // Most test time is spent waiting on CLI subprocesses and loopback servers, so one worker per
+    // core (vitest's default leaves one core idle: a single worker on a 2-core machine) halves
+    // the suite's time there without starving anything.
+    maxWorkers: Math.max(2, availableParallelism()),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Keys from the developer's shell must never reach a test (tests plant their own).
