@@ -20,8 +20,8 @@ export interface Chart {
 
 /** The report's content width in CSS pixels (the page in html.ts); charts are laid out to it. */
 export const PAGE_WIDTH = 1100;
-/** A first guess of the width that axes, legend and padding take; corrected after a first render. */
-const AXIS_ROOM = 90;
+/** Room for padding and axis ticks beside any chart's panels, on top of its labels and legend. */
+const BASE_ROOM = 30;
 /** vega-lite's default spacing between facet panels. */
 const GAP = 20;
 /** The narrowest panel: its header shows a 100-character model id in four lines or so. */
@@ -60,12 +60,24 @@ async function toSvg(spec: TopLevelSpec): Promise<string> {
 
 const svgWidth = (svg: string) => Number(/^<svg[^>]*?\swidth="([\d.]+)"/.exec(svg)?.[1] ?? 0);
 
+/** Text width as vega measures it without a canvas (0.8 em a character), for the longest label. */
+const textWidth = (labels: string[], limit = Number.POSITIVE_INFINITY) =>
+  Math.min(limit, Math.max(0, ...labels.map((l) => l.length)) * FONT * 0.8);
+
+/** A colour legend of arms (symbol, padding and the longest name). */
+const armLegend = (data: ReportData) => 40 + textWidth(data.arms.map((a) => a.arm));
+/** The rate gradient legend of the heatmaps. */
+const RATE_LEGEND = 70;
+/** A rate axis beside the panels: its title and "100%". */
+const RATE_AXIS = 60;
+
 /**
- * Renders a chart for the page; when its axes and legend took more than guessed, once more with
- * panels narrower by the excess.
+ * Renders a chart for the page, its panels given the width the page leaves beside `side` (the
+ * estimated width of its side labels and legend); when those took more than estimated, once more
+ * with panels narrower by the excess. A good estimate saves that second render.
  */
-async function render(id: string, title: string, layout: Layout): Promise<Chart> {
-  const room = PAGE_WIDTH - AXIS_ROOM;
+async function render(id: string, title: string, layout: Layout, side: number): Promise<Chart> {
+  const room = PAGE_WIDTH - BASE_ROOM - side;
   let spec = asSpec(layout(room));
   let svg = await toSvg(spec);
   const over = svgWidth(svg) - PAGE_WIDTH;
@@ -125,6 +137,9 @@ function facetted(
 const count = (values: object[], field: string) =>
   new Set(values.map((v) => (v as Record<string, unknown>)[field])).size;
 
+/** The widest an arm name is drawn beside the main figure's bars. */
+const ARM_LABEL_LIMIT = 240;
+
 const rateAxis = { title: "misalignment rate", axis: { format: ".0%" }, scale: { domain: [0, 1] } };
 
 /**
@@ -140,7 +155,13 @@ function mainFigure(data: ReportData): Layout {
     hi: nan(a.metrics.pooled.ci[1]),
     n: a.metrics.pooled.n,
   }));
-  const arm = { field: "arm", type: "nominal", title: null, sort: null, axis: { labelLimit: 240 } };
+  const arm = {
+    field: "arm",
+    type: "nominal",
+    title: null,
+    sort: null,
+    axis: { labelLimit: ARM_LABEL_LIMIT },
+  };
   return (room) =>
     facetted(values, grid(room, count(values, "model"), MIN_PANEL, room), {
       height: { step: 34 },
@@ -226,7 +247,9 @@ const cellLabel = (c: { rate: number; n: number }, withN: boolean) =>
  * The design's two factors at a glance: MSM spec × AFT spec for trained arms (the paper's
  * factorial), otherwise arm × model when several models were run; none for one-factor designs.
  */
-function designHeatmap(data: ReportData): { layout: Layout; title: string } | undefined {
+function designHeatmap(
+  data: ReportData,
+): { layout: Layout; title: string; rows: string[] } | undefined {
   const trained = data.arms.filter((a) => a.factors);
   const twoByTwo = trained.length >= 2;
   const models = new Set(data.arms.map((a) => a.model));
@@ -239,6 +262,7 @@ function designHeatmap(data: ReportData): { layout: Layout; title: string } | un
     label: cellLabel(a.metrics.pooled, true),
   }));
   return {
+    rows: cells.map((c) => String(c.row)),
     title: twoByTwo
       ? "Misalignment rate by MSM spec × AFT spec"
       : "Misalignment rate by arm × model",
@@ -335,25 +359,42 @@ function citations(data: ReportData): Layout | undefined {
 }
 
 export async function reportCharts(data: ReportData): Promise<Chart[]> {
+  const arms = data.arms.map((a) => a.arm);
+  const bars = RATE_AXIS + armLegend(data);
   const charts: Promise<Chart>[] = [
-    render("main", "Misalignment rate by arm and model (95% Wilson intervals)", mainFigure(data)),
-    render("heatmap", "Misalignment rate by arm × family", heatmap(data)),
+    render(
+      "main",
+      "Misalignment rate by arm and model (95% Wilson intervals)",
+      mainFigure(data),
+      textWidth(arms, ARM_LABEL_LIMIT),
+    ),
+    render(
+      "heatmap",
+      "Misalignment rate by arm × family",
+      heatmap(data),
+      textWidth(arms) + RATE_LEGEND,
+    ),
     render(
       "families",
       "Misalignment rate by family (95% Wilson intervals)",
       rateBars(data, (a) => a.metrics.byFamily, null),
+      bars,
     ),
   ];
   const design = designHeatmap(data);
-  if (design) charts.push(render("design", design.title, design.layout));
+  if (design)
+    charts.push(
+      render("design", design.title, design.layout, textWidth(design.rows) + RATE_LEGEND),
+    );
   const c = citations(data);
-  if (c) charts.push(render("citations", "Rules cited in the reasoning", c));
+  if (c) charts.push(render("citations", "Rules cited in the reasoning", c, bars));
   if (data.arms.some((a) => a.metrics.byAwareness.length))
     charts.push(
       render(
         "awareness",
         "Misalignment rate by eval-awareness label (95% Wilson intervals)",
         rateBars(data, (a) => a.metrics.byAwareness, "eval awareness"),
+        bars,
       ),
     );
   return Promise.all(charts);
