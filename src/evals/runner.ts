@@ -86,6 +86,11 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const { client, task } = opts;
   const store = client.store;
   const generate: GenerateConfig = { ...task.defaults, ...opts.generate } as GenerateConfig;
+  if (opts.retryMaxTokens !== undefined && opts.retryMaxTokens <= generate.max_tokens)
+    throw new SpecsciError(
+      `the budget for redrawing cut-off answers (${opts.retryMaxTokens}) must be larger than max_tokens (${generate.max_tokens})`,
+      { hint: "raise --retry-max-tokens (retry_max_tokens in an experiment's evals)" },
+    );
   const runId = evalRunId(task, opts.modelId, opts.epochs, generate, opts.modelVersion);
   store.runs.ensure({
     id: runId,
@@ -112,11 +117,6 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
     sampleCount: task.dataset.length,
   });
 
-  if (opts.retryMaxTokens !== undefined && opts.retryMaxTokens <= generate.max_tokens)
-    throw new SpecsciError(
-      `the budget for redrawing cut-off answers (${opts.retryMaxTokens}) must be larger than max_tokens (${generate.max_tokens})`,
-      { hint: "raise --retry-max-tokens (retry_max_tokens in an experiment's evals)" },
-    );
   const outcomes = store.evals.outcomes(runId);
   const work: Work[] = [];
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -144,6 +144,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const progress = createProgress(`${task.name} ${opts.modelId}`, total);
   progress.update(summary.resumed);
 
+  // Samples this call has recorded, whatever their outcome (for progress).
+  let settled = 0;
   const one = async ({ sample, epoch, cutOffAt }: Work) => {
     const started = nowIso();
     const t0 = performance.now();
@@ -209,8 +211,9 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
     );
     if (status === "done") summary.done++;
     else if (status === "error") summary.errors++;
+    settled++;
     progress.increment();
-    opts.onSample?.(summary.resumed + summary.done + summary.errors, total);
+    opts.onSample?.(summary.resumed + settled, total);
   };
 
   const window = opts.window ?? 256;
