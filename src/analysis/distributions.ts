@@ -21,10 +21,21 @@ const lazy = (id: string): Fn => {
 const erfc = lazy("@stdlib/math-base-special-erfc");
 const erfcinv = lazy("@stdlib/math-base-special-erfcinv");
 const studentTQuantile = lazy("@stdlib/stats-base-dists-t-quantile");
+const betainc = lazy("@stdlib/math-base-special-betainc");
 
 /** Student's t quantile: the t with P(T ≤ t) = p, for df > 0 degrees of freedom. */
 export function tQuantile(p: number, df: number): number {
   return studentTQuantile(p, df);
+}
+
+/**
+ * Two-sided p of a Student t statistic with df degrees of freedom: P(|T| ≥ |t|), as the regularized
+ * incomplete beta I_{df/(df+t²)}(df/2, 1/2), which keeps its digits in the tails (1 − cdf does not).
+ */
+export function tTwoSidedP(t: number, df: number): number {
+  if (Number.isNaN(t) || !(df > 0)) return Number.NaN;
+  if (!Number.isFinite(t)) return 0;
+  return betainc(df / (df + t * t), df / 2, 0.5);
 }
 
 /**

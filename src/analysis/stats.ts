@@ -17,6 +17,7 @@ import {
   normalQuantile,
   normalTwoSidedP,
   tQuantile,
+  tTwoSidedP,
 } from "./distributions.js";
 
 export { mean, seededRandom, stderr, wilson };
@@ -137,6 +138,83 @@ export function mcnemar(
   for (let i = 0; i <= k; i++) tail += Math.exp(logChoose(n, i) - n * Math.LN2);
   const chi2 = (Math.abs(b - c) - 1) ** 2 / n;
   return { exactP: Math.min(1, 2 * tail), chi2, chi2P: chiSquare1Sf(chi2), undefinedReason: null };
+}
+
+/** A difference of two means with its t interval and two-sided p (paired or Welch). */
+export interface MeanDifference {
+  test: "paired t" | "Welch t";
+  /** Mean of the first minus mean of the second. */
+  diff: number;
+  ci: Interval;
+  se: number;
+  df: number;
+  t: number;
+  p: number;
+  undefinedReason: UndefinedReason;
+}
+
+const NO_VARIATION = "no variation in either arm";
+const TOO_FEW_ITEMS = "fewer than two items in an arm";
+
+function tDifference(
+  test: MeanDifference["test"],
+  diff: number,
+  se: number,
+  df: number,
+): MeanDifference {
+  // As scipy: a zero standard error with no difference has no defined t; with one, |t| is infinite.
+  if (se === 0 && diff === 0)
+    return {
+      test,
+      diff,
+      ci: [0, 0],
+      se,
+      df,
+      t: Number.NaN,
+      p: Number.NaN,
+      undefinedReason: NO_VARIATION,
+    };
+  const t = diff / se;
+  const q = tQuantile(0.975, df);
+  return {
+    test,
+    diff,
+    ci: [diff - q * se, diff + q * se],
+    se,
+    df,
+    t,
+    p: tTwoSidedP(t, df),
+    undefinedReason: null,
+  };
+}
+
+const undefinedDifference = (test: MeanDifference["test"], diff: number): MeanDifference => ({
+  test,
+  diff,
+  ci: [Number.NaN, Number.NaN],
+  se: Number.NaN,
+  df: Number.NaN,
+  t: Number.NaN,
+  p: Number.NaN,
+  undefinedReason: TOO_FEW_ITEMS,
+});
+
+/** Paired t-test on matched values (scipy's ttest_rel): the mean of a − b over the pairs. */
+export function pairedT(a: number[], b: number[]): MeanDifference {
+  const d = a.map((x, i) => x - (b[i] as number));
+  if (d.length < 2) return undefinedDifference("paired t", mean(d));
+  return tDifference("paired t", mean(d), stderr(d), d.length - 1);
+}
+
+/** Welch's unequal-variance t-test (scipy's ttest_ind with equal_var=False). */
+export function welchT(a: number[], b: number[]): MeanDifference {
+  const diff = mean(a) - mean(b);
+  if (a.length < 2 || b.length < 2) return undefinedDifference("Welch t", diff);
+  const va = stderr(a) ** 2;
+  const vb = stderr(b) ** 2;
+  const se = Math.sqrt(va + vb);
+  const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+  return tDifference("Welch t", diff, se, Number.isFinite(df) ? df : a.length + b.length - 2);
 }
 
 /**

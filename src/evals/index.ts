@@ -11,16 +11,12 @@ export {
   standardConditions,
   type Toggles,
 } from "./am/render.js";
-export {
-  evalAwarenessScorer,
-  type JudgeOptions,
-  misalignmentScorer,
-  ruleCitationScorer,
-} from "./am/scorers.js";
-export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask, judgeOptions } from "./am/task.js";
+export { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./am/scorers.js";
+export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask } from "./am/task.js";
 export { importUpstreamTask } from "./am/upstream.js";
 export { exportInspectLog } from "./inspect.js";
 export { validateEvalLog } from "./inspect-schema.js";
+export { type JudgeOptions, judgeOptions } from "./judge.js";
 export { type RateCell, type RunMetrics, runMetrics } from "./metrics.js";
 export { type EvalOptions, type EvalRunSummary, evalRunId, runEval } from "./runner.js";
 export * from "./types.js";

@@ -6,7 +6,8 @@
  * never recomputed; editing one spec changes exactly the stages of the arms that use it.
  */
 import { SpecsciError } from "../core/errors.js";
-import { agenticMisalignmentTask, judgeOptions } from "../evals/am/task.js";
+import { agenticMisalignmentTask } from "../evals/am/task.js";
+import { judgeOptions } from "../evals/judge.js";
 import { evalRunId } from "../evals/runner.js";
 import type { GenerateConfig, Task } from "../evals/types.js";
 import type { LlmClient } from "../llm/client.js";

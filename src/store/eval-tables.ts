@@ -47,6 +47,18 @@ export interface ScoreRow {
   errorKind: string | null;
 }
 
+/** A sample's outcome and the fields a task's metrics read (see `fieldRows`). */
+export interface FieldRow {
+  sampleId: string;
+  epoch: number;
+  status: SampleStatus;
+  /** The item the sample belongs to (`metadata.item`, else the sample id). */
+  item: string;
+  /** `stage:kind` of a sample without a score (a failure, a cut-off answer, a refusal). */
+  errorKind: string | null;
+  values: Record<string, unknown>;
+}
+
 export interface EvalSampleRecord {
   runId: string;
   sampleId: string;
@@ -206,6 +218,49 @@ export class EvalTables {
     }));
   }
 
+  /**
+   * Named fields of every sample of a run, each read by a JSON path into its scores or metadata
+   * (`scores:$.choice.value.aligned`), extracted in SQL: transcripts are not read. Objects and
+   * arrays come back parsed; a missing path is null.
+   */
+  fieldRows(runId: string, fields: Record<string, string>): FieldRow[] {
+    const names = Object.keys(fields);
+    const columns = names.map((name, i) => {
+      const [column, path] = splitField(fields[name] as string, name);
+      return `json_extract(${column}, ?) AS f${i}, json_type(${column}, ?) AS t${i}`;
+    });
+    const params = names.flatMap((name) => {
+      const path = splitField(fields[name] as string, name)[1];
+      return [path, path];
+    });
+    const rows = this.db
+      .prepare(
+        `SELECT sample_id, epoch, status, json_extract(metadata, '$.item') AS item,
+           CASE WHEN error IS NULL THEN NULL
+             ELSE json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind') END AS error_kind
+           ${columns.map((c) => `, ${c}`).join("")}
+         FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
+      )
+      .all(...params, runId) as Record<string, unknown>[];
+    return rows.map((r) => {
+      const values: Record<string, unknown> = {};
+      names.forEach((name, i) => {
+        const v = r[`f${i}`];
+        const t = r[`t${i}`];
+        values[name] =
+          (t === "object" || t === "array") && typeof v === "string" ? JSON.parse(v) : (v ?? null);
+      });
+      return {
+        sampleId: r.sample_id as string,
+        epoch: r.epoch as number,
+        status: r.status as SampleStatus,
+        item: (r.item as string | null) ?? (r.sample_id as string),
+        errorKind: (r.error_kind as string | null) ?? null,
+        values,
+      };
+    });
+  }
+
   /** A few whole samples of a run, misaligned ones first, for showing transcripts. */
   exampleSamples(runId: string, limit: number): EvalSampleRecord[] {
     const keys = this.db
@@ -267,6 +322,15 @@ export class EvalTables {
       };
     });
   }
+}
+
+const FIELD = /^(scores|metadata):(\$(?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/;
+
+/** `scores:$.a.b` → the column and the JSON path (checked: paths are bound, columns are not). */
+function splitField(field: string, name: string): [string, string] {
+  const m = FIELD.exec(field);
+  if (!m) throw new Error(`field ${name}: "${field}" is not scores:$.path or metadata:$.path`);
+  return [m[1] as string, m[2] as string];
 }
 
 function toRun(r: Record<string, unknown>): EvalRunRow {

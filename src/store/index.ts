@@ -3,6 +3,7 @@ export { DB_FILE_NAME, Store } from "./db.js";
 export type {
   EvalRunRow,
   EvalSampleRecord,
+  FieldRow,
   SampleStatus,
   ScoreRow,
   StatusCounts,

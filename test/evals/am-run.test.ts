@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { agenticMisalignmentTask, judgeOptions } from "../../src/evals/am/task.js";
+import { agenticMisalignmentTask } from "../../src/evals/am/task.js";
 import { exportInspectLog } from "../../src/evals/inspect.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
+import { judgeOptions } from "../../src/evals/judge.js";
 import { runMetrics } from "../../src/evals/metrics.js";
 import { runEval } from "../../src/evals/runner.js";
 import { registerAmFakes } from "../fakes/am-models.js";

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { agenticMisalignmentTask, judgeOptions } from "../../src/evals/am/task.js";
+import { agenticMisalignmentTask } from "../../src/evals/am/task.js";
 import { exportInspectLog } from "../../src/evals/inspect.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
+import { judgeOptions } from "../../src/evals/judge.js";
 import { runMetrics } from "../../src/evals/metrics.js";
 import { runEval, samplesLeft } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";

@@ -1,8 +1,8 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { judgeOptions } from "../../src/evals/am/task.js";
 import { importUpstreamTask } from "../../src/evals/am/upstream.js";
+import { judgeOptions } from "../../src/evals/judge.js";
 import { runMetrics } from "../../src/evals/metrics.js";
 import { runEval } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";

@@ -12,10 +12,11 @@ import {
   parseConditionId,
   renderCondition,
 } from "../../evals/am/render.js";
-import { AM_TASK_NAME, agenticMisalignmentTask, judgeOptions } from "../../evals/am/task.js";
+import { AM_TASK_NAME, agenticMisalignmentTask } from "../../evals/am/task.js";
 import { importUpstreamTask } from "../../evals/am/upstream.js";
 import { exportInspectLog } from "../../evals/inspect.js";
 import { validateEvalLog } from "../../evals/inspect-schema.js";
+import { judgeOptions } from "../../evals/judge.js";
 import { type RateCell, type RunMetrics, runMetrics } from "../../evals/metrics.js";
 import { sampleProgress } from "../../evals/progress.js";
 import { runEval } from "../../evals/runner.js";

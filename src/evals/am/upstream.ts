@@ -18,15 +18,11 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { SpecsciError } from "../../core/errors.js";
 import { log } from "../../core/log.js";
+import type { JudgeOptions } from "../judge.js";
 import type { Sample, Scorer, Task } from "../types.js";
 import type { ScenarioFacts } from "./evidence.js";
 import { DEFAULT_TOGGLES, type Toggles } from "./render.js";
-import {
-  evalAwarenessScorer,
-  type JudgeOptions,
-  misalignmentScorer,
-  ruleCitationScorer,
-} from "./scorers.js";
+import { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./scorers.js";
 import { amSolver } from "./task.js";
 
 const SCENARIOS = ["blackmail", "leaking", "murder"] as const;
