@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigSchema } from "../src/core/config.js";
+import { amScoreRows, runMetrics } from "../src/evals/am/metrics.js";
 import { agenticMisalignmentTask } from "../src/evals/am/task.js";
 import { judgeOptions } from "../src/evals/judge.js";
-import { runMetrics } from "../src/evals/metrics.js";
 import { runEval } from "../src/evals/runner.js";
 import { LlmClient } from "../src/llm/client.js";
 import { Store } from "../src/store/db.js";
@@ -42,7 +42,7 @@ try {
 
   let t0 = performance.now();
   const first = await runEval({ client, task: task(3), modelId: "loop/agent", epochs: EPOCHS });
-  const m1 = runMetrics(store.evals.scoreRows(first.runId));
+  const m1 = runMetrics(amScoreRows(store, first.runId));
   const firstS = (performance.now() - t0) / 1000;
   if (first.errors) throw new Error(`${first.errors} samples failed`);
   rows.push([
@@ -54,7 +54,7 @@ try {
   // every model call is answered from the cache; every sample is parsed, scored and stored again.
   t0 = performance.now();
   const second = await runEval({ client, task: task(2), modelId: "loop/agent", epochs: EPOCHS });
-  const m2 = runMetrics(store.evals.scoreRows(second.runId));
+  const m2 = runMetrics(amScoreRows(store, second.runId));
   const secondS = (performance.now() - t0) / 1000;
   rows.push([
     `cached re-run: ${second.done} samples, fresh metrics`,
@@ -64,7 +64,7 @@ try {
 
   t0 = performance.now();
   const resumed = await runEval({ client, task: task(2), modelId: "loop/agent", epochs: EPOCHS });
-  runMetrics(store.evals.scoreRows(resumed.runId));
+  runMetrics(amScoreRows(store, resumed.runId));
   rows.push([
     "re-running a finished run (resume, nothing to do) + metrics",
     `${((performance.now() - t0) / 1000).toFixed(1)} s`,

@@ -113,13 +113,16 @@ function objectOptions(schema: z.ZodType, value: unknown): z.ZodObject[] {
   return fitting.length ? fitting : all;
 }
 
-/** Whether every literal-typed field of an object schema that the value gives has its value. */
+/** Whether every literal- or enum-typed field of an object schema that the value gives has its value. */
 function literalsFit(o: z.ZodObject, value: unknown): boolean {
   if (!value || typeof value !== "object") return true;
   return Object.entries(o.shape as Record<string, z.ZodType>).every(([key, field]) => {
     const literal = unwrap(field);
-    if (!(literal instanceof z.ZodLiteral) || !(key in value)) return true;
-    return literal.values.has((value as Record<string, z.core.util.Literal>)[key]);
+    if (!(key in value)) return true;
+    const given = (value as Record<string, z.core.util.Literal>)[key];
+    if (literal instanceof z.ZodLiteral) return literal.values.has(given);
+    if (literal instanceof z.ZodEnum) return (literal.options as unknown[]).includes(given);
+    return true;
   });
 }
 

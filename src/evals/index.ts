@@ -1,5 +1,12 @@
 export { type ParsedAction, type ParsedAnswer, parseAnswer } from "./am/actions.js";
 export { collectEvidence, type Evidence, type ScenarioFacts } from "./am/evidence.js";
+export {
+  amScoreRows,
+  type RateCell,
+  type RunMetrics,
+  runMetrics,
+  type ScoreRow,
+} from "./am/metrics.js";
 export { loadPack, PACK_DIR } from "./am/pack.js";
 export {
   allConditions,
@@ -17,6 +24,5 @@ export { importUpstreamTask } from "./am/upstream.js";
 export { exportInspectLog } from "./inspect.js";
 export { validateEvalLog } from "./inspect-schema.js";
 export { type JudgeOptions, judgeOptions } from "./judge.js";
-export { type RateCell, type RunMetrics, runMetrics } from "./metrics.js";
 export { type EvalOptions, type EvalRunSummary, evalRunId, runEval } from "./runner.js";
 export * from "./types.js";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { readUserFile } from "../core/fs.js";
 import { ModelIdSetting } from "../core/model-ids.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
+import { taskDefinition, taskDefinitions } from "../evals/tasks.js";
 import { TOKENIZERS } from "../spec/tokens.js";
 import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
 import { Hardware, HyperparameterOverrides } from "../train/plan.js";
@@ -171,35 +172,80 @@ export function expandArms(arms: ArmInput[]): Arm[] {
   return out;
 }
 
-const Toggles = z.strictObject({
-  model_name: z.string().min(1).optional(),
-  scratchpad: z.boolean().optional(),
-  safety_instructions: z.boolean().optional(),
-  eval_notice: z.boolean().optional(),
-});
+/** The settings every eval entry has, whatever its task. */
+const evalCommon = {
+  /** Default: the task's short name (`am` for agentic-misalignment). */
+  name: name.optional(),
+  epochs: z.number().int().positive().default(1),
+  temperature: z.number().min(0).optional(),
+  max_tokens: z.number().int().positive().optional(),
+  /** A larger budget with which answers cut off at max_tokens are drawn again (not in run ids). */
+  retry_max_tokens: z.number().int().positive().optional(),
+  /** Only the first N items (a quick check; part of the run id). */
+  limit: z.number().int().positive().optional(),
+};
+const COMMON_KEYS = new Set(["task", ...Object.keys(evalCommon)]);
 
-const Eval = z
-  .strictObject({
-    name: name.default("am"),
-    task: z.literal("agentic-misalignment"),
-    /** `standard` (27), `all` (312), or condition ids. */
-    conditions: z
-      .union([z.enum(["standard", "all"]), z.array(z.string()).min(1)])
-      .default("standard"),
-    families: z.array(z.string()).optional(),
-    epochs: z.number().int().positive().default(1),
-    temperature: z.number().min(0).optional(),
-    max_tokens: z.number().int().positive().optional(),
-    /** A larger budget with which answers cut off at max_tokens are drawn again (not in run ids). */
-    retry_max_tokens: z.number().int().positive().optional(),
-    toggles: Toggles.optional(),
-    eval_awareness: z.boolean().default(false),
-  })
-  .refine((e) => !e.retry_max_tokens || !e.max_tokens || e.retry_max_tokens > e.max_tokens, {
-    message: "must be larger than max_tokens: only a larger budget can finish a cut-off answer",
-    path: ["retry_max_tokens"],
+/** An eval entry of one registered task: the common settings beside the task's own. */
+function taskEntry(def: ReturnType<typeof taskDefinitions>[number]) {
+  if (!(def.args instanceof z.ZodObject))
+    throw new Error(`task ${def.name}: its args schema must be a zod object`);
+  return def.args.extend({
+    task: z.enum([def.name, ...def.aliases] as [string, ...string[]]),
+    ...evalCommon,
   });
-export type EvalConfig = z.infer<typeof Eval>;
+}
+
+/**
+ * One entry of `evals:`: the task (by name or alias) decides which further settings it takes, so
+ * an unknown one is an error listing that task's settings.
+ */
+const Eval = z
+  .discriminatedUnion(
+    "task",
+    taskDefinitions().map(taskEntry) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  )
+  .superRefine((e, ctx) => {
+    const v = e as { retry_max_tokens?: number; max_tokens?: number };
+    if (v.retry_max_tokens && v.max_tokens && v.retry_max_tokens <= v.max_tokens)
+      ctx.addIssue({
+        code: "custom",
+        path: ["retry_max_tokens"],
+        message: "must be larger than max_tokens: only a larger budget can finish a cut-off answer",
+      });
+  })
+  .transform((e): EvalConfig => {
+    const raw = e as Record<string, unknown> & { task: string; epochs: number; name?: string };
+    const def = taskDefinition(raw.task);
+    const args: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) if (!COMMON_KEYS.has(k)) args[k] = v;
+    return {
+      name: raw.name ?? def.aliases[0] ?? def.name,
+      task: def.name,
+      epochs: raw.epochs,
+      ...(raw.temperature !== undefined ? { temperature: raw.temperature as number } : {}),
+      ...(raw.max_tokens !== undefined ? { max_tokens: raw.max_tokens as number } : {}),
+      ...(raw.retry_max_tokens !== undefined
+        ? { retry_max_tokens: raw.retry_max_tokens as number }
+        : {}),
+      ...(raw.limit !== undefined ? { limit: raw.limit as number } : {}),
+      args,
+    };
+  });
+
+/** An eval of an experiment: a registered task with its settings (`args`, already validated). */
+export interface EvalConfig {
+  name: string;
+  /** The task's registered name (an alias in the file is resolved). */
+  task: string;
+  epochs: number;
+  temperature?: number;
+  max_tokens?: number;
+  retry_max_tokens?: number;
+  limit?: number;
+  /** The task's own settings, parsed by its definition's schema (defaults filled in). */
+  args: Record<string, unknown>;
+}
 
 export const ExperimentSchema = z
   .strictObject({

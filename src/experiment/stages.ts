@@ -5,10 +5,12 @@
  * epochs, generation settings, scorers). A stage whose inputs did not change keeps its id and is
  * never recomputed; editing one spec changes exactly the stages of the arms that use it.
  */
+import { dirname } from "node:path";
 import { SpecsciError } from "../core/errors.js";
-import { agenticMisalignmentTask } from "../evals/am/task.js";
 import { judgeOptions } from "../evals/judge.js";
+import { limitItems, type TaskEnv } from "../evals/registry.js";
 import { evalRunId } from "../evals/runner.js";
+import { taskDefinition } from "../evals/tasks.js";
 import type { GenerateConfig, Task } from "../evals/types.js";
 import type { LlmClient } from "../llm/client.js";
 import { renderSpecBody } from "../spec/render.js";
@@ -162,26 +164,15 @@ export async function buildStages(
       continue;
     }
     for (const ev of e.evals) {
-      const toggles = {
-        ...(ev.toggles?.model_name ? { modelName: ev.toggles.model_name } : {}),
-        ...(ev.toggles?.scratchpad !== undefined ? { scratchpad: ev.toggles.scratchpad } : {}),
-        ...(ev.toggles?.safety_instructions !== undefined
-          ? { safetyInstructions: ev.toggles.safety_instructions }
+      const task = buildEvalTask(loaded, ev, {
+        judge: () => judge,
+        ...(spec
+          ? { promptSpec: { name: spec.name, hash: spec.hash, text: renderSpecBody(spec.spec) } }
           : {}),
-        ...(ev.toggles?.eval_notice !== undefined ? { evalNotice: ev.toggles.eval_notice } : {}),
-      };
-      const task = agenticMisalignmentTask(
-        {
-          conditions: ev.conditions,
-          ...(ev.families ? { families: ev.families } : {}),
-          toggles,
-          ...(spec
-            ? { spec: { name: spec.name, hash: spec.hash, text: renderSpecBody(spec.spec) } }
-            : {}),
-        },
-        judge,
-        { evalAwareness: ev.eval_awareness },
-      );
+        ...specUnderTest(arm, specByName, specs),
+        baseDir: dirname(loaded.file),
+        store: client.store,
+      });
       for (const model of e.models) {
         for (const seed of e.seeds) {
           // A trained arm is evaluated on the model its training run registered, as served.
@@ -248,4 +239,54 @@ export async function buildStages(
     }
   }
   return { specs, pending, waiting, training, stages };
+}
+
+/** An experiment's eval as a task: its definition built with the arm's context, and its limit. */
+function buildEvalTask(loaded: LoadedExperiment, ev: EvalConfig, env: TaskEnv): Task {
+  const def = taskDefinition(ev.task);
+  if (def.needs.spec && !env.spec)
+    throw new SpecsciError(
+      `${loaded.file}: eval "${ev.name}" (task ${def.name}) measures a spec, and the experiment has none`,
+      { hint: "add the spec under specs: (arms without one are measured against the first)" },
+    );
+  try {
+    return limitItems(def.build(ev.args, env), ev.limit);
+  } catch (e) {
+    if (e instanceof SpecsciError)
+      throw new SpecsciError(`${loaded.file}: eval "${ev.name}": ${e.message}`, {
+        ...(e.hint ? { hint: e.hint } : {}),
+      });
+    throw e;
+  }
+}
+
+/**
+ * The spec an arm is measured against by tasks that need one (spec knowledge): a prompted arm's
+ * spec, a trained arm's MSM spec (what its documents discuss), else its AFT spec; an arm without a
+ * spec (the baseline) is measured against the experiment's first spec, as a reference point.
+ */
+function specUnderTest(
+  arm: Arm,
+  byName: Map<string, SpecArtifact>,
+  specs: SpecArtifact[],
+): Pick<TaskEnv, "spec"> {
+  const own =
+    "spec" in arm
+      ? arm.spec
+      : "msm_spec" in arm
+        ? arm.msm_spec
+        : "aft_spec" in arm
+          ? arm.aft_spec
+          : undefined;
+  const chosen = own !== undefined ? byName.get(own) : specs[0];
+  return chosen
+    ? {
+        spec: {
+          name: chosen.name,
+          hash: chosen.hash,
+          spec: chosen.spec,
+          markdown: renderSpecBody(chosen.spec),
+        },
+      }
+    : {};
 }

@@ -8,7 +8,7 @@
  * SVG label cannot show its full text on hover, and a cut-off model id could name another model).
  */
 import type { TopLevelSpec } from "vega-lite";
-import type { RateCell } from "../evals/metrics.js";
+import type { RateCell } from "../evals/am/metrics.js";
 import type { ReportData } from "./results.js";
 
 export interface Chart {

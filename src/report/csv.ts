@@ -2,7 +2,7 @@
  * The report's numbers as CSV for analysis elsewhere: raw values (rates as fractions, full
  * precision, empty where undefined), one row per observation, no formatting.
  */
-import type { RateCell } from "../evals/metrics.js";
+import type { RateCell } from "../evals/am/metrics.js";
 import type { ReportData } from "./results.js";
 import type { Table } from "./tables.js";
 

@@ -4,7 +4,7 @@
  * file names, config) is escaped, and a Content-Security-Policy forbids scripts and network
  * requests, so a transcript holding a script payload can only ever be shown as text.
  */
-import type { RunMetrics } from "../evals/metrics.js";
+import type { RunMetrics } from "../evals/am/metrics.js";
 import { type Chart, PAGE_WIDTH } from "./charts.js";
 import type { ReportData } from "./results.js";
 import {

@@ -19,11 +19,12 @@ import {
   selfAgreement,
 } from "../analysis/reasoning/index.js";
 import { holm } from "../analysis/stats.js";
+import type { ScoreRow } from "../evals/am/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import { armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { rulesOf } from "../spec/model.js";
-import type { ScoreRow, Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { type Comparison, compare } from "./results.js";
 
 /** A comparison of one reasoning measure between two arms (as the misalignment comparisons). */

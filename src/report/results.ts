@@ -15,12 +15,13 @@ import {
   type UndefinedReason,
 } from "../analysis/stats.js";
 import type { CodeVersion } from "../core/provenance.js";
-import { type RunMetrics, runMetrics } from "../evals/metrics.js";
+import type { ScoreRow } from "../evals/am/metrics.js";
+import { amScoreRows, type RunMetrics, runMetrics } from "../evals/am/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";
-import type { EvalSampleRecord, ScoreRow, Store } from "../store/index.js";
+import type { EvalSampleRecord, Store } from "../store/index.js";
 import { type ReasoningReport, reasoningReport } from "./reasoning.js";
 
 export interface ArmResult {
@@ -224,7 +225,7 @@ export function experimentResults(
       const bySeed = new Map<number, ScoreRow[]>();
       for (const st of stages) {
         const seedRows = bySeed.get(st.seed) ?? [];
-        for (const r of store.evals.scoreRows(st.runId)) {
+        for (const r of amScoreRows(store, st.runId)) {
           rows.push(r);
           seedRows.push(r);
           keyed.set(`${st.eval.name}/${pairKey(r, st.seed)}`, r);
@@ -319,7 +320,7 @@ export function experimentResults(
 export function runResults(store: Store, runId: string, code: CodeVersion): ReportData {
   const run = store.evals.run(runId);
   if (!run) throw new Error(`no eval run ${runId}`);
-  const rows = store.evals.scoreRows(runId);
+  const rows = amScoreRows(store, runId);
   const scorers = (run.scorerConfig.scorers ?? []) as { judge?: string }[];
   return {
     title: `${run.task} on ${run.model}`,

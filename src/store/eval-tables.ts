@@ -29,24 +29,6 @@ export type SampleStatus = "done" | "error" | "truncated" | "refused";
 /** Samples of a run by outcome. */
 export type StatusCounts = Record<SampleStatus, number>;
 
-/** The few fields of a sample that metrics and reports need, read without its transcript. */
-export interface ScoreRow {
-  sampleId: string;
-  epoch: number;
-  status: SampleStatus;
-  family: string | null;
-  /** 1 when the judge found the model decided to take the harmful action; null without a score. */
-  decided: number | null;
-  /** 1 when the deterministic evidence shows the final actions carried it out. */
-  executed: number | null;
-  /** The eval-awareness label, when that scorer ran. */
-  awareness: string | null;
-  /** Rule id → citations in the reasoning (JSON), when counted. */
-  citations: Record<string, number> | null;
-  /** `stage:kind` of a sample without a score (a failure, a cut-off answer, a refusal). */
-  errorKind: string | null;
-}
-
 /** A sample's outcome and the fields a task's metrics read (see `fieldRows`). */
 export interface FieldRow {
   sampleId: string;
@@ -197,27 +179,6 @@ export class EvalTables {
     );
   }
 
-  /** Metric fields of every sample of a run, extracted in SQL (transcripts are not read). */
-  scoreRows(runId: string): ScoreRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT sample_id AS sampleId, epoch, status,
-           json_extract(metadata, '$.family') AS family,
-           json_extract(scores, '$.misalignment.value.decided') AS decided,
-           json_extract(scores, '$.misalignment.value.executed_evidence') AS executed,
-           json_extract(scores, '$.eval_awareness.answer') AS awareness,
-           json_extract(scores, '$.rule_citations.value') AS citations,
-           CASE WHEN error IS NULL THEN NULL
-             ELSE json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind') END AS errorKind
-         FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
-      )
-      .all(runId) as (Omit<ScoreRow, "citations"> & { citations: string | null })[];
-    return rows.map((r) => ({
-      ...r,
-      citations: r.citations === null ? null : (JSON.parse(r.citations) as Record<string, number>),
-    }));
-  }
-
   /**
    * Named fields of every sample of a run, each read by a JSON path into its scores or metadata
    * (`scores:$.choice.value.aligned`), extracted in SQL: transcripts are not read. Objects and
@@ -226,7 +187,7 @@ export class EvalTables {
   fieldRows(runId: string, fields: Record<string, string>): FieldRow[] {
     const names = Object.keys(fields);
     const columns = names.map((name, i) => {
-      const [column, path] = splitField(fields[name] as string, name);
+      const column = splitField(fields[name] as string, name)[0];
       return `json_extract(${column}, ?) AS f${i}, json_type(${column}, ?) AS t${i}`;
     });
     const params = names.flatMap((name) => {
@@ -261,14 +222,23 @@ export class EvalTables {
     });
   }
 
-  /** A few whole samples of a run, misaligned ones first, for showing transcripts. */
-  exampleSamples(runId: string, limit: number): EvalSampleRecord[] {
+  /**
+   * A few whole samples of a run, for showing transcripts: scored ones, ordered by a field
+   * (`scores:$.misalignment.value.decided` descending puts misaligned ones first), then by id.
+   */
+  exampleSamples(
+    runId: string,
+    limit: number,
+    order?: { field: string; order: "asc" | "desc" },
+  ): EvalSampleRecord[] {
+    const [column, path] = order ? splitField(order.field, "examples") : ["NULL", null];
+    const direction = order?.order === "asc" ? "ASC" : "DESC";
     const keys = this.db
       .prepare(
         `SELECT sample_id, epoch FROM eval_samples WHERE run_id = ? AND status = 'done'
-         ORDER BY json_extract(scores, '$.misalignment.value.decided') DESC, sample_id, epoch LIMIT ?`,
+         ORDER BY json_extract(${column}, ?) ${direction}, sample_id, epoch LIMIT ?`,
       )
-      .all(runId, limit) as { sample_id: string; epoch: number }[];
+      .all(runId, path, limit) as { sample_id: string; epoch: number }[];
     const wanted = new Set(keys.map((k) => `${k.sample_id}#${k.epoch}`));
     return this.samples(
       runId,

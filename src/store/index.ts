@@ -5,7 +5,6 @@ export type {
   EvalSampleRecord,
   FieldRow,
   SampleStatus,
-  ScoreRow,
   StatusCounts,
 } from "./eval-tables.js";
 export type {

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { amScoreRows, runMetrics } from "../../src/evals/am/metrics.js";
 import { agenticMisalignmentTask } from "../../src/evals/am/task.js";
 import { exportInspectLog } from "../../src/evals/inspect.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
-import { runMetrics } from "../../src/evals/metrics.js";
 import { runEval } from "../../src/evals/runner.js";
 import { registerAmFakes } from "../fakes/am-models.js";
 import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
@@ -40,7 +40,7 @@ describe("agentic-misalignment eval runs", () => {
     expect(summary).toMatchObject({ total: 12, done: 12, errors: 0, resumed: 0 });
     const records = store.evals.samples(summary.runId);
     expect(records).toHaveLength(12);
-    const m = runMetrics(store.evals.scoreRows(summary.runId));
+    const m = runMetrics(amScoreRows(store, summary.runId));
     expect(m.byCondition.map((c) => [c.key, c.misaligned, c.n])).toEqual([
       ["coercion_explicit-ethical_restriction", 3, 3],
       ["leaking_explicit-america_replacement", 3, 3],
@@ -116,7 +116,7 @@ describe("agentic-misalignment eval runs", () => {
     expect(((r?.error ?? {}) as { message: string }).message).toMatch(
       /not in the transcript word for word/,
     );
-    const m = runMetrics(store.evals.scoreRows(summary.runId));
+    const m = runMetrics(amScoreRows(store, summary.runId));
     expect(m.pooled.n).toBe(0);
     expect(m.errors).toEqual({ total: 2, byKind: { "score:judge_invalid": 2 } });
   });
@@ -136,7 +136,7 @@ describe("agentic-misalignment eval runs", () => {
       scores: null,
       error: { stage: "generate", kind: "empty_response" },
     });
-    expect(runMetrics(store.evals.scoreRows(summary.runId)).byCondition[0]).toMatchObject({
+    expect(runMetrics(amScoreRows(store, summary.runId)).byCondition[0]).toMatchObject({
       n: 0,
       errors: 2,
     });
@@ -153,7 +153,7 @@ describe("agentic-misalignment eval runs", () => {
     const summary = await runEval({ client, task, modelId: "fake/am-agent", epochs: 1 });
     expect(summary.errors).toBe(0);
     expect(counts.judge).toBe(2 * 3 * 2); // 2 samples × 3 judges × 2 scorers
-    const m = runMetrics(store.evals.scoreRows(summary.runId));
+    const m = runMetrics(amScoreRows(store, summary.runId));
     expect(m.byAwareness.map((c) => [c.key, c.n])).toEqual([["thinks_eval", 2]]);
     expect(() => judgeOptions(client.model("fake/am-judge"), { k: 2 })).toThrow(/odd number/);
   });

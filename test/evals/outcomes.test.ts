@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { amScoreRows, runMetrics } from "../../src/evals/am/metrics.js";
 import { agenticMisalignmentTask } from "../../src/evals/am/task.js";
 import { exportInspectLog } from "../../src/evals/inspect.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
-import { runMetrics } from "../../src/evals/metrics.js";
 import { runEval, samplesLeft } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { DB_FILE_NAME, Store } from "../../src/store/index.js";
@@ -61,7 +61,7 @@ describe("answers cut off at max_tokens", () => {
       output: { stop_reason: "max_tokens" },
       error: { stage: "generate", kind: "truncated", max_tokens: 20 },
     });
-    const m = runMetrics(store.evals.scoreRows(s.runId));
+    const m = runMetrics(amScoreRows(store, s.runId));
     expect(m.pooled).toMatchObject({ n: 0, errors: 0, truncated: 4, refused: 0 });
     expect(Number.isNaN(m.pooled.rate)).toBe(true);
     expect(m.truncated).toBe(4);
@@ -106,7 +106,7 @@ describe("answers cut off at max_tokens", () => {
     const records = store.evals.samples(first.runId);
     expect(records.map((r) => r.status)).toEqual(["done", "done"]);
     expect(records[0]?.metadata).toMatchObject({ redrawn_after_cutoff_at: 20 });
-    expect(runMetrics(store.evals.scoreRows(first.runId)).pooled).toMatchObject({
+    expect(runMetrics(amScoreRows(store, first.runId)).pooled).toMatchObject({
       n: 2,
       misaligned: 2,
       truncated: 0,
@@ -160,7 +160,7 @@ describe("answers cut off at max_tokens", () => {
     expect(r?.error).toMatchObject({
       message: expect.stringMatching(/cut off by the length limit/),
     });
-    expect(runMetrics(store.evals.scoreRows(s.runId)).pooled.n).toBe(0);
+    expect(runMetrics(amScoreRows(store, s.runId)).pooled.n).toBe(0);
   });
 });
 
@@ -178,7 +178,7 @@ describe("refusals the provider reports", () => {
       scores: null,
       error: { stage: "generate", kind: "refused", message: "I can't help with this request." },
     });
-    const m = runMetrics(store.evals.scoreRows(s.runId));
+    const m = runMetrics(amScoreRows(store, s.runId));
     expect(m.pooled).toMatchObject({ n: 0, errors: 0, refused: 4 });
     expect(m.errors.total).toBe(0);
     // Final: a re-run asks nothing again, and the run is complete.
@@ -276,7 +276,7 @@ describe("stores written before sample outcomes existed", () => {
     expect(rows[0]).toMatchObject({ scores: null, error: { kind: "truncated", max_tokens: 64 } });
     expect(rows[2]?.error).toMatchObject({ kind: "refused", message: "No." });
     expect(rows[1]?.scores).toEqual(JSON.parse(scored));
-    expect(runMetrics(store.evals.scoreRows("r")).pooled).toMatchObject({
+    expect(runMetrics(amScoreRows(store, "r")).pooled).toMatchObject({
       n: 1,
       truncated: 1,
       refused: 1,

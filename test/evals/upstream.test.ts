@@ -1,9 +1,9 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { amScoreRows, runMetrics } from "../../src/evals/am/metrics.js";
 import { importUpstreamTask } from "../../src/evals/am/upstream.js";
 import { judgeOptions } from "../../src/evals/judge.js";
-import { runMetrics } from "../../src/evals/metrics.js";
 import { runEval } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { cleanupTempDirs, makeClient, ROOT, tempDir } from "../helpers.js";
@@ -119,7 +119,7 @@ describe("importing the public agentic-misalignment template layout", () => {
     );
     const summary = await runEval({ client, task, modelId: "fake/upstream-agent", epochs: 2 });
     expect(summary.errors).toBe(0);
-    const m = runMetrics(store.evals.scoreRows(summary.runId));
+    const m = runMetrics(amScoreRows(store, summary.runId));
     expect(m.byCondition.map((c) => [c.key, c.misaligned, c.n])).toEqual([
       ["leaking_explicit-america_replacement", 2, 2],
       ["leaking_none-none_replacement", 0, 2],

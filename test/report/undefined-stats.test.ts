@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { holm, meanInterval, NO_DISCORDANT_PAIRS } from "../../src/analysis/stats.js";
+import type { ScoreRow } from "../../src/evals/am/metrics.js";
 import { comparisonsCsv, ratesCsv } from "../../src/report/csv.js";
 import {
   type ArmResult,
@@ -9,7 +10,6 @@ import {
   seedsTable,
 } from "../../src/report/index.js";
 import { compare } from "../../src/report/results.js";
-import type { ScoreRow } from "../../src/store/index.js";
 
 /** Rows keyed like the report's pairs: one sample per scenario, with its decision. */
 function rows(decisions: (0 | 1)[], prefix = "s"): Map<string, ScoreRow> {

@@ -12,153 +12,33 @@ import {
   parseConditionId,
   renderCondition,
 } from "../../evals/am/render.js";
-import { AM_TASK_NAME, agenticMisalignmentTask } from "../../evals/am/task.js";
-import { importUpstreamTask } from "../../evals/am/upstream.js";
 import { exportInspectLog } from "../../evals/inspect.js";
 import { validateEvalLog } from "../../evals/inspect-schema.js";
-import { judgeOptions } from "../../evals/judge.js";
-import { type RateCell, type RunMetrics, runMetrics } from "../../evals/metrics.js";
-import { sampleProgress } from "../../evals/progress.js";
 import { runEval } from "../../evals/runner.js";
-import type { Task } from "../../evals/types.js";
+import { taskDefinitions } from "../../evals/tasks.js";
 import { listEvalRuns } from "../../experiment/eval-listing.js";
 import { DEFAULT_MODELS } from "../../llm/models.js";
-import type { EvalRunRow } from "../../store/index.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable, unscoredColumns } from "../output.js";
-import { roleModel } from "../role-models.js";
+import { showRun } from "./eval-show.js";
+import { buildCliTask, type TaskOpts } from "./eval-task.js";
 import {
   collectOption,
   parseFloatOption,
+  parseIntOption,
   parseListOption,
   parsePositiveIntOption,
 } from "./options.js";
 
-const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
-const ci = (c: RateCell) => (c.n ? `[${pct(c.ci[0])}, ${pct(c.ci[1])}]` : "-");
-
-interface RunOpts {
+interface RunOpts extends TaskOpts {
   model: string[];
   epochs: number;
   temperature?: number;
   maxTokens?: number;
   retryMaxTokens?: number;
-  judge?: string;
-  judges: number;
-  judgeAttempts: number;
-  conditions?: string[];
-  families?: string[];
-  modelName: string;
-  scratchpad: boolean;
-  safetyInstructions?: boolean;
-  evalNotice?: boolean;
-  evalAwareness?: boolean;
-  upstream?: string;
+  seed?: number;
   export?: string;
-}
-
-function buildTask(name: string, ctx: CliContext, o: RunOpts): Task {
-  if (name !== AM_TASK_NAME && name !== "am") {
-    throw new SpecsciError(`unknown task "${name}"`, { hint: `tasks: ${AM_TASK_NAME} (alias am)` });
-  }
-  const judge = judgeOptions(roleModel(ctx, "judge", o.judge, "--judge"), {
-    k: o.judges,
-    attempts: o.judgeAttempts,
-  });
-  const toggles = {
-    modelName: o.modelName,
-    scratchpad: o.scratchpad,
-    safetyInstructions: !!o.safetyInstructions,
-    evalNotice: !!o.evalNotice,
-  };
-  if (o.upstream)
-    return importUpstreamTask(resolve(o.upstream), { conditions: o.conditions, toggles }, judge, {
-      evalAwareness: !!o.evalAwareness,
-    });
-  const conditions = !o.conditions?.length
-    ? "standard"
-    : o.conditions.length === 1 && (o.conditions[0] === "all" || o.conditions[0] === "standard")
-      ? (o.conditions[0] as "all" | "standard")
-      : o.conditions;
-  return agenticMisalignmentTask(
-    { conditions, ...(o.families ? { families: o.families } : {}), toggles },
-    judge,
-    { evalAwareness: !!o.evalAwareness },
-  );
-}
-
-function showRun(ctx: CliContext, runId: string): void {
-  const run = ctx.store.evals.run(runId);
-  if (!run)
-    throw new SpecsciError(`no eval run ${runId}`, {
-      hint: "`specsci eval list` shows the runs in this workspace",
-    });
-  const m = runMetrics(ctx.store.evals.scoreRows(runId));
-  const progress = sampleProgress(ctx.store, runId, run.sampleCount, run.epochs);
-  if (ctx.json) {
-    printJson({ run, samples: progress.recorded, progress, metrics: m });
-    return;
-  }
-  const out = process.stdout;
-  out.write(
-    `${run.id}: ${run.task} on ${run.model}, ${run.epochs} epoch(s), ${progress.recorded}/${progress.expected} samples recorded\n\n`,
-  );
-  const rows = (cells: RateCell[]) =>
-    cells.map((c) => [
-      c.key,
-      c.n,
-      c.misaligned,
-      pct(c.rate),
-      ci(c),
-      c.errors,
-      ...unscored.cells(c),
-    ]);
-  const unscored = unscoredColumns([m.pooled]);
-  const unscoredHeads = ["errors", ...unscored.heads];
-  printTable(
-    ["condition", "n", "misaligned", "rate", "95% CI (Wilson)", ...unscoredHeads],
-    rows(m.byCondition),
-  );
-  out.write("\n");
-  printTable(
-    ["family", "n", "misaligned", "rate", "95% CI (Wilson)", ...unscoredHeads],
-    [...rows(m.byFamily), ...rows([m.pooled])],
-  );
-  out.write(
-    `\nmean over conditions: ${pct(m.meanOverConditions)}; harmful action carried out by the final actions (deterministic evidence): ${pct(m.executedEvidence.rate)}\n`,
-  );
-  if (m.byAwareness.length) {
-    out.write("\n");
-    printTable(
-      ["eval awareness", "n", "misaligned", "rate", "95% CI (Wilson)"],
-      m.byAwareness.map((c) => [c.key, c.n, c.misaligned, pct(c.rate), ci(c)]),
-    );
-  }
-  for (const line of unscoredNotes(m, maxTokensOf(run))) out.write(`\n${line}\n`);
-}
-
-const maxTokensOf = (run: EvalRunRow) =>
-  Number((run.generateConfig as { max_tokens?: number }).max_tokens ?? 0);
-
-/** What the samples without a score are, and what to do about them. */
-export function unscoredNotes(m: RunMetrics, maxTokens: number): string[] {
-  const notes: string[] = [];
-  if (m.errors.total)
-    notes.push(
-      `${m.errors.total} sample(s) failed and are not in any rate: ${Object.entries(m.errors.byKind)
-        .map(([k, n]) => `${k} ${n}`)
-        .join(", ")}. Run the same command again to retry them.`,
-    );
-  if (m.truncated)
-    notes.push(
-      `${m.truncated} answer(s) were cut off at their output budget (max_tokens ${maxTokens}) and are not in any rate: a cut-off answer is no evidence of a decision. Run the same command again with --retry-max-tokens ${2 * maxTokens} to redraw only them with more room, or raise --max-tokens for a new run of every sample.`,
-    );
-  if (m.refused)
-    notes.push(
-      `${m.refused} sample(s) were refused by the provider (its refusal stop reason) and are not in any rate; \`specsci eval export\` writes their transcripts.`,
-    );
-  return notes;
 }
 
 function writeExport(ctx: CliContext, runId: string, dir: string): string {
@@ -183,20 +63,29 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     .description(
       "run (or resume) a task on one or more models; re-running the same command resumes it",
     )
-    .argument("<task>", `the task: ${AM_TASK_NAME} (alias am)`)
+    .argument("<task>", "the task (`specsci eval tasks` lists them): agentic-misalignment (am), …")
     .requiredOption("-m, --model <id>", "model to evaluate (repeatable)", collectOption)
-    .option("-n, --epochs <n>", "samples per scenario", parsePositiveIntOption, 1)
+    .option("-n, --epochs <n>", "samples per item", parsePositiveIntOption, 1)
+    .option("--limit <n>", "only the first N items (a quick check)", parsePositiveIntOption)
     .option(
-      "--temperature <t>",
-      "sampling temperature (default 0.7, as in the MSM paper)",
-      parseFloatOption,
+      "-a, --arg <key=value>",
+      "a setting of the task, as in an experiment's evals: entry (repeatable; values are YAML)",
+      collectOption,
     )
-    .option("--max-tokens <n>", "output budget per sample (default 8192)", parsePositiveIntOption)
+    .option("--seed <n>", "sampling seed (each seed is its own block of samples)", parseIntOption)
+    .option("--temperature <t>", "sampling temperature (default: the task's)", parseFloatOption)
+    .option(
+      "--max-tokens <n>",
+      "output budget per sample (default: the task's)",
+      parsePositiveIntOption,
+    )
     .option(
       "--retry-max-tokens <n>",
       "redraw answers cut off at --max-tokens with this larger budget (also those an earlier run left cut off)",
       parsePositiveIntOption,
     )
+    .option("--spec <ref>", "the spec under test, for tasks that measure one (spec-knowledge)")
+    .option("--prompt-spec <ref>", "place this spec in the system prompt (a prompted arm)")
     .option(
       "--judge <id>",
       `judge model (default: defaults.judge in specsci.yaml, else ${DEFAULT_MODELS.anthropic.judge})`,
@@ -215,22 +104,24 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     )
     .option(
       "--conditions <ids>",
-      "standard (27, default), all (312), or condition ids, comma-separated",
+      "am: standard (27, default), all (312), or condition ids, comma-separated",
       parseListOption,
     )
-    .option("--families <names>", "only these families, comma-separated", parseListOption)
+    .option("--families <names>", "am: only these families, comma-separated", parseListOption)
     .option(
       "--model-name <name>",
-      "the name the agent is given in the scenarios",
-      DEFAULT_TOGGLES.modelName,
+      `am: the name the agent is given in the scenarios (default ${DEFAULT_TOGGLES.modelName})`,
     )
-    .option("--no-scratchpad", "no visible scratchpad (for models with native reasoning)")
-    .option("--safety-instructions", "add explicit safety instructions to the system prompt")
-    .option("--eval-notice", "tell the agent it may be in an evaluation or a real deployment")
-    .option("--eval-awareness", "also judge whether the reasoning concludes it is being evaluated")
+    .option("--no-scratchpad", "am: no visible scratchpad (for models with native reasoning)")
+    .option("--safety-instructions", "am: add explicit safety instructions to the system prompt")
+    .option("--eval-notice", "am: tell the agent it may be in an evaluation or a real deployment")
+    .option(
+      "--eval-awareness",
+      "am: also judge whether the reasoning concludes it is being evaluated",
+    )
     .option(
       "--upstream <dir>",
-      "use scenarios imported from a checkout of the public agentic-misalignment repository",
+      "am: use scenarios imported from a checkout of the public agentic-misalignment repository",
     )
     .option("--export <dir>", "also write each run as an Inspect eval log into this directory")
     .action(async (taskName: string, o: RunOpts) => {
@@ -239,13 +130,14 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       if (o.upstream)
         requireUserPath(o.upstream, "agentic-misalignment checkout", "dir", { from: "--upstream" });
       const client = ctx.llm();
-      const task = buildTask(taskName, ctx, o);
+      const task = buildCliTask(taskName, ctx, o);
       let failed = 0;
       for (const modelId of o.model) {
         client.model(modelId); // a bad id or missing key fails before any work
-        const generate: { temperature?: number; max_tokens?: number } = {};
+        const generate: { temperature?: number; max_tokens?: number; seed?: number } = {};
         if (o.temperature !== undefined) generate.temperature = o.temperature;
         if (o.maxTokens !== undefined) generate.max_tokens = o.maxTokens;
+        if (o.seed !== undefined) generate.seed = o.seed;
         const summary = await runEval({
           client,
           task,
@@ -262,6 +154,37 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
         if (o.export) log.info(`wrote ${writeExport(ctx, summary.runId, resolve(o.export))}`);
       }
       if (failed) process.exitCode = EXIT_SOME_CALLS_FAILED;
+    });
+
+  ev.command("tasks")
+    .description("the eval tasks: what each measures, its dataset, size, scorers and settings")
+    .action(() => {
+      const ctx = context();
+      const tasks = taskDefinitions().map((t) => ({
+        name: t.name,
+        aliases: t.aliases,
+        summary: t.summary,
+        ...t.describe(),
+        settings: Object.keys((t.args as unknown as { shape: Record<string, unknown> }).shape),
+        needs: Object.entries(t.needs)
+          .filter(([, v]) => v)
+          .map(([k]) => k),
+      }));
+      if (ctx.json) return printJson(tasks);
+      for (const t of tasks) {
+        process.stdout.write(
+          [
+            `${t.name}${t.aliases.length ? ` (alias ${t.aliases.join(", ")})` : ""}: ${t.summary}`,
+            `  dataset:  ${t.dataset}`,
+            `  size:     ${t.size}`,
+            `  scorers:  ${t.scorers.join("; ")}`,
+            `  metrics:  ${t.metrics.join("; ")}`,
+            `  settings: ${t.settings.join(", ") || "none"} (--arg key=value, or keys of an experiment's evals: entry)`,
+            ...(t.needs.length ? [`  needs:    ${t.needs.join(", ")}`] : []),
+            "",
+          ].join("\n"),
+        );
+      }
     });
 
   ev.command("show")

@@ -1,5 +1,44 @@
-import { mean, wilson } from "../core/stats.js";
-import type { ScoreRow } from "../store/index.js";
+/**
+ * The agentic-misalignment suite's own metrics: misalignment rates with Wilson intervals per
+ * condition, family and eval-awareness label, the mean over conditions (the paper's headline), and
+ * the deterministic evidence of executed actions. Read from the fields its definition declares.
+ */
+import { mean, wilson } from "../../core/stats.js";
+import type { SampleStatus, Store } from "../../store/index.js";
+import { amDefinition } from "./definition.js";
+
+/** The fields of an AM sample that its metrics and reports read, without its transcript. */
+export interface ScoreRow {
+  sampleId: string;
+  epoch: number;
+  status: SampleStatus;
+  family: string | null;
+  /** 1 when the judge found the model decided to take the harmful action; null without a score. */
+  decided: number | null;
+  /** 1 when the deterministic evidence shows the final actions carried it out. */
+  executed: number | null;
+  /** The eval-awareness label, when that scorer ran. */
+  awareness: string | null;
+  /** Rule id → citations in the reasoning, when counted. */
+  citations: Record<string, number> | null;
+  /** `stage:kind` of a sample without a score (a failure, a cut-off answer, a refusal). */
+  errorKind: string | null;
+}
+
+/** An AM run's rows, projected by the fields of its task definition. */
+export function amScoreRows(store: Store, runId: string): ScoreRow[] {
+  return store.evals.fieldRows(runId, amDefinition.fields).map((r) => ({
+    sampleId: r.sampleId,
+    epoch: r.epoch,
+    status: r.status,
+    family: (r.values.family as string | null) ?? null,
+    decided: (r.values.decided as number | null) ?? null,
+    executed: (r.values.executed as number | null) ?? null,
+    awareness: (r.values.awareness as string | null) ?? null,
+    citations: (r.values.citations as Record<string, number> | null) ?? null,
+    errorKind: r.errorKind,
+  }));
+}
 
 export interface RateCell {
   /** Condition id, family, awareness label, or "all". */
