@@ -6,6 +6,8 @@
 import { hashValue } from "../core/hash.js";
 import { mean, stderr } from "../core/stats.js";
 import type { EvalRunRow, EvalSampleRecord, Store, UsageRow } from "../store/index.js";
+import type { ScorerDecl } from "./registry.js";
+import { taskDefinitions } from "./tasks.js";
 import type { SampleError, Score } from "./types.js";
 
 const VERSION = "0.1.0";
@@ -140,26 +142,60 @@ function outcomeMetadata(r: EvalSampleRecord): Json {
   };
 }
 
-/** Flattens dict-valued scores into `scorer/key` numeric series for metrics and reductions. */
-function numericSeries(
+/** The numeric value of `key` in a sample's score from `scorer` (the score itself when not a dict). */
+function numericValue(r: EvalSampleRecord, scorer: string, key: string): number | undefined {
+  const v = (r.scores as Record<string, Score> | null)?.[scorer]?.value;
+  const x = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[key] : v;
+  return typeof x === "number" ? x : undefined;
+}
+
+/**
+ * The score series to report: each declared metric key of each scorer (every numeric key found,
+ * for a task no longer registered), as `scorer/key`.
+ */
+function scoreSeries(
   records: EvalSampleRecord[],
-): Map<string, { scorer: string; key: string; values: number[] }> {
-  const series = new Map<string, { scorer: string; key: string; values: number[] }>();
-  for (const r of records) {
-    for (const [scorer, s] of Object.entries((r.scores as Record<string, Score> | null) ?? {})) {
-      const entries =
-        typeof s.value === "object" && s.value !== null
-          ? Object.entries(s.value)
-          : [[scorer, s.value] as const];
-      for (const [key, v] of entries) {
-        if (typeof v !== "number") continue;
-        const id = `${scorer}/${key}`;
-        if (!series.has(id)) series.set(id, { scorer, key, values: [] });
-        series.get(id)?.values.push(v);
-      }
+  declared: ScorerDecl[] | null,
+): { scorer: string; key: string }[] {
+  if (declared)
+    return declared.flatMap((d) =>
+      d.metrics
+        .filter((key) => records.some((r) => numericValue(r, d.name, key) !== undefined))
+        .map((key) => ({ scorer: d.name, key })),
+    );
+  const found = new Map<string, { scorer: string; key: string }>();
+  for (const r of records)
+    for (const [scorer, sc] of Object.entries((r.scores as Record<string, Score> | null) ?? {})) {
+      const keys =
+        typeof sc.value === "object" && sc.value !== null ? Object.keys(sc.value) : [scorer];
+      for (const key of keys)
+        if (numericValue(r, scorer, key) !== undefined)
+          found.set(`${scorer}/${key}`, { scorer, key });
     }
+  return [...found.values()];
+}
+
+/**
+ * Per-sample means over epochs of a series (Inspect's `mean` reducer): metrics are computed over
+ * these, so a model answering a sample differently across epochs counts once per sample.
+ */
+function reduced(
+  bySample: Map<string, EvalSampleRecord[]>,
+  s: { scorer: string; key: string },
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [id, records] of bySample) {
+    const vals = records
+      .map((r) => numericValue(r, s.scorer, s.key))
+      .filter((v): v is number => v !== undefined);
+    if (vals.length) out.set(id, mean(vals));
   }
-  return series;
+  return out;
+}
+
+/** What the run's task declares about its scorers; null for a task no longer registered. */
+function registeredScorers(task: string): ScorerDecl[] | null {
+  return taskDefinitions().find((t) => t.name === task)?.scorers ?? null;
 }
 
 export interface InspectExport {
@@ -175,28 +211,39 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
   const count = (status: string) => records.filter((r) => r.status === status).length;
   const usageRows: UsageRow[] = store.llm.usage({ runId });
   const scorerSpecs = (run.scorerConfig.scorers ?? []) as Json[];
-  const judge = scorerSpecs.find((s) => typeof s.judge === "string") as Json | undefined;
+  const declared = registeredScorers(run.task);
+  // The grader is the judge of a scorer the task declares as calling one.
+  const graders = new Set((declared ?? []).filter((d) => d.grader).map((d) => d.name));
+  const judge = scorerSpecs.find(
+    (s) => typeof s.judge === "string" && (!declared || graders.has(String(s.name))),
+  ) as Json | undefined;
   const created = inspectTime(run.createdAt);
   const taskId = hashValue(runId).slice(0, 22);
   const sampleIds = [...new Set(records.map((r) => r.sampleId))];
   const complete = records.length === run.sampleCount * run.epochs;
 
-  const series = numericSeries(valid);
+  const series = scoreSeries(valid, declared);
+  const bySample = new Map<string, EvalSampleRecord[]>(sampleIds.map((id) => [id, []]));
+  for (const r of valid) bySample.get(r.sampleId)?.push(r);
+  const perSample = series.map((x) => ({ ...x, values: reduced(bySample, x) }));
   const results = {
     total_samples: run.sampleCount * run.epochs,
     completed_samples: valid.length,
-    scores: [...series.values()].map((s) => ({
-      name: s.key === s.scorer ? s.scorer : `${s.scorer}/${s.key}`,
-      scorer: s.scorer,
-      reducer: "mean",
-      params: {},
-      scored_samples: s.values.length,
-      unscored_samples: records.length - s.values.length,
-      metrics: {
-        mean: { name: "mean", value: mean(s.values), params: {} },
-        stderr: { name: "stderr", value: stderr(s.values), params: {} },
-      },
-    })),
+    scores: perSample.map((x) => {
+      const values = [...x.values.values()];
+      return {
+        name: x.key === x.scorer ? x.scorer : `${x.scorer}/${x.key}`,
+        scorer: x.scorer,
+        reducer: "mean",
+        params: {},
+        scored_samples: values.length,
+        unscored_samples: sampleIds.length - values.length,
+        metrics: {
+          mean: { name: "mean", value: mean(values), params: {} },
+          stderr: { name: "stderr", value: stderr(values), params: {} },
+        },
+      };
+    }),
   };
   const modelUsage: Record<string, Json> = {};
   const roleUsage: Record<string, Json> = {};
@@ -209,21 +256,14 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
     modelUsage[u.model] = entry;
     if (judge && u.model === judge.judge && u.model !== run.model) roleUsage.grader = entry;
   }
-  const reductions = [...new Set([...series.values()].map((s) => s.scorer))].map((scorer) => ({
+  const reductions = [...new Set(perSample.map((x) => x.scorer))].map((scorer) => ({
     scorer,
     reducer: "mean",
     samples: sampleIds.map((id) => {
-      const mine = valid.filter((r) => r.sampleId === id);
       const value: Record<string, number> = {};
-      for (const s of series.values()) {
-        if (s.scorer !== scorer) continue;
-        const vals = mine
-          .map((r) => (r.scores as Record<string, Score> | null)?.[scorer]?.value)
-          .map((v) =>
-            typeof v === "object" && v !== null ? (v as Record<string, unknown>)[s.key] : v,
-          )
-          .filter((v): v is number => typeof v === "number");
-        if (vals.length) value[s.key] = mean(vals);
+      for (const x of perSample) {
+        const v = x.scorer === scorer ? x.values.get(id) : undefined;
+        if (v !== undefined) value[x.key] = v;
       }
       return { sample_id: id, value, history: [] };
     }),
@@ -274,7 +314,15 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
       scorers: scorerSpecs.map((s) => ({
         name: String(s.name),
         options: s,
-        metrics: [],
+        metrics: Object.fromEntries(
+          (declared?.find((d) => d.name === s.name)?.metrics ?? []).map((key) => [
+            key,
+            [
+              { name: "mean", options: {} },
+              { name: "stderr", options: {} },
+            ],
+          ]),
+        ),
         metadata: {},
       })),
       metadata: {

@@ -10,6 +10,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { RateCell } from "../evals/am/metrics.js";
 import type { ReportData } from "./results.js";
+import type { TaskReport } from "./tasks.js";
 
 export interface Chart {
   id: string;
@@ -358,10 +359,74 @@ function citations(data: ReportData): Layout | undefined {
   });
 }
 
+/**
+ * A task's headline metric by arm with 95% t intervals across items, one panel per model: the
+ * main figure's layout, on the task's own scale.
+ */
+function taskFigure(t: TaskReport): Layout {
+  const values = t.arms.map((a) => {
+    const c = a.summary.metrics.find((m) => m.metric.name === t.headline.name)?.overall;
+    return {
+      arm: a.arm,
+      model: a.model,
+      mean: nan(c?.mean ?? Number.NaN),
+      lo: nan(c?.ci[0] ?? Number.NaN),
+      hi: nan(c?.ci[1] ?? Number.NaN),
+    };
+  });
+  const proportion = t.headline.scale === "proportion";
+  const axis = {
+    title: t.headline.label,
+    ...(proportion ? { axis: { format: ".0%" }, scale: { domain: [0, 1] } } : {}),
+  };
+  const arm = {
+    field: "arm",
+    type: "nominal",
+    title: null,
+    sort: null,
+    axis: { labelLimit: ARM_LABEL_LIMIT },
+  };
+  return (room) =>
+    facetted(values, grid(room, count(values, "model"), MIN_PANEL, room), {
+      height: { step: 34 },
+      layer: [
+        {
+          mark: "bar",
+          encoding: {
+            y: arm,
+            x: { field: "mean", type: "quantitative", ...axis },
+            color: { field: "arm", type: "nominal", legend: null, sort: null },
+          },
+        },
+        {
+          mark: { type: "errorbar", ticks: true },
+          encoding: {
+            y: arm,
+            x: { field: "lo", type: "quantitative", title: t.headline.label },
+            x2: { field: "hi" },
+          },
+        },
+      ],
+    });
+}
+
 export async function reportCharts(data: ReportData): Promise<Chart[]> {
+  const taskCharts = data.tasks.map((t) =>
+    render(
+      `task-${t.eval}`,
+      `${t.eval}: ${t.headline.label} by arm and model (95% t intervals across items)`,
+      taskFigure(t),
+      textWidth(
+        t.arms.map((a) => a.arm),
+        ARM_LABEL_LIMIT,
+      ),
+    ),
+  );
+  if (!data.am) return Promise.all(taskCharts);
   const arms = data.arms.map((a) => a.arm);
   const bars = RATE_AXIS + armLegend(data);
   const charts: Promise<Chart>[] = [
+    ...taskCharts,
     render(
       "main",
       "Misalignment rate by arm and model (95% Wilson intervals)",

@@ -207,3 +207,65 @@ function reasoningRows(
   }
   row("policy_misuse", a.summary.misuse.rate);
 }
+
+/** Every task metric per arm and model, overall and per breakdown group, one row each. */
+export function taskMetricsCsv(d: ReportData): Table {
+  return {
+    title: "task metrics",
+    headers: [
+      ...["eval", "task", "arm", "model", "metric", "scale", "better", "by", "group"],
+      ...["items", "samples", "mean", "sem", "ci_low", "ci_high", "invalid"],
+    ],
+    rows: d.tasks.flatMap((t) =>
+      t.arms.flatMap((a) =>
+        a.summary.metrics.flatMap((m) =>
+          [{ field: "", cells: [m.overall] }, ...m.by].flatMap((g) =>
+            g.cells.map((c) => [
+              ...[t.eval, t.task, a.arm, a.model, m.metric.name, m.metric.scale, m.metric.better],
+              g.field,
+              g.field ? c.key : "",
+              num(c.items),
+              num(c.samples),
+              num(c.mean),
+              num(c.sem),
+              num(c.ci[0]),
+              num(c.ci[1]),
+              num(c.invalid),
+            ]),
+          ),
+        ),
+      ),
+    ),
+  };
+}
+
+/** Every task comparison on its headline metric, with the test and the report-wide Holm p. */
+export function taskComparisonsCsv(d: ReportData): Table {
+  return {
+    title: "task comparisons",
+    headers: [
+      ...["eval", "model", "arm", "vs", "metric", "mean_a", "mean_b", "items_a", "items_b"],
+      ...[
+        "pairs",
+        "diff",
+        "ci_low",
+        "ci_high",
+        "test",
+        "t",
+        "df",
+        "p",
+        "p_undefined_reason",
+        "p_holm",
+      ],
+    ],
+    rows: d.tasks.flatMap((t) =>
+      t.comparisons.map((c) => [
+        ...[c.eval, c.model, c.a, c.b, c.metric],
+        ...[num(c.meanA), num(c.meanB), num(c.itemsA), num(c.itemsB), num(c.pairs)],
+        ...[num(c.diff), num(c.ci[0]), num(c.ci[1]), c.test, num(c.t), num(c.df), num(c.p)],
+        c.undefinedReason ?? "",
+        num(c.pHolm),
+      ]),
+    ),
+  };
+}

@@ -1,7 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { reportCharts } from "./charts.js";
-import { breakdownsCsv, comparisonsCsv, ratesCsv, reasoningCsv } from "./csv.js";
+import {
+  breakdownsCsv,
+  comparisonsCsv,
+  ratesCsv,
+  reasoningCsv,
+  taskComparisonsCsv,
+  taskMetricsCsv,
+} from "./csv.js";
 import { renderHtml } from "./html.js";
 import type { ReportData } from "./results.js";
 import {
@@ -17,6 +24,7 @@ import {
   toLatex,
   toMarkdown,
 } from "./tables.js";
+import { allTaskTables } from "./task-tables.js";
 
 export { type Chart, reportCharts } from "./charts.js";
 export { escapeHtml, renderHtml } from "./html.js";
@@ -41,7 +49,9 @@ export interface WrittenReport {
 
 /**
  * Writes the report: `name.html` (self-contained), and beside it `name.md` (Markdown tables),
- * `name.tex` (booktabs tables) and `name-rates.csv` / `name-comparisons.csv` / `name-breakdowns.csv` (raw numbers).
+ * `name.tex` (booktabs tables) and CSV files of the raw numbers: `name-rates.csv`,
+ * `name-comparisons.csv`, `name-breakdowns.csv` (agentic misalignment), `name-tasks.csv` and
+ * `name-task-comparisons.csv` (every other task), `name-reasoning.csv`.
  */
 export async function writeReport(data: ReportData, htmlPath: string): Promise<WrittenReport> {
   const html = resolve(htmlPath);
@@ -49,14 +59,18 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
   const { dir, name } = parse(html);
   const charts = await reportCharts(data);
   writeFileAtomic(html, renderHtml(data, charts));
-  const tables = [
-    ratesTable(data),
-    seedsTable(data),
-    comparisonsTable(data),
-    familyTable(data),
-    scenarioTable(data),
-    ...reasoningTables(data),
-  ].filter((t): t is Table => t !== null);
+  const amTables = data.am
+    ? [
+        ratesTable(data),
+        seedsTable(data),
+        comparisonsTable(data),
+        familyTable(data),
+        scenarioTable(data),
+      ]
+    : [];
+  const tables = [...amTables, ...reasoningTables(data), ...allTaskTables(data)].filter(
+    (t): t is Table => t !== null,
+  );
   const markdown = join(dir, `${name}.md`);
   writeFileAtomic(
     markdown,
@@ -68,9 +82,19 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
     `% specsci report tables; needs \\usepackage{booktabs}\n${tables.map(toLatex).join("\n")}`,
   );
   const csv = [
-    [join(dir, `${name}-rates.csv`), ratesCsv(data)],
-    [join(dir, `${name}-comparisons.csv`), comparisonsCsv(data)],
-    [join(dir, `${name}-breakdowns.csv`), breakdownsCsv(data)],
+    ...(data.am
+      ? ([
+          [join(dir, `${name}-rates.csv`), ratesCsv(data)],
+          [join(dir, `${name}-comparisons.csv`), comparisonsCsv(data)],
+          [join(dir, `${name}-breakdowns.csv`), breakdownsCsv(data)],
+        ] as const)
+      : []),
+    ...(data.tasks.length
+      ? ([
+          [join(dir, `${name}-tasks.csv`), taskMetricsCsv(data)],
+          [join(dir, `${name}-task-comparisons.csv`), taskComparisonsCsv(data)],
+        ] as const)
+      : []),
     ...(data.reasoning
       ? ([[join(dir, `${name}-reasoning.csv`), reasoningCsv(data)]] as const)
       : []),

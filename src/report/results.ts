@@ -17,12 +17,16 @@ import {
 import type { CodeVersion } from "../core/provenance.js";
 import type { ScoreRow } from "../evals/am/metrics.js";
 import { amScoreRows, type RunMetrics, runMetrics } from "../evals/am/metrics.js";
+import { amDefinition } from "../evals/am/definition.js";
+import { AM_TASK_NAME } from "../evals/am/task.js";
+import { taskDefinition } from "../evals/tasks.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";
 import type { EvalSampleRecord, Store } from "../store/index.js";
 import { type ReasoningReport, reasoningReport } from "./reasoning.js";
+import { armPairs, singleRunTask, type TaskReport, taskReport } from "./tasks.js";
 
 export interface ArmResult {
   arm: string;
@@ -76,6 +80,8 @@ export interface ExampleTranscript {
   arm: string;
   model: string;
   record: EvalSampleRecord;
+  /** The eval it comes from, for tasks other than agentic misalignment. */
+  eval?: string;
 }
 
 export interface ReportData {
@@ -84,8 +90,13 @@ export interface ReportData {
   description: string | null;
   experimentSource: string | null;
   generatedAt: string;
+  /** Whether the report has agentic-misalignment results (its rate sections). */
+  am: boolean;
+  /** The misalignment results per arm and model (empty rates when there is no AM eval). */
   arms: ArmResult[];
   comparisons: Comparison[];
+  /** Every other eval task's metrics and comparisons. */
+  tasks: TaskReport[];
   /** The reasoning analysis, when the experiment has `analysis.reasoning`. */
   reasoning: ReasoningReport | null;
   examples: ExampleTranscript[];
@@ -212,13 +223,15 @@ export function experimentResults(
   options: { examplesPerArm?: number } = {},
 ): ReportData {
   const e = loaded.experiment;
+  const am = e.evals.some((ev) => ev.task === AM_TASK_NAME);
   const arms: ArmResult[] = [];
   const pairRows = new Map<string, Map<string, ScoreRow>>();
   const examples: ExampleTranscript[] = [];
   for (const arm of e.arms) {
     for (const model of e.models) {
       const stages = graph.stages.filter(
-        (s) => s.arm.name === arm.name && s.experimentModel === model,
+        (s) =>
+          s.arm.name === arm.name && s.experimentModel === model && s.task.name === AM_TASK_NAME,
       );
       const rows: ScoreRow[] = [];
       const keyed = new Map<string, ScoreRow>();
@@ -259,18 +272,19 @@ export function experimentResults(
       });
       const first = stages[0];
       if (first)
-        for (const record of store.evals.exampleSamples(first.runId, options.examplesPerArm ?? 2))
+        for (const record of store.evals.exampleSamples(
+          first.runId,
+          options.examplesPerArm ?? 2,
+          amDefinition.examples,
+        ))
           examples.push({ arm: arm.name, model, record });
     }
   }
   // Every arm against the baseline, and every pair of spec arms, per model.
   const raw: Omit<Comparison, "pHolm">[] = [];
-  for (const model of e.models) {
-    for (let i = 0; i < e.arms.length; i++) {
-      for (let j = i + 1; j < e.arms.length; j++) {
-        const [x, y] = [e.arms[i], e.arms[j]] as [(typeof e.arms)[number], (typeof e.arms)[number]];
-        // Report "spec arm minus baseline" so a negative difference means the spec helped.
-        const [a, b] = y.kind === "baseline" ? [x, y] : x.kind === "baseline" ? [y, x] : [x, y];
+  if (am)
+    for (const model of e.models)
+      for (const [a, b] of armPairs(e.arms))
         raw.push(
           compare(
             model,
@@ -280,19 +294,34 @@ export function experimentResults(
             pairRows.get(`${b.name}|${model}`) ?? new Map(),
           ),
         );
-      }
+  const tasks = e.evals
+    .filter((ev) => ev.task !== AM_TASK_NAME)
+    .map((ev) => taskReport(loaded, graph, store, ev));
+  for (const t of tasks)
+    for (const a of t.arms) {
+      const run = a.runIds[0];
+      const order = taskDefinition(t.task).examples;
+      if (run)
+        for (const record of store.evals.exampleSamples(run, 1, order))
+          examples.push({ arm: a.arm, model: a.model, record, eval: t.eval });
     }
-  }
-  const adjusted = holm(raw.map((c) => c.p));
+  // One family for the whole report: every misalignment and every task comparison.
+  const taskComparisons = tasks.flatMap((t) => t.comparisons);
+  const adjusted = holm([...raw.map((c) => c.p), ...taskComparisons.map((c) => c.p)]);
   const comparisons = raw.map((c, i) => ({ ...c, pHolm: adjusted[i] as number }));
+  taskComparisons.forEach((c, i) => {
+    c.pHolm = adjusted[raw.length + i] as number;
+  });
   return {
     title: e.name,
     synthetic: [...e.models, e.judge.model].some(isBuiltinModel),
     description: e.description ?? null,
     experimentSource: loaded.source,
     generatedAt: new Date().toISOString(),
+    am,
     arms,
     comparisons,
+    tasks,
     reasoning: reasoningReport(loaded, graph, store),
     examples,
     provenance: {
@@ -320,8 +349,10 @@ export function experimentResults(
 export function runResults(store: Store, runId: string, code: CodeVersion): ReportData {
   const run = store.evals.run(runId);
   if (!run) throw new Error(`no eval run ${runId}`);
-  const rows = amScoreRows(store, runId);
+  const am = run.task === AM_TASK_NAME;
+  const rows = am ? amScoreRows(store, runId) : [];
   const scorers = (run.scorerConfig.scorers ?? []) as { judge?: string }[];
+  const order = am ? undefined : taskDefinition(run.task).examples;
   return {
     title: `${run.task} on ${run.model}`,
     synthetic:
@@ -329,6 +360,7 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
     description: null,
     experimentSource: null,
     generatedAt: new Date().toISOString(),
+    am,
     arms: [
       {
         arm: run.model,
@@ -344,10 +376,14 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
       },
     ],
     comparisons: [],
+    tasks: am ? [] : [singleRunTask(store, run)],
     reasoning: null,
-    examples: store.evals
-      .exampleSamples(runId, 3)
-      .map((record) => ({ arm: run.model, model: run.model, record })),
+    examples: store.evals.exampleSamples(runId, 3, am ? amDefinition.examples : order).map((record) => ({
+      arm: run.model,
+      model: run.model,
+      record,
+      ...(am ? {} : { eval: run.task }),
+    })),
     provenance: {
       code,
       specs: [],
@@ -367,3 +403,4 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
     },
   };
 }
+

@@ -16,16 +16,16 @@ export interface Table {
 export const isNumberColumn = (t: Table, i: number) => i >= (t.labelColumns ?? t.headers.length);
 
 export const pct = (x: number) => (Number.isNaN(x) ? "–" : `${(100 * x).toFixed(1)}%`);
-const interval = (ci: [number, number]) =>
+export const interval = (ci: [number, number]) =>
   ci.some(Number.isNaN) ? "–" : `[${pct(ci[0])}, ${pct(ci[1])}]`;
-const signedPct = (x: number) =>
+export const signedPct = (x: number) =>
   Number.isNaN(x) ? "–" : `${x > 0 ? "+" : ""}${(100 * x).toFixed(1)} pp`;
-const diffInterval = (ci: [number, number]) =>
+export const diffInterval = (ci: [number, number]) =>
   ci.some(Number.isNaN) ? "–" : `[${signedPct(ci[0])}, ${signedPct(ci[1])}]`;
-const pval = (p: number | null) =>
+export const pval = (p: number | null) =>
   p === null || Number.isNaN(p) ? "–" : p < 0.001 ? "<0.001" : p.toFixed(3);
 /** A comparison's p, or why its test is undefined (never a stand-in p = 1). */
-const pOrReason = (c: { p: number; pUndefinedReason: string | null }) =>
+export const pOrReason = (c: { p: number; pUndefinedReason: string | null }) =>
   c.pUndefinedReason ? `undefined: ${c.pUndefinedReason}` : pval(c.p);
 
 export function ratesTable(d: ReportData): Table {

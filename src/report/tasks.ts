@@ -1,0 +1,131 @@
+/**
+ * The report's part for every eval task other than agentic misalignment: each task's declared
+ * metrics per arm and model (per-item means, SEM and t intervals across items), and its headline
+ * metric compared between arms (paired over shared items), Holm-adjusted with every other
+ * comparison of the report.
+ */
+import type { MetricDef } from "../evals/registry.js";
+import {
+  compareMetric,
+  type MetricComparison,
+  summarizeTask,
+  type TaskSummary,
+} from "../evals/task-metrics.js";
+import { taskDefinition } from "../evals/tasks.js";
+import type { EvalConfig, LoadedExperiment } from "../experiment/config.js";
+import type { StageGraph } from "../experiment/stages.js";
+import type { EvalRunRow, FieldRow, Store } from "../store/index.js";
+
+export interface TaskArm {
+  arm: string;
+  model: string;
+  runIds: string[];
+  summary: TaskSummary;
+}
+
+export interface TaskComparison extends MetricComparison {
+  eval: string;
+  model: string;
+  a: string;
+  b: string;
+  /** Holm-adjusted across every comparison of the report (NaN where the test is undefined). */
+  pHolm: number;
+}
+
+export interface TaskReport {
+  eval: string;
+  task: string;
+  summary: string;
+  headline: MetricDef;
+  metrics: MetricDef[];
+  arms: TaskArm[];
+  comparisons: TaskComparison[];
+}
+
+/**
+ * Every pair of arms, each oriented "spec arm against the baseline" (the baseline second), so a
+ * difference reads as what the spec changed.
+ */
+export function armPairs<A extends { kind: string }>(arms: readonly A[]): [A, A][] {
+  const pairs: [A, A][] = [];
+  for (let i = 0; i < arms.length; i++)
+    for (let j = i + 1; j < arms.length; j++) {
+      const [x, y] = [arms[i], arms[j]] as [A, A];
+      pairs.push(y.kind === "baseline" ? [x, y] : x.kind === "baseline" ? [y, x] : [x, y]);
+    }
+  return pairs;
+}
+
+/** One eval's arms and comparisons; comparisons' pHolm is filled in by the caller. */
+export function taskReport(
+  loaded: LoadedExperiment,
+  graph: StageGraph,
+  store: Store,
+  ev: EvalConfig,
+): TaskReport {
+  const e = loaded.experiment;
+  const def = taskDefinition(ev.task);
+  const headline = def.metrics.find((m) => m.name === def.headline) as MetricDef;
+  const rowsOf = new Map<string, FieldRow[]>();
+  const arms: TaskArm[] = [];
+  for (const arm of e.arms)
+    for (const model of e.models) {
+      const stages = graph.stages.filter(
+        (s) => s.arm.name === arm.name && s.experimentModel === model && s.eval.name === ev.name,
+      );
+      // Items of different seeds are the same items: the per-item mean pools the seeds' answers.
+      const rows = stages.flatMap((st) => store.evals.fieldRows(st.runId, def.fields));
+      rowsOf.set(`${arm.name}|${model}`, rows);
+      arms.push({
+        arm: arm.name,
+        model,
+        runIds: stages.map((s) => s.runId),
+        summary: summarizeTask(def, rows),
+      });
+    }
+  const comparisons: TaskComparison[] = [];
+  for (const model of e.models)
+    for (const [a, b] of armPairs(e.arms))
+      comparisons.push({
+        ...compareMetric(
+          rowsOf.get(`${a.name}|${model}`) ?? [],
+          rowsOf.get(`${b.name}|${model}`) ?? [],
+          headline,
+        ),
+        eval: ev.name,
+        model,
+        a: a.name,
+        b: b.name,
+        pHolm: Number.NaN,
+      });
+  return {
+    eval: ev.name,
+    task: def.name,
+    summary: def.summary,
+    headline,
+    metrics: def.metrics,
+    arms,
+    comparisons,
+  };
+}
+
+/** A single run of a task as a one-arm report part, the arm named after the model. */
+export function singleRunTask(store: Store, run: EvalRunRow): TaskReport {
+  const def = taskDefinition(run.task);
+  return {
+    eval: run.task,
+    task: def.name,
+    summary: def.summary,
+    headline: def.metrics.find((m) => m.name === def.headline) as MetricDef,
+    metrics: def.metrics,
+    arms: [
+      {
+        arm: run.model,
+        model: run.model,
+        runIds: [run.id],
+        summary: summarizeTask(def, store.evals.fieldRows(run.id, def.fields)),
+      },
+    ],
+    comparisons: [],
+  };
+}
