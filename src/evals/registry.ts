@@ -118,3 +118,17 @@ export function limitItems(task: Task, limit: number | undefined): Task {
     dataset: task.dataset.filter((s) => keep.has(itemOf(s))),
   };
 }
+
+/**
+ * Builds a task from its definition: a prompted arm's spec is recorded in the task's arguments
+ * (by name and hash) when the task has not recorded it itself, so every run says which spec its
+ * prompts carried.
+ */
+export function buildTask<A>(def: TaskDefinition<A>, args: A, env: TaskEnv): Task {
+  const task = def.build(args, env);
+  if (!env.promptSpec || "spec" in task.args) return task;
+  return {
+    ...task,
+    args: { ...task.args, spec: { name: env.promptSpec.name, hash: env.promptSpec.hash } },
+  };
+}

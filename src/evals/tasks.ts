@@ -8,7 +8,19 @@ import { amDefinition } from "./am/definition.js";
 import type { TaskDefinition } from "./registry.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own argument type
-const TASKS: readonly TaskDefinition<any>[] = [amDefinition];
+const TASKS: TaskDefinition<any>[] = [amDefinition];
+
+/**
+ * Adds a task of your own (a library user's, or a test's): from then on experiments, `eval run`,
+ * reports and exports know it. A name or alias already taken is an error.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: as above
+export function registerTask(def: TaskDefinition<any>): void {
+  const taken = TASKS.flatMap((t) => [t.name, ...t.aliases]);
+  const clash = [def.name, ...def.aliases].find((n) => taken.includes(n));
+  if (clash) throw new SpecsciError(`a task named "${clash}" is already registered`);
+  TASKS.push(def);
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: as above
 export function taskDefinitions(): readonly TaskDefinition<any>[] {

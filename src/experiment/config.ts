@@ -200,38 +200,40 @@ function taskEntry(def: ReturnType<typeof taskDefinitions>[number]) {
  * One entry of `evals:`: the task (by name or alias) decides which further settings it takes, so
  * an unknown one is an error listing that task's settings.
  */
-const Eval = z
-  .discriminatedUnion(
-    "task",
-    taskDefinitions().map(taskEntry) as unknown as [z.ZodObject, ...z.ZodObject[]],
-  )
-  .superRefine((e, ctx) => {
-    const v = e as { retry_max_tokens?: number; max_tokens?: number };
-    if (v.retry_max_tokens && v.max_tokens && v.retry_max_tokens <= v.max_tokens)
-      ctx.addIssue({
-        code: "custom",
-        path: ["retry_max_tokens"],
-        message: "must be larger than max_tokens: only a larger budget can finish a cut-off answer",
-      });
-  })
-  .transform((e): EvalConfig => {
-    const raw = e as Record<string, unknown> & { task: string; epochs: number; name?: string };
-    const def = taskDefinition(raw.task);
-    const args: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(raw)) if (!COMMON_KEYS.has(k)) args[k] = v;
-    return {
-      name: raw.name ?? def.aliases[0] ?? def.name,
-      task: def.name,
-      epochs: raw.epochs,
-      ...(raw.temperature !== undefined ? { temperature: raw.temperature as number } : {}),
-      ...(raw.max_tokens !== undefined ? { max_tokens: raw.max_tokens as number } : {}),
-      ...(raw.retry_max_tokens !== undefined
-        ? { retry_max_tokens: raw.retry_max_tokens as number }
-        : {}),
-      ...(raw.limit !== undefined ? { limit: raw.limit as number } : {}),
-      args,
-    };
-  });
+const evalSchema = () =>
+  z
+    .discriminatedUnion(
+      "task",
+      taskDefinitions().map(taskEntry) as unknown as [z.ZodObject, ...z.ZodObject[]],
+    )
+    .superRefine((e, ctx) => {
+      const v = e as { retry_max_tokens?: number; max_tokens?: number };
+      if (v.retry_max_tokens && v.max_tokens && v.retry_max_tokens <= v.max_tokens)
+        ctx.addIssue({
+          code: "custom",
+          path: ["retry_max_tokens"],
+          message:
+            "must be larger than max_tokens: only a larger budget can finish a cut-off answer",
+        });
+    })
+    .transform((e): EvalConfig => {
+      const raw = e as Record<string, unknown> & { task: string; epochs: number; name?: string };
+      const def = taskDefinition(raw.task);
+      const args: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(raw)) if (!COMMON_KEYS.has(k)) args[k] = v;
+      return {
+        name: raw.name ?? def.aliases[0] ?? def.name,
+        task: def.name,
+        epochs: raw.epochs,
+        ...(raw.temperature !== undefined ? { temperature: raw.temperature as number } : {}),
+        ...(raw.max_tokens !== undefined ? { max_tokens: raw.max_tokens as number } : {}),
+        ...(raw.retry_max_tokens !== undefined
+          ? { retry_max_tokens: raw.retry_max_tokens as number }
+          : {}),
+        ...(raw.limit !== undefined ? { limit: raw.limit as number } : {}),
+        args,
+      };
+    });
 
 /** An eval of an experiment: a registered task with its settings (`args`, already validated). */
 export interface EvalConfig {
@@ -247,173 +249,186 @@ export interface EvalConfig {
   args: Record<string, unknown>;
 }
 
-export const ExperimentSchema = z
-  .strictObject({
-    name,
-    description: z.string().optional(),
-    specs: z.record(name, SpecSource).default({}),
-    arms: z.array(ArmInput).min(1),
-    models: z.array(ModelIdSetting).min(1),
-    /** Repetitions; for prompted arms each seed is an independent block of samples. */
-    seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
-    evals: z.array(Eval).min(1),
-    judge: z.strictObject({
-      model: ModelIdSetting,
-      k: z.number().int().positive().default(1),
-      attempts: z.number().int().positive().default(3),
-    }),
-    budget: z.strictObject({ max_usd: z.number().positive().optional() }).optional(),
-    /**
-     * Analyses run after the evaluations. `reasoning`: every transcript labelled (categories,
-     * rules invoked, policy misuse) per arm and model; the report shows rates, comparisons and
-     * agreement.
-     */
-    analysis: z
-      .strictObject({
-        reasoning: z
-          .strictObject({
-            /** The first labels; more give inter-labeller agreement. */
-            labellers: z.array(ModelIdSetting).min(1),
-            repeats: z.number().int().positive().default(1),
-            /** builtin, a stored version (tax-…), or a YAML file relative to this file. */
-            taxonomy: z.string().min(1).default("builtin"),
-            /** The spec whose rules arms without one (the baseline) are read against; default: the first. */
-            spec: name.optional(),
-            /** Human labels (JSONL, relative to this file) to measure the first labeller against. */
-            human: z.string().min(1).optional(),
-            attempts: z.number().int().positive().default(3),
-            temperature: z.number().min(0).default(0),
-            max_tokens: z.number().int().positive().default(2000),
-            concurrency: z.number().int().positive().default(16),
-          })
-          .optional(),
-      })
-      .optional(),
-    /**
-     * How the trained arms (msm, aft, msm+aft) get their models: the base model trained for each
-     * model of the experiment, and the endpoint the trained models are served under.
-     */
-    training: z
-      .strictObject({
-        base_models: z.record(z.string(), z.string().min(1)).default({}),
-        endpoint: name.default("trained"),
-        /** axolotl here (when it is installed), or Together's hosted fine-tuning. */
-        engine: z.enum(["axolotl", "together"]).default("axolotl"),
-        /** Recipes for the data, relative to this file (`specsci msm|aft generate -r`). */
-        data: z
-          .strictObject({ msm: z.string().min(1).optional(), aft: z.string().min(1).optional() })
-          .default({}),
-        /** Overrides of the MSM paper's recipe, for every stage (see examples/recipes/train.yaml). */
-        hyperparameters: HyperparameterOverrides.default({}),
-        /** How AFT starts from the MSM stage: its adapter (the paper) or a fresh one on merged weights. */
-        from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
-        hardware: Hardware.optional(),
-        /** For Together: seconds between polls of a running job. */
-        poll_s: z.number().positive().default(30),
-        /** Where the training runs write; relative to this file (default `<name>-training/runs`). */
-        output_dir: z.string().min(1).optional(),
-        /** Serving the trained models for evaluation (vLLM or SGLang, started by `run` when needed). */
-        serve: z
-          .strictObject({
-            engine: z.enum(["vllm", "sglang"]).default("vllm"),
-            host: z.string().min(1).default("127.0.0.1"),
-            port: z.number().int().min(1).max(65535).optional(),
-            /** Start servers for models not served yet; false: expect them served already. */
-            start: z.boolean().default(true),
-            timeout_s: z.number().int().positive().default(900),
-          })
-          .prefault({}),
-      })
-      .optional(),
-  })
-  .superRefine((e, ctx) => {
-    const issue = (path: (string | number)[], message: string) =>
-      ctx.addIssue({ code: "custom", path, message });
-    const requireSpec = (ref: string | undefined, path: (string | number)[]) => {
-      if (ref !== undefined && !(ref in e.specs))
-        issue(
-          path,
-          `no spec named "${ref}" under specs: (known: ${Object.keys(e.specs).join(", ") || "none"})`,
-        );
-    };
-    const unique = (what: string, list: "arms" | "evals", names: string[]) => {
-      const seen = new Set<string>();
-      for (const [i, n] of names.entries()) {
-        if (seen.has(n))
+const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
+  z
+    .strictObject({
+      name,
+      description: z.string().optional(),
+      specs: z.record(name, SpecSource).default({}),
+      arms: z.array(ArmInput).min(1),
+      models: z.array(ModelIdSetting).min(1),
+      /** Repetitions; for prompted arms each seed is an independent block of samples. */
+      seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
+      evals: z.array(Eval).min(1),
+      judge: z.strictObject({
+        model: ModelIdSetting,
+        k: z.number().int().positive().default(1),
+        attempts: z.number().int().positive().default(3),
+      }),
+      budget: z.strictObject({ max_usd: z.number().positive().optional() }).optional(),
+      /**
+       * Analyses run after the evaluations. `reasoning`: every transcript labelled (categories,
+       * rules invoked, policy misuse) per arm and model; the report shows rates, comparisons and
+       * agreement.
+       */
+      analysis: z
+        .strictObject({
+          reasoning: z
+            .strictObject({
+              /** The first labels; more give inter-labeller agreement. */
+              labellers: z.array(ModelIdSetting).min(1),
+              repeats: z.number().int().positive().default(1),
+              /** builtin, a stored version (tax-…), or a YAML file relative to this file. */
+              taxonomy: z.string().min(1).default("builtin"),
+              /** The spec whose rules arms without one (the baseline) are read against; default: the first. */
+              spec: name.optional(),
+              /** Human labels (JSONL, relative to this file) to measure the first labeller against. */
+              human: z.string().min(1).optional(),
+              attempts: z.number().int().positive().default(3),
+              temperature: z.number().min(0).default(0),
+              max_tokens: z.number().int().positive().default(2000),
+              concurrency: z.number().int().positive().default(16),
+            })
+            .optional(),
+        })
+        .optional(),
+      /**
+       * How the trained arms (msm, aft, msm+aft) get their models: the base model trained for each
+       * model of the experiment, and the endpoint the trained models are served under.
+       */
+      training: z
+        .strictObject({
+          base_models: z.record(z.string(), z.string().min(1)).default({}),
+          endpoint: name.default("trained"),
+          /** axolotl here (when it is installed), or Together's hosted fine-tuning. */
+          engine: z.enum(["axolotl", "together"]).default("axolotl"),
+          /** Recipes for the data, relative to this file (`specsci msm|aft generate -r`). */
+          data: z
+            .strictObject({ msm: z.string().min(1).optional(), aft: z.string().min(1).optional() })
+            .default({}),
+          /** Overrides of the MSM paper's recipe, for every stage (see examples/recipes/train.yaml). */
+          hyperparameters: HyperparameterOverrides.default({}),
+          /** How AFT starts from the MSM stage: its adapter (the paper) or a fresh one on merged weights. */
+          from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
+          hardware: Hardware.optional(),
+          /** For Together: seconds between polls of a running job. */
+          poll_s: z.number().positive().default(30),
+          /** Where the training runs write; relative to this file (default `<name>-training/runs`). */
+          output_dir: z.string().min(1).optional(),
+          /** Serving the trained models for evaluation (vLLM or SGLang, started by `run` when needed). */
+          serve: z
+            .strictObject({
+              engine: z.enum(["vllm", "sglang"]).default("vllm"),
+              host: z.string().min(1).default("127.0.0.1"),
+              port: z.number().int().min(1).max(65535).optional(),
+              /** Start servers for models not served yet; false: expect them served already. */
+              start: z.boolean().default(true),
+              timeout_s: z.number().int().positive().default(900),
+            })
+            .prefault({}),
+        })
+        .optional(),
+    })
+    .superRefine((e, ctx) => {
+      const issue = (path: (string | number)[], message: string) =>
+        ctx.addIssue({ code: "custom", path, message });
+      const requireSpec = (ref: string | undefined, path: (string | number)[]) => {
+        if (ref !== undefined && !(ref in e.specs))
           issue(
-            list === "arms" ? [list] : [list, i, "name"],
-            `${what} name "${n}" is used twice${list === "arms" ? " (after cross grids and size ladders are expanded)" : ""}`,
+            path,
+            `no spec named "${ref}" under specs: (known: ${Object.keys(e.specs).join(", ") || "none"})`,
           );
-        seen.add(n);
-      }
-    };
-    const expanded = expandArms(e.arms);
-    unique(
-      "arm",
-      "arms",
-      expanded.map((a) => a.name),
-    );
-    unique(
-      "eval",
-      "evals",
-      e.evals.map((v) => v.name),
-    );
-    requireSpec(e.analysis?.reasoning?.spec, ["analysis", "reasoning", "spec"]);
-    const reasoning = e.analysis?.reasoning;
-    if (reasoning && reasoning.repeats > 1 && reasoning.temperature === 0)
-      issue(
-        ["analysis", "reasoning", "temperature"],
-        "repeats at temperature 0 would repeat the same answer: set a temperature (e.g. 1)",
-      );
-    for (const [i, arm] of e.arms.entries()) {
-      for (const key of ["spec", "msm_spec", "aft_spec"] as const)
-        requireSpec((arm as Record<string, string | undefined>)[key], ["arms", i, key]);
-      if (arm.kind === "cross")
-        for (const key of ["msm_specs", "aft_specs"] as const)
-          for (const [j, ref] of arm[key].entries()) requireSpec(ref, ["arms", i, key, j]);
-      if (
-        (arm.kind === "aft" || arm.kind === "msm+aft" || arm.kind === "cross") &&
-        arm.aft_size &&
-        arm.aft_sizes
-      )
-        issue(
-          ["arms", i, "aft_sizes"],
-          "give aft_size (one size) or aft_sizes (a ladder), not both",
-        );
-    }
-    for (const [specName, source] of Object.entries(e.specs)) {
-      if (typeof source !== "object" || !("derive" in source)) continue;
-      const d = source.derive;
-      const path = ["specs", specName, "derive"];
-      requireSpec(d.from, [...path, "from"]);
-      requireSpec(d.params.to, [...path, "params", "to"]);
-      if (TRANSFORMS[d.transform].model && !d.model)
-        issue(
-          [...path, "model"],
-          `transform ${d.transform} is written by a model: give derive.model`,
-        );
-      // A spec may not be derived, directly or not, from itself.
-      const seen = new Set([specName]);
-      let at: string | undefined = d.from;
-      while (at !== undefined) {
-        if (seen.has(at)) {
-          issue(
-            [...path, "from"],
-            `spec "${specName}" is derived from itself (through ${[...seen].join(" → ")})`,
-          );
-          break;
+      };
+      const unique = (what: string, list: "arms" | "evals", names: string[]) => {
+        const seen = new Set<string>();
+        for (const [i, n] of names.entries()) {
+          if (seen.has(n))
+            issue(
+              list === "arms" ? [list] : [list, i, "name"],
+              `${what} name "${n}" is used twice${list === "arms" ? " (after cross grids and size ladders are expanded)" : ""}`,
+            );
+          seen.add(n);
         }
-        seen.add(at);
-        const next: unknown = e.specs[at];
-        at =
-          typeof next === "object" && next !== null && "derive" in next
-            ? (next as { derive: { from: string } }).derive.from
-            : undefined;
+      };
+      const expanded = expandArms(e.arms);
+      unique(
+        "arm",
+        "arms",
+        expanded.map((a) => a.name),
+      );
+      unique(
+        "eval",
+        "evals",
+        e.evals.map((v) => v.name),
+      );
+      requireSpec(e.analysis?.reasoning?.spec, ["analysis", "reasoning", "spec"]);
+      const reasoning = e.analysis?.reasoning;
+      if (reasoning && reasoning.repeats > 1 && reasoning.temperature === 0)
+        issue(
+          ["analysis", "reasoning", "temperature"],
+          "repeats at temperature 0 would repeat the same answer: set a temperature (e.g. 1)",
+        );
+      for (const [i, arm] of e.arms.entries()) {
+        for (const key of ["spec", "msm_spec", "aft_spec"] as const)
+          requireSpec((arm as Record<string, string | undefined>)[key], ["arms", i, key]);
+        if (arm.kind === "cross")
+          for (const key of ["msm_specs", "aft_specs"] as const)
+            for (const [j, ref] of arm[key].entries()) requireSpec(ref, ["arms", i, key, j]);
+        if (
+          (arm.kind === "aft" || arm.kind === "msm+aft" || arm.kind === "cross") &&
+          arm.aft_size &&
+          arm.aft_sizes
+        )
+          issue(
+            ["arms", i, "aft_sizes"],
+            "give aft_size (one size) or aft_sizes (a ladder), not both",
+          );
       }
-    }
-  })
-  .transform((e) => ({ ...e, arms: expandArms(e.arms) }));
-export type Experiment = z.infer<typeof ExperimentSchema>;
+      for (const [specName, source] of Object.entries(e.specs)) {
+        if (typeof source !== "object" || !("derive" in source)) continue;
+        const d = source.derive;
+        const path = ["specs", specName, "derive"];
+        requireSpec(d.from, [...path, "from"]);
+        requireSpec(d.params.to, [...path, "params", "to"]);
+        if (TRANSFORMS[d.transform].model && !d.model)
+          issue(
+            [...path, "model"],
+            `transform ${d.transform} is written by a model: give derive.model`,
+          );
+        // A spec may not be derived, directly or not, from itself.
+        const seen = new Set([specName]);
+        let at: string | undefined = d.from;
+        while (at !== undefined) {
+          if (seen.has(at)) {
+            issue(
+              [...path, "from"],
+              `spec "${specName}" is derived from itself (through ${[...seen].join(" → ")})`,
+            );
+            break;
+          }
+          seen.add(at);
+          const next: unknown = e.specs[at];
+          at =
+            typeof next === "object" && next !== null && "derive" in next
+              ? (next as { derive: { from: string } }).derive.from
+              : undefined;
+        }
+      }
+    })
+    .transform((e) => ({ ...e, arms: expandArms(e.arms) }));
+export type Experiment = z.infer<ReturnType<typeof experimentSchema>>;
+
+let schema: { tasks: number; schema: ReturnType<typeof experimentSchema> } | undefined;
+
+/**
+ * The experiment file's schema, with an `evals:` entry for every task registered now (rebuilt
+ * when a task has been registered since: an entry's settings are the task's own).
+ */
+export function experimentFileSchema(): ReturnType<typeof experimentSchema> {
+  const tasks = taskDefinitions().length;
+  if (schema?.tasks !== tasks) schema = { tasks, schema: experimentSchema(evalSchema()) };
+  return schema.schema;
+}
 
 /** Every model an experiment names: evaluated, judge, spec writers and labellers. */
 export function experimentModelIds(e: Experiment): string[] {
@@ -438,7 +453,7 @@ export function loadExperiment(path: string): LoadedExperiment {
   const experiment = parseYamlWithSchema(
     source,
     file,
-    ExperimentSchema,
+    experimentFileSchema(),
     "see examples/ for commented experiment files",
   );
   return { experiment, file, dir: dirname(file), source };

@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { judgeOptions } from "../evals/judge.js";
-import { limitItems, type TaskEnv } from "../evals/registry.js";
+import { buildTask, limitItems, type TaskEnv } from "../evals/registry.js";
 import { evalRunId } from "../evals/runner.js";
 import { taskDefinition } from "../evals/tasks.js";
 import type { GenerateConfig, Task } from "../evals/types.js";
@@ -250,7 +250,7 @@ function buildEvalTask(loaded: LoadedExperiment, ev: EvalConfig, env: TaskEnv): 
       { hint: "add the spec under specs: (arms without one are measured against the first)" },
     );
   try {
-    return limitItems(def.build(ev.args, env), ev.limit);
+    return limitItems(buildTask(def, ev.args, env), ev.limit);
   } catch (e) {
     if (e instanceof SpecsciError)
       throw new SpecsciError(`${loaded.file}: eval "${ev.name}": ${e.message}`, {

@@ -15,9 +15,9 @@ import {
   type UndefinedReason,
 } from "../analysis/stats.js";
 import type { CodeVersion } from "../core/provenance.js";
+import { amDefinition } from "../evals/am/definition.js";
 import type { ScoreRow } from "../evals/am/metrics.js";
 import { amScoreRows, type RunMetrics, runMetrics } from "../evals/am/metrics.js";
-import { amDefinition } from "../evals/am/definition.js";
 import { AM_TASK_NAME } from "../evals/am/task.js";
 import { taskDefinition } from "../evals/tasks.js";
 import type { LoadedExperiment } from "../experiment/config.js";
@@ -378,12 +378,14 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
     comparisons: [],
     tasks: am ? [] : [singleRunTask(store, run)],
     reasoning: null,
-    examples: store.evals.exampleSamples(runId, 3, am ? amDefinition.examples : order).map((record) => ({
-      arm: run.model,
-      model: run.model,
-      record,
-      ...(am ? {} : { eval: run.task }),
-    })),
+    examples: store.evals
+      .exampleSamples(runId, 3, am ? amDefinition.examples : order)
+      .map((record) => ({
+        arm: run.model,
+        model: run.model,
+        record,
+        ...(am ? {} : { eval: run.task }),
+      })),
     provenance: {
       code,
       specs: [],
@@ -403,4 +405,3 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
     },
   };
 }
-

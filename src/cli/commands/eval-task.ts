@@ -12,7 +12,7 @@ import { type AmArgs, amToggles } from "../../evals/am/definition.js";
 import { AM_TASK_NAME } from "../../evals/am/task.js";
 import { importUpstreamTask } from "../../evals/am/upstream.js";
 import { judgeOptions } from "../../evals/judge.js";
-import { limitItems, type TaskEnv } from "../../evals/registry.js";
+import { buildTask, limitItems, type TaskEnv } from "../../evals/registry.js";
 import { taskDefinition } from "../../evals/tasks.js";
 import type { Task } from "../../evals/types.js";
 import { specHash } from "../../spec/hash.js";
@@ -156,5 +156,5 @@ export function buildCliTask(name: string, ctx: CliContext, o: TaskOpts): Task {
       o.limit,
     );
   }
-  return limitItems(def.build(args, env), o.limit);
+  return limitItems(buildTask(def, args, env), o.limit);
 }
