@@ -42,12 +42,12 @@ export interface McqFile {
 const FORMAT_HINT =
   'each item needs "question", "choices" (a list of texts) and "answer" (a 0-based index, a letter or the text of a choice); see scenarios/mcq/README.md for the accepted layouts';
 
-/** Reads one data file whole (once: its hash and its items come from the same bytes). */
-export function loadMcqFile(path: string): McqFile {
-  const text = readUserFile(path, "multiple-choice data file", {
-    from: "mcq data",
-    hint: "check the path (relative paths are taken from the experiment file's folder, or the current directory)",
-  });
+/**
+ * Reads one data file whole (once: its hash and its items come from the same bytes). `hint`: what
+ * to say when the file is missing (where relative paths were taken from).
+ */
+export function loadMcqFile(path: string, hint = "check the path"): McqFile {
+  const text = readUserFile(path, "multiple-choice data file", { from: "mcq data", hint });
   const name = basename(path);
   const stem = basename(path, extname(path));
   const records =
