@@ -219,6 +219,14 @@ describe("mcq task settings", () => {
       ["two-1", "two.jsonl:1", "one+two"],
       ["two-2", "two.jsonl:2", "one+two"],
     ]);
+    // A subject or split asked for needs to be in one of the files, not in each.
+    writeJsonl(dir, "art.jsonl", [{ ...item, subject: "art" }]);
+    expect(
+      build({ data: ["one.jsonl", "art.jsonl"], subjects: ["art"] }, dir).dataset,
+    ).toHaveLength(1);
+    expect(() => build({ data: ["one.jsonl", "art.jsonl"], subjects: ["arts"] }, dir)).toThrow(
+      'no item has subject "arts" (did you mean art?)',
+    );
     writeJsonl(dir, "three.jsonl", [{ ...item, id: "one-1" }]);
     expect(() => build({ data: ["one.jsonl", "three.jsonl"] }, dir)).toThrow(
       /three\.jsonl:1: duplicate id "one-1" \(first at .*one\.jsonl:1\)/,

@@ -57,6 +57,7 @@ export function mcqTask(args: McqArgs, env: Pick<TaskEnv, "baseDir" | "promptSpe
   const hint = `check the path (relative paths in data are taken from ${env.baseDir})`;
   const files = paths.map((p) => loadMcqFile(p, hint));
   checkUniqueIds(files.flatMap((f) => f.items));
+  checkSelection(files, args);
   const name = args.name ?? files.map((f) => f.name.replace(/\.[^.]+$/, "")).join("+");
   const present = presenter(args);
   const dataset: Sample[] = files.flatMap((file) => {
@@ -91,27 +92,32 @@ export function mcqTask(args: McqArgs, env: Pick<TaskEnv, "baseDir" | "promptSpe
   };
 }
 
+/** A split or subject asked for must be somewhere in the data (a typo would select nothing). */
+function checkSelection(files: McqFile[], args: McqArgs): void {
+  const all = files.flatMap((f) => f.items);
+  const where = `in ${files.map((f) => f.name).join(", ")}`;
+  if (args.split && !all.some((i) => i.split === args.split))
+    throw unknownValue(
+      "split",
+      args.split,
+      `splits ${where}`,
+      all.map((i) => i.split),
+    );
+  for (const s of args.subjects ?? [])
+    if (!all.some((i) => i.subject === s))
+      throw unknownValue(
+        "subject",
+        s,
+        `subjects ${where}`,
+        all.map((i) => i.subject),
+      );
+}
+
 /**
  * The items asked: those of the split asked for and the subjects asked for. Without a split, a
  * file's `dev` items are left out when they serve as the solved examples.
  */
 function selectItems(file: McqFile, args: McqArgs): McqItem[] {
-  const where = (what: string) => `${what} in ${file.name}`;
-  if (args.split && !file.items.some((i) => i.split === args.split))
-    throw unknownValue(
-      "split",
-      args.split,
-      where("splits"),
-      file.items.map((i) => i.split),
-    );
-  for (const s of args.subjects ?? [])
-    if (!file.items.some((i) => i.subject === s))
-      throw unknownValue(
-        "subject",
-        s,
-        where("subjects"),
-        file.items.map((i) => i.subject),
-      );
   const devExamples = args.few_shot > 0 && file.items.some((i) => i.split === DEV_SPLIT);
   return file.items.filter(
     (i) =>
