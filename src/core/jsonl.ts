@@ -18,10 +18,24 @@ export function readJsonl(
   path: string,
   origin: UserPathOrigin & { what?: string } = {},
 ): { line: number; value: Record<string, unknown> }[] {
-  const hint = origin.hint;
-  const text = readUserFile(path, origin.what ?? "JSONL file", origin);
+  return parseJsonl(readUserFile(path, origin.what ?? "JSONL file", origin), path, origin.hint);
+}
+
+/**
+ * The objects of JSONL text read from `path` (for callers that also need the text itself, e.g. to
+ * hash it), with their line numbers; a bad line is an error naming the file and line.
+ */
+export function parseJsonl(
+  text: string,
+  path: string,
+  hint?: string,
+): { line: number; value: Record<string, unknown> }[] {
   const out: { line: number; value: Record<string, unknown> }[] = [];
-  for (const [i, line] of text.split("\n").entries()) {
+  // A byte-order mark (some Windows editors write one) is not part of the first object.
+  for (const [i, line] of text
+    .replace(/^\uFEFF/, "")
+    .split("\n")
+    .entries()) {
     if (!line.trim()) continue;
     let v: unknown;
     try {
