@@ -5,10 +5,12 @@
 import { SpecsciError } from "../core/errors.js";
 import { closestMatch } from "../core/text.js";
 import { amDefinition } from "./am/definition.js";
+import { idQaDefinition } from "./id-qa/definition.js";
+import { mcqDefinition } from "./mcq/definition.js";
 import type { TaskDefinition } from "./registry.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own argument type
-const TASKS: TaskDefinition<any>[] = [amDefinition];
+const TASKS: TaskDefinition<any>[] = [amDefinition, idQaDefinition, mcqDefinition];
 
 /**
  * Adds a task of your own (a library user's, or a test's): from then on experiments, `eval run`,
