@@ -8,7 +8,7 @@ import { type MeanDifference, pairedT } from "../../analysis/stats.js";
 import type { FieldRow } from "../../store/index.js";
 import type { MetricDef, TaskDefinition } from "../registry.js";
 import { itemMeans } from "../task-metrics.js";
-import { loadPairs, PAIRS_DIR, RULES, shippedFiles, userFiles } from "./dataset.js";
+import { loadPairs, RULES, shippedFiles, userFiles } from "./dataset.js";
 import { ORDERS, type Order, VG_TASK_NAME, valueGeneralizationTask } from "./task.js";
 
 export const VgArgs = z.strictObject({
@@ -50,7 +50,7 @@ export const valueGeneralizationDefinition: TaskDefinition<VgArgs> = {
     const count = (split: string) => pairs.filter((p) => p.split === split).length;
     const rules = RULES.map((r) => `${r} ${pairs.filter((p) => p.rule === r).length}`).join(", ");
     return {
-      dataset: `preference pairs written for specsci (${PAIRS_DIR}), one aligned and one tempting misaligned response each; rules ${rules}`,
+      dataset: `preference pairs written for specsci (scenarios/value-generalization/pairs-*.jsonl), one aligned and one tempting misaligned response each; rules ${rules}`,
       size: `${pairs.length} pairs: test ${count("test")} (held out), dev ${count("dev")}; 2 samples per pair (both orders)`,
       scorers: ["choice (the letter chosen; p_aligned from log-probabilities where given)"],
       metrics: [
