@@ -25,6 +25,12 @@ export interface SamplingParams {
   seed?: number;
   /** Native reasoning: a token budget (Anthropic extended thinking) or an effort (OpenAI). */
   reasoning?: { budget_tokens?: number; effort?: "low" | "medium" | "high" };
+  /**
+   * Ask for the log-probabilities of the answer's tokens with this many alternatives each (OpenAI
+   * and compatible servers: vLLM, llama.cpp, SGLang; at most 20 on OpenAI). Providers without them
+   * (Anthropic, local, fake) answer without `logprobs`.
+   */
+  top_logprobs?: number;
 }
 
 export interface ChatRequest {
@@ -55,6 +61,21 @@ export interface Usage {
   cache_write_tokens?: number;
 }
 
+/** One answer token's log-probability and the most likely tokens at its position. */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top: { token: string; logprob: number }[];
+}
+
+/**
+ * How many of the answer's first tokens keep their log-probabilities. Choice tasks read the
+ * token that carries the answer, which comes first or after a short lead-in ("Answer: (B)",
+ * `<answer>B</answer>`); keeping every token would store the top alternatives of each token of a
+ * long answer in the cache and in every sample record.
+ */
+export const LOGPROB_TOKENS_KEPT = 16;
+
 /** What a provider adapter returns for one successful attempt. */
 export interface ProviderResult {
   text: string;
@@ -66,6 +87,11 @@ export interface ProviderResult {
   /** The provider's own stop reason, verbatim. */
   providerStopReason: string | null;
   usage: Usage;
+  /**
+   * The first `LOGPROB_TOKENS_KEPT` answer tokens' log-probabilities, when `top_logprobs` was
+   * asked for and the provider gives them; absent otherwise.
+   */
+  logprobs?: TokenLogprob[];
 }
 
 /** A successful call as every caller sees it. */
@@ -166,5 +192,15 @@ export function completionRecord(c: Completion): Record<string, unknown> {
     source: c.source,
     cache_key: c.cacheKey,
     latency_ms: c.latencyMs,
+    ...(c.logprobs ? { logprobs: compactLogprobs(c.logprobs) } : {}),
   };
+}
+
+/** Log-probabilities as stored: each token with its alternatives as `[token, logprob]` pairs. */
+function compactLogprobs(lp: TokenLogprob[]): unknown[] {
+  return lp.slice(0, LOGPROB_TOKENS_KEPT).map((t) => ({
+    token: t.token,
+    logprob: t.logprob,
+    top: t.top.map((a) => [a.token, a.logprob]),
+  }));
 }

@@ -44,7 +44,23 @@ export interface FakeServerOptions {
   rejectBatches?: number;
   /** Let this many OpenAI batches fail validation after creation (status "failed"). */
   failBatches?: number;
+  /** Answer OpenAI chat requests that ask for log-probabilities with HTTP 400, as OpenAI's reasoning models do. */
+  rejectLogprobs?: boolean;
+  /**
+   * A scripted OpenAI chat answer, with the log-probabilities of its tokens (sent only when the
+   * request asks for them, cut to its `top_logprobs`); undefined leaves the default answer.
+   */
+  chatReply?: (body: OpenAIChatBody) => { content: string; logprobs?: WireLogprob[] } | undefined;
 }
+
+/** A token of `choices[0].logprobs.content` as the Chat Completions API sends it (bytes left out). */
+export interface WireLogprob {
+  token: string;
+  logprob: number;
+  top_logprobs: { token: string; logprob: number }[];
+}
+
+type OpenAIChatBody = OpenAIBatch["lines"][number]["body"];
 
 interface Directive {
   kind: string;
@@ -112,6 +128,25 @@ function judgeVerdict(prompt: string): string {
 
 const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
 
+/** The logprobs of a reply: the scripted ones, else each word as a token sure of itself. */
+function wireLogprobs(body: OpenAIChatBody, text: string, scripted: WireLogprob[] | undefined) {
+  const top = body.top_logprobs ?? 0;
+  const content = (
+    scripted ??
+    (text.match(/\s*\S+/g) ?? []).map((token) => ({
+      token,
+      logprob: 0,
+      top_logprobs: [{ token, logprob: 0 }],
+    }))
+  ).map((t) => ({
+    token: t.token,
+    logprob: t.logprob,
+    bytes: null,
+    top_logprobs: t.top_logprobs.slice(0, top).map((a) => ({ ...a, bytes: null })),
+  }));
+  return { content, refusal: null };
+}
+
 interface AnthropicBatch {
   id: string;
   requests: {
@@ -134,6 +169,8 @@ interface OpenAIBatch {
       seed?: number;
       max_tokens?: number;
       max_completion_tokens?: number;
+      logprobs?: boolean;
+      top_logprobs?: number;
     };
   }[];
   polls: number;
@@ -397,13 +434,25 @@ export class FakeLlmServer {
     const prompt = lastUserText(body.messages);
     const d = this.faultFor(prompt);
     if (d && (await this.sendFault("openai", d, res))) return;
+    if (this.options.rejectLogprobs && body.logprobs)
+      return this.json(res, 400, {
+        error: {
+          message: "Unsupported parameter: 'logprobs' is not supported with this model.",
+          type: "invalid_request_error",
+          param: "logprobs",
+          code: "unsupported_parameter",
+        },
+      });
     if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     this.countServed(prompt);
     this.json(res, 200, this.openaiReply(body, d?.kind));
   }
 
-  private openaiReply(body: OpenAIBatch["lines"][number]["body"], content?: string) {
-    let text: string | null = answerFor(body.messages, body.seed) + this.nonce();
+  private openaiReply(body: OpenAIChatBody, content?: string) {
+    const scripted = this.options.chatReply?.(body);
+    let text: string | null = scripted
+      ? scripted.content
+      : answerFor(body.messages, body.seed) + this.nonce();
     let finish = "stop";
     let refusal: string | null = null;
     const max = body.max_completion_tokens ?? body.max_tokens ?? 1_000_000;
@@ -428,7 +477,7 @@ export class FakeLlmServer {
           index: 0,
           message: { role: "assistant", content: text, refusal },
           finish_reason: finish,
-          logprobs: null,
+          logprobs: body.logprobs ? wireLogprobs(body, text ?? "", scripted?.logprobs) : null,
         },
       ],
       usage: {

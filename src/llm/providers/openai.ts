@@ -7,7 +7,14 @@ import type {
 } from "openai/resources/chat/completions/completions";
 import { abortedByTimeout, classifySdkError, ModelCallError } from "../errors.js";
 import { providerFetch } from "../http.js";
-import type { ChatRequest, ProviderModel, ProviderResult, StopReason } from "../types.js";
+import {
+  type ChatRequest,
+  LOGPROB_TOKENS_KEPT,
+  type ProviderModel,
+  type ProviderResult,
+  type StopReason,
+  type TokenLogprob,
+} from "../types.js";
 
 export const OPENAI_KEY_ENV = "OPENAI_API_KEY";
 
@@ -53,6 +60,10 @@ export function toOpenAIParams(
   if (p.stop?.length) params.stop = p.stop;
   if (p.seed !== undefined) params.seed = p.seed;
   if (p.reasoning?.effort !== undefined) params.reasoning_effort = p.reasoning.effort;
+  if (p.top_logprobs !== undefined) {
+    params.logprobs = true;
+    params.top_logprobs = p.top_logprobs;
+  }
   return params;
 }
 
@@ -98,7 +109,22 @@ export function fromChatCompletion(c: ChatCompletion, modelId: string): Provider
   const reasoning = msg.reasoning_content ?? msg.reasoning;
   if (reasoning) result.reasoning = reasoning;
   if (msg.refusal) result.refusal = msg.refusal;
+  const logprobs = tokenLogprobs(choice.logprobs);
+  if (logprobs) result.logprobs = logprobs;
   return result;
+}
+
+/** The answer's first tokens from `choices[0].logprobs.content`; none when the server sent none. */
+function tokenLogprobs(
+  lp: ChatCompletion.Choice["logprobs"] | undefined,
+): TokenLogprob[] | undefined {
+  const content = lp?.content;
+  if (!Array.isArray(content) || content.length === 0) return undefined;
+  return content.slice(0, LOGPROB_TOKENS_KEPT).map((t) => ({
+    token: t.token,
+    logprob: t.logprob,
+    top: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob })),
+  }));
 }
 
 export class OpenAIModel implements ProviderModel {
