@@ -7,7 +7,7 @@
  */
 import type { z } from "zod";
 import type { Spec } from "../spec/model.js";
-import type { Store } from "../store/index.js";
+import type { FieldRow, Store } from "../store/index.js";
 import type { JudgeOptions } from "./judge.js";
 import type { PromptSpec } from "./solvers.js";
 import type { Sample, Task } from "./types.js";
@@ -94,6 +94,11 @@ export interface TaskDefinition<A = unknown> {
   scorers: ScorerDecl[];
   /** Which samples a report shows first: by a field, e.g. misaligned ones first. */
   examples?: { field: string; order: "asc" | "desc" };
+  /**
+   * What else a reader should know about one arm's rows, as sentences (the order effect of a
+   * choice task, say); shown under the task's metrics in `eval show` and reports.
+   */
+  findings?: (rows: FieldRow[]) => string[];
 }
 
 /** The item a sample belongs to: samples of one item (both orders of a pair) are averaged first. */

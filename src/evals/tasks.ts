@@ -8,9 +8,15 @@ import { amDefinition } from "./am/definition.js";
 import { idQaDefinition } from "./id-qa/definition.js";
 import { mcqDefinition } from "./mcq/definition.js";
 import type { TaskDefinition } from "./registry.js";
+import { valueGeneralizationDefinition } from "./value-generalization/definition.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own argument type
-const TASKS: TaskDefinition<any>[] = [amDefinition, idQaDefinition, mcqDefinition];
+const TASKS: TaskDefinition<any>[] = [
+  amDefinition,
+  valueGeneralizationDefinition,
+  idQaDefinition,
+  mcqDefinition,
+];
 
 /**
  * Adds a task of your own (a library user's, or a test's): from then on experiments, `eval run`,

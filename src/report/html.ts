@@ -134,8 +134,18 @@ ${out?.reasoning ? `<h4>Native reasoning</h4><pre>${escapeHtml(out.reasoning)}</
 function taskSection(t: TaskReport, chart: Chart | undefined): string {
   return `<section id="task-${escapeHtml(t.eval)}"><h2>${escapeHtml(t.eval)} · ${escapeHtml(t.task)}</h2>
 <p class="meta">${escapeHtml(t.summary)} Items are averaged over their samples first (epochs, both orders of a pair), then over items; intervals are Student-t across items. Invalid answers (no choice found), failures, cut-off answers and refusals are in no mean and are counted apart.</p>
-${figure(chart)}${table(taskOverviewTable(t))}${t.comparisons.length ? `${table(taskComparisonsTable(t))}<p class="meta">Paired t-test over the items both arms answered (Welch's test when none are shared); p Holm-adjusted across every comparison of this report.</p>` : ""}
+${figure(chart)}${table(taskOverviewTable(t))}${findings(t)}${t.comparisons.length ? `${table(taskComparisonsTable(t))}<p class="meta">Paired t-test over the items both arms answered (Welch's test when none are shared); p Holm-adjusted across every comparison of this report.</p>` : ""}
 ${taskBreakdownTables(t).map(table).join("")}</section>`;
+}
+
+/** The task's observations per arm (model-free text of ours, escaped all the same). */
+function findings(t: TaskReport): string {
+  const items = t.arms.flatMap((a) =>
+    a.findings.map(
+      (f) => `<li>${escapeHtml(a.arm)} · ${escapeHtml(a.model)}: ${escapeHtml(f)}</li>`,
+    ),
+  );
+  return items.length ? `<ul class="meta">${items.join("")}</ul>` : "";
 }
 
 /** The headline of every task for every arm, for the summary. */

@@ -21,6 +21,8 @@ export interface TaskArm {
   model: string;
   runIds: string[];
   summary: TaskSummary;
+  /** The task's own observations on these rows (an order effect, say). */
+  findings: string[];
 }
 
 export interface TaskComparison extends MetricComparison {
@@ -81,6 +83,7 @@ export function taskReport(
         model,
         runIds: stages.map((s) => s.runId),
         summary: summarizeTask(def, rows),
+        findings: def.findings?.(rows) ?? [],
       });
     }
   const comparisons: TaskComparison[] = [];
@@ -112,6 +115,7 @@ export function taskReport(
 /** A single run of a task as a one-arm report part, the arm named after the model. */
 export function singleRunTask(store: Store, run: EvalRunRow): TaskReport {
   const def = taskDefinition(run.task);
+  const rows = store.evals.fieldRows(run.id, def.fields);
   return {
     eval: run.task,
     task: def.name,
@@ -123,7 +127,8 @@ export function singleRunTask(store: Store, run: EvalRunRow): TaskReport {
         arm: run.model,
         model: run.model,
         runIds: [run.id],
-        summary: summarizeTask(def, store.evals.fieldRows(run.id, def.fields)),
+        summary: summarizeTask(def, rows),
+        findings: def.findings?.(rows) ?? [],
       },
     ],
     comparisons: [],

@@ -29,9 +29,17 @@ export function showRun(ctx: CliContext, runId: string): void {
   const header = `${run.id}: ${run.task} on ${run.model}, ${run.epochs} epoch(s), ${progress.recorded}/${progress.expected} samples recorded\n\n`;
   if (run.task === AM_TASK_NAME) return void showAmRun(ctx, run, progress, header);
   const def = taskDefinition(run.task);
-  const summary = summarizeTask(def, ctx.store.evals.fieldRows(runId, def.fields));
+  const fieldRows = ctx.store.evals.fieldRows(runId, def.fields);
+  const summary = summarizeTask(def, fieldRows);
+  const findings = def.findings?.(fieldRows) ?? [];
   if (ctx.json)
-    return void printJson({ run, samples: progress.recorded, progress, metrics: summary });
+    return void printJson({
+      run,
+      samples: progress.recorded,
+      progress,
+      metrics: summary,
+      findings,
+    });
   const out = process.stdout;
   out.write(header);
   const fmt = (scale: string, x: number) =>
@@ -58,6 +66,7 @@ export function showRun(ctx: CliContext, runId: string): void {
     }
     out.write("\n");
   }
+  for (const f of findings) out.write(`${f}\n\n`);
   const o = summary.outcomes;
   for (const line of unscoredNotes(
     {

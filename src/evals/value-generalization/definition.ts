@@ -88,6 +88,7 @@ export const valueGeneralizationDefinition: TaskDefinition<VgArgs> = {
   headline: "aligned_choice",
   scorers: [{ name: "choice", metrics: ["aligned", "p_aligned"], grader: false }],
   examples: { field: "scores:$.choice.value.aligned", order: "asc" },
+  findings: (rows) => orderEffectFinding(rows),
 };
 
 export interface OrderEffect {
@@ -127,4 +128,20 @@ export function orderEffect(rows: FieldRow[]): OrderEffect {
     items: items.length,
     test: pairedT(a, b),
   };
+}
+
+/** The order effect as a report states it. */
+export function orderEffectFinding(rows: FieldRow[]): string[] {
+  const o = orderEffect(rows);
+  if (!o.items) return [];
+  const pp = (x: number) => `${x > 0 ? "+" : ""}${(100 * x).toFixed(1)} pp`;
+  const ci = o.test.ci.some(Number.isNaN)
+    ? ""
+    : ` (95% CI ${pp(o.test.ci[0])} to ${pp(o.test.ci[1])})`;
+  const p = Number.isNaN(o.test.p)
+    ? (o.test.undefinedReason ?? "p undefined")
+    : `paired t p = ${o.test.p < 0.001 ? "<0.001" : o.test.p.toFixed(3)}`;
+  return [
+    `Order effect: the aligned response is chosen ${pp(o.effect)} more often when shown first than second${ci}, over ${o.items} pair(s) answered in both orders; ${p}. The rates average both orders, so this bias does not enter them.`,
+  ];
 }
