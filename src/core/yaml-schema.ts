@@ -45,8 +45,21 @@ export function parseYamlWithSchema<S extends z.ZodType>(
       ? unknownSetting(String(issue.keys[0]), knownKeys(schema, path.slice(0, -1), doc.toJS()))
       : issue.code === "invalid_key"
         ? (issue.issues[0]?.message ?? issue.message)
-        : issue.message;
+        : (unknownChoice(issue, doc.getIn(path)) ?? issue.message);
   throw new SpecsciError(`${where}: ${setting}: ${problem}`, hint ? { hint } : {});
+}
+
+/**
+ * A value that picks no option of a discriminated union (an eval's `task`): "unknown value", the
+ * closest option as a likely typo, and every option.
+ */
+function unknownChoice(issue: z.core.$ZodIssue, given: unknown): string | undefined {
+  const options = (issue as { note?: string; options?: unknown[] }).options;
+  if ((issue as { note?: string }).note !== "No matching discriminator" || !options)
+    return undefined;
+  const names = options.map(String);
+  const close = typeof given === "string" ? closestMatch(given, names) : undefined;
+  return `unknown value${given === undefined ? " (missing)" : ` "${String(given)}"`}${close ? `; did you mean ${close}?` : ""} (one of: ${names.join(", ")})`;
 }
 
 /** "unknown setting", the closest known one as a likely typo, and all that are allowed there. */
