@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { SpecsciError } from "../../src/core/errors.js";
+import { exportInspectLog } from "../../src/evals/inspect.js";
+import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
 import { limitItems, type TaskEnv } from "../../src/evals/registry.js";
 import { runEval } from "../../src/evals/runner.js";
@@ -160,6 +162,7 @@ describe("spec-knowledge task", () => {
       spec: { name: "alpha", hash: alpha.hash },
       reference: { statement: "Keep humans able to correct you" },
     });
+    expect(validateEvalLog(exportInspectLog(store, run.runId).log)).toEqual([]);
   });
 
   it("caches the items per spec hash, version and seed, and reuses the stored set", () => {
