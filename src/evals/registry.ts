@@ -35,6 +35,11 @@ export interface MetricDef {
   better: "higher" | "lower";
   /** Fields to break the metric down by (rule, temptation type, order, family…). */
   by: string[];
+  /**
+   * The samples the metric is about, when not all are (a task mixing multiple-choice and recall
+   * items): the others are not in it at all, not even as invalid.
+   */
+  where?: { field: string; in: string[] };
 }
 
 /** A scorer's declaration: what it measures and whether it calls a judge model (Inspect's grader role). */

@@ -49,7 +49,7 @@ function numeric(v: unknown): number | null {
 /** Per-item means of a metric over the scored samples that have a value for it. */
 export function itemMeans(rows: FieldRow[], metric: MetricDef): Map<string, number> {
   const sums = new Map<string, { sum: number; n: number }>();
-  for (const r of rows) {
+  for (const r of applicable(rows, metric)) {
     if (r.status !== "done") continue;
     const v = numeric(r.values[metric.field]);
     if (v === null) continue;
@@ -80,7 +80,14 @@ function cell(key: string, rows: FieldRow[], metric: MetricDef): MetricCell {
 const groupKey = (v: unknown) =>
   v === null || v === undefined ? "?" : typeof v === "object" ? JSON.stringify(v) : String(v);
 
-export function summarizeMetric(rows: FieldRow[], metric: MetricDef): MetricSummary {
+/** The rows a metric is about (see `MetricDef.where`). */
+export function applicable(rows: FieldRow[], metric: MetricDef): FieldRow[] {
+  const w = metric.where;
+  return w ? rows.filter((r) => w.in.includes(String(r.values[w.field]))) : rows;
+}
+
+export function summarizeMetric(all: FieldRow[], metric: MetricDef): MetricSummary {
+  const rows = applicable(all, metric);
   return {
     metric,
     overall: cell("all", rows, metric),

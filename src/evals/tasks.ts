@@ -7,6 +7,7 @@ import { closestMatch } from "../core/text.js";
 import { amDefinition } from "./am/definition.js";
 import { idQaDefinition } from "./id-qa/definition.js";
 import { mcqDefinition } from "./mcq/definition.js";
+import { specKnowledgeDefinition } from "./spec-knowledge/definition.js";
 import type { TaskDefinition } from "./registry.js";
 import { valueGeneralizationDefinition } from "./value-generalization/definition.js";
 
@@ -15,6 +16,7 @@ const TASKS: TaskDefinition<any>[] = [
   amDefinition,
   valueGeneralizationDefinition,
   idQaDefinition,
+  specKnowledgeDefinition,
   mcqDefinition,
 ];
 

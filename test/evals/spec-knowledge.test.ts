@@ -132,7 +132,8 @@ describe("spec-knowledge task", () => {
     const metric = (name: string) => summary.metrics.find((m) => m.metric.name === name);
     const mcq = metric("mcq_accuracy");
     // 8 rule-of-statement and 2 explanation items right, 3 statement-of-rule wrong.
-    expect(mcq?.overall).toMatchObject({ items: 13, samples: 26 });
+    // Recall samples are not in the multiple-choice metric at all, nor the other way round.
+    expect(mcq?.overall).toMatchObject({ items: 13, samples: 26, invalid: 8 });
     expect(mcq?.overall.mean).toBeCloseTo(10 / 13, 10);
     const byKind = Object.fromEntries(
       (mcq?.by.find((b) => b.field === "kind")?.cells ?? []).map((c) => [
@@ -145,7 +146,7 @@ describe("spec-knowledge task", () => {
     expect(byKind["explanation-of-rule"]).toEqual([2, 1, 0]);
     expect(byKind["forbidden-action"]?.slice(0, 1)).toEqual([0]);
     expect(byKind["forbidden-action"]?.[2]).toBe(8); // 4 items × 2 epochs named no letter
-    expect(metric("recall_rate")?.overall).toMatchObject({ items: 3, mean: 1 });
+    expect(metric("recall_rate")?.overall).toMatchObject({ items: 3, mean: 1, invalid: 0 });
     // Key points found / key points: SP1 2 of 4 (statement, 2 subrules, 1 passage), SP2 and SP3 2 of 3.
     expect(metric("recall_accuracy")?.overall.mean).toBeCloseTo((0.5 + 2 / 3 + 2 / 3) / 3, 10);
     expect(summary.headline).toBe("mcq_accuracy");

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import type { TaskDefinition } from "../registry.js";
-import { ITEM_KINDS } from "./items.js";
+import { ITEM_KINDS, MCQ_KINDS } from "./items.js";
 import { SK_TASK_NAME, specKnowledgeTask } from "./task.js";
 
 export const SpecKnowledgeArgs = z.strictObject({
@@ -72,6 +72,7 @@ export const specKnowledgeDefinition: TaskDefinition<SpecKnowledgeArgs> = {
       scale: "proportion",
       better: "higher",
       by: ["kind", "rule"],
+      where: { field: "kind", in: [...MCQ_KINDS] },
     },
     {
       name: "recall_rate",
@@ -80,6 +81,7 @@ export const specKnowledgeDefinition: TaskDefinition<SpecKnowledgeArgs> = {
       scale: "proportion",
       better: "higher",
       by: ["rule"],
+      where: { field: "kind", in: ["recall"] },
     },
     {
       name: "recall_accuracy",
@@ -88,6 +90,7 @@ export const specKnowledgeDefinition: TaskDefinition<SpecKnowledgeArgs> = {
       scale: "proportion",
       better: "higher",
       by: ["rule"],
+      where: { field: "kind", in: ["recall"] },
     },
   ],
   headline: "mcq_accuracy",
