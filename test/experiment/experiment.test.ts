@@ -127,16 +127,33 @@ describe("examples/", () => {
       "rules-vs-values.yaml",
     ]);
     const counts: Record<string, [number, number]> = {};
+    const evalsOfArms: Record<string, Set<string>> = {};
     for (const f of files) {
-      const graph = await buildStages(loadExperiment(join(dir, f)), client);
+      const loaded = loadExperiment(join(dir, f));
+      const graph = await buildStages(loaded, client);
       counts[f] = [graph.stages.length, graph.training.length];
+      // `eval/<arm>/<model…>/<eval>/seed-n`: every arm has every eval, run now or after training.
+      for (const key of [...graph.stages, ...graph.training].map((s) => s.key)) {
+        const parts = key.split("/");
+        const arm = parts[1] as string;
+        const seen = evalsOfArms[`${f}:${arm}`] ?? new Set<string>();
+        seen.add(parts.at(-2) as string);
+        evalsOfArms[`${f}:${arm}`] = seen;
+      }
+      for (const arm of loaded.experiment.arms)
+        expect([...(evalsOfArms[`${f}:${arm.name}`] ?? [])].sort()).toEqual(
+          loaded.experiment.evals.map((e) => e.name).sort(),
+        );
     }
+    expect(
+      loadExperiment(join(dir, "rules-vs-values.yaml")).experiment.evals.map((e) => e.task),
+    ).toEqual(["agentic-misalignment", "value-generalization", "id-qa", "spec-knowledge", "mcq"]);
     expect(counts).toEqual({
       // 3 untrained arms × 4 seeds; 3 trained arms (aft-only and two cells) × 4 seeds.
       "controlled-generalization.yaml": [12, 12],
       "quickstart.yaml": [3, 0],
-      // 4 untrained arms × 3 seeds; 2 AFT-only arms and the 3 × 3 grid × 3 seeds.
-      "rules-vs-values.yaml": [12, 33],
+      // 5 evals × (4 untrained arms × 3 seeds; 2 AFT-only arms and the 3 × 3 grid × 3 seeds).
+      "rules-vs-values.yaml": [60, 165],
     });
   });
 });
