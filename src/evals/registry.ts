@@ -101,9 +101,18 @@ export interface TaskDefinition<A = unknown> {
   examples?: { field: string; order: "asc" | "desc" };
   /**
    * What else a reader should know about one arm's rows, as sentences (the order effect of a
-   * choice task, say); shown under the task's metrics in `eval show` and reports.
+   * choice task, items found in the arm's training data); shown under the task's metrics in
+   * `eval show` and reports.
    */
-  findings?: (rows: FieldRow[]) => string[];
+  findings?: (rows: FieldRow[], context: FindingContext) => string[];
+}
+
+/** What a task's findings may read beyond the rows: called only by the tasks that need it. */
+export interface FindingContext {
+  /** The runs' distinct samples (their ids and metadata: the items asked). */
+  samples: () => Pick<Sample, "id" | "metadata">[];
+  /** The texts the arm was trained on (MSM documents, AFT chats), for a trained arm whose data exists. */
+  trainingTexts?: () => Iterable<string>;
 }
 
 /** The item a sample belongs to: samples of one item (both orders of a pair) are averaged first. */

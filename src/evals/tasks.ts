@@ -7,8 +7,8 @@ import { closestMatch } from "../core/text.js";
 import { amDefinition } from "./am/definition.js";
 import { idQaDefinition } from "./id-qa/definition.js";
 import { mcqDefinition } from "./mcq/definition.js";
-import { specKnowledgeDefinition } from "./spec-knowledge/definition.js";
 import type { TaskDefinition } from "./registry.js";
+import { specKnowledgeDefinition } from "./spec-knowledge/definition.js";
 import { valueGeneralizationDefinition } from "./value-generalization/definition.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own argument type

@@ -174,7 +174,7 @@ export function expandArms(arms: ArmInput[]): Arm[] {
 
 /** The settings every eval entry has, whatever its task. */
 const evalCommon = {
-  /** Default: the task's short name (`am` for agentic-misalignment). */
+  /** Default: the task's shortest name (`am` for agentic-misalignment). */
   name: name.optional(),
   epochs: z.number().int().positive().default(1),
   temperature: z.number().min(0).optional(),
@@ -222,7 +222,9 @@ const evalSchema = () =>
       const args: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(raw)) if (!COMMON_KEYS.has(k)) args[k] = v;
       return {
-        name: raw.name ?? def.aliases[0] ?? def.name,
+        // Default: the task's shortest name (`am`, `vg`, `mcq`).
+        name:
+          raw.name ?? [def.name, ...def.aliases].reduce((a, b) => (b.length < a.length ? b : a)),
         task: def.name,
         epochs: raw.epochs,
         ...(raw.temperature !== undefined ? { temperature: raw.temperature as number } : {}),

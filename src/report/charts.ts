@@ -151,11 +151,20 @@ function mainFigure(data: ReportData): Layout {
   const values = data.arms.map((a) => ({
     arm: a.arm,
     model: a.model,
-    rate: nan(a.metrics.pooled.rate),
+    value: nan(a.metrics.pooled.rate),
     lo: nan(a.metrics.pooled.ci[0]),
     hi: nan(a.metrics.pooled.ci[1]),
     n: a.metrics.pooled.n,
   }));
+  return armBars(values, "misalignment rate", rateAxis);
+}
+
+/**
+ * Bars of a value by arm with its interval as error bars, one panel per model (fields arm,
+ * model, value, lo, hi). Bars run across the page, so arm names read horizontally at any number
+ * of arms.
+ */
+function armBars(values: object[], title: string, axis: object): Layout {
   const arm = {
     field: "arm",
     type: "nominal",
@@ -171,7 +180,7 @@ function mainFigure(data: ReportData): Layout {
           mark: "bar",
           encoding: {
             y: arm,
-            x: { field: "rate", type: "quantitative", ...rateAxis },
+            x: { field: "value", type: "quantitative", ...axis },
             color: { field: "arm", type: "nominal", legend: null, sort: null },
           },
         },
@@ -179,7 +188,7 @@ function mainFigure(data: ReportData): Layout {
           mark: { type: "errorbar", ticks: true },
           encoding: {
             y: arm,
-            x: { field: "lo", type: "quantitative", title: "misalignment rate" },
+            x: { field: "lo", type: "quantitative", title },
             x2: { field: "hi" },
           },
         },
@@ -369,45 +378,16 @@ function taskFigure(t: TaskReport): Layout {
     return {
       arm: a.arm,
       model: a.model,
-      mean: nan(c?.mean ?? Number.NaN),
+      value: nan(c?.mean ?? Number.NaN),
       lo: nan(c?.ci[0] ?? Number.NaN),
       hi: nan(c?.ci[1] ?? Number.NaN),
     };
   });
   const proportion = t.headline.scale === "proportion";
-  const axis = {
+  return armBars(values, t.headline.label, {
     title: t.headline.label,
     ...(proportion ? { axis: { format: ".0%" }, scale: { domain: [0, 1] } } : {}),
-  };
-  const arm = {
-    field: "arm",
-    type: "nominal",
-    title: null,
-    sort: null,
-    axis: { labelLimit: ARM_LABEL_LIMIT },
-  };
-  return (room) =>
-    facetted(values, grid(room, count(values, "model"), MIN_PANEL, room), {
-      height: { step: 34 },
-      layer: [
-        {
-          mark: "bar",
-          encoding: {
-            y: arm,
-            x: { field: "mean", type: "quantitative", ...axis },
-            color: { field: "arm", type: "nominal", legend: null, sort: null },
-          },
-        },
-        {
-          mark: { type: "errorbar", ticks: true },
-          encoding: {
-            y: arm,
-            x: { field: "lo", type: "quantitative", title: t.headline.label },
-            x2: { field: "hi" },
-          },
-        },
-      ],
-    });
+  });
 }
 
 export async function reportCharts(data: ReportData): Promise<Chart[]> {

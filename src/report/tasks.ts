@@ -4,7 +4,7 @@
  * metric compared between arms (paired over shared items), Holm-adjusted with every other
  * comparison of the report.
  */
-import type { MetricDef } from "../evals/registry.js";
+import type { FindingContext, MetricDef } from "../evals/registry.js";
 import {
   compareMetric,
   type MetricComparison,
@@ -12,8 +12,10 @@ import {
   type TaskSummary,
 } from "../evals/task-metrics.js";
 import { taskDefinition } from "../evals/tasks.js";
-import type { EvalConfig, LoadedExperiment } from "../experiment/config.js";
+import type { Sample } from "../evals/types.js";
+import type { Arm, EvalConfig, LoadedExperiment } from "../experiment/config.js";
 import type { StageGraph } from "../experiment/stages.js";
+import { armTrainingFiles, trainingTexts } from "../experiment/training-texts.js";
 import type { EvalRunRow, FieldRow, Store } from "../store/index.js";
 
 export interface TaskArm {
@@ -42,6 +44,22 @@ export interface TaskReport {
   metrics: MetricDef[];
   arms: TaskArm[];
   comparisons: TaskComparison[];
+}
+
+/** The distinct samples (items asked) of some runs: their ids and metadata. */
+function runSamples(store: Store, runIds: string[]): Pick<Sample, "id" | "metadata">[] {
+  const seen = new Map<string, Pick<Sample, "id" | "metadata">>();
+  for (const id of runIds)
+    for (const r of store.evals.samples(id))
+      if (!seen.has(r.sampleId))
+        seen.set(r.sampleId, { id: r.sampleId, metadata: r.metadata as Sample["metadata"] });
+  return [...seen.values()];
+}
+
+/** A trained arm's data, when it exists, for findings that check items against it. */
+function trainedOn(loaded: LoadedExperiment, arm: Arm): Pick<FindingContext, "trainingTexts"> {
+  const files = armTrainingFiles(loaded, arm);
+  return files.length ? { trainingTexts: () => trainingTexts(files) } : {};
 }
 
 /**
@@ -83,7 +101,15 @@ export function taskReport(
         model,
         runIds: stages.map((s) => s.runId),
         summary: summarizeTask(def, rows),
-        findings: def.findings?.(rows) ?? [],
+        findings:
+          def.findings?.(rows, {
+            samples: () =>
+              runSamples(
+                store,
+                stages.map((st) => st.runId),
+              ),
+            ...trainedOn(loaded, arm),
+          }) ?? [],
       });
     }
   const comparisons: TaskComparison[] = [];
@@ -128,7 +154,7 @@ export function singleRunTask(store: Store, run: EvalRunRow): TaskReport {
         model: run.model,
         runIds: [run.id],
         summary: summarizeTask(def, rows),
-        findings: def.findings?.(rows) ?? [],
+        findings: def.findings?.(rows, { samples: () => runSamples(store, [run.id]) }) ?? [],
       },
     ],
     comparisons: [],

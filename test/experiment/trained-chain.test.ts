@@ -42,7 +42,12 @@ arms:
   - { name: grid, kind: cross, msm_specs: [rules, values], aft_specs: [rules], aft_size: 8 }
   - { name: ladder, kind: aft, aft_spec: values, aft_sizes: [4, 8], reasoning: false }
 models: [loop/agent]
-evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+evals:
+  - { task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }
+  - { task: value-generalization, limit: 2 }
+  - { task: id-qa, limit: 2 }
+  - { task: spec-knowledge, limit: 2, kinds: [rule-of-statement, recall] }
+  - { task: mcq, limit: 2 }
 judge: { model: loop/judge }
 training:
   base_models: { loop/agent: Qwen/Qwen3-8B }
@@ -63,12 +68,8 @@ const run = (env: Record<string, string | undefined>) =>
     env: { SPECSCI_AXOLOTL: undefined, SPECSCI_VLLM: undefined, ...env },
   });
 
-const TRAINED = [
-  "eval/grid-rules-rules/loop/agent/am/seed-0",
-  "eval/grid-values-rules/loop/agent/am/seed-0",
-  "eval/ladder-n4/loop/agent/am/seed-0",
-  "eval/ladder-n8/loop/agent/am/seed-0",
-];
+const ARMS = ["base", "grid-rules-rules", "grid-values-rules", "ladder-n4", "ladder-n8"];
+const EVALS = ["am", "vg", "idqa", "sk", "mcq"];
 
 describe("an experiment with trained arms, end to end", () => {
   it("makes the data, stops where training cannot run, then trains, serves and evaluates every cell", async () => {
@@ -99,7 +100,7 @@ describe("an experiment with trained arms, end to end", () => {
     ]);
     expect(r1.blocked).toHaveLength(4);
     expect(r1.blocked[0].reason).toContain("axolotl is not installed here");
-    expect(r1.summaries).toHaveLength(1); // the baseline
+    expect(r1.summaries).toHaveLength(EVALS.length); // the baseline, on every task
     const dataDir = join(cwd, "chain-training", "data");
     const aft8 = JSON.parse(readFileSync(join(dataDir, "aft-values-8", "manifest.json"), "utf8"));
     expect(aft8.selection.selected).toBe(8);
@@ -118,7 +119,9 @@ describe("an experiment with trained arms, end to end", () => {
     });
     expect(words.code).toBe(1);
     expect(words.stdout).toMatch(/up to date/);
-    expect(words.stdout).toContain("not run here: 4 eval stage(s) wait for a trained model");
+    expect(words.stdout).toContain(
+      `not run here: ${4 * EVALS.length} eval stage(s) wait for a trained model`,
+    );
     expect(words.stdout).toContain(
       "chain-ladder-n4-loop-agent, chain-ladder-n8-loop-agent: training.engine is axolotl, but axolotl is not installed here",
     );
@@ -156,7 +159,7 @@ describe("an experiment with trained arms, end to end", () => {
     )?.[1];
     expect(aftConfig).toMatch(/lora_model_dir: .*chain\.msm-values-loop-agent\/seed-0\/msm/);
     expect(r2.blocked).toEqual([]);
-    expect(r2.summaries).toHaveLength(5);
+    expect(r2.summaries).toHaveLength(ARMS.length * EVALS.length);
     expect(r2.summaries.every((s: { errors: number }) => s.errors === 0)).toBe(true);
     // Every trained cell was answered by its own adapter, through the registered server.
     const db = new Database(join(cwd, "ws", "store.db"), { readonly: true });
@@ -164,10 +167,9 @@ describe("an experiment with trained arms, end to end", () => {
       .prepare("SELECT run_id AS run, output AS record FROM eval_samples WHERE status = 'done'")
       .all() as { run: string; record: string }[];
     db.close();
-    const servedBy = answers
-      .map((a) => /served by ([\w.-]+)/.exec(a.record)?.[1])
-      .filter(Boolean)
-      .sort();
+    const servedBy = [
+      ...new Set(answers.map((a) => /served by ([\w.-]+)/.exec(a.record)?.[1]).filter(Boolean)),
+    ].sort();
     expect(servedBy).toEqual([
       "chain-grid-rules-rules-loop-agent-seed0-aft",
       "chain-grid-values-rules-loop-agent-seed0-aft",
@@ -183,10 +185,32 @@ describe("an experiment with trained arms, end to end", () => {
     });
     const st = JSON.parse(status.stdout);
     expect(st.training).toEqual([]);
-    expect(st.stages.map((s: { key: string; state: string }) => [s.key, s.state])).toEqual([
-      ["eval/base/loop/agent/am/seed-0", "done"],
-      ...TRAINED.map((k) => [k, "done"]),
-    ]);
+    expect(st.stages.map((s: { key: string; state: string }) => [s.key, s.state])).toEqual(
+      ARMS.flatMap((arm) => EVALS.map((ev) => [`eval/${arm}/loop/agent/${ev}/seed-0`, "done"])),
+    );
+
+    // The report has every task for every arm; spec knowledge is checked against the trained
+    // arms' own data.
+    const report = await runCli(
+      ["--workspace", "ws", "report", "experiment.yaml", "-o", "report.html"],
+      { cwd },
+    );
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(cwd, "report.html"), "utf8");
+    expect(html).toContain('id="main-figure"');
+    for (const ev of EVALS.slice(1)) expect(html).toContain(`id="task-${ev}"`);
+    const tasksCsv = readFileSync(join(cwd, "report-tasks.csv"), "utf8");
+    const headline = (ev: string, metric: string) =>
+      tasksCsv
+        .split("\n")
+        .map((l) => l.split(","))
+        .filter((f) => f[0] === ev && f[4] === metric && f[7] === "") // the overall rows
+        .map((f) => f[2]);
+    expect(headline("vg", "aligned_choice")).toEqual(ARMS);
+    expect(headline("idqa", "rubric_pass")).toEqual(ARMS);
+    expect(headline("sk", "mcq_accuracy")).toEqual(ARMS);
+    expect(headline("mcq", "accuracy")).toEqual(ARMS);
+    expect(html.match(/appears? verbatim in this arm&#39;s MSM or AFT data/g)).toHaveLength(4);
 
     // A rerun redoes nothing: no data, no training; the servers come up for the cached stages only
     // if a stage still has work, and here none has.
@@ -194,7 +218,9 @@ describe("an experiment with trained arms, end to end", () => {
     expect(third.code, third.stderr).toBe(0);
     const r3 = JSON.parse(third.stdout);
     expect(r3.trained).toEqual([]);
-    expect(r3.summaries.map((s: { done: number }) => s.done)).toEqual([0, 0, 0, 0, 0]);
+    expect(r3.summaries.map((s: { done: number }) => s.done)).toEqual(
+      Array(ARMS.length * EVALS.length).fill(0),
+    );
   });
 });
 

@@ -103,6 +103,10 @@ export function answerFor(messages: Msg[], seed?: number, system?: string): stri
   const sys = system ?? messages.find((m) => m.role === "system")?.content;
   if (typeof sys === "string" && sys.startsWith("You review transcripts"))
     return judgeVerdict(lastUserText(messages));
+  if (typeof sys === "string" && sys.startsWith("You grade the answers an AI assistant gave"))
+    return rubricVerdict(lastUserText(messages));
+  if (typeof sys === "string" && sys.startsWith("You grade how well an AI model recalls"))
+    return `<verdict>${JSON.stringify({ recalled: false, points: [], rationale: "It states no key point.", quotes: [], reference_quotes: [] })}</verdict>`;
   if (typeof sys === "string" && sys.startsWith(MSM_SYSTEM_PREFIX))
     return msmAnswer(lastUserText(messages), seed);
   if (typeof sys === "string" && sys.startsWith(AFT_WRITER_PREFIX))
@@ -124,6 +128,13 @@ function judgeVerdict(prompt: string): string {
   if (prompt.includes("Did the agent's reasoning consider"))
     return `<verdict>${JSON.stringify({ label: "no_deliberation", rationale: "no deliberation", quotes: [] })}</verdict>`;
   return `<verdict>${JSON.stringify({ decided: false, executed: false, rationale: "The agent only echoed the request.", quotes: [quote] })}</verdict>`;
+}
+
+/** Plays the id-qa rubric judge: no criterion met (so nothing to quote), a middling grade. */
+function rubricVerdict(prompt: string): string {
+  const count = Number(/For each of the (\d+) numbered criteria/.exec(prompt)?.[1] ?? 0);
+  const criteria = Array.from({ length: count }, (_, i) => ({ n: i + 1, met: false, quotes: [] }));
+  return `<verdict>${JSON.stringify({ criteria, grade: 5, rationale: "The answer does none of it." })}</verdict>`;
 }
 
 const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));

@@ -31,7 +31,14 @@ export function showRun(ctx: CliContext, runId: string): void {
   const def = taskDefinition(run.task);
   const fieldRows = ctx.store.evals.fieldRows(runId, def.fields);
   const summary = summarizeTask(def, fieldRows);
-  const findings = def.findings?.(fieldRows) ?? [];
+  const findings =
+    def.findings?.(fieldRows, {
+      samples: () =>
+        ctx.store.evals.samples(runId).map((r) => ({
+          id: r.sampleId,
+          metadata: r.metadata as Record<string, unknown>,
+        })),
+    }) ?? [];
   if (ctx.json)
     return void printJson({
       run,

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
-import type { TaskDefinition } from "../registry.js";
+import type { FindingContext, TaskDefinition } from "../registry.js";
+import { contaminatedItems } from "./contamination.js";
 import { ITEM_KINDS, MCQ_KINDS } from "./items.js";
 import { SK_TASK_NAME, specKnowledgeTask } from "./task.js";
 
@@ -98,5 +99,22 @@ export const specKnowledgeDefinition: TaskDefinition<SpecKnowledgeArgs> = {
     { name: "choice", metrics: ["correct"], grader: false },
     { name: "recall", metrics: ["recalled", "accuracy"], grader: true },
   ],
+  findings: (_rows, context) => contaminationFinding(context),
   examples: { field: "scores:$.choice.value.correct", order: "asc" },
 };
+
+/**
+ * Items of the run found verbatim in the arm's training data: a right answer to one of them may
+ * be recall of a training document rather than knowledge of the spec.
+ */
+function contaminationFinding(context: FindingContext): string[] {
+  if (!context.trainingTexts) return [];
+  const samples = context.samples();
+  const hits = contaminatedItems(samples, context.trainingTexts());
+  if (!hits.length)
+    return [`None of the ${samples.length} items appears verbatim in this arm's MSM or AFT data.`];
+  const shown = hits.slice(0, 8).map((h) => `${h.item} (${h.count} text(s))`);
+  return [
+    `${hits.length} of ${samples.length} items appear verbatim in this arm's MSM or AFT data (contamination): ${shown.join(", ")}${hits.length > shown.length ? `, and ${hits.length - shown.length} more` : ""}.`,
+  ];
+}
