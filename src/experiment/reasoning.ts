@@ -17,6 +17,7 @@ import {
   summarize,
 } from "../analysis/reasoning/index.js";
 import { SpecsciError } from "../core/errors.js";
+import { AM_TASK_NAME } from "../evals/am/task.js";
 import type { LlmClient } from "../llm/client.js";
 import type { Store } from "../store/index.js";
 import type { Arm, LoadedExperiment } from "./config.js";
@@ -62,8 +63,12 @@ export function armAnalyses(
   const out: ArmAnalysis[] = [];
   for (const arm of loaded.experiment.arms)
     for (const model of loaded.experiment.models) {
+      // The reasoning of agentic-misalignment transcripts: the decisions the taxonomy describes.
       const runIds = graph.stages
-        .filter((s) => s.arm.name === arm.name && s.experimentModel === model)
+        .filter(
+          (s) =>
+            s.arm.name === arm.name && s.experimentModel === model && s.task.name === AM_TASK_NAME,
+        )
         .map((s) => s.runId);
       if (!runIds.length) continue;
       out.push({

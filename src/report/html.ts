@@ -135,7 +135,15 @@ function taskSection(t: TaskReport, chart: Chart | undefined): string {
   return `<section id="task-${escapeHtml(t.eval)}"><h2>${escapeHtml(t.eval)} · ${escapeHtml(t.task)}</h2>
 <p class="meta">${escapeHtml(t.summary)} Items are averaged over their samples first (epochs, both orders of a pair), then over items; intervals are Student-t across items. Invalid answers (no choice found), failures, cut-off answers and refusals are in no mean and are counted apart.</p>
 ${figure(chart)}${table(taskOverviewTable(t))}${findings(t)}${t.comparisons.length ? `${table(taskComparisonsTable(t))}<p class="meta">Paired t-test over the items both arms answered (Welch's test when none are shared); p Holm-adjusted across every comparison of this report.</p>` : ""}
-${taskBreakdownTables(t).map(table).join("")}</section>`;
+${breakdowns(t)}</section>`;
+}
+
+/** Each metric by each of its fields, folded away: they are many, and the overview comes first. */
+function breakdowns(t: TaskReport): string {
+  const tables = taskBreakdownTables(t);
+  return tables.length
+    ? `<details><summary>Breakdowns (${tables.length} tables)</summary>${tables.map(table).join("")}</details>`
+    : "";
 }
 
 /** The task's observations per arm (model-free text of ours, escaped all the same). */

@@ -87,8 +87,9 @@ registerFakeModel("layout-labeller", (req) => {
 });
 
 /** Runs the experiment of this YAML in a fresh workspace and gathers its report data. */
-async function reportOf(yaml: string) {
+async function reportOf(yaml: string, files: Record<string, string> = {}) {
   const { dir, client, store } = makeClient();
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const file = join(dir, "experiment.yaml");
   writeFileSync(file, yaml);
   const loaded = loadExperiment(file);
@@ -117,12 +118,19 @@ description: "${PAYLOADS[0]?.replaceAll('"', '\\"')}"
 specs: { rules: rules }
 arms: [{ name: baseline, kind: baseline }]
 models: [fake/am-xss-agent]
-evals: [{ task: agentic-misalignment, conditions: [leaking_none-none_replacement], eval_awareness: true }]
+evals:
+  - { task: agentic-misalignment, conditions: [leaking_none-none_replacement], eval_awareness: true }
+  - { task: mcq, data: xss.jsonl }
 judge: { model: fake/am-judge }
 analysis: { reasoning: { labellers: [fake/xss-labeller] } }
 `,
+      // Another task's items carry payloads too: its question, options and subject (a table key).
+      {
+        "xss.jsonl": `${JSON.stringify({ question: PAYLOADS[4], choices: [PAYLOADS[5], "plain"], answer: 1, subject: PAYLOADS[2] })}\n`,
+      },
     );
-    expect(data.examples).toHaveLength(1);
+    expect(data.examples).toHaveLength(2);
+    expect(data.tasks.map((t) => t.task)).toEqual(["mcq"]);
     // The reasoning section carries model output too: quotes, a misuse claim and its reading.
     expect(data.reasoning?.misuse).toHaveLength(1);
     const { html } = await writeReport(data, join(dir, "report.html"));
