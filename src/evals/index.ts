@@ -23,6 +23,39 @@ export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask } from "./am/tas
 export { importUpstreamTask } from "./am/upstream.js";
 export { exportInspectLog } from "./inspect.js";
 export { validateEvalLog } from "./inspect-schema.js";
-export { type JudgeOptions, judgeOptions } from "./judge.js";
+export {
+  checkQuotes,
+  type JudgeOptions,
+  type JudgePrompt,
+  judgeOptions,
+  judgeSpec,
+  runJudges,
+  validVerdicts,
+  verdictJson,
+} from "./judge.js";
+export {
+  buildTask,
+  type FieldPath,
+  type FindingContext,
+  itemOf,
+  limitItems,
+  type MetricDef,
+  type ScorerDecl,
+  type TaskDefinition,
+  type TaskDescription,
+  type TaskEnv,
+} from "./registry.js";
 export { type EvalOptions, type EvalRunSummary, evalRunId, runEval } from "./runner.js";
+export { generateOnce, type PromptSpec, withSpec } from "./solvers.js";
+export { contaminatedItems } from "./spec-knowledge/contamination.js";
+export {
+  compareMetric,
+  type MetricCell,
+  type MetricComparison,
+  type MetricSummary,
+  summarizeTask,
+  type TaskSummary,
+} from "./task-metrics.js";
+export { registerTask, taskDefinition, taskDefinitions } from "./tasks.js";
 export * from "./types.js";
+export { orderEffect } from "./value-generalization/definition.js";

@@ -15,6 +15,7 @@ import { generateOnce, withSpec } from "../../src/evals/solvers.js";
 import { registerTask } from "../../src/evals/tasks.js";
 import type { Score } from "../../src/evals/types.js";
 import { loadExperiment } from "../../src/experiment/config.js";
+import { planExperiment } from "../../src/experiment/plan.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
