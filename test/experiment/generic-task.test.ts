@@ -146,6 +146,9 @@ describe("a task registered from outside", () => {
       task: "yes-quiz",
       args: { questions: 6 },
     });
+    // Planned like any task: 2 arms × 6 items × 2 epochs, no judge.
+    const planned = planExperiment((await buildStages(loaded, client)).stages, client, store);
+    expect(planned.totals).toMatchObject({ samples: 24, remaining: 24, judgeCalls: 0 });
     await runExperiment(loaded, client);
     const graph = await buildStages(loaded, client);
     const data = experimentResults(loaded, graph, store, codeVersion());
