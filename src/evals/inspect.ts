@@ -28,6 +28,8 @@ interface StoredOutput {
     cache_write_tokens?: number;
   };
   latency_ms: number;
+  /** The first answer tokens' log-probabilities, stored compactly (`top` as [token, logprob]). */
+  logprobs?: { token: string; logprob: number; top: [string, number][] }[];
 }
 
 const STOP: Record<StoredOutput["stop_reason"], string> = {
@@ -54,6 +56,18 @@ function usage(
     output_tokens: output,
     total_tokens: input + output,
     reasoning_tokens: reasoning,
+  };
+}
+
+/** Stored log-probabilities in Inspect's form (`choices[].logprobs.content`). */
+function inspectLogprobs(lp: NonNullable<StoredOutput["logprobs"]>): Json {
+  return {
+    content: lp.map((t) => ({
+      token: t.token,
+      logprob: t.logprob,
+      bytes: null,
+      top_logprobs: t.top.map(([token, logprob]) => ({ token, logprob, bytes: null })),
+    })),
   };
 }
 
@@ -99,7 +113,11 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
       ? {
           model: o.model,
           choices: [
-            { message: assistantMessage(o), stop_reason: STOP[o.stop_reason] ?? "unknown" },
+            {
+              message: assistantMessage(o),
+              stop_reason: STOP[o.stop_reason] ?? "unknown",
+              ...(o.logprobs ? { logprobs: inspectLogprobs(o.logprobs) } : {}),
+            },
           ],
           completion: o.text,
           usage: usage(o.usage),

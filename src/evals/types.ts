@@ -45,17 +45,27 @@ export interface ScoreContext {
   signal?: AbortSignal;
 }
 
+/**
+ * A solver's or scorer's serializable description: its name with its arguments beside it (judge,
+ * k, prompt version…), as Inspect records a registered object. Stored with every run and hashed
+ * into its id, so a run can be told apart, and rebuilt, from what is stored.
+ */
+export interface ComponentSpec {
+  name: string;
+  [arg: string]: unknown;
+}
+
 export interface Scorer {
   name: string;
   /** Throws `ScoringError` when no valid score can be given (the sample is then an error). */
   score(state: TaskState, ctx: ScoreContext): Promise<Score>;
   /** A serializable description (name and arguments), recorded with the run. */
-  spec: Record<string, unknown>;
+  spec: ComponentSpec;
 }
 
 export interface Solver {
   name: string;
-  spec: Record<string, unknown>;
+  spec: ComponentSpec;
   /** Prompts the model for one sample; returns the completion and its parse. */
   solve(
     sample: Sample,

@@ -2,6 +2,8 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigSchema } from "../../src/core/config.js";
 import { SpecsciError } from "../../src/core/errors.js";
+import { exportInspectLog } from "../../src/evals/inspect.js";
+import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { limitItems, type TaskEnv } from "../../src/evals/registry.js";
 import { runEval } from "../../src/evals/runner.js";
 import { summarizeTask, type TaskSummary } from "../../src/evals/task-metrics.js";
@@ -259,6 +261,19 @@ describe("value-generalization with log-probabilities (OpenAI-compatible endpoin
         ],
       },
     ]);
+
+    // The Inspect export carries them in Inspect's own form, and stays valid.
+    const log = exportInspectLog(first.client.store, first.summary.runId).log as {
+      samples: {
+        output: {
+          choices: { logprobs?: { content: { token: string; top_logprobs: unknown[] }[] } }[];
+        };
+      }[];
+    };
+    expect(validateEvalLog(log)).toEqual([]);
+    const exported = log.samples[0]?.output.choices[0]?.logprobs?.content[0];
+    expect(exported?.token).toBe("A");
+    expect(exported?.top_logprobs[1]).toEqual({ token: "B", logprob: Math.log(0.2), bytes: null });
 
     // Another run over the same store, answered only from the cache: the same probabilities.
     const replayer = new LlmClient({
