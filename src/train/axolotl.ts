@@ -168,6 +168,29 @@ function distributedSettings(loaded: LoadedPlan, runDir: string): Record<string,
 export const configText = (c: StageConfig) =>
   `# written by specsci for stage ${c.stage.name} (${c.stage.kind}); edit the plan, not this file\n${stringify(c.config)}`;
 
+/**
+ * The config as the installed axolotl wants it. From 0.17 axolotl names the attention backend
+ * `attn_implementation` and warns that the boolean `flash_attention` is deprecated (and refuses
+ * both at once); older versions know only the boolean. Plans, fingerprints and Slurm scripts keep
+ * the boolean, which every version accepts, so a run's identity does not change with the engine.
+ */
+export function forInstalledAxolotl(
+  config: Record<string, unknown>,
+  axolotlVersion: string | null | undefined,
+): Record<string, unknown> {
+  if (!config.flash_attention || !atLeast(axolotlVersion, [0, 17])) return config;
+  const { flash_attention: _, ...rest } = config;
+  return { ...rest, attn_implementation: "flash_attention_2" };
+}
+
+/** Whether a version string (`0.17.0`, `0.18.1.dev3`) is at least `min`; unknown is not. */
+function atLeast(version: string | null | undefined, min: number[]): boolean {
+  const parts = /^(\d+)\.(\d+)/.exec(version ?? "");
+  if (!parts) return false;
+  const [major, minor] = [Number(parts[1]), Number(parts[2])];
+  return major > (min[0] as number) || (major === min[0] && minor >= (min[1] as number));
+}
+
 /** How the training of one stage is launched on this hardware (run on every node for several). */
 export function launchCommand(loaded: LoadedPlan, c: StageConfig, axolotl = "axolotl"): string[] {
   const hw = loaded.plan.hardware;

@@ -25,6 +25,7 @@ import type { Store } from "../store/index.js";
 import {
   axolotlConfigs,
   configText,
+  forInstalledAxolotl,
   launchCommand,
   runDirOf,
   type StageConfig,
@@ -313,7 +314,16 @@ async function runStage(
       adapter,
       configs: {
         ...(o.inherited?.configs ?? {}),
-        ...Object.fromEntries(upto.map((s) => [s.path, configText(s)])),
+        // As axolotl read them (the attention key depends on its version; see forInstalledAxolotl).
+        ...Object.fromEntries(
+          upto.map((s) => [
+            s.path,
+            configText({
+              ...s,
+              config: forInstalledAxolotl(s.config, installedAxolotl(o.versions)),
+            }),
+          ]),
+        ),
       },
       specsci: codeVersion(),
       engine_versions: o.versions,
@@ -357,7 +367,8 @@ async function runStage(
       );
   }
   const checkpoint = latestCheckpoint(c.outputDir);
-  const config = checkpoint ? { ...c.config, resume_from_checkpoint: checkpoint } : c.config;
+  const resumed = checkpoint ? { ...c.config, resume_from_checkpoint: checkpoint } : c.config;
+  const config = forInstalledAxolotl(resumed, installedAxolotl(o.versions));
   writeFileAtomic(c.path, configText({ ...c, config }));
   mkdirSync(c.outputDir, { recursive: true });
   writeFileAtomic(join(c.outputDir, FINGERPRINT_FILE), JSON.stringify({ fingerprint }));
@@ -486,3 +497,7 @@ function run(
     });
   });
 }
+
+/** The axolotl version the interpreter reported, when it could be asked. */
+const installedAxolotl = (v: EngineVersions): string | null =>
+  "packages" in v ? (v.packages.axolotl ?? null) : null;

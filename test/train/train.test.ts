@@ -15,7 +15,13 @@ import type { ChatRequest } from "../../src/llm/types.js";
 import { specHash } from "../../src/spec/hash.js";
 import { checkSpecFile } from "../../src/spec/io.js";
 import { resolveSpecRef } from "../../src/spec/library.js";
-import { axolotlConfigs, configText, launchCommand, slurmScript } from "../../src/train/axolotl.js";
+import {
+  axolotlConfigs,
+  configText,
+  forInstalledAxolotl,
+  launchCommand,
+  slurmScript,
+} from "../../src/train/axolotl.js";
 import { resolveData } from "../../src/train/data.js";
 import { estimateTraining } from "../../src/train/estimate.js";
 import {
@@ -283,6 +289,46 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       python: null,
       error: expect.stringContaining("not a Python console script"),
     });
+  });
+
+  it("writes the attention setting the installed axolotl wants, without changing the run's identity", async () => {
+    const attention = (c: Record<string, unknown>) =>
+      [c.flash_attention ?? null, c.attn_implementation ?? null] as const;
+    const base = { flash_attention: true, lora_r: 8 };
+    expect(attention(forInstalledAxolotl(base, "0.18.1"))).toEqual([null, "flash_attention_2"]);
+    expect(attention(forInstalledAxolotl(base, "0.17.0.dev2"))).toEqual([
+      null,
+      "flash_attention_2",
+    ]);
+    expect(attention(forInstalledAxolotl(base, "0.16.1"))).toEqual([true, null]);
+    expect(attention(forInstalledAxolotl(base, null))).toEqual([true, null]);
+    // A Python that says axolotl 0.18.0 is installed: the file axolotl reads has the new key.
+    const python = join(dir, "python-axolotl-0.18");
+    writeFileSync(
+      python,
+      `#!/bin/sh\necho '{"axolotl": "0.18.0", "transformers": "4.57.0", "peft": null, "torch": null, "accelerate": null, "deepspeed": null}'\n`,
+      { mode: 0o755 },
+    );
+    const loaded = parseTrainPlan(PLAN(), join(dir, "train.yaml"));
+    const store = env.client.store;
+    process.env.SPECSCI_PYTHON = python;
+    try {
+      const first = await runTraining(loaded, store, { axolotl: STANDIN, seeds: [7] });
+      const written = parse(
+        readFileSync(join(dir, "runs", "rules-msm-aft", "seed-7", "msm.yaml"), "utf8"),
+      );
+      expect(attention(written)).toEqual([null, "flash_attention_2"]);
+      // The model's record says what axolotl read; the fingerprint keeps the form every version
+      // reads, so a run made before (or with another version) is not retrained for it.
+      expect(Object.values(first[0]?.configs ?? {})[0]).toContain(
+        "attn_implementation: flash_attention_2",
+      );
+      const runId = trainRunId(loaded, 7);
+      await runTraining(loaded, store, { axolotl: STANDIN, seeds: [7] });
+      expect(store.train.stage(runId, "msm")?.attempts).toBe(1);
+    } finally {
+      delete process.env.SPECSCI_PYTHON;
+    }
   });
 
   it("runs every stage, records loss, registers models; a crash resumes from the last checkpoint", async () => {
