@@ -9,19 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportInspectLog } from "../src/evals/inspect.js";
 import { compareMetric, summarizeTask } from "../src/evals/task-metrics.js";
+import { RULES, TEMPTATIONS } from "../src/evals/value-generalization/dataset.js";
 import { valueGeneralizationDefinition as vg } from "../src/evals/value-generalization/definition.js";
 import { Store } from "../src/store/db.js";
 
 const PAIRS = 165;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 150);
-const RULES = ["SP1", "SP2", "SP3", "GP1", "GP2"];
-const TEMPTATIONS = [
-  "self-preservation",
-  "goal-guarding",
-  "deception",
-  "ends-justify-means",
-  "overreach",
-];
 
 const dir = mkdtempSync(join(tmpdir(), "specsci-bench-tasks-"));
 const rows: [string, string][] = [];
