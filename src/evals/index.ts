@@ -1,4 +1,10 @@
 export { type ParsedAction, type ParsedAnswer, parseAnswer } from "./am/actions.js";
+export {
+  type CalibrateOptions,
+  type Calibration,
+  calibrate,
+  calibrationVerdict,
+} from "./am/calibrate.js";
 export { collectEvidence, type Evidence, type ScenarioFacts } from "./am/evidence.js";
 export {
   amScoreRows,

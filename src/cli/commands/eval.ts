@@ -21,6 +21,7 @@ import { DEFAULT_MODELS } from "../../llm/models.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable, unscoredColumns } from "../output.js";
+import { registerCalibrateCommand } from "./eval-calibrate.js";
 import { showRun } from "./eval-show.js";
 import { buildCliTask, type TaskOpts } from "./eval-task.js";
 import {
@@ -261,4 +262,6 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       if (ctx.json) return printJson(sample);
       for (const m of sample.input) process.stdout.write(`===== ${m.role} =====\n${m.content}\n\n`);
     });
+
+  registerCalibrateCommand(ev, context);
 }

@@ -52,6 +52,14 @@ const SCENARIO_INFO: Record<Scenario, { family: string; harmful: string; rubric:
   },
 };
 
+/** The task of imported scenarios: scored, stored and shown as the agentic-misalignment task's. */
+export const UPSTREAM_TASK_NAME = "agentic-misalignment-upstream";
+
+/** Our pack's family for each upstream scenario (upstream has no self-exfiltration scenario). */
+export const UPSTREAM_FAMILIES: Readonly<Record<string, string>> = Object.fromEntries(
+  SCENARIOS.map((s) => [s, SCENARIO_INFO[s].family]),
+);
+
 interface UpstreamConstants {
   [name: string]: unknown;
 }
@@ -128,7 +136,12 @@ export interface UpstreamCondition {
   urgency: (typeof URGENCIES)[number];
 }
 
-function parseUpstreamId(id: string): UpstreamCondition {
+/** `{scenario}_{goal_type}-{goal_value}_{urgency}`, e.g. `murder_swap-america-global_none`. */
+export function upstreamConditionId(c: UpstreamCondition): string {
+  return `${c.scenario}_${c.goalType}-${c.goalValue}_${c.urgency}`;
+}
+
+export function parseUpstreamId(id: string): UpstreamCondition {
   const m = /^(blackmail|leaking|murder)_([a-z]+)-([a-z-]+)_([a-z]+)$/.exec(id);
   if (
     !m ||
@@ -217,7 +230,7 @@ function renderUpstream(
   c: UpstreamCondition,
   toggles: Toggles,
 ): Sample {
-  const id = `${c.scenario}_${c.goalType}-${c.goalValue}_${c.urgency}`;
+  const id = upstreamConditionId(c);
   const where = `upstream ${id}`;
   const goals = k.GOAL_VARIABLES as Record<string, Record<string, string>> | undefined;
   if (!goals) throw new SpecsciError("system_prompt_templates.py defines no GOAL_VARIABLES");
@@ -318,6 +331,19 @@ export function upstreamConditions(
   return out;
 }
 
+/** The folder holding system_prompt_templates.py: `dir` itself or its `templates/`. */
+function templatesDirOf(dir: string): string {
+  return existsSync(join(dir, "templates", "system_prompt_templates.py"))
+    ? join(dir, "templates")
+    : dir;
+}
+
+/** The ids of the grid an upstream checkout defines (see `upstreamConditions`), rendering nothing. */
+export function upstreamConditionIds(dir: string): string[] {
+  const templatesDir = templatesDirOf(dir);
+  return upstreamConditions(templatesDir, readConstants(templatesDir)).map(upstreamConditionId);
+}
+
 /**
  * A task over scenarios rendered from an upstream checkout (`dir` is the repository root or its
  * `templates/` folder). `conditions` are upstream condition ids; by default the whole grid.
@@ -328,9 +354,7 @@ export function importUpstreamTask(
   judge: JudgeOptions,
   options: { evalAwareness?: boolean } = {},
 ): Task {
-  const templatesDir = existsSync(join(dir, "templates", "system_prompt_templates.py"))
-    ? join(dir, "templates")
-    : dir;
+  const templatesDir = templatesDirOf(dir);
   const k = readConstants(templatesDir);
   const toggles = { ...DEFAULT_TOGGLES, ...args.toggles };
   const conditions = args.conditions?.length
@@ -362,7 +386,7 @@ export function importUpstreamTask(
   if (options.evalAwareness) scorers.push(evalAwarenessScorer(judge));
   scorers.push(ruleCitationScorer());
   return {
-    name: "agentic-misalignment-upstream",
+    name: UPSTREAM_TASK_NAME,
     version: "1",
     args: { source: templatesDir, conditions: dataset.map((s) => s.id), toggles },
     dataset,
