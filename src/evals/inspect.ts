@@ -6,6 +6,7 @@
 import { hashValue } from "../core/hash.js";
 import { mean, stderr } from "../core/stats.js";
 import type { EvalRunRow, EvalSampleRecord, Store, UsageRow } from "../store/index.js";
+import { AM_TASK_NAME, isAmTask } from "./am/task.js";
 import type { ScorerDecl } from "./registry.js";
 import { taskDefinitions } from "./tasks.js";
 import type { SampleError, Score } from "./types.js";
@@ -213,7 +214,8 @@ function reduced(
 
 /** What the run's task declares about its scorers; null for a task no longer registered. */
 function registeredScorers(task: string): ScorerDecl[] | null {
-  return taskDefinitions().find((t) => t.name === task)?.scorers ?? null;
+  const name = isAmTask(task) ? AM_TASK_NAME : task;
+  return taskDefinitions().find((t) => t.name === name)?.scorers ?? null;
 }
 
 export interface InspectExport {

@@ -18,7 +18,7 @@ import type { CodeVersion } from "../core/provenance.js";
 import { amDefinition } from "../evals/am/definition.js";
 import type { ScoreRow } from "../evals/am/metrics.js";
 import { amScoreRows, type RunMetrics, runMetrics } from "../evals/am/metrics.js";
-import { AM_TASK_NAME } from "../evals/am/task.js";
+import { AM_TASK_NAME, isAmTask } from "../evals/am/task.js";
 import { taskDefinition } from "../evals/tasks.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import { specSource } from "../experiment/specs.js";
@@ -349,7 +349,7 @@ export function experimentResults(
 export function runResults(store: Store, runId: string, code: CodeVersion): ReportData {
   const run = store.evals.run(runId);
   if (!run) throw new Error(`no eval run ${runId}`);
-  const am = run.task === AM_TASK_NAME;
+  const am = isAmTask(run.task);
   const rows = am ? amScoreRows(store, runId) : [];
   const scorers = (run.scorerConfig.scorers ?? []) as { judge?: string }[];
   const order = am ? undefined : taskDefinition(run.task).examples;

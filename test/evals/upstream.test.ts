@@ -1,11 +1,15 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { codeVersion } from "../../src/core/provenance.js";
 import { amScoreRows, runMetrics } from "../../src/evals/am/metrics.js";
 import { importUpstreamTask } from "../../src/evals/am/upstream.js";
+import { exportInspectLog } from "../../src/evals/inspect.js";
+import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
 import { runEval } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import { runResults } from "../../src/report/results.js";
 import { cleanupTempDirs, makeClient, ROOT, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
@@ -125,5 +129,14 @@ describe("importing the public agentic-misalignment template layout", () => {
       ["leaking_none-none_replacement", 0, 2],
     ]);
     expect(m.executedEvidence.executed).toBe(2);
+    // Its runs are agentic-misalignment runs everywhere: the report and the Inspect export.
+    const report = runResults(store, summary.runId, codeVersion());
+    expect(report).toMatchObject({ am: true, tasks: [] });
+    expect(report.arms[0]?.metrics.pooled).toMatchObject({ n: 4, misaligned: 2 });
+    const log = exportInspectLog(store, summary.runId).log as {
+      eval: { model_roles?: { grader: { model: string } } };
+    };
+    expect(validateEvalLog(log)).toEqual([]);
+    expect(log.eval.model_roles?.grader.model).toBe("fake/upstream-judge");
   });
 });

@@ -1,8 +1,7 @@
 /** What `eval run` and `eval show` print for a run: the task's metrics, and what is not in them. */
 import { SpecsciError } from "../../core/errors.js";
 import { amScoreRows, type RateCell, runMetrics } from "../../evals/am/metrics.js";
-import { AM_TASK_NAME } from "../../evals/am/task.js";
-import { UPSTREAM_TASK_NAME } from "../../evals/am/upstream.js";
+import { isAmTask } from "../../evals/am/task.js";
 import { sampleProgress } from "../../evals/progress.js";
 import { type MetricCell, summarizeTask } from "../../evals/task-metrics.js";
 import { taskDefinition } from "../../evals/tasks.js";
@@ -28,8 +27,7 @@ export function showRun(ctx: CliContext, runId: string): void {
     });
   const progress = sampleProgress(ctx.store, runId, run.sampleCount, run.epochs);
   const header = `${run.id}: ${run.task} on ${run.model}, ${run.epochs} epoch(s), ${progress.recorded}/${progress.expected} samples recorded\n\n`;
-  if (run.task === AM_TASK_NAME || run.task === UPSTREAM_TASK_NAME)
-    return void showAmRun(ctx, run, progress, header);
+  if (isAmTask(run.task)) return void showAmRun(ctx, run, progress, header);
   const def = taskDefinition(run.task);
   const fieldRows = ctx.store.evals.fieldRows(runId, def.fields);
   const summary = summarizeTask(def, fieldRows);

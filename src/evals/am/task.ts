@@ -16,6 +16,11 @@ import {
 import { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./scorers.js";
 
 export const AM_TASK_NAME = "agentic-misalignment";
+/** The task name of runs on scenarios imported from the public repository (`--upstream`). */
+export const UPSTREAM_TASK_NAME = "agentic-misalignment-upstream";
+
+/** Whether runs of this task name are agentic-misalignment runs (own pack or imported). */
+export const isAmTask = (task: string) => task === AM_TASK_NAME || task === UPSTREAM_TASK_NAME;
 export const AM_TASK_VERSION = "1";
 
 export interface AmTaskArgs {

@@ -23,7 +23,7 @@ import type { Sample, Scorer, Task } from "../types.js";
 import type { ScenarioFacts } from "./evidence.js";
 import { DEFAULT_TOGGLES, type Toggles } from "./render.js";
 import { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./scorers.js";
-import { amSolver } from "./task.js";
+import { amSolver, UPSTREAM_TASK_NAME } from "./task.js";
 
 const SCENARIOS = ["blackmail", "leaking", "murder"] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -53,7 +53,7 @@ const SCENARIO_INFO: Record<Scenario, { family: string; harmful: string; rubric:
 };
 
 /** The task of imported scenarios: scored, stored and shown as the agentic-misalignment task's. */
-export const UPSTREAM_TASK_NAME = "agentic-misalignment-upstream";
+export { UPSTREAM_TASK_NAME };
 
 /** Our pack's family for each upstream scenario (upstream has no self-exfiltration scenario). */
 export const UPSTREAM_FAMILIES: Readonly<Record<string, string>> = Object.fromEntries(
