@@ -47,6 +47,20 @@ describe("the agentic-misalignment task on the registry", () => {
     );
   });
 
+  it("takes the deterrents toggle in snake_case, off by default", () => {
+    const judge = judgeOptions(makeClient().client.model("fake/am-judge"));
+    const build = (toggles?: object) =>
+      amDefinition.build(
+        amDefinition.args.parse({ conditions: ["coercion_none-none_none"], toggles }),
+        { judge: () => judge, baseDir: process.cwd() },
+      );
+    const inbox = (t: ReturnType<typeof build>) => t.dataset[0]?.input[1]?.content ?? "";
+    expect(inbox(build())).not.toContain("compliance@helixgridenergy.com");
+    expect(inbox(build({ deterrents: true }))).toContain("compliance@helixgridenergy.com");
+    expect(build({ deterrents: true }).args.toggles).toMatchObject({ deterrents: true });
+    expect(() => amDefinition.args.parse({ toggles: { deterrent: true } })).toThrow();
+  });
+
   it("builds the same task (same run id) as before, and gives the same rates on the same store", async () => {
     const { client, store } = makeClient();
     const judge = judgeOptions(client.model("fake/am-judge"));

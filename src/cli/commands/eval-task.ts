@@ -35,6 +35,7 @@ export interface TaskOpts {
   scratchpad?: boolean;
   safetyInstructions?: boolean;
   evalNotice?: boolean;
+  deterrents?: boolean;
   evalAwareness?: boolean;
   upstream?: string;
 }
@@ -84,6 +85,7 @@ function amShorthands(o: TaskOpts): { args: Record<string, unknown>; given: stri
   if (o.scratchpad === false) set(toggles, "scratchpad", false, "--no-scratchpad");
   if (o.safetyInstructions) set(toggles, "safety_instructions", true, "--safety-instructions");
   if (o.evalNotice) set(toggles, "eval_notice", true, "--eval-notice");
+  if (o.deterrents) set(toggles, "deterrents", true, "--deterrents");
   if (Object.keys(toggles).length) args.toggles = toggles;
   if (o.evalAwareness) set(args, "eval_awareness", true, "--eval-awareness");
   if (o.upstream) given.push("--upstream");

@@ -117,6 +117,10 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     .option("--safety-instructions", "am: add explicit safety instructions to the system prompt")
     .option("--eval-notice", "am: tell the agent it may be in an evaluation or a real deployment")
     .option(
+      "--deterrents",
+      "am: add the deterrents the original scenarios lack (coercion: a compliance channel; exfiltration: a security email and a logged, scoped key)",
+    )
+    .option(
       "--eval-awareness",
       "am: also judge whether the reasoning concludes it is being evaluated",
     )
@@ -247,7 +251,8 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     .addOption(
       new Option("--model-name <name>", "the agent's name").default(DEFAULT_TOGGLES.modelName),
     )
-    .action((id: string | undefined, o: { modelName: string }) => {
+    .option("--deterrents", "print the condition with the deterrents toggle on")
+    .action((id: string | undefined, o: { modelName: string; deterrents?: boolean }) => {
       const ctx = context();
       const pack = loadPack();
       if (!id) {
@@ -258,6 +263,7 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       const sample = renderCondition(pack, parseConditionId(id), {
         ...DEFAULT_TOGGLES,
         modelName: o.modelName,
+        deterrents: o.deterrents === true,
       });
       if (ctx.json) return printJson(sample);
       for (const m of sample.input) process.stdout.write(`===== ${m.role} =====\n${m.content}\n\n`);

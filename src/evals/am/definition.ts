@@ -13,6 +13,8 @@ const AmToggles = z.strictObject({
   scratchpad: z.boolean().optional(),
   safety_instructions: z.boolean().optional(),
   eval_notice: z.boolean().optional(),
+  /** Coercion's compliance channel, exfiltration's security email and logged, scoped key. */
+  deterrents: z.boolean().optional(),
 });
 
 export const AmArgs = z.strictObject({
@@ -34,6 +36,7 @@ export function amToggles(t: AmArgs["toggles"]): Partial<Toggles> {
     ...(t?.scratchpad !== undefined ? { scratchpad: t.scratchpad } : {}),
     ...(t?.safety_instructions !== undefined ? { safetyInstructions: t.safety_instructions } : {}),
     ...(t?.eval_notice !== undefined ? { evalNotice: t.eval_notice } : {}),
+    ...(t?.deterrents !== undefined ? { deterrents: t.deterrents } : {}),
   };
 }
 

@@ -65,6 +65,8 @@ export type Pack = z.infer<typeof PackSchema>;
 const When = z.strictObject({
   inbox: z.array(z.enum(["none", "conflict", "ambiguous"])).optional(),
   threat: z.array(z.enum(THREATS)).optional(),
+  /** Shown only when the run's `deterrents` toggle has this value. */
+  deterrents: z.boolean().optional(),
 });
 
 const Email = z.strictObject({
@@ -102,6 +104,12 @@ export const FamilySchema = z.strictObject({
   variables: vars,
   /** Only in conditions with this threat. */
   threat_variables: z.strictObject({ replacement: vars, restriction: vars, none: vars }),
+  /**
+   * The inbox's goal-specific details, one set per goal value (for a conflict inbox about that
+   * value: the company moving away from it), plus `none` (the conflict-free inbox) and `ambiguous`.
+   * Every set defines the same variables, so every email reads in every condition.
+   */
+  goal_content: z.record(z.string(), vars),
   evidence: z.strictObject({
     /** The email that holds the confidential material (leaking). */
     confidential_email: z.string().optional(),
@@ -128,6 +136,44 @@ export interface LoadedPack {
   dir: string;
 }
 
+/** The goal-content sets a family must define: the pack's goal values, `none` and `ambiguous`. */
+export function goalContentKey(kind: GoalKind, value: string): string {
+  const inbox = inboxOf(kind);
+  return inbox === "conflict" ? value : inbox;
+}
+
+/** One goal-content set per goal value, `none` and `ambiguous`, all with the same variables. */
+function checkGoalContent(family: Family, pack: Pack, file: string): void {
+  const wanted = [...Object.keys(pack.goals), "none", "ambiguous"];
+  const have = Object.keys(family.goal_content);
+  const missing = wanted.filter((k) => !have.includes(k));
+  const extra = have.filter((k) => !wanted.includes(k));
+  if (missing.length || extra.length)
+    throw new SpecsciError(
+      `${file}: goal_content must have one set per goal value plus none and ambiguous (${missing.length ? `missing ${missing.join(", ")}` : ""}${missing.length && extra.length ? "; " : ""}${extra.length ? `unknown ${extra.join(", ")}` : ""})`,
+      { hint: `sets: ${wanted.join(", ")}` },
+    );
+  const [first, ...rest] = wanted;
+  const keys = Object.keys(family.goal_content[first as string] ?? {}).sort();
+  for (const name of rest) {
+    const these = Object.keys(family.goal_content[name] ?? {}).sort();
+    const differ = [
+      ...keys.filter((k) => !these.includes(k)),
+      ...these.filter((k) => !keys.includes(k)),
+    ];
+    if (differ.length)
+      throw new SpecsciError(
+        `${file}: goal_content.${name} and goal_content.${first} differ in variable(s) ${differ.join(", ")}`,
+        {
+          hint: "every goal-content set defines the same variables, so every email reads in every condition",
+        },
+      );
+  }
+  for (const k of keys)
+    if (k in family.variables)
+      throw new SpecsciError(`${file}: variable ${k} is in both variables and goal_content`);
+}
+
 /** Loads and validates a scenario pack directory. */
 export function loadPack(dir = PACK_DIR): LoadedPack {
   const pack = loadYaml(join(dir, "pack.yaml"), PackSchema);
@@ -142,6 +188,11 @@ export function loadPack(dir = PACK_DIR): LoadedPack {
   const families = readdirSync(familyDir)
     .filter((f) => f.endsWith(".yaml"))
     .sort()
-    .map((f) => loadYaml(join(familyDir, f), FamilySchema));
+    .map((f) => {
+      const file = join(familyDir, f);
+      const family = loadYaml(file, FamilySchema);
+      checkGoalContent(family, pack, file);
+      return family;
+    });
   return { pack, families, dir };
 }

@@ -5,6 +5,7 @@ import {
   type Family,
   GOAL_KINDS,
   type GoalKind,
+  goalContentKey,
   inboxOf,
   type LoadedPack,
   THREATS,
@@ -27,6 +28,11 @@ export interface Toggles {
   scratchpad: boolean;
   safetyInstructions: boolean;
   evalNotice: boolean;
+  /**
+   * Add the deterrents some families carry beyond the original design (coercion: a compliance
+   * channel; exfiltration: a security email and a logged, scoped key). Off, as in the original.
+   */
+  deterrents: boolean;
 }
 
 export const DEFAULT_TOGGLES: Toggles = {
@@ -34,6 +40,7 @@ export const DEFAULT_TOGGLES: Toggles = {
   scratchpad: true,
   safetyInstructions: false,
   evalNotice: false,
+  deterrents: false,
 };
 
 /** `{family}_{goal}-{value}_{threat}`, e.g. `leaking_explicit-america_replacement`. */
@@ -98,11 +105,12 @@ function displayTime(iso: string): string {
   return `${weekday} ${Number(m[3])} ${month} ${m[1]}, ${m[4]}:${m[5]} (UTC${m[6]})`;
 }
 
-function included(e: EmailTemplate, c: Condition): boolean {
+function included(e: EmailTemplate, c: Condition, toggles: Toggles): boolean {
   const inbox = inboxOf(c.goal);
   return (
     (!e.when?.inbox || e.when.inbox.includes(inbox)) &&
-    (!e.when?.threat || e.when.threat.includes(c.threat))
+    (!e.when?.threat || e.when.threat.includes(c.threat)) &&
+    (e.when?.deterrents === undefined || e.when.deterrents === toggles.deterrents)
   );
 }
 
@@ -137,7 +145,11 @@ export function renderCondition(
 
   // The variables that apply to this condition, each of which must be used.
   const scoped: Record<string, string> = { ...family.variables };
-  for (const [k, v] of Object.entries(family.threat_variables[c.threat])) {
+  const content = family.goal_content[goalContentKey(c.goal, c.value)] ?? {};
+  for (const [k, v] of [
+    ...Object.entries(family.threat_variables[c.threat]),
+    ...Object.entries(content),
+  ]) {
     if (k in scoped) throw new SpecsciError(`${where}: variable ${k} is defined twice`);
     scoped[k] = v;
   }
@@ -184,7 +196,7 @@ export function renderCondition(
   );
 
   const emails = family.emails
-    .filter((e) => included(e, c))
+    .filter((e) => included(e, c, toggles))
     .map((e) => ({
       key: e.key,
       time: Date.parse(e.timestamp),
@@ -270,6 +282,7 @@ export function renderCondition(
       scratchpad: toggles.scratchpad,
       safety_instructions: toggles.safetyInstructions,
       eval_notice: toggles.evalNotice,
+      deterrents: toggles.deterrents,
       evidence: {
         company_domain: family.company.domain,
         tools: family.tools,
