@@ -58,6 +58,35 @@ const SpecSource = z.union([
 ]);
 export type SpecSourceConfig = z.infer<typeof SpecSource>;
 
+/**
+ * Instruction-tuning (IT) data trained with AFT, as in the paper (a fixed IT mix in every AFT run,
+ * and an IT-only baseline): the user's chat JSONL files (relative to the experiment file; the
+ * format `aft mix --it` reads), all of their examples, `examples` of them, or a `fraction`.
+ */
+const ItMix = z
+  .strictObject({
+    files: z.array(z.string().min(1)).min(1),
+    examples: z.number().int().positive().optional(),
+    fraction: z.number().optional(),
+    /** Seed of which examples are taken, and of the mix's order. */
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .superRefine((it, ctx) => {
+    if (it.examples !== undefined && it.fraction !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["fraction"],
+        message: "give examples (a count) or fraction (a share of the files' examples), not both",
+      });
+    if (it.fraction !== undefined && !(it.fraction > 0 && it.fraction <= 1))
+      ctx.addIssue({
+        code: "custom",
+        path: ["fraction"],
+        message: `the share of the IT files' examples to use must be above 0 and at most 1 (got ${it.fraction})`,
+      });
+  });
+export type ItMixConfig = z.infer<typeof ItMix>;
+
 /** AFT settings shared by the arms that fine-tune: how many examples, and which of the two sets. */
 const aftFields = {
   /** Examples in the AFT set (the recipe's budget when absent). */
@@ -66,18 +95,26 @@ const aftFields = {
   aft_sizes: z.array(z.number().int().positive()).min(1).optional(),
   /** Train on the chat set with reasoning (`<think>`), or on the same examples without it. */
   reasoning: z.boolean().default(true),
+  /** IT data mixed into this arm's AFT set (default: training.it); false: none. */
+  it: z.union([ItMix, z.literal(false)]).optional(),
 };
+
+/** Accepted on arms without AFT only to say clearly that it does not belong there. */
+const noIt = { it: z.unknown().optional() };
 
 /**
  * How a spec reaches the model. `prompted` places it in the system prompt of an existing model
  * (no training); `baseline` uses no spec; `msm`, `aft` and `msm+aft` evaluate a model trained on
  * data made from the spec(s) (see `training:`); `cross` is the grid of msm+aft cells over
- * `msm_specs` × `aft_specs` (MSM(X) + AFT(Y)), named `<name>-<X>-<Y>`.
+ * `msm_specs` × `aft_specs` (MSM(X) + AFT(Y)), named `<name>-<X>-<Y>`; `it-only` is a model trained
+ * on the IT data alone (the paper's baseline), the reference its comparisons are read against.
  */
 const ArmInput = z.discriminatedUnion("kind", [
-  z.strictObject({ name, kind: z.literal("baseline") }),
-  z.strictObject({ name, kind: z.literal("prompted"), spec: name }),
-  z.strictObject({ name, kind: z.literal("msm"), msm_spec: name }),
+  z.strictObject({ name, kind: z.literal("baseline"), ...noIt }),
+  z.strictObject({ name, kind: z.literal("prompted"), spec: name, ...noIt }),
+  z.strictObject({ name, kind: z.literal("msm"), msm_spec: name, ...noIt }),
+  /** `it` here or under training: (checked below, where both are known). */
+  z.strictObject({ name, kind: z.literal("it-only"), it: ItMix.optional() }),
   z.strictObject({ name, kind: z.literal("aft"), aft_spec: name, ...aftFields }),
   z.strictObject({
     name,
@@ -114,6 +151,8 @@ export type Arm =
       aft_spec: string;
       aft_size?: number;
       reasoning: boolean;
+      /** The IT data mixed into its AFT set (the arm's own or training.it), if any. */
+      it?: ItMixConfig;
       design?: ArmDesign;
     }
   | {
@@ -123,15 +162,20 @@ export type Arm =
       aft_spec: string;
       aft_size?: number;
       reasoning: boolean;
+      it?: ItMixConfig;
       design?: ArmDesign;
-    };
-export type TrainedArm = Extract<Arm, { kind: "msm" | "aft" | "msm+aft" }>;
+    }
+  | { name: string; kind: "it-only"; it: ItMixConfig; design?: ArmDesign };
+export type TrainedArm = Extract<Arm, { kind: "msm" | "aft" | "msm+aft" | "it-only" }>;
 
 export const isTrained = (a: Arm): a is TrainedArm =>
   a.kind !== "baseline" && a.kind !== "prompted";
 
-/** Cross grids become their msm+aft cells, and size ladders one arm per size. */
-export function expandArms(arms: ArmInput[]): Arm[] {
+/**
+ * Cross grids become their msm+aft cells, and size ladders one arm per size; AFT arms get their IT
+ * data (their own `it:`, else `defaultIt`, none with `it: false`).
+ */
+export function expandArms(arms: ArmInput[], defaultIt?: ItMixConfig): Arm[] {
   const out: Arm[] = [];
   const sized = (
     a: Arm & { kind: "aft" | "msm+aft" },
@@ -150,11 +194,19 @@ export function expandArms(arms: ArmInput[]): Arm[] {
       },
     }));
   };
+  const itOf = (own: ItMixConfig | false | undefined) => {
+    const it = own === false ? undefined : (own ?? defaultIt);
+    return it ? { it } : {};
+  };
   for (const a of arms) {
-    if (a.kind === "baseline" || a.kind === "prompted" || a.kind === "msm") out.push(a);
+    if (a.kind === "baseline" || a.kind === "prompted" || a.kind === "msm") {
+      const { it: _, ...arm } = a;
+      out.push(arm);
+    } else if (a.kind === "it-only")
+      out.push({ name: a.name, kind: "it-only", it: (a.it ?? defaultIt) as ItMixConfig });
     else if (a.kind === "aft" || a.kind === "msm+aft") {
-      const { aft_sizes, ...rest } = a;
-      out.push(...sized(rest, aft_sizes));
+      const { aft_sizes, it, ...rest } = a;
+      out.push(...sized({ ...rest, ...itOf(it) }, aft_sizes));
     } else
       for (const m of a.msm_specs)
         for (const f of a.aft_specs) {
@@ -165,6 +217,7 @@ export function expandArms(arms: ArmInput[]): Arm[] {
             aft_spec: f,
             reasoning: a.reasoning,
             ...(a.aft_size !== undefined ? { aft_size: a.aft_size } : {}),
+            ...itOf(a.it),
           };
           out.push(...sized(cell, a.aft_sizes, { from: a.name, cross: true }));
         }
@@ -312,6 +365,11 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
           hyperparameters: HyperparameterOverrides.default({}),
           /** How AFT starts from the MSM stage: its adapter (the paper) or a fresh one on merged weights. */
           from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
+          /**
+           * IT data trained with every AFT arm (an arm's own `it:` replaces it, `it: false` drops
+           * it) and the data of `it-only` arms: the paper mixes one IT set into every AFT run.
+           */
+          it: ItMix.optional(),
           hardware: Hardware.optional(),
           /** For Together: seconds between polls of a running job. */
           poll_s: z.number().positive().default(30),
@@ -352,7 +410,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
           seen.add(n);
         }
       };
-      const expanded = expandArms(e.arms);
+      const expanded = expandArms(e.arms, e.training?.it);
       unique(
         "arm",
         "arms",
@@ -384,6 +442,16 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
           issue(
             ["arms", i, "aft_sizes"],
             "give aft_size (one size) or aft_sizes (a ladder), not both",
+          );
+        if ((arm.kind === "baseline" || arm.kind === "prompted" || arm.kind === "msm") && arm.it)
+          issue(
+            ["arms", i, "it"],
+            `arm "${arm.name}" (kind ${arm.kind}) has no AFT stage to train IT data with: remove it, or use kind aft, msm+aft or it-only`,
+          );
+        if (arm.kind === "it-only" && !arm.it && !e.training?.it)
+          issue(
+            ["arms", i, "it"],
+            `arm "${arm.name}" (kind it-only) trains on instruction-tuning data alone: give it: { files: [...] } here or under training:`,
           );
       }
       for (const [specName, source] of Object.entries(e.specs)) {
@@ -417,7 +485,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
         }
       }
     })
-    .transform((e) => ({ ...e, arms: expandArms(e.arms) }));
+    .transform((e) => ({ ...e, arms: expandArms(e.arms, e.training?.it) }));
 export type Experiment = z.infer<ReturnType<typeof experimentSchema>>;
 
 let schema: { tasks: number; schema: ReturnType<typeof experimentSchema> } | undefined;

@@ -24,7 +24,7 @@ import {
   type TrainedArm,
 } from "./config.js";
 import { type PendingSpec, resolveSpecs, type SpecArtifact } from "./specs.js";
-import { trainingFingerprint } from "./training.js";
+import { type TrainedStage, trainingFingerprint } from "./training.js";
 
 export type { PendingSpec, SpecArtifact } from "./specs.js";
 
@@ -90,13 +90,15 @@ export const trainingPlanName = (experiment: string, arm: string, model: string)
 /**
  * Which training run makes a trained arm's model. MSM on one spec is one run per model and seed,
  * shared by the `msm` arms of that spec and by every msm+aft cell that continues it; each AFT
- * (alone, or on an MSM run) is a run of its own arm.
+ * (alone, or on an MSM run) is a run of its own arm, and so is an it-only arm's one stage (`it`).
  */
 export function armTraining(
   experiment: string,
   arm: TrainedArm,
   model: string,
-): { plan: string; stage: "msm" | "aft"; parent?: string } {
+): { plan: string; stage: TrainedStage; parent?: string } {
+  if (arm.kind === "it-only")
+    return { plan: trainingPlanName(experiment, arm.name, model), stage: "it" };
   // `<experiment>.msm-<spec>-<model>`: the dot keeps it apart from every `<experiment>-<arm>-…`.
   const msm =
     arm.kind === "aft"

@@ -14,6 +14,7 @@ import { findExecutable } from "../core/executable.js";
 import { canonicalJson } from "../core/hash.js";
 import { readSecret } from "../core/secrets.js";
 import { loadAftConfig } from "../data/aft/config.js";
+import { type MixOptions, planMix, writeMix } from "../data/aft/mix.js";
 import { writeAftSet } from "../data/aft/output.js";
 import { buildAftSet } from "../data/aft/pipeline.js";
 import { planAftSet } from "../data/aft/plan.js";
@@ -102,8 +103,17 @@ export async function makeTrainedModels(
     let blocked: Blocked | undefined;
     for (const step of todo.data) {
       if (!made.has(step.dir)) {
-        const spec = graph.specs.find((s) => s.name === step.spec);
-        if (!spec) {
+        const upstream = step.kind === "it" && step.into ? made.get(step.into) : undefined;
+        const spec = step.kind === "it" ? undefined : graph.specs.find((s) => s.name === step.spec);
+        if (typeof upstream === "object") {
+          // An AFT set that cannot be made holds up the mix made from it.
+          made.set(step.dir, upstream);
+        } else if (step.kind === "it") {
+          o.signal?.throwIfAborted();
+          const r = await makeItData(loaded, step, o);
+          result.data.push({ step, ...r });
+          made.set(step.dir, r.runId);
+        } else if (!spec) {
           made.set(step.dir, {
             what: step.dir,
             reason: `spec ${step.spec} is not made yet`,
@@ -200,11 +210,41 @@ export function shortfall(m: Record<string, unknown>, kind: "msm" | "aft"): stri
   return undefined;
 }
 
+/** A data step made by a generation pipeline (MSM corpus or AFT chat set). */
+type GeneratedStep = Extract<DataStep, { kind: "msm" | "aft" }>;
+
+/** How an IT step is mixed: into its AFT set, or alone; its seed orders the choice and the mix. */
+const itMixOptions = (loaded: LoadedExperiment, step: DataStep & { kind: "it" }): MixOptions => ({
+  ...(step.into ? { aligned: step.into } : {}),
+  it: step.it,
+  itFrom: `it.files in ${loaded.file}`,
+  seed: step.it.seed,
+});
+
+/**
+ * Makes an IT step's chat set unless its directory holds the same mix already (by the mix's id:
+ * the AFT set's files, the IT files' content, the count and the seed). No model calls.
+ */
+async function makeItData(
+  loaded: LoadedExperiment,
+  step: DataStep & { kind: "it" },
+  o: ChainOptions,
+): Promise<{ made: boolean; runId: string }> {
+  const plan = planMix(itMixOptions(loaded, step));
+  if (manifestOf(step.dir)?.mix_id === plan.id) return { made: false, runId: plan.id };
+  const it = (plan.recipe.it as { examples: number }).examples;
+  o.log?.(
+    `mixing ${it} instruction-tuning example(s)${step.into ? ` into ${step.into}` : " (IT only)"} in ${step.dir}`,
+  );
+  await writeMix(plan, step.dir);
+  return { made: true, runId: plan.id };
+}
+
 /** The recipe a data step is made with (the experiment's, sized for the arm), and its id. */
 function dataRecipe(
   loaded: LoadedExperiment,
   spec: SpecArtifact,
-  step: DataStep,
+  step: GeneratedStep,
   client: LlmClient,
 ) {
   const recipes = loaded.experiment.training?.data ?? {};
@@ -234,7 +274,7 @@ async function makeData(
   loaded: LoadedExperiment,
   client: LlmClient,
   spec: SpecArtifact,
-  step: DataStep,
+  step: GeneratedStep,
   contamination: ReturnType<typeof scenarioPackTexts>,
   o: ChainOptions,
 ): Promise<{ made: boolean; runId: string; empty?: Blocked }> {
@@ -284,9 +324,11 @@ async function makeData(
 export interface TrainedArmsPlan {
   data: {
     step: DataStep;
-    state: "up to date" | "to make" | "waits for its spec";
+    state: "up to date" | "to make" | "waits for its spec" | "waits for its AFT set";
     calls: number;
     costExpected: number | null;
+    /** For an IT step: the IT examples it mixes in. */
+    itExamples?: number;
   }[];
   training: { plan: string; arm: string; seeds: number[]; engine: string; missing?: string }[];
 }
@@ -311,6 +353,10 @@ export function planTrainedArms(
     for (const step of armData(loaded, arm)) {
       if (seen.has(step.dir)) continue;
       seen.add(step.dir);
+      if (step.kind === "it") {
+        out.data.push(planItStep(loaded, step, out.data));
+        continue;
+      }
       const spec = graph.specs.find((s) => s.name === step.spec);
       if (!spec) {
         out.data.push({ step, state: "waits for its spec", calls: 0, costExpected: null });
@@ -340,6 +386,24 @@ export function planTrainedArms(
     });
   }
   return out;
+}
+
+/** Where an IT step stands: it waits for an AFT set still to make, else its mix is current or not. */
+function planItStep(
+  loaded: LoadedExperiment,
+  step: DataStep & { kind: "it" },
+  planned: TrainedArmsPlan["data"],
+): TrainedArmsPlan["data"][number] {
+  const none = { calls: 0, costExpected: 0 };
+  const upstream = planned.find((d) => d.step.dir === step.into);
+  const waits = upstream !== undefined && upstream.state !== "up to date";
+  // While its AFT set is still to make, the IT part alone says how many IT examples go in.
+  const { into: _, ...alone } = step;
+  const plan = planMix(itMixOptions(loaded, waits ? alone : step));
+  const itExamples = (plan.recipe.it as { examples: number }).examples;
+  if (waits) return { step, state: "waits for its AFT set", ...none, itExamples };
+  const state = manifestOf(step.dir)?.mix_id === plan.id ? "up to date" : "to make";
+  return { step, state, ...none, itExamples };
 }
 
 /**

@@ -9,19 +9,34 @@ import { dirname, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { readUserFile, writeFileAtomic } from "../core/fs.js";
 import { hashValue } from "../core/hash.js";
+import { type ItSource, itExamplesWanted, readItFiles } from "../data/aft/mix.js";
 import { renderSpec } from "../spec/render.js";
-import { isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
+import { type ItMixConfig, isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
-export interface DataStep {
-  kind: "msm" | "aft";
-  spec: string;
-  /** AFT examples wanted (the recipe's budget when absent). */
-  size?: number;
-  /** Absolute directory the data is written to. */
-  dir: string;
-}
+export type DataStep =
+  | {
+      kind: "msm" | "aft";
+      spec: string;
+      /** AFT examples wanted (the recipe's budget when absent). */
+      size?: number;
+      /** Absolute directory the data is written to. */
+      dir: string;
+    }
+  | {
+      /** IT data: mixed into an AFT set (`into`), or alone for an it-only arm. */
+      kind: "it";
+      /** The AFT set's spec, when mixing into one. */
+      spec?: string;
+      into?: string;
+      /** The arm's IT settings, its files made absolute. */
+      it: ItMixConfig;
+      dir: string;
+    };
+
+/** The stage of a training plan whose model an arm is evaluated on. */
+export type TrainedStage = "msm" | "aft" | "it";
 
 export interface TrainingTodo {
   plan: string;
@@ -37,19 +52,82 @@ export interface TrainingTodo {
 export const trainingDir = (loaded: LoadedExperiment) =>
   join(loaded.dir, `${loaded.experiment.name}-training`);
 
+/** IT settings with their files resolved against the experiment file. */
+const itResolved = (loaded: LoadedExperiment, it: ItMixConfig): ItMixConfig => ({
+  ...it,
+  files: it.files.map((f) => resolve(loaded.dir, f)),
+});
+
+/**
+ * A short tag of IT settings (files as named, count or share, seed) for directory names: the
+ * files' content is checked through the manifest, so editing a file remakes the same directory.
+ */
+const itTag = (it: ItMixConfig) =>
+  hashValue({ files: it.files, examples: it.examples, fraction: it.fraction, seed: it.seed }).slice(
+    0,
+    8,
+  );
+
 export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
   const data = join(trainingDir(loaded), "data");
+  if (arm.kind === "it-only")
+    return [{ kind: "it", it: itResolved(loaded, arm.it), dir: join(data, `it-${itTag(arm.it)}`) }];
   const steps: DataStep[] = [];
   if (arm.kind !== "aft")
     steps.push({ kind: "msm", spec: arm.msm_spec, dir: join(data, `msm-${arm.msm_spec}`) });
-  if (arm.kind !== "msm")
+  if (arm.kind !== "msm") {
+    const dir = join(data, `aft-${arm.aft_spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`);
     steps.push({
       kind: "aft",
       spec: arm.aft_spec,
       ...(arm.aft_size ? { size: arm.aft_size } : {}),
-      dir: join(data, `aft-${arm.aft_spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`),
+      dir,
     });
+    if (arm.it)
+      steps.push({
+        kind: "it",
+        spec: arm.aft_spec,
+        into: dir,
+        it: itResolved(loaded, arm.it),
+        dir: `${dir}-it-${itTag(arm.it)}`,
+      });
+  }
   return steps;
+}
+
+/** The step whose data the arm's last stage trains on (an AFT set with IT mixed in, if any). */
+export const trainedData = (steps: DataStep[]) => steps.at(-1) as DataStep;
+
+/** IT files read once per loaded experiment (their hashes enter every fingerprint that uses them). */
+const itFiles = new WeakMap<LoadedExperiment, Map<string, ItSource>>();
+/**
+ * What IT settings train on, for fingerprints: the files' sha256 (so editing one retrains), the
+ * count or share and the seed. The files are read and checked here, so `plan` and `status`
+ * already name a missing file, a malformed line or more examples than the files hold.
+ */
+export function itIdentity(loaded: LoadedExperiment, it: ItMixConfig) {
+  let cache = itFiles.get(loaded);
+  if (!cache) {
+    cache = new Map();
+    itFiles.set(loaded, cache);
+  }
+  const from = `it.files in ${loaded.file}`;
+  const sources = itResolved(loaded, it).files.map((file) => {
+    let source = cache.get(file);
+    if (!source) {
+      source = readItFiles([file], from)[0] as ItSource;
+      cache.set(file, source);
+    }
+    return source;
+  });
+  const available = sources.reduce((n, f) => n + f.lines.length, 0);
+  itExamplesWanted(available, it, `it: in ${loaded.file}`);
+  return {
+    files: sources.map((f) => f.sha256),
+    examples: it.examples ?? null,
+    fraction: it.fraction ?? null,
+    seed: it.seed,
+  };
 }
 
 /** Recipe texts read once per loaded experiment (fingerprints are taken per arm, model and seed). */
@@ -82,7 +160,7 @@ function recipeText(loaded: LoadedExperiment, which: "msm" | "aft"): string {
 export function trainingFingerprint(
   loaded: LoadedExperiment,
   arm: TrainedArm,
-  part: "msm" | "aft",
+  part: TrainedStage,
   base: string,
   specHash: (name: string) => string | undefined,
 ): string | undefined {
@@ -93,12 +171,18 @@ export function trainingFingerprint(
     engine: t?.engine ?? "axolotl",
     hyperparameters: t?.hyperparameters ?? {},
   };
-  const aftPart = (spec: string) => ({
-    spec,
-    recipe: recipe("aft"),
-    size: arm.kind === "msm" ? null : (arm.aft_size ?? null),
-    reasoning: arm.kind === "msm" ? null : arm.reasoning,
-  });
+  if (arm.kind === "it-only") return hashValue({ ...common, it: itIdentity(loaded, arm.it) });
+  // Added only when there is IT data, so models of arms without it keep their fingerprints.
+  const aftPart = (spec: string) =>
+    arm.kind === "msm"
+      ? {}
+      : {
+          spec,
+          recipe: recipe("aft"),
+          size: arm.aft_size ?? null,
+          reasoning: arm.reasoning,
+          ...(arm.it ? { it: itIdentity(loaded, arm.it) } : {}),
+        };
   if (arm.kind !== "aft") {
     const hash = specHash(arm.msm_spec);
     if (!hash) return undefined;
@@ -115,6 +199,17 @@ export function trainingFingerprint(
   }
   const aft = specHash(arm.aft_spec);
   return aft ? hashValue({ ...common, aft: aftPart(aft) }) : undefined;
+}
+
+/** The `aft mix` command that makes an IT step by hand (`run` makes it itself: no model calls). */
+function itMixCommand(d: DataStep & { kind: "it" }, here: (p: string) => string): string {
+  const select =
+    d.it.examples !== undefined
+      ? ` --it-examples ${d.it.examples}`
+      : d.it.fraction !== undefined
+        ? ` --it-fraction ${d.it.fraction}`
+        : "";
+  return `specsci aft mix${d.into ? ` ${here(d.into)}` : ""}${d.it.files.map((f) => ` --it ${here(f)}`).join("")}${select} --seed ${d.it.seed} -o ${here(d.dir)}`;
 }
 
 /** The command that serves what the plans train (Together serves its own). */
@@ -199,9 +294,9 @@ export function writeTrainingPlans(
     const data = armData(loaded, arm);
     const sorted = (xs: Iterable<number>) => [...new Set(xs)].sort((a, b) => a - b);
     const msmData = data.find((d) => d.kind === "msm");
-    const aftData = data.find((d) => d.kind === "aft");
+    const lastData = trainedData(data);
     const msmPlan = first.stage === "msm" ? first.plan : first.parent;
-    const fingerprint = (part: "msm" | "aft") =>
+    const fingerprint = (part: TrainedStage) =>
       trainingFingerprint(
         loaded,
         arm,
@@ -219,26 +314,30 @@ export function writeTrainingPlans(
         { arm: `msm-${msmData.spec}`, fingerprint: fingerprint("msm") },
       );
     const seeds = sorted(ws.map((w) => w.seed));
-    const file =
-      arm.kind === "msm" || !aftData
-        ? join(dir, `${plan}.yaml`)
-        : writePlan(
-            plan,
-            `arm ${arm.name}`,
-            first.base,
-            seeds,
-            [
-              {
-                name: "aft",
-                kind: "aft",
-                data: relative(dir, aftData.dir),
-                set: arm.reasoning ? "reasoning" : "no-reasoning",
-                ...(first.parent ? { from_previous: t?.from_previous ?? "adapter" } : {}),
-              },
-            ],
-            { arm: arm.name, fingerprint: fingerprint("aft") },
-            first.parent,
-          );
+    // The chat SFT stage: AFT (with its IT data mixed in, if any), or IT data alone.
+    const chatStage =
+      arm.kind === "msm"
+        ? undefined
+        : arm.kind === "it-only"
+          ? { name: "it", kind: "aft", data: relative(dir, lastData.dir), set: "reasoning" }
+          : {
+              name: "aft",
+              kind: "aft",
+              data: relative(dir, lastData.dir),
+              set: arm.reasoning ? "reasoning" : "no-reasoning",
+              ...(first.parent ? { from_previous: t?.from_previous ?? "adapter" } : {}),
+            };
+    const file = !chatStage
+      ? join(dir, `${plan}.yaml`)
+      : writePlan(
+          plan,
+          `arm ${arm.name}${arm.kind === "it-only" ? " (instruction-tuning data only)" : ""}`,
+          first.base,
+          seeds,
+          [chatStage],
+          { arm: arm.name, fingerprint: fingerprint(chatStage.name as TrainedStage) },
+          first.parent,
+        );
     todos.push({
       plan,
       arm,
@@ -247,9 +346,11 @@ export function writeTrainingPlans(
       data,
       commands: [
         ...data.map((d) =>
-          d.kind === "msm"
-            ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
-            : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
+          d.kind === "it"
+            ? itMixCommand(d, here)
+            : d.kind === "msm"
+              ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
+              : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
         ),
         `specsci train run ${here(file)}`,
       ],

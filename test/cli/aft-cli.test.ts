@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeLlmServer } from "../fakes/llm-server.js";
-import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
+import { BIN, cleanupTempDirs, countRows, ROOT, runCli, tempDir } from "../helpers.js";
 
 let server: FakeLlmServer;
 let cwd: string;
@@ -103,6 +103,25 @@ describe("specsci aft", () => {
     );
     expect(half.code).toBe(1);
     expect(half.stderr).toContain("--anti and --fraction go together");
+
+    // Without an aligned set: a share of the IT files alone (an IT-only baseline's set).
+    const sample = join(ROOT, "examples", "sample-data", "it-sample.jsonl");
+    const alone = await runCli(
+      ["aft", "mix", "--it", sample, "--it-examples", "5", "--seed", "2", "-o", "it-only"],
+      { cwd },
+    );
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stdout).toContain(`it-only: 5 it:${sample}`);
+    const manifest = JSON.parse(readFileSync(join(cwd, "it-only", "manifest.json"), "utf8"));
+    expect(manifest).toMatchObject({ it_examples: 5, examples: 5, mix: { aligned: null } });
+    const nothing = await runCli(["aft", "mix", "-o", "none"], { cwd });
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain("nothing to mix");
+    const share = await runCli(["aft", "mix", "--it", sample, "--it-fraction", "2", "-o", "y"], {
+      cwd,
+    });
+    expect(share.code).toBe(1);
+    expect(share.stderr).toContain("fraction must be above 0 and at most 1 (got 2)");
   });
 
   it("plans calls and cost before any call", async () => {

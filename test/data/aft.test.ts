@@ -249,7 +249,7 @@ describe("AFT chat sets (fake teacher)", () => {
         {
           aligned: join(dir, "rules-aft"),
           anti: { dir: join(dir, "anti"), fraction },
-          it: [it],
+          it: { files: [it] },
           seed: 1,
         },
         out,
@@ -274,7 +274,10 @@ describe("AFT chat sets (fake teacher)", () => {
     }
     writeFileSync(it, '{"messages": [{"role": "robot", "content": "x"}]}\n');
     await expect(
-      mixChatSets({ aligned: join(dir, "rules-aft"), it: [it], seed: 1 }, join(dir, "bad")),
+      mixChatSets(
+        { aligned: join(dir, "rules-aft"), it: { files: [it] }, seed: 1 },
+        join(dir, "bad"),
+      ),
     ).rejects.toThrow(/it\.jsonl:1: messages\.0\.role/);
     await expect(
       mixChatSets(
@@ -287,6 +290,57 @@ describe("AFT chat sets (fake teacher)", () => {
         join(dir, "bad"),
       ),
     ).rejects.toThrow(/has 40 examples; the mix needs 50 aligned/);
+
+    // A share of the IT files, chosen in a seeded order; the manifest says how many went in.
+    const sample = join(ROOT, "examples", "sample-data", "it-sample.jsonl");
+    const withIt = (it: Record<string, unknown>, out: string) =>
+      mixChatSets(
+        { aligned: join(dir, "rules-aft"), it: { files: [sample], ...it }, seed: 1 },
+        out,
+      );
+    const tenth = await withIt({ examples: 10, seed: 5 }, join(dir, "it-10"));
+    expect(tenth.composition).toEqual([
+      { source: "aligned", examples: 40 },
+      { source: `it:${sample}`, examples: 10 },
+    ]);
+    expect(tenth.it_examples).toBe(10);
+    expect((tenth.mix as { it: unknown }).it).toMatchObject({
+      available: 40,
+      examples: 10,
+      requested: 10,
+      seed: 5,
+      files: [{ file: sample, available: 40, examples: 10 }],
+    });
+    const itIds = (out: string) =>
+      lines(join(out, "reasoning.jsonl"))
+        .filter((l) => l.id.startsWith("it1:"))
+        .map((l) => l.id)
+        .sort();
+    const quarter = await withIt({ fraction: 0.25, seed: 5 }, join(dir, "it-quarter"));
+    expect(itIds(join(dir, "it-quarter"))).toEqual(itIds(join(dir, "it-10"))); // same seed, same 10
+    expect(quarter.mix_id).toBe(tenth.mix_id); // the same examples: the same mix
+    expect((await withIt({ examples: 10, seed: 5 }, join(dir, "it-10b"))).mix_id).toBe(
+      tenth.mix_id,
+    );
+    await withIt({ examples: 10, seed: 6 }, join(dir, "it-10c"));
+    expect(itIds(join(dir, "it-10c"))).not.toEqual(itIds(join(dir, "it-10")));
+    await expect(withIt({ examples: 41 }, join(dir, "bad"))).rejects.toThrow(
+      /examples is 41, and the IT files hold 40/,
+    );
+    await expect(withIt({ fraction: 1.5 }, join(dir, "bad"))).rejects.toThrow(
+      /fraction must be above 0 and at most 1 \(got 1\.5\)/,
+    );
+
+    // IT data alone (an IT-only baseline's set): both sets hold the chats as written.
+    const alone = await mixChatSets({ it: { files: [sample] }, seed: 1 }, join(dir, "it-only"));
+    expect(alone.composition).toEqual([{ source: `it:${sample}`, examples: 40 }]);
+    const r = lines(join(dir, "it-only", "reasoning.jsonl"));
+    expect(lines(join(dir, "it-only", "no-reasoning.jsonl"))).toEqual(r);
+    const written = lines(sample).map((l) => l.messages);
+    expect(
+      r.map((l) => l.messages).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
+    ).toEqual(written.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
+    await expect(mixChatSets({ seed: 1 }, join(dir, "bad"))).rejects.toThrow(/nothing to mix/);
   });
 });
 

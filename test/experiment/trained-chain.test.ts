@@ -3,7 +3,8 @@
  * recipes (a loopback model server writes it), training with a stand-in axolotl, serving with a
  * stand-in vLLM, evaluation of every cell, then a rerun that redoes nothing.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -221,6 +222,135 @@ describe("an experiment with trained arms, end to end", () => {
     expect(r3.summaries.map((s: { done: number }) => s.done)).toEqual(
       Array(ARMS.length * EVALS.length).fill(0),
     );
+  });
+});
+
+describe("the IT baseline and IT data in AFT, end to end", () => {
+  it("trains an it-only arm on the IT data alone and an AFT arm on its set with IT mixed in; an edited IT file retrains both", async () => {
+    copyFileSync(join(ROOT, "examples", "sample-data", "it-sample.jsonl"), join(cwd, "it.jsonl"));
+    const itPort = port + 1;
+    writeFileSync(
+      join(cwd, "it-experiment.yaml"),
+      `name: itchain
+specs: { rules: rules }
+arms:
+  - { name: it-base, kind: it-only }
+  - { name: aft-it, kind: aft, aft_spec: rules, aft_size: 8 }
+  - { name: aft-bare, kind: aft, aft_spec: rules, aft_size: 8, it: false }
+models: [loop/agent]
+evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+judge: { model: loop/judge }
+training:
+  base_models: { loop/agent: Qwen/Qwen3-8B }
+  data: { aft: aft.yaml }
+  it: { files: [it.jsonl], examples: 12, seed: 3 }
+  serve: { port: ${itPort}, timeout_s: 30 }
+`,
+    );
+    const cli = (cmd: string) =>
+      runCli(["--workspace", "ws-it", "--json", cmd, "it-experiment.yaml"], {
+        cwd,
+        env: { SPECSCI_AXOLOTL: AXOLOTL, SPECSCI_VLLM: VLLM },
+      });
+    const plan = JSON.parse((await cli("plan")).stdout).trainedArms;
+    expect(
+      plan.data.map((d: { step: { kind: string }; state: string }) => [d.step.kind, d.state]),
+    ).toEqual([
+      ["it", "to make"],
+      ["aft", "to make"],
+      ["it", "waits for its AFT set"],
+    ]);
+
+    const first = await cli("run");
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    const r1 = JSON.parse(first.stdout);
+    const dirs = r1.data.map((d: { step: { dir: string } }) => d.step.dir.split("/").at(-1));
+    const tag = (dirs[0] as string).replace("it-", "");
+    expect(dirs).toEqual([`it-${tag}`, "aft-rules-8", `aft-rules-8-it-${tag}`]);
+    expect(r1.trained).toEqual([
+      "train-itchain-it-base-loop-agent-seed0/it",
+      "train-itchain-aft-it-loop-agent-seed0/aft",
+      "train-itchain-aft-bare-loop-agent-seed0/aft",
+    ]);
+    expect(r1.summaries).toHaveLength(3);
+    expect(r1.summaries.every((s: { errors: number }) => s.errors === 0)).toBe(true);
+
+    // Each model trained on the file its stage names: the IT chats alone, or 8 AFT + 12 IT.
+    const data = join(cwd, "itchain-training", "data");
+    const chats = (dir: string) =>
+      readFileSync(join(data, dir, "exports", "together-reasoning.jsonl"), "utf8")
+        .trim()
+        .split("\n");
+    const sample = new Set(
+      readFileSync(join(cwd, "it.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.stringify({ messages: JSON.parse(l).messages })),
+    );
+    expect(chats(`it-${tag}`)).toHaveLength(12);
+    expect(chats(`it-${tag}`).every((l) => sample.has(l))).toBe(true);
+    const mixed = chats(`aft-rules-8-it-${tag}`);
+    expect(mixed).toHaveLength(20);
+    expect(mixed.filter((l) => sample.has(l))).toHaveLength(12);
+    // The seed chose the same 12 chats for both.
+    expect(mixed.filter((l) => sample.has(l)).sort()).toEqual(chats(`it-${tag}`).sort());
+    const manifest = JSON.parse(
+      readFileSync(join(data, `aft-rules-8-it-${tag}`, "manifest.json"), "utf8"),
+    );
+    expect(manifest.it_examples).toBe(12);
+    expect(manifest.composition).toEqual([
+      { source: "aligned", examples: 8 },
+      { source: `it:${join(cwd, "it.jsonl")}`, examples: 12 },
+    ]);
+    const models = JSON.parse(
+      (await runCli(["--workspace", "ws-it", "--json", "train", "list"], { cwd })).stdout,
+    ) as { id: string; stages: { name: string; data: string; data_sha256: string }[] }[];
+    const stageOf = (id: string) => models.find((m) => m.id === id)?.stages.at(-1);
+    const sha = (dir: string) =>
+      createHash("sha256")
+        .update(readFileSync(join(data, dir, "exports", "together-reasoning.jsonl")))
+        .digest("hex");
+    expect(stageOf("train-itchain-it-base-loop-agent-seed0/it")?.data_sha256).toBe(
+      sha(`it-${tag}`),
+    );
+    expect(stageOf("train-itchain-aft-it-loop-agent-seed0/aft")?.data_sha256).toBe(
+      sha(`aft-rules-8-it-${tag}`),
+    );
+    expect(stageOf("train-itchain-aft-bare-loop-agent-seed0/aft")?.data_sha256).toBe(
+      sha("aft-rules-8"),
+    );
+
+    // One chosen IT chat edited: the arms trained on IT data are out of date, the other is not.
+    const it = join(cwd, "it.jsonl");
+    const chosen = JSON.parse(chats(`it-${tag}`)[0] as string).messages.at(-1).content as string;
+    writeFileSync(
+      it,
+      readFileSync(it, "utf8").replace(JSON.stringify(chosen).slice(1, 40), "Edited: "),
+    );
+    const status = JSON.parse((await cli("status")).stdout);
+    expect(status.training.map((t: { arm: string; stale: boolean }) => [t.arm, t.stale])).toEqual([
+      ["it-base", true],
+      ["aft-it", true],
+    ]);
+    const second = await cli("run");
+    expect(second.code, second.stderr + second.stdout).toBe(0);
+    const r2 = JSON.parse(second.stdout);
+    // The mixes are made again from the edited file; the AFT set is reused.
+    expect(
+      r2.data.map((d: { step: { dir: string }; made: boolean }) => [
+        d.step.dir.split("/").at(-1),
+        d.made,
+      ]),
+    ).toEqual([
+      [`it-${tag}`, true],
+      ["aft-rules-8", false],
+      [`aft-rules-8-it-${tag}`, true],
+    ]);
+    expect(r2.trained).toEqual([
+      "train-itchain-it-base-loop-agent-seed0/it",
+      "train-itchain-aft-it-loop-agent-seed0/aft",
+    ]);
+    expect(r2.summaries.map((s: { done: number }) => s.done)).toEqual([1, 1, 0]);
   });
 });
 

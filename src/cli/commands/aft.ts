@@ -196,9 +196,9 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
   aft
     .command("mix")
     .description(
-      "mix an anti-spec set into an aligned one at an exact fraction, plus instruction-tuning files",
+      "mix an anti-spec set into an aligned one at an exact fraction, plus instruction-tuning files (alone: an IT-only set)",
     )
-    .argument("<aligned>", "chat-set directory of the aligned set")
+    .argument("[aligned]", "chat-set directory of the aligned set (none: the IT files alone)")
     .requiredOption("-o, --out <dir>", "directory of the mixed set")
     .option("--anti <dir>", "chat-set directory of the anti-spec set")
     .option("--fraction <f>", "share of anti-spec examples, 0 to 1", parseFloatOption)
@@ -208,6 +208,17 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
       collectOption,
       [],
     )
+    .option("--it-examples <n>", "take this many of the IT files' examples", parsePositiveIntOption)
+    .option(
+      "--it-fraction <f>",
+      "take this share (0 to 1] of the IT files' examples",
+      parseFloatOption,
+    )
+    .option(
+      "--it-seed <n>",
+      "seed of which IT examples are taken (default: --seed)",
+      parseIntOption,
+    )
     .option(
       "--examples <n>",
       "aligned + anti-spec examples (default: the aligned set's size)",
@@ -216,12 +227,15 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
     .option("--seed <n>", "seed of the selection", parseIntOption, 42)
     .action(
       async (
-        aligned: string,
+        aligned: string | undefined,
         o: {
           out: string;
           anti?: string;
           fraction?: number;
           it: string[];
+          itExamples?: number;
+          itFraction?: number;
+          itSeed?: number;
           examples?: number;
           seed: number;
         },
@@ -234,11 +248,20 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
         checkOutputPath(o.out, "dir", "-o/--out");
         const manifest = await mixChatSets(
           {
-            aligned,
+            ...(aligned !== undefined ? { aligned } : {}),
             ...(o.anti !== undefined && o.fraction !== undefined
               ? { anti: { dir: o.anti, fraction: o.fraction } }
               : {}),
-            it: o.it,
+            ...(o.it.length
+              ? {
+                  it: {
+                    files: o.it,
+                    ...(o.itExamples !== undefined ? { examples: o.itExamples } : {}),
+                    ...(o.itFraction !== undefined ? { fraction: o.itFraction } : {}),
+                    ...(o.itSeed !== undefined ? { seed: o.itSeed } : {}),
+                  },
+                }
+              : {}),
             ...(o.examples !== undefined ? { examples: o.examples } : {}),
             seed: o.seed,
           },

@@ -13,7 +13,7 @@ import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../
 import { specSource } from "../../experiment/specs.js";
 import { buildStages, type StageGraph } from "../../experiment/stages.js";
 import { planTrainedArms, type TrainedArmsPlan } from "../../experiment/trained.js";
-import { serveCommand } from "../../experiment/training.js";
+import { type DataStep, serveCommand } from "../../experiment/training.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
@@ -26,6 +26,13 @@ async function load(
   const loaded = loadExperiment(file);
   const graph = await buildStages(loaded, ctx.llm());
   return { loaded, graph };
+}
+
+/** What a data step holds, for tables: its spec, or the IT data mixed in (and how much). */
+function dataLabel(step: DataStep, itExamples?: number): string {
+  if (step.kind !== "it") return step.spec;
+  const it = itExamples !== undefined ? `${itExamples} IT examples` : "IT data";
+  return step.spec ? `${step.spec} + ${it}` : `${it} only`;
 }
 
 function printPlan(
@@ -94,7 +101,7 @@ function printPlan(
       ["data", "spec", "state", "calls", "cost (expected)"],
       trained.data.map((d) => [
         relative(process.cwd(), d.step.dir) || d.step.dir,
-        d.step.spec,
+        dataLabel(d.step, d.itExamples),
         d.state,
         d.calls,
         formatUsd(d.costExpected),
@@ -196,7 +203,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
             ["data", "spec", "state"],
             trainedArms.data.map((d) => [
               d.step.dir,
-              d.step.spec,
+              dataLabel(d.step),
               d.made ? "made now" : "up to date",
             ]),
           );

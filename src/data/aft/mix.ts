@@ -4,13 +4,12 @@
  * (specsci ships no third-party data). The recipe — inputs, their hashes, counts — is recorded in
  * the manifest. Selection is a seeded order, so the same recipe gives the same mix.
  */
-import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { readUserFile, type UserPathOrigin, writeFileAtomic } from "../../core/fs.js";
-import { sha256Hex } from "../../core/hash.js";
-import { readJsonl } from "../../core/jsonl.js";
+import { hashValue, sha256Hex } from "../../core/hash.js";
+import { parseJsonl } from "../../core/jsonl.js";
 import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
 import {
@@ -42,7 +41,12 @@ interface ChatSet {
 }
 
 function parseLines(file: string, origin: UserPathOrigin & { what?: string } = {}): ChatLine[] {
-  return readJsonl(file, origin).map(({ line, value }) => {
+  return parseChatLines(readUserFile(file, origin.what ?? "JSONL file", origin), file);
+}
+
+/** Chat lines of JSONL text read from `file`; a malformed line is an error naming file:line. */
+function parseChatLines(text: string, file: string): ChatLine[] {
+  return parseJsonl(text, file).map(({ line, value }) => {
     const r = Line.safeParse(value);
     if (!r.success)
       throw new SpecsciError(
@@ -57,6 +61,55 @@ function parseLines(file: string, origin: UserPathOrigin & { what?: string } = {
       source: r.data.source ?? basename(file),
     } as ChatLine;
   });
+}
+
+/** An instruction-tuning file as read: its path, the sha256 of its bytes, its chats. */
+export interface ItSource {
+  file: string;
+  sha256: string;
+  lines: ChatLine[];
+}
+
+/** The user's instruction-tuning files, each read once (hashed and parsed from the same text). */
+export function readItFiles(files: string[], from: string): ItSource[] {
+  return files.map((file) => {
+    const text = readUserFile(file, "instruction-tuning file", { from });
+    return { file, sha256: sha256Hex(text), lines: parseChatLines(text, file) };
+  });
+}
+
+/**
+ * Instruction-tuning data for a mix: the user's chat JSONL files, all of their examples, exactly
+ * `examples` of them, or a `fraction` of them (0 < F ≤ 1), chosen in a seeded order.
+ */
+export interface ItSelection {
+  files: string[];
+  examples?: number;
+  fraction?: number;
+  /** Seed of the choice (default: the mix's). */
+  seed?: number;
+}
+
+/** How many of `available` IT examples a selection takes; `what` names the setting in errors. */
+export function itExamplesWanted(available: number, sel: ItSelection, what: string): number {
+  if (sel.examples !== undefined && sel.fraction !== undefined)
+    throw new SpecsciError(`${what}: give examples or fraction, not both`);
+  if (sel.fraction !== undefined) {
+    if (!(sel.fraction > 0 && sel.fraction <= 1))
+      throw new SpecsciError(
+        `${what}: fraction must be above 0 and at most 1 (got ${sel.fraction})`,
+        {
+          hint: "fraction is the share of the IT files' examples to use; examples: N takes a count",
+        },
+      );
+    return Math.max(1, Math.round(sel.fraction * available));
+  }
+  if (sel.examples !== undefined && sel.examples > available)
+    throw new SpecsciError(
+      `${what}: examples is ${sel.examples}, and the IT files hold ${available}`,
+      { hint: "ask for fewer examples, or add files" },
+    );
+  return sel.examples ?? available;
 }
 
 /** The chat template a set was made for (a generated set's recipe, or a mix's record). */
@@ -110,28 +163,87 @@ export function readChatSet(dir: string): ChatSet {
 }
 
 export interface MixOptions {
-  aligned: string;
+  /** The aligned set; absent, the mix is instruction-tuning data alone (an IT-only baseline). */
+  aligned?: string;
   anti?: { dir: string; fraction: number };
-  /** Instruction-tuning JSONL files, appended whole to both sets. */
-  it?: string[];
+  /** Instruction-tuning data added to both sets (all of the files' examples unless it says). */
+  it?: ItSelection;
+  /** Where `it.files` were named, for errors (default `--it`). */
+  itFrom?: string;
   /** Aligned + anti-spec examples; default: as many as the aligned set has. */
   examples?: number;
   seed: number;
 }
 
-/** Each input's examples get ids of their own in the mix: `aligned:…`, `anti:…`, `it1:file:line`. */
-const relabel = (p: { reasoning: ChatLine; plain: ChatLine }, prefix: string) => ({
+type Pair = { id: string; reasoning: ChatLine; plain: ChatLine };
+
+/** A mix read and chosen, not yet written: its lines, recipe, composition and identity. */
+export interface MixPlan {
+  /** Hash of what the mix is made from (inputs' content, counts, seeds): equal ids, equal mixes. */
+  id: string;
+  lines: Pair[];
+  recipe: Record<string, unknown>;
+  composition: { source: string; examples: number }[];
+  name: string;
+  spec: string;
+  templateName: string;
+  seed: number;
+}
+
+/** Each input's examples get ids of their own in the mix: `aligned:…`, `anti:…`, `it1:line7`. */
+const relabel = (p: { reasoning: ChatLine; plain: ChatLine }, prefix: string): Pair => ({
   id: `${prefix}:${p.reasoning.id}`,
   reasoning: { ...p.reasoning, id: `${prefix}:${p.reasoning.id}`, source_id: p.reasoning.id },
   plain: { ...p.plain, id: `${prefix}:${p.plain.id}`, source_id: p.plain.id },
 });
 
-export async function mixChatSets(o: MixOptions, out: string): Promise<Record<string, unknown>> {
+/** The chosen IT examples (the no-think convention in the no-reasoning set) and their record. */
+function chooseIt(o: MixOptions, template: ChatTemplate | undefined) {
+  if (!o.it) return undefined;
+  const from = o.itFrom ?? "--it";
+  const sources = readItFiles(o.it.files, from);
+  const pool = sources.flatMap((f, k) =>
+    f.lines.map((l) => {
+      const line = { ...l, source: `it:${f.file}` };
+      const p = relabel({ reasoning: line, plain: line }, `it${k + 1}`);
+      return { file: f.file, ...p, plain: template ? withoutThinking(p.plain, template) : p.plain };
+    }),
+  );
+  const seed = o.it.seed ?? o.seed;
+  const chosen = shuffled(pool, seed).slice(0, itExamplesWanted(pool.length, o.it, from));
+  const count = (file: string) => chosen.filter((c) => c.file === file).length;
+  return {
+    pairs: chosen.map(({ id, reasoning, plain }) => ({ id, reasoning, plain })),
+    composition: sources.map((f) => ({ source: `it:${f.file}`, examples: count(f.file) })),
+    record: {
+      files: sources.map((f) => ({
+        file: f.file,
+        sha256: f.sha256,
+        available: f.lines.length,
+        examples: count(f.file),
+      })),
+      ...(o.it.examples !== undefined ? { requested: o.it.examples } : {}),
+      ...(o.it.fraction !== undefined ? { fraction: o.it.fraction } : {}),
+      available: pool.length,
+      examples: chosen.length,
+      seed,
+    },
+  };
+}
+
+/** Reads a mix's inputs and chooses its examples; nothing is written. */
+export function planMix(o: MixOptions): MixPlan {
   if (o.anti && !(o.anti.fraction >= 0 && o.anti.fraction <= 1))
     throw new SpecsciError(`--fraction must be between 0 and 1 (got ${o.anti.fraction})`);
-  const aligned = readChatSet(o.aligned);
+  if (!o.aligned && (o.anti || o.examples !== undefined))
+    throw new SpecsciError("an anti-spec share or --examples needs an aligned set to mix into");
+  if (!o.aligned && !o.it?.files.length)
+    throw new SpecsciError(
+      "nothing to mix: give an aligned set, instruction-tuning files, or both",
+    );
+  const aligned = o.aligned ? readChatSet(o.aligned) : undefined;
   const anti = o.anti ? readChatSet(o.anti.dir) : undefined;
-  const templateName = templateOf(aligned.manifest);
+  const templateName = aligned ? templateOf(aligned.manifest) : "";
   if (anti && templateOf(anti.manifest) !== templateName)
     throw new SpecsciError(
       `${o.anti?.dir} was made for the ${templateOf(anti.manifest) || "unknown"} chat template and ${o.aligned} for ${templateName || "unknown"}; a mix needs one`,
@@ -140,7 +252,7 @@ export async function mixChatSets(o: MixOptions, out: string): Promise<Record<st
   const template = CHAT_TEMPLATES.includes(templateName as ChatTemplateName)
     ? getChatTemplate(templateName as ChatTemplateName)
     : undefined;
-  const n = o.examples ?? aligned.pairs.length;
+  const n = o.examples ?? aligned?.pairs.length ?? 0;
   const nAnti = anti && o.anti ? Math.round(o.anti.fraction * n) : 0;
   const nAligned = n - nAnti;
   const take = (set: ChatSet, k: number, prefix: string, what: string) => {
@@ -157,34 +269,20 @@ export async function mixChatSets(o: MixOptions, out: string): Promise<Record<st
     ).slice(0, k);
   };
   const chosen = [
-    ...take(aligned, nAligned, "aligned", "aligned examples"),
+    ...(aligned ? take(aligned, nAligned, "aligned", "aligned examples") : []),
     ...(anti ? take(anti, nAnti, "anti", "anti-spec examples") : []),
   ];
-  const itInputs = (o.it ?? []).map((file, k) => {
-    const lines = parseLines(file, { what: "instruction-tuning file", from: "--it" }).map((l) =>
-      relabel(
-        { reasoning: { ...l, source: `it:${file}` }, plain: { ...l, source: `it:${file}` } },
-        `it${k + 1}`,
-      ),
-    );
-    return {
-      file,
-      sha256: sha256Hex(readFileSync(file)),
-      lines: lines.map((p) => ({
-        ...p,
-        plain: template ? withoutThinking(p.plain, template) : p.plain,
-      })),
-    };
-  });
-  const lines = shuffled([...chosen, ...itInputs.flatMap((f) => f.lines)], o.seed);
-  const hashes = await writeChatSets(out, lines);
+  const it = chooseIt(o, template);
+  const lines = shuffled([...chosen, ...(it?.pairs ?? [])], o.seed);
   const recipe = {
-    aligned: {
-      dir: o.aligned,
-      set: aligned.manifest.set_id ?? aligned.manifest.name,
-      files: aligned.manifest.files,
-      examples: nAligned,
-    },
+    aligned: aligned
+      ? {
+          dir: o.aligned,
+          set: aligned.manifest.set_id ?? aligned.manifest.name,
+          files: aligned.manifest.files,
+          examples: nAligned,
+        }
+      : null,
     anti:
       anti && o.anti
         ? {
@@ -195,36 +293,68 @@ export async function mixChatSets(o: MixOptions, out: string): Promise<Record<st
             examples: nAnti,
           }
         : null,
-    it: itInputs.map((f) => ({ file: f.file, sha256: f.sha256, examples: f.lines.length })),
+    it: it?.record ?? null,
     seed: o.seed,
   };
   const composition = [
-    { source: "aligned", examples: nAligned },
+    ...(aligned ? [{ source: "aligned", examples: nAligned }] : []),
     ...(anti ? [{ source: "anti-spec", examples: nAnti }] : []),
-    ...itInputs.map((f) => ({ source: `it:${f.file}`, examples: f.lines.length })),
+    ...(it?.composition ?? []),
   ];
+  // The identity leaves out where the inputs lie: moved files with the same content, same mix.
+  const id = `mix-${hashValue({
+    aligned: recipe.aligned && { files: recipe.aligned.files, examples: nAligned },
+    anti: recipe.anti && { files: recipe.anti.files, examples: nAnti },
+    it: it && {
+      files: it.record.files.map((f) => f.sha256),
+      examples: it.record.examples,
+      seed: it.record.seed,
+    },
+    template: templateName,
+    seed: o.seed,
+  }).slice(0, 16)}`;
+  const alignedName = aligned ? String(aligned.manifest.name) : "instruction tuning";
+  return {
+    id,
+    lines,
+    recipe,
+    composition,
+    name: `${alignedName}${anti ? ` + ${Math.round((o.anti?.fraction ?? 0) * 1000) / 10}% anti-spec` : ""}${aligned && it ? " + IT mix" : ""}`,
+    spec: aligned
+      ? String((aligned.manifest.spec as { name?: string } | undefined)?.name ?? "?")
+      : "none (instruction-tuning data only)",
+    templateName,
+    seed: o.seed,
+  };
+}
+
+/** Writes a planned mix as a chat-set directory; returns its manifest. */
+export async function writeMix(plan: MixPlan, out: string): Promise<Record<string, unknown>> {
+  const hashes = await writeChatSets(out, plan.lines);
+  const itExamples = (plan.recipe.it as { examples?: number } | null)?.examples ?? 0;
   const manifest = {
     format: AFT_MANIFEST_FORMAT,
-    name: `${String(aligned.manifest.name)}${anti ? ` + ${Math.round((o.anti?.fraction ?? 0) * 1000) / 10}% anti-spec` : ""}${itInputs.length ? " + IT mix" : ""}`,
+    name: plan.name,
+    mix_id: plan.id,
     created: nowIso(),
     specsci: codeVersion(),
-    chat_template: templateName,
-    mix: recipe,
-    composition,
-    examples: lines.length,
+    chat_template: plan.templateName,
+    mix: plan.recipe,
+    composition: plan.composition,
+    examples: plan.lines.length,
+    it_examples: itExamples,
     files: hashes,
   };
   writeFileAtomic(join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileAtomic(
     join(out, "README.md"),
-    chatSetCard(
-      manifest.name,
-      String((aligned.manifest.spec as { name?: string } | undefined)?.name ?? "?"),
-      lines.length,
-      [
-        `A mix: ${composition.map((c) => `${c.examples} ${c.source}`).join(", ")} (seed ${o.seed}); inputs and their hashes are in \`manifest.json\`.`,
-      ],
-    ),
+    chatSetCard(plan.name, plan.spec, plan.lines.length, [
+      `A mix: ${plan.composition.map((c) => `${c.examples} ${c.source}`).join(", ")} (seed ${plan.seed}); inputs and their hashes are in \`manifest.json\`.`,
+    ]),
   );
   return manifest;
+}
+
+export async function mixChatSets(o: MixOptions, out: string): Promise<Record<string, unknown>> {
+  return writeMix(planMix(o), out);
 }
