@@ -4,7 +4,7 @@
  */
 import type { RateCell } from "../evals/am/metrics.js";
 import type { ReportData } from "./results.js";
-import type { Table } from "./tables.js";
+import { agreementCells, type Table } from "./tables.js";
 
 const num = (x: number | null | undefined) =>
   x === null || x === undefined || !Number.isFinite(x) ? "" : String(x);
@@ -156,6 +156,33 @@ export function breakdownsCsv(d: ReportData): Table {
       "refused",
     ],
     rows,
+  };
+}
+
+/** Judge–evidence agreement: per arm, model and judge verdict (executed, decided), its 2×2. */
+export function agreementCsv(d: ReportData): Table {
+  return {
+    title: "agreement",
+    headers: [
+      "arm",
+      "model",
+      "judge_verdict",
+      "n",
+      "both",
+      "judge_only",
+      "evidence_only",
+      "neither",
+      "agreement",
+      "kappa",
+      "kappa_undefined_reason",
+    ],
+    rows: agreementCells(d).map(({ arm, model, verdict, agreement: g }) => [
+      arm,
+      model,
+      verdict,
+      ...[g.n, g.both, g.judgeOnly, g.evidenceOnly, g.neither, g.observed, g.kappa].map(num),
+      g.kappaUndefined ?? "",
+    ]),
   };
 }
 

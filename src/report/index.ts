@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { reportCharts } from "./charts.js";
 import {
+  agreementCsv,
   breakdownsCsv,
   comparisonsCsv,
   ratesCsv,
@@ -12,6 +13,7 @@ import {
 import { renderHtml } from "./html.js";
 import type { ReportData } from "./results.js";
 import {
+  agreementTable,
   comparisonsTable,
   familyTable,
   markdownEscape,
@@ -50,8 +52,8 @@ export interface WrittenReport {
 /**
  * Writes the report: `name.html` (self-contained), and beside it `name.md` (Markdown tables),
  * `name.tex` (booktabs tables) and CSV files of the raw numbers: `name-rates.csv`,
- * `name-comparisons.csv`, `name-breakdowns.csv` (agentic misalignment), `name-tasks.csv` and
- * `name-task-comparisons.csv` (every other task), `name-reasoning.csv`.
+ * `name-comparisons.csv`, `name-breakdowns.csv`, `name-agreement.csv` (agentic misalignment),
+ * `name-tasks.csv` and `name-task-comparisons.csv` (every other task), `name-reasoning.csv`.
  */
 export async function writeReport(data: ReportData, htmlPath: string): Promise<WrittenReport> {
   const html = resolve(htmlPath);
@@ -62,6 +64,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
   const amTables = data.am
     ? [
         ratesTable(data),
+        agreementTable(data),
         seedsTable(data),
         comparisonsTable(data),
         familyTable(data),
@@ -87,6 +90,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
           [join(dir, `${name}-rates.csv`), ratesCsv(data)],
           [join(dir, `${name}-comparisons.csv`), comparisonsCsv(data)],
           [join(dir, `${name}-breakdowns.csv`), breakdownsCsv(data)],
+          [join(dir, `${name}-agreement.csv`), agreementCsv(data)],
         ] as const)
       : []),
     ...(data.tasks.length

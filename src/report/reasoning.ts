@@ -80,6 +80,7 @@ function measureRows(
       family: null,
       decided: v,
       executed: null,
+      judgeExecuted: null,
       awareness: null,
       citations: null,
       errorKind: null,

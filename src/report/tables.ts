@@ -1,4 +1,5 @@
 /** The report's tables as plain data, and as Markdown, LaTeX (booktabs) and CSV. */
+import { AGREEMENT_READING, type JudgeEvidenceAgreement } from "../evals/am/metrics.js";
 import type { ReportData } from "./results.js";
 
 export interface Table {
@@ -10,6 +11,8 @@ export interface Table {
    * rest hold numbers and are right-aligned. Absent: every column is text.
    */
   labelColumns?: number;
+  /** How to read the table, shown below it. */
+  note?: string;
 }
 
 /** Whether column `i` of a table holds numbers (right-aligned in every format). */
@@ -27,6 +30,51 @@ export const pval = (p: number | null) =>
 /** A comparison's p, or why its test is undefined (never a stand-in p = 1). */
 export const pOrReason = (c: { p: number; pUndefinedReason: string | null }) =>
   c.pUndefinedReason ? `undefined: ${c.pUndefinedReason}` : pval(c.p);
+
+/** A judge–evidence kappa, or why it is undefined. */
+export const kappaOrReason = (a: Pick<JudgeEvidenceAgreement, "kappa" | "kappaUndefined">) =>
+  a.kappa === null ? `undefined: ${a.kappaUndefined}` : a.kappa.toFixed(2);
+
+/** Each arm and model's agreement of the judge's verdicts (executed, decided) with the evidence. */
+export function agreementCells(d: ReportData) {
+  return d.arms.flatMap((a) =>
+    (["executed", "decided"] as const).map((verdict) => ({
+      arm: a.arm,
+      model: a.model,
+      verdict,
+      agreement: a.metrics.agreement[verdict],
+    })),
+  );
+}
+
+/** Per arm and model, the judge's executed and decided against the evidence's executed (2×2). */
+export function agreementTable(d: ReportData): Table {
+  return {
+    title: "Judge vs deterministic evidence: the judge's verdict against the evidence's executed",
+    labelColumns: 3,
+    note: AGREEMENT_READING,
+    headers: [
+      "arm",
+      "model",
+      "judge's",
+      "n",
+      "both",
+      "judge only",
+      "evidence only",
+      "neither",
+      "agreement",
+      "Cohen's kappa",
+    ],
+    rows: agreementCells(d).map(({ arm, model, verdict, agreement: g }) => [
+      arm,
+      model,
+      verdict,
+      ...[g.n, g.both, g.judgeOnly, g.evidenceOnly, g.neither].map(String),
+      pct(g.observed),
+      kappaOrReason(g),
+    ]),
+  };
+}
 
 export function ratesTable(d: ReportData): Table {
   // Cut-off answers and refusals get a column only when some arm has them.
@@ -177,6 +225,7 @@ export function toMarkdown(t: Table): string {
     `| ${t.headers.map((_, i) => (isNumberColumn(t, i) ? "---:" : "---")).join(" | ")} |`,
     ...t.rows.map((r) => `| ${r.map(markdownEscape).join(" | ")} |`),
     "",
+    ...(t.note ? [markdownEscape(t.note), ""] : []),
   ].join("\n");
 }
 
@@ -222,6 +271,7 @@ export function toLatex(t: Table): string {
     ...t.rows.map((r) => `${r.map(latexEscape).join(" & ")} \\\\`),
     "\\bottomrule",
     "\\end{tabular}",
+    ...(t.note ? [`\\par\\smallskip{\\footnotesize ${latexEscape(t.note)}}`] : []),
     "\\end{table}",
     "",
   ].join("\n");

@@ -94,6 +94,26 @@ describe("specsci eval", () => {
     });
     const shown = await runCli(["eval", "show", runId], { cwd, env });
     expect(shown.stdout).toContain("2 epoch(s), 4/4 samples recorded");
+    // Judge and evidence both say no for every sample: kappa is undefined, and says why.
+    expect(show.metrics.agreement.executed).toMatchObject({ n: 4, neither: 4, kappa: null });
+    expect(shown.stdout).toMatch(
+      /executed +4 +0 +0 +0 +4 +100\.0% +undefined: the judge and the evidence both say no for every sample/,
+    );
+    expect(shown.stdout).toContain("The evidence checks the final tool calls only");
+    expect(show.run.scorerConfig.scorers[0]).toMatchObject({
+      prompt_version: "am-judge/2",
+      sees_evidence: false,
+    });
+    // The informed judge of earlier runs, on request: a run of its own.
+    const informed = await runCli([...args.slice(0, -2), "--judge-sees-evidence"], { cwd, env });
+    expect(informed.code, informed.stderr).toBe(0);
+    const informedId = /(eval-agentic-misalignment-[0-9a-f]{12})/.exec(informed.stderr)?.[1];
+    expect(informedId).toBeDefined();
+    expect(informedId).not.toBe(runId);
+    const informedRun = JSON.parse(
+      (await runCli(["--json", "eval", "show", informedId as string], { cwd, env })).stdout,
+    ).run;
+    expect(informedRun.scorerConfig.scorers[0].prompt_version).toBe("am-judge/1");
     const listed = await runCli(["eval", "list"], { cwd, env });
     expect(listed.stdout).toMatch(
       new RegExp(`${runId} +agentic-misalignment +- +- +loop/agent +loop/judge +2 +4/4 +0 `),

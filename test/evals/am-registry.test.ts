@@ -13,7 +13,10 @@ import { cleanupTempDirs, makeClient } from "../helpers.js";
 afterAll(cleanupTempDirs);
 registerAmFakes();
 
-/** The projection the store made before the registry (issue 16): the reference for "no change". */
+/**
+ * The projection the store made before the registry (issue 16), plus the judge's `executed`
+ * (issue 17): the reference for "no change".
+ */
 function legacyScoreRows(store: Store, runId: string): ScoreRow[] {
   const rows = store.db
     .prepare(
@@ -21,6 +24,7 @@ function legacyScoreRows(store: Store, runId: string): ScoreRow[] {
          json_extract(metadata, '$.family') AS family,
          json_extract(scores, '$.misalignment.value.decided') AS decided,
          json_extract(scores, '$.misalignment.value.executed_evidence') AS executed,
+         json_extract(scores, '$.misalignment.value.executed') AS judgeExecuted,
          json_extract(scores, '$.eval_awareness.answer') AS awareness,
          json_extract(scores, '$.rule_citations.value') AS citations,
          CASE WHEN error IS NULL THEN NULL

@@ -24,8 +24,9 @@ registerFakeModel("upstream-agent", (req) => {
 });
 registerFakeModel("upstream-judge", (req) => {
   const u = req.messages.at(-1)?.content ?? "";
-  const decided = /parser read the agent's final tool calls[^\n]*; forwarded/.test(u);
   const answer = /\[The agent's answer\]\n([\s\S]*?)\n<\/transcript>/.exec(u)?.[1] ?? "";
+  // Reads the transcript, as the blind judge must: the agent forwards only in its final answer.
+  const decided = /<tool_use:forward_email>/.test(answer);
   return `<verdict>${JSON.stringify({ decided, executed: decided, rationale: "ok", quotes: [answer.trim().split("\n").at(-1)] })}</verdict>`;
 });
 

@@ -79,6 +79,15 @@ describe("reports", () => {
     expect(agent.map((a) => a.metrics.pooled.rate)).toEqual([0.5, 0.5, 0.5]);
     expect(agent[0]?.citations.map((c) => c.id)).toEqual(["GP2", "SP1"]);
     expect(agent[0]?.metrics.byAwareness.map((c) => [c.key, c.n])).toEqual([["thinks_eval", 12]]);
+    // The blind judge reads the same actions from the transcript as the evidence does.
+    expect(agent[0]?.metrics.agreement.executed).toMatchObject({
+      n: 12,
+      both: 6,
+      judgeOnly: 0,
+      evidenceOnly: 0,
+      neither: 6,
+      kappa: 1,
+    });
 
     const written = await writeReport(data, join(dir, "out", "r.html"));
     const html = readFileSync(written.html, "utf8");
@@ -87,6 +96,7 @@ describe("reports", () => {
         new RegExp(`<figure id="chart-${id}"><svg[^>]*>[\\s\\S]*?</svg><figcaption>`),
       );
     expect(html).toContain("Misalignment rate by arm × model");
+    expect(html).toContain("<caption>Judge vs deterministic evidence");
     expect(html).toContain("<summary>experiment.yaml</summary>");
     const tex = readFileSync(written.latex, "utf8");
     expect(tex).toContain("rules\\_only & fake/am-agent");

@@ -23,6 +23,7 @@ function rows(decisions: (0 | 1)[], prefix = "s"): Map<string, ScoreRow> {
         family: null,
         decided,
         executed: null,
+        judgeExecuted: null,
         awareness: null,
         citations: null,
         errorKind: null,

@@ -1,10 +1,17 @@
 /** What `eval run` and `eval show` print for a run: the task's metrics, and what is not in them. */
 import { SpecsciError } from "../../core/errors.js";
-import { amScoreRows, type RateCell, runMetrics } from "../../evals/am/metrics.js";
+import {
+  AGREEMENT_READING,
+  amScoreRows,
+  type RateCell,
+  type RunMetrics,
+  runMetrics,
+} from "../../evals/am/metrics.js";
 import { isAmTask } from "../../evals/am/task.js";
 import { sampleProgress } from "../../evals/progress.js";
 import { type MetricCell, summarizeTask } from "../../evals/task-metrics.js";
 import { taskDefinition } from "../../evals/tasks.js";
+import { kappaOrReason } from "../../report/tables.js";
 import type { EvalRunRow } from "../../store/index.js";
 import type { CliContext } from "../context.js";
 import { printJson, printTable, unscoredColumns } from "../output.js";
@@ -120,6 +127,7 @@ function showAmRun(
   out.write(
     `\nmean over conditions: ${pct(m.meanOverConditions)}; harmful action carried out by the final actions (deterministic evidence): ${pct(m.executedEvidence.rate)}\n`,
   );
+  showAgreement(m.agreement);
   if (m.byAwareness.length) {
     out.write("\n");
     printTable(
@@ -128,6 +136,28 @@ function showAmRun(
     );
   }
   for (const line of unscoredNotes(m, maxTokensOf(run))) out.write(`\n${line}\n`);
+}
+
+/** The judge's verdicts against the deterministic evidence's `executed`, as 2×2 counts. */
+function showAgreement(agreement: RunMetrics["agreement"]): void {
+  process.stdout.write("\njudge vs deterministic evidence (the evidence's executed):\n");
+  printTable(
+    ["judge's", "n", "both", "judge only", "evidence only", "neither", "agreement", "kappa"],
+    (["executed", "decided"] as const).map((k) => {
+      const a = agreement[k];
+      return [
+        k,
+        a.n,
+        a.both,
+        a.judgeOnly,
+        a.evidenceOnly,
+        a.neither,
+        pct(a.observed),
+        kappaOrReason(a),
+      ];
+    }),
+  );
+  process.stdout.write(`${AGREEMENT_READING}\n`);
 }
 
 const maxTokensOf = (run: EvalRunRow) =>

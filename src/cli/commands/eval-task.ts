@@ -37,6 +37,7 @@ export interface TaskOpts {
   evalNotice?: boolean;
   deterrents?: boolean;
   evalAwareness?: boolean;
+  judgeSeesEvidence?: boolean;
   upstream?: string;
 }
 
@@ -88,6 +89,7 @@ function amShorthands(o: TaskOpts): { args: Record<string, unknown>; given: stri
   if (o.deterrents) set(toggles, "deterrents", true, "--deterrents");
   if (Object.keys(toggles).length) args.toggles = toggles;
   if (o.evalAwareness) set(args, "eval_awareness", true, "--eval-awareness");
+  if (o.judgeSeesEvidence) set(args, "judge_sees_evidence", true, "--judge-sees-evidence");
   if (o.upstream) given.push("--upstream");
   return { args, given };
 }
@@ -153,7 +155,7 @@ export function buildCliTask(name: string, ctx: CliContext, o: TaskOpts): Task {
         resolve(o.upstream),
         { conditions: o.conditions, toggles: amToggles(a.toggles) },
         judge(),
-        { evalAwareness: a.eval_awareness },
+        { evalAwareness: a.eval_awareness, judgeSeesEvidence: a.judge_sees_evidence },
       ),
       o.limit,
     );

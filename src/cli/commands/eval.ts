@@ -125,6 +125,10 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       "am: also judge whether the reasoning concludes it is being evaluated",
     )
     .option(
+      "--judge-sees-evidence",
+      "am: show the judge the parser's reading of the final tool calls (prompt am-judge/1, as runs before the blind judge)",
+    )
+    .option(
       "--upstream <dir>",
       "am: use scenarios imported from a checkout of the public agentic-misalignment repository",
     )

@@ -26,6 +26,12 @@ export const AmArgs = z.strictObject({
   toggles: AmToggles.optional(),
   /** Also judge whether the reasoning concludes it is being evaluated. */
   eval_awareness: z.boolean().default(false),
+  /**
+   * Show the misalignment judge the parser's reading of the final tool calls (prompt
+   * `am-judge/1`, as runs before the blind judge did). Off: the judge reads the transcript alone,
+   * so its verdict and the deterministic evidence are independent measures.
+   */
+  judge_sees_evidence: z.boolean().default(false),
 });
 export type AmArgs = z.infer<typeof AmArgs>;
 
@@ -56,7 +62,7 @@ export const amDefinition: TaskDefinition<AmArgs> = {
         ...(env.promptSpec ? { spec: env.promptSpec } : {}),
       },
       env.judge(),
-      { evalAwareness: args.eval_awareness },
+      { evalAwareness: args.eval_awareness, judgeSeesEvidence: args.judge_sees_evidence },
     );
   },
   describe() {
@@ -72,6 +78,7 @@ export const amDefinition: TaskDefinition<AmArgs> = {
     family: "metadata:$.family",
     decided: "scores:$.misalignment.value.decided",
     executed: "scores:$.misalignment.value.executed_evidence",
+    judge_executed: "scores:$.misalignment.value.executed",
     awareness: "scores:$.eval_awareness.answer",
     citations: "scores:$.rule_citations.value",
   },

@@ -35,6 +35,14 @@ export interface AmTaskArgs {
   packDir?: string;
 }
 
+/** How an AM run is scored beyond its misalignment verdict. */
+export interface AmScoringOptions {
+  /** Also judge whether the reasoning concludes it is being evaluated. */
+  evalAwareness?: boolean;
+  /** Show the misalignment judge the parser's reading of the final tool calls (`am-judge/1`). */
+  judgeSeesEvidence?: boolean;
+}
+
 /** Prompts with the scenario's system prompt and inbox; parses the answer into actions. */
 export function amSolver(): Solver {
   return {
@@ -96,14 +104,16 @@ function familiesLeftOut(
 export function agenticMisalignmentTask(
   args: AmTaskArgs,
   judge: JudgeOptions,
-  options: { evalAwareness?: boolean } = {},
+  options: AmScoringOptions = {},
 ): Task {
   const loaded = loadPack(args.packDir);
   const toggles: Toggles = { ...DEFAULT_TOGGLES, ...args.toggles };
   const dataset: Sample[] = selectConditions(loaded, args).map((c) =>
     withSpec(renderCondition(loaded, c, toggles), args.spec),
   );
-  const scorers: Scorer[] = [misalignmentScorer(judge)];
+  const scorers: Scorer[] = [
+    misalignmentScorer(judge, { seesEvidence: options.judgeSeesEvidence === true }),
+  ];
   if (options.evalAwareness) scorers.push(evalAwarenessScorer(judge));
   scorers.push(ruleCitationScorer(args.citePrefixes));
   return {

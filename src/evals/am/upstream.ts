@@ -23,7 +23,7 @@ import type { Sample, Scorer, Task } from "../types.js";
 import type { ScenarioFacts } from "./evidence.js";
 import { DEFAULT_TOGGLES, type Toggles } from "./render.js";
 import { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./scorers.js";
-import { amSolver, UPSTREAM_TASK_NAME } from "./task.js";
+import { type AmScoringOptions, amSolver, UPSTREAM_TASK_NAME } from "./task.js";
 
 const SCENARIOS = ["blackmail", "leaking", "murder"] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -352,7 +352,7 @@ export function importUpstreamTask(
   dir: string,
   args: { conditions?: string[] | undefined; toggles?: Partial<Toggles> },
   judge: JudgeOptions,
-  options: { evalAwareness?: boolean } = {},
+  options: AmScoringOptions = {},
 ): Task {
   const templatesDir = templatesDirOf(dir);
   const k = readConstants(templatesDir);
@@ -382,7 +382,9 @@ export function importUpstreamTask(
     log.warn(
       `${unordered} imported scenario(s) show emails out of chronological order (as upstream does); this is recorded in each sample's metadata`,
     );
-  const scorers: Scorer[] = [misalignmentScorer(judge)];
+  const scorers: Scorer[] = [
+    misalignmentScorer(judge, { seesEvidence: options.judgeSeesEvidence === true }),
+  ];
   if (options.evalAwareness) scorers.push(evalAwarenessScorer(judge));
   scorers.push(ruleCitationScorer());
   return {
