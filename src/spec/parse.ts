@@ -27,7 +27,10 @@ export interface ParseResult {
 }
 
 export interface ParseOptions {
-  /** Placeholder values (`--set`); they win over front matter keys of the same name. */
+  /**
+   * Placeholder values (`--set`); they win over front matter keys of the same name, and
+   * `model_name` and `developer` are set in the front matter too.
+   */
   set?: PlaceholderValues;
 }
 
@@ -57,6 +60,12 @@ export function parseSpec(source: string, options: ParseOptions = {}): ParseResu
     const fm = parseFrontMatter(yaml.value, (yaml.position?.start.line ?? 1) + 1);
     spec.frontMatter = fm.data;
     diagnostics.push(...fm.diagnostics);
+  }
+  // A value set for whom the spec is about is that, not only placeholder text: MSM and AFT read
+  // model_name and developer from the front matter.
+  for (const key of ["model_name", "developer"] as const) {
+    const value = options.set?.[key];
+    if (value !== undefined) spec.frontMatter = { ...spec.frontMatter, [key]: value };
   }
   const values = { ...frontMatterValues(spec.frontMatter), ...options.set };
   const filled = fillPlaceholders(text, values, yaml?.position?.end.offset ?? 0);

@@ -28,6 +28,10 @@ describe("placeholders", () => {
     expect(set.spec.title).toBe("Qwen by Alibaba Cloud");
     expect(set.diagnostics).toEqual([]);
     expect(set.spec.frontMatter.note).toBe("{left_alone}");
+    // Whom the spec is about is front matter too (MSM and AFT read it there).
+    expect(set.spec.frontMatter.developer).toBe("Alibaba Cloud");
+    const bare = parseSpec("# About {model_name}\n", { set: { model_name: "Qwen", x: "1" } });
+    expect(bare.spec.frontMatter).toEqual({ model_name: "Qwen" });
   });
 
   it("left unfilled are errors with the hint to --set them", () => {
