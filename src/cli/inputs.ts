@@ -3,6 +3,7 @@ import { relative } from "node:path";
 import { checkSpecFile, requireValidSpec } from "../spec/io.js";
 import { resolveSpecRef } from "../spec/library.js";
 import type { Spec } from "../spec/model.js";
+import type { PlaceholderValues } from "../spec/placeholders.js";
 
 /** A path as the user would type it from here. */
 export const label = (path: string) => {
@@ -10,10 +11,13 @@ export const label = (path: string) => {
   return rel.startsWith("..") ? path : rel;
 };
 
-/** A spec given on the command line (a file or a built-in name), which must be sound to be used. */
-export function loadValid(ref: string): { spec: Spec; path: string } {
+/**
+ * A spec given on the command line (a file or a built-in name), which must be sound to be used;
+ * `set` fills its placeholders (`--set`). Files in the bullet layout are read as they are.
+ */
+export function loadValid(ref: string, set: PlaceholderValues = {}): { spec: Spec; path: string } {
   const path = resolveSpecRef(ref);
-  const { spec, diagnostics } = checkSpecFile(path);
+  const { spec, diagnostics } = checkSpecFile(path, { set });
   return { spec: requireValidSpec(spec, diagnostics, label(path)), path };
 }
 

@@ -46,13 +46,28 @@ const Derive = z.strictObject({
 });
 export type DeriveConfig = z.infer<typeof Derive>;
 
+/** Values for a spec file's `{name}` placeholders (see `spec/placeholders.ts`), one line each. */
+const PlaceholderSet = z.record(
+  z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      "a placeholder name: a letter or _, then letters, digits or _",
+    ),
+  z
+    .union([z.string(), z.number(), z.boolean()])
+    .transform(String)
+    .refine((v) => !v.includes("\n"), "a placeholder value is one line"),
+);
+
 /**
- * A spec: a built-in name (`rules`) or a file path relative to the experiment file, or a variant
- * derived from another spec of the experiment by a transform (its result is cached by content).
+ * A spec: a built-in name (`rules`) or a file path relative to the experiment file (in either
+ * layout; `set` fills its placeholders), or a variant derived from another spec of the experiment
+ * by a transform (its result is cached by content).
  */
 const SpecSource = z.union([
   z.string().min(1),
-  z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({ file: z.string().min(1), set: PlaceholderSet.optional() }),
   z.strictObject({ library: z.string().min(1) }),
   z.strictObject({ derive: Derive }),
 ]);

@@ -16,6 +16,7 @@ import { resolveSpecRef } from "../spec/library.js";
 import { lintSpec } from "../spec/lint.js";
 import type { Spec } from "../spec/model.js";
 import { parseSpec } from "../spec/parse.js";
+import type { PlaceholderValues } from "../spec/placeholders.js";
 import { renderSpec } from "../spec/render.js";
 import { type DeriveParams, deriveSpec, TRANSFORMS } from "../spec/transforms/index.js";
 import { PROMPT_VERSIONS } from "../spec/transforms/prompts.js";
@@ -55,7 +56,7 @@ export interface ResolvedSpecs {
 function readSpec(
   loaded: LoadedExperiment,
   name: string,
-  source: string | { file: string } | { library: string },
+  source: string | { file: string; set?: PlaceholderValues | undefined } | { library: string },
 ): SpecArtifact {
   let file: string;
   const from = `specs.${name} in ${loaded.file}`;
@@ -66,8 +67,15 @@ function readSpec(
       hint: "paths in an experiment file are relative to its directory",
     });
   else file = resolveSpecRef(source.library, { from: `specs.${name}.library in ${loaded.file}` });
-  const { spec, diagnostics } = checkSpecFile(file);
-  requireValidSpec(spec, diagnostics, file);
+  const set = typeof source === "object" && "set" in source ? source.set : undefined;
+  const { spec, diagnostics } = checkSpecFile(file, { set: set ?? {} });
+  requireValidSpec(
+    spec,
+    diagnostics,
+    file,
+    (names) =>
+      `${from}: give each a value in the spec's set:, e.g. ${name}: { file: …, set: { ${names.map((n) => `${n}: VALUE`).join(", ")} } }`,
+  );
   return { name, file, spec, hash: specHash(spec), derived: null };
 }
 

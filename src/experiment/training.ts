@@ -235,7 +235,9 @@ export function writeTrainingPlans(
     if (typeof source === "string" && !existsSync(resolve(loaded.dir, source))) return source;
     if (typeof source === "object" && "library" in source) return source.library;
     const s = specs.find((x) => x.name === name);
-    if (s?.file) return here(s.file);
+    // A file read with placeholder values is written out filled, as a derived spec is.
+    const filled = typeof source === "object" && "set" in source && source.set !== undefined;
+    if (s?.file && !filled) return here(s.file);
     if (!s) return name;
     const file = join(dir, "specs", `${name}.md`);
     mkdirSync(dirname(file), { recursive: true });

@@ -3,11 +3,18 @@ export { diffSpecs, formatDiff, type RuleDiff, type SpecDiff } from "./diff.js";
 export { type FrontMatter, FrontMatterSchema, type LineageStep } from "./frontmatter.js";
 export { specHash } from "./hash.js";
 export { findReferences, parseRuleHeading, RULE_ID } from "./ids.js";
+export { type ImportRecord, type ImportResult, importSpec } from "./import.js";
 export { checkSpecFile, readSpecSource, requireValidSpec } from "./io.js";
 export { LIBRARY_DIR, type LibraryEntry, listLibrary, resolveSpecRef } from "./library.js";
 export { lintSource, lintSpec } from "./lint.js";
 export * from "./model.js";
-export { type ParseResult, parseSpec } from "./parse.js";
+export { type ParseOptions, type ParseResult, parseSpec } from "./parse.js";
+export {
+  fillPlaceholders,
+  PLACEHOLDER,
+  type Placeholder,
+  type PlaceholderValues,
+} from "./placeholders.js";
 export { renderSpec, renderSpecBody } from "./render.js";
 export { type SpecStats, specStats } from "./stats.js";
 export {

@@ -1,50 +1,91 @@
-import type { Heading, List, ListItem, Nodes, RootContent } from "mdast";
+import type { List, Root, RootContent } from "mdast";
 import { fromMarkdown } from "mdast-util-from-markdown";
 import { frontmatterFromMarkdown } from "mdast-util-frontmatter";
-import { toString as plainText } from "mdast-util-to-string";
 import { frontmatter } from "micromark-extension-frontmatter";
+import { hasRuleBullets, mapBulletLayout } from "./bullets.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { parseFrontMatter } from "./frontmatter.js";
 import { parseRuleHeading } from "./ids.js";
-import type { Block, Pos, Rule, RuleBlock, Section, Spec, SpecNode, Subrule } from "./model.js";
+import { block, headingText, posOf, sliceOf, subrule } from "./mdast-nodes.js";
+import type { Rule, RuleBlock, Section, Spec, SpecNode } from "./model.js";
+import {
+  fillPlaceholders,
+  frontMatterValues,
+  type PlaceholderValues,
+  unfilledDiagnostics,
+} from "./placeholders.js";
 
 export interface ParseResult {
   spec: Spec;
-  /** Problems found while reading (malformed front matter); `lintSpec` finds the rest. */
+  /**
+   * Problems found while reading (malformed front matter, unfilled placeholders, the bullet
+   * layout); `lintSpec` finds the rest.
+   */
   diagnostics: Diagnostic[];
+  /** How the rules are written: as headings (specsci's layout) or as `- ID: text` bullets. */
+  layout: "headings" | "bullets";
+}
+
+export interface ParseOptions {
+  /**
+   * Placeholder values (`--set`); they win over front matter keys of the same name, and
+   * `model_name` and `developer` are set in the front matter too.
+   */
+  set?: PlaceholderValues;
 }
 
 type Container = { node: Spec | Section | Rule; level: number };
 
 const isRule = (n: Spec | Section | Rule): n is Rule => "kind" in n && n.kind === "rule";
 
-const posOf = (n: Nodes): Pos | undefined =>
-  n.position ? { line: n.position.start.line, column: n.position.start.column } : undefined;
-
-/**
- * Parses a spec from Markdown with CommonMark (micromark) and maps the syntax tree onto the spec
- * model. Never throws on content: what is wrong is reported by diagnostics and `lintSpec`.
- */
-export function parseSpec(source: string): ParseResult {
-  const text = source.replace(/\r\n?/g, "\n");
-  const tree = fromMarkdown(text, {
+const toTree = (text: string): Root =>
+  fromMarkdown(text, {
     extensions: [frontmatter(["yaml"])],
     mdastExtensions: [frontmatterFromMarkdown(["yaml"])],
   });
-  const slice = (n: Nodes) =>
-    text.slice(n.position?.start.offset ?? 0, n.position?.end.offset ?? 0);
+
+/**
+ * Parses a spec from Markdown with CommonMark (micromark) and maps the syntax tree onto the spec
+ * model: placeholders are filled first, then the rules are read from headings or, when no heading
+ * is a rule, from `- ID: text` bullets (`bullets.ts`). Never throws on content: what is wrong is
+ * reported by diagnostics and `lintSpec`.
+ */
+export function parseSpec(source: string, options: ParseOptions = {}): ParseResult {
+  let text = source.replace(/\r\n?/g, "\n");
+  let tree = toTree(text);
   const spec: Spec = { frontMatter: {}, body: [] };
   const diagnostics: Diagnostic[] = [];
+  const yaml = tree.children[0]?.type === "yaml" ? tree.children[0] : undefined;
+  if (yaml) {
+    const fm = parseFrontMatter(yaml.value, (yaml.position?.start.line ?? 1) + 1);
+    spec.frontMatter = fm.data;
+    diagnostics.push(...fm.diagnostics);
+  }
+  // A value set for whom the spec is about is that, not only placeholder text: MSM and AFT read
+  // model_name and developer from the front matter.
+  for (const key of ["model_name", "developer"] as const) {
+    const value = options.set?.[key];
+    if (value !== undefined) spec.frontMatter = { ...spec.frontMatter, [key]: value };
+  }
+  const values = { ...frontMatterValues(spec.frontMatter), ...options.set };
+  const filled = fillPlaceholders(text, values, yaml?.position?.end.offset ?? 0);
+  diagnostics.push(...unfilledDiagnostics(filled.unfilled));
+  if (filled.text !== text) {
+    text = filled.text;
+    tree = toTree(text);
+  }
+  const content = tree.children.filter((c) => c.type !== "yaml");
+  const bullets = hasRuleBullets(content, text);
+  if (bullets) diagnostics.push(...mapBulletLayout(content, text, spec));
+  else mapHeadingLayout(content, text, spec);
+  return { spec, diagnostics, layout: bullets ? "bullets" : "headings" };
+}
+
+/** specsci's layout: rules are headings with an id; lists under them are their subrules. */
+function mapHeadingLayout(children: RootContent[], text: string, spec: Spec): void {
   const stack: Container[] = [{ node: spec, level: 0 }];
   const top = () => stack[stack.length - 1] as Container;
-
-  for (const child of tree.children) {
-    if (child.type === "yaml") {
-      const fm = parseFrontMatter(child.value, (child.position?.start.line ?? 1) + 1);
-      spec.frontMatter = fm.data;
-      diagnostics.push(...fm.diagnostics);
-      continue;
-    }
+  for (const child of children) {
     if (child.type === "heading") {
       const raw = headingText(child, text);
       const rule = parseRuleHeading(raw);
@@ -64,7 +105,7 @@ export function parseSpec(source: string): ParseResult {
       }
       // Headings without an id below a rule's level are part of that rule's explanation.
       if (!rule && isRule(current.node) && child.depth > current.level) {
-        current.node.body.push(block(child, "raw", slice(child)));
+        current.node.body.push(block(child, "raw", sliceOf(child, text)));
         continue;
       }
       while (stack.length > 1 && (top().level >= child.depth || isRule(top().node))) stack.pop();
@@ -83,34 +124,14 @@ export function parseSpec(source: string): ParseResult {
     } else {
       const kind =
         child.type === "paragraph" ? "paragraph" : child.type === "list" ? "list" : "raw";
-      (container.body as SpecNode[]).push(block(child, kind, slice(child)));
+      (container.body as SpecNode[]).push(block(child, kind, sliceOf(child, text)));
     }
   }
-  return { spec, diagnostics };
-}
-
-function block(n: RootContent, kind: Block["kind"], markdown: string): Block {
-  const b: Block = { kind, markdown, text: plainText(n) };
-  const pos = posOf(n);
-  if (pos) b.pos = pos;
-  return b;
-}
-
-function headingText(h: Heading, source: string): string {
-  const first = h.children[0];
-  const last = h.children[h.children.length - 1];
-  if (!first?.position || !last?.position) return "";
-  return source.slice(first.position.start.offset, last.position.end.offset).trim();
 }
 
 function ruleBlock(n: RootContent, rule: Rule, source: string): RuleBlock {
-  if (n.type !== "list") {
-    return block(
-      n,
-      n.type === "paragraph" ? "paragraph" : "raw",
-      source.slice(n.position?.start.offset, n.position?.end.offset),
-    );
-  }
+  if (n.type !== "list")
+    return block(n, n.type === "paragraph" ? "paragraph" : "raw", sliceOf(n, source));
   const before = rule.body.reduce((k, b) => k + (b.kind === "subrules" ? b.items.length : 0), 0);
   const items = (n as List).children.map((item, i) =>
     subrule(item, `${rule.id}.${before + i + 1}`, source),
@@ -119,27 +140,4 @@ function ruleBlock(n: RootContent, rule: Rule, source: string): RuleBlock {
   const pos = posOf(n);
   if (pos) list.pos = pos;
   return list;
-}
-
-/**
- * A list item as a subrule. Its Markdown is the item's content with the list indentation removed
- * from continuation lines, so the renderer can indent it again under any marker.
- */
-function subrule(item: ListItem, id: string, source: string): Subrule {
-  const first = item.children[0];
-  const start = first?.position?.start;
-  const end = item.position?.end;
-  let markdown = "";
-  if (start && end) {
-    const indent = start.column - 1;
-    const lines = source.slice(start.offset, end.offset).split("\n");
-    markdown = lines
-      .map((line, i) => (i === 0 ? line : line.replace(new RegExp(`^ {0,${indent}}`), "")))
-      .join("\n")
-      .trimEnd();
-  }
-  const s: Subrule = { id, markdown, text: plainText(item) };
-  const pos = posOf(item);
-  if (pos) s.pos = pos;
-  return s;
 }

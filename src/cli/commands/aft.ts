@@ -12,6 +12,7 @@ import { planAftSet } from "../../data/aft/plan.js";
 import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
 import { defaultModel } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
+import type { PlaceholderValues } from "../../spec/placeholders.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
@@ -21,10 +22,12 @@ import {
   parseFloatOption,
   parseIntOption,
   parsePositiveIntOption,
+  withSetOption,
 } from "./options.js";
 
 interface GenerateOptions {
   recipe?: string;
+  set?: PlaceholderValues;
   out?: string;
   examples?: number;
   targetTokens?: number;
@@ -42,7 +45,7 @@ const parseStyle = (v: string) => {
 
 /** The spec argument and the options that override the recipe, shared by plan and generate. */
 function recipeOptions(cmd: Command): Command {
-  return cmd
+  return withSetOption(cmd)
     .argument("<spec>", "spec file or built-in spec name")
     .option("-r, --recipe <file>", "AFT recipe (aft.yaml); defaults apply without one")
     .option("--examples <n>", "passing examples to select", parsePositiveIntOption)
@@ -86,10 +89,13 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
     .action(
       (
         ref: string,
-        o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style">,
+        o: Pick<
+          GenerateOptions,
+          "recipe" | "examples" | "targetTokens" | "model" | "style" | "set"
+        >,
       ) => {
         const ctx = context();
-        const { spec, path } = loadValid(ref);
+        const { spec, path } = loadValid(ref, o.set);
         const config = recipe(o, ctx);
         const name =
           typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
@@ -140,7 +146,7 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
     )
     .action(async (ref: string, o: GenerateOptions) => {
       const ctx = context();
-      const { spec, path } = loadValid(ref);
+      const { spec, path } = loadValid(ref, o.set);
       const config = recipe(o, ctx);
       if (o.batch) config.batch = true;
       if (o.enforceContamination) config.contamination.enforce = true;

@@ -12,6 +12,7 @@ import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { DEFAULT_MODELS } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
+import type { PlaceholderValues } from "../../spec/placeholders.js";
 import type { Store } from "../../store/index.js";
 import type { ContextFactory } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
@@ -19,7 +20,12 @@ import { loadValid } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
 import { roleModel } from "../role-models.js";
-import { collectOption, parseFloatOption, parsePositiveIntOption } from "./options.js";
+import {
+  collectOption,
+  parseFloatOption,
+  parsePositiveIntOption,
+  parseSetOption,
+} from "./options.js";
 
 const pct = (x: number | null) => (x === null ? "–" : `${(100 * x).toFixed(1)}%`);
 const ci = (i: [number, number] | null) => (i ? `${pct(i[0])}–${pct(i[1])}` : "–");
@@ -29,14 +35,19 @@ const kappa = (k: number | null) => (k === null ? "–" : k.toFixed(2));
  * The spec whose rules the runs are checked against: `--spec`, or the built-in spec the runs were
  * prompted with (found by name and confirmed by hash).
  */
-function specOf(store: Store, runIds: string[], ref?: string): SpecUnderTest | null {
+function specOf(
+  store: Store,
+  runIds: string[],
+  ref?: string,
+  set?: PlaceholderValues,
+): SpecUnderTest | null {
   for (const id of runIds)
     if (!store.evals.run(id))
       throw new SpecsciError(`no eval run ${id} in this workspace`, {
         hint: "`specsci store runs` lists them; `specsci status EXPERIMENT` shows an experiment's",
       });
   if (ref) {
-    const { spec } = loadValid(ref);
+    const { spec } = loadValid(ref, set);
     return {
       name: typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : ref,
       hash: specHash(spec),
@@ -142,6 +153,11 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
     )
     .option("--spec <ref>", "the spec under test (default: the spec the runs were prompted with)")
     .option(
+      "--set <name=value>",
+      "fill {name} placeholders in the --spec file (repeatable)",
+      parseSetOption,
+    )
+    .option(
       "--taxonomy <ref>",
       "builtin, a stored version (tax-…), or a YAML file of categories",
       "builtin",
@@ -178,6 +194,7 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
           second: string[];
           repeats: number;
           spec?: string;
+          set?: PlaceholderValues;
           taxonomy: string;
           discover?: boolean;
           minCategories: number;
@@ -200,7 +217,7 @@ export function registerAnalyzeCommands(program: Command, context: ContextFactor
             hint: "set --temperature (e.g. 1) so that repeats are independent labels",
           });
         const client = ctx.llm();
-        const spec = specOf(ctx.store, runIds, o.spec);
+        const spec = specOf(ctx.store, runIds, o.spec, o.set);
         if (!spec)
           log.warn(
             "no spec under test (the runs used none, or a non-library spec): give --spec to analyse rules and misuse",

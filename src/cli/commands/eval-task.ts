@@ -16,6 +16,7 @@ import { buildTask, limitItems, type TaskEnv } from "../../evals/registry.js";
 import { taskDefinition } from "../../evals/tasks.js";
 import type { Task } from "../../evals/types.js";
 import { specHash } from "../../spec/hash.js";
+import type { PlaceholderValues } from "../../spec/placeholders.js";
 import { renderSpecBody } from "../../spec/render.js";
 import type { CliContext } from "../context.js";
 import { loadValid } from "../inputs.js";
@@ -29,6 +30,7 @@ export interface TaskOpts {
   limit?: number;
   spec?: string;
   promptSpec?: string;
+  set?: PlaceholderValues;
   conditions?: string[];
   families?: string[];
   modelName?: string;
@@ -110,9 +112,9 @@ function taskArgs(name: string, schema: z.ZodType, args: Record<string, unknown>
   );
 }
 
-function specEnv(ref: string | undefined): TaskEnv["spec"] | undefined {
+function specEnv(ref: string | undefined, set?: PlaceholderValues): TaskEnv["spec"] | undefined {
   if (!ref) return undefined;
-  const { spec } = loadValid(ref);
+  const { spec } = loadValid(ref, set);
   const name = (spec.frontMatter?.name as string | undefined) ?? ref;
   return { name, hash: specHash(spec), spec, markdown: renderSpecBody(spec) };
 }
@@ -133,8 +135,8 @@ export function buildCliTask(name: string, ctx: CliContext, o: TaskOpts): Task {
       attempts: o.judgeAttempts,
     });
   const args = taskArgs(def.name, def.args, { ...short.args, ...parseArgPairs(o.arg) });
-  const spec = specEnv(o.spec);
-  const prompted = specEnv(o.promptSpec);
+  const spec = specEnv(o.spec, o.set);
+  const prompted = specEnv(o.promptSpec, o.set);
   if (def.needs.spec && !spec && !prompted)
     throw new SpecsciError(`task ${def.name} measures a spec: name the spec under test`, {
       hint: "add --spec NAME|FILE (a built-in name from `specsci spec list`, or a spec file)",

@@ -30,6 +30,7 @@ import {
   parseIntOption,
   parseListOption,
   parsePositiveIntOption,
+  parseSetOption,
 } from "./options.js";
 
 interface RunOpts extends TaskOpts {
@@ -87,6 +88,11 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
     )
     .option("--spec <ref>", "the spec under test, for tasks that measure one (spec-knowledge)")
     .option("--prompt-spec <ref>", "place this spec in the system prompt (a prompted arm)")
+    .option(
+      "--set <name=value>",
+      "fill {name} placeholders in --spec and --prompt-spec files (repeatable)",
+      parseSetOption,
+    )
     .option(
       "--judge <id>",
       `judge model (default: defaults.judge in specsci.yaml, else ${DEFAULT_MODELS.anthropic.judge})`,

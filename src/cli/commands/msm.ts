@@ -14,14 +14,16 @@ import { planCorpus } from "../../data/msm/plan.js";
 import { defaultModel } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
 import type { Spec } from "../../spec/model.js";
+import type { PlaceholderValues } from "../../spec/placeholders.js";
 import type { CliContext, ContextFactory } from "../context.js";
 import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
-import { parseFloatOption, parsePositiveIntOption } from "./options.js";
+import { parseFloatOption, parsePositiveIntOption, withSetOption } from "./options.js";
 
 interface MsmOptions {
   recipe?: string;
+  set?: PlaceholderValues;
   targetTokens?: number;
   model?: string;
   batch?: boolean;
@@ -33,7 +35,7 @@ function inputs(
   o: MsmOptions,
   ctx: CliContext,
 ): { spec: Spec; path: string; name: string; hash: string; config: MsmConfig } {
-  const { spec, path } = loadValid(ref);
+  const { spec, path } = loadValid(ref, o.set);
   const config = loadMsmConfig(o.recipe, defaultModel("generator", ctx.config), "-r/--recipe");
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
@@ -45,7 +47,7 @@ function inputs(
 }
 
 function shared(cmd: Command): Command {
-  return cmd
+  return withSetOption(cmd)
     .argument("<spec>", "spec file or built-in spec name")
     .option(
       "-r, --recipe <file>",

@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { placeholderValueProblem } from "../../spec/placeholders.js";
 
 export function parseIntOption(value: string): number {
   const n = Number(value);
@@ -32,4 +33,29 @@ export function parseListOption(value: string, previous: string[] = []): string[
 /** A repeatable option whose values may contain commas. */
 export function collectOption(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * `--set NAME=VALUE`, repeatable: a value for the `{NAME}` placeholders of the spec files a command
+ * reads (it wins over a front matter key of that name).
+ */
+export function parseSetOption(
+  value: string,
+  previous: Record<string, string> = {},
+): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq < 1) throw new InvalidArgumentError("expected NAME=VALUE, e.g. model_name=Qwen");
+  const name = value.slice(0, eq);
+  const problem = placeholderValueProblem(name, value.slice(eq + 1));
+  if (problem) throw new InvalidArgumentError(problem);
+  return { ...previous, [name]: value.slice(eq + 1) };
+}
+
+/** Adds `--set` to a command that reads spec files. */
+export function withSetOption(cmd: Command): Command {
+  return cmd.option(
+    "--set <name=value>",
+    "fill the spec's {name} placeholders (repeatable; wins over front matter)",
+    parseSetOption,
+  );
 }

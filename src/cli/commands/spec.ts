@@ -7,11 +7,13 @@ import { log } from "../../core/log.js";
 import { DEFAULT_MODELS } from "../../llm/models.js";
 import { formatDiagnostic } from "../../spec/diagnostics.js";
 import { diffSpecs, formatDiff } from "../../spec/diff.js";
-import { checkSpecFile } from "../../spec/io.js";
+import { importSpec } from "../../spec/import.js";
+import { checkSpecFile, readSpecSource, requireValidSpec } from "../../spec/io.js";
 import { listLibrary, resolveSpecRef } from "../../spec/library.js";
 import { lintSpec } from "../../spec/lint.js";
-import { rulesOf, withoutPositions } from "../../spec/model.js";
+import { rulesOf, subrulesOf, withoutPositions } from "../../spec/model.js";
 import { parseSpec } from "../../spec/parse.js";
+import type { PlaceholderValues } from "../../spec/placeholders.js";
 import { renderSpec } from "../../spec/render.js";
 import { specStats } from "../../spec/stats.js";
 import { isTokenizerName, TOKENIZERS } from "../../spec/tokens.js";
@@ -31,6 +33,7 @@ import {
   parseFloatOption,
   parseListOption,
   parsePositiveIntOption,
+  withSetOption,
 } from "./options.js";
 
 function parseTolerance(v: string): number {
@@ -43,20 +46,22 @@ function parseTolerance(v: string): number {
 export function registerSpecCommands(program: Command, context: ContextFactory): void {
   const spec = program
     .command("spec")
-    .description("specs: lint, list, show, measure, compare and derive variants");
+    .description("specs: lint, list, show, measure, compare, import and derive variants");
 
-  spec
-    .command("lint")
+  withSetOption(spec.command("lint"))
     .description(
       "check specs: duplicate ids, unknown references, empty rules, malformed front matter",
     )
     .argument("<files...>", "spec files (or built-in names)")
     .option("--strict", "fail on warnings too")
-    .action((files: string[], opts: { strict?: boolean }) => {
+    .action((files: string[], opts: { strict?: boolean; set?: PlaceholderValues }) => {
       const ctx = context();
       const results = files.map((f) => {
         const path = resolveSpecRef(f);
-        return { file: label(path), diagnostics: checkSpecFile(path).diagnostics };
+        return {
+          file: label(path),
+          diagnostics: checkSpecFile(path, { set: opts.set }).diagnostics,
+        };
       });
       if (ctx.json) printJson(results);
       else
@@ -107,16 +112,15 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
       process.stdout.write(readFileSync(path, "utf8"));
     });
 
-  spec
-    .command("stats")
+  withSetOption(spec.command("stats"))
     .description(
       "words, characters, rules, subrules, explanation share and tokens (Qwen3, GPT o200k)",
     )
     .argument("<specs...>", "spec files (or built-in names)")
-    .action((refs: string[]) => {
+    .action((refs: string[], opts: { set?: PlaceholderValues }) => {
       const ctx = context();
       const rows = refs.map((ref) => {
-        const { spec: s, path } = loadValid(ref);
+        const { spec: s, path } = loadValid(ref, opts.set);
         return { spec: label(path), ...specStats(s) };
       });
       if (ctx.json) return printJson(rows);
@@ -144,24 +148,53 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
       );
     });
 
-  spec
-    .command("diff")
+  withSetOption(spec.command("diff"))
     .description(
       "compare two specs rule by rule: rules and subrules added, removed or changed, explanation changes",
     )
     .argument("<a>", "spec file or built-in name")
     .argument("<b>", "spec file or built-in name")
-    .action((a: string, b: string) => {
+    .action((a: string, b: string, opts: { set?: PlaceholderValues }) => {
       const ctx = context();
-      const A = loadValid(a);
-      const B = loadValid(b);
+      const A = loadValid(a, opts.set);
+      const B = loadValid(b, opts.set);
       const d = diffSpecs(A.spec, B.spec);
       if (ctx.json) return printJson(d);
       process.stdout.write(formatDiff(d, [label(A.path), label(B.path)]));
     });
 
+  withSetOption(spec.command("import"))
+    .description(
+      "convert a spec file to specsci's Markdown (rules as headings), placeholders filled; reads the MSM paper's bullet layout",
+    )
+    .argument("<file>", "spec file (.txt or Markdown)")
+    .option("-o, --out <file>", "write the converted spec here (default: stdout)")
+    .action((file: string, opts: { out?: string; set?: PlaceholderValues }) => {
+      const ctx = context();
+      const out =
+        opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
+      const result = importSpec(readSpecSource(file), file, opts.set);
+      requireValidSpec(result.spec, result.diagnostics, label(file));
+      if (out) writeFileAtomic(out, result.markdown);
+      else process.stdout.write(result.markdown);
+      const rules = rulesOf(result.spec);
+      const summary = {
+        out: opts.out ?? null,
+        source: label(file),
+        layout: result.layout,
+        rules: rules.length,
+        subrules: rules.reduce((k, r) => k + subrulesOf(r).length, 0),
+        set: opts.set ?? {},
+      };
+      if (ctx.json && opts.out) printJson(summary);
+      else
+        log.info(
+          `${opts.out ? `wrote ${opts.out}` : "imported"} from ${summary.source} (${summary.layout} layout): ${summary.rules} rules, ${summary.subrules} subrules`,
+        );
+    });
+
   addHelpSection(
-    spec.command("derive"),
+    withSetOption(spec.command("derive")),
     "Transforms:",
     Object.entries(TRANSFORMS).map(([name, t]) => [
       name,
@@ -228,6 +261,7 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
           out?: string;
           name?: string;
           model?: string;
+          set?: PlaceholderValues;
         },
       ) => {
         const ctx = context();
@@ -235,7 +269,7 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
           opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
         const transform = opts.transform;
         if (!isTransformName(transform)) throw new SpecsciError(`unknown transform ${transform}`);
-        const parent = loadValid(base);
+        const parent = loadValid(base, opts.set);
         const params: DeriveParams = {};
         for (const key of [
           "keepPreamble",
@@ -258,7 +292,7 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
         if (transform === "match-length") {
           if (typeof opts.to !== "string")
             throw new SpecsciError("match-length needs --to OTHER (a spec file or built-in name)");
-          const target = loadValid(opts.to);
+          const target = loadValid(opts.to, opts.set);
           params.to = {
             spec: target.spec,
             label:
