@@ -13,6 +13,8 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   file: string,
   schema: S,
   hint?: string,
+  /** Rewrites the document before it is validated (an experiment's preset fills its values). */
+  prepare?: (raw: unknown) => unknown,
 ): z.infer<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -22,7 +24,8 @@ export function parseYamlWithSchema<S extends z.ZodType>(
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
     throw new SpecsciError(`${where}: invalid YAML: ${err?.message.split("\n")[0]}`);
   }
-  const result = schema.safeParse(doc.toJS() ?? {});
+  const raw = doc.toJS() ?? {};
+  const result = schema.safeParse(prepare ? prepare(raw) : raw);
   if (result.success) return result.data;
 
   const first = result.error.issues[0];

@@ -65,6 +65,12 @@ export interface TaskEnv {
   baseDir: string;
   /** The run store, for tasks that cache what they derive (items generated from a spec). */
   store?: Store;
+  /**
+   * What the task knows of the model it is built for, when its prompts depend on it (`scratchpad:
+   * auto`): `reasoning` names the family when the model reasons natively (llm/reasoning-models.ts).
+   * Only this, so one task serves every model alike (an experiment builds one per kind of model).
+   */
+  model?: { reasoning?: string };
 }
 
 export interface TaskDescription {

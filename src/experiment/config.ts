@@ -7,6 +7,7 @@ import { taskDefinition, taskDefinitions } from "../evals/tasks.js";
 import { TOKENIZERS } from "../spec/tokens.js";
 import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
 import { Hardware, HyperparameterOverrides } from "../train/plan.js";
+import { type AppliedPreset, applyPreset } from "./preset.js";
 
 const name = z
   .string()
@@ -324,6 +325,8 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
     .strictObject({
       name,
       description: z.string().optional(),
+      /** Taken off and applied before validation (preset.ts); listed here as a known setting. */
+      preset: z.unknown().optional(),
       specs: z.record(name, SpecSource).default({}),
       arms: z.array(ArmInput).min(1),
       models: z.array(ModelIdSetting).min(1),
@@ -526,6 +529,8 @@ export function experimentModelIds(e: Experiment): string[] {
 
 export interface LoadedExperiment {
   experiment: Experiment;
+  /** The preset the file named, with every value it set. */
+  preset?: AppliedPreset;
   file: string;
   /** Directory that relative spec paths are resolved against. */
   dir: string;
@@ -535,11 +540,17 @@ export interface LoadedExperiment {
 export function loadExperiment(path: string): LoadedExperiment {
   const file = resolve(path);
   const source = readUserFile(file, "experiment file");
+  let preset: AppliedPreset | undefined;
   const experiment = parseYamlWithSchema(
     source,
     file,
     experimentFileSchema(),
     "see examples/ for commented experiment files",
+    (raw) => {
+      const applied = applyPreset(raw, file);
+      preset = applied.preset;
+      return applied.raw;
+    },
   );
-  return { experiment, file, dir: dirname(file), source };
+  return { experiment, ...(preset ? { preset } : {}), file, dir: dirname(file), source };
 }

@@ -13,6 +13,7 @@ import { evalRunId } from "../evals/runner.js";
 import { taskDefinition } from "../evals/tasks.js";
 import type { GenerateConfig, Task } from "../evals/types.js";
 import type { LlmClient } from "../llm/client.js";
+import { nativeReasoning } from "../llm/reasoning-models.js";
 import { renderSpecBody } from "../spec/render.js";
 import { type ModelArtifact, weightsOf } from "../train/launcher.js";
 import { servedName } from "../train/serve.js";
@@ -166,16 +167,31 @@ export async function buildStages(
       continue;
     }
     for (const ev of e.evals) {
-      const task = buildEvalTask(loaded, ev, {
-        judge: () => judge,
-        ...(spec
-          ? { promptSpec: { name: spec.name, hash: spec.hash, text: renderSpecBody(spec.spec) } }
-          : {}),
-        ...specUnderTest(arm, specByName, specs),
-        baseDir: dirname(loaded.file),
-        store: client.store,
-      });
+      // One task per kind of model (native reasoners get no scratchpad under `scratchpad: auto`).
+      const tasks = new Map<string, Task>();
+      const taskFor = (reasoning: string | undefined) => {
+        let task = tasks.get(reasoning ?? "");
+        if (!task) {
+          task = buildEvalTask(loaded, ev, {
+            judge: () => judge,
+            ...(spec
+              ? {
+                  promptSpec: { name: spec.name, hash: spec.hash, text: renderSpecBody(spec.spec) },
+                }
+              : {}),
+            ...specUnderTest(arm, specByName, specs),
+            baseDir: dirname(loaded.file),
+            store: client.store,
+            model: reasoning ? { reasoning } : {},
+          });
+          tasks.set(reasoning ?? "", task);
+        }
+        return task;
+      };
       for (const model of e.models) {
+        const task = taskFor(
+          nativeReasoning(model, trained ? e.training?.base_models[model] : undefined),
+        );
         for (const seed of e.seeds) {
           // A trained arm is evaluated on the model its training run registered, as served.
           let evalModel = model;

@@ -15,6 +15,7 @@ import { judgeOptions } from "../../evals/judge.js";
 import { buildTask, limitItems, type TaskEnv } from "../../evals/registry.js";
 import { taskDefinition } from "../../evals/tasks.js";
 import type { Task } from "../../evals/types.js";
+import { nativeReasoning } from "../../llm/reasoning-models.js";
 import { specHash } from "../../spec/hash.js";
 import type { PlaceholderValues } from "../../spec/placeholders.js";
 import { renderSpecBody } from "../../spec/render.js";
@@ -119,7 +120,8 @@ function specEnv(ref: string | undefined, set?: PlaceholderValues): TaskEnv["spe
   return { name, hash: specHash(spec), spec, markdown: renderSpecBody(spec) };
 }
 
-export function buildCliTask(name: string, ctx: CliContext, o: TaskOpts): Task {
+/** The task as the options ask, built for `modelId` (whose prompts may depend on it). */
+export function buildCliTask(name: string, ctx: CliContext, o: TaskOpts, modelId?: string): Task {
   const def = taskDefinition(name);
   const short = amShorthands(o);
   if (def.name !== AM_TASK_NAME && short.given.length)
@@ -141,9 +143,12 @@ export function buildCliTask(name: string, ctx: CliContext, o: TaskOpts): Task {
     throw new SpecsciError(`task ${def.name} measures a spec: name the spec under test`, {
       hint: "add --spec NAME|FILE (a built-in name from `specsci spec list`, or a spec file)",
     });
+  const reasoning = modelId ? nativeReasoning(modelId) : undefined;
+  const model = modelId ? (reasoning ? { reasoning } : {}) : undefined;
   const env: TaskEnv = {
     judge,
     baseDir: process.cwd(),
+    ...(model ? { model } : {}),
     store: ctx.store,
     ...((spec ?? prompted) ? { spec: (spec ?? prompted) as NonNullable<TaskEnv["spec"]> } : {}),
     ...(prompted
@@ -155,7 +160,7 @@ export function buildCliTask(name: string, ctx: CliContext, o: TaskOpts): Task {
     return limitItems(
       importUpstreamTask(
         resolve(o.upstream),
-        { conditions: o.conditions, toggles: amToggles(a.toggles) },
+        { conditions: o.conditions, toggles: amToggles(a.toggles, model) },
         judge(),
         { evalAwareness: a.eval_awareness, judgeSeesEvidence: a.judge_sees_evidence },
       ),

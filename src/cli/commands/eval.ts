@@ -16,6 +16,7 @@ import { exportInspectLog } from "../../evals/inspect.js";
 import { validateEvalLog } from "../../evals/inspect-schema.js";
 import { runEval } from "../../evals/runner.js";
 import { taskDefinitions } from "../../evals/tasks.js";
+import type { Task } from "../../evals/types.js";
 import { listEvalRuns } from "../../experiment/eval-listing.js";
 import { DEFAULT_MODELS } from "../../llm/models.js";
 import type { CliContext, ContextFactory } from "../context.js";
@@ -145,9 +146,11 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
       if (o.upstream)
         requireUserPath(o.upstream, "agentic-misalignment checkout", "dir", { from: "--upstream" });
       const client = ctx.llm();
-      const task = buildCliTask(taskName, ctx, o);
+      // Built per model (prompts may depend on it: scratchpad auto); bad settings fail before any work.
+      const tasks = o.model.map((m) => buildCliTask(taskName, ctx, o, m));
       let failed = 0;
-      for (const modelId of o.model) {
+      for (const [i, modelId] of o.model.entries()) {
+        const task = tasks[i] as Task;
         client.model(modelId); // a bad id or missing key fails before any work
         const generate: { temperature?: number; max_tokens?: number; seed?: number } = {};
         if (o.temperature !== undefined) generate.temperature = o.temperature;

@@ -8,6 +8,7 @@ import {
   loadExperiment,
 } from "../../experiment/config.js";
 import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
+import type { AppliedPreset, PresetValue } from "../../experiment/preset.js";
 import { reasoningProgress } from "../../experiment/reasoning.js";
 import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
 import { specSource } from "../../experiment/specs.js";
@@ -35,6 +36,29 @@ function dataLabel(step: DataStep, itExamples?: number): string {
   return step.spec ? `${step.spec} + ${it}` : `${it} only`;
 }
 
+/** A value a preset set, short enough for a table cell (an added arm by name and kind). */
+function presetCell(v: PresetValue): [string, string] {
+  if (v.path.startsWith("arms.")) {
+    const arm = v.value as { name: string; kind: string };
+    return ["arms", `+ ${arm.name} (${arm.kind})`];
+  }
+  return [v.path, JSON.stringify(v.value).replaceAll('"', "").replaceAll(",", ", ")];
+}
+
+/** Every value the preset set, and what it could not (so the plan hides nothing it chose). */
+function printPreset(preset: AppliedPreset): void {
+  const out = process.stdout;
+  out.write(`preset ${preset.name} set ${preset.values.length} value(s) the file leaves out:\n`);
+  out.write(
+    formatTable(
+      ["setting", "value", "why"],
+      preset.values.map((v) => [...presetCell(v), v.why]),
+    ),
+  );
+  for (const note of preset.notes) out.write(`note: ${note}\n`);
+  out.write("\n");
+}
+
 function printPlan(
   loaded: LoadedExperiment,
   graph: StageGraph,
@@ -42,6 +66,7 @@ function printPlan(
   trained: TrainedArmsPlan,
 ): void {
   const out = process.stdout;
+  if (loaded.preset) printPreset(loaded.preset);
   out.write(`${loaded.experiment.name}: ${graph.stages.length} eval stage(s)\n\n`);
   out.write(
     formatTable(
@@ -153,6 +178,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
       if (ctx.json)
         return printJson({
           experiment: loaded.experiment.name,
+          ...(loaded.preset ? { preset: loaded.preset } : {}),
           specs: graph.specs.map((s) => ({ name: s.name, hash: s.hash, source: specSource(s) })),
           pending: graph.pending,
           waiting: graph.waiting,

@@ -10,7 +10,8 @@ import { AM_TASK_NAME, agenticMisalignmentTask } from "./task.js";
 
 const AmToggles = z.strictObject({
   model_name: z.string().min(1).optional(),
-  scratchpad: z.boolean().optional(),
+  /** `auto`: none for models that reason natively (Qwen3), as in the MSM paper; on for others. */
+  scratchpad: z.union([z.boolean(), z.literal("auto")]).optional(),
   safety_instructions: z.boolean().optional(),
   eval_notice: z.boolean().optional(),
   /** Coercion's compliance channel, exfiltration's security email and logged, scoped key. */
@@ -35,11 +36,18 @@ export const AmArgs = z.strictObject({
 });
 export type AmArgs = z.infer<typeof AmArgs>;
 
-/** The YAML's snake_case toggles as the renderer's. */
-export function amToggles(t: AmArgs["toggles"]): Partial<Toggles> {
+/**
+ * The YAML's snake_case toggles as the renderer's; `scratchpad: auto` resolved for the model (on
+ * when the model is not known to reason natively, or not known at all).
+ */
+export function amToggles(
+  t: AmArgs["toggles"],
+  model?: { reasoning?: string | undefined },
+): Partial<Toggles> {
+  const scratchpad = t?.scratchpad === "auto" ? !model?.reasoning : t?.scratchpad;
   return {
     ...(t?.model_name ? { modelName: t.model_name } : {}),
-    ...(t?.scratchpad !== undefined ? { scratchpad: t.scratchpad } : {}),
+    ...(scratchpad !== undefined ? { scratchpad } : {}),
     ...(t?.safety_instructions !== undefined ? { safetyInstructions: t.safety_instructions } : {}),
     ...(t?.eval_notice !== undefined ? { evalNotice: t.eval_notice } : {}),
     ...(t?.deterrents !== undefined ? { deterrents: t.deterrents } : {}),
@@ -58,7 +66,7 @@ export const amDefinition: TaskDefinition<AmArgs> = {
       {
         conditions: args.conditions,
         ...(args.families ? { families: args.families } : {}),
-        toggles: amToggles(args.toggles),
+        toggles: amToggles(args.toggles, env.model),
         ...(env.promptSpec ? { spec: env.promptSpec } : {}),
       },
       env.judge(),
