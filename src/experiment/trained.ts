@@ -344,9 +344,11 @@ export function planTrainedArms(
   if (!e.training) return out;
   const missing = engineMissing(e.training.engine);
   const seen = new Set<string>();
-  const byPlan = new Map<string, number[]>();
-  for (const w of graph.training) byPlan.set(w.plan, [...(byPlan.get(w.plan) ?? []), w.seed]);
-  for (const [plan, seeds] of byPlan) {
+  // Seeds per plan: each seed once, though every eval of the arm waits for it.
+  const byPlan = new Map<string, Set<number>>();
+  for (const w of graph.training) byPlan.set(w.plan, (byPlan.get(w.plan) ?? new Set()).add(w.seed));
+  for (const [plan, seedSet] of byPlan) {
+    const seeds = [...seedSet].sort((a, b) => a - b);
     const armName = graph.training.find((w) => w.plan === plan)?.arm as string;
     const arm = e.arms.find((a) => a.name === armName);
     if (!arm || !isTrained(arm)) continue;

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { applyPreset, PAPER_JUDGE, PAPER_LADDER } from "../../src/experiment/preset.js";
 import { buildStages } from "../../src/experiment/stages.js";
+import { planTrainedArms } from "../../src/experiment/trained.js";
 import { cleanupTempDirs, makeClient, ROOT, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
@@ -104,8 +105,10 @@ arms:
   - { name: base, kind: baseline }
   - { name: aft, kind: aft, aft_spec: rules }
 models: [vllm/Qwen/Qwen3-14B, vllm/Qwen/Qwen2.5-14B-Instruct]
-seeds: [0]
-evals: [{ task: am, conditions: [leaking_explicit-america_replacement], epochs: 1 }]
+seeds: [0, 1]
+evals:
+  - { task: am, conditions: [leaking_explicit-america_replacement], epochs: 1 }
+  - { task: mcq, limit: 1 }
 training:
   it: { files: [it.jsonl] }
 `);
@@ -137,6 +140,10 @@ training:
     expect(new Set(graph.training.map((t) => t.base))).toEqual(
       new Set(["Qwen/Qwen3-14B", "Qwen/Qwen2.5-14B-Instruct"]),
     );
+    // Each plan trains each seed once, though both evals wait for it.
+    const plans = planTrainedArms(loaded, client, graph).training;
+    expect(plans).toHaveLength(4);
+    for (const p of plans) expect(p.seeds).toEqual([0, 1]);
   });
 
   it("adds the ladder at the paper's sizes", () => {
