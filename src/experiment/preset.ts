@@ -232,8 +232,8 @@ function arms(e: Obj, o: PresetOptions, without: Set<PaperPart>, f: Filler) {
       );
   if (!without.has("anti-spec"))
     for (const [name, kind] of [
-      ["anti-aft", "aft"],
-      ["anti-msm+aft", "msm+aft"],
+      ["dose-aft", "aft"],
+      ["dose-msm+aft", "msm+aft"],
     ] as const)
       add(
         {

@@ -25,8 +25,9 @@ import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";
 import type { EvalSampleRecord, Store } from "../store/index.js";
+import { armPairs } from "./arm-pairs.js";
 import { type ReasoningReport, reasoningReport } from "./reasoning.js";
-import { armPairs, singleRunTask, type TaskReport, taskReport } from "./tasks.js";
+import { singleRunTask, type TaskReport, taskReport } from "./tasks.js";
 
 export interface ArmResult {
   arm: string;

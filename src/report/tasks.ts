@@ -17,6 +17,7 @@ import type { Arm, EvalConfig, LoadedExperiment } from "../experiment/config.js"
 import type { StageGraph } from "../experiment/stages.js";
 import { armTrainingFiles, trainingTexts } from "../experiment/training-texts.js";
 import type { EvalRunRow, FieldRow, Store } from "../store/index.js";
+import { armPairs } from "./arm-pairs.js";
 
 export interface TaskArm {
   arm: string;
@@ -66,24 +67,6 @@ function trainedOn(loaded: LoadedExperiment, arm: Arm): Pick<FindingContext, "tr
  * How much of a reference an arm is: the bare model (`baseline`) most, then the model trained on
  * instruction-tuning data alone (`it-only`, the MSM paper's baseline), then every spec arm.
  */
-const REFERENCE_RANK: Record<string, number> = { baseline: 2, "it-only": 1 };
-const referenceRank = (kind: string) => REFERENCE_RANK[kind] ?? 0;
-
-/**
- * Every pair of arms, each oriented "spec arm against the baseline" (the more basic arm second:
- * a spec arm against it-only or the bare baseline, it-only against the bare baseline), so a
- * difference reads as what the spec (or the IT data) changed.
- */
-export function armPairs<A extends { kind: string }>(arms: readonly A[]): [A, A][] {
-  const pairs: [A, A][] = [];
-  for (let i = 0; i < arms.length; i++)
-    for (let j = i + 1; j < arms.length; j++) {
-      const [x, y] = [arms[i], arms[j]] as [A, A];
-      pairs.push(referenceRank(x.kind) > referenceRank(y.kind) ? [y, x] : [x, y]);
-    }
-  return pairs;
-}
-
 /** One eval's arms and comparisons; comparisons' pHolm is filled in by the caller. */
 export function taskReport(
   loaded: LoadedExperiment,

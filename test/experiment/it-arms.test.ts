@@ -6,11 +6,11 @@
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadExperiment } from "../../src/experiment/config.js";
+import { type Arm, loadExperiment } from "../../src/experiment/config.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { planTrainedArms } from "../../src/experiment/trained.js";
 import { armData, writeTrainingPlans } from "../../src/experiment/training.js";
-import { armPairs } from "../../src/report/tasks.js";
+import { armPairs } from "../../src/report/arm-pairs.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
 import { cleanupTempDirs, makeClient, ROOT, tempDir } from "../helpers.js";
 
@@ -222,11 +222,12 @@ describe("IT data in the stage graph and the training plans", () => {
 
 describe("comparisons with an it-only arm", () => {
   it("it-only is the reference of spec arms, and the bare baseline the reference of it-only", () => {
-    const arms = [
-      { name: "cell", kind: "msm+aft" },
-      { name: "it-base", kind: "it-only" },
+    const it = { files: ["it.jsonl"], seed: 0 };
+    const arms: Arm[] = [
+      { name: "cell", kind: "msm+aft", msm_spec: "r", aft_spec: "r", reasoning: true, it },
+      { name: "it-base", kind: "it-only", it },
       { name: "bare", kind: "baseline" },
-      { name: "aft", kind: "aft" },
+      { name: "aft", kind: "aft", aft_spec: "r", reasoning: true, it },
     ];
     expect(armPairs(arms).map(([a, b]) => `${a.name} vs ${b.name}`)).toEqual([
       "cell vs it-base",
