@@ -470,6 +470,28 @@ training:
     const html = readFileSync(join(cwd, "dose-report.html"), "utf8");
     expect(html).toContain("rules + 25% selfish");
     expect(html).toContain("rules + 50% selfish");
+
+    // A dose added later reuses both AFT sets; `plan` says how many anti-spec examples it mixes in.
+    writeFileSync(
+      join(cwd, "dose.yaml"),
+      readFileSync(join(cwd, "dose.yaml"), "utf8").replace("[0.5, 0.25]", "[0.5, 0.25, 0.75]"),
+    );
+    const more = await cli("--json", "plan", "dose.yaml");
+    const p = JSON.parse(more.stdout).trainedArms;
+    expect(
+      p.data.map((d: { step: { dir: string }; state: string; antiExamples?: number }) => [
+        d.step.dir.split("/").at(-1),
+        d.state,
+        d.antiExamples ?? null,
+      ]),
+    ).toEqual([
+      ["aft-rules-8", "up to date", null],
+      ["aft-selfish-8", "up to date", null],
+      [`aft-rules-8-anti-selfish-75-it-${tag}`, "to make", 6],
+    ]);
+    expect((await cli("plan", "dose.yaml")).stdout).toMatch(
+      /rules \+ 75% selfish \(6 examples\) \+ 4 IT examples +to make/,
+    );
   });
 });
 
