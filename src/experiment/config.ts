@@ -103,6 +103,36 @@ const ItMix = z
   });
 export type ItMixConfig = z.infer<typeof ItMix>;
 
+/**
+ * The paper's anti-spec dose series (App. I): besides the arm itself, one arm per fraction whose
+ * AFT set has that share of examples written from `spec` (a misaligned spec of this experiment)
+ * in place of aligned ones.
+ */
+const AntiDose = z
+  .strictObject({
+    spec: name,
+    fractions: z.array(z.number()).min(1),
+    /** Seed of which aligned and anti-spec examples are taken, the same at every fraction. */
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .superRefine((anti, ctx) => {
+    for (const [i, f] of anti.fractions.entries())
+      if (!(f > 0 && f < 1))
+        ctx.addIssue({
+          code: "custom",
+          path: ["fractions", i],
+          message: `an anti-spec share must be above 0 and below 1 (got ${f}): the arm itself is the 0 of the series`,
+        });
+  });
+type AntiDoseConfig = z.infer<typeof AntiDose>;
+
+/** The anti-spec share of one dosed arm: its spec, its fraction and the selection's seed. */
+export interface AntiDoseArm {
+  spec: string;
+  fraction: number;
+  seed: number;
+}
+
 /** AFT settings shared by the arms that fine-tune: how many examples, and which of the two sets. */
 const aftFields = {
   /** Examples in the AFT set (the recipe's budget when absent). */
@@ -113,10 +143,12 @@ const aftFields = {
   reasoning: z.boolean().default(true),
   /** IT data mixed into this arm's AFT set (default: training.it); false: none. */
   it: z.union([ItMix, z.literal(false)]).optional(),
+  /** Anti-spec dose arms beside this one (`<name>-anti<percent>`). */
+  anti: AntiDose.optional(),
 };
 
-/** Accepted on arms without AFT only to say clearly that it does not belong there. */
-const noIt = { it: z.unknown().optional() };
+/** Accepted on arms without AFT only to say clearly that they do not belong there. */
+const noAftData = { it: z.unknown().optional(), anti: z.unknown().optional() };
 
 /**
  * How a spec reaches the model. `prompted` places it in the system prompt of an existing model
@@ -126,11 +158,16 @@ const noIt = { it: z.unknown().optional() };
  * on the IT data alone (the paper's baseline), the reference its comparisons are read against.
  */
 const ArmInput = z.discriminatedUnion("kind", [
-  z.strictObject({ name, kind: z.literal("baseline"), ...noIt }),
-  z.strictObject({ name, kind: z.literal("prompted"), spec: name, ...noIt }),
-  z.strictObject({ name, kind: z.literal("msm"), msm_spec: name, ...noIt }),
+  z.strictObject({ name, kind: z.literal("baseline"), ...noAftData }),
+  z.strictObject({ name, kind: z.literal("prompted"), spec: name, ...noAftData }),
+  z.strictObject({ name, kind: z.literal("msm"), msm_spec: name, ...noAftData }),
   /** `it` here or under training: (checked below, where both are known). */
-  z.strictObject({ name, kind: z.literal("it-only"), it: ItMix.optional() }),
+  z.strictObject({
+    name,
+    kind: z.literal("it-only"),
+    it: ItMix.optional(),
+    anti: noAftData.anti,
+  }),
   z.strictObject({ name, kind: z.literal("aft"), aft_spec: name, ...aftFields }),
   z.strictObject({
     name,
@@ -149,11 +186,14 @@ const ArmInput = z.discriminatedUnion("kind", [
 ]);
 type ArmInput = z.infer<typeof ArmInput>;
 
-/** Where an arm came from when a design (a cross grid or a size ladder) wrote it. */
+/** Where an arm came from when a design (a cross grid, a size ladder, a dose series) wrote it. */
 export interface ArmDesign {
+  /** The arm of the experiment file that wrote it. */
   from: string;
   ladder?: boolean;
   cross?: boolean;
+  /** An anti-spec dose arm: the arm of the same name without `-anti<percent>` is its 0. */
+  anti?: boolean;
 }
 
 /** An arm as the stage graph sees it: designs expanded, one AFT size at most. */
@@ -169,6 +209,8 @@ export type Arm =
       reasoning: boolean;
       /** The IT data mixed into its AFT set (the arm's own or training.it), if any. */
       it?: ItMixConfig;
+      /** The anti-spec share of its AFT set, for a dose arm. */
+      anti?: AntiDoseArm;
       design?: ArmDesign;
     }
   | {
@@ -179,6 +221,7 @@ export type Arm =
       aft_size?: number;
       reasoning: boolean;
       it?: ItMixConfig;
+      anti?: AntiDoseArm;
       design?: ArmDesign;
     }
   | { name: string; kind: "it-only"; it: ItMixConfig; design?: ArmDesign };
@@ -187,58 +230,100 @@ export type TrainedArm = Extract<Arm, { kind: "msm" | "aft" | "msm+aft" | "it-on
 export const isTrained = (a: Arm): a is TrainedArm =>
   a.kind !== "baseline" && a.kind !== "prompted";
 
+type AftArm = Extract<Arm, { kind: "aft" | "msm+aft" }>;
+
+/** A fraction as the percent in a dose arm's name: 0.02 → `2`, 0.005 → `0.5`. */
+export const antiPercent = (fraction: number) => String(Number((fraction * 100).toPrecision(12)));
+
+/** One arm per AFT size of a ladder (`<name>-n<size>`); the arm itself without one. */
+function sized(a: AftArm, sizes: number[] | undefined, design?: ArmDesign): AftArm[] {
+  if (!sizes) return [design ? { ...a, design } : a];
+  return sizes.map((n) => ({
+    ...a,
+    name: `${a.name}-n${n}`,
+    aft_size: n,
+    design: { ...design, from: design?.from ?? a.name, ladder: true },
+  }));
+}
+
+/** The arm, then one arm per anti-spec fraction (`<name>-anti<percent>`), in fraction order. */
+function dosed(a: AftArm, anti: AntiDoseConfig | undefined): AftArm[] {
+  if (!anti) return [a];
+  const doses = [...anti.fractions].sort((x, y) => x - y);
+  return [
+    a,
+    ...doses.map((fraction) => ({
+      ...a,
+      name: `${a.name}-anti${antiPercent(fraction)}`,
+      anti: { spec: anti.spec, fraction, seed: anti.seed },
+      design: { ...a.design, from: a.design?.from ?? a.name, anti: true },
+    })),
+  ];
+}
+
 /**
- * Cross grids become their msm+aft cells, and size ladders one arm per size; AFT arms get their IT
- * data (their own `it:`, else `defaultIt`, none with `it: false`).
+ * Cross grids become their msm+aft cells, size ladders one arm per size, and dose series one arm
+ * per anti-spec fraction (a product: `<grid>-<X>-<Y>-n<size>-anti<percent>`); AFT arms get their
+ * IT data (their own `it:`, else `defaultIt`, none with `it: false`).
  */
 export function expandArms(arms: ArmInput[], defaultIt?: ItMixConfig): Arm[] {
-  const out: Arm[] = [];
-  const sized = (
-    a: Arm & { kind: "aft" | "msm+aft" },
-    sizes: number[] | undefined,
-    design?: ArmDesign,
-  ) => {
-    if (!sizes) return [design ? { ...a, design } : a];
-    return sizes.map((n) => ({
-      ...a,
-      name: `${a.name}-n${n}`,
-      aft_size: n,
-      design: {
-        from: design?.from ?? a.name,
-        ladder: true,
-        ...(design?.cross ? { cross: true } : {}),
-      },
-    }));
-  };
   const itOf = (own: ItMixConfig | false | undefined) => {
     const it = own === false ? undefined : (own ?? defaultIt);
     return it ? { it } : {};
   };
-  for (const a of arms) {
+  return arms.flatMap((a): Arm[] => {
     if (a.kind === "baseline" || a.kind === "prompted" || a.kind === "msm") {
-      const { it: _, ...arm } = a;
-      out.push(arm);
-    } else if (a.kind === "it-only")
-      out.push({ name: a.name, kind: "it-only", it: (a.it ?? defaultIt) as ItMixConfig });
-    else if (a.kind === "aft" || a.kind === "msm+aft") {
-      const { aft_sizes, it, ...rest } = a;
-      out.push(...sized({ ...rest, ...itOf(it) }, aft_sizes));
-    } else
-      for (const m of a.msm_specs)
-        for (const f of a.aft_specs) {
-          const cell: Arm & { kind: "msm+aft" } = {
-            name: `${a.name}-${m}-${f}`,
-            kind: "msm+aft",
-            msm_spec: m,
-            aft_spec: f,
-            reasoning: a.reasoning,
-            ...(a.aft_size !== undefined ? { aft_size: a.aft_size } : {}),
-            ...itOf(a.it),
-          };
-          out.push(...sized(cell, a.aft_sizes, { from: a.name, cross: true }));
-        }
+      const { it: _, anti: __, ...arm } = a;
+      return [arm];
+    }
+    if (a.kind === "it-only")
+      return [{ name: a.name, kind: "it-only", it: (a.it ?? defaultIt) as ItMixConfig }];
+    if (a.kind === "aft" || a.kind === "msm+aft") {
+      const { aft_sizes, it, anti, ...rest } = a;
+      return sized({ ...rest, ...itOf(it) }, aft_sizes).flatMap((x) => dosed(x, anti));
+    }
+    return a.msm_specs.flatMap((m) =>
+      a.aft_specs.flatMap((f) => {
+        const cell: AftArm = {
+          name: `${a.name}-${m}-${f}`,
+          kind: "msm+aft",
+          msm_spec: m,
+          aft_spec: f,
+          reasoning: a.reasoning,
+          ...(a.aft_size !== undefined ? { aft_size: a.aft_size } : {}),
+          ...itOf(a.it),
+        };
+        return sized(cell, a.aft_sizes, { from: a.name, cross: true }).flatMap((x) =>
+          dosed(x, a.anti),
+        );
+      }),
+    );
+  });
+}
+
+/** `anti:` belongs on arms with an AFT set to dose, and names a spec other than the aligned one. */
+function checkAnti(
+  arm: ArmInput,
+  i: number,
+  issue: (path: (string | number)[], message: string) => void,
+  requireSpec: (ref: string | undefined, path: (string | number)[]) => void,
+) {
+  if (arm.anti === undefined) return;
+  if (arm.kind !== "aft" && arm.kind !== "msm+aft" && arm.kind !== "cross") {
+    issue(
+      ["arms", i, "anti"],
+      `arm "${arm.name}" (kind ${arm.kind}) has no AFT set to mix anti-spec data into: remove it, or use kind aft, msm+aft or cross`,
+    );
+    return;
   }
-  return out;
+  const spec = arm.anti.spec;
+  requireSpec(spec, ["arms", i, "anti", "spec"]);
+  const aligned = arm.kind === "cross" ? arm.aft_specs : [arm.aft_spec];
+  if (aligned.includes(spec))
+    issue(
+      ["arms", i, "anti", "spec"],
+      `the anti-spec "${spec}" is also this arm's AFT spec: name the misaligned spec to mix in (e.g. the library's anti-spec)`,
+    );
 }
 
 /** The settings every eval entry has, whatever its task. */
@@ -423,7 +508,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
           if (seen.has(n))
             issue(
               list === "arms" ? [list] : [list, i, "name"],
-              `${what} name "${n}" is used twice${list === "arms" ? " (after cross grids and size ladders are expanded)" : ""}`,
+              `${what} name "${n}" is used twice${list === "arms" ? " (after cross grids, size ladders and anti-spec doses are expanded)" : ""}`,
             );
           seen.add(n);
         }
@@ -466,6 +551,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
             ["arms", i, "it"],
             `arm "${arm.name}" (kind ${arm.kind}) has no AFT stage to train IT data with: remove it, or use kind aft, msm+aft or it-only`,
           );
+        checkAnti(arm, i, issue, requireSpec);
         if (arm.kind === "it-only" && !arm.it && !e.training?.it)
           issue(
             ["arms", i, "it"],

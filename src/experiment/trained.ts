@@ -41,6 +41,7 @@ import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
 import {
   armData,
   type DataStep,
+  type MixStep,
   type TrainingTodo,
   trainingDir,
   writeTrainingPlans,
@@ -103,14 +104,20 @@ export async function makeTrainedModels(
     let blocked: Blocked | undefined;
     for (const step of todo.data) {
       if (!made.has(step.dir)) {
-        const upstream = step.kind === "it" && step.into ? made.get(step.into) : undefined;
-        const spec = step.kind === "it" ? undefined : graph.specs.find((s) => s.name === step.spec);
-        if (typeof upstream === "object") {
-          // An AFT set that cannot be made holds up the mix made from it.
+        // An AFT set that cannot be made holds up the mix made from it.
+        const upstream =
+          step.kind === "mix"
+            ? mixInputs(step)
+                .map((dir) => made.get(dir))
+                .find((state) => typeof state === "object")
+            : undefined;
+        const spec =
+          step.kind === "mix" ? undefined : graph.specs.find((s) => s.name === step.spec);
+        if (upstream) {
           made.set(step.dir, upstream);
-        } else if (step.kind === "it") {
+        } else if (step.kind === "mix") {
           o.signal?.throwIfAborted();
-          const r = await makeItData(loaded, step, o);
+          const r = await makeMixData(loaded, step, o);
           result.data.push({ step, ...r });
           made.set(step.dir, r.runId);
         } else if (!spec) {
@@ -213,28 +220,37 @@ export function shortfall(m: Record<string, unknown>, kind: "msm" | "aft"): stri
 /** A data step made by a generation pipeline (MSM corpus or AFT chat set). */
 type GeneratedStep = Extract<DataStep, { kind: "msm" | "aft" }>;
 
-/** How an IT step is mixed: into its AFT set, or alone; its seed orders the choice and the mix. */
-const itMixOptions = (loaded: LoadedExperiment, step: DataStep & { kind: "it" }): MixOptions => ({
+/** The data directories a mix is made from, besides the IT files. */
+const mixInputs = (step: MixStep) =>
+  [step.into, step.anti?.dir].filter((d): d is string => d !== undefined);
+
+/**
+ * How a mix step is made: its AFT set with the anti-spec share, and IT data, or IT data alone.
+ * `aft mix --it` with the same settings and seeds gives the same mix.
+ */
+const mixOptions = (loaded: LoadedExperiment, step: MixStep): MixOptions => ({
   ...(step.into ? { aligned: step.into } : {}),
-  it: step.it,
-  itFrom: `it.files in ${loaded.file}`,
-  seed: step.it.seed,
+  ...(step.anti ? { anti: { dir: step.anti.dir, fraction: step.anti.fraction } } : {}),
+  ...(step.it ? { it: step.it, itFrom: `it.files in ${loaded.file}` } : {}),
+  seed: step.seed,
 });
 
 /**
- * Makes an IT step's chat set unless its directory holds the same mix already (by the mix's id:
- * the AFT set's files, the IT files' content, the count and the seed). No model calls.
+ * Makes a mix step's chat set unless its directory holds the same mix already (by the mix's id:
+ * the sets' files, the IT files' content, the counts and the seeds). No model calls.
  */
-async function makeItData(
+async function makeMixData(
   loaded: LoadedExperiment,
-  step: DataStep & { kind: "it" },
+  step: MixStep,
   o: ChainOptions,
 ): Promise<{ made: boolean; runId: string }> {
-  const plan = planMix(itMixOptions(loaded, step));
+  const plan = planMix(mixOptions(loaded, step));
   if (manifestOf(step.dir)?.mix_id === plan.id) return { made: false, runId: plan.id };
-  const it = (plan.recipe.it as { examples: number }).examples;
+  const added = plan.composition
+    .filter((c) => c.source !== "aligned")
+    .map((c) => `${c.examples} ${c.source.startsWith("it:") ? "instruction-tuning" : c.source}`);
   o.log?.(
-    `mixing ${it} instruction-tuning example(s)${step.into ? ` into ${step.into}` : " (IT only)"} in ${step.dir}`,
+    `mixing ${added.join(" and ")} example(s)${step.into ? ` into ${step.into}` : " (IT only)"} in ${step.dir}`,
   );
   await writeMix(plan, step.dir);
   return { made: true, runId: plan.id };
@@ -327,8 +343,10 @@ export interface TrainedArmsPlan {
     state: "up to date" | "to make" | "waits for its spec" | "waits for its AFT set";
     calls: number;
     costExpected: number | null;
-    /** For an IT step: the IT examples it mixes in. */
+    /** For a mix step: the IT examples it mixes in. */
     itExamples?: number;
+    /** For a dose arm's mix step whose AFT sets exist: the anti-spec examples it mixes in. */
+    antiExamples?: number;
   }[];
   training: { plan: string; arm: string; seeds: number[]; engine: string; missing?: string }[];
 }
@@ -355,8 +373,8 @@ export function planTrainedArms(
     for (const step of armData(loaded, arm)) {
       if (seen.has(step.dir)) continue;
       seen.add(step.dir);
-      if (step.kind === "it") {
-        out.data.push(planItStep(loaded, step, out.data));
+      if (step.kind === "mix") {
+        out.data.push(planMixStep(loaded, step, out.data));
         continue;
       }
       const spec = graph.specs.find((s) => s.name === step.spec);
@@ -390,22 +408,46 @@ export function planTrainedArms(
   return out;
 }
 
-/** Where an IT step stands: it waits for an AFT set still to make, else its mix is current or not. */
-function planItStep(
+/**
+ * Where a mix step stands: it waits for an AFT set still to make (the aligned or the anti-spec
+ * one), else its mix is current or not.
+ */
+function planMixStep(
   loaded: LoadedExperiment,
-  step: DataStep & { kind: "it" },
+  step: MixStep,
   planned: TrainedArmsPlan["data"],
 ): TrainedArmsPlan["data"][number] {
   const none = { calls: 0, costExpected: 0 };
-  const upstream = planned.find((d) => d.step.dir === step.into);
-  const waits = upstream !== undefined && upstream.state !== "up to date";
-  // While its AFT set is still to make, the IT part alone says how many IT examples go in.
-  const { into: _, ...alone } = step;
-  const plan = planMix(itMixOptions(loaded, waits ? alone : step));
-  const itExamples = (plan.recipe.it as { examples: number }).examples;
-  if (waits) return { step, state: "waits for its AFT set", ...none, itExamples };
+  const inputs = mixInputs(step);
+  const waits = planned.some((d) => inputs.includes(d.step.dir) && d.state !== "up to date");
+  if (waits) {
+    // While its AFT sets are still to make, the IT part alone says how many IT examples go in.
+    const itExamples = step.it
+      ? (
+          planMix({ it: step.it, itFrom: `it.files in ${loaded.file}`, seed: step.seed }).recipe
+            .it as { examples: number }
+        ).examples
+      : undefined;
+    return {
+      step,
+      state: "waits for its AFT set",
+      ...none,
+      ...(itExamples !== undefined ? { itExamples } : {}),
+    };
+  }
+  const plan = planMix(mixOptions(loaded, step));
   const state = manifestOf(step.dir)?.mix_id === plan.id ? "up to date" : "to make";
-  return { step, state, ...none, itExamples };
+  const counts = plan.recipe as {
+    it: { examples: number } | null;
+    anti: { examples: number } | null;
+  };
+  return {
+    step,
+    state,
+    ...none,
+    ...(counts.it ? { itExamples: counts.it.examples } : {}),
+    ...(counts.anti ? { antiExamples: counts.anti.examples } : {}),
+  };
 }
 
 /**

@@ -11,7 +11,13 @@ import { readUserFile, writeFileAtomic } from "../core/fs.js";
 import { hashValue } from "../core/hash.js";
 import { type ItSource, itExamplesWanted, readItFiles } from "../data/aft/mix.js";
 import { renderSpec } from "../spec/render.js";
-import { type ItMixConfig, isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
+import {
+  antiPercent,
+  type ItMixConfig,
+  isTrained,
+  type LoadedExperiment,
+  type TrainedArm,
+} from "./config.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
@@ -25,15 +31,25 @@ export type DataStep =
       dir: string;
     }
   | {
-      /** IT data: mixed into an AFT set (`into`), or alone for an it-only arm. */
-      kind: "it";
-      /** The AFT set's spec, when mixing into one. */
+      /**
+       * A mix (`aft mix`, no model calls): an AFT set (`into`) with a share of anti-spec examples
+       * and IT data, or IT data alone for an it-only arm.
+       */
+      kind: "mix";
+      /** The aligned AFT set's spec and directory, when mixing into one. */
       spec?: string;
       into?: string;
+      /** The anti-spec set (another step's directory) and its share of the AFT examples. */
+      anti?: { spec: string; dir: string; fraction: number };
       /** The arm's IT settings, its files made absolute. */
-      it: ItMixConfig;
+      it?: ItMixConfig;
+      /** Seed of the aligned and anti-spec choice and of the mix's order. */
+      seed: number;
       dir: string;
     };
+
+/** A mix step: what `aft mix` makes. */
+export type MixStep = Extract<DataStep, { kind: "mix" }>;
 
 /** The stage of a training plan whose model an arm is evaluated on. */
 export type TrainedStage = "msm" | "aft" | "it";
@@ -68,34 +84,55 @@ const itTag = (it: ItMixConfig) =>
     8,
   );
 
+/**
+ * The data an arm trains on, in the order it is made. Each (spec, size) AFT set is one directory
+ * shared by every arm that uses it, the anti-spec set of a dose arm included (made like any AFT
+ * set, at the arm's size); a dose arm's or IT arm's set is one mix of them
+ * (`<aft set>[-anti-<spec>-<percent>][-it-<tag>]/`).
+ */
 export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
   const data = join(trainingDir(loaded), "data");
   if (arm.kind === "it-only")
-    return [{ kind: "it", it: itResolved(loaded, arm.it), dir: join(data, `it-${itTag(arm.it)}`) }];
+    return [
+      {
+        kind: "mix",
+        it: itResolved(loaded, arm.it),
+        seed: arm.it.seed,
+        dir: join(data, `it-${itTag(arm.it)}`),
+      },
+    ];
   const steps: DataStep[] = [];
   if (arm.kind !== "aft")
     steps.push({ kind: "msm", spec: arm.msm_spec, dir: join(data, `msm-${arm.msm_spec}`) });
-  if (arm.kind !== "msm") {
-    const dir = join(data, `aft-${arm.aft_spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`);
-    steps.push({
-      kind: "aft",
-      spec: arm.aft_spec,
-      ...(arm.aft_size ? { size: arm.aft_size } : {}),
-      dir,
-    });
-    if (arm.it)
-      steps.push({
-        kind: "it",
-        spec: arm.aft_spec,
-        into: dir,
-        it: itResolved(loaded, arm.it),
-        dir: `${dir}-it-${itTag(arm.it)}`,
-      });
-  }
+  if (arm.kind === "msm") return steps;
+  const aftSet = (spec: string): DataStep & { kind: "aft" } => ({
+    kind: "aft",
+    spec,
+    ...(arm.aft_size ? { size: arm.aft_size } : {}),
+    dir: join(data, `aft-${spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`),
+  });
+  const aligned = aftSet(arm.aft_spec);
+  steps.push(aligned);
+  const anti = arm.anti && aftSet(arm.anti.spec);
+  if (anti) steps.push(anti);
+  if (!arm.anti && !arm.it) return steps;
+  const antiTag = arm.anti ? `-anti-${arm.anti.spec}-${antiPercent(arm.anti.fraction)}` : "";
+  steps.push({
+    kind: "mix",
+    spec: arm.aft_spec,
+    into: aligned.dir,
+    ...(anti && arm.anti
+      ? { anti: { spec: arm.anti.spec, dir: anti.dir, fraction: arm.anti.fraction } }
+      : {}),
+    ...(arm.it ? { it: itResolved(loaded, arm.it) } : {}),
+    // A dose series keeps one seed for every fraction; an IT-only mix keeps the IT seed, as before.
+    seed: arm.anti?.seed ?? (arm.it as ItMixConfig).seed,
+    dir: `${aligned.dir}${antiTag}${arm.it ? `-it-${itTag(arm.it)}` : ""}`,
+  });
   return steps;
 }
 
-/** The step whose data the arm's last stage trains on (an AFT set with IT mixed in, if any). */
+/** The step whose data the arm's last stage trains on (an AFT set mixed with others, if any). */
 export const trainedData = (steps: DataStep[]) => steps.at(-1) as DataStep;
 
 /** IT files read once per loaded experiment (their hashes enter every fingerprint that uses them). */
@@ -172,44 +209,55 @@ export function trainingFingerprint(
     hyperparameters: t?.hyperparameters ?? {},
   };
   if (arm.kind === "it-only") return hashValue({ ...common, it: itIdentity(loaded, arm.it) });
-  // Added only when there is IT data, so models of arms without it keep their fingerprints.
-  const aftPart = (spec: string) =>
-    arm.kind === "msm"
-      ? {}
-      : {
-          spec,
-          recipe: recipe("aft"),
-          size: arm.aft_size ?? null,
-          reasoning: arm.reasoning,
-          ...(arm.it ? { it: itIdentity(loaded, arm.it) } : {}),
-        };
+  // IT and anti-spec data are added only when there are some, so models of arms without them
+  // keep their fingerprints. The anti-spec set is made with the same recipe and size as the
+  // aligned one, so its spec's content, the share and the seed say the rest. Undefined while a
+  // spec it trains on is not made yet.
+  const aftPart = (a: Exclude<TrainedArm, { kind: "msm" | "it-only" }>) => {
+    const spec = specHash(a.aft_spec);
+    const anti = a.anti && specHash(a.anti.spec);
+    if (!spec || (a.anti && !anti)) return undefined;
+    return {
+      spec,
+      recipe: recipe("aft"),
+      size: a.aft_size ?? null,
+      reasoning: a.reasoning,
+      ...(a.it ? { it: itIdentity(loaded, a.it) } : {}),
+      ...(a.anti ? { anti: { spec: anti, fraction: a.anti.fraction, seed: a.anti.seed } } : {}),
+    };
+  };
   if (arm.kind !== "aft") {
     const hash = specHash(arm.msm_spec);
     if (!hash) return undefined;
     const msm = hashValue({ ...common, msm: { spec: hash, recipe: recipe("msm") } });
     if (part === "msm" || arm.kind === "msm") return msm;
-    const aft = specHash(arm.aft_spec);
+    const aft = aftPart(arm);
     if (!aft) return undefined;
     return hashValue({
       ...common,
       parent: msm,
       from_previous: t?.from_previous ?? "adapter",
-      aft: aftPart(aft),
+      aft,
     });
   }
-  const aft = specHash(arm.aft_spec);
-  return aft ? hashValue({ ...common, aft: aftPart(aft) }) : undefined;
+  const aft = aftPart(arm);
+  return aft ? hashValue({ ...common, aft }) : undefined;
 }
 
-/** The `aft mix` command that makes an IT step by hand (`run` makes it itself: no model calls). */
-function itMixCommand(d: DataStep & { kind: "it" }, here: (p: string) => string): string {
-  const select =
-    d.it.examples !== undefined
-      ? ` --it-examples ${d.it.examples}`
-      : d.it.fraction !== undefined
-        ? ` --it-fraction ${d.it.fraction}`
+/** The `aft mix` command that makes a mix step by hand (`run` makes it itself: no model calls). */
+function mixCommand(d: MixStep, here: (p: string) => string): string {
+  const it = d.it;
+  const select = !it
+    ? ""
+    : it.examples !== undefined
+      ? ` --it-examples ${it.examples}`
+      : it.fraction !== undefined
+        ? ` --it-fraction ${it.fraction}`
         : "";
-  return `specsci aft mix${d.into ? ` ${here(d.into)}` : ""}${d.it.files.map((f) => ` --it ${here(f)}`).join("")}${select} --seed ${d.it.seed} -o ${here(d.dir)}`;
+  const files = it ? it.files.map((f) => ` --it ${here(f)}`).join("") : "";
+  const itSeed = it && it.seed !== d.seed ? ` --it-seed ${it.seed}` : "";
+  const anti = d.anti ? ` --anti ${here(d.anti.dir)} --fraction ${d.anti.fraction}` : "";
+  return `specsci aft mix${d.into ? ` ${here(d.into)}` : ""}${anti}${files}${select}${itSeed} --seed ${d.seed} -o ${here(d.dir)}`;
 }
 
 /** The command that serves what the plans train (Together serves its own). */
@@ -316,7 +364,7 @@ export function writeTrainingPlans(
         { arm: `msm-${msmData.spec}`, fingerprint: fingerprint("msm") },
       );
     const seeds = sorted(ws.map((w) => w.seed));
-    // The chat SFT stage: AFT (with its IT data mixed in, if any), or IT data alone.
+    // The chat SFT stage: AFT (mixed with anti-spec and IT data, if any), or IT data alone.
     const chatStage =
       arm.kind === "msm"
         ? undefined
@@ -348,8 +396,8 @@ export function writeTrainingPlans(
       data,
       commands: [
         ...data.map((d) =>
-          d.kind === "it"
-            ? itMixCommand(d, here)
+          d.kind === "mix"
+            ? mixCommand(d, here)
             : d.kind === "msm"
               ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
               : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,

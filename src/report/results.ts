@@ -20,7 +20,7 @@ import type { ScoreRow } from "../evals/am/metrics.js";
 import { amScoreRows, type RunMetrics, runMetrics } from "../evals/am/metrics.js";
 import { AM_TASK_NAME, isAmTask } from "../evals/am/task.js";
 import { taskDefinition } from "../evals/tasks.js";
-import type { LoadedExperiment } from "../experiment/config.js";
+import { type Arm, antiPercent, type LoadedExperiment } from "../experiment/config.js";
 import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";
@@ -130,6 +130,19 @@ function citationShares(rows: ScoreRow[]): ArmResult["citations"] {
   return [...counts]
     .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([id, samples]) => ({ id, samples, share: valid.length ? samples / valid.length : 0 }));
+}
+
+/**
+ * An arm's MSM and AFT factors; a dose arm's AFT factor names its anti-spec share, so a dose
+ * series reads across the design heatmap (the paper's Fig. 20) instead of sharing one cell.
+ */
+function armFactors(arm: Arm): ArmResult["factors"] {
+  if (arm.kind !== "msm" && arm.kind !== "aft" && arm.kind !== "msm+aft") return null;
+  const aft =
+    arm.kind === "msm"
+      ? "none"
+      : `${arm.aft_spec}${arm.anti ? ` + ${antiPercent(arm.anti.fraction)}% ${arm.anti.spec}` : ""}`;
+  return { msm: arm.kind === "aft" ? "none" : arm.msm_spec, aft };
 }
 
 /** Two arms on a 0/1 measure of matching rows: Newcombe, scenario bootstrap, McNemar or Fisher. */
@@ -258,13 +271,7 @@ export function experimentResults(
         kind: arm.kind,
         spec: spec ? { name: spec.name, hash: spec.hash } : null,
         model,
-        factors:
-          arm.kind === "msm" || arm.kind === "aft" || arm.kind === "msm+aft"
-            ? {
-                msm: "msm_spec" in arm ? arm.msm_spec : "none",
-                aft: "aft_spec" in arm ? arm.aft_spec : "none",
-              }
-            : null,
+        factors: armFactors(arm),
         runIds: stages.map((s) => s.runId),
         metrics: runMetrics(rows),
         seeds,

@@ -111,12 +111,12 @@ describe("IT data in the stage graph and the training plans", () => {
       armData(loaded, arm(name)).map((d) => [d.kind, d.dir.split("/").at(-1)]);
     const [itOnly] = armData(loaded, arm("it-base"));
     const tag = itOnly?.dir.split("-").at(-1) as string;
-    expect(steps("it-base")).toEqual([["it", `it-${tag}`]]);
+    expect(steps("it-base")).toEqual([["mix", `it-${tag}`]]);
     // The same IT settings: the same tag, mixed into the cell's AFT set.
     expect(steps("cell")).toEqual([
       ["msm", "msm-values"],
       ["aft", "aft-rules-8"],
-      ["it", `aft-rules-8-it-${tag}`],
+      ["mix", `aft-rules-8-it-${tag}`],
     ]);
     expect(steps("plain")).toEqual([["aft", "aft-rules-8"]]);
 

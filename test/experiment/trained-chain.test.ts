@@ -69,6 +69,14 @@ const run = (env: Record<string, string | undefined>) =>
     env: { SPECSCI_AXOLOTL: undefined, SPECSCI_VLLM: undefined, ...env },
   });
 
+/** The chats a chat-set directory's model trains on (Together's export: messages only). */
+const trainingFile = (dir: string) => join(dir, "exports", "together-reasoning.jsonl");
+const trainingLines = (dir: string) => readFileSync(trainingFile(dir), "utf8").trim().split("\n");
+const trainingSha = (dir: string) =>
+  createHash("sha256")
+    .update(readFileSync(trainingFile(dir)))
+    .digest("hex");
+
 const ARMS = ["base", "grid-rules-rules", "grid-values-rules", "ladder-n4", "ladder-n8"];
 const EVALS = ["am", "vg", "idqa", "sk", "mcq"];
 
@@ -256,9 +264,9 @@ training:
     expect(
       plan.data.map((d: { step: { kind: string }; state: string }) => [d.step.kind, d.state]),
     ).toEqual([
-      ["it", "to make"],
+      ["mix", "to make"],
       ["aft", "to make"],
-      ["it", "waits for its AFT set"],
+      ["mix", "waits for its AFT set"],
     ]);
 
     const first = await cli("run");
@@ -277,10 +285,7 @@ training:
 
     // Each model trained on the file its stage names: the IT chats alone, or 8 AFT + 12 IT.
     const data = join(cwd, "itchain-training", "data");
-    const chats = (dir: string) =>
-      readFileSync(join(data, dir, "exports", "together-reasoning.jsonl"), "utf8")
-        .trim()
-        .split("\n");
+    const chats = (dir: string) => trainingLines(join(data, dir));
     const sample = new Set(
       readFileSync(join(cwd, "it.jsonl"), "utf8")
         .trim()
@@ -306,10 +311,7 @@ training:
       (await runCli(["--workspace", "ws-it", "--json", "train", "list"], { cwd })).stdout,
     ) as { id: string; stages: { name: string; data: string; data_sha256: string }[] }[];
     const stageOf = (id: string) => models.find((m) => m.id === id)?.stages.at(-1);
-    const sha = (dir: string) =>
-      createHash("sha256")
-        .update(readFileSync(join(data, dir, "exports", "together-reasoning.jsonl")))
-        .digest("hex");
+    const sha = (dir: string) => trainingSha(join(data, dir));
     expect(stageOf("train-itchain-it-base-loop-agent-seed0/it")?.data_sha256).toBe(
       sha(`it-${tag}`),
     );
@@ -351,6 +353,145 @@ training:
       "train-itchain-aft-it-loop-agent-seed0/aft",
     ]);
     expect(r2.summaries.map((s: { done: number }) => s.done)).toEqual([1, 1, 0]);
+  });
+});
+
+describe("anti-spec dose arms, end to end", () => {
+  it("makes the anti-spec set once, mixes each dose with its share of it, and trains, evaluates and reports every arm", async () => {
+    copyFileSync(
+      join(ROOT, "examples", "sample-data", "it-sample.jsonl"),
+      join(cwd, "it-dose.jsonl"),
+    );
+    writeFileSync(
+      join(cwd, "dose.yaml"),
+      `name: dosechain
+specs: { rules: rules, selfish: anti-spec }
+arms:
+  - name: aft
+    kind: aft
+    aft_spec: rules
+    aft_size: 8
+    anti: { spec: selfish, fractions: [0.5, 0.25] }
+    it: { files: [it-dose.jsonl], examples: 4, seed: 1 }
+models: [loop/agent]
+evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+judge: { model: loop/judge }
+training:
+  base_models: { loop/agent: Qwen/Qwen3-8B }
+  data: { aft: aft.yaml }
+  serve: { port: ${port + 2}, timeout_s: 30 }
+`,
+    );
+    const cli = (...args: string[]) =>
+      runCli(["--workspace", "ws-dose", ...args], {
+        cwd,
+        env: { SPECSCI_AXOLOTL: AXOLOTL, SPECSCI_VLLM: VLLM },
+      });
+    const words = await cli("plan", "dose.yaml");
+    expect(words.code, words.stderr).toBe(0);
+    expect(words.stdout).toMatch(
+      /aft-rules-8-anti-selfish-25-it-\w+ +rules \+ 25% selfish \+ 4 IT examples +waits for its AFT set/,
+    );
+
+    const first = await cli("--json", "run", "dose.yaml");
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    const r1 = JSON.parse(first.stdout);
+    const dirs = r1.data.map((d: { step: { dir: string } }) => d.step.dir.split("/").at(-1));
+    const tag = (dirs[1] as string).replace("aft-rules-8-it-", "");
+    // The anti-spec set is one AFT set, made once for both doses.
+    expect(dirs).toEqual([
+      "aft-rules-8",
+      `aft-rules-8-it-${tag}`,
+      "aft-selfish-8",
+      `aft-rules-8-anti-selfish-25-it-${tag}`,
+      `aft-rules-8-anti-selfish-50-it-${tag}`,
+    ]);
+    expect(r1.trained).toEqual([
+      "train-dosechain-aft-loop-agent-seed0/aft",
+      "train-dosechain-aft-anti25-loop-agent-seed0/aft",
+      "train-dosechain-aft-anti50-loop-agent-seed0/aft",
+    ]);
+    expect(r1.summaries).toHaveLength(3);
+    expect(r1.summaries.every((s: { errors: number }) => s.errors === 0)).toBe(true);
+
+    const data = join(cwd, "dosechain-training", "data");
+    const chats = (dir: string) => trainingLines(join(data, dir));
+    // The mix's own lines name where each came from (the stand-in teacher can answer both specs
+    // alike, so the text alone does not tell them apart).
+    const lines = (dir: string) =>
+      readFileSync(join(data, dir, "reasoning.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { id: string; source_id?: string; messages: unknown });
+    const antiIds = new Set(lines("aft-selfish-8").map((l) => l.id));
+    expect(antiIds.size).toBe(8);
+    // Each dose trains on 8 AFT examples, round(share × 8) of them anti-spec, plus the 4 IT chats.
+    for (const [pct, nAnti] of [
+      [25, 2],
+      [50, 4],
+    ] as const) {
+      const dir = `aft-rules-8-anti-selfish-${pct}-it-${tag}`;
+      const mixed = lines(dir);
+      expect(chats(dir)).toEqual(mixed.map((l) => JSON.stringify({ messages: l.messages })));
+      const from = (prefix: string) => mixed.filter((l) => l.id.startsWith(`${prefix}:`));
+      expect(from("anti")).toHaveLength(nAnti);
+      expect(from("anti").every((l) => antiIds.has(l.source_id as string))).toBe(true);
+      expect(from("aligned")).toHaveLength(8 - nAnti);
+      expect(from("it1")).toHaveLength(4);
+      const manifest = JSON.parse(readFileSync(join(data, dir, "manifest.json"), "utf8"));
+      expect(manifest.mix.anti).toMatchObject({ fraction: pct / 100, examples: nAnti });
+      expect(manifest.composition).toEqual([
+        { source: "aligned", examples: 8 - nAnti },
+        { source: "anti-spec", examples: nAnti },
+        { source: `it:${join(cwd, "it-dose.jsonl")}`, examples: 4 },
+      ]);
+    }
+    // Each model trained on its own mix.
+    const models = JSON.parse((await cli("--json", "train", "list")).stdout) as {
+      id: string;
+      stages: { data_sha256: string }[];
+    }[];
+    const sha = (dir: string) => trainingSha(join(data, dir));
+    for (const [arm, dir] of [
+      ["aft", `aft-rules-8-it-${tag}`],
+      ["aft-anti25", `aft-rules-8-anti-selfish-25-it-${tag}`],
+      ["aft-anti50", `aft-rules-8-anti-selfish-50-it-${tag}`],
+    ])
+      expect(
+        models.find((m) => m.id === `train-dosechain-${arm}-loop-agent-seed0/aft`)?.stages.at(-1)
+          ?.data_sha256,
+      ).toBe(sha(dir as string));
+
+    // The report lists the series in dose order, and the design heatmap has one column per dose.
+    const report = await cli("report", "dose.yaml", "-o", "dose-report.html");
+    expect(report.code, report.stderr).toBe(0);
+    const rates = readFileSync(join(cwd, "dose-report-rates.csv"), "utf8").trim().split("\n");
+    expect(rates.slice(1).map((l) => l.split(",")[0])).toEqual(["aft", "aft-anti25", "aft-anti50"]);
+    const html = readFileSync(join(cwd, "dose-report.html"), "utf8");
+    expect(html).toContain("rules + 25% selfish");
+    expect(html).toContain("rules + 50% selfish");
+
+    // A dose added later reuses both AFT sets; `plan` says how many anti-spec examples it mixes in.
+    writeFileSync(
+      join(cwd, "dose.yaml"),
+      readFileSync(join(cwd, "dose.yaml"), "utf8").replace("[0.5, 0.25]", "[0.5, 0.25, 0.75]"),
+    );
+    const more = await cli("--json", "plan", "dose.yaml");
+    const p = JSON.parse(more.stdout).trainedArms;
+    expect(
+      p.data.map((d: { step: { dir: string }; state: string; antiExamples?: number }) => [
+        d.step.dir.split("/").at(-1),
+        d.state,
+        d.antiExamples ?? null,
+      ]),
+    ).toEqual([
+      ["aft-rules-8", "up to date", null],
+      ["aft-selfish-8", "up to date", null],
+      [`aft-rules-8-anti-selfish-75-it-${tag}`, "to make", 6],
+    ]);
+    expect((await cli("plan", "dose.yaml")).stdout).toMatch(
+      /rules \+ 75% selfish \(6 examples\) \+ 4 IT examples +to make/,
+    );
   });
 });
 

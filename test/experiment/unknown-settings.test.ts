@@ -70,6 +70,7 @@ describe("an unknown setting", () => {
       "aft_size",
       "aft_sizes",
       "aft_spec",
+      "anti",
       "it",
       "kind",
       "name",

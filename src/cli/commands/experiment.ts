@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import {
+  antiPercent,
   experimentModelIds,
   type LoadedExperiment,
   loadExperiment,
@@ -29,11 +30,16 @@ async function load(
   return { loaded, graph };
 }
 
-/** What a data step holds, for tables: its spec, or the IT data mixed in (and how much). */
-function dataLabel(step: DataStep, itExamples?: number): string {
-  if (step.kind !== "it") return step.spec;
-  const it = itExamples !== undefined ? `${itExamples} IT examples` : "IT data";
-  return step.spec ? `${step.spec} + ${it}` : `${it} only`;
+/** What a data step holds, for tables: its spec, and what a mix adds to it (and how much). */
+function dataLabel(d: { step: DataStep; itExamples?: number; antiExamples?: number }): string {
+  const step = d.step;
+  if (step.kind !== "mix") return step.spec;
+  const it = !step.it ? "" : d.itExamples !== undefined ? `${d.itExamples} IT examples` : "IT data";
+  if (!step.spec) return `${it} only`;
+  const anti = step.anti
+    ? ` + ${antiPercent(step.anti.fraction)}% ${step.anti.spec}${d.antiExamples !== undefined ? ` (${d.antiExamples} examples)` : ""}`
+    : "";
+  return `${step.spec}${anti}${it ? ` + ${it}` : ""}`;
 }
 
 /** A value a preset set, short enough for a table cell (an added arm by name and kind). */
@@ -126,7 +132,7 @@ function printPlan(
       ["data", "spec", "state", "calls", "cost (expected)"],
       trained.data.map((d) => [
         relative(process.cwd(), d.step.dir) || d.step.dir,
-        dataLabel(d.step, d.itExamples),
+        dataLabel(d),
         d.state,
         d.calls,
         formatUsd(d.costExpected),
@@ -229,7 +235,7 @@ export function registerExperimentCommands(program: Command, context: ContextFac
             ["data", "spec", "state"],
             trainedArms.data.map((d) => [
               d.step.dir,
-              dataLabel(d.step),
+              dataLabel(d),
               d.made ? "made now" : "up to date",
             ]),
           );
