@@ -123,6 +123,7 @@ describe("examples/", () => {
       .sort();
     expect(files).toEqual([
       "controlled-generalization.yaml",
+      "paper-replication.yaml",
       "quickstart.yaml",
       "rules-vs-values.yaml",
     ]);
@@ -151,6 +152,10 @@ describe("examples/", () => {
     expect(counts).toEqual({
       // 3 untrained arms × 4 seeds; 3 trained arms (aft-only and two cells) × 4 seeds.
       "controlled-generalization.yaml": [12, 12],
+      // Every arm trained: 16 of the file, 25 of the preset (IT-only, a 7-size ladder each for
+      // AFT and MSM + AFT, 4 doses and the undosed arm each), and a no-CoT twin of the 40 with
+      // AFT: 81 arms × 4 models × 4 seeds × 2 evals.
+      "paper-replication.yaml": [0, 81 * 4 * 4 * 2],
       "quickstart.yaml": [3, 0],
       // 5 evals × (4 untrained arms × 3 seeds; 2 AFT-only arms and the 3 × 3 grid × 3 seeds).
       "rules-vs-values.yaml": [60, 165],

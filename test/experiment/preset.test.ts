@@ -57,13 +57,13 @@ describe("applyPreset", () => {
       "a",
       "ladder-aft",
       "ladder-msm+aft",
-      "anti-aft",
-      "anti-msm+aft",
+      "dose-aft",
+      "dose-msm+aft",
       "a-nocot",
       "ladder-aft-nocot",
       "ladder-msm+aft-nocot",
-      "anti-aft-nocot",
-      "anti-msm+aft-nocot",
+      "dose-aft-nocot",
+      "dose-msm+aft-nocot",
     ]);
     // The input is not changed.
     expect(raw.arms).toHaveLength(1);
