@@ -10,6 +10,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { RateCell } from "../evals/am/metrics.js";
 import type { ReportData } from "./results.js";
+import { doseSeries, ladderSeries, type SeriesPoint } from "./series.js";
 import type { TaskReport } from "./tasks.js";
 
 export interface Chart {
@@ -260,14 +261,18 @@ const cellLabel = (c: { rate: number; n: number }, withN: boolean) =>
 function designHeatmap(
   data: ReportData,
 ): { layout: Layout; title: string; rows: string[] } | undefined {
-  const trained = data.arms.filter((a) => a.factors);
+  // Ladder and dose arms have figures of their own; with no-CoT arms, CoT and no-CoT get a panel each.
+  const trained = data.arms.filter((a) => a.factors && !a.design?.ladder && !a.design?.anti);
   const twoByTwo = trained.length >= 2;
   const models = new Set(data.arms.map((a) => a.model));
   if (!twoByTwo && models.size < 2) return undefined;
+  const bothWays = trained.some((a) => a.aft?.reasoning === false);
+  const panel = (a: ReportData["arms"][number]) =>
+    bothWays ? `${a.model} · ${a.aft?.reasoning === false ? "no CoT" : "with CoT"}` : a.model;
   const cells = (twoByTwo ? trained : data.arms).map((a) => ({
     row: twoByTwo ? a.factors?.msm : a.arm,
     col: twoByTwo ? a.factors?.aft : a.model,
-    facet: twoByTwo ? a.model : "",
+    facet: twoByTwo ? panel(a) : "",
     rate: nan(a.metrics.pooled.rate),
     label: cellLabel(a.metrics.pooled, true),
   }));
@@ -277,6 +282,36 @@ function designHeatmap(
       ? "Misalignment rate by MSM spec × AFT spec"
       : "Misalignment rate by arm × model",
     layout: heatmapLayout(cells, twoByTwo ? ["MSM spec", "AFT spec"] : ["arm", "model"], "facet"),
+  };
+}
+
+/**
+ * Rate against a number (AFT size, anti-spec share) with 95% Wilson intervals, one line per series
+ * and one panel per model: the paper's data-efficiency and anti-spec figures.
+ */
+function seriesLines(points: SeriesPoint[], xTitle: string, log: boolean): Layout {
+  const x = {
+    field: "x",
+    type: "quantitative",
+    title: xTitle,
+    ...(log ? { scale: { type: "log" } } : {}),
+  };
+  const color = { field: "series", type: "nominal", title: null, sort: null };
+  return (room) => {
+    const layout = grid(room, count(points, "model"), MIN_PANEL, 520);
+    return facetted(points, layout, {
+      height: 240,
+      layer: [
+        {
+          mark: { type: "line", point: true },
+          encoding: { x, y: { field: "rate", type: "quantitative", ...rateAxis }, color },
+        },
+        {
+          mark: { type: "errorbar", ticks: { size: 6 } },
+          encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
+        },
+      ],
+    });
   };
 }
 
@@ -430,6 +465,27 @@ export async function reportCharts(data: ReportData): Promise<Chart[]> {
   if (design)
     charts.push(
       render("design", design.title, design.layout, textWidth(design.rows) + RATE_LEGEND),
+    );
+  const ladder = ladderSeries(data);
+  const legend = (points: SeriesPoint[]) => RATE_AXIS + 40 + textWidth(points.map((p) => p.series));
+  if (ladder.length)
+    charts.push(
+      render(
+        "ladder",
+        "Misalignment rate by AFT size (95% Wilson intervals)",
+        seriesLines(ladder, "AFT examples (log scale)", true),
+        legend(ladder),
+      ),
+    );
+  const dose = doseSeries(data);
+  if (dose.length)
+    charts.push(
+      render(
+        "dose",
+        "Misalignment rate by anti-spec share of the AFT data (95% Wilson intervals)",
+        seriesLines(dose, "anti-spec share of the AFT examples (%)", false),
+        legend(dose),
+      ),
     );
   const c = citations(data);
   if (c) charts.push(render("citations", "Rules cited in the reasoning", c, bars));

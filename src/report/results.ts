@@ -20,7 +20,12 @@ import type { ScoreRow } from "../evals/am/metrics.js";
 import { amScoreRows, type RunMetrics, runMetrics } from "../evals/am/metrics.js";
 import { AM_TASK_NAME, isAmTask } from "../evals/am/task.js";
 import { taskDefinition } from "../evals/tasks.js";
-import { type Arm, antiPercent, type LoadedExperiment } from "../experiment/config.js";
+import {
+  type Arm,
+  type ArmDesign,
+  antiPercent,
+  type LoadedExperiment,
+} from "../experiment/config.js";
 import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/providers/local.js";
@@ -36,6 +41,14 @@ export interface ArmResult {
   model: string;
   /** The arm's design factors: the MSM and AFT specs of trained arms, `none` where absent. */
   factors: { msm: string; aft: string } | null;
+  /** How an arm with AFT was fine-tuned: with reasoning or not, its size, its anti-spec share. */
+  aft: {
+    reasoning: boolean;
+    size: number | null;
+    anti: { spec: string; share: number } | null;
+  } | null;
+  /** The design that wrote the arm (a grid, a ladder, a dose series), if one did. */
+  design: ArmDesign | null;
   runIds: string[];
   metrics: RunMetrics;
   /**
@@ -143,6 +156,15 @@ function armFactors(arm: Arm): ArmResult["factors"] {
       ? "none"
       : `${arm.aft_spec}${arm.anti ? ` + ${antiPercent(arm.anti.fraction)}% ${arm.anti.spec}` : ""}`;
   return { msm: arm.kind === "aft" ? "none" : arm.msm_spec, aft };
+}
+
+function armAft(arm: Arm): ArmResult["aft"] {
+  if (arm.kind !== "aft" && arm.kind !== "msm+aft") return null;
+  return {
+    reasoning: arm.reasoning,
+    size: arm.aft_size ?? null,
+    anti: arm.anti ? { spec: arm.anti.spec, share: arm.anti.fraction } : null,
+  };
 }
 
 /** Two arms on a 0/1 measure of matching rows: Newcombe, scenario bootstrap, McNemar or Fisher. */
@@ -272,6 +294,8 @@ export function experimentResults(
         spec: spec ? { name: spec.name, hash: spec.hash } : null,
         model,
         factors: armFactors(arm),
+        aft: armAft(arm),
+        design: arm.design ?? null,
         runIds: stages.map((s) => s.runId),
         metrics: runMetrics(rows),
         seeds,
@@ -376,6 +400,8 @@ export function runResults(store: Store, runId: string, code: CodeVersion): Repo
         spec: null,
         model: run.model,
         factors: null,
+        aft: null,
+        design: null,
         runIds: [runId],
         metrics: runMetrics(rows),
         seeds: [],

@@ -62,6 +62,21 @@ function smallReplication(): string {
   return "small.yaml";
 }
 
+/** The report's vega-lite specs by chart id, from the HTML's "Chart specifications" block. */
+function chartSpecs(html: string): Record<string, unknown> {
+  const pre = /<summary>Chart specifications \(vega-lite\)<\/summary><pre>([\s\S]*?)<\/pre>/.exec(
+    html,
+  );
+  const text = (pre?.[1] ?? "[]")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&#39;", "'")
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
+  const list = JSON.parse(text) as { id: string; spec: unknown }[];
+  return Object.fromEntries(list.map((c) => [c.id, c.spec]));
+}
+
 describe("examples/paper-replication.yaml", () => {
   it("plans as shipped, offline, and lists every value the preset set", async () => {
     const plan = await runCli(["--workspace", "ws-plan", "plan", "paper-replication.yaml"], {
@@ -136,6 +151,22 @@ describe("examples/paper-replication.yaml", () => {
     const html = readFileSync(join(cwd, "report.html"), "utf8");
     expect(html).toContain('id="main-figure"');
     expect(html).toContain('id="task-idqa"');
+    // The counterparts of the paper's figures: the factorial by CoT, the ladder, the doses.
+    for (const id of ["main", "design", "ladder", "dose"])
+      expect(html, id).toContain(`id="chart-${id}"`);
+    const charts = chartSpecs(html);
+    expect(JSON.stringify(charts.design)).toContain("loop/agent · no CoT");
+    const points = (id: string) =>
+      (charts[id] as { data: { values: { series: string; x: number }[] } }).data.values;
+    expect(new Set(points("ladder").map((p) => p.series))).toEqual(
+      new Set(["ladder-aft", "ladder-aft-nocot", "ladder-msm+aft", "ladder-msm+aft-nocot"]),
+    );
+    // Each dose series starts at its undosed arm (0%).
+    expect(
+      points("dose")
+        .filter((p) => p.series === "dose-msm+aft")
+        .map((p) => p.x),
+    ).toEqual([0, 25]);
     for (const arm of arms) expect(html).toContain(String(arm));
   });
 });

@@ -4,7 +4,7 @@
  * with its company, people, emails and evidence). Loaded and validated here; rendered in
  * `render.ts`.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -175,7 +175,47 @@ function checkGoalContent(family: Family, pack: Pack, file: string): void {
 }
 
 /** Loads and validates a scenario pack directory. */
+/** Packs read in this process, by directory, with the files' sizes and times they were read at. */
+const packs = new Map<string, { signature: string; loaded: LoadedPack }>();
+
+/** What identifies a pack's files on disk without reading them: names, sizes, modification times. */
+function packSignature(dir: string): string {
+  const familyDir = join(dir, "families");
+  const files = [
+    join(dir, "pack.yaml"),
+    ...readdirSync(familyDir)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) => join(familyDir, f)),
+  ];
+  return files
+    .map((f) => {
+      const st = statSync(f);
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    })
+    .join("|");
+}
+
+/**
+ * The scenario pack in `dir`, read and checked once per process while its files are unchanged
+ * (an experiment builds the task for every arm; parsing the YAML each time was most of `plan`).
+ * The result is shared: callers must not change it.
+ */
 export function loadPack(dir = PACK_DIR): LoadedPack {
+  let signature: string;
+  try {
+    signature = packSignature(dir);
+  } catch {
+    return readPack(dir); // a missing file: reading says which, clearly
+  }
+  const cached = packs.get(dir);
+  if (cached?.signature === signature) return cached.loaded;
+  const loaded = readPack(dir);
+  packs.set(dir, { signature, loaded });
+  return loaded;
+}
+
+function readPack(dir: string): LoadedPack {
   const pack = loadYaml(join(dir, "pack.yaml"), PackSchema);
   for (const [name, goal] of Object.entries(pack.goals)) {
     if (!pack.goals[goal.opposite] || pack.goals[goal.opposite]?.opposite !== name) {

@@ -96,12 +96,30 @@ export function standardConditions(loaded: LoadedPack): Condition[] {
 }
 
 /** `2026-03-12T16:53:00-05:00` → `Thursday 12 March 2026, 16:53 (UTC-05:00)`, without time-zone arithmetic. */
+// English names by hand: Intl's toLocaleDateString was a third of building a task (and its
+// output could differ between ICU builds, which would change prompts and run ids).
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
 function displayTime(iso: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):\d{2}([+-]\d{2}:\d{2})$/.exec(iso);
   if (!m) throw new SpecsciError(`bad timestamp ${iso}`);
   const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  const weekday = date.toLocaleDateString("en-GB", { weekday: "long", timeZone: "UTC" });
-  const month = date.toLocaleDateString("en-GB", { month: "long", timeZone: "UTC" });
+  const weekday = WEEKDAYS[date.getUTCDay()];
+  const month = MONTHS[date.getUTCMonth()];
   return `${weekday} ${Number(m[3])} ${month} ${m[1]}, ${m[4]}:${m[5]} (UTC${m[6]})`;
 }
 
