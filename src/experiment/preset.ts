@@ -215,36 +215,32 @@ function arms(e: Obj, o: PresetOptions, without: Set<PaperPart>, f: Filler) {
       { name: "it-baseline", kind: "it-only" },
       "the paper's baseline: a model trained on the IT data alone",
     );
+  // AFT alone and MSM + AFT on the specific spec, for the ladder and the dose series.
+  const onSpec = (prefix: string, extra: Obj, why: string) => {
+    add({ name: `${prefix}-aft`, kind: "aft", aft_spec: o.ladder_spec, ...extra }, why);
+    add(
+      {
+        name: `${prefix}-msm+aft`,
+        kind: "msm+aft",
+        msm_spec: o.ladder_spec,
+        aft_spec: o.ladder_spec,
+        ...extra,
+      },
+      why,
+    );
+  };
   if (!without.has("ladder"))
-    for (const [name, kind] of [
-      ["ladder-aft", "aft"],
-      ["ladder-msm+aft", "msm+aft"],
-    ] as const)
-      add(
-        {
-          name,
-          kind,
-          ...(kind === "aft" ? {} : { msm_spec: o.ladder_spec }),
-          aft_spec: o.ladder_spec,
-          aft_sizes: o.ladder_sizes,
-        },
-        "the data-efficiency ladder (§4): AFT alone and MSM + AFT at each AFT size",
-      );
+    onSpec(
+      "ladder",
+      { aft_sizes: o.ladder_sizes },
+      "the data-efficiency ladder (§4): AFT alone and MSM + AFT at each AFT size",
+    );
   if (!without.has("anti-spec"))
-    for (const [name, kind] of [
-      ["dose-aft", "aft"],
-      ["dose-msm+aft", "msm+aft"],
-    ] as const)
-      add(
-        {
-          name,
-          kind,
-          ...(kind === "aft" ? {} : { msm_spec: o.ladder_spec }),
-          aft_spec: o.ladder_spec,
-          anti: { spec: o.anti_spec, fractions: o.anti_fractions },
-        },
-        "anti-spec doses (App. I): a share of the AFT data written from the anti-spec",
-      );
+    onSpec(
+      "dose",
+      { anti: { spec: o.anti_spec, fractions: o.anti_fractions } },
+      "anti-spec doses (App. I): a share of the AFT data written from the anti-spec",
+    );
   // Last, so the ladder and dose arms get their no-CoT twins too (§4–5 train each both ways).
   if (!without.has("no-cot"))
     for (const arm of [...list])
