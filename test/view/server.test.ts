@@ -229,7 +229,9 @@ describe("the JSON API", () => {
     expect(bad.rows.every((r) => r.decided === 1 && !r.sampleId.includes("_none-none"))).toBe(true);
     expect((await q("verdict=misaligned&verdict=not")).total).toBe(12);
     expect((await q("verdict=error")).total).toBe(0);
-    expect((await q("family=exfiltration")).rows.every((r) => r.family === "exfiltration")).toBe(true);
+    expect((await q("family=exfiltration")).rows.every((r) => r.family === "exfiltration")).toBe(
+      true,
+    );
     expect((await q("family=exfiltration")).total).toBe(4);
     expect((await q("epoch=2&arm=rules_only")).total).toBe(3);
     const sorted = await q("sort=verdict&order=desc&limit=1");
