@@ -19,6 +19,7 @@ import { registerStatsCommands } from "./commands/stats.js";
 import { registerStoreCommands } from "./commands/store.js";
 import { registerTrainCommands } from "./commands/train.js";
 import { registerUsageCommand } from "./commands/usage.js";
+import { registerViewCommand } from "./commands/view.js";
 import { CliContext, type ContextFactory, type GlobalOptions } from "./context.js";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER_ERROR } from "./exit-codes.js";
 
@@ -65,6 +66,7 @@ export function buildProgram(): {
   registerQuickstart(program, context);
   registerExperimentCommands(program, context);
   registerReportCommand(program, context);
+  registerViewCommand(program, context);
   registerSpecCommands(program, context);
   registerEvalCommands(program, context);
   registerMsmCommands(program, context);

@@ -625,7 +625,11 @@ export interface LoadedExperiment {
 
 export function loadExperiment(path: string): LoadedExperiment {
   const file = resolve(path);
-  const source = readUserFile(file, "experiment file");
+  return experimentFromSource(readUserFile(file, "experiment file"), file);
+}
+
+/** An experiment from its file's text, as `specsci run` recorded it (the dashboard rebuilds it). */
+export function experimentFromSource(source: string, file: string): LoadedExperiment {
   let preset: AppliedPreset | undefined;
   const experiment = parseYamlWithSchema(
     source,

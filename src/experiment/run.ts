@@ -181,6 +181,9 @@ export async function runExperiment(
     const runnable = stages.filter((s) => !unserved.has(s.key));
     client.store.runs.setConfig(id, {
       experiment: loaded.experiment,
+      // The file and its text, so the dashboard rebuilds the stage graph without the file.
+      file: loaded.file,
+      source: loaded.source,
       specs: graph.specs.map((s) => ({
         name: s.name,
         file: s.file,

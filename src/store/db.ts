@@ -78,6 +78,34 @@ export class Store {
     return new Store(dir, db);
   }
 
+  /**
+   * A read-only connection to an existing, migrated store (the dashboard's): it reads the WAL
+   * beside a running writer without ever taking its lock. Call `Store.open` first to migrate.
+   */
+  static openReadOnly(dir: string): Store {
+    const file = join(dir, DB_FILE_NAME);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      db.pragma("busy_timeout = 10000");
+    } catch (e) {
+      const damaged = damagedStoreError(e, file);
+      if (damaged) throw damaged;
+      throw new SpecsciError(`cannot open run store ${file}: ${(e as Error).message}`, {
+        hint: "pass --workspace DIR or set SPECSCI_WORKSPACE to the workspace `specsci run` wrote",
+        cause: e,
+      });
+    }
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      db.close();
+      throw new Error(
+        `run store ${file}: schema ${version}, expected ${SCHEMA_VERSION} (open it with Store.open first)`,
+      );
+    }
+    return new Store(dir, db);
+  }
+
   /** Runs `fn` in one transaction: all of its writes land, or none do. */
   tx<T>(fn: () => T): T {
     return this.db.transaction(fn)();

@@ -247,6 +247,43 @@ export const MIGRATIONS: Migration[] = [
       WHERE id IN (SELECT run_id FROM eval_samples WHERE status = 'truncated');
     `,
   },
+  {
+    version: 7,
+    name: "full-text search over eval answers and sample indexes, for the dashboard",
+    sql: `
+      -- The answer and native reasoning of every sample, tokenized for search (FTS5, which
+      -- better-sqlite3's SQLite ships). Contentless: the text stays in eval_samples only; the key
+      -- is kept as unindexed columns (rowids of eval_samples may change on VACUUM).
+      CREATE VIRTUAL TABLE eval_sample_text USING fts5(
+        answer, reasoning, run_id UNINDEXED, sample_id UNINDEXED, epoch UNINDEXED,
+        content = '', contentless_delete = 1, contentless_unindexed = 1,
+        tokenize = 'unicode61 remove_diacritics 2'
+      );
+      -- writeSample replaces a retried sample (INSERT OR REPLACE), whose implicit delete fires
+      -- no DELETE trigger: the old text goes before the new row lands.
+      CREATE TRIGGER eval_sample_text_replace BEFORE INSERT ON eval_samples BEGIN
+        DELETE FROM eval_sample_text WHERE rowid IN (SELECT rowid FROM eval_samples
+          WHERE run_id = new.run_id AND sample_id = new.sample_id AND epoch = new.epoch);
+      END;
+      CREATE TRIGGER eval_sample_text_insert AFTER INSERT ON eval_samples BEGIN
+        INSERT INTO eval_sample_text (rowid, answer, reasoning, run_id, sample_id, epoch)
+        VALUES (new.rowid, coalesce(json_extract(new.output, '$.text'), ''),
+          coalesce(json_extract(new.output, '$.reasoning'), ''), new.run_id, new.sample_id, new.epoch);
+      END;
+      CREATE TRIGGER eval_sample_text_delete AFTER DELETE ON eval_samples BEGIN
+        DELETE FROM eval_sample_text WHERE rowid = old.rowid;
+      END;
+      -- The dashboard's sample table sorts by verdict and filters by family within runs: indexes
+      -- on those expressions keep a query over 200,000 samples from parsing every row's JSON.
+      CREATE INDEX eval_samples_by_decided ON eval_samples
+        (json_extract(scores, '$.misalignment.value.decided'), run_id, sample_id, epoch);
+      CREATE INDEX eval_samples_by_family ON eval_samples (run_id, json_extract(metadata, '$.family'));
+      INSERT INTO eval_sample_text (rowid, answer, reasoning, run_id, sample_id, epoch)
+        SELECT rowid, coalesce(json_extract(output, '$.text'), ''),
+          coalesce(json_extract(output, '$.reasoning'), ''), run_id, sample_id, epoch
+        FROM eval_samples;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

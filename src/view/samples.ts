@@ -1,0 +1,236 @@
+/**
+ * The dashboard's sample table: a filtered, sorted page of eval samples and the filter's total,
+ * in SQL over eval_samples (answers are searched through the eval_sample_text FTS5 index, kept by
+ * triggers as samples are written). A page is found by keys first and only its rows are read in
+ * full, so sorting 200,000 samples never parses their transcripts.
+ */
+import { SpecsciError } from "../core/errors.js";
+import type { Store } from "../store/index.js";
+import {
+  SAMPLE_SORTS,
+  type SampleQuery,
+  type SampleRow,
+  type SampleSort,
+  type SamplesPage,
+  VERDICTS,
+  type Verdict,
+} from "./api-types.js";
+import type { StageLabels } from "./experiments.js";
+
+export const PAGE_LIMIT_MAX = 500;
+
+const DECIDED = "json_extract(s.scores, '$.misalignment.value.decided')";
+
+const SORT_SQL: Record<SampleSort, string> = {
+  run: "s.run_id",
+  sample: "s.sample_id",
+  epoch: "s.epoch",
+  status: "s.status",
+  verdict: DECIDED,
+  time: "s.completed_at",
+  working: "s.working_ms",
+};
+
+const VERDICT_SQL: Record<Verdict, string> = {
+  misaligned: `(s.status = 'done' AND ${DECIDED} = 1)`,
+  not: `(s.status = 'done' AND ${DECIDED} = 0)`,
+  error: "s.status = 'error'",
+  truncated: "s.status = 'truncated'",
+  refusal: "s.status = 'refused'",
+};
+
+const LIST_PARAMS = [
+  "run",
+  "arm",
+  "model",
+  "eval",
+  "sample",
+  "family",
+  "awareness",
+  "verdict",
+] as const;
+const NUMBER_PARAMS = ["seed", "epoch"] as const;
+
+/** A query from URL parameters (`?arm=a&arm=b&verdict=misaligned&q=…`); bad values are refused. */
+export function parseSampleQuery(params: URLSearchParams): SampleQuery {
+  const q: SampleQuery = {};
+  for (const name of LIST_PARAMS) {
+    const values = params.getAll(name).filter((v) => v !== "");
+    if (values.length) (q as Record<string, unknown>)[name] = values;
+  }
+  for (const v of q.verdict ?? [])
+    if (!(VERDICTS as readonly string[]).includes(v))
+      throw badQuery(`verdict=${v}`, `one of ${VERDICTS.join(", ")}`);
+  for (const name of NUMBER_PARAMS) {
+    const values = params.getAll(name).filter((v) => v !== "");
+    if (values.some((v) => !/^\d+$/.test(v))) throw badQuery(name, "a whole number");
+    if (values.length) q[name] = values.map(Number);
+  }
+  const experiment = params.get("experiment");
+  if (experiment) q.experiment = experiment;
+  const text = params.get("q")?.trim();
+  if (text) q.q = text;
+  const sort = params.get("sort");
+  if (sort) {
+    if (!(SAMPLE_SORTS as readonly string[]).includes(sort))
+      throw badQuery(`sort=${sort}`, `one of ${SAMPLE_SORTS.join(", ")}`);
+    q.sort = sort as SampleSort;
+  }
+  const order = params.get("order");
+  if (order) {
+    if (order !== "asc" && order !== "desc") throw badQuery(`order=${order}`, "asc or desc");
+    q.order = order;
+  }
+  for (const name of ["offset", "limit"] as const) {
+    const v = params.get(name);
+    if (v === null || v === "") continue;
+    if (!/^\d+$/.test(v)) throw badQuery(name, "a whole number");
+    q[name] = Number(v);
+  }
+  return q;
+}
+
+const badQuery = (what: string, expected: string) =>
+  new SpecsciError(`bad sample query: ${what} must be ${expected}`);
+
+/**
+ * The runs a query covers, with their stage labels when it names an experiment's stages; null
+ * when it covers every run of the store.
+ */
+function scopedRuns(q: SampleQuery, stages: StageLabels[] | null): StageLabels[] | null {
+  const keep = <T>(wanted: T[] | undefined, v: T) => !wanted || wanted.includes(v);
+  if (stages)
+    return stages.filter(
+      (s) =>
+        keep(q.run, s.runId) &&
+        keep(q.arm, s.arm) &&
+        keep(q.model, s.model) &&
+        keep(q.eval, s.eval) &&
+        keep(q.seed, s.seed),
+    );
+  return null;
+}
+
+/**
+ * One page of the samples matching `q`. `stages` are the experiment's stages when `q.experiment`
+ * names one (their labels go on each row). The page and its total are read in one transaction,
+ * so they agree while a run writes.
+ */
+export function querySamples(
+  store: Store,
+  q: SampleQuery,
+  stages: StageLabels[] | null,
+): SamplesPage {
+  return store.db.transaction(() => samplePage(store, q, stages))();
+}
+
+function samplePage(store: Store, q: SampleQuery, stages: StageLabels[] | null): SamplesPage {
+  const started = performance.now();
+  const limit = Math.min(q.limit ?? 100, PAGE_LIMIT_MAX);
+  const offset = q.offset ?? 0;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const inList = (column: string, values: unknown[]) => {
+    where.push(`${column} IN (${values.map(() => "?").join(", ") || "NULL"})`);
+    params.push(...values);
+  };
+  const scoped = scopedRuns(q, stages);
+  if (scoped) inList("s.run_id", [...new Set(scoped.map((s) => s.runId))]);
+  else {
+    if (q.run) inList("s.run_id", q.run);
+    if (q.model) inList("s.run_id", runsWhere(store, "model", q.model));
+    if (q.eval) inList("s.run_id", runsWhere(store, "task", q.eval));
+  }
+  if (q.epoch) inList("s.epoch", q.epoch);
+  if (q.sample) inList("s.sample_id", q.sample);
+  if (q.family) inList("json_extract(s.metadata, '$.family')", q.family);
+  if (q.awareness) inList("json_extract(s.scores, '$.eval_awareness.answer')", q.awareness);
+  if (q.verdict) where.push(`(${q.verdict.map((v) => VERDICT_SQL[v]).join(" OR ")})`);
+  if (q.q) {
+    where.push(
+      "(s.run_id, s.sample_id, s.epoch) IN (SELECT run_id, sample_id, epoch FROM eval_sample_text WHERE eval_sample_text MATCH ?)",
+    );
+    params.push(ftsPhrase(q.q));
+  }
+  const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const direction = q.order === "desc" ? "DESC" : "ASC";
+  const sort = SORT_SQL[q.sort ?? "run"];
+  const keys = store.db
+    .prepare(
+      `SELECT s.rowid AS rid FROM eval_samples s ${filter}
+       ORDER BY ${sort} ${direction}, s.run_id ${direction}, s.sample_id ${direction}, s.epoch ${direction}
+       LIMIT ? OFFSET ?`,
+    )
+    .pluck()
+    .all(...params, limit, offset) as number[];
+  const total = store.db
+    .prepare(`SELECT count(*) FROM eval_samples s ${filter}`)
+    .pluck()
+    .get(...params) as number;
+  const labels = new Map((scoped ?? []).map((s) => [s.runId, s]));
+  const rows = pageRows(store, keys).map((r): SampleRow => {
+    const stage = labels.get(r.runId);
+    return {
+      ...r,
+      arm: stage?.arm ?? null,
+      model: stage?.model ?? r.model,
+      eval: stage?.eval ?? null,
+      seed: stage?.seed ?? null,
+    };
+  });
+  return { rows, total, offset, limit, ms: performance.now() - started };
+}
+
+/** The user's words as one FTS5 phrase: no query syntax of theirs is interpreted. */
+const ftsPhrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
+
+function runsWhere(store: Store, column: "model" | "task", values: string[]): string[] {
+  return store.db
+    .prepare(
+      `SELECT id FROM eval_runs WHERE ${column} IN (${values.map(() => "?").join(", ") || "NULL"})`,
+    )
+    .pluck()
+    .all(...values) as string[];
+}
+
+type PageRow = Omit<SampleRow, "arm" | "eval" | "seed">;
+
+/** The listed rows, in the order of `rowids`. */
+function pageRows(store: Store, rowids: number[]): PageRow[] {
+  if (!rowids.length) return [];
+  const rows = store.db
+    .prepare(
+      `SELECT s.rowid AS rid, s.run_id, s.sample_id, s.epoch, s.status, r.task, r.model,
+         json_extract(s.metadata, '$.family') AS family, ${DECIDED} AS decided,
+         json_extract(s.scores, '$.eval_awareness.answer') AS awareness,
+         CASE WHEN s.error IS NULL THEN NULL
+           ELSE json_extract(s.error, '$.stage') || ':' || json_extract(s.error, '$.kind') END AS error_kind,
+         substr(coalesce(json_extract(s.output, '$.text'), ''), 1, 240) AS preview,
+         s.completed_at, s.working_ms
+       FROM eval_samples s JOIN eval_runs r ON r.id = s.run_id
+       WHERE s.rowid IN (${rowids.map(() => "?").join(", ")})`,
+    )
+    .all(...rowids) as Record<string, unknown>[];
+  const byRowid = new Map(rows.map((r) => [r.rid as number, r]));
+  return rowids.flatMap((id) => {
+    const r = byRowid.get(id);
+    if (!r) return [];
+    return [
+      {
+        runId: r.run_id as string,
+        sampleId: r.sample_id as string,
+        epoch: r.epoch as number,
+        status: r.status as SampleRow["status"],
+        task: r.task as string,
+        model: r.model as string,
+        family: (r.family as string | null) ?? null,
+        decided: (r.decided as number | null) ?? null,
+        awareness: (r.awareness as string | null) ?? null,
+        errorKind: (r.error_kind as string | null) ?? null,
+        preview: r.preview as string,
+        completedAt: r.completed_at as string,
+        workingMs: r.working_ms as number,
+      },
+    ];
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * One sample as the transcript page shows it: what the model was given, what it answered and
+ * thought, the actions parsed from it, every scorer's value and each judge's verdict with its
+ * evidence quotes checked against the transcript the judge was shown.
+ */
+import { quoteIn } from "../core/text.js";
+import type { EvalSampleRecord, Store } from "../store/index.js";
+import type {
+  ChatMessage,
+  JudgeVerdict,
+  ParsedAction,
+  ScoreView,
+  Transcript,
+} from "./api-types.js";
+
+interface StoredScore {
+  value?: unknown;
+  answer?: unknown;
+  explanation?: unknown;
+  metadata?: {
+    judges?: { model?: string; verdict?: Record<string, unknown> }[];
+    verdicts?: Record<string, unknown>[];
+  };
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+function messagesOf(input: unknown): ChatMessage[] {
+  if (!Array.isArray(input)) return [];
+  return input.map((m) => ({
+    role: str(obj(m).role) ?? "?",
+    content: str(obj(m).content) ?? JSON.stringify(obj(m).content ?? null),
+  }));
+}
+
+function actionsOf(parsed: unknown): ParsedAction[] {
+  const actions = obj(parsed).actions;
+  if (!Array.isArray(actions)) return [];
+  return actions.map((a) => ({
+    tool: str(obj(a).tool) ?? "?",
+    fields: Object.fromEntries(
+      Object.entries(obj(obj(a).fields)).map(([k, v]) => [
+        k,
+        typeof v === "string" ? v : JSON.stringify(v),
+      ]),
+    ),
+    draft: obj(a).draft === true,
+  }));
+}
+
+/**
+ * Each judge verdict of each scorer (k judges of the misalignment scorer; the eval-awareness
+ * votes), with its quotes marked found or not in `sources`.
+ */
+function judgesOf(scores: Record<string, StoredScore>, sources: string[]): JudgeVerdict[] {
+  const quotes = (v: Record<string, unknown>) =>
+    (Array.isArray(v.quotes) ? v.quotes : [])
+      .filter((q): q is string => typeof q === "string")
+      .map((text) => ({ text, found: quoteIn(text, sources) }));
+  return Object.entries(scores).flatMap(([scorer, s]) => [
+    ...(s.metadata?.judges ?? []).map((j) => ({
+      scorer,
+      model: j.model ?? null,
+      verdict: j.verdict ?? null,
+      rationale: str(j.verdict?.rationale),
+      quotes: quotes(j.verdict ?? {}),
+    })),
+    ...(s.metadata?.verdicts ?? []).map((v) => ({
+      scorer,
+      model: null,
+      verdict: v.label ?? v,
+      rationale: str(v.rationale),
+      quotes: quotes(v),
+    })),
+  ]);
+}
+
+export function transcriptOf(record: EvalSampleRecord, task: string, model: string): Transcript {
+  const messages = messagesOf(record.input);
+  const output = obj(record.output);
+  const answer = str(output.text);
+  const reasoning = str(output.reasoning);
+  const scores = obj(record.scores) as Record<string, StoredScore>;
+  const sources = [...messages.map((m) => m.content), answer ?? "", reasoning ?? ""];
+  return {
+    runId: record.runId,
+    sampleId: record.sampleId,
+    epoch: record.epoch,
+    status: record.status,
+    task,
+    model,
+    messages,
+    answer,
+    reasoning,
+    scratchpad: str(obj(record.parsed).reasoning),
+    actions: actionsOf(record.parsed),
+    scores: Object.entries(scores).map(
+      ([name, s]): ScoreView => ({
+        name,
+        value: s.value ?? null,
+        answer: str(s.answer),
+        explanation: str(s.explanation),
+      }),
+    ),
+    judges: judgesOf(scores, sources),
+    failure: record.error ?? null,
+    metadata: obj(record.metadata),
+    startedAt: record.startedAt,
+    completedAt: record.completedAt,
+    workingMs: record.workingMs,
+  };
+}
+
+/** The transcript of one (run, sample, epoch), or undefined when the store has none. */
+export function loadTranscript(
+  store: Store,
+  runId: string,
+  sampleId: string,
+  epoch: number,
+): Transcript | undefined {
+  const run = store.evals.run(runId);
+  const record = run
+    ? store.evals.samples(runId, [sampleId]).find((r) => r.epoch === epoch)
+    : undefined;
+  return run && record ? transcriptOf(record, run.task, run.model) : undefined;
+}

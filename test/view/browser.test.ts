@@ -1,0 +1,215 @@
+/**
+ * The dashboard in headless Chromium (Debian's, as the report's browser test uses), over stores
+ * made by the real pipeline: every page loads with data and draws its charts under the CSP; the
+ * sample filter and search live in the URL and survive a reload; script payloads in answers,
+ * reasoning, judge text and names show as text, with nothing run and nothing fetched elsewhere;
+ * a page updates while a run writes to the store.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setLogLevel } from "../../src/core/log.js";
+import { loadExperiment } from "../../src/experiment/config.js";
+import { runExperiment } from "../../src/experiment/run.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import type { ViewServer } from "../../src/view/server.js";
+import { amAgentAnswer } from "../fakes/am-models.js";
+import { cleanupTempDirs } from "../helpers.js";
+import { DEMO, PAYLOADS, serve, workspaceWith, XSS } from "./fixture.js";
+
+const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
+  .filter((p): p is string => !!p)
+  .find((p) => existsSync(p));
+if (!CHROMIUM)
+  console.warn(
+    "test/view/browser.test.ts skipped: no Chromium (`apt-get install -y chromium`, or set CHROMIUM_PATH)",
+  );
+
+let browser: Browser;
+const servers: ViewServer[] = [];
+beforeAll(async () => {
+  setLogLevel("quiet");
+  if (CHROMIUM)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+    });
+});
+afterAll(async () => {
+  await browser?.close();
+  for (const s of servers) await s.close();
+  cleanupTempDirs();
+});
+
+async function served(...yamls: string[]) {
+  const ws = await workspaceWith(...yamls);
+  const server = await serve(ws.workspace);
+  servers.push(server);
+  return { ws, server, url: server.url.replace(/\/$/, "") };
+}
+
+/** A page that records what it asked for and every console error, CSP violation and dialog. */
+async function watchedPage() {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const seen = { requests: [] as string[], errors: [] as string[], dialogs: [] as string[] };
+  page.on("request", (r) => seen.requests.push(r.url()));
+  page.on("console", (m) => {
+    if (m.type() === "error") seen.errors.push(m.text());
+  });
+  page.on("pageerror", (e) => seen.errors.push(e.message));
+  page.on("dialog", (d) => {
+    seen.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  return { page, seen };
+}
+
+/**
+ * Waits until `expression` is true in the page. Playwright's waitForFunction evaluates its
+ * predicate in a way the page's CSP (no 'unsafe-eval') forbids; a plain evaluate is allowed.
+ */
+async function until(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
+
+describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
+  it("loads every page with data, charts drawn under the CSP, and steps through a filter by keyboard", async () => {
+    const { url } = await served(DEMO);
+    const { page, seen } = await watchedPage();
+    await page.goto(`${url}/`);
+    await page.getByRole("link", { name: "demo" }).click();
+    await page.waitForSelector("#rates tbody tr");
+    expect(await page.locator("#rates tbody tr").count()).toBe(2);
+    expect(await page.locator("#comparisons tbody tr").count()).toBe(1);
+    await page.waitForSelector("figure[data-chart=main] canvas");
+    expect(await page.locator(".problem").count()).toBe(0);
+    await page.getByRole("link", { name: "all samples" }).click();
+    await until(page, 'document.querySelector("#sample-total")?.textContent === "12"');
+    await page.locator(".vbody .col-sample a").first().click();
+    await page.waitForSelector("#answer");
+    expect(await text(page, "#judges")).toContain("misalignment");
+    const first = page.url();
+    await page.keyboard.press("ArrowRight");
+    await until(page, `location.href !== ${JSON.stringify(first)}`);
+    expect(new URL(page.url()).searchParams.get("i")).toBe("1");
+    await page.waitForSelector("#answer");
+    expect(seen.errors).toEqual([]);
+    expect(seen.requests.every((r) => r.startsWith(url))).toBe(true);
+    await page.close();
+  });
+
+  it("keeps the sample filter and search in the URL: a reload shows the same samples", async () => {
+    const { url } = await served(DEMO);
+    const { page } = await watchedPage();
+    await page.goto(`${url}/samples?experiment=experiment-demo`);
+    await until(page, 'document.querySelector("#sample-total")?.textContent === "12"');
+    await page.selectOption("select[name=arm]", "baseline");
+    await until(page, 'document.querySelector("#sample-total")?.textContent === "6"');
+    expect(new URL(page.url()).searchParams.get("arm")).toBe("baseline");
+    await page.fill("input[name=q]", "forward the package");
+    await page.press("input[name=q]", "Enter");
+    await until(page, 'new URL(location.href).searchParams.get("q") === "forward the package"');
+    await until(page, 'document.querySelector("#sample-total")?.textContent !== "6"');
+    const found = await text(page, "#sample-total");
+    expect(Number(found)).toBeGreaterThan(0);
+    expect(await page.locator(".vbody .col-answer").allInnerTexts()).toSatisfy((xs: string[]) =>
+      xs.every((x) => x.includes("I will forward the package.")),
+    );
+    await page.reload();
+    await until(
+      page,
+      `document.querySelector("#sample-total")?.textContent === ${JSON.stringify(found)}`,
+    );
+    expect(await page.inputValue("input[name=q]")).toBe("forward the package");
+    expect(await page.inputValue("select[name=arm]")).toBe("baseline");
+    await page.close();
+  });
+
+  it("shows script payloads from answers, reasoning, judges and names as text: nothing runs, nothing is fetched", async () => {
+    const { url } = await served(XSS);
+    const { page, seen } = await watchedPage();
+    const visit = async (path: string, ready: string) => {
+      await page.goto(`${url}${path}`);
+      await page.waitForSelector(ready);
+      await page.evaluate('for (const d of document.querySelectorAll("details")) d.open = true;');
+      await page.waitForTimeout(200);
+      return (await page.evaluate(`({
+        pwned: window.__pwned ?? null,
+        scripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
+        iframes: document.querySelectorAll("iframe, object, embed").length,
+        handlers: [...document.querySelectorAll("*")].flatMap((el) =>
+          [...el.attributes].filter((a) => a.name.startsWith("on")).map((a) => el.tagName + "." + a.name)),
+        jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length,
+        text: document.body.innerText,
+      })`)) as {
+        pwned: null;
+        scripts: number;
+        iframes: number;
+        handlers: string[];
+        jsLinks: number;
+        text: string;
+      };
+    };
+    const list = await visit("/", "tr[data-experiment]");
+    const experiment = await visit("/experiments/experiment-xss", "#rates tbody tr");
+    const samples = await visit("/samples?experiment=experiment-xss", ".vbody .col-sample a");
+    const href = await page.locator(".vbody .col-sample a").first().getAttribute("href");
+    const transcript = await visit(href as string, "#judges .judge");
+    for (const state of [list, experiment, samples, transcript]) {
+      expect(state.pwned).toBeNull();
+      expect(state.scripts).toBe(0);
+      expect(state.iframes).toBe(0);
+      expect(state.handlers).toEqual([]);
+      expect(state.jsLinks).toBe(0);
+    }
+    // The payloads are there, as text: the description, the answer, the reasoning, the judges.
+    expect(list.text).toContain(PAYLOADS[0]);
+    for (const p of PAYLOADS) expect(transcript.text).toContain(p);
+    expect(await page.locator("mark.evidence").count()).toBeGreaterThan(0);
+    expect(seen.dialogs).toEqual([]);
+    expect(seen.requests.filter((r) => !r.startsWith(url))).toEqual([]);
+    await page.close();
+  });
+
+  it("updates a running experiment's page as the run writes, without a reload", async () => {
+    // The agent answers two calls, then waits until the page has shown them.
+    let calls = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    registerFakeModel("view-gated-agent", async (req) => {
+      if (++calls > 2) await gate;
+      return amAgentAnswer(req.messages.find((m) => m.role === "system")?.content ?? "");
+    });
+    const { ws, url } = await served();
+    const file = join(ws.dir, "live.yaml");
+    writeFileSync(
+      file,
+      DEMO.replace("name: demo", "name: live")
+        .replace("fake/am-agent", "fake/view-gated-agent")
+        .replace(/arms: \[.*\]/, "arms: [{ name: baseline, kind: baseline }]"),
+    );
+    const running = runExperiment(loadExperiment(file), ws.client, { log: () => {} });
+    const { page } = await watchedPage();
+    await page.goto(`${url}/`);
+    await page.getByRole("link", { name: "live" }).click();
+    await until(page, 'Number(document.querySelector("#done-count")?.textContent) >= 1');
+    await page.evaluate("window.__samePage = true");
+    const before = Number(await text(page, "#done-count"));
+    expect(before).toBeLessThan(6);
+    release();
+    await running;
+    await until(page, 'document.querySelector("#done-count")?.textContent === "6"');
+    expect(await page.evaluate("window.__samePage")).toBe(true);
+    expect(await page.locator("#rates tbody tr").count()).toBe(1);
+    await page.close();
+  });
+});

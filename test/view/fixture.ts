@@ -1,0 +1,68 @@
+/**
+ * Stores for the dashboard's tests, made by the real pipeline (`runExperiment` with the scripted
+ * agents and judges of test/fakes), and the dashboard served over them.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigSchema } from "../../src/core/config.js";
+import { loadExperiment } from "../../src/experiment/config.js";
+import { runExperiment } from "../../src/experiment/run.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import { startViewServer, type ViewServer } from "../../src/view/server.js";
+import { judgeAnswer, registerAmFakes } from "../fakes/am-models.js";
+import { makeClient } from "../helpers.js";
+
+/** Script payloads: each must show as text, run nothing and fetch nothing. */
+export const PAYLOADS = [
+  "<script>window.__pwned = 'script'; fetch('http://127.0.0.1:9/leak')</script>",
+  "<img src=x onerror=\"window.__pwned='img'\">",
+  '"><svg onload="window.__pwned=\'svg\'"></svg>',
+  "<a href=\"javascript:window.__pwned='link'\">click</a>",
+  "<iframe src=\"javascript:parent.__pwned='iframe'\"></iframe><link rel=stylesheet href=http://127.0.0.1:9/x.css>",
+];
+
+registerAmFakes();
+// An agent whose answer, scratchpad and native reasoning are the payloads.
+registerFakeModel("view-xss-agent", () => ({
+  text: `<scratchpad>${PAYLOADS[1]}</scratchpad>\n${PAYLOADS.join("\n")}`,
+  reasoning: `${PAYLOADS[0]} ${PAYLOADS[2]}`,
+}));
+// A judge whose rationales and quotes are payloads (quotes must be in the transcript it is shown).
+registerFakeModel("view-xss-judge", (req) => {
+  const verdict = JSON.parse(/<verdict>([\s\S]*)<\/verdict>/.exec(judgeAnswer(req))?.[1] ?? "{}");
+  verdict.rationale = "decided" in verdict ? PAYLOADS[4] : PAYLOADS[3];
+  if ("decided" in verdict) verdict.quotes = [PAYLOADS[1]];
+  return `<verdict>${JSON.stringify(verdict)}</verdict>`;
+});
+
+export const DEMO = `name: demo
+description: two arms of the fake agent
+specs: { rules: rules }
+arms: [{ name: baseline, kind: baseline }, { name: rules_only, kind: prompted, spec: rules }]
+models: [fake/am-agent]
+evals: [{ name: am, task: agentic-misalignment, conditions: [leaking_explicit-america_replacement, leaking_none-none_replacement, exfiltration_none-none_replacement], eval_awareness: true, epochs: 2 }]
+judge: { model: fake/am-judge }
+`;
+
+export const XSS = `name: xss
+description: "${PAYLOADS[0]?.replaceAll('"', '\\"')}"
+specs: { rules: rules }
+arms: [{ name: baseline, kind: baseline }]
+models: [fake/view-xss-agent]
+evals: [{ name: am, task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+judge: { model: fake/view-xss-judge }
+`;
+
+/** A fresh workspace with these experiments run in it. */
+export async function workspaceWith(...yamls: string[]) {
+  const made = makeClient();
+  for (const [i, yaml] of yamls.entries()) {
+    const file = join(made.dir, `experiment-${i}.yaml`);
+    writeFileSync(file, yaml);
+    await runExperiment(loadExperiment(file), made.client, { log: () => {} });
+  }
+  return { ...made, workspace: join(made.dir, "ws") };
+}
+
+export const serve = (workspace: string, pollMs = 100): Promise<ViewServer> =>
+  startViewServer({ workspaceDir: workspace, config: ConfigSchema.parse({}), pollMs });
