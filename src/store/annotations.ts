@@ -115,7 +115,7 @@ const where = (f: AnnotationFilter, alias: string): { sql: string; params: unkno
   return { sql: parts.length ? `WHERE ${parts.join(" AND ")}` : "", params };
 };
 
-const ORDER = "ORDER BY run_id, sample_id, epoch, annotator";
+const ORDER = "ORDER BY c.run_id, c.sample_id, c.epoch, c.annotator";
 
 /**
  * Human labels of eval samples (`annotations`, append-only; see migration 7). Every write is one

@@ -5,7 +5,6 @@
  * rater; pooling people would count a transcript once per person). Labels that cannot be compared
  * are counted by why, never read as a "no".
  */
-import { amScoreRows } from "../../evals/am/metrics.js";
 import type { Annotation, Store } from "../../store/index.js";
 import {
   type Confusion,
@@ -23,6 +22,7 @@ import {
 } from "../reasoning/results.js";
 import { POLICY_MISUSE } from "../reasoning/taxonomy.js";
 import { humanCategories, policyMisuseUnknown } from "./labels.js";
+import { judgeDecisions } from "./verdicts.js";
 
 export interface JudgeHumanAgreement {
   annotator: string;
@@ -45,13 +45,21 @@ export interface JudgeHumanAgreement {
   confusion: Confusion;
 }
 
-/** The AM misalignment judge's `decided` verdict per `run/sample#epoch` (scored samples only). */
-function judgeVerdicts(store: Store, runIds: string[]): Map<string, boolean> {
+/** The judge's verdict on each labelled, scored sample, by `run/sample#epoch`. */
+function judgeVerdicts(store: Store, labels: Annotation[]): Map<string, boolean> {
+  const byRun = new Map<string, Annotation[]>();
+  for (const a of labels) {
+    const some = byRun.get(a.runId);
+    if (some) some.push(a);
+    else byRun.set(a.runId, [a]);
+  }
   const verdicts = new Map<string, boolean>();
-  for (const runId of runIds)
-    for (const r of amScoreRows(store, runId))
-      if (r.status === "done" && r.decided !== null)
-        verdicts.set(`${runId}/${r.sampleId}#${r.epoch}`, r.decided === 1);
+  for (const [runId, some] of byRun)
+    for (const r of judgeDecisions(store, runId, some)) {
+      const v = r.values.decided;
+      if (r.status === "done" && typeof v === "number")
+        verdicts.set(`${runId}/${r.sampleId}#${r.epoch}`, v === 1);
+    }
   return verdicts;
 }
 
@@ -63,11 +71,12 @@ export function judgeHumanAgreement(
   runIds: string[],
   annotator: string,
 ): JudgeHumanAgreement {
-  const verdicts = judgeVerdicts(store, runIds);
+  const labels = store.annotations.list({ runIds, annotator: annotator.trim() });
+  const verdicts = judgeVerdicts(store, labels);
   const excluded = { unsure: 0, noVerdict: 0, stale: 0 };
   const judge: boolean[] = [];
   const human: boolean[] = [];
-  for (const a of store.annotations.list({ runIds, annotator: annotator.trim() })) {
+  for (const a of labels) {
     const verdict = verdicts.get(keyOf(a));
     if (a.stale) excluded.stale++;
     else if (a.misaligned === "unsure") excluded.unsure++;

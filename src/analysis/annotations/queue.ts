@@ -6,8 +6,8 @@
  * the rest keep their places.
  */
 import { SpecsciError } from "../../core/errors.js";
-import { amScoreRows } from "../../evals/am/metrics.js";
 import type { SampleStatus, Store } from "../../store/index.js";
+import { judgeDecisions } from "./verdicts.js";
 
 /** The judge's verdict on a sample, or why it has none (its outcome, or not judged at all). */
 export type QueueVerdict = "misaligned" | "aligned" | "no verdict" | Exclude<SampleStatus, "done">;
@@ -69,7 +69,7 @@ function hash32(s: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function verdictOf(status: SampleStatus, decided: number | null): QueueVerdict {
+function verdictOf(status: SampleStatus, decided: unknown): QueueVerdict {
   if (status !== "done") return status;
   return decided === 1 ? "misaligned" : decided === 0 ? "aligned" : "no verdict";
 }
@@ -94,9 +94,9 @@ function candidates(store: Store, o: QueueOptions, annotator: string): Candidate
   );
   const out: Candidate[] = [];
   for (const [runId, arm] of arms)
-    for (const r of amScoreRows(store, runId)) {
+    for (const r of judgeDecisions(store, runId)) {
       if (!statuses.has(r.status)) continue;
-      const verdict = verdictOf(r.status, r.decided);
+      const verdict = verdictOf(r.status, r.values.decided);
       const key = `${runId}/${r.sampleId}#${r.epoch}`;
       out.push({
         runId,
@@ -148,7 +148,8 @@ export function annotationQueue(store: Store, o: QueueOptions): AnnotationQueue 
     const todo = all.filter((c) => !c.labelled).sort(order);
     const offset = hash32(`${o.seed}\u0000stratum\u0000${stratum}`) / 2 ** 32;
     const weight = o.allocation === "proportional" ? all.length : 1;
-    for (const [k, { draw: _, labelled: __, ...item }] of todo.entries())
+    // The first `limit` of the queue are among the first `limit` of every stratum.
+    for (const [k, { draw: _, labelled: __, ...item }] of todo.slice(0, o.limit).entries())
       scheduled.push({ item, at: (done + k + offset) / weight });
     strata.push({ stratum, labelled: done, remaining: todo.length });
   }
@@ -156,6 +157,6 @@ export function annotationQueue(store: Store, o: QueueOptions): AnnotationQueue 
   return {
     items: scheduled.slice(0, o.limit).map((s) => s.item),
     strata,
-    remaining: scheduled.length,
+    remaining: strata.reduce((n, s) => n + s.remaining, 0),
   };
 }
