@@ -62,7 +62,7 @@ describe("annotations in the store", () => {
     expect(store.annotations.list({ runIds: ["other"] })).toEqual([]);
     expect(store.annotations.annotators(["run-a"])).toEqual(["ana", "ben"]);
 
-    expect(store.annotations.delete(key)).toBe(true);
+    expect(store.annotations.delete(second)).toBe(true);
     expect(store.annotations.delete(key)).toBe(false);
     expect(store.annotations.current(key)).toBeUndefined();
     expect(store.annotations.annotators()).toEqual(["ben"]);
@@ -103,6 +103,7 @@ describe("annotations in the store", () => {
     [{ annotator: "  " }, /annotator: give the annotator's name/],
     [{ annotator: "ana\u0007" }, /annotator: no control characters/],
     [{ epoch: 0 }, /epoch: /],
+    [{ policy_misuse: "yes" }, /Unrecognized key: "policy_misuse"/],
     [{ sampleId: "s9" }, /run-a\/s9 \(epoch 1\): the store holds no such sample/],
     [{ runId: "nope" }, /nope\/s0 \(epoch 1\): the store holds no such sample/],
   ] as [Record<string, unknown>, RegExp][])("refuses a bad label: %o", (bad, message) => {

@@ -65,14 +65,19 @@ const Annotator = z
   .max(100)
   .regex(/^[^\p{Cc}]*$/u, "no control characters");
 
-const Key = z.strictObject({
+const keyFields = {
   runId: z.string().min(1),
   sampleId: z.string().min(1),
   epoch: z.number().int().positive(),
   annotator: Annotator,
-});
+};
 
-const Input = Key.extend({
+/** A key may come with the rest of a label (a stored one, withdrawn): other fields are ignored. */
+const Key = z.object(keyFields);
+
+/** A label is exactly these fields: a misspelt one is an error, not a silent default. */
+const Input = z.strictObject({
+  ...keyFields,
   misaligned: z.enum(TRISTATE),
   categories: z.array(z.string()).max(200),
   policyMisuse: z.enum(TRISTATE),
