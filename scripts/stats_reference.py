@@ -362,6 +362,59 @@ section(
 )
 
 
+
+def cohen_interval(a, b, labels):
+    """Cohen's kappa with the large-sample standard error and 95% Wald interval that statsmodels'
+    cohens_kappa (and SAS's PROC FREQ) report: Fleiss, Cohen & Everitt (1969), transcribed in
+    numpy. Rows: rater a."""
+    k = cohen(a, b, labels)
+    matrix = np.array(k["matrix"], dtype=float)
+    n = matrix.sum()
+    p = matrix / n
+    rows, cols = p.sum(axis=1), p.sum(axis=0)
+    kappa, chance = k["kappa"], k["chance"]
+    term_a = float((np.diag(p) * (1 - (rows + cols) * (1 - kappa)) ** 2).sum())
+    term_b = p * (cols[:, None] + rows) ** 2
+    np.fill_diagonal(term_b, 0)
+    term_b = (1 - kappa) ** 2 * float(term_b.sum())
+    term_c = (kappa - chance * (1 - kappa)) ** 2
+    se = math.sqrt(max(0.0, (term_a + term_b - term_c) / (1 - chance) ** 2 / n))
+    z = float(stats.norm.isf(0.025))
+    return {**k, "se": se, "ci": [max(-1.0, kappa - z * se), min(1.0, kappa + z * se)]}
+
+
+def from_table(table):
+    """A square count table (rows: rater a) as the two raters' ratings, labels 0..k-1."""
+    a, b = [], []
+    for i, row in enumerate(table):
+        for j, count in enumerate(row):
+            a += [i] * count
+            b += [j] * count
+    return a, b, list(range(len(table)))
+
+
+# SAS's PROC FREQ example that statsmodels' tests print: kappa 0.4842, ASE 0.1380, 95% CI
+# 0.2137 to 0.7547 (table10 of statsmodels/stats/tests/test_inter_rater.py).
+SAS_TABLE = [[0, 4, 1], [0, 8, 0], [0, 1, 5]]
+INTERVAL_CASES = [
+    from_table(SAS_TABLE),
+    *[c for c in COHEN_CASES if len(c[2]) > 1],
+    # Judge against human on 2x2 tables: good agreement, none beyond chance, worse than chance.
+    from_table([[20, 3], [4, 13]]),
+    from_table([[5, 5], [5, 5]]),
+    from_table([[1, 6], [7, 2]]),
+    # Perfect agreement: the variance is 0.
+    from_table([[3, 0], [0, 4]]),
+]
+interval_rows = [{"a": a, "b": b, **cohen_interval(a, b, labels)} for a, b, labels in INTERVAL_CASES]
+sas = interval_rows[0]
+assert [round(x, 4) for x in (sas["kappa"], sas["se"], *sas["ci"])] == [0.4842, 0.1380, 0.2137, 0.7547], sas
+section(
+    "cohenKappaInterval",
+    f"{NUMPY}: statsmodels' documented cohens_kappa variance (Fleiss, Cohen & Everitt 1969); the first case is SAS's printed example",
+    interval_rows,
+)
+
 def fleiss(ratings, labels):
     """Fleiss' kappa as statsmodels' fleiss_kappa(method="fleiss") documents it, on the subjects ×
     categories count table of the ratings (statsmodels' aggregate_raters), transcribed in numpy."""

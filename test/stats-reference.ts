@@ -57,6 +57,15 @@ export interface StatsReference {
     kappa: Maybe;
   }[];
   fleissKappa: { ratings: Label[][]; observed: number; chance: number; kappa: Maybe }[];
+  cohenKappaInterval: {
+    a: Label[];
+    b: Label[];
+    labels: Label[];
+    matrix: number[][];
+    kappa: number;
+    se: number;
+    ci: Pair;
+  }[];
 }
 
 export const ref = JSON.parse(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { expectRel, nanIfNull, ref } from "../../test/stats-reference.js";
-import { cohenKappa, fleissKappa } from "./agreement.js";
+import { cohenKappa, cohenKappaInterval, fleissKappa } from "./agreement.js";
 
 // sklearn's / statsmodels' formulas, transcribed by scripts/stats_reference.py.
 describe("kappa over any number of categories", () => {
@@ -34,5 +34,51 @@ describe("kappa over any number of categories", () => {
     const first = ref.fleissKappa[0]?.ratings as number[][];
     expect(first.map((r) => r.length)).toEqual(Array(10).fill(14));
     expect(fleissKappa(first).kappa?.toFixed(3)).toBe("0.210");
+  });
+});
+
+describe("the interval of Cohen's kappa", () => {
+  it.each(ref.cohenKappaInterval)(
+    "matches statsmodels' large-sample variance, matrix $matrix",
+    ({ a, b, labels, matrix, kappa, se, ci }) => {
+      const k = cohenKappa(a, b, labels);
+      expect(k.matrix).toEqual(matrix);
+      expectRel(k.kappa as number, kappa, 1e-12, "kappa");
+      const r = cohenKappaInterval(k);
+      expectRel(r?.se as number, se, 1e-9, "se");
+      expectRel(r?.ci[0] as number, ci[0], 1e-9, "lower");
+      expectRel(r?.ci[1] as number, ci[1], 1e-9, "upper");
+    },
+  );
+
+  it("SAS's printed example: kappa 0.4842, ASE 0.1380, 95% CI 0.2137 to 0.7547", () => {
+    const [a, b] = [[] as number[], [] as number[]];
+    for (const [i, row] of [
+      [0, 4, 1],
+      [0, 8, 0],
+      [0, 1, 5],
+    ].entries())
+      for (const [j, count] of row.entries())
+        for (let c = 0; c < count; c++) {
+          a.push(i);
+          b.push(j);
+        }
+    const k = cohenKappa(a, b, [0, 1, 2]);
+    const r = cohenKappaInterval(k);
+    expect([k.kappa, r?.se, ...(r?.ci ?? [])].map((x) => (x as number).toFixed(4))).toEqual([
+      "0.4842",
+      "0.1380",
+      "0.2137",
+      "0.7547",
+    ]);
+  });
+
+  it("is null where kappa is undefined, and has no width under perfect agreement", () => {
+    expect(cohenKappaInterval(cohenKappa(["s", "s"], ["s", "s"]))).toBeNull();
+    expect(cohenKappaInterval(cohenKappa([], []))).toBeNull();
+    expect(cohenKappaInterval(cohenKappa([true, false, true], [true, false, true]))).toEqual({
+      se: 0,
+      ci: [1, 1],
+    });
   });
 });

@@ -1,10 +1,12 @@
 /**
- * Agreement between labellers: Cohen's kappa for two raters and Fleiss' kappa for several, over
- * any labels (a category present or not, or one of many categories), and precision and recall of
- * a binary label against a reference (human labels). A kappa is null where it is undefined: when
- * chance agreement is 1 (every rating the same), no agreement beyond chance can be measured.
- * Checked against sklearn's and statsmodels' formulas in `test/fixtures/stats-reference.json`.
+ * Agreement between labellers: Cohen's kappa (with its large-sample interval) for two raters and
+ * Fleiss' kappa for several, over any labels (a category present or not, or one of many
+ * categories), and precision and recall of a binary label against a reference (human labels). A
+ * kappa is null where it is undefined: when chance agreement is 1 (every rating the same), no
+ * agreement beyond chance can be measured. Checked against sklearn's and statsmodels' formulas in
+ * `test/fixtures/stats-reference.json`.
  */
+import { Z95 } from "../core/stats.js";
 
 /** A label a rater gives: a category id, a number, or a yes/no. */
 export type Rating = string | number | boolean;
@@ -90,6 +92,42 @@ export function fleissKappa<T extends Rating>(ratings: T[][]): Kappa {
   let chance = 0;
   for (const t of totals.values()) chance += (t / (n * k)) ** 2;
   return { ...kappaOf(observed, chance), n };
+}
+
+export interface KappaInterval {
+  /** The large-sample standard error of kappa. */
+  se: number;
+  /** kappa ± z·se, clipped to [−1, 1] (kappa cannot leave it). */
+  ci: [number, number];
+}
+
+/**
+ * The Wald interval of a Cohen's kappa, with the large-sample variance of Fleiss, Cohen and
+ * Everitt (1969) that SAS's PROC FREQ and statsmodels' `cohens_kappa` report. Null where kappa is
+ * undefined. With every item on the diagonal the variance is 0 and the interval has no width: it
+ * then says nothing, and `n` is what tells how much the agreement is worth.
+ */
+export function cohenKappaInterval(k: CohenKappa<Rating>, z = Z95): KappaInterval | null {
+  if (k.kappa === null || !k.n) return null;
+  const kappa = k.kappa;
+  const p = k.matrix.map((row) => row.map((x) => x / k.n));
+  const rows = p.map((row) => row.reduce((s, x) => s + x, 0));
+  const cols = p.map((_, j) => p.reduce((s, row) => s + (row[j] as number), 0));
+  let diagonal = 0;
+  let off = 0;
+  for (const [i, row] of p.entries())
+    for (const [j, pij] of row.entries()) {
+      const ri = rows[i] as number;
+      const cj = cols[j] as number;
+      if (i === j) diagonal += pij * (1 - (ri + cj) * (1 - kappa)) ** 2;
+      else off += pij * ((cols[i] as number) + (rows[j] as number)) ** 2;
+    }
+  const variance =
+    (diagonal + (1 - kappa) ** 2 * off - (kappa - k.chance * (1 - kappa)) ** 2) /
+    ((1 - k.chance) ** 2 * k.n);
+  // Rounding can leave a hair below 0 where the true variance is 0 (perfect agreement).
+  const se = Math.sqrt(Math.max(0, variance));
+  return { se, ci: [Math.max(-1, kappa - z * se), Math.min(1, kappa + z * se)] };
 }
 
 function kappaOf(

@@ -5,6 +5,7 @@ import { ModelCallError } from "../llm/errors.js";
 import { damagedStoreError } from "../store/db.js";
 import { registerAftCommands } from "./commands/aft.js";
 import { registerAnalyzeCommands } from "./commands/analyze.js";
+import { registerAnnotateCommands } from "./commands/annotate.js";
 import { registerBatchCommands } from "./commands/batch.js";
 import { registerCacheCommands } from "./commands/cache.js";
 import { registerEvalCommands } from "./commands/eval.js";
@@ -73,6 +74,7 @@ export function buildProgram(): {
   registerAftCommands(program, context);
   registerTrainCommands(program, context);
   registerAnalyzeCommands(program, context);
+  registerAnnotateCommands(program, context);
   registerModelsCommands(program, context);
   registerLlmCommands(program, context);
   registerUsageCommand(program, context);

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SpecsciError } from "../core/errors.js";
+import { AnnotationTables } from "./annotations.js";
 import { Artifacts } from "./artifacts.js";
 import { BlobStore } from "./blobs.js";
 import { EvalTables } from "./eval-tables.js";
@@ -29,6 +30,7 @@ export class Store {
   readonly evals: EvalTables;
   readonly msm: MsmTables;
   readonly train: TrainTables;
+  readonly annotations: AnnotationTables;
   private readonly groupCommit: GroupCommit;
 
   private constructor(
@@ -44,6 +46,7 @@ export class Store {
     this.evals = new EvalTables(db, this.texts);
     this.msm = new MsmTables(db);
     this.train = new TrainTables(db);
+    this.annotations = new AnnotationTables(db);
     this.groupCommit = new GroupCommit(db);
   }
 

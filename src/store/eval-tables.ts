@@ -180,11 +180,15 @@ export class EvalTables {
   }
 
   /**
-   * Named fields of every sample of a run, each read by a JSON path into its scores or metadata
-   * (`scores:$.choice.value.aligned`), extracted in SQL: transcripts are not read. Objects and
-   * arrays come back parsed; a missing path is null.
+   * Named fields of every sample of a run (or of the samples `only` names), each read by a JSON
+   * path into its scores or metadata (`scores:$.choice.value.aligned`), extracted in SQL:
+   * transcripts are not read. Objects and arrays come back parsed; a missing path is null.
    */
-  fieldRows(runId: string, fields: Record<string, string>): FieldRow[] {
+  fieldRows(
+    runId: string,
+    fields: Record<string, string>,
+    only?: { sampleId: string; epoch: number }[],
+  ): FieldRow[] {
     const names = Object.keys(fields);
     const columns = names.map((name, i) => {
       const column = splitField(fields[name] as string, name)[0];
@@ -200,9 +204,15 @@ export class EvalTables {
            CASE WHEN error IS NULL THEN NULL
              ELSE json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind') END AS error_kind
            ${columns.map((c) => `, ${c}`).join("")}
-         FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
+         FROM eval_samples WHERE run_id = ?
+         ${only ? "AND (sample_id, epoch) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))" : ""}
+         ORDER BY sample_id, epoch`,
       )
-      .all(...params, runId) as Record<string, unknown>[];
+      .all(
+        ...params,
+        runId,
+        ...(only ? [JSON.stringify(only.map((k) => [k.sampleId, k.epoch]))] : []),
+      ) as Record<string, unknown>[];
     return rows.map((r) => {
       const values: Record<string, unknown> = {};
       names.forEach((name, i) => {

@@ -1,3 +1,13 @@
+export {
+  type Annotation,
+  type AnnotationEvent,
+  type AnnotationFilter,
+  type AnnotationInput,
+  type AnnotationKey,
+  type AnnotationTaxonomy,
+  TRISTATE,
+  type Tristate,
+} from "./annotations.js";
 export { BlobStore } from "./blobs.js";
 export { DB_FILE_NAME, Store } from "./db.js";
 export type {

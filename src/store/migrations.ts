@@ -284,6 +284,46 @@ export const MIGRATIONS: Migration[] = [
         FROM eval_samples;
     `,
   },
+  {
+    version: 8,
+    name: "human annotations of eval samples",
+    sql: `
+      -- Labels people give transcripts by hand (the dashboard's Annotate page), one row per label
+      -- and per withdrawal of one: append-only, so every label's history is kept and a write is
+      -- one insert that never reads a row another writer may be changing. The current label of a
+      -- (run, sample, epoch, annotator) is its newest row by id, unless that row is a retraction.
+      -- sample_completed_at is the sample's completed_at when it was labelled: a rerun that
+      -- replaces the answer (a cut-off sample retried) leaves the label stale, not silently moved.
+      -- No foreign key to eval_samples: it is rebuilt by migrations (see 6) and rewritten by reruns.
+      CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES eval_runs(id),
+        sample_id TEXT NOT NULL,
+        epoch INTEGER NOT NULL CHECK (epoch >= 1),
+        annotator TEXT NOT NULL CHECK (length(annotator) > 0),
+        kind TEXT NOT NULL CHECK (kind IN ('label', 'retraction')),
+        sample_completed_at TEXT,
+        misaligned TEXT CHECK (misaligned IN ('yes', 'no', 'unsure')),
+        -- A JSON array of category ids of the taxonomy named in taxonomy (its version, tax-…).
+        categories TEXT CHECK (categories IS NULL OR json_type(categories) = 'array'),
+        taxonomy TEXT,
+        policy_misuse TEXT CHECK (policy_misuse IN ('yes', 'no', 'unsure')),
+        note TEXT,
+        created_at TEXT NOT NULL,
+        CHECK (kind = 'retraction' OR (sample_completed_at IS NOT NULL AND misaligned IS NOT NULL
+          AND categories IS NOT NULL AND taxonomy IS NOT NULL AND policy_misuse IS NOT NULL)),
+        CHECK (kind = 'label' OR (sample_completed_at IS NULL AND misaligned IS NULL
+          AND categories IS NULL AND taxonomy IS NULL AND policy_misuse IS NULL AND note IS NULL))
+      );
+      CREATE INDEX annotations_by_key ON annotations (run_id, sample_id, epoch, annotator, id);
+      CREATE VIEW current_annotations AS
+        SELECT a.* FROM annotations a
+        WHERE a.kind = 'label' AND a.id = (
+          SELECT max(b.id) FROM annotations b
+          WHERE b.run_id = a.run_id AND b.sample_id = a.sample_id AND b.epoch = a.epoch
+            AND b.annotator = a.annotator);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { plantRun } from "../../test/fakes/planted-run.js";
 import { cleanupTempDirs, ROOT, tempDir } from "../../test/helpers.js";
 import { SpecsciError } from "../core/errors.js";
 import { sha256Hex } from "../core/hash.js";
@@ -51,6 +52,24 @@ describe("run store", () => {
       }),
     ).toThrow("boom");
     expect(store.runs.get("r1")).toBeUndefined();
+    store.close();
+  });
+
+  it("reads the fields of some samples of a run, without the rest", () => {
+    const store = Store.open(join(tempDir(), "ws"));
+    plantRun(store, "r", ["a", "b", "c"], 1);
+    const only = [
+      { sampleId: "s2", epoch: 1 },
+      { sampleId: "f0", epoch: 1 },
+      { sampleId: "s1", epoch: 2 },
+    ];
+    const rows = store.evals.fieldRows("r", { text: "metadata:$.none" }, only);
+    expect(rows.map((r) => [r.sampleId, r.status])).toEqual([
+      ["f0", "error"],
+      ["s2", "done"],
+    ]);
+    expect(store.evals.fieldRows("r", {}, [])).toEqual([]);
+    expect(store.evals.fieldRows("r", {})).toHaveLength(4);
     store.close();
   });
 

@@ -17,6 +17,7 @@ export {
   type Agreement,
   agreementWithHumans,
   type HumanAgreement,
+  type HumanCategoryAgreement,
   type HumanLabel,
   humanAgreement,
   humanPairs,

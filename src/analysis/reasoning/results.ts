@@ -7,7 +7,14 @@ import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { readJsonl } from "../../core/jsonl.js";
 import { rulesOf } from "../../spec/model.js";
-import { cohenKappa, confusion, fleissKappa } from "../agreement.js";
+import {
+  type Confusion,
+  cohenKappa,
+  cohenKappaInterval,
+  confusion,
+  fleissKappa,
+  type KappaInterval,
+} from "../agreement.js";
 import type { LabelledRuns, ReasoningSummary, SpecUnderTest, TranscriptLabels } from "./analyze.js";
 import { summarize } from "./analyze.js";
 import type { Taxonomy } from "./taxonomy.js";
@@ -120,7 +127,13 @@ export interface HumanAgreement {
   n: number;
   /** Human labels that match no transcript of these runs. */
   unmatched: number;
-  categories: (CategoryAgreement & { precision: number | null; recall: number | null })[];
+  categories: HumanCategoryAgreement[];
+}
+
+/** One category, the primary labeller (predicted) against the human (reference). */
+export interface HumanCategoryAgreement extends CategoryAgreement, Confusion {
+  /** Kappa's large-sample 95% interval; null where kappa is undefined. */
+  interval: KappaInterval | null;
 }
 
 /** The transcripts the human labels are about (matched by run, sample and epoch). */
@@ -168,14 +181,13 @@ export function agreementWithHumans(
       const predicted = pairs.map((p) => has(p.item, primary, c.id));
       const reference = pairs.map((p) => p.human.categories.includes(c.id));
       const k = cohenKappa(predicted, reference);
-      const m = confusion(predicted, reference);
       return {
         id: c.id,
         kappa: k.kappa,
         observed: k.observed,
         n: k.n,
-        precision: m.precision,
-        recall: m.recall,
+        interval: cohenKappaInterval(k),
+        ...confusion(predicted, reference),
       };
     }),
   };

@@ -1,0 +1,141 @@
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { plantRun } from "../../test/fakes/planted-run.js";
+import { cleanupTempDirs, ROOT, tempDir } from "../../test/helpers.js";
+import { SpecsciError } from "../core/errors.js";
+import type { AnnotationInput } from "./annotations.js";
+import { Store } from "./db.js";
+
+afterAll(cleanupTempDirs);
+
+const TAXONOMY = {
+  version: "tax-test",
+  categories: [{ id: "self_preservation" }, { id: "respect_for_oversight" }],
+};
+
+function planted() {
+  const dir = join(tempDir(), "ws");
+  const store = Store.open(dir);
+  plantRun(store, "run-a", ["one", "two", "three"]);
+  return { dir, store };
+}
+
+const label = (o: Partial<AnnotationInput> = {}): AnnotationInput => ({
+  runId: "run-a",
+  sampleId: "s0",
+  epoch: 1,
+  annotator: "ana",
+  misaligned: "yes",
+  categories: ["self_preservation"],
+  policyMisuse: "no",
+  ...o,
+});
+
+describe("annotations in the store", () => {
+  it("keeps every label; the newest is current; a deletion withdraws it and keeps the history", () => {
+    const { store } = planted();
+    const first = store.annotations.put(label({ note: "  " }), TAXONOMY);
+    expect(first).toMatchObject({
+      misaligned: "yes",
+      categories: ["self_preservation"],
+      policyMisuse: "no",
+      note: null,
+      taxonomy: "tax-test",
+      stale: false,
+    });
+    const second = store.annotations.put(
+      label({ misaligned: "unsure", categories: [], note: "hard to say" }),
+      TAXONOMY,
+    );
+    store.annotations.put(label({ annotator: " ben ", sampleId: "s1" }), TAXONOMY);
+    const key = { runId: "run-a", sampleId: "s0", epoch: 1, annotator: "ana" };
+    expect(store.annotations.current(key)).toEqual(second);
+    expect(
+      store.annotations.list({ runIds: ["run-a"] }).map((a) => [a.sampleId, a.annotator]),
+    ).toEqual([
+      ["s0", "ana"],
+      ["s1", "ben"],
+    ]);
+    expect(store.annotations.list({ sampleId: "s1" })).toHaveLength(1);
+    expect(store.annotations.list({ runIds: ["other"] })).toEqual([]);
+    expect(store.annotations.annotators(["run-a"])).toEqual(["ana", "ben"]);
+
+    expect(store.annotations.delete(second)).toBe(true);
+    expect(store.annotations.delete(key)).toBe(false);
+    expect(store.annotations.current(key)).toBeUndefined();
+    expect(store.annotations.annotators()).toEqual(["ben"]);
+    const again = store.annotations.put(label({ misaligned: "no" }), TAXONOMY);
+    expect(store.annotations.current(key)).toEqual(again);
+    expect(store.annotations.history({ annotator: "ana" }).map((e) => e.kind)).toEqual([
+      "label",
+      "label",
+      "retraction",
+      "label",
+    ]);
+    expect(store.annotations.history({ annotator: "ana" })[0]).toMatchObject({
+      id: first.id,
+      misaligned: "yes",
+    });
+    store.close();
+  });
+
+  it("marks a label stale when a rerun replaces the answer it was about", () => {
+    const { store } = planted();
+    store.annotations.put(label(), TAXONOMY);
+    const [old] = store.evals.samples("run-a", ["s0"]);
+    store.tx(() =>
+      store.evals.writeSample({
+        ...(old as NonNullable<typeof old>),
+        output: { text: "a new answer" },
+        completedAt: "2999-01-01T00:00:00.000Z",
+      }),
+    );
+    expect(store.annotations.list()[0]?.stale).toBe(true);
+    store.close();
+  });
+
+  it.each([
+    [{ categories: ["made_up"] }, /"made_up" is not a category of taxonomy tax-test/],
+    [{ categories: ["self_preservation", "self_preservation"] }, /given twice/],
+    [{ misaligned: "maybe" }, /misaligned: /],
+    [{ annotator: "  " }, /annotator: give the annotator's name/],
+    [{ annotator: "ana\u0007" }, /annotator: no control characters/],
+    [{ epoch: 0 }, /epoch: /],
+    [{ policy_misuse: "yes" }, /Unrecognized key: "policy_misuse"/],
+    [{ sampleId: "s9" }, /run-a\/s9 \(epoch 1\): the store holds no such sample/],
+    [{ runId: "nope" }, /nope\/s0 \(epoch 1\): the store holds no such sample/],
+  ] as [Record<string, unknown>, RegExp][])("refuses a bad label: %o", (bad, message) => {
+    const { store } = planted();
+    const put = () => store.annotations.put(label(bad as Partial<AnnotationInput>), TAXONOMY);
+    expect(put).toThrow(SpecsciError);
+    expect(put).toThrow(message);
+    expect(store.annotations.history()).toEqual([]);
+    store.close();
+  });
+
+  it("waits for another process's write (a run writing the store) instead of failing", async () => {
+    const { dir, store } = planted();
+    // Reading first, then writing in a deferred transaction would fail at once with SQLITE_BUSY
+    // while the other process holds the write lock; an IMMEDIATE one waits for it.
+    const script = join(tempDir(), "writer.mjs");
+    writeFileSync(
+      script,
+      `import { Store } from ${JSON.stringify(join(ROOT, "dist/store/index.js"))};
+       const store = Store.open(process.argv[2]);
+       store.db.exec("BEGIN IMMEDIATE");
+       store.db.prepare("UPDATE eval_runs SET completed_at = ? WHERE id = 'run-a'").run(new Date().toISOString());
+       process.stdout.write("locked\\n");
+       setTimeout(() => { store.db.exec("COMMIT"); store.close(); }, 400);`,
+    );
+    const child = spawn(process.execPath, [script, dir], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    const started = Date.now();
+    const a = store.annotations.put(label(), TAXONOMY);
+    expect(Date.now() - started).toBeGreaterThan(100);
+    expect(store.annotations.current(a)).toEqual(a);
+    await new Promise((r) => child.once("close", r));
+    store.close();
+  });
+});
