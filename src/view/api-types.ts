@@ -3,8 +3,9 @@
  * the single-page app (src/view/web/), so a change to one is a type error in the other.
  * Numbers that are NaN on the server (a rate of no samples) arrive as null: JSON has no NaN.
  */
+import type { AnnotationQueue, AnnotatorAgreement } from "../analysis/annotations/index.js";
 import type { ReportData } from "../report/results.js";
-import type { RunStatus, SampleStatus } from "../store/index.js";
+import type { Annotation, AnnotationInput, RunStatus, SampleStatus } from "../store/index.js";
 
 /** One eval stage of an experiment and where it stands (as `specsci status` shows it). */
 export interface StageSummary {
@@ -226,4 +227,62 @@ export interface Transcript {
 /** What the server pushes on /api/events: the store changed (another process committed). */
 export interface ChangeEvent {
   version: number;
+}
+
+// Annotations (src/view/annotations.ts): human labels of transcripts, the queue, agreement.
+
+/** A taxonomy category as an annotator sees it. */
+export interface AnnotationCategory {
+  id: string;
+  name: string;
+  kind: string;
+  description: string;
+}
+
+/**
+ * GET /api/annotations/taxonomy?experiment=ID (or run=ID…): what the labels of these runs are
+ * given under, and the runs with the arm each counts as in the queue's strata.
+ */
+export interface AnnotationScopeResponse {
+  /** The taxonomy's version (`tax-…`): labels record it and a PUT names it. */
+  version: string;
+  source: string;
+  /** The categories to tick (policy misuse is a question of its own). */
+  categories: AnnotationCategory[];
+  /** The taxonomy's policy misuse category, which the policy misuse answer stands for. */
+  policyMisuse: AnnotationCategory | null;
+  runs: { runId: string; arm: string }[];
+  /** A reasoning analysis is configured: labeller–human agreement can be measured. */
+  analysis: boolean;
+  /** Why the experiment could not be rebuilt (its recorded runs and the built-in taxonomy are used). */
+  problem: string | null;
+}
+
+/** PUT /api/annotations/label: a label and the taxonomy version its categories were picked from. */
+export interface AnnotationPut extends AnnotationInput {
+  taxonomy: string;
+}
+
+/** GET /api/annotations/label (the annotator's current label) and the answer to a PUT. */
+export interface AnnotationLabelResponse {
+  label: Annotation | null;
+}
+
+/** GET /api/annotations/labels: current labels of the runs (one annotator's, or everyone's). */
+export interface AnnotationLabelsResponse {
+  labels: Annotation[];
+}
+
+/** GET /api/annotations/queue: the next transcripts to label, and every stratum's progress. */
+export interface AnnotationQueueResponse extends AnnotationQueue {
+  annotator: string;
+  seed: number;
+  allocation: "equal" | "proportional";
+}
+
+/** GET /api/annotations/agreement: judge–human and labeller–human agreement per annotator. */
+export interface AnnotationAgreementResponse {
+  taxonomy: string;
+  analysis: boolean;
+  annotators: AnnotatorAgreement[];
 }

@@ -69,8 +69,13 @@ export interface ApiDeps {
   changes: StoreChanges;
 }
 
+/** What a module's routes read through: the API's own store client and experiment index. */
+export interface ModuleDeps extends ApiDeps {
+  experiments: ExperimentIndex;
+}
+
 /** More routes on the API (e.g. annotations); writes pass the token and origin checks first. */
-export type ApiModule = (api: Hono, deps: ApiDeps) => void;
+export type ApiModule = (api: Hono, deps: ModuleDeps) => void;
 
 /** How often an idle live-update stream says it is still there (proxies drop silent ones). */
 const HEARTBEAT_MS = 15_000;
@@ -154,11 +159,12 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
       unsubscribe();
     }),
   );
-  for (const mount of deps.modules) mount(api, deps);
+  for (const mount of deps.modules) mount(api, { ...deps, experiments });
   api.all("*", (c) => notFound(c, `no API route ${c.req.method} ${c.req.path}`));
   api.onError((e, c) => {
     noStore(c);
-    if (e instanceof SpecsciError) return c.json({ error: redact(e.message) }, 400);
+    if (e instanceof SpecsciError)
+      return c.json({ error: redact(e.message), ...(e.hint ? { hint: e.hint } : {}) }, 400);
     // Internal details stay in the server's log, not in a page.
     process.stderr.write(`specsci view: internal error on ${c.req.path}: ${redact(String(e))}\n`);
     return c.json({ error: "internal error (see the server's output)" }, 500);

@@ -33,7 +33,7 @@ interface ExperimentRecord {
 
 export type StageLabels = Pick<StageSummary, "runId" | "arm" | "model" | "eval" | "seed">;
 
-type Rebuilt = { loaded: LoadedExperiment; graph: StageGraph } | { problem: string };
+export type Rebuilt = { loaded: LoadedExperiment; graph: StageGraph } | { problem: string };
 
 /** `eval/<arm>/<model>/<eval>/seed-<n>`: arm and eval names have no slash, model ids may. */
 function parseStageKey(key: string): Pick<StageSummary, "arm" | "model" | "eval" | "seed"> {
@@ -81,6 +81,12 @@ export class ExperimentIndex {
       runId: s.runId,
       ...parseStageKey(s.key),
     }));
+  }
+
+  /** An experiment's definition and stage graph, or why they cannot be rebuilt (other modules). */
+  async rebuilt(id: string): Promise<Rebuilt | undefined> {
+    const run = this.store.runs.get(id);
+    return run?.kind === "experiment" ? this.rebuild(run) : undefined;
   }
 
   /** One experiment with its report, recomputed once per change of the store (`version`). */

@@ -59,6 +59,9 @@ describe("specsci view", () => {
         "api/experiments/experiment-demo",
         "api/runs",
         "api/samples",
+        // The annotation routes `specsci view` registers.
+        "api/annotations/taxonomy?experiment=experiment-demo",
+        "api/annotations/agreement?experiment=experiment-demo",
       ];
       const sample = ((await (await fetch(`${url}api/samples?limit=1`)).json()) as SamplesPage)
         .rows[0];

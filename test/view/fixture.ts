@@ -8,6 +8,7 @@ import { ConfigSchema } from "../../src/core/config.js";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import { annotationsApi } from "../../src/view/annotations.js";
 import { startViewServer, type ViewServer } from "../../src/view/server.js";
 import { judgeAnswer, registerAmFakes } from "../fakes/am-models.js";
 import { makeClient } from "../helpers.js";
@@ -64,5 +65,11 @@ export async function workspaceWith(...yamls: string[]) {
   return { ...made, workspace: join(made.dir, "ws") };
 }
 
+/** The dashboard as `specsci view` serves it (with the modules it registers). */
 export const serve = (workspace: string, pollMs = 100): Promise<ViewServer> =>
-  startViewServer({ workspaceDir: workspace, config: ConfigSchema.parse({}), pollMs });
+  startViewServer({
+    workspaceDir: workspace,
+    config: ConfigSchema.parse({}),
+    pollMs,
+    modules: [annotationsApi],
+  });

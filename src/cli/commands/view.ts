@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { log } from "../../core/log.js";
+import { annotationsApi } from "../../view/annotations.js";
 import { startViewServer } from "../../view/server.js";
 import type { ContextFactory } from "../context.js";
 
@@ -59,10 +60,11 @@ export function registerViewCommand(program: Command, context: ContextFactory): 
         config: ctx.config,
         host: o.host,
         port: o.port,
+        modules: [annotationsApi],
       });
       // The URL is the first line, for scripts and tests that start the dashboard.
       process.stdout.write(`${server.url}\n`);
-      log.info(`serving ${ctx.workspaceDir} (read-only); Ctrl-C stops`);
+      log.info(`serving ${ctx.workspaceDir} (read-only but for annotations); Ctrl-C stops`);
       if (o.open) openBrowser(server.url);
       await untilStopped();
       await server.close();
