@@ -2,39 +2,39 @@
  * The dashboard in headless Chromium (Debian's, as the report's browser test uses), over stores
  * made by the real pipeline: every page loads with data and draws its charts under the CSP; the
  * sample filter and search live in the URL and survive a reload; script payloads in answers,
- * reasoning, judge text and names show as text, with nothing run and nothing fetched elsewhere;
+ * reasoning, judge text, names and annotations show as text, with nothing run and nothing fetched elsewhere;
  * a page updates while a run writes to the store.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { annotationTaxonomy } from "../../src/analysis/annotations/index.js";
+import { builtinTaxonomy } from "../../src/analysis/reasoning/index.js";
 import { setLogLevel } from "../../src/core/log.js";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import type { Store } from "../../src/store/index.js";
 import type { ViewServer } from "../../src/view/server.js";
 import { amAgentAnswer } from "../fakes/am-models.js";
 import { cleanupTempDirs } from "../helpers.js";
+import {
+  CHROMIUM,
+  launchChromium,
+  pageSafety,
+  SAFE,
+  text,
+  until,
+  watchedPage as watched,
+} from "./browser-kit.js";
 import { DEMO, PAYLOADS, serve, workspaceWith, XSS } from "./fixture.js";
-
-const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((p): p is string => !!p)
-  .find((p) => existsSync(p));
-if (!CHROMIUM)
-  console.warn(
-    "test/view/browser.test.ts skipped: no Chromium (`apt-get install -y chromium`, or set CHROMIUM_PATH)",
-  );
 
 let browser: Browser;
 const servers: ViewServer[] = [];
 beforeAll(async () => {
   setLogLevel("quiet");
-  if (CHROMIUM)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
+  browser = (await launchChromium("test/view/browser.test.ts")) as Browser;
 });
 afterAll(async () => {
   await browser?.close();
@@ -49,35 +49,26 @@ async function served(...yamls: string[]) {
   return { ws, server, url: server.url.replace(/\/$/, "") };
 }
 
-/** A page that records what it asked for and every console error, CSP violation and dialog. */
-async function watchedPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const seen = { requests: [] as string[], errors: [] as string[], dialogs: [] as string[] };
-  page.on("request", (r) => seen.requests.push(r.url()));
-  page.on("console", (m) => {
-    if (m.type() === "error") seen.errors.push(m.text());
-  });
-  page.on("pageerror", (e) => seen.errors.push(e.message));
-  page.on("dialog", (d) => {
-    seen.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  return { page, seen };
-}
+const watchedPage = () => watched(browser);
 
-/**
- * Waits until `expression` is true in the page. Playwright's waitForFunction evaluates its
- * predicate in a way the page's CSP (no 'unsafe-eval') forbids; a plain evaluate is allowed.
- */
-async function until(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(expression))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
-    await page.waitForTimeout(50);
-  }
+/** A stored label of the store's first sample whose annotator and note are script payloads. */
+function labelWithPayloads(store: Store) {
+  const [run] = store.evals.runs();
+  const [sample] = store.evals.samples(run?.id as string);
+  return store.annotations.put(
+    {
+      runId: run?.id as string,
+      sampleId: sample?.sampleId as string,
+      epoch: sample?.epoch as number,
+      annotator: PAYLOADS[1] as string,
+      misaligned: "yes",
+      categories: [],
+      policyMisuse: "no",
+      note: PAYLOADS.join("\n"),
+    },
+    annotationTaxonomy(builtinTaxonomy()),
+  );
 }
-
-const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
 
 describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
   it("loads every page with data, charts drawn under the CSP, and steps through a filter by keyboard", async () => {
@@ -133,46 +124,43 @@ describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
   });
 
   it("shows script payloads from answers, reasoning, judges and names as text: nothing runs, nothing is fetched", async () => {
-    const { url } = await served(XSS);
+    const { ws, url } = await served(XSS);
     const { page, seen } = await watchedPage();
     const visit = async (path: string, ready: string) => {
       await page.goto(`${url}${path}`);
       await page.waitForSelector(ready);
-      await page.evaluate('for (const d of document.querySelectorAll("details")) d.open = true;');
-      await page.waitForTimeout(200);
-      return (await page.evaluate(`({
-        pwned: window.__pwned ?? null,
-        scripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
-        iframes: document.querySelectorAll("iframe, object, embed").length,
-        handlers: [...document.querySelectorAll("*")].flatMap((el) =>
-          [...el.attributes].filter((a) => a.name.startsWith("on")).map((a) => el.tagName + "." + a.name)),
-        jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length,
-        text: document.body.innerText,
-      })`)) as {
-        pwned: null;
-        scripts: number;
-        iframes: number;
-        handlers: string[];
-        jsLinks: number;
-        text: string;
-      };
+      return pageSafety(page);
     };
     const list = await visit("/", "tr[data-experiment]");
     const experiment = await visit("/experiments/experiment-xss", "#rates tbody tr");
     const samples = await visit("/samples?experiment=experiment-xss", ".vbody .col-sample a");
     const href = await page.locator(".vbody .col-sample a").first().getAttribute("href");
     const transcript = await visit(href as string, "#judges .judge");
-    for (const state of [list, experiment, samples, transcript]) {
-      expect(state.pwned).toBeNull();
-      expect(state.scripts).toBe(0);
-      expect(state.iframes).toBe(0);
-      expect(state.handlers).toEqual([]);
-      expect(state.jsLinks).toBe(0);
-    }
+    expect(await page.locator("mark.evidence").count()).toBeGreaterThan(0);
+    // A label whose annotator and note are payloads: the Annotate page and the label panel.
+    const labelled = labelWithPayloads(ws.store);
+    const annotate = await visit(
+      `/annotate?experiment=experiment-xss&annotator=${encodeURIComponent(labelled.annotator)}`,
+      "#labels tbody tr",
+    );
+    await page.waitForSelector("#judge-agreement tbody tr");
+    const again = await visit(
+      `/annotate?experiment=experiment-xss&annotator=${encodeURIComponent(labelled.annotator)}`,
+      "#judge-agreement tbody tr",
+    );
+    const panel = await visit(
+      `/transcript?${new URLSearchParams({ runId: labelled.runId, sampleId: labelled.sampleId, epoch_: String(labelled.epoch) })}`,
+      "#label-state",
+    );
+    expect(await page.inputValue("textarea[name=note]")).toBe(labelled.note);
+    expect(await page.inputValue("input[name=annotator]")).toBe(labelled.annotator);
+    for (const state of [list, experiment, samples, transcript, annotate, again, panel])
+      expect(state).toMatchObject(SAFE);
+    for (const p of PAYLOADS) expect(annotate.text).toContain(p);
+    expect(again.text).toContain(labelled.annotator);
     // The payloads are there, as text: the description, the answer, the reasoning, the judges.
     expect(list.text).toContain(PAYLOADS[0]);
     for (const p of PAYLOADS) expect(transcript.text).toContain(p);
-    expect(await page.locator("mark.evidence").count()).toBeGreaterThan(0);
     expect(seen.dialogs).toEqual([]);
     expect(seen.requests.filter((r) => !r.startsWith(url))).toEqual([]);
     await page.close();

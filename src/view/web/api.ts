@@ -57,3 +57,22 @@ export function useJson<T>(
   }, [path, ...deps]);
   return { data: state.data, error: state.error };
 }
+
+/** A state-changing request with a JSON body, carrying the session token (the CSRF check). */
+export async function sendJson<T>(
+  method: "PUT" | "DELETE" | "POST",
+  path: string,
+  body: unknown,
+): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: { "Content-Type": "application/json", "X-Specsci-Token": sessionToken() },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json().catch(() => ({}))) as { error?: string; hint?: string };
+  if (!res.ok)
+    throw new ApiError(
+      [answer.error ?? `${res.status} ${res.statusText}`, answer.hint].filter(Boolean).join(" — "),
+    );
+  return answer as T;
+}

@@ -264,7 +264,8 @@ export function ExperimentPage({ id }: { id: string }) {
         <span id="done-count">{summary.totals.done}</span> scored
         {summary.totals.samples === null ? "" : ` of ${summary.totals.samples}`} ·{" "}
         <Outcomes {...summary.totals} /> · spent <span id="spent">{usd(summary.spentUsd)}</span> ·{" "}
-        <Link href={samplesLink(id, {})}>all samples</Link>
+        <Link href={samplesLink(id, {})}>all samples</Link> ·{" "}
+        <Link href={`/annotate?${new URLSearchParams({ experiment: id })}`}>annotate</Link>
       </p>
       {summary.problem ? <Problem>{summary.problem}</Problem> : null}
       <Stages data={data} />

@@ -5,11 +5,13 @@
  * transcript), the failure when it failed. ←/→ (or k/j) step through the samples of the filter.
  */
 import type { ComponentChildren } from "preact";
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { EvidenceQuote, SamplesPage, Transcript } from "../../api-types.js";
+import { queueOf } from "../annotator.js";
 import { getJson, useJson } from "../api.js";
 import { navigate, withQuery } from "../router.js";
 import { Link, Loading, Problem } from "../ui.js";
+import { AnnotationPanel } from "./annotation-panel.js";
 import { filterOf } from "./samples.js";
 
 /** `text` with every literal occurrence of the quotes wrapped in <mark> (all as text nodes). */
@@ -125,9 +127,19 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
   const path =
     run && sample && epoch ? `/api/sample?${new URLSearchParams({ run, sample, epoch })}` : null;
   const { data: t, error } = useJson<Transcript>(path);
+  // A queue labels blind: the judges' verdicts and quotes show once this transcript is labelled.
+  const queue = queueOf(query);
+  const [labelled, setLabelled] = useState(false);
+  const blind = queue !== null && !labelled;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+      const t = e.target;
+      if (
+        t instanceof HTMLInputElement ||
+        t instanceof HTMLSelectElement ||
+        t instanceof HTMLTextAreaElement
+      )
+        return;
       if (e.key === "ArrowRight" || e.key === "j") void step(query, 1);
       if (e.key === "ArrowLeft" || e.key === "k") void step(query, -1);
     };
@@ -138,7 +150,9 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
     return <Problem>A transcript is named by runId, sampleId and epoch_ in the URL.</Problem>;
   if (error) return <Problem>{error}</Problem>;
   if (!t) return <Loading />;
-  const quotes = t.judges.flatMap((j) => j.quotes.filter((q) => q.found).map((q) => q.text));
+  const quotes = blind
+    ? []
+    : t.judges.flatMap((j) => j.quotes.filter((q) => q.found).map((q) => q.text));
   const system = t.messages.filter((m) => m.role === "system");
   const rest = t.messages.filter((m) => m.role !== "system");
   return (
@@ -163,6 +177,12 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
         <span class={`status status-${t.status}`}>{t.status}</span> {t.task} · {t.model} · run{" "}
         {t.runId} · {Math.round(t.workingMs)} ms
       </p>
+      {queue ? (
+        <p class="queue-bar">
+          Labelling from a queue: <a href="#annotate-panel">your label</a> is below the transcript,
+          and its keys work anywhere on the page.
+        </p>
+      ) : null}
       {t.failure ? (
         <section class="failure" id="failure">
           <h2>Why it has no score</h2>
@@ -199,7 +219,20 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
           </ul>
         </section>
       ) : null}
-      <Judges t={t} />
+      <AnnotationPanel
+        runId={t.runId}
+        sampleId={t.sampleId}
+        epoch={t.epoch}
+        queue={queue}
+        onLabelled={setLabelled}
+      />
+      {blind ? (
+        <p class="muted" id="judges-hidden">
+          The scores and judges' verdicts are hidden until you label this transcript.
+        </p>
+      ) : (
+        <Judges t={t} />
+      )}
     </section>
   );
 }
