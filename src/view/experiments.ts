@@ -33,7 +33,7 @@ interface ExperimentRecord {
 
 export type StageLabels = Pick<StageSummary, "runId" | "arm" | "model" | "eval" | "seed">;
 
-type Rebuilt = { loaded: LoadedExperiment; graph: StageGraph } | { problem: string };
+export type Rebuilt = { loaded: LoadedExperiment; graph: StageGraph } | { problem: string };
 
 /** `eval/<arm>/<model>/<eval>/seed-<n>`: arm and eval names have no slash, model ids may. */
 function parseStageKey(key: string): Pick<StageSummary, "arm" | "model" | "eval" | "seed"> {
@@ -81,6 +81,17 @@ export class ExperimentIndex {
       runId: s.runId,
       ...parseStageKey(s.key),
     }));
+  }
+
+  /** An experiment's definition and stage graph (or why they cannot be rebuilt); undefined: none. */
+  async rebuilt(id: string): Promise<{ run: RunRecord; rebuilt: Rebuilt } | undefined> {
+    const run = this.store.runs.get(id);
+    return run?.kind === "experiment" ? { run, rebuilt: await this.rebuild(run) } : undefined;
+  }
+
+  /** The ids of the store's experiments, oldest first. */
+  ids(): string[] {
+    return this.store.runs.ofKind("experiment").map((r) => r.id);
   }
 
   /** One experiment with its report, recomputed once per change of the store (`version`). */
