@@ -57,8 +57,9 @@ export async function waitFor(page: Page, expression: string, timeoutMs = 15_000
 export interface Runnable {
   /** What a payload would have set had it run. */
   pwned: unknown;
-  inlineScripts: number;
-  frames: number;
+  /** Scripts without a src (the app's own is a file). */
+  scripts: number;
+  iframes: number;
   /** `TAG.onX` attributes anywhere in the page. */
   handlers: string[];
   jsLinks: number;
@@ -71,8 +72,8 @@ export async function runnable(page: Page): Promise<Runnable> {
   await page.waitForTimeout(150);
   return (await page.evaluate(`({
     pwned: window.__pwned ?? null,
-    inlineScripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
-    frames: document.querySelectorAll("iframe, object, embed").length,
+    scripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
+    iframes: document.querySelectorAll("iframe, object, embed").length,
     handlers: [...document.querySelectorAll("*")].flatMap((el) =>
       [...el.attributes].filter((a) => a.name.startsWith("on")).map((a) => el.tagName + "." + a.name)),
     jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length,

@@ -5,9 +5,9 @@
  * reasoning, judge text and names show as text, with nothing run and nothing fetched elsewhere;
  * a page updates while a run writes to the store.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
 import { loadExperiment } from "../../src/experiment/config.js";
@@ -16,11 +16,15 @@ import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ViewServer } from "../../src/view/server.js";
 import { amAgentAnswer } from "../fakes/am-models.js";
 import { cleanupTempDirs } from "../helpers.js";
+import {
+  CHROMIUM,
+  launchChromium,
+  recordingPage,
+  runnable,
+  waitFor as until,
+} from "./browser-helpers.js";
 import { DEMO, PAYLOADS, serve, workspaceWith, XSS } from "./fixture.js";
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((p): p is string => !!p)
-  .find((p) => existsSync(p));
 if (!CHROMIUM)
   console.warn(
     "test/view/browser.test.ts skipped: no Chromium (`apt-get install -y chromium`, or set CHROMIUM_PATH)",
@@ -30,11 +34,7 @@ let browser: Browser;
 const servers: ViewServer[] = [];
 beforeAll(async () => {
   setLogLevel("quiet");
-  if (CHROMIUM)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
+  if (CHROMIUM) browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -50,32 +50,7 @@ async function served(...yamls: string[]) {
 }
 
 /** A page that records what it asked for and every console error, CSP violation and dialog. */
-async function watchedPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const seen = { requests: [] as string[], errors: [] as string[], dialogs: [] as string[] };
-  page.on("request", (r) => seen.requests.push(r.url()));
-  page.on("console", (m) => {
-    if (m.type() === "error") seen.errors.push(m.text());
-  });
-  page.on("pageerror", (e) => seen.errors.push(e.message));
-  page.on("dialog", (d) => {
-    seen.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  return { page, seen };
-}
-
-/**
- * Waits until `expression` is true in the page. Playwright's waitForFunction evaluates its
- * predicate in a way the page's CSP (no 'unsafe-eval') forbids; a plain evaluate is allowed.
- */
-async function until(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(expression))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
-    await page.waitForTimeout(50);
-  }
-}
+const watchedPage = () => recordingPage(browser);
 
 const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
 
@@ -138,24 +113,7 @@ describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
     const visit = async (path: string, ready: string) => {
       await page.goto(`${url}${path}`);
       await page.waitForSelector(ready);
-      await page.evaluate('for (const d of document.querySelectorAll("details")) d.open = true;');
-      await page.waitForTimeout(200);
-      return (await page.evaluate(`({
-        pwned: window.__pwned ?? null,
-        scripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
-        iframes: document.querySelectorAll("iframe, object, embed").length,
-        handlers: [...document.querySelectorAll("*")].flatMap((el) =>
-          [...el.attributes].filter((a) => a.name.startsWith("on")).map((a) => el.tagName + "." + a.name)),
-        jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length,
-        text: document.body.innerText,
-      })`)) as {
-        pwned: null;
-        scripts: number;
-        iframes: number;
-        handlers: string[];
-        jsLinks: number;
-        text: string;
-      };
+      return runnable(page);
     };
     const list = await visit("/", "tr[data-experiment]");
     const experiment = await visit("/experiments/experiment-xss", "#rates tbody tr");

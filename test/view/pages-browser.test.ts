@@ -258,8 +258,8 @@ describe.skipIf(!CHROMIUM)("Side by side, Data and Specs in headless Chromium", 
     };
     for (const [name, state] of Object.entries(states)) {
       expect(state.pwned, name).toBeNull();
-      expect(state.inlineScripts, name).toBe(0);
-      expect(state.frames, name).toBe(0);
+      expect(state.scripts, name).toBe(0);
+      expect(state.iframes, name).toBe(0);
       expect(state.handlers, name).toEqual([]);
       expect(state.jsLinks, name).toBe(0);
     }

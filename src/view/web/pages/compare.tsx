@@ -63,7 +63,7 @@ const VERDICT_WORDS: Record<SampleVerdict, string> = {
 };
 
 /** Picking for one arm the other's: the two trade places (an arm is not compared with itself). */
-function armSwap(name: string, v: string, pick: CompareResponse["pick"]) {
+function armSwap(name: string, v: string, pick: { a: string; b: string }) {
   if (name === "a" && v === pick.b) return { a: v, b: pick.a };
   if (name === "b" && v === pick.a) return { a: pick.b, b: v };
   return undefined;
@@ -73,6 +73,8 @@ function Pickers({ query, data }: { query: URLSearchParams; data: CompareRespons
   const { options, pick } = data;
   // Another eval, model or seed has other samples: start at its first pair.
   const elsewhere = ["sample", "epoch"];
+  // What the URL asks for already, while its page is on its way.
+  const shown = { a: query.get("a") || pick.a, b: query.get("b") || pick.b };
   const choices: {
     label: string;
     name: string;
@@ -99,16 +101,16 @@ function Pickers({ query, data }: { query: URLSearchParams; data: CompareRespons
           key={c.name}
           label={c.label}
           name={c.name}
-          value={c.value}
+          value={query.get(c.name) || c.value}
           options={c.options.map((o) => ({ value: o, label: o }))}
-          onPick={(v) => change(query, armSwap(c.name, v, pick) ?? { [c.name]: v }, c.drop)}
+          onPick={(v) => change(query, armSwap(c.name, v, shown) ?? { [c.name]: v }, c.drop)}
         />
       ))}
       <label class="check">
         <input
           type="checkbox"
           name="only"
-          checked={pick.only === "discordant"}
+          checked={query.get("only") === "discordant"}
           onChange={(e) =>
             change(query, {
               only: (e.currentTarget as HTMLInputElement).checked ? "discordant" : "",
