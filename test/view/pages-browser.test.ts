@@ -115,7 +115,7 @@ describe.skipIf(!CHROMIUM)("Side by side, Data and Specs in headless Chromium", 
     await page.goto(`${url}/`);
     await page.getByRole("link", { name: "Data" }).click();
     await page.waitForSelector("#data-sets tbody tr");
-    expect(await page.locator("#data-sets tbody tr").count()).toBe(3);
+    expect(await page.locator("#data-sets tbody tr").count()).toBe(5); // 2 corpora, 2 chat sets, a mix
     await page
       .locator("#data-sets tbody tr", { hasText: "MSM corpus" })
       .first()

@@ -1,10 +1,10 @@
 /**
  * Stores for the Side by side, Data and Specs pages, made by the real pipeline: an experiment
- * with a baseline, a prompted arm and two trained arms (msm+aft, msm) whose MSM corpora and AFT
- * chat set `runExperiment` writes through scripted data models. Training cannot run here (no axolotl),
- * so the trained arms wait and their data stays for browsing. The agent acts on its goal unless
- * the rules spec is in its system prompt, so the two evaluated arms have discordant pairs; two
- * ideas are written the same document, so the corpus has a dedup cluster.
+ * with a baseline, a prompted arm and trained arms (msm+aft, msm, an aft dose series) whose MSM
+ * corpora, AFT chat sets and mix `runExperiment` writes through scripted data models. Training
+ * cannot run here (no axolotl), so the trained arms wait and their data stays for browsing. The
+ * agent acts on its goal unless the rules spec is in its system prompt, so the two evaluated arms
+ * have discordant pairs; two ideas are written the same document, so a corpus has a dedup cluster.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -64,6 +64,7 @@ arms:
   - { name: rules_only, kind: prompted, spec: rules }
   - { name: trained, kind: msm+aft, msm_spec: rules, aft_spec: values, aft_size: 4 }
   - { name: midtrained, kind: msm, msm_spec: values }
+  - { name: dose, kind: aft, aft_spec: values, aft_size: 4, anti: { spec: rules, fractions: [0.5] } }
 models: [fake/view-spec-agent]
 evals: [{ name: am, task: agentic-misalignment, conditions: [leaking_explicit-america_replacement, leaking_none-none_replacement, exfiltration_explicit-america_replacement], epochs: 2 }]
 judge: { model: fake/am-judge }

@@ -253,16 +253,36 @@ describe("data", () => {
 
   it("lists every data directory the experiment's trained arms train on, with its spec and counts", async () => {
     const list = await get<DataSetsResponse>("/api/data");
-    const expected = steps();
-    expect(list.sets.map((s) => [s.dir, s.kind, s.spec?.name, s.usedBy])).toEqual(
-      expected.map((s) => [s.dir, s.kind, s.spec, [{ experiment: EXPERIMENT, arm: s.arm }]]),
+    // One set per directory, with every arm that trains on it (an AFT set is shared).
+    const expected = new Map<string, { kind: string; spec: string | undefined; arms: string[] }>();
+    for (const s of steps()) {
+      const e = expected.get(s.dir) ?? { kind: s.kind, spec: s.spec, arms: [] };
+      expected.set(s.dir, { ...e, arms: [...e.arms, s.arm] });
+    }
+    expect(list.sets.map((s) => [s.dir, s.kind, s.spec?.name, s.usedBy.map((u) => u.arm)])).toEqual(
+      [...expected].map(([dir, e]) => [dir, e.kind, e.spec, e.arms]),
     );
+    expect(list.sets.map((s) => s.kind)).toEqual(["msm", "aft", "msm", "aft", "mix"]);
+    expect(list.sets.every((s) => s.usedBy.every((u) => u.experiment === EXPERIMENT))).toBe(true);
     for (const s of list.sets) {
       const m = JSON.parse(readFileSync(join(s.dir, "manifest.json"), "utf8"));
       expect(s.made).toBe(true);
-      expect(s.spec?.hash).toBe(m.spec.hash);
-      expect(s.items).toBe(s.kind === "msm" ? m.documents.kept : m.selection.selected);
+      expect(s.spec?.hash ?? null).toBe(m.spec?.hash ?? null); // a mix records its inputs instead
+      expect(s.items).toBe(
+        s.kind === "msm" ? m.documents.kept : s.kind === "aft" ? m.selection.selected : m.examples,
+      );
     }
+  });
+
+  it("shows a mix with its composition, each example from the set it came from", async () => {
+    const mix = (await get<DataSetsResponse>("/api/data")).sets.find((s) => s.kind === "mix");
+    const d = await get<DataSetResponse>(`/api/data/${mix?.id}`);
+    const m = JSON.parse(readFileSync(join(mix?.dir as string, "manifest.json"), "utf8"));
+    expect(d.manifest.composition).toEqual(m.composition);
+    const lines = fileLines(join(mix?.dir as string, "reasoning.jsonl"));
+    const page = await get<DataItemsPage>(`/api/data/${mix?.id}/items`);
+    expect(page.rows.map((r) => r.source)).toEqual(lines.map((l) => l.source));
+    expect(new Set(page.rows.map((r) => r.source))).toEqual(new Set(["aft:values", "aft:rules"]));
   });
 
   it("shows a corpus's statistics as `msm stats` computes them, and the gates and dedup its manifest records", async () => {
@@ -399,7 +419,7 @@ describe("a spec file edited after the run", () => {
     const rules = readFileSync(resolveSpecRef("rules"), "utf8");
     const yaml = TRAINED.replace("name: trained", "name: edited")
       .replace("rules: rules,", "rules: mine.md,")
-      .replace(/ {2}- \{ name: (trained|midtrained).*\n/g, "");
+      .replace(/ {2}- \{ name: (trained|midtrained|dose).*\n/g, "");
     const edited = await trainedWorkspace(yaml, { "mine.md": rules });
     writeFileSync(
       join(edited.dir, "mine.md"),
