@@ -17,7 +17,7 @@ import { compareCorpora, mix } from "../data/msm/compare.js";
 import { GATES } from "../data/msm/gates.js";
 import { MANIFEST_FORMAT } from "../data/msm/output.js";
 import { isTrained } from "../experiment/config.js";
-import { armData, type DataStep } from "../experiment/training.js";
+import { armData } from "../experiment/training.js";
 import type {
   ChatMessage,
   DataCompareResponse,
@@ -253,7 +253,7 @@ export class DataIndex {
       if ("loaded" in got.rebuilt)
         for (const arm of got.rebuilt.loaded.experiment.arms.filter(isTrained))
           for (const step of armData(got.rebuilt.loaded, arm))
-            add(id, arm.name, step.dir, step.kind, stepSpec(step));
+            add(id, arm.name, step.dir, step.kind, step.spec ?? null); // a mix: its aligned set's
       for (const d of (got.run.config as RecordedData).data ?? [])
         if (!sets.has(dataSetId(d.dir))) add(id, "", d.dir, d.kind, null);
     }
@@ -474,6 +474,3 @@ export class DataIndex {
     };
   }
 }
-
-/** The spec a data step is made from (a mix: its aligned set's). */
-const stepSpec = (step: DataStep): string | null => step.spec ?? null;
