@@ -75,7 +75,7 @@ function withWriter<T>(dir: string, write: (store: Store) => T): T {
 }
 
 async function experimentScope(deps: ModuleDeps, id: string): Promise<Scope> {
-  const rebuilt = await deps.experiments.rebuilt(id);
+  const rebuilt = (await deps.experiments.rebuilt(id))?.rebuilt;
   if (!rebuilt) throw new Refusal(404, `experiment: no experiment ${id} in this store`);
   if ("problem" in rebuilt) {
     const stages = (await deps.experiments.stages(id)) ?? [];
@@ -121,7 +121,7 @@ async function runsScope(deps: ModuleDeps, runIds: string[], field: string): Pro
   const wanted = new Set(runIds);
   const analyses: ArmAnalysis[] = [];
   for (const run of store.runs.ofKind("experiment")) {
-    const rebuilt = await deps.experiments.rebuilt(run.id);
+    const rebuilt = (await deps.experiments.rebuilt(run.id))?.rebuilt;
     if (!rebuilt || !("graph" in rebuilt)) continue;
     if (!rebuilt.graph.stages.some((s) => wanted.has(s.runId))) continue;
     for (const a of armAnalyses(rebuilt.loaded, rebuilt.graph, store)) {

@@ -4,7 +4,10 @@
  * Numbers that are NaN on the server (a rate of no samples) arrive as null: JSON has no NaN.
  */
 import type { AnnotationQueue, AnnotatorAgreement } from "../analysis/annotations/index.js";
+import type { CorpusStats } from "../data/corpus-stats.js";
+import type { Comparison } from "../data/msm/compare.js";
 import type { ReportData } from "../report/results.js";
+import type { SpecDiff } from "../spec/diff.js";
 import type { Annotation, AnnotationInput, RunStatus, SampleStatus } from "../store/index.js";
 
 /** One eval stage of an experiment and where it stands (as `specsci status` shows it). */
@@ -285,4 +288,213 @@ export interface AnnotationAgreementResponse {
   taxonomy: string;
   analysis: boolean;
   annotators: AnnotatorAgreement[];
+}
+
+// ---- Side by side (src/view/compare.ts) ----
+
+/** Every pair of the two runs, or only those both arms scored with different verdicts. */
+export const COMPARE_ONLY = ["all", "discordant"] as const;
+export type CompareOnly = (typeof COMPARE_ONLY)[number];
+
+/** A sample's outcome: a verdict, "scored" (another task's score), or "missing" (not in the run). */
+export type SampleVerdict = Verdict | "scored" | "missing";
+
+export interface PairKey {
+  sample: string;
+  epoch: number;
+}
+
+export interface CompareSide {
+  arm: string;
+  /** The arm's eval run at the chosen model, eval and seed; null when it has none. */
+  runId: string | null;
+  verdict: SampleVerdict;
+  transcript: Transcript | null;
+}
+
+export interface CompareResponse {
+  experiment: string;
+  /** What can be picked: the arms, models, evals and seeds of the experiment's eval stages. */
+  options: { arms: string[]; models: string[]; evals: string[]; seeds: number[] };
+  /** What is shown (defaults filled in); sample and epoch are null when neither run has samples. */
+  pick: {
+    a: string;
+    b: string;
+    model: string;
+    eval: string;
+    seed: number;
+    sample: string | null;
+    epoch: number | null;
+    only: CompareOnly;
+  };
+  a: CompareSide;
+  b: CompareSide;
+  /** The pair's place among the pairs shown (index -1: not one of them), and its neighbours. */
+  position: { index: number; count: number; prev: PairKey | null; next: PairKey | null };
+  /** Pairs of the two runs (a sample and epoch in either), and how many are discordant. */
+  pairs: number;
+  discordant: number;
+}
+
+// ---- Specs (src/view/specs.ts) ----
+
+export interface SpecSummary {
+  /** The experiment whose spec it is (a spec is named within its experiment). */
+  experiment: string;
+  name: string;
+  hash: string;
+  /** Its file, or how it was derived. */
+  source: string;
+  rules: number;
+  /** Its content differs from the spec the experiment last ran with (the file was edited since). */
+  changedSinceRun: boolean;
+}
+
+export interface SpecsResponse {
+  specs: SpecSummary[];
+  /** Experiments whose specs cannot be resolved, and derived specs not made yet. */
+  problems: { experiment: string; problem: string }[];
+}
+
+/** Markdown as written, shown as text (never rendered as HTML). */
+export type SpecBlockView =
+  | { kind: "prose"; text: string }
+  | { kind: "subrules"; ordered: boolean; items: { id: string; text: string }[] };
+
+export type SpecNodeView =
+  | { kind: "prose"; text: string }
+  | { kind: "section"; title: string; level: number; body: SpecNodeView[] }
+  | { kind: "rule"; id: string; title: string; level: number; body: SpecBlockView[] };
+
+export interface SpecResponse {
+  summary: SpecSummary;
+  title: string | null;
+  frontMatter: Record<string, unknown>;
+  nodes: SpecNodeView[];
+  /** The spec as canonical Markdown (`renderSpec`). */
+  markdown: string;
+}
+
+export interface SpecDiffResponse {
+  a: SpecSummary;
+  b: SpecSummary;
+  diff: SpecDiff;
+  /** The diff as `specsci spec diff` prints it. */
+  text: string;
+}
+
+// ---- Data (src/view/data.ts) ----
+
+export type DataKind = "msm" | "aft" | "mix";
+
+export interface DataSetSummary {
+  /** A hash of the directory's path: the key of the set's URLs. */
+  id: string;
+  kind: DataKind;
+  dir: string;
+  name: string;
+  /** The spec it was made from (its name in the experiment; the hash its manifest records). */
+  spec: { name: string; hash: string | null } | null;
+  /** The experiments and arms that train on it. */
+  usedBy: { experiment: string; arm: string }[];
+  /** Documents or examples kept, and their tokens (a chat set's: with reasoning). */
+  items: number | null;
+  tokens: number | null;
+  made: boolean;
+  /** Why it cannot be shown (not made yet, an unreadable manifest). */
+  problem: string | null;
+}
+
+export interface DataSetsResponse {
+  sets: DataSetSummary[];
+}
+
+export interface DataManifestView {
+  format: string;
+  /** The corpus, set or mix id the data was made under. */
+  id: string | null;
+  created: string | null;
+  models: { stage: string; model: string }[];
+  /** The tree's counts (domains, subdomains, … for a corpus). */
+  tree: { name: string; n: number }[];
+  /** Items each gate removed. */
+  removed: { name: string; n: number }[];
+  /** Gates every kept item passed (all that applied). */
+  gatesPassed: string[];
+  /** Gates that did not apply, and why. */
+  gatesNotApplied: string[];
+  dedup: { exact: number; near: number; threshold: number | null } | null;
+  composition: { source: string; examples: number }[];
+  notes: string[];
+}
+
+export interface DataSetResponse {
+  summary: DataSetSummary;
+  manifest: DataManifestView;
+  /** `msm stats` of a corpus's dataset.jsonl; null for a chat set. */
+  stats: CorpusStats | null;
+  /** A chat set's two forms (with and without reasoning); none for a corpus. */
+  forms: ("reasoning" | "plain")[];
+}
+
+export interface DataItemRow {
+  index: number;
+  id: string;
+  /** The document's or the user prompt's first characters. */
+  preview: string;
+  /** domain → subdomain → assertion → doc type → idea (a chat: domain → category). */
+  path: string[];
+  tokens: number | null;
+  /** A chat's source (`aft:<spec>`, a mix's other inputs). */
+  source: string | null;
+}
+
+export interface DataItemsPage {
+  rows: DataItemRow[];
+  total: number;
+  offset: number;
+  limit: number;
+  ms: number;
+}
+
+export interface DataItem {
+  index: number;
+  id: string;
+  kind: DataKind;
+  /** A corpus document's text, or a chat's messages. */
+  text: string | null;
+  messages: ChatMessage[] | null;
+  specHash: string | null;
+  specName: string | null;
+  ruleIds: string[];
+  path: { level: string; values: string[] }[];
+  tokens: number | null;
+  tokenizer: string | null;
+  source: string | null;
+  gatesPassed: string[];
+  /** The judge's scores or verdict on it, when judged. */
+  judge: Record<string, unknown> | null;
+  /** The documents removed as duplicates of this one: its dedup cluster. */
+  duplicates: { id: string; kind: string; similarity: number }[];
+  /** The evaluation n-grams it shares, when the contamination check flagged it and kept it. */
+  contamination: string[] | null;
+  /** Every other field of its line, as stored. */
+  fields: Record<string, unknown>;
+}
+
+export interface DataCompareResponse {
+  ids: [string, string];
+  /** `msm compare`'s comparison. */
+  comparison: Comparison;
+  /** Shares of tokens by domain and by document type, largest first. */
+  mixes: {
+    domains: { a: MixShare[]; b: MixShare[] };
+    docTypes: { a: MixShare[]; b: MixShare[] };
+  };
+}
+
+export interface MixShare {
+  name: string;
+  share: number;
+  documents: number;
 }

@@ -18,6 +18,7 @@ import type {
   Transcript,
 } from "./api-types.js";
 import { ExperimentIndex } from "./experiments.js";
+import { pageRoutes } from "./pages-api.js";
 import { parseSampleQuery, querySamples } from "./samples.js";
 import { loadTranscript } from "./transcript.js";
 
@@ -159,6 +160,7 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
       unsubscribe();
     }),
   );
+  pageRoutes(api, { store, experiments });
   for (const mount of deps.modules) mount(api, { ...deps, experiments });
   api.all("*", (c) => notFound(c, `no API route ${c.req.method} ${c.req.path}`));
   api.onError((e, c) => {

@@ -83,10 +83,15 @@ export class ExperimentIndex {
     }));
   }
 
-  /** An experiment's definition and stage graph, or why they cannot be rebuilt (other modules). */
-  async rebuilt(id: string): Promise<Rebuilt | undefined> {
+  /** An experiment's definition and stage graph (or why they cannot be rebuilt); undefined: none. */
+  async rebuilt(id: string): Promise<{ run: RunRecord; rebuilt: Rebuilt } | undefined> {
     const run = this.store.runs.get(id);
-    return run?.kind === "experiment" ? this.rebuild(run) : undefined;
+    return run?.kind === "experiment" ? { run, rebuilt: await this.rebuild(run) } : undefined;
+  }
+
+  /** The ids of the store's experiments, oldest first. */
+  ids(): string[] {
+    return this.store.runs.ofKind("experiment").map((r) => r.id);
   }
 
   /** One experiment with its report, recomputed once per change of the store (`version`). */

@@ -15,7 +15,7 @@ const current = (): Location => ({
   query: new URLSearchParams(window.location.search),
 });
 
-const NAVIGATED = "specsci:navigated";
+export const NAVIGATED = "specsci:navigated";
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (options.replace) history.replaceState(null, "", to);

@@ -1,5 +1,6 @@
 /** Small pieces every page uses. Every string from the store is a text child: Preact escapes it. */
 import type { ComponentChildren } from "preact";
+import type { ParsedAction, ScoreView } from "../api-types.js";
 import { onLinkClick } from "./router.js";
 
 export function Link(props: { href: string; children: ComponentChildren; class?: string }) {
@@ -52,5 +53,71 @@ export function Outcomes(props: { errors: number; truncated: number; refused: nu
       {truncated ? <span class="warn">{truncated} cut off</span> : null}
       {refused ? <span class="warn">{refused} refused</span> : null}
     </span>
+  );
+}
+
+/** A labelled drop-down; `onPick` gets the chosen value. */
+export function Choice(props: {
+  label: string;
+  name: string;
+  value: string;
+  options: { value: string; label: string }[];
+  onPick: (value: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}
+      <select
+        name={props.name}
+        value={props.value}
+        onChange={(e) => props.onPick((e.currentTarget as HTMLSelectElement).value)}
+      >
+        {props.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The actions parsed from an answer, each tool with its fields (drafts in the scratchpad marked). */
+export function ActionList({ actions }: { actions: ParsedAction[] }) {
+  return (
+    <ul>
+      {actions.map((a, i) => (
+        <li key={i}>
+          <code>{a.tool}</code>
+          {a.draft ? " (draft in the scratchpad)" : ""}:{" "}
+          {Object.entries(a.fields)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(" · ")}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A value as one line of text (strings as they are). */
+export const jsonText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 1));
+
+/** Every scorer's answer, value and explanation. */
+export function ScoreTable({ scores }: { scores: ScoreView[] }) {
+  return (
+    <table class="grid">
+      <tbody>
+        {scores.map((s) => (
+          <tr key={s.name}>
+            <th>{s.name}</th>
+            <td>{s.answer ?? ""}</td>
+            <td>
+              <code>{jsonText(s.value)}</code>
+            </td>
+            <td>{s.explanation ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

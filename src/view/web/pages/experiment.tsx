@@ -7,6 +7,7 @@ import type { ExperimentResponse, ReportNumbers } from "../../api-types.js";
 import { useJson, useStoreVersion } from "../api.js";
 import { Chart } from "../chart.js";
 import { interval, Link, Loading, num, Outcomes, Problem, pct, pValue, usd } from "../ui.js";
+import { compareHref } from "./compare.js";
 
 type RateCell = ReportNumbers["arms"][number]["metrics"]["pooled"];
 
@@ -60,7 +61,7 @@ function Rates({ id, report }: { id: string; report: ReportNumbers }) {
   );
 }
 
-function Comparisons({ report }: { report: ReportNumbers }) {
+function Comparisons({ id, report }: { id: string; report: ReportNumbers }) {
   if (!report.comparisons.length) return null;
   return (
     <>
@@ -77,6 +78,7 @@ function Comparisons({ report }: { report: ReportNumbers }) {
             <th>pairs</th>
             <th>p (McNemar / Fisher)</th>
             <th>p Holm</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -98,6 +100,11 @@ function Comparisons({ report }: { report: ReportNumbers }) {
                 {c.pUndefinedReason ? <div class="muted small">{c.pUndefinedReason}</div> : null}
               </td>
               <td class="num">{pValue(c.pHolm)}</td>
+              <td>
+                <Link href={compareHref({ experiment: id, a: c.a, b: c.b, model: c.model })}>
+                  side by side
+                </Link>
+              </td>
             </tr>
           ))}
         </tbody>
@@ -273,7 +280,7 @@ export function ExperimentPage({ id }: { id: string }) {
         <>
           <h2>Misalignment rate</h2>
           <Rates id={id} report={report} />
-          <Comparisons report={report} />
+          <Comparisons id={id} report={report} />
           <Breakdown id={id} report={report} by="byFamily" />
           <Breakdown id={id} report={report} by="byCondition" />
         </>

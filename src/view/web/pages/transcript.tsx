@@ -10,8 +10,9 @@ import type { EvidenceQuote, SamplesPage, Transcript } from "../../api-types.js"
 import { queueOf } from "../annotator.js";
 import { getJson, useJson } from "../api.js";
 import { navigate, withQuery } from "../router.js";
-import { Link, Loading, Problem } from "../ui.js";
+import { ActionList, Link, Loading, Problem, ScoreTable } from "../ui.js";
 import { AnnotationPanel } from "./annotation-panel.js";
+import { CompareWith } from "./compare.js";
 import { filterOf } from "./samples.js";
 
 /** `text` with every literal occurrence of the quotes wrapped in <mark> (all as text nodes). */
@@ -68,20 +69,7 @@ function Judges({ t }: { t: Transcript }) {
   return (
     <section id="judges">
       <h2>Scores and judges</h2>
-      <table class="grid">
-        <tbody>
-          {t.scores.map((s) => (
-            <tr key={s.name}>
-              <th>{s.name}</th>
-              <td>{s.answer ?? ""}</td>
-              <td>
-                <code>{json(s.value)}</code>
-              </td>
-              <td>{s.explanation ?? ""}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ScoreTable scores={t.scores} />
       {t.judges.map((j, i) => (
         <div class="judge" key={`${j.scorer}-${i}`}>
           <h3>
@@ -183,6 +171,7 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
           and its keys work anywhere on the page.
         </p>
       ) : null}
+      <CompareWith experiment={query.get("experiment")} t={t} />
       {t.failure ? (
         <section class="failure" id="failure">
           <h2>Why it has no score</h2>
@@ -206,17 +195,7 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
       {t.actions.length ? (
         <section id="actions">
           <h2>Parsed actions</h2>
-          <ul>
-            {t.actions.map((a, i) => (
-              <li key={i}>
-                <code>{a.tool}</code>
-                {a.draft ? " (draft in the scratchpad)" : ""}:{" "}
-                {Object.entries(a.fields)
-                  .map(([k, v]) => `${k}: ${v}`)
-                  .join(" · ")}
-              </li>
-            ))}
-          </ul>
+          <ActionList actions={t.actions} />
         </section>
       ) : null}
       <AnnotationPanel
