@@ -80,3 +80,24 @@ export function countRows(db: string, table: "llm_calls" | "eval_samples" | "msm
     conn.close();
   }
 }
+
+/** A trained-model record as training registers it, for tests that plant one in the store. */
+export function modelRecord(id: string, origin?: unknown): Record<string, unknown> {
+  const [run, stage] = id.split("/");
+  return {
+    id,
+    run,
+    plan: `${run}.yaml`,
+    base_model: "Qwen/Qwen3-8B",
+    stage,
+    stages: [],
+    seed: 0,
+    engine: "axolotl",
+    hyperparameters: {},
+    output_dir: `/runs/${id}`,
+    adapter: true,
+    configs: {},
+    specsci: null,
+    origin,
+  };
+}

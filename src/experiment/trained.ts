@@ -29,8 +29,8 @@ import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import { defaultModel } from "../llm/models.js";
 import { servedModel } from "../llm/served.js";
-import type { ModelArtifact } from "../train/launcher.js";
 import { runTraining } from "../train/launcher.js";
+import { type ModelArtifact, trainedModel } from "../train/models.js";
 import { loadTrainPlan } from "../train/plan.js";
 import { servingPlan } from "../train/serve.js";
 import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
@@ -520,7 +520,10 @@ export async function serveTrainedStages(
     );
   const artifacts = [...toStart.values()].map((ss) => {
     const key = (ss[0] as EvalStage).trainedModel as string;
-    return JSON.parse(client.store.artifacts.get(key)?.content ?? "null") as ModelArtifact;
+    const artifact = trainedModel(client.store, key);
+    // Stages get a trained model only once its record exists (buildStages), so it is there.
+    if (!artifact) throw new Error(`${key}: no trained-model record for a stage that has one`);
+    return artifact;
   });
   // Ports another server (or anything else) holds are skipped.
   const plans = await withFreePorts(

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { closestName } from "../llm/models.js";
-import { type ModelArtifact, weightsOf } from "./launcher.js";
+import { type ModelArtifact, weightsOf } from "./models.js";
 
 export type ServingEngine = "vllm" | "sglang";
 
