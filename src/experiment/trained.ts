@@ -7,7 +7,6 @@
  * store. An arm whose step cannot run here (no axolotl, no Together key, no vLLM) is reported as
  * blocked with what to do, after everything upstream of it is done.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { findExecutable } from "../core/executable.js";
@@ -20,6 +19,7 @@ import { buildAftSet } from "../data/aft/pipeline.js";
 import { planAftSet } from "../data/aft/plan.js";
 import { aftContext } from "../data/aft/stages.js";
 import { withFailedItems, writeFailedItems } from "../data/item-failures.js";
+import { MANIFEST_FILE, writtenManifest } from "../data/manifest.js";
 import { loadMsmConfig } from "../data/msm/config.js";
 import { corpusContext } from "../data/msm/context.js";
 import { writeCorpus } from "../data/msm/output.js";
@@ -174,18 +174,9 @@ export async function makeTrainedModels(
   return result;
 }
 
-/** A data directory's manifest, if it has a readable one. */
-function manifestOf(dir: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A data directory is current when its manifest was written from the same id and recipe. */
 function current(dir: string, idField: "corpus_id" | "set_id", id: string, config: unknown) {
-  const m = existsSync(join(dir, "manifest.json")) ? manifestOf(dir) : undefined;
+  const m = writtenManifest(dir);
   return m !== undefined && m[idField] === id && canonicalJson(m.config) === canonicalJson(config);
 }
 
@@ -245,7 +236,7 @@ async function makeMixData(
   o: ChainOptions,
 ): Promise<{ made: boolean; runId: string }> {
   const plan = planMix(mixOptions(loaded, step));
-  if (manifestOf(step.dir)?.mix_id === plan.id) return { made: false, runId: plan.id };
+  if (writtenManifest(step.dir)?.mix_id === plan.id) return { made: false, runId: plan.id };
   const added = plan.composition
     .filter((c) => c.source !== "aligned")
     .map((c) => `${c.examples} ${c.source.startsWith("it:") ? "instruction-tuning" : c.source}`);
@@ -296,7 +287,7 @@ async function makeData(
 ): Promise<{ made: boolean; runId: string; empty?: Blocked }> {
   const recipe = dataRecipe(loaded, spec, step, client);
   o.onRun?.(recipe.id);
-  const written = manifestOf(step.dir);
+  const written = writtenManifest(step.dir);
   if (recipe.current && written && !shortfall(written, recipe.kind))
     return { made: false, runId: recipe.id };
   const base = {
@@ -324,7 +315,7 @@ async function makeData(
     await writeAftSet(build, step.dir, client.store, source);
     writeFailedItems(client.store, recipe.id, step.dir);
   }
-  const short = shortfall(manifestOf(step.dir) ?? {}, recipe.kind);
+  const short = shortfall(writtenManifest(step.dir) ?? {}, recipe.kind);
   if (!short) return { made: true, runId: recipe.id };
   return {
     made: true,
@@ -332,7 +323,7 @@ async function makeData(
     empty: {
       what: step.dir,
       reason: `the ${what} for ${spec.name} is not fit to train on: ${short}`,
-      hint: `${join(step.dir, "manifest.json")} has the counts; run again to retry failed calls, or raise the recipe's budget.max_waves or counts (check the generator with \`specsci models test\`)`,
+      hint: `${join(step.dir, MANIFEST_FILE)} has the counts; run again to retry failed calls, or raise the recipe's budget.max_waves or counts (check the generator with \`specsci models test\`)`,
     },
   };
 }
@@ -383,7 +374,7 @@ export function planTrainedArms(
         continue;
       }
       const r = dataRecipe(loaded, spec, step, client);
-      const written = manifestOf(step.dir);
+      const written = writtenManifest(step.dir);
       const ready = r.current && written !== undefined && !shortfall(written, r.kind);
       const totals = ready
         ? { calls: 0, costExpected: 0 }
@@ -436,7 +427,7 @@ function planMixStep(
     };
   }
   const plan = planMix(mixOptions(loaded, step));
-  const state = manifestOf(step.dir)?.mix_id === plan.id ? "up to date" : "to make";
+  const state = writtenManifest(step.dir)?.mix_id === plan.id ? "up to date" : "to make";
   const counts = plan.recipe as {
     it: { examples: number } | null;
     anti: { examples: number } | null;
