@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { envVar } from "./env.js";
+import { envSetting } from "./env.js";
 import { readUserFile } from "./fs.js";
 import { ModelIdSetting } from "./model-ids.js";
 import { parseYamlWithSchema } from "./yaml-schema.js";
@@ -141,7 +141,7 @@ export function defaultConfig(): Config {
 /** Where the config file is: an explicit path, then SPECSCI_CONFIG, then ./specsci.yaml if present. */
 export function findConfigFile(explicit?: string): string | undefined {
   if (explicit) return resolve(explicit);
-  const fromEnv = envVar("SPECSCI_CONFIG");
+  const fromEnv = envSetting("SPECSCI_CONFIG");
   if (fromEnv) return resolve(fromEnv);
   const local = resolve(CONFIG_FILE_NAME);
   return existsSync(local) ? local : undefined;

@@ -8,6 +8,7 @@
  * blocked with what to do, after everything upstream of it is done.
  */
 import { join } from "node:path";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { findExecutable } from "../core/executable.js";
 import { canonicalJson } from "../core/hash.js";
@@ -32,7 +33,7 @@ import { servedModel } from "../llm/served.js";
 import { runTraining } from "../train/launcher.js";
 import { type ModelArtifact, trainedModel } from "../train/models.js";
 import { loadTrainPlan } from "../train/plan.js";
-import { servingPlan } from "../train/serve.js";
+import { SERVER_EXECUTABLE_ENV, serverExecutable, servingPlan } from "../train/serve.js";
 import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
 import { runTogether, TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
@@ -77,7 +78,7 @@ export function engineMissing(engine: "axolotl" | "together"): Omit<Blocked, "wh
           reason: "training.engine is together, but TOGETHER_API_KEY is not set",
           hint: "export TOGETHER_API_KEY=... (or put it in .env) and run again",
         };
-  const exe = process.env.SPECSCI_AXOLOTL ?? "axolotl";
+  const exe = envSetting("SPECSCI_AXOLOTL");
   return findExecutable(exe)
     ? undefined
     : {
@@ -500,14 +501,11 @@ export async function serveTrainedStages(
       `${[...toStart.keys()].join(", ")} ${toStart.size > 1 ? "are" : "is"} not served, and training.serve.start is false`,
       `serve them with \`specsci train serve --endpoint ${t.endpoint} --start\` (it registers them in this workspace), or add endpoint ${t.endpoint} to specsci.yaml`,
     );
-  const exe =
-    t.serve.engine === "vllm"
-      ? (process.env.SPECSCI_VLLM ?? "vllm")
-      : (process.env.SPECSCI_SGLANG ?? "python");
+  const exe = serverExecutable(t.serve.engine);
   if (!findExecutable(exe))
     return blockAll(
       `the trained models are served with ${t.serve.engine}, and ${exe} is not installed here`,
-      `run this on the GPU machine with ${t.serve.engine} (SPECSCI_${t.serve.engine.toUpperCase()} names another path), or serve them there with \`specsci train serve --host 0.0.0.0\` and add endpoint ${t.endpoint} to specsci.yaml`,
+      `run this on the GPU machine with ${t.serve.engine} (${SERVER_EXECUTABLE_ENV[t.serve.engine]} names another path), or serve them there with \`specsci train serve --host 0.0.0.0\` and add endpoint ${t.endpoint} to specsci.yaml`,
     );
   const artifacts = [...toStart.values()].map((ss) => {
     const key = (ss[0] as EvalStage).trainedModel as string;

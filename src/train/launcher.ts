@@ -17,6 +17,7 @@ import {
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { trackGroup, untrackGroup } from "../core/children.js";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { sha256Hex } from "../core/hash.js";
@@ -178,7 +179,7 @@ export async function runTraining(
   store: Store,
   o: TrainOptions = {},
 ): Promise<ModelArtifact[]> {
-  const axolotl = o.axolotl ?? process.env.SPECSCI_AXOLOTL ?? "axolotl";
+  const axolotl = o.axolotl ?? envSetting("SPECSCI_AXOLOTL");
   if (loaded.plan.hardware.nodes > 1)
     throw new SpecsciError(
       `${loaded.file}: ${loaded.plan.hardware.nodes} nodes need a launcher on each of them`,

@@ -203,13 +203,10 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
             });
           models = models.filter((m) => o.model.includes(m.id));
         }
-        const executable =
-          engine === "vllm" ? process.env.SPECSCI_VLLM : process.env.SPECSCI_SGLANG;
         const plans = servingPlan(models, {
           engine,
           host: o.host,
           ...(o.port !== undefined ? { port: o.port } : {}),
-          ...(executable ? { executable } : {}),
         });
         const yaml = endpointsYaml(plans, o.endpoint, o.host, engine);
         const hosted = models.filter((m) => m.engine === "together");

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaModel } from "node-llama-cpp";
-import { envVar } from "../../core/env.js";
+import { envSetting } from "../../core/env.js";
 import { SpecsciError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
@@ -33,7 +33,7 @@ export interface LocalSettings {
 }
 
 export function defaultModelCacheDir(): string {
-  return envVar("SPECSCI_MODEL_CACHE") ?? join(homedir(), ".cache", "specsci", "models");
+  return envSetting("SPECSCI_MODEL_CACHE");
 }
 
 /**
