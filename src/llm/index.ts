@@ -9,7 +9,7 @@ export { ModelCallError } from "./errors.js";
 export { type LimiterOptions, ThroughputLimiter } from "./limiter.js";
 export { downloadHfFile, parseHfRef } from "./local/hf-download.js";
 export { buildTinyModel, TINY_CHAT_REPLY } from "./local/tiny-model.js";
-export { type ModelRef, parseModelId } from "./model-id.js";
+export { isBuiltinModel, isLocalModel, type ModelRef, parseModelId } from "./model-id.js";
 export { PRICE_TABLE, PriceBook } from "./prices.js";
 export { registerFakeModel } from "./providers/fake.js";
 export { BUILTIN_TINY } from "./providers/local.js";

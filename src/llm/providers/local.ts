@@ -16,9 +16,6 @@ export const BUILTIN_TINY = "builtin:tiny";
 /** The tiny model's judge variant: it answers every prompt with the same valid verdict. */
 export const BUILTIN_TINY_JUDGE = "builtin:tiny-judge";
 
-/** Models specsci builds itself (fixed, constructed weights): their outputs are synthetic. */
-export const isBuiltinModel = (modelId: string) => modelId.startsWith("local/builtin:");
-
 /** Context window for real models unless `providers.local.context_size` says otherwise. */
 export const DEFAULT_CONTEXT = 16384;
 
