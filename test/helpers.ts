@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { type CacheMode, ConfigSchema } from "../src/core/config.js";
 import { LlmClient } from "../src/llm/client.js";
+import { type CacheMode, ConfigSchema } from "../src/llm/config.js";
 import { Store } from "../src/store/db.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,5 +1,4 @@
 import { attemptSignal } from "../core/abort.js";
-import type { CacheMode, Config } from "../core/config.js";
 import { SpecsciError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { sleep } from "../core/time.js";
@@ -8,6 +7,7 @@ import { AnthropicBatchBackend } from "./batch/anthropic.js";
 import { OpenAIBatchBackend } from "./batch/openai.js";
 import { BatchRunner } from "./batch/runner.js";
 import { cacheKey, ResponseCache } from "./cache.js";
+import type { CacheMode, Config } from "./config.js";
 import { ModelCallError } from "./errors.js";
 import { ThroughputLimiter } from "./limiter.js";
 import type { DownloadProgress } from "./local/hf-download.js";

@@ -4,6 +4,20 @@ export { BatchRunner, type BatchRunOptions } from "./batch/runner.js";
 export type { BatchBackend, BatchItem, BatchItemResult, BatchState } from "./batch/types.js";
 export { cacheKey, ResponseCache } from "./cache.js";
 export { callMany, LlmClient, type LlmClientOptions, ManagedModel } from "./client.js";
+export {
+  CacheMode,
+  type Config,
+  ConfigSchema,
+  defaultConfig,
+  type EndpointConfig,
+  LLM_CONFIG_SECTIONS,
+  type LocalConfig,
+  loadConfig,
+  type PriceConfig,
+  type ProviderConfig,
+  parseConfig,
+  RESERVED_PROVIDERS,
+} from "./config.js";
 export { ENDPOINT_PRESETS } from "./endpoints.js";
 export { ModelCallError } from "./errors.js";
 export { type LimiterOptions, ThroughputLimiter } from "./limiter.js";

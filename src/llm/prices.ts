@@ -1,4 +1,4 @@
-import type { PriceConfig } from "../core/config.js";
+import type { PriceConfig } from "./config.js";
 import type { Usage } from "./types.js";
 
 const anthropic = (input: number, output: number, cacheRead = input / 10): PriceConfig => ({
