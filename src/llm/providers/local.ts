@@ -10,7 +10,14 @@ import { abortedByTimeout, ModelCallError } from "../errors.js";
 import { type DownloadProgress, downloadHfFile, parseHfRef } from "../local/hf-download.js";
 import { probeModelFile } from "../local/probe.js";
 import { buildTinyModel } from "../local/tiny-model.js";
-import type { ChatRequest, ProviderModel, ProviderResult } from "../types.js";
+import {
+  type CallWarning,
+  type ChatRequest,
+  type ProviderModel,
+  type ProviderResult,
+  type SamplingParams,
+  unsupportedSetting,
+} from "../types.js";
 
 export const BUILTIN_TINY = "builtin:tiny";
 /** The tiny model's judge variant: it answers every prompt with the same valid verdict. */
@@ -129,6 +136,12 @@ function toHistory(req: ChatRequest): ChatHistoryItem[] {
 export class LocalModel implements ProviderModel {
   readonly identity: Record<string, string>;
   private engine: Promise<LoadedModel> | undefined;
+
+  droppedSettings(p: SamplingParams): CallWarning[] {
+    return p.top_logprobs === undefined
+      ? []
+      : [unsupportedSetting("top_logprobs", "the local engine returns no log-probabilities")];
+  }
 
   constructor(
     readonly id: string,
