@@ -126,16 +126,10 @@ function serverCommand(
   executable?: string,
 ): string[] {
   const at = ["--host", host, "--port", String(port)];
+  const exe = executable ?? serverExecutable(engine);
   return engine === "vllm"
-    ? [executable ?? serverExecutable(engine), "serve", model, ...at]
-    : [
-        executable ?? serverExecutable(engine),
-        "-m",
-        "sglang.launch_server",
-        "--model-path",
-        model,
-        ...at,
-      ];
+    ? [exe, "serve", model, ...at]
+    : [exe, "-m", "sglang.launch_server", "--model-path", model, ...at];
 }
 
 /** The specsci.yaml endpoints that make the served names callable as `<endpoint>/<name>`. */
