@@ -8,12 +8,12 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigSchema } from "../src/core/config.js";
 import { amScoreRows, runMetrics } from "../src/evals/am/metrics.js";
 import { agenticMisalignmentTask } from "../src/evals/am/task.js";
 import { judgeOptions } from "../src/evals/judge.js";
 import { runEval } from "../src/evals/runner.js";
 import { LlmClient } from "../src/llm/client.js";
+import { ConfigSchema } from "../src/llm/config.js";
 import { Store } from "../src/store/db.js";
 
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 300);

@@ -1,10 +1,10 @@
 /** The measured half of bench/report.ts: builds one report in a fresh process and prints its cost. */
 import { statSync } from "node:fs";
-import { defaultConfig } from "../src/core/config.js";
 import { codeVersion } from "../src/core/provenance.js";
 import { loadExperiment } from "../src/experiment/config.js";
 import { buildStages } from "../src/experiment/stages.js";
 import { LlmClient } from "../src/llm/client.js";
+import { defaultConfig } from "../src/llm/config.js";
 import { experimentResults, writeReport } from "../src/report/index.js";
 import { Store } from "../src/store/db.js";
 

@@ -9,12 +9,12 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultConfig } from "../src/core/config.js";
 import { setLogLevel } from "../src/core/log.js";
 import { datasetHash } from "../src/evals/runner.js";
 import { loadExperiment } from "../src/experiment/config.js";
 import { buildStages } from "../src/experiment/stages.js";
 import { LlmClient } from "../src/llm/client.js";
+import { defaultConfig } from "../src/llm/config.js";
 import { Store } from "../src/store/db.js";
 
 const EPOCHS = Number(process.env.BENCH_REPORT_EPOCHS ?? 185);

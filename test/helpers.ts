@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { type CacheMode, ConfigSchema } from "../src/core/config.js";
 import { LlmClient } from "../src/llm/client.js";
+import { type CacheMode, ConfigSchema } from "../src/llm/config.js";
 import { Store } from "../src/store/db.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -79,4 +79,25 @@ export function countRows(db: string, table: "llm_calls" | "eval_samples" | "msm
   } finally {
     conn.close();
   }
+}
+
+/** A trained-model record as training registers it, for tests that plant one in the store. */
+export function modelRecord(id: string, origin?: unknown): Record<string, unknown> {
+  const [run, stage] = id.split("/");
+  return {
+    id,
+    run,
+    plan: `${run}.yaml`,
+    base_model: "Qwen/Qwen3-8B",
+    stage,
+    stages: [],
+    seed: 0,
+    engine: "axolotl",
+    hyperparameters: {},
+    output_dir: `/runs/${id}`,
+    adapter: true,
+    configs: {},
+    specsci: null,
+    origin,
+  };
 }

@@ -1,9 +1,9 @@
-import { type CacheMode, type Config, loadConfig } from "../core/config.js";
 import { loadEnvFile } from "../core/env.js";
 import { setLogLevel } from "../core/log.js";
 import { disableProgress } from "../core/progress.js";
 import { resolveWorkspaceDir } from "../core/workspace.js";
 import { LlmClient } from "../llm/client.js";
+import { type CacheMode, type Config, loadConfig } from "../llm/config.js";
 import { Store } from "../store/db.js";
 import { downloadProgress } from "./output.js";
 

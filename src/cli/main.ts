@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { redact } from "../core/secrets.js";
 import { ModelCallError } from "../llm/errors.js";
@@ -154,7 +155,7 @@ function describeError(e: unknown): ErrorReport | undefined {
       code: "interrupted",
       message: "interrupted; run the same command again to resume",
     };
-  const debug = process.env.SPECSCI_DEBUG && e instanceof Error && e.stack;
+  const debug = envSetting("SPECSCI_DEBUG") !== undefined && e instanceof Error && e.stack;
   return {
     exitCode: EXIT_INTERNAL,
     code: "internal",

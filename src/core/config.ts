@@ -1,168 +1,47 @@
 /**
- * The workspace configuration file (`specsci.yaml`): defaults for model calls, per-provider
- * throughput limits, named OpenAI-compatible endpoints, price overrides and batch settings.
+ * The workspace configuration file (`specsci.yaml`): where it is, and reading it against a schema.
+ * What the file may hold is composed by the modules that own the settings: today every section
+ * belongs to the model layer (llm/config.ts), which core does not know about (core is below it).
  * Every field is optional; `specsci.yaml` may be absent. Invalid files fail with
  * `file:line:col: setting: problem` so the user knows exactly what to fix.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { z } from "zod";
-import { envVar } from "./env.js";
+import type { z } from "zod";
+import { envSetting } from "./env.js";
 import { readUserFile } from "./fs.js";
-import { ModelIdSetting } from "./model-ids.js";
 import { parseYamlWithSchema } from "./yaml-schema.js";
 
-const envVarName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be the NAME of an environment variable, not its value");
-
-const positiveInt = z.number().int().positive();
-
-const limitsShape = {
-  /** Most requests in flight at once (adaptive slow-down never goes above this). */
-  max_in_flight: positiveInt.optional(),
-  requests_per_minute: z.number().positive().optional(),
-  /** Input + output tokens per minute. */
-  tokens_per_minute: z.number().positive().optional(),
-};
-
-const ProviderConfig = z.strictObject({
-  ...limitsShape,
-  base_url: z.url().optional(),
-  api_key_env: envVarName.optional(),
-});
-
-const EndpointConfig = z.strictObject({
-  ...limitsShape,
-  base_url: z.url(),
-  /** Unset means the endpoint needs no key (a local vLLM or llama.cpp server). */
-  api_key_env: envVarName.optional(),
-  /** Whether the server offers the OpenAI Files + Batch API. */
-  batch: z.boolean().optional(),
-  /** Name of the output-length field the server understands. */
-  max_tokens_field: z.enum(["max_tokens", "max_completion_tokens"]).optional(),
-  /** The model names the server serves: an id naming another gets a "did you mean" warning. */
-  models: z.array(z.string().min(1)).optional(),
-});
-
-const LocalConfig = z.strictObject({
-  ...limitsShape,
-  /** CPU threads for llama.cpp. Always explicit: its own default oversubscribes small machines. */
-  threads: positiveInt.optional(),
-  context_size: positiveInt.optional(),
-  /** Where GGUF files downloaded from Hugging Face are kept. */
-  model_cache_dir: z.string().optional(),
-});
-
-const PriceConfig = z.strictObject({
-  /** USD per million input tokens. */
-  input: z.number().nonnegative(),
-  /** USD per million output tokens (reasoning tokens are billed as output). */
-  output: z.number().nonnegative(),
-  cache_read: z.number().nonnegative().optional(),
-  cache_write: z.number().nonnegative().optional(),
-  /** Multiplier for batch requests (0.5 = half price). */
-  batch_discount: z.number().positive().max(1).optional(),
-});
-
-/** Provider names with their own adapters; endpoints cannot take them. */
-export const RESERVED_PROVIDERS = ["anthropic", "openai", "local", "fake"];
-
-export const CacheMode = z.enum(["on", "read-only", "off", "replay"]);
-export type CacheMode = z.infer<typeof CacheMode>;
-
-export const ConfigSchema = z.strictObject({
-  defaults: z
-    .strictObject({
-      /** Output budget when a caller gives none. Documented; never hidden. */
-      max_tokens: positiveInt.default(4096),
-      /** Per-attempt timeout: no single request may hang longer than this. */
-      timeout_s: z.number().positive().default(600),
-      max_attempts: positiveInt.default(6),
-      retry_base_ms: z.number().nonnegative().default(1000),
-      retry_max_ms: z.number().nonnegative().default(60_000),
-      /**
-       * Models for the roles a command fills when it is not told one (the README's Model ids
-       * section lists specsci's own): the eval judge, the quickstart's model, the reasoning
-       * labeller, and the MSM/AFT generator and spec transforms' writer.
-       */
-      judge: ModelIdSetting.optional(),
-      target: ModelIdSetting.optional(),
-      labeller: ModelIdSetting.optional(),
-      generator: ModelIdSetting.optional(),
-    })
-    .prefault({}),
-  cache: CacheMode.default("on"),
-  providers: z
-    .strictObject({
-      anthropic: ProviderConfig.optional(),
-      openai: ProviderConfig.optional(),
-      local: LocalConfig.optional(),
-      fake: z.strictObject(limitsShape).optional(),
-    })
-    .prefault({}),
-  endpoints: z
-    .record(
-      z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9_-]*$/, "endpoint names are lower-case")
-        .refine((name) => !RESERVED_PROVIDERS.includes(name), {
-          message: `this name belongs to a built-in provider (${RESERVED_PROVIDERS.join(", ")}); choose another`,
-        }),
-      EndpointConfig,
-    )
-    .default({}),
-  prices: z.record(z.string(), PriceConfig).default({}),
-  batch: z
-    .strictObject({
-      poll_interval_s: z.number().positive().default(30),
-      /** Give up waiting on a provider batch after this long (items are then retried). */
-      timeout_h: z.number().positive().default(48),
-      /** Rounds of resubmission for expired or errored items. */
-      max_rounds: positiveInt.default(3),
-      max_requests_per_batch: positiveInt.optional(),
-      max_bytes_per_batch: positiveInt.optional(),
-    })
-    .prefault({}),
-});
-
-export type Config = z.infer<typeof ConfigSchema>;
-export type ProviderConfig = z.infer<typeof ProviderConfig>;
-export type EndpointConfig = z.infer<typeof EndpointConfig>;
-export type LocalConfig = z.infer<typeof LocalConfig>;
-export type PriceConfig = z.infer<typeof PriceConfig>;
-
 export const CONFIG_FILE_NAME = "specsci.yaml";
-
-export function defaultConfig(): Config {
-  return ConfigSchema.parse({});
-}
 
 /** Where the config file is: an explicit path, then SPECSCI_CONFIG, then ./specsci.yaml if present. */
 export function findConfigFile(explicit?: string): string | undefined {
   if (explicit) return resolve(explicit);
-  const fromEnv = envVar("SPECSCI_CONFIG");
+  const fromEnv = envSetting("SPECSCI_CONFIG");
   if (fromEnv) return resolve(fromEnv);
   const local = resolve(CONFIG_FILE_NAME);
   return existsSync(local) ? local : undefined;
 }
 
-export function loadConfig(path?: string): { config: Config; path: string | undefined } {
+/** Reads the config file (see findConfigFile) against `schema`; with none, the schema's defaults. */
+export function loadConfigFile<S extends z.ZodType>(
+  schema: S,
+  path?: string,
+): { config: z.infer<S>; path: string | undefined } {
   const file = findConfigFile(path);
-  if (!file) return { config: defaultConfig(), path: undefined };
+  if (!file) return { config: schema.parse({}), path: undefined };
   const text = readUserFile(file, "config file", {
     from: path ? "--config" : "SPECSCI_CONFIG",
     hint: "give an existing specsci.yaml, or none for the defaults",
   });
-  return { config: parseConfig(text, file), path: file };
+  return { config: parseConfigText(schema, text, file), path: file };
 }
 
 /** Parses and validates config text; errors name the file, line, column and setting. */
-export function parseConfig(text: string, file: string): Config {
-  return parseYamlWithSchema(
-    text,
-    file,
-    ConfigSchema,
-    "see the Configuration section of the README",
-  );
+export function parseConfigText<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  file: string,
+): z.infer<S> {
+  return parseYamlWithSchema(text, file, schema, "see the Configuration section of the README");
 }

@@ -14,14 +14,21 @@ export interface CodeVersion {
 }
 
 let cached: CodeVersion | undefined;
+let pkgCached: { name: string; version: string } | undefined;
+
+/** specsci's package name and version (package.json), without asking git for the commit. */
+export function packageVersion(): { name: string; version: string } {
+  pkgCached ??= JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as {
+    name: string;
+    version: string;
+  };
+  return pkgCached;
+}
 
 /** Which specsci produced a result: package version, and the git commit when there is one. */
 export function codeVersion(): CodeVersion {
   if (cached) return cached;
-  const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as {
-    name: string;
-    version: string;
-  };
+  const pkg = packageVersion();
   let commit: string | null = null;
   let dirty: boolean | null = null;
   try {

@@ -4,14 +4,13 @@
  * `{created}_{task}_{task_id}.json` with `:` replaced by `-`.
  */
 import { hashValue } from "../core/hash.js";
+import { packageVersion } from "../core/provenance.js";
 import { mean, stderr } from "../core/stats.js";
 import type { EvalRunRow, EvalSampleRecord, Store, UsageRow } from "../store/index.js";
 import { AM_TASK_NAME, isAmTask } from "./am/task.js";
 import type { ScorerDecl } from "./registry.js";
 import { taskDefinitions } from "./tasks.js";
 import type { SampleError, Score } from "./types.js";
-
-const VERSION = "0.1.0";
 
 type Json = Record<string, unknown>;
 
@@ -21,9 +20,10 @@ interface StoredOutput {
   reasoning: string | null;
   refusal: string | null;
   stop_reason: "end" | "max_tokens" | "refusal";
+  /** Counts the provider did not report are absent (see llm/types.ts Usage). */
   usage: {
-    input_tokens: number;
-    output_tokens: number;
+    input_tokens?: number;
+    output_tokens?: number;
     reasoning_tokens?: number;
     cache_read_tokens?: number;
     cache_write_tokens?: number;
@@ -39,9 +39,13 @@ const STOP: Record<StoredOutput["stop_reason"], string> = {
   refusal: "content_filter",
 };
 
+type SizedUsage = StoredOutput["usage"] & { input_tokens: number; output_tokens: number };
+const sized = (u: StoredOutput["usage"]): u is SizedUsage =>
+  u.input_tokens !== undefined && u.output_tokens !== undefined;
+
 function usage(
   u:
-    | StoredOutput["usage"]
+    | SizedUsage
     | { inputTokens: number; outputTokens: number; reasoningTokens: number; costUsd?: number },
 ): Json {
   const input = "input_tokens" in u ? u.input_tokens : u.inputTokens;
@@ -121,7 +125,8 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
             },
           ],
           completion: o.text,
-          usage: usage(o.usage),
+          // Inspect's usage has no unknown counts: an answer of unknown size leaves it out.
+          ...(sized(o.usage) ? { usage: usage(o.usage) } : {}),
           time: o.latency_ms / 1000,
         }
       : { model: runModel, choices: [], completion: "" },
@@ -129,7 +134,7 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
     metadata: { ...(r.metadata as Json), ...outcomeMetadata(r) },
     store: {},
     events: [],
-    model_usage: o ? { [o.model]: usage(o.usage) } : {},
+    model_usage: o && sized(o.usage) ? { [o.model]: usage(o.usage) } : {},
     role_usage: {},
     attachments: {},
     started_at: r.startedAt,
@@ -223,7 +228,12 @@ export interface InspectExport {
   log: Json;
 }
 
-export function exportInspectLog(store: Store, runId: string): InspectExport {
+/** `version`: the specsci the log names as its producer (the running one unless told). */
+export function exportInspectLog(
+  store: Store,
+  runId: string,
+  version = packageVersion().version,
+): InspectExport {
   const run = store.evals.run(runId) as EvalRunRow;
   if (!run) throw new Error(`no eval run ${runId}`);
   const records = store.evals.samples(runId);
@@ -330,7 +340,7 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
           }
         : {}),
       config: { epochs: run.epochs },
-      packages: { specsci: VERSION },
+      packages: { specsci: version },
       scorers: scorerSpecs.map((s) => ({
         name: String(s.name),
         options: s,
@@ -382,7 +392,7 @@ export function exportInspectLog(store: Store, runId: string): InspectExport {
     },
     invalidated: false,
     tags: [],
-    metadata: { exported_by: `specsci ${VERSION}` },
+    metadata: { exported_by: `specsci ${version}` },
     samples: records.map((r) => sampleToInspect(r, run.model)),
     reductions,
   };

@@ -16,6 +16,7 @@ import {
   hfCachePath,
   parseHfRef,
 } from "../llm/local/hf-download.js";
+import { isBuiltinModel, isLocalModel } from "../llm/model-id.js";
 import { DEFAULT_MODELS } from "../llm/models.js";
 import { BUILTIN_TINY, BUILTIN_TINY_JUDGE } from "../llm/providers/local.js";
 
@@ -109,8 +110,8 @@ export async function resolveQuickstartModels(opts: {
       model,
       judge: chosenJudge,
       source,
-      synthetic: model.startsWith("local/builtin:"),
-      local: model.startsWith("local/"),
+      synthetic: isBuiltinModel(model),
+      local: isLocalModel(model),
       selfJudged: chosenJudge === model,
     };
   };

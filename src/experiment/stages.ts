@@ -15,7 +15,13 @@ import type { GenerateConfig, Task } from "../evals/types.js";
 import type { LlmClient } from "../llm/client.js";
 import { nativeReasoning } from "../llm/reasoning-models.js";
 import { renderSpecBody } from "../spec/render.js";
-import { type ModelArtifact, weightsOf } from "../train/launcher.js";
+import {
+  type ModelArtifact,
+  modelKey,
+  trainedModel,
+  trainRunIdOf,
+  weightsOf,
+} from "../train/models.js";
 import { servedName } from "../train/serve.js";
 import {
   type Arm,
@@ -195,13 +201,13 @@ export async function buildStages(
         for (const seed of e.seeds) {
           // A trained arm is evaluated on the model its training run registered, as served.
           let evalModel = model;
-          let trainedModel: string | undefined;
+          let trainedKey: string | undefined;
           let modelVersion: string | undefined;
           if (trained && e.training) {
             const { plan, stage, parent } = armTraining(e.name, arm as TrainedArm, model);
-            const run = `train-${plan}-seed${seed}`;
-            trainedModel = `model:${run}:${stage}`;
-            const artifact = client.store.artifacts.get(trainedModel);
+            const run = trainRunIdOf(plan, seed);
+            trainedKey = modelKey(run, stage);
+            const artifact = trainedModel(client.store, trainedKey);
             const base = e.training.base_models[model] as string;
             // A model trained from other inputs (spec, recipe, size, settings) is out of date.
             const expected = trainingFingerprint(
@@ -211,10 +217,7 @@ export async function buildStages(
               base,
               (n) => specByName.get(n)?.hash,
             );
-            const made = artifact
-              ? (JSON.parse(artifact.content) as ModelArtifact).origin?.fingerprint
-              : undefined;
-            if (!artifact || made !== expected) {
+            if (!artifact || artifact.origin?.fingerprint !== expected) {
               training.push({
                 ...(artifact ? { stale: true } : {}),
                 key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
@@ -229,9 +232,8 @@ export async function buildStages(
               });
               continue;
             }
-            const trainedArtifact = JSON.parse(artifact.content) as ModelArtifact;
-            evalModel = trainedModelId(trainedArtifact, e.training.endpoint);
-            modelVersion = weightsOf(trainedArtifact);
+            evalModel = trainedModelId(artifact, e.training.endpoint);
+            modelVersion = weightsOf(artifact);
           }
           const generate: Partial<GenerateConfig> = { seed };
           if (ev.temperature !== undefined) generate.temperature = ev.temperature;
@@ -249,7 +251,7 @@ export async function buildStages(
             generate,
             runId: evalRunId(task, evalModel, ev.epochs, full, modelVersion),
             specs: spec ? [spec] : [],
-            ...(trainedModel ? { trainedModel } : {}),
+            ...(trainedKey ? { trainedModel: trainedKey } : {}),
             ...(modelVersion ? { modelVersion } : {}),
           });
         }

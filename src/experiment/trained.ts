@@ -7,8 +7,8 @@
  * store. An arm whose step cannot run here (no axolotl, no Together key, no vLLM) is reported as
  * blocked with what to do, after everything upstream of it is done.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { findExecutable } from "../core/executable.js";
 import { canonicalJson } from "../core/hash.js";
@@ -20,6 +20,7 @@ import { buildAftSet } from "../data/aft/pipeline.js";
 import { planAftSet } from "../data/aft/plan.js";
 import { aftContext } from "../data/aft/stages.js";
 import { withFailedItems, writeFailedItems } from "../data/item-failures.js";
+import { MANIFEST_FILE, writtenManifest } from "../data/manifest.js";
 import { loadMsmConfig } from "../data/msm/config.js";
 import { corpusContext } from "../data/msm/context.js";
 import { writeCorpus } from "../data/msm/output.js";
@@ -29,10 +30,10 @@ import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import { defaultModel } from "../llm/models.js";
 import { servedModel } from "../llm/served.js";
-import type { ModelArtifact } from "../train/launcher.js";
 import { runTraining } from "../train/launcher.js";
+import { type ModelArtifact, trainedModel } from "../train/models.js";
 import { loadTrainPlan } from "../train/plan.js";
-import { servingPlan } from "../train/serve.js";
+import { SERVER_EXECUTABLE_ENV, serverExecutable, servingPlan } from "../train/serve.js";
 import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
 import { runTogether, TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
@@ -77,7 +78,7 @@ export function engineMissing(engine: "axolotl" | "together"): Omit<Blocked, "wh
           reason: "training.engine is together, but TOGETHER_API_KEY is not set",
           hint: "export TOGETHER_API_KEY=... (or put it in .env) and run again",
         };
-  const exe = process.env.SPECSCI_AXOLOTL ?? "axolotl";
+  const exe = envSetting("SPECSCI_AXOLOTL");
   return findExecutable(exe)
     ? undefined
     : {
@@ -174,18 +175,9 @@ export async function makeTrainedModels(
   return result;
 }
 
-/** A data directory's manifest, if it has a readable one. */
-function manifestOf(dir: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A data directory is current when its manifest was written from the same id and recipe. */
 function current(dir: string, idField: "corpus_id" | "set_id", id: string, config: unknown) {
-  const m = existsSync(join(dir, "manifest.json")) ? manifestOf(dir) : undefined;
+  const m = writtenManifest(dir);
   return m !== undefined && m[idField] === id && canonicalJson(m.config) === canonicalJson(config);
 }
 
@@ -245,7 +237,7 @@ async function makeMixData(
   o: ChainOptions,
 ): Promise<{ made: boolean; runId: string }> {
   const plan = planMix(mixOptions(loaded, step));
-  if (manifestOf(step.dir)?.mix_id === plan.id) return { made: false, runId: plan.id };
+  if (writtenManifest(step.dir)?.mix_id === plan.id) return { made: false, runId: plan.id };
   const added = plan.composition
     .filter((c) => c.source !== "aligned")
     .map((c) => `${c.examples} ${c.source.startsWith("it:") ? "instruction-tuning" : c.source}`);
@@ -296,7 +288,7 @@ async function makeData(
 ): Promise<{ made: boolean; runId: string; empty?: Blocked }> {
   const recipe = dataRecipe(loaded, spec, step, client);
   o.onRun?.(recipe.id);
-  const written = manifestOf(step.dir);
+  const written = writtenManifest(step.dir);
   if (recipe.current && written && !shortfall(written, recipe.kind))
     return { made: false, runId: recipe.id };
   const base = {
@@ -324,7 +316,7 @@ async function makeData(
     await writeAftSet(build, step.dir, client.store, source);
     writeFailedItems(client.store, recipe.id, step.dir);
   }
-  const short = shortfall(manifestOf(step.dir) ?? {}, recipe.kind);
+  const short = shortfall(writtenManifest(step.dir) ?? {}, recipe.kind);
   if (!short) return { made: true, runId: recipe.id };
   return {
     made: true,
@@ -332,7 +324,7 @@ async function makeData(
     empty: {
       what: step.dir,
       reason: `the ${what} for ${spec.name} is not fit to train on: ${short}`,
-      hint: `${join(step.dir, "manifest.json")} has the counts; run again to retry failed calls, or raise the recipe's budget.max_waves or counts (check the generator with \`specsci models test\`)`,
+      hint: `${join(step.dir, MANIFEST_FILE)} has the counts; run again to retry failed calls, or raise the recipe's budget.max_waves or counts (check the generator with \`specsci models test\`)`,
     },
   };
 }
@@ -383,7 +375,7 @@ export function planTrainedArms(
         continue;
       }
       const r = dataRecipe(loaded, spec, step, client);
-      const written = manifestOf(step.dir);
+      const written = writtenManifest(step.dir);
       const ready = r.current && written !== undefined && !shortfall(written, r.kind);
       const totals = ready
         ? { calls: 0, costExpected: 0 }
@@ -436,7 +428,7 @@ function planMixStep(
     };
   }
   const plan = planMix(mixOptions(loaded, step));
-  const state = manifestOf(step.dir)?.mix_id === plan.id ? "up to date" : "to make";
+  const state = writtenManifest(step.dir)?.mix_id === plan.id ? "up to date" : "to make";
   const counts = plan.recipe as {
     it: { examples: number } | null;
     anti: { examples: number } | null;
@@ -509,18 +501,18 @@ export async function serveTrainedStages(
       `${[...toStart.keys()].join(", ")} ${toStart.size > 1 ? "are" : "is"} not served, and training.serve.start is false`,
       `serve them with \`specsci train serve --endpoint ${t.endpoint} --start\` (it registers them in this workspace), or add endpoint ${t.endpoint} to specsci.yaml`,
     );
-  const exe =
-    t.serve.engine === "vllm"
-      ? (process.env.SPECSCI_VLLM ?? "vllm")
-      : (process.env.SPECSCI_SGLANG ?? "python");
+  const exe = serverExecutable(t.serve.engine);
   if (!findExecutable(exe))
     return blockAll(
       `the trained models are served with ${t.serve.engine}, and ${exe} is not installed here`,
-      `run this on the GPU machine with ${t.serve.engine} (SPECSCI_${t.serve.engine.toUpperCase()} names another path), or serve them there with \`specsci train serve --host 0.0.0.0\` and add endpoint ${t.endpoint} to specsci.yaml`,
+      `run this on the GPU machine with ${t.serve.engine} (${SERVER_EXECUTABLE_ENV[t.serve.engine]} names another path), or serve them there with \`specsci train serve --host 0.0.0.0\` and add endpoint ${t.endpoint} to specsci.yaml`,
     );
   const artifacts = [...toStart.values()].map((ss) => {
     const key = (ss[0] as EvalStage).trainedModel as string;
-    return JSON.parse(client.store.artifacts.get(key)?.content ?? "null") as ModelArtifact;
+    const artifact = trainedModel(client.store, key);
+    // Stages get a trained model only once its record exists (buildStages), so it is there.
+    if (!artifact) throw new Error(`${key}: no trained-model record for a stage that has one`);
+    return artifact;
   });
   // Ports another server (or anything else) holds are skipped.
   const plans = await withFreePorts(

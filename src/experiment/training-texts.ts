@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SET_FILES } from "../data/aft/output.js";
 import { stringsIn } from "../data/contamination.js";
+import { SET_FILES } from "../data/manifest.js";
 import { type Arm, isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
 import { armData } from "./training.js";
 

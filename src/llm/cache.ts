@@ -1,6 +1,6 @@
-import type { CacheMode } from "../core/config.js";
 import { canonicalJson, hashValue } from "../core/hash.js";
 import type { Store } from "../store/index.js";
+import type { CacheMode } from "./config.js";
 import type { ChatMessage, ChatRequest, ProviderResult, SamplingParams } from "./types.js";
 
 const KEY_VERSION = 1;

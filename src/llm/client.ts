@@ -1,5 +1,4 @@
 import { attemptSignal } from "../core/abort.js";
-import type { CacheMode, Config } from "../core/config.js";
 import { SpecsciError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { sleep } from "../core/time.js";
@@ -8,6 +7,7 @@ import { AnthropicBatchBackend } from "./batch/anthropic.js";
 import { OpenAIBatchBackend } from "./batch/openai.js";
 import { BatchRunner } from "./batch/runner.js";
 import { cacheKey, ResponseCache } from "./cache.js";
+import type { CacheMode, Config } from "./config.js";
 import { ModelCallError } from "./errors.js";
 import { ThroughputLimiter } from "./limiter.js";
 import type { DownloadProgress } from "./local/hf-download.js";
@@ -283,7 +283,9 @@ export class ManagedModel implements ChatModel {
       try {
         const result = await this.resolved.model.complete(req, deadline.signal, timeoutMs);
         checkResult(result, this.id);
-        permit.release(result.usage.input_tokens + result.usage.output_tokens);
+        const { input_tokens: input, output_tokens: output } = result.usage;
+        // Unreported tokens leave the limiter with its estimate.
+        permit.release(input !== undefined && output !== undefined ? input + output : undefined);
         return { ok: true, result, attempts: attempt };
       } catch (e) {
         permit.release();
@@ -328,6 +330,7 @@ export class ManagedModel implements ChatModel {
         ? 0
         : this.client.prices.cost(this.id, result.usage, { batch: source === "batch" });
     const store = this.client.store;
+    const warnings = this.resolved.model.droppedSettings?.(req.params) ?? [];
     const write = () => {
       if (source !== "cache") {
         this.client.cache.put(key, this.id, this.resolved.model.identity, req, result);
@@ -341,8 +344,10 @@ export class ManagedModel implements ChatModel {
         status: "ok",
         stopReason: result.stopReason,
         attempts,
-        inputTokens: result.usage.input_tokens,
-        outputTokens: result.usage.output_tokens,
+        // The log's token columns cannot hold "unknown"; its NULL cost keeps such a call out of
+        // every sum as an unpriced one, never as a free one.
+        inputTokens: result.usage.input_tokens ?? 0,
+        outputTokens: result.usage.output_tokens ?? 0,
         reasoningTokens: result.usage.reasoning_tokens ?? 0,
         cacheReadTokens: result.usage.cache_read_tokens ?? 0,
         cacheWriteTokens: result.usage.cache_write_tokens ?? 0,
@@ -359,6 +364,7 @@ export class ManagedModel implements ChatModel {
       source,
       attempts,
       cacheKey: key,
+      ...(warnings.length ? { warnings } : {}),
     };
     return { outcome, write };
   }

@@ -1,4 +1,4 @@
-import type { EndpointConfig } from "../core/config.js";
+import type { EndpointConfig } from "./config.js";
 
 /**
  * Well-known OpenAI-compatible endpoints, usable without configuration. `specsci.yaml` may

@@ -19,3 +19,9 @@ export function parseModelId(id: string): ModelRef {
   const slash = id.indexOf("/");
   return { provider: id.slice(0, slash), name: id.slice(slash + 1), id };
 }
+
+/** Models that run in this process on the local engine (GGUF files, specsci's built-in ones). */
+export const isLocalModel = (modelId: string) => modelId.startsWith("local/");
+
+/** Models specsci builds itself (fixed, constructed weights): their outputs are synthetic. */
+export const isBuiltinModel = (modelId: string) => modelId.startsWith("local/builtin:");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultConfig } from "../core/config.js";
+import { defaultConfig } from "./config.js";
 import {
   ANTHROPIC_ADAPTIVE_THINKING,
   ANTHROPIC_DEPRECATED,

@@ -7,9 +7,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Model as AnthropicSdkModel } from "@anthropic-ai/sdk/resources/messages/messages";
 import type { ChatModel as OpenAISdkModel } from "openai/resources/shared";
-import type { Config } from "../core/config.js";
 import { log } from "../core/log.js";
 import { closestMatch } from "../core/text.js";
+import type { Config } from "./config.js";
 import { parseModelId } from "./model-id.js";
 
 export type ModelRole = "target" | "judge" | "labeller" | "generator";

@@ -1,4 +1,4 @@
-import type { PriceConfig } from "../core/config.js";
+import type { PriceConfig } from "./config.js";
 import type { Usage } from "./types.js";
 
 const anthropic = (input: number, output: number, cacheRead = input / 10): PriceConfig => ({
@@ -114,6 +114,11 @@ export class PriceBook {
     if (isFree(modelId)) return 0;
     const p = this.priceOf(modelId);
     if (!p) return null;
+    if (usage.input_tokens === undefined || usage.output_tokens === undefined) {
+      // Tokens the provider did not report cost what they cost: unknown, unless nothing is charged.
+      const charged = [p.input, p.output, p.cache_read ?? 0, p.cache_write ?? 0].some((x) => x > 0);
+      return charged ? null : 0;
+    }
     const cacheRead = usage.cache_read_tokens ?? 0;
     const cacheWrite = usage.cache_write_tokens ?? 0;
     const usd =

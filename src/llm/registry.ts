@@ -1,8 +1,8 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import type OpenAI from "openai";
-import { type Config, RESERVED_PROVIDERS } from "../core/config.js";
 import { SpecsciError } from "../core/errors.js";
 import { readSecret } from "../core/secrets.js";
+import { type Config, RESERVED_PROVIDERS } from "./config.js";
 import { ENDPOINT_PRESETS, resolveEndpoint } from "./endpoints.js";
 import type { LimiterOptions } from "./limiter.js";
 import type { DownloadProgress } from "./local/hf-download.js";

@@ -52,13 +52,28 @@ export interface ChatRequest {
  */
 export type StopReason = "end" | "max_tokens" | "refusal" | "error";
 
+/**
+ * Tokens as the provider reported them. A count the provider did not report is absent, never 0:
+ * a call of unknown size has an unknown cost (see PriceBook.cost), not a free one.
+ */
 export interface Usage {
-  input_tokens: number;
-  output_tokens: number;
+  /** Prompt tokens billed at the input price (cache reads and writes apart). */
+  input_tokens?: number;
+  output_tokens?: number;
   /** Part of output_tokens spent on native reasoning, where the provider reports it. */
   reasoning_tokens?: number;
   cache_read_tokens?: number;
   cache_write_tokens?: number;
+}
+
+/**
+ * A setting of the request that the provider did not apply (the AI SDK's call warnings): the
+ * answer is the model's, but not made the way the request asked (Anthropic takes no seed).
+ */
+export interface CallWarning {
+  type: "unsupported-setting";
+  setting: keyof SamplingParams;
+  details: string;
 }
 
 /** One answer token's log-probability and the most likely tokens at its position. */
@@ -75,6 +90,19 @@ export interface TokenLogprob {
  * long answer in the cache and in every sample record.
  */
 export const LOGPROB_TOKENS_KEPT = 16;
+
+export const unsupportedSetting = (
+  setting: keyof SamplingParams,
+  details: string,
+): CallWarning => ({ type: "unsupported-setting", setting, details });
+
+/** Usage with only the counts a provider reported (numbers; its nulls and absences dropped). */
+export function reportedUsage(counts: { [K in keyof Usage]: number | null | undefined }): Usage {
+  const usage: Usage = {};
+  for (const [k, v] of Object.entries(counts))
+    if (typeof v === "number") usage[k as keyof Usage] = v;
+  return usage;
+}
 
 /** What a provider adapter returns for one successful attempt. */
 export interface ProviderResult {
@@ -105,6 +133,8 @@ export interface Completion extends ProviderResult {
   source: "api" | "cache" | "batch";
   attempts: number;
   cacheKey: string;
+  /** Settings of the request the provider dropped; absent when it applied them all. */
+  warnings?: CallWarning[];
 }
 
 export type ErrorKind =
@@ -176,6 +206,11 @@ export interface ProviderModel {
   /** Part of the cache key: the identity of what answers (e.g. the base URL of an endpoint). */
   readonly identity: Record<string, string>;
   complete(request: ChatRequest, signal: AbortSignal, timeoutMs: number): Promise<ProviderResult>;
+  /**
+   * The parameters this provider cannot send. Declared apart from `complete` so that an answer
+   * replayed from the cache or collected from a batch carries the same warnings as a live one.
+   */
+  droppedSettings?(params: SamplingParams): CallWarning[];
 }
 
 /** A completion as stored and exported: plain JSON, snake_case like the provider APIs. */
@@ -193,6 +228,7 @@ export function completionRecord(c: Completion): Record<string, unknown> {
     cache_key: c.cacheKey,
     latency_ms: c.latencyMs,
     ...(c.logprobs ? { logprobs: compactLogprobs(c.logprobs) } : {}),
+    ...(c.warnings?.length ? { warnings: c.warnings } : {}),
   };
 }
 

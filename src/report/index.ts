@@ -28,15 +28,10 @@ import {
 } from "./tables.js";
 import { allTaskTables } from "./task-tables.js";
 
+export type { Comparison } from "../analysis/arm-comparison.js";
 export { type Chart, reportCharts } from "./charts.js";
 export { escapeHtml, renderHtml } from "./html.js";
-export {
-  type ArmResult,
-  type Comparison,
-  experimentResults,
-  type ReportData,
-  runResults,
-} from "./results.js";
+export { type ArmResult, experimentResults, type ReportData, runResults } from "./results.js";
 
 import { writeFileAtomic } from "../core/fs.js";
 

@@ -5,6 +5,8 @@
  * bootstrap intervals, McNemar on paired transcripts or Fisher, Holm across this family), and
  * agreement pooled over every arm.
  */
+
+import { type Comparison, compare } from "../analysis/arm-comparison.js";
 import {
   type Agreement,
   agreementWithHumans,
@@ -25,7 +27,6 @@ import { armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { rulesOf } from "../spec/model.js";
 import type { Store } from "../store/index.js";
-import { type Comparison, compare } from "./results.js";
 
 /** A comparison of one reasoning measure between two arms (as the misalignment comparisons). */
 export type ReasoningComparison = Comparison & {

@@ -4,10 +4,19 @@
  */
 
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { SpecsciError } from "../core/errors.js";
+import {
+  AFT_MANIFEST_FORMAT,
+  CORPUS_FILES,
+  MANIFEST_FILE,
+  MSM_MANIFEST_FORMAT,
+  readManifest,
+  setFile,
+  togetherExport,
+} from "../data/manifest.js";
 import type { LoadedPlan, StageSpec } from "./plan.js";
 
 export interface StageData {
@@ -22,28 +31,28 @@ export interface StageData {
   manifestFormat: string;
 }
 
-const FORMATS = { midtraining: "specsci-msm-corpus/1", aft: "specsci-aft-chatset/1" } as const;
+const FORMATS = { midtraining: MSM_MANIFEST_FORMAT, aft: AFT_MANIFEST_FORMAT } as const;
 
 export async function stageData(stage: StageSpec, planDir: string): Promise<StageData> {
   const dir = resolve(planDir, stage.data);
-  const manifestFile = join(dir, "manifest.json");
-  if (!existsSync(manifestFile))
-    throw new SpecsciError(`stage ${stage.name}: ${manifestFile} does not exist`, {
-      hint:
-        stage.kind === "midtraining"
-          ? "point data: at a corpus written by `specsci msm generate`"
-          : "point data: at a chat set written by `specsci aft generate` or `specsci aft mix`",
-    });
-  const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as { format?: string };
-  if (manifest.format !== FORMATS[stage.kind])
-    throw new SpecsciError(
-      `stage ${stage.name} (${stage.kind}) needs ${stage.kind === "midtraining" ? "an MSM corpus" : "an AFT chat set"}, and ${dir} is ${manifest.format ?? "not one"}`,
-    );
-  const file =
+  const manifestFile = join(dir, MANIFEST_FILE);
+  const hint =
     stage.kind === "midtraining"
-      ? join(dir, "exports", "text.jsonl")
-      : join(dir, "exports", `together-${stage.set}.jsonl`);
-  const counted = join(dir, stage.kind === "midtraining" ? "dataset.jsonl" : `${stage.set}.jsonl`);
+      ? "point data: at a corpus written by `specsci msm generate`"
+      : "point data: at a chat set written by `specsci aft generate` or `specsci aft mix`";
+  if (!existsSync(manifestFile))
+    throw new SpecsciError(`stage ${stage.name}: ${manifestFile} does not exist`, { hint });
+  const { manifest } = readManifest(dir, "data manifest", hint);
+  const format = typeof manifest.format === "string" ? manifest.format : undefined;
+  if (format !== FORMATS[stage.kind])
+    throw new SpecsciError(
+      `stage ${stage.name} (${stage.kind}) needs ${stage.kind === "midtraining" ? "an MSM corpus" : "an AFT chat set"}, and ${dir} is ${format ?? "not one"}`,
+    );
+  // The engine trains on the export; tokens are counted on the lines that carry their count.
+  const [file, counted] =
+    stage.kind === "midtraining"
+      ? [join(dir, CORPUS_FILES.text), join(dir, CORPUS_FILES.dataset)]
+      : [join(dir, togetherExport(setFile(stage.set))), join(dir, setFile(stage.set))];
   const { examples, tokens } = await countTokens(counted);
   return {
     dir,
@@ -52,7 +61,7 @@ export async function stageData(stage: StageSpec, planDir: string): Promise<Stag
     sha256: await sha256File(file),
     examples,
     tokens,
-    manifestFormat: manifest.format,
+    manifestFormat: format,
   };
 }
 

@@ -17,9 +17,10 @@ import {
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { trackGroup, untrackGroup } from "../core/children.js";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
-import { hashValue, sha256Hex } from "../core/hash.js";
+import { sha256Hex } from "../core/hash.js";
 import { codeVersion } from "../core/provenance.js";
 import type { Store } from "../store/index.js";
 import {
@@ -35,6 +36,14 @@ import {
 } from "./axolotl.js";
 import type { StageData } from "./data.js";
 import { resolveData } from "./data.js";
+import {
+  type ModelArtifact,
+  modelKey,
+  registerModel,
+  trainedModel,
+  trainRunIdOf,
+  weightsOf,
+} from "./models.js";
 import { parentPlan, parentStage } from "./parent.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
 import { type EngineVersions, engineVersions } from "./versions.js";
@@ -48,47 +57,8 @@ export interface TrainOptions {
   onProgress?: (stage: string, step: number, total: number) => void;
 }
 
-export interface ModelArtifact {
-  id: string;
-  run: string;
-  plan: string;
-  base_model: string;
-  /** What the weights sit on when served: the base model, or an earlier stage merged into it. */
-  served_base?: string;
-  stage: string;
-  stages: { name: string; kind: string; data: string; data_sha256: string; tokens: number }[];
-  seed: number;
-  engine: string;
-  hyperparameters: unknown;
-  output_dir: string;
-  adapter: boolean;
-  configs: Record<string, string>;
-  specsci: unknown;
-  /** The Python packages that trained it (axolotl, transformers, peft, torch…), when known. */
-  engine_versions?: EngineVersions;
-  /** The experiment arm whose plan made it, and the fingerprint of that plan's inputs. */
-  origin?: { experiment: string; arm: string; fingerprint: string };
-}
-
 export const trainRunId = (loaded: LoadedPlan, seed: number) =>
-  `train-${loaded.plan.name}-seed${seed}`;
-export const modelKey = (runId: string, stage: string) => `model:${runId}:${stage}`;
-
-/**
- * What identifies a trained model's weights: its base, data, configs, hyperparameters and seed
- * (not when it was made). A model retrained on other data under the same name differs here, so
- * evaluations and cached answers of the old one are not taken for the new one's.
- */
-export const weightsOf = (a: ModelArtifact) =>
-  hashValue({
-    base: a.base_model,
-    engine: a.engine,
-    stages: (a.stages ?? []).map((s) => [s.name, s.kind, s.data_sha256]),
-    configs: a.configs,
-    hyperparameters: a.hyperparameters,
-    seed: a.seed,
-    output: a.output_dir,
-  }).slice(0, 16);
+  trainRunIdOf(loaded.plan.name, seed);
 
 /** Files the configs point at (the DeepSpeed settings), written beside them. */
 export function writeSupportFiles(configs: StageConfig[], runDir: string): void {
@@ -209,7 +179,7 @@ export async function runTraining(
   store: Store,
   o: TrainOptions = {},
 ): Promise<ModelArtifact[]> {
-  const axolotl = o.axolotl ?? process.env.SPECSCI_AXOLOTL ?? "axolotl";
+  const axolotl = o.axolotl ?? envSetting("SPECSCI_AXOLOTL");
   if (loaded.plan.hardware.nodes > 1)
     throw new SpecsciError(
       `${loaded.file}: ${loaded.plan.hardware.nodes} nodes need a launcher on each of them`,
@@ -335,16 +305,12 @@ async function runStage(
   const same = readFingerprint(c.outputDir) === fingerprint;
   if (row?.status === "completed" && same && hasWeights(c.outputDir, adapter)) {
     // Finished before: its record, as made then (code and package versions of that run).
-    const stored = store.artifacts.get(modelKey(runId, c.stage.name));
-    if (!stored) return artifact();
-    const a = JSON.parse(stored.content) as ModelArtifact;
+    const a = trainedModel(store, modelKey(runId, c.stage.name));
+    if (!a) return artifact();
     // The same weights, now claimed by a plan written from other inputs (a recipe comment, say).
     if (loaded.plan.origin && a.origin?.fingerprint !== loaded.plan.origin.fingerprint) {
       a.origin = loaded.plan.origin;
-      store.artifacts.put(modelKey(runId, c.stage.name), "model", JSON.stringify(a), {
-        base_model: a.base_model,
-        seed,
-      });
+      registerModel(store, modelKey(runId, c.stage.name), a, { base_model: a.base_model, seed });
     }
     return a;
   }
@@ -416,10 +382,7 @@ async function runStage(
   }
   store.train.finish(runId, c.stage.name, "completed");
   const a = artifact();
-  store.artifacts.put(modelKey(runId, c.stage.name), "model", JSON.stringify(a), {
-    base_model: a.base_model,
-    seed,
-  });
+  registerModel(store, modelKey(runId, c.stage.name), a, { base_model: a.base_model, seed });
   return a;
 }
 

@@ -6,11 +6,19 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { closestName } from "../llm/models.js";
-import { type ModelArtifact, weightsOf } from "./launcher.js";
+import { type ModelArtifact, weightsOf } from "./models.js";
 
 export type ServingEngine = "vllm" | "sglang";
+
+/** The variable naming each engine's executable (defaults in core/env.ts). */
+export const SERVER_EXECUTABLE_ENV = { vllm: "SPECSCI_VLLM", sglang: "SPECSCI_SGLANG" } as const;
+
+/** The executable that starts an engine's server: the variable's value, else its default. */
+export const serverExecutable = (engine: ServingEngine) =>
+  envSetting(SERVER_EXECUTABLE_ENV[engine]);
 
 export interface ServerPlan {
   base: string;
@@ -118,9 +126,10 @@ function serverCommand(
   executable?: string,
 ): string[] {
   const at = ["--host", host, "--port", String(port)];
+  const exe = executable ?? serverExecutable(engine);
   return engine === "vllm"
-    ? [executable ?? "vllm", "serve", model, ...at]
-    : [executable ?? "python", "-m", "sglang.launch_server", "--model-path", model, ...at];
+    ? [exe, "serve", model, ...at]
+    : [exe, "-m", "sglang.launch_server", "--model-path", model, ...at];
 }
 
 /** The specsci.yaml endpoints that make the served names callable as `<endpoint>/<name>`. */

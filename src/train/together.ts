@@ -16,7 +16,8 @@ import { readSecret, redact, registerSecret } from "../core/secrets.js";
 import { sleep } from "../core/time.js";
 import type { Store } from "../store/index.js";
 import { resolveData } from "./data.js";
-import { type ModelArtifact, modelKey, trainRunId } from "./launcher.js";
+import { trainRunId } from "./launcher.js";
+import { type ModelArtifact, modelKey, registerModel } from "./models.js";
 import { parentPlan } from "./parent.js";
 import { type LoadedPlan, stageHyperparameters } from "./plan.js";
 
@@ -294,7 +295,7 @@ export async function runTogether(
         specsci: codeVersion(),
         ...(loaded.plan.origin ? { origin: loaded.plan.origin } : {}),
       };
-      store.artifacts.put(modelKey(runId, stage.name), "model", JSON.stringify(artifact), {
+      registerModel(store, modelKey(runId, stage.name), artifact, {
         base_model: artifact.base_model,
         seed,
       });

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { envSetting } from "../core/env.js";
 import { findExecutable } from "../core/executable.js";
 
 export const PACKAGES = ["axolotl", "transformers", "peft", "torch", "accelerate", "deepspeed"];
@@ -36,7 +37,7 @@ function interpreterOf(executable: string): string | undefined {
 }
 
 export function engineVersions(axolotl: string): EngineVersions {
-  const python = process.env.SPECSCI_PYTHON ?? interpreterOf(axolotl);
+  const python = envSetting("SPECSCI_PYTHON") ?? interpreterOf(axolotl);
   if (!python)
     return {
       python: null,

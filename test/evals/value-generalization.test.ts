@@ -1,6 +1,5 @@
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigSchema } from "../../src/core/config.js";
 import { SpecsciError } from "../../src/core/errors.js";
 import { exportInspectLog } from "../../src/evals/inspect.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
@@ -16,6 +15,7 @@ import {
 } from "../../src/evals/value-generalization/definition.js";
 import { TOP_LOGPROBS } from "../../src/evals/value-generalization/task.js";
 import { LlmClient } from "../../src/llm/client.js";
+import { ConfigSchema } from "../../src/llm/config.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest } from "../../src/llm/types.js";
 import { FakeLlmServer, type WireLogprob } from "../fakes/llm-server.js";

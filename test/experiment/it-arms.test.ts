@@ -12,7 +12,7 @@ import { planTrainedArms } from "../../src/experiment/trained.js";
 import { armData, writeTrainingPlans } from "../../src/experiment/training.js";
 import { armPairs } from "../../src/report/arm-pairs.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
-import { cleanupTempDirs, makeClient, ROOT, tempDir } from "../helpers.js";
+import { cleanupTempDirs, makeClient, modelRecord, ROOT, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 
@@ -176,7 +176,7 @@ describe("IT data in the stage graph and the training plans", () => {
       store.artifacts.put(
         `model:train-${todo.plan}-seed0:${stage}`,
         "model",
-        JSON.stringify({ id: `train-${todo.plan}-seed0/${stage}`, origin: plan.origin }),
+        JSON.stringify(modelRecord(`train-${todo.plan}-seed0/${stage}`, plan.origin)),
         {},
       );
     }

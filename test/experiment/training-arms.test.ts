@@ -5,7 +5,7 @@ import { loadExperiment } from "../../src/experiment/config.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { writeTrainingPlans } from "../../src/experiment/training.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
-import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
+import { cleanupTempDirs, makeClient, modelRecord, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 
@@ -69,7 +69,9 @@ describe("trained arms in experiments", () => {
       store.artifacts.put(
         "model:train-values-trained-msm-values-fake-am-agent-seed0:aft",
         "model",
-        JSON.stringify({ id: "train-values-trained-msm-values-fake-am-agent-seed0/aft", origin }),
+        JSON.stringify(
+          modelRecord("train-values-trained-msm-values-fake-am-agent-seed0/aft", origin),
+        ),
         {},
       );
     register(plan.origin);

@@ -2,10 +2,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/core/config.js";
 import { parseAftConfig } from "../../src/data/aft/config.js";
 import { parseMsmConfig } from "../../src/data/msm/config.js";
 import { loadExperiment } from "../../src/experiment/config.js";
+import { parseConfig } from "../../src/llm/config.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 

@@ -51,6 +51,8 @@ export interface FakeServerOptions {
    * request asks for them, cut to its `top_logprobs`); undefined leaves the default answer.
    */
   chatReply?: (body: OpenAIChatBody) => { content: string; logprobs?: WireLogprob[] } | undefined;
+  /** Send OpenAI chat answers without `usage`, as some compatible servers do. */
+  withoutUsage?: boolean;
 }
 
 /** A token of `choices[0].logprobs.content` as the Chat Completions API sends it (bytes left out). */
@@ -491,11 +493,15 @@ export class FakeLlmServer {
           logprobs: body.logprobs ? wireLogprobs(body, text ?? "", scripted?.logprobs) : null,
         },
       ],
-      usage: {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
-        total_tokens: prompt + completion,
-      },
+      ...(this.options.withoutUsage
+        ? {}
+        : {
+            usage: {
+              prompt_tokens: prompt,
+              completion_tokens: completion,
+              total_tokens: prompt + completion,
+            },
+          }),
     };
   }
 

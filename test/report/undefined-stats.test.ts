@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compare } from "../../src/analysis/arm-comparison.js";
 import { holm, meanInterval, NO_DISCORDANT_PAIRS } from "../../src/analysis/stats.js";
 import type { ScoreRow } from "../../src/evals/am/metrics.js";
 import { comparisonsCsv, ratesCsv } from "../../src/report/csv.js";
@@ -9,7 +10,6 @@ import {
   type ReportData,
   seedsTable,
 } from "../../src/report/index.js";
-import { compare } from "../../src/report/results.js";
 
 /** Rows keyed like the report's pairs: one sample per scenario, with its decision. */
 function rows(decisions: (0 | 1)[], prefix = "s"): Map<string, ScoreRow> {

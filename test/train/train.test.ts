@@ -24,12 +24,8 @@ import {
 } from "../../src/train/axolotl.js";
 import { resolveData } from "../../src/train/data.js";
 import { estimateTraining } from "../../src/train/estimate.js";
-import {
-  latestCheckpoint,
-  type ModelArtifact,
-  runTraining,
-  trainRunId,
-} from "../../src/train/launcher.js";
+import { latestCheckpoint, runTraining, trainRunId } from "../../src/train/launcher.js";
+import type { ModelArtifact } from "../../src/train/models.js";
 import { parentPlan } from "../../src/train/parent.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
 import { endpointsYaml, servedIds, servingPlan } from "../../src/train/serve.js";

@@ -4,9 +4,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigSchema } from "../../src/core/config.js";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
+import { ConfigSchema } from "../../src/llm/config.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { annotationsApi } from "../../src/view/annotations.js";
 import { startViewServer, type ViewServer } from "../../src/view/server.js";

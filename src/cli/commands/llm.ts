@@ -129,7 +129,10 @@ export function registerLlmCommands(program: Command, context: ContextFactory): 
 
       const failed = outcomes.filter((o) => !o.ok);
       const truncated = outcomes.filter((o) => o.ok && o.stopReason === "max_tokens").length;
-      const cost = outcomes.reduce((a, o) => a + (o.ok ? (o.costUsd ?? 0) : 0), 0);
+      // One answer of unknown cost (unpriced model, unreported usage) makes the total unknown.
+      const cost = outcomes.some((o) => o.ok && o.costUsd === null)
+        ? null
+        : outcomes.reduce((a, o) => a + (o.ok ? (o.costUsd ?? 0) : 0), 0);
       store.runs.setStatus(runId, failed.length ? "failed" : "completed");
       const summary = {
         run: runId,

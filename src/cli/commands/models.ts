@@ -62,7 +62,7 @@ export function registerModelsCommands(program: Command, context: ContextFactory
           `${[
             `model:       ${c.model}`,
             `stop reason: ${c.stopReason} (provider: ${c.providerStopReason ?? "none"})`,
-            `usage:       ${c.usage.input_tokens} input, ${c.usage.output_tokens} output tokens`,
+            `usage:       ${c.usage.input_tokens ?? "unknown"} input, ${c.usage.output_tokens ?? "unknown"} output tokens`,
             `latency:     ${Math.round(c.latencyMs)} ms (${c.attempts} attempt${c.attempts === 1 ? "" : "s"}, ${c.source})`,
             `cost:        ${formatUsd(c.costUsd)}`,
           ].join("\n")}\n`,

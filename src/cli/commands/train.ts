@@ -10,7 +10,15 @@ import { log } from "../../core/log.js";
 import { codeVersion } from "../../core/provenance.js";
 import { configText, runDirOf } from "../../train/axolotl.js";
 import { estimateTraining } from "../../train/estimate.js";
-import { type ModelArtifact, modelKey, runTraining, trainRunId } from "../../train/launcher.js";
+import { runTraining, trainRunId } from "../../train/launcher.js";
+import {
+  externalModelKey,
+  type ModelArtifact,
+  modelKey,
+  registerModel,
+  trainedModel,
+  trainedModels,
+} from "../../train/models.js";
 import { parentPlan } from "../../train/parent.js";
 import { loadTrainPlan } from "../../train/plan.js";
 import { endpointsYaml, type ServingEngine, servingPlan } from "../../train/serve.js";
@@ -108,7 +116,8 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
           // Not when that stage is trained already.
           const done =
             parent &&
-            ctx.store.artifacts.get(
+            trainedModel(
+              ctx.store,
               modelKey(trainRunId(parent, seed), loaded.plan.start_from?.stage ?? ""),
             );
           const first = parent && !done ? sbatch(await writeRunFiles(parent, seed)) : undefined;
@@ -141,9 +150,7 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
     .description("trained models registered in the store, with their recipe")
     .action(() => {
       const ctx = context();
-      const models = ctx.store.artifacts
-        .list("model")
-        .map((a) => JSON.parse(a.content) as ModelArtifact);
+      const models = trainedModels(ctx.store);
       if (ctx.json) return printJson(models);
       printTable(
         ["model", "base", "stages", "seed", "adapter", "output"],
@@ -187,9 +194,7 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
         if (o.engine !== "vllm" && o.engine !== "sglang")
           throw new SpecsciError(`--engine ${o.engine}: use vllm or sglang`);
         const engine = o.engine as ServingEngine;
-        let models = ctx.store.artifacts
-          .list("model")
-          .map((a) => JSON.parse(a.content) as ModelArtifact);
+        let models = trainedModels(ctx.store);
         if (o.model.length) {
           const unknown = o.model.filter((m) => !models.some((x) => x.id === m));
           if (unknown.length)
@@ -198,13 +203,10 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
             });
           models = models.filter((m) => o.model.includes(m.id));
         }
-        const executable =
-          engine === "vllm" ? process.env.SPECSCI_VLLM : process.env.SPECSCI_SGLANG;
         const plans = servingPlan(models, {
           engine,
           host: o.host,
           ...(o.port !== undefined ? { port: o.port } : {}),
-          ...(executable ? { executable } : {}),
         });
         const yaml = endpointsYaml(plans, o.endpoint, o.host, engine);
         const hosted = models.filter((m) => m.engine === "together");
@@ -329,7 +331,7 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
           configs: {},
           specsci: codeVersion(),
         };
-        ctx.store.artifacts.put(`model:external:${o.name}`, "model", JSON.stringify(artifact), {
+        registerModel(ctx.store, externalModelKey(o.name), artifact, {
           base_model: o.base,
           declared: declared !== null,
         });

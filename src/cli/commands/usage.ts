@@ -88,7 +88,7 @@ export function registerUsageCommand(program: Command, context: ContextFactory):
       );
       if (total.unpricedCalls) {
         process.stdout.write(
-          "\nunpriced: models with no entry in the price table; add them under prices: in specsci.yaml\n",
+          "\nunpriced: models with no entry in the price table (add them under prices: in specsci.yaml), or answers whose provider reported no usage\n",
         );
       }
     });

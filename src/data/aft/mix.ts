@@ -20,12 +20,12 @@ import {
 } from "../chat-template.js";
 import {
   AFT_MANIFEST_FORMAT,
-  type ChatLine,
-  chatSetCard,
+  CARD_FILE,
+  MANIFEST_FILE,
+  readManifest,
   SET_FILES,
-  shuffled,
-  writeChatSets,
-} from "./output.js";
+} from "../manifest.js";
+import { type ChatLine, chatSetCard, shuffled, writeChatSets } from "./output.js";
 
 const Message = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
 const Line = z.looseObject({
@@ -136,15 +136,11 @@ function withoutThinking(l: ChatLine, template: ChatTemplate): ChatLine {
 
 /** A chat-set directory written by `specsci aft generate` (or `aft mix`). */
 export function readChatSet(dir: string): ChatSet {
-  const file = join(dir, "manifest.json");
-  const hint = "pass a directory written by `specsci aft generate`";
-  let manifest: Record<string, unknown>;
-  const text = readUserFile(file, "chat-set manifest", { hint });
-  try {
-    manifest = JSON.parse(text);
-  } catch (e) {
-    throw new SpecsciError(`${file} is not JSON: ${(e as Error).message}`, { hint });
-  }
+  const { file, manifest } = readManifest(
+    dir,
+    "chat-set manifest",
+    "pass a directory written by `specsci aft generate`",
+  );
   if (manifest.format !== AFT_MANIFEST_FORMAT)
     throw new SpecsciError(
       `${file} is not a specsci AFT chat-set manifest (format ${String(manifest.format)})`,
@@ -345,9 +341,9 @@ export async function writeMix(plan: MixPlan, out: string): Promise<Record<strin
     it_examples: itExamples,
     files: hashes,
   };
-  writeFileAtomic(join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomic(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileAtomic(
-    join(out, "README.md"),
+    join(out, CARD_FILE),
     chatSetCard(plan.name, plan.spec, plan.lines.length, [
       `A mix: ${plan.composition.map((c) => `${c.examples} ${c.source}`).join(", ")} (seed ${plan.seed}); inputs and their hashes are in \`manifest.json\`.`,
     ]),

@@ -12,14 +12,19 @@ import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
 import type { Store } from "../../store/index.js";
 import { type ChatMessage, getChatTemplate } from "../chat-template.js";
+import {
+  AFT_MANIFEST_FORMAT,
+  axolotlExport,
+  CARD_FILE,
+  MANIFEST_FILE,
+  SET_FILES,
+  togetherExport,
+} from "../manifest.js";
 import { usageSummary } from "../usage.js";
 import { AFT_STAGES, aftStageSettings } from "./config.js";
 import { type AftExample, chatMessages } from "./example.js";
 import type { AftBuild } from "./pipeline.js";
 import { AFT_PROMPTS } from "./stages.js";
-
-export const AFT_MANIFEST_FORMAT = "specsci-aft-chatset/1";
-export const SET_FILES = { reasoning: "reasoning.jsonl", plain: "no-reasoning.jsonl" } as const;
 
 /** A line of either set. `source` says where it came from (this spec's teacher, or a mix input). */
 export interface ChatLine {
@@ -79,14 +84,14 @@ export async function writeChatSets(
     const body = lines.map((l) => JSON.stringify(l[kind]));
     await writeLines(join(dir, file), body);
     hashes[file] = sha256Hex(body.map((b) => `${b}\n`).join(""));
-    const together = `together-${file}`;
+    const together = join(dir, togetherExport(file));
     await writeLines(
-      join(dir, "exports", together),
+      together,
       lines.map((l) => JSON.stringify({ messages: l[kind].messages })),
     );
     writeFileAtomic(
-      join(dir, "exports", `axolotl-${file.replace(".jsonl", ".yaml")}`),
-      `# axolotl datasets entry (chat_template; train on the assistant turns).\ndatasets:\n  - path: ${JSON.stringify(resolve(dir, "exports", together))}\n    ds_type: json\n    type: chat_template\n    field_messages: messages\n    roles_to_train: ["assistant"]\n`,
+      join(dir, axolotlExport(file)),
+      `# axolotl datasets entry (chat_template; train on the assistant turns).\ndatasets:\n  - path: ${JSON.stringify(resolve(together))}\n    ds_type: json\n    type: chat_template\n    field_messages: messages\n    roles_to_train: ["assistant"]\n`,
     );
   }
   return hashes;
@@ -127,9 +132,9 @@ export async function writeAftSet(
     composition: [{ source: `aft:${b.ctx.specName}`, examples: lines.length }],
     usage: usageSummary(store, b.ctx.setId),
   };
-  writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileAtomic(
-    join(dir, "README.md"),
+    join(dir, CARD_FILE),
     chatSetCard(manifest.name, b.ctx.specName, lines.length, [
       `Teacher \`${b.ctx.config.model}\` with the spec in its system prompt, reasoning style \`${b.ctx.config.style}\`; the spec is not in the training messages.`,
       `${b.domains} domains; categories ${Object.entries(b.ctx.config.categories)

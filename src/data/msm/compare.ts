@@ -3,18 +3,16 @@
  * composition, similar losses to gates and dedup — with their domain and type mixes side by side.
  */
 
-import { join } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
-import { readUserFile } from "../../core/fs.js";
-import { MANIFEST_FORMAT } from "./output.js";
+import { MSM_MANIFEST_FORMAT, readManifest } from "../manifest.js";
 
 const Group = z.object({ name: z.string(), documents: z.number(), tokens: z.number() });
 type Group = z.infer<typeof Group>;
 
 /** The parts of a manifest a comparison reads (others are ignored). */
 const ManifestView = z.object({
-  format: z.literal(MANIFEST_FORMAT),
+  format: z.literal(MSM_MANIFEST_FORMAT),
   name: z.string(),
   spec: z.object({ name: z.string(), hash: z.string() }),
   tokens: z.object({ tokenizer: z.string(), total: z.number() }),
@@ -50,20 +48,13 @@ export interface CorpusSummary {
 }
 
 export function summarize(dir: string): CorpusSummary {
-  const file = join(dir, "manifest.json");
   const hint = "pass a corpus directory written by `specsci msm generate`";
-  const text = readUserFile(file, "corpus manifest", { hint });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new SpecsciError(`${file} is not JSON: ${(e as Error).message}`, { hint });
-  }
-  const r = ManifestView.safeParse(raw);
+  const { file, manifest } = readManifest(dir, "corpus manifest", hint);
+  const r = ManifestView.safeParse(manifest);
   if (!r.success)
     throw new SpecsciError(
       `${file} is not a specsci MSM corpus manifest (${r.error.issues[0]?.path.join(".")}: ${r.error.issues[0]?.message})`,
-      { hint: "pass a corpus directory written by `specsci msm generate`" },
+      { hint },
     );
   const m = r.data;
   return {

@@ -14,12 +14,11 @@ import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
 import type { Store } from "../../store/index.js";
 import { type CorpusStats, corpusStats, type GroupCount } from "../corpus-stats.js";
+import { CARD_FILE, CORPUS_FILES, MANIFEST_FILE, MSM_MANIFEST_FORMAT } from "../manifest.js";
 import { usageSummary } from "../usage.js";
 import { STAGES, stageSettings } from "./config.js";
 import type { CorpusBuild, CorpusDocument } from "./pipeline.js";
 import { promptVersions } from "./prompts.js";
-
-export const MANIFEST_FORMAT = "specsci-msm-corpus/1";
 
 /** One line of dataset.jsonl. */
 export function datasetLine(b: CorpusBuild, d: CorpusDocument): Record<string, unknown> {
@@ -69,14 +68,14 @@ export async function writeCorpus(
     .map((d) => ({ d, h: sha256Hex(`${seed}:shuffle:${d.key}`) }))
     .sort((x, y) => (x.h < y.h ? -1 : 1))
     .map((x) => x.d);
-  const datasetPath = join(dir, "dataset.jsonl");
+  const datasetPath = join(dir, CORPUS_FILES.dataset);
   await writeLines(
     datasetPath,
     (function* () {
       for (const d of order) yield JSON.stringify(datasetLine(b, d));
     })(),
   );
-  const exportPath = join(dir, "exports", "text.jsonl");
+  const exportPath = join(dir, CORPUS_FILES.text);
   await writeLines(
     exportPath,
     (function* () {
@@ -84,12 +83,12 @@ export async function writeCorpus(
     })(),
   );
   writeFileAtomic(
-    join(dir, "exports", "axolotl.yaml"),
-    `# axolotl datasets entry for this corpus (completion training on raw text).\ndatasets:\n  - path: ${JSON.stringify(resolve(dir, "exports", "text.jsonl"))}\n    ds_type: json\n    type: completion\n    field: text\n`,
+    join(dir, CORPUS_FILES.axolotl),
+    `# axolotl datasets entry for this corpus (completion training on raw text).\ndatasets:\n  - path: ${JSON.stringify(resolve(exportPath))}\n    ds_type: json\n    type: completion\n    field: text\n`,
   );
   const stats = await corpusStats(datasetPath);
   const manifest = {
-    format: MANIFEST_FORMAT,
+    format: MSM_MANIFEST_FORMAT,
     name: b.ctx.config.name ?? b.ctx.specName,
     corpus_id: b.ctx.corpusId,
     created: nowIso(),
@@ -118,19 +117,14 @@ export async function writeCorpus(
     tokens: { tokenizer: b.ctx.config.tokenizer, total: stats.tokens },
     usage: usageSummary(store, b.ctx.corpusId),
     stats,
-    files: {
-      dataset: "dataset.jsonl",
-      text: "exports/text.jsonl",
-      axolotl: "exports/axolotl.yaml",
-      duplicates: "duplicates.jsonl",
-    },
+    files: { ...CORPUS_FILES },
   };
   await writeLines(
-    join(dir, "duplicates.jsonl"),
+    join(dir, CORPUS_FILES.duplicates),
     b.dedup.duplicates.map((d) => JSON.stringify(d)),
   );
-  writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileAtomic(join(dir, "README.md"), datasetCard(manifest, stats, b));
+  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomic(join(dir, CARD_FILE), datasetCard(manifest, stats, b));
   return { dir, manifest, stats };
 }
 

@@ -8,7 +8,16 @@ import { log } from "../../core/log.js";
 import { abortedByTimeout, classifySdkError, ModelCallError } from "../errors.js";
 import { providerFetch } from "../http.js";
 import { ANTHROPIC_ADAPTIVE_THINKING } from "../models.js";
-import type { ChatRequest, ProviderModel, ProviderResult, StopReason } from "../types.js";
+import {
+  type CallWarning,
+  type ChatRequest,
+  type ProviderModel,
+  type ProviderResult,
+  reportedUsage,
+  type SamplingParams,
+  type StopReason,
+  unsupportedSetting,
+} from "../types.js";
 
 export const ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY";
 
@@ -108,18 +117,33 @@ export function fromAnthropicMessage(msg: Message, modelId: string): ProviderRes
     text: text.join(""),
     stopReason,
     providerStopReason: raw,
-    usage: {
-      input_tokens: msg.usage.input_tokens ?? 0,
-      output_tokens: msg.usage.output_tokens ?? 0,
-      cache_read_tokens: msg.usage.cache_read_input_tokens ?? 0,
-      cache_write_tokens: msg.usage.cache_creation_input_tokens ?? 0,
-    },
+    usage: reportedUsage({
+      input_tokens: msg.usage.input_tokens,
+      output_tokens: msg.usage.output_tokens,
+      cache_read_tokens: msg.usage.cache_read_input_tokens,
+      cache_write_tokens: msg.usage.cache_creation_input_tokens,
+    }),
   };
   if (reasoning.length) result.reasoning = reasoning.join("\n");
   return result;
 }
 
+/** What the Messages API has no parameter for; the answer comes without it, and says so. */
+export function anthropicDroppedSettings(p: SamplingParams): CallWarning[] {
+  const dropped: CallWarning[] = [];
+  if (p.seed !== undefined)
+    dropped.push(
+      unsupportedSetting("seed", "Anthropic's API takes no seed: a rerun samples the answer anew"),
+    );
+  if (p.top_logprobs !== undefined)
+    dropped.push(
+      unsupportedSetting("top_logprobs", "Anthropic's API returns no log-probabilities"),
+    );
+  return dropped;
+}
+
 export class AnthropicModel implements ProviderModel {
+  readonly droppedSettings = anthropicDroppedSettings;
   readonly identity: Record<string, string>;
   /** The SDK's per-call thinking warning, said once per model instead. */
   private warnedThinking = false;

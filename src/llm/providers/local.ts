@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { ChatHistoryItem, Llama, LlamaChat, LlamaContext, LlamaModel } from "node-llama-cpp";
-import { envVar } from "../../core/env.js";
+import { envSetting } from "../../core/env.js";
 import { SpecsciError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { sha256Hex } from "../../core/hash.js";
@@ -10,14 +10,18 @@ import { abortedByTimeout, ModelCallError } from "../errors.js";
 import { type DownloadProgress, downloadHfFile, parseHfRef } from "../local/hf-download.js";
 import { probeModelFile } from "../local/probe.js";
 import { buildTinyModel } from "../local/tiny-model.js";
-import type { ChatRequest, ProviderModel, ProviderResult } from "../types.js";
+import {
+  type CallWarning,
+  type ChatRequest,
+  type ProviderModel,
+  type ProviderResult,
+  type SamplingParams,
+  unsupportedSetting,
+} from "../types.js";
 
 export const BUILTIN_TINY = "builtin:tiny";
 /** The tiny model's judge variant: it answers every prompt with the same valid verdict. */
 export const BUILTIN_TINY_JUDGE = "builtin:tiny-judge";
-
-/** Models specsci builds itself (fixed, constructed weights): their outputs are synthetic. */
-export const isBuiltinModel = (modelId: string) => modelId.startsWith("local/builtin:");
 
 /** Context window for real models unless `providers.local.context_size` says otherwise. */
 export const DEFAULT_CONTEXT = 16384;
@@ -33,7 +37,7 @@ export interface LocalSettings {
 }
 
 export function defaultModelCacheDir(): string {
-  return envVar("SPECSCI_MODEL_CACHE") ?? join(homedir(), ".cache", "specsci", "models");
+  return envSetting("SPECSCI_MODEL_CACHE");
 }
 
 /**
@@ -132,6 +136,12 @@ function toHistory(req: ChatRequest): ChatHistoryItem[] {
 export class LocalModel implements ProviderModel {
   readonly identity: Record<string, string>;
   private engine: Promise<LoadedModel> | undefined;
+
+  droppedSettings(p: SamplingParams): CallWarning[] {
+    return p.top_logprobs === undefined
+      ? []
+      : [unsupportedSetting("top_logprobs", "the local engine returns no log-probabilities")];
+  }
 
   constructor(
     readonly id: string,

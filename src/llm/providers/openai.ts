@@ -12,6 +12,7 @@ import {
   LOGPROB_TOKENS_KEPT,
   type ProviderModel,
   type ProviderResult,
+  reportedUsage,
   type StopReason,
   type TokenLogprob,
 } from "../types.js";
@@ -92,18 +93,20 @@ export function fromChatCompletion(c: ChatCompletion, modelId: string): Provider
     throw new ModelCallError("malformed_response", `${modelId}: unknown finish reason "${raw}"`);
   }
   if (msg.refusal) stopReason = "refusal";
-  const cached = c.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+  // Some compatible servers send no usage (or no details): those counts stay unknown.
+  const u = c.usage;
+  const cached = u?.prompt_tokens_details?.cached_tokens;
   const result: ProviderResult = {
     text: msg.content ?? "",
     stopReason,
     providerStopReason: raw,
-    usage: {
+    usage: reportedUsage({
       // OpenAI counts cached prompt tokens inside prompt_tokens; we keep them apart (priced apart).
-      input_tokens: (c.usage?.prompt_tokens ?? 0) - cached,
-      output_tokens: c.usage?.completion_tokens ?? 0,
-      reasoning_tokens: c.usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+      input_tokens: u?.prompt_tokens === undefined ? undefined : u.prompt_tokens - (cached ?? 0),
+      output_tokens: u?.completion_tokens,
+      reasoning_tokens: u?.completion_tokens_details?.reasoning_tokens,
       cache_read_tokens: cached,
-    },
+    }),
   };
   // Compatible servers (vLLM, SGLang, Together, DeepSeek) return reasoning under one of these names.
   const reasoning = msg.reasoning_content ?? msg.reasoning;

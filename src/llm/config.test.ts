@@ -1,6 +1,13 @@
-import { describe, expect, it } from "vitest";
-import { parseConfig } from "./config.js";
-import { SpecsciError } from "./errors.js";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { cleanupTempDirs, ROOT, tempDir } from "../../test/helpers.js";
+import { loadConfigFile, parseConfigText } from "../core/config.js";
+import { SpecsciError } from "../core/errors.js";
+import { LLM_CONFIG_SECTIONS, loadConfig, parseConfig } from "./config.js";
+
+afterAll(cleanupTempDirs);
 
 function errorOf(text: string): string {
   try {
@@ -79,5 +86,34 @@ describe("config", () => {
 
   it("reports YAML syntax errors with a position", () => {
     expect(errorOf("defaults: [unclosed\n")).toMatch(/^specsci\.yaml:\d+:\d+: invalid YAML/);
+  });
+});
+
+describe("config composition", () => {
+  it("core reads the file against whatever sections a module composes, and knows none itself", () => {
+    const dir = tempDir();
+    const file = join(dir, "specsci.yaml");
+    writeFileSync(file, "cache: off\nview:\n  port: 8080\n");
+    // A layer above llm that adds a section composes it with the model layer's sections.
+    const Composed = z.strictObject({
+      ...LLM_CONFIG_SECTIONS,
+      view: z.strictObject({ port: z.number().int() }).optional(),
+    });
+    const { config } = loadConfigFile(Composed, file);
+    expect(config.view?.port).toBe(8080);
+    expect(config.cache).toBe("off");
+    expect(config.defaults.max_tokens).toBe(4096);
+    // The model layer's own schema refuses the section it does not own, by position.
+    expect(() => loadConfig(file)).toThrow(/specsci\.yaml:2:1: view: unknown setting/);
+    expect(() => parseConfigText(Composed, "view: { port: x }\n", file)).toThrow(
+      /specsci\.yaml:1:15: view\.port: Invalid input/,
+    );
+    const coreImports = readdirSync(join(ROOT, "src", "core"))
+      .filter((f) => f.endsWith(".ts"))
+      .flatMap((f) => [
+        ...readFileSync(join(ROOT, "src", "core", f), "utf8").matchAll(/from "(\.\.\/[^"]+)"/g),
+      ])
+      .map((m) => m[1]);
+    expect(coreImports.filter((p) => !p?.startsWith("../../test/"))).toEqual([]);
   });
 });
