@@ -10,12 +10,11 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { sha256Hex } from "../core/hash.js";
-import { AFT_MANIFEST_FORMAT, SET_FILES } from "../data/aft/output.js";
 import { type CorpusStats, corpusStats } from "../data/corpus-stats.js";
 import type { Duplicate } from "../data/dedup/index.js";
+import { AFT_MANIFEST_FORMAT, MSM_MANIFEST_FORMAT, SET_FILES } from "../data/manifest.js";
 import { compareCorpora, mix } from "../data/msm/compare.js";
 import { GATES } from "../data/msm/gates.js";
-import { MANIFEST_FORMAT } from "../data/msm/output.js";
 import { isTrained } from "../experiment/config.js";
 import { armData } from "../experiment/training.js";
 import type {
@@ -164,7 +163,7 @@ function manifestView(kind: DataKind, m: Json): DataManifestView {
 }
 
 const kindOf = (m: Json, fallback: DataKind): DataKind =>
-  m.format === MANIFEST_FORMAT
+  m.format === MSM_MANIFEST_FORMAT
     ? "msm"
     : m.format === AFT_MANIFEST_FORMAT
       ? m.mix_id
