@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Command } from "commander";
+import { type Command, CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
 import { SCHEMA_VERSION } from "../../src/store/migrations.js";
@@ -46,17 +46,58 @@ function allCommands(cmd: Command, path: string[] = []): string[][] {
   return out;
 }
 
+/**
+ * `specsci ...path --help` run in this process: what it prints on stdout, as the binary prints it
+ * into a pipe (80 columns, no colour), and the exit code it ends with.
+ */
+async function helpOf(path: string[]): Promise<{ code: number | undefined; stdout: string }> {
+  const { program } = buildProgram();
+  let stdout = "";
+  const capture = (cmd: Command) => {
+    cmd.configureOutput({
+      writeOut: (text) => {
+        stdout += text;
+      },
+      getOutHelpWidth: () => 80,
+      getOutHasColors: () => false,
+    });
+    for (const sub of cmd.commands) capture(sub);
+  };
+  capture(program);
+  try {
+    await program.parseAsync([...path, "--help"], { from: "user" });
+    return { code: undefined, stdout };
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    return { code: e.exitCode, stdout };
+  }
+}
+
 describe("specsci CLI", () => {
-  it("has --help on every command", async () => {
-    const { program } = buildProgram();
-    const commands = allCommands(program);
+  // In process: the binary's own start is checked once below, not once per command.
+  it("has --help on every command, each as recorded in test/fixtures/cli-help.txt", async () => {
+    const commands = allCommands(buildProgram().program);
     expect(commands.length).toBeGreaterThan(8);
+    let recorded = "";
     for (const c of [[], ...commands]) {
-      const r = await runCli([...c, "--help"], { cwd });
+      const r = await helpOf(c);
       expect(r.code, `specsci ${c.join(" ")} --help`).toBe(0);
       expect(r.stdout).toContain(`Usage: specsci${c.length ? ` ${c.join(" ")}` : ""}`);
+      recorded += `===== specsci ${[...c, "--help"].join(" ")}\n${r.stdout}`;
     }
+    // A help text changed on purpose: `npx vitest run test/cli/cli.test.ts -u` records it anew.
+    await expect(recorded).toMatchFileSnapshot("../fixtures/cli-help.txt");
   });
+
+  it.each([[[]], [["eval", "run"]], [["spec", "derive"]]])(
+    "the binary prints the same help for %j",
+    async (path) => {
+      const r = await runCli([...path, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe((await helpOf(path)).stdout);
+    },
+  );
 
   it("runs models test on the built-in tiny model", async () => {
     const r = await runCli(["models", "test", "local/builtin:tiny"], { cwd, env });
