@@ -1,11 +1,12 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Command, CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
 import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { answerFor, FakeLlmServer } from "../fakes/llm-server.js";
-import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
 
 let server: FakeLlmServer;
 let cwd: string;
@@ -96,6 +97,35 @@ describe("specsci CLI", () => {
       expect(r.code).toBe(0);
       expect(r.stderr).toBe("");
       expect(r.stdout).toBe((await helpOf(path)).stdout);
+    },
+  );
+
+  it.each([[["--help"]], [["eval", "run", "--help"]], [["--version"]]])(
+    "%j loads the command tree alone: no command's code, no store, model or chart library",
+    async (args) => {
+      const log = join(tempDir(), "loaded.txt");
+      const hook = pathToFileURL(join(ROOT, "scripts", "loaded-modules.mjs")).href;
+      const r = await runCli(args, {
+        env: { NODE_OPTIONS: `--import ${hook}`, SPECSCI_LOADED_MODULES: log },
+      });
+      expect(r.code).toBe(0);
+      const loaded = readFileSync(log, "utf8");
+      expect(loaded).toContain("/dist/cli/tree/eval.js");
+      for (const part of [
+        "/dist/cli/commands/",
+        "/dist/cli/context.js",
+        "/dist/store/",
+        "/node_modules/better-sqlite3/",
+        "/node_modules/zod/",
+        "/node_modules/ajv/",
+        "/node_modules/@huggingface/tokenizers/",
+        "/node_modules/hono/",
+        "/node_modules/vega/",
+        "/node_modules/node-llama-cpp/",
+        "/node_modules/openai/",
+        "/node_modules/@anthropic-ai/sdk/",
+      ])
+        expect(loaded, part).not.toContain(part);
     },
   );
 
