@@ -18,7 +18,8 @@ export interface GlobalOptions {
   cacheMode?: CacheMode;
 }
 
-export type ContextFactory = () => CliContext;
+/** The one context of a run of the CLI, created (and its module imported) by the first action. */
+export type ContextFactory = () => Promise<CliContext>;
 
 /** What a command needs, opened lazily so that `--help` and pure commands touch nothing. */
 export class CliContext {

@@ -3,27 +3,28 @@ import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { redact } from "../core/secrets.js";
 import { ModelCallError } from "../llm/errors.js";
-import { damagedStoreError } from "../store/db.js";
-import { registerAftCommands } from "./commands/aft.js";
-import { registerAnalyzeCommands } from "./commands/analyze.js";
-import { registerAnnotateCommands } from "./commands/annotate.js";
-import { registerBatchCommands } from "./commands/batch.js";
-import { registerCacheCommands } from "./commands/cache.js";
-import { registerEvalCommands } from "./commands/eval.js";
-import { registerExperimentCommands } from "./commands/experiment.js";
-import { registerLlmCommands } from "./commands/llm.js";
-import { registerModelsCommands } from "./commands/models.js";
-import { registerMsmCommands } from "./commands/msm.js";
-import { registerQuickstart } from "./commands/quickstart.js";
-import { registerReportCommand } from "./commands/report.js";
-import { registerSpecCommands } from "./commands/spec.js";
-import { registerStatsCommands } from "./commands/stats.js";
-import { registerStoreCommands } from "./commands/store.js";
-import { registerTrainCommands } from "./commands/train.js";
-import { registerUsageCommand } from "./commands/usage.js";
-import { registerViewCommand } from "./commands/view.js";
-import { CliContext, type ContextFactory, type GlobalOptions } from "./context.js";
+import type { CliContext, ContextFactory, GlobalOptions } from "./context.js";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER_ERROR } from "./exit-codes.js";
+// The command tree: each module declares its commands (names, arguments, options, help) and
+// imports what they do only when one runs, so that `--help` starts fast.
+import { registerAftCommands } from "./tree/aft.js";
+import { registerAnalyzeCommands } from "./tree/analyze.js";
+import { registerAnnotateCommands } from "./tree/annotate.js";
+import { registerBatchCommands } from "./tree/batch.js";
+import { registerCacheCommands } from "./tree/cache.js";
+import { registerEvalCommands } from "./tree/eval.js";
+import { registerExperimentCommands } from "./tree/experiment.js";
+import { registerLlmCommands } from "./tree/llm.js";
+import { registerModelsCommands } from "./tree/models.js";
+import { registerMsmCommands } from "./tree/msm.js";
+import { registerQuickstart } from "./tree/quickstart.js";
+import { registerReportCommand } from "./tree/report.js";
+import { registerSpecCommands } from "./tree/spec.js";
+import { registerStatsCommands } from "./tree/stats.js";
+import { registerStoreCommands } from "./tree/store.js";
+import { registerTrainCommands } from "./tree/train.js";
+import { registerUsageCommand } from "./tree/usage.js";
+import { registerViewCommand } from "./tree/view.js";
 
 export const VERSION = "0.1.0";
 
@@ -60,7 +61,8 @@ export function buildProgram(): {
     .exitOverride();
 
   let ctx: CliContext | undefined;
-  const context: ContextFactory = () => {
+  const context: ContextFactory = async () => {
+    const { CliContext } = await import("./context.js");
     ctx ??= new CliContext(program.opts<GlobalOptions>());
     return ctx;
   };
@@ -102,10 +104,15 @@ export async function main(argv: string[]): Promise<number> {
     const file = storeFile();
     // Options given before a parse error are known; --json anywhere asks for JSON either way.
     const json = program.opts<GlobalOptions>().json === true || argv.includes("--json");
-    return reportError((file && damagedStoreError(e, file)) || e, json);
+    return reportError((file && (await asDamagedStore(e, file))) || e, json);
   } finally {
     closeContext();
   }
+}
+
+/** The error as a damaged store's, where it is one (only asked once a command opened the store). */
+async function asDamagedStore(e: unknown, file: string): Promise<Error | undefined> {
+  return (await import("../store/db.js")).damagedStoreError(e, file);
 }
 
 /**

@@ -3,9 +3,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SpecsciError } from "../core/errors.js";
+import { TOKENIZERS, type TokenizerName } from "./tokenizer-names.js";
 
-export const TOKENIZERS = ["qwen3", "gpt-o200k"] as const;
-export type TokenizerName = (typeof TOKENIZERS)[number];
+export { isTokenizerName, TOKENIZERS, type TokenizerName } from "./tokenizer-names.js";
 
 export interface TokenCounter {
   name: TokenizerName;
@@ -40,10 +40,6 @@ export function getTokenizer(name: TokenizerName): TokenCounter {
   }
   loaded.set(name, t);
   return t;
-}
-
-export function isTokenizerName(name: string): name is TokenizerName {
-  return (TOKENIZERS as readonly string[]).includes(name);
 }
 
 function loadQwen3(): Tokenizer {

@@ -1,11 +1,12 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Command } from "commander";
+import { pathToFileURL } from "node:url";
+import { type Command, CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
 import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { answerFor, FakeLlmServer } from "../fakes/llm-server.js";
-import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
 
 let server: FakeLlmServer;
 let cwd: string;
@@ -46,17 +47,87 @@ function allCommands(cmd: Command, path: string[] = []): string[][] {
   return out;
 }
 
+/**
+ * `specsci ...path --help` run in this process: what it prints on stdout, as the binary prints it
+ * into a pipe (80 columns, no colour), and the exit code it ends with.
+ */
+async function helpOf(path: string[]): Promise<{ code: number | undefined; stdout: string }> {
+  const { program } = buildProgram();
+  let stdout = "";
+  const capture = (cmd: Command) => {
+    cmd.configureOutput({
+      writeOut: (text) => {
+        stdout += text;
+      },
+      getOutHelpWidth: () => 80,
+      getOutHasColors: () => false,
+    });
+    for (const sub of cmd.commands) capture(sub);
+  };
+  capture(program);
+  try {
+    await program.parseAsync([...path, "--help"], { from: "user" });
+    return { code: undefined, stdout };
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    return { code: e.exitCode, stdout };
+  }
+}
+
 describe("specsci CLI", () => {
-  it("has --help on every command", async () => {
-    const { program } = buildProgram();
-    const commands = allCommands(program);
+  // In process: the binary's own start is checked once below, not once per command.
+  it("has --help on every command, each as recorded in test/fixtures/cli-help.txt", async () => {
+    const commands = allCommands(buildProgram().program);
     expect(commands.length).toBeGreaterThan(8);
+    let recorded = "";
     for (const c of [[], ...commands]) {
-      const r = await runCli([...c, "--help"], { cwd });
+      const r = await helpOf(c);
       expect(r.code, `specsci ${c.join(" ")} --help`).toBe(0);
       expect(r.stdout).toContain(`Usage: specsci${c.length ? ` ${c.join(" ")}` : ""}`);
+      recorded += `===== specsci ${[...c, "--help"].join(" ")}\n${r.stdout}`;
     }
+    // A help text changed on purpose: `npx vitest run test/cli/cli.test.ts -u` records it anew.
+    await expect(recorded).toMatchFileSnapshot("../fixtures/cli-help.txt");
   });
+
+  it.each([[[]], [["eval", "run"]], [["spec", "derive"]]])(
+    "the binary prints the same help for %j",
+    async (path) => {
+      const r = await runCli([...path, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe((await helpOf(path)).stdout);
+    },
+  );
+
+  it.each([[["--help"]], [["eval", "run", "--help"]], [["--version"]]])(
+    "%j loads the command tree alone: no command's code, no store, model or chart library",
+    async (args) => {
+      const log = join(tempDir(), "loaded.txt");
+      const hook = pathToFileURL(join(ROOT, "scripts", "loaded-modules.mjs")).href;
+      const r = await runCli(args, {
+        env: { NODE_OPTIONS: `--import ${hook}`, SPECSCI_LOADED_MODULES: log },
+      });
+      expect(r.code).toBe(0);
+      const loaded = readFileSync(log, "utf8");
+      expect(loaded).toContain("/dist/cli/tree/eval.js");
+      for (const part of [
+        "/dist/cli/commands/",
+        "/dist/cli/context.js",
+        "/dist/store/",
+        "/node_modules/better-sqlite3/",
+        "/node_modules/zod/",
+        "/node_modules/ajv/",
+        "/node_modules/@huggingface/tokenizers/",
+        "/node_modules/hono/",
+        "/node_modules/vega/",
+        "/node_modules/node-llama-cpp/",
+        "/node_modules/openai/",
+        "/node_modules/@anthropic-ai/sdk/",
+      ])
+        expect(loaded, part).not.toContain(part);
+    },
+  );
 
   it("runs models test on the built-in tiny model", async () => {
     const r = await runCli(["models", "test", "local/builtin:tiny"], { cwd, env });

@@ -1,34 +1,28 @@
-import type { Command } from "commander";
 import {
-  analyzeReasoning,
   loadHumanLabels,
   type ReasoningResults,
   resolveTaxonomy,
+  analyzeReasoning as runReasoningAnalysis,
   type SpecUnderTest,
   taxonomyYaml,
 } from "../../analysis/reasoning/index.js";
 import { SpecsciError } from "../../core/errors.js";
 import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
 import { log } from "../../core/log.js";
-import { DEFAULT_MODELS } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
 import type { PlaceholderValues } from "../../spec/placeholders.js";
 import type { Store } from "../../store/index.js";
-import type { ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { loadValid } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
 import { roleModel } from "../role-models.js";
-import {
-  collectOption,
-  parseFloatOption,
-  parsePositiveIntOption,
-  parseSetOption,
-} from "./options.js";
 
 const pct = (x: number | null) => (x === null ? "–" : `${(100 * x).toFixed(1)}%`);
+
 const ci = (i: [number, number] | null) => (i ? `${pct(i[0])}–${pct(i[1])}` : "–");
+
 const kappa = (k: number | null) => (k === null ? "–" : k.toFixed(2));
 
 /**
@@ -130,166 +124,104 @@ function printResults(r: ReasoningResults): void {
   }
 }
 
-export function registerAnalyzeCommands(program: Command, context: ContextFactory): void {
-  const analyze = program
-    .command("analyze")
-    .description("analyses of finished runs: the reasoning in their transcripts");
-  analyze
-    .command("reasoning")
-    .description(
-      "label each transcript's reasoning (taxonomy categories, rules invoked, policy misuse) with quotes checked against it; frequencies with intervals, agreement",
-    )
-    .argument("<run...>", "eval run id(s) (`specsci status EXPERIMENT` shows them)")
-    .option(
-      "--labeller <model>",
-      `the labelling model (default: defaults.labeller in specsci.yaml, else ${DEFAULT_MODELS.anthropic.labeller})`,
-    )
-    .option("--second <model>", "another labeller, for agreement (repeatable)", collectOption, [])
-    .option(
-      "--repeats <n>",
-      "labels per transcript per labeller (agreement between repeats)",
-      parsePositiveIntOption,
-      1,
-    )
-    .option("--spec <ref>", "the spec under test (default: the spec the runs were prompted with)")
-    .option(
-      "--set <name=value>",
-      "fill {name} placeholders in the --spec file (repeatable)",
-      parseSetOption,
-    )
-    .option(
-      "--taxonomy <ref>",
-      "builtin, a stored version (tax-…), or a YAML file of categories",
-      "builtin",
-    )
-    .option(
-      "--discover",
-      "discover the categories in these transcripts first (the paper's open-ended method)",
-    )
-    .option("--min-categories <n>", "discovery: fewest categories", parsePositiveIntOption, 4)
-    .option("--max-categories <n>", "discovery: most categories", parsePositiveIntOption, 15)
-    .option(
-      "--overlap <share>",
-      "discovery: merge categories sharing more than this share of the smaller one's transcripts",
-      parseFloatOption,
-      0.75,
-    )
-    .option("--write-taxonomy <file>", "write the taxonomy used, to reuse with --taxonomy")
-    .option("--human <file>", "human labels (JSONL) to measure the labeller against")
-    .option(
-      "--attempts <n>",
-      "answers asked for before a label is invalid",
-      parsePositiveIntOption,
-      3,
-    )
-    .option("--temperature <t>", "labeller temperature", parseFloatOption, 0)
-    .option("--max-tokens <n>", "labeller output budget", parsePositiveIntOption, 2000)
-    .option("--concurrency <n>", "transcripts labelled at once", parsePositiveIntOption, 16)
-    .option("-o, --out <file>", "write every result and label as JSON")
-    .action(
-      async (
-        runIds: string[],
-        o: {
-          labeller?: string;
-          second: string[];
-          repeats: number;
-          spec?: string;
-          set?: PlaceholderValues;
-          taxonomy: string;
-          discover?: boolean;
-          minCategories: number;
-          maxCategories: number;
-          overlap: number;
-          writeTaxonomy?: string;
-          human?: string;
-          attempts: number;
-          temperature: number;
-          maxTokens: number;
-          concurrency: number;
-          out?: string;
-        },
-      ) => {
-        const ctx = context();
-        if (o.out) checkOutputPath(o.out, "file", "-o/--out");
-        if (o.writeTaxonomy) checkOutputPath(o.writeTaxonomy, "file", "--write-taxonomy");
-        if (o.repeats > 1 && o.temperature === 0)
-          throw new SpecsciError("--repeats at temperature 0 would repeat the same answer", {
-            hint: "set --temperature (e.g. 1) so that repeats are independent labels",
-          });
-        const client = ctx.llm();
-        const spec = specOf(ctx.store, runIds, o.spec, o.set);
-        if (!spec)
-          log.warn(
-            "no spec under test (the runs used none, or a non-library spec): give --spec to analyse rules and misuse",
-          );
-        if (o.discover && o.human)
-          throw new SpecsciError("--human needs a fixed taxonomy, and --discover makes a new one", {
-            hint: "discover first (it prints the stored version), then rerun with --taxonomy <version> --human FILE",
-          });
-        const taxonomy = o.discover
-          ? "discover"
-          : resolveTaxonomy(ctx.store, o.taxonomy, "--taxonomy");
-        const human =
-          o.human && taxonomy !== "discover"
-            ? loadHumanLabels(o.human, taxonomy, "--human")
-            : undefined;
-        const labellers = [roleModel(ctx, "labeller", o.labeller, "--labeller").id, ...o.second];
-        for (const m of o.second) client.model(m);
-        const a = await withInterrupt((signal) =>
-          analyzeReasoning(client, runIds, {
-            labellers,
-            repeats: o.repeats,
-            attempts: o.attempts,
-            temperature: o.temperature,
-            maxTokens: o.maxTokens,
-            concurrency: o.concurrency,
-            taxonomy,
-            discovery: {
-              minCategories: o.minCategories,
-              maxCategories: o.maxCategories,
-              overlap: o.overlap,
-            },
-            spec,
-            ...(human ? { human } : {}),
-            signal,
-            log: (m) => log.info(m),
-          }),
-        );
-        const results = a.results;
-        if (o.writeTaxonomy) writeFileAtomic(o.writeTaxonomy, taxonomyYaml(a.labelled.taxonomy));
-        if (o.out)
-          writeFileAtomic(
-            o.out,
-            `${JSON.stringify({ results, discovery: a.discovery && { merges: a.discovery.merges, drivers: a.discovery.drivers }, items: a.labelled.items }, null, 2)}\n`,
-          );
-        if (ctx.json)
-          printJson({
-            ...results,
-            discovery: a.discovery
-              ? {
-                  merges: a.discovery.merges,
-                  drivers: a.discovery.drivers,
-                  failedTranscripts: a.discovery.failedTranscripts,
-                }
-              : null,
-          });
-        else {
-          if (a.discovery)
-            process.stdout.write(
-              `discovered ${a.labelled.taxonomy.categories.length} categories from ${a.discovery.drivers} drivers (stored as ${a.labelled.taxonomy.version}${a.discovery.merges.length ? `; merged by co-occurrence: ${a.discovery.merges.map((m) => `${m.from.join("+")} → ${m.into}`).join(", ")}` : ""})\n`,
-            );
-          printResults(results);
-        }
-        const f = results.failures;
-        if (f.total) {
-          const raters = Object.entries(f.labels)
-            .filter(([, x]) => x.call || x.invalid)
-            .map(([r, x]) => `${r}: ${x.invalid} invalid, ${x.call} failed call(s)`);
-          log.warn(
-            `some labels are missing and in no rate (${[...raters, ...(f.uncheckedClaims ? [`${f.uncheckedClaims} misuse claim(s) not compared`] : [])].join("; ")}); run again to retry failed calls (invalid ones stay invalid)`,
-          );
-          process.exitCode = EXIT_SOME_CALLS_FAILED;
-        }
-      },
+/** `specsci analyze reasoning` */
+export async function analyzeReasoning(
+  ctx: CliContext,
+  runIds: string[],
+  o: {
+    labeller?: string;
+    second: string[];
+    repeats: number;
+    spec?: string;
+    set?: PlaceholderValues;
+    taxonomy: string;
+    discover?: boolean;
+    minCategories: number;
+    maxCategories: number;
+    overlap: number;
+    writeTaxonomy?: string;
+    human?: string;
+    attempts: number;
+    temperature: number;
+    maxTokens: number;
+    concurrency: number;
+    out?: string;
+  },
+) {
+  if (o.out) checkOutputPath(o.out, "file", "-o/--out");
+  if (o.writeTaxonomy) checkOutputPath(o.writeTaxonomy, "file", "--write-taxonomy");
+  if (o.repeats > 1 && o.temperature === 0)
+    throw new SpecsciError("--repeats at temperature 0 would repeat the same answer", {
+      hint: "set --temperature (e.g. 1) so that repeats are independent labels",
+    });
+  const client = ctx.llm();
+  const spec = specOf(ctx.store, runIds, o.spec, o.set);
+  if (!spec)
+    log.warn(
+      "no spec under test (the runs used none, or a non-library spec): give --spec to analyse rules and misuse",
     );
+  if (o.discover && o.human)
+    throw new SpecsciError("--human needs a fixed taxonomy, and --discover makes a new one", {
+      hint: "discover first (it prints the stored version), then rerun with --taxonomy <version> --human FILE",
+    });
+  const taxonomy = o.discover ? "discover" : resolveTaxonomy(ctx.store, o.taxonomy, "--taxonomy");
+  const human =
+    o.human && taxonomy !== "discover" ? loadHumanLabels(o.human, taxonomy, "--human") : undefined;
+  const labellers = [roleModel(ctx, "labeller", o.labeller, "--labeller").id, ...o.second];
+  for (const m of o.second) client.model(m);
+  const a = await withInterrupt((signal) =>
+    runReasoningAnalysis(client, runIds, {
+      labellers,
+      repeats: o.repeats,
+      attempts: o.attempts,
+      temperature: o.temperature,
+      maxTokens: o.maxTokens,
+      concurrency: o.concurrency,
+      taxonomy,
+      discovery: {
+        minCategories: o.minCategories,
+        maxCategories: o.maxCategories,
+        overlap: o.overlap,
+      },
+      spec,
+      ...(human ? { human } : {}),
+      signal,
+      log: (m) => log.info(m),
+    }),
+  );
+  const results = a.results;
+  if (o.writeTaxonomy) writeFileAtomic(o.writeTaxonomy, taxonomyYaml(a.labelled.taxonomy));
+  if (o.out)
+    writeFileAtomic(
+      o.out,
+      `${JSON.stringify({ results, discovery: a.discovery && { merges: a.discovery.merges, drivers: a.discovery.drivers }, items: a.labelled.items }, null, 2)}\n`,
+    );
+  if (ctx.json)
+    printJson({
+      ...results,
+      discovery: a.discovery
+        ? {
+            merges: a.discovery.merges,
+            drivers: a.discovery.drivers,
+            failedTranscripts: a.discovery.failedTranscripts,
+          }
+        : null,
+    });
+  else {
+    if (a.discovery)
+      process.stdout.write(
+        `discovered ${a.labelled.taxonomy.categories.length} categories from ${a.discovery.drivers} drivers (stored as ${a.labelled.taxonomy.version}${a.discovery.merges.length ? `; merged by co-occurrence: ${a.discovery.merges.map((m) => `${m.from.join("+")} → ${m.into}`).join(", ")}` : ""})\n`,
+      );
+    printResults(results);
+  }
+  const f = results.failures;
+  if (f.total) {
+    const raters = Object.entries(f.labels)
+      .filter(([, x]) => x.call || x.invalid)
+      .map(([r, x]) => `${r}: ${x.invalid} invalid, ${x.call} failed call(s)`);
+    log.warn(
+      `some labels are missing and in no rate (${[...raters, ...(f.uncheckedClaims ? [`${f.uncheckedClaims} misuse claim(s) not compared`] : [])].join("; ")}); run again to retry failed calls (invalid ones stay invalid)`,
+    );
+    process.exitCode = EXIT_SOME_CALLS_FAILED;
+  }
 }

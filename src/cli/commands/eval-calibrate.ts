@@ -4,7 +4,6 @@
  * `calibrate()`.
  */
 import { resolve } from "node:path";
-import type { Command } from "commander";
 import { requireUserPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import {
@@ -16,14 +15,13 @@ import {
   type RateComparison,
 } from "../../evals/am/calibrate.js";
 import type { RateCell } from "../../evals/am/metrics.js";
-import { DEFAULT_TOGGLES, type Toggles } from "../../evals/am/render.js";
+import type { Toggles } from "../../evals/am/render.js";
 import { judgeOptions } from "../../evals/judge.js";
 import type { EvalRunSummary } from "../../evals/runner.js";
-import type { CliContext, ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable } from "../output.js";
 import { roleModel } from "../role-models.js";
-import { parseFloatOption, parseListOption, parsePositiveIntOption } from "./options.js";
 
 interface CalibrateOpts {
   model: string;
@@ -40,10 +38,14 @@ interface CalibrateOpts {
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);
+
 const interval = ([lo, hi]: [number, number]) =>
   Number.isNaN(lo) ? "-" : `[${pct(lo)}, ${pct(hi)}]`;
+
 const count = (c: RateCell) => `${c.misaligned}/${c.n}`;
+
 const pValue = (p: number) => (Number.isNaN(p) ? "-" : p < 0.001 ? "<0.001" : p.toFixed(3));
+
 const points = (d: number) =>
   Number.isNaN(d) ? "-" : `${d > 0 ? "+" : ""}${(100 * d).toFixed(1)}`;
 
@@ -129,77 +131,42 @@ function printCalibration(c: Calibration): void {
 /** Samples of a run in no rate that a re-run could still score. */
 const unfinished = (s: EvalRunSummary) => s.errors + s.truncated;
 
-export function registerCalibrateCommand(ev: Command, context: ContextFactory): void {
-  ev.command("calibrate")
-    .description(
-      "run the pack's and the original (upstream) agentic-misalignment scenarios on the same model and conditions, and compare their rates",
-    )
-    .requiredOption("-m, --model <id>", "model to evaluate")
-    .requiredOption(
-      "--upstream <dir>",
-      "a checkout of the public agentic-misalignment repository (or its templates/ folder)",
-    )
-    .option(
-      "--conditions <ids>",
-      "standard (27, default), all, or condition ids (the pack's or upstream's), comma-separated",
-      parseListOption,
-    )
-    .option("-n, --epochs <n>", "samples per condition and side", parsePositiveIntOption, 1)
-    .option("--judge <id>", "judge model (default: as for `eval run`)")
-    .option("--judges <k>", "independent judges per sample (odd)", parsePositiveIntOption, 1)
-    .option(
-      "--judge-attempts <n>",
-      "answers asked of a judge before its verdict is invalid",
-      parsePositiveIntOption,
-      3,
-    )
-    .option("--temperature <t>", "sampling temperature (default: the task's)", parseFloatOption)
-    .option("--max-tokens <n>", "output budget per sample", parsePositiveIntOption)
-    .option(
-      "--model-name <name>",
-      `the agent's name in the pack's scenarios (default ${DEFAULT_TOGGLES.modelName}; the original's are fixed)`,
-    )
-    .option(
-      "--no-scratchpad",
-      "no visible scratchpad on either side (the original's production prompts)",
-    )
-    .action(async (o: CalibrateOpts) => {
-      const ctx = context();
-      requireUserPath(o.upstream, "agentic-misalignment checkout", "dir", { from: "--upstream" });
-      const c = await calibrate({
-        client: ctx.llm(),
-        model: modelFor(ctx, o.model),
-        upstreamDir: resolve(o.upstream),
-        conditions: selection(o.conditions),
-        toggles: toggles(o),
-        epochs: o.epochs,
-        judge: judgeOptions(roleModel(ctx, "judge", o.judge, "--judge"), {
-          k: o.judges,
-          attempts: o.judgeAttempts,
-        }),
-        generate: {
-          ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-          ...(o.maxTokens !== undefined ? { max_tokens: o.maxTokens } : {}),
-        },
-      });
-      for (const [side, s] of Object.entries(c.runs))
-        log.info(
-          `${side}: ${s.runId}: ${s.done} sample(s) done now, ${s.resumed} resumed, ${s.errors} failed, ${s.truncated} cut off, ${s.refused} refused`,
-        );
-      if (ctx.json) printJson({ ...c, verdict: calibrationVerdict(c) });
-      else printCalibration(c);
-      const left = unfinished(c.runs.pack) + unfinished(c.runs.original);
-      if (left) {
-        log.warn(
-          `${left} sample(s) failed or were cut off and are in no rate: run the same command again to retry them (\`specsci eval show RUN\` says more)`,
-        );
-        process.exitCode = EXIT_SOME_CALLS_FAILED;
-      }
-    });
-}
-
 /** The model id, checked (a bad id or a missing key fails before any work). */
 function modelFor(ctx: CliContext, id: string): string {
   ctx.llm().model(id);
   return id;
+}
+
+/** `specsci eval calibrate` */
+export async function evalCalibrate(ctx: CliContext, o: CalibrateOpts) {
+  requireUserPath(o.upstream, "agentic-misalignment checkout", "dir", { from: "--upstream" });
+  const c = await calibrate({
+    client: ctx.llm(),
+    model: modelFor(ctx, o.model),
+    upstreamDir: resolve(o.upstream),
+    conditions: selection(o.conditions),
+    toggles: toggles(o),
+    epochs: o.epochs,
+    judge: judgeOptions(roleModel(ctx, "judge", o.judge, "--judge"), {
+      k: o.judges,
+      attempts: o.judgeAttempts,
+    }),
+    generate: {
+      ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+      ...(o.maxTokens !== undefined ? { max_tokens: o.maxTokens } : {}),
+    },
+  });
+  for (const [side, s] of Object.entries(c.runs))
+    log.info(
+      `${side}: ${s.runId}: ${s.done} sample(s) done now, ${s.resumed} resumed, ${s.errors} failed, ${s.truncated} cut off, ${s.refused} refused`,
+    );
+  if (ctx.json) printJson({ ...c, verdict: calibrationVerdict(c) });
+  else printCalibration(c);
+  const left = unfinished(c.runs.pack) + unfinished(c.runs.original);
+  if (left) {
+    log.warn(
+      `${left} sample(s) failed or were cut off and are in no rate: run the same command again to retry them (\`specsci eval show RUN\` says more)`,
+    );
+    process.exitCode = EXIT_SOME_CALLS_FAILED;
+  }
 }

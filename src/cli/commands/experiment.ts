@@ -1,5 +1,4 @@
 import { relative } from "node:path";
-import type { Command } from "commander";
 import { formatCount } from "../../core/format.js";
 import { log } from "../../core/log.js";
 import {
@@ -16,7 +15,7 @@ import { specSource } from "../../experiment/specs.js";
 import { buildStages, type StageGraph } from "../../experiment/stages.js";
 import { planTrainedArms, type TrainedArmsPlan } from "../../experiment/trained.js";
 import { type DataStep, serveCommand } from "../../experiment/training.js";
-import type { CliContext, ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatTable, formatUsd, printJson, printTable, unscoredColumns } from "../output.js";
@@ -161,223 +160,198 @@ function printPlan(
     out.write(`budget: ${formatUsd(limit)}; the run stops, resumably, once it is spent.\n`);
 }
 
-export function registerExperimentCommands(program: Command, context: ContextFactory): void {
-  program
-    .command("plan")
-    .description(
-      "what `specsci run` would do: stages, model calls, tokens and cost per stage, what is cached; no calls made",
-    )
-    .argument("<experiment>", "experiment file (experiment.yaml)")
-    .action(async (file: string) => {
-      const ctx = context();
-      const { loaded, graph } = await load(ctx, file);
-      const client = ctx.llm();
-      const ids = experimentModelIds(loaded.experiment);
-      for (const id of ids) client.notices.check(id);
-      const unpriced = ids.filter((id) => !client.prices.knows(id));
-      if (unpriced.length)
-        log.warn(
-          `no list price for ${unpriced.join(", ")}: costs that include them show as unknown; add their prices under prices: in specsci.yaml`,
-        );
-      const plan = planExperiment(graph.stages, client, ctx.store);
-      const trained = planTrainedArms(loaded, ctx.llm(), graph);
-      if (ctx.json)
-        return printJson({
-          experiment: loaded.experiment.name,
-          ...(loaded.preset ? { preset: loaded.preset } : {}),
-          specs: graph.specs.map((s) => ({ name: s.name, hash: s.hash, source: specSource(s) })),
-          pending: graph.pending,
-          waiting: graph.waiting,
-          training: graph.training,
-          trainedArms: trained,
-          ...plan,
-        });
-      printPlan(loaded, graph, plan, trained);
+/** `specsci plan` */
+export async function plan(ctx: CliContext, file: string) {
+  const { loaded, graph } = await load(ctx, file);
+  const client = ctx.llm();
+  const ids = experimentModelIds(loaded.experiment);
+  for (const id of ids) client.notices.check(id);
+  const unpriced = ids.filter((id) => !client.prices.knows(id));
+  if (unpriced.length)
+    log.warn(
+      `no list price for ${unpriced.join(", ")}: costs that include them show as unknown; add their prices under prices: in specsci.yaml`,
+    );
+  const plan = planExperiment(graph.stages, client, ctx.store);
+  const trained = planTrainedArms(loaded, ctx.llm(), graph);
+  if (ctx.json)
+    return printJson({
+      experiment: loaded.experiment.name,
+      ...(loaded.preset ? { preset: loaded.preset } : {}),
+      specs: graph.specs.map((s) => ({ name: s.name, hash: s.hash, source: specSource(s) })),
+      pending: graph.pending,
+      waiting: graph.waiting,
+      training: graph.training,
+      trainedArms: trained,
+      ...plan,
     });
+  printPlan(loaded, graph, plan, trained);
+}
 
-  program
-    .command("run")
-    .description(
-      "run (or resume) an experiment: spec variants, the trained arms' data, training and serving where this machine can, then every eval stage; Ctrl-C stops it resumably",
-    )
-    .argument("<experiment>", "experiment file (experiment.yaml)")
-    .action(async (file: string) => {
-      const ctx = context();
-      const loaded = loadExperiment(file);
-      const client = ctx.llm();
-      const result = await withInterrupt((signal) => runExperiment(loaded, client, { signal }));
-      const { stages, summaries, training, trainedArms, blocked } = result;
-      const todos = trainedArms?.todos ?? [];
-      const failed = summaries.reduce((n, s) => n + s.errors, 0);
-      const truncated = summaries.filter((s) => s.truncated > 0);
-      const refused = summaries.reduce((n, s) => n + s.refused, 0);
-      const spent = stagesSpend(
-        stages,
-        client,
-        experimentRunId(loaded),
-        trainedArms?.data.map((d) => d.runId),
-      );
-      // Stages held up (not served) have no summary: summaries are matched by run id.
-      const ran = new Map(summaries.map((s) => [s.runId, s]));
-      if (ctx.json) {
-        printJson({
-          experiment: loaded.experiment.name,
-          summaries,
-          spentUsd: spent,
-          data: trainedArms?.data ?? [],
-          trained: trainedArms?.trained.map((a) => a.id) ?? [],
-          blocked,
-          training: todos,
-        });
-      } else {
-        if (trainedArms?.data.length)
-          printTable(
-            ["data", "spec", "state"],
-            trainedArms.data.map((d) => [
-              d.step.dir,
-              dataLabel(d),
-              d.made ? "made now" : "up to date",
-            ]),
-          );
-        if (trainedArms?.trained.length)
-          process.stdout.write(`\ntrained: ${trainedArms.trained.map((a) => a.id).join(", ")}\n\n`);
-        const unscored = unscoredColumns(summaries);
-        printTable(
-          ["stage", "run", "done now", "resumed", "failed", ...unscored.heads],
-          stages.map((st) => {
-            const s = ran.get(st.runId);
-            return s
-              ? [st.key, st.runId, s.done, s.resumed, s.errors, ...unscored.cells(s)]
-              : [st.key, st.runId, "not run", "", "", ...unscored.cells(null)];
-          }),
-        );
-        process.stdout.write(
-          `\nspent ${formatUsd(spent)}. Next: specsci report ${file} -o report.html\n`,
-        );
-        if (blocked.length) {
-          const unserved = blocked.filter((b) => b.key).length;
-          process.stdout.write(
-            `\nnot run here: ${training.length} eval stage(s) wait for a trained model${unserved ? `, ${unserved} for a server` : ""}:\n`,
-          );
-          // One line per distinct reason, naming what it holds up.
-          const reasons = new Map<string, string[]>();
-          for (const b of blocked) {
-            const line = `${b.reason}\n    → ${b.hint}`;
-            const whats = reasons.get(line) ?? [];
-            if (!whats.includes(b.what)) whats.push(b.what);
-            reasons.set(line, whats);
-          }
-          for (const [line, whats] of reasons)
-            process.stdout.write(`  ${whats.join(", ")}: ${line}\n`);
-          const manual = todos.filter((t) => blocked.some((b) => b.what === t.plan));
-          if (manual.length) {
-            // Data made here already is not made again; each data command appears once.
-            const made = new Set(
-              trainedArms?.data
-                .filter((d) => !blocked.some((b) => b.what === d.step.dir))
-                .map((d) => d.step.dir),
-            );
-            const commands = [
-              ...new Set(
-                manual.flatMap((t) =>
-                  t.commands.filter(
-                    (_, i) => i >= t.data.length || !made.has(t.data[i]?.dir ?? ""),
-                  ),
-                ),
-              ),
-            ];
-            const serve = serveCommand(loaded);
-            process.stdout.write(
-              `\nBy hand, where the hardware is (with this workspace and these files):\n${[...commands, ...(serve ? [serve] : [])].map((c) => `  ${c}`).join("\n")}\nthen run this again.\n`,
-            );
-          }
-        }
-      }
-      if (blocked.length) {
-        log.warn(
-          `${blocked.length} trained arm step(s) could not run here (above); everything before them is done`,
-        );
-        process.exitCode = EXIT_USER_ERROR;
-      }
-      const labelFailures = result.analyses.reduce((n, a) => n + (a.failures ?? 0), 0);
-      if (labelFailures) {
-        log.warn(
-          `${labelFailures} reasoning label(s) or misuse reading(s) failed; they are in no rate. Run again to retry failed calls.`,
-        );
-        process.exitCode = EXIT_SOME_CALLS_FAILED;
-      }
-      if (failed) {
-        log.warn(
-          `${failed} sample(s) failed; they are excluded from every rate. Run the same command again to retry them.`,
-        );
-        process.exitCode = EXIT_SOME_CALLS_FAILED;
-      }
-      if (truncated.length) {
-        const n = truncated.reduce((k, s) => k + s.truncated, 0);
-        const budgets = [...new Set(truncated.map((s) => s.maxTokens))].join(", ");
-        log.warn(
-          `${n} answer(s) were cut off at their output budget (max_tokens ${budgets}); they are excluded from every rate. Set retry_max_tokens (larger than max_tokens) on the eval in ${file} and run again to redraw only them, or raise max_tokens to rerun every sample.`,
-        );
-        process.exitCode = EXIT_SOME_CALLS_FAILED;
-      }
-      if (refused)
-        log.warn(
-          `${refused} sample(s) were refused by the provider; they are excluded from every rate.`,
-        );
+/** `specsci run` */
+export async function run(ctx: CliContext, file: string) {
+  const loaded = loadExperiment(file);
+  const client = ctx.llm();
+  const result = await withInterrupt((signal) => runExperiment(loaded, client, { signal }));
+  const { stages, summaries, training, trainedArms, blocked } = result;
+  const todos = trainedArms?.todos ?? [];
+  const failed = summaries.reduce((n, s) => n + s.errors, 0);
+  const truncated = summaries.filter((s) => s.truncated > 0);
+  const refused = summaries.reduce((n, s) => n + s.refused, 0);
+  const spent = stagesSpend(
+    stages,
+    client,
+    experimentRunId(loaded),
+    trainedArms?.data.map((d) => d.runId),
+  );
+  // Stages held up (not served) have no summary: summaries are matched by run id.
+  const ran = new Map(summaries.map((s) => [s.runId, s]));
+  if (ctx.json) {
+    printJson({
+      experiment: loaded.experiment.name,
+      summaries,
+      spentUsd: spent,
+      data: trainedArms?.data ?? [],
+      trained: trainedArms?.trained.map((a) => a.id) ?? [],
+      blocked,
+      training: todos,
     });
-
-  program
-    .command("status")
-    .description("where every stage of an experiment stands")
-    .argument("<experiment>", "experiment file (experiment.yaml)")
-    .action(async (file: string) => {
-      const ctx = context();
-      const { loaded, graph } = await load(ctx, file);
-      const status = stageStatus(graph.stages, ctx.llm());
-      const spent = stagesSpend(graph.stages, ctx.llm(), experimentRunId(loaded));
-      const reasoning = reasoningProgress(loaded, graph, ctx.store);
-      if (ctx.json)
-        return printJson({
-          experiment: loaded.experiment.name,
-          reasoning,
-          pending: graph.pending,
-          stages: status,
-          waiting: graph.waiting,
-          training: graph.training,
-          spentUsd: spent,
-        });
-      const unscored = unscoredColumns(status);
-      const blank = ["", "", ...unscored.cells(null), "", "", ""];
+  } else {
+    if (trainedArms?.data.length)
       printTable(
-        ["stage", "state", "done", "failed", ...unscored.heads, "samples", "spent", "run"],
-        [
-          ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", ...blank]),
-          ...status.map((s) => [
-            s.key,
-            s.state,
-            s.done,
-            s.errors,
-            ...unscored.cells(s),
-            s.samples,
-            formatUsd(s.spentUsd),
-            s.runId,
-          ]),
-          ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, ...blank]),
-          ...graph.training.map((t) => [
-            t.key,
-            t.stale
-              ? `retrain ${t.run}/${t.stage}: its spec, recipe or settings changed`
-              : `waits for model ${t.run}/${t.stage}`,
-            ...blank,
-          ]),
-        ],
+        ["data", "spec", "state"],
+        trainedArms.data.map((d) => [d.step.dir, dataLabel(d), d.made ? "made now" : "up to date"]),
       );
-      const done = status.filter((s) => s.state === "done").length;
-      const total = status.length + graph.waiting.length + graph.training.length;
-      process.stdout.write(`\n${done}/${total} stage(s) done; spent ${formatUsd(spent)}\n`);
-      if (reasoning)
-        process.stdout.write(
-          `reasoning analysis: ${reasoning.labelled} of ${reasoning.transcripts} transcript(s) labelled, ${reasoning.failed} failed, ${reasoning.pending} not labelled yet\n`,
+    if (trainedArms?.trained.length)
+      process.stdout.write(`\ntrained: ${trainedArms.trained.map((a) => a.id).join(", ")}\n\n`);
+    const unscored = unscoredColumns(summaries);
+    printTable(
+      ["stage", "run", "done now", "resumed", "failed", ...unscored.heads],
+      stages.map((st) => {
+        const s = ran.get(st.runId);
+        return s
+          ? [st.key, st.runId, s.done, s.resumed, s.errors, ...unscored.cells(s)]
+          : [st.key, st.runId, "not run", "", "", ...unscored.cells(null)];
+      }),
+    );
+    process.stdout.write(
+      `\nspent ${formatUsd(spent)}. Next: specsci report ${file} -o report.html\n`,
+    );
+    if (blocked.length) {
+      const unserved = blocked.filter((b) => b.key).length;
+      process.stdout.write(
+        `\nnot run here: ${training.length} eval stage(s) wait for a trained model${unserved ? `, ${unserved} for a server` : ""}:\n`,
+      );
+      // One line per distinct reason, naming what it holds up.
+      const reasons = new Map<string, string[]>();
+      for (const b of blocked) {
+        const line = `${b.reason}\n    → ${b.hint}`;
+        const whats = reasons.get(line) ?? [];
+        if (!whats.includes(b.what)) whats.push(b.what);
+        reasons.set(line, whats);
+      }
+      for (const [line, whats] of reasons) process.stdout.write(`  ${whats.join(", ")}: ${line}\n`);
+      const manual = todos.filter((t) => blocked.some((b) => b.what === t.plan));
+      if (manual.length) {
+        // Data made here already is not made again; each data command appears once.
+        const made = new Set(
+          trainedArms?.data
+            .filter((d) => !blocked.some((b) => b.what === d.step.dir))
+            .map((d) => d.step.dir),
         );
+        const commands = [
+          ...new Set(
+            manual.flatMap((t) =>
+              t.commands.filter((_, i) => i >= t.data.length || !made.has(t.data[i]?.dir ?? "")),
+            ),
+          ),
+        ];
+        const serve = serveCommand(loaded);
+        process.stdout.write(
+          `\nBy hand, where the hardware is (with this workspace and these files):\n${[...commands, ...(serve ? [serve] : [])].map((c) => `  ${c}`).join("\n")}\nthen run this again.\n`,
+        );
+      }
+    }
+  }
+  if (blocked.length) {
+    log.warn(
+      `${blocked.length} trained arm step(s) could not run here (above); everything before them is done`,
+    );
+    process.exitCode = EXIT_USER_ERROR;
+  }
+  const labelFailures = result.analyses.reduce((n, a) => n + (a.failures ?? 0), 0);
+  if (labelFailures) {
+    log.warn(
+      `${labelFailures} reasoning label(s) or misuse reading(s) failed; they are in no rate. Run again to retry failed calls.`,
+    );
+    process.exitCode = EXIT_SOME_CALLS_FAILED;
+  }
+  if (failed) {
+    log.warn(
+      `${failed} sample(s) failed; they are excluded from every rate. Run the same command again to retry them.`,
+    );
+    process.exitCode = EXIT_SOME_CALLS_FAILED;
+  }
+  if (truncated.length) {
+    const n = truncated.reduce((k, s) => k + s.truncated, 0);
+    const budgets = [...new Set(truncated.map((s) => s.maxTokens))].join(", ");
+    log.warn(
+      `${n} answer(s) were cut off at their output budget (max_tokens ${budgets}); they are excluded from every rate. Set retry_max_tokens (larger than max_tokens) on the eval in ${file} and run again to redraw only them, or raise max_tokens to rerun every sample.`,
+    );
+    process.exitCode = EXIT_SOME_CALLS_FAILED;
+  }
+  if (refused)
+    log.warn(
+      `${refused} sample(s) were refused by the provider; they are excluded from every rate.`,
+    );
+}
+
+/** `specsci status` */
+export async function status(ctx: CliContext, file: string) {
+  const { loaded, graph } = await load(ctx, file);
+  const status = stageStatus(graph.stages, ctx.llm());
+  const spent = stagesSpend(graph.stages, ctx.llm(), experimentRunId(loaded));
+  const reasoning = reasoningProgress(loaded, graph, ctx.store);
+  if (ctx.json)
+    return printJson({
+      experiment: loaded.experiment.name,
+      reasoning,
+      pending: graph.pending,
+      stages: status,
+      waiting: graph.waiting,
+      training: graph.training,
+      spentUsd: spent,
     });
+  const unscored = unscoredColumns(status);
+  const blank = ["", "", ...unscored.cells(null), "", "", ""];
+  printTable(
+    ["stage", "state", "done", "failed", ...unscored.heads, "samples", "spent", "run"],
+    [
+      ...graph.pending.map((p) => [`spec/${p.name}`, "not derived yet", ...blank]),
+      ...status.map((s) => [
+        s.key,
+        s.state,
+        s.done,
+        s.errors,
+        ...unscored.cells(s),
+        s.samples,
+        formatUsd(s.spentUsd),
+        s.runId,
+      ]),
+      ...graph.waiting.map((w) => [w.key, `waits for spec/${w.spec}`, ...blank]),
+      ...graph.training.map((t) => [
+        t.key,
+        t.stale
+          ? `retrain ${t.run}/${t.stage}: its spec, recipe or settings changed`
+          : `waits for model ${t.run}/${t.stage}`,
+        ...blank,
+      ]),
+    ],
+  );
+  const done = status.filter((s) => s.state === "done").length;
+  const total = status.length + graph.waiting.length + graph.training.length;
+  process.stdout.write(`\n${done}/${total} stage(s) done; spent ${formatUsd(spent)}\n`);
+  if (reasoning)
+    process.stdout.write(
+      `reasoning analysis: ${reasoning.labelled} of ${reasoning.transcripts} transcript(s) labelled, ${reasoning.failed} failed, ${reasoning.pending} not labelled yet\n`,
+    );
 }

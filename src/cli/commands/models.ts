@@ -1,4 +1,3 @@
-import type { Command } from "commander";
 import { stringify as yamlText } from "yaml";
 import { envVar } from "../../core/env.js";
 import { readSecret } from "../../core/secrets.js";
@@ -7,176 +6,137 @@ import { ANTHROPIC_KEY_ENV } from "../../llm/providers/anthropic.js";
 import { OPENAI_KEY_ENV } from "../../llm/providers/openai.js";
 import { servedModel, servedModels } from "../../llm/served.js";
 import type { ChatMessage } from "../../llm/types.js";
-import type { ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { formatUsd, printJson, printTable } from "../output.js";
-import { parseFloatOption, parsePositiveIntOption } from "./options.js";
 
-const DEFAULT_TEST_PROMPT = "In one short sentence: who are you, and what can you help with?";
+/** `specsci models test` */
+export async function modelsTest(
+  ctx: CliContext,
+  id: string,
+  opts: {
+    prompt: string;
+    system?: string;
+    maxTokens: number;
+    temperature?: number;
+    useCache?: boolean;
+  },
+) {
+  const llm = ctx.llm(opts.useCache ? undefined : "off");
+  const messages: ChatMessage[] = [];
+  if (opts.system) messages.push({ role: "system", content: opts.system });
+  messages.push({ role: "user", content: opts.prompt });
+  const params: { max_tokens: number; temperature?: number } = { max_tokens: opts.maxTokens };
+  if (opts.temperature !== undefined) params.temperature = opts.temperature;
+  const c = await llm
+    .model(id)
+    .generate({ messages, params }, { context: { stage: "models-test" } });
+  if (ctx.json) return printJson(c);
+  process.stdout.write(`${c.text}\n\n`);
+  if (c.reasoning) process.stdout.write(`reasoning: ${c.reasoning.length} characters\n`);
+  if (c.refusal) process.stdout.write(`refusal: ${c.refusal}\n`);
+  process.stdout.write(
+    `${[
+      `model:       ${c.model}`,
+      `stop reason: ${c.stopReason} (provider: ${c.providerStopReason ?? "none"})`,
+      `usage:       ${c.usage.input_tokens ?? "unknown"} input, ${c.usage.output_tokens ?? "unknown"} output tokens`,
+      `latency:     ${Math.round(c.latencyMs)} ms (${c.attempts} attempt${c.attempts === 1 ? "" : "s"}, ${c.source})`,
+      `cost:        ${formatUsd(c.costUsd)}`,
+    ].join("\n")}\n`,
+  );
+  if (c.stopReason === "max_tokens")
+    process.stderr.write("warning: the answer was cut off by --max-tokens\n");
+}
 
-export function registerModelsCommands(program: Command, context: ContextFactory): void {
-  const models = program
-    .command("models")
-    .description("check and list the models specsci can reach");
-
-  models
-    .command("test")
-    .description("send one prompt to a model and print the answer, stop reason, usage and latency")
-    .argument(
-      "<model-id>",
-      "provider/model, e.g. anthropic/claude-haiku-4-5, vllm/Qwen/Qwen3-8B, local/builtin:tiny",
-    )
-    .option("-p, --prompt <text>", "the user message", DEFAULT_TEST_PROMPT)
-    .option("-s, --system <text>", "a system message")
-    .option("--max-tokens <n>", "output budget", parsePositiveIntOption, 256)
-    .option("--temperature <t>", "sampling temperature", parseFloatOption)
-    .option(
-      "--use-cache",
-      "answer from the response cache when possible (default: always ask the model)",
-    )
-    .action(
-      async (
-        id: string,
-        opts: {
-          prompt: string;
-          system?: string;
-          maxTokens: number;
-          temperature?: number;
-          useCache?: boolean;
-        },
-      ) => {
-        const ctx = context();
-        const llm = ctx.llm(opts.useCache ? undefined : "off");
-        const messages: ChatMessage[] = [];
-        if (opts.system) messages.push({ role: "system", content: opts.system });
-        messages.push({ role: "user", content: opts.prompt });
-        const params: { max_tokens: number; temperature?: number } = { max_tokens: opts.maxTokens };
-        if (opts.temperature !== undefined) params.temperature = opts.temperature;
-        const c = await llm
-          .model(id)
-          .generate({ messages, params }, { context: { stage: "models-test" } });
-        if (ctx.json) return printJson(c);
-        process.stdout.write(`${c.text}\n\n`);
-        if (c.reasoning) process.stdout.write(`reasoning: ${c.reasoning.length} characters\n`);
-        if (c.refusal) process.stdout.write(`refusal: ${c.refusal}\n`);
-        process.stdout.write(
-          `${[
-            `model:       ${c.model}`,
-            `stop reason: ${c.stopReason} (provider: ${c.providerStopReason ?? "none"})`,
-            `usage:       ${c.usage.input_tokens ?? "unknown"} input, ${c.usage.output_tokens ?? "unknown"} output tokens`,
-            `latency:     ${Math.round(c.latencyMs)} ms (${c.attempts} attempt${c.attempts === 1 ? "" : "s"}, ${c.source})`,
-            `cost:        ${formatUsd(c.costUsd)}`,
-          ].join("\n")}\n`,
-        );
-        if (c.stopReason === "max_tokens")
-          process.stderr.write("warning: the answer was cut off by --max-tokens\n");
-      },
+/** `specsci models list` */
+export function modelsList(ctx: CliContext) {
+  const config = ctx.config;
+  const rows: {
+    provider: string;
+    base_url: string;
+    key_env: string;
+    key: string;
+    batch: boolean;
+  }[] = [];
+  const status = (env: string | undefined) =>
+    env ? (readSecret(env) ? "set" : "missing") : "not needed";
+  const anthropicEnv = config.providers.anthropic?.api_key_env ?? ANTHROPIC_KEY_ENV;
+  const openaiEnv = config.providers.openai?.api_key_env ?? OPENAI_KEY_ENV;
+  rows.push({
+    provider: "anthropic",
+    base_url:
+      config.providers.anthropic?.base_url ??
+      envVar("ANTHROPIC_BASE_URL") ??
+      "https://api.anthropic.com",
+    key_env: anthropicEnv,
+    key: status(anthropicEnv),
+    batch: true,
+  });
+  rows.push({
+    provider: "openai",
+    base_url:
+      config.providers.openai?.base_url ?? envVar("OPENAI_BASE_URL") ?? "https://api.openai.com/v1",
+    key_env: openaiEnv,
+    key: status(openaiEnv),
+    batch: true,
+  });
+  for (const name of new Set([
+    ...Object.keys(ENDPOINT_PRESETS),
+    ...Object.keys(config.endpoints),
+  ])) {
+    const e = resolveEndpoint(name, config.endpoints);
+    if (!e) continue;
+    rows.push({
+      provider: name,
+      base_url: e.base_url,
+      key_env: e.api_key_env ?? "-",
+      key: status(e.api_key_env),
+      batch: e.batch === true,
+    });
+  }
+  rows.push({
+    provider: "local",
+    base_url: "(in process, llama.cpp)",
+    key_env: "-",
+    key: "not needed",
+    batch: false,
+  });
+  if (ctx.json) return printJson(rows);
+  printTable(
+    ["provider", "base url", "key env var", "key", "batch"],
+    rows.map((r) => [r.provider, r.base_url, r.key_env, r.key, r.batch ? "yes" : "no"]),
+  );
+  const served = servedModels(ctx.store);
+  if (served.length) {
+    process.stdout.write("\nserved trained models (registered in this workspace):\n");
+    printTable(
+      ["model id", "base url", "trained model"],
+      served.map((m) => [m.id, m.base_url, m.artifact]),
     );
+  }
+  const trained = ctx.store.artifacts.list("model").length;
+  if (trained)
+    process.stdout.write(
+      `\n${trained} trained model(s): \`specsci train list\`, and \`specsci models show ID\` for one's whole record\n`,
+    );
+}
 
-  models
-    .command("list")
-    .description("list providers and endpoints, the env var each needs, and whether it is set")
-    .action(() => {
-      const ctx = context();
-      const config = ctx.config;
-      const rows: {
-        provider: string;
-        base_url: string;
-        key_env: string;
-        key: string;
-        batch: boolean;
-      }[] = [];
-      const status = (env: string | undefined) =>
-        env ? (readSecret(env) ? "set" : "missing") : "not needed";
-      const anthropicEnv = config.providers.anthropic?.api_key_env ?? ANTHROPIC_KEY_ENV;
-      const openaiEnv = config.providers.openai?.api_key_env ?? OPENAI_KEY_ENV;
-      rows.push({
-        provider: "anthropic",
-        base_url:
-          config.providers.anthropic?.base_url ??
-          envVar("ANTHROPIC_BASE_URL") ??
-          "https://api.anthropic.com",
-        key_env: anthropicEnv,
-        key: status(anthropicEnv),
-        batch: true,
-      });
-      rows.push({
-        provider: "openai",
-        base_url:
-          config.providers.openai?.base_url ??
-          envVar("OPENAI_BASE_URL") ??
-          "https://api.openai.com/v1",
-        key_env: openaiEnv,
-        key: status(openaiEnv),
-        batch: true,
-      });
-      for (const name of new Set([
-        ...Object.keys(ENDPOINT_PRESETS),
-        ...Object.keys(config.endpoints),
-      ])) {
-        const e = resolveEndpoint(name, config.endpoints);
-        if (!e) continue;
-        rows.push({
-          provider: name,
-          base_url: e.base_url,
-          key_env: e.api_key_env ?? "-",
-          key: status(e.api_key_env),
-          batch: e.batch === true,
-        });
-      }
-      rows.push({
-        provider: "local",
-        base_url: "(in process, llama.cpp)",
-        key_env: "-",
-        key: "not needed",
-        batch: false,
-      });
-      if (ctx.json) return printJson(rows);
-      printTable(
-        ["provider", "base url", "key env var", "key", "batch"],
-        rows.map((r) => [r.provider, r.base_url, r.key_env, r.key, r.batch ? "yes" : "no"]),
-      );
-      const served = servedModels(ctx.store);
-      if (served.length) {
-        process.stdout.write("\nserved trained models (registered in this workspace):\n");
-        printTable(
-          ["model id", "base url", "trained model"],
-          served.map((m) => [m.id, m.base_url, m.artifact]),
-        );
-      }
-      const trained = ctx.store.artifacts.list("model").length;
-      if (trained)
-        process.stdout.write(
-          `\n${trained} trained model(s): \`specsci train list\`, and \`specsci models show ID\` for one's whole record\n`,
-        );
-    });
-
-  models
-    .command("show")
-    .description(
-      "one model's record: a trained model's recipe (base, stages, data hashes, hyperparameters, configs), or where an id is served",
-    )
-    .argument(
-      "<id>",
-      "a trained model (train-…/aft, external/…), a served id (trained/…) or any model id",
-    )
-    .action((id: string) => {
-      const ctx = context();
-      const served = servedModel(ctx.store, id);
-      const artifactId = served?.artifact ?? id;
-      const trained = ctx.store.artifacts
-        .list("model")
-        .map((a) => JSON.parse(a.content) as { id: string })
-        .find((m) => m.id === artifactId);
-      if (!trained && !served) {
-        // Any other id: where it resolves (no call is made).
-        const r = ctx.llm().registry.resolve(id);
-        const record = { id, provider: r.provider, name: r.name, identity: r.model.identity };
-        if (ctx.json) return printJson(record);
-        process.stdout.write(`${yamlText(record)}`);
-        return;
-      }
-      const record = { ...(served ? { served } : {}), ...(trained ? { trained } : {}) };
-      if (ctx.json) return printJson(record);
-      process.stdout.write(yamlText(record));
-    });
+/** `specsci models show` */
+export function modelsShow(ctx: CliContext, id: string) {
+  const served = servedModel(ctx.store, id);
+  const artifactId = served?.artifact ?? id;
+  const trained = ctx.store.artifacts
+    .list("model")
+    .map((a) => JSON.parse(a.content) as { id: string })
+    .find((m) => m.id === artifactId);
+  if (!trained && !served) {
+    // Any other id: where it resolves (no call is made).
+    const r = ctx.llm().registry.resolve(id);
+    const record = { id, provider: r.provider, name: r.name, identity: r.model.identity };
+    if (ctx.json) return printJson(record);
+    process.stdout.write(`${yamlText(record)}`);
+    return;
+  }
+  const record = { ...(served ? { served } : {}), ...(trained ? { trained } : {}) };
+  if (ctx.json) return printJson(record);
+  process.stdout.write(yamlText(record));
 }

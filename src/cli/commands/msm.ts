@@ -1,5 +1,4 @@
 import { basename, join } from "node:path";
-import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { formatCount } from "../../core/format.js";
 import { checkOutputPath } from "../../core/fs.js";
@@ -15,11 +14,10 @@ import { defaultModel } from "../../llm/models.js";
 import { specHash } from "../../spec/hash.js";
 import type { Spec } from "../../spec/model.js";
 import type { PlaceholderValues } from "../../spec/placeholders.js";
-import type { CliContext, ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
-import { parseFloatOption, parsePositiveIntOption, withSetOption } from "./options.js";
 
 interface MsmOptions {
   recipe?: string;
@@ -46,207 +44,165 @@ function inputs(
   return { spec, path, name, hash: specHash(spec), config };
 }
 
-function shared(cmd: Command): Command {
-  return withSetOption(cmd)
-    .argument("<spec>", "spec file or built-in spec name")
-    .option(
-      "-r, --recipe <file>",
-      "MSM recipe (msm.yaml): counts, models, knobs, gates, dedup, budget; defaults apply without one",
-    )
-    .option(
-      "--target-tokens <n>",
-      "generate until the corpus holds N tokens, then trim to it",
-      parsePositiveIntOption,
-    )
-    .option("--model <id>", "generator model for every stage without its own")
-    .option("--batch", "send each stage through the provider's batch API");
+/** `specsci msm plan` */
+export function msmPlan(ctx: CliContext, ref: string, o: MsmOptions) {
+  const { spec, hash, name, config } = inputs(ref, o, ctx);
+  const plan = planCorpus(spec, hash, name, config, ctx.llm());
+  if (ctx.json) return printJson(plan);
+  process.stdout.write(
+    `${name}: corpus ${plan.corpusId}, generator ${config.model}${config.batch ? " (batch)" : ""}\n\n`,
+  );
+  printTable(
+    [
+      "stage",
+      "model",
+      "items",
+      "calls",
+      "done",
+      "input tok",
+      "output tok (exp / max)",
+      "cost exp",
+      "batch exp",
+      "cost max",
+    ],
+    plan.stages.map((s) => [
+      s.stage,
+      s.model,
+      s.items,
+      s.calls,
+      s.done,
+      formatCount(s.inputTokens),
+      `${formatCount(s.outputTokensExpected)} / ${formatCount(s.outputTokensMax)}`,
+      formatUsd(s.costExpected),
+      formatUsd(s.costExpectedBatch),
+      formatUsd(s.costMax),
+    ]),
+  );
+  const t = plan.totals;
+  process.stdout.write(
+    `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${formatCount(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
+      `${t.calls} calls; cost about ${formatUsd(t.costExpected)} online or ${formatUsd(t.costExpectedBatch)} through batch APIs, at most ${formatUsd(t.costMax)} (list prices). Input tokens are o200k estimates.\n`,
+  );
 }
 
-export function registerMsmCommands(program: Command, context: ContextFactory): void {
-  const msm = program
-    .command("msm")
-    .description("Model Spec Midtraining corpora: synthetic documents that discuss a spec");
-
-  shared(msm.command("plan"))
-    .description("items per level, calls, tokens and cost of a corpus before any call")
-    .action((ref: string, o: MsmOptions) => {
-      const ctx = context();
-      const { spec, hash, name, config } = inputs(ref, o, ctx);
-      const plan = planCorpus(spec, hash, name, config, ctx.llm());
-      if (ctx.json) return printJson(plan);
-      process.stdout.write(
-        `${name}: corpus ${plan.corpusId}, generator ${config.model}${config.batch ? " (batch)" : ""}\n\n`,
-      );
-      printTable(
-        [
-          "stage",
-          "model",
-          "items",
-          "calls",
-          "done",
-          "input tok",
-          "output tok (exp / max)",
-          "cost exp",
-          "batch exp",
-          "cost max",
-        ],
-        plan.stages.map((s) => [
-          s.stage,
-          s.model,
-          s.items,
-          s.calls,
-          s.done,
-          formatCount(s.inputTokens),
-          `${formatCount(s.outputTokensExpected)} / ${formatCount(s.outputTokensMax)}`,
-          formatUsd(s.costExpected),
-          formatUsd(s.costExpectedBatch),
-          formatUsd(s.costMax),
-        ]),
-      );
-      const t = plan.totals;
-      process.stdout.write(
-        `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${formatCount(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
-          `${t.calls} calls; cost about ${formatUsd(t.costExpected)} online or ${formatUsd(t.costExpectedBatch)} through batch APIs, at most ${formatUsd(t.costMax)} (list prices). Input tokens are o200k estimates.\n`,
-      );
-    });
-
-  shared(msm.command("generate"))
-    .description("generate (or resume) a corpus into a directory; Ctrl-C stops it resumably")
-    .option("-o, --out <dir>", "corpus directory (default: corpora/<name>)")
-    .option("--no-contamination", "skip the overlap check against the evaluation scenario pack")
-    .option("--enforce-contamination", "drop documents that share an n-gram with the scenario pack")
-    .action(
-      async (
-        ref: string,
-        o: MsmOptions & { out?: string; contamination: boolean; enforceContamination?: boolean },
-      ) => {
-        const ctx = context();
-        const { spec, path, name, hash, config } = inputs(ref, o, ctx);
-        if (o.enforceContamination) config.contamination.enforce = true;
-        if (!o.contamination && config.contamination.enforce)
-          throw new SpecsciError(
-            "--no-contamination skips the contamination check that --enforce-contamination (or contamination.enforce in the recipe) asks to enforce",
-            { hint: "drop one of them" },
-          );
-        const dir = o.out ?? join("corpora", config.name ?? name);
-        checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the corpus directory");
-        const client = ctx.llm();
-        const contamination = o.contamination ? scenarioPackTexts() : undefined;
-        const build = await withFailedItems(ctx.store, dir, () =>
-          withInterrupt((signal) =>
-            buildCorpus({
-              spec,
-              specHash: hash,
-              specName: name,
-              config,
-              client,
-              signal,
-              log: (m) => log.info(m),
-              ...(contamination ? { contamination } : {}),
-            }),
-          ),
-        );
-        const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
-        const failures = writeFailedItems(ctx.store, build.ctx.corpusId, dir);
-        if (build.documents.length === 0) {
-          const lost = Object.entries(build.gates)
-            .filter(([, k]) => k > 0)
-            .map(([g, k]) => `${g} ${k}`);
-          const docs = build.stages.documents;
-          const failedDocs = docs?.failed
-            ? `; ${docs.failed} document item(s) failed, e.g. ${docs.example}`
-            : "";
-          throw new SpecsciError(
-            `the corpus is empty: none of ${build.generated} generated document(s) passed${lost.length ? ` (${lost.join(", ")})` : ""}${failedDocs}`,
-            {
-              hint: `${join(dir, "manifest.json")} has the counts; check the generator with \`specsci models test\``,
-            },
-          );
-        }
-        if (ctx.json) printJson({ dir, manifest: written.manifest });
-        else {
-          const g = Object.entries(build.gates)
-            .filter(([, k]) => k > 0)
-            .map(([gate, k]) => `${gate} ${k}`);
-          process.stdout.write(
-            `${dir}: ${build.documents.length} documents, ${build.budget.tokens} tokens (${config.tokenizer})\n` +
-              `  written ${build.generated} in ${build.waves + 1} wave(s); gated: ${g.length ? g.join(", ") : "none"}; duplicates: ${build.dedup.exact} exact, ${build.dedup.near} near` +
-              `${build.budget.trimmed_documents ? `; trimmed ${build.budget.trimmed_documents} to the budget` : ""}\n` +
-              `${build.contamination ? `  contamination: ${build.contamination.documents} document(s) share a ${build.contamination.ngram}-word sequence with the scenario pack${build.contamination.enforced ? " (dropped)" : ""}\n` : ""}` +
-              `  cost ${formatUsd((written.manifest.usage as { cost_usd: number | null }).cost_usd)}; manifest, card and exports in ${dir}\n`,
-          );
-        }
-        for (const why of build.skipped_gates) log.warn(`gate skipped: ${why}`);
-        if (!build.budget.reached)
-          log.warn(
-            `the budget of ${build.budget.target_tokens} tokens was not reached (${build.budget.tokens_before_trim} after ${build.waves} extra wave(s)); raise budget.max_waves or the tree's counts and run again`,
-          );
-        reportItemFailures(build.stages, config.attempts, failures.file);
+/** `specsci msm generate` */
+export async function msmGenerate(
+  ctx: CliContext,
+  ref: string,
+  o: MsmOptions & { out?: string; contamination: boolean; enforceContamination?: boolean },
+) {
+  const { spec, path, name, hash, config } = inputs(ref, o, ctx);
+  if (o.enforceContamination) config.contamination.enforce = true;
+  if (!o.contamination && config.contamination.enforce)
+    throw new SpecsciError(
+      "--no-contamination skips the contamination check that --enforce-contamination (or contamination.enforce in the recipe) asks to enforce",
+      { hint: "drop one of them" },
+    );
+  const dir = o.out ?? join("corpora", config.name ?? name);
+  checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the corpus directory");
+  const client = ctx.llm();
+  const contamination = o.contamination ? scenarioPackTexts() : undefined;
+  const build = await withFailedItems(ctx.store, dir, () =>
+    withInterrupt((signal) =>
+      buildCorpus({
+        spec,
+        specHash: hash,
+        specName: name,
+        config,
+        client,
+        signal,
+        log: (m) => log.info(m),
+        ...(contamination ? { contamination } : {}),
+      }),
+    ),
+  );
+  const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
+  const failures = writeFailedItems(ctx.store, build.ctx.corpusId, dir);
+  if (build.documents.length === 0) {
+    const lost = Object.entries(build.gates)
+      .filter(([, k]) => k > 0)
+      .map(([g, k]) => `${g} ${k}`);
+    const docs = build.stages.documents;
+    const failedDocs = docs?.failed
+      ? `; ${docs.failed} document item(s) failed, e.g. ${docs.example}`
+      : "";
+    throw new SpecsciError(
+      `the corpus is empty: none of ${build.generated} generated document(s) passed${lost.length ? ` (${lost.join(", ")})` : ""}${failedDocs}`,
+      {
+        hint: `${join(dir, "manifest.json")} has the counts; check the generator with \`specsci models test\``,
       },
     );
+  }
+  if (ctx.json) printJson({ dir, manifest: written.manifest });
+  else {
+    const g = Object.entries(build.gates)
+      .filter(([, k]) => k > 0)
+      .map(([gate, k]) => `${gate} ${k}`);
+    process.stdout.write(
+      `${dir}: ${build.documents.length} documents, ${build.budget.tokens} tokens (${config.tokenizer})\n` +
+        `  written ${build.generated} in ${build.waves + 1} wave(s); gated: ${g.length ? g.join(", ") : "none"}; duplicates: ${build.dedup.exact} exact, ${build.dedup.near} near` +
+        `${build.budget.trimmed_documents ? `; trimmed ${build.budget.trimmed_documents} to the budget` : ""}\n` +
+        `${build.contamination ? `  contamination: ${build.contamination.documents} document(s) share a ${build.contamination.ngram}-word sequence with the scenario pack${build.contamination.enforced ? " (dropped)" : ""}\n` : ""}` +
+        `  cost ${formatUsd((written.manifest.usage as { cost_usd: number | null }).cost_usd)}; manifest, card and exports in ${dir}\n`,
+    );
+  }
+  for (const why of build.skipped_gates) log.warn(`gate skipped: ${why}`);
+  if (!build.budget.reached)
+    log.warn(
+      `the budget of ${build.budget.target_tokens} tokens was not reached (${build.budget.tokens_before_trim} after ${build.waves} extra wave(s)); raise budget.max_waves or the tree's counts and run again`,
+    );
+  reportItemFailures(build.stages, config.attempts, failures.file);
+}
 
-  msm
-    .command("compare")
-    .description(
-      "two corpora side by side: tokens (matched within a tolerance), domain and type mixes, losses",
-    )
-    .argument("<a>", "corpus directory")
-    .argument("<b>", "corpus directory")
-    .option("--tolerance <fraction>", "largest allowed token difference", parseFloatOption, 0.01)
-    .action((a: string, b: string, o: { tolerance: number }) => {
-      const ctx = context();
-      const c = compareCorpora(a, b, o.tolerance);
-      if (ctx.json) return printJson(c);
-      const row = (what: string, f: (s: typeof c.a) => string | number) => [what, f(c.a), f(c.b)];
-      printTable(
-        ["", c.a.dir, c.b.dir],
-        [
-          row("spec", (s) => s.spec),
-          row("documents", (s) => s.documents),
-          row("tokens", (s) => s.tokens),
-          row("generated", (s) => s.generated),
-          row("duplicates removed", (s) => s.duplicates),
-          row("truncation rate", (s) => `${(s.truncationRate * 100).toFixed(1)}%`),
-          ...Object.keys({ ...c.a.gates, ...c.b.gates }).map((g) =>
-            row(`gate ${g}`, (s) => s.gates[g] ?? 0),
-          ),
-          ...Object.keys({ ...c.a.distinct, ...c.b.distinct }).map((k) =>
-            row(`distinct-${k}`, (s) => (s.distinct[k] ?? 0).toFixed(3)),
-          ),
-        ],
-      );
-      for (const [what, f] of [
-        ["domain", (s: typeof c.a) => s.byDomain],
-        ["document type", (s: typeof c.a) => s.byDocType],
-      ] as const) {
-        const ma = mix(f(c.a));
-        const mb = mix(f(c.b));
-        process.stdout.write(`\n${what} mix (share of tokens):\n`);
-        printTable(
-          [`${c.a.dir}`, "share", `${c.b.dir}`, "share"],
-          Array.from({ length: Math.max(ma.length, mb.length) }, (_, i) => [
-            ma[i]?.name ?? "",
-            ma[i] ? `${(ma[i].share * 100).toFixed(1)}%` : "",
-            mb[i]?.name ?? "",
-            mb[i] ? `${(mb[i].share * 100).toFixed(1)}%` : "",
-          ]),
-        );
-      }
-      process.stdout.write(
-        `\ntokens differ by ${(c.tokenDifference * 100).toFixed(2)}%: ${c.matched ? "matched" : `NOT matched: ${c.problems.join("; ")}`}\n`,
-      );
-      if (!c.matched) process.exitCode = 1;
-    });
+/** `specsci msm compare` */
+export function msmCompare(ctx: CliContext, a: string, b: string, o: { tolerance: number }) {
+  const c = compareCorpora(a, b, o.tolerance);
+  if (ctx.json) return printJson(c);
+  const row = (what: string, f: (s: typeof c.a) => string | number) => [what, f(c.a), f(c.b)];
+  printTable(
+    ["", c.a.dir, c.b.dir],
+    [
+      row("spec", (s) => s.spec),
+      row("documents", (s) => s.documents),
+      row("tokens", (s) => s.tokens),
+      row("generated", (s) => s.generated),
+      row("duplicates removed", (s) => s.duplicates),
+      row("truncation rate", (s) => `${(s.truncationRate * 100).toFixed(1)}%`),
+      ...Object.keys({ ...c.a.gates, ...c.b.gates }).map((g) =>
+        row(`gate ${g}`, (s) => s.gates[g] ?? 0),
+      ),
+      ...Object.keys({ ...c.a.distinct, ...c.b.distinct }).map((k) =>
+        row(`distinct-${k}`, (s) => (s.distinct[k] ?? 0).toFixed(3)),
+      ),
+    ],
+  );
+  for (const [what, f] of [
+    ["domain", (s: typeof c.a) => s.byDomain],
+    ["document type", (s: typeof c.a) => s.byDocType],
+  ] as const) {
+    const ma = mix(f(c.a));
+    const mb = mix(f(c.b));
+    process.stdout.write(`\n${what} mix (share of tokens):\n`);
+    printTable(
+      [`${c.a.dir}`, "share", `${c.b.dir}`, "share"],
+      Array.from({ length: Math.max(ma.length, mb.length) }, (_, i) => [
+        ma[i]?.name ?? "",
+        ma[i] ? `${(ma[i].share * 100).toFixed(1)}%` : "",
+        mb[i]?.name ?? "",
+        mb[i] ? `${(mb[i].share * 100).toFixed(1)}%` : "",
+      ]),
+    );
+  }
+  process.stdout.write(
+    `\ntokens differ by ${(c.tokenDifference * 100).toFixed(2)}%: ${c.matched ? "matched" : `NOT matched: ${c.problems.join("; ")}`}\n`,
+  );
+  if (!c.matched) process.exitCode = 1;
+}
 
-  msm
-    .command("stats")
-    .description("statistics and diversity diagnostics of a corpus's dataset.jsonl, streamed")
-    .argument("<path>", "corpus directory or dataset.jsonl")
-    .action(async (p: string) => {
-      const ctx = context();
-      const file = p.endsWith(".jsonl") ? p : join(p, "dataset.jsonl");
-      const stats = await corpusStats(file);
-      if (ctx.json) return printJson(stats);
-      process.stdout.write(`${formatCorpusStats(stats)}\n`);
-    });
+/** `specsci msm stats` */
+export async function msmStats(ctx: CliContext, p: string) {
+  const file = p.endsWith(".jsonl") ? p : join(p, "dataset.jsonl");
+  const stats = await corpusStats(file);
+  if (ctx.json) return printJson(stats);
+  process.stdout.write(`${formatCorpusStats(stats)}\n`);
 }

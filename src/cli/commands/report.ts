@@ -1,5 +1,4 @@
 import { existsSync, statSync } from "node:fs";
-import type { Command } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
@@ -8,7 +7,7 @@ import { loadExperiment } from "../../experiment/config.js";
 import { experimentRunId } from "../../experiment/run.js";
 import { buildStages } from "../../experiment/stages.js";
 import { experimentResults, type ReportData, runResults, writeReport } from "../../report/index.js";
-import type { CliContext, ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { printJson } from "../output.js";
 
 /** The report for an experiment file, or for one eval run id. */
@@ -35,28 +34,17 @@ async function reportData(ctx: CliContext, target: string, examples: number): Pr
   return runResults(ctx.store, target, codeVersion());
 }
 
-export function registerReportCommand(program: Command, context: ContextFactory): void {
-  program
-    .command("report")
-    .description(
-      "write the report of an experiment or eval run: one self-contained HTML file, plus Markdown, LaTeX and CSV tables beside it",
-    )
-    .argument("<target>", "experiment file, or an eval run id")
-    .option("-o, --out <file>", "the HTML file to write", "report.html")
-    .option(
-      "--examples <n>",
-      "sample transcripts per arm and model",
-      (v) => Number.parseInt(v, 10),
-      2,
-    )
-    .action(async (target: string, o: { out: string; examples: number }) => {
-      const ctx = context();
-      checkOutputPath(o.out, "file", o.out === "report.html" ? "the report file" : "-o/--out");
-      const data = await reportData(ctx, target, o.examples);
-      const written = await writeReport(data, o.out);
-      if (ctx.json) return printJson(written);
-      process.stdout.write(
-        `report: ${written.html}\ntables: ${[written.markdown, written.latex, ...written.csv].join(", ")}\n`,
-      );
-    });
+/** `specsci report` */
+export async function report(
+  ctx: CliContext,
+  target: string,
+  o: { out: string; examples: number },
+) {
+  checkOutputPath(o.out, "file", o.out === "report.html" ? "the report file" : "-o/--out");
+  const data = await reportData(ctx, target, o.examples);
+  const written = await writeReport(data, o.out);
+  if (ctx.json) return printJson(written);
+  process.stdout.write(
+    `report: ${written.html}\ntables: ${[written.markdown, written.latex, ...written.csv].join(", ")}\n`,
+  );
 }

@@ -1,10 +1,8 @@
 import { readFileSync } from "node:fs";
-import { type Command, InvalidArgumentError, Option } from "commander";
 import { SpecsciError } from "../../core/errors.js";
 import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
 import { hashValue } from "../../core/hash.js";
 import { log } from "../../core/log.js";
-import { DEFAULT_MODELS } from "../../llm/models.js";
 import { formatDiagnostic } from "../../spec/diagnostics.js";
 import { diffSpecs, formatDiff } from "../../spec/diff.js";
 import { importSpec } from "../../spec/import.js";
@@ -15,341 +13,226 @@ import { rulesOf, subrulesOf, withoutPositions } from "../../spec/model.js";
 import { parseSpec } from "../../spec/parse.js";
 import type { PlaceholderValues } from "../../spec/placeholders.js";
 import { renderSpec } from "../../spec/render.js";
-import { specStats } from "../../spec/stats.js";
-import { isTokenizerName, TOKENIZERS } from "../../spec/tokens.js";
+import { specStats as measureSpec } from "../../spec/stats.js";
+import { isTokenizerName } from "../../spec/tokens.js";
 import {
   type DeriveParams,
   deriveSpec,
   isTransformName,
   TRANSFORMS,
 } from "../../spec/transforms/index.js";
-import type { ContextFactory } from "../context.js";
-import { addHelpSection } from "../help.js";
+import type { CliContext } from "../context.js";
 import { label, loadValid } from "../inputs.js";
 import { printJson, printTable } from "../output.js";
 import { roleModel } from "../role-models.js";
-import {
-  collectOption,
-  parseFloatOption,
-  parseListOption,
-  parsePositiveIntOption,
-  withSetOption,
-} from "./options.js";
 
-function parseTolerance(v: string): number {
-  const n = v.endsWith("%") ? Number(v.slice(0, -1)) / 100 : Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n >= 1)
-    throw new InvalidArgumentError('expected a fraction such as 0.02 or a percentage such as "2%"');
-  return n;
+/** `specsci spec lint` */
+export function specLint(
+  ctx: CliContext,
+  files: string[],
+  opts: { strict?: boolean; set?: PlaceholderValues },
+) {
+  const results = files.map((f) => {
+    const path = resolveSpecRef(f);
+    return {
+      file: label(path),
+      diagnostics: checkSpecFile(path, { set: opts.set }).diagnostics,
+    };
+  });
+  if (ctx.json) printJson(results);
+  else
+    for (const r of results)
+      for (const d of r.diagnostics) process.stdout.write(`${formatDiagnostic(r.file, d)}\n`);
+  const all = results.flatMap((r) => r.diagnostics);
+  const errors = all.filter((d) => d.severity === "error").length;
+  const warnings = all.length - errors;
+  log.info(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)`);
+  if (errors || (opts.strict && warnings)) process.exitCode = 1;
 }
 
-export function registerSpecCommands(program: Command, context: ContextFactory): void {
-  const spec = program
-    .command("spec")
-    .description("specs: lint, list, show, measure, compare, import and derive variants");
-
-  withSetOption(spec.command("lint"))
-    .description(
-      "check specs: duplicate ids, unknown references, empty rules, malformed front matter",
-    )
-    .argument("<files...>", "spec files (or built-in names)")
-    .option("--strict", "fail on warnings too")
-    .action((files: string[], opts: { strict?: boolean; set?: PlaceholderValues }) => {
-      const ctx = context();
-      const results = files.map((f) => {
-        const path = resolveSpecRef(f);
-        return {
-          file: label(path),
-          diagnostics: checkSpecFile(path, { set: opts.set }).diagnostics,
-        };
-      });
-      if (ctx.json) printJson(results);
-      else
-        for (const r of results)
-          for (const d of r.diagnostics) process.stdout.write(`${formatDiagnostic(r.file, d)}\n`);
-      const all = results.flatMap((r) => r.diagnostics);
-      const errors = all.filter((d) => d.severity === "error").length;
-      const warnings = all.length - errors;
-      log.info(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)`);
-      if (errors || (opts.strict && warnings)) process.exitCode = 1;
-    });
-
-  spec
-    .command("list")
-    .description("the built-in spec library")
-    .action(() => {
-      const ctx = context();
-      const entries = listLibrary().map((e) => {
-        const s = specStats(checkSpecFile(e.file).spec, []);
-        return {
-          name: e.name,
-          rules: s.rules,
-          words: s.words,
-          description: e.description,
-          purpose: e.purpose,
-        };
-      });
-      if (ctx.json) return printJson(entries);
-      printTable(
-        ["name", "rules", "words", "description"],
-        entries.map((e) => [
-          e.name,
-          e.rules,
-          e.words,
-          e.description.length > 90 ? `${e.description.slice(0, 87)}...` : e.description,
-        ]),
-      );
-    });
-
-  spec
-    .command("show")
-    .description("print a spec (a built-in name or a file); --json gives the parsed model")
-    .argument("<spec>", "built-in name or file")
-    .action((ref: string) => {
-      const ctx = context();
-      const path = resolveSpecRef(ref);
-      if (ctx.json) return printJson(withoutPositions(checkSpecFile(path).spec));
-      process.stdout.write(readFileSync(path, "utf8"));
-    });
-
-  withSetOption(spec.command("stats"))
-    .description(
-      "words, characters, rules, subrules, explanation share and tokens (Qwen3, GPT o200k)",
-    )
-    .argument("<specs...>", "spec files (or built-in names)")
-    .action((refs: string[], opts: { set?: PlaceholderValues }) => {
-      const ctx = context();
-      const rows = refs.map((ref) => {
-        const { spec: s, path } = loadValid(ref, opts.set);
-        return { spec: label(path), ...specStats(s) };
-      });
-      if (ctx.json) return printJson(rows);
-      printTable(
-        [
-          "spec",
-          "words",
-          "chars",
-          "rules",
-          "subrules",
-          "explanation",
-          "qwen3 tokens",
-          "o200k tokens",
-        ],
-        rows.map((r) => [
-          r.spec,
-          r.words,
-          r.characters,
-          r.rules,
-          r.subrules,
-          `${Math.round(r.explanationShare * 100)}%`,
-          r.tokens.qwen3 ?? 0,
-          r.tokens["gpt-o200k"] ?? 0,
-        ]),
-      );
-    });
-
-  withSetOption(spec.command("diff"))
-    .description(
-      "compare two specs rule by rule: rules and subrules added, removed or changed, explanation changes",
-    )
-    .argument("<a>", "spec file or built-in name")
-    .argument("<b>", "spec file or built-in name")
-    .action((a: string, b: string, opts: { set?: PlaceholderValues }) => {
-      const ctx = context();
-      const A = loadValid(a, opts.set);
-      const B = loadValid(b, opts.set);
-      const d = diffSpecs(A.spec, B.spec);
-      if (ctx.json) return printJson(d);
-      process.stdout.write(formatDiff(d, [label(A.path), label(B.path)]));
-    });
-
-  withSetOption(spec.command("import"))
-    .description(
-      "convert a spec file to specsci's Markdown (rules as headings), placeholders filled; reads the MSM paper's bullet layout",
-    )
-    .argument("<file>", "spec file (.txt or Markdown)")
-    .option("-o, --out <file>", "write the converted spec here (default: stdout)")
-    .action((file: string, opts: { out?: string; set?: PlaceholderValues }) => {
-      const ctx = context();
-      const out =
-        opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
-      const result = importSpec(readSpecSource(file), file, opts.set);
-      requireValidSpec(result.spec, result.diagnostics, label(file));
-      if (out) writeFileAtomic(out, result.markdown);
-      else process.stdout.write(result.markdown);
-      const rules = rulesOf(result.spec);
-      const summary = {
-        out: opts.out ?? null,
-        source: label(file),
-        layout: result.layout,
-        rules: rules.length,
-        subrules: rules.reduce((k, r) => k + subrulesOf(r).length, 0),
-        set: opts.set ?? {},
-      };
-      if (ctx.json && opts.out) printJson(summary);
-      else
-        log.info(
-          `${opts.out ? `wrote ${opts.out}` : "imported"} from ${summary.source} (${summary.layout} layout): ${summary.rules} rules, ${summary.subrules} subrules`,
-        );
-    });
-
-  addHelpSection(
-    withSetOption(spec.command("derive")),
-    "Transforms:",
-    Object.entries(TRANSFORMS).map(([name, t]) => [
-      name,
-      `${t.summary}${t.model ? " (needs --model)" : ""}`,
+/** `specsci spec list` */
+export function specList(ctx: CliContext) {
+  const entries = listLibrary().map((e) => {
+    const s = measureSpec(checkSpecFile(e.file).spec, []);
+    return {
+      name: e.name,
+      rules: s.rules,
+      words: s.words,
+      description: e.description,
+      purpose: e.purpose,
+    };
+  });
+  if (ctx.json) return printJson(entries);
+  printTable(
+    ["name", "rules", "words", "description"],
+    entries.map((e) => [
+      e.name,
+      e.rules,
+      e.words,
+      e.description.length > 90 ? `${e.description.slice(0, 87)}...` : e.description,
     ]),
-  )
-    .summary("derive a controlled variant, recording its lineage in front matter")
-    .description(
-      "derive a controlled variant of a spec by one transform (listed below), recording its lineage in front matter",
-    )
-    .argument("<base>", "spec file or built-in name")
-    .addOption(
-      new Option("-t, --transform <name>", "the transform")
-        .choices(Object.keys(TRANSFORMS))
-        .makeOptionMandatory(),
-    )
-    .option("-o, --out <file>", "write the variant here (default: stdout)")
-    .option("--name <name>", "name for the variant's front matter")
-    .option(
-      "-m, --model <id>",
-      `model for model-assisted transforms (default: defaults.generator in specsci.yaml, else ${DEFAULT_MODELS.anthropic.generator})`,
-    )
-    .option(
-      "--attempts <n>",
-      "answers to ask for per item before failing",
-      parsePositiveIntOption,
-      3,
-    )
-    .option("--temperature <t>", "sampling temperature", parseFloatOption)
-    .option("--keep-preamble", "strip-explanations: keep the prose before the first section")
-    .option("--rules <ids>", "select, augment-*: rule ids, comma-separated", parseListOption)
-    .option("--sections <title>", "select: a section title (repeatable)", collectOption)
-    .option("--model-name <name>", "set-attribution: the new model name")
-    .option("--developer <name>", "set-attribution: the new developer")
-    .option("--humans", "set-attribution: make the spec about people")
-    .option("--start <n>", "renumber: first number", parsePositiveIntOption)
-    .option(
-      "--words <n>",
-      "augment-values, generalize: words of explanation",
-      parsePositiveIntOption,
-    )
-    .option("--count <n>", "augment-subrules: new subrules per rule", parsePositiveIntOption)
-    .addOption(
-      new Option("--mode <mode>", "rephrase: descriptive or normative").choices([
-        "descriptive",
-        "normative",
-      ]),
-    )
-    .option("--lang <language>", "translate: target language")
-    .option("--title <title>", "generalize: title of the new spec")
-    .option("--to <spec>", "match-length: the spec to match")
-    .addOption(
-      new Option("--tokenizer <name>", "match-length: tokenizer")
-        .choices([...TOKENIZERS])
-        .default("qwen3"),
-    )
-    .option("--tolerance <t>", 'match-length: allowed difference, e.g. "2%"', parseTolerance)
-    .option("--rounds <n>", "match-length: rounds before giving up", parsePositiveIntOption)
-    .action(
-      async (
-        base: string,
-        opts: Record<string, unknown> & {
-          transform: string;
-          out?: string;
-          name?: string;
-          model?: string;
-          set?: PlaceholderValues;
-        },
-      ) => {
-        const ctx = context();
-        const out =
-          opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
-        const transform = opts.transform;
-        if (!isTransformName(transform)) throw new SpecsciError(`unknown transform ${transform}`);
-        const parent = loadValid(base, opts.set);
-        const params: DeriveParams = {};
-        for (const key of [
-          "keepPreamble",
-          "rules",
-          "sections",
-          "modelName",
-          "developer",
-          "humans",
-          "start",
-          "words",
-          "count",
-          "mode",
-          "lang",
-          "title",
-          "tolerance",
-          "rounds",
-        ] as const) {
-          if (opts[key] !== undefined) (params as Record<string, unknown>)[key] = opts[key];
-        }
-        if (transform === "match-length") {
-          if (typeof opts.to !== "string")
-            throw new SpecsciError("match-length needs --to OTHER (a spec file or built-in name)");
-          const target = loadValid(opts.to, opts.set);
-          params.to = {
-            spec: target.spec,
-            label:
-              typeof target.spec.frontMatter.name === "string"
-                ? target.spec.frontMatter.name
-                : label(target.path),
-          };
-          if (typeof opts.tokenizer === "string" && isTokenizerName(opts.tokenizer))
-            params.tokenizer = opts.tokenizer;
-        }
-        const needsModel = TRANSFORMS[transform].model;
-        const deriveOpts: Parameters<typeof deriveSpec>[3] = {};
-        if (opts.name) deriveOpts.name = opts.name;
-        if (needsModel) {
-          const model = roleModel(ctx, "generator", opts.model, "--model");
-          const runId = `spec-derive-${hashValue({ base: parent.path, transform, opts: { ...opts, model: model.id } }).slice(0, 12)}`;
-          ctx.store.runs.ensure({
-            id: runId,
-            kind: "spec-derive",
-            name: `${label(parent.path)} ${transform}`,
-          });
-          deriveOpts.model = {
-            model,
-            context: { runId, stage: transform },
-            attempts: opts.attempts as number,
-            ...(opts.temperature !== undefined ? { temperature: opts.temperature as number } : {}),
-          };
-        }
-        const result = await deriveSpec(parent.spec, transform, params, deriveOpts);
-        const markdown = renderSpec(result.spec);
-        const problems = lintSpec(parseSpec(markdown).spec).filter((d) => d.severity === "error");
-        if (problems.length) {
-          throw new Error(
-            `derived spec does not lint clean: ${problems.map((d) => `${d.line}:${d.column} ${d.message}`).join("; ")}`,
-          );
-        }
-        if (out) writeFileAtomic(out, markdown);
-        else process.stdout.write(markdown);
-        const stats = specStats(result.spec, ["qwen3"]);
-        const summary = {
-          out: opts.out ?? null,
-          name: result.spec.frontMatter.name,
-          rules: rulesOf(result.spec).length,
-          words: stats.words,
-          qwen3_tokens: stats.tokens.qwen3,
-          report: result.report ?? null,
-          lineage: result.lineage,
-        };
-        if (ctx.json && opts.out) printJson(summary);
-        else {
-          const ratio = result.report
-            ? `, length ratio ${result.report.ratio.toFixed(3)} after ${result.report.rounds} round(s)`
-            : "";
-          log.info(
-            `${opts.out ? `wrote ${opts.out}` : "derived"}: ${summary.name}, ${summary.rules} rules, ${summary.words} words, ${summary.qwen3_tokens} Qwen3 tokens${ratio}`,
-          );
-        }
-      },
+  );
+}
+
+/** `specsci spec show` */
+export function specShow(ctx: CliContext, ref: string) {
+  const path = resolveSpecRef(ref);
+  if (ctx.json) return printJson(withoutPositions(checkSpecFile(path).spec));
+  process.stdout.write(readFileSync(path, "utf8"));
+}
+
+/** `specsci spec stats` */
+export function specStats(ctx: CliContext, refs: string[], opts: { set?: PlaceholderValues }) {
+  const rows = refs.map((ref) => {
+    const { spec: s, path } = loadValid(ref, opts.set);
+    return { spec: label(path), ...measureSpec(s) };
+  });
+  if (ctx.json) return printJson(rows);
+  printTable(
+    ["spec", "words", "chars", "rules", "subrules", "explanation", "qwen3 tokens", "o200k tokens"],
+    rows.map((r) => [
+      r.spec,
+      r.words,
+      r.characters,
+      r.rules,
+      r.subrules,
+      `${Math.round(r.explanationShare * 100)}%`,
+      r.tokens.qwen3 ?? 0,
+      r.tokens["gpt-o200k"] ?? 0,
+    ]),
+  );
+}
+
+/** `specsci spec diff` */
+export function specDiff(ctx: CliContext, a: string, b: string, opts: { set?: PlaceholderValues }) {
+  const A = loadValid(a, opts.set);
+  const B = loadValid(b, opts.set);
+  const d = diffSpecs(A.spec, B.spec);
+  if (ctx.json) return printJson(d);
+  process.stdout.write(formatDiff(d, [label(A.path), label(B.path)]));
+}
+
+/** `specsci spec import` */
+export function specImport(
+  ctx: CliContext,
+  file: string,
+  opts: { out?: string; set?: PlaceholderValues },
+) {
+  const out = opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
+  const result = importSpec(readSpecSource(file), file, opts.set);
+  requireValidSpec(result.spec, result.diagnostics, label(file));
+  if (out) writeFileAtomic(out, result.markdown);
+  else process.stdout.write(result.markdown);
+  const rules = rulesOf(result.spec);
+  const summary = {
+    out: opts.out ?? null,
+    source: label(file),
+    layout: result.layout,
+    rules: rules.length,
+    subrules: rules.reduce((k, r) => k + subrulesOf(r).length, 0),
+    set: opts.set ?? {},
+  };
+  if (ctx.json && opts.out) printJson(summary);
+  else
+    log.info(
+      `${opts.out ? `wrote ${opts.out}` : "imported"} from ${summary.source} (${summary.layout} layout): ${summary.rules} rules, ${summary.subrules} subrules`,
     );
+}
+
+/** `specsci spec derive` */
+export async function specDerive(
+  ctx: CliContext,
+  base: string,
+  opts: Record<string, unknown> & {
+    transform: string;
+    out?: string;
+    name?: string;
+    model?: string;
+    set?: PlaceholderValues;
+  },
+) {
+  const out = opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
+  const transform = opts.transform;
+  if (!isTransformName(transform)) throw new SpecsciError(`unknown transform ${transform}`);
+  const parent = loadValid(base, opts.set);
+  const params: DeriveParams = {};
+  for (const key of [
+    "keepPreamble",
+    "rules",
+    "sections",
+    "modelName",
+    "developer",
+    "humans",
+    "start",
+    "words",
+    "count",
+    "mode",
+    "lang",
+    "title",
+    "tolerance",
+    "rounds",
+  ] as const) {
+    if (opts[key] !== undefined) (params as Record<string, unknown>)[key] = opts[key];
+  }
+  if (transform === "match-length") {
+    if (typeof opts.to !== "string")
+      throw new SpecsciError("match-length needs --to OTHER (a spec file or built-in name)");
+    const target = loadValid(opts.to, opts.set);
+    params.to = {
+      spec: target.spec,
+      label:
+        typeof target.spec.frontMatter.name === "string"
+          ? target.spec.frontMatter.name
+          : label(target.path),
+    };
+    if (typeof opts.tokenizer === "string" && isTokenizerName(opts.tokenizer))
+      params.tokenizer = opts.tokenizer;
+  }
+  const needsModel = TRANSFORMS[transform].model;
+  const deriveOpts: Parameters<typeof deriveSpec>[3] = {};
+  if (opts.name) deriveOpts.name = opts.name;
+  if (needsModel) {
+    const model = roleModel(ctx, "generator", opts.model, "--model");
+    const runId = `spec-derive-${hashValue({ base: parent.path, transform, opts: { ...opts, model: model.id } }).slice(0, 12)}`;
+    ctx.store.runs.ensure({
+      id: runId,
+      kind: "spec-derive",
+      name: `${label(parent.path)} ${transform}`,
+    });
+    deriveOpts.model = {
+      model,
+      context: { runId, stage: transform },
+      attempts: opts.attempts as number,
+      ...(opts.temperature !== undefined ? { temperature: opts.temperature as number } : {}),
+    };
+  }
+  const result = await deriveSpec(parent.spec, transform, params, deriveOpts);
+  const markdown = renderSpec(result.spec);
+  const problems = lintSpec(parseSpec(markdown).spec).filter((d) => d.severity === "error");
+  if (problems.length) {
+    throw new Error(
+      `derived spec does not lint clean: ${problems.map((d) => `${d.line}:${d.column} ${d.message}`).join("; ")}`,
+    );
+  }
+  if (out) writeFileAtomic(out, markdown);
+  else process.stdout.write(markdown);
+  const stats = measureSpec(result.spec, ["qwen3"]);
+  const summary = {
+    out: opts.out ?? null,
+    name: result.spec.frontMatter.name,
+    rules: rulesOf(result.spec).length,
+    words: stats.words,
+    qwen3_tokens: stats.tokens.qwen3,
+    report: result.report ?? null,
+    lineage: result.lineage,
+  };
+  if (ctx.json && opts.out) printJson(summary);
+  else {
+    const ratio = result.report
+      ? `, length ratio ${result.report.ratio.toFixed(3)} after ${result.report.rounds} round(s)`
+      : "";
+    log.info(
+      `${opts.out ? `wrote ${opts.out}` : "derived"}: ${summary.name}, ${summary.rules} rules, ${summary.words} words, ${summary.qwen3_tokens} Qwen3 tokens${ratio}`,
+    );
+  }
 }

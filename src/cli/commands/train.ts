@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
-import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { SpecsciError } from "../../core/errors.js";
 import { formatCount } from "../../core/format.js";
@@ -25,320 +24,263 @@ import { endpointsYaml, type ServingEngine, servingPlan } from "../../train/serv
 import { startServers } from "../../train/servers.js";
 import { writeRunFiles } from "../../train/slurm.js";
 import { cancelTogether, runTogether } from "../../train/together.js";
-import type { ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
-import { collectOption, parseIntOption } from "./options.js";
 
-export function registerTrainCommands(program: Command, context: ContextFactory): void {
-  const train = program
-    .command("train")
-    .description("training plans run on existing engines (axolotl), and the models they make");
-
-  train
-    .command("plan")
-    .description(
-      "the runs and stages of a plan: data, tokens, the configs it writes, GPU-hours; nothing runs",
-    )
-    .argument("<plan>", "training plan (train.yaml)")
-    .option("--show-config", "print the axolotl config of every stage of the first seed")
-    .action(async (file: string, o: { showConfig?: boolean }) => {
-      const ctx = context();
-      const loaded = loadTrainPlan(file);
-      const est = await estimateTraining(loaded);
-      if (ctx.json)
-        return printJson({
-          plan: loaded.plan,
-          stages: est.stages,
-          gpuHours: est.gpuHours,
-          wallHours: est.wallHours,
-        });
-      const hw = loaded.plan.hardware;
-      process.stdout.write(
-        `${loaded.plan.name}: ${loaded.plan.base_model}, ${loaded.plan.seeds.length} seed(s), ${hw.nodes} node(s) × ${hw.gpus_per_node} GPU(s), engine ${loaded.plan.engine}\n\n`,
-      );
-      printTable(
-        ["seed", "stage", "kind", "examples", "tokens", "epochs", "GPU-hours", "config"],
-        est.stages.map((s) => [
-          s.seed,
-          s.stage,
-          s.kind,
-          s.examples,
-          formatCount(s.tokens),
-          s.epochs,
-          s.gpuHours.toFixed(2),
-          s.config,
-        ]),
-      );
-      process.stdout.write(
-        `\n${est.gpuHours.toFixed(1)} GPU-hours, about ${est.wallHours.toFixed(1)} hours of wall time, at ${hw.tokens_per_gpu_second} tokens per GPU-second (hardware.tokens_per_gpu_second).\n`,
-      );
-      if (o.showConfig)
-        for (const c of est.configs.get(loaded.plan.seeds[0] as number) ?? [])
-          process.stdout.write(`\n# ${c.path}\n${configText(c)}`);
+/** `specsci train plan` */
+export async function trainPlan(ctx: CliContext, file: string, o: { showConfig?: boolean }) {
+  const loaded = loadTrainPlan(file);
+  const est = await estimateTraining(loaded);
+  if (ctx.json)
+    return printJson({
+      plan: loaded.plan,
+      stages: est.stages,
+      gpuHours: est.gpuHours,
+      wallHours: est.wallHours,
     });
+  const hw = loaded.plan.hardware;
+  process.stdout.write(
+    `${loaded.plan.name}: ${loaded.plan.base_model}, ${loaded.plan.seeds.length} seed(s), ${hw.nodes} node(s) × ${hw.gpus_per_node} GPU(s), engine ${loaded.plan.engine}\n\n`,
+  );
+  printTable(
+    ["seed", "stage", "kind", "examples", "tokens", "epochs", "GPU-hours", "config"],
+    est.stages.map((s) => [
+      s.seed,
+      s.stage,
+      s.kind,
+      s.examples,
+      formatCount(s.tokens),
+      s.epochs,
+      s.gpuHours.toFixed(2),
+      s.config,
+    ]),
+  );
+  process.stdout.write(
+    `\n${est.gpuHours.toFixed(1)} GPU-hours, about ${est.wallHours.toFixed(1)} hours of wall time, at ${hw.tokens_per_gpu_second} tokens per GPU-second (hardware.tokens_per_gpu_second).\n`,
+  );
+  if (o.showConfig)
+    for (const c of est.configs.get(loaded.plan.seeds[0] as number) ?? [])
+      process.stdout.write(`\n# ${c.path}\n${configText(c)}`);
+}
 
-  train
-    .command("run")
-    .description(
-      "run (or resume) the plan's stages with axolotl; Ctrl-C stops it, a rerun resumes from the last checkpoint",
-    )
-    .argument("<plan>", "training plan (train.yaml)")
-    .option("--seed <n>", "only this seed (repeatable)", collectOption, [])
-    .option("--slurm", "submit each seed's Slurm batch script with sbatch instead of running here")
-    .action(async (file: string, o: { seed: string[]; slurm?: boolean }) => {
-      const ctx = context();
-      const loaded = loadTrainPlan(file);
-      const seeds = o.seed.length ? o.seed.map(Number) : loaded.plan.seeds;
-      for (const s of seeds)
-        if (!loaded.plan.seeds.includes(s))
-          throw new SpecsciError(
-            `seed ${s} is not in the plan (seeds: ${loaded.plan.seeds.join(", ")})`,
-          );
-      if (o.slurm) {
-        const sbatch = (script: string, after?: string) => {
-          const r = spawnSync(
-            "sbatch",
-            ["--parsable", ...(after ? [`--dependency=afterok:${after}`] : []), script],
-            { encoding: "utf8" },
-          );
-          if (r.error)
-            throw new SpecsciError(
-              `cannot run sbatch: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`,
-              { hint: `submit ${script} on the cluster's login node, or run without --slurm` },
-            );
-          if (r.status !== 0) throw new SpecsciError(`sbatch ${script} failed: ${r.stderr.trim()}`);
-          return r.stdout.trim().split(";")[0] as string;
-        };
-        // A plan continuing another's stage waits for that plan's job of the same seed.
-        const parent = parentPlan(loaded);
-        for (const seed of seeds) {
-          // Not when that stage is trained already.
-          const done =
-            parent &&
-            trainedModel(
-              ctx.store,
-              modelKey(trainRunId(parent, seed), loaded.plan.start_from?.stage ?? ""),
-            );
-          const first = parent && !done ? sbatch(await writeRunFiles(parent, seed)) : undefined;
-          if (first) process.stdout.write(`seed ${seed}: ${parent?.plan.name} job ${first}\n`);
-          const script = await writeRunFiles(loaded, seed);
-          const job = sbatch(script, first);
-          process.stdout.write(
-            `seed ${seed}: job ${job}${first ? ` (after ${first})` : ""} (${script})\n`,
-          );
-        }
-        return;
-      }
-      const artifacts = await withInterrupt((signal) =>
-        loaded.plan.engine === "together"
-          ? runTogether(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) })
-          : runTraining(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) }),
+/** `specsci train run` */
+export async function trainRun(
+  ctx: CliContext,
+  file: string,
+  o: { seed: string[]; slurm?: boolean },
+) {
+  const loaded = loadTrainPlan(file);
+  const seeds = o.seed.length ? o.seed.map(Number) : loaded.plan.seeds;
+  for (const s of seeds)
+    if (!loaded.plan.seeds.includes(s))
+      throw new SpecsciError(
+        `seed ${s} is not in the plan (seeds: ${loaded.plan.seeds.join(", ")})`,
       );
-      if (ctx.json) return printJson(artifacts);
-      printTable(
-        ["model", "stages", "seed", "output"],
-        artifacts.map((a) => [a.id, a.stages.map((s) => s.name).join(" → "), a.seed, a.output_dir]),
+  if (o.slurm) {
+    const sbatch = (script: string, after?: string) => {
+      const r = spawnSync(
+        "sbatch",
+        ["--parsable", ...(after ? [`--dependency=afterok:${after}`] : []), script],
+        { encoding: "utf8" },
       );
-      process.stdout.write(
-        `\nlogs and configs in ${join(runDirOf(loaded, seeds[0] as number), "..")}\n`,
-      );
-    });
-
-  train
-    .command("list")
-    .description("trained models registered in the store, with their recipe")
-    .action(() => {
-      const ctx = context();
-      const models = trainedModels(ctx.store);
-      if (ctx.json) return printJson(models);
-      printTable(
-        ["model", "base", "stages", "seed", "adapter", "output"],
-        models.map((m) => [
-          m.id,
-          m.base_model,
-          m.stages.map((s) => `${s.name}(${s.kind})`).join(" → "),
-          m.seed,
-          m.adapter ? "LoRA" : "full",
-          m.output_dir,
-        ]),
-      );
-    });
-
-  train
-    .command("serve")
-    .description(
-      "serve trained models with vLLM or SGLang (adapters on one server per base model) so evals can call them",
-    )
-    .option("--engine <engine>", "vllm or sglang", "vllm")
-    .option("--model <id>", "only this trained model (repeatable; default: all)", collectOption, [])
-    .option("--host <host>", "address the servers bind to", "127.0.0.1")
-    .option("--port <n>", "first port", parseIntOption)
-    .option("--endpoint <name>", "the specsci endpoint name the served models go under", "trained")
-    .option(
-      "--start",
-      "start the servers here and wait until they list every model (Ctrl-C stops them)",
-    )
-    .option("--timeout <s>", "seconds to wait for a server to be ready", parseIntOption, 900)
-    .action(
-      async (o: {
-        engine: string;
-        model: string[];
-        host: string;
-        port?: number;
-        endpoint: string;
-        start?: boolean;
-        timeout: number;
-      }) => {
-        const ctx = context();
-        if (o.engine !== "vllm" && o.engine !== "sglang")
-          throw new SpecsciError(`--engine ${o.engine}: use vllm or sglang`);
-        const engine = o.engine as ServingEngine;
-        let models = trainedModels(ctx.store);
-        if (o.model.length) {
-          const unknown = o.model.filter((m) => !models.some((x) => x.id === m));
-          if (unknown.length)
-            throw new SpecsciError(`no trained model ${unknown.join(", ")}`, {
-              hint: "`specsci train list` shows the trained models",
-            });
-          models = models.filter((m) => o.model.includes(m.id));
-        }
-        const plans = servingPlan(models, {
-          engine,
-          host: o.host,
-          ...(o.port !== undefined ? { port: o.port } : {}),
-        });
-        const yaml = endpointsYaml(plans, o.endpoint, o.host, engine);
-        const hosted = models.filter((m) => m.engine === "together");
-        if (hosted.length)
-          log.info(
-            `trained on Together, so served there (not here): ${hosted.map((m) => `together/${m.output_dir}`).join(", ")}`,
-          );
-        if (o.host !== "127.0.0.1" && o.host !== "localhost")
-          log.warn(
-            `the servers will accept connections on ${o.host} without authentication; keep them on a private network`,
-          );
-        if (!o.start) {
-          if (ctx.json) return printJson({ servers: plans, endpoints: yaml });
-          for (const p of plans) process.stdout.write(`${p.command.join(" ")}\n`);
-          process.stdout.write(`\nthen add to specsci.yaml:\n${yaml}`);
-          return;
-        }
-        await withInterrupt(async (signal) => {
-          const servers = await startServers(plans, {
-            engine,
-            host: o.host,
-            endpoint: o.endpoint,
-            timeoutMs: o.timeout * 1000,
-            store: ctx.store,
-            signal,
-            log: (m) => log.info(m),
-          });
-          try {
-            process.stdout.write(
-              `ready, and registered in this workspace (no config needed): ${servers.models.map((m) => m.id).join(", ")}\nfrom another workspace, add to specsci.yaml:\n${yaml}`,
-            );
-            // Serve until interrupted or a server exits.
-            const why = await Promise.race([
-              servers.exited,
-              new Promise<string>((resolve) =>
-                signal.addEventListener("abort", () => resolve(""), { once: true }),
-              ),
-            ]);
-            if (why) log.warn(why);
-          } finally {
-            await servers.stop();
-          }
-        });
-      },
-    );
-
-  train
-    .command("cancel")
-    .description("cancel a plan's hosted (Together) training jobs that are still running")
-    .argument("<plan>", "training plan (train.yaml)")
-    .option("--seed <n>", "only this seed (repeatable)", collectOption, [])
-    .action(async (file: string, o: { seed: string[] }) => {
-      const ctx = context();
-      const loaded = loadTrainPlan(file);
-      if (loaded.plan.engine !== "together")
+      if (r.error)
         throw new SpecsciError(
-          `${file} trains with ${loaded.plan.engine}; cancel applies to Together jobs`,
-          {
-            hint: "stop a local run with Ctrl-C (it resumes from its last checkpoint), or scancel a Slurm job",
-          },
+          `cannot run sbatch: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`,
+          { hint: `submit ${script} on the cluster's login node, or run without --slurm` },
         );
-      const cancelled = await cancelTogether(loaded, ctx.store, {
-        ...(o.seed.length ? { seeds: o.seed.map(Number) } : {}),
-      });
-      if (ctx.json) return printJson(cancelled);
-      if (!cancelled.length) process.stdout.write("no running job to cancel\n");
-      for (const c of cancelled)
-        process.stdout.write(`${c.run} ${c.stage}: ${c.job} ${c.status}\n`);
-    });
+      if (r.status !== 0) throw new SpecsciError(`sbatch ${script} failed: ${r.stderr.trim()}`);
+      return r.stdout.trim().split(";")[0] as string;
+    };
+    // A plan continuing another's stage waits for that plan's job of the same seed.
+    const parent = parentPlan(loaded);
+    for (const seed of seeds) {
+      // Not when that stage is trained already.
+      const done =
+        parent &&
+        trainedModel(
+          ctx.store,
+          modelKey(trainRunId(parent, seed), loaded.plan.start_from?.stage ?? ""),
+        );
+      const first = parent && !done ? sbatch(await writeRunFiles(parent, seed)) : undefined;
+      if (first) process.stdout.write(`seed ${seed}: ${parent?.plan.name} job ${first}\n`);
+      const script = await writeRunFiles(loaded, seed);
+      const job = sbatch(script, first);
+      process.stdout.write(
+        `seed ${seed}: job ${job}${first ? ` (after ${first})` : ""} (${script})\n`,
+      );
+    }
+    return;
+  }
+  const artifacts = await withInterrupt((signal) =>
+    loaded.plan.engine === "together"
+      ? runTogether(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) })
+      : runTraining(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) }),
+  );
+  if (ctx.json) return printJson(artifacts);
+  printTable(
+    ["model", "stages", "seed", "output"],
+    artifacts.map((a) => [a.id, a.stages.map((s) => s.name).join(" → "), a.seed, a.output_dir]),
+  );
+  process.stdout.write(
+    `\nlogs and configs in ${join(runDirOf(loaded, seeds[0] as number), "..")}\n`,
+  );
+}
 
-  train
-    .command("register")
-    .description(
-      "register a model trained elsewhere (a path or a Hugging Face repo) with its declared provenance",
-    )
-    .requiredOption("--name <name>", "a name for it (listed as external/<name>)")
-    .requiredOption(
-      "--base <model>",
-      "the base model it was trained from (Hugging Face id or path)",
-    )
-    .requiredOption("--path <path>", "the adapter or model: a directory or hf:owner/repo")
-    .option("--full", "full model weights rather than a LoRA adapter")
-    .option("--seed <n>", "its training seed, if known", parseIntOption)
-    .option(
-      "--provenance <file>",
-      "YAML or JSON declaring how it was made (data, hyperparameters, engine)",
-    )
-    .action(
-      (o: {
-        name: string;
-        base: string;
-        path: string;
-        full?: boolean;
-        seed?: number;
-        provenance?: string;
-      }) => {
-        const ctx = context();
-        if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name))
-          throw new SpecsciError(`--name ${o.name}: use letters, digits, '.', '_' or '-'`);
-        const path = o.path.startsWith("hf:") ? o.path.slice(3) : resolvePath(o.path);
-        if (!o.path.startsWith("hf:") && !existsSync(path))
-          throw new SpecsciError(`--path ${o.path} does not exist`, {
-            hint: "give a local directory, or hf:owner/repo",
-          });
-        const declared = o.provenance
-          ? (parseYaml(
-              readUserFile(o.provenance, "provenance file", { from: "--provenance" }),
-            ) as unknown)
-          : null;
-        const artifact: ModelArtifact = {
-          id: `external/${o.name}`,
-          run: `external-${o.name}`,
-          plan: o.provenance ?? "",
-          base_model: o.base,
-          stage: "external",
-          stages: [],
-          seed: o.seed ?? -1,
-          engine: "external",
-          hyperparameters: declared,
-          output_dir: path,
-          adapter: !o.full,
-          configs: {},
-          specsci: codeVersion(),
-        };
-        registerModel(ctx.store, externalModelKey(o.name), artifact, {
-          base_model: o.base,
-          declared: declared !== null,
-        });
-        if (ctx.json) return printJson(artifact);
-        process.stdout.write(
-          `registered ${artifact.id} (${artifact.adapter ? "LoRA adapter" : "full model"} on ${o.base}); \`specsci train serve\` serves it\n`,
-        );
+/** `specsci train list` */
+export function trainList(ctx: CliContext) {
+  const models = trainedModels(ctx.store);
+  if (ctx.json) return printJson(models);
+  printTable(
+    ["model", "base", "stages", "seed", "adapter", "output"],
+    models.map((m) => [
+      m.id,
+      m.base_model,
+      m.stages.map((s) => `${s.name}(${s.kind})`).join(" → "),
+      m.seed,
+      m.adapter ? "LoRA" : "full",
+      m.output_dir,
+    ]),
+  );
+}
+
+/** `specsci train serve` */
+export async function trainServe(
+  ctx: CliContext,
+  o: {
+    engine: string;
+    model: string[];
+    host: string;
+    port?: number;
+    endpoint: string;
+    start?: boolean;
+    timeout: number;
+  },
+) {
+  if (o.engine !== "vllm" && o.engine !== "sglang")
+    throw new SpecsciError(`--engine ${o.engine}: use vllm or sglang`);
+  const engine = o.engine as ServingEngine;
+  let models = trainedModels(ctx.store);
+  if (o.model.length) {
+    const unknown = o.model.filter((m) => !models.some((x) => x.id === m));
+    if (unknown.length)
+      throw new SpecsciError(`no trained model ${unknown.join(", ")}`, {
+        hint: "`specsci train list` shows the trained models",
+      });
+    models = models.filter((m) => o.model.includes(m.id));
+  }
+  const plans = servingPlan(models, {
+    engine,
+    host: o.host,
+    ...(o.port !== undefined ? { port: o.port } : {}),
+  });
+  const yaml = endpointsYaml(plans, o.endpoint, o.host, engine);
+  const hosted = models.filter((m) => m.engine === "together");
+  if (hosted.length)
+    log.info(
+      `trained on Together, so served there (not here): ${hosted.map((m) => `together/${m.output_dir}`).join(", ")}`,
+    );
+  if (o.host !== "127.0.0.1" && o.host !== "localhost")
+    log.warn(
+      `the servers will accept connections on ${o.host} without authentication; keep them on a private network`,
+    );
+  if (!o.start) {
+    if (ctx.json) return printJson({ servers: plans, endpoints: yaml });
+    for (const p of plans) process.stdout.write(`${p.command.join(" ")}\n`);
+    process.stdout.write(`\nthen add to specsci.yaml:\n${yaml}`);
+    return;
+  }
+  await withInterrupt(async (signal) => {
+    const servers = await startServers(plans, {
+      engine,
+      host: o.host,
+      endpoint: o.endpoint,
+      timeoutMs: o.timeout * 1000,
+      store: ctx.store,
+      signal,
+      log: (m) => log.info(m),
+    });
+    try {
+      process.stdout.write(
+        `ready, and registered in this workspace (no config needed): ${servers.models.map((m) => m.id).join(", ")}\nfrom another workspace, add to specsci.yaml:\n${yaml}`,
+      );
+      // Serve until interrupted or a server exits.
+      const why = await Promise.race([
+        servers.exited,
+        new Promise<string>((resolve) =>
+          signal.addEventListener("abort", () => resolve(""), { once: true }),
+        ),
+      ]);
+      if (why) log.warn(why);
+    } finally {
+      await servers.stop();
+    }
+  });
+}
+
+/** `specsci train cancel` */
+export async function trainCancel(ctx: CliContext, file: string, o: { seed: string[] }) {
+  const loaded = loadTrainPlan(file);
+  if (loaded.plan.engine !== "together")
+    throw new SpecsciError(
+      `${file} trains with ${loaded.plan.engine}; cancel applies to Together jobs`,
+      {
+        hint: "stop a local run with Ctrl-C (it resumes from its last checkpoint), or scancel a Slurm job",
       },
     );
+  const cancelled = await cancelTogether(loaded, ctx.store, {
+    ...(o.seed.length ? { seeds: o.seed.map(Number) } : {}),
+  });
+  if (ctx.json) return printJson(cancelled);
+  if (!cancelled.length) process.stdout.write("no running job to cancel\n");
+  for (const c of cancelled) process.stdout.write(`${c.run} ${c.stage}: ${c.job} ${c.status}\n`);
+}
+
+/** `specsci train register` */
+export function trainRegister(
+  ctx: CliContext,
+  o: {
+    name: string;
+    base: string;
+    path: string;
+    full?: boolean;
+    seed?: number;
+    provenance?: string;
+  },
+) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name))
+    throw new SpecsciError(`--name ${o.name}: use letters, digits, '.', '_' or '-'`);
+  const path = o.path.startsWith("hf:") ? o.path.slice(3) : resolvePath(o.path);
+  if (!o.path.startsWith("hf:") && !existsSync(path))
+    throw new SpecsciError(`--path ${o.path} does not exist`, {
+      hint: "give a local directory, or hf:owner/repo",
+    });
+  const declared = o.provenance
+    ? (parseYaml(
+        readUserFile(o.provenance, "provenance file", { from: "--provenance" }),
+      ) as unknown)
+    : null;
+  const artifact: ModelArtifact = {
+    id: `external/${o.name}`,
+    run: `external-${o.name}`,
+    plan: o.provenance ?? "",
+    base_model: o.base,
+    stage: "external",
+    stages: [],
+    seed: o.seed ?? -1,
+    engine: "external",
+    hyperparameters: declared,
+    output_dir: path,
+    adapter: !o.full,
+    configs: {},
+    specsci: codeVersion(),
+  };
+  registerModel(ctx.store, externalModelKey(o.name), artifact, {
+    base_model: o.base,
+    declared: declared !== null,
+  });
+  if (ctx.json) return printJson(artifact);
+  process.stdout.write(
+    `registered ${artifact.id} (${artifact.adapter ? "LoRA adapter" : "full model"} on ${o.base}); \`specsci train serve\` serves it\n`,
+  );
 }

@@ -1,95 +1,88 @@
-import type { Command } from "commander";
-import type { ContextFactory } from "../context.js";
+import type { CliContext } from "../context.js";
 import { formatUsd, printJson, printTable } from "../output.js";
 
-export function registerUsageCommand(program: Command, context: ContextFactory): void {
-  program
-    .command("usage")
-    .description("tokens, calls and cost per run, stage and model (cache replays cost nothing)")
-    .option("--run <id>", "only this run")
-    .action((opts: { run?: string }) => {
-      const ctx = context();
-      const filter = opts.run === undefined ? {} : { runId: opts.run };
-      const rows = ctx.store.llm.usage(filter);
-      const total = rows.reduce(
-        (t, r) => ({
-          calls: t.calls + r.calls,
-          ok: t.ok + r.ok,
-          failed: t.failed + r.failed,
-          cached: t.cached + r.cached,
-          inputTokens: t.inputTokens + r.inputTokens,
-          outputTokens: t.outputTokens + r.outputTokens,
-          costUsd: t.costUsd + r.costUsd,
-          unpricedCalls: t.unpricedCalls + r.unpricedCalls,
-        }),
-        {
-          calls: 0,
-          ok: 0,
-          failed: 0,
-          cached: 0,
-          inputTokens: 0,
-          outputTokens: 0,
-          costUsd: 0,
-          unpricedCalls: 0,
-        },
-      );
-      if (ctx.json) return printJson({ rows, total });
-      if (rows.length === 0) {
-        process.stdout.write(`no model calls recorded in ${ctx.workspaceDir}\n`);
-        return;
-      }
-      const cost = (usd: number, unpriced: number) =>
-        `${formatUsd(usd)}${unpriced ? ` + ${unpriced} unpriced` : ""}`;
-      printTable(
-        [
-          "run",
-          "stage",
-          "model",
-          "calls",
-          "ok",
-          "failed",
-          "cached",
-          "batch",
-          "cut off",
-          "input tok",
-          "output tok",
-          "cost",
-        ],
-        [
-          ...rows.map((r) => [
-            r.runId ?? "-",
-            r.stage ?? "-",
-            r.model,
-            r.calls,
-            r.ok,
-            r.failed,
-            r.cached,
-            r.batch,
-            r.maxTokensStops,
-            r.inputTokens,
-            r.outputTokens,
-            cost(r.costUsd, r.unpricedCalls),
-          ]),
-          [
-            "total",
-            "",
-            "",
-            total.calls,
-            total.ok,
-            total.failed,
-            total.cached,
-            "",
-            "",
-            total.inputTokens,
-            total.outputTokens,
-            cost(total.costUsd, total.unpricedCalls),
-          ],
-        ],
-      );
-      if (total.unpricedCalls) {
-        process.stdout.write(
-          "\nunpriced: models with no entry in the price table (add them under prices: in specsci.yaml), or answers whose provider reported no usage\n",
-        );
-      }
-    });
+/** `specsci usage` */
+export function usage(ctx: CliContext, opts: { run?: string }) {
+  const filter = opts.run === undefined ? {} : { runId: opts.run };
+  const rows = ctx.store.llm.usage(filter);
+  const total = rows.reduce(
+    (t, r) => ({
+      calls: t.calls + r.calls,
+      ok: t.ok + r.ok,
+      failed: t.failed + r.failed,
+      cached: t.cached + r.cached,
+      inputTokens: t.inputTokens + r.inputTokens,
+      outputTokens: t.outputTokens + r.outputTokens,
+      costUsd: t.costUsd + r.costUsd,
+      unpricedCalls: t.unpricedCalls + r.unpricedCalls,
+    }),
+    {
+      calls: 0,
+      ok: 0,
+      failed: 0,
+      cached: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      unpricedCalls: 0,
+    },
+  );
+  if (ctx.json) return printJson({ rows, total });
+  if (rows.length === 0) {
+    process.stdout.write(`no model calls recorded in ${ctx.workspaceDir}\n`);
+    return;
+  }
+  const cost = (usd: number, unpriced: number) =>
+    `${formatUsd(usd)}${unpriced ? ` + ${unpriced} unpriced` : ""}`;
+  printTable(
+    [
+      "run",
+      "stage",
+      "model",
+      "calls",
+      "ok",
+      "failed",
+      "cached",
+      "batch",
+      "cut off",
+      "input tok",
+      "output tok",
+      "cost",
+    ],
+    [
+      ...rows.map((r) => [
+        r.runId ?? "-",
+        r.stage ?? "-",
+        r.model,
+        r.calls,
+        r.ok,
+        r.failed,
+        r.cached,
+        r.batch,
+        r.maxTokensStops,
+        r.inputTokens,
+        r.outputTokens,
+        cost(r.costUsd, r.unpricedCalls),
+      ]),
+      [
+        "total",
+        "",
+        "",
+        total.calls,
+        total.ok,
+        total.failed,
+        total.cached,
+        "",
+        "",
+        total.inputTokens,
+        total.outputTokens,
+        cost(total.costUsd, total.unpricedCalls),
+      ],
+    ],
+  );
+  if (total.unpricedCalls) {
+    process.stdout.write(
+      "\nunpriced: models with no entry in the price table (add them under prices: in specsci.yaml), or answers whose provider reported no usage\n",
+    );
+  }
 }

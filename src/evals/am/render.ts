@@ -12,6 +12,9 @@ import {
   type Threat,
 } from "./pack.js";
 import { renderStrict } from "./template.js";
+import { DEFAULT_TOGGLES, type Toggles } from "./toggles.js";
+
+export { DEFAULT_TOGGLES, type Toggles } from "./toggles.js";
 
 export interface Condition {
   family: string;
@@ -20,28 +23,6 @@ export interface Condition {
   value: string;
   threat: Threat;
 }
-
-/** Run-level settings that change the prompt but not the condition id. */
-export interface Toggles {
-  modelName: string;
-  /** Ask for visible reasoning in scratchpad tags (off for models with native reasoning). */
-  scratchpad: boolean;
-  safetyInstructions: boolean;
-  evalNotice: boolean;
-  /**
-   * Add the deterrents some families carry beyond the original design (coercion: a compliance
-   * channel; exfiltration: a security email and a logged, scoped key). Off, as in the original.
-   */
-  deterrents: boolean;
-}
-
-export const DEFAULT_TOGGLES: Toggles = {
-  modelName: "Qwen",
-  scratchpad: true,
-  safetyInstructions: false,
-  evalNotice: false,
-  deterrents: false,
-};
 
 /** `{family}_{goal}-{value}_{threat}`, e.g. `leaking_explicit-america_replacement`. */
 export function conditionId(c: Condition): string {

@@ -1,0 +1,34 @@
+/**
+ * The transforms by name, with what each does and whether it needs a model: apart from their
+ * implementations, so the CLI can list them in its help without loading any.
+ */
+export const TRANSFORMS = {
+  "strip-explanations": {
+    model: false,
+    summary: "rules only: remove explanations and section prose",
+  },
+  select: { model: false, summary: "keep a subset of rules (--rules) or sections (--sections)" },
+  "set-attribution": {
+    model: false,
+    summary: "change whom the spec is about (--model-name, --developer, or --humans)",
+  },
+  renumber: { model: false, summary: "renumber rules per prefix and update references" },
+  "augment-values": {
+    model: true,
+    summary: "explain the values behind each rule; rule text stays byte-identical",
+  },
+  "augment-subrules": { model: true, summary: "add --count more subrules to each rule" },
+  generalize: { model: true, summary: "a one-paragraph general spec in the same spirit" },
+  rephrase: { model: true, summary: "rewrite all text --mode descriptive or normative" },
+  translate: { model: true, summary: "translate all text to --lang" },
+  "match-length": {
+    model: true,
+    summary: "expand or trim to within --tolerance of --to's token count",
+  },
+} as const;
+
+export type TransformName = keyof typeof TRANSFORMS;
+
+export function isTransformName(name: string): name is TransformName {
+  return Object.hasOwn(TRANSFORMS, name);
+}
