@@ -156,7 +156,7 @@ interface SeedRun {
 const togetherJobOf = (a: ModelArtifact | undefined) =>
   (a?.hyperparameters as { together_job?: string } | undefined)?.together_job;
 
-/** Trains each seed of the plan on Together, its parent plan's stage first, and registers the models. */
+/** Trains each seed of the plan on Together (its parent plan's stage first); registers the models. */
 export async function runTogether(
   loaded: LoadedPlan,
   store: Store,
@@ -196,7 +196,7 @@ async function trainParent(
   return { trained, inherited: trained.find((a) => a.stage === from.stage) };
 }
 
-/** One stage: its data uploaded, its job created or resumed and waited for, its model registered. */
+/** One stage: data uploaded, job created or resumed and waited for, model registered. */
 async function trainStage(
   run: SeedRun,
   index: number,

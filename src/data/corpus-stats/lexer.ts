@@ -128,7 +128,7 @@ class TextScan {
     } else if (c >= 0xdc00 && c <= 0xdfff) this.lowSurrogates++;
   }
 
-  /** Whether the `.` at `i` follows a single letter or a title, and so does not end the sentence. */
+  /** Whether the `.` at `i` follows a single letter or a title (and so ends no sentence). */
   private abbreviated(i: number): boolean {
     const { wordStart } = this;
     return (
