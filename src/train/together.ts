@@ -156,7 +156,7 @@ interface SeedRun {
 const togetherJobOf = (a: ModelArtifact | undefined) =>
   (a?.hyperparameters as { together_job?: string } | undefined)?.together_job;
 
-/** Trains each seed of the plan on Together (its parent plan's stage first); registers the models. */
+/** Trains each seed of the plan on Together (its parent's stage first); registers the models. */
 export async function runTogether(
   loaded: LoadedPlan,
   store: Store,
