@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { seededRandom } from "../src/core/random.js";
+import { forEachLine } from "../src/data/corpus-stats/reader.js";
 import { corpusStats, formatCorpusStats } from "../src/data/corpus-stats.js";
 
 const DOCUMENTS = 13_201;
@@ -48,26 +49,11 @@ if (mode && file) {
     for await (const line of rl) if (JSON.parse(line).text) lines++;
     result = { lines };
   } else if (mode === "--split") {
-    // The splitter in corpus-stats.ts, without the analysis.
+    // The splitter corpusStats uses, without the analysis.
     let lines = 0;
-    let pending: Buffer[] = [];
-    const handle = (line: string) => {
+    await forEachLine(file, (line) => {
       if (JSON.parse(line).text) lines++;
-    };
-    for await (const chunk of createReadStream(file, {
-      highWaterMark: 1 << 20,
-    }) as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-        if (pending.length > 0) {
-          pending.push(chunk.subarray(start, nl));
-          handle(Buffer.concat(pending).toString("utf8"));
-          pending = [];
-        } else handle(chunk.toString("utf8", start, nl));
-        start = nl + 1;
-      }
-      if (start < chunk.length) pending.push(chunk.subarray(start));
-    }
+    });
     result = { lines };
   } else result = {};
   process.stdout.write(
