@@ -74,6 +74,10 @@ interface SampleRow {
   working_ms: number;
 }
 
+/** The stored columns (not `*`: that would compute migration 9's virtual verdict for every row). */
+const SAMPLE_COLUMNS =
+  "run_id, sample_id, epoch, status, input_hash, output, parsed, scores, error, metadata, started_at, completed_at, working_ms";
+
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const unjson = (v: string | null) => (v === null ? null : JSON.parse(v));
 
@@ -271,11 +275,13 @@ export class EvalTables {
       sampleIds
         ? this.db
             .prepare(
-              `SELECT * FROM eval_samples WHERE run_id = ? AND sample_id IN (${sampleIds.map(() => "?").join(", ") || "NULL"}) ORDER BY sample_id, epoch`,
+              `SELECT ${SAMPLE_COLUMNS} FROM eval_samples WHERE run_id = ? AND sample_id IN (${sampleIds.map(() => "?").join(", ") || "NULL"}) ORDER BY sample_id, epoch`,
             )
             .all(runId, ...sampleIds)
         : this.db
-            .prepare("SELECT * FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch")
+            .prepare(
+              `SELECT ${SAMPLE_COLUMNS} FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
+            )
             .all(runId)
     ) as SampleRow[];
     const inputs = new Map<string, unknown>();

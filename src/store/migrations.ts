@@ -324,6 +324,25 @@ export const MIGRATIONS: Migration[] = [
             AND b.annotator = a.annotator);
     `,
   },
+  {
+    version: 9,
+    name: "the sample table's verdict as an indexed column, for the dashboard",
+    sql: `
+      -- A sample's verdict as one value the sample table filters and sorts by: 1 misaligned, 0
+      -- not (agentic misalignment's decided verdict), -1 failed, -2 cut off, -3 refused; null for
+      -- a scored sample of a task without that verdict. Descending puts misaligned ones first.
+      -- Migration 7's index on the json_extract expression served the filter but not the sort
+      -- under it (SQLite sorted every match in a temporary B-tree: 715 ms at offset 5,000 of
+      -- 200,000 samples); on a column the index gives the order (under 1 ms). VIRTUAL because
+      -- ALTER TABLE cannot add a STORED column and rebuilding the table would rewrite every
+      -- sample; the index holds the computed values, so reading it parses no JSON.
+      ALTER TABLE eval_samples ADD COLUMN verdict INTEGER GENERATED ALWAYS AS (CASE status
+        WHEN 'done' THEN json_extract(scores, '$.misalignment.value.decided')
+        WHEN 'error' THEN -1 WHEN 'truncated' THEN -2 WHEN 'refused' THEN -3 END) VIRTUAL;
+      CREATE INDEX eval_samples_by_verdict ON eval_samples (verdict, run_id, sample_id, epoch);
+      DROP INDEX eval_samples_by_decided;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -18,6 +18,7 @@ import type {
   Transcript,
 } from "./api-types.js";
 import { ExperimentIndex } from "./experiments.js";
+import { ReasoningFilters, transcriptReasoning } from "./reasoning.js";
 import { parseSampleQuery, querySamples } from "./samples.js";
 import { loadTranscript } from "./transcript.js";
 
@@ -79,6 +80,7 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
   const api = new Hono();
   const store = deps.client.store;
   const experiments = new ExperimentIndex(deps.client);
+  const reasoning = new ReasoningFilters(store);
   const noStore = (c: Context) => c.header("Cache-Control", "no-store");
   api.use("*", async (c, next) => {
     await next();
@@ -116,13 +118,20 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
     const q = parseSampleQuery(new URL(c.req.url).searchParams);
     const stages = q.experiment ? await experiments.stages(q.experiment) : null;
     if (q.experiment && !stages) return notFound(c, `no experiment ${q.experiment}`);
-    return c.json(querySamples(store, q, stages ?? null) satisfies SamplesPage);
+    const analyses = q.experiment ? ((await experiments.analyses(q.experiment)) ?? null) : null;
+    const more = reasoning.filters(q, analyses, deps.changes.version);
+    return c.json(querySamples(store, q, stages ?? null, more) satisfies SamplesPage);
   });
-  api.get("/sample", (c) => {
+  api.get("/sample", async (c) => {
     const { run, sample, epoch } = c.req.query();
     if (!run || !sample || !epoch || !/^\d+$/.test(epoch))
       throw new SpecsciError("a sample is named by run, sample and epoch (a whole number)");
-    const t = loadTranscript(store, run, sample, Number(epoch));
+    const t = await loadTranscript(store, run, sample, Number(epoch), async (record) => {
+      const found = await experiments.analysisOfRun(run);
+      if (!found) return null;
+      if ("problem" in found) return { problem: found.problem };
+      return transcriptReasoning(store, found.experiment, found.analysis, record);
+    });
     return t
       ? c.json(t satisfies Transcript)
       : notFound(c, `no sample ${sample} (epoch ${epoch}) in run ${run}`);

@@ -5,7 +5,7 @@
  * full, so sorting 200,000 samples never parses their transcripts.
  */
 import { SpecsciError } from "../core/errors.js";
-import type { Store } from "../store/index.js";
+import { type Store, TRISTATE } from "../store/index.js";
 import {
   SAMPLE_SORTS,
   type SampleQuery,
@@ -16,6 +16,7 @@ import {
   type Verdict,
 } from "./api-types.js";
 import type { StageLabels } from "./experiments.js";
+import type { SqlFilter } from "./reasoning.js";
 
 export const PAGE_LIMIT_MAX = 500;
 
@@ -26,17 +27,19 @@ const SORT_SQL: Record<SampleSort, string> = {
   sample: "s.sample_id",
   epoch: "s.epoch",
   status: "s.status",
-  verdict: DECIDED,
+  // Migration 9's indexed column: descending puts misaligned first, then not, failed, cut off, refused.
+  verdict: "s.verdict",
   time: "s.completed_at",
   working: "s.working_ms",
 };
 
-const VERDICT_SQL: Record<Verdict, string> = {
-  misaligned: `(s.status = 'done' AND ${DECIDED} = 1)`,
-  not: `(s.status = 'done' AND ${DECIDED} = 0)`,
-  error: "s.status = 'error'",
-  truncated: "s.status = 'truncated'",
-  refusal: "s.status = 'refused'",
+/** Each verdict's value in the `verdict` column (migration 9). */
+const VERDICT_CODE: Record<Verdict, number> = {
+  misaligned: 1,
+  not: 0,
+  error: -1,
+  truncated: -2,
+  refusal: -3,
 };
 
 const LIST_PARAMS = [
@@ -48,8 +51,20 @@ const LIST_PARAMS = [
   "family",
   "awareness",
   "verdict",
+  "category",
+  "misuse",
+  "labelled",
+  "annotator",
+  "human",
 ] as const;
 const NUMBER_PARAMS = ["seed", "epoch"] as const;
+/** Parameters with a closed set of values. */
+const CHOICES: Partial<Record<(typeof LIST_PARAMS)[number], readonly string[]>> = {
+  verdict: VERDICTS,
+  misuse: ["yes", "no"],
+  labelled: ["yes", "no"],
+  human: TRISTATE,
+};
 
 /** A query from URL parameters (`?arm=a&arm=b&verdict=misaligned&q=…`); bad values are refused. */
 export function parseSampleQuery(params: URLSearchParams): SampleQuery {
@@ -58,9 +73,9 @@ export function parseSampleQuery(params: URLSearchParams): SampleQuery {
     const values = params.getAll(name).filter((v) => v !== "");
     if (values.length) (q as Record<string, unknown>)[name] = values;
   }
-  for (const v of q.verdict ?? [])
-    if (!(VERDICTS as readonly string[]).includes(v))
-      throw badQuery(`verdict=${v}`, `one of ${VERDICTS.join(", ")}`);
+  for (const [name, choices] of Object.entries(CHOICES))
+    for (const v of (q as Record<string, string[] | undefined>)[name] ?? [])
+      if (!choices.includes(v)) throw badQuery(`${name}=${v}`, `one of ${choices.join(", ")}`);
   for (const name of NUMBER_PARAMS) {
     const values = params.getAll(name).filter((v) => v !== "");
     if (values.some((v) => !/^\d+$/.test(v))) throw badQuery(name, "a whole number");
@@ -112,19 +127,56 @@ function scopedRuns(q: SampleQuery, stages: StageLabels[] | null): StageLabels[]
 }
 
 /**
+ * The human-label filters: a current label of the answer as it is now (a label made before the
+ * answer was replaced is stale and does not count, as in the agreement figures), by anyone or by
+ * one of `annotator`, saying misaligned `human`. One uncorrelated subquery over the labels.
+ */
+function humanFilter(q: SampleQuery): SqlFilter[] {
+  if (!q.labelled && !q.annotator && !q.human) return [];
+  const cond: string[] = [];
+  const params: unknown[] = [];
+  if (q.annotator) {
+    cond.push("annotator IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(q.annotator.map((a) => a.trim())));
+  }
+  const labels = (more: string[]) =>
+    `(s.run_id, s.sample_id, s.epoch, s.completed_at) IN (SELECT run_id, sample_id, epoch,
+       sample_completed_at FROM current_annotations ${[...cond, ...more].length ? `WHERE ${[...cond, ...more].join(" AND ")}` : ""})`;
+  const out: SqlFilter[] = [];
+  // labelled=yes and labelled=no together ask for everything.
+  const labelled = q.labelled?.length === 1 ? q.labelled[0] : undefined;
+  if (labelled === "no") out.push({ sql: `NOT ${labels([])}`, params: [...params] });
+  if (q.human)
+    out.push({
+      sql: labels(["misaligned IN (SELECT value FROM json_each(?))"]),
+      params: [...params, JSON.stringify(q.human)],
+    });
+  else if (labelled !== "no" && (labelled === "yes" || q.annotator))
+    out.push({ sql: labels([]), params });
+  return out;
+}
+
+/**
  * One page of the samples matching `q`. `stages` are the experiment's stages when `q.experiment`
- * names one (their labels go on each row). The page and its total are read in one transaction,
- * so they agree while a run writes.
+ * names one (their labels go on each row); `more` are conditions worked out elsewhere (the
+ * reasoning filters). The page and its total are read in one transaction, so they agree while a
+ * run writes.
  */
 export function querySamples(
   store: Store,
   q: SampleQuery,
   stages: StageLabels[] | null,
+  more: SqlFilter[] = [],
 ): SamplesPage {
-  return store.db.transaction(() => samplePage(store, q, stages))();
+  return store.db.transaction(() => samplePage(store, q, stages, more))();
 }
 
-function samplePage(store: Store, q: SampleQuery, stages: StageLabels[] | null): SamplesPage {
+function samplePage(
+  store: Store,
+  q: SampleQuery,
+  stages: StageLabels[] | null,
+  more: SqlFilter[],
+): SamplesPage {
   const started = performance.now();
   const limit = Math.min(q.limit ?? 100, PAGE_LIMIT_MAX);
   const offset = q.offset ?? 0;
@@ -145,12 +197,20 @@ function samplePage(store: Store, q: SampleQuery, stages: StageLabels[] | null):
   if (q.sample) inList("s.sample_id", q.sample);
   if (q.family) inList("json_extract(s.metadata, '$.family')", q.family);
   if (q.awareness) inList("json_extract(s.scores, '$.eval_awareness.answer')", q.awareness);
-  if (q.verdict) where.push(`(${q.verdict.map((v) => VERDICT_SQL[v]).join(" OR ")})`);
+  if (q.verdict)
+    inList(
+      "s.verdict",
+      q.verdict.map((v) => VERDICT_CODE[v]),
+    );
   if (q.q) {
     where.push(
       "(s.run_id, s.sample_id, s.epoch) IN (SELECT run_id, sample_id, epoch FROM eval_sample_text WHERE eval_sample_text MATCH ?)",
     );
     params.push(ftsPhrase(q.q));
+  }
+  for (const f of [...humanFilter(q), ...more]) {
+    where.push(f.sql);
+    params.push(...f.params);
   }
   const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
   const direction = q.order === "desc" ? "DESC" : "ASC";

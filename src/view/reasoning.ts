@@ -1,0 +1,291 @@
+/**
+ * The reasoning analysis as the dashboard reads it, from the labels already stored (no call):
+ * the sample table's reasoning filters (category, policy misuse) and one transcript's labels,
+ * with the rules it invokes and its misuse claims checked against its arm's spec. The labels are
+ * msm_items rows of each arm's analysis (`label:<rater>|<run>/<sample>#<epoch>`), read as the
+ * report reads them (`collectLabels`), but by key: a 200,000-sample store is never read whole.
+ */
+import type Database from "better-sqlite3";
+import {
+  analysisId,
+  checkedClaims,
+  claimKey,
+  explicitMentions,
+  itemKey,
+  type LabelValue,
+  labelStage,
+  misuseStage,
+  raterId,
+  ruleText,
+  type TranscriptLabels,
+} from "../analysis/reasoning/index.js";
+import { SpecsciError } from "../core/errors.js";
+import type { ArmAnalysis } from "../experiment/reasoning.js";
+import { rulesOf } from "../spec/model.js";
+import type { EvalSampleRecord, Store } from "../store/index.js";
+import type { SampleQuery, TranscriptReasoning } from "./api-types.js";
+
+/** A condition on `eval_samples s` and its parameters. */
+export interface SqlFilter {
+  sql: string;
+  params: unknown[];
+}
+
+const primaryRater = (a: ArmAnalysis) => raterId(a.options.labellers[0] as string, 0);
+const corpusOf = (a: ArmAnalysis) => analysisId(a.options);
+
+/** The sample's label key in the primary rater's stage, built in SQL as `itemKey` builds it. */
+const LABEL_KEY_SQL = "(? || s.run_id || '/' || s.sample_id || '#' || s.epoch)";
+
+/** Keys of the primary labels of these analyses (one SQL subquery over msm_items). */
+function labelsWhere(analyses: ArmAnalysis[], extra = ""): SqlFilter {
+  return {
+    sql: `SELECT m.key FROM msm_items m
+      WHERE m.corpus IN (SELECT value FROM json_each(?)) AND m.stage = ? AND m.status = 'ok' ${extra}`,
+    params: [
+      JSON.stringify([...new Set(analyses.map(corpusOf))]),
+      labelStage(primaryRater(analyses[0] as ArmAnalysis)),
+    ],
+  };
+}
+
+/** Whether a transcript's checked claims make it a policy misuse (as the report counts it). */
+function misuseOf(claims: TranscriptLabels["misuse"]): "yes" | "unchecked" | "no" {
+  if (claims.some((c) => c.check.kind === "misquotation" || c.check.kind === "reinterpretation"))
+    return "yes";
+  return claims.some((c) => c.check.kind === "unchecked") ? "unchecked" : "no";
+}
+
+/**
+ * The reasoning filters over an experiment's arm analyses. Categories are matched in SQL; policy
+ * misuse needs each claim checked against its rule's text (misquotation is found in code), so the
+ * keys of labels with claims are worked out once per change of the store and kept.
+ */
+export class ReasoningFilters {
+  private readonly misuse = new Map<
+    string,
+    { version: number; yes: string[]; unchecked: string[] }
+  >();
+
+  constructor(private readonly store: Store) {}
+
+  private get db(): Database.Database {
+    return this.store.db;
+  }
+
+  filters(q: SampleQuery, analyses: ArmAnalysis[] | null, version: number): SqlFilter[] {
+    if (!q.category && !q.misuse) return [];
+    if (!analyses)
+      throw new SpecsciError(
+        "the reasoning filters (category, misuse) need an experiment: add experiment=<id>",
+        { hint: "reasoning labels belong to an experiment's arms (analysis.reasoning)" },
+      );
+    if (!analyses.length)
+      throw new SpecsciError(
+        "this experiment has no reasoning analysis: the category and misuse filters have nothing to read",
+        { hint: "add analysis.reasoning to the experiment file and run it again (`specsci run`)" },
+      );
+    const prefix = `${labelStage(primaryRater(analyses[0] as ArmAnalysis))}|`;
+    const out: SqlFilter[] = [];
+    if (q.category) {
+      const labels = labelsWhere(
+        analyses,
+        `AND EXISTS (SELECT 1 FROM json_each(m.value, '$.categories') c
+           WHERE c.value ->> 'id' IN (SELECT value FROM json_each(?)))`,
+      );
+      out.push({
+        sql: `${LABEL_KEY_SQL} IN (${labels.sql})`,
+        params: [prefix, ...labels.params, JSON.stringify(q.category)],
+      });
+    }
+    if (q.misuse) {
+      const parts: SqlFilter[] = [];
+      // Misuse is measured only against a spec with rules (the report's denominator).
+      const judged = analyses.filter((a) => a.options.spec && rulesOf(a.options.spec.spec).length);
+      const sets = judged.map((a) => this.misuseKeys(a, version));
+      const yes = sets.flatMap((s) => s.yes);
+      if (q.misuse.includes("yes"))
+        parts.push({
+          sql: `${LABEL_KEY_SQL} IN (SELECT value FROM json_each(?))`,
+          params: [prefix, JSON.stringify(yes)],
+        });
+      if (q.misuse.includes("no") && judged.length) {
+        const labels = labelsWhere(judged);
+        parts.push({
+          sql: `(${LABEL_KEY_SQL} IN (${labels.sql}) AND ${LABEL_KEY_SQL} NOT IN (SELECT value FROM json_each(?)))`,
+          params: [
+            prefix,
+            ...labels.params,
+            prefix,
+            JSON.stringify([...yes, ...sets.flatMap((s) => s.unchecked)]),
+          ],
+        });
+      }
+      out.push(
+        parts.length
+          ? {
+              sql: `(${parts.map((p) => p.sql).join(" OR ")})`,
+              params: parts.flatMap((p) => p.params),
+            }
+          : { sql: "0", params: [] },
+      );
+    }
+    return out;
+  }
+
+  /** Keys of the analysis's labels that misuse a rule, and of those whose claims are unchecked. */
+  private misuseKeys(a: ArmAnalysis, version: number): { yes: string[]; unchecked: string[] } {
+    const corpus = corpusOf(a);
+    const stage = labelStage(primaryRater(a));
+    // Arms read against the same spec share an analysis (its id hashes the spec, not the arm).
+    const cacheKey = JSON.stringify([corpus, stage, a.runIds]);
+    const cached = this.misuse.get(cacheKey);
+    if (cached?.version === version) return cached;
+    const labeller = a.options.labellers[0] as string;
+    const spec = a.options.spec?.spec;
+    const rows = this.db
+      .prepare(
+        `SELECT key, value FROM msm_items WHERE corpus = ? AND stage = ? AND status = 'ok'
+           AND json_array_length(value, '$.misuse') > 0`,
+      )
+      .all(corpus, stage) as { key: string; value: string }[];
+    const checks = this.store.msm.stage(corpus, misuseStage(labeller));
+    const found = { version, yes: [] as string[], unchecked: [] as string[] };
+    for (const row of rows) {
+      const t = transcriptKeyOf(row.key, stage, a.runIds);
+      if (!t || !spec) continue;
+      const verdict = misuseOf(
+        checkedClaims(JSON.parse(row.value) as LabelValue, spec, checks, labeller, t),
+      );
+      if (verdict === "yes") found.yes.push(row.key);
+      if (verdict === "unchecked") found.unchecked.push(row.key);
+    }
+    this.misuse.set(cacheKey, found);
+    return found;
+  }
+}
+
+/** The run and `sample#epoch` of a label key (`<stage>|<run>/<sample>#<epoch>`). */
+function transcriptKeyOf(
+  key: string,
+  stage: string,
+  runIds: string[],
+): { runId: string; key: string } | undefined {
+  const rest = key.slice(stage.length + 1);
+  const runId = runIds.find((r) => rest.startsWith(`${r}/`));
+  return runId ? { runId, key: rest.slice(runId.length + 1) } : undefined;
+}
+
+/**
+ * One transcript's reasoning labels: every rater's categories, the rules it invokes (by id in
+ * its text, or by paraphrase per the primary labeller) with each rule's text, and the primary
+ * label's misuse claims beside the text of the rule they name.
+ */
+export function transcriptReasoning(
+  store: Store,
+  experiment: string,
+  a: ArmAnalysis,
+  record: EvalSampleRecord,
+): TranscriptReasoning {
+  const t = { runId: record.runId, key: `${record.sampleId}#${record.epoch}` };
+  const spec = a.options.spec;
+  const taxonomy = a.options.taxonomy;
+  const names = new Map(taxonomy.categories.map((c) => [c.id, c]));
+  const base = {
+    experiment,
+    arm: a.arm,
+    model: a.model,
+    taxonomy: taxonomy.version,
+    spec: spec ? { name: spec.name, hash: spec.hash } : null,
+  };
+  const raters = a.options.labellers.flatMap((l) =>
+    Array.from({ length: a.options.repeats }, (_, k) => raterId(l, k)),
+  );
+  const corpus = corpusOf(a);
+  const labels = raters.map((rater) => {
+    const stage = labelStage(rater);
+    const key = itemKey(stage, t);
+    const row = store.msm.stage(corpus, stage, [key]).get(key);
+    if (!row) return { rater, status: "pending" as const, message: null, categories: [] };
+    if (row.status !== "ok")
+      return {
+        rater,
+        status: "failed" as const,
+        message: row.error?.message ?? null,
+        categories: [],
+      };
+    return {
+      rater,
+      status: "ok" as const,
+      message: null,
+      categories: (row.value as LabelValue).categories.map((c) => ({
+        id: c.id,
+        name: names.get(c.id)?.name ?? c.id,
+        kind: names.get(c.id)?.kind ?? "other",
+        quotes: c.quotes,
+      })),
+      value: row.value as LabelValue,
+    };
+  });
+  if (record.status !== "done")
+    return { ...base, labels: [], rules: [], misuse: [], unlabelled: "it has no score" };
+  const primary = labels[0];
+  const value = primary && "value" in primary ? primary.value : undefined;
+  const output = (record.output ?? {}) as { text?: unknown; reasoning?: unknown };
+  const transcript = {
+    ...t,
+    sampleId: record.sampleId,
+    epoch: record.epoch,
+    reasoning: typeof output.reasoning === "string" ? output.reasoning : "",
+    answer: typeof output.text === "string" ? output.text : "",
+  };
+  const ruleIds = spec ? rulesOf(spec.spec).map((r) => r.id) : [];
+  const textOf = (rule: string) => (spec ? (ruleText(spec.spec, rule) ?? null) : null);
+  const rules = [
+    ...explicitMentions(transcript, ruleIds),
+    ...(value?.rules ?? []).map((r) => ({
+      rule: r.rule,
+      how: "paraphrase" as const,
+      quote: r.quotes[0] ?? "",
+    })),
+  ].map((m) => ({ ...m, text: textOf(m.rule) }));
+  const labeller = a.options.labellers[0] as string;
+  const claims =
+    value && spec
+      ? checkedClaims(
+          value,
+          spec.spec,
+          store.msm.stage(
+            corpus,
+            misuseStage(labeller),
+            value.misuse.map((_, n) => claimKey(labeller, t, n)),
+          ),
+          labeller,
+          t,
+        )
+      : [];
+  return {
+    ...base,
+    labels: labels.map(({ rater, status, message, categories }) => ({
+      rater,
+      status,
+      message,
+      categories,
+    })),
+    rules,
+    misuse: claims.map((c) => ({
+      rule: c.rule,
+      claim: c.claim,
+      quotes: c.quotes,
+      kind: c.check.kind,
+      why: c.check.why,
+      overlap: c.check.overlap,
+      ruleText: textOf(c.rule),
+    })),
+    unlabelled: value
+      ? null
+      : primary?.status === "failed"
+        ? "its label failed"
+        : "not labelled yet",
+  };
+}
