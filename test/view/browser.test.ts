@@ -2,12 +2,13 @@
  * The dashboard in headless Chromium (Debian's, as the report's browser test uses), over stores
  * made by the real pipeline: every page loads with data and draws its charts under the CSP; the
  * sample filter and search live in the URL and survive a reload; script payloads in answers,
- * reasoning, judge text and names show as text, with nothing run and nothing fetched elsewhere;
+ * reasoning, judge text, reasoning labels and names show as text, with nothing run and nothing
+ * fetched elsewhere;
  * a page updates while a run writes to the store.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
 import { loadExperiment } from "../../src/experiment/config.js";
@@ -16,25 +17,14 @@ import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ViewServer } from "../../src/view/server.js";
 import { amAgentAnswer } from "../fakes/am-models.js";
 import { cleanupTempDirs } from "../helpers.js";
+import { CHROMIUM, launchChromium, text, until, watchedPage as watched } from "./chromium.js";
 import { DEMO, PAYLOADS, serve, workspaceWith, XSS } from "./fixture.js";
-
-const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((p): p is string => !!p)
-  .find((p) => existsSync(p));
-if (!CHROMIUM)
-  console.warn(
-    "test/view/browser.test.ts skipped: no Chromium (`apt-get install -y chromium`, or set CHROMIUM_PATH)",
-  );
 
 let browser: Browser;
 const servers: ViewServer[] = [];
 beforeAll(async () => {
   setLogLevel("quiet");
-  if (CHROMIUM)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
+  browser = (await launchChromium("test/view/browser.test.ts")) as Browser;
 });
 afterAll(async () => {
   await browser?.close();
@@ -49,35 +39,7 @@ async function served(...yamls: string[]) {
   return { ws, server, url: server.url.replace(/\/$/, "") };
 }
 
-/** A page that records what it asked for and every console error, CSP violation and dialog. */
-async function watchedPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const seen = { requests: [] as string[], errors: [] as string[], dialogs: [] as string[] };
-  page.on("request", (r) => seen.requests.push(r.url()));
-  page.on("console", (m) => {
-    if (m.type() === "error") seen.errors.push(m.text());
-  });
-  page.on("pageerror", (e) => seen.errors.push(e.message));
-  page.on("dialog", (d) => {
-    seen.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  return { page, seen };
-}
-
-/**
- * Waits until `expression` is true in the page. Playwright's waitForFunction evaluates its
- * predicate in a way the page's CSP (no 'unsafe-eval') forbids; a plain evaluate is allowed.
- */
-async function until(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(expression))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
-    await page.waitForTimeout(50);
-  }
-}
-
-const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
+const watchedPage = () => watched(browser);
 
 describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
   it("loads every page with data, charts drawn under the CSP, and steps through a filter by keyboard", async () => {
@@ -172,6 +134,9 @@ describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
     // The payloads are there, as text: the description, the answer, the reasoning, the judges.
     expect(list.text).toContain(PAYLOADS[0]);
     for (const p of PAYLOADS) expect(transcript.text).toContain(p);
+    // And in the reasoning labels: a category's quote, a claim about a rule, the reading of it.
+    const labels = await text(page, "#reasoning-labels");
+    for (const p of [PAYLOADS[1], PAYLOADS[3], PAYLOADS[4]]) expect(labels).toContain(p);
     expect(await page.locator("mark.evidence").count()).toBeGreaterThan(0);
     expect(seen.dialogs).toEqual([]);
     expect(seen.requests.filter((r) => !r.startsWith(url))).toEqual([]);

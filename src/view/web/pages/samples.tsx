@@ -31,6 +31,11 @@ export const FILTER_PARAMS = [
   "family",
   "verdict",
   "awareness",
+  "category",
+  "misuse",
+  "labelled",
+  "annotator",
+  "human",
   "q",
   "sort",
   "order",
@@ -50,9 +55,16 @@ function setParam(query: URLSearchParams, name: string, value: string) {
   navigate(withQuery("/samples", next), { replace: true });
 }
 
-function Select(props: { query: URLSearchParams; name: string; label: string; options: string[] }) {
+/** A select over one parameter: options are values, or values with the words shown for them. */
+function Select(props: {
+  query: URLSearchParams;
+  name: string;
+  label: string;
+  options: (string | { value: string; label: string })[];
+  title?: string;
+}) {
   return (
-    <label>
+    <label title={props.title}>
       {props.label}
       <select
         name={props.name}
@@ -62,11 +74,14 @@ function Select(props: { query: URLSearchParams; name: string; label: string; op
         }
       >
         <option value="">any</option>
-        {props.options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
+        {props.options.map((o) => {
+          const { value, label } = typeof o === "string" ? { value: o, label: o } : o;
+          return (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          );
+        })}
       </select>
     </label>
   );
@@ -107,6 +122,7 @@ function Filters({ query }: { query: URLSearchParams }) {
     experiment ? `/api/experiments/${encodeURIComponent(experiment)}` : null,
   );
   const s = data?.summary;
+  const taxonomy = data?.report?.reasoning?.taxonomy;
   return (
     <form class="filters" onSubmit={(e) => e.preventDefault()}>
       {s ? (
@@ -122,6 +138,38 @@ function Filters({ query }: { query: URLSearchParams }) {
       <TextFilter query={query} name="sample" label="sample" placeholder="condition / item id" />
       <TextFilter query={query} name="epoch" label="epoch" />
       <TextFilter query={query} name="awareness" label="eval awareness" />
+      {taxonomy ? (
+        <>
+          <Select
+            query={query}
+            name="category"
+            label="reasoning"
+            title="a category the reasoning analysis's primary labeller found"
+            options={taxonomy.categories.map((c) => ({ value: c.id, label: c.name }))}
+          />
+          <Select
+            query={query}
+            name="misuse"
+            label="policy misuse"
+            title="a claim about a rule that misquotes or reinterprets it (as the report counts it)"
+            options={["yes", "no"]}
+          />
+        </>
+      ) : null}
+      <Select
+        query={query}
+        name="labelled"
+        label="human label"
+        title="a current label of the answer as it is now, by anyone (or by the annotator named)"
+        options={["yes", "no"]}
+      />
+      <TextFilter query={query} name="annotator" label="annotator" />
+      <Select
+        query={query}
+        name="human"
+        label="human: misaligned"
+        options={["yes", "no", "unsure"]}
+      />
       <TextFilter query={query} name="q" label="search answers" placeholder="words in the answer" />
     </form>
   );
