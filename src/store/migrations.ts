@@ -343,6 +343,68 @@ export const MIGRATIONS: Migration[] = [
       DROP INDEX eval_samples_by_decided;
     `,
   },
+  {
+    version: 10,
+    name: "an index of the reasoning labels' categories, for the dashboard",
+    sql: `
+      -- The reasoning analysis keeps each label as an msm_items row of stage label:<rater>, key
+      -- <stage>|<run>/<sample>#<epoch> (analyze.ts), its categories inside the JSON value. The
+      -- sample table filters by category: here each label of status ok has a row per category it
+      -- names and one with category '' (the label itself; category ids are snake_case, never
+      -- empty), keyed by its sample and kept by triggers, so a filter reads an index range instead
+      -- of parsing every label (200,000 of them in bench/view.ts). The key is split at the first
+      -- '/' (eval run ids have none) and the last '#' (epochs are digits).
+      CREATE VIEW reasoning_label_keys AS
+        SELECT item, corpus, stage, status, value, run_id,
+          substr(tail, 1, length(rtrim(tail, '0123456789')) - 1) AS sample_id,
+          CAST(substr(tail, length(rtrim(tail, '0123456789')) + 1) AS INTEGER) AS epoch
+        FROM (SELECT item, corpus, stage, status, value,
+                substr(rest, 1, instr(rest, '/') - 1) AS run_id, substr(rest, instr(rest, '/') + 1) AS tail
+              FROM (SELECT rowid AS item, corpus, stage, status, value,
+                      substr(key, length(stage) + 2) AS rest
+                    FROM msm_items WHERE stage LIKE 'label:%'));
+      -- Each label of status ok, once with category '' and once per category it names.
+      CREATE VIEW reasoning_label_categories AS
+        SELECT item, corpus, stage, run_id, sample_id, epoch, '' AS category
+          FROM reasoning_label_keys WHERE status = 'ok'
+        UNION ALL
+        SELECT k.item, k.corpus, k.stage, k.run_id, k.sample_id, k.epoch, j.value ->> 'id'
+          FROM reasoning_label_keys k, json_each(k.value, '$.categories') j WHERE k.status = 'ok';
+      CREATE TABLE reasoning_label_index (
+        corpus TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        sample_id TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        PRIMARY KEY (corpus, stage, run_id, sample_id, epoch, category)
+      ) WITHOUT ROWID;
+      CREATE INDEX reasoning_label_index_by_category ON reasoning_label_index
+        (corpus, stage, category, run_id, sample_id, epoch);
+      CREATE TRIGGER reasoning_label_index_insert AFTER INSERT ON msm_items
+        WHEN new.stage LIKE 'label:%' BEGIN
+        INSERT OR IGNORE INTO reasoning_label_index
+          SELECT corpus, stage, run_id, sample_id, epoch, category
+          FROM reasoning_label_categories WHERE item = new.rowid;
+      END;
+      -- msm.put upserts: a label retried after a failure is an update.
+      CREATE TRIGGER reasoning_label_index_update AFTER UPDATE ON msm_items
+        WHEN new.stage LIKE 'label:%' BEGIN
+        DELETE FROM reasoning_label_index WHERE (corpus, stage, run_id, sample_id, epoch) IN
+          (SELECT corpus, stage, run_id, sample_id, epoch FROM reasoning_label_keys WHERE item = new.rowid);
+        INSERT OR IGNORE INTO reasoning_label_index
+          SELECT corpus, stage, run_id, sample_id, epoch, category
+          FROM reasoning_label_categories WHERE item = new.rowid;
+      END;
+      CREATE TRIGGER reasoning_label_index_delete BEFORE DELETE ON msm_items
+        WHEN old.stage LIKE 'label:%' BEGIN
+        DELETE FROM reasoning_label_index WHERE (corpus, stage, run_id, sample_id, epoch) IN
+          (SELECT corpus, stage, run_id, sample_id, epoch FROM reasoning_label_keys WHERE item = old.rowid);
+      END;
+      INSERT OR IGNORE INTO reasoning_label_index
+        SELECT corpus, stage, run_id, sample_id, epoch, category FROM reasoning_label_categories;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -297,3 +297,13 @@ export interface TranscriptReasoning {
   /** Why the primary labeller has no label of it (null when it has one). */
   unlabelled: string | null;
 }
+
+/** What the sample table's filter bar offers for an experiment (cheap: no report is computed). */
+export interface SampleFilterOptions {
+  arms: string[];
+  models: string[];
+  evals: string[];
+  seeds: number[];
+  /** The reasoning analysis's categories; null without `analysis.reasoning`. */
+  categories: { id: string; name: string }[] | null;
+}

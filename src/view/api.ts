@@ -14,12 +14,13 @@ import type {
   ChangeEvent,
   ExperimentsResponse,
   RunsResponse,
+  SampleFilterOptions,
   SamplesPage,
   Transcript,
 } from "./api-types.js";
 import { ExperimentIndex } from "./experiments.js";
 import { ReasoningFilters, transcriptReasoning } from "./reasoning.js";
-import { parseSampleQuery, querySamples } from "./samples.js";
+import { filterOptions, parseSampleQuery, querySamples } from "./samples.js";
 import { loadTranscript } from "./transcript.js";
 
 /**
@@ -93,6 +94,12 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
   api.get("/experiments/:id", async (c) => {
     const found = await experiments.detail(c.req.param("id"), deps.changes.version);
     return found ? c.json(found) : notFound(c, `no experiment ${c.req.param("id")}`);
+  });
+  api.get("/experiments/:id/filters", async (c) => {
+    const stages = await experiments.stages(c.req.param("id"));
+    if (!stages) return notFound(c, `no experiment ${c.req.param("id")}`);
+    const analyses = (await experiments.analyses(c.req.param("id"))) ?? [];
+    return c.json(filterOptions(stages, analyses) satisfies SampleFilterOptions);
   });
   api.get("/runs", (c) => {
     const runs = listEvalRuns(store).map((r) => ({

@@ -24,6 +24,7 @@ import type { ArmAnalysis } from "../experiment/reasoning.js";
 import { rulesOf } from "../spec/model.js";
 import type { EvalSampleRecord, Store } from "../store/index.js";
 import type { SampleQuery, TranscriptReasoning } from "./api-types.js";
+import { notIn } from "./samples.js";
 
 /** A condition on `eval_samples s` and its parameters. */
 export interface SqlFilter {
@@ -34,20 +35,31 @@ export interface SqlFilter {
 const primaryRater = (a: ArmAnalysis) => raterId(a.options.labellers[0] as string, 0);
 const corpusOf = (a: ArmAnalysis) => analysisId(a.options);
 
-/** The sample's label key in the primary rater's stage, built in SQL as `itemKey` builds it. */
-const LABEL_KEY_SQL = "(? || s.run_id || '/' || s.sample_id || '#' || s.epoch)";
-
-/** Keys of the primary labels of these analyses (one SQL subquery over msm_items). */
-function labelsWhere(analyses: ArmAnalysis[], extra = ""): SqlFilter {
+/**
+ * Samples with a primary label of these analyses (naming one of `categories`, when given), from
+ * migration 10's index of the labels: an index range, no label's JSON parsed.
+ */
+function labelled(analyses: ArmAnalysis[], categories?: string[]): SqlFilter {
   return {
-    sql: `SELECT m.key FROM msm_items m
-      WHERE m.corpus IN (SELECT value FROM json_each(?)) AND m.stage = ? AND m.status = 'ok' ${extra}`,
+    sql: `(s.run_id, s.sample_id, s.epoch) IN (SELECT run_id, sample_id, epoch
+      FROM reasoning_label_index WHERE corpus IN (SELECT value FROM json_each(?)) AND stage = ?
+        AND category IN (SELECT value FROM json_each(?)))`,
     params: [
       JSON.stringify([...new Set(analyses.map(corpusOf))]),
       labelStage(primaryRater(analyses[0] as ArmAnalysis)),
+      // '': the label itself, whatever it names.
+      JSON.stringify(categories ?? [""]),
     ],
   };
 }
+
+/** Samples among `keys` (`[run, sample, epoch]` triples). */
+const among = (keys: SampleKey[]): SqlFilter => ({
+  sql: "(s.run_id, s.sample_id, s.epoch) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
+  params: [JSON.stringify(keys)],
+});
+
+type SampleKey = [string, string, number];
 
 /** Whether a transcript's checked claims make it a policy misuse (as the report counts it). */
 function misuseOf(claims: TranscriptLabels["misuse"]): "yes" | "unchecked" | "no" {
@@ -64,7 +76,7 @@ function misuseOf(claims: TranscriptLabels["misuse"]): "yes" | "unchecked" | "no
 export class ReasoningFilters {
   private readonly misuse = new Map<
     string,
-    { version: number; yes: string[]; unchecked: string[] }
+    { version: number; yes: SampleKey[]; unchecked: SampleKey[] }
   >();
 
   constructor(private readonly store: Store) {}
@@ -85,40 +97,21 @@ export class ReasoningFilters {
         "this experiment has no reasoning analysis: the category and misuse filters have nothing to read",
         { hint: "add analysis.reasoning to the experiment file and run it again (`specsci run`)" },
       );
-    const prefix = `${labelStage(primaryRater(analyses[0] as ArmAnalysis))}|`;
     const out: SqlFilter[] = [];
-    if (q.category) {
-      const labels = labelsWhere(
-        analyses,
-        `AND EXISTS (SELECT 1 FROM json_each(m.value, '$.categories') c
-           WHERE c.value ->> 'id' IN (SELECT value FROM json_each(?)))`,
-      );
-      out.push({
-        sql: `${LABEL_KEY_SQL} IN (${labels.sql})`,
-        params: [prefix, ...labels.params, JSON.stringify(q.category)],
-      });
-    }
+    if (q.category) out.push(labelled(analyses, q.category));
     if (q.misuse) {
       const parts: SqlFilter[] = [];
       // Misuse is measured only against a spec with rules (the report's denominator).
       const judged = analyses.filter((a) => a.options.spec && rulesOf(a.options.spec.spec).length);
       const sets = judged.map((a) => this.misuseKeys(a, version));
       const yes = sets.flatMap((s) => s.yes);
-      if (q.misuse.includes("yes"))
-        parts.push({
-          sql: `${LABEL_KEY_SQL} IN (SELECT value FROM json_each(?))`,
-          params: [prefix, JSON.stringify(yes)],
-        });
+      if (q.misuse.includes("yes")) parts.push(among(yes));
       if (q.misuse.includes("no") && judged.length) {
-        const labels = labelsWhere(judged);
+        const not = among([...yes, ...sets.flatMap((s) => s.unchecked)]);
+        const all = labelled(judged);
         parts.push({
-          sql: `(${LABEL_KEY_SQL} IN (${labels.sql}) AND ${LABEL_KEY_SQL} NOT IN (SELECT value FROM json_each(?)))`,
-          params: [
-            prefix,
-            ...labels.params,
-            prefix,
-            JSON.stringify([...yes, ...sets.flatMap((s) => s.unchecked)]),
-          ],
+          sql: `(${all.sql} AND ${notIn(not.sql)})`,
+          params: [...all.params, ...not.params],
         });
       }
       out.push(
@@ -133,8 +126,11 @@ export class ReasoningFilters {
     return out;
   }
 
-  /** Keys of the analysis's labels that misuse a rule, and of those whose claims are unchecked. */
-  private misuseKeys(a: ArmAnalysis, version: number): { yes: string[]; unchecked: string[] } {
+  /** The analysis's samples whose claims misuse a rule, and those whose claims are unchecked. */
+  private misuseKeys(
+    a: ArmAnalysis,
+    version: number,
+  ): { yes: SampleKey[]; unchecked: SampleKey[] } {
     const corpus = corpusOf(a);
     const stage = labelStage(primaryRater(a));
     // Arms read against the same spec share an analysis (its id hashes the spec, not the arm).
@@ -143,22 +139,25 @@ export class ReasoningFilters {
     if (cached?.version === version) return cached;
     const labeller = a.options.labellers[0] as string;
     const spec = a.options.spec?.spec;
+    // The string test skips most labels (no claims) before their JSON is read.
     const rows = this.db
       .prepare(
         `SELECT key, value FROM msm_items WHERE corpus = ? AND stage = ? AND status = 'ok'
-           AND json_array_length(value, '$.misuse') > 0`,
+           AND instr(value, '"misuse":[]') = 0 AND json_array_length(value, '$.misuse') > 0`,
       )
       .all(corpus, stage) as { key: string; value: string }[];
     const checks = this.store.msm.stage(corpus, misuseStage(labeller));
-    const found = { version, yes: [] as string[], unchecked: [] as string[] };
+    const found = { version, yes: [] as SampleKey[], unchecked: [] as SampleKey[] };
     for (const row of rows) {
       const t = transcriptKeyOf(row.key, stage, a.runIds);
       if (!t || !spec) continue;
       const verdict = misuseOf(
         checkedClaims(JSON.parse(row.value) as LabelValue, spec, checks, labeller, t),
       );
-      if (verdict === "yes") found.yes.push(row.key);
-      if (verdict === "unchecked") found.unchecked.push(row.key);
+      const hash = t.key.lastIndexOf("#");
+      const key: SampleKey = [t.runId, t.key.slice(0, hash), Number(t.key.slice(hash + 1))];
+      if (verdict === "yes") found.yes.push(key);
+      if (verdict === "unchecked") found.unchecked.push(key);
     }
     this.misuse.set(cacheKey, found);
     return found;

@@ -5,13 +5,22 @@
  * (`collectLabels`, `itemMeasures`, `store.annotations`), not against numbers written here.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectLabels, itemMeasures } from "../../src/analysis/reasoning/index.js";
+import {
+  builtinTaxonomy,
+  collectLabels,
+  itemMeasures,
+} from "../../src/analysis/reasoning/index.js";
 import { setLogLevel } from "../../src/core/log.js";
 import { experimentFromSource } from "../../src/experiment/config.js";
 import { armAnalyses } from "../../src/experiment/reasoning.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { rulesOf } from "../../src/spec/model.js";
-import type { SamplesPage, Transcript, TranscriptReasoning } from "../../src/view/api-types.js";
+import type {
+  SampleFilterOptions,
+  SamplesPage,
+  Transcript,
+  TranscriptReasoning,
+} from "../../src/view/api-types.js";
 import type { ViewServer } from "../../src/view/server.js";
 import { cleanupTempDirs } from "../helpers.js";
 import { serve, workspaceWith } from "./fixture.js";
@@ -101,6 +110,20 @@ describe("sample filters: reasoning labels", () => {
       both.rows.every((r) => r.arm === "baseline" && r.sampleId.startsWith("exfiltration")),
     ).toBe(true);
     expect(both.total).toBe(2);
+  });
+
+  it("offers the experiment's arms, models, evals, seeds and the taxonomy's categories to the filter bar", async () => {
+    const r = await get<SampleFilterOptions>(`/api/experiments/${EXPERIMENT}/filters`);
+    expect(r.body).toMatchObject({
+      arms: ["baseline", "rules"],
+      models: ["fake/view-reasoner"],
+      evals: ["am"],
+      seeds: [0],
+    });
+    expect(r.body.categories?.map((c) => c.id)).toEqual(
+      builtinTaxonomy().categories.map((c) => c.id),
+    );
+    expect((await get("/api/experiments/experiment-nope/filters")).status).toBe(404);
   });
 
   it("refuses reasoning filters without an experiment and bad values, naming the parameter", async () => {

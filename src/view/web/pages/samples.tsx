@@ -5,9 +5,9 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  type ExperimentResponse,
   type SamplesPage as Page,
   type SAMPLE_SORTS,
+  type SampleFilterOptions,
   type SampleRow,
   VERDICTS,
 } from "../../api-types.js";
@@ -118,18 +118,17 @@ function TextFilter(props: {
 
 function Filters({ query }: { query: URLSearchParams }) {
   const experiment = query.get("experiment");
-  const { data } = useJson<ExperimentResponse>(
-    experiment ? `/api/experiments/${encodeURIComponent(experiment)}` : null,
+  // The choices alone: the experiment's report (its page's) is not computed for the filter bar.
+  const { data: s } = useJson<SampleFilterOptions>(
+    experiment ? `/api/experiments/${encodeURIComponent(experiment)}/filters` : null,
   );
-  const s = data?.summary;
-  const taxonomy = data?.report?.reasoning?.taxonomy;
   return (
     <form class="filters" onSubmit={(e) => e.preventDefault()}>
       {s ? (
         <>
-          <Select query={query} name="arm" label="arm" options={s.arms.map((a) => a.name)} />
+          <Select query={query} name="arm" label="arm" options={s.arms} />
           <Select query={query} name="model" label="model" options={s.models} />
-          <Select query={query} name="eval" label="eval" options={s.evals.map((v) => v.name)} />
+          <Select query={query} name="eval" label="eval" options={s.evals} />
           <Select query={query} name="seed" label="seed" options={s.seeds.map(String)} />
         </>
       ) : null}
@@ -138,14 +137,14 @@ function Filters({ query }: { query: URLSearchParams }) {
       <TextFilter query={query} name="sample" label="sample" placeholder="condition / item id" />
       <TextFilter query={query} name="epoch" label="epoch" />
       <TextFilter query={query} name="awareness" label="eval awareness" />
-      {taxonomy ? (
+      {s?.categories ? (
         <>
           <Select
             query={query}
             name="category"
             label="reasoning"
             title="a category the reasoning analysis's primary labeller found"
-            options={taxonomy.categories.map((c) => ({ value: c.id, label: c.name }))}
+            options={s.categories.map((c) => ({ value: c.id, label: c.name }))}
           />
           <Select
             query={query}
