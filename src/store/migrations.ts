@@ -341,6 +341,10 @@ export const MIGRATIONS: Migration[] = [
         WHEN 'error' THEN -1 WHEN 'truncated' THEN -2 WHEN 'refused' THEN -3 END) VIRTUAL;
       CREATE INDEX eval_samples_by_verdict ON eval_samples (verdict, run_id, sample_id, epoch);
       DROP INDEX eval_samples_by_decided;
+      -- Runs × family × verdict, the table's common filter, answered from the index alone.
+      DROP INDEX eval_samples_by_family;
+      CREATE INDEX eval_samples_by_family ON eval_samples
+        (run_id, json_extract(metadata, '$.family'), verdict);
     `,
   },
   {

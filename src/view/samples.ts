@@ -163,9 +163,10 @@ function humanFilter(q: SampleQuery): SqlFilter[] {
     out.push({
       sql: labels(["c.misaligned IN (SELECT value FROM json_each(?))"]),
       params: [...params, JSON.stringify(q.human)],
+      drives: true,
     });
   else if (labelled !== "no" && (labelled === "yes" || q.annotator))
-    out.push({ sql: labels([]), params });
+    out.push({ sql: labels([]), params, drives: true });
   return out;
 }
 
@@ -195,16 +196,19 @@ function samplePage(
   const offset = q.offset ?? 0;
   const where: string[] = [];
   const params: unknown[] = [];
+  const subqueries = [...humanFilter(q), ...more];
+  // `+` keeps SQLite from scanning by run when a subquery names the samples (see SqlFilter).
+  const runColumn = subqueries.some((f) => f.drives) ? "+s.run_id" : "s.run_id";
   const inList = (column: string, values: unknown[]) => {
     where.push(`${column} IN (${values.map(() => "?").join(", ") || "NULL"})`);
     params.push(...values);
   };
   const scoped = scopedRuns(q, stages);
-  if (scoped) inList("s.run_id", [...new Set(scoped.map((s) => s.runId))]);
+  if (scoped) inList(runColumn, [...new Set(scoped.map((s) => s.runId))]);
   else {
-    if (q.run) inList("s.run_id", q.run);
-    if (q.model) inList("s.run_id", runsWhere(store, "model", q.model));
-    if (q.eval) inList("s.run_id", runsWhere(store, "task", q.eval));
+    if (q.run) inList(runColumn, q.run);
+    if (q.model) inList(runColumn, runsWhere(store, "model", q.model));
+    if (q.eval) inList(runColumn, runsWhere(store, "task", q.eval));
   }
   if (q.epoch) inList("s.epoch", q.epoch);
   if (q.sample) inList("s.sample_id", q.sample);
@@ -221,7 +225,7 @@ function samplePage(
     );
     params.push(ftsPhrase(q.q));
   }
-  for (const f of [...humanFilter(q), ...more]) {
+  for (const f of subqueries) {
     where.push(f.sql);
     params.push(...f.params);
   }

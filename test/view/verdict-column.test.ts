@@ -89,6 +89,15 @@ describe("the verdict column (migration 9)", () => {
       .all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join("\n")).toContain("eval_samples_by_verdict");
     expect(plan.map((p) => p.detail).join("\n")).not.toContain("TEMP B-TREE");
+    // Runs × family × verdict from one index.
+    const byFamily = store.db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM eval_samples s WHERE s.run_id IN ('r') AND json_extract(s.metadata, '$.family') IN ('leaking') AND s.verdict IN (1)",
+      )
+      .all() as { detail: string }[];
+    expect(byFamily.map((p) => p.detail).join("\n")).toContain(
+      "eval_samples_by_family (run_id=? AND <expr>=? AND verdict=?)",
+    );
     store.close();
   });
 });
