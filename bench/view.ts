@@ -312,23 +312,24 @@ async function main(): Promise<void> {
         wall.push(r.wall);
         if (r.server !== null) server.push(r.server);
       }
-      return { wall: p95(wall), server: server.length ? p95(server) : null };
+      return {
+        wall: p95(wall),
+        server: server.length ? p95(server) : null,
+        median: median(server.length ? server : wall),
+      };
     };
+    const rss = () =>
+      Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) /
+      1024;
     const e = `experiment=${experiment}`;
-    // Pages first, on a fresh server: the first Experiment page computes the report, which the
-    // server then keeps until the store changes (the reloads).
-    const pages = await pageTimes(url.replace(/\/$/, ""), [
+    // On a fresh server: the sample table and transcripts first, then the Experiment page, whose
+    // first visit computes the report (kept until the store changes: the reloads).
+    const samplesPage = await pageTimes(url.replace(/\/$/, ""), [
       {
         name: "Samples page of the experiment",
         path: `/samples?${e}`,
         ready:
           '!!document.querySelector(".vbody .col-sample a") && /^\\d+$/.test(document.querySelector("#sample-total")?.textContent ?? "")',
-      },
-      {
-        name: "Experiment page",
-        path: `/experiments/${experiment}`,
-        ready:
-          'document.querySelectorAll("#rates tbody tr").length > 0 && !!document.querySelector("figure[data-chart=main] canvas")',
       },
     ]);
     const firstMisuse = await once(`api/samples?${e}&misuse=yes&limit=100`);
@@ -345,10 +346,16 @@ async function main(): Promise<void> {
         "api/samples?sort=verdict&order=desc&offset=150000&limit=100",
       ),
       'full-text search ("pelican", 200 hits)': await time("api/samples?q=pelican&limit=100"),
-      "reasoning category (self_preservation)": await time(
+      "reasoning category (self_preservation: 69,601 samples)": await time(
         `api/samples?${e}&category=self_preservation&limit=100`,
       ),
-      "policy misuse (yes), after the first": await time(`api/samples?${e}&misuse=yes&limit=100`),
+      "reasoning category in one arm (no_alternatives, rules)": await time(
+        `api/samples?${e}&category=no_alternatives&arm=rules&limit=100`,
+      ),
+      "policy misuse yes (14,679), after the first": await time(
+        `api/samples?${e}&misuse=yes&limit=100`,
+      ),
+      "policy misuse no (132,106)": await time(`api/samples?${e}&misuse=no&limit=100`),
       "human label: grace said misaligned": await time(
         "api/samples?annotator=grace&human=yes&limit=100",
       ),
@@ -358,22 +365,36 @@ async function main(): Promise<void> {
       "transcript (with its reasoning labels)": await time(
         `api/sample?run=${runIds[5]}&sample=${encodeURIComponent("leaking_explicit-america_replacement")}&epoch=250`,
       ),
-      "experiment report, after the first": await time(`api/experiments/${experiment}`),
     };
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
+    const rssTable = rss();
+    const experimentPage = await pageTimes(url.replace(/\/$/, ""), [
+      {
+        name: "Experiment page",
+        path: `/experiments/${experiment}`,
+        ready:
+          'document.querySelectorAll("#rates tbody tr").length > 0 && !!document.querySelector("figure[data-chart=main] canvas")',
+      },
+    ]);
+    const report = await time(`api/experiments/${experiment}`);
+    const rssAll = rss();
     child.kill("SIGINT");
     const samples = runIds.length * SCENARIOS * EPOCHS;
     console.log(
       `\n${samples.toLocaleString()} samples, labels and annotations written in ${writeS.toFixed(1)} s\n`,
     );
-    console.log("| query | p95 HTTP (ms) | p95 server (ms) |\n| --- | --- | --- |");
-    for (const [name, r] of Object.entries(rows))
-      console.log(
-        `| ${name} | ${r.wall.toFixed(1)} | ${r.server === null ? "–" : r.server.toFixed(1)} |`,
-      );
     console.log(
-      `| policy misuse (yes), first request | ${firstMisuse.wall.toFixed(0)} | ${firstMisuse.server?.toFixed(0)} |`,
+      "| query | p95 HTTP (ms) | p95 server (ms) | median server (ms) |\n| --- | --- | --- | --- |",
     );
+    const row = (name: string, r: { wall: number; server: number | null; median: number }) =>
+      console.log(
+        `| ${name} | ${r.wall.toFixed(1)} | ${r.server === null ? "–" : r.server.toFixed(1)} | ${r.median.toFixed(1)} |`,
+      );
+    for (const [name, r] of Object.entries(rows)) row(name, r);
+    row("experiment report, after the first", report);
+    console.log(
+      `| policy misuse yes, first request (claims checked) | ${firstMisuse.wall.toFixed(0)} | ${firstMisuse.server?.toFixed(0)} | |`,
+    );
+    const pages = samplesPage && experimentPage ? [...samplesPage, ...experimentPage] : null;
     if (pages) {
       console.log(
         "\n| page (headless Chromium, fresh server) | first visit (ms) | median of 5 reloads (ms) |\n| --- | --- | --- |",
@@ -381,7 +402,9 @@ async function main(): Promise<void> {
       for (const p of pages)
         console.log(`| ${p.name} | ${p.first.toFixed(0)} | ${p.again.toFixed(0)} |`);
     } else console.log("\npages not timed: no Chromium (set CHROMIUM_PATH)");
-    console.log(`\nserver RSS after the queries: ${(Number(rss) / 1024).toFixed(0)} MB`);
+    console.log(
+      `\nserver RSS: ${rssTable.toFixed(0)} MB after the sample-table queries, ${rssAll.toFixed(0)} MB after the Experiment page`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -291,23 +291,37 @@ export class EvalTables {
         input = JSON.parse(this.texts.get(row.input_hash));
         inputs.set(row.input_hash, input);
       }
-      return {
-        runId: row.run_id,
-        sampleId: row.sample_id,
-        epoch: row.epoch,
-        status: row.status,
-        input,
-        output: unjson(row.output),
-        parsed: unjson(row.parsed),
-        scores: unjson(row.scores),
-        error: unjson(row.error),
-        metadata: JSON.parse(row.metadata),
-        startedAt: row.started_at,
-        completedAt: row.completed_at,
-        workingMs: row.working_ms,
-      };
+      return toRecord(row, input);
     });
   }
+
+  /** One (sample, epoch) of a run, whole: a transcript without reading the sample's other epochs. */
+  sample(runId: string, sampleId: string, epoch: number): EvalSampleRecord | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT ${SAMPLE_COLUMNS} FROM eval_samples WHERE run_id = ? AND sample_id = ? AND epoch = ?`,
+      )
+      .get(runId, sampleId, epoch) as SampleRow | undefined;
+    return row ? toRecord(row, JSON.parse(this.texts.get(row.input_hash))) : undefined;
+  }
+}
+
+function toRecord(row: SampleRow, input: unknown): EvalSampleRecord {
+  return {
+    runId: row.run_id,
+    sampleId: row.sample_id,
+    epoch: row.epoch,
+    status: row.status,
+    input,
+    output: unjson(row.output),
+    parsed: unjson(row.parsed),
+    scores: unjson(row.scores),
+    error: unjson(row.error),
+    metadata: JSON.parse(row.metadata),
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    workingMs: row.working_ms,
+  };
 }
 
 const FIELD = /^(scores|metadata):(\$(?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/;

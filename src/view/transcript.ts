@@ -156,9 +156,7 @@ export async function loadTranscript(
   labelsOf: (record: EvalSampleRecord) => Promise<Transcript["labels"]> = async () => null,
 ): Promise<Transcript | undefined> {
   const run = store.evals.run(runId);
-  const record = run
-    ? store.evals.samples(runId, [sampleId]).find((r) => r.epoch === epoch)
-    : undefined;
+  const record = run ? store.evals.sample(runId, sampleId, epoch) : undefined;
   return run && record
     ? transcriptOf(record, run.task, run.model, await labelsOf(record))
     : undefined;

@@ -80,8 +80,12 @@ describe("the verdict column (migration 9)", () => {
       "e-other-task",
     ]);
     expect(querySamples(store, { verdict: ["error", "refusal"] }, null).total).toBe(2);
-    // Whole transcripts are read without the computed column.
+    // Whole transcripts are read without the computed column; one alone as the run's list has it.
     expect(Object.keys(store.evals.samples("r")[0] ?? {})).not.toContain("verdict");
+    expect(store.evals.sample("r", "f-refused", 1)).toEqual(
+      store.evals.samples("r").find((x) => x.sampleId === "f-refused"),
+    );
+    expect(store.evals.sample("r", "f-refused", 2)).toBeUndefined();
     const plan = store.db
       .prepare(
         "EXPLAIN QUERY PLAN SELECT rowid FROM eval_samples s WHERE s.verdict = 0 ORDER BY s.verdict DESC, s.run_id DESC, s.sample_id DESC, s.epoch DESC LIMIT 100 OFFSET 5000",
