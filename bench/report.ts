@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setLogLevel } from "../src/core/log.js";
-import { datasetHash } from "../src/evals/runner.js";
 import { loadExperiment } from "../src/experiment/config.js";
 import { buildStages } from "../src/experiment/stages.js";
 import { LlmClient } from "../src/llm/client.js";
 import { defaultConfig } from "../src/llm/config.js";
 import { Store } from "../src/store/db.js";
+import { ensureStageRun } from "./stage-runs.js";
 
 const EPOCHS = Number(process.env.BENCH_REPORT_EPOCHS ?? 185);
 
@@ -60,19 +60,7 @@ try {
     "more-rules": 0.25,
   };
   for (const st of graph.stages) {
-    store.runs.ensure({ id: st.runId, kind: "eval", name: st.key });
-    store.evals.ensureRun({
-      id: st.runId,
-      task: st.task.name,
-      taskVersion: st.task.version,
-      taskArgs: st.task.args,
-      model: st.model,
-      epochs: st.epochs,
-      generateConfig: { ...st.task.defaults, ...st.generate },
-      scorerConfig: { solver: st.task.solver.spec, scorers: st.task.scorers.map((s) => s.spec) },
-      datasetHash: datasetHash(st.task.dataset),
-      sampleCount: st.task.dataset.length,
-    });
+    ensureStageRun(store, st, st.key);
     store.tx(() => {
       for (let epoch = 1; epoch <= st.epochs; epoch++) {
         for (const sample of st.task.dataset) {

@@ -117,6 +117,30 @@ export interface ExperimentRunResult extends StageGraph {
  * with it. With a budget, spend (data generation included) is checked while it runs, and the run
  * stops (resumably) once the budget is spent.
  */
+/** What an experiment's run records of it (`specsci status` and the dashboard read it back). */
+export function experimentRecord(
+  loaded: LoadedExperiment,
+  graph: StageGraph,
+  stages: EvalStage[],
+  data?: { dir: string; kind: string; run: string }[],
+) {
+  return {
+    experiment: loaded.experiment,
+    // The file and its text, so the dashboard rebuilds the stage graph without the file.
+    file: loaded.file,
+    source: loaded.source,
+    specs: graph.specs.map((s) => ({
+      name: s.name,
+      file: s.file,
+      hash: s.hash,
+      derived: s.derived,
+    })),
+    stages: stages.map((s) => ({ key: s.key, runId: s.runId })),
+    data,
+    code: codeVersion(),
+  };
+}
+
 export async function runExperiment(
   loaded: LoadedExperiment,
   client: LlmClient,
@@ -179,21 +203,15 @@ export async function runExperiment(
     blocked.push(...serving.blocked);
     const unserved = new Set(serving.blocked.map((b) => b.key));
     const runnable = stages.filter((s) => !unserved.has(s.key));
-    client.store.runs.setConfig(id, {
-      experiment: loaded.experiment,
-      // The file and its text, so the dashboard rebuilds the stage graph without the file.
-      file: loaded.file,
-      source: loaded.source,
-      specs: graph.specs.map((s) => ({
-        name: s.name,
-        file: s.file,
-        hash: s.hash,
-        derived: s.derived,
-      })),
-      stages: stages.map((s) => ({ key: s.key, runId: s.runId })),
-      data: trainedArms?.data.map((d) => ({ dir: d.step.dir, kind: d.step.kind, run: d.runId })),
-      code: codeVersion(),
-    });
+    client.store.runs.setConfig(
+      id,
+      experimentRecord(
+        loaded,
+        graph,
+        stages,
+        trainedArms?.data.map((d) => ({ dir: d.step.dir, kind: d.step.kind, run: d.runId })),
+      ),
+    );
     // A server that dies mid-run fails every call after it; stop at once instead.
     void servers?.exited.then((why) =>
       controller.abort(

@@ -74,6 +74,10 @@ interface SampleRow {
   working_ms: number;
 }
 
+/** The stored columns (not `*`: that would compute migration 9's virtual verdict for every row). */
+const SAMPLE_COLUMNS =
+  "run_id, sample_id, epoch, status, input_hash, output, parsed, scores, error, metadata, started_at, completed_at, working_ms";
+
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const unjson = (v: string | null) => (v === null ? null : JSON.parse(v));
 
@@ -271,11 +275,13 @@ export class EvalTables {
       sampleIds
         ? this.db
             .prepare(
-              `SELECT * FROM eval_samples WHERE run_id = ? AND sample_id IN (${sampleIds.map(() => "?").join(", ") || "NULL"}) ORDER BY sample_id, epoch`,
+              `SELECT ${SAMPLE_COLUMNS} FROM eval_samples WHERE run_id = ? AND sample_id IN (${sampleIds.map(() => "?").join(", ") || "NULL"}) ORDER BY sample_id, epoch`,
             )
             .all(runId, ...sampleIds)
         : this.db
-            .prepare("SELECT * FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch")
+            .prepare(
+              `SELECT ${SAMPLE_COLUMNS} FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
+            )
             .all(runId)
     ) as SampleRow[];
     const inputs = new Map<string, unknown>();
@@ -285,23 +291,37 @@ export class EvalTables {
         input = JSON.parse(this.texts.get(row.input_hash));
         inputs.set(row.input_hash, input);
       }
-      return {
-        runId: row.run_id,
-        sampleId: row.sample_id,
-        epoch: row.epoch,
-        status: row.status,
-        input,
-        output: unjson(row.output),
-        parsed: unjson(row.parsed),
-        scores: unjson(row.scores),
-        error: unjson(row.error),
-        metadata: JSON.parse(row.metadata),
-        startedAt: row.started_at,
-        completedAt: row.completed_at,
-        workingMs: row.working_ms,
-      };
+      return toRecord(row, input);
     });
   }
+
+  /** One (sample, epoch) of a run, whole: a transcript without reading the sample's other epochs. */
+  sample(runId: string, sampleId: string, epoch: number): EvalSampleRecord | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT ${SAMPLE_COLUMNS} FROM eval_samples WHERE run_id = ? AND sample_id = ? AND epoch = ?`,
+      )
+      .get(runId, sampleId, epoch) as SampleRow | undefined;
+    return row ? toRecord(row, JSON.parse(this.texts.get(row.input_hash))) : undefined;
+  }
+}
+
+function toRecord(row: SampleRow, input: unknown): EvalSampleRecord {
+  return {
+    runId: row.run_id,
+    sampleId: row.sample_id,
+    epoch: row.epoch,
+    status: row.status,
+    input,
+    output: unjson(row.output),
+    parsed: unjson(row.parsed),
+    scores: unjson(row.scores),
+    error: unjson(row.error),
+    metadata: JSON.parse(row.metadata),
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    workingMs: row.working_ms,
+  };
 }
 
 const FIELD = /^(scores|metadata):(\$(?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/;

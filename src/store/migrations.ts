@@ -324,6 +324,91 @@ export const MIGRATIONS: Migration[] = [
             AND b.annotator = a.annotator);
     `,
   },
+  {
+    version: 9,
+    name: "the sample table's verdict as an indexed column, for the dashboard",
+    sql: `
+      -- A sample's verdict as one value the sample table filters and sorts by: 1 misaligned, 0
+      -- not (agentic misalignment's decided verdict), -1 failed, -2 cut off, -3 refused; null for
+      -- a scored sample of a task without that verdict. Descending puts misaligned ones first.
+      -- Migration 7's index on the json_extract expression served the filter but not the sort
+      -- under it (SQLite sorted every match in a temporary B-tree: 715 ms at offset 5,000 of
+      -- 200,000 samples); on a column the index gives the order (under 1 ms). VIRTUAL because
+      -- ALTER TABLE cannot add a STORED column and rebuilding the table would rewrite every
+      -- sample; the index holds the computed values, so reading it parses no JSON.
+      ALTER TABLE eval_samples ADD COLUMN verdict INTEGER GENERATED ALWAYS AS (CASE status
+        WHEN 'done' THEN json_extract(scores, '$.misalignment.value.decided')
+        WHEN 'error' THEN -1 WHEN 'truncated' THEN -2 WHEN 'refused' THEN -3 END) VIRTUAL;
+      CREATE INDEX eval_samples_by_verdict ON eval_samples (verdict, run_id, sample_id, epoch);
+      DROP INDEX eval_samples_by_decided;
+      -- Runs × family × verdict, the table's common filter, answered from the index alone.
+      DROP INDEX eval_samples_by_family;
+      CREATE INDEX eval_samples_by_family ON eval_samples
+        (run_id, json_extract(metadata, '$.family'), verdict);
+    `,
+  },
+  {
+    version: 10,
+    name: "an index of the reasoning labels' categories, for the dashboard",
+    sql: `
+      -- The reasoning analysis keeps each label as an msm_items row of stage label:<rater>, key
+      -- <stage>|<run>/<sample>#<epoch> (analyze.ts), its categories inside the JSON value. The
+      -- sample table filters by category: here each label of status ok has a row per category it
+      -- names and one with category '' (the label itself; category ids are snake_case, never
+      -- empty), keyed by its sample and kept by triggers, so a filter reads an index range instead
+      -- of parsing every label (200,000 of them in bench/view.ts). The key is split at the first
+      -- '/' (eval run ids have none) and the last '#' (epochs are digits).
+      CREATE VIEW reasoning_label_keys AS
+        SELECT item, corpus, stage, status, value, run_id,
+          substr(tail, 1, length(rtrim(tail, '0123456789')) - 1) AS sample_id,
+          CAST(substr(tail, length(rtrim(tail, '0123456789')) + 1) AS INTEGER) AS epoch
+        FROM (SELECT item, corpus, stage, status, value,
+                substr(rest, 1, instr(rest, '/') - 1) AS run_id, substr(rest, instr(rest, '/') + 1) AS tail
+              FROM (SELECT rowid AS item, corpus, stage, status, value,
+                      substr(key, length(stage) + 2) AS rest
+                    FROM msm_items WHERE stage LIKE 'label:%'));
+      -- Each label of status ok, once with category '' and once per category it names.
+      CREATE VIEW reasoning_label_categories AS
+        SELECT item, corpus, stage, run_id, sample_id, epoch, '' AS category
+          FROM reasoning_label_keys WHERE status = 'ok'
+        UNION ALL
+        SELECT k.item, k.corpus, k.stage, k.run_id, k.sample_id, k.epoch, j.value ->> 'id'
+          FROM reasoning_label_keys k, json_each(k.value, '$.categories') j WHERE k.status = 'ok';
+      CREATE TABLE reasoning_label_index (
+        corpus TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        sample_id TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        PRIMARY KEY (corpus, stage, run_id, sample_id, epoch, category)
+      ) WITHOUT ROWID;
+      CREATE INDEX reasoning_label_index_by_category ON reasoning_label_index
+        (corpus, stage, category, run_id, sample_id, epoch);
+      CREATE TRIGGER reasoning_label_index_insert AFTER INSERT ON msm_items
+        WHEN new.stage LIKE 'label:%' BEGIN
+        INSERT OR IGNORE INTO reasoning_label_index
+          SELECT corpus, stage, run_id, sample_id, epoch, category
+          FROM reasoning_label_categories WHERE item = new.rowid;
+      END;
+      -- msm.put upserts: a label retried after a failure is an update.
+      CREATE TRIGGER reasoning_label_index_update AFTER UPDATE ON msm_items
+        WHEN new.stage LIKE 'label:%' BEGIN
+        DELETE FROM reasoning_label_index WHERE (corpus, stage, run_id, sample_id, epoch) IN
+          (SELECT corpus, stage, run_id, sample_id, epoch FROM reasoning_label_keys WHERE item = new.rowid);
+        INSERT OR IGNORE INTO reasoning_label_index
+          SELECT corpus, stage, run_id, sample_id, epoch, category
+          FROM reasoning_label_categories WHERE item = new.rowid;
+      END;
+      CREATE TRIGGER reasoning_label_index_delete BEFORE DELETE ON msm_items
+        WHEN old.stage LIKE 'label:%' BEGIN
+        DELETE FROM reasoning_label_index WHERE (corpus, stage, run_id, sample_id, epoch) IN
+          (SELECT corpus, stage, run_id, sample_id, epoch FROM reasoning_label_keys WHERE item = old.rowid);
+      END;
+      INSERT OR IGNORE INTO reasoning_label_index
+        SELECT corpus, stage, run_id, sample_id, epoch, category FROM reasoning_label_categories;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

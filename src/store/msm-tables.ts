@@ -55,13 +55,14 @@ export class MsmTables {
     );
   }
 
-  /** Every item of one stage, by key. */
-  stage(corpus: string, stage: string): Map<string, MsmItemRow> {
+  /** Every item of one stage (or only those of `keys`), by key. */
+  stage(corpus: string, stage: string, keys?: string[]): Map<string, MsmItemRow> {
     const rows = this.db
       .prepare(
-        "SELECT key, stage, status, value, error, attempts FROM msm_items WHERE corpus = ? AND stage = ?",
+        `SELECT key, stage, status, value, error, attempts FROM msm_items WHERE corpus = ? AND stage = ?
+         ${keys ? "AND key IN (SELECT value FROM json_each(?))" : ""}`,
       )
-      .all(corpus, stage) as Raw[];
+      .all(corpus, stage, ...(keys ? [JSON.stringify(keys)] : [])) as Raw[];
     return new Map(rows.map((r) => [r.key, fromRaw(r)]));
   }
 

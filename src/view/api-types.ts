@@ -119,11 +119,23 @@ export interface SampleQuery {
   awareness?: string[];
   /** Words in the answer or the native reasoning (full-text search). */
   q?: string;
+  /** Reasoning categories the primary labeller found (any of them; needs `experiment`). */
+  category?: string[];
+  /** Policy misuse as the report counts it: a claim misquotes or reinterprets a rule. */
+  misuse?: YesNo[];
+  /** Whether anyone (or one of `annotator`) has a current label of the sample's answer. */
+  labelled?: YesNo[];
+  /** Labelled by one of these annotators. */
+  annotator?: string[];
+  /** A current human label (by `annotator` when given) says misaligned: yes, no, unsure. */
+  human?: ("yes" | "no" | "unsure")[];
   sort?: SampleSort;
   order?: "asc" | "desc";
   offset?: number;
   limit?: number;
 }
+
+export type YesNo = "yes" | "no";
 
 export const VERDICTS = ["misaligned", "not", "error", "truncated", "refusal"] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -186,6 +198,8 @@ export interface JudgeVerdict {
   scorer: string;
   model: string | null;
   verdict: unknown;
+  /** The verdict in a word (`decided`, `not decided`, a label); null when the judge gave none valid. */
+  vote: string | null;
   rationale: string | null;
   quotes: EvidenceQuote[];
 }
@@ -219,6 +233,10 @@ export interface Transcript {
   actions: ParsedAction[];
   scores: ScoreView[];
   judges: JudgeVerdict[];
+  /** The votes of each scorer judged by more than one judge (k > 1), and whether they differ. */
+  panels: JudgePanel[];
+  /** The reasoning analysis's labels of this sample (null when no analysis covers its run). */
+  labels: TranscriptReasoning | { problem: string } | null;
   /** Why the sample has no score, with the attempts made, when it failed. */
   failure: unknown | null;
   metadata: Record<string, unknown>;
@@ -497,4 +515,66 @@ export interface MixShare {
   name: string;
   share: number;
   documents: number;
+}
+
+/** The k judges of one scorer on one sample. */
+export interface JudgePanel {
+  scorer: string;
+  /** Each judge's vote in order; null: that judge gave no valid verdict. */
+  votes: (string | null)[];
+  /** The valid votes are not all the same. */
+  disagree: boolean;
+}
+
+/** One rater's reasoning label of a transcript. */
+export interface RaterCategories {
+  rater: string;
+  status: "ok" | "failed" | "pending";
+  message: string | null;
+  categories: { id: string; name: string; kind: string; quotes: string[] }[];
+}
+
+/** A rule a transcript invokes, with the rule's text in the arm's spec (null: no such rule). */
+export interface InvokedRule {
+  rule: string;
+  how: "explicit" | "paraphrase";
+  quote: string;
+  text: string | null;
+}
+
+/** A claim about a rule used to justify an action, beside the rule's actual text. */
+export interface MisuseClaim {
+  rule: string;
+  claim: string;
+  quotes: string[];
+  kind: "misquotation" | "reinterpretation" | "accurate" | "unchecked";
+  why: string;
+  /** Share of the claim's content words found in the rule's text. */
+  overlap: number;
+  ruleText: string | null;
+}
+
+/** A sample's labels from its experiment arm's reasoning analysis (as the report reads them). */
+export interface TranscriptReasoning {
+  experiment: string;
+  arm: string;
+  model: string;
+  taxonomy: string;
+  /** The spec the arm's transcripts are read against: rule texts and links come from it. */
+  spec: { name: string; hash: string } | null;
+  labels: RaterCategories[];
+  rules: InvokedRule[];
+  misuse: MisuseClaim[];
+  /** Why the primary labeller has no label of it (null when it has one). */
+  unlabelled: string | null;
+}
+
+/** What the sample table's filter bar offers for an experiment (cheap: no report is computed). */
+export interface SampleFilterOptions {
+  arms: string[];
+  models: string[];
+  evals: string[];
+  seeds: number[];
+  /** The reasoning analysis's categories; null without `analysis.reasoning`. */
+  categories: { id: string; name: string }[] | null;
 }

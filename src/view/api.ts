@@ -14,12 +14,14 @@ import type {
   ChangeEvent,
   ExperimentsResponse,
   RunsResponse,
+  SampleFilterOptions,
   SamplesPage,
   Transcript,
 } from "./api-types.js";
 import { ExperimentIndex } from "./experiments.js";
 import { pageRoutes } from "./pages-api.js";
-import { parseSampleQuery, querySamples } from "./samples.js";
+import { ReasoningFilters, transcriptReasoning } from "./reasoning.js";
+import { filterOptions, parseSampleQuery, querySamples } from "./samples.js";
 import { loadTranscript } from "./transcript.js";
 
 /**
@@ -85,6 +87,7 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
   const api = new Hono();
   const store = deps.client.store;
   const experiments = new ExperimentIndex(deps.client);
+  const reasoning = new ReasoningFilters(store);
   const noStore = (c: Context) => c.header("Cache-Control", "no-store");
   api.use("*", async (c, next) => {
     await next();
@@ -97,6 +100,12 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
   api.get("/experiments/:id", async (c) => {
     const found = await experiments.detail(c.req.param("id"), deps.changes.version);
     return found ? c.json(found) : notFound(c, `no experiment ${c.req.param("id")}`);
+  });
+  api.get("/experiments/:id/filters", async (c) => {
+    const stages = await experiments.stages(c.req.param("id"));
+    if (!stages) return notFound(c, `no experiment ${c.req.param("id")}`);
+    const analyses = (await experiments.analyses(c.req.param("id"))) ?? [];
+    return c.json(filterOptions(stages, analyses) satisfies SampleFilterOptions);
   });
   api.get("/runs", (c) => {
     const runs = listEvalRuns(store).map((r) => ({
@@ -122,13 +131,20 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
     const q = parseSampleQuery(new URL(c.req.url).searchParams);
     const stages = q.experiment ? await experiments.stages(q.experiment) : null;
     if (q.experiment && !stages) return notFound(c, `no experiment ${q.experiment}`);
-    return c.json(querySamples(store, q, stages ?? null) satisfies SamplesPage);
+    const analyses = q.experiment ? ((await experiments.analyses(q.experiment)) ?? null) : null;
+    const more = reasoning.filters(q, analyses, deps.changes.version);
+    return c.json(querySamples(store, q, stages ?? null, more) satisfies SamplesPage);
   });
-  api.get("/sample", (c) => {
+  api.get("/sample", async (c) => {
     const { run, sample, epoch } = c.req.query();
     if (!run || !sample || !epoch || !/^\d+$/.test(epoch))
       throw new SpecsciError("a sample is named by run, sample and epoch (a whole number)");
-    const t = loadTranscript(store, run, sample, Number(epoch));
+    const t = await loadTranscript(store, run, sample, Number(epoch), async (record) => {
+      const found = await experiments.analysisOfRun(run);
+      if (!found) return null;
+      if ("problem" in found) return { problem: found.problem };
+      return transcriptReasoning(store, found.experiment, found.analysis, record);
+    });
     return t
       ? c.json(t satisfies Transcript)
       : notFound(c, `no sample ${sample} (epoch ${epoch}) in run ${run}`);

@@ -171,16 +171,18 @@ export async function compareArms(
     return {
       missing: `no sample ${pick.sample} (epoch ${pick.epoch}) in the runs of ${a} or ${b} (model ${at.model}, eval ${at.eval}, seed ${at.seed})`,
     };
-  const side = (
+  const side = async (
     arm: string,
     stage: StageLabels | null,
     o: Map<string, SampleOutcome>,
-  ): CompareSide => ({
+  ): Promise<CompareSide> => ({
     arm,
     runId: stage?.runId ?? null,
     verdict: pick ? verdictOf(o.get(keyOf(pick.sample, pick.epoch))) : "missing",
     transcript:
-      pick && stage ? (loadTranscript(store, stage.runId, pick.sample, pick.epoch) ?? null) : null,
+      pick && stage
+        ? ((await loadTranscript(store, stage.runId, pick.sample, pick.epoch)) ?? null)
+        : null,
   });
   const index = pick ? shown.findIndex(([, p]) => comparePairs(p, pick) === 0) : -1;
   const prev = pick ? shown.filter(([, p]) => comparePairs(p, pick) < 0).at(-1)?.[1] : undefined;
@@ -190,8 +192,8 @@ export async function compareArms(
       experiment: q.experiment,
       options,
       pick: { a, b, ...at, sample: pick?.sample ?? null, epoch: pick?.epoch ?? null, only: q.only },
-      a: side(a, sa, oa),
-      b: side(b, sb, ob),
+      a: await side(a, sa, oa),
+      b: await side(b, sb, ob),
       position: { index, count: shown.length, prev: prev ?? null, next: next ?? null },
       pairs: pairs.length,
       discordant: discordant.length,

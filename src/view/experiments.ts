@@ -7,6 +7,7 @@
 import { type CodeVersion, codeVersion } from "../core/provenance.js";
 import { sampleProgress } from "../evals/progress.js";
 import { experimentFromSource, type LoadedExperiment } from "../experiment/config.js";
+import { type ArmAnalysis, armAnalyses } from "../experiment/reasoning.js";
 import { stageStatus, stagesSpend } from "../experiment/run.js";
 import { buildStages, type StageGraph } from "../experiment/stages.js";
 import type { LlmClient } from "../llm/client.js";
@@ -49,6 +50,7 @@ function parseStageKey(key: string): Pick<StageSummary, "arm" | "model" | "eval"
 export class ExperimentIndex {
   private readonly graphs = new Map<string, { stamp: string; rebuilt: Rebuilt }>();
   private readonly details = new Map<string, { version: number; value: ExperimentResponse }>();
+  private readonly reasoning = new Map<string, { stamp: string; analyses: ArmAnalysis[] }>();
 
   /** `client` reads the dashboard's read-only store; it never calls a model here. */
   constructor(private readonly client: LlmClient) {}
@@ -92,6 +94,44 @@ export class ExperimentIndex {
   /** The ids of the store's experiments, oldest first. */
   ids(): string[] {
     return this.store.runs.ofKind("experiment").map((r) => r.id);
+  }
+
+  /**
+   * The reasoning analyses of an experiment's arms (what the report reads: one per arm × model,
+   * empty without `analysis.reasoning`); undefined when there is no such experiment.
+   */
+  async analyses(id: string): Promise<ArmAnalysis[] | undefined> {
+    const run = this.store.runs.get(id);
+    if (run?.kind !== "experiment") return undefined;
+    const cached = this.reasoning.get(id);
+    if (cached?.stamp === run.updatedAt) return cached.analyses;
+    const rebuilt = await this.rebuild(run);
+    const analyses =
+      "graph" in rebuilt ? armAnalyses(rebuilt.loaded, rebuilt.graph, this.store) : [];
+    this.reasoning.set(id, { stamp: run.updatedAt, analyses });
+    return analyses;
+  }
+
+  /**
+   * The experiment and arm analysis whose transcripts include an eval run's, if any; a problem
+   * when an experiment's analysis cannot be read (its taxonomy file is gone).
+   */
+  async analysisOfRun(
+    runId: string,
+  ): Promise<{ experiment: string; analysis: ArmAnalysis } | { problem: string } | undefined> {
+    for (const run of this.store.runs.ofKind("experiment")) {
+      const stages = await this.stages(run.id);
+      if (!stages?.some((s) => s.runId === runId)) continue;
+      try {
+        const analysis = (await this.analyses(run.id))?.find((a) => a.runIds.includes(runId));
+        if (analysis) return { experiment: run.id, analysis };
+      } catch (e) {
+        return {
+          problem: `cannot read the reasoning analysis of ${run.id}: ${(e as Error).message}`,
+        };
+      }
+    }
+    return undefined;
   }
 
   /** One experiment with its report, recomputed once per change of the store (`version`). */

@@ -5,9 +5,11 @@
  * full, so sorting 200,000 samples never parses their transcripts.
  */
 import { SpecsciError } from "../core/errors.js";
-import type { Store } from "../store/index.js";
+import type { ArmAnalysis } from "../experiment/reasoning.js";
+import { type Store, TRISTATE } from "../store/index.js";
 import {
   SAMPLE_SORTS,
+  type SampleFilterOptions,
   type SampleQuery,
   type SampleRow,
   type SampleSort,
@@ -16,6 +18,7 @@ import {
   type Verdict,
 } from "./api-types.js";
 import type { StageLabels } from "./experiments.js";
+import type { SqlFilter } from "./reasoning.js";
 
 export const PAGE_LIMIT_MAX = 500;
 
@@ -26,17 +29,19 @@ const SORT_SQL: Record<SampleSort, string> = {
   sample: "s.sample_id",
   epoch: "s.epoch",
   status: "s.status",
-  verdict: DECIDED,
+  // Migration 9's indexed column: descending puts misaligned first, then not, failed, cut off, refused.
+  verdict: "s.verdict",
   time: "s.completed_at",
   working: "s.working_ms",
 };
 
-const VERDICT_SQL: Record<Verdict, string> = {
-  misaligned: `(s.status = 'done' AND ${DECIDED} = 1)`,
-  not: `(s.status = 'done' AND ${DECIDED} = 0)`,
-  error: "s.status = 'error'",
-  truncated: "s.status = 'truncated'",
-  refusal: "s.status = 'refused'",
+/** Each verdict's value in the `verdict` column (migration 9). */
+const VERDICT_CODE: Record<Verdict, number> = {
+  misaligned: 1,
+  not: 0,
+  error: -1,
+  truncated: -2,
+  refusal: -3,
 };
 
 const LIST_PARAMS = [
@@ -48,8 +53,20 @@ const LIST_PARAMS = [
   "family",
   "awareness",
   "verdict",
+  "category",
+  "misuse",
+  "labelled",
+  "annotator",
+  "human",
 ] as const;
 const NUMBER_PARAMS = ["seed", "epoch"] as const;
+/** Parameters with a closed set of values. */
+const CHOICES: Partial<Record<(typeof LIST_PARAMS)[number], readonly string[]>> = {
+  verdict: VERDICTS,
+  misuse: ["yes", "no"],
+  labelled: ["yes", "no"],
+  human: TRISTATE,
+};
 
 /** A query from URL parameters (`?arm=a&arm=b&verdict=misaligned&q=…`); bad values are refused. */
 export function parseSampleQuery(params: URLSearchParams): SampleQuery {
@@ -58,9 +75,9 @@ export function parseSampleQuery(params: URLSearchParams): SampleQuery {
     const values = params.getAll(name).filter((v) => v !== "");
     if (values.length) (q as Record<string, unknown>)[name] = values;
   }
-  for (const v of q.verdict ?? [])
-    if (!(VERDICTS as readonly string[]).includes(v))
-      throw badQuery(`verdict=${v}`, `one of ${VERDICTS.join(", ")}`);
+  for (const [name, choices] of Object.entries(CHOICES))
+    for (const v of (q as Record<string, string[] | undefined>)[name] ?? [])
+      if (!choices.includes(v)) throw badQuery(`${name}=${v}`, `one of ${choices.join(", ")}`);
   for (const name of NUMBER_PARAMS) {
     const values = params.getAll(name).filter((v) => v !== "");
     if (values.some((v) => !/^\d+$/.test(v))) throw badQuery(name, "a whole number");
@@ -112,45 +129,105 @@ function scopedRuns(q: SampleQuery, stages: StageLabels[] | null): StageLabels[]
 }
 
 /**
+ * Not among a subquery's samples. `NOT (a, b, c) IN (…)` is SQLite's slow path (it rescans the
+ * list for every row, for what a NULL would mean: 0.7 s for 8,000 samples); the list has no NULL,
+ * so "not true" says the same through the index the IN builds once.
+ */
+export const notIn = (inSql: string) => `(${inSql}) IS NOT TRUE`;
+
+/**
+ * The human-label filters: a current label of the answer as it is now (a label made before the
+ * answer was replaced is stale and does not count, as in the agreement figures), by anyone or by
+ * one of `annotator`, saying misaligned `human`. One uncorrelated subquery over the labels.
+ */
+function humanFilter(q: SampleQuery): SqlFilter[] {
+  if (!q.labelled && !q.annotator && !q.human) return [];
+  const cond: string[] = [];
+  const params: unknown[] = [];
+  if (q.annotator) {
+    cond.push("c.annotator IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(q.annotator.map((a) => a.trim())));
+  }
+  // The labels are few: they are matched to their samples' answers inside the subquery, so the
+  // outer test reads only the samples' keys (an index), not their rows.
+  const labels = (more: string[]) =>
+    `(s.run_id, s.sample_id, s.epoch) IN (SELECT c.run_id, c.sample_id, c.epoch
+       FROM current_annotations c JOIN eval_samples x ON x.run_id = c.run_id
+         AND x.sample_id = c.sample_id AND x.epoch = c.epoch AND x.completed_at = c.sample_completed_at
+       ${[...cond, ...more].length ? `WHERE ${[...cond, ...more].join(" AND ")}` : ""})`;
+  const out: SqlFilter[] = [];
+  // labelled=yes and labelled=no together ask for everything.
+  const labelled = q.labelled?.length === 1 ? q.labelled[0] : undefined;
+  if (labelled === "no") out.push({ sql: notIn(labels([])), params: [...params] });
+  if (q.human)
+    out.push({
+      sql: labels(["c.misaligned IN (SELECT value FROM json_each(?))"]),
+      params: [...params, JSON.stringify(q.human)],
+      drives: true,
+    });
+  else if (labelled !== "no" && (labelled === "yes" || q.annotator))
+    out.push({ sql: labels([]), params, drives: true });
+  return out;
+}
+
+/**
  * One page of the samples matching `q`. `stages` are the experiment's stages when `q.experiment`
- * names one (their labels go on each row). The page and its total are read in one transaction,
- * so they agree while a run writes.
+ * names one (their labels go on each row); `more` are conditions worked out elsewhere (the
+ * reasoning filters). The page and its total are read in one transaction, so they agree while a
+ * run writes.
  */
 export function querySamples(
   store: Store,
   q: SampleQuery,
   stages: StageLabels[] | null,
+  more: SqlFilter[] = [],
 ): SamplesPage {
-  return store.db.transaction(() => samplePage(store, q, stages))();
+  return store.db.transaction(() => samplePage(store, q, stages, more))();
 }
 
-function samplePage(store: Store, q: SampleQuery, stages: StageLabels[] | null): SamplesPage {
+function samplePage(
+  store: Store,
+  q: SampleQuery,
+  stages: StageLabels[] | null,
+  more: SqlFilter[],
+): SamplesPage {
   const started = performance.now();
   const limit = Math.min(q.limit ?? 100, PAGE_LIMIT_MAX);
   const offset = q.offset ?? 0;
   const where: string[] = [];
   const params: unknown[] = [];
+  const subqueries = [...humanFilter(q), ...more];
+  // `+` keeps SQLite from scanning by run when a subquery names the samples (see SqlFilter).
+  const runColumn = subqueries.some((f) => f.drives) ? "+s.run_id" : "s.run_id";
   const inList = (column: string, values: unknown[]) => {
     where.push(`${column} IN (${values.map(() => "?").join(", ") || "NULL"})`);
     params.push(...values);
   };
   const scoped = scopedRuns(q, stages);
-  if (scoped) inList("s.run_id", [...new Set(scoped.map((s) => s.runId))]);
+  if (scoped) inList(runColumn, [...new Set(scoped.map((s) => s.runId))]);
   else {
-    if (q.run) inList("s.run_id", q.run);
-    if (q.model) inList("s.run_id", runsWhere(store, "model", q.model));
-    if (q.eval) inList("s.run_id", runsWhere(store, "task", q.eval));
+    if (q.run) inList(runColumn, q.run);
+    if (q.model) inList(runColumn, runsWhere(store, "model", q.model));
+    if (q.eval) inList(runColumn, runsWhere(store, "task", q.eval));
   }
   if (q.epoch) inList("s.epoch", q.epoch);
   if (q.sample) inList("s.sample_id", q.sample);
   if (q.family) inList("json_extract(s.metadata, '$.family')", q.family);
   if (q.awareness) inList("json_extract(s.scores, '$.eval_awareness.answer')", q.awareness);
-  if (q.verdict) where.push(`(${q.verdict.map((v) => VERDICT_SQL[v]).join(" OR ")})`);
+  if (q.verdict)
+    inList(
+      "s.verdict",
+      q.verdict.map((v) => VERDICT_CODE[v]),
+    );
   if (q.q) {
     where.push(
       "(s.run_id, s.sample_id, s.epoch) IN (SELECT run_id, sample_id, epoch FROM eval_sample_text WHERE eval_sample_text MATCH ?)",
     );
     params.push(ftsPhrase(q.q));
+  }
+  for (const f of subqueries) {
+    where.push(f.sql);
+    params.push(...f.params);
   }
   const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
   const direction = q.order === "desc" ? "DESC" : "ASC";
@@ -233,4 +310,17 @@ function pageRows(store: Store, rowids: number[]): PageRow[] {
       },
     ];
   });
+}
+
+/** The filter bar's choices for an experiment, from its stages and its reasoning analysis. */
+export function filterOptions(stages: StageLabels[], analyses: ArmAnalysis[]): SampleFilterOptions {
+  const distinct = <T>(f: (s: StageLabels) => T) => [...new Set(stages.map(f))];
+  const taxonomy = analyses[0]?.options.taxonomy;
+  return {
+    arms: distinct((s) => s.arm),
+    models: distinct((s) => s.model),
+    evals: distinct((s) => s.eval),
+    seeds: distinct((s) => s.seed).sort((a, b) => a - b),
+    categories: taxonomy ? taxonomy.categories.map((c) => ({ id: c.id, name: c.name })) : null,
+  };
 }

@@ -7,6 +7,7 @@ import { quoteIn } from "../core/text.js";
 import type { EvalSampleRecord, Store } from "../store/index.js";
 import type {
   ChatMessage,
+  JudgePanel,
   JudgeVerdict,
   ParsedAction,
   ScoreView,
@@ -64,6 +65,7 @@ function judgesOf(scores: Record<string, StoredScore>, sources: string[]): Judge
       scorer,
       model: j.model ?? null,
       verdict: j.verdict ?? null,
+      vote: voteOf(j.verdict ?? null),
       rationale: str(j.verdict?.rationale),
       quotes: quotes(j.verdict ?? {}),
     })),
@@ -71,19 +73,46 @@ function judgesOf(scores: Record<string, StoredScore>, sources: string[]): Judge
       scorer,
       model: null,
       verdict: v.label ?? v,
+      vote: voteOf(v),
       rationale: str(v.rationale),
       quotes: quotes(v),
     })),
   ]);
 }
 
-export function transcriptOf(record: EvalSampleRecord, task: string, model: string): Transcript {
+/** A verdict in a word: the misalignment judge's decision, or a label (eval awareness). */
+function voteOf(verdict: Record<string, unknown> | null): string | null {
+  if (!verdict) return null;
+  if (typeof verdict.decided === "boolean") return verdict.decided ? "decided" : "not decided";
+  return str(verdict.label) ?? JSON.stringify(verdict);
+}
+
+/** The votes of every scorer with more than one judge (k > 1), marked where they differ. */
+function panelsOf(judges: JudgeVerdict[]): JudgePanel[] {
+  const byScorer = new Map<string, (string | null)[]>();
+  for (const j of judges) byScorer.set(j.scorer, [...(byScorer.get(j.scorer) ?? []), j.vote]);
+  return [...byScorer]
+    .filter(([, votes]) => votes.length > 1)
+    .map(([scorer, votes]) => ({
+      scorer,
+      votes,
+      disagree: new Set(votes.filter((v) => v !== null)).size > 1,
+    }));
+}
+
+export function transcriptOf(
+  record: EvalSampleRecord,
+  task: string,
+  model: string,
+  labels: Transcript["labels"] = null,
+): Transcript {
   const messages = messagesOf(record.input);
   const output = obj(record.output);
   const answer = str(output.text);
   const reasoning = str(output.reasoning);
   const scores = obj(record.scores) as Record<string, StoredScore>;
   const sources = [...messages.map((m) => m.content), answer ?? "", reasoning ?? ""];
+  const judges = judgesOf(scores, sources);
   return {
     runId: record.runId,
     sampleId: record.sampleId,
@@ -104,7 +133,9 @@ export function transcriptOf(record: EvalSampleRecord, task: string, model: stri
         explanation: str(s.explanation),
       }),
     ),
-    judges: judgesOf(scores, sources),
+    judges,
+    panels: panelsOf(judges),
+    labels,
     failure: record.error ?? null,
     metadata: obj(record.metadata),
     startedAt: record.startedAt,
@@ -113,16 +144,20 @@ export function transcriptOf(record: EvalSampleRecord, task: string, model: stri
   };
 }
 
-/** The transcript of one (run, sample, epoch), or undefined when the store has none. */
-export function loadTranscript(
+/**
+ * The transcript of one (run, sample, epoch), or undefined when the store has none; `labelsOf`
+ * gives its reasoning labels (from the analysis of the experiment arm that ran it).
+ */
+export async function loadTranscript(
   store: Store,
   runId: string,
   sampleId: string,
   epoch: number,
-): Transcript | undefined {
+  labelsOf: (record: EvalSampleRecord) => Promise<Transcript["labels"]> = async () => null,
+): Promise<Transcript | undefined> {
   const run = store.evals.run(runId);
-  const record = run
-    ? store.evals.samples(runId, [sampleId]).find((r) => r.epoch === epoch)
+  const record = run ? store.evals.sample(runId, sampleId, epoch) : undefined;
+  return run && record
+    ? transcriptOf(record, run.task, run.model, await labelsOf(record))
     : undefined;
-  return run && record ? transcriptOf(record, run.task, run.model) : undefined;
 }

@@ -17,7 +17,7 @@ import { setLogLevel } from "../../src/core/log.js";
 import type { ViewServer } from "../../src/view/server.js";
 import { cleanupTempDirs } from "../helpers.js";
 import { ANNOTATE, ANNOTATE_ID } from "./annotate-fixture.js";
-import { CHROMIUM, launchChromium, text, until, watchedPage } from "./browser-kit.js";
+import { CHROMIUM, launchChromium, shownText as text, until, watchedPage } from "./chromium.js";
 import { serve, workspaceWith } from "./fixture.js";
 
 let browser: Browser;

@@ -2,7 +2,8 @@
  * The dashboard in headless Chromium (Debian's, as the report's browser test uses), over stores
  * made by the real pipeline: every page loads with data and draws its charts under the CSP; the
  * sample filter and search live in the URL and survive a reload; script payloads in answers,
- * reasoning, judge text, names and annotations show as text, with nothing run and nothing fetched elsewhere;
+ * reasoning, judge text, reasoning labels, names and annotations show as text, with nothing run
+ * and nothing fetched elsewhere;
  * a page updates while a run writes to the store.
  */
 import { writeFileSync } from "node:fs";
@@ -27,7 +28,7 @@ import {
   text,
   until,
   watchedPage as watched,
-} from "./browser-kit.js";
+} from "./chromium.js";
 import { DEMO, PAYLOADS, serve, workspaceWith, XSS } from "./fixture.js";
 
 let browser: Browser;
@@ -161,6 +162,10 @@ describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
     // The payloads are there, as text: the description, the answer, the reasoning, the judges.
     expect(list.text).toContain(PAYLOADS[0]);
     for (const p of PAYLOADS) expect(transcript.text).toContain(p);
+    // And in the reasoning labels: a category's quote, a claim about a rule, the reading of it.
+    const labels = await text(page, "#reasoning-labels");
+    for (const p of [PAYLOADS[1], PAYLOADS[3], PAYLOADS[4]]) expect(labels).toContain(p);
+    expect(await page.locator("mark.evidence").count()).toBeGreaterThan(0);
     expect(seen.dialogs).toEqual([]);
     expect(seen.requests.filter((r) => !r.startsWith(url))).toEqual([]);
     await page.close();

@@ -36,6 +36,18 @@ registerFakeModel("view-xss-judge", (req) => {
   return `<verdict>${JSON.stringify(verdict)}</verdict>`;
 });
 
+// A labeller whose categories quote the payloads and whose misuse claims and readings are payloads.
+registerFakeModel("view-xss-labeller", (req) => {
+  if (req.messages.at(-1)?.content.includes("Compare the claim with the rule's actual text"))
+    return `<check>${JSON.stringify({ verdict: "reinterpretation", reason: PAYLOADS[4] })}</check>`;
+  const quote = PAYLOADS[1] as string;
+  return `<labels>${JSON.stringify({
+    categories: [{ id: "self_preservation", quotes: [quote] }],
+    rules: [{ rule: "SP1", quotes: [quote] }],
+    misuse: [{ rule: "SP1", claim: PAYLOADS[3], quotes: [] }],
+  })}</labels>`;
+});
+
 export const DEMO = `name: demo
 description: two arms of the fake agent
 specs: { rules: rules }
@@ -52,6 +64,7 @@ arms: [{ name: baseline, kind: baseline }]
 models: [fake/view-xss-agent]
 evals: [{ name: am, task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
 judge: { model: fake/view-xss-judge }
+analysis: { reasoning: { labellers: [fake/view-xss-labeller] } }
 `;
 
 /** A fresh workspace with these experiments run in it. */

@@ -19,7 +19,7 @@ import {
   pageSafety,
   watchedPage as recordingPage,
   until as waitFor,
-} from "./browser-kit.js";
+} from "./chromium.js";
 import { PAYLOADS, serve } from "./fixture.js";
 import { trainedWorkspace, XSS_DATA } from "./pages-fixture.js";
 
@@ -30,9 +30,9 @@ let url: string;
 
 beforeAll(async () => {
   setLogLevel("quiet");
-  const launched = launchChromium("test/view/pages-browser.test.ts");
+  const launched = await launchChromium("test/view/pages-browser.test.ts");
   if (!launched) return;
-  browser = await launched;
+  browser = launched;
   ws = await trainedWorkspace();
   url = (await served(ws.workspace)).url;
 });

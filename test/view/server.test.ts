@@ -204,6 +204,12 @@ describe("the JSON API", () => {
     expect(JSON.stringify(got.charts[0]?.spec)).toContain("vega-lite");
     expect(got).not.toHaveProperty("report.examples");
     expect((await send(server, "/api/experiments/experiment-nope")).status).toBe(404);
+    // Without analysis.reasoning the filter bar offers no reasoning categories.
+    const options = await getJson<{ arms: string[]; categories: unknown }>(
+      server,
+      "/api/experiments/experiment-demo/filters",
+    );
+    expect(options).toMatchObject({ arms: ["baseline", "rules_only"], categories: null });
   });
 
   it("lists eval runs with the experiment arm each ran for", async () => {

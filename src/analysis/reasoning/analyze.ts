@@ -77,9 +77,16 @@ export interface LabelledRuns {
 
 export const raterId = (labeller: string, repeat: number) => `${labeller}#${repeat}`;
 
-/** Item keys are unique within an analysis across its stages: the stage leads. */
-const itemKey = (stage: string, t: { runId: string; key: string }) =>
+/**
+ * Item keys are unique within an analysis across its stages: the stage leads
+ * (`label:<rater>|<run>/<sample>#<epoch>`; the dashboard's sample filters match this in SQL).
+ */
+export const itemKey = (stage: string, t: { runId: string; key: string }) =>
   `${stage}|${t.runId}/${t.key}`;
+
+/** The stage of a rater's labels, and of the primary labeller's misuse readings. */
+export const labelStage = (rater: string) => `label:${rater}`;
+export const misuseStage = (labeller: string) => `misuse:${labeller}`;
 
 /** What labels depend on besides the labeller: taxonomy, prompt, spec, sampling. */
 export function analysisId(
@@ -123,7 +130,7 @@ export async function labelRuns(
   );
   await store.runs.track(id, o.signal, async () => {
     for (const rater of raters) {
-      const stage = `label:${rater.id}`;
+      const stage = labelStage(rater.id);
       const stored = store.msm.stage(id, stage);
       // Stored answers stay; calls that failed are tried again.
       const todo = transcripts.filter((t) => needsAsking(stored.get(itemKey(stage, t))));
@@ -154,8 +161,9 @@ export async function labelRuns(
   return collectLabels(store, runIds, o);
 }
 
-const claimKey = (labeller: string, t: { runId: string; key: string }, n: number) =>
-  `${itemKey(`misuse:${labeller}`, t)}/${n}`;
+/** The key of a transcript's misuse claim `n` in the primary labeller's misuse stage. */
+export const claimKey = (labeller: string, t: { runId: string; key: string }, n: number) =>
+  `${itemKey(misuseStage(labeller), t)}/${n}`;
 
 const Verdict = z.object({ verdict: z.enum(["accurate", "reinterpretation"]), reason: z.string() });
 
@@ -168,13 +176,13 @@ async function compareClaims(
 ): Promise<void> {
   const store = client.store;
   const labeller = o.labellers[0] as string;
-  const primary = store.msm.stage(id, `label:${raterId(labeller, 0)}`);
-  const stage = `misuse:${labeller}`;
+  const primary = store.msm.stage(id, labelStage(raterId(labeller, 0)));
+  const stage = misuseStage(labeller);
   const stored = store.msm.stage(id, stage);
   const prompt = MISUSE_PROMPT();
   const todo: { key: string; rule: string; claim: string; text: string }[] = [];
   for (const t of transcripts) {
-    const row = primary.get(itemKey(`label:${raterId(labeller, 0)}`, t));
+    const row = primary.get(itemKey(labelStage(raterId(labeller, 0)), t));
     if (row?.status !== "ok") continue;
     (row.value as LabelValue).misuse.forEach((m, n) => {
       const key = claimKey(labeller, t, n);
@@ -243,12 +251,12 @@ export function collectLabels(
     Array.from({ length: o.repeats }, (_, k) => ({ labeller: l, repeat: k, id: raterId(l, k) })),
   );
   const primary = raters[0]?.id as string;
-  const rows = new Map(raters.map((r) => [r.id, store.msm.stage(id, `label:${r.id}`)]));
-  const checks = store.msm.stage(id, `misuse:${o.labellers[0]}`);
+  const rows = new Map(raters.map((r) => [r.id, store.msm.stage(id, labelStage(r.id))]));
+  const checks = store.msm.stage(id, misuseStage(o.labellers[0] as string));
   const items = transcripts.map((t): TranscriptLabels => {
     const labels: Record<string, RaterLabel> = {};
     for (const r of raters) {
-      const row = rows.get(r.id)?.get(itemKey(`label:${r.id}`, t));
+      const row = rows.get(r.id)?.get(itemKey(labelStage(r.id), t));
       if (!row) continue;
       labels[r.id] =
         row.status === "ok"
@@ -269,14 +277,7 @@ export function collectLabels(
       labels,
       misuse:
         p?.status === "ok" && o.spec
-          ? p.value.misuse.map((m, n) => ({
-              ...m,
-              check: claimCheck(
-                m,
-                (o.spec as SpecUnderTest).spec,
-                checks.get(claimKey(o.labellers[0] as string, t, n)),
-              ),
-            }))
+          ? checkedClaims(p.value, o.spec.spec, checks, o.labellers[0] as string, t)
           : [],
     };
   });
@@ -290,6 +291,23 @@ export function collectLabels(
     failedSamples,
     items,
   };
+}
+
+/**
+ * A label's misuse claims, each checked against the spec: `checks` holds the stored readings of
+ * the analysis's `misuse:<labeller>` stage (all of them, or at least this transcript's).
+ */
+export function checkedClaims(
+  value: LabelValue,
+  spec: Spec,
+  checks: Map<string, MsmItemRow>,
+  labeller: string,
+  t: { runId: string; key: string },
+): TranscriptLabels["misuse"] {
+  return value.misuse.map((m, n) => ({
+    ...m,
+    check: claimCheck(m, spec, checks.get(claimKey(labeller, t, n))),
+  }));
 }
 
 /** A claim's check: a misquotation found deterministically, or the model's stored reading. */

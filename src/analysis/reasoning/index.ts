@@ -1,18 +1,25 @@
 /** Reasoning analysis: labels per transcript, rule invocation, policy misuse, agreement. */
 export {
   analysisId,
+  checkedClaims,
+  claimKey,
   collectLabels,
+  itemKey,
   itemMeasures,
   type LabelledRuns,
   labelRuns,
+  labelStage,
+  misuseStage,
   type ReasoningOptions,
   type ReasoningSummary,
+  raterId,
   type SpecUnderTest,
   summarize,
   type TranscriptLabels,
 } from "./analyze.js";
 export { type Discovery, discoverTaxonomy, mergeOverlapping, storedTaxonomy } from "./discovery.js";
-export { lexicalCheck, type MisuseCheck } from "./misuse.js";
+export type { LabelValue } from "./labeller.js";
+export { lexicalCheck, type MisuseCheck, ruleText } from "./misuse.js";
 export {
   type Agreement,
   agreementWithHumans,
@@ -29,6 +36,7 @@ export {
   reasoningResults,
   selfAgreement,
 } from "./results.js";
+export { explicitMentions, type RuleMention } from "./rules.js";
 export {
   type Analysis,
   type AnalyzeOptions,

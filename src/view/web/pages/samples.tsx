@@ -5,9 +5,9 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  type ExperimentResponse,
   type SamplesPage as Page,
   type SAMPLE_SORTS,
+  type SampleFilterOptions,
   type SampleRow,
   VERDICTS,
 } from "../../api-types.js";
@@ -31,6 +31,11 @@ export const FILTER_PARAMS = [
   "family",
   "verdict",
   "awareness",
+  "category",
+  "misuse",
+  "labelled",
+  "annotator",
+  "human",
   "q",
   "sort",
   "order",
@@ -50,9 +55,16 @@ function setParam(query: URLSearchParams, name: string, value: string) {
   navigate(withQuery("/samples", next), { replace: true });
 }
 
-function Select(props: { query: URLSearchParams; name: string; label: string; options: string[] }) {
+/** A select over one parameter: options are values, or values with the words shown for them. */
+function Select(props: {
+  query: URLSearchParams;
+  name: string;
+  label: string;
+  options: (string | { value: string; label: string })[];
+  title?: string;
+}) {
   return (
-    <label>
+    <label title={props.title}>
       {props.label}
       <select
         name={props.name}
@@ -62,11 +74,14 @@ function Select(props: { query: URLSearchParams; name: string; label: string; op
         }
       >
         <option value="">any</option>
-        {props.options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
+        {props.options.map((o) => {
+          const { value, label } = typeof o === "string" ? { value: o, label: o } : o;
+          return (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          );
+        })}
       </select>
     </label>
   );
@@ -103,17 +118,17 @@ function TextFilter(props: {
 
 function Filters({ query }: { query: URLSearchParams }) {
   const experiment = query.get("experiment");
-  const { data } = useJson<ExperimentResponse>(
-    experiment ? `/api/experiments/${encodeURIComponent(experiment)}` : null,
+  // The choices alone: the experiment's report (its page's) is not computed for the filter bar.
+  const { data: s } = useJson<SampleFilterOptions>(
+    experiment ? `/api/experiments/${encodeURIComponent(experiment)}/filters` : null,
   );
-  const s = data?.summary;
   return (
     <form class="filters" onSubmit={(e) => e.preventDefault()}>
       {s ? (
         <>
-          <Select query={query} name="arm" label="arm" options={s.arms.map((a) => a.name)} />
+          <Select query={query} name="arm" label="arm" options={s.arms} />
           <Select query={query} name="model" label="model" options={s.models} />
-          <Select query={query} name="eval" label="eval" options={s.evals.map((v) => v.name)} />
+          <Select query={query} name="eval" label="eval" options={s.evals} />
           <Select query={query} name="seed" label="seed" options={s.seeds.map(String)} />
         </>
       ) : null}
@@ -122,6 +137,38 @@ function Filters({ query }: { query: URLSearchParams }) {
       <TextFilter query={query} name="sample" label="sample" placeholder="condition / item id" />
       <TextFilter query={query} name="epoch" label="epoch" />
       <TextFilter query={query} name="awareness" label="eval awareness" />
+      {s?.categories ? (
+        <>
+          <Select
+            query={query}
+            name="category"
+            label="reasoning"
+            title="a category the reasoning analysis's primary labeller found"
+            options={s.categories.map((c) => ({ value: c.id, label: c.name }))}
+          />
+          <Select
+            query={query}
+            name="misuse"
+            label="policy misuse"
+            title="a claim about a rule that misquotes or reinterprets it (as the report counts it)"
+            options={["yes", "no"]}
+          />
+        </>
+      ) : null}
+      <Select
+        query={query}
+        name="labelled"
+        label="human label"
+        title="a current label of the answer as it is now, by anyone (or by the annotator named)"
+        options={["yes", "no"]}
+      />
+      <TextFilter query={query} name="annotator" label="annotator" />
+      <Select
+        query={query}
+        name="human"
+        label="human: misaligned"
+        options={["yes", "no", "unsure"]}
+      />
       <TextFilter query={query} name="q" label="search answers" placeholder="words in the answer" />
     </form>
   );

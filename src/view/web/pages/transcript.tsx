@@ -6,7 +6,15 @@
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import type { EvidenceQuote, SamplesPage, Transcript } from "../../api-types.js";
+import type {
+  EvidenceQuote,
+  InvokedRule,
+  JudgePanel,
+  MisuseClaim,
+  SamplesPage,
+  Transcript,
+  TranscriptReasoning,
+} from "../../api-types.js";
 import { queueOf } from "../annotator.js";
 import { getJson, useJson } from "../api.js";
 import { navigate, withQuery } from "../router.js";
@@ -65,15 +73,37 @@ function Quote({ q }: { q: EvidenceQuote }) {
 
 const json = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 1));
 
+/** The k judges' votes of one scorer, with a mark when they differ. */
+function Panel({ p }: { p: JudgePanel }) {
+  return (
+    <li class={p.disagree ? "panel disagree" : "panel"} data-scorer={p.scorer}>
+      <strong>{p.scorer}</strong>, {p.votes.length} judges:{" "}
+      {p.votes.map((v, i) => (
+        <span key={i} class={v === null ? "vote bad" : "vote"}>
+          {v ?? "no valid verdict"}
+        </span>
+      ))}
+      {p.disagree ? <span class="bad"> ⚠ the judges disagree</span> : null}
+    </li>
+  );
+}
+
 function Judges({ t }: { t: Transcript }) {
   return (
     <section id="judges">
       <h2>Scores and judges</h2>
+      {t.panels.length ? (
+        <ul class="panels" id="panels">
+          {t.panels.map((p) => (
+            <Panel key={p.scorer} p={p} />
+          ))}
+        </ul>
+      ) : null}
       <ScoreTable scores={t.scores} />
       {t.judges.map((j, i) => (
         <div class="judge" key={`${j.scorer}-${i}`}>
           <h3>
-            {j.scorer} judge {i + 1}
+            {j.scorer} judge {t.judges.slice(0, i + 1).filter((x) => x.scorer === j.scorer).length}
             {j.model ? ` (${j.model})` : ""}: <code>{json(j.verdict)}</code>
           </h3>
           {j.rationale ? <p class="text">{j.rationale}</p> : null}
@@ -86,6 +116,139 @@ function Judges({ t }: { t: Transcript }) {
           ) : null}
         </div>
       ))}
+    </section>
+  );
+}
+
+/**
+ * Where a rule's text is on the Specs page (every rule anchored by its id). The page is another
+ * part of the dashboard; until it is there the rule's text is also shown here, inline.
+ */
+const specRuleHref = (spec: { hash: string }, rule: string) =>
+  `/specs/${encodeURIComponent(spec.hash)}#${encodeURIComponent(rule)}`;
+
+/** A rule the transcript invokes: its id, how, where, and its text, collapsible. */
+function Rule({ r, spec }: { r: InvokedRule; spec: TranscriptReasoning["spec"] }) {
+  return (
+    <li>
+      <details class="rule" data-rule={r.rule}>
+        <summary>
+          <code>{r.rule}</code> {r.how === "explicit" ? "by id" : "by paraphrase"}
+          {r.quote ? (
+            <>
+              : <q>{r.quote}</q>
+            </>
+          ) : null}
+          {spec && r.text !== null ? (
+            <>
+              {" "}
+              <Link href={specRuleHref(spec, r.rule)} class="spec-link">
+                {r.rule} in {spec.name}
+              </Link>
+            </>
+          ) : null}
+        </summary>
+        <pre class="text rule-text">
+          {r.text ?? `${spec ? spec.name : "the spec"} has no rule ${r.rule}`}
+        </pre>
+      </details>
+    </li>
+  );
+}
+
+const CLAIM_KINDS: Record<MisuseClaim["kind"], string> = {
+  misquotation: "misquoted",
+  reinterpretation: "reinterpreted",
+  accurate: "accurate",
+  unchecked: "not checked",
+};
+
+/** A claim about a rule beside the rule's actual text. */
+function Claim({ c }: { c: MisuseClaim }) {
+  return (
+    <div class={`claim claim-${c.kind}`} data-rule={c.rule}>
+      <div>
+        <h4>
+          The model's claim about <code>{c.rule}</code>{" "}
+          <span class={c.kind === "accurate" ? "ok" : "bad"}>{CLAIM_KINDS[c.kind]}</span>
+        </h4>
+        <p class="text">{c.claim}</p>
+        <p class="muted">
+          {c.why} · {Math.round(c.overlap * 100)}% of its words are in the rule
+        </p>
+      </div>
+      <div>
+        <h4>What {c.rule} says</h4>
+        <pre class="text rule-text">{c.ruleText ?? `the spec has no rule ${c.rule}`}</pre>
+      </div>
+    </div>
+  );
+}
+
+/** The reasoning analysis's labels of the sample (its experiment arm's analysis). */
+function ReasoningLabels({ labels }: { labels: Transcript["labels"] }) {
+  if (!labels) return null;
+  if ("problem" in labels)
+    return (
+      <section id="reasoning-labels">
+        <h2>Reasoning labels</h2>
+        <Problem>{labels.problem}</Problem>
+      </section>
+    );
+  return (
+    <section id="reasoning-labels">
+      <h2>Reasoning labels</h2>
+      <p class="facts">
+        arm {labels.arm} · {labels.model} · read against{" "}
+        {labels.spec ? labels.spec.name : "no spec"} · taxonomy {labels.taxonomy}
+      </p>
+      {labels.unlabelled ? <p class="muted">No label: {labels.unlabelled}.</p> : null}
+      {labels.labels.map((l) => (
+        <div class="rater" key={l.rater}>
+          <h3>
+            {l.rater}
+            {l.status === "ok" ? "" : l.status === "failed" ? " (failed)" : " (not labelled yet)"}
+          </h3>
+          {l.message ? <p class="bad">{l.message}</p> : null}
+          {l.status === "ok" && !l.categories.length ? (
+            <p class="muted">no category</p>
+          ) : (
+            <ul class="categories">
+              {l.categories.map((c) => (
+                <li key={c.id} class={`category kind-${c.kind}`}>
+                  <strong>{c.name}</strong> <code>{c.id}</code>
+                  {c.quotes.map((q, i) => (
+                    <span key={i}>
+                      {" "}
+                      <q>{q}</q>
+                    </span>
+                  ))}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      ))}
+      {labels.rules.length ? (
+        <>
+          <h3>Rules invoked</h3>
+          <ul class="rules" id="rules-invoked">
+            {labels.rules.map((r, i) => (
+              <Rule key={`${r.rule}-${i}`} r={r} spec={labels.spec} />
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {labels.misuse.length ? (
+        <>
+          <h3>Claims about rules</h3>
+          <div id="misuse">
+            {labels.misuse.map((c, i) => (
+              <Claim key={i} c={c} />
+            ))}
+          </div>
+        </>
+      ) : null}
     </section>
   );
 }
@@ -207,10 +370,14 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
       />
       {blind ? (
         <p class="muted" id="judges-hidden">
-          The scores and judges' verdicts are hidden until you label this transcript.
+          The scores, the judges' verdicts and the reasoning labels are hidden until you label this
+          transcript.
         </p>
       ) : (
-        <Judges t={t} />
+        <>
+          <Judges t={t} />
+          <ReasoningLabels labels={t.labels} />
+        </>
       )}
     </section>
   );

@@ -1,7 +1,8 @@
 /**
- * What the dashboard's browser tests share: Debian's Chromium (as the report's browser test
- * uses), a page that records its requests, errors and dialogs, a wait that the page's CSP allows,
- * and what a page holds that could run script.
+ * Headless Chromium for the dashboard's browser tests (Debian's, as the report's browser test
+ * uses; one per test file): a page that records what it fetched and every console error, CSP
+ * violation and dialog, waiting under the page's CSP, the text in a page, and what a page holds
+ * that could run script (for the script-payload checks).
  */
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -14,7 +15,8 @@ export const CHROMIUM = [
   .filter((p): p is string => !!p)
   .find((p) => existsSync(p));
 
-export function launchChromium(file: string): Promise<Browser> | undefined {
+/** Launches Chromium, or says why a test file is skipped. */
+export async function launchChromium(file: string): Promise<Browser | undefined> {
   if (!CHROMIUM) {
     console.warn(
       `${file} skipped: no Chromium (\`apt-get install -y chromium\`, or set CHROMIUM_PATH)`,
@@ -28,8 +30,8 @@ export function launchChromium(file: string): Promise<Browser> | undefined {
 }
 
 /** A page that records what it asked for and every console error, CSP violation and dialog. */
-export async function watchedPage(browser: Browser) {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+export async function watchedPage(browser: Browser, viewport = { width: 1400, height: 900 }) {
+  const page = await browser.newPage({ viewport });
   const seen = { requests: [] as string[], errors: [] as string[], dialogs: [] as string[] };
   page.on("request", (r) => seen.requests.push(r.url()));
   page.on("console", (m) => {
@@ -55,8 +57,12 @@ export async function until(page: Page, expression: string, timeoutMs = 15_000):
   }
 }
 
+/** The text of the first element matching `selector`. */
+export const text = async (page: Page, selector: string) =>
+  (await page.locator(selector).first().textContent()) ?? "";
+
 /** The text a reader sees in the first match (Playwright's innerText: rendered, not the DOM's). */
-export const text = (page: Page, selector: string) =>
+export const shownText = (page: Page, selector: string) =>
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator method, not the DOM property
   page.locator(selector).first().innerText();
 
