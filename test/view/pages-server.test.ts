@@ -84,7 +84,7 @@ describe("side by side", () => {
     for (const side of [c.a, c.b]) {
       expect(side.runId).not.toBeNull();
       expect(side.transcript).toEqual(
-        loadTranscript(ws.store, side.runId as string, sample, epoch),
+        await loadTranscript(ws.store, side.runId as string, sample, epoch),
       );
     }
     expect(c.a.runId).not.toBe(c.b.runId);

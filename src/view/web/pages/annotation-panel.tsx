@@ -3,7 +3,7 @@
  * reasoning categories, policy misuse, a note), saved to the store or withdrawn. In queue mode
  * (the URL names a queue) it walks the stratified queue: "label next" opens the next transcript.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type {
   AnnotationCategory,
   AnnotationLabelResponse,
@@ -146,7 +146,15 @@ export function AnnotationPanel(props: {
   const { runId, sampleId, epoch, queue } = props;
   const current = sampleKey(props);
   const [annotator, setAnnotator] = useState(() => queue?.annotator ?? rememberedAnnotator());
-  const [form, setForm] = useState<Form>(EMPTY);
+  const [form, setFormState] = useState<Form>(EMPTY);
+  // The form as of the last change, not the last render: keys pressed in quick succession (y, then
+  // s to save) must see each other's effect before the page has drawn it.
+  const latest = useRef<Form>(EMPTY);
+  latest.current = form;
+  const setForm = (next: Form | ((f: Form) => Form)) => {
+    latest.current = typeof next === "function" ? next(latest.current) : next;
+    setFormState(latest.current);
+  };
   const [saved, setSaved] = useState<Label | null | undefined>(undefined);
   const [message, setMessage] = useState<{ bad: boolean; text: string } | null>(null);
   // Open in queue mode and on a labelled transcript; its keys work only while it is open.
@@ -206,6 +214,7 @@ export function AnnotationPanel(props: {
   }
 
   async function save(andNext: boolean) {
+    const form = latest.current;
     const problem = !annotator.trim()
       ? "give your name first (annotator)"
       : !form.misaligned || !form.policyMisuse
