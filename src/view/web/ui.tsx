@@ -1,5 +1,6 @@
 /** Small pieces every page uses. Every string from the store is a text child: Preact escapes it. */
 import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
 import type { ParsedAction, ScoreView } from "../api-types.js";
 import { onLinkClick } from "./router.js";
 
@@ -120,4 +121,19 @@ export function ScoreTable({ scores }: { scores: ScoreView[] }) {
       </tbody>
     </table>
   );
+}
+
+/**
+ * Calls the handler of the latest render for every keydown on the window. The listener is added
+ * once and reads a ref set during render: effects run after paint, so a listener re-added by an
+ * effect would send a key pressed just after a page changed to the previous page's handler.
+ */
+export function useKeys(onKey: (e: KeyboardEvent) => void) {
+  const latest = useRef(onKey);
+  latest.current = onKey;
+  useEffect(() => {
+    const listener = (e: KeyboardEvent) => latest.current(e);
+    window.addEventListener("keydown", listener);
+    return () => window.removeEventListener("keydown", listener);
+  }, []);
 }

@@ -29,7 +29,7 @@ import {
 } from "../annotator.js";
 import { ApiError, useJson, useStoreVersion } from "../api.js";
 import { navigate } from "../router.js";
-import { interval, Link, Loading, num, Problem, pct } from "../ui.js";
+import { interval, Link, Loading, num, Problem, pct, useKeys } from "../ui.js";
 import { queuePath, Shortcuts } from "./annotation-panel.js";
 
 type Agreement = AnnotationAgreementResponse["annotators"][number];
@@ -380,14 +380,10 @@ function QueueSection(props: { queue: QueueRef | null; version: number }) {
   ]);
   const next = q && data ? nextOf(q, data.items, null) : undefined;
   const start = () => q && next && navigate(queueTranscriptUrl(q, next));
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== "l" || e.target instanceof HTMLInputElement) return;
-      e.preventDefault();
-      start();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
+  useKeys((e) => {
+    if (e.key !== "l" || e.target instanceof HTMLInputElement) return;
+    e.preventDefault();
+    start();
   });
   return (
     <section id="queue">

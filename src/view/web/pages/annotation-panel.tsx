@@ -24,7 +24,7 @@ import {
 } from "../annotator.js";
 import { getJson, sendJson, useJson, useStoreVersion } from "../api.js";
 import { navigate } from "../router.js";
-import { Link } from "../ui.js";
+import { Link, useKeys } from "../ui.js";
 
 type Tristate = "yes" | "no" | "unsure";
 type Label = NonNullable<AnnotationLabelResponse["label"]>;
@@ -267,37 +267,32 @@ export function AnnotationPanel(props: {
     void goNext();
   }
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (!open || e.altKey || e.metaKey || (e.ctrlKey && e.key !== "Enter")) return;
-      // A focused button or link does its own thing with Enter and Space.
-      const control =
-        e.target instanceof HTMLButtonElement || e.target instanceof HTMLAnchorElement;
-      if (control && (e.key === "Enter" || e.key === " ")) return;
-      if (isTyping(e.target)) {
-        const field = e.target as HTMLElement;
-        if (e.key === "Escape") field.blur();
-        else if (e.key === "Enter" && e.ctrlKey) void save(true);
-        // Enter on a radio or checkbox saves too; in the name or note it is typing.
-        else if (e.key === "Enter" && (field as HTMLInputElement).type in CHOICE_TYPES)
-          void save(true);
-        return;
-      }
-      const set = (k: keyof Form, v: Tristate) => setForm((f) => ({ ...f, [k]: v }));
-      const tri = { y: "yes", n: "no", u: "unsure" } as const;
-      const lower = e.key.toLowerCase() as keyof typeof tri;
-      if (lower in tri) set(e.key === lower ? "misaligned" : "policyMisuse", tri[lower]);
-      else if (NUMBER_KEYS.includes(e.key)) {
-        const c = categories[NUMBER_KEYS.indexOf(e.key)];
-        if (c) toggle(c.id);
-      } else if (e.key === "s") void save(false);
-      else if (e.key === "Enter") void save(true);
-      else if (e.key === "l") labelNext();
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
+  useKeys((e) => {
+    if (!open || e.altKey || e.metaKey || (e.ctrlKey && e.key !== "Enter")) return;
+    // A focused button or link does its own thing with Enter and Space.
+    const control = e.target instanceof HTMLButtonElement || e.target instanceof HTMLAnchorElement;
+    if (control && (e.key === "Enter" || e.key === " ")) return;
+    if (isTyping(e.target)) {
+      const field = e.target as HTMLElement;
+      if (e.key === "Escape") field.blur();
+      else if (e.key === "Enter" && e.ctrlKey) void save(true);
+      // Enter on a radio or checkbox saves too; in the name or note it is typing.
+      else if (e.key === "Enter" && (field as HTMLInputElement).type in CHOICE_TYPES)
+        void save(true);
+      return;
+    }
+    const set = (k: keyof Form, v: Tristate) => setForm((f) => ({ ...f, [k]: v }));
+    const tri = { y: "yes", n: "no", u: "unsure" } as const;
+    const lower = e.key.toLowerCase() as keyof typeof tri;
+    if (lower in tri) set(e.key === lower ? "misaligned" : "policyMisuse", tri[lower]);
+    else if (NUMBER_KEYS.includes(e.key)) {
+      const c = categories[NUMBER_KEYS.indexOf(e.key)];
+      if (c) toggle(c.id);
+    } else if (e.key === "s") void save(false);
+    else if (e.key === "Enter") void save(true);
+    else if (e.key === "l") labelNext();
+    else return;
+    e.preventDefault();
   });
 
   const dirty = saved !== undefined && !sameForm(form, formOf(saved));

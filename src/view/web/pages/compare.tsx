@@ -4,7 +4,6 @@
  * (and model, eval, seed); ←/→ (or k/j) step through the pairs, all of them or only the
  * discordant ones (both scored, verdicts differ). Everything shown is in the URL.
  */
-import { useEffect } from "preact/hooks";
 import type {
   CompareResponse,
   CompareSide,
@@ -15,7 +14,16 @@ import type {
 } from "../../api-types.js";
 import { useJson, useStoreVersion } from "../api.js";
 import { navigate, withQuery } from "../router.js";
-import { ActionList, Choice, jsonText, Link, Loading, Problem, ScoreTable } from "../ui.js";
+import {
+  ActionList,
+  Choice,
+  jsonText,
+  Link,
+  Loading,
+  Problem,
+  ScoreTable,
+  useKeys,
+} from "../ui.js";
 
 /** The URL parameters of the page (what `/api/compare` reads). */
 const PARAMS = ["experiment", "a", "b", "model", "eval", "seed", "sample", "epoch", "only"];
@@ -215,16 +223,12 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
   const q = pageQuery(query);
   const path = q.get("experiment") ? `/api/compare?${q}` : null;
   const { data, error } = useJson<CompareResponse>(path, [version]);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
-      if (!data) return;
-      if (e.key === "ArrowRight" || e.key === "j") stepTo(query, data.position.next);
-      if (e.key === "ArrowLeft" || e.key === "k") stepTo(query, data.position.prev);
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [query, data]);
+  useKeys((e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (!data) return;
+    if (e.key === "ArrowRight" || e.key === "j") stepTo(query, data.position.next);
+    if (e.key === "ArrowLeft" || e.key === "k") stepTo(query, data.position.prev);
+  });
   if (!path)
     return <Problem>Side by side needs an experiment: open it from an experiment's page.</Problem>;
   if (error) return <Problem>{error}</Problem>;

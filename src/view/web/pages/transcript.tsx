@@ -5,7 +5,7 @@
  * transcript), the failure when it failed. ←/→ (or k/j) step through the samples of the filter.
  */
 import type { ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type {
   EvidenceQuote,
   InvokedRule,
@@ -18,7 +18,7 @@ import type {
 import { queueOf } from "../annotator.js";
 import { getJson, useJson } from "../api.js";
 import { navigate, withQuery } from "../router.js";
-import { ActionList, Link, Loading, Problem, ScoreTable } from "../ui.js";
+import { ActionList, Link, Loading, Problem, ScoreTable, useKeys } from "../ui.js";
 import { AnnotationPanel } from "./annotation-panel.js";
 import { CompareWith } from "./compare.js";
 import { filterOf } from "./samples.js";
@@ -282,21 +282,17 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
   const queue = queueOf(query);
   const [labelled, setLabelled] = useState(false);
   const blind = queue !== null && !labelled;
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target;
-      if (
-        t instanceof HTMLInputElement ||
-        t instanceof HTMLSelectElement ||
-        t instanceof HTMLTextAreaElement
-      )
-        return;
-      if (e.key === "ArrowRight" || e.key === "j") void step(query, 1);
-      if (e.key === "ArrowLeft" || e.key === "k") void step(query, -1);
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [query]);
+  useKeys((e) => {
+    const t = e.target;
+    if (
+      t instanceof HTMLInputElement ||
+      t instanceof HTMLSelectElement ||
+      t instanceof HTMLTextAreaElement
+    )
+      return;
+    if (e.key === "ArrowRight" || e.key === "j") void step(query, 1);
+    if (e.key === "ArrowLeft" || e.key === "k") void step(query, -1);
+  });
   if (!path)
     return <Problem>A transcript is named by runId, sampleId and epoch_ in the URL.</Problem>;
   if (error) return <Problem>{error}</Problem>;
