@@ -1,6 +1,7 @@
 import { attemptSignal } from "../core/abort.js";
 import { SpecsciError } from "../core/errors.js";
 import { log } from "../core/log.js";
+import { mapBounded } from "../core/pool.js";
 import { sleep } from "../core/time.js";
 import type { Store } from "../store/index.js";
 import { AnthropicBatchBackend } from "./batch/anthropic.js";
@@ -455,21 +456,15 @@ export async function callMany(
     window?: number;
   } = {},
 ): Promise<ChatOutcome[]> {
-  const out: ChatOutcome[] = new Array(requests.length);
   // A bounded window of outstanding calls keeps memory flat for very large inputs; the limiter
   // decides how many of them are actually on the wire.
-  const window = options.window ?? 512;
-  let next = 0;
-  const worker = async () => {
-    while (next < requests.length) {
-      options.signal?.throwIfAborted();
-      const i = next++;
-      const outcome = await model.call(requests[i] as ChatRequest, options);
-      out[i] = outcome;
+  return mapBounded(
+    requests,
+    async (request, i) => {
+      const outcome = await model.call(request, options);
       options.onResult?.(outcome, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(window, requests.length) }, worker));
-  options.signal?.throwIfAborted();
-  return out;
+      return outcome;
+    },
+    { concurrency: options.window ?? 512, signal: options.signal },
+  );
 }

@@ -7,6 +7,7 @@
  * is the one kind of failure a resumed run tries again (an invalid answer would replay from the
  * cache and fail the same way).
  */
+import { forEachBounded } from "../../core/pool.js";
 import { createProgress } from "../../core/progress.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { ChatOutcome, ChatRequest, Completion } from "../../llm/types.js";
@@ -127,25 +128,19 @@ async function runOnline<T>(
     context: { runId: run.corpusId, stage: run.stage },
     ...(run.signal ? { signal: run.signal } : {}),
   };
-  let next = 0;
-  let stopped: unknown;
-  const worker = async () => {
-    while (next < items.length && stopped === undefined) {
-      let p: Pending<T> | MsmItemRow = items[next++] as Pending<T>;
-      try {
-        while (!isRow(p)) {
-          const req = p.job.request(p.attempt, p.feedback, p.maxTokens);
-          p = settle(p, await model.call(req, options));
-        }
-        await record(p);
-      } catch (e) {
-        // An abort (or an internal error): stop taking items; finished ones are already stored.
-        stopped ??= e;
+  // An abort (or an internal error) stops the pool taking items; finished ones are already stored.
+  await forEachBounded(
+    items,
+    async (first) => {
+      let p: Pending<T> | MsmItemRow = first;
+      while (!isRow(p)) {
+        const req = p.job.request(p.attempt, p.feedback, p.maxTokens);
+        p = settle(p, await model.call(req, options));
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(run.concurrency, items.length) }, worker));
-  if (stopped !== undefined) throw stopped;
+      await record(p);
+    },
+    { concurrency: run.concurrency },
+  );
 }
 
 /** Rounds of provider batches: round k holds every item's attempt k. */
