@@ -3,7 +3,8 @@ export { OPENAI_BATCH_LIMITS, OpenAIBatchBackend } from "./batch/openai.js";
 export { BatchRunner, type BatchRunOptions } from "./batch/runner.js";
 export type { BatchBackend, BatchItem, BatchItemResult, BatchState } from "./batch/types.js";
 export { cacheKey, ResponseCache } from "./cache.js";
-export { callMany, LlmClient, type LlmClientOptions, ManagedModel } from "./client.js";
+export { callMany } from "./call-many.js";
+export { LlmClient, type LlmClientOptions } from "./client.js";
 export {
   CacheMode,
   type Config,
@@ -23,6 +24,7 @@ export { ModelCallError } from "./errors.js";
 export { type LimiterOptions, ThroughputLimiter } from "./limiter.js";
 export { downloadHfFile, parseHfRef } from "./local/hf-download.js";
 export { buildTinyModel, TINY_CHAT_REPLY } from "./local/tiny-model.js";
+export { ManagedModel } from "./managed.js";
 export { isBuiltinModel, isLocalModel, type ModelRef, parseModelId } from "./model-id.js";
 export { PRICE_TABLE, PriceBook } from "./prices.js";
 export { registerFakeModel } from "./providers/fake.js";
