@@ -9,12 +9,11 @@ import { cacheKey } from "./cache.js";
 import { checkResult, normalizeRequest } from "./call-checks.js";
 import { type CallRecord, CallRecorder } from "./call-record.js";
 import type { LlmClient } from "./client.js";
-import { ModelCallError } from "./errors.js";
+import { failureError, ModelCallError } from "./errors.js";
 import type { ThroughputLimiter } from "./limiter.js";
 import type { ResolvedModel } from "./registry.js";
 import { backoffDelay } from "./retry.js";
 import type {
-  CallFailure,
   CallOptions,
   ChatModel,
   ChatOutcome,
@@ -152,14 +151,6 @@ export class ManagedModel implements ChatModel {
       await sleep(delay, signal);
     }
   }
-}
-
-/** The error `generate` rejects with for a recorded failure. */
-export function failureError(outcome: CallFailure): ModelCallError {
-  const e = outcome.error;
-  const opts: { httpStatus?: number; retryable: boolean } = { retryable: e.retryable };
-  if (e.httpStatus !== undefined) opts.httpStatus = e.httpStatus;
-  return new ModelCallError(e.kind, e.message, opts);
 }
 
 /** At -v, one line per retry: which model, what failed, which attempt, how long until the next. */
