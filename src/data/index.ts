@@ -22,7 +22,7 @@ export {
   type Duplicate,
   findDuplicates,
 } from "./dedup/index.js";
-export { type Comparison, compareCorpora, summarize } from "./msm/compare.js";
+export { type CorpusComparison, compareCorpora, summarizeCorpus } from "./msm/compare.js";
 export { loadMsmConfig, type MsmConfig, MsmConfigSchema, parseMsmConfig } from "./msm/config.js";
 export { type WrittenCorpus, writeCorpus } from "./msm/output.js";
 export {

@@ -1,4 +1,4 @@
-export { type ParsedAction, type ParsedAnswer, parseAnswer } from "./am/actions.js";
+export { type ParsedAction, type ParsedAnswer, parseAgentAnswer } from "./am/actions.js";
 export {
   type CalibrateOptions,
   type Calibration,

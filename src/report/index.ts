@@ -28,7 +28,7 @@ import {
 } from "./tables.js";
 import { allTaskTables } from "./task-tables.js";
 
-export type { Comparison } from "../analysis/arm-comparison.js";
+export type { ArmComparison } from "../analysis/arm-comparison.js";
 export { type Chart, reportCharts } from "./charts.js";
 export { escapeHtml, renderHtml } from "./html.js";
 export { type ArmResult, experimentResults, type ReportData, runResults } from "./results.js";
