@@ -3,24 +3,17 @@ import { SpecsciError } from "../../core/errors.js";
 import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
 import { hashValue } from "../../core/hash.js";
 import { log } from "../../core/log.js";
+import { type DeriveOptions, deriveCheckedSpec } from "../../spec/derive.js";
 import { formatDiagnostic } from "../../spec/diagnostics.js";
 import { diffSpecs, formatDiff } from "../../spec/diff.js";
 import { importSpec } from "../../spec/import.js";
 import { checkSpecFile, readSpecSource, requireValidSpec } from "../../spec/io.js";
 import { listLibrary, resolveSpecRef } from "../../spec/library.js";
-import { lintSpec } from "../../spec/lint.js";
 import { rulesOf, subrulesOf, withoutPositions } from "../../spec/model.js";
-import { parseSpec } from "../../spec/parse.js";
 import type { PlaceholderValues } from "../../spec/placeholders.js";
-import { renderSpec } from "../../spec/render.js";
 import { specStats as measureSpec } from "../../spec/stats.js";
 import { isTokenizerName } from "../../spec/tokens.js";
-import {
-  type DeriveParams,
-  deriveSpec,
-  isTransformName,
-  TRANSFORMS,
-} from "../../spec/transforms/index.js";
+import { type DeriveParams, isTransformName, TRANSFORMS } from "../../spec/transforms/index.js";
 import type { CliContext } from "../context.js";
 import { label, loadValid } from "../inputs.js";
 import { printJson, printTable } from "../output.js";
@@ -189,7 +182,7 @@ export async function specDerive(
       params.tokenizer = opts.tokenizer;
   }
   const needsModel = TRANSFORMS[transform].model;
-  const deriveOpts: Parameters<typeof deriveSpec>[3] = {};
+  const deriveOpts: DeriveOptions = {};
   if (opts.name) deriveOpts.name = opts.name;
   if (needsModel) {
     const model = roleModel(ctx, "generator", opts.model, "--model");
@@ -206,14 +199,8 @@ export async function specDerive(
       ...(opts.temperature !== undefined ? { temperature: opts.temperature as number } : {}),
     };
   }
-  const result = await deriveSpec(parent.spec, transform, params, deriveOpts);
-  const markdown = renderSpec(result.spec);
-  const problems = lintSpec(parseSpec(markdown).spec).filter((d) => d.severity === "error");
-  if (problems.length) {
-    throw new Error(
-      `derived spec does not lint clean: ${problems.map((d) => `${d.line}:${d.column} ${d.message}`).join("; ")}`,
-    );
-  }
+  const result = await deriveCheckedSpec(parent.spec, transform, params, deriveOpts);
+  const markdown = result.markdown;
   if (out) writeFileAtomic(out, markdown);
   else process.stdout.write(markdown);
   const stats = measureSpec(result.spec, ["qwen3"]);
