@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { compare } from "../../src/analysis/arm-comparison.js";
+import { type ArmComparison, compare } from "../../src/analysis/arm-comparison.js";
 import { holm, meanInterval, NO_DISCORDANT_PAIRS } from "../../src/analysis/stats.js";
 import type { ScoreRow } from "../../src/evals/am/metrics.js";
 import { comparisonsCsv, ratesCsv } from "../../src/report/csv.js";
 import {
-  type ArmComparison,
   type ArmResult,
   comparisonsTable,
   type ReportData,

@@ -5,7 +5,7 @@ import { checkOutputPath } from "../../core/fs.js";
 import { log } from "../../core/log.js";
 import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
 import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
-import { compareCorpora, mix } from "../../data/msm/compare.js";
+import { compareCorpora, tokenShares } from "../../data/msm/compare.js";
 import { checkMsmConfig, loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
 import { writeCorpus } from "../../data/msm/output.js";
 import { buildCorpus } from "../../data/msm/pipeline.js";
@@ -180,8 +180,8 @@ export function msmCompare(ctx: CliContext, a: string, b: string, o: { tolerance
     ["domain", (s: typeof c.a) => s.byDomain],
     ["document type", (s: typeof c.a) => s.byDocType],
   ] as const) {
-    const ma = mix(f(c.a));
-    const mb = mix(f(c.b));
+    const ma = tokenShares(f(c.a));
+    const mb = tokenShares(f(c.b));
     process.stdout.write(`\n${what} mix (share of tokens):\n`);
     printTable(
       [`${c.a.dir}`, "share", `${c.b.dir}`, "share"],

@@ -107,7 +107,7 @@ export function compareCorpora(dirA: string, dirB: string, tolerance = 0.01): Co
 }
 
 /** Shares of tokens, largest first, for a side-by-side table. */
-export function mix(parts: Group[]): { name: string; share: number; documents: number }[] {
+export function tokenShares(parts: Group[]): { name: string; share: number; documents: number }[] {
   const total = parts.reduce((x, p) => x + p.tokens, 0) || 1;
   return parts
     .map((p) => ({ name: p.name, share: p.tokens / total, documents: p.documents }))

@@ -1,0 +1,75 @@
+/**
+ * analysis' public surface: the reasoning analysis (labels, taxonomy, rules invoked, misuse,
+ * agreement), human annotations, agreement statistics and the statistics behind every comparison.
+ * The labelling steps themselves stay behind `analyzeReasoning`.
+ */
+export {
+  type CohenKappa,
+  type Confusion,
+  cohenKappa,
+  cohenKappaInterval,
+  confusion,
+  fleissKappa,
+  type Kappa,
+  type KappaInterval,
+  type Rating,
+} from "./agreement.js";
+export * from "./annotations/index.js";
+export {
+  chiSquare1Sf,
+  normalCdf,
+  normalQuantile,
+  normalTwoSidedP,
+  tQuantile,
+  tTwoSidedP,
+} from "./distributions.js";
+export {
+  type Agreement,
+  type Analysis,
+  type AnalyzeOptions,
+  analyzeReasoning,
+  BUILTIN_CATEGORIES,
+  builtinTaxonomy,
+  DISCOVERY_DEFAULTS,
+  type Discovery,
+  discoverTaxonomy,
+  extendedTaxonomy,
+  type HumanAgreement,
+  type HumanLabel,
+  humanAgreement,
+  loadHumanLabels,
+  POLICY_MISUSE,
+  type ReasoningCategory,
+  type ReasoningResults,
+  type ReasoningSummary,
+  raterAgreement,
+  reasoningResults,
+  resolveTaxonomy,
+  type SpecUnderTest,
+  selfAgreement,
+  storedTaxonomy,
+  summarizeReasoning,
+  type Taxonomy,
+  taxonomyOf,
+  taxonomyYaml,
+} from "./reasoning/index.js";
+export { specUnderTest } from "./spec-under-test.js";
+export {
+  benjaminiHochberg,
+  clusterBootstrap,
+  fisherExact,
+  holm,
+  type Interval,
+  type MeanDifference,
+  type MeanInterval,
+  mcnemar,
+  meanInterval,
+  NO_DISCORDANT_PAIRS,
+  newcombe,
+  pairedT,
+  riskMeasures,
+  samplesPerArm,
+  twoProportionZ,
+  type UndefinedReason,
+  welchT,
+} from "./stats.js";
