@@ -3,26 +3,8 @@
  * agreement), human annotations, agreement statistics and the statistics behind every comparison.
  * The labelling steps themselves stay behind `analyzeReasoning`.
  */
-export {
-  type CohenKappa,
-  type Confusion,
-  cohenKappa,
-  cohenKappaInterval,
-  confusion,
-  fleissKappa,
-  type Kappa,
-  type KappaInterval,
-  type Rating,
-} from "./agreement.js";
 export * from "./annotations/index.js";
-export {
-  chiSquare1Sf,
-  normalCdf,
-  normalQuantile,
-  normalTwoSidedP,
-  tQuantile,
-  tTwoSidedP,
-} from "./distributions.js";
+export * from "./light.js";
 export {
   type Agreement,
   type Analysis,
@@ -54,22 +36,3 @@ export {
   taxonomyYaml,
 } from "./reasoning/index.js";
 export { specUnderTest } from "./spec-under-test.js";
-export {
-  benjaminiHochberg,
-  clusterBootstrap,
-  fisherExact,
-  holm,
-  type Interval,
-  type MeanDifference,
-  type MeanInterval,
-  mcnemar,
-  meanInterval,
-  NO_DISCORDANT_PAIRS,
-  newcombe,
-  pairedT,
-  riskMeasures,
-  samplesPerArm,
-  twoProportionZ,
-  type UndefinedReason,
-  welchT,
-} from "./stats.js";

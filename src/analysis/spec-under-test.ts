@@ -5,22 +5,23 @@
  */
 import { SpecsciError } from "../core/errors.js";
 import { specHash } from "../spec/hash.js";
-import { loadValidSpec } from "../spec/library.js";
 import type { PlaceholderValues } from "../spec/placeholders.js";
 import type { Store } from "../store/index.js";
 import type { SpecUnderTest } from "./reasoning/index.js";
 
-export function specUnderTest(
+export async function specUnderTest(
   store: Store,
   runIds: string[],
   ref?: string,
   set?: PlaceholderValues,
-): SpecUnderTest | null {
+): Promise<SpecUnderTest | null> {
   for (const id of runIds)
     if (!store.evals.run(id))
       throw new SpecsciError(`no eval run ${id} in this workspace`, {
         hint: "`specsci store runs` lists them; `specsci status EXPERIMENT` shows an experiment's",
       });
+  // The spec parser is loaded when a spec is read, not with the analysis module (`annotate`).
+  const { loadValidSpec } = await import("../spec/library.js");
   if (ref) {
     const { spec } = loadValidSpec(ref, set);
     return {

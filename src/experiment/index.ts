@@ -15,7 +15,7 @@ export {
   loadExperiment,
   type TrainedArm,
 } from "./config.js";
-export { type EvalRunListing, listEvalRuns } from "./eval-listing.js";
+export * from "./light.js";
 export { type ExperimentPlan, planExperiment, type StagePlan } from "./plan.js";
 export { type AppliedPreset, applyPreset, type PresetValue } from "./preset.js";
 export {
@@ -33,7 +33,6 @@ export {
   stageStatus,
   stagesSpend,
 } from "./run.js";
-export { scenarioPackTexts } from "./scenario-texts.js";
 export {
   type PendingSpec,
   type ResolvedSpecs,

@@ -35,14 +35,14 @@ const rules = loadValidSpec("rules").spec;
 const RULES = { name: "rules", hash: specHash(rules) };
 
 describe("specUnderTest", () => {
-  it("is the built-in spec the runs were prompted with, confirmed by its hash", () => {
-    const s = specUnderTest(storeWith({ a: RULES, b: RULES }), ["a", "b"]);
+  it("is the built-in spec the runs were prompted with, confirmed by its hash", async () => {
+    const s = await specUnderTest(storeWith({ a: RULES, b: RULES }), ["a", "b"]);
     expect(s?.name).toBe("rules");
     expect(s?.hash).toBe(RULES.hash);
     expect(specHash(s?.spec as never)).toBe(RULES.hash);
   });
 
-  it("is none when the runs used none, different ones, an edited one, or no library spec", () => {
+  it("is none when the runs used none, different ones, an edited one, or no library spec", async () => {
     const store = storeWith({
       bare: null,
       rules: RULES,
@@ -50,33 +50,29 @@ describe("specUnderTest", () => {
       edited: { name: "rules", hash: "0".repeat(64) },
       mine: { name: "my-own-spec", hash: "1".repeat(64) },
     });
-    expect(specUnderTest(store, ["bare"])).toBeNull();
-    expect(specUnderTest(store, ["rules", "other"])).toBeNull();
-    expect(specUnderTest(store, ["edited"])).toBeNull();
-    expect(specUnderTest(store, ["mine"])).toBeNull();
+    expect(await specUnderTest(store, ["bare"])).toBeNull();
+    expect(await specUnderTest(store, ["rules", "other"])).toBeNull();
+    expect(await specUnderTest(store, ["edited"])).toBeNull();
+    expect(await specUnderTest(store, ["mine"])).toBeNull();
   });
 
-  it("is the spec the user names, with its front matter name, whatever the runs used", () => {
+  it("is the spec the user names, with its front matter name, whatever the runs used", async () => {
     const dir = tempDir();
     const file = join(dir, "mine.md");
     writeFileSync(file, "---\nname: mine\n---\n\n# Rules\n\n## M1: Be careful\n\nAlways.\n");
     const store = storeWith({ a: RULES });
-    const s = specUnderTest(store, ["a"], file);
+    const s = await specUnderTest(store, ["a"], file);
     expect(s?.name).toBe("mine");
     expect(s?.hash).toBe(specHash(loadValidSpec(file).spec));
     const unnamed = join(dir, "unnamed.md");
     writeFileSync(unnamed, "# Rules\n\n## M1: Be careful\n\nAlways.\n");
-    expect(specUnderTest(store, ["a"], unnamed)?.name).toBe(unnamed);
+    expect((await specUnderTest(store, ["a"], unnamed))?.name).toBe(unnamed);
   });
 
-  it("refuses a run id the workspace does not have, before reading any spec", () => {
-    const e = (() => {
-      try {
-        return specUnderTest(storeWith({ a: RULES }), ["a", "nope"], "no-such-spec.md");
-      } catch (x) {
-        return x;
-      }
-    })();
+  it("refuses a run id the workspace does not have, before reading any spec", async () => {
+    const e = await specUnderTest(storeWith({ a: RULES }), ["a", "nope"], "no-such-spec.md").catch(
+      (x) => x,
+    );
     expect(e).toBeInstanceOf(SpecsciError);
     expect((e as SpecsciError).message).toBe("no eval run nope in this workspace");
   });

@@ -3,13 +3,11 @@ import {
   type ReasoningResults,
   resolveTaxonomy,
   analyzeReasoning as runReasoningAnalysis,
+  specUnderTest,
   taxonomyYaml,
-} from "../../analysis/reasoning/index.js";
-import { specUnderTest } from "../../analysis/spec-under-test.js";
-import { SpecsciError } from "../../core/errors.js";
-import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import type { PlaceholderValues } from "../../spec/placeholders.js";
+} from "../../analysis/index.js";
+import { checkOutputPath, log, SpecsciError, writeFileAtomic } from "../../core/index.js";
+import type { PlaceholderValues } from "../../spec/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
@@ -114,7 +112,7 @@ export async function analyzeReasoning(
       hint: "set --temperature (e.g. 1) so that repeats are independent labels",
     });
   const client = ctx.llm();
-  const spec = specUnderTest(ctx.store, runIds, o.spec, o.set);
+  const spec = await specUnderTest(ctx.store, runIds, o.spec, o.set);
   if (!spec)
     log.warn(
       "no spec under test (the runs used none, or a non-library spec): give --spec to analyse rules and misuse",

@@ -1,21 +1,28 @@
 import { relative } from "node:path";
-import { formatCount } from "../../core/format.js";
-import { log } from "../../core/log.js";
-import { blockedReasons, manualSteps } from "../../experiment/blocked.js";
+import { formatCount, log } from "../../core/index.js";
 import {
+  type AppliedPreset,
   antiPercent,
+  blockedReasons,
+  buildStages,
+  type DataStep,
+  type ExperimentPlan,
   experimentModelIds,
+  experimentRunId,
   type LoadedExperiment,
   loadExperiment,
-} from "../../experiment/config.js";
-import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
-import type { AppliedPreset, PresetValue } from "../../experiment/preset.js";
-import { reasoningProgress } from "../../experiment/reasoning.js";
-import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
-import { specSource } from "../../experiment/specs.js";
-import { buildStages, type StageGraph } from "../../experiment/stages.js";
-import { planTrainedArms, type TrainedArmsPlan } from "../../experiment/trained.js";
-import type { DataStep } from "../../experiment/training.js";
+  manualSteps,
+  type PresetValue,
+  planExperiment,
+  planTrainedArms,
+  reasoningProgress,
+  runExperiment,
+  type StageGraph,
+  specSource,
+  stageStatus,
+  stagesSpend,
+  type TrainedArmsPlan,
+} from "../../experiment/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";

@@ -1,7 +1,5 @@
 import { stringify as yamlText } from "yaml";
-import { listProviders } from "../../llm/providers-listed.js";
-import { servedModel, servedModels } from "../../llm/served.js";
-import type { ChatMessage } from "../../llm/types.js";
+import { type ChatMessage, listProviders, servedModel, servedModels } from "../../llm/index.js";
 import type { CliContext } from "../context.js";
 import { formatUsd, printJson, printTable } from "../output.js";
 

@@ -1,17 +1,22 @@
 import { join } from "node:path";
-import { SpecsciError } from "../../core/errors.js";
-import { formatCount } from "../../core/format.js";
-import { log } from "../../core/log.js";
-import { configText, runDirOf } from "../../train/axolotl.js";
-import { estimateTraining } from "../../train/estimate.js";
-import { runTraining } from "../../train/launcher.js";
-import { trainedModels } from "../../train/models.js";
-import { loadTrainPlan } from "../../train/plan.js";
-import { externalModel, registerExternalModel } from "../../train/register.js";
-import { endpointsYaml, type ServingEngine, servingPlan } from "../../train/serve.js";
-import { startServers } from "../../train/servers.js";
-import { submitToSlurm } from "../../train/submit.js";
-import { cancelTogether, runTogether } from "../../train/together.js";
+import { formatCount, log, SpecsciError } from "../../core/index.js";
+import {
+  cancelTogether,
+  configText,
+  endpointsYaml,
+  estimateTraining,
+  externalModel,
+  loadTrainPlan,
+  registerExternalModel,
+  runDirOf,
+  runTogether,
+  runTraining,
+  type ServingEngine,
+  servingPlan,
+  startServers,
+  submitToSlurm,
+  trainedModels,
+} from "../../train/index.js";
 import type { CliContext } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
