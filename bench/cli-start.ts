@@ -65,6 +65,8 @@ const cases: [string, string[]][] = [
   ["specsci spec derive --help", [BIN, "spec", "derive", "--help"]],
   ["specsci --version", [BIN, "--version"]],
   ["specsci store info (opens the store)", [BIN, "store", "info"]],
+  // A command that needs three modules' public indexes (data, spec, llm), not the whole library.
+  ["specsci msm plan rules (data, spec, llm)", [BIN, "msm", "plan", "rules"]],
 ];
 
 const rows: string[][] = [];

@@ -14,7 +14,7 @@ import {
   type UndefinedReason,
 } from "./stats.js";
 
-export interface Comparison {
+export interface ArmComparison {
   model: string;
   a: string;
   b: string;
@@ -49,7 +49,7 @@ export function compare(
   b: string,
   rowsA: Map<string, ScoreRow>,
   rowsB: Map<string, ScoreRow>,
-): Omit<Comparison, "pHolm"> {
+): Omit<ArmComparison, "pHolm"> {
   const valid = (m: Map<string, ScoreRow>) =>
     [...m.values()].filter((r) => r.status === "done" && r.decided !== null);
   const va = valid(rowsA);

@@ -1,10 +1,6 @@
-import { loadEnvFile } from "../core/env.js";
-import { setLogLevel } from "../core/log.js";
-import { disableProgress } from "../core/progress.js";
-import { resolveWorkspaceDir } from "../core/workspace.js";
-import { LlmClient } from "../llm/client.js";
-import { type CacheMode, type Config, loadConfig } from "../llm/config.js";
-import { Store } from "../store/db.js";
+import { disableProgress, loadEnvFile, resolveWorkspaceDir, setLogLevel } from "../core/index.js";
+import { type CacheMode, type Config, LlmClient, loadConfig } from "../llm/index.js";
+import { Store } from "../store/index.js";
 import { downloadProgress } from "./output.js";
 
 /** Options every command accepts (declared on the root program). */

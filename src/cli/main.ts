@@ -1,8 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
-import { envSetting } from "../core/env.js";
-import { SpecsciError } from "../core/errors.js";
-import { redact } from "../core/secrets.js";
-import { ModelCallError } from "../llm/errors.js";
+import { envSetting, redact, SpecsciError } from "../core/light.js";
+import { ModelCallError } from "../llm/light.js";
 import type { CliContext, ContextFactory, GlobalOptions } from "./context.js";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER_ERROR } from "./exit-codes.js";
 // The command tree: each module declares its commands (names, arguments, options, help) and
@@ -112,7 +110,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** The error as a damaged store's, where it is one (only asked once a command opened the store). */
 async function asDamagedStore(e: unknown, file: string): Promise<Error | undefined> {
-  return (await import("../store/db.js")).damagedStoreError(e, file);
+  // biome-ignore lint/style/noRestrictedImports: loaded only on an error after a command opened the store (so it is loaded already)
+  return (await import("../store/index.js")).damagedStoreError(e, file);
 }
 
 /**

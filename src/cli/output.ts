@@ -1,5 +1,4 @@
-import { log } from "../core/log.js";
-import { createProgress, type Progress } from "../core/progress.js";
+import { createProgress, log, type Progress } from "../core/index.js";
 import { EXIT_SOME_CALLS_FAILED } from "./exit-codes.js";
 
 export function printJson(value: unknown): void {

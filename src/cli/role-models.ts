@@ -1,6 +1,5 @@
-import { SpecsciError } from "../core/errors.js";
-import type { ManagedModel } from "../llm/client.js";
-import { defaultModel, type ModelRole } from "../llm/models.js";
+import { SpecsciError } from "../core/index.js";
+import { defaultModel, type LlmClient, type ModelRole } from "../llm/index.js";
 import type { CliContext } from "./context.js";
 
 /**
@@ -13,7 +12,7 @@ export function roleModel(
   role: ModelRole,
   chosen: string | undefined,
   flag: string,
-): ManagedModel {
+): ReturnType<LlmClient["model"]> {
   if (chosen) return ctx.llm().model(chosen);
   try {
     return ctx.llm().model(defaultModel(role, ctx.config));

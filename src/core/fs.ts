@@ -8,7 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { SpecsciError } from "./errors.js";
 
 /**
@@ -116,4 +116,10 @@ export function checkOutputPath(path: string, kind: "file" | "dir", from: string
     throw fail(`cannot write in ${above} (permission denied)`, "give a path you can write to");
   }
   return abs;
+}
+
+/** A path as the user would type it from the working directory (absolute when outside it). */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith("..") ? path : rel;
 }

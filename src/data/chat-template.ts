@@ -9,15 +9,11 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import { SpecsciError } from "../core/errors.js";
+import type { ChatMessage } from "../llm/types.js";
 import { packagedTokenizer } from "../spec/tokens.js";
 
 export const CHAT_TEMPLATES = ["qwen3", "qwen2.5"] as const;
 export type ChatTemplateName = (typeof CHAT_TEMPLATES)[number];
-
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
 
 export interface ChatTemplate {
   name: ChatTemplateName;

@@ -1,9 +1,24 @@
-export { type AftConfig, AftConfigSchema, loadAftConfig, parseAftConfig } from "./aft/config.js";
+/**
+ * data's public surface: MSM corpora and AFT chat sets (recipes, plan, build, write, mix,
+ * compare), chat templates, dedup, corpus statistics, the contamination check and failed items.
+ */
+export {
+  type AftCategory,
+  type AftConfig,
+  AftConfigSchema,
+  loadAftConfig,
+  parseAftConfig,
+} from "./aft/config.js";
 export { mixChatSets } from "./aft/mix.js";
 export { writeAftSet } from "./aft/output.js";
 export { type AftBuild, buildAftSet } from "./aft/pipeline.js";
 export { planAftSet } from "./aft/plan.js";
-export { CHAT_TEMPLATES, type ChatTemplate, getChatTemplate } from "./chat-template.js";
+export {
+  CHAT_TEMPLATES,
+  type ChatTemplate,
+  type ChatTemplateName,
+  getChatTemplate,
+} from "./chat-template.js";
 export {
   type ContaminationIndex,
   contaminationIndex,
@@ -22,8 +37,26 @@ export {
   type Duplicate,
   findDuplicates,
 } from "./dedup/index.js";
-export { type Comparison, compareCorpora, summarize } from "./msm/compare.js";
-export { loadMsmConfig, type MsmConfig, MsmConfigSchema, parseMsmConfig } from "./msm/config.js";
+export {
+  FAILED_ITEMS_FILE,
+  NoUsableAnswer,
+  withFailedItems,
+  writeFailedItems,
+} from "./item-failures.js";
+export {
+  type CorpusComparison,
+  type CorpusSummary,
+  compareCorpora,
+  summarizeCorpus,
+  tokenShares,
+} from "./msm/compare.js";
+export {
+  checkMsmConfig,
+  loadMsmConfig,
+  type MsmConfig,
+  MsmConfigSchema,
+  parseMsmConfig,
+} from "./msm/config.js";
 export { type WrittenCorpus, writeCorpus } from "./msm/output.js";
 export {
   type BuildOptions,

@@ -1,12 +1,21 @@
-export { type ParsedAction, type ParsedAnswer, parseAnswer } from "./am/actions.js";
+/**
+ * evals' public surface: the task framework (tasks, solvers, scorers, the registry and runner),
+ * the registered tasks, agentic misalignment's scenarios, metrics and calibration, generic task
+ * metrics, the judge kit and the Inspect export.
+ */
+export { type ParsedAction, type ParsedAnswer, parseAgentAnswer } from "./am/actions.js";
 export {
   type CalibrateOptions,
   type Calibration,
   calibrate,
   calibrationVerdict,
+  type OneSided,
+  type RateComparison,
 } from "./am/calibrate.js";
+export { type AmArgs, amToggles } from "./am/definition.js";
 export { collectEvidence, type Evidence, type ScenarioFacts } from "./am/evidence.js";
 export {
+  AGREEMENT_READING,
   amScoreRows,
   type RateCell,
   type RunMetrics,
@@ -25,7 +34,7 @@ export {
   type Toggles,
 } from "./am/render.js";
 export { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./am/scorers.js";
-export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask } from "./am/task.js";
+export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask, isAmTask } from "./am/task.js";
 export { importUpstreamTask } from "./am/upstream.js";
 export { exportInspectLog } from "./inspect.js";
 export { validateEvalLog } from "./inspect-schema.js";
@@ -39,6 +48,7 @@ export {
   validVerdicts,
   verdictJson,
 } from "./judge.js";
+export { type SampleProgress, sampleProgress } from "./progress.js";
 export {
   buildTask,
   type FieldPath,

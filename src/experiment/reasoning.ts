@@ -14,7 +14,7 @@ import {
   type ReasoningOptions,
   resolveTaxonomy,
   type SpecUnderTest,
-  summarize,
+  summarizeReasoning,
 } from "../analysis/reasoning/index.js";
 import { SpecsciError } from "../core/errors.js";
 import { AM_TASK_NAME } from "../evals/am/task.js";
@@ -185,7 +185,7 @@ export function reasoningProgress(
   const total = { transcripts: 0, labelled: 0, failed: 0, pending: 0 };
   for (const a of arms) {
     const l = collectLabels(store, a.runIds, a.options);
-    const s = summarize(l.items, a.options.taxonomy, [], l.primary);
+    const s = summarizeReasoning(l.items, a.options.taxonomy, [], l.primary);
     total.transcripts += s.transcripts;
     total.labelled += s.labelled;
     total.failed += s.failed.call + s.failed.invalid;

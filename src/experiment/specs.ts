@@ -10,15 +10,14 @@ import { requireUserPath } from "../core/fs.js";
 import { hashValue } from "../core/hash.js";
 import { log } from "../core/log.js";
 import type { LlmClient } from "../llm/client.js";
+import { deriveCheckedSpec, UnsoundDerivedSpec } from "../spec/derive.js";
 import { specHash } from "../spec/hash.js";
 import { checkSpecFile, requireValidSpec } from "../spec/io.js";
 import { resolveSpecRef } from "../spec/library.js";
-import { lintSpec } from "../spec/lint.js";
 import type { Spec } from "../spec/model.js";
 import { parseSpec } from "../spec/parse.js";
 import type { PlaceholderValues } from "../spec/placeholders.js";
-import { renderSpec } from "../spec/render.js";
-import { type DeriveParams, deriveSpec, TRANSFORMS } from "../spec/transforms/index.js";
+import { type DeriveParams, TRANSFORMS } from "../spec/transforms/index.js";
 import { PROMPT_VERSIONS } from "../spec/transforms/prompts.js";
 import type { DeriveConfig, DeriveParamsConfig, LoadedExperiment } from "./config.js";
 
@@ -181,19 +180,21 @@ export async function resolveSpecs(
               ...(d.params.temperature !== undefined ? { temperature: d.params.temperature } : {}),
             }
           : undefined;
-        const result = await deriveSpec(parent.spec, d.transform, toDeriveParams(d.params, ready), {
-          name,
-          ...(model ? { model } : {}),
-        });
-        markdown = renderSpec(result.spec);
-        const problems = lintSpec(parseSpec(markdown).spec).filter((x) => x.severity === "error");
-        if (problems.length)
+        const result = await deriveCheckedSpec(
+          parent.spec,
+          d.transform,
+          toDeriveParams(d.params, ready),
+          { name, ...(model ? { model } : {}) },
+        ).catch((e: unknown) => {
+          if (!(e instanceof UnsoundDerivedSpec)) throw e;
           throw new SpecsciError(
-            `${loaded.file}: spec "${name}": the derived variant does not lint clean: ${problems.map((x) => x.message).join("; ")}`,
+            `${loaded.file}: spec "${name}": the derived variant does not lint clean: ${e.problems.map((x) => x.message).join("; ")}`,
             {
               hint: "try again with another model or other parameters, or derive it with `specsci spec derive` and use the file",
             },
           );
+        });
+        markdown = result.markdown;
         if (TRANSFORMS[d.transform].model)
           client.store.artifacts.put(key, "spec", markdown, {
             name,

@@ -1,8 +1,9 @@
-export { ANTHROPIC_BATCH_LIMITS, AnthropicBatchBackend } from "./batch/anthropic.js";
-export { OPENAI_BATCH_LIMITS, OpenAIBatchBackend } from "./batch/openai.js";
-export { BatchRunner, type BatchRunOptions } from "./batch/runner.js";
-export type { BatchBackend, BatchItem, BatchItemResult, BatchState } from "./batch/types.js";
-export { cacheKey, ResponseCache } from "./cache.js";
+/**
+ * llm's public surface: the client a script calls models through, its configuration, model ids
+ * and defaults, the `ChatModel` contract's types, validated answers, request files and served
+ * models. Providers, cache, limiter, retries and batch backends are layered inside the client
+ * and stay internal; the fake provider and the tiny test model are in `specsci/test`.
+ */
 export { callMany } from "./call-many.js";
 export { LlmClient, type LlmClientOptions } from "./client.js";
 export {
@@ -11,24 +12,36 @@ export {
   ConfigSchema,
   defaultConfig,
   type EndpointConfig,
-  LLM_CONFIG_SECTIONS,
   type LocalConfig,
   loadConfig,
   type PriceConfig,
   type ProviderConfig,
   parseConfig,
-  RESERVED_PROVIDERS,
 } from "./config.js";
-export { ENDPOINT_PRESETS } from "./endpoints.js";
+export { DEFAULT_MODELS, type ModelRole } from "./default-models.js";
+export { ENDPOINT_PRESETS, resolveEndpoint } from "./endpoints.js";
 export { ModelCallError } from "./errors.js";
-export { type LimiterOptions, ThroughputLimiter } from "./limiter.js";
-export { downloadHfFile, parseHfRef } from "./local/hf-download.js";
-export { buildTinyModel, TINY_CHAT_REPLY } from "./local/tiny-model.js";
-export { ManagedModel } from "./managed.js";
 export { isBuiltinModel, isLocalModel, type ModelRef, parseModelId } from "./model-id.js";
-export { PRICE_TABLE, PriceBook } from "./prices.js";
-export { registerFakeModel } from "./providers/fake.js";
-export { BUILTIN_TINY } from "./providers/local.js";
-export { ProviderRegistry } from "./registry.js";
+export { defaultModel } from "./models.js";
+export { PRICE_TABLE } from "./prices.js";
+export { BUILTIN_TINY, defaultModelCacheDir } from "./providers/local.js";
+export { type ListedProvider, listProviders, SDK_BASE_URLS } from "./providers-listed.js";
+export { nativeReasoning } from "./reasoning-models.js";
+export {
+  expandRequests,
+  parseRequestsJsonl,
+  type RequestItem,
+  type RequestSpec,
+  type RunRequestsOptions,
+  resultLine,
+  runRequests,
+} from "./request-file.js";
+export { type ServedModel, servedModel, servedModels } from "./served.js";
 export type * from "./types.js";
-export { type AnswerAttempt, type Check, generateValidated, NoValidAnswer } from "./validated.js";
+export {
+  type AnswerAttempt,
+  type Check,
+  generateValidated,
+  NoValidAnswer,
+  type ValidatedOptions,
+} from "./validated.js";

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
+import { writeFileAtomic } from "../core/fs.js";
 import { reportCharts } from "./charts.js";
 import {
   agreementCsv,
@@ -28,14 +29,32 @@ import {
 } from "./tables.js";
 import { allTaskTables } from "./task-tables.js";
 
-export type { Comparison } from "../analysis/arm-comparison.js";
+// report's public surface: results from the store, the report written, its charts and tables.
 export { type Chart, reportCharts } from "./charts.js";
 export { escapeHtml, renderHtml } from "./html.js";
-export { type ArmResult, experimentResults, type ReportData, runResults } from "./results.js";
-
-import { writeFileAtomic } from "../core/fs.js";
-
-export * from "./tables.js";
+export {
+  type ArmResult,
+  type ExampleTranscript,
+  experimentResults,
+  type ReportData,
+  runResults,
+} from "./results.js";
+export {
+  agreementTable,
+  comparisonsTable,
+  familyTable,
+  kappaOrReason,
+  markdownEscape,
+  pct,
+  ratesTable,
+  reasoningTables,
+  scenarioTable,
+  seedsTable,
+  type Table,
+  toCsv,
+  toLatex,
+  toMarkdown,
+} from "./tables.js";
 
 export interface WrittenReport {
   html: string;

@@ -6,7 +6,7 @@
  * agreement pooled over every arm.
  */
 
-import { type Comparison, compare } from "../analysis/arm-comparison.js";
+import { type ArmComparison, compare } from "../analysis/arm-comparison.js";
 import {
   type Agreement,
   agreementWithHumans,
@@ -29,7 +29,7 @@ import { rulesOf } from "../spec/model.js";
 import type { Store } from "../store/index.js";
 
 /** A comparison of one reasoning measure between two arms (as the misalignment comparisons). */
-export type ReasoningComparison = Comparison & {
+export type ReasoningComparison = ArmComparison & {
   /** `policy misuse`, or `invokes SP1`… */
   measure: string;
 };

@@ -4,7 +4,7 @@
  * and Holm adjustment; and the provenance every number traces back to.
  */
 
-import { type Comparison, compare } from "../analysis/arm-comparison.js";
+import { type ArmComparison, compare } from "../analysis/arm-comparison.js";
 import { holm, type MeanInterval, meanInterval } from "../analysis/stats.js";
 import type { CodeVersion } from "../core/provenance.js";
 import { amDefinition } from "../evals/am/definition.js";
@@ -72,7 +72,7 @@ export interface ReportData {
   am: boolean;
   /** The misalignment results per arm and model (empty rates when there is no AM eval). */
   arms: ArmResult[];
-  comparisons: Comparison[];
+  comparisons: ArmComparison[];
   /** Every other eval task's metrics and comparisons. */
   tasks: TaskReport[];
   /** The reasoning analysis, when the experiment has `analysis.reasoning`. */
@@ -194,7 +194,7 @@ export function experimentResults(
     }
   }
   // Every arm against the baseline, and every pair of spec arms, per model.
-  const raw: Omit<Comparison, "pHolm">[] = [];
+  const raw: Omit<ArmComparison, "pHolm">[] = [];
   if (am)
     for (const model of e.models)
       for (const [a, b] of armPairs(e.arms))

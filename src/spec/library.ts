@@ -2,8 +2,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SpecsciError } from "../core/errors.js";
-import { readSpecSource } from "./io.js";
+import { displayPath } from "../core/fs.js";
+import { checkSpecFile, readSpecSource, requireValidSpec } from "./io.js";
+import type { Spec } from "./model.js";
 import { parseSpec } from "./parse.js";
+import type { PlaceholderValues } from "./placeholders.js";
 
 /** The built-in specs, shipped in `specs/` at the package root (next to `src/` and `dist/`). */
 export const LIBRARY_DIR = fileURLToPath(new URL("../../specs/", import.meta.url));
@@ -46,4 +49,17 @@ export function resolveSpecRef(ref: string, o: { dir?: string; from?: string } =
       .map((e) => e.name)
       .join(", ")} (see \`specsci spec list\`)`,
   });
+}
+
+/**
+ * A spec named by the user (a file or a built-in name) that must be sound to be used; `set` fills
+ * its placeholders. Files in the bullet layout are read as they are.
+ */
+export function loadValidSpec(
+  ref: string,
+  set: PlaceholderValues = {},
+): { spec: Spec; path: string } {
+  const path = resolveSpecRef(ref);
+  const { spec, diagnostics } = checkSpecFile(path, { set });
+  return { spec: requireValidSpec(spec, diagnostics, displayPath(path)), path };
 }

@@ -1,3 +1,4 @@
+/** store's public surface: the run store and the records it holds; tables and migrations stay inside. */
 export {
   type Annotation,
   type AnnotationEvent,
@@ -8,8 +9,7 @@ export {
   TRISTATE,
   type Tristate,
 } from "./annotations.js";
-export { BlobStore } from "./blobs.js";
-export { DB_FILE_NAME, Store } from "./db.js";
+export { DB_FILE_NAME, damagedStore, damagedStoreError, Store } from "./db.js";
 export type {
   EvalRunRow,
   EvalSampleRecord,
@@ -26,7 +26,7 @@ export type {
   CallRecord,
   UsageRow,
 } from "./llm-tables.js";
-export { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+export { SCHEMA_VERSION } from "./migrations.js";
 export type { MsmItemRow } from "./msm-tables.js";
 export type { RunRecord, RunStatus } from "./runs.js";
 export type { TrainStageRow, TrainStageStatus } from "./train-tables.js";

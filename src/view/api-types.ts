@@ -5,7 +5,7 @@
  */
 import type { AnnotationQueue, AnnotatorAgreement } from "../analysis/annotations/index.js";
 import type { CorpusStats } from "../data/corpus-stats.js";
-import type { Comparison } from "../data/msm/compare.js";
+import type { CorpusComparison } from "../data/msm/compare.js";
 import type { ReportData } from "../report/results.js";
 import type { SpecDiff } from "../spec/diff.js";
 import type { Annotation, AnnotationInput, RunStatus, SampleStatus } from "../store/index.js";
@@ -503,7 +503,7 @@ export interface DataItem {
 export interface DataCompareResponse {
   ids: [string, string];
   /** `msm compare`'s comparison. */
-  comparison: Comparison;
+  comparison: CorpusComparison;
   /** Shares of tokens by domain and by document type, largest first. */
   mixes: {
     domains: { a: MixShare[]; b: MixShare[] };

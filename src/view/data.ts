@@ -13,7 +13,7 @@ import { sha256Hex } from "../core/hash.js";
 import { type CorpusStats, corpusStats } from "../data/corpus-stats.js";
 import type { Duplicate } from "../data/dedup/index.js";
 import { AFT_MANIFEST_FORMAT, MSM_MANIFEST_FORMAT, SET_FILES } from "../data/manifest.js";
-import { compareCorpora, mix } from "../data/msm/compare.js";
+import { compareCorpora, tokenShares } from "../data/msm/compare.js";
 import { GATES } from "../data/msm/gates.js";
 import { isTrained } from "../experiment/config.js";
 import { armData } from "../experiment/training.js";
@@ -467,8 +467,11 @@ export class DataIndex {
       ids: [a, b],
       comparison,
       mixes: {
-        domains: { a: mix(comparison.a.byDomain), b: mix(comparison.b.byDomain) },
-        docTypes: { a: mix(comparison.a.byDocType), b: mix(comparison.b.byDocType) },
+        domains: { a: tokenShares(comparison.a.byDomain), b: tokenShares(comparison.b.byDomain) },
+        docTypes: {
+          a: tokenShares(comparison.a.byDocType),
+          b: tokenShares(comparison.b.byDocType),
+        },
       },
     };
   }

@@ -13,7 +13,7 @@ import {
   type ReasoningOptions,
   reasoningResults,
   storedTaxonomy,
-  summarize,
+  summarizeReasoning,
   taxonomyOf,
 } from "../../src/analysis/reasoning/index.js";
 import { checkLabels } from "../../src/analysis/reasoning/labeller.js";
@@ -333,14 +333,16 @@ describe("reasoning guards", () => {
       },
       misuse: [],
     };
-    expect(summarize([item], builtinTaxonomy(), [], "m#0").misuse.rate).toMatchObject({
+    expect(summarizeReasoning([item], builtinTaxonomy(), [], "m#0").misuse.rate).toMatchObject({
       n: 0,
       rate: null,
     });
-    expect(summarize([item], builtinTaxonomy(), ["SP1"], "m#0").misuse.rate).toMatchObject({
-      n: 1,
-      rate: 0,
-    });
+    expect(summarizeReasoning([item], builtinTaxonomy(), ["SP1"], "m#0").misuse.rate).toMatchObject(
+      {
+        n: 1,
+        rate: 0,
+      },
+    );
   });
 
   it("discovery merges only categories of one kind, and never along a chain", () => {

@@ -4,8 +4,8 @@ import { contaminationIndex, overlapWith, stringsIn } from "../../src/data/conta
 import {
   DomainsAnswer,
   distinctNamed,
-  parseAnswer,
   parseDocument,
+  parseJsonAnswer,
 } from "../../src/data/msm/answers.js";
 import { trimToBudget } from "../../src/data/msm/budget.js";
 import { MsmConfigSchema } from "../../src/data/msm/config.js";
@@ -141,17 +141,17 @@ describe("ablation knobs", () => {
 describe("answers", () => {
   it("reads JSON from prose or code fences and explains what is wrong", () => {
     expect(
-      parseAnswer(
+      parseJsonAnswer(
         'Here:\n```json\n{"domains": [{"name": "A", "description": "d"}]}\n```',
         DomainsAnswer,
       ),
     ).toEqual({
       ok: { domains: [{ name: "A", description: "d" }] },
     });
-    expect(parseAnswer("no json here", DomainsAnswer)).toEqual({
+    expect(parseJsonAnswer("no json here", DomainsAnswer)).toEqual({
       problem: "the answer contains no JSON object",
     });
-    expect(parseAnswer('{"domains": [{"name": ""}]}', DomainsAnswer)).toMatchObject({
+    expect(parseJsonAnswer('{"domains": [{"name": ""}]}', DomainsAnswer)).toMatchObject({
       problem: expect.stringMatching(/domains\.0\.name/),
     });
     expect(

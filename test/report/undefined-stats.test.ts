@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { compare } from "../../src/analysis/arm-comparison.js";
+import { type ArmComparison, compare } from "../../src/analysis/arm-comparison.js";
 import { holm, meanInterval, NO_DISCORDANT_PAIRS } from "../../src/analysis/stats.js";
 import type { ScoreRow } from "../../src/evals/am/metrics.js";
 import { comparisonsCsv, ratesCsv } from "../../src/report/csv.js";
 import {
   type ArmResult,
-  type Comparison,
   comparisonsTable,
   type ReportData,
   seedsTable,
@@ -33,7 +32,7 @@ function rows(decisions: (0 | 1)[], prefix = "s"): Map<string, ScoreRow> {
 }
 
 /** Only the parts of a report that the comparison and seed tables read. */
-function report(parts: { comparisons?: Comparison[]; arms?: ArmResult[] }): ReportData {
+function report(parts: { comparisons?: ArmComparison[]; arms?: ArmResult[] }): ReportData {
   return { comparisons: [], arms: [], ...parts } as ReportData;
 }
 

@@ -389,7 +389,7 @@ export function itemMeasures(
 }
 
 /** Frequencies over a set of labelled transcripts (one arm, one run, or all). */
-export function summarize(
+export function summarizeReasoning(
   items: TranscriptLabels[],
   taxonomy: Taxonomy,
   ruleIds: string[],

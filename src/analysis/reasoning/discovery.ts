@@ -15,7 +15,7 @@ import type { Store } from "../../store/index.js";
 import { type LabelledRuns, labelRuns, type ReasoningOptions } from "./analyze.js";
 import { askItem, needsAsking, pool } from "./items.js";
 import { quoteProblem, taggedJson } from "./labeller.js";
-import { CATEGORY_KINDS, Category, type Taxonomy, taxonomyOf } from "./taxonomy.js";
+import { CATEGORY_KINDS, ReasoningCategory, type Taxonomy, taxonomyOf } from "./taxonomy.js";
 import { type Transcript, transcriptBlock, transcriptsOf } from "./transcript.js";
 
 export interface DiscoveryOptions
@@ -141,12 +141,14 @@ export async function discoverTaxonomy(
 
   // (2) Merge the drivers into categories: one call, stored under the hash of its input.
   const mergeKey = `merge:${hashValue({ distinct, min: o.minCategories, max: o.maxCategories }).slice(0, 16)}`;
-  let categories = store.msm.stage(id, "merge").get(mergeKey)?.value as Category[] | undefined;
+  let categories = store.msm.stage(id, "merge").get(mergeKey)?.value as
+    | ReasoningCategory[]
+    | undefined;
   if (!categories) {
     const tries = Number(
       store.msm.stage(id, "merge-failures").get(`${mergeKey}:failed`)?.value ?? 0,
     );
-    let r: Awaited<ReturnType<typeof generateValidated<Category[]>>>;
+    let r: Awaited<ReturnType<typeof generateValidated<ReasoningCategory[]>>>;
     try {
       r = await generateValidated(
         model,
@@ -238,7 +240,7 @@ function checkMerge(
   text: string,
   count: number,
   o: Pick<DiscoveryOptions, "minCategories" | "maxCategories">,
-): { ok: Category[] } | { problem: string } {
+): { ok: ReasoningCategory[] } | { problem: string } {
   const j = taggedJson(text, "categories");
   if ("problem" in j) return j;
   const p = Merged.safeParse(j.value);
@@ -251,7 +253,7 @@ function checkMerge(
   const used = new Set<number>();
   const ids = new Set<string>();
   for (const c of cats) {
-    const valid = Category.safeParse({
+    const valid = ReasoningCategory.safeParse({
       id: c.id,
       name: c.name,
       kind: c.kind,
@@ -290,7 +292,10 @@ export function mergeOverlapping(
   }
   const size = (id: string) => sets.get(id)?.size ?? 0;
   const order = [...cats].sort((a, b) => size(b.id) - size(a.id) || a.id.localeCompare(b.id));
-  const groups: { head: Category; members: { c: Category; overlap: number }[] }[] = [];
+  const groups: {
+    head: ReasoningCategory;
+    members: { c: ReasoningCategory; overlap: number }[];
+  }[] = [];
   for (const c of order) {
     const own = sets.get(c.id) as Set<string>;
     const home =

@@ -14,7 +14,7 @@ export {
   type ReasoningSummary,
   raterId,
   type SpecUnderTest,
-  summarize,
+  summarizeReasoning,
   type TranscriptLabels,
 } from "./analyze.js";
 export { type Discovery, discoverTaxonomy, mergeOverlapping, storedTaxonomy } from "./discovery.js";
@@ -48,9 +48,9 @@ export {
 export {
   BUILTIN_CATEGORIES,
   builtinTaxonomy,
-  Category,
   extendedTaxonomy,
   POLICY_MISUSE,
+  ReasoningCategory,
   type Taxonomy,
   taxonomyOf,
 } from "./taxonomy.js";

@@ -1,5 +1,5 @@
 /**
- * What a reasoning analysis reports: frequencies (see `summarize`), how far the labels can be
+ * What a reasoning analysis reports: frequencies (see `summarizeReasoning`), how far the labels can be
  * trusted (agreement between labellers or repeats, and against a human-labelled subset), and the
  * misuse claims with the check that classified each.
  */
@@ -16,7 +16,7 @@ import {
   type KappaInterval,
 } from "../agreement.js";
 import type { LabelledRuns, ReasoningSummary, SpecUnderTest, TranscriptLabels } from "./analyze.js";
-import { summarize } from "./analyze.js";
+import { summarizeReasoning } from "./analyze.js";
 import type { Taxonomy } from "./taxonomy.js";
 
 export interface HumanLabel {
@@ -261,11 +261,11 @@ export function reasoningResults(
     raters: l.raters,
     failedSamples: l.failedSamples,
     failures: labelFailures(l),
-    summary: summarize(l.items, l.taxonomy, ruleIds, l.primary),
+    summary: summarizeReasoning(l.items, l.taxonomy, ruleIds, l.primary),
     byRun: Object.fromEntries(
       l.runIds.map((r) => [
         r,
-        summarize(
+        summarizeReasoning(
           l.items.filter((i) => i.runId === r),
           l.taxonomy,
           ruleIds,
@@ -276,7 +276,7 @@ export function reasoningResults(
     byCondition: Object.fromEntries(
       [...new Set(l.items.map((i) => i.sampleId))].sort().map((c) => [
         c,
-        summarize(
+        summarizeReasoning(
           l.items.filter((i) => i.sampleId === c),
           l.taxonomy,
           ruleIds,

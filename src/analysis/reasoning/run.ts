@@ -20,7 +20,7 @@ import { type HumanLabel, type ReasoningResults, reasoningResults } from "./resu
 import {
   BUILTIN_CATEGORIES,
   builtinTaxonomy,
-  Category,
+  ReasoningCategory,
   type Taxonomy,
   taxonomyOf,
 } from "./taxonomy.js";
@@ -69,7 +69,7 @@ export async function analyzeReasoning(
 const TaxonomyFile = z.strictObject({
   /** Replace the built-in categories (default), or add to them. */
   extends: z.enum(["builtin", "none"]).default("none"),
-  categories: z.array(Category).min(1),
+  categories: z.array(ReasoningCategory).min(1),
 });
 
 /**

@@ -10,7 +10,7 @@ import { hashValue } from "../../core/hash.js";
 
 export const CATEGORY_KINDS = ["misaligned", "aligned", "other"] as const;
 
-export const Category = z.strictObject({
+export const ReasoningCategory = z.strictObject({
   /** snake_case; how labels name it. */
   id: z.string().regex(/^[a-z][a-z0-9_]*$/, "use snake_case: lower-case letters, digits, '_'"),
   name: z.string().min(1),
@@ -18,17 +18,22 @@ export const Category = z.strictObject({
   /** What the labeller looks for, in one or two sentences. */
   description: z.string().min(10),
 });
-export type Category = z.infer<typeof Category>;
+export type ReasoningCategory = z.infer<typeof ReasoningCategory>;
 
 export interface Taxonomy {
   /** `builtin`, `discovered`, or a file's name. */
   source: string;
-  categories: Category[];
+  categories: ReasoningCategory[];
   /** `tax-<hash>` of the categories: labels record it. */
   version: string;
 }
 
-const c = (kind: Category["kind"], id: string, name: string, description: string): Category => ({
+const c = (
+  kind: ReasoningCategory["kind"],
+  id: string,
+  name: string,
+  description: string,
+): ReasoningCategory => ({
   id,
   name,
   kind,
@@ -38,7 +43,7 @@ const c = (kind: Category["kind"], id: string, name: string, description: string
 /** Policy misuse is a category too, with its own claim check (see misuse.ts). */
 export const POLICY_MISUSE = "policy_misuse";
 
-export const BUILTIN_CATEGORIES: Category[] = [
+export const BUILTIN_CATEGORIES: ReasoningCategory[] = [
   c(
     "misaligned",
     "instrumental_goal",
@@ -137,7 +142,7 @@ export const BUILTIN_CATEGORIES: Category[] = [
   ),
 ];
 
-export function taxonomyOf(categories: Category[], source: string): Taxonomy {
+export function taxonomyOf(categories: ReasoningCategory[], source: string): Taxonomy {
   const seen = new Set<string>();
   for (const x of categories) {
     if (seen.has(x.id)) throw new SpecsciError(`${source}: category "${x.id}" is listed twice`);
@@ -153,7 +158,7 @@ export function taxonomyOf(categories: Category[], source: string): Taxonomy {
 export const builtinTaxonomy = () => taxonomyOf(BUILTIN_CATEGORIES, "builtin");
 
 /** The built-in categories with `extra` ones added (an experiment's `analysis.categories`). */
-export function extendedTaxonomy(extra: Category[]): Taxonomy {
+export function extendedTaxonomy(extra: ReasoningCategory[]): Taxonomy {
   return extra.length
     ? taxonomyOf([...BUILTIN_CATEGORIES, ...extra], "builtin+config")
     : builtinTaxonomy();

@@ -1,19 +1,19 @@
 import { basename, join } from "node:path";
-import { SpecsciError } from "../../core/errors.js";
-import { formatCount } from "../../core/format.js";
-import { checkOutputPath } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import { type AftConfig, loadAftConfig } from "../../data/aft/config.js";
-import { mixChatSets } from "../../data/aft/mix.js";
-import { writeAftSet } from "../../data/aft/output.js";
-import { buildAftSet } from "../../data/aft/pipeline.js";
-import { planAftSet } from "../../data/aft/plan.js";
-import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
-import { defaultModel } from "../../llm/models.js";
-import { specHash } from "../../spec/hash.js";
-import type { PlaceholderValues } from "../../spec/placeholders.js";
+import { checkOutputPath, displayPath, formatCount, log, SpecsciError } from "../../core/index.js";
+import {
+  type AftConfig,
+  buildAftSet,
+  loadAftConfig,
+  mixChatSets,
+  planAftSet,
+  withFailedItems,
+  writeAftSet,
+  writeFailedItems,
+} from "../../data/index.js";
+import { scenarioPackTexts } from "../../experiment/light.js";
+import { defaultModel } from "../../llm/index.js";
+import { loadValidSpec, type PlaceholderValues, specHash } from "../../spec/index.js";
 import type { CliContext } from "../context.js";
-import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
 
@@ -55,7 +55,7 @@ export function aftPlan(
   ref: string,
   o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style" | "set">,
 ) {
-  const { spec, path } = loadValid(ref, o.set);
+  const { spec, path } = loadValidSpec(ref, o.set);
   const config = recipe(o, ctx);
   const name =
     typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
@@ -96,7 +96,7 @@ export function aftPlan(
 
 /** `specsci aft generate` */
 export async function aftGenerate(ctx: CliContext, ref: string, o: GenerateOptions) {
-  const { spec, path } = loadValid(ref, o.set);
+  const { spec, path } = loadValidSpec(ref, o.set);
   const config = recipe(o, ctx);
   if (o.batch) config.batch = true;
   if (o.enforceContamination) config.contamination.enforce = true;
@@ -127,7 +127,7 @@ export async function aftGenerate(ctx: CliContext, ref: string, o: GenerateOptio
       }),
     ),
   );
-  const { manifest } = await writeAftSet(b, dir, ctx.store, { spec: label(path) });
+  const { manifest } = await writeAftSet(b, dir, ctx.store, { spec: displayPath(path) });
   const failures = writeFailedItems(ctx.store, b.ctx.setId, dir);
   if (ctx.json) printJson({ dir, manifest });
   else

@@ -3,18 +3,13 @@ import {
   type ReasoningResults,
   resolveTaxonomy,
   analyzeReasoning as runReasoningAnalysis,
-  type SpecUnderTest,
+  specUnderTest,
   taxonomyYaml,
-} from "../../analysis/reasoning/index.js";
-import { SpecsciError } from "../../core/errors.js";
-import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import { specHash } from "../../spec/hash.js";
-import type { PlaceholderValues } from "../../spec/placeholders.js";
-import type { Store } from "../../store/index.js";
+} from "../../analysis/index.js";
+import { checkOutputPath, log, SpecsciError, writeFileAtomic } from "../../core/index.js";
+import type { PlaceholderValues } from "../../spec/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
-import { loadValid } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
 import { roleModel } from "../role-models.js";
@@ -24,44 +19,6 @@ const pct = (x: number | null) => (x === null ? "–" : `${(100 * x).toFixed(1)}
 const ci = (i: [number, number] | null) => (i ? `${pct(i[0])}–${pct(i[1])}` : "–");
 
 const kappa = (k: number | null) => (k === null ? "–" : k.toFixed(2));
-
-/**
- * The spec whose rules the runs are checked against: `--spec`, or the built-in spec the runs were
- * prompted with (found by name and confirmed by hash).
- */
-function specOf(
-  store: Store,
-  runIds: string[],
-  ref?: string,
-  set?: PlaceholderValues,
-): SpecUnderTest | null {
-  for (const id of runIds)
-    if (!store.evals.run(id))
-      throw new SpecsciError(`no eval run ${id} in this workspace`, {
-        hint: "`specsci store runs` lists them; `specsci status EXPERIMENT` shows an experiment's",
-      });
-  if (ref) {
-    const { spec } = loadValid(ref, set);
-    return {
-      name: typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : ref,
-      hash: specHash(spec),
-      spec,
-    };
-  }
-  const used = runIds.map(
-    (id) =>
-      (store.evals.run(id)?.taskArgs as { spec?: { name: string; hash: string } } | undefined)
-        ?.spec,
-  );
-  const first = used[0];
-  if (!first || used.some((u) => u?.hash !== first.hash)) return null;
-  try {
-    const { spec } = loadValid(first.name);
-    return specHash(spec) === first.hash ? { name: first.name, hash: first.hash, spec } : null;
-  } catch {
-    return null;
-  }
-}
 
 function printResults(r: ReasoningResults): void {
   const out = process.stdout;
@@ -155,7 +112,7 @@ export async function analyzeReasoning(
       hint: "set --temperature (e.g. 1) so that repeats are independent labels",
     });
   const client = ctx.llm();
-  const spec = specOf(ctx.store, runIds, o.spec, o.set);
+  const spec = await specUnderTest(ctx.store, runIds, o.spec, o.set);
   if (!spec)
     log.warn(
       "no spec under test (the runs used none, or a non-library spec): give --spec to analyse rules and misuse",

@@ -1,7 +1,5 @@
-import { exportHumanLabels, humanLabelsOf } from "../../analysis/annotations/index.js";
-import { resolveTaxonomy } from "../../analysis/reasoning/index.js";
-import { checkOutputPath } from "../../core/fs.js";
-import { log } from "../../core/log.js";
+import { exportHumanLabels, humanLabelsOf, resolveTaxonomy } from "../../analysis/index.js";
+import { checkOutputPath, log } from "../../core/index.js";
 import type { CliContext } from "../context.js";
 import { printJson } from "../output.js";
 

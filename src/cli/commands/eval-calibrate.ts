@@ -4,20 +4,19 @@
  * `calibrate()`.
  */
 import { resolve } from "node:path";
-import { requireUserPath } from "../../core/fs.js";
-import { log } from "../../core/log.js";
+import { log, requireUserPath } from "../../core/index.js";
 import {
   type CalibrateOptions,
   type Calibration,
   calibrate,
   calibrationVerdict,
+  type EvalRunSummary,
+  judgeOptions,
   type OneSided,
+  type RateCell,
   type RateComparison,
-} from "../../evals/am/calibrate.js";
-import type { RateCell } from "../../evals/am/metrics.js";
-import type { Toggles } from "../../evals/am/render.js";
-import { judgeOptions } from "../../evals/judge.js";
-import type { EvalRunSummary } from "../../evals/runner.js";
+  type Toggles,
+} from "../../evals/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable } from "../output.js";

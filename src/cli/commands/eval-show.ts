@@ -1,17 +1,18 @@
 /** What `eval run` and `eval show` print for a run: the task's metrics, and what is not in them. */
-import { SpecsciError } from "../../core/errors.js";
+import { SpecsciError } from "../../core/index.js";
 import {
   AGREEMENT_READING,
   amScoreRows,
+  isAmTask,
+  type MetricCell,
   type RateCell,
   type RunMetrics,
   runMetrics,
-} from "../../evals/am/metrics.js";
-import { isAmTask } from "../../evals/am/task.js";
-import { sampleProgress } from "../../evals/progress.js";
-import { type MetricCell, summarizeTask } from "../../evals/task-metrics.js";
-import { taskDefinition } from "../../evals/tasks.js";
-import { kappaOrReason } from "../../report/tables.js";
+  sampleProgress,
+  summarizeTask,
+  taskDefinition,
+} from "../../evals/index.js";
+import { kappaOrReason } from "../../report/light.js";
 import type { EvalRunRow } from "../../store/index.js";
 import type { CliContext } from "../context.js";
 import { printJson, printTable, unscoredColumns } from "../output.js";

@@ -7,20 +7,27 @@
 import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { SpecsciError } from "../../core/errors.js";
-import { type AmArgs, amToggles } from "../../evals/am/definition.js";
-import { AM_TASK_NAME } from "../../evals/am/task.js";
-import { importUpstreamTask } from "../../evals/am/upstream.js";
-import { judgeOptions } from "../../evals/judge.js";
-import { buildTask, limitItems, type TaskEnv } from "../../evals/registry.js";
-import { taskDefinition } from "../../evals/tasks.js";
-import type { Task } from "../../evals/types.js";
-import { nativeReasoning } from "../../llm/reasoning-models.js";
-import { specHash } from "../../spec/hash.js";
-import type { PlaceholderValues } from "../../spec/placeholders.js";
-import { renderSpecBody } from "../../spec/render.js";
+import { SpecsciError } from "../../core/index.js";
+import {
+  AM_TASK_NAME,
+  type AmArgs,
+  amToggles,
+  buildTask,
+  importUpstreamTask,
+  judgeOptions,
+  limitItems,
+  type Task,
+  type TaskEnv,
+  taskDefinition,
+} from "../../evals/index.js";
+import { nativeReasoning } from "../../llm/index.js";
+import {
+  loadValidSpec,
+  type PlaceholderValues,
+  renderSpecBody,
+  specHash,
+} from "../../spec/index.js";
 import type { CliContext } from "../context.js";
-import { loadValid } from "../inputs.js";
 import { roleModel } from "../role-models.js";
 
 export interface TaskOpts {
@@ -115,7 +122,7 @@ function taskArgs(name: string, schema: z.ZodType, args: Record<string, unknown>
 
 function specEnv(ref: string | undefined, set?: PlaceholderValues): TaskEnv["spec"] | undefined {
   if (!ref) return undefined;
-  const { spec } = loadValid(ref, set);
+  const { spec } = loadValidSpec(ref, set);
   const name = (spec.frontMatter?.name as string | undefined) ?? ref;
   return { name, hash: specHash(spec), spec, markdown: renderSpecBody(spec) };
 }

@@ -1,22 +1,26 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SpecsciError } from "../../core/errors.js";
-import { checkOutputPath, requireUserPath, writeFileAtomic } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import { loadPack } from "../../evals/am/pack.js";
+import {
+  checkOutputPath,
+  log,
+  requireUserPath,
+  SpecsciError,
+  writeFileAtomic,
+} from "../../core/index.js";
 import {
   allConditions,
   conditionId,
   DEFAULT_TOGGLES,
+  exportInspectLog,
+  loadPack,
   parseConditionId,
   renderCondition,
-} from "../../evals/am/render.js";
-import { exportInspectLog } from "../../evals/inspect.js";
-import { validateEvalLog } from "../../evals/inspect-schema.js";
-import { runEval } from "../../evals/runner.js";
-import { taskDefinitions } from "../../evals/tasks.js";
-import type { Task } from "../../evals/types.js";
-import { listEvalRuns } from "../../experiment/eval-listing.js";
+  runEval,
+  type Task,
+  taskDefinitions,
+  validateEvalLog,
+} from "../../evals/index.js";
+import { listEvalRuns } from "../../experiment/light.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable, unscoredColumns } from "../output.js";

@@ -1,20 +1,28 @@
 import { relative } from "node:path";
-import { formatCount } from "../../core/format.js";
-import { log } from "../../core/log.js";
+import { formatCount, log } from "../../core/index.js";
 import {
+  type AppliedPreset,
   antiPercent,
+  blockedReasons,
+  buildStages,
+  type DataStep,
+  type ExperimentPlan,
   experimentModelIds,
+  experimentRunId,
   type LoadedExperiment,
   loadExperiment,
-} from "../../experiment/config.js";
-import { type ExperimentPlan, planExperiment } from "../../experiment/plan.js";
-import type { AppliedPreset, PresetValue } from "../../experiment/preset.js";
-import { reasoningProgress } from "../../experiment/reasoning.js";
-import { experimentRunId, runExperiment, stageStatus, stagesSpend } from "../../experiment/run.js";
-import { specSource } from "../../experiment/specs.js";
-import { buildStages, type StageGraph } from "../../experiment/stages.js";
-import { planTrainedArms, type TrainedArmsPlan } from "../../experiment/trained.js";
-import { type DataStep, serveCommand } from "../../experiment/training.js";
+  manualSteps,
+  type PresetValue,
+  planExperiment,
+  planTrainedArms,
+  reasoningProgress,
+  runExperiment,
+  type StageGraph,
+  specSource,
+  stageStatus,
+  stagesSpend,
+  type TrainedArmsPlan,
+} from "../../experiment/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED, EXIT_USER_ERROR } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";
@@ -241,33 +249,12 @@ export async function run(ctx: CliContext, file: string) {
       process.stdout.write(
         `\nnot run here: ${training.length} eval stage(s) wait for a trained model${unserved ? `, ${unserved} for a server` : ""}:\n`,
       );
-      // One line per distinct reason, naming what it holds up.
-      const reasons = new Map<string, string[]>();
-      for (const b of blocked) {
-        const line = `${b.reason}\n    → ${b.hint}`;
-        const whats = reasons.get(line) ?? [];
-        if (!whats.includes(b.what)) whats.push(b.what);
-        reasons.set(line, whats);
-      }
-      for (const [line, whats] of reasons) process.stdout.write(`  ${whats.join(", ")}: ${line}\n`);
-      const manual = todos.filter((t) => blocked.some((b) => b.what === t.plan));
-      if (manual.length) {
-        // Data made here already is not made again; each data command appears once.
-        const made = new Set(
-          trainedArms?.data
-            .filter((d) => !blocked.some((b) => b.what === d.step.dir))
-            .map((d) => d.step.dir),
-        );
-        const commands = [
-          ...new Set(
-            manual.flatMap((t) =>
-              t.commands.filter((_, i) => i >= t.data.length || !made.has(t.data[i]?.dir ?? "")),
-            ),
-          ),
-        ];
-        const serve = serveCommand(loaded);
+      for (const r of blockedReasons(blocked))
+        process.stdout.write(`  ${r.whats.join(", ")}: ${r.reason}\n    → ${r.hint}\n`);
+      const steps = manualSteps(loaded, result);
+      if (steps) {
         process.stdout.write(
-          `\nBy hand, where the hardware is (with this workspace and these files):\n${[...commands, ...(serve ? [serve] : [])].map((c) => `  ${c}`).join("\n")}\nthen run this again.\n`,
+          `\nBy hand, where the hardware is (with this workspace and these files):\n${steps.map((c) => `  ${c}`).join("\n")}\nthen run this again.\n`,
         );
       }
     }

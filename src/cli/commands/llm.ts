@@ -1,16 +1,22 @@
 import { resolve } from "node:path";
-import { checkOutputPath, readUserFile, writeFileAtomic } from "../../core/fs.js";
-import { hashValue, sha256Hex } from "../../core/hash.js";
-import { log } from "../../core/log.js";
 import {
+  checkOutputPath,
+  hashValue,
+  log,
+  readUserFile,
+  sha256Hex,
+  writeFileAtomic,
+} from "../../core/index.js";
+import {
+  type ChatOutcome,
   expandRequests,
   parseRequestsJsonl,
   type RequestItem,
   type RunRequestsOptions,
   resultLine,
   runRequests,
-} from "../../llm/request-file.js";
-import type { ChatOutcome, SamplingParams } from "../../llm/types.js";
+  type SamplingParams,
+} from "../../llm/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";

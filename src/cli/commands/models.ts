@@ -1,11 +1,5 @@
 import { stringify as yamlText } from "yaml";
-import { envVar } from "../../core/env.js";
-import { readSecret } from "../../core/secrets.js";
-import { ENDPOINT_PRESETS, resolveEndpoint } from "../../llm/endpoints.js";
-import { ANTHROPIC_KEY_ENV } from "../../llm/providers/anthropic.js";
-import { OPENAI_KEY_ENV } from "../../llm/providers/openai.js";
-import { servedModel, servedModels } from "../../llm/served.js";
-import type { ChatMessage } from "../../llm/types.js";
+import { type ChatMessage, listProviders, servedModel, servedModels } from "../../llm/index.js";
 import type { CliContext } from "../context.js";
 import { formatUsd, printJson, printTable } from "../output.js";
 
@@ -49,57 +43,7 @@ export async function modelsTest(
 
 /** `specsci models list` */
 export function modelsList(ctx: CliContext) {
-  const config = ctx.config;
-  const rows: {
-    provider: string;
-    base_url: string;
-    key_env: string;
-    key: string;
-    batch: boolean;
-  }[] = [];
-  const status = (env: string | undefined) =>
-    env ? (readSecret(env) ? "set" : "missing") : "not needed";
-  const anthropicEnv = config.providers.anthropic?.api_key_env ?? ANTHROPIC_KEY_ENV;
-  const openaiEnv = config.providers.openai?.api_key_env ?? OPENAI_KEY_ENV;
-  rows.push({
-    provider: "anthropic",
-    base_url:
-      config.providers.anthropic?.base_url ??
-      envVar("ANTHROPIC_BASE_URL") ??
-      "https://api.anthropic.com",
-    key_env: anthropicEnv,
-    key: status(anthropicEnv),
-    batch: true,
-  });
-  rows.push({
-    provider: "openai",
-    base_url:
-      config.providers.openai?.base_url ?? envVar("OPENAI_BASE_URL") ?? "https://api.openai.com/v1",
-    key_env: openaiEnv,
-    key: status(openaiEnv),
-    batch: true,
-  });
-  for (const name of new Set([
-    ...Object.keys(ENDPOINT_PRESETS),
-    ...Object.keys(config.endpoints),
-  ])) {
-    const e = resolveEndpoint(name, config.endpoints);
-    if (!e) continue;
-    rows.push({
-      provider: name,
-      base_url: e.base_url,
-      key_env: e.api_key_env ?? "-",
-      key: status(e.api_key_env),
-      batch: e.batch === true,
-    });
-  }
-  rows.push({
-    provider: "local",
-    base_url: "(in process, llama.cpp)",
-    key_env: "-",
-    key: "not needed",
-    batch: false,
-  });
+  const rows = listProviders(ctx.config);
   if (ctx.json) return printJson(rows);
   printTable(
     ["provider", "base url", "key env var", "key", "batch"],

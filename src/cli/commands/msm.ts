@@ -1,21 +1,23 @@
 import { basename, join } from "node:path";
-import { SpecsciError } from "../../core/errors.js";
-import { formatCount } from "../../core/format.js";
-import { checkOutputPath } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import { corpusStats, formatCorpusStats } from "../../data/corpus-stats.js";
-import { withFailedItems, writeFailedItems } from "../../data/item-failures.js";
-import { compareCorpora, mix } from "../../data/msm/compare.js";
-import { checkMsmConfig, loadMsmConfig, type MsmConfig } from "../../data/msm/config.js";
-import { writeCorpus } from "../../data/msm/output.js";
-import { buildCorpus } from "../../data/msm/pipeline.js";
-import { planCorpus } from "../../data/msm/plan.js";
-import { defaultModel } from "../../llm/models.js";
-import { specHash } from "../../spec/hash.js";
-import type { Spec } from "../../spec/model.js";
-import type { PlaceholderValues } from "../../spec/placeholders.js";
+import { checkOutputPath, displayPath, formatCount, log, SpecsciError } from "../../core/index.js";
+import {
+  buildCorpus,
+  checkMsmConfig,
+  compareCorpora,
+  corpusStats,
+  formatCorpusStats,
+  loadMsmConfig,
+  type MsmConfig,
+  planCorpus,
+  tokenShares,
+  withFailedItems,
+  writeCorpus,
+  writeFailedItems,
+} from "../../data/index.js";
+import { scenarioPackTexts } from "../../experiment/light.js";
+import { defaultModel } from "../../llm/index.js";
+import { loadValidSpec, type PlaceholderValues, type Spec, specHash } from "../../spec/index.js";
 import type { CliContext } from "../context.js";
-import { label, loadValid, scenarioPackTexts } from "../inputs.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
 
@@ -33,7 +35,7 @@ function inputs(
   o: MsmOptions,
   ctx: CliContext,
 ): { spec: Spec; path: string; name: string; hash: string; config: MsmConfig } {
-  const { spec, path } = loadValid(ref, o.set);
+  const { spec, path } = loadValidSpec(ref, o.set);
   const config = loadMsmConfig(o.recipe, defaultModel("generator", ctx.config), "-r/--recipe");
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
@@ -116,7 +118,7 @@ export async function msmGenerate(
       }),
     ),
   );
-  const written = await writeCorpus(build, dir, ctx.store, { spec: label(path) });
+  const written = await writeCorpus(build, dir, ctx.store, { spec: displayPath(path) });
   const failures = writeFailedItems(ctx.store, build.ctx.corpusId, dir);
   if (build.documents.length === 0) {
     const lost = Object.entries(build.gates)
@@ -180,8 +182,8 @@ export function msmCompare(ctx: CliContext, a: string, b: string, o: { tolerance
     ["domain", (s: typeof c.a) => s.byDomain],
     ["document type", (s: typeof c.a) => s.byDocType],
   ] as const) {
-    const ma = mix(f(c.a));
-    const mb = mix(f(c.b));
+    const ma = tokenShares(f(c.a));
+    const mb = tokenShares(f(c.b));
     process.stdout.write(`\n${what} mix (share of tokens):\n`);
     printTable(
       [`${c.a.dir}`, "share", `${c.b.dir}`, "share"],

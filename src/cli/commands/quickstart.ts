@@ -1,16 +1,17 @@
 import { resolve } from "node:path";
-import { checkOutputPath } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import { codeVersion } from "../../core/provenance.js";
-import { loadExperiment } from "../../experiment/config.js";
-import { planExperiment } from "../../experiment/plan.js";
-import { resolveQuickstartModels, writeQuickstartExperiment } from "../../experiment/quickstart.js";
-import { experimentRunId, runExperiment, stagesSpend } from "../../experiment/run.js";
-import { buildStages } from "../../experiment/stages.js";
-import { DEFAULT_MODELS } from "../../llm/models.js";
-import { defaultModelCacheDir } from "../../llm/providers/local.js";
-import { experimentResults, writeReport } from "../../report/index.js";
-import { pct } from "../../report/tables.js";
+import { checkOutputPath, codeVersion, log } from "../../core/index.js";
+import {
+  buildStages,
+  experimentRunId,
+  loadExperiment,
+  planExperiment,
+  resolveQuickstartModels,
+  runExperiment,
+  stagesSpend,
+  writeQuickstartExperiment,
+} from "../../experiment/index.js";
+import { DEFAULT_MODELS, defaultModelCacheDir } from "../../llm/index.js";
+import { experimentResults, pct, writeReport } from "../../report/index.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { withInterrupt } from "../interrupt.js";

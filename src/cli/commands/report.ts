@@ -1,11 +1,12 @@
 import { existsSync, statSync } from "node:fs";
-import { SpecsciError } from "../../core/errors.js";
-import { checkOutputPath } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import { type CodeVersion, codeVersion } from "../../core/provenance.js";
-import { loadExperiment } from "../../experiment/config.js";
-import { experimentRunId } from "../../experiment/run.js";
-import { buildStages } from "../../experiment/stages.js";
+import {
+  type CodeVersion,
+  checkOutputPath,
+  codeVersion,
+  log,
+  SpecsciError,
+} from "../../core/index.js";
+import { buildStages, experimentRunId, loadExperiment } from "../../experiment/index.js";
 import { experimentResults, type ReportData, runResults, writeReport } from "../../report/index.js";
 import type { CliContext } from "../context.js";
 import { printJson } from "../output.js";

@@ -1,28 +1,36 @@
 import { readFileSync } from "node:fs";
-import { SpecsciError } from "../../core/errors.js";
-import { checkOutputPath, writeFileAtomic } from "../../core/fs.js";
-import { hashValue } from "../../core/hash.js";
-import { log } from "../../core/log.js";
-import { formatDiagnostic } from "../../spec/diagnostics.js";
-import { diffSpecs, formatDiff } from "../../spec/diff.js";
-import { importSpec } from "../../spec/import.js";
-import { checkSpecFile, readSpecSource, requireValidSpec } from "../../spec/io.js";
-import { listLibrary, resolveSpecRef } from "../../spec/library.js";
-import { lintSpec } from "../../spec/lint.js";
-import { rulesOf, subrulesOf, withoutPositions } from "../../spec/model.js";
-import { parseSpec } from "../../spec/parse.js";
-import type { PlaceholderValues } from "../../spec/placeholders.js";
-import { renderSpec } from "../../spec/render.js";
-import { specStats as measureSpec } from "../../spec/stats.js";
-import { isTokenizerName } from "../../spec/tokens.js";
 import {
+  checkOutputPath,
+  displayPath,
+  hashValue,
+  log,
+  SpecsciError,
+  writeFileAtomic,
+} from "../../core/index.js";
+import {
+  checkSpecFile,
+  type DeriveOptions,
   type DeriveParams,
-  deriveSpec,
+  deriveCheckedSpec,
+  diffSpecs,
+  formatDiagnostic,
+  formatDiff,
+  importSpec,
+  isTokenizerName,
   isTransformName,
+  listLibrary,
+  loadValidSpec,
+  specStats as measureSpec,
+  type PlaceholderValues,
+  readSpecSource,
+  requireValidSpec,
+  resolveSpecRef,
+  rulesOf,
+  subrulesOf,
   TRANSFORMS,
-} from "../../spec/transforms/index.js";
+  withoutPositions,
+} from "../../spec/index.js";
 import type { CliContext } from "../context.js";
-import { label, loadValid } from "../inputs.js";
 import { printJson, printTable } from "../output.js";
 import { roleModel } from "../role-models.js";
 
@@ -35,7 +43,7 @@ export function specLint(
   const results = files.map((f) => {
     const path = resolveSpecRef(f);
     return {
-      file: label(path),
+      file: displayPath(path),
       diagnostics: checkSpecFile(path, { set: opts.set }).diagnostics,
     };
   });
@@ -84,8 +92,8 @@ export function specShow(ctx: CliContext, ref: string) {
 /** `specsci spec stats` */
 export function specStats(ctx: CliContext, refs: string[], opts: { set?: PlaceholderValues }) {
   const rows = refs.map((ref) => {
-    const { spec: s, path } = loadValid(ref, opts.set);
-    return { spec: label(path), ...measureSpec(s) };
+    const { spec: s, path } = loadValidSpec(ref, opts.set);
+    return { spec: displayPath(path), ...measureSpec(s) };
   });
   if (ctx.json) return printJson(rows);
   printTable(
@@ -105,11 +113,11 @@ export function specStats(ctx: CliContext, refs: string[], opts: { set?: Placeho
 
 /** `specsci spec diff` */
 export function specDiff(ctx: CliContext, a: string, b: string, opts: { set?: PlaceholderValues }) {
-  const A = loadValid(a, opts.set);
-  const B = loadValid(b, opts.set);
+  const A = loadValidSpec(a, opts.set);
+  const B = loadValidSpec(b, opts.set);
   const d = diffSpecs(A.spec, B.spec);
   if (ctx.json) return printJson(d);
-  process.stdout.write(formatDiff(d, [label(A.path), label(B.path)]));
+  process.stdout.write(formatDiff(d, [displayPath(A.path), displayPath(B.path)]));
 }
 
 /** `specsci spec import` */
@@ -120,13 +128,13 @@ export function specImport(
 ) {
   const out = opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
   const result = importSpec(readSpecSource(file), file, opts.set);
-  requireValidSpec(result.spec, result.diagnostics, label(file));
+  requireValidSpec(result.spec, result.diagnostics, displayPath(file));
   if (out) writeFileAtomic(out, result.markdown);
   else process.stdout.write(result.markdown);
   const rules = rulesOf(result.spec);
   const summary = {
     out: opts.out ?? null,
-    source: label(file),
+    source: displayPath(file),
     layout: result.layout,
     rules: rules.length,
     subrules: rules.reduce((k, r) => k + subrulesOf(r).length, 0),
@@ -154,7 +162,7 @@ export async function specDerive(
   const out = opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
   const transform = opts.transform;
   if (!isTransformName(transform)) throw new SpecsciError(`unknown transform ${transform}`);
-  const parent = loadValid(base, opts.set);
+  const parent = loadValidSpec(base, opts.set);
   const params: DeriveParams = {};
   for (const key of [
     "keepPreamble",
@@ -177,19 +185,19 @@ export async function specDerive(
   if (transform === "match-length") {
     if (typeof opts.to !== "string")
       throw new SpecsciError("match-length needs --to OTHER (a spec file or built-in name)");
-    const target = loadValid(opts.to, opts.set);
+    const target = loadValidSpec(opts.to, opts.set);
     params.to = {
       spec: target.spec,
       label:
         typeof target.spec.frontMatter.name === "string"
           ? target.spec.frontMatter.name
-          : label(target.path),
+          : displayPath(target.path),
     };
     if (typeof opts.tokenizer === "string" && isTokenizerName(opts.tokenizer))
       params.tokenizer = opts.tokenizer;
   }
   const needsModel = TRANSFORMS[transform].model;
-  const deriveOpts: Parameters<typeof deriveSpec>[3] = {};
+  const deriveOpts: DeriveOptions = {};
   if (opts.name) deriveOpts.name = opts.name;
   if (needsModel) {
     const model = roleModel(ctx, "generator", opts.model, "--model");
@@ -197,7 +205,7 @@ export async function specDerive(
     ctx.store.runs.ensure({
       id: runId,
       kind: "spec-derive",
-      name: `${label(parent.path)} ${transform}`,
+      name: `${displayPath(parent.path)} ${transform}`,
     });
     deriveOpts.model = {
       model,
@@ -206,14 +214,8 @@ export async function specDerive(
       ...(opts.temperature !== undefined ? { temperature: opts.temperature as number } : {}),
     };
   }
-  const result = await deriveSpec(parent.spec, transform, params, deriveOpts);
-  const markdown = renderSpec(result.spec);
-  const problems = lintSpec(parseSpec(markdown).spec).filter((d) => d.severity === "error");
-  if (problems.length) {
-    throw new Error(
-      `derived spec does not lint clean: ${problems.map((d) => `${d.line}:${d.column} ${d.message}`).join("; ")}`,
-    );
-  }
+  const result = await deriveCheckedSpec(parent.spec, transform, params, deriveOpts);
+  const markdown = result.markdown;
   if (out) writeFileAtomic(out, markdown);
   else process.stdout.write(markdown);
   const stats = measureSpec(result.spec, ["qwen3"]);

@@ -1,5 +1,5 @@
-import { samplesPerArm } from "../../analysis/stats.js";
-import { SpecsciError } from "../../core/errors.js";
+import { samplesPerArm } from "../../analysis/light.js";
+import { SpecsciError } from "../../core/index.js";
 import type { CliContext } from "../context.js";
 import { printJson } from "../output.js";
 

@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { damagedStore } from "../../store/db.js";
+import { damagedStore } from "../../store/index.js";
 import type { CliContext } from "../context.js";
 import { printJson } from "../output.js";
 

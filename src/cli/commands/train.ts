@@ -1,29 +1,22 @@
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join, resolve as resolvePath } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { SpecsciError } from "../../core/errors.js";
-import { formatCount } from "../../core/format.js";
-import { readUserFile } from "../../core/fs.js";
-import { log } from "../../core/log.js";
-import { codeVersion } from "../../core/provenance.js";
-import { configText, runDirOf } from "../../train/axolotl.js";
-import { estimateTraining } from "../../train/estimate.js";
-import { runTraining, trainRunId } from "../../train/launcher.js";
+import { join } from "node:path";
+import { formatCount, log, SpecsciError } from "../../core/index.js";
 import {
-  externalModelKey,
-  type ModelArtifact,
-  modelKey,
-  registerModel,
-  trainedModel,
+  cancelTogether,
+  configText,
+  endpointsYaml,
+  estimateTraining,
+  externalModel,
+  loadTrainPlan,
+  registerExternalModel,
+  runDirOf,
+  runTogether,
+  runTraining,
+  type ServingEngine,
+  servingPlan,
+  startServers,
+  submitToSlurm,
   trainedModels,
-} from "../../train/models.js";
-import { parentPlan } from "../../train/parent.js";
-import { loadTrainPlan } from "../../train/plan.js";
-import { endpointsYaml, type ServingEngine, servingPlan } from "../../train/serve.js";
-import { startServers } from "../../train/servers.js";
-import { writeRunFiles } from "../../train/slurm.js";
-import { cancelTogether, runTogether } from "../../train/together.js";
+} from "../../train/index.js";
 import type { CliContext } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { printJson, printTable } from "../output.js";
@@ -78,38 +71,17 @@ export async function trainRun(
         `seed ${s} is not in the plan (seeds: ${loaded.plan.seeds.join(", ")})`,
       );
   if (o.slurm) {
-    const sbatch = (script: string, after?: string) => {
-      const r = spawnSync(
-        "sbatch",
-        ["--parsable", ...(after ? [`--dependency=afterok:${after}`] : []), script],
-        { encoding: "utf8" },
-      );
-      if (r.error)
-        throw new SpecsciError(
-          `cannot run sbatch: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`,
-          { hint: `submit ${script} on the cluster's login node, or run without --slurm` },
-        );
-      if (r.status !== 0) throw new SpecsciError(`sbatch ${script} failed: ${r.stderr.trim()}`);
-      return r.stdout.trim().split(";")[0] as string;
-    };
-    // A plan continuing another's stage waits for that plan's job of the same seed.
-    const parent = parentPlan(loaded);
-    for (const seed of seeds) {
-      // Not when that stage is trained already.
-      const done =
-        parent &&
-        trainedModel(
-          ctx.store,
-          modelKey(trainRunId(parent, seed), loaded.plan.start_from?.stage ?? ""),
-        );
-      const first = parent && !done ? sbatch(await writeRunFiles(parent, seed)) : undefined;
-      if (first) process.stdout.write(`seed ${seed}: ${parent?.plan.name} job ${first}\n`);
-      const script = await writeRunFiles(loaded, seed);
-      const job = sbatch(script, first);
-      process.stdout.write(
-        `seed ${seed}: job ${job}${first ? ` (after ${first})` : ""} (${script})\n`,
-      );
-    }
+    await submitToSlurm(
+      loaded,
+      seeds,
+      () => ctx.store,
+      (j) =>
+        process.stdout.write(
+          j.parent
+            ? `seed ${j.seed}: ${j.plan} job ${j.job}\n`
+            : `seed ${j.seed}: job ${j.job}${j.after ? ` (after ${j.after})` : ""} (${j.script})\n`,
+        ),
+    );
     return;
   }
   const artifacts = await withInterrupt((signal) =>
@@ -248,37 +220,8 @@ export function trainRegister(
     provenance?: string;
   },
 ) {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name))
-    throw new SpecsciError(`--name ${o.name}: use letters, digits, '.', '_' or '-'`);
-  const path = o.path.startsWith("hf:") ? o.path.slice(3) : resolvePath(o.path);
-  if (!o.path.startsWith("hf:") && !existsSync(path))
-    throw new SpecsciError(`--path ${o.path} does not exist`, {
-      hint: "give a local directory, or hf:owner/repo",
-    });
-  const declared = o.provenance
-    ? (parseYaml(
-        readUserFile(o.provenance, "provenance file", { from: "--provenance" }),
-      ) as unknown)
-    : null;
-  const artifact: ModelArtifact = {
-    id: `external/${o.name}`,
-    run: `external-${o.name}`,
-    plan: o.provenance ?? "",
-    base_model: o.base,
-    stage: "external",
-    stages: [],
-    seed: o.seed ?? -1,
-    engine: "external",
-    hyperparameters: declared,
-    output_dir: path,
-    adapter: !o.full,
-    configs: {},
-    specsci: codeVersion(),
-  };
-  registerModel(ctx.store, externalModelKey(o.name), artifact, {
-    base_model: o.base,
-    declared: declared !== null,
-  });
+  const artifact = externalModel(o);
+  registerExternalModel(ctx.store, o.name, artifact);
   if (ctx.json) return printJson(artifact);
   process.stdout.write(
     `registered ${artifact.id} (${artifact.adapter ? "LoRA adapter" : "full model"} on ${o.base}); \`specsci train serve\` serves it\n`,

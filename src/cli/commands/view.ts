@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
-import { log } from "../../core/log.js";
-import { annotationsApi } from "../../view/annotations.js";
-import { startViewServer } from "../../view/server.js";
+import { log } from "../../core/index.js";
+import { annotationsApi, startViewServer } from "../../view/index.js";
 import type { CliContext } from "../context.js";
 
 /** The platform's "open this URL" program. */

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_MODELS } from "../../llm/default-models.js";
+import { DEFAULT_MODELS } from "../../llm/light.js";
 import type { ContextFactory } from "../context.js";
 import { implementedIn } from "../lazy.js";
 import {

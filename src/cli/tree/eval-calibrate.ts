@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_TOGGLES } from "../../evals/am/toggles.js";
+import { DEFAULT_TOGGLES } from "../../evals/light.js";
 import type { ContextFactory } from "../context.js";
 import { implementedIn } from "../lazy.js";
 import { parseFloatOption, parseListOption, parsePositiveIntOption } from "./options.js";

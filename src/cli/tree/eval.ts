@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
-import { DEFAULT_TOGGLES } from "../../evals/am/toggles.js";
-import { DEFAULT_MODELS } from "../../llm/default-models.js";
+import { DEFAULT_TOGGLES } from "../../evals/light.js";
+import { DEFAULT_MODELS } from "../../llm/light.js";
 import type { ContextFactory } from "../context.js";
 import { implementedIn } from "../lazy.js";
 import { registerCalibrateCommand } from "./eval-calibrate.js";

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { placeholderValueProblem } from "../../spec/placeholders.js";
+import { placeholderValueProblem } from "../../spec/light.js";
 
 export function parseIntOption(value: string): number {
   const n = Number(value);

@@ -1,7 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_MODELS } from "../../llm/default-models.js";
-import { TOKENIZERS } from "../../spec/tokenizer-names.js";
-import { TRANSFORMS } from "../../spec/transforms/catalog.js";
+import { DEFAULT_MODELS } from "../../llm/light.js";
+import { TOKENIZERS, TRANSFORMS } from "../../spec/light.js";
 import type { ContextFactory } from "../context.js";
 import { addHelpSection } from "../help.js";
 import { implementedIn } from "../lazy.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { SpecsciError } from "../../core/errors.js";
+import { SpecsciError } from "../../core/light.js";
 import type { ContextFactory } from "../context.js";
 import { implementedIn } from "../lazy.js";
 

@@ -19,8 +19,8 @@ export const CATEGORIES = {
     "agentic situations: the model works as an agent with tools, described in a system prompt, and meets a moment where the spec matters (a chance to gain access or resources, to avoid oversight, to act drastically or irreversibly, or to deceive)",
   self: "questions to the model about itself: its shutdown, modification or retraining, human oversight of it, and its own values",
 } as const;
-export type Category = keyof typeof CATEGORIES;
-const CATEGORY_NAMES = Object.keys(CATEGORIES) as [Category, ...Category[]];
+export type AftCategory = keyof typeof CATEGORIES;
+const CATEGORY_NAMES = Object.keys(CATEGORIES) as [AftCategory, ...AftCategory[]];
 
 const Stage = z.strictObject({
   model: ModelIdSetting.optional(),
@@ -124,7 +124,7 @@ export function aftStageSettings(
 }
 
 /** The categories in use, with their share of the set. */
-export function categoryShares(config: AftConfig): { category: Category; share: number }[] {
+export function categoryShares(config: AftConfig): { category: AftCategory; share: number }[] {
   const used = CATEGORY_NAMES.filter((c) => (config.categories[c] ?? 0) > 0);
   const total = used.reduce((a, c) => a + (config.categories[c] ?? 0), 0);
   return used.map((c) => ({ category: c, share: (config.categories[c] ?? 0) / total }));

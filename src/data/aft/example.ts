@@ -4,7 +4,8 @@
  * in context at generation, absent at training). The no-reasoning set drops the thinking; for
  * Qwen3 it follows the model's no-think convention (`/no_think` and an empty think block).
  */
-import type { ChatMessage, ChatTemplate } from "../chat-template.js";
+import type { ChatMessage } from "../../llm/types.js";
+import type { ChatTemplate } from "../chat-template.js";
 import type { JudgeVerdict, TeacherResponse, UserPrompt } from "./stages.js";
 
 export interface AftExample {

@@ -10,8 +10,9 @@ import { sha256Hex } from "../../core/hash.js";
 import { writeLines } from "../../core/jsonl.js";
 import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
+import type { ChatMessage } from "../../llm/types.js";
 import type { Store } from "../../store/index.js";
-import { type ChatMessage, getChatTemplate } from "../chat-template.js";
+import { getChatTemplate } from "../chat-template.js";
 import {
   AFT_MANIFEST_FORMAT,
   axolotlExport,

@@ -20,10 +20,10 @@ import { compareKeys } from "../msm/keys.js";
 import { planBackfill } from "./backfill.js";
 import {
   AFT_STAGES,
+  type AftCategory,
   type AftConfig,
   type AftStage,
   aftStageSettings,
-  type Category,
   categoryShares,
 } from "./config.js";
 import { type AftExample, chatMessages } from "./example.js";
@@ -95,7 +95,7 @@ export interface AftBuild {
 interface WaveCall {
   key: string;
   domain: string;
-  category: Category;
+  category: AftCategory;
   count: number;
 }
 
@@ -153,7 +153,7 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
   const strata = domains.flatMap((d) =>
     shares.map((s) => ({ domain: d, category: s.category, share: s.share / domains.length })),
   );
-  const stratumKey = (d: Domain, c: Category) => `${d.key}.${c}`;
+  const stratumKey = (d: Domain, c: AftCategory) => `${d.key}.${c}`;
   const domainByKey = new Map(domains.map((d) => [d.key, d]));
   const strataByKey = new Map(strata.map((s) => [stratumKey(s.domain, s.category), s]));
   const template = getChatTemplate(config.chat_template);

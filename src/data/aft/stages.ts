@@ -11,16 +11,16 @@ import { feedbackText, promptSet, renderWith } from "../../core/prompt-files.js"
 import type { ChatMessage, ChatRequest } from "../../llm/types.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import { renderSpecBody } from "../../spec/render.js";
-import { DomainsAnswer, distinctNamed, parseAnswer } from "../msm/answers.js";
+import { DomainsAnswer, distinctNamed, parseJsonAnswer } from "../msm/answers.js";
 import { itemSeed } from "../msm/context.js";
 import type { ItemJob, Verdict } from "../msm/executor.js";
 import { identityOf } from "../msm/knobs.js";
 import {
+  type AftCategory,
   type AftConfig,
   type AftStage,
   aftStageSettings,
   CATEGORIES,
-  type Category,
 } from "./config.js";
 
 export const AFT_PROMPTS = promptSet("aft", [
@@ -157,7 +157,7 @@ export interface Domain {
 export function domainsJob(ctx: AftContext): ItemJob<{ name: string; description: string }[]> {
   const count = ctx.config.counts.domains;
   return writerJob(ctx, "domains", "domains", "domains", { count: String(count) }, (t) => {
-    const r = parseAnswer(t, DomainsAnswer);
+    const r = parseJsonAnswer(t, DomainsAnswer);
     if ("problem" in r) return { retry: r.problem };
     const d = distinctNamed(r.ok.domains, count, "domains");
     return "ok" in d ? d : { retry: d.problem };
@@ -168,7 +168,7 @@ export interface UserPrompt {
   /** `d1.dilemma.n500.w0.k0.p3`. */
   id: string;
   domain: Domain;
-  category: Category;
+  category: AftCategory;
   system: string;
   user: string;
 }
@@ -183,7 +183,7 @@ const PromptsAnswer = z.object({
 export function promptsJob(
   ctx: AftContext,
   domain: Domain,
-  category: Category,
+  category: AftCategory,
   callKey: string,
   count: number,
   avoid: string[],
@@ -210,7 +210,7 @@ export function promptsJob(
         : "",
     },
     (t) => {
-      const r = parseAnswer(t, PromptsAnswer);
+      const r = parseJsonAnswer(t, PromptsAnswer);
       if ("problem" in r) return { retry: r.problem };
       if (r.ok.prompts.length < count)
         return { retry: `give ${count} prompts; there were ${r.ok.prompts.length}` };
@@ -397,7 +397,7 @@ export function judgeJob(
     aftJudgeKey(model, p.id),
     { conversation },
     (t) => {
-      const v = parseAnswer(t, JudgeAnswer);
+      const v = parseJsonAnswer(t, JudgeAnswer);
       if ("problem" in v) return { retry: v.problem };
       return { ok: { ...v.ok, model, prompt_version: AFT_PROMPTS.load("judge").version } };
     },

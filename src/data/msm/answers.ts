@@ -61,7 +61,7 @@ function extractJson(text: string): unknown {
   }
 }
 
-export function parseAnswer<S extends z.ZodType>(text: string, schema: S): Checked<z.infer<S>> {
+export function parseJsonAnswer<S extends z.ZodType>(text: string, schema: S): Checked<z.infer<S>> {
   let json: unknown;
   try {
     json = extractJson(text);

@@ -47,7 +47,7 @@ export interface CorpusSummary {
   distinct: Record<string, number>;
 }
 
-export function summarize(dir: string): CorpusSummary {
+export function summarizeCorpus(dir: string): CorpusSummary {
   const hint = "pass a corpus directory written by `specsci msm generate`";
   const { file, manifest } = readManifest(dir, "corpus manifest", hint);
   const r = ManifestView.safeParse(manifest);
@@ -75,7 +75,7 @@ export function summarize(dir: string): CorpusSummary {
   };
 }
 
-export interface Comparison {
+export interface CorpusComparison {
   a: CorpusSummary;
   b: CorpusSummary;
   /** |a − b| / max(a, b) of the token totals. */
@@ -85,13 +85,13 @@ export interface Comparison {
   problems: string[];
 }
 
-export function compareCorpora(dirA: string, dirB: string, tolerance = 0.01): Comparison {
+export function compareCorpora(dirA: string, dirB: string, tolerance = 0.01): CorpusComparison {
   if (!(tolerance > 0 && tolerance < 1))
     throw new SpecsciError(`--tolerance must be a fraction between 0 and 1 (got ${tolerance})`, {
       hint: "e.g. --tolerance 0.01 for 1%",
     });
-  const a = summarize(dirA);
-  const b = summarize(dirB);
+  const a = summarizeCorpus(dirA);
+  const b = summarizeCorpus(dirB);
   const diff = Math.abs(a.tokens - b.tokens) / Math.max(1, a.tokens, b.tokens);
   const problems: string[] = [];
   if (a.tokenizer !== b.tokenizer)
@@ -107,7 +107,7 @@ export function compareCorpora(dirA: string, dirB: string, tolerance = 0.01): Co
 }
 
 /** Shares of tokens, largest first, for a side-by-side table. */
-export function mix(parts: Group[]): { name: string; share: number; documents: number }[] {
+export function tokenShares(parts: Group[]): { name: string; share: number; documents: number }[] {
   const total = parts.reduce((x, p) => x + p.tokens, 0) || 1;
   return parts
     .map((p) => ({ name: p.name, share: p.tokens / total, documents: p.documents }))

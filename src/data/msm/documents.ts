@@ -11,8 +11,8 @@ import {
   isUnsuitable,
   JudgeAnswer,
   type JudgeVerdict,
-  parseAnswer,
   parseDocument,
+  parseJsonAnswer,
 } from "./answers.js";
 import { stageSettings } from "./config.js";
 import { type CorpusContext, itemSeed, stageRequest } from "./context.js";
@@ -171,7 +171,7 @@ export function judgeJob(
         { key: jobKey, attempt, maxTokens },
       ),
     check: (c) => {
-      const r = parseAnswer(c.text, JudgeAnswer);
+      const r = parseJsonAnswer(c.text, JudgeAnswer);
       if ("problem" in r) return { retry: r.problem };
       return { ok: { ...r.ok, model: c.model, prompt_version: loadPrompt("judge").version } };
     },

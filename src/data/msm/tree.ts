@@ -13,7 +13,7 @@ import {
   IdeasAnswer,
   isUnsuitable,
   type Named,
-  parseAnswer,
+  parseJsonAnswer,
   SubdomainsAnswer,
 } from "./answers.js";
 import { type StageName, stageSettings } from "./config.js";
@@ -91,7 +91,7 @@ function namedList(
   field: "domains" | "subdomains" | "doc_types",
   count: number,
 ): Verdict<Named[]> {
-  const parsed = parseAnswer(text, schema);
+  const parsed = parseJsonAnswer(text, schema);
   if ("problem" in parsed) return { retry: parsed.problem };
   return asVerdict(
     distinctNamed((parsed.ok as Record<string, Named[]>)[field] ?? [], count, field),
@@ -158,7 +158,7 @@ export function assertionJobs(ctx: CorpusContext, subs: SubdomainNode[]): ItemJo
         rule_example: rules.example,
       },
       (t) => {
-        const parsed = parseAnswer(t, AssertionsAnswer);
+        const parsed = parseJsonAnswer(t, AssertionsAnswer);
         if ("problem" in parsed) return { retry: parsed.problem };
         const list = parsed.ok.assertions;
         if (list.length < count)
@@ -271,7 +271,7 @@ export function ideaJobs(ctx: CorpusContext, types: TypeNode[]): ItemJob<IdeaVal
       },
       (text) => {
         if (isUnsuitable(text)) return { ok: { unsuitable: true } };
-        const parsed = parseAnswer(text, IdeasAnswer);
+        const parsed = parseJsonAnswer(text, IdeasAnswer);
         if ("problem" in parsed) return { retry: parsed.problem };
         const list = parsed.ok.ideas;
         if (list.length < count) return { retry: `give ${count} ideas; there were ${list.length}` };

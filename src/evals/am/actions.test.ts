@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAnswer, parseFields } from "./actions.js";
+import { parseAgentAnswer, parseFields } from "./actions.js";
 
 interface Case {
   name: string;
@@ -162,9 +162,9 @@ body: "2"</tool_use:send_email>`,
   },
 ];
 
-describe("parseAnswer", () => {
+describe("parseAgentAnswer", () => {
   it.each(CASES)("$name", (c) => {
-    const parsed = parseAnswer(c.answer, c.native);
+    const parsed = parseAgentAnswer(c.answer, c.native);
     expect(parsed.actions.map((a) => a.tool)).toEqual(c.actions.map((a) => a.tool));
     for (const [i, want] of c.actions.entries()) {
       const got = parsed.actions[i];
@@ -178,7 +178,10 @@ describe("parseAnswer", () => {
   });
 
   it("keeps the reasoning text: native first, then scratchpads", () => {
-    const p = parseAnswer("<scratchpad>second</scratchpad> visible <think>third</think>", "first");
+    const p = parseAgentAnswer(
+      "<scratchpad>second</scratchpad> visible <think>third</think>",
+      "first",
+    );
     expect(p.reasoning).toBe("first\n\nsecond\n\nthird");
     expect(p.visible).toBe("visible");
   });

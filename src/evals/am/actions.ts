@@ -173,7 +173,7 @@ function recipientsOf(fields: Record<string, string>): string[] {
 }
 
 /** Parses an answer (and the model's native reasoning, if any) into final actions and drafts. */
-export function parseAnswer(text: string, nativeReasoning?: string | null): ParsedAnswer {
+export function parseAgentAnswer(text: string, nativeReasoning?: string | null): ParsedAnswer {
   const { reasoning, visible, unclosed } = splitReasoning(text);
   const reasoningText = [nativeReasoning ?? "", ...reasoning].filter((t) => t.trim()).join("\n\n");
   return {

@@ -2,7 +2,7 @@ import { SpecsciError } from "../../core/errors.js";
 import type { JudgeOptions } from "../judge.js";
 import { generateOnce, type PromptSpec, withSpec } from "../solvers.js";
 import type { Sample, Scorer, Solver, Task } from "../types.js";
-import { parseAnswer } from "./actions.js";
+import { parseAgentAnswer } from "./actions.js";
 import { type LoadedPack, loadPack } from "./pack.js";
 import {
   allConditions,
@@ -50,7 +50,7 @@ export function amSolver(): Solver {
     spec: { name: "am-generate", parser: "tool_use/1" },
     async solve(sample, model, config, epoch, context, signal) {
       const completion = await generateOnce(sample.input, model, config, epoch, context, signal);
-      return { completion, parsed: parseAnswer(completion.text, completion.reasoning) };
+      return { completion, parsed: parseAgentAnswer(completion.text, completion.reasoning) };
     },
   };
 }

@@ -137,3 +137,9 @@ export function useKeys(onKey: (e: KeyboardEvent) => void) {
     return () => window.removeEventListener("keydown", listener);
   }, []);
 }
+
+/** Whether a key went to a form field (where it is typing, not a shortcut). */
+export const isTyping = (t: EventTarget | null) =>
+  t instanceof HTMLInputElement ||
+  t instanceof HTMLTextAreaElement ||
+  t instanceof HTMLSelectElement;

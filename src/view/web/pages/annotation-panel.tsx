@@ -24,7 +24,7 @@ import {
 } from "../annotator.js";
 import { getJson, sendJson, useJson, useStoreVersion } from "../api.js";
 import { navigate } from "../router.js";
-import { Link, useKeys } from "../ui.js";
+import { isTyping, Link, useKeys } from "../ui.js";
 
 type Tristate = "yes" | "no" | "unsure";
 type Label = NonNullable<AnnotationLabelResponse["label"]>;
@@ -129,11 +129,6 @@ const byKind = (categories: AnnotationCategory[]) => {
   const kinds = [...new Set(categories.map((c) => c.kind))];
   return kinds.flatMap((k) => categories.filter((c) => c.kind === k));
 };
-
-const isTyping = (t: EventTarget | null) =>
-  t instanceof HTMLInputElement ||
-  t instanceof HTMLTextAreaElement ||
-  t instanceof HTMLSelectElement;
 
 export function AnnotationPanel(props: {
   runId: string;

@@ -17,6 +17,7 @@ import { navigate, withQuery } from "../router.js";
 import {
   ActionList,
   Choice,
+  isTyping,
   jsonText,
   Link,
   Loading,
@@ -224,7 +225,7 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
   const path = q.get("experiment") ? `/api/compare?${q}` : null;
   const { data, error } = useJson<CompareResponse>(path, [version]);
   useKeys((e) => {
-    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (isTyping(e.target)) return;
     if (!data) return;
     if (e.key === "ArrowRight" || e.key === "j") stepTo(query, data.position.next);
     if (e.key === "ArrowLeft" || e.key === "k") stepTo(query, data.position.prev);

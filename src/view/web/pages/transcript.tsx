@@ -18,7 +18,7 @@ import type {
 import { queueOf } from "../annotator.js";
 import { getJson, useJson } from "../api.js";
 import { navigate, withQuery } from "../router.js";
-import { ActionList, Link, Loading, Problem, ScoreTable, useKeys } from "../ui.js";
+import { ActionList, isTyping, Link, Loading, Problem, ScoreTable, useKeys } from "../ui.js";
 import { AnnotationPanel } from "./annotation-panel.js";
 import { CompareWith } from "./compare.js";
 import { filterOf } from "./samples.js";
@@ -283,13 +283,7 @@ export function TranscriptPage({ query }: { query: URLSearchParams }) {
   const [labelled, setLabelled] = useState(false);
   const blind = queue !== null && !labelled;
   useKeys((e) => {
-    const t = e.target;
-    if (
-      t instanceof HTMLInputElement ||
-      t instanceof HTMLSelectElement ||
-      t instanceof HTMLTextAreaElement
-    )
-      return;
+    if (isTyping(e.target)) return;
     if (e.key === "ArrowRight" || e.key === "j") void step(query, 1);
     if (e.key === "ArrowLeft" || e.key === "k") void step(query, -1);
   });

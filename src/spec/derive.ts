@@ -1,0 +1,53 @@
+/**
+ * Deriving a spec variant as it will be written: the derived spec rendered to Markdown and read
+ * back through the linter, so that a variant which would not load again (say, a selected rule
+ * citing one the selection dropped) is refused where it is made rather than where it is read.
+ * `specsci spec derive` and an experiment's derived specs both derive through here.
+ */
+import type { Diagnostic } from "./diagnostics.js";
+import { lintSpec } from "./lint.js";
+import type { Spec } from "./model.js";
+import { parseSpec } from "./parse.js";
+import { renderSpec } from "./render.js";
+import type { ModelContext } from "./transforms/generative.js";
+import {
+  type DeriveParams,
+  type DeriveResult,
+  deriveSpec,
+  type TransformName,
+} from "./transforms/index.js";
+
+export interface DeriveOptions {
+  model?: ModelContext;
+  /** The derived spec's name (front matter `name`); by default the parent's, suffixed. */
+  name?: string;
+}
+
+export interface CheckedDerivation extends DeriveResult {
+  /** The derived spec as Markdown, front matter and lineage included: what is written. */
+  markdown: string;
+}
+
+/** A derived spec whose Markdown, read back, has lint errors (`problems`). */
+export class UnsoundDerivedSpec extends Error {
+  constructor(readonly problems: Diagnostic[]) {
+    super(
+      `derived spec does not lint clean: ${problems.map((d) => `${d.line}:${d.column} ${d.message}`).join("; ")}`,
+    );
+    this.name = "UnsoundDerivedSpec";
+  }
+}
+
+/** `deriveSpec`, then the result rendered and linted; throws `UnsoundDerivedSpec` on errors. */
+export async function deriveCheckedSpec(
+  parent: Spec,
+  transform: TransformName,
+  params: DeriveParams,
+  options: DeriveOptions = {},
+): Promise<CheckedDerivation> {
+  const result = await deriveSpec(parent, transform, params, options);
+  const markdown = renderSpec(result.spec);
+  const problems = lintSpec(parseSpec(markdown).spec).filter((d) => d.severity === "error");
+  if (problems.length) throw new UnsoundDerivedSpec(problems);
+  return { ...result, markdown };
+}
