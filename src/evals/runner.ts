@@ -1,5 +1,6 @@
 import { SpecsciError } from "../core/errors.js";
 import { hashValue } from "../core/hash.js";
+import { forEachBounded } from "../core/pool.js";
 import { createProgress } from "../core/progress.js";
 import { nowIso } from "../core/time.js";
 import type { LlmClient } from "../llm/client.js";
@@ -216,22 +217,10 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
     opts.onSample?.(summary.resumed + settled, total);
   };
 
-  const window = opts.window ?? 256;
-  let next = 0;
   try {
-    // allSettled: on an abort every worker stops (its calls reject at once) and its finished
-    // samples are written before the abort propagates, so nothing is written after we return.
-    const settled = await Promise.allSettled(
-      Array.from({ length: Math.min(window, work.length) }, async () => {
-        while (next < work.length) {
-          opts.signal?.throwIfAborted();
-          await one(work[next++] as Work);
-        }
-      }),
-    );
-    opts.signal?.throwIfAborted();
-    const failed = settled.find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
+    // On an abort every worker stops (its calls reject at once) and its finished samples are
+    // written before the abort propagates, so nothing is written after we return.
+    await forEachBounded(work, one, { concurrency: opts.window ?? 256, signal: opts.signal });
   } finally {
     progress.stop();
   }

@@ -1,5 +1,5 @@
 import { redact } from "../core/secrets.js";
-import type { ErrorKind, FailureInfo } from "./types.js";
+import type { CallFailure, ErrorKind, FailureInfo } from "./types.js";
 
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set([
   "rate_limit",
@@ -46,6 +46,14 @@ export class ModelCallError extends Error {
     if (this.httpStatus !== undefined) info.httpStatus = this.httpStatus;
     return info;
   }
+}
+
+/** The error a recorded failure stands for (what `generate` rejects with). */
+export function failureError(outcome: CallFailure): ModelCallError {
+  const e = outcome.error;
+  const opts: { httpStatus?: number; retryable: boolean } = { retryable: e.retryable };
+  if (e.httpStatus !== undefined) opts.httpStatus = e.httpStatus;
+  return new ModelCallError(e.kind, e.message, opts);
 }
 
 /** Reads `retry-after-ms` / `retry-after` (seconds or an HTTP date) from response headers. */

@@ -4,7 +4,8 @@
  * models. Providers, cache, limiter, retries and batch backends are layered inside the client
  * and stay internal; the fake provider and the tiny test model are in `specsci/test`.
  */
-export { callMany, LlmClient, type LlmClientOptions } from "./client.js";
+export { callMany } from "./call-many.js";
+export { LlmClient, type LlmClientOptions } from "./client.js";
 export {
   CacheMode,
   type Config,

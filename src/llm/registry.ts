@@ -2,6 +2,9 @@ import type Anthropic from "@anthropic-ai/sdk";
 import type OpenAI from "openai";
 import { SpecsciError } from "../core/errors.js";
 import { readSecret } from "../core/secrets.js";
+import { AnthropicBatchBackend } from "./batch/anthropic.js";
+import { OpenAIBatchBackend } from "./batch/openai.js";
+import type { BatchCapability } from "./batch/types.js";
 import { type Config, RESERVED_PROVIDERS } from "./config.js";
 import { ENDPOINT_PRESETS, resolveEndpoint } from "./endpoints.js";
 import type { LimiterOptions } from "./limiter.js";
@@ -33,18 +36,14 @@ const DEFAULT_IN_FLIGHT: Record<string, number> = {
 };
 const DEFAULT_ENDPOINT_IN_FLIGHT = 32;
 
-/** How to reach a provider's batch API, when it has one. */
-export type BatchAccess =
-  | { kind: "anthropic"; client: Anthropic }
-  | { kind: "openai"; client: OpenAI; maxTokensField: OpenAISettings["maxTokensField"] };
-
 export interface ResolvedModel {
   provider: string;
   /** The provider's own model name. */
   name: string;
   model: ProviderModel;
   limits: LimiterOptions;
-  batch?: BatchAccess;
+  /** Present when the provider offers this model a batch API. */
+  batch?: BatchCapability;
 }
 
 /**
@@ -91,7 +90,7 @@ export class ProviderRegistry {
           name: ref.name,
           model: new AnthropicModel(id, ref.name, client, settings),
           limits: limitsFrom(cfg.anthropic, DEFAULT_IN_FLIGHT.anthropic),
-          batch: { kind: "anthropic", client },
+          batch: (limits) => new AnthropicBatchBackend(client, id, ref.name, limits),
         };
       }
       case "openai": {
@@ -108,7 +107,7 @@ export class ProviderRegistry {
           name: ref.name,
           model: new OpenAIModel(id, ref.name, client, settings),
           limits: limitsFrom(cfg.openai, DEFAULT_IN_FLIGHT.openai),
-          batch: { kind: "openai", client, maxTokensField: settings.maxTokensField },
+          batch: openaiBatch(client, id, ref.name, settings),
         };
       }
       case "local": {
@@ -159,8 +158,7 @@ export class ProviderRegistry {
           model: new OpenAIModel(id, served?.model ?? ref.name, client, settings),
           limits: limitsFrom(endpoint, DEFAULT_ENDPOINT_IN_FLIGHT),
         };
-        if (endpoint.batch)
-          resolved.batch = { kind: "openai", client, maxTokensField: settings.maxTokensField };
+        if (endpoint.batch) resolved.batch = openaiBatch(client, id, ref.name, settings);
         return resolved;
       }
     }
@@ -180,6 +178,16 @@ export class ProviderRegistry {
     }
     return c;
   }
+}
+
+/** The OpenAI Batch API, spoken by OpenAI and by the endpoints whose servers offer it. */
+function openaiBatch(
+  client: OpenAI,
+  id: string,
+  name: string,
+  settings: OpenAISettings,
+): BatchCapability {
+  return (limits) => new OpenAIBatchBackend(client, id, name, settings.maxTokensField, limits);
 }
 
 function requireKey(envVar: string, modelId: string): string {

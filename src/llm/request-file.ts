@@ -11,7 +11,8 @@ import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { createProgress } from "../core/progress.js";
 import type { BatchRunOptions } from "./batch/runner.js";
-import { callMany, type LlmClient } from "./client.js";
+import { callMany } from "./call-many.js";
+import type { LlmClient } from "./client.js";
 import {
   type CallContext,
   type ChatOutcome,

@@ -4,6 +4,7 @@
  * next run asks again). An abort is not a failure and stores nothing.
  */
 
+import { forEachBounded } from "../../core/pool.js";
 import type { ChatMessage, ChatModel } from "../../llm/types.js";
 import type { Check } from "../../llm/validated.js";
 import { generateValidated, NoValidAnswer, type ValidatedOptions } from "../../llm/validated.js";
@@ -39,16 +40,6 @@ export async function askItem<T>(
 export const needsAsking = (row: MsmItemRow | undefined) =>
   !row || (row.status === "failed" && row.error?.kind === "call");
 
-/** Runs `work` over the items, `size` at a time. */
-export async function pool<T>(
-  items: T[],
-  size: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(size, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
-}
+/** Runs `work` over the items, `size` at a time (see core/pool.ts). */
+export const pool = <T>(items: T[], size: number, work: (item: T) => Promise<void>) =>
+  forEachBounded(items, (item) => work(item), { concurrency: size });

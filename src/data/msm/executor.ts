@@ -7,20 +7,28 @@
  * is the one kind of failure a resumed run tries again (an invalid answer would replay from the
  * cache and fail the same way).
  */
+import { forEachBounded } from "../../core/pool.js";
 import { createProgress } from "../../core/progress.js";
 import type { LlmClient } from "../../llm/client.js";
-import type { ChatOutcome, ChatRequest, Completion } from "../../llm/types.js";
+import type { ChatOutcome, ChatRequest } from "../../llm/types.js";
+import {
+  type Answer,
+  type Asking,
+  attemptRequest,
+  firstAttempt,
+  isAnswer,
+  type Question,
+  settleAttempt,
+} from "../../llm/validated.js";
 import type { MsmItemRow } from "../../store/index.js";
 
-export type Verdict<T> = { ok: T } | { retry: string; maxTokens?: number };
+export type { Verdict } from "../../llm/validated.js";
 
-export interface ItemJob<T> {
+/** One stored item's question (see llm/validated.ts): asked until its answer passes `check`. */
+export interface ItemJob<T> extends Question<T> {
   key: string;
   /** The request of attempt `attempt` (its sample index), with the last problem, if any. */
   request(attempt: number, feedback: string | undefined, maxTokens: number): ChatRequest;
-  check(c: Completion): Verdict<T>;
-  /** What to record when the attempts run out; without it (or when it returns undefined) the item fails. */
-  exhausted?(problem: string, last: Completion): T | undefined;
 }
 
 export interface StageRun {
@@ -45,12 +53,27 @@ export interface StageOutcome {
 const settled = (r: MsmItemRow | undefined) =>
   r !== undefined && (r.status === "ok" || r.error?.kind !== "call");
 
-interface Pending<T> {
-  job: ItemJob<T>;
-  attempt: number;
-  feedback: string | undefined;
-  maxTokens: number;
-  last: Completion | undefined;
+/** An item's question between attempts; its job names the item. */
+type Pending<T> = Asking<T> & { question: ItemJob<T> };
+
+/** The row that records how an item's question ended. */
+function rowOf<T>(key: string, stage: string, a: Answer<T>): MsmItemRow {
+  const base = { key, stage, attempts: a.tries };
+  if (a.status === "ok") return { ...base, status: "ok", value: a.value, error: null };
+  if (a.status === "failed")
+    return {
+      ...base,
+      status: "failed",
+      value: null,
+      error: { kind: "call", message: `${a.failure.error.kind}: ${a.failure.error.message}` },
+    };
+  return {
+    ...base,
+    status: "failed",
+    value: null,
+    // The rejected answer is kept so that the user can see what the model said.
+    error: { kind: "invalid", message: a.problem, answer: a.last.text },
+  };
 }
 
 export async function runStage<T>(run: StageRun, jobs: ItemJob<T>[]): Promise<StageOutcome> {
@@ -66,43 +89,13 @@ export async function runStage<T>(run: StageRun, jobs: ItemJob<T>[]): Promise<St
   };
   /** Settles one answer: a row to record, or the item's next attempt. */
   const settle = (p: Pending<T>, outcome: ChatOutcome): MsmItemRow | Pending<T> => {
-    const base = { key: p.job.key, stage: run.stage, attempts: p.attempt + 1 };
-    if (!outcome.ok)
-      return {
-        ...base,
-        status: "failed",
-        value: null,
-        error: { kind: "call", message: `${outcome.error.kind}: ${outcome.error.message}` },
-      };
-    const verdict = p.job.check(outcome);
-    if ("ok" in verdict) return { ...base, status: "ok", value: verdict.ok, error: null };
-    if (p.attempt + 1 < run.attempts)
-      return {
-        job: p.job,
-        attempt: p.attempt + 1,
-        feedback: verdict.retry,
-        maxTokens: verdict.maxTokens ?? p.maxTokens,
-        last: outcome,
-      };
-    const fallback = p.job.exhausted?.(verdict.retry, outcome);
-    return fallback === undefined
-      ? {
-          ...base,
-          status: "failed",
-          value: null,
-          // The rejected answer is kept so that the user can see what the model said.
-          error: { kind: "invalid", message: verdict.retry, answer: outcome.text },
-        }
-      : { ...base, status: "ok", value: fallback, error: null };
+    const next = settleAttempt(p, outcome, run.attempts);
+    return isAnswer(next)
+      ? rowOf(p.question.key, run.stage, next)
+      : { ...next, question: p.question };
   };
   const first = todo.map(
-    (job): Pending<T> => ({
-      job,
-      attempt: 0,
-      feedback: undefined,
-      maxTokens: run.maxTokens,
-      last: undefined,
-    }),
+    (job): Pending<T> => ({ ...firstAttempt(job, run.maxTokens), question: job }),
   );
   try {
     if (run.batch) await runBatched(run, first, settle, record);
@@ -127,25 +120,16 @@ async function runOnline<T>(
     context: { runId: run.corpusId, stage: run.stage },
     ...(run.signal ? { signal: run.signal } : {}),
   };
-  let next = 0;
-  let stopped: unknown;
-  const worker = async () => {
-    while (next < items.length && stopped === undefined) {
-      let p: Pending<T> | MsmItemRow = items[next++] as Pending<T>;
-      try {
-        while (!isRow(p)) {
-          const req = p.job.request(p.attempt, p.feedback, p.maxTokens);
-          p = settle(p, await model.call(req, options));
-        }
-        await record(p);
-      } catch (e) {
-        // An abort (or an internal error): stop taking items; finished ones are already stored.
-        stopped ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(run.concurrency, items.length) }, worker));
-  if (stopped !== undefined) throw stopped;
+  // An abort (or an internal error) stops the pool taking items; finished ones are already stored.
+  await forEachBounded(
+    items,
+    async (first) => {
+      let p: Pending<T> | MsmItemRow = first;
+      while (!isRow(p)) p = settle(p, await model.call(attemptRequest(p), options));
+      await record(p);
+    },
+    { concurrency: run.concurrency },
+  );
 }
 
 /** Rounds of provider batches: round k holds every item's attempt k. */
@@ -158,13 +142,10 @@ async function runBatched<T>(
   const runner = run.client.batchRunner(run.model);
   let round = items;
   while (round.length) {
-    const outcomes = await runner.run(
-      round.map((p) => p.job.request(p.attempt, p.feedback, p.maxTokens)),
-      {
-        context: { runId: run.corpusId, stage: run.stage },
-        ...(run.signal ? { signal: run.signal } : {}),
-      },
-    );
+    const outcomes = await runner.run(round.map(attemptRequest), {
+      context: { runId: run.corpusId, stage: run.stage },
+      ...(run.signal ? { signal: run.signal } : {}),
+    });
     const again: Pending<T>[] = [];
     const done: Promise<void>[] = [];
     round.forEach((p, i) => {

@@ -2,7 +2,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { ModelCallError } from "../errors.js";
 import { fromAnthropicMessage, toAnthropicParams } from "../providers/anthropic.js";
 import type { ErrorKind, FailureInfo } from "../types.js";
-import type { BatchBackend, BatchItem, BatchItemResult, BatchState } from "./types.js";
+import type { BatchBackend, BatchItem, BatchItemResult, BatchLimits, BatchState } from "./types.js";
 
 /** Anthropic's published Message Batches limits. */
 export const ANTHROPIC_BATCH_LIMITS = { maxRequests: 100_000, maxBytes: 256 * 1024 * 1024 };
@@ -27,7 +27,7 @@ export class AnthropicBatchBackend implements BatchBackend {
     private readonly client: Anthropic,
     private readonly modelId: string,
     private readonly modelName: string,
-    limits: { maxRequests?: number | undefined; maxBytes?: number | undefined } = {},
+    limits: BatchLimits = {},
   ) {
     this.maxRequests = Math.min(
       limits.maxRequests ?? Number.POSITIVE_INFINITY,

@@ -6,7 +6,7 @@ import {
   openaiSdk,
   toOpenAIParams,
 } from "../providers/openai.js";
-import type { BatchBackend, BatchItem, BatchItemResult, BatchState } from "./types.js";
+import type { BatchBackend, BatchItem, BatchItemResult, BatchLimits, BatchState } from "./types.js";
 
 /** OpenAI's published Batch API limits (requests per batch, input file size). */
 export const OPENAI_BATCH_LIMITS = { maxRequests: 50_000, maxBytes: 200 * 1024 * 1024 };
@@ -30,7 +30,7 @@ export class OpenAIBatchBackend implements BatchBackend {
     private readonly modelId: string,
     private readonly modelName: string,
     private readonly maxTokensField: OpenAISettings["maxTokensField"],
-    limits: { maxRequests?: number | undefined; maxBytes?: number | undefined } = {},
+    limits: BatchLimits = {},
   ) {
     this.maxRequests = Math.min(
       limits.maxRequests ?? Number.POSITIVE_INFINITY,

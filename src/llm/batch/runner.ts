@@ -4,8 +4,9 @@ import { log } from "../../core/log.js";
 import { sleep } from "../../core/time.js";
 import type { BatchJobRow } from "../../store/index.js";
 import { deserializeRequest, serializeRequest } from "../cache.js";
-import type { LlmClient, ManagedModel } from "../client.js";
+import type { LlmClient } from "../client.js";
 import { classifySdkError, ModelCallError } from "../errors.js";
+import type { ManagedModel } from "../managed.js";
 import { backoffDelay } from "../retry.js";
 import type { CallContext, ChatOutcome, ChatRequest, FailureInfo } from "../types.js";
 import type { BatchBackend, BatchItem } from "./types.js";
@@ -70,29 +71,21 @@ export class BatchRunner {
       this.done.set(key, record.outcome);
       writes.push(record.write);
     };
+    const records = this.model.records;
     for (const raw of requests) {
-      let req: ChatRequest;
-      try {
-        req = this.client.normalize(raw, this.model.id);
-      } catch (e) {
+      const prepared = this.model.prepare(raw);
+      if ("error" in prepared) {
         const key = `invalid-${keys.length}`;
         keys.push(key);
-        settle(key, this.model.failureRecord("-", ctx, e as ModelCallError, 0, 0, "batch"));
+        settle(key, records.failure("-", ctx, prepared.error, 0, 0, "batch"));
         continue;
       }
-      const key = this.model.keyOf(req);
+      const { req, key } = prepared;
       keys.push(key);
       if (unique.has(key) || this.done.has(key)) continue;
-      const hit = cache.get(key);
-      if (hit) settle(key, this.model.successRecord(key, req, ctx, hit, "cache", 0, 0));
-      else if (cache.mode === "replay") {
-        const miss = new ModelCallError(
-          "cache_miss",
-          `${this.model.id}: not in the cache (replay mode)`,
-          { retryable: false },
-        );
-        settle(key, this.model.failureRecord(key, ctx, miss, 0, 0, "batch"));
-      } else unique.set(key, req);
+      const cached = records.fromCache(key, req, ctx, 0, "batch");
+      if (cached) settle(key, cached);
+      else unique.set(key, req);
     }
     this.client.store.tx(() => {
       for (const w of writes) w();
@@ -205,7 +198,7 @@ export class BatchRunner {
       retryable: error.retryable,
       ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
     });
-    const record = this.model.failureRecord(
+    const record = this.model.records.failure(
       key,
       ctx,
       err,
@@ -347,7 +340,7 @@ export class BatchRunner {
       if (r.status === "succeeded") {
         const request = deserializeRequest(store, item.request);
         buffer.push(() => {
-          const record = this.model.successRecord(
+          const record = this.model.records.success(
             r.customId,
             request,
             ctx,

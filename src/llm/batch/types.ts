@@ -27,3 +27,15 @@ export interface BatchBackend {
   results(remoteId: string): AsyncIterable<BatchItemResult>;
   cancel(remoteId: string): Promise<void>;
 }
+
+/** What `batch:` settings allow in one batch; each backend also caps them at its provider's own. */
+export interface BatchLimits {
+  maxRequests?: number | undefined;
+  maxBytes?: number | undefined;
+}
+
+/**
+ * A model's batch API, as its provider offers it: the registry hands one out for the models that
+ * have one (so the client never switches on a provider's kind), and it makes the backend.
+ */
+export type BatchCapability = (limits: BatchLimits) => BatchBackend;

@@ -1,0 +1,160 @@
+/**
+ * How a call's outcome is recorded, the same for the online and the batch path: the cache entry
+ * and the call log row of a success, the row of a failure (failures are never cached), and the
+ * cache-lookup step both paths take before asking the provider.
+ */
+import type { Store } from "../store/index.js";
+import type { ResponseCache } from "./cache.js";
+import { ModelCallError } from "./errors.js";
+import type { PriceBook } from "./prices.js";
+import type {
+  CallContext,
+  CallFailure,
+  ChatOutcome,
+  ChatRequest,
+  Completion,
+  ProviderModel,
+  ProviderResult,
+} from "./types.js";
+
+/** An outcome and the writes that record it; the caller runs `write` in a transaction. */
+export interface CallRecord<O extends ChatOutcome = ChatOutcome> {
+  outcome: O;
+  write: () => void;
+}
+
+export type CallSource = "api" | "cache" | "batch";
+
+/** What recording needs from the client: the run store, the response cache and the prices. */
+export interface RecordingServices {
+  store: Store;
+  cache: ResponseCache;
+  prices: PriceBook;
+}
+
+export class CallRecorder {
+  constructor(
+    private readonly services: RecordingServices,
+    private readonly modelId: string,
+    private readonly model: ProviderModel,
+  ) {}
+
+  /**
+   * The answer the cache holds for `key`, or, in replay mode, the failure of not holding one;
+   * undefined when the provider must be asked. `missSource` is the path that would have asked.
+   */
+  fromCache(
+    key: string,
+    req: ChatRequest,
+    ctx: CallContext,
+    latencyMs: number,
+    missSource: "api" | "batch",
+  ): CallRecord | undefined {
+    const cache = this.services.cache;
+    const hit = cache.get(key);
+    if (hit) return this.success(key, req, ctx, hit, "cache", 0, latencyMs);
+    if (cache.mode !== "replay") return undefined;
+    const miss = new ModelCallError(
+      "cache_miss",
+      `${this.modelId}: not in the cache (replay mode)`,
+      {
+        retryable: false,
+      },
+    );
+    return this.failure(key, ctx, miss, 0, latencyMs, missSource);
+  }
+
+  /** A success and its writes: the cache entry unless it was replayed, and the call. */
+  success(
+    key: string,
+    req: ChatRequest,
+    ctx: CallContext,
+    result: ProviderResult,
+    source: CallSource,
+    attempts: number,
+    latencyMs: number,
+  ): CallRecord<Completion> {
+    const { store, cache, prices } = this.services;
+    const costUsd =
+      source === "cache"
+        ? 0
+        : prices.cost(this.modelId, result.usage, { batch: source === "batch" });
+    const warnings = this.model.droppedSettings?.(req.params) ?? [];
+    const write = () => {
+      if (source !== "cache") cache.put(key, this.modelId, this.model.identity, req, result);
+      store.llm.recordCall({
+        runId: ctx.runId ?? null,
+        stage: ctx.stage ?? null,
+        model: this.modelId,
+        cacheKey: key,
+        source,
+        status: "ok",
+        stopReason: result.stopReason,
+        attempts,
+        // The log's token columns cannot hold "unknown"; its NULL cost keeps such a call out of
+        // every sum as an unpriced one, never as a free one.
+        inputTokens: result.usage.input_tokens ?? 0,
+        outputTokens: result.usage.output_tokens ?? 0,
+        reasoningTokens: result.usage.reasoning_tokens ?? 0,
+        cacheReadTokens: result.usage.cache_read_tokens ?? 0,
+        cacheWriteTokens: result.usage.cache_write_tokens ?? 0,
+        costUsd,
+        latencyMs,
+      });
+    };
+    const outcome: Completion = {
+      ...result,
+      ok: true,
+      model: this.modelId,
+      costUsd,
+      latencyMs,
+      source,
+      attempts,
+      cacheKey: key,
+      ...(warnings.length ? { warnings } : {}),
+    };
+    return { outcome, write };
+  }
+
+  /** A failure and the write that records it. */
+  failure(
+    key: string,
+    ctx: CallContext,
+    error: ModelCallError,
+    attempts: number,
+    latencyMs: number,
+    source: "api" | "batch" = "api",
+  ): CallRecord<CallFailure> {
+    const write = () =>
+      this.services.store.llm.recordCall({
+        runId: ctx.runId ?? null,
+        stage: ctx.stage ?? null,
+        model: this.modelId,
+        cacheKey: key,
+        source,
+        status: "failed",
+        stopReason: "error",
+        errorKind: error.kind,
+        errorMessage: error.message,
+        httpStatus: error.httpStatus ?? null,
+        attempts,
+        inputTokens: 0,
+        outputTokens: 0,
+        reasoningTokens: 0,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        costUsd: 0,
+        latencyMs,
+      });
+    const outcome: CallFailure = {
+      ok: false,
+      model: this.modelId,
+      stopReason: "error",
+      error: error.toFailure(),
+      latencyMs,
+      attempts,
+      cacheKey: key,
+    };
+    return { outcome, write };
+  }
+}

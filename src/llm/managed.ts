@@ -1,0 +1,174 @@
+/**
+ * The managed call path: one call through the response cache, the provider's throughput limiter,
+ * retries with backoff and a per-attempt timeout, recorded (success or failure) in the run store.
+ */
+import { attemptSignal } from "../core/abort.js";
+import { log } from "../core/log.js";
+import { sleep } from "../core/time.js";
+import { cacheKey } from "./cache.js";
+import { checkResult, normalizeRequest } from "./call-checks.js";
+import { type CallRecord, CallRecorder } from "./call-record.js";
+import type { LlmClient } from "./client.js";
+import { failureError, ModelCallError } from "./errors.js";
+import type { ThroughputLimiter } from "./limiter.js";
+import type { ResolvedModel } from "./registry.js";
+import { backoffDelay } from "./retry.js";
+import type {
+  CallOptions,
+  ChatModel,
+  ChatOutcome,
+  ChatRequest,
+  Completion,
+  ProviderResult,
+} from "./types.js";
+
+type Attempted =
+  | { ok: true; result: ProviderResult; attempts: number }
+  | { ok: false; error: ModelCallError; attempts: number };
+
+/** A request made ready to send (defaults filled in, shape checked) with its cache key. */
+export type Prepared = { req: ChatRequest; key: string } | { error: ModelCallError };
+
+/** A `ChatModel` with every layer of the access layer applied. */
+export class ManagedModel implements ChatModel {
+  readonly id: string;
+  /** Records this model's outcomes; the batch runner records through it too. */
+  readonly records: CallRecorder;
+  private readonly inFlight = new Map<string, Promise<Attempted>>();
+
+  constructor(
+    private readonly client: LlmClient,
+    readonly resolved: ResolvedModel,
+    readonly limiter: ThroughputLimiter,
+  ) {
+    this.id = resolved.model.id;
+    this.records = new CallRecorder(client, this.id, resolved.model);
+  }
+
+  keyOf(request: ChatRequest): string {
+    return cacheKey(this.id, this.resolved.model.identity, request);
+  }
+
+  /** The first step of every call, online or batched. */
+  prepare(request: ChatRequest): Prepared {
+    let req: ChatRequest;
+    try {
+      req = normalizeRequest(request, this.id, this.client.config.defaults.max_tokens);
+    } catch (e) {
+      return { error: e as ModelCallError };
+    }
+    return { req, key: this.keyOf(req) };
+  }
+
+  async generate(request: ChatRequest, options?: CallOptions): Promise<Completion> {
+    const outcome = await this.call(request, options);
+    if (outcome.ok) return outcome;
+    throw failureError(outcome);
+  }
+
+  async call(request: ChatRequest, options: CallOptions = {}): Promise<ChatOutcome> {
+    const started = performance.now();
+    const ctx = options.context ?? {};
+    const elapsed = () => performance.now() - started;
+    const prepared = this.prepare(request);
+    if ("error" in prepared)
+      return this.commit(this.records.failure("-", ctx, prepared.error, 0, elapsed()));
+    const { req, key } = prepared;
+    const cached = this.records.fromCache(key, req, ctx, elapsed(), "api");
+    if (cached) return this.commit(cached);
+
+    // The same request already in flight (e.g. duplicates in one batch of work) is sent once.
+    const shared = this.inFlight.get(key);
+    if (shared) {
+      const a = await shared;
+      return this.commit(
+        a.ok
+          ? this.records.success(key, req, ctx, a.result, "cache", 0, elapsed())
+          : this.records.failure(key, ctx, a.error, a.attempts, elapsed()),
+      );
+    }
+    const attempt = this.attemptWithRetries(req, options.signal);
+    this.inFlight.set(key, attempt);
+    try {
+      const a = await attempt;
+      return await this.commit(
+        a.ok
+          ? this.records.success(key, req, ctx, a.result, "api", a.attempts, elapsed())
+          : this.records.failure(key, ctx, a.error, a.attempts, elapsed()),
+      );
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** Writes a record in the group commit of this event-loop turn; resolves once it is stored. */
+  private async commit(record: CallRecord): Promise<ChatOutcome> {
+    await this.client.store.txGrouped(record.write);
+    return record.outcome;
+  }
+
+  private async attemptWithRetries(
+    req: ChatRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<Attempted> {
+    const policy = this.client.retryPolicy;
+    const timeoutMs = this.client.config.defaults.timeout_s * 1000;
+    const estimate = estimateTokens(req);
+    for (let attempt = 1; ; attempt++) {
+      // The caller gave up (Ctrl-C, a budget): not a model failure, so nothing is recorded; the
+      // abort reason propagates and the work is redone by the next run.
+      const permit = await this.limiter.acquire(estimate, signal);
+      const deadline = attemptSignal(signal, timeoutMs);
+      let error: ModelCallError;
+      try {
+        const result = await this.resolved.model.complete(req, deadline.signal, timeoutMs);
+        checkResult(result, this.id);
+        const { input_tokens: input, output_tokens: output } = result.usage;
+        // Unreported tokens leave the limiter with its estimate.
+        permit.release(input !== undefined && output !== undefined ? input + output : undefined);
+        return { ok: true, result, attempts: attempt };
+      } catch (e) {
+        permit.release();
+        if (signal?.aborted) throw signal.reason;
+        error =
+          e instanceof ModelCallError
+            ? e
+            : new ModelCallError("unknown", `${this.id}: ${(e as Error).message}`, {
+                retryable: false,
+                cause: e,
+              });
+      } finally {
+        deadline.dispose();
+      }
+      const delay = backoffDelay(policy, attempt, error.retryAfterMs);
+      // A push-back slows every caller of this provider, not just this one.
+      if (error.kind === "rate_limit" || error.kind === "overloaded") this.limiter.pushback(delay);
+      if (!error.retryable || attempt >= policy.maxAttempts) {
+        return { ok: false, error, attempts: attempt };
+      }
+      if (signal?.aborted) throw signal.reason;
+      logRetry(this.id, error, attempt, policy.maxAttempts, delay);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/** At -v, one line per retry: which model, what failed, which attempt, how long until the next. */
+function logRetry(
+  modelId: string,
+  error: ModelCallError,
+  attempt: number,
+  maxAttempts: number,
+  delayMs: number,
+): void {
+  const status = error.httpStatus === undefined ? "" : ` (HTTP ${error.httpStatus})`;
+  log.debug(
+    `retry ${modelId}: ${error.kind}${status} on attempt ${attempt} of ${maxAttempts}; waiting ${(delayMs / 1000).toFixed(2)}s`,
+  );
+}
+
+function estimateTokens(req: ChatRequest): number {
+  let chars = 0;
+  for (const m of req.messages) chars += m.content.length;
+  return Math.ceil(chars / 4) + req.params.max_tokens;
+}
