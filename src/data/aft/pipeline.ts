@@ -8,7 +8,7 @@
 
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
-import type { MsmItemRow } from "../../store/index.js";
+import type { ItemRow } from "../../store/index.js";
 import { getChatTemplate } from "../chat-template.js";
 import { contaminationIndex, overlapWith } from "../contamination.js";
 import { findDuplicates } from "../dedup/index.js";
@@ -170,9 +170,9 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
   const kept: UserPrompt[] = [];
   const keptIds = new Set<string>();
   const written = new Map<string, number>();
-  let promptRows = new Map<string, MsmItemRow>();
-  let responseRows = new Map<string, MsmItemRow>();
-  let judgeRows = new Map<string, MsmItemRow>();
+  let promptRows = new Map<string, ItemRow>();
+  let responseRows = new Map<string, ItemRow>();
+  let judgeRows = new Map<string, ItemRow>();
   const dupCounts = { exact: 0, near: 0 };
   let examples: AftExample[] = [];
   let contaminated: string[] = [];
@@ -282,7 +282,7 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
 
   const live = new Set(strata.map((s) => stratumKey(s.domain, s.category)));
   const strikes = new Map<string, number>();
-  const waveRows = client.store.msm.stage(ctx.setId, "waves");
+  const waveRows = client.store.items.stage(ctx.setId, "waves");
   let waves = 0;
   for (let w = 0; w <= config.budget.max_waves; w++) {
     const key = `wave:${targetTag}:${w}`;
@@ -335,7 +335,7 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
       }
       if (!plan.calls.length) break;
       // Stored before it runs: a resumed build replays this plan whatever happened since.
-      client.store.msm.put(ctx.setId, {
+      client.store.items.put(ctx.setId, {
         key,
         stage: "waves",
         status: "ok",

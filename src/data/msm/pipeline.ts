@@ -10,7 +10,7 @@ import { hashValue } from "../../core/hash.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
 import { getTokenizer } from "../../spec/tokens.js";
-import type { MsmItemRow } from "../../store/index.js";
+import type { ItemRow } from "../../store/index.js";
 import { contaminationIndex } from "../contamination.js";
 import type { Duplicate } from "../dedup/index.js";
 import { countItems, type StageCount } from "../item-counts.js";
@@ -144,7 +144,7 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
       client.batchRunner(model);
   }
   const counts: Record<string, StageCount> = {};
-  const keep = (name: StageName, rows: Map<string, MsmItemRow>, keys: string[]) =>
+  const keep = (name: StageName, rows: Map<string, ItemRow>, keys: string[]) =>
     (counts[name] = countItems(keys.map((k) => rows.get(k))));
 
   // The tree. A level with no usable item at all ends the build: nothing below it can be made.
@@ -228,7 +228,7 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
 
   const judgeCfg = config.gates.judge;
   const judgeModel = stageSettings(config, "judge").model;
-  let judgeRows = new Map<string, MsmItemRow>();
+  let judgeRows = new Map<string, ItemRow>();
   const skipped: string[] = [];
   const english = /^(en|english)$/i.test(config.knobs.language);
   const noMentions = config.knobs.attribution === "humans";
@@ -246,7 +246,7 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
     : undefined;
 
   const screen = async (): Promise<Screened> => {
-    const rows = docKeys.map((k) => docRows.get(k)).filter((r): r is MsmItemRow => r !== undefined);
+    const rows = docKeys.map((k) => docRows.get(k)).filter((r): r is ItemRow => r !== undefined);
     if (judgeCfg) {
       const toJudge = rows.filter(
         (r) => r.status === "ok" && (r.value as DocumentRecord).gate === null,
@@ -288,7 +288,7 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
         m.set(d.idea.type.key, (m.get(d.idea.type.key) ?? 0) + d.record.tokens);
       return m;
     };
-    const waveRows = store.msm.stage(ctx.corpusId, "waves");
+    const waveRows = store.items.stage(ctx.corpusId, "waves");
     const screening = hashValue({
       gates: config.gates,
       dedup: config.dedup,
@@ -314,7 +314,7 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
         });
         if (!plan.docs.length) break;
         // Stored before any of its documents is written: a resumed run replays this plan.
-        store.msm.put(ctx.corpusId, {
+        store.items.put(ctx.corpusId, {
           key,
           stage: "waves",
           status: "ok",
