@@ -17,6 +17,7 @@ import { NoUsableAnswer } from "../item-failures.js";
 import { trimToBudget } from "../msm/budget.js";
 import { stageRunner } from "../msm/executor.js";
 import { compareKeys } from "../msm/keys.js";
+import { runWaves } from "../waves.js";
 import { planBackfill } from "./backfill.js";
 import {
   AFT_STAGES,
@@ -280,18 +281,18 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
     return examples.filter((e) => !out.has(e.id));
   };
 
-  const live = new Set(strata.map((s) => stratumKey(s.domain, s.category)));
-  const strikes = new Map<string, number>();
-  const waveRows = client.store.items.stage(ctx.setId, "waves");
-  let waves = 0;
-  for (let w = 0; w <= config.budget.max_waves; w++) {
-    const key = `wave:${targetTag}:${w}`;
-    let plan = waveRows.get(key)?.value as WavePlan | undefined;
-    const count = (k: string) => {
-      const ex = eligible().filter((e) => stratumKey(e.prompt.domain, e.prompt.category) === k);
-      return { n: ex.length, tokens: ex.reduce((a, e) => a + e.tokens.reasoning, 0) };
-    };
-    if (!plan) {
+  const count = (k: string) => {
+    const ex = eligible().filter((e) => stratumKey(e.prompt.domain, e.prompt.category) === k);
+    return { n: ex.length, tokens: ex.reduce((a, e) => a + e.tokens.reasoning, 0) };
+  };
+  const waves = await runWaves<WavePlan>({
+    store: client.store,
+    runId: ctx.setId,
+    strata: strata.map((s) => stratumKey(s.domain, s.category)),
+    first: 0,
+    last: config.budget.max_waves,
+    key: (w) => `wave:${targetTag}:${w}`,
+    plan: (w, live) => {
       const answered = new Map<string, number>();
       for (const p of kept)
         if (responseRows.get(`response:${p.id}`)?.status === "ok")
@@ -318,7 +319,7 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
           ? { examples: config.budget.examples }
           : { tokens: targetTokens },
       );
-      plan = { calls: [] };
+      const plan: WavePlan = { calls: [] };
       for (const need of needs) {
         const s = strataByKey.get(need.key) as (typeof strata)[number];
         const per = config.counts.prompts;
@@ -333,50 +334,41 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
             count: Math.min(per, n - k * per),
           });
       }
-      if (!plan.calls.length) break;
-      // Stored before it runs: a resumed build replays this plan whatever happened since.
-      client.store.items.put(ctx.setId, {
-        key,
-        stage: "waves",
-        status: "ok",
-        value: plan,
-        error: null,
-        attempts: 1,
-      });
+      return plan.calls.length ? plan : undefined;
+    },
+    planned: (plan, w) => {
       if (w > 0)
         log(
           `backfill: wave ${w} asks for ${plan.calls.reduce((a, c) => a + c.count, 0)} more prompts`,
         );
-    }
-    const before = new Map(
-      strata.map((s) => [
-        stratumKey(s.domain, s.category),
-        count(stratumKey(s.domain, s.category)).n,
-      ]),
-    );
-    const earlier = [...kept];
-    calls.push(...plan.calls);
-    promptRows = await stage(
-      "prompts",
-      plan.calls.map((c) => {
-        const domain = domainByKey.get(c.domain) as Domain;
-        // Earlier prompts of the stratum are shown so the new ones differ from them.
-        const avoid = earlier
-          .filter((p) => p.domain === domain && p.category === c.category)
-          .slice(-20)
-          .map((p) => p.user.replace(/\s+/g, " ").slice(0, 120));
-        return promptsJob(ctx, domain, c.category, c.key, c.count, avoid);
-      }),
-    );
-    await admit(plan.calls.flatMap(promptsOf));
-    waves = w + 1;
-    await advance();
-    // A stratum that gained nothing in two waves in a row gets no more; its share goes to the rest.
-    for (const k of new Set(plan.calls.map((c) => `${c.domain}.${c.category}`))) {
-      strikes.set(k, count(k).n > (before.get(k) ?? 0) ? 0 : (strikes.get(k) ?? 0) + 1);
-      if ((strikes.get(k) ?? 0) >= 2) live.delete(k);
-    }
-  }
+    },
+    strataOf: (plan) => plan.calls.map((c) => `${c.domain}.${c.category}`),
+    run: async (plan) => {
+      const earlier = [...kept];
+      calls.push(...plan.calls);
+      promptRows = await stage(
+        "prompts",
+        plan.calls.map((c) => {
+          const domain = domainByKey.get(c.domain) as Domain;
+          // Earlier prompts of the stratum are shown so the new ones differ from them.
+          const avoid = earlier
+            .filter((p) => p.domain === domain && p.category === c.category)
+            .slice(-20)
+            .map((p) => p.user.replace(/\s+/g, " ").slice(0, 120));
+          return promptsJob(ctx, domain, c.category, c.key, c.count, avoid);
+        }),
+      );
+      await admit(plan.calls.flatMap(promptsOf));
+      await advance();
+    },
+    measure: () =>
+      new Map(
+        strata.map((s) => [
+          stratumKey(s.domain, s.category),
+          count(stratumKey(s.domain, s.category)).n,
+        ]),
+      ),
+  });
   const pool = eligible();
 
   // The exact, stratified selection: by count (each example weighs 1) or by tokens.

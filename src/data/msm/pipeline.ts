@@ -15,6 +15,7 @@ import { contaminationIndex } from "../contamination.js";
 import type { Duplicate } from "../dedup/index.js";
 import { countItems, type StageCount } from "../item-counts.js";
 import { NoUsableAnswer } from "../item-failures.js";
+import { runWaves } from "../waves.js";
 import { type BudgetDoc, type TrimResult, trimToBudget } from "./budget.js";
 import { type MsmConfig, STAGES, type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, corpusContext } from "./context.js";
@@ -280,27 +281,21 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
     }));
   let waves = 0;
   if (target !== undefined) {
-    const live = new Set(strata.map((s) => s.type));
-    const strikes = new Map<string, number>();
-    const tokensByType = () => {
-      const m = new Map<string, number>();
-      for (const d of state.clean)
-        m.set(d.idea.type.key, (m.get(d.idea.type.key) ?? 0) + d.record.tokens);
-      return m;
-    };
-    const waveRows = store.items.stage(ctx.corpusId, "waves");
     const screening = hashValue({
       gates: config.gates,
       dedup: config.dedup,
       contamination: config.contamination.enforce ? config.contamination : null,
     }).slice(0, 8);
-    for (;;) {
-      const key = waveKey(target, screening, waves + 1);
-      let plan = waveRows.get(key)?.value as WavePlan | undefined;
-      if (!plan) {
-        const have = tokensOf(state.clean);
-        if (have >= target || waves >= config.budget.max_waves || !live.size) break;
-        plan = planWave({
+    waves = await runWaves<WavePlan>({
+      store,
+      runId: ctx.corpusId,
+      strata: strata.map((s) => s.type),
+      first: 1,
+      key: (n) => waveKey(target, screening, n),
+      plan: (n, live) => {
+        // max_waves bounds new plans only: a stored plan is always replayed.
+        if (tokensOf(state.clean) >= target || n > config.budget.max_waves) return undefined;
+        const plan = planWave({
           target,
           kept: budgetDocs(state.clean),
           strata,
@@ -309,36 +304,28 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
           existing: docKeys,
           docsPerIdea,
           meanTokens: state.clean.length
-            ? have / state.clean.length
+            ? tokensOf(state.clean) / state.clean.length
             : config.budget.doc_tokens_estimate,
         });
-        if (!plan.docs.length) break;
-        // Stored before any of its documents is written: a resumed run replays this plan.
-        store.items.put(ctx.corpusId, {
-          key,
-          stage: "waves",
-          status: "ok",
-          value: plan,
-          error: null,
-          attempts: 1,
-        });
+        return plan.docs.length ? plan : undefined;
+      },
+      planned: (plan, n) =>
         log(
-          `budget: ${have} of ${target} tokens; wave ${waves + 1} writes ${plan.docs.length} more document(s)`,
-        );
-      }
-      waves++;
-      const before = tokensByType();
-      docKeys.push(...plan.docs);
-      docRows = await stage("documents", plan.docs.map(docJob));
-      state = await screen();
-      // A stratum that gained nothing in two waves in a row (all refused, say) gets no more.
-      const after = tokensByType();
-      for (const type of plan.types) {
-        const gained = (after.get(type) ?? 0) > (before.get(type) ?? 0);
-        strikes.set(type, gained ? 0 : (strikes.get(type) ?? 0) + 1);
-        if ((strikes.get(type) ?? 0) >= 2) live.delete(type);
-      }
-    }
+          `budget: ${tokensOf(state.clean)} of ${target} tokens; wave ${n} writes ${plan.docs.length} more document(s)`,
+        ),
+      strataOf: (plan) => plan.types,
+      run: async (plan) => {
+        docKeys.push(...plan.docs);
+        docRows = await stage("documents", plan.docs.map(docJob));
+        state = await screen();
+      },
+      measure: () => {
+        const m = new Map<string, number>();
+        for (const d of state.clean)
+          m.set(d.idea.type.key, (m.get(d.idea.type.key) ?? 0) + d.record.tokens);
+        return m;
+      },
+    });
   }
   keep("documents", docRows, docKeys);
   if (judgeCfg)
