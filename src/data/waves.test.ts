@@ -66,7 +66,7 @@ describe("waves toward a budget", () => {
   it("ends when no stratum is live, without asking for a plan", async () => {
     const log: string[] = [];
     const s = steps(openStore(), log);
-    const waves = await runWaves({ ...s, run: async (p, n) => void log.push(`run ${n}`) });
+    const waves = await runWaves({ ...s, run: async (_plan, n) => void log.push(`run ${n}`) });
     expect(waves).toBe(2);
     expect(log).toEqual(["plan 1", "run 1", "plan 2", "run 2"]);
   });

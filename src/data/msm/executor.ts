@@ -160,6 +160,9 @@ async function runBatched<T>(
   }
 }
 
+/** Asks one stage's items of a run (see `stageRunner`): every row of the stage, by key. */
+export type StageAsk = <T>(stage: string, jobs: ItemJob<T>[]) => Promise<Map<string, ItemRow>>;
+
 /** Runs stages of one run with shared settings: each call names the stage, its model and budget. */
 export function stageRunner(o: {
   client: LlmClient;
@@ -170,7 +173,7 @@ export function stageRunner(o: {
   signal?: AbortSignal | undefined;
   log?: ((message: string) => void) | undefined;
   settings: (stage: string) => { model: string; max_tokens: number };
-}) {
+}): StageAsk {
   return async <T>(stage: string, jobs: ItemJob<T>[]): Promise<Map<string, ItemRow>> => {
     const s = o.settings(stage);
     const out = await runStage(
