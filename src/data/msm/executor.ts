@@ -163,17 +163,25 @@ async function runBatched<T>(
 /** Asks one stage's items of a run (see `stageRunner`): every row of the stage, by key. */
 export type StageAsk = <T>(stage: string, jobs: ItemJob<T>[]) => Promise<Map<string, ItemRow>>;
 
-/** Runs stages of one run with shared settings: each call names the stage, its model and budget. */
+/**
+ * Runs stages of one run with its recipe's shared settings: each call names the stage, its model
+ * and budget come from `settings`. With `batch`, every stage's model must have a batch API: that
+ * is found out here, not after hours of answers.
+ */
 export function stageRunner(o: {
   client: LlmClient;
   runId: string;
-  attempts: number;
-  concurrency: number;
-  batch: boolean;
+  recipe: { attempts: number; concurrency: number; batch: boolean };
+  /** Every stage the build will run. */
+  stages: readonly string[];
   signal?: AbortSignal | undefined;
   log?: ((message: string) => void) | undefined;
   settings: (stage: string) => { model: string; max_tokens: number };
 }): StageAsk {
+  const { attempts, concurrency, batch } = o.recipe;
+  if (batch)
+    for (const model of new Set(o.stages.map((s) => o.settings(s).model)))
+      o.client.batchRunner(model);
   return async <T>(stage: string, jobs: ItemJob<T>[]): Promise<Map<string, ItemRow>> => {
     const s = o.settings(stage);
     const out = await runStage(
@@ -183,9 +191,9 @@ export function stageRunner(o: {
         stage,
         model: s.model,
         maxTokens: s.max_tokens,
-        attempts: o.attempts,
-        concurrency: o.concurrency,
-        batch: o.batch,
+        attempts,
+        concurrency,
+        batch,
         ...(o.signal ? { signal: o.signal } : {}),
       },
       jobs,

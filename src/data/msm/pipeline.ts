@@ -156,24 +156,17 @@ interface Build {
 }
 
 function startBuild(o: BuildOptions, ctx: CorpusContext): Build {
-  const { config, client } = o;
+  const { config } = o;
   const log = o.log ?? (() => {});
   const stage = stageRunner({
-    client,
+    client: o.client,
     runId: ctx.corpusId,
-    attempts: config.attempts,
-    concurrency: config.concurrency,
-    batch: config.batch,
+    recipe: config,
+    stages: STAGES.filter((s) => s !== "judge" || config.gates.judge),
     signal: o.signal,
     log,
     settings: (name) => stageSettings(config, name as StageName),
   });
-  if (config.batch) {
-    // Every stage's model must have a batch API: found out now, not after hours of documents.
-    const used = STAGES.filter((s) => s !== "judge" || config.gates.judge);
-    for (const model of new Set(used.map((s) => stageSettings(config, s).model)))
-      client.batchRunner(model);
-  }
   return { o, ctx, config, log, stage, counts: {} };
 }
 
