@@ -160,7 +160,7 @@ function writeLabels(store: Store, runIds: string[], corpus: string, labeller: s
         const t = { runId, key: `${s.sample_id}#${s.epoch}` };
         const claim =
           s.epoch % 10 === 0 ? (s.verdict ? CLAIMS.reinterpreted : CLAIMS.misquoted) : null;
-        store.msm.put(corpus, {
+        store.items.put(corpus, {
           key: itemKey(stage, t),
           stage,
           status: "ok",
@@ -180,7 +180,7 @@ function writeLabels(store: Store, runIds: string[], corpus: string, labeller: s
           attempts: 1,
         });
         if (claim === CLAIMS.reinterpreted)
-          store.msm.put(corpus, {
+          store.items.put(corpus, {
             key: claimKey(labeller, t, 0),
             stage: misuseStage(labeller),
             status: "ok",

@@ -11,7 +11,7 @@ import { feedbackText, renderPrompt } from "../../core/prompt-files.js";
 import type { LlmClient } from "../../llm/client.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import type { Store } from "../../store/index.js";
-import type { MsmItemRow } from "../../store/msm-tables.js";
+import type { ItemRow } from "../../store/item-tables.js";
 import { wilson } from "../stats.js";
 import { askItem, needsAsking, pool } from "./items.js";
 import {
@@ -131,7 +131,7 @@ export async function labelRuns(
   await store.runs.track(id, o.signal, async () => {
     for (const rater of raters) {
       const stage = labelStage(rater.id);
-      const stored = store.msm.stage(id, stage);
+      const stored = store.items.stage(id, stage);
       // Stored answers stay; calls that failed are tried again.
       const todo = transcripts.filter((t) => needsAsking(stored.get(itemKey(stage, t))));
       if (!todo.length) continue;
@@ -176,9 +176,9 @@ async function compareClaims(
 ): Promise<void> {
   const store = client.store;
   const labeller = o.labellers[0] as string;
-  const primary = store.msm.stage(id, labelStage(raterId(labeller, 0)));
+  const primary = store.items.stage(id, labelStage(raterId(labeller, 0)));
   const stage = misuseStage(labeller);
-  const stored = store.msm.stage(id, stage);
+  const stored = store.items.stage(id, stage);
   const prompt = MISUSE_PROMPT();
   const todo: { key: string; rule: string; claim: string; text: string }[] = [];
   for (const t of transcripts) {
@@ -251,8 +251,8 @@ export function collectLabels(
     Array.from({ length: o.repeats }, (_, k) => ({ labeller: l, repeat: k, id: raterId(l, k) })),
   );
   const primary = raters[0]?.id as string;
-  const rows = new Map(raters.map((r) => [r.id, store.msm.stage(id, labelStage(r.id))]));
-  const checks = store.msm.stage(id, misuseStage(o.labellers[0] as string));
+  const rows = new Map(raters.map((r) => [r.id, store.items.stage(id, labelStage(r.id))]));
+  const checks = store.items.stage(id, misuseStage(o.labellers[0] as string));
   const items = transcripts.map((t): TranscriptLabels => {
     const labels: Record<string, RaterLabel> = {};
     for (const r of raters) {
@@ -300,7 +300,7 @@ export function collectLabels(
 export function checkedClaims(
   value: LabelValue,
   spec: Spec,
-  checks: Map<string, MsmItemRow>,
+  checks: Map<string, ItemRow>,
   labeller: string,
   t: { runId: string; key: string },
 ): TranscriptLabels["misuse"] {
@@ -314,7 +314,7 @@ export function checkedClaims(
 function claimCheck(
   m: { rule: string; claim: string },
   spec: Spec,
-  row: MsmItemRow | undefined,
+  row: ItemRow | undefined,
 ): MisuseCheck {
   const lex = lexicalCheck(m.claim, m.rule, spec);
   if ("final" in lex) return lex.final;
