@@ -12,7 +12,7 @@ import {
   newcombe,
   riskMeasures,
   type UndefinedReason,
-} from "./stats.js";
+} from "../core/statistics/comparisons.js";
 
 export interface ArmComparison {
   model: string;

@@ -13,7 +13,7 @@ export {
   type Kappa,
   type KappaInterval,
   type Rating,
-} from "./agreement.js";
+} from "../core/statistics/agreement.js";
 export {
   chiSquare1Sf,
   normalCdf,
@@ -21,7 +21,7 @@ export {
   normalTwoSidedP,
   tQuantile,
   tTwoSidedP,
-} from "./distributions.js";
+} from "../core/statistics/distributions.js";
 export {
   benjaminiHochberg,
   clusterBootstrap,
@@ -40,4 +40,4 @@ export {
   twoProportionZ,
   type UndefinedReason,
   welchT,
-} from "./stats.js";
+} from "../core/statistics/comparisons.js";

@@ -20,7 +20,7 @@ import {
   reasoningResults,
   selfAgreement,
 } from "../analysis/reasoning/index.js";
-import { holm } from "../analysis/stats.js";
+import { holm } from "../core/statistics/comparisons.js";
 import type { ScoreRow } from "../evals/am/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import { armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";

@@ -5,7 +5,7 @@
  */
 
 import { type ArmComparison, compare } from "../analysis/arm-comparison.js";
-import { holm, type MeanInterval, meanInterval } from "../analysis/stats.js";
+import { holm, type MeanInterval, meanInterval } from "../core/statistics/comparisons.js";
 import type { CodeVersion } from "../core/provenance.js";
 import { amDefinition } from "../evals/am/definition.js";
 import type { ScoreRow } from "../evals/am/metrics.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cohenKappa, cohenKappaInterval } from "../../src/analysis/agreement.js";
+import { cohenKappa, cohenKappaInterval } from "../../src/core/statistics/agreement.js";
 import {
   annotationAgreement,
   annotationQueue,

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cohenKappa, confusion, fleissKappa } from "../../src/analysis/agreement.js";
+import { cohenKappa, confusion, fleissKappa } from "../../src/core/statistics/agreement.js";
 import {
   builtinTaxonomy,
   collectLabels,

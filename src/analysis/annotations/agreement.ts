@@ -12,7 +12,7 @@ import {
   cohenKappaInterval,
   confusion,
   type KappaInterval,
-} from "../agreement.js";
+} from "../../core/statistics/agreement.js";
 import type { LabelledRuns } from "../reasoning/analyze.js";
 import {
   agreementWithHumans,

@@ -12,7 +12,7 @@ import type { LlmClient } from "../../llm/client.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import type { Store } from "../../store/index.js";
 import type { ItemRow } from "../../store/item-tables.js";
-import { wilson } from "../stats.js";
+import { wilson } from "../../core/statistics/comparisons.js";
 import { askItem, needsAsking, pool } from "./items.js";
 import {
   checkLabels,

@@ -14,7 +14,7 @@ import {
   confusion,
   fleissKappa,
   type KappaInterval,
-} from "../agreement.js";
+} from "../../core/statistics/agreement.js";
 import type { LabelledRuns, ReasoningSummary, SpecUnderTest, TranscriptLabels } from "./analyze.js";
 import { summarizeReasoning } from "./analyze.js";
 import type { Taxonomy } from "./taxonomy.js";

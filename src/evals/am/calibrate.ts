@@ -16,7 +16,7 @@ import {
   newcombe,
   type UndefinedReason,
   wilson,
-} from "../../analysis/stats.js";
+} from "../../core/statistics/comparisons.js";
 import { SpecsciError } from "../../core/errors.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { JudgeOptions } from "../judge.js";

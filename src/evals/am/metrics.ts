@@ -4,7 +4,7 @@
  * deterministic evidence of executed actions, and how the judge agrees with that evidence. Read
  * from the fields its definition declares.
  */
-import { cohenKappa } from "../../analysis/agreement.js";
+import { cohenKappa } from "../../core/statistics/agreement.js";
 import { mean, wilson } from "../../core/stats.js";
 import type { SampleStatus, Store } from "../../store/index.js";
 import { amDefinition } from "./definition.js";
