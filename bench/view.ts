@@ -287,12 +287,32 @@ async function pageTimes(url: string, pages: { name: string; path: string; ready
   return out;
 }
 
+/**
+ * The bench's store: made in a temporary folder (removed after), or kept in BENCH_VIEW_STORE and
+ * reused by the next run (to time one change of the code against another on the same store).
+ */
+async function benchStore(): Promise<{
+  dir: string;
+  keep: boolean;
+  writeS: number | null;
+  experiment: string;
+  runIds: string[];
+}> {
+  const kept = process.env.BENCH_VIEW_STORE;
+  const dir = kept ?? mkdtempSync(join(tmpdir(), "specsci-bench-view-"));
+  const made = join(dir, "bench-view.json");
+  if (kept && existsSync(made))
+    return { dir, keep: true, writeS: null, ...JSON.parse(readFileSync(made, "utf8")) };
+  const t = performance.now();
+  const ids = await synthesize(dir);
+  if (kept) writeFileSync(made, JSON.stringify(ids));
+  return { dir, keep: !!kept, writeS: (performance.now() - t) / 1000, ...ids };
+}
+
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "specsci-bench-view-"));
+  const { dir, keep, writeS, experiment, runIds } = await benchStore();
+  let t = performance.now();
   try {
-    let t = performance.now();
-    const { experiment, runIds } = await synthesize(dir);
-    const writeS = (performance.now() - t) / 1000;
     const child = spawn(process.execPath, ["bin/specsci.js", "-w", dir, "view", "--port", "0"], {
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -380,7 +400,9 @@ async function main(): Promise<void> {
     child.kill("SIGINT");
     const samples = runIds.length * SCENARIOS * EPOCHS;
     console.log(
-      `\n${samples.toLocaleString()} samples, labels and annotations written in ${writeS.toFixed(1)} s\n`,
+      writeS === null
+        ? `\n${samples.toLocaleString()} samples, labels and annotations: the store kept in ${dir}\n`
+        : `\n${samples.toLocaleString()} samples, labels and annotations written in ${writeS.toFixed(1)} s\n`,
     );
     console.log(
       "| query | p95 HTTP (ms) | p95 server (ms) | median server (ms) |\n| --- | --- | --- | --- |",
@@ -406,7 +428,7 @@ async function main(): Promise<void> {
       `\nserver RSS: ${rssTable.toFixed(0)} MB after the sample-table queries, ${rssAll.toFixed(0)} MB after the Experiment page`,
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -41,6 +41,15 @@ export interface FieldRow {
   values: Record<string, unknown>;
 }
 
+/** A sample's outcome and the texts of its answer (see `answerTexts`). */
+export interface AnswerTexts {
+  sampleId: string;
+  epoch: number;
+  status: SampleStatus;
+  answer: string;
+  reasoning: string;
+}
+
 export interface EvalSampleRecord {
   runId: string;
   sampleId: string;
@@ -293,6 +302,47 @@ export class EvalTables {
       }
       return toRecord(row, input);
     });
+  }
+
+  /**
+   * Every sample of a run with only its outcome and the two texts a reasoning label is about (the
+   * answer's `text` and `reasoning`, "" when absent or not a string), in sample order, streamed:
+   * the transcripts' other fields are not read. SQLite decodes the strings; an output holding a
+   * `\u` escape (control characters, lone surrogates) is parsed here instead, so each text is
+   * what JSON.parse gives. No other query of this connection may run while iterating.
+   */
+  *answerTexts(runId: string): Generator<AnswerTexts> {
+    const rows = this.db
+      .prepare(
+        `SELECT sample_id, epoch, status,
+           CASE WHEN instr(output, '\\u') > 0 THEN output END AS escaped,
+           CASE WHEN json_type(output, '$.text') = 'text' THEN output ->> '$.text' END AS answer,
+           CASE WHEN json_type(output, '$.reasoning') = 'text' THEN output ->> '$.reasoning' END AS reasoning
+         FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
+      )
+      .iterate(runId) as IterableIterator<{
+      sample_id: string;
+      epoch: number;
+      status: SampleStatus;
+      escaped: string | null;
+      answer: string | null;
+      reasoning: string | null;
+    }>;
+    for (const r of rows) {
+      let { answer, reasoning } = r;
+      if (r.escaped !== null) {
+        const out = (JSON.parse(r.escaped) ?? {}) as { text?: unknown; reasoning?: unknown };
+        answer = typeof out.text === "string" ? out.text : null;
+        reasoning = typeof out.reasoning === "string" ? out.reasoning : null;
+      }
+      yield {
+        sampleId: r.sample_id,
+        epoch: r.epoch,
+        status: r.status,
+        answer: answer ?? "",
+        reasoning: reasoning ?? "",
+      };
+    }
   }
 
   /** One (sample, epoch) of a run, whole: a transcript without reading the sample's other epochs. */

@@ -150,6 +150,7 @@ export class ExperimentIndex {
         rebuilt.graph,
         this.store,
         code,
+        { examples: false },
       );
       const charts = (await reportCharts({ ...report, examples: [] })).map((c) => ({
         id: c.id,
