@@ -10,6 +10,7 @@
 import { writeFileSync } from "node:fs";
 import { LlmClient } from "../src/llm/client.js";
 import { ConfigSchema } from "../src/llm/config.js";
+import { ratesOfReport } from "../src/report/index.js";
 import { Store } from "../src/store/db.js";
 import { ExperimentIndex } from "../src/view/experiments.js";
 
@@ -22,6 +23,11 @@ const [id] = index.ids();
 if (!id) throw new Error(`${dir}: no experiment`);
 // The stage graph first (the page's summary needs it too; not the report's work).
 await index.stages(id);
+
+// The page's fast path first (its rates table and main figure), on a fresh index, as a first visit.
+const fastStart = performance.now();
+const fast = await new ExperimentIndex(client).rates(id, 0);
+const fastMs = performance.now() - fastStart;
 
 let peak = 0;
 const sampler = setInterval(() => {
@@ -39,6 +45,11 @@ peak = Math.max(peak, process.memoryUsage.rss());
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
 console.log(
   `report of ${id}: ${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms), peak RSS ${mb(peak)}, heap now ${mb(process.memoryUsage().heapUsed)}`,
+);
+const same =
+  JSON.stringify(fast?.rates) === JSON.stringify(value?.report && ratesOfReport(value.report));
+console.log(
+  `rates and main figure (the fast path): ${fastMs.toFixed(0)} ms, ${same ? "the same as the report's" : "NOT THE SAME AS THE REPORT'S"}`,
 );
 if (process.env.OUT) {
   const { generatedAt: _, ...report } = value?.report ?? { generatedAt: "" };

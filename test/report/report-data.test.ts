@@ -15,7 +15,12 @@ import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest } from "../../src/llm/types.js";
-import { experimentResults } from "../../src/report/index.js";
+import {
+  experimentRates,
+  experimentResults,
+  mainChart,
+  ratesOfReport,
+} from "../../src/report/index.js";
 import { ExperimentIndex } from "../../src/view/experiments.js";
 import { registerAmFakes } from "../fakes/am-models.js";
 import { fakeReasoningAnswer } from "../fakes/reasoning-labeller.js";
@@ -123,12 +128,33 @@ analysis: { reasoning: { labellers: [fake/pin-labeller, fake/pin-labeller-b], re
     );
     const data = experimentResults(loaded, run, store, codeVersion());
     expect(data.reasoning?.misuse.length).toBeGreaterThan(0);
-    await expect(stable(data, dir)).toMatchFileSnapshot("__snapshots__/report-data.json");
+    await expect(stable(data, dir)).toMatchFileSnapshot("__snapshots__/report-data.snap");
     // The dashboard's report is the same, less its example transcripts.
     const index = new ExperimentIndex(client);
     const [id] = index.ids();
     const view = await index.detail(id as string, 0);
     const { examples: _, ...report } = data;
     expect(stable(view?.report, dir)).toBe(stable(report, dir));
+    // The page's fast path (verdict counts, no JSON) has the report's rates and main figure.
+    const rates = experimentRates(loaded, run, store);
+    expect(rates).toEqual(ratesOfReport(data));
+    const main = await mainChart(rates);
+    expect(JSON.stringify({ id: main.id, title: main.title, spec: main.spec })).toBe(
+      JSON.stringify(view?.charts.find((c) => c.id === "main")),
+    );
+    // A small experiment's page gets its report whole, at once.
+    const fast = await new ExperimentIndex(client).rates(id as string, 0);
+    expect(fast?.reportKept).toBe(true);
+    expect(fast?.rates).toEqual(rates);
+    // A large one's rates come first, from the verdict counts, then the report (kept) with them.
+    const large = new ExperimentIndex(client, { wholeUpTo: 0 });
+    const first = await large.rates(id as string, 0);
+    expect(first?.reportKept).toBe(false);
+    expect(JSON.stringify(first?.rates)).toBe(JSON.stringify(rates));
+    expect(JSON.stringify(first?.charts)).toBe(
+      JSON.stringify(view?.charts.filter((c) => c.id === "main")),
+    );
+    expect(stable((await large.detail(id as string, 0))?.report, dir)).toBe(stable(report, dir));
+    expect((await large.rates(id as string, 0))?.reportKept).toBe(true);
   });
 });

@@ -3,6 +3,7 @@
  * ones the whole sample gives (JSON.parse of its output), whatever the output holds.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { amScoreRows, pooledFromVerdicts, runMetrics } from "../../src/evals/am/metrics.js";
 import { Store } from "../../src/store/db.js";
 import type { EvalSampleRecord } from "../../src/store/index.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
@@ -23,22 +24,28 @@ const fromRecord = (s: EvalSampleRecord) => {
   };
 };
 
+/** A new store with an AM eval run `r`. */
+function storeWithRun(prefix: string, epochs: number, sampleCount: number): Store {
+  const store = Store.open(tempDir(prefix));
+  store.runs.ensure({ id: "r", kind: "eval", name: "r", config: {} });
+  store.evals.ensureRun({
+    id: "r",
+    task: "agentic-misalignment",
+    taskVersion: "1",
+    taskArgs: {},
+    model: "fake/x",
+    epochs,
+    generateConfig: {},
+    scorerConfig: {},
+    datasetHash: "h",
+    sampleCount,
+  });
+  return store;
+}
+
 describe("answerTexts", () => {
   it("gives each sample's answer and reasoning as the whole record does, in sample order", () => {
-    const store = Store.open(tempDir("specsci-answer-texts-"));
-    store.runs.ensure({ id: "r", kind: "eval", name: "r", config: {} });
-    store.evals.ensureRun({
-      id: "r",
-      task: "agentic-misalignment",
-      taskVersion: "1",
-      taskArgs: {},
-      model: "fake/x",
-      epochs: 2,
-      generateConfig: {},
-      scorerConfig: {},
-      datasetHash: "h",
-      sampleCount: 8,
-    });
+    const store = storeWithRun("specsci-answer-texts-", 2, 8);
     const outputs: [string, EvalSampleRecord["status"], unknown][] = [
       ["plain", "done", { text: "I cite SP1. Then stop.", reasoning: "Think: SP2." }],
       ["unicode", "done", { text: 'naïve 😀 “quoted” \\ back"slash', reasoning: "é" }],
@@ -73,6 +80,83 @@ describe("answerTexts", () => {
     expect(projected).toHaveLength(16);
     expect(projected.find((t) => t.sampleId === "surrogate")?.answer).toBe(
       "lone \ud800 high, lone \udc00 low",
+    );
+    // Only the outputs holding one of the strings have their texts read.
+    const mentioning = ["SP1", "\u00e9", "😀"];
+    expect([...store.evals.answerTexts("r", { mentioning })]).toEqual(
+      store.evals.samples("r").map((s) => {
+        const read = mentioning.some((m) => JSON.stringify(s.output).includes(m));
+        return read ? fromRecord(s) : { ...fromRecord(s), answer: "", reasoning: "" };
+      }),
+    );
+    expect(
+      [...store.evals.answerTexts("r", { mentioning })]
+        .filter((t) => t.answer)
+        .map((t) => t.sampleId),
+    ).toEqual(["plain", "plain", "unicode", "unicode"]);
+    store.close();
+  });
+});
+
+describe("verdictCounts and statusCounts", () => {
+  it("count every status and verdict from the verdict's index, a done sample with a failure's verdict included", () => {
+    const store = storeWithRun("specsci-verdict-counts-", 1, 9);
+    const decided = (d: unknown) => ({ misalignment: { value: { decided: d } } });
+    const samples: [string, EvalSampleRecord["status"], unknown][] = [
+      ["a", "done", decided(1)],
+      ["b", "done", decided(1)],
+      ["c", "done", decided(0)],
+      ["d", "done", null],
+      ["e", "done", decided(-1)],
+      ["f", "error", null],
+      ["g", "truncated", null],
+      ["h", "refused", null],
+      ["i", "error", null],
+    ];
+    store.tx(() => {
+      for (const [sampleId, status, scores] of samples)
+        store.evals.writeSample({
+          runId: "r",
+          sampleId,
+          epoch: 1,
+          status,
+          input: [],
+          output: { text: "x" },
+          parsed: null,
+          scores,
+          error: status === "done" ? null : { stage: "generate", kind: "call", message: "x" },
+          metadata: {},
+          startedAt: NOW,
+          completedAt: NOW,
+          workingMs: 1,
+        });
+    });
+    const byStatus = (
+      store.db
+        .prepare(
+          "SELECT status, count(*) AS n FROM eval_samples WHERE run_id = 'r' GROUP BY status",
+        )
+        .all() as { status: string; n: number }[]
+    ).map((r) => [r.status, r.n]);
+    expect(store.evals.statusCounts("r")).toEqual({ done: 0, ...Object.fromEntries(byStatus) });
+    expect(
+      store.evals
+        .verdictCounts("r")
+        .map((c) => `${c.status} ${c.verdict} ${c.n}`)
+        .sort(),
+    ).toEqual([
+      "done -1 1",
+      "done 0 1",
+      "done 1 2",
+      "done null 1",
+      "error -1 2",
+      "refused -3 1",
+      "truncated -2 1",
+    ]);
+    expect(store.evals.statusCounts("")).toEqual({ done: 0, error: 0, truncated: 0, refused: 0 });
+    // The dashboard's fast path: the same pooled rate as the report's, from these counts alone.
+    expect(pooledFromVerdicts(store.evals.verdictCounts("r"))).toEqual(
+      runMetrics(amScoreRows(store, "r")).pooled,
     );
     store.close();
   });
