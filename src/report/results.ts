@@ -211,6 +211,8 @@ export function experimentResults(
             pairRows.get(`${b.name}|${model}`) ?? new Map(),
           ),
         );
+  // Every sample's row is let go before the reasoning section reads its labels (200,000 of each).
+  pairRows.clear();
   const tasks = e.evals
     .filter((ev) => ev.task !== AM_TASK_NAME)
     .map((ev) => taskReport(loaded, graph, store, ev));

@@ -307,31 +307,20 @@ export class EvalTables {
   /**
    * Every sample of a run with only its outcome and the two texts a reasoning label is about (the
    * answer's `text` and `reasoning`, "" when absent or not a string), in sample order, streamed:
-   * the transcripts' other fields are not read. With `mentioning`, only outputs that contain one
-   * of those strings have their texts read (the others come with ""). SQLite decodes the strings;
-   * an output holding a `\u` escape (control characters, lone surrogates) is parsed here instead,
-   * so each text is what JSON.parse gives. No other query of this connection may run while
-   * iterating.
+   * the transcripts' other fields are not read. SQLite decodes the strings; an output holding a
+   * `\u` escape (control characters, lone surrogates) is parsed here instead, so each text is
+   * what JSON.parse gives. No other query of this connection may run while iterating.
    */
-  *answerTexts(runId: string, options: { mentioning?: string[] } = {}): Generator<AnswerTexts> {
-    // The output whose texts are read: every one, or those holding one of the strings.
-    const out = options.mentioning
-      ? "CASE WHEN EXISTS (SELECT 1 FROM json_each(@mentioning) WHERE instr(output, value) > 0) THEN output END"
-      : "output";
+  *answerTexts(runId: string): Generator<AnswerTexts> {
     const rows = this.db
       .prepare(
         `SELECT sample_id, epoch, status,
-           CASE WHEN instr(out, '\\u') > 0 THEN out END AS escaped,
-           CASE WHEN json_type(out, '$.text') = 'text' THEN out ->> '$.text' END AS answer,
-           CASE WHEN json_type(out, '$.reasoning') = 'text' THEN out ->> '$.reasoning' END AS reasoning
-         FROM (SELECT sample_id, epoch, status, ${out} AS out
-           FROM eval_samples WHERE run_id = @runId)
-         ORDER BY sample_id, epoch`,
+           CASE WHEN instr(output, '\\u') > 0 THEN output END AS escaped,
+           CASE WHEN json_type(output, '$.text') = 'text' THEN output ->> '$.text' END AS answer,
+           CASE WHEN json_type(output, '$.reasoning') = 'text' THEN output ->> '$.reasoning' END AS reasoning
+         FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
       )
-      .iterate({
-        runId,
-        ...(options.mentioning ? { mentioning: JSON.stringify(options.mentioning) } : {}),
-      }) as IterableIterator<{
+      .iterate(runId) as IterableIterator<{
       sample_id: string;
       epoch: number;
       status: SampleStatus;

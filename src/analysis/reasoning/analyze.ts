@@ -248,17 +248,12 @@ export function collectLabels(
   // no other query may run while the texts are streamed.
   const found: { t: Omit<Transcript, "reasoning" | "answer">; explicit: RuleMention[] }[] = [];
   let failedSamples = 0;
-  // A text names a rule only if it holds the rule's id: only those texts are read.
   for (const runId of runIds)
-    failedSamples += eachTranscript(
-      store,
-      runId,
-      (t) =>
-        found.push({
-          t: { key: t.key, runId: t.runId, sampleId: t.sampleId, epoch: t.epoch },
-          explicit: explicitMentions(t, ruleIds),
-        }),
-      ruleIds,
+    failedSamples += eachTranscript(store, runId, (t) =>
+      found.push({
+        t: { key: t.key, runId: t.runId, sampleId: t.sampleId, epoch: t.epoch },
+        explicit: explicitMentions(t, ruleIds),
+      }),
     );
   // Only these transcripts' labels: an analysis's stage can hold other arms' and models'.
   const rows = new Map(

@@ -27,18 +27,11 @@ export function transcriptsOf(
 
 /**
  * The run's transcripts one at a time, reading only their texts (a report at 200,000 samples keeps
- * none of them); returns how many samples had no score. With `mentioning`, a transcript whose
- * output holds none of those strings comes with empty texts (what a search for them finds in
- * it). `each` must not query the store.
+ * none of them); returns how many samples had no score. `each` must not query the store.
  */
-export function eachTranscript(
-  store: Store,
-  runId: string,
-  each: (t: Transcript) => void,
-  mentioning?: string[],
-): number {
+export function eachTranscript(store: Store, runId: string, each: (t: Transcript) => void): number {
   let failedSamples = 0;
-  for (const s of store.evals.answerTexts(runId, mentioning ? { mentioning } : {})) {
+  for (const s of store.evals.answerTexts(runId)) {
     if (s.status !== "done") {
       failedSamples++;
       continue;
