@@ -4,7 +4,7 @@
  * McNemar's exact test on the paired samples (same scenario, epoch and seed) or Fisher's when
  * there are none. The report's comparisons and the reasoning analysis's both come from here.
  */
-import type { ScoreRow } from "../evals/am/metrics.js";
+
 import {
   clusterBootstrap,
   fisherExact,
@@ -13,6 +13,7 @@ import {
   riskMeasures,
   type UndefinedReason,
 } from "../core/statistics/comparisons.js";
+import type { ScoreRow } from "../evals/am/metrics.js";
 
 export interface ArmComparison {
   model: string;

@@ -15,14 +15,6 @@ export {
   type Rating,
 } from "../core/statistics/agreement.js";
 export {
-  chiSquare1Sf,
-  normalCdf,
-  normalQuantile,
-  normalTwoSidedP,
-  tQuantile,
-  tTwoSidedP,
-} from "../core/statistics/distributions.js";
-export {
   benjaminiHochberg,
   clusterBootstrap,
   fisherExact,
@@ -41,3 +33,11 @@ export {
   type UndefinedReason,
   welchT,
 } from "../core/statistics/comparisons.js";
+export {
+  chiSquare1Sf,
+  normalCdf,
+  normalQuantile,
+  normalTwoSidedP,
+  tQuantile,
+  tTwoSidedP,
+} from "../core/statistics/distributions.js";

@@ -5,7 +5,7 @@
  * rater; pooling people would count a transcript once per person). Labels that cannot be compared
  * are counted by why, never read as a "no".
  */
-import type { Annotation, Store } from "../../store/index.js";
+
 import {
   type Confusion,
   cohenKappa,
@@ -13,6 +13,7 @@ import {
   confusion,
   type KappaInterval,
 } from "../../core/statistics/agreement.js";
+import type { Annotation, Store } from "../../store/index.js";
 import type { LabelledRuns } from "../reasoning/analyze.js";
 import {
   agreementWithHumans,
