@@ -24,7 +24,7 @@ import {
 import { ExperimentIndex } from "../../src/view/experiments.js";
 import { registerAmFakes } from "../fakes/am-models.js";
 import { fakeReasoningAnswer } from "../fakes/reasoning-labeller.js";
-import { cleanupTempDirs, makeClient } from "../helpers.js";
+import { cleanupTempDirs, makeClient, ROOT } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 const last = (r: ChatRequest) => r.messages.at(-1)?.content ?? "";
@@ -66,7 +66,9 @@ function stable(value: unknown, dir: string): string {
           ? 0
           : v,
     1,
-  ).replaceAll(dir, "<dir>");
+  )
+    .replaceAll(dir, "<dir>")
+    .replaceAll(ROOT, "<repo>");
 }
 
 describe("the report's data", () => {
