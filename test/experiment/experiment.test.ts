@@ -115,6 +115,28 @@ describe("experiment.yaml", () => {
 });
 
 describe("examples/", () => {
+  it("lists stages and training waits arm by arm, then eval, model and seed", async () => {
+    const { client } = makeClient();
+    const loaded = loadExperiment(
+      join(LIBRARY_DIR, "..", "examples", "controlled-generalization.yaml"),
+    );
+    const e = loaded.experiment;
+    const graph = await buildStages(loaded, client);
+    const order = e.arms.flatMap((a) =>
+      e.evals.flatMap((ev) =>
+        e.models.flatMap((m) =>
+          e.seeds.map((seed) => `eval/${a.name}/${m}/${ev.name}/seed-${seed}`),
+        ),
+      ),
+    );
+    const inOrder = (keys: string[]) => order.filter((k) => keys.includes(k));
+    const stages = graph.stages.map((s) => s.key);
+    const training = graph.training.map((t) => t.key);
+    expect(stages).toEqual(inOrder(stages));
+    expect(training).toEqual(inOrder(training));
+    expect([...stages, ...training].sort()).toEqual([...order].sort());
+  });
+
   it("every example loads and plans: the trained arms wait for their models", async () => {
     const { client } = makeClient();
     const dir = join(LIBRARY_DIR, "..", "examples");
