@@ -282,6 +282,30 @@ describe("experiments", () => {
     expect(data.synthetic).toBe(false);
   });
 
+  it("says each stage as it starts it, numbered, and records the experiment as run", async () => {
+    const { client, store, file } = setup();
+    const loaded = loadExperiment(file);
+    const lines: string[] = [];
+    const r = await runExperiment(loaded, client, { log: (l) => lines.push(l) });
+    expect(lines).toEqual(r.stages.map((s, i) => `[${i + 1}/6] ${s.key}`));
+    expect(r).toMatchObject({ trainedArms: null, blocked: [], analyses: [], training: [] });
+    expect(r.summaries.map((s) => s.runId)).toEqual(r.stages.map((s) => s.runId));
+    expect(store.runs.get("experiment-screen")).toMatchObject({
+      kind: "experiment",
+      status: "completed",
+      config: {
+        file: loaded.file,
+        source: loaded.source,
+        specs: r.specs.map((s) => ({
+          name: s.name,
+          file: s.file,
+          hash: s.hash,
+          derived: s.derived,
+        })),
+      },
+    });
+  });
+
   it("editing one spec invalidates exactly the stages that use it", async () => {
     const { dir, client, store, file } = setup();
     const loaded = loadExperiment(file);
