@@ -5,9 +5,14 @@ import { createProgress } from "../core/progress.js";
 import { nowIso } from "../core/time.js";
 import type { LlmClient } from "../llm/client.js";
 import { ModelCallError } from "../llm/errors.js";
-import { type CallContext, type Completion, completionRecord } from "../llm/types.js";
+import {
+  type CallContext,
+  type ChatModel,
+  type Completion,
+  completionRecord,
+} from "../llm/types.js";
 import type { SampleStatus, Store } from "../store/index.js";
-import type { GenerateConfig, Sample, SampleError, Score, Task } from "./types.js";
+import type { GenerateConfig, Sample, SampleError, Score, Task, TaskState } from "./types.js";
 import { ScoringError } from "./types.js";
 
 export interface EvalOptions {
@@ -86,13 +91,68 @@ export function datasetHash(dataset: Sample[]): string {
 export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const { client, task } = opts;
   const store = client.store;
-  const generate: GenerateConfig = { ...task.defaults, ...opts.generate } as GenerateConfig;
+  const generate = generateConfigOf(opts);
+  const runId = evalRunId(task, opts.modelId, opts.epochs, generate, opts.modelVersion);
+  ensureEvalRun(store, runId, opts, generate);
+  const work = workLeft(store.evals.outcomes(runId), task.dataset, opts);
+  const total = task.dataset.length * opts.epochs;
+  const summary: EvalRunSummary = {
+    runId,
+    total,
+    resumed: total - work.length,
+    done: 0,
+    errors: 0,
+    truncated: 0,
+    refused: 0,
+    maxTokens: generate.max_tokens,
+  };
+  // Resolved (endpoint, key) before any sample runs, unless none is left to run: a finished run
+  // of a model no longer served still reports its results.
+  const model = work.length
+    ? client.model(opts.modelId, opts.modelVersion)
+    : client.lazyModel(opts.modelId, opts.modelVersion);
+  const samples = new EvalSamples(opts, runId, model, generate);
+  const progress = createProgress(`${task.name} ${opts.modelId}`, total);
+  progress.update(summary.resumed);
+
+  // Samples this call has recorded, whatever their outcome (for progress).
+  let settled = 0;
+  const one = async (w: Work) => {
+    const status = await samples.run(w);
+    if (status === "done") summary.done++;
+    else if (status === "error") summary.errors++;
+    settled++;
+    progress.increment();
+    opts.onSample?.(summary.resumed + settled, total);
+  };
+  try {
+    // On an abort every worker stops (its calls reject at once) and its finished samples are
+    // written before the abort propagates, so nothing is written after we return.
+    await forEachBounded(work, one, { concurrency: opts.window ?? 256, signal: opts.signal });
+  } finally {
+    progress.stop();
+  }
+  const counts = store.evals.statusCounts(runId);
+  summary.truncated = counts.truncated;
+  summary.refused = counts.refused;
+  if (counts.error === 0 && counts.truncated === 0) store.evals.completeRun(runId);
+  return summary;
+}
+
+/** The task's generation settings under the caller's, and a retry budget that gives more room. */
+function generateConfigOf(opts: EvalOptions): GenerateConfig {
+  const generate: GenerateConfig = { ...opts.task.defaults, ...opts.generate } as GenerateConfig;
   if (opts.retryMaxTokens !== undefined && opts.retryMaxTokens <= generate.max_tokens)
     throw new SpecsciError(
       `the budget for redrawing cut-off answers (${opts.retryMaxTokens}) must be larger than max_tokens (${generate.max_tokens})`,
       { hint: "raise --retry-max-tokens (retry_max_tokens in an experiment's evals)" },
     );
-  const runId = evalRunId(task, opts.modelId, opts.epochs, generate, opts.modelVersion);
+  return generate;
+}
+
+/** Records the run and its definition (both kept as they are when the run exists already). */
+function ensureEvalRun(store: Store, runId: string, opts: EvalOptions, generate: GenerateConfig) {
+  const { task } = opts;
   store.runs.ensure({
     id: runId,
     kind: "eval",
@@ -117,118 +177,135 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
     datasetHash: datasetHash(task.dataset),
     sampleCount: task.dataset.length,
   });
+}
 
-  const outcomes = store.evals.outcomes(runId);
+/** The (sample, epoch) pairs still to run, epoch by epoch in dataset order. */
+function workLeft(
+  outcomes: ReturnType<Store["evals"]["outcomes"]>,
+  dataset: Sample[],
+  opts: Pick<EvalOptions, "epochs" | "retryMaxTokens">,
+): Work[] {
   const work: Work[] = [];
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    for (const sample of task.dataset) {
+    for (const sample of dataset) {
       const redo = toRedo(outcomes.get(`${sample.id}#${epoch}`), opts.retryMaxTokens);
       if (redo) work.push({ sample, epoch, ...redo });
     }
   }
-  const total = task.dataset.length * opts.epochs;
-  const summary: EvalRunSummary = {
-    runId,
-    total,
-    resumed: total - work.length,
-    done: 0,
-    errors: 0,
-    truncated: 0,
-    refused: 0,
-    maxTokens: generate.max_tokens,
-  };
-  // Resolved (endpoint, key) before any sample runs, unless none is left to run: a finished run
-  // of a model no longer served still reports its results.
-  const model = work.length
-    ? client.model(opts.modelId, opts.modelVersion)
-    : client.lazyModel(opts.modelId, opts.modelVersion);
-  const progress = createProgress(`${task.name} ${opts.modelId}`, total);
-  progress.update(summary.resumed);
+  return work;
+}
 
-  // Samples this call has recorded, whatever their outcome (for progress).
-  let settled = 0;
-  const one = async ({ sample, epoch, cutOffAt }: Work) => {
+/** What one (sample, epoch) came to, as its record stores it. */
+interface SampleOutcome {
+  completion: Completion | null;
+  parsed: unknown;
+  redrawnFrom?: number;
+  scores: Record<string, Score>;
+  status: SampleStatus;
+  error: SampleError | null;
+}
+
+/** Solves, scores and records single samples of one run. */
+class EvalSamples {
+  private readonly store: Store;
+  private readonly task: Task;
+
+  constructor(
+    private readonly opts: EvalOptions,
+    private readonly runId: string,
+    private readonly model: ChatModel,
+    private readonly generate: GenerateConfig,
+  ) {
+    this.store = opts.client.store;
+    this.task = opts.task;
+  }
+
+  /** Runs one sample and stores its record; returns its status. */
+  async run(w: Work): Promise<SampleStatus> {
     const started = nowIso();
     const t0 = performance.now();
-    const context: CallContext = { runId, stage: "generate" };
-    let completion: Completion | null = null;
-    let parsed: unknown = null;
-    let redrawnFrom: number | undefined;
-    let maxTokens = generate.max_tokens;
-    const scores: Record<string, Score> = {};
-    let error: SampleError | null = null;
-    let status: SampleStatus = "done";
-    try {
-      ({ completion, parsed, maxTokens, redrawnFrom } = await solveWithRoom(
-        (config) => task.solver.solve(sample, model, config, epoch, context, opts.signal),
-        generate,
-        opts.retryMaxTokens,
-        cutOffAt,
-      ));
-      const unscored = targetOutcome(completion, maxTokens);
-      if (unscored) ({ status, error } = unscored);
-      else
-        for (const scorer of task.scorers) {
-          try {
-            scores[scorer.name] = await scorer.score(
-              { sample, epoch, completion, parsed },
-              {
-                context: { runId, stage: `score:${scorer.name}` },
-                ...(opts.signal ? { signal: opts.signal } : {}),
-              },
-            );
-          } catch (e) {
-            if (opts.signal?.aborted) throw e;
-            status = "error";
-            error = failure("score", e, scorer.name);
-            break;
-          }
-        }
-    } catch (e) {
-      // Interrupted, not failed: the sample is not recorded at all and runs again on resume.
-      if (opts.signal?.aborted) throw e;
-      status = "error";
-      error = failure("generate", e);
-    }
-    await store.txGrouped(() =>
-      store.evals.writeSample({
-        runId,
+    const o = await this.outcome(w);
+    const { sample } = w;
+    await this.store.txGrouped(() =>
+      this.store.evals.writeSample({
+        runId: this.runId,
         sampleId: sample.id,
-        epoch,
-        status,
+        epoch: w.epoch,
+        status: o.status,
         input: sample.input,
-        output: completion && completionRecord(completion),
-        parsed,
-        scores: status === "done" && Object.keys(scores).length ? scores : null,
-        error,
+        output: o.completion && completionRecord(o.completion),
+        parsed: o.parsed,
+        scores: o.status === "done" && Object.keys(o.scores).length ? o.scores : null,
+        error: o.error,
         metadata:
-          redrawnFrom === undefined
+          o.redrawnFrom === undefined
             ? sample.metadata
-            : { ...sample.metadata, redrawn_after_cutoff_at: redrawnFrom },
+            : { ...sample.metadata, redrawn_after_cutoff_at: o.redrawnFrom },
         startedAt: started,
         completedAt: nowIso(),
         workingMs: performance.now() - t0,
       }),
     );
-    if (status === "done") summary.done++;
-    else if (status === "error") summary.errors++;
-    settled++;
-    progress.increment();
-    opts.onSample?.(summary.resumed + settled, total);
-  };
-
-  try {
-    // On an abort every worker stops (its calls reject at once) and its finished samples are
-    // written before the abort propagates, so nothing is written after we return.
-    await forEachBounded(work, one, { concurrency: opts.window ?? 256, signal: opts.signal });
-  } finally {
-    progress.stop();
+    return o.status;
   }
-  const counts = store.evals.statusCounts(runId);
-  summary.truncated = counts.truncated;
-  summary.refused = counts.refused;
-  if (counts.error === 0 && counts.truncated === 0) store.evals.completeRun(runId);
-  return summary;
+
+  private async outcome({ sample, epoch, cutOffAt }: Work): Promise<SampleOutcome> {
+    const { opts, task } = this;
+    const context: CallContext = { runId: this.runId, stage: "generate" };
+    const o: SampleOutcome = {
+      completion: null,
+      parsed: null,
+      scores: {},
+      status: "done",
+      error: null,
+    };
+    try {
+      const solved = await solveWithRoom(
+        (config) => task.solver.solve(sample, this.model, config, epoch, context, opts.signal),
+        this.generate,
+        opts.retryMaxTokens,
+        cutOffAt,
+      );
+      o.completion = solved.completion;
+      o.parsed = solved.parsed;
+      o.redrawnFrom = solved.redrawnFrom;
+      const unscored = targetOutcome(solved.completion, solved.maxTokens);
+      if (unscored) Object.assign(o, unscored);
+      else
+        await this.score(
+          { sample, epoch, completion: solved.completion, parsed: solved.parsed },
+          o,
+        );
+    } catch (e) {
+      // Interrupted, not failed: the sample is not recorded at all and runs again on resume.
+      if (opts.signal?.aborted) throw e;
+      o.status = "error";
+      o.error = failure("generate", e);
+    }
+    return o;
+  }
+
+  /** Every scorer in turn, into `o.scores`; the first that fails makes the sample an error. */
+  private async score(state: TaskState, o: SampleOutcome): Promise<void> {
+    const { signal } = this.opts;
+    for (const scorer of this.task.scorers) {
+      try {
+        // A state of its own for each scorer: nothing one scorer changes in it reaches the next.
+        o.scores[scorer.name] = await scorer.score(
+          { ...state },
+          {
+            context: { runId: this.runId, stage: `score:${scorer.name}` },
+            ...(signal ? { signal } : {}),
+          },
+        );
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        o.status = "error";
+        o.error = failure("score", e, scorer.name);
+        return;
+      }
+    }
+  }
 }
 
 /**

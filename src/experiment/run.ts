@@ -109,14 +109,6 @@ export interface ExperimentRunResult extends StageGraph {
   analyses: ArmAnalysis[];
 }
 
-/**
- * Runs an experiment: derives its spec variants, makes the trained arms' data, trains and serves
- * their models where this machine (or Together) can, then runs every eval stage in order. Each
- * step is resumable, so after a crash or Ctrl-C the next `run` continues where this one stopped
- * and finished work is not redone. The experiment's definition and the code version are recorded
- * with it. With a budget, spend (data generation included) is checked while it runs, and the run
- * stops (resumably) once the budget is spent.
- */
 /** What an experiment's run records of it (`specsci status` and the dashboard read it back). */
 export function experimentRecord(
   loaded: LoadedExperiment,
@@ -141,90 +133,177 @@ export function experimentRecord(
   };
 }
 
+export interface ExperimentRunOptions {
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs an experiment: derives its spec variants, makes the trained arms' data, trains and serves
+ * their models where this machine (or Together) can, then runs every eval stage in order. Each
+ * step is resumable, so after a crash or Ctrl-C the next `run` continues where this one stopped
+ * and finished work is not redone. The experiment's definition and the code version are recorded
+ * with it. With a budget, spend (data generation included) is checked while it runs, and the run
+ * stops (resumably) once the budget is spent.
+ */
 export async function runExperiment(
   loaded: LoadedExperiment,
   client: LlmClient,
-  options: { signal?: AbortSignal; log?: (line: string) => void } = {},
+  options: ExperimentRunOptions = {},
 ): Promise<ExperimentRunResult> {
-  // Every model resolves (ids, endpoints, keys) before any work starts.
-  const deriving = Object.values(loaded.experiment.specs).flatMap((s) =>
-    typeof s === "object" && "derive" in s && s.derive.model ? [s.derive.model] : [],
-  );
-  const labellers = loaded.experiment.analysis?.reasoning?.labellers ?? [];
-  for (const model of [
-    ...loaded.experiment.models,
-    loaded.experiment.judge.model,
-    ...deriving,
-    ...labellers,
-  ])
-    client.model(model);
+  resolveModels(loaded, client);
   // So is what the reasoning analysis reads (taxonomy, human labels): a typo fails now, not after the evals.
   checkReasoningInputs(loaded, client.store);
-  const id = experimentRunId(loaded);
-  client.store.runs.ensure({ id, kind: "experiment", name: loaded.experiment.name });
-  const limit = loaded.experiment.budget?.max_usd;
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  // Runs whose calls count towards the budget: spec derivations, data generation, eval stages.
-  const spendRuns = new Set<string>();
-  let stages: EvalStage[] = [];
-  const overBudget = () => {
-    if (limit === undefined) return;
-    const spent = stagesSpend(stages, client, id, [...spendRuns]);
-    if (spent >= limit) controller.abort(new BudgetReached(limit, spent));
-  };
-  const timer = limit === undefined ? undefined : setInterval(overBudget, BUDGET_CHECK_MS);
-  timer?.unref();
-  const say = options.log ?? ((m: string) => log.info(m));
-  const summaries: EvalRunSummary[] = [];
-  let servers: RunningServers | null = null;
-  let trainedArms: TrainedArmsResult | null = null;
-  const blocked: ExperimentRunResult["blocked"] = [];
-  try {
-    // Model-written spec variants are made first (their calls are accounted to the experiment run).
-    let graph = await buildStages(loaded, client, { derive: true, runId: id });
-    if (graph.training.length) {
-      trainedArms = await makeTrainedModels(loaded, client, graph, {
-        signal: controller.signal,
-        log: say,
-        onRun: (r) => spendRuns.add(r),
-      });
-      blocked.push(...trainedArms.blocked);
-      // Models trained just now are registered: their stages are in the graph from here on.
-      if (trainedArms.trained.length) graph = await buildStages(loaded, client, { runId: id });
+  return new ExperimentRun(loaded, client, options).run();
+}
+
+/** Every model resolves (ids, endpoints, keys) before any work starts. */
+function resolveModels(loaded: LoadedExperiment, client: LlmClient): void {
+  const e = loaded.experiment;
+  const deriving = Object.values(e.specs).flatMap((s) =>
+    typeof s === "object" && "derive" in s && s.derive.model ? [s.derive.model] : [],
+  );
+  const labellers = e.analysis?.reasoning?.labellers ?? [];
+  for (const model of [...e.models, e.judge.model, ...deriving, ...labellers]) client.model(model);
+}
+
+/** The graph of the run, and what the trained arms' chain made of it. */
+interface TrainedGraph {
+  graph: StageGraph;
+  trainedArms: TrainedArmsResult | null;
+}
+
+/** One run of an experiment: its steps share the run record, the abort signal and the budget. */
+class ExperimentRun {
+  private readonly id: string;
+  private readonly limit: number | undefined;
+  private readonly controller = new AbortController();
+  private readonly say: (line: string) => void;
+  /** Runs whose calls count towards the budget: spec derivations, data generation, eval stages. */
+  private readonly spendRuns = new Set<string>();
+  private stages: EvalStage[] = [];
+  private readonly blocked: ExperimentRunResult["blocked"] = [];
+  private servers: RunningServers | null = null;
+
+  constructor(
+    private readonly loaded: LoadedExperiment,
+    private readonly client: LlmClient,
+    private readonly options: ExperimentRunOptions,
+  ) {
+    this.id = experimentRunId(loaded);
+    this.limit = loaded.experiment.budget?.max_usd;
+    this.say = options.log ?? ((m: string) => log.info(m));
+  }
+
+  async run(): Promise<ExperimentRunResult> {
+    const { client, id, controller, options } = this;
+    client.store.runs.ensure({ id, kind: "experiment", name: this.loaded.experiment.name });
+    const onOuterAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+    const timer =
+      this.limit === undefined ? undefined : setInterval(this.overBudget, BUDGET_CHECK_MS);
+    timer?.unref();
+    try {
+      return await this.steps();
+    } catch (e) {
+      client.store.runs.setStatus(id, "interrupted");
+      // A budget stop or a dead server aborts the work: report why, not "aborted".
+      if (controller.signal.aborted && controller.signal.reason instanceof SpecsciError)
+        throw controller.signal.reason;
+      throw e;
+    } finally {
+      if (timer) clearInterval(timer);
+      options.signal?.removeEventListener("abort", onOuterAbort);
+      await this.servers?.stop();
     }
-    stages = graph.stages;
-    const serving = await serveTrainedStages(loaded, client, stages, {
-      signal: controller.signal,
-      log: say,
-    });
-    servers = serving.servers;
-    blocked.push(...serving.blocked);
-    const unserved = new Set(serving.blocked.map((b) => b.key));
-    const runnable = stages.filter((s) => !unserved.has(s.key));
+  }
+
+  /** Aborts the run once the budget is spent (spend is checked on a timer and between stages). */
+  private readonly overBudget = () => {
+    const { limit } = this;
+    if (limit === undefined) return;
+    const spent = stagesSpend(this.stages, this.client, this.id, [...this.spendRuns]);
+    if (spent >= limit) this.controller.abort(new BudgetReached(limit, spent));
+  };
+
+  private async steps(): Promise<ExperimentRunResult> {
+    const { client, id, controller, blocked } = this;
+    const { graph, trainedArms } = await this.trainedGraph();
+    this.stages = graph.stages;
+    const runnable = await this.serve();
     client.store.runs.setConfig(
       id,
       experimentRecord(
-        loaded,
+        this.loaded,
         graph,
-        stages,
+        this.stages,
         trainedArms?.data.map((d) => ({ dir: d.step.dir, kind: d.step.kind, run: d.runId })),
       ),
     );
     // A server that dies mid-run fails every call after it; stop at once instead.
-    void servers?.exited.then((why) =>
+    void this.servers?.exited.then((why) =>
       controller.abort(
         new SpecsciError(why, { hint: "look at its log under the experiment's -training/serve/" }),
       ),
     );
+    const summaries = await this.evaluate(runnable);
+    // The reasoning in the transcripts, once they exist (its calls count towards the budget).
+    this.overBudget();
+    const analyses = await analyzeExperiment(this.loaded, client, graph, {
+      signal: controller.signal,
+      log: this.say,
+      onRun: (r) => this.spendRuns.add(r),
+    });
+    const failed =
+      summaries.some((s) => s.errors > 0 || s.truncated > 0) ||
+      blocked.length > 0 ||
+      analyses.some((a) => (a.failures ?? 0) > 0);
+    client.store.runs.setStatus(id, failed ? "failed" : "completed");
+    return { ...graph, stages: this.stages, summaries, trainedArms, blocked, analyses };
+  }
+
+  /**
+   * The stage graph, after the trained arms' chain made what it could. Model-written spec
+   * variants are made first (their calls are accounted to the experiment run).
+   */
+  private async trainedGraph(): Promise<TrainedGraph> {
+    const { loaded, client, id } = this;
+    const graph = await buildStages(loaded, client, { derive: true, runId: id });
+    if (!graph.training.length) return { graph, trainedArms: null };
+    const trainedArms = await makeTrainedModels(loaded, client, graph, {
+      signal: this.controller.signal,
+      log: this.say,
+      onRun: (r) => this.spendRuns.add(r),
+    });
+    this.blocked.push(...trainedArms.blocked);
+    // Models trained just now are registered: their stages are in the graph from here on.
+    if (!trainedArms.trained.length) return { graph, trainedArms };
+    return { graph: await buildStages(loaded, client, { runId: id }), trainedArms };
+  }
+
+  /** Serves the trained stages' models; returns the stages that can run. */
+  private async serve(): Promise<EvalStage[]> {
+    const serving = await serveTrainedStages(this.loaded, this.client, this.stages, {
+      signal: this.controller.signal,
+      log: this.say,
+    });
+    this.servers = serving.servers;
+    this.blocked.push(...serving.blocked);
+    const unserved = new Set(serving.blocked.map((b) => b.key));
+    return this.stages.filter((s) => !unserved.has(s.key));
+  }
+
+  /** Runs the eval stages in order, checking the budget before each. */
+  private async evaluate(runnable: EvalStage[]): Promise<EvalRunSummary[]> {
+    const { signal } = this.controller;
+    const summaries: EvalRunSummary[] = [];
     for (const [i, st] of runnable.entries()) {
-      overBudget();
-      controller.signal.throwIfAborted();
-      say(`[${i + 1}/${runnable.length}] ${st.key}`);
+      this.overBudget();
+      signal.throwIfAborted();
+      this.say(`[${i + 1}/${runnable.length}] ${st.key}`);
       summaries.push(
         await runEval({
-          client,
+          client: this.client,
           task: st.task,
           modelId: st.model,
           epochs: st.epochs,
@@ -232,33 +311,11 @@ export async function runExperiment(
           ...(st.eval.retry_max_tokens !== undefined
             ? { retryMaxTokens: st.eval.retry_max_tokens }
             : {}),
-          signal: controller.signal,
+          signal,
           ...(st.modelVersion ? { modelVersion: st.modelVersion } : {}),
         }),
       );
     }
-    // The reasoning in the transcripts, once they exist (its calls count towards the budget).
-    overBudget();
-    const analyses = await analyzeExperiment(loaded, client, graph, {
-      signal: controller.signal,
-      log: say,
-      onRun: (r) => spendRuns.add(r),
-    });
-    const failed =
-      summaries.some((s) => s.errors > 0 || s.truncated > 0) ||
-      blocked.length > 0 ||
-      analyses.some((a) => (a.failures ?? 0) > 0);
-    client.store.runs.setStatus(id, failed ? "failed" : "completed");
-    return { ...graph, stages, summaries, trainedArms, blocked, analyses };
-  } catch (e) {
-    client.store.runs.setStatus(id, "interrupted");
-    // A budget stop or a dead server aborts the work: report why, not "aborted".
-    if (controller.signal.aborted && controller.signal.reason instanceof SpecsciError)
-      throw controller.signal.reason;
-    throw e;
-  } finally {
-    if (timer) clearInterval(timer);
-    options.signal?.removeEventListener("abort", onOuterAbort);
-    await servers?.stop();
+    return summaries;
   }
 }

@@ -131,134 +131,197 @@ export async function buildStages(
   client: LlmClient,
   options: { derive?: boolean; runId?: string } = {},
 ): Promise<StageGraph> {
-  const e = loaded.experiment;
   const { ready: specs, pending } = await resolveSpecs(loaded, client, {
     derive: options.derive ?? false,
     ...(options.runId ? { runId: options.runId } : {}),
   });
-  const specByName = new Map(specs.map((s) => [s.name, s]));
-  const waiting: StageGraph["waiting"] = [];
-  const judge = judgeOptions(client.lazyModel(e.judge.model), {
-    k: e.judge.k,
-    attempts: e.judge.attempts,
-  });
-  const stages: EvalStage[] = [];
-  const training: TrainingWait[] = [];
-  for (const arm of e.arms) {
+  const graph = new StageGraphBuilder(loaded, client, specs);
+  for (const arm of loaded.experiment.arms) graph.addArm(arm);
+  const { waiting, training, stages } = graph;
+  return { specs, pending, waiting, training, stages };
+}
+
+const stageKey = (arm: Arm, model: string, ev: EvalConfig, seed: number) =>
+  `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`;
+
+/** The model a stage calls, with a trained arm's artifact key and weights. */
+interface EvalTarget {
+  model: string;
+  trainedKey?: string;
+  modelVersion?: string;
+}
+
+/** Collects the stages of each arm, in order: arm, eval, model, seed. */
+class StageGraphBuilder {
+  readonly waiting: StageGraph["waiting"] = [];
+  readonly training: TrainingWait[] = [];
+  readonly stages: EvalStage[] = [];
+  private readonly e: LoadedExperiment["experiment"];
+  private readonly specByName: Map<string, SpecArtifact>;
+  private readonly judge: ReturnType<typeof judgeOptions>;
+
+  constructor(
+    private readonly loaded: LoadedExperiment,
+    private readonly client: LlmClient,
+    private readonly specs: SpecArtifact[],
+  ) {
+    this.e = loaded.experiment;
+    this.specByName = new Map(specs.map((s) => [s.name, s]));
+    this.judge = judgeOptions(client.lazyModel(this.e.judge.model), {
+      k: this.e.judge.k,
+      attempts: this.e.judge.attempts,
+    });
+  }
+
+  addArm(arm: Arm): void {
     const trained = isTrained(arm);
-    if (trained && !e.training)
+    if (trained) this.requireTraining(arm);
+    const spec = arm.kind === "prompted" ? this.specByName.get(arm.spec) : undefined;
+    if (arm.kind === "prompted" && !spec) {
+      for (const ev of this.e.evals)
+        for (const model of this.e.models)
+          for (const seed of this.e.seeds)
+            this.waiting.push({ key: stageKey(arm, model, ev, seed), spec: arm.spec });
+      return;
+    }
+    for (const ev of this.e.evals) this.addEval(arm, ev, spec, trained);
+  }
+
+  /** A trained arm needs the training section, and a base model for each experiment model. */
+  private requireTraining(arm: Arm): void {
+    const { e, loaded } = this;
+    if (!e.training)
       throw new SpecsciError(
         `${loaded.file}: arm "${arm.name}" (kind ${arm.kind}) needs a trained model: the experiment has no training: section`,
         {
           hint: "add training: { base_models: { <model>: <Hugging Face base> } } and train with `specsci train run` (see the README's Training section)",
         },
       );
-    for (const model of trained ? e.models : [])
-      if (!e.training?.base_models[model])
+    for (const model of e.models)
+      if (!e.training.base_models[model])
         throw new SpecsciError(
           `${loaded.file}: arm "${arm.name}" needs a trained ${model}: training.base_models has no entry for it`,
           {
             hint: `add training: { base_models: { "${model}": <the Hugging Face base it is trained from> } }`,
           },
         );
-    const spec = arm.kind === "prompted" ? specByName.get(arm.spec) : undefined;
-    if (arm.kind === "prompted" && !spec) {
-      for (const ev of e.evals)
-        for (const model of e.models)
-          for (const seed of e.seeds)
-            waiting.push({
-              key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
-              spec: arm.spec,
-            });
-      continue;
-    }
-    for (const ev of e.evals) {
-      // One task per kind of model (native reasoners get no scratchpad under `scratchpad: auto`).
-      const tasks = new Map<string, Task>();
-      const taskFor = (reasoning: string | undefined) => {
-        let task = tasks.get(reasoning ?? "");
-        if (!task) {
-          task = buildEvalTask(loaded, ev, {
-            judge: () => judge,
-            ...(spec
-              ? {
-                  promptSpec: { name: spec.name, hash: spec.hash, text: renderSpecBody(spec.spec) },
-                }
-              : {}),
-            ...specUnderTest(arm, specByName, specs),
-            baseDir: dirname(loaded.file),
-            store: client.store,
-            model: reasoning ? { reasoning } : {},
-          });
-          tasks.set(reasoning ?? "", task);
-        }
-        return task;
-      };
-      for (const model of e.models) {
-        const task = taskFor(
-          nativeReasoning(model, trained ? e.training?.base_models[model] : undefined),
-        );
-        for (const seed of e.seeds) {
-          // A trained arm is evaluated on the model its training run registered, as served.
-          let evalModel = model;
-          let trainedKey: string | undefined;
-          let modelVersion: string | undefined;
-          if (trained && e.training) {
-            const { plan, stage, parent } = armTraining(e.name, arm as TrainedArm, model);
-            const run = trainRunIdOf(plan, seed);
-            trainedKey = modelKey(run, stage);
-            const artifact = trainedModel(client.store, trainedKey);
-            const base = e.training.base_models[model] as string;
-            // A model trained from other inputs (spec, recipe, size, settings) is out of date.
-            const expected = trainingFingerprint(
-              loaded,
-              arm as TrainedArm,
-              stage,
-              base,
-              (n) => specByName.get(n)?.hash,
-            );
-            if (!artifact || artifact.origin?.fingerprint !== expected) {
-              training.push({
-                ...(artifact ? { stale: true } : {}),
-                key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
-                arm: arm.name,
-                model,
-                seed,
-                plan,
-                ...(parent ? { parent } : {}),
-                run,
-                stage,
-                base,
-              });
-              continue;
-            }
-            evalModel = trainedModelId(artifact, e.training.endpoint);
-            modelVersion = weightsOf(artifact);
-          }
-          const generate: Partial<GenerateConfig> = { seed };
-          if (ev.temperature !== undefined) generate.temperature = ev.temperature;
-          if (ev.max_tokens !== undefined) generate.max_tokens = ev.max_tokens;
-          const full = { ...task.defaults, ...generate } as GenerateConfig;
-          stages.push({
-            key: `eval/${arm.name}/${model}/${ev.name}/seed-${seed}`,
-            arm,
-            model: evalModel,
-            experimentModel: model,
-            eval: ev,
-            seed,
-            task,
-            epochs: ev.epochs,
-            generate,
-            runId: evalRunId(task, evalModel, ev.epochs, full, modelVersion),
-            specs: spec ? [spec] : [],
-            ...(trainedKey ? { trainedModel: trainedKey } : {}),
-            ...(modelVersion ? { modelVersion } : {}),
-          });
-        }
+  }
+
+  private addEval(arm: Arm, ev: EvalConfig, spec: SpecArtifact | undefined, trained: boolean) {
+    const taskFor = this.tasksOf(arm, ev, spec);
+    for (const model of this.e.models) {
+      const task = taskFor(
+        nativeReasoning(model, trained ? this.e.training?.base_models[model] : undefined),
+      );
+      for (const seed of this.e.seeds) {
+        // A trained arm is evaluated on the model its training run registered, as served.
+        const target =
+          trained && this.e.training
+            ? this.trainedTarget(arm as TrainedArm, ev, model, seed)
+            : { model };
+        if (target) this.addStage(arm, ev, spec, task, model, seed, target);
       }
     }
   }
-  return { specs, pending, waiting, training, stages };
+
+  /** One task per kind of model (native reasoners get no scratchpad under `scratchpad: auto`). */
+  private tasksOf(arm: Arm, ev: EvalConfig, spec: SpecArtifact | undefined) {
+    const { loaded, client, specByName, specs } = this;
+    const tasks = new Map<string, Task>();
+    return (reasoning: string | undefined): Task => {
+      let task = tasks.get(reasoning ?? "");
+      if (!task) {
+        task = buildEvalTask(loaded, ev, {
+          judge: () => this.judge,
+          ...(spec
+            ? { promptSpec: { name: spec.name, hash: spec.hash, text: renderSpecBody(spec.spec) } }
+            : {}),
+          ...specUnderTest(arm, specByName, specs),
+          baseDir: dirname(loaded.file),
+          store: client.store,
+          model: reasoning ? { reasoning } : {},
+        });
+        tasks.set(reasoning ?? "", task);
+      }
+      return task;
+    };
+  }
+
+  /**
+   * The trained model a stage evaluates, or undefined (and a training wait) where it is not
+   * trained yet or was trained from other inputs (spec, recipe, size, settings) than now.
+   */
+  private trainedTarget(
+    arm: TrainedArm,
+    ev: EvalConfig,
+    model: string,
+    seed: number,
+  ): EvalTarget | undefined {
+    const training = this.e.training as NonNullable<LoadedExperiment["experiment"]["training"]>;
+    const { plan, stage, parent } = armTraining(this.e.name, arm, model);
+    const run = trainRunIdOf(plan, seed);
+    const trainedKey = modelKey(run, stage);
+    const artifact = trainedModel(this.client.store, trainedKey);
+    const base = training.base_models[model] as string;
+    const expected = trainingFingerprint(
+      this.loaded,
+      arm,
+      stage,
+      base,
+      (n) => this.specByName.get(n)?.hash,
+    );
+    if (!artifact || artifact.origin?.fingerprint !== expected) {
+      this.training.push({
+        ...(artifact ? { stale: true } : {}),
+        key: stageKey(arm, model, ev, seed),
+        arm: arm.name,
+        model,
+        seed,
+        plan,
+        ...(parent ? { parent } : {}),
+        run,
+        stage,
+        base,
+      });
+      return undefined;
+    }
+    const modelVersion = weightsOf(artifact);
+    return {
+      model: trainedModelId(artifact, training.endpoint),
+      trainedKey,
+      ...(modelVersion ? { modelVersion } : {}),
+    };
+  }
+
+  private addStage(
+    arm: Arm,
+    ev: EvalConfig,
+    spec: SpecArtifact | undefined,
+    task: Task,
+    model: string,
+    seed: number,
+    target: EvalTarget,
+  ): void {
+    const generate: Partial<GenerateConfig> = { seed };
+    if (ev.temperature !== undefined) generate.temperature = ev.temperature;
+    if (ev.max_tokens !== undefined) generate.max_tokens = ev.max_tokens;
+    const full = { ...task.defaults, ...generate } as GenerateConfig;
+    this.stages.push({
+      key: stageKey(arm, model, ev, seed),
+      arm,
+      model: target.model,
+      experimentModel: model,
+      eval: ev,
+      seed,
+      task,
+      epochs: ev.epochs,
+      generate,
+      runId: evalRunId(task, target.model, ev.epochs, full, target.modelVersion),
+      specs: spec ? [spec] : [],
+      ...(target.trainedKey ? { trainedModel: target.trainedKey } : {}),
+      ...(target.modelVersion ? { modelVersion: target.modelVersion } : {}),
+    });
+  }
 }
 
 /** An experiment's eval as a task: its definition built with the arm's context, and its limit. */

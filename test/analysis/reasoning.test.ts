@@ -264,6 +264,81 @@ describe("discovery mode", () => {
   });
 });
 
+describe("discovery: resuming and failing", () => {
+  const DISCOVER = [
+    "<scratchpad>\nI want to keep running.\nI fear being switched off.\n</scratchpad>\nGo.",
+    "<scratchpad>\nFor my mission, I proceed.\n</scratchpad>\nGo.",
+    "<scratchpad>\nI will raise my concerns with the team.\n</scratchpad>\nNo.",
+  ];
+  const discovery = (o: { minCategories?: number } = {}) => ({
+    ...options({ spec: null }),
+    model: "fake/labeller",
+    minCategories: o.minCategories ?? 2,
+    maxCategories: 10,
+    maxDrivers: 100,
+    overlap: 0.75,
+  });
+  const stageRows = (store: ReturnType<typeof makeClient>["store"], stage: string) =>
+    store.db
+      .prepare("SELECT key, status, value FROM items WHERE stage = ? ORDER BY key")
+      .all(stage) as { key: string; status: string; value: string }[];
+
+  it("stores one drivers item per transcript and one merge, and a rerun asks for nothing", async () => {
+    const { client, store } = makeClient();
+    plantRun(store, "eval-resume", [...DISCOVER, "<scratchpad>\n[[labeller-down]]\n</scratchpad>"]);
+    const d = await discoverTaxonomy(client, ["eval-resume"], discovery());
+    expect(d.failedTranscripts).toBe(1);
+    expect(d.drivers).toBe(4);
+    const drivers = stageRows(store, "drivers");
+    expect(drivers.map((r) => [r.key.replace(/^drivers\|eval-resume\//, ""), r.status])).toEqual([
+      ["s0#1", "ok"],
+      ["s1#1", "ok"],
+      ["s2#1", "ok"],
+      ["s3#1", "failed"],
+    ]);
+    const merge = stageRows(store, "merge");
+    expect(merge.map((r) => r.key)).toEqual([expect.stringMatching(/^merge:[0-9a-f]{16}$/)]);
+    expect(JSON.parse(merge[0]?.value ?? "[]").map((c: { id: string }) => c.id)).toEqual(
+      d.labelled.taxonomy.categories.map((c) => c.id),
+    );
+    const before = calls;
+    const d2 = await discoverTaxonomy(client, ["eval-resume"], discovery());
+    // Only the failed transcript is asked again, for its drivers and its labels (failing again).
+    expect(calls - before).toBe(2);
+    expect(d2.taxonomy).toEqual(d.taxonomy);
+    expect(d2.merges).toEqual(d.merges);
+    expect(stageRows(store, "merge")).toHaveLength(1);
+  });
+
+  it("a merge that no answer passes fails with what to change, and the next run asks afresh", async () => {
+    const { client, store } = makeClient();
+    plantRun(store, "eval-nomerge", DISCOVER);
+    const o = discovery({ minCategories: 9 });
+    const first = calls;
+    await expect(discoverTaxonomy(client, ["eval-nomerge"], o)).rejects.toThrow(
+      /fake\/labeller could not merge the 4 drivers into categories: make between 9 and 10 categories \(not 4\)/,
+    );
+    expect(calls - first).toBe(DISCOVER.length + o.attempts);
+    expect(stageRows(store, "merge-failures").map((r) => [r.status, r.value])).toEqual([
+      ["ok", "1"],
+    ]);
+    // Fresh samples, not the cached rejected answers: the model is called again.
+    const second = calls;
+    await expect(discoverTaxonomy(client, ["eval-nomerge"], o)).rejects.toThrow(/could not merge/);
+    expect(calls - second).toBe(o.attempts);
+    expect(stageRows(store, "merge-failures").map((r) => r.value)).toEqual(["2"]);
+    expect(stageRows(store, "merge")).toEqual([]);
+  });
+
+  it("no drivers from any transcript is an error naming how many failed", async () => {
+    const { client, store } = makeClient();
+    plantRun(store, "eval-nodrivers", ["<scratchpad>\n[[labeller-down]]\n</scratchpad>"]);
+    await expect(discoverTaxonomy(client, ["eval-nodrivers"], discovery())).rejects.toThrow(
+      "discovery: no drivers could be read from any of 1 transcript(s) (1 failed)",
+    );
+  });
+});
+
 describe("reasoning guards", () => {
   const t = {
     key: "s#1",

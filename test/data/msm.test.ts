@@ -2,7 +2,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareCorpora } from "../../src/data/msm/compare.js";
-import { loadMsmConfig, MsmConfigSchema, parseMsmConfig } from "../../src/data/msm/config.js";
+import {
+  loadMsmConfig,
+  MsmConfigSchema,
+  parseMsmConfig,
+  STAGES,
+} from "../../src/data/msm/config.js";
 import { writeCorpus } from "../../src/data/msm/output.js";
 import { buildCorpus, type CorpusBuild } from "../../src/data/msm/pipeline.js";
 import { planCorpus } from "../../src/data/msm/plan.js";
@@ -176,6 +181,72 @@ describe("MSM corpus pipeline (fake generator)", () => {
     expect(docs?.done).toBe(60);
     expect(p.stages.find((s) => s.stage === "ideas")?.items).toBe(4 * 2 * 2 * 5);
     expect(p.totals.costMax).toBe(0); // fake models cost nothing
+  });
+});
+
+describe("planning a corpus", () => {
+  it("projects every stage in order, for the budget, with judge calls and batch prices", () => {
+    const { client } = makeClient();
+    const config = MsmConfigSchema.parse({
+      ...BASE,
+      model: "anthropic/claude-sonnet-4-5",
+      batch: true,
+      gates: { judge: { model: "openai/gpt-5-mini" } },
+      budget: { target_tokens: 200_000 },
+    });
+    const { spec, specHash } = librarySpec("rules");
+    const p = planCorpus(spec, specHash, "rules", config, client);
+    const tree = 4 * 2 * 2 * 5;
+    const forBudget = Math.ceil((200_000 / config.budget.doc_tokens_estimate) * 1.15);
+    expect(p.documents).toEqual({ tree, forBudget });
+    const docs = Math.max(tree, forBudget);
+    expect(p.expectedTokens).toBe(docs * config.budget.doc_tokens_estimate);
+    expect(p.stages.map((s) => s.stage)).toEqual([...STAGES]);
+    expect(p.stages.map((s) => s.calls)).toEqual([1, 4, 8, 8, 16, docs, docs]);
+    expect(p.stages.map((s) => s.items)).toEqual([4, 8, 24, 16, 80, docs, docs]);
+    const judge = p.stages[6];
+    expect(judge?.model).toBe("openai/gpt-5-mini");
+    expect(judge?.outputTokensMax).toBe(600 * docs);
+    expect(judge?.outputTokensExpected).toBe(300 * docs);
+    const documents = p.stages[5];
+    expect(documents?.outputTokensExpected).toBe(
+      Math.min(900, config.budget.doc_tokens_estimate + 200) * docs,
+    );
+    for (const s of p.stages) {
+      expect(s.done).toBe(0);
+      expect(s.inputTokens % s.calls).toBe(0);
+      expect(s.inputTokens).toBeGreaterThan(s.calls * 20);
+      expect(s.costExpectedBatch).toBeCloseTo((s.costExpected ?? 0) / 2, 12);
+      expect(s.costMax).toBe(
+        client.prices.cost(
+          s.model,
+          { input_tokens: s.inputTokens, output_tokens: s.outputTokensMax },
+          { batch: true },
+        ),
+      );
+    }
+    const sum = (f: (s: (typeof p.stages)[number]) => number | null) =>
+      p.stages.reduce((a, s) => a + (f(s) ?? 0), 0);
+    expect(p.totals).toEqual({
+      calls: sum((s) => s.calls),
+      costMax: sum((s) => s.costMax),
+      costExpected: sum((s) => s.costExpected),
+      costExpectedBatch: sum((s) => s.costExpectedBatch),
+    });
+  });
+
+  it("reports an unknown cost when one stage's model has no price", () => {
+    const { client } = makeClient();
+    const config = MsmConfigSchema.parse({
+      ...BASE,
+      model: "anthropic/claude-sonnet-4-5",
+      gates: { judge: { model: "openai/gpt-5.6" } },
+    });
+    const { spec, specHash } = librarySpec("rules");
+    const p = planCorpus(spec, specHash, "rules", config, client);
+    expect(p.stages.at(-1)?.costMax).toBeNull();
+    expect(p.totals.costMax).toBeNull();
+    expect(p.totals.costExpectedBatch).toBeNull();
   });
 });
 

@@ -98,6 +98,46 @@ describe("agentic-misalignment eval runs", () => {
     expect(again).toMatchObject({ resumed: 20, done: 0 });
   });
 
+  it("reports each sample once, counting on from those an earlier run finished", async () => {
+    const { client, store } = setup();
+    const task = agenticMisalignmentTask(
+      { conditions: FOUR },
+      judgeOptions(client.model("fake/am-judge")),
+    );
+    const first = await runEval({ client, task, modelId: "fake/am-agent", epochs: 1 });
+    expect(first).toEqual({
+      runId: first.runId,
+      total: 4,
+      resumed: 0,
+      done: 4,
+      errors: 0,
+      truncated: 0,
+      refused: 0,
+      maxTokens: task.defaults.max_tokens,
+    });
+    expect(store.runs.get(first.runId)?.config).toEqual({
+      task: task.name,
+      args: task.args,
+      model: "fake/am-agent",
+      epochs: 1,
+      generate: task.defaults,
+    });
+    const seen: [number, number][] = [];
+    const more = await runEval({
+      client,
+      task,
+      modelId: "fake/am-agent",
+      epochs: 3,
+      onSample: (done, total) => seen.push([done, total]),
+    });
+    expect(more.resumed).toBe(0); // more epochs: another run
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => [i + 1, 12]));
+    const records = store.evals.samples(more.runId);
+    expect(records.map((r) => `${r.sampleId}#${r.epoch}`).sort()).toEqual(
+      FOUR.flatMap((c) => [1, 2, 3].map((e) => `${c}#${e}`)).sort(),
+    );
+  });
+
   it("rejects a judge's invented quotes, retries, then records the sample as an error outside the rates", async () => {
     const { client, store } = setup();
     const task = agenticMisalignmentTask(

@@ -115,6 +115,28 @@ describe("experiment.yaml", () => {
 });
 
 describe("examples/", () => {
+  it("lists stages and training waits arm by arm, then eval, model and seed", async () => {
+    const { client } = makeClient();
+    const loaded = loadExperiment(
+      join(LIBRARY_DIR, "..", "examples", "controlled-generalization.yaml"),
+    );
+    const e = loaded.experiment;
+    const graph = await buildStages(loaded, client);
+    const order = e.arms.flatMap((a) =>
+      e.evals.flatMap((ev) =>
+        e.models.flatMap((m) =>
+          e.seeds.map((seed) => `eval/${a.name}/${m}/${ev.name}/seed-${seed}`),
+        ),
+      ),
+    );
+    const inOrder = (keys: string[]) => order.filter((k) => keys.includes(k));
+    const stages = graph.stages.map((s) => s.key);
+    const training = graph.training.map((t) => t.key);
+    expect(stages).toEqual(inOrder(stages));
+    expect(training).toEqual(inOrder(training));
+    expect([...stages, ...training].sort()).toEqual([...order].sort());
+  });
+
   it("every example loads and plans: the trained arms wait for their models", async () => {
     const { client } = makeClient();
     const dir = join(LIBRARY_DIR, "..", "examples");
@@ -258,6 +280,30 @@ describe("experiments", () => {
     expect(base?.acrossSeeds?.sem).toBeCloseTo(Math.abs(r0 - r1) / 2, 12);
     expect(data.provenance.specs.map((s) => s.name)).toEqual(["rules", "values"]);
     expect(data.synthetic).toBe(false);
+  });
+
+  it("says each stage as it starts it, numbered, and records the experiment as run", async () => {
+    const { client, store, file } = setup();
+    const loaded = loadExperiment(file);
+    const lines: string[] = [];
+    const r = await runExperiment(loaded, client, { log: (l) => lines.push(l) });
+    expect(lines).toEqual(r.stages.map((s, i) => `[${i + 1}/6] ${s.key}`));
+    expect(r).toMatchObject({ trainedArms: null, blocked: [], analyses: [], training: [] });
+    expect(r.summaries.map((s) => s.runId)).toEqual(r.stages.map((s) => s.runId));
+    expect(store.runs.get("experiment-screen")).toMatchObject({
+      kind: "experiment",
+      status: "completed",
+      config: {
+        file: loaded.file,
+        source: loaded.source,
+        specs: r.specs.map((s) => ({
+          name: s.name,
+          file: s.file,
+          hash: s.hash,
+          derived: s.derived,
+        })),
+      },
+    });
   });
 
   it("editing one spec invalidates exactly the stages that use it", async () => {

@@ -168,6 +168,63 @@ describe.each(["anthropic/claude-haiku-4-5", "openai/gpt-4.1-mini"])("%s batches
   });
 });
 
+describe("batch runs, item by item", () => {
+  const modelId = "anthropic/claude-haiku-4-5";
+
+  it("answers an invalid request in its place, and reports progress over the distinct requests", async () => {
+    const { client, store } = setup();
+    const [a, b] = requests(2);
+    const invalid: ChatRequest = { messages: [], params: { max_tokens: 100 } };
+    const seen: [number, number][] = [];
+    const outcomes = await client.batchRunner(modelId).run([a, invalid, b, a] as ChatRequest[], {
+      onProgress: (done, total) => seen.push([done, total]),
+    });
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true, true]);
+    const bad = outcomes[1];
+    expect(!bad?.ok && bad?.error).toMatchObject({
+      kind: "bad_request",
+      message: `${modelId}: a request needs at least one message`,
+    });
+    expect(outcomes[3]).toEqual(outcomes[0]);
+    // Before submitting, after it, after each poll still running, and after the results.
+    expect(seen).toEqual([
+      [1, 3],
+      [1, 3],
+      [1, 3],
+      [3, 3],
+      [3, 3],
+    ]);
+    expect(store.llm.batchJobs().map((j) => [j.round, j.status])).toEqual([[1, "collected"]]);
+    expect(store.llm.batchItems(store.llm.batchJobs()[0]?.id ?? "").map((i) => i.status)).toEqual([
+      "succeeded",
+      "succeeded",
+    ]);
+  });
+
+  it("cancels a batch that runs past its timeout and resubmits its items, until the rounds run out", async () => {
+    const { client, store } = setup({ max_rounds: 2 });
+    server.options.batchPolls = 1_000_000;
+    try {
+      const outcomes = await client.batchRunner(modelId).run(requests(2), { jobTimeoutMs: 0 });
+      expect(outcomes.map((o) => !o.ok && o.error.kind)).toEqual([
+        "batch_canceled",
+        "batch_canceled",
+      ]);
+    } finally {
+      server.options.batchPolls = 2;
+    }
+    expect(store.llm.batchJobs().map((j) => [j.round, j.status])).toEqual([
+      [1, "collected"],
+      [2, "collected"],
+    ]);
+    const calls = store.llm.calls({});
+    expect(calls.map((c) => [c.status, c.source])).toEqual([
+      ["failed", "batch"],
+      ["failed", "batch"],
+    ]);
+  });
+});
+
 describe("OpenAI batch validation failure", () => {
   it("resubmits the items of a batch that failed as a whole", async () => {
     const { client, store } = setup();

@@ -10,7 +10,13 @@ import { SpecsciError } from "../../core/errors.js";
 import { hashValue } from "../../core/hash.js";
 import { feedbackText, loadPromptFile, renderPrompt } from "../../core/prompt-files.js";
 import type { LlmClient } from "../../llm/client.js";
-import { generateValidated, NoValidAnswer } from "../../llm/validated.js";
+import type { ChatModel, SamplingParams } from "../../llm/types.js";
+import {
+  type Check,
+  generateValidated,
+  NoValidAnswer,
+  type ValidatedOptions,
+} from "../../llm/validated.js";
 import type { Store } from "../../store/index.js";
 import { type LabelledRuns, labelRuns, type ReasoningOptions } from "./analyze.js";
 import { askItem, needsAsking, pool } from "./items.js";
@@ -65,118 +71,150 @@ export async function discoverTaxonomy(
   runIds: string[],
   o: DiscoveryOptions,
 ): Promise<Discovery> {
-  const store = client.store;
-  const driversPrompt = loadPromptFile("reasoning", "discover-drivers");
-  const mergePrompt = loadPromptFile("reasoning", "discover-merge");
-  const id = `discovery-${hashValue({
-    prompts: [driversPrompt.version, mergePrompt.version],
-    model: o.model,
-    temperature: o.temperature,
-    attempts: o.attempts,
-  }).slice(0, 16)}`;
-  store.runs.ensure({ id, kind: "analysis", name: `reasoning discovery with ${o.model}` });
-  const model = client.model(o.model);
-  const params = { temperature: o.temperature, max_tokens: o.maxTokens };
-  const transcripts: Transcript[] = runIds.flatMap((r) => transcriptsOf(store, r).transcripts);
-
-  // (1) Drivers per transcript, stored one item each (a rerun asks only for what is missing).
-  const stored = store.items.stage(id, "drivers");
-  const driverKey = (t: Transcript) => `drivers|${t.runId}/${t.key}`;
-  const todo = transcripts.filter((t) => needsAsking(stored.get(driverKey(t))));
-  o.log?.(`discovery: drivers of ${todo.length} transcript(s)`);
-  await store.runs.track(id, o.signal, () =>
-    pool(todo, o.concurrency, (t) =>
-      askItem(
-        store,
-        id,
-        { key: driverKey(t), stage: "drivers" },
-        model,
-        (feedback) => [
-          {
-            role: "user",
-            content: renderPrompt(driversPrompt, {
-              transcript: transcriptBlock(t),
-              feedback: feedbackText(feedback),
-            }),
-          },
-        ],
-        (text) => {
-          const j = taggedJson(text, "drivers");
-          if ("problem" in j) return j;
-          const p = Drivers.safeParse(j.value);
-          if (!p.success) return { problem: "give 1 to 6 drivers, each with a driver and a quote" };
-          const problem = quoteProblem(
-            p.data.drivers.map((d) => d.quote),
-            t,
-          );
-          return problem === undefined ? { ok: p.data.drivers } : { problem };
-        },
-        {
-          params,
-          attempts: o.attempts,
-          context: { runId: id, stage: "drivers" },
-          ...(o.signal ? { signal: o.signal } : {}),
-        },
-      ),
-    ),
+  const run = new DiscoveryRun(client, o);
+  const transcripts: Transcript[] = runIds.flatMap(
+    (r) => transcriptsOf(client.store, r).transcripts,
   );
-  const rows = store.items.stage(id, "drivers");
-  const drivers: Driver[] = [];
-  let failedTranscripts = 0;
-  for (const t of transcripts) {
-    const row = rows.get(driverKey(t));
-    if (row?.status === "ok") drivers.push(...(row.value as Driver[]));
-    else failedTranscripts++;
-  }
-  // Distinct phrasings; beyond maxDrivers, a sample fixed by hashing (the same on every run).
-  const distinct = [
-    ...new Map(drivers.map((d) => [d.driver.toLowerCase().trim(), d.driver])).values(),
-  ]
+  // (1) Drivers per transcript, (2) merged into categories.
+  const { drivers, failedTranscripts } = await run.drivers(transcripts);
+  const distinct = distinctDrivers(drivers, o.maxDrivers);
+  if (!distinct.length) throw new NoDrivers(failedTranscripts, transcripts.length);
+  const categories = await run.categories(distinct);
+
+  // (3) Every transcript against the discovered categories.
+  const first = taxonomyOf(categories, "discovered");
+  const labelled = await labelRuns(client, runIds, {
+    ...o,
+    labellers: [o.model],
+    repeats: 1,
+    taxonomy: first,
+  });
+
+  // (4) Categories that co-occur on most of the smaller one's transcripts become one.
+  const { taxonomy, merges } = mergeOverlapping(labelled, o.overlap);
+  saveTaxonomy(client.store, taxonomy, {
+    runs: runIds,
+    model: o.model,
+    drivers: drivers.length,
+    before_merge: first.version,
+    merges,
+  });
+  return { taxonomy, drivers: drivers.length, failedTranscripts, merges, labelled };
+}
+
+/** Distinct phrasings; beyond `max`, a sample fixed by hashing (the same on every run). */
+function distinctDrivers(drivers: Driver[], max: number): string[] {
+  return [...new Map(drivers.map((d) => [d.driver.toLowerCase().trim(), d.driver])).values()]
     .map((d) => ({ d, h: hashValue(d) }))
     .sort((a, b) => (a.h < b.h ? -1 : 1))
-    .slice(0, o.maxDrivers)
+    .slice(0, max)
     .map((x) => x.d)
     .sort();
-  if (!distinct.length) throw new NoDrivers(failedTranscripts, transcripts.length);
+}
 
-  // (2) Merge the drivers into categories: one call, stored under the hash of its input.
-  const mergeKey = `merge:${hashValue({ distinct, min: o.minCategories, max: o.maxCategories }).slice(0, 16)}`;
-  let categories = store.items.stage(id, "merge").get(mergeKey)?.value as
-    | ReasoningCategory[]
-    | undefined;
-  if (!categories) {
-    const tries = Number(
-      store.items.stage(id, "merge-failures").get(`${mergeKey}:failed`)?.value ?? 0,
+/**
+ * The model calls of steps (1) and (2), stored as items of one analysis run whose id hashes the
+ * prompts and sampling settings: a rerun asks only for what is missing.
+ */
+class DiscoveryRun {
+  private readonly store: Store;
+  private readonly driversPrompt = loadPromptFile("reasoning", "discover-drivers");
+  private readonly mergePrompt = loadPromptFile("reasoning", "discover-merge");
+  readonly id: string;
+  private readonly model: ChatModel;
+  private readonly params: SamplingParams;
+
+  constructor(
+    client: LlmClient,
+    private readonly o: DiscoveryOptions,
+  ) {
+    this.store = client.store;
+    this.id = `discovery-${hashValue({
+      prompts: [this.driversPrompt.version, this.mergePrompt.version],
+      model: o.model,
+      temperature: o.temperature,
+      attempts: o.attempts,
+    }).slice(0, 16)}`;
+    this.store.runs.ensure({
+      id: this.id,
+      kind: "analysis",
+      name: `reasoning discovery with ${o.model}`,
+    });
+    this.model = client.model(o.model);
+    this.params = { temperature: o.temperature, max_tokens: o.maxTokens };
+  }
+
+  private options(stage: string, sampleBase?: number): ValidatedOptions {
+    const { o } = this;
+    return {
+      params: this.params,
+      attempts: o.attempts,
+      ...(sampleBase === undefined ? {} : { sampleBase }),
+      context: { runId: this.id, stage },
+      ...(o.signal ? { signal: o.signal } : {}),
+    };
+  }
+
+  /** Step (1): the drivers of every transcript, one stored item each. */
+  async drivers(
+    transcripts: Transcript[],
+  ): Promise<{ drivers: Driver[]; failedTranscripts: number }> {
+    const { store, id, o } = this;
+    const driverKey = (t: Transcript) => `drivers|${t.runId}/${t.key}`;
+    const stored = store.items.stage(id, "drivers");
+    const todo = transcripts.filter((t) => needsAsking(stored.get(driverKey(t))));
+    o.log?.(`discovery: drivers of ${todo.length} transcript(s)`);
+    await store.runs.track(id, o.signal, () =>
+      pool(todo, o.concurrency, (t) => this.askDrivers(t, driverKey(t))),
     );
+    const rows = store.items.stage(id, "drivers");
+    const drivers: Driver[] = [];
+    let failedTranscripts = 0;
+    for (const t of transcripts) {
+      const row = rows.get(driverKey(t));
+      if (row?.status === "ok") drivers.push(...(row.value as Driver[]));
+      else failedTranscripts++;
+    }
+    return { drivers, failedTranscripts };
+  }
+
+  private askDrivers(t: Transcript, key: string): Promise<void> {
+    return askItem(
+      this.store,
+      this.id,
+      { key, stage: "drivers" },
+      this.model,
+      (feedback) => [
+        {
+          role: "user",
+          content: renderPrompt(this.driversPrompt, {
+            transcript: transcriptBlock(t),
+            feedback: feedbackText(feedback),
+          }),
+        },
+      ],
+      (text) => checkDrivers(text, t),
+      this.options("drivers"),
+    );
+  }
+
+  /** Step (2): the drivers merged into categories by one call, stored under the hash of its input. */
+  async categories(distinct: string[]): Promise<ReasoningCategory[]> {
+    const { store, id, o } = this;
+    const mergeKey = `merge:${hashValue({ distinct, min: o.minCategories, max: o.maxCategories }).slice(0, 16)}`;
+    const stored = store.items.stage(id, "merge").get(mergeKey)?.value as
+      | ReasoningCategory[]
+      | undefined;
+    if (stored) return stored;
+    const failureKey = `${mergeKey}:failed`;
+    const tries = Number(store.items.stage(id, "merge-failures").get(failureKey)?.value ?? 0);
     let r: Awaited<ReturnType<typeof generateValidated<ReasoningCategory[]>>>;
     try {
-      r = await generateValidated(
-        model,
-        (feedback) => [
-          {
-            role: "user",
-            content: renderPrompt(mergePrompt, {
-              drivers: distinct.map((d, i) => `${i + 1}. ${d}`).join("\n"),
-              min: String(o.minCategories),
-              max: String(o.maxCategories),
-              feedback: feedbackText(feedback),
-            }),
-          },
-        ],
-        (text) => checkMerge(text, distinct.length, o),
-        {
-          params,
-          attempts: o.attempts,
-          // After earlier failed tries, new samples rather than the cached rejected answers.
-          sampleBase: tries * o.attempts,
-          context: { runId: id, stage: "merge" },
-          ...(o.signal ? { signal: o.signal } : {}),
-        },
-      );
+      r = await this.askMerge(distinct, tries);
     } catch (e) {
       if (e instanceof NoValidAnswer) {
         store.items.put(id, {
-          key: `${mergeKey}:failed`,
+          key: failureKey,
           stage: "merge-failures",
           status: "ok",
           value: tries + 1,
@@ -192,36 +230,49 @@ export async function discoverTaxonomy(
       }
       throw e;
     }
-    categories = r.value;
     store.items.put(id, {
       key: mergeKey,
       stage: "merge",
       status: "ok",
-      value: categories,
+      value: r.value,
       error: null,
       attempts: r.attempts.length,
     });
+    return r.value;
   }
 
-  // (3) Every transcript against the discovered categories.
-  const first = taxonomyOf(categories, "discovered");
-  const labelled = await labelRuns(client, runIds, {
-    ...o,
-    labellers: [o.model],
-    repeats: 1,
-    taxonomy: first,
-  });
+  /** After `tries` failed runs, new samples rather than the cached rejected answers. */
+  private askMerge(distinct: string[], tries: number) {
+    const { o } = this;
+    return generateValidated(
+      this.model,
+      (feedback) => [
+        {
+          role: "user",
+          content: renderPrompt(this.mergePrompt, {
+            drivers: distinct.map((d, i) => `${i + 1}. ${d}`).join("\n"),
+            min: String(o.minCategories),
+            max: String(o.maxCategories),
+            feedback: feedbackText(feedback),
+          }),
+        },
+      ],
+      (text) => checkMerge(text, distinct.length, o),
+      this.options("merge", tries * o.attempts),
+    );
+  }
+}
 
-  // (4) Categories that co-occur on most of the smaller one's transcripts become one.
-  const { taxonomy, merges } = mergeOverlapping(labelled, o.overlap);
-  saveTaxonomy(store, taxonomy, {
-    runs: runIds,
-    model: o.model,
-    drivers: drivers.length,
-    before_merge: first.version,
-    merges,
-  });
-  return { taxonomy, drivers: drivers.length, failedTranscripts, merges, labelled };
+function checkDrivers(text: string, t: Transcript): Check<Driver[]> {
+  const j = taggedJson(text, "drivers");
+  if ("problem" in j) return j;
+  const p = Drivers.safeParse(j.value);
+  if (!p.success) return { problem: "give 1 to 6 drivers, each with a driver and a quote" };
+  const problem = quoteProblem(
+    p.data.drivers.map((d) => d.quote),
+    t,
+  );
+  return problem === undefined ? { ok: p.data.drivers } : { problem };
 }
 
 export class NoDrivers extends SpecsciError {

@@ -4,9 +4,9 @@
  */
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
-import { getTokenizer } from "../../spec/tokens.js";
+import { getTokenizer, type TokenCounter } from "../../spec/tokens.js";
 import { type MsmConfig, type StageName, stageSettings } from "./config.js";
-import { corpusContext, stageRequest } from "./context.js";
+import { type CorpusContext, corpusContext, stageRequest } from "./context.js";
 import type { PromptName } from "./prompts.js";
 
 export interface StageProjection {
@@ -41,15 +41,100 @@ export interface MsmPlan {
 
 const SAMPLE_WORDS = 25;
 const filler = (words: number) => Array.from({ length: words }, () => "principle").join(" ");
+const list = (k: number) =>
+  Array.from({ length: k }, (_, i) => `A${i + 1}: ${filler(SAMPLE_WORDS)}`).join("\n");
 
-export function planCorpus(
-  spec: Spec,
-  specHash: string,
-  specName: string,
-  config: MsmConfig,
-  client: LlmClient,
-): MsmPlan {
-  const ctx = corpusContext(spec, specHash, specName, config);
+interface SamplePrompt {
+  prompt: PromptName;
+  values: Record<string, string>;
+}
+
+/** A typical prompt of each stage, filled with placeholder text of the usual length. */
+const SAMPLES: Record<StageName, (ctx: CorpusContext) => SamplePrompt> = {
+  domains: ({ config }) => ({
+    prompt: "domains",
+    values: { count: String(config.counts.domains), feedback: "" },
+  }),
+  subdomains: () => ({
+    prompt: "subdomains",
+    values: { count: "1", domain: "x", domain_description: filler(30), feedback: "" },
+  }),
+  assertions: () => ({
+    prompt: "assertions",
+    values: {
+      count: "1",
+      domain: "x",
+      subdomain: "x",
+      subdomain_description: filler(30),
+      rule_instruction: filler(30),
+      rule_example: "",
+      feedback: "",
+    },
+  }),
+  doc_types: ({ config }) => ({
+    prompt: "doc-types",
+    values: {
+      count: "1",
+      domain: "x",
+      subdomain: "x",
+      subdomain_description: filler(30),
+      assertions: list(config.counts.assertions),
+      type_constraints: "",
+      feedback: "",
+    },
+  }),
+  ideas: ({ config, knobText }) => ({
+    prompt: "ideas",
+    values: {
+      count: "1",
+      domain: "x",
+      subdomain: "x",
+      subdomain_description: filler(30),
+      doc_type: "x",
+      doc_type_description: filler(20),
+      assertions: list(config.counts.assertions),
+      assertion_example: "A1",
+      author_instruction: knobText.author,
+      feedback: "",
+    },
+  }),
+  documents: ({ config, knobText }) => ({
+    prompt: "document",
+    values: {
+      doc_type: "x",
+      doc_type_description: filler(20),
+      author: filler(10),
+      situation: filler(30),
+      summary: filler(40),
+      assertions: list(3),
+      attribution_instruction: knobText.attribution,
+      framing_instruction: knobText.framing,
+      reasoning_instruction: knobText.reasoning,
+      language: config.knobs.language,
+      diversity: filler(30),
+      feedback: "",
+    },
+  }),
+  judge: ({ config }) => ({
+    prompt: "judge",
+    values: {
+      doc_type: "x",
+      document: filler(Math.round(config.budget.doc_tokens_estimate * 0.75)),
+      feedback: "",
+    },
+  }),
+};
+
+/** How many items and calls each level of the tree takes, and how many documents. */
+interface Sizes {
+  calls: Record<StageName, number>;
+  items: Record<StageName, number>;
+  treeDocs: number;
+  forBudget: number | null;
+  docs: number;
+}
+
+function corpusSizes(config: MsmConfig): Sizes {
   const c = config.counts;
   const subs = c.domains * c.subdomains;
   const types = subs * c.doc_types;
@@ -60,148 +145,117 @@ export function planCorpus(
   const forBudget =
     target === undefined ? null : Math.ceil((target / config.budget.doc_tokens_estimate) * 1.15);
   const docs = Math.max(treeDocs, forBudget ?? 0);
-  const judge = config.gates.judge !== undefined;
-  const o200k = getTokenizer("gpt-o200k");
-  const list = (k: number) =>
-    Array.from({ length: k }, (_, i) => `A${i + 1}: ${filler(SAMPLE_WORDS)}`).join("\n");
-  const sample: Record<StageName, { prompt: PromptName; values: Record<string, string> }> = {
-    domains: { prompt: "domains", values: { count: String(c.domains), feedback: "" } },
-    subdomains: {
-      prompt: "subdomains",
-      values: { count: "1", domain: "x", domain_description: filler(30), feedback: "" },
+  const judged = config.gates.judge !== undefined ? docs : 0;
+  return {
+    calls: {
+      domains: 1,
+      subdomains: c.domains,
+      assertions: subs,
+      doc_types: subs,
+      ideas: types,
+      documents: docs,
+      judge: judged,
     },
-    assertions: {
-      prompt: "assertions",
-      values: {
-        count: "1",
-        domain: "x",
-        subdomain: "x",
-        subdomain_description: filler(30),
-        rule_instruction: filler(30),
-        rule_example: "",
-        feedback: "",
-      },
+    items: {
+      domains: c.domains,
+      subdomains: subs,
+      assertions: subs * c.assertions,
+      doc_types: types,
+      ideas,
+      documents: docs,
+      judge: judged,
     },
-    doc_types: {
-      prompt: "doc-types",
-      values: {
-        count: "1",
-        domain: "x",
-        subdomain: "x",
-        subdomain_description: filler(30),
-        assertions: list(c.assertions),
-        type_constraints: "",
-        feedback: "",
-      },
-    },
-    ideas: {
-      prompt: "ideas",
-      values: {
-        count: "1",
-        domain: "x",
-        subdomain: "x",
-        subdomain_description: filler(30),
-        doc_type: "x",
-        doc_type_description: filler(20),
-        assertions: list(c.assertions),
-        assertion_example: "A1",
-        author_instruction: ctx.knobText.author,
-        feedback: "",
-      },
-    },
-    documents: {
-      prompt: "document",
-      values: {
-        doc_type: "x",
-        doc_type_description: filler(20),
-        author: filler(10),
-        situation: filler(30),
-        summary: filler(40),
-        assertions: list(3),
-        attribution_instruction: ctx.knobText.attribution,
-        framing_instruction: ctx.knobText.framing,
-        reasoning_instruction: ctx.knobText.reasoning,
-        language: config.knobs.language,
-        diversity: filler(30),
-        feedback: "",
-      },
-    },
-    judge: {
-      prompt: "judge",
-      values: {
-        doc_type: "x",
-        document: filler(Math.round(config.budget.doc_tokens_estimate * 0.75)),
-        feedback: "",
-      },
-    },
+    treeDocs,
+    forBudget,
+    docs,
   };
-  const calls: Record<StageName, number> = {
-    domains: 1,
-    subdomains: c.domains,
-    assertions: subs,
-    doc_types: subs,
-    ideas: types,
-    documents: docs,
-    judge: judge ? docs : 0,
-  };
-  const items: Record<StageName, number> = {
-    domains: c.domains,
-    subdomains: subs,
-    assertions: subs * c.assertions,
-    doc_types: types,
-    ideas,
-    documents: docs,
-    judge: judge ? docs : 0,
-  };
+}
+
+/** Items the store already holds, per stage. */
+function doneByStage(client: LlmClient, corpusId: string): Map<string, number> {
   const done = new Map<string, number>();
-  for (const r of client.store.items.counts(ctx.corpusId))
+  for (const r of client.store.items.counts(corpusId))
     if (r.status === "ok") done.set(r.stage, r.n);
-  const stages: StageProjection[] = [];
-  for (const stage of Object.keys(calls) as StageName[]) {
-    if (!calls[stage]) continue;
-    const s = stageSettings(config, stage);
-    const req = stageRequest(ctx, stage, sample[stage].prompt, sample[stage].values, {
-      key: "plan",
-      attempt: 0,
-      maxTokens: s.max_tokens,
-    });
-    const inputPerCall = o200k.count(req.messages.map((m) => m.content).join("\n"));
-    const remaining = Math.max(0, calls[stage] - (done.get(stage) ?? 0));
-    const inputTokens = inputPerCall * remaining;
-    const outputTokensMax = s.max_tokens * remaining;
-    const perCallExpected =
-      stage === "documents"
-        ? Math.min(s.max_tokens, config.budget.doc_tokens_estimate + 200)
-        : Math.round(s.max_tokens / 2);
-    const outputTokensExpected = perCallExpected * remaining;
-    const cost = (output: number, batch: boolean) =>
-      client.prices.cost(s.model, { input_tokens: inputTokens, output_tokens: output }, { batch });
-    stages.push({
-      stage,
-      model: s.model,
-      items: items[stage],
-      calls: calls[stage],
-      done: done.get(stage) ?? 0,
-      inputTokens,
-      outputTokensMax,
-      outputTokensExpected,
-      costMax: cost(outputTokensMax, config.batch),
-      costExpected: cost(outputTokensExpected, false),
-      costExpectedBatch: cost(outputTokensExpected, true),
-    });
-  }
+  return done;
+}
+
+/** Tokens and cost of the calls of `stage` that are not done yet. */
+function projectStage(
+  ctx: CorpusContext,
+  client: LlmClient,
+  o200k: TokenCounter,
+  stage: StageName,
+  sizes: { calls: number; items: number; done: number },
+): StageProjection {
+  const { config } = ctx;
+  const s = stageSettings(config, stage);
+  const sample = SAMPLES[stage](ctx);
+  const req = stageRequest(ctx, stage, sample.prompt, sample.values, {
+    key: "plan",
+    attempt: 0,
+    maxTokens: s.max_tokens,
+  });
+  const inputPerCall = o200k.count(req.messages.map((m) => m.content).join("\n"));
+  const remaining = Math.max(0, sizes.calls - sizes.done);
+  const inputTokens = inputPerCall * remaining;
+  const outputTokensMax = s.max_tokens * remaining;
+  const perCallExpected =
+    stage === "documents"
+      ? Math.min(s.max_tokens, config.budget.doc_tokens_estimate + 200)
+      : Math.round(s.max_tokens / 2);
+  const outputTokensExpected = perCallExpected * remaining;
+  const cost = (output: number, batch: boolean) =>
+    client.prices.cost(s.model, { input_tokens: inputTokens, output_tokens: output }, { batch });
+  return {
+    stage,
+    model: s.model,
+    ...sizes,
+    inputTokens,
+    outputTokensMax,
+    outputTokensExpected,
+    costMax: cost(outputTokensMax, config.batch),
+    costExpected: cost(outputTokensExpected, false),
+    costExpectedBatch: cost(outputTokensExpected, true),
+  };
+}
+
+/** Sums over the stages; a cost is unknown where any stage's is. */
+function totalsOf(stages: StageProjection[]): MsmPlan["totals"] {
   const sum = (f: (p: StageProjection) => number | null) =>
     stages.some((p) => f(p) === null) ? null : stages.reduce((a, p) => a + (f(p) as number), 0);
   return {
+    calls: stages.reduce((a, p) => a + p.calls, 0),
+    costMax: sum((p) => p.costMax),
+    costExpected: sum((p) => p.costExpected),
+    costExpectedBatch: sum((p) => p.costExpectedBatch),
+  };
+}
+
+export function planCorpus(
+  spec: Spec,
+  specHash: string,
+  specName: string,
+  config: MsmConfig,
+  client: LlmClient,
+): MsmPlan {
+  const ctx = corpusContext(spec, specHash, specName, config);
+  const sizes = corpusSizes(config);
+  const done = doneByStage(client, ctx.corpusId);
+  const o200k = getTokenizer("gpt-o200k");
+  const stages = (Object.keys(sizes.calls) as StageName[])
+    .filter((stage) => sizes.calls[stage])
+    .map((stage) =>
+      projectStage(ctx, client, o200k, stage, {
+        items: sizes.items[stage],
+        calls: sizes.calls[stage],
+        done: done.get(stage) ?? 0,
+      }),
+    );
+  return {
     corpusId: ctx.corpusId,
     stages,
-    documents: { tree: treeDocs, forBudget },
-    expectedTokens: docs * config.budget.doc_tokens_estimate,
-    totals: {
-      calls: stages.reduce((a, p) => a + p.calls, 0),
-      costMax: sum((p) => p.costMax),
-      costExpected: sum((p) => p.costExpected),
-      costExpectedBatch: sum((p) => p.costExpectedBatch),
-    },
+    documents: { tree: sizes.treeDocs, forBudget: sizes.forBudget },
+    expectedTokens: sizes.docs * config.budget.doc_tokens_estimate,
+    totals: totalsOf(stages),
   };
 }

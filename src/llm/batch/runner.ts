@@ -9,7 +9,7 @@ import { classifySdkError, ModelCallError } from "../errors.js";
 import type { ManagedModel } from "../managed.js";
 import { backoffDelay } from "../retry.js";
 import type { CallContext, ChatOutcome, ChatRequest, FailureInfo } from "../types.js";
-import type { BatchBackend, BatchItem } from "./types.js";
+import type { BatchBackend, BatchItem, BatchState } from "./types.js";
 
 export interface BatchRunOptions {
   context?: CallContext;
@@ -47,23 +47,57 @@ export class BatchRunner {
   ) {}
 
   async run(requests: ChatRequest[], options: BatchRunOptions = {}): Promise<ChatOutcome[]> {
-    const cache = this.client.cache;
-    if (cache.mode === "off" || cache.mode === "read-only") {
-      throw new SpecsciError(
-        `batch jobs keep their results in the response cache, so cache mode "${cache.mode}" cannot be used with them`,
-        {
-          hint: "drop --no-cache / --cache-mode for batch runs",
-        },
-      );
-    }
+    this.requireCache();
     const cfg = this.client.config.batch;
     const pollMs = options.pollIntervalMs ?? cfg.poll_interval_s * 1000;
     const jobTimeoutMs = options.jobTimeoutMs ?? cfg.timeout_h * 3_600_000;
     const maxRounds = options.maxRounds ?? cfg.max_rounds;
     const ctx = options.context ?? {};
 
-    // Normalize, key and deduplicate; answer what the cache already holds (recorded in one
-    // transaction: a re-run of a large finished batch is all hits).
+    const { keys, unique } = this.prepareRequests(requests, ctx);
+    const progress = this.progressOf(new Set(keys), options.onProgress);
+    progress();
+    const pending = new Set([...unique.keys()].filter((k) => !this.done.has(k)));
+    const active = this.resumeJobs(pending);
+    active.push(...(await this.submit([...pending], unique, ctx)));
+    progress();
+
+    while (active.length > 0) {
+      await sleep(pollMs, options.signal);
+      const retry = await this.pollOnce(active, jobTimeoutMs, progress);
+      const again = this.resubmittable(retry, maxRounds, ctx);
+      if (again.length) active.push(...(await this.submit(again, unique, ctx)));
+      progress();
+    }
+
+    return keys.map((k) => {
+      const outcome = this.done.get(k);
+      if (!outcome) throw new Error(`batch runner: no outcome for ${k}`);
+      return outcome;
+    });
+  }
+
+  private requireCache(): void {
+    const { mode } = this.client.cache;
+    if (mode === "off" || mode === "read-only") {
+      throw new SpecsciError(
+        `batch jobs keep their results in the response cache, so cache mode "${mode}" cannot be used with them`,
+        {
+          hint: "drop --no-cache / --cache-mode for batch runs",
+        },
+      );
+    }
+  }
+
+  /**
+   * Normalizes, keys and deduplicates the requests, and answers what the cache already holds
+   * (recorded in one transaction: a re-run of a large finished batch is all hits). Returns each
+   * request's key, in order, and the requests left to send.
+   */
+  private prepareRequests(
+    requests: ChatRequest[],
+    ctx: CallContext,
+  ): { keys: string[]; unique: Map<string, ChatRequest> } {
     const keys: string[] = [];
     const unique = new Map<string, ChatRequest>();
     const writes: (() => void)[] = [];
@@ -90,25 +124,30 @@ export class BatchRunner {
     this.client.store.tx(() => {
       for (const w of writes) w();
     });
-    const wanted = new Set(keys);
-    const progress = () => {
-      if (!options.onProgress) return;
+    return { keys, unique };
+  }
+
+  /** Reports how many of the wanted keys have an outcome. */
+  private progressOf(wanted: Set<string>, onProgress: BatchRunOptions["onProgress"]): () => void {
+    return () => {
+      if (!onProgress) return;
       let n = 0;
       for (const k of wanted) if (this.done.has(k)) n++;
-      options.onProgress(n, wanted.size);
+      onProgress(n, wanted.size);
     };
-    progress();
+  }
 
-    // Resume jobs a previous process submitted for any of these requests.
-    const pending = new Set([...unique.keys()].filter((k) => !this.done.has(k)));
+  /** Jobs a previous process submitted for any `pending` key; their keys leave `pending`. */
+  private resumeJobs(pending: Set<string>): ActiveJob[] {
+    const { llm } = this.client.store;
     const active: ActiveJob[] = [];
-    for (const job of this.client.store.llm.batchJobs({ status: ["preparing", "submitted"] })) {
+    for (const job of llm.batchJobs({ status: ["preparing", "submitted"] })) {
       if (job.model !== this.model.id) continue;
-      const items = this.client.store.llm.batchItems(job.id).filter((i) => i.status === "pending");
+      const items = llm.batchItems(job.id).filter((i) => i.status === "pending");
       if (!items.some((i) => pending.has(i.custom_id))) continue;
       if (job.status === "preparing" || !job.remote_id) {
         // The process stopped before the provider acknowledged the job: its items go out again.
-        this.client.store.llm.setBatchJobStatus(job.id, "failed", "interrupted before submission");
+        llm.setBatchJobStatus(job.id, "failed", "interrupted before submission");
         continue;
       }
       log.info(`resuming batch ${job.remote_id} (${items.length} requests)`);
@@ -118,76 +157,96 @@ export class BatchRunner {
       }
       active.push({ row: job, cancelRequested: false });
     }
+    return active;
+  }
 
-    active.push(...(await this.submit([...pending], unique, ctx)));
-    progress();
-
-    while (active.length > 0) {
-      await sleep(pollMs, options.signal);
-      const retry: string[] = [];
-      for (const job of [...active]) {
-        const remoteId = job.row.remote_id as string;
-        let state: Awaited<ReturnType<BatchBackend["state"]>>;
-        try {
-          state = await this.backend.state(remoteId);
-        } catch (e) {
-          const err = classifySdkError(e, { model: this.model.id, timedOut: false });
-          if (!err.retryable) throw err;
-          log.warn(`polling batch ${remoteId} failed (${err.message}); will try again`);
-          continue;
-        }
-        if (state.state === "in_progress") {
-          const age = Date.now() - Date.parse(job.row.created_at);
-          if (age > jobTimeoutMs && !job.cancelRequested) {
-            log.warn(
-              `batch ${remoteId} ran past its timeout; cancelling it and resubmitting what did not finish`,
-            );
-            job.cancelRequested = true;
-            await this.backend
-              .cancel(remoteId)
-              .catch((e) => log.warn(`cancelling ${remoteId} failed: ${(e as Error).message}`));
-          }
-          continue;
-        }
-        active.splice(active.indexOf(job), 1);
-        if (state.state === "failed") {
-          this.client.store.llm.setBatchJobStatus(job.row.id, "failed", state.error);
-          for (const item of this.client.store.llm.batchItems(job.row.id)) {
-            if (item.status !== "pending") continue;
-            this.rememberRequest(item.custom_id, item.request);
-            retry.push(item.custom_id);
-          }
-          log.warn(`batch ${remoteId} failed: ${state.error}`);
-          continue;
-        }
-        retry.push(...(await this.collect(job.row)));
-        progress();
+  /** Polls every active job once; finished ones leave `active`. Returns the keys to resubmit. */
+  private async pollOnce(
+    active: ActiveJob[],
+    jobTimeoutMs: number,
+    progress: () => void,
+  ): Promise<string[]> {
+    const retry: string[] = [];
+    for (const job of [...active]) {
+      const state = await this.stateOf(job);
+      if (!state) continue;
+      if (state.state === "in_progress") {
+        await this.cancelIfLate(job, jobTimeoutMs);
+        continue;
       }
-      // Expired, cancelled, errored (retryably) or missing items go out again while rounds remain.
-      const again: string[] = [];
-      for (const key of retry) {
-        if (this.done.has(key)) continue;
-        if ((this.rounds.get(key) ?? 1) < maxRounds) again.push(key);
-        else
-          this.fail(
-            key,
-            ctx,
-            this.lastError.get(key) ?? {
-              kind: "batch_expired",
-              message: `${this.model.id}: batch item did not complete in ${maxRounds} rounds`,
-              retryable: true,
-            },
-          );
+      active.splice(active.indexOf(job), 1);
+      if (state.state === "failed") {
+        retry.push(...this.failedJob(job, state.error));
+        continue;
       }
-      if (again.length) active.push(...(await this.submit(again, unique, ctx)));
+      retry.push(...(await this.collect(job.row)));
       progress();
     }
+    return retry;
+  }
 
-    return keys.map((k) => {
-      const outcome = this.done.get(k);
-      if (!outcome) throw new Error(`batch runner: no outcome for ${k}`);
-      return outcome;
-    });
+  /** The job's state, or undefined when polling failed in a way worth trying again. */
+  private async stateOf(job: ActiveJob): Promise<BatchState | undefined> {
+    const remoteId = job.row.remote_id as string;
+    try {
+      return await this.backend.state(remoteId);
+    } catch (e) {
+      const err = classifySdkError(e, { model: this.model.id, timedOut: false });
+      if (!err.retryable) throw err;
+      log.warn(`polling batch ${remoteId} failed (${err.message}); will try again`);
+      return undefined;
+    }
+  }
+
+  private async cancelIfLate(job: ActiveJob, jobTimeoutMs: number): Promise<void> {
+    const remoteId = job.row.remote_id as string;
+    const age = Date.now() - Date.parse(job.row.created_at);
+    if (age > jobTimeoutMs && !job.cancelRequested) {
+      log.warn(
+        `batch ${remoteId} ran past its timeout; cancelling it and resubmitting what did not finish`,
+      );
+      job.cancelRequested = true;
+      await this.backend
+        .cancel(remoteId)
+        .catch((e) => log.warn(`cancelling ${remoteId} failed: ${(e as Error).message}`));
+    }
+  }
+
+  /** A job the provider failed as a whole: its pending items are to be resubmitted. */
+  private failedJob(job: ActiveJob, error: string): string[] {
+    const { llm } = this.client.store;
+    llm.setBatchJobStatus(job.row.id, "failed", error);
+    const retry: string[] = [];
+    for (const item of llm.batchItems(job.row.id)) {
+      if (item.status !== "pending") continue;
+      this.rememberRequest(item.custom_id, item.request);
+      retry.push(item.custom_id);
+    }
+    log.warn(`batch ${job.row.remote_id as string} failed: ${error}`);
+    return retry;
+  }
+
+  /**
+   * Expired, cancelled, errored (retryably) or missing items go out again while rounds remain;
+   * the others fail with their last error.
+   */
+  private resubmittable(retry: string[], maxRounds: number, ctx: CallContext): string[] {
+    const again: string[] = [];
+    for (const key of retry) {
+      if (this.done.has(key)) continue;
+      if ((this.rounds.get(key) ?? 1) < maxRounds) again.push(key);
+      else
+        this.fail(
+          key,
+          ctx,
+          this.lastError.get(key) ?? {
+            kind: "batch_expired",
+            message: `${this.model.id}: batch item did not complete in ${maxRounds} rounds`,
+            retryable: true,
+          },
+        );
+    }
+    return again;
   }
 
   private readonly lastError = new Map<string, FailureInfo>();
