@@ -14,6 +14,7 @@
  * nothing, and between labels the dashboard holds no writable handle on a store `specsci run` may
  * be writing; each write is one short IMMEDIATE transaction (store.annotations).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, Hono } from "hono";
 import {
   annotationAgreement,
@@ -44,7 +45,7 @@ import type {
 /** A refusal with its own HTTP status (a plain SpecsciError is a 400). */
 class Refusal extends SpecsciError {
   constructor(
-    readonly status: 404 | 409,
+    readonly status: 404 | 409 | 503,
     message: string,
     hint?: string,
   ) {
@@ -64,11 +65,42 @@ interface Scope {
 
 const QUEUE_LIMIT_MAX = 500;
 
-/** Opens a writable connection for one write and closes it (see the file's comment: why). */
-function withWriter<T>(dir: string, write: (store: Store) => T): T {
+/** How long a write waits in SQLite for the write lock each try, blocking the event loop. */
+const WRITE_BUSY_MS = 20;
+/** How long a write keeps trying while another process (`specsci run`) holds the write lock. */
+const WRITE_PATIENCE_MS = 3000;
+
+const isBusy = (e: unknown) =>
+  (e as { code?: string }).code === "SQLITE_BUSY" ||
+  (e as { code?: string }).code === "SQLITE_BUSY_SNAPSHOT";
+
+/**
+ * Opens a writable connection for one write and closes it (see the file's comment: why). While
+ * `specsci run` holds the write lock the write is retried with backoff between short tries, the
+ * waits off the event loop, so every other request is answered meanwhile (SQLite's own busy
+ * timeout would block the server for its whole length); after a few seconds it gives up with a
+ * 503 the page shows, keeping the form.
+ */
+async function withWriter<T>(dir: string, write: (store: Store) => T): Promise<T> {
   const writer = Store.open(dir);
   try {
-    return write(writer);
+    writer.db.pragma(`busy_timeout = ${WRITE_BUSY_MS}`);
+    const giveUp = Date.now() + WRITE_PATIENCE_MS;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+      try {
+        return write(writer);
+      } catch (e) {
+        if (!isBusy(e) || Date.now() + wait > giveUp)
+          throw isBusy(e)
+            ? new Refusal(
+                503,
+                "the store is busy, try again: another process (such as `specsci run`) is writing to it",
+                "the label is not saved yet; save it again in a moment",
+              )
+            : e;
+      }
+      await sleep(wait);
+    }
   } finally {
     writer.close();
   }
@@ -292,7 +324,7 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
           "reload the page to see the categories in use",
         );
       const pick = annotationTaxonomy(scope.taxonomy);
-      const saved = withWriter(store.dir, (w) =>
+      const saved = await withWriter(store.dir, (w) =>
         w.annotations.put(label as unknown as AnnotationInput, pick),
       );
       return c.json({ label: saved } satisfies AnnotationLabelResponse);
@@ -304,7 +336,9 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
     route(async (c) => {
       const key = await bodyOf(c);
       runIdOf(key);
-      if (!withWriter(store.dir, (w) => w.annotations.delete(key as unknown as AnnotationKey)))
+      if (
+        !(await withWriter(store.dir, (w) => w.annotations.delete(key as unknown as AnnotationKey)))
+      )
         throw new Refusal(
           404,
           `no current label of ${String(key.runId)}/${String(key.sampleId)} (epoch ${String(key.epoch)}) by ${String(key.annotator)} to withdraw`,

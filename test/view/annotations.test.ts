@@ -187,6 +187,50 @@ describe("writing a label", () => {
     expect(await errorOf(again)).toContain("no current label");
   });
 
+  describe("while another process holds the write lock (BEGIN IMMEDIATE)", () => {
+    const key = () =>
+      `run=${runIds[0]}&sample=leaking_explicit-america_replacement&epoch=1&annotator=ana`;
+    /** A read answered while the write waits, and how long it took. */
+    async function timedRead() {
+      const t = performance.now();
+      const r = await call(`/api/annotations/label?${key()}`);
+      expect(r.status).toBe(200);
+      return performance.now() - t;
+    }
+
+    it("keeps answering reads, and saves the label once the lock is released", async () => {
+      ws.store.db.exec("BEGIN IMMEDIATE");
+      let saving: Promise<Response>;
+      try {
+        saving = write("PUT", label());
+        expect(await timedRead()).toBeLessThan(500);
+        await new Promise((r) => setTimeout(r, 400));
+      } finally {
+        ws.store.db.exec("COMMIT");
+      }
+      const r = await saving;
+      expect(r.status, await r.clone().text()).toBe(200);
+      expect(ws.store.annotations.list()).toHaveLength(1);
+    });
+
+    it("answers 503 'the store is busy' after a few seconds, storing nothing", async () => {
+      ws.store.db.exec("BEGIN IMMEDIATE");
+      let r: Response;
+      try {
+        const saving = write("PUT", label());
+        expect(await timedRead()).toBeLessThan(500);
+        r = await saving;
+      } finally {
+        ws.store.db.exec("ROLLBACK");
+      }
+      expect(r.status).toBe(503);
+      const body = (await r.json()) as { error: string; hint?: string };
+      expect(body.error).toContain("the store is busy, try again");
+      expect(body.hint).toContain("save it again");
+      expect(ws.store.annotations.list()).toHaveLength(0);
+    });
+  });
+
   it("refuses invalid labels with a 4xx naming the field, and stores nothing", async () => {
     const cases: [unknown, number, RegExp][] = [
       ["not json", 400, /^body: not JSON/],
