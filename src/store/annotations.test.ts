@@ -96,6 +96,45 @@ describe("annotations in the store", () => {
     store.close();
   });
 
+  it("has a version that changes with the labels, these runs' samples and these corpora's items, and with nothing else", () => {
+    const { store } = planted();
+    plantRun(store, "run-b", ["other"]);
+    store.runs.ensure({ id: "reasoning-a", kind: "reasoning", name: "labels" });
+    store.runs.ensure({ id: "reasoning-b", kind: "reasoning", name: "labels" });
+    const scope = { runIds: ["run-a"], corpora: ["reasoning-a"] };
+    const item = {
+      key: "k",
+      stage: "label",
+      status: "ok" as const,
+      value: {},
+      error: null,
+      attempts: 1,
+    };
+    let last = store.annotations.versionOf(scope);
+    const changed = (step: () => void) => {
+      step();
+      const now = store.annotations.versionOf(scope);
+      const was = last;
+      last = now;
+      return now !== was;
+    };
+    const [b] = store.evals.samples("run-b");
+    const rewrite = (s: NonNullable<typeof b>) => () =>
+      store.tx(() => store.evals.writeSample({ ...s, output: { text: "again" } }));
+    // Another run's samples, another corpus's items, another run's status: the same.
+    expect(changed(rewrite(b as NonNullable<typeof b>))).toBe(false);
+    expect(changed(() => store.msm.put("reasoning-b", item))).toBe(false);
+    expect(changed(() => store.runs.setStatus("run-b", "completed"))).toBe(false);
+    // A label, a withdrawal, a rewritten sample of the run, a reasoning label: changed.
+    expect(changed(() => store.annotations.put(label(), TAXONOMY))).toBe(true);
+    expect(changed(() => store.annotations.delete(label()))).toBe(true);
+    const [a] = store.evals.samples("run-a");
+    expect(changed(rewrite(a as NonNullable<typeof a>))).toBe(true);
+    expect(changed(() => store.msm.put("reasoning-a", item))).toBe(true);
+    expect(changed(() => store.runs.setStatus("reasoning-a", "completed"))).toBe(true);
+    store.close();
+  });
+
   it.each([
     [{ categories: ["made_up"] }, /"made_up" is not a category of taxonomy tax-test/],
     [{ categories: ["self_preservation", "self_preservation"] }, /given twice/],

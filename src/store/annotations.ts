@@ -298,6 +298,29 @@ export class AnnotationTables {
     return out;
   }
 
+  /**
+   * A value that changes whenever what agreement with these labels depends on changes: the
+   * labels (append-only, so the last id), these runs' samples (a rewrite is a new row: INSERT OR
+   * REPLACE) and these corpora's items (the reasoning labels), each with its run's status and
+   * time (a labelling run that rewrites failed items in place ends by setting them). Read from
+   * indexes, a few milliseconds per run: a running experiment's writes to other runs leave it
+   * as it is.
+   */
+  versionOf(o: { runIds: string[]; corpora: string[] }): string {
+    const run = this.db.prepare("SELECT status, updated_at FROM runs WHERE id = ?").raw();
+    const samples = this.db
+      .prepare("SELECT max(rowid), count(*) FROM eval_samples WHERE run_id = ?")
+      .raw();
+    const items = this.db
+      .prepare("SELECT max(rowid), count(*) FROM msm_items WHERE corpus = ?")
+      .raw();
+    return JSON.stringify([
+      this.db.prepare("SELECT max(id) FROM annotations").raw().get(),
+      o.runIds.map((id) => [id, samples.get(id), run.get(id)]),
+      o.corpora.map((id) => [id, items.get(id), run.get(id)]),
+    ]);
+  }
+
   private sampleCompletedAt(k: AnnotationKey): string {
     const row = this.db
       .prepare(

@@ -23,6 +23,7 @@ import {
   humanLabelsOf,
 } from "../analysis/annotations/index.js";
 import {
+  analysisId,
   builtinTaxonomy,
   collectLabels,
   type LabelledRuns,
@@ -64,6 +65,8 @@ interface Scope {
 }
 
 const QUEUE_LIMIT_MAX = 500;
+/** How many scopes' agreement the server keeps (see the agreement route). */
+const AGREEMENTS_KEPT = 8;
 
 /** How long a write waits in SQLite for the write lock each try, blocking the event loop. */
 const WRITE_BUSY_MS = 20;
@@ -383,20 +386,32 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
     }),
   );
 
+  // Agreement reads every transcript of the scope's runs and its reasoning labels (seconds at
+  // 200,000 samples), and the page asks again on every change of the store: it is kept per
+  // scope until what it depends on changes (store.annotations.versionOf).
+  const agreements = new Map<string, { version: string; answer: AnnotationAgreementResponse }>();
   api.get(
     "/annotations/agreement",
     route(async (c) => {
       const scope = await scopeOf(c, deps);
+      const runIds = scope.runs.map((r) => r.runId);
+      const corpora = [...new Set(scope.analyses.map((a) => analysisId(a.options)))];
+      const name = JSON.stringify([runIds, corpora, scope.taxonomy.version]);
+      const version = store.annotations.versionOf({ runIds, corpora });
+      const kept = agreements.get(name);
+      if (kept?.version === version) return c.json(kept.answer);
       const labelled = pooledLabels(store, scope.analyses);
-      const annotators = annotationAgreement(store, {
-        runIds: scope.runs.map((r) => r.runId),
-        ...(labelled ? { labelled } : {}),
-      });
-      return c.json({
+      const answer = {
         taxonomy: scope.taxonomy.version,
         analysis: labelled !== undefined,
-        annotators,
-      } satisfies AnnotationAgreementResponse);
+        annotators: annotationAgreement(store, { runIds, ...(labelled ? { labelled } : {}) }),
+      } satisfies AnnotationAgreementResponse;
+      agreements.delete(name);
+      agreements.set(name, { version, answer });
+      // A few scopes are looked at in a session; the oldest kept goes first.
+      if (agreements.size > AGREEMENTS_KEPT)
+        agreements.delete(agreements.keys().next().value as string);
+      return c.json(answer);
     }),
   );
 
