@@ -415,6 +415,8 @@ export interface DataSetSummary {
   spec: { name: string; hash: string | null } | null;
   /** The experiments and arms that train on it. */
   usedBy: { experiment: string; arm: string }[];
+  /** Made by `specsci msm build` / `aft build` outside any experiment; null: an experiment's. */
+  madeBy: DataMadeBy | null;
   /** Documents or examples kept, and their tokens (a chat set's: with reasoning). */
   items: number | null;
   tokens: number | null;
@@ -577,4 +579,18 @@ export interface SampleFilterOptions {
   seeds: number[];
   /** The reasoning analysis's categories; null without `analysis.reasoning`. */
   categories: { id: string; name: string }[] | null;
+}
+
+/** Where a corpus or chat set made outside any experiment came from. */
+export interface DataMadeBy {
+  command: string;
+  /** The corpus or set id (the store's run id). */
+  run: string;
+  /** The run's status and start, as the store records them (null: the store lacks the run). */
+  status: string | null;
+  started: string | null;
+  /** Whether this store holds the run (false: the directory alone, made with another store). */
+  recorded: boolean;
+  /** Why its directory was not found, if it was not. */
+  where: string | null;
 }
