@@ -375,6 +375,7 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
         throw new SpecsciError(
           `allocation: ${JSON.stringify(allocation)} is not equal or proportional`,
         );
+      const started = performance.now();
       const queue = annotationQueue(store, {
         runs: scope.runs,
         annotator,
@@ -382,7 +383,14 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
         limit,
         allocation,
       });
-      return c.json({ ...queue, annotator, seed, allocation } satisfies AnnotationQueueResponse);
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      return c.json({
+        ...queue,
+        annotator,
+        seed,
+        allocation,
+        ms,
+      } satisfies AnnotationQueueResponse);
     }),
   );
 

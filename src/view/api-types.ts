@@ -299,6 +299,8 @@ export interface AnnotationQueueResponse extends AnnotationQueue {
   annotator: string;
   seed: number;
   allocation: "equal" | "proportional";
+  /** The queue's own time on the server, in milliseconds. */
+  ms: number;
 }
 
 /** GET /api/annotations/agreement: judge–human and labeller–human agreement per annotator. */
