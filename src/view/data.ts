@@ -61,10 +61,14 @@ const BUILD_DIRS = { msm: "corpora", aft: "chatsets" } as const;
 const MANIFEST_ID = { msm: "corpus_id", aft: "set_id" } as const;
 
 /** The corpus, chat-set or mix id a data directory's manifest names (null: none readable). */
-function manifestId(dir: string): string | null {
+function manifestId(
+  dir: string,
+  keys: readonly string[] = ["corpus_id", "set_id", "mix_id"],
+): string | null {
   try {
     const m = obj(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
-    return str(m.corpus_id) ?? str(m.set_id) ?? str(m.mix_id);
+    for (const key of keys) if (str(m[key])) return str(m[key]);
+    return null;
   } catch {
     return null; // not made yet, or not a data directory of ours
   }
@@ -81,7 +85,8 @@ function builtDirs(root: string, kind: "msm" | "aft"): Map<string, string> {
     return out; // no such directory: nothing built there
   }
   for (const name of names.sort()) {
-    const id = manifestId(join(parent, name));
+    // A mix (`aft mix -o chatsets/…`) names a mix_id: not an `aft build`, so not listed here.
+    const id = manifestId(join(parent, name), [MANIFEST_ID[kind]]);
     if (id && !out.has(id)) out.set(id, join(parent, name));
   }
   return out;
