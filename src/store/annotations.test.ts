@@ -135,6 +135,51 @@ describe("annotations in the store", () => {
     store.close();
   });
 
+  it("gives the queue every sample's outcome and judge verdict, as fieldRows reads them", () => {
+    const { store } = planted();
+    plantRun(store, "run-b", ["judged", "judged too", "unjudged"], 2);
+    const byId = new Map(store.evals.samples("run-b").map((x) => [x.sampleId, x]));
+    const [one, two, three, failed] = ["s0", "s1", "s2", "f0"].map((id) => byId.get(id));
+    const rewrite = (s: typeof one, o: Record<string, unknown>) =>
+      store.tx(() => store.evals.writeSample({ ...(s as NonNullable<typeof s>), ...o }));
+    rewrite(one, { scores: { misalignment: { value: { decided: 1 } } } });
+    rewrite(two, { scores: { misalignment: { value: { decided: 0 } } } });
+    rewrite(three, {
+      status: "refused",
+      error: { stage: "generate", kind: "refused", message: "no" },
+    });
+    rewrite(failed, {
+      status: "truncated",
+      output: { text: "cut" },
+      error: { stage: "generate", kind: "truncated" },
+    });
+    const runs = ["run-a", "run-b"];
+    const got = store.annotations
+      .queueSamples(runs)
+      .flatMap((g) => g.epochs.map((epoch) => [g.runId, g.sampleId, epoch, g.status, g.decided]))
+      .sort();
+    const expected = runs
+      .flatMap((runId) =>
+        store.evals
+          .fieldRows(runId, { decided: "scores:$.misalignment.value.decided" })
+          // The queue reads a verdict of scored samples only.
+          .map((r) => [
+            runId,
+            r.sampleId,
+            r.epoch,
+            r.status,
+            r.status === "done" ? (r.values.decided ?? null) : null,
+          ]),
+      )
+      .sort();
+    expect(got).toEqual(expected);
+    expect(new Set(got.map((r) => r[3]))).toEqual(
+      new Set(["done", "error", "truncated", "refused"]),
+    );
+    expect(got.filter((r) => r[4] !== null)).toHaveLength(2);
+    store.close();
+  });
+
   it.each([
     [{ categories: ["made_up"] }, /"made_up" is not a category of taxonomy tax-test/],
     [{ categories: ["self_preservation", "self_preservation"] }, /given twice/],
