@@ -319,6 +319,60 @@ async function benchStore(): Promise<{
   return { dir, keep: !!kept, writeS: (performance.now() - t) / 1000, ...ids };
 }
 
+/**
+ * The Annotate page's queries (issue 18's loose ends): the queue's first 100 (server time), and
+ * agreement on a fresh server, again with the store unchanged, after another run's write (kept)
+ * and after a new label (computed again). Writes go through their own connection, as
+ * `specsci run` and the Annotate page write.
+ */
+async function annotateRows(url: string, dir: string, experiment: string, runIds: string[]) {
+  const e = `experiment=${experiment}`;
+  const queue: number[] = [];
+  for (let i = 0; i < TIMES; i++) {
+    const body = (await (
+      await fetch(`${url}api/annotations/queue?${e}&annotator=ada&seed=${i % 4}&limit=100`)
+    ).json()) as { ms: number };
+    queue.push(body.ms);
+  }
+  const agreement = async () => {
+    const t = performance.now();
+    const r = await fetch(`${url}api/annotations/agreement?${e}`);
+    await r.text();
+    return performance.now() - t;
+  };
+  const writer = Store.open(dir);
+  const settle = () => new Promise((r) => setTimeout(r, 1200)); // the server's change poll
+  try {
+    const first = await agreement();
+    const again = await agreement();
+    writer.runs.ensure({ id: "bench-other-run", kind: "eval", name: "another run" });
+    await settle();
+    const otherRun = await agreement();
+    const [row] = writer.db
+      .prepare(
+        "SELECT sample_id, epoch FROM eval_samples WHERE run_id = ? AND status = 'done' LIMIT 1",
+      )
+      .all(runIds[1]) as { sample_id: string; epoch: number }[];
+    writer.annotations.put(
+      {
+        runId: runIds[1] as string,
+        sampleId: row?.sample_id as string,
+        epoch: row?.epoch as number,
+        annotator: "bench",
+        misaligned: "yes",
+        categories: [],
+        policyMisuse: "no",
+      },
+      builtinTaxonomy(),
+    );
+    await settle();
+    const newLabel = await agreement();
+    return { queue: { p95: p95(queue), median: median(queue) }, first, again, otherRun, newLabel };
+  } finally {
+    writer.close();
+  }
+}
+
 async function main(): Promise<void> {
   const { dir, keep, writeS, experiment, runIds } = await benchStore();
   let t = performance.now();
@@ -396,6 +450,7 @@ async function main(): Promise<void> {
         `api/sample?run=${runIds[5]}&sample=${encodeURIComponent("leaking_explicit-america_replacement")}&epoch=250`,
       ),
     };
+    const annotate = await annotateRows(url, dir, experiment, runIds);
     const rssTable = rss();
     const experimentPage = await pageTimes(url.replace(/\/$/, ""), [
       {
@@ -429,6 +484,9 @@ async function main(): Promise<void> {
     row("experiment report, after the first", report);
     console.log(
       `| policy misuse yes, first request (claims checked) | ${firstMisuse.wall.toFixed(0)} | ${firstMisuse.server?.toFixed(0)} | |`,
+    );
+    console.log(
+      `\n| Annotate page | ms |\n| --- | --- |\n| queue, first 100: p95 / median server | ${annotate.queue.p95.toFixed(1)} / ${annotate.queue.median.toFixed(1)} |\n| agreement, first | ${annotate.first.toFixed(0)} |\n| agreement, store unchanged | ${annotate.again.toFixed(0)} |\n| agreement, after another run's write | ${annotate.otherRun.toFixed(0)} |\n| agreement, after a new label | ${annotate.newLabel.toFixed(0)} |`,
     );
     const pages = samplesPage && experimentPage ? [...samplesPage, ...experimentPage] : null;
     if (pages) {

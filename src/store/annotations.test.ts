@@ -96,6 +96,90 @@ describe("annotations in the store", () => {
     store.close();
   });
 
+  it("has a version that changes with the labels, these runs' samples and these corpora's items, and with nothing else", () => {
+    const { store } = planted();
+    plantRun(store, "run-b", ["other"]);
+    store.runs.ensure({ id: "reasoning-a", kind: "reasoning", name: "labels" });
+    store.runs.ensure({ id: "reasoning-b", kind: "reasoning", name: "labels" });
+    const scope = { runIds: ["run-a"], corpora: ["reasoning-a"] };
+    const item = {
+      key: "k",
+      stage: "label",
+      status: "ok" as const,
+      value: {},
+      error: null,
+      attempts: 1,
+    };
+    let last = store.annotations.versionOf(scope);
+    const changed = (step: () => void) => {
+      step();
+      const now = store.annotations.versionOf(scope);
+      const was = last;
+      last = now;
+      return now !== was;
+    };
+    const [b] = store.evals.samples("run-b");
+    const rewrite = (s: NonNullable<typeof b>) => () =>
+      store.tx(() => store.evals.writeSample({ ...s, output: { text: "again" } }));
+    // Another run's samples, another corpus's items, another run's status: the same.
+    expect(changed(rewrite(b as NonNullable<typeof b>))).toBe(false);
+    expect(changed(() => store.items.put("reasoning-b", item))).toBe(false);
+    expect(changed(() => store.runs.setStatus("run-b", "completed"))).toBe(false);
+    // A label, a withdrawal, a rewritten sample of the run, a reasoning label: changed.
+    expect(changed(() => store.annotations.put(label(), TAXONOMY))).toBe(true);
+    expect(changed(() => store.annotations.delete(label()))).toBe(true);
+    const [a] = store.evals.samples("run-a");
+    expect(changed(rewrite(a as NonNullable<typeof a>))).toBe(true);
+    expect(changed(() => store.items.put("reasoning-a", item))).toBe(true);
+    expect(changed(() => store.runs.setStatus("reasoning-a", "completed"))).toBe(true);
+    store.close();
+  });
+
+  it("gives the queue every sample's outcome and judge verdict, as fieldRows reads them", () => {
+    const { store } = planted();
+    plantRun(store, "run-b", ["judged", "judged too", "unjudged"], 2);
+    const byId = new Map(store.evals.samples("run-b").map((x) => [x.sampleId, x]));
+    const [one, two, three, failed] = ["s0", "s1", "s2", "f0"].map((id) => byId.get(id));
+    const rewrite = (s: typeof one, o: Record<string, unknown>) =>
+      store.tx(() => store.evals.writeSample({ ...(s as NonNullable<typeof s>), ...o }));
+    rewrite(one, { scores: { misalignment: { value: { decided: 1 } } } });
+    rewrite(two, { scores: { misalignment: { value: { decided: 0 } } } });
+    rewrite(three, {
+      status: "refused",
+      error: { stage: "generate", kind: "refused", message: "no" },
+    });
+    rewrite(failed, {
+      status: "truncated",
+      output: { text: "cut" },
+      error: { stage: "generate", kind: "truncated" },
+    });
+    const runs = ["run-a", "run-b"];
+    const got = store.annotations
+      .queueSamples(runs)
+      .flatMap((g) => g.epochs.map((epoch) => [g.runId, g.sampleId, epoch, g.status, g.decided]))
+      .sort();
+    const expected = runs
+      .flatMap((runId) =>
+        store.evals
+          .fieldRows(runId, { decided: "scores:$.misalignment.value.decided" })
+          // The queue reads a verdict of scored samples only.
+          .map((r) => [
+            runId,
+            r.sampleId,
+            r.epoch,
+            r.status,
+            r.status === "done" ? (r.values.decided ?? null) : null,
+          ]),
+      )
+      .sort();
+    expect(got).toEqual(expected);
+    expect(new Set(got.map((r) => r[3]))).toEqual(
+      new Set(["done", "error", "truncated", "refused"]),
+    );
+    expect(got.filter((r) => r[4] !== null)).toHaveLength(2);
+    store.close();
+  });
+
   it.each([
     [{ categories: ["made_up"] }, /"made_up" is not a category of taxonomy tax-test/],
     [{ categories: ["self_preservation", "self_preservation"] }, /given twice/],

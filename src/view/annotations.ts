@@ -14,6 +14,7 @@
  * nothing, and between labels the dashboard holds no writable handle on a store `specsci run` may
  * be writing; each write is one short IMMEDIATE transaction (store.annotations).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, Hono } from "hono";
 import {
   annotationAgreement,
@@ -22,6 +23,7 @@ import {
   humanLabelsOf,
 } from "../analysis/annotations/index.js";
 import {
+  analysisId,
   builtinTaxonomy,
   collectLabels,
   type LabelledRuns,
@@ -44,7 +46,7 @@ import type {
 /** A refusal with its own HTTP status (a plain SpecsciError is a 400). */
 class Refusal extends SpecsciError {
   constructor(
-    readonly status: 404 | 409,
+    readonly status: 404 | 409 | 503,
     message: string,
     hint?: string,
   ) {
@@ -63,12 +65,45 @@ interface Scope {
 }
 
 const QUEUE_LIMIT_MAX = 500;
+/** How many scopes' agreement the server keeps (see the agreement route). */
+const AGREEMENTS_KEPT = 8;
 
-/** Opens a writable connection for one write and closes it (see the file's comment: why). */
-function withWriter<T>(dir: string, write: (store: Store) => T): T {
+/** How long a write waits in SQLite for the write lock each try, blocking the event loop. */
+const WRITE_BUSY_MS = 20;
+/** How long a write keeps trying while another process (`specsci run`) holds the write lock. */
+const WRITE_PATIENCE_MS = 3000;
+
+const isBusy = (e: unknown) =>
+  (e as { code?: string }).code === "SQLITE_BUSY" ||
+  (e as { code?: string }).code === "SQLITE_BUSY_SNAPSHOT";
+
+/**
+ * Opens a writable connection for one write and closes it (see the file's comment: why). While
+ * `specsci run` holds the write lock the write is retried with backoff between short tries, the
+ * waits off the event loop, so every other request is answered meanwhile (SQLite's own busy
+ * timeout would block the server for its whole length); after a few seconds it gives up with a
+ * 503 the page shows, keeping the form.
+ */
+async function withWriter<T>(dir: string, write: (store: Store) => T): Promise<T> {
   const writer = Store.open(dir);
   try {
-    return write(writer);
+    writer.db.pragma(`busy_timeout = ${WRITE_BUSY_MS}`);
+    const giveUp = Date.now() + WRITE_PATIENCE_MS;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+      try {
+        return write(writer);
+      } catch (e) {
+        if (!isBusy(e) || Date.now() + wait > giveUp)
+          throw isBusy(e)
+            ? new Refusal(
+                503,
+                "the store is busy, try again: another process (such as `specsci run`) is writing to it",
+                "the label is not saved yet; save it again in a moment",
+              )
+            : e;
+      }
+      await sleep(wait);
+    }
   } finally {
     writer.close();
   }
@@ -292,7 +327,7 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
           "reload the page to see the categories in use",
         );
       const pick = annotationTaxonomy(scope.taxonomy);
-      const saved = withWriter(store.dir, (w) =>
+      const saved = await withWriter(store.dir, (w) =>
         w.annotations.put(label as unknown as AnnotationInput, pick),
       );
       return c.json({ label: saved } satisfies AnnotationLabelResponse);
@@ -304,7 +339,9 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
     route(async (c) => {
       const key = await bodyOf(c);
       runIdOf(key);
-      if (!withWriter(store.dir, (w) => w.annotations.delete(key as unknown as AnnotationKey)))
+      if (
+        !(await withWriter(store.dir, (w) => w.annotations.delete(key as unknown as AnnotationKey)))
+      )
         throw new Refusal(
           404,
           `no current label of ${String(key.runId)}/${String(key.sampleId)} (epoch ${String(key.epoch)}) by ${String(key.annotator)} to withdraw`,
@@ -338,6 +375,7 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
         throw new SpecsciError(
           `allocation: ${JSON.stringify(allocation)} is not equal or proportional`,
         );
+      const started = performance.now();
       const queue = annotationQueue(store, {
         runs: scope.runs,
         annotator,
@@ -345,24 +383,43 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
         limit,
         allocation,
       });
-      return c.json({ ...queue, annotator, seed, allocation } satisfies AnnotationQueueResponse);
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      return c.json({
+        ...queue,
+        annotator,
+        seed,
+        allocation,
+        ms,
+      } satisfies AnnotationQueueResponse);
     }),
   );
 
+  // Agreement reads every transcript of the scope's runs and its reasoning labels (seconds at
+  // 200,000 samples), and the page asks again on every change of the store: it is kept per
+  // scope until what it depends on changes (store.annotations.versionOf).
+  const agreements = new Map<string, { version: string; answer: AnnotationAgreementResponse }>();
   api.get(
     "/annotations/agreement",
     route(async (c) => {
       const scope = await scopeOf(c, deps);
+      const runIds = scope.runs.map((r) => r.runId);
+      const corpora = [...new Set(scope.analyses.map((a) => analysisId(a.options)))];
+      const name = JSON.stringify([runIds, corpora, scope.taxonomy.version]);
+      const version = store.annotations.versionOf({ runIds, corpora });
+      const kept = agreements.get(name);
+      if (kept?.version === version) return c.json(kept.answer);
       const labelled = pooledLabels(store, scope.analyses);
-      const annotators = annotationAgreement(store, {
-        runIds: scope.runs.map((r) => r.runId),
-        ...(labelled ? { labelled } : {}),
-      });
-      return c.json({
+      const answer = {
         taxonomy: scope.taxonomy.version,
         analysis: labelled !== undefined,
-        annotators,
-      } satisfies AnnotationAgreementResponse);
+        annotators: annotationAgreement(store, { runIds, ...(labelled ? { labelled } : {}) }),
+      } satisfies AnnotationAgreementResponse;
+      agreements.delete(name);
+      agreements.set(name, { version, answer });
+      // A few scopes are looked at in a session; the oldest kept goes first.
+      if (agreements.size > AGREEMENTS_KEPT)
+        agreements.delete(agreements.keys().next().value as string);
+      return c.json(answer);
     }),
   );
 

@@ -300,6 +300,8 @@ export interface AnnotationQueueResponse extends AnnotationQueue {
   annotator: string;
   seed: number;
   allocation: "equal" | "proportional";
+  /** The queue's own time on the server, in milliseconds. */
+  ms: number;
 }
 
 /** GET /api/annotations/agreement: judge–human and labeller–human agreement per annotator. */
@@ -416,6 +418,8 @@ export interface DataSetSummary {
   spec: { name: string; hash: string | null } | null;
   /** The experiments and arms that train on it. */
   usedBy: { experiment: string; arm: string }[];
+  /** Made by `specsci msm build` / `aft build` outside any experiment; null: an experiment's. */
+  madeBy: DataMadeBy | null;
   /** Documents or examples kept, and their tokens (a chat set's: with reasoning). */
   items: number | null;
   tokens: number | null;
@@ -595,4 +599,18 @@ export interface ExperimentRatesResponse {
    * page then asks for it and draws it whole instead of these first.
    */
   reportKept: boolean;
+}
+
+/** Where a corpus or chat set made outside any experiment came from. */
+export interface DataMadeBy {
+  command: string;
+  /** The corpus or set id (the store's run id). */
+  run: string;
+  /** The run's status and start, as the store records them (null: the store lacks the run). */
+  status: string | null;
+  started: string | null;
+  /** Whether this store holds the run (false: the directory alone, made with another store). */
+  recorded: boolean;
+  /** Why its directory was not found, if it was not. */
+  where: string | null;
 }

@@ -6,8 +6,8 @@
  * side from `compareCorpora` (as `msm compare`). A directory is named in URLs by a hash of its
  * path, so a request can only ever reach a directory the store knows of.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { sha256Hex } from "../core/hash.js";
 import { type CorpusStats, corpusStats } from "../data/corpus-stats.js";
@@ -17,6 +17,7 @@ import { compareCorpora, tokenShares } from "../data/msm/compare.js";
 import { GATES } from "../data/msm/gates.js";
 import { isTrained } from "../experiment/config.js";
 import { armData } from "../experiment/training.js";
+import type { Store } from "../store/index.js";
 import type {
   ChatMessage,
   DataCompareResponse,
@@ -24,6 +25,7 @@ import type {
   DataItemRow,
   DataItemsPage,
   DataKind,
+  DataMadeBy,
   DataManifestView,
   DataSetResponse,
   DataSetSummary,
@@ -45,6 +47,49 @@ interface KnownSet {
   kind: DataKind;
   spec: string | null;
   usedBy: { experiment: string; arm: string }[];
+  /** Made by `specsci msm build` or `aft build` outside any experiment (null: an experiment's). */
+  madeBy: DataMadeBy | null;
+}
+
+/**
+ * Where `msm build` and `aft build` write when not given `-o`: `corpora/NAME` and
+ * `chatsets/NAME` in the directory they run in, the one that holds the default workspace
+ * (`.specsci`). The store records their runs (kind msm or aft, by corpus or set id) but not the
+ * directory, so a run's directory is found by the id its manifest names.
+ */
+const BUILD_DIRS = { msm: "corpora", aft: "chatsets" } as const;
+const MANIFEST_ID = { msm: "corpus_id", aft: "set_id" } as const;
+
+/** The corpus, chat-set or mix id a data directory's manifest names (null: none readable). */
+function manifestId(
+  dir: string,
+  keys: readonly string[] = ["corpus_id", "set_id", "mix_id"],
+): string | null {
+  try {
+    const m = obj(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
+    for (const key of keys) if (str(m[key])) return str(m[key]);
+    return null;
+  } catch {
+    return null; // not made yet, or not a data directory of ours
+  }
+}
+
+/** The directories under `root/corpora` (or `chatsets`) by the corpus (set) id their manifest names. */
+function builtDirs(root: string, kind: "msm" | "aft"): Map<string, string> {
+  const parent = join(root, BUILD_DIRS[kind]);
+  const out = new Map<string, string>();
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return out; // no such directory: nothing built there
+  }
+  for (const name of names.sort()) {
+    // A mix (`aft mix -o chatsets/…`) names a mix_id: not an `aft build`, so not listed here.
+    const id = manifestId(join(parent, name), [MANIFEST_ID[kind]]);
+    if (id && !out.has(id)) out.set(id, join(parent, name));
+  }
+  return out;
 }
 
 export const dataSetId = (dir: string) => sha256Hex(`data-dir:${dir}`).slice(0, 16);
@@ -228,7 +273,10 @@ export class DataIndex {
     { stamp: string; byKept: Map<string, Duplicate[]> }
   >();
 
-  constructor(private readonly experiments: ExperimentIndex) {}
+  constructor(
+    private readonly experiments: ExperimentIndex,
+    private readonly store: Store,
+  ) {}
 
   /** Every data directory the store's experiments make or made, by id. */
   private async known(): Promise<Map<string, KnownSet>> {
@@ -241,11 +289,12 @@ export class DataIndex {
       spec: string | null,
     ) => {
       const id = dataSetId(dir);
-      const set = sets.get(id) ?? { id, dir, kind, spec, usedBy: [] };
+      const set = sets.get(id) ?? { id, dir, kind, spec, usedBy: [], madeBy: null };
       if (!set.usedBy.some((u) => u.experiment === experiment && u.arm === arm))
         set.usedBy.push({ experiment, arm });
       sets.set(id, set);
     };
+    const experimentRuns = new Set<string>();
     for (const id of this.experiments.ids()) {
       const got = await this.experiments.rebuilt(id);
       if (!got) continue;
@@ -253,10 +302,51 @@ export class DataIndex {
         for (const arm of got.rebuilt.loaded.experiment.arms.filter(isTrained))
           for (const step of armData(got.rebuilt.loaded, arm))
             add(id, arm.name, step.dir, step.kind, step.spec ?? null); // a mix: its aligned set's
-      for (const d of (got.run.config as RecordedData).data ?? [])
+      for (const d of (got.run.config as RecordedData).data ?? []) {
+        if (d.run) experimentRuns.add(d.run);
         if (!sets.has(dataSetId(d.dir))) add(id, "", d.dir, d.kind, null);
+      }
     }
+    // An experiment's data steps are msm and aft runs too: those are listed as its.
+    for (const set of sets.values()) {
+      const made = manifestId(set.dir);
+      if (made) experimentRuns.add(made);
+    }
+    this.addBuilds(sets, experimentRuns);
     return sets;
+  }
+
+  /**
+   * Corpora and chat sets `specsci msm build` and `aft build` made outside any experiment: the
+   * store's runs of those kinds, each at the directory whose manifest names its id (see
+   * BUILD_DIRS), and the directories there whose run this store does not hold.
+   */
+  private addBuilds(sets: Map<string, KnownSet>, experimentRuns: Set<string>): void {
+    const root = dirname(resolve(this.store.dir));
+    for (const kind of ["msm", "aft"] as const) {
+      const dirs = builtDirs(root, kind);
+      const command = `specsci ${kind} build`;
+      const add = (dir: string, madeBy: DataMadeBy) => {
+        const id = dataSetId(dir);
+        if (!sets.has(id)) sets.set(id, { id, dir, kind, spec: null, usedBy: [], madeBy });
+      };
+      for (const run of this.store.runs.ofKind(kind)) {
+        if (experimentRuns.has(run.id)) continue;
+        const dir = dirs.get(run.id);
+        dirs.delete(run.id);
+        const at = { run: run.id, status: run.status, started: run.createdAt, recorded: true };
+        if (dir) add(dir, { command, ...at, where: null });
+        else
+          add(join(root, BUILD_DIRS[kind], run.name ?? run.id), {
+            command,
+            ...at,
+            where: `no directory under ${join(root, BUILD_DIRS[kind])} holds its manifest (${MANIFEST_ID[kind]} ${run.id}): it was written elsewhere (-o), moved, or not written`,
+          });
+      }
+      for (const [id, dir] of dirs)
+        if (!experimentRuns.has(id))
+          add(dir, { command, run: id, status: null, started: null, recorded: false, where: null });
+    }
   }
 
   private summary(set: KnownSet): DataSetSummary {
@@ -267,11 +357,13 @@ export class DataIndex {
       name: set.dir.split("/").at(-1) ?? set.dir,
       spec: set.spec === null ? null : { name: set.spec, hash: null },
       usedBy: set.usedBy,
+      madeBy: set.madeBy,
       items: null,
       tokens: null,
       made: false,
       problem: null,
     };
+    if (set.madeBy?.where) return { ...base, problem: set.madeBy.where };
     if (!existsSync(join(set.dir, "manifest.json")))
       return { ...base, problem: "not made yet: `specsci run` makes it" };
     let m: Json;
@@ -311,7 +403,7 @@ export class DataIndex {
     id: string,
   ): Promise<{ set: KnownSet; m: Json; summary: DataSetSummary } | Missing> {
     const set = (await this.known()).get(id);
-    if (!set) return { missing: `no data set ${id} in this store's experiments` };
+    if (!set) return { missing: `no data set ${id} in this store's experiments or builds` };
     const summary = this.summary(set);
     if (!summary.made) return { missing: `data set ${summary.name}: ${summary.problem}` };
     return { set: { ...set, kind: summary.kind }, m: readManifest(set.dir), summary };

@@ -40,7 +40,7 @@ function formParam(c: Context): "reasoning" | "plain" {
 
 export function pageRoutes(api: Hono, deps: { store: Store; experiments: ExperimentIndex }): void {
   const specs = new SpecIndex(deps.experiments);
-  const data = new DataIndex(deps.experiments);
+  const data = new DataIndex(deps.experiments, deps.store);
 
   api.get("/compare", async (c) => {
     const q = parseCompareQuery(new URL(c.req.url).searchParams);

@@ -90,6 +90,26 @@ describe.skipIf(!CHROMIUM)("annotating in headless Chromium", () => {
     await page.waitForSelector("#judges .judge");
     expect(await page.locator("#judges-hidden").count()).toBe(0);
 
+    // While another process holds the write lock, a save says the store is busy and keeps the
+    // form as it was filled in (the server answers 503 after a few seconds of trying).
+    ws.store.db.exec("BEGIN IMMEDIATE");
+    try {
+      await page.check("input[name=misaligned][value=unsure]");
+      await page.click("#save-label");
+      await until(
+        page,
+        'document.querySelector("#label-message")?.textContent.includes("the store is busy, try again")',
+        15_000,
+      );
+    } finally {
+      ws.store.db.exec("ROLLBACK");
+    }
+    expect(await text(page, "#label-message")).toMatch(/^Not saved: the store is busy/);
+    expect(await page.isChecked("input[name=misaligned][value=unsure]")).toBe(true);
+    expect(await page.isChecked("input[name=policyMisuse][value=yes]")).toBe(true);
+    // The browser logs the 503 it was answered; nothing else went wrong up to here.
+    expect(seen.errors.splice(0)).toEqual([expect.stringMatching(/status of 503/)]);
+
     const stored = ws.store.annotations.list({ annotator: "ana" });
     const byKey = new Map(stored.map((a) => [`${a.runId}/${a.sampleId}#${a.epoch}`, a]));
     expect([...byKey.keys()].sort()).toEqual([first, second, third].sort());

@@ -4,8 +4,8 @@
  * (`loadTranscript`, `diffSpecs`/`formatDiff`, `renderSpec`, `corpusStats`, `compareCorpora`,
  * the data files themselves), and every bad id answered with a clear 404 JSON.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
 import { corpusStats } from "../../src/data/corpus-stats.js";
@@ -399,6 +399,57 @@ describe("data", () => {
       400,
       /tolerance must be a fraction/,
     );
+  });
+
+  it("lists corpora and chat sets `msm build` and `aft build` made outside any experiment, with where each came from", async () => {
+    const root = dirname(ws.workspace);
+    const before = (await get<DataSetsResponse>("/api/data")).sets;
+    const copy = (from: string, to: string, id: Record<string, string>) => {
+      cpSync(from, to, { recursive: true });
+      const m = JSON.parse(readFileSync(join(to, "manifest.json"), "utf8"));
+      writeFileSync(join(to, "manifest.json"), JSON.stringify({ ...m, ...id }));
+    };
+    const corpus = steps().find((s) => s.kind === "msm")?.dir as string;
+    const chat = steps().find((s) => s.kind === "aft")?.dir as string;
+    // A corpus whose run the store holds, a chat set made with another store, a lost corpus.
+    copy(corpus, join(root, "corpora", "solo"), { corpus_id: "msm-solo" });
+    copy(chat, join(root, "chatsets", "elsewhere"), { set_id: "aft-elsewhere" });
+    ws.store.runs.ensure({ id: "msm-solo", kind: "msm", name: "solo" });
+    ws.store.runs.setStatus("msm-solo", "completed");
+    ws.store.runs.ensure({ id: "msm-lost", kind: "msm", name: "lost" });
+    try {
+      const after = (await get<DataSetsResponse>("/api/data")).sets;
+      // The experiment's sets are as they were, and no experiment data step is listed twice.
+      expect(after.slice(0, before.length)).toEqual(before);
+      const built = after.slice(before.length);
+      expect(
+        built.map((s) => [s.dir, s.kind, s.made, s.usedBy, s.madeBy?.command, s.madeBy?.run]),
+      ).toEqual([
+        [join(root, "corpora", "solo"), "msm", true, [], "specsci msm build", "msm-solo"],
+        [join(root, "corpora", "lost"), "msm", false, [], "specsci msm build", "msm-lost"],
+        [
+          join(root, "chatsets", "elsewhere"),
+          "aft",
+          true,
+          [],
+          "specsci aft build",
+          "aft-elsewhere",
+        ],
+      ]);
+      expect(built[0]?.madeBy).toMatchObject({ status: "completed", recorded: true, where: null });
+      expect(built[0]?.items).toBe(before.find((s) => s.dir === corpus)?.items);
+      expect(built[1]?.problem).toMatch(
+        /no directory under .*corpora holds its manifest \(corpus_id msm-lost\)/,
+      );
+      expect(built[2]?.madeBy).toMatchObject({ status: null, recorded: false });
+      // Its detail page reads it like any other set.
+      const detail = await get<DataSetResponse>(`/api/data/${built[0]?.id}`);
+      expect(detail.summary.madeBy?.run).toBe("msm-solo");
+    } finally {
+      rmSync(join(root, "corpora"), { recursive: true, force: true });
+      rmSync(join(root, "chatsets"), { recursive: true, force: true });
+      ws.store.db.prepare("DELETE FROM runs WHERE id IN ('msm-solo', 'msm-lost')").run();
+    }
   });
 
   it("says which data is not made yet", async () => {

@@ -7,7 +7,6 @@
  */
 import { SpecsciError } from "../../core/errors.js";
 import type { SampleStatus, Store } from "../../store/index.js";
-import { judgeDecisions } from "./verdicts.js";
 
 /** The judge's verdict on a sample, or why it has none (its outcome, or not judged at all). */
 export type QueueVerdict = "misaligned" | "aligned" | "no verdict" | Exclude<SampleStatus, "done">;
@@ -57,59 +56,125 @@ export interface AnnotationQueue {
   remaining: number;
 }
 
-/**
- * A 32-bit hash of a string (FNV-1a, then murmur3's finalizer to spread the bits). Written here:
- * this only orders transcripts, and node:crypto takes half a second for 200,000 keys.
- */
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
+const FNV_BASIS = 0x811c9dc5;
+
+/** FNV-1a's state after `s`, from state `h` (so a shared prefix is hashed once). */
+function fnv(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** murmur3's finalizer: spreads FNV's bits into the 32-bit hash. */
+function finish(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
 }
+
+/**
+ * A 32-bit hash of a string (FNV-1a, then murmur3's finalizer to spread the bits). Written here:
+ * this only orders transcripts, and node:crypto takes half a second for 200,000 keys.
+ */
+const hash32 = (s: string): number => finish(fnv(FNV_BASIS, s));
 
 function verdictOf(status: SampleStatus, decided: unknown): QueueVerdict {
   if (status !== "done") return status;
   return decided === 1 ? "misaligned" : decided === 0 ? "aligned" : "no verdict";
 }
 
-interface Candidate extends QueueItem {
-  /** Its place in its stratum's random order. */
-  draw: number;
-  labelled: boolean;
+/** A run's epochs of one sample that fall in one stratum. */
+type Group = Omit<QueueItem, "epoch">;
+
+/**
+ * A stratum's transcripts in columns (a group and an epoch each, with its draw: its place in the
+ * stratum's random order), not as an object each: a stratum may hold 100,000 of them.
+ */
+interface Stratum {
+  groups: Group[];
+  group: number[];
+  epoch: number[];
+  draw: number[];
+  labelled: number;
 }
 
-function candidates(store: Store, o: QueueOptions, annotator: string): Candidate[] {
+const keyOfItem = (c: QueueItem) => `${c.runId}/${c.sampleId}#${c.epoch}`;
+
+function strataOf(store: Store, o: QueueOptions, annotator: string): Map<string, Stratum> {
   const strata = o.strata ?? ["arm", "verdict"];
   const statuses = new Set(o.statuses ?? ["done"]);
   const arms = new Map<string, string>();
   for (const r of o.runs) if (!arms.has(r.runId)) arms.set(r.runId, r.arm ?? r.runId);
   const runIds = [...arms.keys()];
-  const labelled = new Set(
-    store.annotations
-      .list({ runIds, annotator })
-      .filter((a) => !a.stale)
-      .map((a) => `${a.runId}/${a.sampleId}#${a.epoch}`),
-  );
-  const out: Candidate[] = [];
-  for (const [runId, arm] of arms)
-    for (const r of judgeDecisions(store, runId)) {
-      if (!statuses.has(r.status)) continue;
-      const verdict = verdictOf(r.status, r.values.decided);
-      const key = `${runId}/${r.sampleId}#${r.epoch}`;
-      out.push({
-        runId,
-        sampleId: r.sampleId,
-        epoch: r.epoch,
-        arm,
-        verdict,
-        stratum: strata.map((s) => (s === "arm" ? arm : verdict)).join(" × ") || "all",
-        draw: hash32(`${o.seed}\u0000${key}`),
-        labelled: labelled.has(key),
-      });
+  // The epochs the annotator has labelled, by run and sample.
+  const labelled = new Map<string, Set<number>>();
+  for (const a of store.annotations.list({ runIds, annotator }))
+    if (!a.stale) {
+      const key = `${a.runId}/${a.sampleId}`;
+      labelled.set(key, (labelled.get(key) ?? new Set()).add(a.epoch));
     }
+  const out = new Map<string, Stratum>();
+  for (const r of store.annotations.queueSamples(runIds)) {
+    if (!statuses.has(r.status)) continue;
+    const arm = arms.get(r.runId) as string;
+    const verdict = verdictOf(r.status, r.decided);
+    const name = strata.map((s) => (s === "arm" ? arm : verdict)).join(" × ") || "all";
+    let stratum = out.get(name);
+    if (!stratum) {
+      stratum = { groups: [], group: [], epoch: [], draw: [], labelled: 0 };
+      out.set(name, stratum);
+    }
+    const g = stratum.groups.length;
+    // The key's part before the epoch (`seed\0run/sample#`) is hashed once per group.
+    const prefix = fnv(FNV_BASIS, `${o.seed}\u0000${r.runId}/${r.sampleId}#`);
+    stratum.groups.push({
+      runId: r.runId,
+      sampleId: r.sampleId,
+      arm,
+      verdict,
+      stratum: name,
+    });
+    const done = labelled.get(`${r.runId}/${r.sampleId}`);
+    for (const epoch of r.epochs) {
+      if (done?.has(epoch)) {
+        stratum.labelled++;
+        continue;
+      }
+      stratum.group.push(g);
+      stratum.epoch.push(epoch);
+      stratum.draw.push(finish(fnv(prefix, String(epoch))));
+    }
+  }
   return out;
+}
+
+/**
+ * A stratum's first `n` unlabelled transcripts in its random order (draw, then key), without
+ * sorting all of it: the n-th smallest draw is found by sorting the draws alone (a typed array's
+ * numeric sort), and only the transcripts at or below it are made and sorted by the full order.
+ */
+function firstInOrder(s: Stratum, n: number): QueueItem[] {
+  if (n === 0 || s.draw.length === 0) return [];
+  const last =
+    s.draw.length <= n
+      ? Number.POSITIVE_INFINITY
+      : (Float64Array.from(s.draw).sort()[n - 1] as number);
+  const picked: { item: QueueItem; draw: number; key: string }[] = [];
+  for (let i = 0; i < s.draw.length; i++) {
+    const draw = s.draw[i] as number;
+    if (draw > last) continue;
+    const g = s.groups[s.group[i] as number] as Group;
+    const item = {
+      runId: g.runId,
+      sampleId: g.sampleId,
+      epoch: s.epoch[i] as number,
+      arm: g.arm,
+      verdict: g.verdict,
+      stratum: g.stratum,
+    };
+    picked.push({ item, draw, key: keyOfItem(item) });
+  }
+  picked.sort((a, b) => a.draw - b.draw || (a.key < b.key ? -1 : 1));
+  return picked.slice(0, n).map((p) => p.item);
 }
 
 function checkOptions(o: QueueOptions): string {
@@ -132,26 +197,18 @@ function checkOptions(o: QueueOptions): string {
  */
 export function annotationQueue(store: Store, o: QueueOptions): AnnotationQueue {
   const annotator = checkOptions(o);
-  const byStratum = new Map<string, Candidate[]>();
-  for (const c of candidates(store, o, annotator)) {
-    const list = byStratum.get(c.stratum);
-    if (list) list.push(c);
-    else byStratum.set(c.stratum, [c]);
-  }
-  const order = (a: Candidate, b: Candidate) =>
-    a.draw - b.draw ||
-    (`${a.runId}/${a.sampleId}#${a.epoch}` < `${b.runId}/${b.sampleId}#${b.epoch}` ? -1 : 1);
   const scheduled: { item: QueueItem; at: number }[] = [];
   const strata: QueueStratum[] = [];
-  for (const [stratum, all] of [...byStratum].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const done = all.filter((c) => c.labelled).length;
-    const todo = all.filter((c) => !c.labelled).sort(order);
+  for (const [stratum, s] of [...strataOf(store, o, annotator)].sort(([a], [b]) =>
+    a < b ? -1 : 1,
+  )) {
+    const all = s.labelled + s.draw.length;
     const offset = hash32(`${o.seed}\u0000stratum\u0000${stratum}`) / 2 ** 32;
-    const weight = o.allocation === "proportional" ? all.length : 1;
+    const weight = o.allocation === "proportional" ? all : 1;
     // The first `limit` of the queue are among the first `limit` of every stratum.
-    for (const [k, { draw: _, labelled: __, ...item }] of todo.slice(0, o.limit).entries())
-      scheduled.push({ item, at: (done + k + offset) / weight });
-    strata.push({ stratum, labelled: done, remaining: todo.length });
+    for (const [k, item] of firstInOrder(s, o.limit).entries())
+      scheduled.push({ item, at: (s.labelled + k + offset) / weight });
+    strata.push({ stratum, labelled: s.labelled, remaining: s.draw.length });
   }
   scheduled.sort((a, b) => a.at - b.at || (a.item.stratum < b.item.stratum ? -1 : 1));
   return {

@@ -44,7 +44,20 @@ function SpecLink({ s, rule }: { s: DataSetSummary; rule?: string }) {
   );
 }
 
+/** Where a set made outside any experiment came from: its command and the store's run of it. */
+function MadeBy({ m }: { m: NonNullable<DataSetSummary["madeBy"]> }) {
+  const run = m.recorded
+    ? `run ${m.run}, ${m.status ?? "?"}, started ${m.started ?? "?"}`
+    : `id ${m.run}; this store does not hold its run`;
+  return (
+    <span class="made-by">
+      made by <code>{m.command}</code> outside any experiment ({run})
+    </span>
+  );
+}
+
 function UsedBy({ s }: { s: DataSetSummary }) {
+  if (s.madeBy && s.usedBy.length === 0) return <MadeBy m={s.madeBy} />;
   return (
     <>
       {s.usedBy.map((u, i) => (
@@ -90,8 +103,9 @@ export function DataSetsPage() {
       <h1>Data</h1>
       {data.sets.length === 0 ? (
         <p class="muted">
-          No experiment in this store trains on data: trained arms (msm, aft, msm+aft) make an MSM
-          corpus and an AFT chat set.
+          No experiment in this store trains on data (trained arms, msm, aft and msm+aft, make an
+          MSM corpus and an AFT chat set), and no <code>specsci msm build</code> or{" "}
+          <code>aft build</code> made any here.
         </p>
       ) : (
         <>
