@@ -414,9 +414,10 @@ describe("data", () => {
     // A corpus whose run the store holds, a chat set made with another store, a lost corpus.
     copy(corpus, join(root, "corpora", "solo"), { corpus_id: "msm-solo" });
     copy(chat, join(root, "chatsets", "elsewhere"), { set_id: "aft-elsewhere" });
+    // Runs are listed as made (created_at, then id): lost first, in the same millisecond or not.
+    ws.store.runs.ensure({ id: "msm-lost", kind: "msm", name: "lost" });
     ws.store.runs.ensure({ id: "msm-solo", kind: "msm", name: "solo" });
     ws.store.runs.setStatus("msm-solo", "completed");
-    ws.store.runs.ensure({ id: "msm-lost", kind: "msm", name: "lost" });
     try {
       const after = (await get<DataSetsResponse>("/api/data")).sets;
       // The experiment's sets are as they were, and no experiment data step is listed twice.
@@ -425,8 +426,8 @@ describe("data", () => {
       expect(
         built.map((s) => [s.dir, s.kind, s.made, s.usedBy, s.madeBy?.command, s.madeBy?.run]),
       ).toEqual([
-        [join(root, "corpora", "solo"), "msm", true, [], "specsci msm build", "msm-solo"],
         [join(root, "corpora", "lost"), "msm", false, [], "specsci msm build", "msm-lost"],
+        [join(root, "corpora", "solo"), "msm", true, [], "specsci msm build", "msm-solo"],
         [
           join(root, "chatsets", "elsewhere"),
           "aft",
@@ -436,14 +437,14 @@ describe("data", () => {
           "aft-elsewhere",
         ],
       ]);
-      expect(built[0]?.madeBy).toMatchObject({ status: "completed", recorded: true, where: null });
-      expect(built[0]?.items).toBe(before.find((s) => s.dir === corpus)?.items);
-      expect(built[1]?.problem).toMatch(
+      expect(built[1]?.madeBy).toMatchObject({ status: "completed", recorded: true, where: null });
+      expect(built[1]?.items).toBe(before.find((s) => s.dir === corpus)?.items);
+      expect(built[0]?.problem).toMatch(
         /no directory under .*corpora holds its manifest \(corpus_id msm-lost\)/,
       );
       expect(built[2]?.madeBy).toMatchObject({ status: null, recorded: false });
       // Its detail page reads it like any other set.
-      const detail = await get<DataSetResponse>(`/api/data/${built[0]?.id}`);
+      const detail = await get<DataSetResponse>(`/api/data/${built[1]?.id}`);
       expect(detail.summary.madeBy?.run).toBe("msm-solo");
     } finally {
       rmSync(join(root, "corpora"), { recursive: true, force: true });
