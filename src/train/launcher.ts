@@ -57,6 +57,9 @@ export interface TrainOptions {
   onProgress?: (stage: string, step: number, total: number) => void;
 }
 
+/** The axolotl executable training runs (SPECSCI_AXOLOTL; its default is in core/env.ts). */
+export const axolotlExecutable = () => envSetting("SPECSCI_AXOLOTL");
+
 export const trainRunId = (loaded: LoadedPlan, seed: number) =>
   trainRunIdOf(loaded.plan.name, seed);
 
@@ -178,7 +181,7 @@ export async function runTraining(
   store: Store,
   o: TrainOptions = {},
 ): Promise<ModelArtifact[]> {
-  const axolotl = o.axolotl ?? envSetting("SPECSCI_AXOLOTL");
+  const axolotl = o.axolotl ?? axolotlExecutable();
   if (loaded.plan.hardware.nodes > 1)
     throw new SpecsciError(
       `${loaded.file}: ${loaded.plan.hardware.nodes} nodes need a launcher on each of them`,
