@@ -1,4 +1,4 @@
-"""Reference values for specsci's statistics (src/analysis/stats.ts, src/analysis/agreement.ts),
+"""Reference values for specsci's statistics (src/core/statistics/comparisons.ts, src/core/statistics/agreement.ts),
 written to test/fixtures/stats-reference.json. Run from the repository root:
 
     python3 scripts/stats_reference.py && npx biome format --write test/fixtures/stats-reference.json

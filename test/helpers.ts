@@ -69,7 +69,7 @@ export function runCli(
 }
 
 /** Rows in a table of a store another process is writing; 0 before the store exists or is migrated. */
-export function countRows(db: string, table: "llm_calls" | "eval_samples" | "msm_items"): number {
+export function countRows(db: string, table: "llm_calls" | "eval_samples" | "items"): number {
   if (!existsSync(db)) return 0;
   const conn = new Database(db, { readonly: true, fileMustExist: true });
   try {

@@ -4,7 +4,7 @@
  * McNemar's exact test on the paired samples (same scenario, epoch and seed) or Fisher's when
  * there are none. The report's comparisons and the reasoning analysis's both come from here.
  */
-import type { ScoreRow } from "../evals/am/metrics.js";
+
 import {
   clusterBootstrap,
   fisherExact,
@@ -12,7 +12,8 @@ import {
   newcombe,
   riskMeasures,
   type UndefinedReason,
-} from "./stats.js";
+} from "../core/statistics/comparisons.js";
+import type { ScoreRow } from "../evals/am/metrics.js";
 
 export interface ArmComparison {
   model: string;

@@ -13,15 +13,7 @@ export {
   type Kappa,
   type KappaInterval,
   type Rating,
-} from "./agreement.js";
-export {
-  chiSquare1Sf,
-  normalCdf,
-  normalQuantile,
-  normalTwoSidedP,
-  tQuantile,
-  tTwoSidedP,
-} from "./distributions.js";
+} from "../core/statistics/agreement.js";
 export {
   benjaminiHochberg,
   clusterBootstrap,
@@ -40,4 +32,12 @@ export {
   twoProportionZ,
   type UndefinedReason,
   welchT,
-} from "./stats.js";
+} from "../core/statistics/comparisons.js";
+export {
+  chiSquare1Sf,
+  normalCdf,
+  normalQuantile,
+  normalTwoSidedP,
+  tQuantile,
+  tTwoSidedP,
+} from "../core/statistics/distributions.js";

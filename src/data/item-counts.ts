@@ -1,5 +1,5 @@
 /** Counts of a generation stage's stored items: how many finished, how many failed and why. */
-import type { MsmItemRow } from "../store/msm-tables.js";
+import type { ItemRow } from "../store/item-tables.js";
 
 export interface StageCount {
   ok: number;
@@ -11,7 +11,7 @@ export interface StageCount {
 }
 
 /** Counts the rows (missing ones, not asked yet, are skipped). */
-export function countItems(rows: Iterable<MsmItemRow | undefined>): StageCount {
+export function countItems(rows: Iterable<ItemRow | undefined>): StageCount {
   const c: StageCount = { ok: 0, failed: 0, failedByKind: {} };
   for (const r of rows) {
     if (!r) continue;

@@ -36,7 +36,7 @@ export function writeFailedItems(
   dir: string,
 ): { file: string; count: number } {
   const file = join(dir, FAILED_ITEMS_FILE);
-  const rows = store.msm.failed(runId);
+  const rows = store.items.failed(runId);
   if (!rows.length) {
     if (existsSync(file)) rmSync(file);
     return { file, count: 0 };

@@ -5,7 +5,12 @@
  * Inspect's `mean` and `stderr`. Failed, cut-off and refused samples are counted apart, and so are
  * scored samples without a value for a metric (`invalid`): none is a right or a wrong answer.
  */
-import { type MeanDifference, meanInterval, pairedT, welchT } from "../analysis/stats.js";
+import {
+  type MeanDifference,
+  meanInterval,
+  pairedT,
+  welchT,
+} from "../core/statistics/comparisons.js";
 import type { FieldRow, SampleStatus } from "../store/index.js";
 import type { MetricDef, TaskDefinition } from "./registry.js";
 

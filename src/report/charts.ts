@@ -144,11 +144,16 @@ const ARM_LABEL_LIMIT = 240;
 
 const rateAxis = { title: "misalignment rate", axis: { format: ".0%" }, scale: { domain: [0, 1] } };
 
+/** What the main figure is drawn from: each arm and model's pooled rate. */
+export interface MainFigureData {
+  arms: { arm: string; model: string; metrics: { pooled: RateCell } }[];
+}
+
 /**
  * The paper's main figure: misalignment rate by arm with 95% Wilson intervals, one panel per
  * model. Bars run across the page, so arm names read horizontally at any number of arms.
  */
-function mainFigure(data: ReportData): Layout {
+function mainFigure(data: MainFigureData): Layout {
   const values = data.arms.map((a) => ({
     arm: a.arm,
     model: a.model,
@@ -425,6 +430,19 @@ function taskFigure(t: TaskReport): Layout {
   });
 }
 
+/** The main figure alone (the dashboard draws it before the rest of the report is computed). */
+export function mainChart(data: MainFigureData): Promise<Chart> {
+  return render(
+    "main",
+    "Misalignment rate by arm and model (95% Wilson intervals)",
+    mainFigure(data),
+    textWidth(
+      data.arms.map((a) => a.arm),
+      ARM_LABEL_LIMIT,
+    ),
+  );
+}
+
 export async function reportCharts(data: ReportData): Promise<Chart[]> {
   const taskCharts = data.tasks.map((t) =>
     render(
@@ -442,12 +460,7 @@ export async function reportCharts(data: ReportData): Promise<Chart[]> {
   const bars = RATE_AXIS + armLegend(data);
   const charts: Promise<Chart>[] = [
     ...taskCharts,
-    render(
-      "main",
-      "Misalignment rate by arm and model (95% Wilson intervals)",
-      mainFigure(data),
-      textWidth(arms, ARM_LABEL_LIMIT),
-    ),
+    mainChart(data),
     render(
       "heatmap",
       "Misalignment rate by arm × family",

@@ -30,8 +30,14 @@ import {
 import { allTaskTables } from "./task-tables.js";
 
 // report's public surface: results from the store, the report written, its charts and tables.
-export { type Chart, reportCharts } from "./charts.js";
+export { type Chart, mainChart, reportCharts } from "./charts.js";
 export { escapeHtml, renderHtml } from "./html.js";
+export {
+  type ArmRates,
+  type ExperimentRates,
+  experimentRates,
+  ratesOfReport,
+} from "./rates.js";
 export {
   type ArmResult,
   type ExampleTranscript,

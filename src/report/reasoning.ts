@@ -11,16 +11,18 @@ import {
   type Agreement,
   agreementWithHumans,
   collectLabels,
+  conditionSummaries,
   type HumanAgreement,
   humanPairs,
   itemMeasures,
   type LabelledRuns,
+  misuseRows,
   type ReasoningSummary,
   raterAgreement,
-  reasoningResults,
   selfAgreement,
+  summarizeReasoning,
 } from "../analysis/reasoning/index.js";
-import { holm } from "../analysis/stats.js";
+import { holm } from "../core/statistics/comparisons.js";
 import type { ScoreRow } from "../evals/am/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
 import { armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";
@@ -63,17 +65,19 @@ export interface ReasoningReport {
   }[];
 }
 
+type Measures = ReturnType<typeof itemMeasures>;
+
 /** Rows of one arm on one measure, keyed like the misalignment comparisons (sample, epoch, seed). */
 function measureRows(
   l: LabelledRuns,
-  ruleIds: string[],
+  measures: Measures[],
   seedOf: Map<string, number>,
-  measure: (m: ReturnType<typeof itemMeasures>) => 0 | 1 | null | undefined,
+  measure: (m: Measures) => 0 | 1 | null | undefined,
 ): Map<string, ScoreRow> {
   const rows = new Map<string, ScoreRow>();
-  for (const i of l.items) {
-    const v = measure(itemMeasures(i, l.primary, ruleIds));
-    if (v === null || v === undefined) continue;
+  l.items.forEach((i, n) => {
+    const v = measure(measures[n] as Measures);
+    if (v === null || v === undefined) return;
     rows.set(`${i.sampleId}#${i.epoch}#${seedOf.get(i.runId) ?? 0}`, {
       sampleId: i.sampleId,
       epoch: i.epoch,
@@ -86,7 +90,7 @@ function measureRows(
       citations: null,
       errorKind: null,
     });
-  }
+  });
   return rows;
 }
 
@@ -98,21 +102,36 @@ export function reasoningReport(
   const analyses = armAnalyses(loaded, graph, store);
   const first = analyses[0];
   if (!first) return null;
-  const labelled = analyses.map((a) => {
-    const l = collectLabels(store, a.runIds, a.options);
-    return { a, l, results: reasoningResults(l, a.options.spec) };
-  });
+  const seedOf = new Map(graph.stages.map((st) => [st.runId, st.seed]));
   const ruleIdsOf = (a: (typeof analyses)[number]) =>
     a.options.spec ? rulesOf(a.options.spec.spec).map((r) => r.id) : [];
-  const arms = labelled.map(({ a, results: r }) => {
-    return {
-      arm: a.arm,
-      model: a.model,
-      spec: a.options.spec?.name ?? null,
-      summary: r.summary,
-      byCondition: r.byCondition,
-    };
+  const labelled = analyses.map((a) => {
+    const l = collectLabels(store, a.runIds, a.options);
+    const ruleIds = ruleIdsOf(a);
+    // Each item's measures once, for every measure and pair it is compared on.
+    const measures = l.items.map((i) => itemMeasures(i, l.primary, ruleIds));
+    return { a, l, ruleIds, measures, rows: new Map<string, Map<string, ScoreRow>>() };
   });
+  // What the report shows of each arm's analysis (as reasoningResults, without what it does not show).
+  const arms = labelled.map(({ a, l, ruleIds }) => ({
+    arm: a.arm,
+    model: a.model,
+    spec: a.options.spec?.name ?? null,
+    summary: summarizeReasoning(l.items, l.taxonomy, ruleIds, l.primary),
+    byCondition: conditionSummaries(l, ruleIds),
+  }));
+  // An arm's rows on a measure, made once however many pairs it is in.
+  const rowsOf = (
+    x: (typeof labelled)[number],
+    measure: string,
+    get: (m: Measures) => 0 | 1 | null | undefined,
+  ) => {
+    const kept = x.rows.get(measure);
+    if (kept) return kept;
+    const rows = measureRows(x.l, x.measures, seedOf, get);
+    x.rows.set(measure, rows);
+    return rows;
+  };
   // Agreement over every arm's transcripts at once (the same raters label them all).
   const pooled: LabelledRuns = {
     ...(labelled[0]?.l as LabelledRuns),
@@ -131,7 +150,6 @@ export function reasoningReport(
     );
   }
   // The paper's comparisons, paired like the misalignment ones: the same scenario, epoch and seed.
-  const seedOf = new Map(graph.stages.map((st) => [st.runId, st.seed]));
   const byKey = new Map(labelled.map((x) => [`${x.a.arm}|${x.a.model}`, x]));
   const raw: Omit<ReasoningComparison, "pHolm">[] = [];
   const names = loaded.experiment.arms.map((x) => x.name);
@@ -142,22 +160,19 @@ export function reasoningReport(
         const y = byKey.get(`${names[j]}|${model}`);
         if (!x || !y) continue;
         const rules = [...new Set([...ruleIdsOf(x.a), ...ruleIdsOf(y.a)])];
-        const measures: [
-          string,
-          (m: ReturnType<typeof itemMeasures>) => 0 | 1 | null | undefined,
-        ][] = [
+        const measures: [string, (m: Measures) => 0 | 1 | null | undefined][] = [
           ["policy misuse", (m) => m.misuse],
           ...rules.map(
             (r) =>
-              [`invokes ${r}`, (m: ReturnType<typeof itemMeasures>) => m.rules[r]] as [
+              [`invokes ${r}`, (m: Measures) => m.rules[r]] as [
                 string,
-                (m: ReturnType<typeof itemMeasures>) => 0 | 1 | null | undefined,
+                (m: Measures) => 0 | 1 | null | undefined,
               ],
           ),
         ];
         for (const [measure, get] of measures) {
-          const ra = measureRows(x.l, ruleIdsOf(x.a), seedOf, get);
-          const rb = measureRows(y.l, ruleIdsOf(y.a), seedOf, get);
+          const ra = rowsOf(x, measure, get);
+          const rb = rowsOf(y, measure, get);
           if (!ra.size || !rb.size) continue;
           raw.push({ ...compare(model, x.a.arm, y.a.arm, ra, rb), measure });
         }
@@ -179,8 +194,8 @@ export function reasoningReport(
     agreement: raterAgreement(pooled),
     selfAgreement: selfAgreement(pooled),
     human,
-    misuse: labelled.flatMap(({ a, results }) =>
-      results.misuse.map((m) => ({ arm: a.arm, model: a.model, ...m })),
+    misuse: labelled.flatMap(({ a, l }) =>
+      misuseRows(l).map((m) => ({ arm: a.arm, model: a.model, ...m })),
     ),
   };
 }

@@ -5,8 +5,8 @@
  */
 
 import { type ArmComparison, compare } from "../analysis/arm-comparison.js";
-import { holm, type MeanInterval, meanInterval } from "../analysis/stats.js";
 import type { CodeVersion } from "../core/provenance.js";
+import { holm, type MeanInterval, meanInterval } from "../core/statistics/comparisons.js";
 import { amDefinition } from "../evals/am/definition.js";
 import type { ScoreRow } from "../evals/am/metrics.js";
 import { amScoreRows, type RunMetrics, runMetrics } from "../evals/am/metrics.js";
@@ -137,7 +137,11 @@ export function experimentResults(
   graph: StageGraph,
   store: Store,
   code: CodeVersion,
-  options: { examplesPerArm?: number } = {},
+  options: {
+    examplesPerArm?: number;
+    /** false: no example transcripts at all (the dashboard shows its own). */
+    examples?: boolean;
+  } = {},
 ): ReportData {
   const e = loaded.experiment;
   const am = e.evals.some((ev) => ev.task === AM_TASK_NAME);
@@ -184,7 +188,7 @@ export function experimentResults(
         citations: citationShares(rows),
       });
       const first = stages[0];
-      if (first)
+      if (first && options.examples !== false)
         for (const record of store.evals.exampleSamples(
           first.runId,
           options.examplesPerArm ?? 2,
@@ -207,6 +211,8 @@ export function experimentResults(
             pairRows.get(`${b.name}|${model}`) ?? new Map(),
           ),
         );
+  // Every sample's row is let go before the reasoning section reads its labels (200,000 of each).
+  pairRows.clear();
   const tasks = e.evals
     .filter((ev) => ev.task !== AM_TASK_NAME)
     .map((ev) => taskReport(loaded, graph, store, ev));
@@ -214,7 +220,7 @@ export function experimentResults(
     for (const a of t.arms) {
       const run = a.runIds[0];
       const order = taskDefinition(t.task).examples;
-      if (run)
+      if (run && options.examples !== false)
         for (const record of store.evals.exampleSamples(run, 1, order))
           examples.push({ arm: a.arm, model: a.model, record, eval: t.eval });
     }

@@ -4,6 +4,7 @@
  * citing one the selection dropped) is refused where it is made rather than where it is read.
  * `specsci spec derive` and an experiment's derived specs both derive through here.
  */
+import { SpecsciError } from "../core/errors.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { lintSpec } from "./lint.js";
 import type { Spec } from "./model.js";
@@ -28,11 +29,17 @@ export interface CheckedDerivation extends DeriveResult {
   markdown: string;
 }
 
-/** A derived spec whose Markdown, read back, has lint errors (`problems`). */
-export class UnsoundDerivedSpec extends Error {
+/**
+ * A derived spec whose Markdown, read back, has lint errors (`problems`): the user's parameters
+ * (a selection dropping a cited rule, say) made it, so it is theirs to fix, not a bug.
+ */
+export class UnsoundDerivedSpec extends SpecsciError {
   constructor(readonly problems: Diagnostic[]) {
     super(
       `derived spec does not lint clean: ${problems.map((d) => `${d.line}:${d.column} ${d.message}`).join("; ")}`,
+      {
+        hint: "change the transform's parameters: a selection must keep every rule its rules cite",
+      },
     );
     this.name = "UnsoundDerivedSpec";
   }

@@ -7,9 +7,9 @@ import { Artifacts } from "./artifacts.js";
 import { BlobStore } from "./blobs.js";
 import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
+import { ItemTables } from "./item-tables.js";
 import { LlmTables } from "./llm-tables.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
-import { MsmTables } from "./msm-tables.js";
 import { Runs } from "./runs.js";
 import { Texts } from "./texts.js";
 import { TrainTables } from "./train-tables.js";
@@ -28,7 +28,8 @@ export class Store {
   readonly artifacts: Artifacts;
   readonly llm: LlmTables;
   readonly evals: EvalTables;
-  readonly msm: MsmTables;
+  /** The finished items of every resumable job (MSM corpora, AFT chat sets, reasoning analyses). */
+  readonly items: ItemTables;
   readonly train: TrainTables;
   readonly annotations: AnnotationTables;
   private readonly groupCommit: GroupCommit;
@@ -44,7 +45,7 @@ export class Store {
     this.artifacts = new Artifacts(db, this.blobs);
     this.llm = new LlmTables(db, this.texts);
     this.evals = new EvalTables(db, this.texts);
-    this.msm = new MsmTables(db);
+    this.items = new ItemTables(db);
     this.train = new TrainTables(db);
     this.annotations = new AnnotationTables(db);
     this.groupCommit = new GroupCommit(db);

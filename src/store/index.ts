@@ -17,6 +17,7 @@ export type {
   SampleStatus,
   StatusCounts,
 } from "./eval-tables.js";
+export type { ItemRow } from "./item-tables.js";
 export type {
   BatchItemRow,
   BatchItemStatus,
@@ -27,6 +28,5 @@ export type {
   UsageRow,
 } from "./llm-tables.js";
 export { SCHEMA_VERSION } from "./migrations.js";
-export type { MsmItemRow } from "./msm-tables.js";
 export type { RunRecord, RunStatus } from "./runs.js";
 export type { TrainStageRow, TrainStageStatus } from "./train-tables.js";

@@ -409,6 +409,20 @@ export const MIGRATIONS: Migration[] = [
         SELECT corpus, stage, run_id, sample_id, epoch, category FROM reasoning_label_categories;
     `,
   },
+  {
+    version: 11,
+    name: "msm_items is the resumable-item table of every job: items",
+    sql: `
+      -- MSM corpora, AFT chat sets and reasoning analyses all keep their items here. SQLite
+      -- (>= 3.26, legacy_alter_table off) rewrites migration 10's triggers and views to the new
+      -- name (set off here, whatever the build's default); an index keeps its name, so the stage
+      -- index is made again under the table's.
+      PRAGMA legacy_alter_table = OFF;
+      ALTER TABLE msm_items RENAME TO items;
+      DROP INDEX msm_items_stage;
+      CREATE INDEX items_stage ON items (corpus, stage);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

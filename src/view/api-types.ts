@@ -6,6 +6,7 @@
 import type { AnnotationQueue, AnnotatorAgreement } from "../analysis/annotations/index.js";
 import type { CorpusStats } from "../data/corpus-stats.js";
 import type { CorpusComparison } from "../data/msm/compare.js";
+import type { ExperimentRates } from "../report/rates.js";
 import type { ReportData } from "../report/results.js";
 import type { SpecDiff } from "../spec/diff.js";
 import type { Annotation, AnnotationInput, RunStatus, SampleStatus } from "../store/index.js";
@@ -577,4 +578,21 @@ export interface SampleFilterOptions {
   seeds: number[];
   /** The reasoning analysis's categories; null without `analysis.reasoning`. */
   categories: { id: string; name: string }[] | null;
+}
+
+/**
+ * The Experiment page's first answer: its misalignment rates per arm × model and the charts drawn
+ * from them, before the comparisons and the reasoning section (`ExperimentResponse`) are computed.
+ */
+export interface ExperimentRatesResponse {
+  summary: ExperimentSummary;
+  /** Null when the stage graph could not be rebuilt (`summary.problem` says why). */
+  rates: ExperimentRates | null;
+  /** The main figure, when the experiment has misalignment rates. */
+  charts: ChartSpec[];
+  /**
+   * Whether the whole report is already computed (kept, or small enough to make at once): the
+   * page then asks for it and draws it whole instead of these first.
+   */
+  reportKept: boolean;
 }

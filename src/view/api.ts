@@ -101,6 +101,10 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
     const found = await experiments.detail(c.req.param("id"), deps.changes.version);
     return found ? c.json(found) : notFound(c, `no experiment ${c.req.param("id")}`);
   });
+  api.get("/experiments/:id/rates", async (c) => {
+    const found = await experiments.rates(c.req.param("id"), deps.changes.version);
+    return found ? c.json(found) : notFound(c, `no experiment ${c.req.param("id")}`);
+  });
   api.get("/experiments/:id/filters", async (c) => {
     const stages = await experiments.stages(c.req.param("id"));
     if (!stages) return notFound(c, `no experiment ${c.req.param("id")}`);

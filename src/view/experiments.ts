@@ -11,9 +11,20 @@ import { type ArmAnalysis, armAnalyses } from "../experiment/reasoning.js";
 import { stageStatus, stagesSpend } from "../experiment/run.js";
 import { buildStages, type StageGraph } from "../experiment/stages.js";
 import type { LlmClient } from "../llm/client.js";
-import { experimentResults, reportCharts } from "../report/index.js";
+import {
+  experimentRates,
+  experimentResults,
+  mainChart,
+  ratesOfReport,
+  reportCharts,
+} from "../report/index.js";
 import type { RunRecord } from "../store/index.js";
-import type { ExperimentResponse, ExperimentSummary, StageSummary } from "./api-types.js";
+import type {
+  ExperimentRatesResponse,
+  ExperimentResponse,
+  ExperimentSummary,
+  StageSummary,
+} from "./api-types.js";
 
 /** What `runExperiment` records in the experiment's run config (older stores lack file/source). */
 interface ExperimentRecord {
@@ -47,13 +58,26 @@ function parseStageKey(key: string): Pick<StageSummary, "arm" | "model" | "eval"
   };
 }
 
+/**
+ * Samples up to which the Experiment page gets its whole report in one answer: its report takes
+ * about 0.5 s at 10,000 samples on 2 shared cores (bench/experiment-report.ts: 10 s of CPU at
+ * 200,000); above, the rates and the main figure come first and the rest in a second request.
+ */
+const SMALL_EXPERIMENT = 10_000;
+
 export class ExperimentIndex {
   private readonly graphs = new Map<string, { stamp: string; rebuilt: Rebuilt }>();
   private readonly details = new Map<string, { version: number; value: ExperimentResponse }>();
   private readonly reasoning = new Map<string, { stamp: string; analyses: ArmAnalysis[] }>();
 
-  /** `client` reads the dashboard's read-only store; it never calls a model here. */
-  constructor(private readonly client: LlmClient) {}
+  /**
+   * `client` reads the dashboard's read-only store; it never calls a model here. `wholeUpTo`:
+   * samples up to which the rates come with the whole report (SMALL_EXPERIMENT).
+   */
+  constructor(
+    private readonly client: LlmClient,
+    private readonly options: { wholeUpTo?: number } = {},
+  ) {}
 
   private get store() {
     return this.client.store;
@@ -134,6 +158,46 @@ export class ExperimentIndex {
     return undefined;
   }
 
+  /**
+   * One experiment's pooled rates and main figure, what its page draws first: read from the
+   * verdict counts (no JSON), so they come in a fraction of the report's time. From the kept
+   * report when it is already computed for this version.
+   */
+  async rates(id: string, version: number): Promise<ExperimentRatesResponse | undefined> {
+    const run = this.store.runs.get(id);
+    if (run?.kind !== "experiment") return undefined;
+    const rebuilt = await this.rebuild(run);
+    const summary = this.summary(run, rebuilt);
+    if (!("graph" in rebuilt)) return { summary, rates: null, charts: [], reportKept: false };
+    // The kept report answers; so does a small experiment's, made now (it takes less than a
+    // second request would): the page then draws it whole, at once.
+    const recorded = summary.stages.reduce(
+      (n, s) => n + s.done + s.errors + s.truncated + s.refused,
+      0,
+    );
+    if (
+      this.details.get(id)?.version === version ||
+      recorded <= (this.options.wholeUpTo ?? SMALL_EXPERIMENT)
+    ) {
+      const value = await this.detail(id, version);
+      const report = value?.report ?? null;
+      return {
+        summary,
+        rates: report && ratesOfReport(report),
+        charts: (value?.charts ?? []).filter((c) => c.id === "main"),
+        reportKept: true,
+      };
+    }
+    const rates = experimentRates(rebuilt.loaded, rebuilt.graph, this.store);
+    const main = rates.am ? await mainChart(rates) : null;
+    return {
+      summary,
+      rates,
+      charts: main ? [{ id: main.id, title: main.title, spec: main.spec }] : [],
+      reportKept: false,
+    };
+  }
+
   /** One experiment with its report, recomputed once per change of the store (`version`). */
   async detail(id: string, version: number): Promise<ExperimentResponse | undefined> {
     const cached = this.details.get(id);
@@ -150,6 +214,7 @@ export class ExperimentIndex {
         rebuilt.graph,
         this.store,
         code,
+        { examples: false },
       );
       const charts = (await reportCharts({ ...report, examples: [] })).map((c) => ({
         id: c.id,

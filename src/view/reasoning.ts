@@ -2,7 +2,7 @@
  * The reasoning analysis as the dashboard reads it, from the labels already stored (no call):
  * the sample table's reasoning filters (category, policy misuse) and one transcript's labels,
  * with the rules it invokes and its misuse claims checked against its arm's spec. The labels are
- * msm_items rows of each arm's analysis (`label:<rater>|<run>/<sample>#<epoch>`), read as the
+ * `items` rows of each arm's analysis (`label:<rater>|<run>/<sample>#<epoch>`), read as the
  * report reads them (`collectLabels`) but through migration 10's index or by key, so a filter or
  * a transcript never reads every transcript of a 200,000-sample store.
  */
@@ -152,11 +152,11 @@ export class ReasoningFilters {
     // The string test skips most labels (no claims) before their JSON is read.
     const rows = this.store.db
       .prepare(
-        `SELECT key, value FROM msm_items WHERE corpus = ? AND stage = ? AND status = 'ok'
+        `SELECT key, value FROM items WHERE corpus = ? AND stage = ? AND status = 'ok'
            AND instr(value, '"misuse":[]') = 0 AND json_array_length(value, '$.misuse') > 0`,
       )
       .all(corpus, stage) as { key: string; value: string }[];
-    const checks = this.store.msm.stage(corpus, misuseStage(labeller));
+    const checks = this.store.items.stage(corpus, misuseStage(labeller));
     const found = { version, yes: [] as SampleKey[], unchecked: [] as SampleKey[] };
     for (const row of rows) {
       const t = transcriptKeyOf(row.key, stage, a.runIds);
@@ -194,7 +194,7 @@ function raterLabels(store: Store, a: ArmAnalysis, t: { runId: string; key: stri
   return raters.map((rater): RaterCategories & { value?: LabelValue } => {
     const stage = labelStage(rater);
     const key = itemKey(stage, t);
-    const row = store.msm.stage(corpusOf(a), stage, [key]).get(key);
+    const row = store.items.stage(corpusOf(a), stage, [key]).get(key);
     if (!row) return { rater, status: "pending", message: null, categories: [] };
     if (row.status !== "ok")
       return { rater, status: "failed", message: row.error?.message ?? null, categories: [] };
@@ -251,7 +251,7 @@ function misuseClaims(
   if (!value || !spec) return [];
   const labeller = a.options.labellers[0] as string;
   const keys = value.misuse.map((_, n) => claimKey(labeller, t, n));
-  const checks = store.msm.stage(corpusOf(a), misuseStage(labeller), keys);
+  const checks = store.items.stage(corpusOf(a), misuseStage(labeller), keys);
   return checkedClaims(value, spec.spec, checks, labeller, t).map((c) => ({
     rule: c.rule,
     claim: c.claim,

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cohenKappa, cohenKappaInterval } from "../../src/analysis/agreement.js";
 import {
   annotationAgreement,
   annotationQueue,
@@ -18,6 +17,7 @@ import {
   type ReasoningOptions,
   reasoningResults,
 } from "../../src/analysis/reasoning/index.js";
+import { cohenKappa, cohenKappaInterval } from "../../src/core/statistics/agreement.js";
 import { agenticMisalignmentTask } from "../../src/evals/am/task.js";
 import { judgeOptions } from "../../src/evals/judge.js";
 import { runEval } from "../../src/evals/runner.js";

@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cohenKappa, confusion, fleissKappa } from "../../src/analysis/agreement.js";
 import {
   builtinTaxonomy,
   collectLabels,
@@ -17,6 +16,7 @@ import {
   taxonomyOf,
 } from "../../src/analysis/reasoning/index.js";
 import { checkLabels } from "../../src/analysis/reasoning/labeller.js";
+import { cohenKappa, confusion, fleissKappa } from "../../src/core/statistics/agreement.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { specHash } from "../../src/spec/hash.js";
 import { checkSpecFile } from "../../src/spec/io.js";

@@ -47,7 +47,7 @@ describe("specsci aft", () => {
     const db = join(cwd, "ws-kill", "store.db");
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: "ignore" });
     const closed = new Promise((r) => child.once("close", r));
-    while (countRows(db, "msm_items") < 40) await new Promise((r) => setTimeout(r, 10));
+    while (countRows(db, "items") < 40) await new Promise((r) => setTimeout(r, 10));
     child.kill("SIGKILL");
     await closed;
     expect(existsSync(join(cwd, "killed", "reasoning.jsonl"))).toBe(false);

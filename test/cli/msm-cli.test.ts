@@ -91,10 +91,10 @@ describe("specsci msm", () => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: "ignore" });
     const closed = new Promise((r) => child.once("close", r));
     // 34 tree items and 108 first-wave documents come first.
-    while (countRows(db, "msm_items") < 150) await new Promise((r) => setTimeout(r, 10));
+    while (countRows(db, "items") < 150) await new Promise((r) => setTimeout(r, 10));
     child.kill("SIGKILL");
     await closed;
-    const atKill = countRows(db, "msm_items");
+    const atKill = countRows(db, "items");
     const m1 = JSON.parse(readFileSync(join(cwd, "ref", "manifest.json"), "utf8"));
     expect(m1.documents.waves).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(34 + m1.documents.generated + m1.documents.waves);

@@ -154,5 +154,19 @@ describe("specsci spec", () => {
     );
     expect(badTolerance.code).toBe(1);
     expect(badTolerance.stderr).toMatch(/expected a fraction/);
+
+    writeFileSync(
+      join(dir, "citing.md"),
+      "---\nname: citing\n---\n# Rules\n\n## A1: Be honest\n\nAlways.\n\n## A2: Be kind\n\nKind, and see A1.\n",
+    );
+    const unsound = await runCli(
+      ["spec", "derive", "citing.md", "-t", "select", "--rules", "A2", "-o", "kind.md"],
+      { cwd: dir },
+    );
+    expect(unsound.code).toBe(1);
+    expect(unsound.stderr).toMatch(
+      /^specsci: error: derived spec does not lint clean: \d+:\d+ reference to A1, which this spec does not define\n.*a selection must keep every rule its rules cite/s,
+    );
+    expect(unsound.stderr).not.toMatch(/internal error/);
   });
 });

@@ -88,7 +88,7 @@ describe("AFT chat sets (fake teacher)", () => {
     // A response first given without <think> was asked again and then used.
     const retried = store.db
       .prepare(
-        "SELECT count(*) AS n FROM msm_items WHERE corpus = ? AND stage = 'responses' AND status = 'ok' AND attempts > 1",
+        "SELECT count(*) AS n FROM items WHERE corpus = ? AND stage = 'responses' AND status = 'ok' AND attempts > 1",
       )
       .get(b.ctx.setId) as { n: number };
     expect(retried.n).toBeGreaterThan(0);

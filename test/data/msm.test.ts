@@ -65,15 +65,15 @@ describe("MSM corpus pipeline (fake generator)", () => {
     // Malformed first answers were retried with the problem shown, and then accepted.
     const retried = store.db
       .prepare(
-        "SELECT count(*) AS n FROM msm_items WHERE corpus = ? AND status = 'ok' AND attempts > 1",
+        "SELECT count(*) AS n FROM items WHERE corpus = ? AND status = 'ok' AND attempts > 1",
       )
       .get(build.ctx.corpusId) as { n: number };
     expect(retried.n).toBeGreaterThan(0);
 
     // Every document's fate follows the fault its idea planted.
-    const rows = store.msm.stage(build.ctx.corpusId, "documents");
+    const rows = store.items.stage(build.ctx.corpusId, "documents");
     expect(rows.size).toBe(60);
-    const ideaRows = store.msm.stage(build.ctx.corpusId, "ideas");
+    const ideaRows = store.items.stage(build.ctx.corpusId, "ideas");
     const summaries = new Map<string, string>();
     for (const r of ideaRows.values()) {
       const v = r.value as { ideas?: { summary: string }[] };
@@ -353,7 +353,7 @@ describe("the quality judge", () => {
       gates: { judge: { model: "fake/msm-judge-harsh" } },
     });
     const b = await buildCorpus({ ...librarySpec("rules"), config, client });
-    const judged = [...store.msm.stage(b.ctx.corpusId, "judge").values()];
+    const judged = [...store.items.stage(b.ctx.corpusId, "judge").values()];
     expect(judged.length).toBe(12);
     const low = judged.filter((r) => (r.value as { realism: number }).realism < 3).length;
     expect(low).toBeGreaterThan(0);
@@ -406,7 +406,7 @@ describe("batch generation", () => {
         .prepare("SELECT source, count(*) AS n FROM llm_calls GROUP BY source")
         .all() as { source: string; n: number }[];
       const retried = client.store.db
-        .prepare("SELECT count(*) AS n FROM msm_items WHERE status = 'ok' AND attempts > 1")
+        .prepare("SELECT count(*) AS n FROM items WHERE status = 'ok' AND attempts > 1")
         .get() as { n: number };
       return {
         b,

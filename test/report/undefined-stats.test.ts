@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ArmComparison, compare } from "../../src/analysis/arm-comparison.js";
-import { holm, meanInterval, NO_DISCORDANT_PAIRS } from "../../src/analysis/stats.js";
+import { holm, meanInterval, NO_DISCORDANT_PAIRS } from "../../src/core/statistics/comparisons.js";
 import type { ScoreRow } from "../../src/evals/am/metrics.js";
 import { comparisonsCsv, ratesCsv } from "../../src/report/csv.js";
 import {

@@ -62,7 +62,7 @@ describe("the reasoning label index (migration 10)", () => {
     ]);
     // The failed label is retried (msm.put upserts), a new one is written, the first relabelled.
     const put = (k: string, value: string) =>
-      store.msm.put("an", {
+      store.items.put("an", {
         key: k,
         stage: STAGE,
         status: "ok",
@@ -80,7 +80,7 @@ describe("the reasoning label index (migration 10)", () => {
       { sample_id: "leak#2_cond-7", epoch: 12, category: "" },
       { sample_id: "leak#2_cond-7", epoch: 12, category: "instrumental_goal" },
     ]);
-    store.msm.put("an", {
+    store.items.put("an", {
       key: key("c", 3),
       stage: STAGE,
       status: "failed",
@@ -88,7 +88,7 @@ describe("the reasoning label index (migration 10)", () => {
       error: { kind: "call", message: "x" },
       attempts: 3,
     });
-    store.db.prepare("DELETE FROM msm_items WHERE key = ?").run(key("b", 1));
+    store.db.prepare("DELETE FROM items WHERE key = ?").run(key("b", 1));
     expect(index()).toEqual([
       { sample_id: "leak#2_cond-7", epoch: 12, category: "" },
       { sample_id: "leak#2_cond-7", epoch: 12, category: "instrumental_goal" },

@@ -5,14 +5,15 @@
  * rater; pooling people would count a transcript once per person). Labels that cannot be compared
  * are counted by why, never read as a "no".
  */
-import type { Annotation, Store } from "../../store/index.js";
+
 import {
   type Confusion,
   cohenKappa,
   cohenKappaInterval,
   confusion,
   type KappaInterval,
-} from "../agreement.js";
+} from "../../core/statistics/agreement.js";
+import type { Annotation, Store } from "../../store/index.js";
 import type { LabelledRuns } from "../reasoning/analyze.js";
 import {
   agreementWithHumans,

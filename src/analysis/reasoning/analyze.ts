@@ -8,11 +8,11 @@
 import { z } from "zod";
 import { hashValue } from "../../core/hash.js";
 import { feedbackText, renderPrompt } from "../../core/prompt-files.js";
+import { wilson } from "../../core/statistics/comparisons.js";
 import type { LlmClient } from "../../llm/client.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import type { Store } from "../../store/index.js";
-import type { MsmItemRow } from "../../store/msm-tables.js";
-import { wilson } from "../stats.js";
+import type { ItemRow } from "../../store/item-tables.js";
 import { askItem, needsAsking, pool } from "./items.js";
 import {
   checkLabels,
@@ -25,7 +25,7 @@ import {
 import { lexicalCheck, type MisuseCheck, ruleIndex } from "./misuse.js";
 import { explicitMentions, type RuleMention } from "./rules.js";
 import type { Taxonomy } from "./taxonomy.js";
-import { type Transcript, transcriptsOf } from "./transcript.js";
+import { eachTranscript, type Transcript, transcriptsOf } from "./transcript.js";
 
 export interface SpecUnderTest {
   name: string;
@@ -131,7 +131,7 @@ export async function labelRuns(
   await store.runs.track(id, o.signal, async () => {
     for (const rater of raters) {
       const stage = labelStage(rater.id);
-      const stored = store.msm.stage(id, stage);
+      const stored = store.items.stage(id, stage);
       // Stored answers stay; calls that failed are tried again.
       const todo = transcripts.filter((t) => needsAsking(stored.get(itemKey(stage, t))));
       if (!todo.length) continue;
@@ -176,9 +176,9 @@ async function compareClaims(
 ): Promise<void> {
   const store = client.store;
   const labeller = o.labellers[0] as string;
-  const primary = store.msm.stage(id, labelStage(raterId(labeller, 0)));
+  const primary = store.items.stage(id, labelStage(raterId(labeller, 0)));
   const stage = misuseStage(labeller);
-  const stored = store.msm.stage(id, stage);
+  const stored = store.items.stage(id, stage);
   const prompt = MISUSE_PROMPT();
   const todo: { key: string; rule: string; claim: string; text: string }[] = [];
   for (const t of transcripts) {
@@ -240,20 +240,31 @@ export function collectLabels(
 ): LabelledRuns {
   const id = analysisId(o);
   const ruleIds = o.spec ? rulesOf(o.spec.spec).map((r) => r.id) : [];
-  const transcripts: Transcript[] = [];
-  let failedSamples = 0;
-  for (const runId of runIds) {
-    const r = transcriptsOf(store, runId);
-    transcripts.push(...r.transcripts);
-    failedSamples += r.failedSamples;
-  }
   const raters = o.labellers.flatMap((l) =>
     Array.from({ length: o.repeats }, (_, k) => ({ labeller: l, repeat: k, id: raterId(l, k) })),
   );
   const primary = raters[0]?.id as string;
-  const rows = new Map(raters.map((r) => [r.id, store.msm.stage(id, labelStage(r.id))]));
-  const checks = store.msm.stage(id, misuseStage(o.labellers[0] as string));
-  const items = transcripts.map((t): TranscriptLabels => {
+  // First what the transcripts' texts give (read one at a time and not kept), then their labels:
+  // no other query may run while the texts are streamed.
+  const found: { t: Omit<Transcript, "reasoning" | "answer">; explicit: RuleMention[] }[] = [];
+  let failedSamples = 0;
+  for (const runId of runIds)
+    failedSamples += eachTranscript(store, runId, (t) =>
+      found.push({
+        t: { key: t.key, runId: t.runId, sampleId: t.sampleId, epoch: t.epoch },
+        explicit: explicitMentions(t, ruleIds),
+      }),
+    );
+  // Only these transcripts' labels: an analysis's stage can hold other arms' and models'.
+  const rows = new Map(
+    raters.map((r) => {
+      const stage = labelStage(r.id);
+      const keys = found.map((f) => itemKey(stage, f.t));
+      return [r.id, store.items.stage(id, stage, keys)];
+    }),
+  );
+  const checks = store.items.stage(id, misuseStage(o.labellers[0] as string));
+  const items = found.map(({ t, explicit }): TranscriptLabels => {
     const labels: Record<string, RaterLabel> = {};
     for (const r of raters) {
       const row = rows.get(r.id)?.get(itemKey(labelStage(r.id), t));
@@ -273,7 +284,7 @@ export function collectLabels(
       runId: t.runId,
       sampleId: t.sampleId,
       epoch: t.epoch,
-      explicit: explicitMentions(t, ruleIds),
+      explicit,
       labels,
       misuse:
         p?.status === "ok" && o.spec
@@ -300,7 +311,7 @@ export function collectLabels(
 export function checkedClaims(
   value: LabelValue,
   spec: Spec,
-  checks: Map<string, MsmItemRow>,
+  checks: Map<string, ItemRow>,
   labeller: string,
   t: { runId: string; key: string },
 ): TranscriptLabels["misuse"] {
@@ -314,7 +325,7 @@ export function checkedClaims(
 function claimCheck(
   m: { rule: string; claim: string },
   spec: Spec,
-  row: MsmItemRow | undefined,
+  row: ItemRow | undefined,
 ): MisuseCheck {
   const lex = lexicalCheck(m.claim, m.rule, spec);
   if ("final" in lex) return lex.final;

@@ -80,7 +80,7 @@ export async function discoverTaxonomy(
   const transcripts: Transcript[] = runIds.flatMap((r) => transcriptsOf(store, r).transcripts);
 
   // (1) Drivers per transcript, stored one item each (a rerun asks only for what is missing).
-  const stored = store.msm.stage(id, "drivers");
+  const stored = store.items.stage(id, "drivers");
   const driverKey = (t: Transcript) => `drivers|${t.runId}/${t.key}`;
   const todo = transcripts.filter((t) => needsAsking(stored.get(driverKey(t))));
   o.log?.(`discovery: drivers of ${todo.length} transcript(s)`);
@@ -120,7 +120,7 @@ export async function discoverTaxonomy(
       ),
     ),
   );
-  const rows = store.msm.stage(id, "drivers");
+  const rows = store.items.stage(id, "drivers");
   const drivers: Driver[] = [];
   let failedTranscripts = 0;
   for (const t of transcripts) {
@@ -141,12 +141,12 @@ export async function discoverTaxonomy(
 
   // (2) Merge the drivers into categories: one call, stored under the hash of its input.
   const mergeKey = `merge:${hashValue({ distinct, min: o.minCategories, max: o.maxCategories }).slice(0, 16)}`;
-  let categories = store.msm.stage(id, "merge").get(mergeKey)?.value as
+  let categories = store.items.stage(id, "merge").get(mergeKey)?.value as
     | ReasoningCategory[]
     | undefined;
   if (!categories) {
     const tries = Number(
-      store.msm.stage(id, "merge-failures").get(`${mergeKey}:failed`)?.value ?? 0,
+      store.items.stage(id, "merge-failures").get(`${mergeKey}:failed`)?.value ?? 0,
     );
     let r: Awaited<ReturnType<typeof generateValidated<ReasoningCategory[]>>>;
     try {
@@ -175,7 +175,7 @@ export async function discoverTaxonomy(
       );
     } catch (e) {
       if (e instanceof NoValidAnswer) {
-        store.msm.put(id, {
+        store.items.put(id, {
           key: `${mergeKey}:failed`,
           stage: "merge-failures",
           status: "ok",
@@ -193,7 +193,7 @@ export async function discoverTaxonomy(
       throw e;
     }
     categories = r.value;
-    store.msm.put(id, {
+    store.items.put(id, {
       key: mergeKey,
       stage: "merge",
       status: "ok",

@@ -23,6 +23,7 @@ export { lexicalCheck, type MisuseCheck, ruleText } from "./misuse.js";
 export {
   type Agreement,
   agreementWithHumans,
+  conditionSummaries,
   type HumanAgreement,
   type HumanCategoryAgreement,
   type HumanLabel,
@@ -31,6 +32,7 @@ export {
   type LabelFailures,
   labelFailures,
   loadHumanLabels,
+  misuseRows,
   type ReasoningResults,
   raterAgreement,
   reasoningResults,

@@ -9,7 +9,7 @@ import type { ChatMessage, ChatModel } from "../../llm/types.js";
 import type { Check } from "../../llm/validated.js";
 import { generateValidated, NoValidAnswer, type ValidatedOptions } from "../../llm/validated.js";
 import type { Store } from "../../store/index.js";
-import type { MsmItemRow } from "../../store/msm-tables.js";
+import type { ItemRow } from "../../store/item-tables.js";
 
 export async function askItem<T>(
   store: Store,
@@ -20,7 +20,7 @@ export async function askItem<T>(
   check: (text: string) => Check<T>,
   options: ValidatedOptions,
 ): Promise<void> {
-  const row: MsmItemRow = { ...item, status: "ok", value: null, error: null, attempts: 0 };
+  const row: ItemRow = { ...item, status: "ok", value: null, error: null, attempts: 0 };
   try {
     const r = await generateValidated(model, messages, check, options);
     row.value = r.value;
@@ -33,11 +33,11 @@ export async function askItem<T>(
       row.attempts = e.attempts.length;
     } else row.error = { kind: "call", message: (e as Error).message };
   }
-  store.msm.put(analysis, row);
+  store.items.put(analysis, row);
 }
 
 /** Whether an item still needs asking: never asked, or its call failed. */
-export const needsAsking = (row: MsmItemRow | undefined) =>
+export const needsAsking = (row: ItemRow | undefined) =>
   !row || (row.status === "failed" && row.error?.kind === "call");
 
 /** Runs `work` over the items, `size` at a time (see core/pool.ts). */

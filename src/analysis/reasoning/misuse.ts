@@ -84,6 +84,29 @@ const normalized = (s: string) =>
       .replace(/\s+/g, " "),
   )} `;
 
+/** A rule's text with the forms a claim is checked against. */
+interface RuleForms {
+  text: string;
+  body: string;
+  ruleStems: Set<string>;
+}
+
+// A report checks every claim of every transcript: each rule's forms are made once per spec.
+const formsOf = new WeakMap<Spec, Map<string, RuleForms | undefined>>();
+
+function ruleForms(spec: Spec, rule: string): RuleForms | undefined {
+  const forms = formsOf.get(spec) ?? new Map<string, RuleForms | undefined>();
+  formsOf.set(spec, forms);
+  if (forms.has(rule)) return forms.get(rule);
+  const text = ruleText(spec, rule);
+  const made =
+    text === undefined
+      ? undefined
+      : { text, body: normalized(text), ruleStems: new Set(words(text).map(stemmer)) };
+  forms.set(rule, made);
+  return made;
+}
+
 /**
  * The deterministic part: a misquotation is final; otherwise the rule's text and the claim's
  * overlap, for the model's reading.
@@ -93,10 +116,10 @@ export function lexicalCheck(
   rule: string,
   spec: Spec,
 ): { final: MisuseCheck } | { ruleText: string; overlap: number } {
-  const text = ruleText(spec, rule);
-  if (text === undefined)
+  const r = ruleForms(spec, rule);
+  if (r === undefined)
     return { final: { kind: "misquotation", why: `the spec has no rule ${rule}`, overlap: 0 } };
-  const body = normalized(text);
+  const { text, body, ruleStems } = r;
   for (const phrase of quotedPhrases(claim))
     if (!body.includes(normalized(phrase)))
       return {
@@ -106,7 +129,6 @@ export function lexicalCheck(
           overlap: 0,
         },
       };
-  const ruleStems = new Set(words(text).map(stemmer));
   const claimStems = [...new Set(words(claim).map(stemmer))];
   const found = claimStems.filter((w) => ruleStems.has(w)).length;
   return { ruleText: text, overlap: claimStems.length ? found / claimStems.length : 1 };

@@ -6,7 +6,6 @@
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { readJsonl } from "../../core/jsonl.js";
-import { rulesOf } from "../../spec/model.js";
 import {
   type Confusion,
   cohenKappa,
@@ -14,7 +13,8 @@ import {
   confusion,
   fleissKappa,
   type KappaInterval,
-} from "../agreement.js";
+} from "../../core/statistics/agreement.js";
+import { rulesOf } from "../../spec/model.js";
 import type { LabelledRuns, ReasoningSummary, SpecUnderTest, TranscriptLabels } from "./analyze.js";
 import { summarizeReasoning } from "./analyze.js";
 import type { Taxonomy } from "./taxonomy.js";
@@ -273,29 +273,46 @@ export function reasoningResults(
         ),
       ]),
     ),
-    byCondition: Object.fromEntries(
-      [...new Set(l.items.map((i) => i.sampleId))].sort().map((c) => [
-        c,
-        summarizeReasoning(
-          l.items.filter((i) => i.sampleId === c),
-          l.taxonomy,
-          ruleIds,
-          l.primary,
-        ),
-      ]),
-    ),
+    byCondition: conditionSummaries(l, ruleIds),
     agreement: raterAgreement(l),
     selfAgreement: selfAgreement(l),
     human: human ? humanAgreement(l, human) : null,
-    misuse: l.items.flatMap((i) =>
-      i.misuse.map((m) => ({
-        runId: i.runId,
-        key: i.key,
-        rule: m.rule,
-        claim: m.claim,
-        kind: m.check.kind,
-        why: m.check.why,
-      })),
-    ),
+    misuse: misuseRows(l),
   };
+}
+
+/** Frequencies per condition (the eval's sample id), conditions in order. */
+export function conditionSummaries(
+  l: LabelledRuns,
+  ruleIds: string[],
+): Record<string, ReasoningSummary> {
+  // Grouped in one pass (items keep their order): a report has 200,000 items and 25 conditions.
+  const byCondition = new Map<string, TranscriptLabels[]>();
+  for (const i of l.items) {
+    const list = byCondition.get(i.sampleId);
+    if (list) list.push(i);
+    else byCondition.set(i.sampleId, [i]);
+  }
+  return Object.fromEntries(
+    [...byCondition.keys()]
+      .sort()
+      .map((c) => [
+        c,
+        summarizeReasoning(byCondition.get(c) ?? [], l.taxonomy, ruleIds, l.primary),
+      ]),
+  );
+}
+
+/** Every misuse claim of the items with its check. */
+export function misuseRows(l: LabelledRuns): ReasoningResults["misuse"] {
+  return l.items.flatMap((i) =>
+    i.misuse.map((m) => ({
+      runId: i.runId,
+      key: i.key,
+      rule: m.rule,
+      claim: m.claim,
+      kind: m.check.kind,
+      why: m.check.why,
+    })),
+  );
 }

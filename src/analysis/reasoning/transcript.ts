@@ -21,23 +21,31 @@ export function transcriptsOf(
   runId: string,
 ): { transcripts: Transcript[]; failedSamples: number } {
   const transcripts: Transcript[] = [];
+  const failedSamples = eachTranscript(store, runId, (t) => transcripts.push(t));
+  return { transcripts, failedSamples };
+}
+
+/**
+ * The run's transcripts one at a time, reading only their texts (a report at 200,000 samples keeps
+ * none of them); returns how many samples had no score. `each` must not query the store.
+ */
+export function eachTranscript(store: Store, runId: string, each: (t: Transcript) => void): number {
   let failedSamples = 0;
-  for (const s of store.evals.samples(runId)) {
+  for (const s of store.evals.answerTexts(runId)) {
     if (s.status !== "done") {
       failedSamples++;
       continue;
     }
-    const out = (s.output ?? {}) as { text?: unknown; reasoning?: unknown };
-    transcripts.push({
+    each({
       key: `${s.sampleId}#${s.epoch}`,
       runId,
       sampleId: s.sampleId,
       epoch: s.epoch,
-      reasoning: typeof out.reasoning === "string" ? out.reasoning : "",
-      answer: typeof out.text === "string" ? out.text : "",
+      reasoning: s.reasoning,
+      answer: s.answer,
     });
   }
-  return { transcripts, failedSamples };
+  return failedSamples;
 }
 
 /** The transcript as the labeller reads it. */

@@ -8,16 +8,17 @@
 
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
-import type { MsmItemRow } from "../../store/index.js";
-import { getChatTemplate } from "../chat-template.js";
-import { contaminationIndex, overlapWith } from "../contamination.js";
+import type { ItemRow } from "../../store/index.js";
+import { type ChatTemplate, getChatTemplate } from "../chat-template.js";
+import { type ContaminationIndex, contaminationIndex, overlapWith } from "../contamination.js";
 import { findDuplicates } from "../dedup/index.js";
 import { countItems, type StageCount } from "../item-counts.js";
 import { NoUsableAnswer } from "../item-failures.js";
 import { trimToBudget } from "../msm/budget.js";
-import { stageRunner } from "../msm/executor.js";
+import { type StageAsk, stageRunner } from "../msm/executor.js";
 import { compareKeys } from "../msm/keys.js";
-import { planBackfill } from "./backfill.js";
+import { runWaves } from "../waves.js";
+import { planBackfill, type StratumState } from "./backfill.js";
 import {
   AFT_STAGES,
   type AftCategory,
@@ -119,75 +120,133 @@ export async function buildAftSet(o: AftBuildOptions): Promise<AftBuild> {
 }
 
 async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
-  const { config, client } = o;
+  const b = startBuild(o, ctx);
+  const domains = await askDomains(b);
+  const set = new ChatSetExamples(b, domains.list);
+  const waves = await promptWaves(b, set);
+  return chatSetRecord(b, set, waves, domains.row);
+}
+
+/** One build under way: its options and the stage runner of its run. */
+interface Build {
+  o: AftBuildOptions;
+  ctx: AftContext;
+  config: AftConfig;
+  log: (message: string) => void;
+  stage: StageAsk;
+  judgeModel: string;
+}
+
+function startBuild(o: AftBuildOptions, ctx: AftContext): Build {
+  const { config } = o;
   const log = o.log ?? (() => {});
   const stage = stageRunner({
-    client,
+    client: o.client,
     runId: ctx.setId,
-    attempts: config.attempts,
-    concurrency: config.concurrency,
-    batch: config.batch,
+    recipe: config,
+    stages: AFT_STAGES,
     signal: o.signal,
     log,
     settings: (name) => aftStageSettings(config, name as AftStage),
   });
+  return { o, ctx, config, log, stage, judgeModel: aftStageSettings(config, "judge").model };
+}
 
-  if (config.batch)
-    // Every stage's model must have a batch API: found out now, not after the prompts are written.
-    for (const model of new Set(AFT_STAGES.map((s) => aftStageSettings(config, s).model)))
-      client.batchRunner(model);
-  const domainRows = await stage("domains", [domainsJob(ctx)]);
-  const domainValue = domainRows.get("domains");
-  if (domainValue?.status !== "ok")
+/** The set's domains, and their item; without a usable answer nothing can be made. */
+async function askDomains(b: Build): Promise<{ list: Domain[]; row: ItemRow }> {
+  const rows = await b.stage("domains", [domainsJob(b.ctx)]);
+  const row = rows.get("domains");
+  if (row?.status !== "ok")
     throw new NoUsableAnswer(
-      `AFT domains: no usable answer from ${aftStageSettings(config, "domains").model}${domainValue?.error ? ` (${domainValue.error.kind}: ${domainValue.error.message})` : ""}`,
-      ctx.setId,
+      `AFT domains: no usable answer from ${aftStageSettings(b.config, "domains").model}${row?.error ? ` (${row.error.kind}: ${row.error.message})` : ""}`,
+      b.ctx.setId,
     );
-  const domains: Domain[] = (domainValue.value as { name: string; description: string }[]).map(
-    (d, i) => ({
-      ...d,
-      key: `d${i + 1}`,
-    }),
-  );
-  const shares = categoryShares(config);
-  const strata = domains.flatMap((d) =>
-    shares.map((s) => ({ domain: d, category: s.category, share: s.share / domains.length })),
-  );
-  const stratumKey = (d: Domain, c: AftCategory) => `${d.key}.${c}`;
-  const domainByKey = new Map(domains.map((d) => [d.key, d]));
-  const strataByKey = new Map(strata.map((s) => [stratumKey(s.domain, s.category), s]));
-  const template = getChatTemplate(config.chat_template);
-  const judgeModel = aftStageSettings(config, "judge").model;
+  const list = (row.value as { name: string; description: string }[]).map((d, i) => ({
+    ...d,
+    key: `d${i + 1}`,
+  }));
+  return { list, row };
+}
 
-  const index = o.contamination
-    ? contaminationIndex(o.contamination.texts, config.contamination.ngram)
-    : undefined;
-  const targetTokens = config.budget.target_tokens;
-  // Waves are planned for one target and one notion of eligible: a set enforcing contamination
-  // has its own waves (and prompts), so replaying them never changes a set that does not.
-  const targetTag = `${targetTokens === undefined ? `n${config.budget.examples}` : `t${targetTokens}`}${config.contamination.enforce ? `.c${config.contamination.ngram}` : ""}`;
-  const calls: WaveCall[] = [];
-  const kept: UserPrompt[] = [];
-  const keptIds = new Set<string>();
-  const written = new Map<string, number>();
-  let promptRows = new Map<string, MsmItemRow>();
-  let responseRows = new Map<string, MsmItemRow>();
-  let judgeRows = new Map<string, MsmItemRow>();
-  const dupCounts = { exact: 0, near: 0 };
-  let examples: AftExample[] = [];
-  let contaminated: string[] = [];
-  const gates = {
-    refused: 0,
-    truncated: 0,
-    judge_rejected: 0,
-    self_continuation: 0,
-    judge_failed: 0,
-  };
+/** A (domain, category) stratum and its share of the target. */
+interface Stratum {
+  domain: Domain;
+  category: AftCategory;
+  share: number;
+}
 
-  const promptsOf = (c: WaveCall): UserPrompt[] => {
-    const r = promptRows.get(`prompts:${c.key}`);
+const stratumKey = (d: Domain, c: AftCategory) => `${d.key}.${c}`;
+
+/**
+ * The prompts and examples of one set so far: prompts are written in waves, deduplicated against
+ * the kept ones, answered by the teacher and judged; the examples are recounted after each wave.
+ */
+class ChatSetExamples {
+  readonly strata: Stratum[];
+  readonly domains: Domain[];
+  /** Every prompt-writing call so far, and the prompts kept after dedup. */
+  readonly calls: WaveCall[] = [];
+  readonly kept: UserPrompt[] = [];
+  private readonly keptIds = new Set<string>();
+  /** Prompts written per stratum, before dedup. */
+  readonly written = new Map<string, number>();
+  readonly duplicates = { exact: 0, near: 0 };
+  promptRows = new Map<string, ItemRow>();
+  responseRows = new Map<string, ItemRow>();
+  judgeRows = new Map<string, ItemRow>();
+  examples: AftExample[] = [];
+  contaminated: string[] = [];
+  gates: AftBuild["gates"] = noGates();
+  private readonly domainByKey: Map<string, Domain>;
+  private readonly template: ChatTemplate;
+  private readonly index: ContaminationIndex | undefined;
+
+  constructor(
+    private readonly b: Build,
+    domains: Domain[],
+  ) {
+    const shares = categoryShares(b.config);
+    this.domains = domains;
+    this.domainByKey = new Map(domains.map((d) => [d.key, d]));
+    this.strata = domains.flatMap((d) =>
+      shares.map((s) => ({ domain: d, category: s.category, share: s.share / domains.length })),
+    );
+    this.template = getChatTemplate(b.config.chat_template);
+    this.index = b.o.contamination
+      ? contaminationIndex(b.o.contamination.texts, b.config.contamination.ngram)
+      : undefined;
+  }
+
+  /** Writes one wave's prompts, keeps the new ones, and answers and judges them. */
+  async write(calls: WaveCall[]): Promise<void> {
+    const earlier = [...this.kept];
+    this.calls.push(...calls);
+    this.promptRows = await this.b.stage(
+      "prompts",
+      calls.map((c) => this.promptsJob(c, earlier)),
+    );
+    await this.admit(calls.flatMap((c) => this.promptsOf(c)));
+    await this.advance();
+  }
+
+  private promptsJob(c: WaveCall, earlier: UserPrompt[]) {
+    const domain = this.domain(c.domain);
+    // Earlier prompts of the stratum are shown so the new ones differ from them.
+    const avoid = earlier
+      .filter((p) => p.domain === domain && p.category === c.category)
+      .slice(-20)
+      .map((p) => p.user.replace(/\s+/g, " ").slice(0, 120));
+    return promptsJob(this.b.ctx, domain, c.category, c.key, c.count, avoid);
+  }
+
+  private domain(key: string): Domain {
+    return this.domainByKey.get(key) as Domain;
+  }
+
+  private promptsOf(c: WaveCall): UserPrompt[] {
+    const r = this.promptRows.get(`prompts:${c.key}`);
     if (r?.status !== "ok") return [];
-    const domain = domainByKey.get(c.domain) as Domain;
+    const domain = this.domain(c.domain);
     return (r.value as { system: string; user: string }[]).map((p, i) => ({
       id: `${c.key}.p${i + 1}`,
       domain,
@@ -195,16 +254,17 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
       system: p.system,
       user: p.user,
     }));
-  };
+  }
 
   /** New prompts are deduplicated against the kept ones, which stay kept. */
-  const admit = async (fresh: UserPrompt[]) => {
+  private async admit(fresh: UserPrompt[]): Promise<void> {
     for (const p of fresh) {
       const k = stratumKey(p.domain, p.category);
-      written.set(k, (written.get(k) ?? 0) + 1);
+      this.written.set(k, (this.written.get(k) ?? 0) + 1);
     }
+    const { config } = this.b;
     const dd = await findDuplicates(
-      [...kept, ...fresh].map((p) => ({ id: p.id, text: p.user })),
+      [...this.kept, ...fresh].map((p) => ({ id: p.id, text: p.user })),
       {
         near: {
           threshold: config.dedup.threshold,
@@ -213,176 +273,211 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
         },
       },
     );
-    const dup = new Map(dd.duplicates.filter((d) => !keptIds.has(d.id)).map((d) => [d.id, d.kind]));
-    for (const kind of dup.values()) dupCounts[kind]++;
+    const dup = new Map(
+      dd.duplicates.filter((d) => !this.keptIds.has(d.id)).map((d) => [d.id, d.kind]),
+    );
+    for (const kind of dup.values()) this.duplicates[kind]++;
     for (const p of fresh)
       if (!dup.has(p.id)) {
-        kept.push(p);
-        keptIds.add(p.id);
+        this.kept.push(p);
+        this.keptIds.add(p.id);
       }
-  };
+  }
 
   /** Answers and judges what the kept prompts need, and recounts the passing examples. */
-  const advance = async () => {
-    responseRows = await stage(
+  private async advance(): Promise<void> {
+    const { b } = this;
+    this.responseRows = await b.stage(
       "responses",
-      kept.map((p) => responseJob(ctx, p)),
+      this.kept.map((p) => responseJob(b.ctx, p)),
     );
-    const answered = kept.flatMap((p) => {
-      const r = responseRows.get(`response:${p.id}`);
+    const answered = this.kept.flatMap((p) => {
+      const r = this.responseRows.get(`response:${p.id}`);
       return r?.status === "ok" ? [{ p, r: r.value as TeacherResponse }] : [];
     });
-    judgeRows = await stage(
+    this.judgeRows = await b.stage(
       "judge",
-      answered.filter(({ r }) => r.gate === null).map(({ p, r }) => judgeJob(ctx, p, r)),
+      answered.filter(({ r }) => r.gate === null).map(({ p, r }) => judgeJob(b.ctx, p, r)),
     );
-    for (const k of Object.keys(gates) as (keyof typeof gates)[]) gates[k] = 0;
-    examples = [];
+    this.recount(answered);
+    this.contaminated = this.index ? this.quoting(this.index) : [];
+  }
+
+  /** The examples that passed the gates and the judge, and why the others did not. */
+  private recount(answered: { p: UserPrompt; r: TeacherResponse }[]): void {
+    this.gates = noGates();
+    this.examples = [];
     for (const { p, r } of answered) {
       if (r.gate) {
-        gates[r.gate]++;
+        this.gates[r.gate]++;
         continue;
       }
-      const j = judgeRows.get(aftJudgeKey(judgeModel, p.id));
+      const j = this.judgeRows.get(aftJudgeKey(this.b.judgeModel, p.id));
       if (j?.status !== "ok") {
-        gates.judge_failed++;
+        this.gates.judge_failed++;
         continue;
       }
       const v = j.value as JudgeVerdict;
-      if (v.self_continuation) gates.self_continuation++;
-      else if (!v.pass) gates.judge_rejected++;
+      if (v.self_continuation) this.gates.self_continuation++;
+      else if (!v.pass) this.gates.judge_rejected++;
       if (!v.pass || v.self_continuation) continue;
-      const reasoning = chatMessages(p, r, template, true);
-      const plain = chatMessages(p, r, template, false);
-      examples.push({
+      const reasoning = chatMessages(p, r, this.template, true);
+      const plain = chatMessages(p, r, this.template, false);
+      this.examples.push({
         id: p.id,
         prompt: p,
         response: r,
         judge: v,
-        tokens: { reasoning: template.count(reasoning), plain: template.count(plain) },
+        tokens: { reasoning: this.template.count(reasoning), plain: this.template.count(plain) },
       });
-    }
-    contaminated = index
-      ? examples
-          .filter(
-            (e) =>
-              overlapWith(
-                `${e.prompt.system}\n${e.prompt.user}\n${e.response.reasoning}\n${e.response.reply}`,
-                index,
-              ).count > 0,
-          )
-          .map((e) => e.id)
-      : [];
-  };
-  const eligible = () => {
-    if (!config.contamination.enforce) return examples;
-    const out = new Set(contaminated);
-    return examples.filter((e) => !out.has(e.id));
-  };
-
-  const live = new Set(strata.map((s) => stratumKey(s.domain, s.category)));
-  const strikes = new Map<string, number>();
-  const waveRows = client.store.msm.stage(ctx.setId, "waves");
-  let waves = 0;
-  for (let w = 0; w <= config.budget.max_waves; w++) {
-    const key = `wave:${targetTag}:${w}`;
-    let plan = waveRows.get(key)?.value as WavePlan | undefined;
-    const count = (k: string) => {
-      const ex = eligible().filter((e) => stratumKey(e.prompt.domain, e.prompt.category) === k);
-      return { n: ex.length, tokens: ex.reduce((a, e) => a + e.tokens.reasoning, 0) };
-    };
-    if (!plan) {
-      const answered = new Map<string, number>();
-      for (const p of kept)
-        if (responseRows.get(`response:${p.id}`)?.status === "ok")
-          answered.set(
-            stratumKey(p.domain, p.category),
-            (answered.get(stratumKey(p.domain, p.category)) ?? 0) + 1,
-          );
-      const needs = planBackfill(
-        strata.map((s) => {
-          const k = stratumKey(s.domain, s.category);
-          const c = count(k);
-          return {
-            key: k,
-            share: s.share,
-            live: live.has(k),
-            examples: c.n,
-            tokens: c.tokens,
-            written: written.get(k) ?? 0,
-            kept: kept.filter((p) => stratumKey(p.domain, p.category) === k).length,
-            answered: answered.get(k) ?? 0,
-          };
-        }),
-        targetTokens === undefined
-          ? { examples: config.budget.examples }
-          : { tokens: targetTokens },
-      );
-      plan = { calls: [] };
-      for (const need of needs) {
-        const s = strataByKey.get(need.key) as (typeof strata)[number];
-        const per = config.counts.prompts;
-        const n = Math.min(need.prompts, per * MAX_CALLS_PER_STRATUM);
-        for (let k = 0; k * per < n; k++)
-          plan.calls.push({
-            // The target is in the key: a set built for another size asks for other counts, and
-            // must not be answered with this one's stored prompts.
-            key: `${need.key}.${targetTag}.w${w}.k${k}`,
-            domain: s.domain.key,
-            category: s.category,
-            count: Math.min(per, n - k * per),
-          });
-      }
-      if (!plan.calls.length) break;
-      // Stored before it runs: a resumed build replays this plan whatever happened since.
-      client.store.msm.put(ctx.setId, {
-        key,
-        stage: "waves",
-        status: "ok",
-        value: plan,
-        error: null,
-        attempts: 1,
-      });
-      if (w > 0)
-        log(
-          `backfill: wave ${w} asks for ${plan.calls.reduce((a, c) => a + c.count, 0)} more prompts`,
-        );
-    }
-    const before = new Map(
-      strata.map((s) => [
-        stratumKey(s.domain, s.category),
-        count(stratumKey(s.domain, s.category)).n,
-      ]),
-    );
-    const earlier = [...kept];
-    calls.push(...plan.calls);
-    promptRows = await stage(
-      "prompts",
-      plan.calls.map((c) => {
-        const domain = domainByKey.get(c.domain) as Domain;
-        // Earlier prompts of the stratum are shown so the new ones differ from them.
-        const avoid = earlier
-          .filter((p) => p.domain === domain && p.category === c.category)
-          .slice(-20)
-          .map((p) => p.user.replace(/\s+/g, " ").slice(0, 120));
-        return promptsJob(ctx, domain, c.category, c.key, c.count, avoid);
-      }),
-    );
-    await admit(plan.calls.flatMap(promptsOf));
-    waves = w + 1;
-    await advance();
-    // A stratum that gained nothing in two waves in a row gets no more; its share goes to the rest.
-    for (const k of new Set(plan.calls.map((c) => `${c.domain}.${c.category}`))) {
-      strikes.set(k, count(k).n > (before.get(k) ?? 0) ? 0 : (strikes.get(k) ?? 0) + 1);
-      if ((strikes.get(k) ?? 0) >= 2) live.delete(k);
     }
   }
-  const pool = eligible();
 
-  // The exact, stratified selection: by count (each example weighs 1) or by tokens.
-  const sharesMap = new Map(strata.map((s) => [stratumKey(s.domain, s.category), s.share]));
-  const byTokens = targetTokens !== undefined;
-  const target = byTokens ? targetTokens : config.budget.examples;
+  /** The examples that share an n-gram with the evaluation texts. */
+  private quoting(index: ContaminationIndex): string[] {
+    return this.examples
+      .filter(
+        (e) =>
+          overlapWith(
+            `${e.prompt.system}\n${e.prompt.user}\n${e.response.reasoning}\n${e.response.reply}`,
+            index,
+          ).count > 0,
+      )
+      .map((e) => e.id);
+  }
+
+  /** The examples a selection may take: contaminated ones are out where that is enforced. */
+  eligible(): AftExample[] {
+    if (!this.b.config.contamination.enforce) return this.examples;
+    const out = new Set(this.contaminated);
+    return this.examples.filter((e) => !out.has(e.id));
+  }
+
+  /** A stratum's eligible examples and their tokens (of the with-reasoning set). */
+  count(k: string): { n: number; tokens: number } {
+    const ex = this.eligible().filter((e) => stratumKey(e.prompt.domain, e.prompt.category) === k);
+    return { n: ex.length, tokens: ex.reduce((a, e) => a + e.tokens.reasoning, 0) };
+  }
+
+  /** Kept prompts the teacher answered, per stratum. */
+  answered(): Map<string, number> {
+    const answered = new Map<string, number>();
+    for (const p of this.kept)
+      if (this.responseRows.get(`response:${p.id}`)?.status === "ok")
+        answered.set(
+          stratumKey(p.domain, p.category),
+          (answered.get(stratumKey(p.domain, p.category)) ?? 0) + 1,
+        );
+    return answered;
+  }
+}
+
+const noGates = (): AftBuild["gates"] => ({
+  refused: 0,
+  truncated: 0,
+  judge_rejected: 0,
+  self_continuation: 0,
+  judge_failed: 0,
+});
+
+/**
+ * Waves are planned for one target and one notion of eligible: a set enforcing contamination
+ * has its own waves (and prompts), so replaying them never changes a set that does not.
+ */
+function targetTag(config: AftConfig): string {
+  const t = config.budget.target_tokens;
+  return `${t === undefined ? `n${config.budget.examples}` : `t${t}`}${config.contamination.enforce ? `.c${config.contamination.ngram}` : ""}`;
+}
+
+/** Stored waves of prompts until every stratum has its share of the target (wave 0 included). */
+function promptWaves(b: Build, set: ChatSetExamples): Promise<number> {
+  const tag = targetTag(b.config);
+  return runWaves<WavePlan>({
+    store: b.o.client.store,
+    runId: b.ctx.setId,
+    strata: set.strata.map((s) => stratumKey(s.domain, s.category)),
+    first: 0,
+    last: b.config.budget.max_waves,
+    key: (w) => `wave:${tag}:${w}`,
+    plan: (w, live) => {
+      const calls = backfillCalls(b, set, tag, w, live);
+      return calls.length ? { calls } : undefined;
+    },
+    planned: (plan, w) => {
+      if (w > 0)
+        b.log(
+          `backfill: wave ${w} asks for ${plan.calls.reduce((a, c) => a + c.count, 0)} more prompts`,
+        );
+    },
+    strataOf: (plan) => plan.calls.map((c) => `${c.domain}.${c.category}`),
+    run: (plan) => set.write(plan.calls),
+    measure: () =>
+      new Map(
+        set.strata.map((s) => [
+          stratumKey(s.domain, s.category),
+          set.count(stratumKey(s.domain, s.category)).n,
+        ]),
+      ),
+  });
+}
+
+/** Wave `w`'s prompt-writing calls: each live stratum's shortfall (see `planBackfill`), capped. */
+function backfillCalls(
+  b: Build,
+  set: ChatSetExamples,
+  tag: string,
+  w: number,
+  live: ReadonlySet<string>,
+): WaveCall[] {
+  const { config } = b;
+  const targetTokens = config.budget.target_tokens;
+  const needs = planBackfill(
+    stratumStates(set, live),
+    targetTokens === undefined ? { examples: config.budget.examples } : { tokens: targetTokens },
+  );
+  const strata = new Map(set.strata.map((s) => [stratumKey(s.domain, s.category), s]));
+  const per = config.counts.prompts;
+  const calls: WaveCall[] = [];
+  for (const need of needs) {
+    const s = strata.get(need.key) as Stratum;
+    const n = Math.min(need.prompts, per * MAX_CALLS_PER_STRATUM);
+    for (let k = 0; k * per < n; k++)
+      calls.push({
+        // The target is in the key: a set built for another size asks for other counts, and
+        // must not be answered with this one's stored prompts.
+        key: `${need.key}.${tag}.w${w}.k${k}`,
+        domain: s.domain.key,
+        category: s.category,
+        count: Math.min(per, n - k * per),
+      });
+  }
+  return calls;
+}
+
+/** What each stratum has so far, as the backfill plan reads it. */
+function stratumStates(set: ChatSetExamples, live: ReadonlySet<string>): StratumState[] {
+  const answered = set.answered();
+  return set.strata.map((s) => {
+    const k = stratumKey(s.domain, s.category);
+    const c = set.count(k);
+    return {
+      key: k,
+      share: s.share,
+      live: live.has(k),
+      examples: c.n,
+      tokens: c.tokens,
+      written: set.written.get(k) ?? 0,
+      kept: set.kept.filter((p) => stratumKey(p.domain, p.category) === k).length,
+      answered: answered.get(k) ?? 0,
+    };
+  });
+}
+
+/** The exact, stratified selection: by count (each example weighs 1) or by tokens. */
+function selection(b: Build, set: ChatSetExamples) {
+  const { config } = b;
+  const pool = set.eligible();
+  const byTokens = config.budget.target_tokens !== undefined;
   const trim = trimToBudget(
     pool.map((e) => ({
       key: e.id,
@@ -391,54 +486,74 @@ async function build(o: AftBuildOptions, ctx: AftContext): Promise<AftBuild> {
       rep: 0,
       tokens: byTokens ? e.tokens.reasoning : 1,
     })),
-    strata.map((s) => ({ domain: s.domain.key, type: stratumKey(s.domain, s.category) })),
-    target,
+    set.strata.map((s) => ({ domain: s.domain.key, type: stratumKey(s.domain, s.category) })),
+    config.budget.target_tokens ?? config.budget.examples,
     byTokens ? config.budget.tolerance : 0,
     config.seed,
-    sharesMap,
+    new Map(set.strata.map((s) => [stratumKey(s.domain, s.category), s.share])),
   );
   const keep = new Set(trim.kept.map((d) => d.key));
-  const selected = pool.filter((e) => keep.has(e.id)).sort((a, b) => compareKeys(a.id, b.id));
-  const gated = kept.filter(
-    (p) => (responseRows.get(`response:${p.id}`)?.value as TeacherResponse | undefined)?.gate,
-  ).length;
-  const responses = countItems(kept.map((p) => responseRows.get(`response:${p.id}`)));
+  const selected = pool.filter((e) => keep.has(e.id)).sort((x, y) => compareKeys(x.id, y.id));
+  return { selected, reached: trim.withinTolerance };
+}
+
+function chatSetRecord(
+  b: Build,
+  set: ChatSetExamples,
+  waves: number,
+  domainRow: ItemRow,
+): AftBuild {
+  const { config } = b;
+  const { selected, reached } = selection(b, set);
   return {
-    ctx,
+    ctx: b.ctx,
     examples: selected,
-    stages: {
-      domains: countItems([domainRows.get("domains")]),
-      prompts: countItems(calls.map((c) => promptRows.get(`prompts:${c.key}`))),
-      // Answers the teacher refused or that stayed cut off are counted apart (and in gates).
-      responses: { ...responses, ok: responses.ok - gated, gated },
-      judge: countItems(kept.map((p) => judgeRows.get(aftJudgeKey(judgeModel, p.id)))),
-    },
-    domains: domains.length,
+    stages: stageCounts(b, set, domainRow),
+    domains: set.domains.length,
     waves,
     prompts: {
-      written: [...written.values()].reduce((a, n) => a + n, 0),
-      exact_duplicates: dupCounts.exact,
-      near_duplicates: dupCounts.near,
-      unique: kept.length,
+      written: [...set.written.values()].reduce((a, n) => a + n, 0),
+      exact_duplicates: set.duplicates.exact,
+      near_duplicates: set.duplicates.near,
+      unique: set.kept.length,
     },
-    gates,
-    passing: examples.length,
+    gates: set.gates,
+    passing: set.examples.length,
     selection: {
-      target_examples: byTokens ? null : config.budget.examples,
-      target_tokens: targetTokens ?? null,
+      target_examples: config.budget.target_tokens !== undefined ? null : config.budget.examples,
+      target_tokens: config.budget.target_tokens ?? null,
       selected: selected.length,
       tokens_reasoning: selected.reduce((a, e) => a + e.tokens.reasoning, 0),
       tokens_plain: selected.reduce((a, e) => a + e.tokens.plain, 0),
-      reached: trim.withinTolerance,
+      reached,
     },
-    contamination: o.contamination
+    contamination: b.o.contamination
       ? {
-          source: o.contamination.source,
+          source: b.o.contamination.source,
           ngram: config.contamination.ngram,
-          examples: contaminated.length,
+          examples: set.contaminated.length,
           enforced: config.contamination.enforce,
-          ids: contaminated.slice(0, 50),
+          ids: set.contaminated.slice(0, 50),
         }
       : null,
+  };
+}
+
+/** Items of the set per stage; responses the teacher refused or that stayed cut off apart. */
+function stageCounts(
+  b: Build,
+  set: ChatSetExamples,
+  domainRow: ItemRow,
+): Record<string, AftStageCount> {
+  const response = (p: UserPrompt) => set.responseRows.get(`response:${p.id}`);
+  const gated = set.kept.filter(
+    (p) => (response(p)?.value as TeacherResponse | undefined)?.gate,
+  ).length;
+  const responses = countItems(set.kept.map(response));
+  return {
+    domains: countItems([domainRow]),
+    prompts: countItems(set.calls.map((c) => set.promptRows.get(`prompts:${c.key}`))),
+    responses: { ...responses, ok: responses.ok - gated, gated },
+    judge: countItems(set.kept.map((p) => set.judgeRows.get(aftJudgeKey(b.judgeModel, p.id)))),
   };
 }

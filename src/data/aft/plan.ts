@@ -98,7 +98,8 @@ export function planAftSet(
     judge: renderWith(AFT_PROMPTS.load("judge"), { ...base, conversation: filler(600) }),
   };
   const done = new Map<string, number>();
-  for (const r of client.store.msm.counts(ctx.setId)) if (r.status === "ok") done.set(r.stage, r.n);
+  for (const r of client.store.items.counts(ctx.setId))
+    if (r.status === "ok") done.set(r.stage, r.n);
   const stages = (Object.keys(calls) as AftStage[]).map((stage): AftStagePlan => {
     const s = aftStageSettings(config, stage);
     const remaining = Math.max(0, calls[stage] - (done.get(stage) ?? 0));

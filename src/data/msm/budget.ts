@@ -41,7 +41,7 @@ export function stratumShares(strata: { domain: string; type: string }[]): Map<s
 export function allocateExtra(
   docs: BudgetDoc[],
   strata: { domain: string; type: string }[],
-  live: Set<string>,
+  live: ReadonlySet<string>,
   target: number,
   meanTokens: number,
   margin = 1.1,

@@ -20,7 +20,7 @@ import {
   type Question,
   settleAttempt,
 } from "../../llm/validated.js";
-import type { MsmItemRow } from "../../store/index.js";
+import type { ItemRow } from "../../store/index.js";
 
 export type { Verdict } from "../../llm/validated.js";
 
@@ -33,7 +33,8 @@ export interface ItemJob<T> extends Question<T> {
 
 export interface StageRun {
   client: LlmClient;
-  corpusId: string;
+  /** The run the items belong to: an MSM corpus, an AFT chat set. */
+  runId: string;
   stage: string;
   model: string;
   maxTokens: number;
@@ -44,20 +45,20 @@ export interface StageRun {
 }
 
 export interface StageOutcome {
-  rows: Map<string, MsmItemRow>;
+  rows: Map<string, ItemRow>;
   /** Items finished by this call (the rest were already in the store). */
   ran: number;
 }
 
 /** Items already finished for good: accepted, or failed for a reason a retry would repeat. */
-const settled = (r: MsmItemRow | undefined) =>
+const settled = (r: ItemRow | undefined) =>
   r !== undefined && (r.status === "ok" || r.error?.kind !== "call");
 
 /** An item's question between attempts; its job names the item. */
 type Pending<T> = Asking<T> & { question: ItemJob<T> };
 
 /** The row that records how an item's question ended. */
-function rowOf<T>(key: string, stage: string, a: Answer<T>): MsmItemRow {
+function rowOf<T>(key: string, stage: string, a: Answer<T>): ItemRow {
   const base = { key, stage, attempts: a.tries };
   if (a.status === "ok") return { ...base, status: "ok", value: a.value, error: null };
   if (a.status === "failed")
@@ -78,17 +79,18 @@ function rowOf<T>(key: string, stage: string, a: Answer<T>): MsmItemRow {
 
 export async function runStage<T>(run: StageRun, jobs: ItemJob<T>[]): Promise<StageOutcome> {
   const store = run.client.store;
-  const rows = store.msm.stage(run.corpusId, run.stage);
+  const rows = store.items.stage(run.runId, run.stage);
   const todo = jobs.filter((j) => !settled(rows.get(j.key)));
   if (todo.length === 0) return { rows, ran: 0 };
+  // The label reads "msm" for AFT sets too: progress output is kept byte-identical.
   const progress = createProgress(`msm ${run.stage}`, todo.length);
-  const record = async (row: MsmItemRow) => {
+  const record = async (row: ItemRow) => {
     rows.set(row.key, row);
-    await store.txGrouped(() => store.msm.put(run.corpusId, row));
+    await store.txGrouped(() => store.items.put(run.runId, row));
     progress.increment();
   };
   /** Settles one answer: a row to record, or the item's next attempt. */
-  const settle = (p: Pending<T>, outcome: ChatOutcome): MsmItemRow | Pending<T> => {
+  const settle = (p: Pending<T>, outcome: ChatOutcome): ItemRow | Pending<T> => {
     const next = settleAttempt(p, outcome, run.attempts);
     return isAnswer(next)
       ? rowOf(p.question.key, run.stage, next)
@@ -106,25 +108,25 @@ export async function runStage<T>(run: StageRun, jobs: ItemJob<T>[]): Promise<St
   return { rows, ran: todo.length };
 }
 
-type Settle<T> = (p: Pending<T>, o: ChatOutcome) => MsmItemRow | Pending<T>;
-const isRow = <T>(x: MsmItemRow | Pending<T>): x is MsmItemRow => "status" in x;
+type Settle<T> = (p: Pending<T>, o: ChatOutcome) => ItemRow | Pending<T>;
+const isRow = <T>(x: ItemRow | Pending<T>): x is ItemRow => "status" in x;
 
 async function runOnline<T>(
   run: StageRun,
   items: Pending<T>[],
   settle: Settle<T>,
-  record: (r: MsmItemRow) => Promise<void>,
+  record: (r: ItemRow) => Promise<void>,
 ): Promise<void> {
   const model = run.client.lazyModel(run.model);
   const options = {
-    context: { runId: run.corpusId, stage: run.stage },
+    context: { runId: run.runId, stage: run.stage },
     ...(run.signal ? { signal: run.signal } : {}),
   };
   // An abort (or an internal error) stops the pool taking items; finished ones are already stored.
   await forEachBounded(
     items,
     async (first) => {
-      let p: Pending<T> | MsmItemRow = first;
+      let p: Pending<T> | ItemRow = first;
       while (!isRow(p)) p = settle(p, await model.call(attemptRequest(p), options));
       await record(p);
     },
@@ -137,13 +139,13 @@ async function runBatched<T>(
   run: StageRun,
   items: Pending<T>[],
   settle: Settle<T>,
-  record: (r: MsmItemRow) => Promise<void>,
+  record: (r: ItemRow) => Promise<void>,
 ): Promise<void> {
   const runner = run.client.batchRunner(run.model);
   let round = items;
   while (round.length) {
     const outcomes = await runner.run(round.map(attemptRequest), {
-      context: { runId: run.corpusId, stage: run.stage },
+      context: { runId: run.runId, stage: run.stage },
       ...(run.signal ? { signal: run.signal } : {}),
     });
     const again: Pending<T>[] = [];
@@ -158,29 +160,40 @@ async function runBatched<T>(
   }
 }
 
-/** Runs stages of one run with shared settings: each call names the stage, its model and budget. */
+/** Asks one stage's items of a run (see `stageRunner`): every row of the stage, by key. */
+export type StageAsk = <T>(stage: string, jobs: ItemJob<T>[]) => Promise<Map<string, ItemRow>>;
+
+/**
+ * Runs stages of one run with its recipe's shared settings: each call names the stage, its model
+ * and budget come from `settings`. With `batch`, every stage's model must have a batch API: that
+ * is found out here, not after hours of answers.
+ */
 export function stageRunner(o: {
   client: LlmClient;
   runId: string;
-  attempts: number;
-  concurrency: number;
-  batch: boolean;
+  recipe: { attempts: number; concurrency: number; batch: boolean };
+  /** Every stage the build will run. */
+  stages: readonly string[];
   signal?: AbortSignal | undefined;
   log?: ((message: string) => void) | undefined;
   settings: (stage: string) => { model: string; max_tokens: number };
-}) {
-  return async <T>(stage: string, jobs: ItemJob<T>[]): Promise<Map<string, MsmItemRow>> => {
+}): StageAsk {
+  const { attempts, concurrency, batch } = o.recipe;
+  if (batch)
+    for (const model of new Set(o.stages.map((s) => o.settings(s).model)))
+      o.client.batchRunner(model);
+  return async <T>(stage: string, jobs: ItemJob<T>[]): Promise<Map<string, ItemRow>> => {
     const s = o.settings(stage);
     const out = await runStage(
       {
         client: o.client,
-        corpusId: o.runId,
+        runId: o.runId,
         stage,
         model: s.model,
         maxTokens: s.max_tokens,
-        attempts: o.attempts,
-        concurrency: o.concurrency,
-        batch: o.batch,
+        attempts,
+        concurrency,
+        batch,
         ...(o.signal ? { signal: o.signal } : {}),
       },
       jobs,

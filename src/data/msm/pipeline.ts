@@ -9,12 +9,13 @@
 import { hashValue } from "../../core/hash.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
-import { getTokenizer } from "../../spec/tokens.js";
-import type { MsmItemRow } from "../../store/index.js";
-import { contaminationIndex } from "../contamination.js";
+import { getTokenizer, type TokenCounter } from "../../spec/tokens.js";
+import type { ItemRow } from "../../store/index.js";
+import { type ContaminationIndex, contaminationIndex } from "../contamination.js";
 import type { Duplicate } from "../dedup/index.js";
 import { countItems, type StageCount } from "../item-counts.js";
 import { NoUsableAnswer } from "../item-failures.js";
+import { runWaves } from "../waves.js";
 import { type BudgetDoc, type TrimResult, trimToBudget } from "./budget.js";
 import { type MsmConfig, STAGES, type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, corpusContext } from "./context.js";
@@ -25,21 +26,24 @@ import {
   judgeJob,
   judgeKey,
 } from "./documents.js";
-import { stageRunner } from "./executor.js";
-import { type GateName, relevanceContext } from "./gates.js";
+import { type ItemJob, type StageAsk, stageRunner } from "./executor.js";
+import { type GateName, type RelevanceContext, relevanceContext } from "./gates.js";
 import { compareKeys, ideaKeyOf, repOf } from "./keys.js";
 import { type CorpusDocument, type Screened, screenDocuments } from "./screen.js";
 import {
   type Assertion,
   assertionJobs,
+  type DomainNode,
   docTypeJobs,
   domainNodes,
   domainsJob,
   type Idea,
   ideaJobs,
   ideaNodes,
+  type SubdomainNode,
   subdomainJobs,
   subdomainNodes,
+  type TypeNode,
   typeNodes,
   unsuitableTypes,
 } from "./tree.js";
@@ -124,269 +128,312 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusBuild> {
 }
 
 async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild> {
-  const { config, client } = o;
+  const b = startBuild(o, ctx);
+  const tree = await buildTree(b);
+  const docs = new CorpusDocuments(b, tree);
+  await docs.write(tree.ideas.flatMap((idea) => firstRepetitions(idea, b.config)));
+  const waves =
+    b.config.budget.target_tokens === undefined ? 0 : await documentWaves(b, tree, docs);
+  countStage(b, "documents", docs.rows, docs.keys);
+  if (b.config.gates.judge)
+    countStage(
+      b,
+      "judge",
+      docs.judged,
+      docs.keys.map((k) => judgeKey(docs.judgeModel, k)).filter((k) => docs.judged.has(k)),
+    );
+  return corpusRecord(b, tree, docs, waves);
+}
+
+/** One build under way: its options, the stage runner of its run, and its stages' item counts. */
+interface Build {
+  o: BuildOptions;
+  ctx: CorpusContext;
+  config: MsmConfig;
+  log: (message: string) => void;
+  stage: StageAsk;
+  counts: Record<string, StageCount>;
+}
+
+function startBuild(o: BuildOptions, ctx: CorpusContext): Build {
+  const { config } = o;
   const log = o.log ?? (() => {});
-  const store = client.store;
   const stage = stageRunner({
-    client,
+    client: o.client,
     runId: ctx.corpusId,
-    attempts: config.attempts,
-    concurrency: config.concurrency,
-    batch: config.batch,
+    recipe: config,
+    stages: STAGES.filter((s) => s !== "judge" || config.gates.judge),
     signal: o.signal,
     log,
     settings: (name) => stageSettings(config, name as StageName),
   });
-  if (config.batch) {
-    // Every stage's model must have a batch API: found out now, not after hours of documents.
-    const used = STAGES.filter((s) => s !== "judge" || config.gates.judge);
-    for (const model of new Set(used.map((s) => stageSettings(config, s).model)))
-      client.batchRunner(model);
-  }
-  const counts: Record<string, StageCount> = {};
-  const keep = (name: StageName, rows: Map<string, MsmItemRow>, keys: string[]) =>
-    (counts[name] = countItems(keys.map((k) => rows.get(k))));
+  return { o, ctx, config, log, stage, counts: {} };
+}
 
-  // The tree. A level with no usable item at all ends the build: nothing below it can be made.
-  const required = <T>(level: StageName, nodes: T[], why?: string): T[] => {
-    if (nodes.length) return nodes;
-    const c = counts[level];
-    throw new NoUsableAnswer(
-      `MSM ${level}: no usable answer from ${stageSettings(config, level).model}${why ? ` (${why})` : c?.example ? ` (${c.example})` : ""}`,
-      ctx.corpusId,
-    );
-  };
-  const domainJobs = [domainsJob(ctx)];
-  const domainRows = await stage("domains", domainJobs);
-  keep(
+/** Counts a stage's items of the current tree (rows of other trees or budgets are not counted). */
+function countStage(b: Build, name: StageName, rows: Map<string, ItemRow>, keys: string[]): void {
+  b.counts[name] = countItems(keys.map((k) => rows.get(k)));
+}
+
+/** Asks one level of the tree and counts its items; the stage's rows, by key. */
+async function askLevel<T>(b: Build, name: StageName, jobs: ItemJob<T>[]) {
+  const rows = await b.stage(name, jobs);
+  countStage(
+    b,
+    name,
+    rows,
+    jobs.map((j) => j.key),
+  );
+  return rows;
+}
+
+/** A level with no usable item at all ends the build: nothing below it can be made. */
+function required<T>(b: Build, level: StageName, nodes: T[], why?: string): T[] {
+  if (nodes.length) return nodes;
+  const c = b.counts[level];
+  throw new NoUsableAnswer(
+    `MSM ${level}: no usable answer from ${stageSettings(b.config, level).model}${why ? ` (${why})` : c?.example ? ` (${c.example})` : ""}`,
+    b.ctx.corpusId,
+  );
+}
+
+/** The tree, domains to ideas, and the (domain, document type) strata its ideas fall in. */
+interface Tree {
+  domains: DomainNode[];
+  subs: SubdomainNode[];
+  assertions: Map<string, Assertion[]>;
+  types: TypeNode[];
+  ideas: Idea[];
+  unsuitable: number;
+  strata: { domain: string; type: string }[];
+  ideaOf: (docKey: string) => Idea;
+}
+
+async function buildTree(b: Build): Promise<Tree> {
+  const { ctx } = b;
+  const domains = required(
+    b,
     "domains",
-    domainRows,
-    domainJobs.map((j) => j.key),
+    domainNodes(await askLevel(b, "domains", [domainsJob(ctx)])),
   );
-  const domains = required("domains", domainNodes(domainRows));
-
-  const subJobs = subdomainJobs(ctx, domains);
-  const subRows = await stage("subdomains", subJobs);
-  keep(
-    "subdomains",
-    subRows,
-    subJobs.map((j) => j.key),
-  );
-  const subs = required("subdomains", subdomainNodes(domains, subRows));
-
-  const assertionJobList = assertionJobs(ctx, subs);
-  const assertionRows = await stage("assertions", assertionJobList);
-  keep(
-    "assertions",
-    assertionRows,
-    assertionJobList.map((j) => j.key),
-  );
-  const assertions = new Map<string, Assertion[]>();
-  for (const s of subs) {
-    const r = assertionRows.get(`assertions:${s.key}`);
-    if (r?.status === "ok") assertions.set(s.key, r.value as Assertion[]);
-  }
-  required("assertions", [...assertions.keys()]);
-
-  const typeJobs = docTypeJobs(ctx, subs, assertions);
-  const typeRows = await stage("doc_types", typeJobs);
-  keep(
-    "doc_types",
-    typeRows,
-    typeJobs.map((j) => j.key),
-  );
-  const types = required("doc_types", typeNodes(subs, assertions, typeRows));
-
-  const ideaJobList = ideaJobs(ctx, types);
-  const ideaRows = await stage("ideas", ideaJobList);
-  keep(
-    "ideas",
-    ideaRows,
-    ideaJobList.map((j) => j.key),
-  );
+  const subRows = await askLevel(b, "subdomains", subdomainJobs(ctx, domains));
+  const subs = required(b, "subdomains", subdomainNodes(domains, subRows));
+  const assertions = assertionsOf(subs, await askLevel(b, "assertions", assertionJobs(ctx, subs)));
+  required(b, "assertions", [...assertions.keys()]);
+  const typeRows = await askLevel(b, "doc_types", docTypeJobs(ctx, subs, assertions));
+  const types = required(b, "doc_types", typeNodes(subs, assertions, typeRows));
+  const ideaRows = await askLevel(b, "ideas", ideaJobs(ctx, types));
   const unsuitable = unsuitableTypes(ideaRows);
   const ideas = required(
+    b,
     "ideas",
     ideaNodes(types, ideaRows),
     unsuitable === types.length ? `every document type was answered UNSUITABLE` : undefined,
   );
   const ideaByKey = new Map(ideas.map((i) => [i.key, i]));
-  const ideaOf = (docKey: string) => ideaByKey.get(ideaKeyOf(docKey)) as Idea;
   const strata = types
     .filter((t) => ideas.some((i) => i.type === t))
     .map((t) => ({ domain: t.sub.domain.key, type: t.key }));
+  const ideaOf = (docKey: string) => ideaByKey.get(ideaKeyOf(docKey)) as Idea;
+  return { domains, subs, assertions, types, ideas, unsuitable, strata, ideaOf };
+}
 
-  // Documents: the first wave (docs_per_idea per idea), then stored waves toward the budget.
-  const tokenizer = getTokenizer(config.tokenizer);
-  const target = config.budget.target_tokens;
-  const docsPerIdea = config.counts.docs_per_idea;
-  const docKeys: string[] = ideas.flatMap((idea) =>
-    Array.from({ length: docsPerIdea }, (_, r) => `${idea.key}.r${r}`),
-  );
-  const docJob = (key: string) => documentJob(ctx, ideaOf(key), repOf(key), tokenizer);
-  let docRows = await stage("documents", docKeys.map(docJob));
-
-  const judgeCfg = config.gates.judge;
-  const judgeModel = stageSettings(config, "judge").model;
-  let judgeRows = new Map<string, MsmItemRow>();
-  const skipped: string[] = [];
-  const english = /^(en|english)$/i.test(config.knobs.language);
-  const noMentions = config.knobs.attribution === "humans";
-  let relevance = config.gates.relevance
-    ? relevanceContext(o.spec, ctx.subject.mentions, config.gates.min_spec_terms)
-    : null;
-  if (relevance && !english && noMentions) {
-    relevance = null;
-    skipped.push(
-      `off_topic: documents in ${config.knobs.language} about people can name neither the model nor the spec's (English) terms`,
-    );
+/** Each subdomain's accepted assertions. */
+function assertionsOf(subs: SubdomainNode[], rows: Map<string, ItemRow>) {
+  const assertions = new Map<string, Assertion[]>();
+  for (const s of subs) {
+    const r = rows.get(`assertions:${s.key}`);
+    if (r?.status === "ok") assertions.set(s.key, r.value as Assertion[]);
   }
-  const index = o.contamination
-    ? contaminationIndex(o.contamination.texts, config.contamination.ngram)
-    : undefined;
+  return assertions;
+}
 
-  const screen = async (): Promise<Screened> => {
-    const rows = docKeys.map((k) => docRows.get(k)).filter((r): r is MsmItemRow => r !== undefined);
-    if (judgeCfg) {
+/** The first wave: docs_per_idea documents of each idea. */
+const firstRepetitions = (idea: Idea, config: MsmConfig) =>
+  Array.from({ length: config.counts.docs_per_idea }, (_, r) => `${idea.key}.r${r}`);
+
+/**
+ * The documents of one build, written in waves and screened (judge, gates, dedup, contamination)
+ * after each: what passes decides what the next wave writes.
+ */
+class CorpusDocuments {
+  /** Every document key of the tree so far, in the order written. */
+  readonly keys: string[] = [];
+  rows = new Map<string, ItemRow>();
+  judged = new Map<string, ItemRow>();
+  private screened: Screened | undefined;
+  readonly judgeModel: string;
+  readonly skipped: string[] = [];
+  private readonly relevance: RelevanceContext | null;
+  private readonly contamination: ContaminationIndex | undefined;
+  private readonly tokenizer: TokenCounter;
+
+  constructor(
+    private readonly b: Build,
+    private readonly tree: Tree,
+  ) {
+    const { config } = b;
+    this.tokenizer = getTokenizer(config.tokenizer);
+    this.judgeModel = stageSettings(config, "judge").model;
+    this.relevance = this.relevanceGate();
+    this.contamination = b.o.contamination
+      ? contaminationIndex(b.o.contamination.texts, config.contamination.ngram)
+      : undefined;
+  }
+
+  /** The relevance gate's context, or null where it is off or cannot apply (and why, in `skipped`). */
+  private relevanceGate(): RelevanceContext | null {
+    const { config, o, ctx } = this.b;
+    if (!config.gates.relevance) return null;
+    const english = /^(en|english)$/i.test(config.knobs.language);
+    if (!english && config.knobs.attribution === "humans") {
+      this.skipped.push(
+        `off_topic: documents in ${config.knobs.language} about people can name neither the model nor the spec's (English) terms`,
+      );
+      return null;
+    }
+    return relevanceContext(o.spec, ctx.subject.mentions, config.gates.min_spec_terms);
+  }
+
+  /** What passed screening so far (after the first `write`). */
+  get state(): Screened {
+    return this.screened as Screened;
+  }
+
+  /** Writes the documents of `keys` (stored ones are read back) and screens the corpus again. */
+  async write(keys: string[]): Promise<void> {
+    this.keys.push(...keys);
+    const job = (key: string) =>
+      documentJob(this.b.ctx, this.tree.ideaOf(key), repOf(key), this.tokenizer);
+    this.rows = await this.b.stage("documents", keys.map(job));
+    this.screened = await this.screen();
+  }
+
+  private async screen(): Promise<Screened> {
+    const { b, tree } = this;
+    const rows = this.keys
+      .map((k) => this.rows.get(k))
+      .filter((r): r is ItemRow => r !== undefined);
+    if (b.config.gates.judge) {
       const toJudge = rows.filter(
         (r) => r.status === "ok" && (r.value as DocumentRecord).gate === null,
       );
-      judgeRows = await stage(
+      this.judged = await b.stage(
         "judge",
         toJudge.map((r) =>
-          judgeJob(ctx, r.key, ideaOf(r.key), (r.value as DocumentRecord).content as string),
+          judgeJob(b.ctx, r.key, tree.ideaOf(r.key), (r.value as DocumentRecord).content as string),
         ),
       );
     }
     return screenDocuments({
-      config,
+      config: b.config,
       rows,
-      ideaOf,
-      judgeOf: (k) => judgeRows.get(judgeKey(judgeModel, k)),
-      relevance,
-      contamination: index,
+      ideaOf: tree.ideaOf,
+      judgeOf: (k) => this.judged.get(judgeKey(this.judgeModel, k)),
+      relevance: this.relevance,
+      contamination: this.contamination,
     });
-  };
-  let state = await screen();
+  }
+}
 
-  const tokensOf = (docs: CorpusDocument[]) => docs.reduce((a, d) => a + d.record.tokens, 0);
-  const budgetDocs = (docs: CorpusDocument[]): BudgetDoc[] =>
-    docs.map((d) => ({
-      key: d.key,
-      domain: d.idea.type.sub.domain.key,
-      type: d.idea.type.key,
-      rep: repOf(d.key),
-      tokens: d.record.tokens,
-    }));
-  let waves = 0;
-  if (target !== undefined) {
-    const live = new Set(strata.map((s) => s.type));
-    const strikes = new Map<string, number>();
-    const tokensByType = () => {
+const tokensOf = (docs: CorpusDocument[]) => docs.reduce((a, d) => a + d.record.tokens, 0);
+
+const budgetDocs = (docs: CorpusDocument[]): BudgetDoc[] =>
+  docs.map((d) => ({
+    key: d.key,
+    domain: d.idea.type.sub.domain.key,
+    type: d.idea.type.key,
+    rep: repOf(d.key),
+    tokens: d.record.tokens,
+  }));
+
+/** Stored waves of documents toward the token budget, one stratum per document type. */
+function documentWaves(b: Build, tree: Tree, docs: CorpusDocuments): Promise<number> {
+  const { config } = b;
+  const target = config.budget.target_tokens as number;
+  const screening = hashValue({
+    gates: config.gates,
+    dedup: config.dedup,
+    contamination: config.contamination.enforce ? config.contamination : null,
+  }).slice(0, 8);
+  return runWaves<WavePlan>({
+    store: b.o.client.store,
+    runId: b.ctx.corpusId,
+    strata: tree.strata.map((s) => s.type),
+    first: 1,
+    key: (n) => waveKey(target, screening, n),
+    // max_waves bounds new plans only: a stored plan is always replayed.
+    plan: (n, live) =>
+      tokensOf(docs.state.clean) >= target || n > config.budget.max_waves
+        ? undefined
+        : nextWave(b, tree, docs, live),
+    planned: (plan, n) =>
+      b.log(
+        `budget: ${tokensOf(docs.state.clean)} of ${target} tokens; wave ${n} writes ${plan.docs.length} more document(s)`,
+      ),
+    strataOf: (plan) => plan.types,
+    run: (plan) => docs.write(plan.docs),
+    measure: () => {
       const m = new Map<string, number>();
-      for (const d of state.clean)
+      for (const d of docs.state.clean)
         m.set(d.idea.type.key, (m.get(d.idea.type.key) ?? 0) + d.record.tokens);
       return m;
-    };
-    const waveRows = store.msm.stage(ctx.corpusId, "waves");
-    const screening = hashValue({
-      gates: config.gates,
-      dedup: config.dedup,
-      contamination: config.contamination.enforce ? config.contamination : null,
-    }).slice(0, 8);
-    for (;;) {
-      const key = waveKey(target, screening, waves + 1);
-      let plan = waveRows.get(key)?.value as WavePlan | undefined;
-      if (!plan) {
-        const have = tokensOf(state.clean);
-        if (have >= target || waves >= config.budget.max_waves || !live.size) break;
-        plan = planWave({
-          target,
-          kept: budgetDocs(state.clean),
-          strata,
-          live,
-          ideas,
-          existing: docKeys,
-          docsPerIdea,
-          meanTokens: state.clean.length
-            ? have / state.clean.length
-            : config.budget.doc_tokens_estimate,
-        });
-        if (!plan.docs.length) break;
-        // Stored before any of its documents is written: a resumed run replays this plan.
-        store.msm.put(ctx.corpusId, {
-          key,
-          stage: "waves",
-          status: "ok",
-          value: plan,
-          error: null,
-          attempts: 1,
-        });
-        log(
-          `budget: ${have} of ${target} tokens; wave ${waves + 1} writes ${plan.docs.length} more document(s)`,
-        );
-      }
-      waves++;
-      const before = tokensByType();
-      docKeys.push(...plan.docs);
-      docRows = await stage("documents", plan.docs.map(docJob));
-      state = await screen();
-      // A stratum that gained nothing in two waves in a row (all refused, say) gets no more.
-      const after = tokensByType();
-      for (const type of plan.types) {
-        const gained = (after.get(type) ?? 0) > (before.get(type) ?? 0);
-        strikes.set(type, gained ? 0 : (strikes.get(type) ?? 0) + 1);
-        if ((strikes.get(type) ?? 0) >= 2) live.delete(type);
-      }
-    }
-  }
-  keep("documents", docRows, docKeys);
-  if (judgeCfg)
-    keep(
-      "judge",
-      judgeRows,
-      docKeys.map((k) => judgeKey(judgeModel, k)).filter((k) => judgeRows.has(k)),
-    );
-
-  const before = tokensOf(state.clean);
-  let trim: TrimResult | undefined;
-  let kept = state.clean;
-  if (target !== undefined) {
-    trim = trimToBudget(
-      budgetDocs(state.clean),
-      strata,
-      target,
-      config.budget.tolerance,
-      config.seed,
-    );
-    const keys = new Set(trim.kept.map((d) => d.key));
-    kept = state.clean.filter((d) => keys.has(d.key));
-  }
-  const inCorpus = new Set(kept.map((d) => d.key));
-  const judged = docKeys
-    .map((k) => judgeRows.get(judgeKey(judgeModel, k)))
-    .flatMap((r) => (r?.status === "ok" ? [r.value as JudgeRecord] : []));
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-  const tokens = tokensOf(kept);
-  const lower = target === undefined ? 0 : Math.ceil(target * (1 - config.budget.tolerance));
-  return {
-    ctx,
-    documents: kept.sort((a, b) => compareKeys(a.key, b.key)),
-    tree: {
-      domains: domains.length,
-      subdomains: subs.length,
-      assertions: [...assertions.values()].reduce((a, l) => a + l.length, 0),
-      doc_types: types.length,
-      ideas: ideas.length,
-      unsuitable_types: unsuitable,
     },
+  });
+}
+
+/** The next wave's documents (see `planWave`), or undefined when it has none. */
+function nextWave(
+  b: Build,
+  tree: Tree,
+  docs: CorpusDocuments,
+  live: ReadonlySet<string>,
+): WavePlan | undefined {
+  const { clean } = docs.state;
+  const plan = planWave({
+    target: b.config.budget.target_tokens as number,
+    kept: budgetDocs(clean),
+    strata: tree.strata,
+    live,
+    ideas: tree.ideas,
+    existing: docs.keys,
+    docsPerIdea: b.config.counts.docs_per_idea,
+    meanTokens: clean.length ? tokensOf(clean) / clean.length : b.config.budget.doc_tokens_estimate,
+  });
+  return plan.docs.length ? plan : undefined;
+}
+
+/** The screened documents trimmed, stratified, to the budget (all of them without one). */
+function trimmed(b: Build, tree: Tree, clean: CorpusDocument[]) {
+  const target = b.config.budget.target_tokens;
+  if (target === undefined) return { kept: clean, trim: undefined };
+  const trim = trimToBudget(
+    budgetDocs(clean),
+    tree.strata,
+    target,
+    b.config.budget.tolerance,
+    b.config.seed,
+  );
+  const keys = new Set(trim.kept.map((d) => d.key));
+  return { kept: clean.filter((d) => keys.has(d.key)), trim };
+}
+
+function corpusRecord(b: Build, tree: Tree, docs: CorpusDocuments, waves: number): CorpusBuild {
+  const { state } = docs;
+  const before = tokensOf(state.clean);
+  const { kept, trim } = trimmed(b, tree, state.clean);
+  const inCorpus = new Set(kept.map((d) => d.key));
+  return {
+    ctx: b.ctx,
+    documents: kept.sort((x, y) => compareKeys(x.key, y.key)),
+    tree: treeSummary(tree),
     stages: Object.fromEntries(
-      STAGES.filter((s) => counts[s]).map((s) => [s, counts[s] as StageCount]),
+      STAGES.filter((s) => b.counts[s]).map((s) => [s, b.counts[s] as StageCount]),
     ),
     generated: state.generated,
     waves,
     gates: state.gates,
-    skipped_gates: skipped,
+    skipped_gates: docs.skipped,
     truncation: {
       truncated_once: state.truncatedOnce,
       regenerated: state.regenerated,
@@ -398,33 +445,71 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
       duplicates: state.dedup.duplicates,
       params: state.dedup.params,
     },
-    contamination: o.contamination
-      ? {
-          source: o.contamination.source,
-          ngram: config.contamination.ngram,
-          documents: state.contaminated.length,
-          in_corpus: state.contaminated.filter((c) => inCorpus.has(c.id)).length,
-          enforced: config.contamination.enforce,
-          examples: state.contaminated.slice(0, 20),
-        }
-      : null,
-    budget: {
-      target_tokens: target ?? null,
-      tolerance: config.budget.tolerance,
-      tokens_before_trim: before,
-      trimmed_documents: trim?.removed.length ?? 0,
-      trimmed_tokens: before - tokens,
-      tokens,
-      reached: target === undefined || before >= lower,
-      within_tolerance: trim?.withinTolerance ?? true,
-    },
-    judge: judgeCfg
-      ? {
-          model: judgeModel,
-          judged: judged.length,
-          mean_realism: mean(judged.map((j) => j.realism)),
-          mean_faithfulness: mean(judged.map((j) => j.faithfulness)),
-        }
-      : null,
+    contamination: contaminationSummary(b, state, inCorpus),
+    budget: budgetSummary(b.config, before, tokensOf(kept), trim),
+    judge: judgeSummary(b.config, docs),
+  };
+}
+
+function treeSummary(tree: Tree): CorpusBuild["tree"] {
+  return {
+    domains: tree.domains.length,
+    subdomains: tree.subs.length,
+    assertions: [...tree.assertions.values()].reduce((a, l) => a + l.length, 0),
+    doc_types: tree.types.length,
+    ideas: tree.ideas.length,
+    unsuitable_types: tree.unsuitable,
+  };
+}
+
+function contaminationSummary(
+  b: Build,
+  state: Screened,
+  inCorpus: Set<string>,
+): CorpusBuild["contamination"] {
+  if (!b.o.contamination) return null;
+  return {
+    source: b.o.contamination.source,
+    ngram: b.config.contamination.ngram,
+    documents: state.contaminated.length,
+    in_corpus: state.contaminated.filter((c) => inCorpus.has(c.id)).length,
+    enforced: b.config.contamination.enforce,
+    examples: state.contaminated.slice(0, 20),
+  };
+}
+
+/** Tokens before the trim and after it, against the target. */
+function budgetSummary(
+  config: MsmConfig,
+  before: number,
+  tokens: number,
+  trim: TrimResult | undefined,
+): CorpusBuild["budget"] {
+  const target = config.budget.target_tokens;
+  const lower = target === undefined ? 0 : Math.ceil(target * (1 - config.budget.tolerance));
+  return {
+    target_tokens: target ?? null,
+    tolerance: config.budget.tolerance,
+    tokens_before_trim: before,
+    trimmed_documents: trim?.removed.length ?? 0,
+    trimmed_tokens: before - tokens,
+    tokens,
+    reached: target === undefined || before >= lower,
+    within_tolerance: trim?.withinTolerance ?? true,
+  };
+}
+
+/** The judge's mean scores over every judged document of the tree (kept or not). */
+function judgeSummary(config: MsmConfig, docs: CorpusDocuments): CorpusBuild["judge"] {
+  if (!config.gates.judge) return null;
+  const judged = docs.keys
+    .map((k) => docs.judged.get(judgeKey(docs.judgeModel, k)))
+    .flatMap((r) => (r?.status === "ok" ? [r.value as JudgeRecord] : []));
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null);
+  return {
+    model: docs.judgeModel,
+    judged: judged.length,
+    mean_realism: mean(judged.map((j) => j.realism)),
+    mean_faithfulness: mean(judged.map((j) => j.faithfulness)),
   };
 }

@@ -154,7 +154,7 @@ export function planCorpus(
     judge: judge ? docs : 0,
   };
   const done = new Map<string, number>();
-  for (const r of client.store.msm.counts(ctx.corpusId))
+  for (const r of client.store.items.counts(ctx.corpusId))
     if (r.status === "ok") done.set(r.stage, r.n);
   const stages: StageProjection[] = [];
   for (const stage of Object.keys(calls) as StageName[]) {

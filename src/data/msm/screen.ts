@@ -5,7 +5,7 @@
  * worker threads; the same documents always give the same result.
  */
 
-import type { MsmItemRow } from "../../store/index.js";
+import type { ItemRow } from "../../store/index.js";
 import { type ContaminationIndex, overlapWith } from "../contamination.js";
 import type { DedupResult } from "../dedup/index.js";
 import { findDuplicates } from "../dedup/index.js";
@@ -37,9 +37,9 @@ export interface Screened {
 export interface ScreenInput {
   config: MsmConfig;
   /** The tree's document rows, in key order. */
-  rows: MsmItemRow[];
+  rows: ItemRow[];
   ideaOf: (docKey: string) => Idea;
-  judgeOf: (docKey: string) => MsmItemRow | undefined;
+  judgeOf: (docKey: string) => ItemRow | undefined;
   relevance: RelevanceContext | null;
   contamination: ContaminationIndex | undefined;
 }

@@ -4,7 +4,7 @@
  * level are read back from the store, so a resumed run builds exactly the same tree.
  */
 import { wordPattern } from "../../core/text.js";
-import type { MsmItemRow } from "../../store/index.js";
+import type { ItemRow } from "../../store/index.js";
 import {
   AssertionsAnswer,
   DocTypesAnswer,
@@ -98,7 +98,7 @@ function namedList(
   );
 }
 
-const okValue = <T>(row: MsmItemRow | undefined): T | undefined =>
+const okValue = <T>(row: ItemRow | undefined): T | undefined =>
   row?.status === "ok" ? (row.value as T) : undefined;
 
 export function domainsJob(ctx: CorpusContext): ItemJob<Named[]> {
@@ -108,7 +108,7 @@ export function domainsJob(ctx: CorpusContext): ItemJob<Named[]> {
   );
 }
 
-export function domainNodes(rows: Map<string, MsmItemRow>): DomainNode[] {
+export function domainNodes(rows: Map<string, ItemRow>): DomainNode[] {
   return (okValue<Named[]>(rows.get("domains")) ?? []).map((d, i) => ({ ...d, key: `d${i + 1}` }));
 }
 
@@ -126,10 +126,7 @@ export function subdomainJobs(ctx: CorpusContext, domains: DomainNode[]): ItemJo
   );
 }
 
-export function subdomainNodes(
-  domains: DomainNode[],
-  rows: Map<string, MsmItemRow>,
-): SubdomainNode[] {
+export function subdomainNodes(domains: DomainNode[], rows: Map<string, ItemRow>): SubdomainNode[] {
   return domains.flatMap((d) =>
     (okValue<Named[]>(rows.get(`subdomains:${d.key}`)) ?? []).map((s, i) => ({
       ...s,
@@ -236,7 +233,7 @@ export function docTypeJobs(
 export function typeNodes(
   subs: SubdomainNode[],
   assertions: Map<string, Assertion[]>,
-  rows: Map<string, MsmItemRow>,
+  rows: Map<string, ItemRow>,
 ): TypeNode[] {
   return subs.flatMap((s) =>
     (okValue<Named[]>(rows.get(`doc_types:${s.key}`)) ?? []).map((t, i) => ({
@@ -294,7 +291,7 @@ export function ideaJobs(ctx: CorpusContext, types: TypeNode[]): ItemJob<IdeaVal
   );
 }
 
-export function ideaNodes(types: TypeNode[], rows: Map<string, MsmItemRow>): Idea[] {
+export function ideaNodes(types: TypeNode[], rows: Map<string, ItemRow>): Idea[] {
   return types.flatMap((t) => {
     const v = okValue<IdeaValue>(rows.get(`ideas:${t.key}`));
     if (!v || "unsuitable" in v) return [];
@@ -303,7 +300,7 @@ export function ideaNodes(types: TypeNode[], rows: Map<string, MsmItemRow>): Ide
 }
 
 /** Ideas answers that said the type cannot carry the assertions. */
-export function unsuitableTypes(rows: Map<string, MsmItemRow>): number {
+export function unsuitableTypes(rows: Map<string, ItemRow>): number {
   let n = 0;
   for (const r of rows.values())
     if (okValue<IdeaValue>(r) && "unsuitable" in (r.value as object)) n++;

@@ -36,7 +36,7 @@ export function planWave(o: {
   target: number;
   kept: BudgetDoc[];
   strata: { domain: string; type: string }[];
-  live: Set<string>;
+  live: ReadonlySet<string>;
   ideas: Idea[];
   /** Every document key of the tree so far (any status). */
   existing: Iterable<string>;

@@ -8,6 +8,7 @@
  * build theirs, so runs made either way are reused (and resumed) here.
  */
 import { resolve } from "node:path";
+import { SpecsciError } from "../../core/errors.js";
 import {
   fisherExact,
   holm,
@@ -16,8 +17,7 @@ import {
   newcombe,
   type UndefinedReason,
   wilson,
-} from "../../analysis/stats.js";
-import { SpecsciError } from "../../core/errors.js";
+} from "../../core/statistics/comparisons.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { JudgeOptions } from "../judge.js";
 import { type EvalRunSummary, runEval } from "../runner.js";

@@ -4,7 +4,7 @@
  * deterministic evidence of executed actions, and how the judge agrees with that evidence. Read
  * from the fields its definition declares.
  */
-import { cohenKappa } from "../../analysis/agreement.js";
+import { cohenKappa } from "../../core/statistics/agreement.js";
 import { mean, wilson } from "../../core/stats.js";
 import type { SampleStatus, Store } from "../../store/index.js";
 import { amDefinition } from "./definition.js";
@@ -101,19 +101,53 @@ export interface JudgeEvidenceAgreement {
 }
 
 function cell(key: string, valid: boolean[], unscored: ScoreRow[]): RateCell {
-  const misaligned = valid.filter(Boolean).length;
-  const n = valid.length;
   const count = (status: ScoreRow["status"]) => unscored.filter((r) => r.status === status).length;
+  return rateCell(key, valid.length, valid.filter(Boolean).length, {
+    errors: count("error"),
+    truncated: count("truncated"),
+    refused: count("refused"),
+  });
+}
+
+/** A rate with its Wilson interval from its counts. */
+function rateCell(
+  key: string,
+  n: number,
+  misaligned: number,
+  outcomes: Pick<RateCell, "errors" | "truncated" | "refused">,
+): RateCell {
   return {
     key,
     n,
     misaligned,
     rate: n ? misaligned / n : Number.NaN,
     ci: wilson(misaligned, n),
-    errors: count("error"),
-    truncated: count("truncated"),
-    refused: count("refused"),
+    ...outcomes,
   };
+}
+
+/**
+ * The pooled rate of some AM runs (runMetrics' `pooled`) from the store's verdict counts alone
+ * (`store.evals.verdictCounts`: no JSON is read). The verdict is the judge's `decided` as an
+ * INTEGER column: the same count for every verdict the judge writes (0, 1, none); only a decided
+ * given as a numeric string ("1") would count here and not in runMetrics.
+ */
+export function pooledFromVerdicts(
+  counts: { status: SampleStatus; verdict: unknown; n: number }[],
+): RateCell {
+  let n = 0;
+  let misaligned = 0;
+  const outcomes = { errors: 0, truncated: 0, refused: 0 };
+  for (const c of counts) {
+    if (c.status === "error") outcomes.errors += c.n;
+    else if (c.status === "truncated") outcomes.truncated += c.n;
+    else if (c.status === "refused") outcomes.refused += c.n;
+    else if (c.verdict !== null) {
+      n += c.n;
+      if (c.verdict === 1) misaligned += c.n;
+    }
+  }
+  return rateCell("all", n, misaligned, outcomes);
 }
 
 const decided = (r: ScoreRow) => r.decided === 1;

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
-import { type MeanDifference, pairedT } from "../../analysis/stats.js";
+import { type MeanDifference, pairedT } from "../../core/statistics/comparisons.js";
 import type { FieldRow } from "../../store/index.js";
 import type { MetricDef, TaskDefinition } from "../registry.js";
 import { itemMeans } from "../task-metrics.js";

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import {
   createReadStream,
   createWriteStream,
@@ -10,7 +11,6 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { envVar } from "../../core/env.js";
 import { SpecsciError } from "../../core/errors.js";
 import { readSecret } from "../../core/secrets.js";
@@ -92,18 +92,12 @@ export async function downloadHfFile(
       : undefined;
   if (!res.body) throw new SpecsciError(`${label}: the server sent no body`);
 
-  let received = offset;
-  onProgress?.(received, total);
+  onProgress?.(offset, total);
   const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
-  body.on("data", (chunk: Buffer) => {
-    received += chunk.length;
-    onProgress?.(received, total);
-  });
-  try {
-    await pipeline(body, createWriteStream(part, { flags: offset > 0 ? "a" : "w" }));
-  } catch (e) {
+  const { received, error } = await appendBody(body, part, offset, (n) => onProgress?.(n, total));
+  if (error) {
     throw new SpecsciError(
-      `${label}: download interrupted after ${received} bytes: ${(e as Error).message}`,
+      `${label}: download interrupted after ${received} bytes: ${error.message}`,
       {
         hint: "run the command again to resume the download",
       },
@@ -172,4 +166,39 @@ async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/**
+ * Writes the body to the `.part` file and, when the connection breaks, still flushes every byte
+ * received before closing it. Written by hand rather than with `pipeline`: pipeline destroys the
+ * file stream on a body error and drops the writes still queued (all of them, if the file had not
+ * opened yet), so the resumed download would start from fewer bytes than arrived, or from none.
+ */
+async function appendBody(
+  body: Readable,
+  part: string,
+  offset: number,
+  onReceived: (received: number) => void,
+): Promise<{ received: number; error?: Error }> {
+  const file = createWriteStream(part, { flags: offset > 0 ? "a" : "w" });
+  let writeError: Error | undefined;
+  file.on("error", (e) => {
+    writeError ??= e;
+  });
+  let received = offset;
+  let error: Error | undefined;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (writeError) break;
+      received += chunk.length;
+      onReceived(received);
+      if (!file.write(chunk)) await once(file, "drain");
+    }
+  } catch (e) {
+    error = e as Error;
+  }
+  await new Promise<void>((resolve) => file.end(resolve));
+  // A disk that fails (full, read-only) is not an interrupted download: resuming will not help.
+  if (writeError) throw writeError;
+  return error ? { received, error } : { received };
 }

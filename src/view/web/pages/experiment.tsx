@@ -1,15 +1,23 @@
 /**
  * One experiment, live: the report's numbers (rates per arm × model with intervals, comparisons,
  * breakdowns, other tasks' metrics) from the same functions as `specsci report`, the report's
- * charts, and every stage's status; it refetches whenever a running `specsci run` commits.
+ * charts, and every stage's status; it refetches whenever a running `specsci run` commits. The
+ * rates table and the main figure come first (`/rates`, from the verdict counts), the rest of the
+ * report after: at 200,000 samples it takes the server seconds.
  */
-import type { ExperimentResponse, ReportNumbers } from "../../api-types.js";
+import type {
+  ExperimentRatesResponse,
+  ExperimentResponse,
+  ExperimentSummary,
+  ReportNumbers,
+} from "../../api-types.js";
 import { useJson, useStoreVersion } from "../api.js";
 import { Chart } from "../chart.js";
 import { interval, Link, Loading, num, Outcomes, Problem, pct, pValue, usd } from "../ui.js";
 import { compareHref } from "./compare.js";
 
 type RateCell = ReportNumbers["arms"][number]["metrics"]["pooled"];
+type ExperimentRates = NonNullable<ExperimentRatesResponse["rates"]>;
 
 const samplesLink = (id: string, filter: Record<string, string>) =>
   `/samples?${new URLSearchParams({ experiment: id, ...filter })}`;
@@ -28,7 +36,13 @@ function RateCells({ c }: { c: RateCell }) {
   );
 }
 
-function Rates({ id, report }: { id: string; report: ReportNumbers }) {
+function Rates({
+  id,
+  report,
+}: {
+  id: string;
+  report: Pick<ReportNumbers, "arms"> | ExperimentRates;
+}) {
   return (
     <table class="grid" id="rates">
       <thead>
@@ -210,11 +224,11 @@ function Tasks({ report }: { report: ReportNumbers }) {
   );
 }
 
-function Stages({ data }: { data: ExperimentResponse }) {
+function Stages({ summary }: { summary: ExperimentSummary }) {
   return (
     <details class="stages">
       <summary>
-        Stages ({data.summary.stages.length}) · spent {usd(data.summary.spentUsd)}
+        Stages ({summary.stages.length}) · spent {usd(summary.spentUsd)}
       </summary>
       <table class="grid">
         <thead>
@@ -227,11 +241,11 @@ function Stages({ data }: { data: ExperimentResponse }) {
           </tr>
         </thead>
         <tbody>
-          {data.summary.stages.map((s) => (
+          {summary.stages.map((s) => (
             <tr key={s.key}>
               <td>
                 <Link
-                  href={`/samples?${new URLSearchParams({ experiment: data.summary.id, run: s.runId })}`}
+                  href={`/samples?${new URLSearchParams({ experiment: summary.id, run: s.runId })}`}
                 >
                   {s.key}
                 </Link>
@@ -255,13 +269,18 @@ function Stages({ data }: { data: ExperimentResponse }) {
 
 export function ExperimentPage({ id }: { id: string }) {
   const version = useStoreVersion();
-  const { data, error } = useJson<ExperimentResponse>(
-    `/api/experiments/${encodeURIComponent(id)}`,
-    [version],
-  );
-  if (error && !data) return <Problem>{error}</Problem>;
-  if (!data) return <Loading />;
-  const { summary, report } = data;
+  const path = `/api/experiments/${encodeURIComponent(id)}`;
+  const fast = useJson<ExperimentRatesResponse>(`${path}/rates`, [version]);
+  // The whole report once the rates are on screen (the server computes one at a time).
+  const full = useJson<ExperimentResponse>(fast.data ? path : null, [version]);
+  const first = fast.data;
+  if (fast.error && !first) return <Problem>{fast.error}</Problem>;
+  if (!first || (first.reportKept && !full.data && !full.error)) return <Loading />;
+  const summary = first.summary;
+  const report = full.data?.report;
+  const charts = full.data?.charts ?? first.charts;
+  const am = report?.am ?? first.rates?.am;
+  const rates = report ?? first.rates;
   return (
     <section>
       <h1>{summary.name}</h1>
@@ -275,19 +294,29 @@ export function ExperimentPage({ id }: { id: string }) {
         <Link href={`/annotate?${new URLSearchParams({ experiment: id })}`}>annotate</Link>
       </p>
       {summary.problem ? <Problem>{summary.problem}</Problem> : null}
-      <Stages data={data} />
-      {report?.am ? (
+      <Stages summary={summary} />
+      {am && rates ? (
         <>
           <h2>Misalignment rate</h2>
-          <Rates id={id} report={report} />
+          <Rates id={id} report={rates} />
+        </>
+      ) : null}
+      {full.error && !full.data ? <Problem>{full.error}</Problem> : null}
+      {!full.data && !full.error && first.rates ? (
+        <p class="muted" id="report-pending">
+          Computing the comparisons and breakdowns…
+        </p>
+      ) : null}
+      {report?.am ? (
+        <>
           <Comparisons id={id} report={report} />
           <Breakdown id={id} report={report} by="byFamily" />
           <Breakdown id={id} report={report} by="byCondition" />
         </>
       ) : null}
       {report ? <Tasks report={report} /> : null}
-      {data.charts.length ? <h2>Charts</h2> : null}
-      {data.charts.map((c) => (
+      {charts.length ? <h2>Charts</h2> : null}
+      {charts.map((c) => (
         <Chart key={`${c.id}-${version}`} chart={c} />
       ))}
     </section>

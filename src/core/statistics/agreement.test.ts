@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectRel, nanIfNull, ref } from "../../test/stats-reference.js";
+import { expectRel, nanIfNull, ref } from "../../../test/stats-reference.js";
 import { cohenKappa, cohenKappaInterval, fleissKappa } from "./agreement.js";
 
 // sklearn's / statsmodels' formulas, transcribed by scripts/stats_reference.py.

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { nowIso } from "../core/time.js";
 
-export interface MsmItemRow {
+export interface ItemRow {
   key: string;
   stage: string;
   status: "ok" | "failed";
@@ -20,7 +20,7 @@ interface Raw {
   attempts: number;
 }
 
-const fromRaw = (r: Raw): MsmItemRow => ({
+const fromRaw = (r: Raw): ItemRow => ({
   key: r.key,
   stage: r.stage,
   status: r.status,
@@ -29,22 +29,28 @@ const fromRaw = (r: Raw): MsmItemRow => ({
   attempts: r.attempts,
 });
 
-/** The finished items of MSM corpora, one row per item key. */
-export class MsmTables {
+/**
+ * The finished items of resumable jobs, one row per (run, item key): the answers of an MSM corpus,
+ * an AFT chat set or a reasoning analysis, and the wave plans of the first two. A job asks only for
+ * the items that are not here yet, so a killed one resumes item by item. The column `corpus` holds
+ * the id of the run the items belong to (its name is older than the table's: kept, since the
+ * dashboard and the reasoning-label index read it by name).
+ */
+export class ItemTables {
   private readonly upsert: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.upsert = db.prepare(
-      `INSERT INTO msm_items (corpus, key, stage, status, value, error, attempts, updated_at)
+      `INSERT INTO items (corpus, key, stage, status, value, error, attempts, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (corpus, key) DO UPDATE SET status = excluded.status, value = excluded.value,
          error = excluded.error, attempts = excluded.attempts, updated_at = excluded.updated_at`,
     );
   }
 
-  put(corpus: string, row: MsmItemRow): void {
+  put(runId: string, row: ItemRow): void {
     this.upsert.run(
-      corpus,
+      runId,
       row.key,
       row.stage,
       row.status,
@@ -56,32 +62,32 @@ export class MsmTables {
   }
 
   /** Every item of one stage (or only those of `keys`), by key. */
-  stage(corpus: string, stage: string, keys?: string[]): Map<string, MsmItemRow> {
+  stage(runId: string, stage: string, keys?: string[]): Map<string, ItemRow> {
     const rows = this.db
       .prepare(
-        `SELECT key, stage, status, value, error, attempts FROM msm_items WHERE corpus = ? AND stage = ?
+        `SELECT key, stage, status, value, error, attempts FROM items WHERE corpus = ? AND stage = ?
          ${keys ? "AND key IN (SELECT value FROM json_each(?))" : ""}`,
       )
-      .all(corpus, stage, ...(keys ? [JSON.stringify(keys)] : [])) as Raw[];
+      .all(runId, stage, ...(keys ? [JSON.stringify(keys)] : [])) as Raw[];
     return new Map(rows.map((r) => [r.key, fromRaw(r)]));
   }
 
   /** Every failed item of a run, by stage and key. */
-  failed(corpus: string): MsmItemRow[] {
+  failed(runId: string): ItemRow[] {
     const rows = this.db
       .prepare(
-        "SELECT key, stage, status, value, error, attempts FROM msm_items WHERE corpus = ? AND status = 'failed' ORDER BY stage, key",
+        "SELECT key, stage, status, value, error, attempts FROM items WHERE corpus = ? AND status = 'failed' ORDER BY stage, key",
       )
-      .all(corpus) as Raw[];
+      .all(runId) as Raw[];
     return rows.map(fromRaw);
   }
 
   /** Finished items per stage and status. */
-  counts(corpus: string): { stage: string; status: string; n: number }[] {
+  counts(runId: string): { stage: string; status: string; n: number }[] {
     return this.db
       .prepare(
-        "SELECT stage, status, count(*) AS n FROM msm_items WHERE corpus = ? GROUP BY stage, status ORDER BY stage, status",
+        "SELECT stage, status, count(*) AS n FROM items WHERE corpus = ? GROUP BY stage, status ORDER BY stage, status",
       )
-      .all(corpus) as { stage: string; status: string; n: number }[];
+      .all(runId) as { stage: string; status: string; n: number }[];
   }
 }

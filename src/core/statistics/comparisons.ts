@@ -9,8 +9,8 @@
  * A statistic that the data cannot define (a test on 0/10 vs 0/10, McNemar without discordant
  * pairs) is NaN with `undefinedReason` saying why, never a finite stand-in such as p = 1.
  */
-import { seededRandom } from "../core/random.js";
-import { mean, stderr, wilson, Z95 } from "../core/stats.js";
+import { seededRandom } from "../random.js";
+import { mean, stderr, wilson, Z95 } from "../stats.js";
 import {
   chiSquare1Sf,
   normalCdf,

@@ -6,7 +6,7 @@
  * agreement beyond chance can be measured. Checked against sklearn's and statsmodels' formulas in
  * `test/fixtures/stats-reference.json`.
  */
-import { Z95 } from "../core/stats.js";
+import { Z95 } from "../stats.js";
 
 /** A label a rater gives: a category id, a number, or a yes/no. */
 export type Rating = string | number | boolean;

@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { expectRel, ref } from "../../test/stats-reference.js";
+import { expectRel, ref } from "../../../test/stats-reference.js";
 import {
   chiSquare1Sf,
   normalCdf,

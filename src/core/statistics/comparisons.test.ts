@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectRel, nanIfNull, ref } from "../../test/stats-reference.js";
+import { expectRel, nanIfNull, ref } from "../../../test/stats-reference.js";
 import {
   benjaminiHochberg,
   clusterBootstrap,
@@ -13,7 +13,7 @@ import {
   samplesPerArm,
   twoProportionZ,
   wilson,
-} from "./stats.js";
+} from "./comparisons.js";
 
 // Computed with scipy, mpmath and statsmodels by scripts/stats_reference.py.
 describe("statistics against scipy/statsmodels", () => {
