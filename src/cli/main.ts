@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { envSetting, redact, SpecsciError } from "../core/light.js";
+import { envSetting, packageVersion, redact, SpecsciError } from "../core/light.js";
 import { ModelCallError } from "../llm/light.js";
 import type { CliContext, ContextFactory, GlobalOptions } from "./context.js";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER_ERROR } from "./exit-codes.js";
@@ -24,8 +24,6 @@ import { registerTrainCommands } from "./tree/train.js";
 import { registerUsageCommand } from "./tree/usage.js";
 import { registerViewCommand } from "./tree/view.js";
 
-export const VERSION = "0.1.0";
-
 export function buildProgram(): {
   program: Command;
   context: ContextFactory;
@@ -36,7 +34,7 @@ export function buildProgram(): {
     .description(
       "Model Spec Science: which ways of writing a Model Spec make alignment training generalize best",
     )
-    .version(VERSION)
+    .version(packageVersion().version)
     .option(
       "-w, --workspace <dir>",
       "workspace holding the run store (env SPECSCI_WORKSPACE; default ./.specsci)",

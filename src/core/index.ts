@@ -17,8 +17,9 @@ export {
 export { canonicalJson, hashValue, sha256Hex } from "./hash.js";
 export { parseJsonl, readJsonl } from "./jsonl.js";
 export { type LogLevel, log, setLogLevel } from "./log.js";
+export { packageVersion } from "./package-version.js";
 export { createProgress, disableProgress, type Progress } from "./progress.js";
-export { type CodeVersion, codeVersion, packageVersion } from "./provenance.js";
+export { type CodeVersion, codeVersion } from "./provenance.js";
 export { readSecret, redact } from "./secrets.js";
 export { mean, stderr, wilson, Z95 } from "./stats.js";
 export { DEFAULT_WORKSPACE_DIR, resolveWorkspaceDir } from "./workspace.js";

@@ -4,4 +4,5 @@
  */
 export { envSetting } from "./env.js";
 export { SpecsciError } from "./errors.js";
+export { packageVersion } from "./package-version.js";
 export { redact } from "./secrets.js";

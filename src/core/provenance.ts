@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { packageVersion } from "./package-version.js";
+
+export { packageVersion };
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -14,17 +16,6 @@ export interface CodeVersion {
 }
 
 let cached: CodeVersion | undefined;
-let pkgCached: { name: string; version: string } | undefined;
-
-/** specsci's package name and version (package.json), without asking git for the commit. */
-export function packageVersion(): { name: string; version: string } {
-  pkgCached ??= JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as {
-    name: string;
-    version: string;
-  };
-  return pkgCached;
-}
-
 /** Which specsci produced a result: package version, and the git commit when there is one. */
 export function codeVersion(): CodeVersion {
   if (cached) return cached;

@@ -8,7 +8,6 @@
  * blocked with what to do, after everything upstream of it is done.
  */
 import { join } from "node:path";
-import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { findExecutable } from "../core/executable.js";
 import { canonicalJson } from "../core/hash.js";
@@ -30,12 +29,13 @@ import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import { defaultModel } from "../llm/models.js";
 import { servedModel } from "../llm/served.js";
-import { runTraining } from "../train/launcher.js";
+import { trainWithEngine } from "../train/engines.js";
+import { axolotlExecutable } from "../train/launcher.js";
 import { type ModelArtifact, trainedModel } from "../train/models.js";
 import { loadTrainPlan } from "../train/plan.js";
 import { SERVER_EXECUTABLE_ENV, serverExecutable, servingPlan } from "../train/serve.js";
 import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
-import { runTogether, TOGETHER_KEY_ENV } from "../train/together.js";
+import { TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
 import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
@@ -78,7 +78,7 @@ export function engineMissing(engine: "axolotl" | "together"): Omit<Blocked, "wh
           reason: "training.engine is together, but TOGETHER_API_KEY is not set",
           hint: "export TOGETHER_API_KEY=... (or put it in .env) and run again",
         };
-  const exe = envSetting("SPECSCI_AXOLOTL");
+  const exe = axolotlExecutable();
   return findExecutable(exe)
     ? undefined
     : {
@@ -155,10 +155,10 @@ export async function makeTrainedModels(
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.log ? { log: o.log } : {}),
       };
-      const trained =
-        plan.plan.engine === "together"
-          ? await runTogether(plan, client.store, { ...options, pollMs: e.training.poll_s * 1000 })
-          : await runTraining(plan, client.store, options);
+      const trained = await trainWithEngine(plan, client.store, {
+        ...options,
+        pollMs: e.training.poll_s * 1000,
+      });
       // A shared MSM run is listed once, however many cells continue it.
       for (const a of trained)
         if (!result.trained.some((x) => x.id === a.id)) result.trained.push(a);

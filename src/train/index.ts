@@ -12,6 +12,7 @@ export {
   slurmScript,
 } from "./axolotl.js";
 export { type StageData, stageData } from "./data.js";
+export { type EngineOptions, trainWithEngine } from "./engines.js";
 export { estimateTraining, type StageEstimate } from "./estimate.js";
 export { latestCheckpoint, runTraining, type TrainOptions, trainRunId } from "./launcher.js";
 export {

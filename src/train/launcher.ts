@@ -57,6 +57,9 @@ export interface TrainOptions {
   onProgress?: (stage: string, step: number, total: number) => void;
 }
 
+/** The axolotl executable training runs (SPECSCI_AXOLOTL; its default is in core/env.ts). */
+export const axolotlExecutable = () => envSetting("SPECSCI_AXOLOTL");
+
 export const trainRunId = (loaded: LoadedPlan, seed: number) =>
   trainRunIdOf(loaded.plan.name, seed);
 
@@ -130,9 +133,8 @@ export function latestCheckpoint(outputDir: string): string | undefined {
   return steps.length ? join(outputDir, `checkpoint-${steps[0]}`) : undefined;
 }
 
-/** Saved weights: a LoRA adapter or full model files. */
 /**
- * Saved weights, not just configs (axolotl writes adapter_config.json and config.json into the
+ * Saved weights, a LoRA adapter or full model files, not just configs (axolotl writes adapter_config.json and config.json into the
  * output directory before training starts).
  */
 const WEIGHTS = {
@@ -179,7 +181,7 @@ export async function runTraining(
   store: Store,
   o: TrainOptions = {},
 ): Promise<ModelArtifact[]> {
-  const axolotl = o.axolotl ?? envSetting("SPECSCI_AXOLOTL");
+  const axolotl = o.axolotl ?? axolotlExecutable();
   if (loaded.plan.hardware.nodes > 1)
     throw new SpecsciError(
       `${loaded.file}: ${loaded.plan.hardware.nodes} nodes need a launcher on each of them`,
@@ -213,27 +215,22 @@ export async function runTraining(
     });
     writeFileAtomic(join(runDir, "slurm.sh"), slurmScript(loaded, seed, configs));
     writeSupportFiles(configs, runDir);
-    // Each stage's fingerprint includes its parent's: retraining a stage invalidates the ones after it.
-    const fingerprints = new Map<string, string>();
-    let parent = inherited ? weightsOf(inherited) : "";
-    for (const c of configs) {
-      parent = sha256Hex(
-        `${parent}\n${(data.get(c.stage.name) as StageData).sha256}\n${configText(c)}`,
-      );
-      fingerprints.set(c.stage.name, parent);
-    }
+    const fingerprints = stageFingerprints(configs, data, inherited);
     const lock = lockRun(runDir, runId);
+    const run: SeedRun = {
+      loaded,
+      store,
+      runId,
+      seed,
+      configs,
+      data,
+      fingerprints,
+      axolotl,
+      o: { ...o, versions, lock, ...(inherited ? { inherited } : {}) },
+    };
     try {
       await store.runs.track(runId, o.signal, async () => {
-        for (const c of configs)
-          artifacts.push(
-            await runStage(loaded, store, runId, seed, c, configs, data, fingerprints, axolotl, {
-              ...o,
-              versions,
-              lock,
-              ...(inherited ? { inherited } : {}),
-            }),
-          );
+        for (const c of configs) artifacts.push(await runStage(run, c));
       });
     } finally {
       lock.release();
@@ -242,105 +239,141 @@ export async function runTraining(
   return artifacts;
 }
 
-async function runStage(
-  loaded: LoadedPlan,
-  store: Store,
-  runId: string,
-  seed: number,
-  c: StageConfig,
-  all: StageConfig[],
+/** Each stage's fingerprint includes its parent's: retraining a stage invalidates the ones after it. */
+function stageFingerprints(
+  configs: StageConfig[],
   data: Map<string, StageData>,
-  fingerprints: Map<string, string>,
-  axolotl: string,
-  o: TrainOptions & { versions: EngineVersions; inherited?: ModelArtifact; lock: RunLock },
-): Promise<ModelArtifact> {
-  const adapter = c.config.adapter === "lora";
-  const artifact = (): ModelArtifact => {
-    const upto = all.slice(0, all.indexOf(c) + 1);
-    return {
-      id: `${runId}/${c.stage.name}`,
-      run: runId,
-      plan: loaded.file,
-      base_model: loaded.plan.base_model,
-      served_base: String(c.config.base_model),
-      stage: c.stage.name,
-      stages: [
-        ...(o.inherited?.stages ?? []),
-        ...upto.map((s) => {
-          const d = data.get(s.stage.name) as StageData;
-          return {
-            name: s.stage.name,
-            kind: s.stage.kind,
-            data: d.file,
-            data_sha256: d.sha256,
-            tokens: d.tokens,
-          };
-        }),
-      ],
-      seed,
-      engine: "axolotl",
-      hyperparameters: stageHyperparameters(loaded.plan, c.stage),
-      output_dir: c.outputDir,
-      adapter,
-      configs: {
-        ...(o.inherited?.configs ?? {}),
-        // As axolotl read them (the attention key depends on its version; see forInstalledAxolotl).
-        ...Object.fromEntries(
-          upto.map((s) => [
-            s.path,
-            configText({
-              ...s,
-              config: forInstalledAxolotl(s.config, installedAxolotl(o.versions)),
-            }),
-          ]),
-        ),
-      },
-      specsci: codeVersion(),
-      engine_versions: o.versions,
-      ...(loaded.plan.origin ? { origin: loaded.plan.origin } : {}),
-    };
-  };
-  const fingerprint = fingerprints.get(c.stage.name) as string;
-  const row = store.train.stage(runId, c.stage.name);
-  const same = readFingerprint(c.outputDir) === fingerprint;
-  if (row?.status === "completed" && same && hasWeights(c.outputDir, adapter)) {
-    // Finished before: its record, as made then (code and package versions of that run).
-    const a = trainedModel(store, modelKey(runId, c.stage.name));
-    if (!a) return artifact();
-    // The same weights, now claimed by a plan written from other inputs (a recipe comment, say).
-    if (loaded.plan.origin && a.origin?.fingerprint !== loaded.plan.origin.fingerprint) {
-      a.origin = loaded.plan.origin;
-      registerModel(store, modelKey(runId, c.stage.name), a, { base_model: a.base_model, seed });
-    }
-    return a;
+  inherited: ModelArtifact | undefined,
+): Map<string, string> {
+  const fingerprints = new Map<string, string>();
+  let parent = inherited ? weightsOf(inherited) : "";
+  for (const c of configs) {
+    parent = sha256Hex(
+      `${parent}\n${(data.get(c.stage.name) as StageData).sha256}\n${configText(c)}`,
+    );
+    fingerprints.set(c.stage.name, parent);
   }
-  if (!same && existsSync(c.outputDir) && readdirSync(c.outputDir).length) {
-    // Weights or checkpoints of another config or data: kept, but out of the way.
-    const aside = `${c.outputDir}.superseded-${Date.now()}`;
-    renameSync(c.outputDir, aside);
-    o.log?.(`${runId} ${c.stage.name}: the plan or data changed; the old output is in ${aside}`);
-  }
+  return fingerprints;
+}
 
+/** What the stages of one seed's run share. */
+interface SeedRun {
+  loaded: LoadedPlan;
+  store: Store;
+  runId: string;
+  seed: number;
+  configs: StageConfig[];
+  data: Map<string, StageData>;
+  /** Each stage's inputs, its parent's included (see runTraining). */
+  fingerprints: Map<string, string>;
+  axolotl: string;
+  o: TrainOptions & { versions: EngineVersions; inherited?: ModelArtifact; lock: RunLock };
+}
+
+/**
+ * One stage: its record if it finished before with the same inputs, else trained (resumed from its
+ * newest checkpoint), checked and registered.
+ */
+async function runStage(run: SeedRun, c: StageConfig): Promise<ModelArtifact> {
+  const fingerprint = run.fingerprints.get(c.stage.name) as string;
+  const same = readFingerprint(c.outputDir) === fingerprint;
+  const finished = finishedBefore(run, c, same);
+  if (finished) return finished;
+  if (!same) setAsideOutput(run, c);
+  await runBeforeCommands(run, c);
+  const checkpoint = prepareStage(run, c, fingerprint);
+  const logFile = join(runDirOf(run.loaded, run.seed), `${c.stage.name}.log`);
+  const { result, summarized } = await launchTrainer(run, c, checkpoint, logFile);
+  settleStage(run, c, result, summarized, logFile);
+  run.store.train.finish(run.runId, c.stage.name, "completed");
+  const a = stageArtifact(run, c);
+  registerModel(run.store, modelKey(run.runId, c.stage.name), a, {
+    base_model: a.base_model,
+    seed: run.seed,
+  });
+  return a;
+}
+
+const isAdapter = (c: StageConfig) => c.config.adapter === "lora";
+
+/**
+ * A stage that completed with these inputs and still has its weights: its record, as made then
+ * (code and package versions of that run).
+ */
+function finishedBefore(run: SeedRun, c: StageConfig, same: boolean): ModelArtifact | undefined {
+  const row = run.store.train.stage(run.runId, c.stage.name);
+  if (row?.status !== "completed" || !same || !hasWeights(c.outputDir, isAdapter(c)))
+    return undefined;
+  const key = modelKey(run.runId, c.stage.name);
+  const a = trainedModel(run.store, key);
+  if (!a) return stageArtifact(run, c);
+  // The same weights, now claimed by a plan written from other inputs (a recipe comment, say).
+  const origin = run.loaded.plan.origin;
+  if (origin && a.origin?.fingerprint !== origin.fingerprint) {
+    a.origin = origin;
+    registerModel(run.store, key, a, { base_model: a.base_model, seed: run.seed });
+  }
+  return a;
+}
+
+/** Weights or checkpoints of another config or data: kept, but out of the way. */
+function setAsideOutput(run: SeedRun, c: StageConfig): void {
+  if (!existsSync(c.outputDir) || !readdirSync(c.outputDir).length) return;
+  const aside = `${c.outputDir}.superseded-${Date.now()}`;
+  renameSync(c.outputDir, aside);
+  run.o.log?.(
+    `${run.runId} ${c.stage.name}: the plan or data changed; the old output is in ${aside}`,
+  );
+}
+
+/** The stage's commands before training (merging the previous stage's adapter). */
+async function runBeforeCommands(run: SeedRun, c: StageConfig): Promise<void> {
   for (const cmd of c.before) {
-    const r = await run(
-      cmd.map((a) => (a === "axolotl" ? axolotl : a)),
+    const r = await runCommand(
+      cmd.map((a) => (a === "axolotl" ? run.axolotl : a)),
       null,
-      o,
+      run.o,
     );
     if (r.code !== 0)
       throw new SpecsciError(
-        `training ${runId} stage ${c.stage.name}: \`${cmd.join(" ")}\` failed: ${r.tail.at(-1) ?? `exit ${r.code}`}`,
+        `training ${run.runId} stage ${c.stage.name}: \`${cmd.join(" ")}\` failed: ${r.tail.at(-1) ?? `exit ${r.code}`}`,
       );
   }
+}
+
+/**
+ * Writes the stage's config (resuming from the newest checkpoint, when there is one) and its
+ * fingerprint, and marks it started; returns that checkpoint.
+ */
+function prepareStage(run: SeedRun, c: StageConfig, fingerprint: string): string | undefined {
   const checkpoint = latestCheckpoint(c.outputDir);
   const resumed = checkpoint ? { ...c.config, resume_from_checkpoint: checkpoint } : c.config;
-  const config = forInstalledAxolotl(resumed, installedAxolotl(o.versions));
+  const config = forInstalledAxolotl(resumed, installedAxolotl(run.o.versions));
   writeFileAtomic(c.path, configText({ ...c, config }));
   mkdirSync(c.outputDir, { recursive: true });
   writeFileAtomic(join(c.outputDir, FINGERPRINT_FILE), JSON.stringify({ fingerprint }));
-  store.train.start({ runId, stage: c.stage.name, configPath: c.path, outputDir: c.outputDir });
-  o.log?.(`${runId} ${c.stage.name}: ${checkpoint ? `resuming from ${checkpoint}` : "starting"}`);
-  const logFile = join(runDirOf(loaded, seed), `${c.stage.name}.log`);
+  run.store.train.start({
+    runId: run.runId,
+    stage: c.stage.name,
+    configPath: c.path,
+    outputDir: c.outputDir,
+  });
+  run.o.log?.(
+    `${run.runId} ${c.stage.name}: ${checkpoint ? `resuming from ${checkpoint}` : "starting"}`,
+  );
+  return checkpoint;
+}
+
+type CommandResult = Awaited<ReturnType<typeof runCommand>>;
+
+/** Runs axolotl on the stage, recording its loss and progress as it logs them. */
+async function launchTrainer(
+  run: SeedRun,
+  c: StageConfig,
+  checkpoint: string | undefined,
+  logFile: string,
+): Promise<{ result: CommandResult; summarized: boolean }> {
+  const { store, runId } = run;
   // Configs log every step (logging_steps: 1), so the n-th loss line after a resume from
   // checkpoint-k is step k + n. The progress bar is on the other stream and cannot be ordered
   // against it; it only feeds the progress display. The final summary is kept as step 0.
@@ -348,42 +381,106 @@ async function runStage(
   // Rows past the resume point (and the last attempt's summary) belong to an attempt now undone.
   store.train.clearMetrics(runId, c.stage.name, step);
   let summarized = false;
-  const result = await run(
-    launchCommand(loaded, c, axolotl),
+  const result = await runCommand(
+    launchCommand(run.loaded, c, run.axolotl),
     logFile,
-    { ...o, onSpawn: o.lock.trainer },
+    { ...run.o, onSpawn: run.o.lock.trainer },
     (line) => {
       const p = /(\d+)\/(\d+) \[/.exec(line);
-      if (p) o.onProgress?.(c.stage.name, Number(p[1]), Number(p[2]));
+      if (p) run.o.onProgress?.(c.stage.name, Number(p[1]), Number(p[2]));
       const m = parseMetrics(line);
       if (!m) return;
       if (!("loss" in m)) summarized = true;
       store.train.recordMetrics(runId, c.stage.name, "loss" in m ? ++step : 0, m);
     },
   );
+  return { result, summarized };
+}
+
+/** An interrupted or failed trainer ends the stage's row and throws; a finished one returns. */
+function settleStage(
+  run: SeedRun,
+  c: StageConfig,
+  result: CommandResult,
+  summarized: boolean,
+  logFile: string,
+): void {
+  const { store, runId, o } = run;
   if (o.signal?.aborted) {
     store.train.finish(runId, c.stage.name, "interrupted");
     throw o.signal.reason;
   }
-  if (result.code !== 0 || !summarized || !hasWeights(c.outputDir, adapter)) {
-    // A clean exit without the trainer's final summary is an interrupted run that saved early.
-    const why =
-      result.code !== 0
-        ? `axolotl exited with ${result.code ?? result.signal}: ${errorLine(result.tail)}`
-        : !summarized
-          ? "axolotl stopped before training finished (no final summary in its output)"
-          : `axolotl exited cleanly but ${c.outputDir} holds no ${adapter ? "adapter" : "model"} weights`;
-    store.train.finish(runId, c.stage.name, "failed", `${why}\n${result.tail.join("\n")}`);
-    const resumeFrom = latestCheckpoint(c.outputDir);
-    throw new SpecsciError(`training ${runId} stage ${c.stage.name} failed: ${why}`, {
-      hint: `the log is ${logFile}; run the same command again to ${resumeFrom ? `resume from ${resumeFrom}` : "retry the stage"}`,
-      exitCode: 1,
-    });
-  }
-  store.train.finish(runId, c.stage.name, "completed");
-  const a = artifact();
-  registerModel(store, modelKey(runId, c.stage.name), a, { base_model: a.base_model, seed });
-  return a;
+  const why = trainerFailure(c, result, summarized);
+  if (!why) return;
+  store.train.finish(runId, c.stage.name, "failed", `${why}\n${result.tail.join("\n")}`);
+  const resumeFrom = latestCheckpoint(c.outputDir);
+  throw new SpecsciError(`training ${runId} stage ${c.stage.name} failed: ${why}`, {
+    hint: `the log is ${logFile}; run the same command again to ${resumeFrom ? `resume from ${resumeFrom}` : "retry the stage"}`,
+    exitCode: 1,
+  });
+}
+
+/** Why a stage did not train, or undefined when it did. */
+function trainerFailure(
+  c: StageConfig,
+  result: CommandResult,
+  summarized: boolean,
+): string | undefined {
+  if (result.code !== 0)
+    return `axolotl exited with ${result.code ?? result.signal}: ${errorLine(result.tail)}`;
+  // A clean exit without the trainer's final summary is an interrupted run that saved early.
+  if (!summarized)
+    return "axolotl stopped before training finished (no final summary in its output)";
+  if (!hasWeights(c.outputDir, isAdapter(c)))
+    return `axolotl exited cleanly but ${c.outputDir} holds no ${isAdapter(c) ? "adapter" : "model"} weights`;
+  return undefined;
+}
+
+/** The model record of a stage: its whole recipe, the stages it continues included. */
+function stageArtifact(run: SeedRun, c: StageConfig): ModelArtifact {
+  const { loaded, runId, o } = run;
+  const upto = run.configs.slice(0, run.configs.indexOf(c) + 1);
+  return {
+    id: `${runId}/${c.stage.name}`,
+    run: runId,
+    plan: loaded.file,
+    base_model: loaded.plan.base_model,
+    served_base: String(c.config.base_model),
+    stage: c.stage.name,
+    stages: [...(o.inherited?.stages ?? []), ...upto.map((s) => stageData(run, s))],
+    seed: run.seed,
+    engine: "axolotl",
+    hyperparameters: stageHyperparameters(loaded.plan, c.stage),
+    output_dir: c.outputDir,
+    adapter: isAdapter(c),
+    configs: { ...(o.inherited?.configs ?? {}), ...configsAsRead(run, upto) },
+    specsci: codeVersion(),
+    engine_versions: o.versions,
+    ...(loaded.plan.origin ? { origin: loaded.plan.origin } : {}),
+  };
+}
+
+/** A stage's data as its model record names it. */
+function stageData(run: SeedRun, s: StageConfig): ModelArtifact["stages"][number] {
+  const d = run.data.get(s.stage.name) as StageData;
+  return {
+    name: s.stage.name,
+    kind: s.stage.kind,
+    data: d.file,
+    data_sha256: d.sha256,
+    tokens: d.tokens,
+  };
+}
+
+/** The configs as axolotl read them (the attention key depends on its version; see forInstalledAxolotl). */
+function configsAsRead(run: SeedRun, stages: StageConfig[]): Record<string, string> {
+  const installed = installedAxolotl(run.o.versions);
+  return Object.fromEntries(
+    stages.map((s) => [
+      s.path,
+      configText({ ...s, config: forInstalledAxolotl(s.config, installed) }),
+    ]),
+  );
 }
 
 /** The line that says what went wrong (stdout and stderr interleave, so not simply the last). */
@@ -393,7 +490,7 @@ const errorLine = (tail: string[]) =>
   "no output";
 
 /** Runs a command, copying its output to a log file line by line; keeps the last lines for errors. */
-function run(
+function runCommand(
   cmd: string[],
   logFile: string | null,
   o: TrainOptions & { onSpawn?: (pgid: number | null) => void },

@@ -129,6 +129,11 @@ describe("specsci CLI", () => {
     },
   );
 
+  it("--version is package.json's version (the one provenance and the Inspect export record)", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(buildProgram().program.version()).toBe(pkg.version);
+  });
+
   it("runs models test on the built-in tiny model", async () => {
     const r = await runCli(["models", "test", "local/builtin:tiny"], { cwd, env });
     expect(r.code).toBe(0);

@@ -9,13 +9,12 @@ import {
   loadTrainPlan,
   registerExternalModel,
   runDirOf,
-  runTogether,
-  runTraining,
   type ServingEngine,
   servingPlan,
   startServers,
   submitToSlurm,
   trainedModels,
+  trainWithEngine,
 } from "../../train/index.js";
 import type { CliContext } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
@@ -85,9 +84,7 @@ export async function trainRun(
     return;
   }
   const artifacts = await withInterrupt((signal) =>
-    loaded.plan.engine === "together"
-      ? runTogether(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) })
-      : runTraining(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) }),
+    trainWithEngine(loaded, ctx.store, { seeds, signal, log: (m) => log.info(m) }),
   );
   if (ctx.json) return printJson(artifacts);
   printTable(
