@@ -12,10 +12,10 @@ import type { ItemRow } from "../../store/index.js";
 import { type ChatTemplate, getChatTemplate } from "../chat-template.js";
 import { type ContaminationIndex, contaminationIndex, overlapWith } from "../contamination.js";
 import { findDuplicates } from "../dedup/index.js";
+import { type StageAsk, stageRunner } from "../executor.js";
 import { countItems, type StageCount } from "../item-counts.js";
 import { NoUsableAnswer } from "../item-failures.js";
 import { trimToBudget } from "../msm/budget.js";
-import { type StageAsk, stageRunner } from "../msm/executor.js";
 import { compareKeys } from "../msm/keys.js";
 import { runWaves } from "../waves.js";
 import { planBackfill, type StratumState } from "./backfill.js";
@@ -142,6 +142,7 @@ function startBuild(o: AftBuildOptions, ctx: AftContext): Build {
   const log = o.log ?? (() => {});
   const stage = stageRunner({
     client: o.client,
+    job: "aft",
     runId: ctx.setId,
     recipe: config,
     stages: AFT_STAGES,

@@ -11,9 +11,9 @@ import { feedbackText, promptSet, renderWith } from "../../core/prompt-files.js"
 import type { ChatMessage, ChatRequest } from "../../llm/types.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import { renderSpecBody } from "../../spec/render.js";
+import type { ItemJob, Verdict } from "../executor.js";
 import { DomainsAnswer, distinctNamed, parseJsonAnswer } from "../msm/answers.js";
 import { itemSeed } from "../msm/context.js";
-import type { ItemJob, Verdict } from "../msm/executor.js";
 import { identityOf } from "../msm/knobs.js";
 import {
   type AftCategory,

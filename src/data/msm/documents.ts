@@ -7,6 +7,7 @@
 import { wordPattern } from "../../core/text.js";
 import type { Completion, StopReason } from "../../llm/types.js";
 import type { TokenCounter } from "../../spec/tokens.js";
+import type { ItemJob, Verdict } from "../executor.js";
 import {
   isUnsuitable,
   JudgeAnswer,
@@ -17,7 +18,6 @@ import {
 import { stageSettings } from "./config.js";
 import { type CorpusContext, itemSeed, stageRequest } from "./context.js";
 import { diversitySeeds, diversityText } from "./diversity.js";
-import type { ItemJob, Verdict } from "./executor.js";
 import { findPlaceholder, type GateName, looksLikeRefusal } from "./gates.js";
 import { feedbackText, loadPrompt } from "./prompts.js";
 import type { Idea } from "./tree.js";

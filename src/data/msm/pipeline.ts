@@ -13,6 +13,7 @@ import { getTokenizer, type TokenCounter } from "../../spec/tokens.js";
 import type { ItemRow } from "../../store/index.js";
 import { type ContaminationIndex, contaminationIndex } from "../contamination.js";
 import type { Duplicate } from "../dedup/index.js";
+import { type ItemJob, type StageAsk, stageRunner } from "../executor.js";
 import { countItems, type StageCount } from "../item-counts.js";
 import { NoUsableAnswer } from "../item-failures.js";
 import { runWaves } from "../waves.js";
@@ -26,7 +27,6 @@ import {
   judgeJob,
   judgeKey,
 } from "./documents.js";
-import { type ItemJob, type StageAsk, stageRunner } from "./executor.js";
 import { type GateName, type RelevanceContext, relevanceContext } from "./gates.js";
 import { compareKeys, ideaKeyOf, repOf } from "./keys.js";
 import { type CorpusDocument, type Screened, screenDocuments } from "./screen.js";
@@ -160,6 +160,7 @@ function startBuild(o: BuildOptions, ctx: CorpusContext): Build {
   const log = o.log ?? (() => {});
   const stage = stageRunner({
     client: o.client,
+    job: "msm",
     runId: ctx.corpusId,
     recipe: config,
     stages: STAGES.filter((s) => s !== "judge" || config.gates.judge),

@@ -5,6 +5,7 @@
  */
 import { wordPattern } from "../../core/text.js";
 import type { ItemRow } from "../../store/index.js";
+import type { ItemJob, Verdict } from "../executor.js";
 import {
   AssertionsAnswer,
   DocTypesAnswer,
@@ -18,7 +19,6 @@ import {
 } from "./answers.js";
 import { type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, stageRequest } from "./context.js";
-import type { ItemJob, Verdict } from "./executor.js";
 import { ruleInstruction } from "./knobs.js";
 import { feedbackText, type PromptName } from "./prompts.js";
 

@@ -7,10 +7,10 @@
  * is the one kind of failure a resumed run tries again (an invalid answer would replay from the
  * cache and fail the same way).
  */
-import { forEachBounded } from "../../core/pool.js";
-import { createProgress } from "../../core/progress.js";
-import type { LlmClient } from "../../llm/client.js";
-import type { ChatOutcome, ChatRequest } from "../../llm/types.js";
+import { forEachBounded } from "../core/pool.js";
+import { createProgress } from "../core/progress.js";
+import type { LlmClient } from "../llm/client.js";
+import type { ChatOutcome, ChatRequest } from "../llm/types.js";
 import {
   type Answer,
   type Asking,
@@ -19,10 +19,10 @@ import {
   isAnswer,
   type Question,
   settleAttempt,
-} from "../../llm/validated.js";
-import type { ItemRow } from "../../store/index.js";
+} from "../llm/validated.js";
+import type { ItemRow } from "../store/index.js";
 
-export type { Verdict } from "../../llm/validated.js";
+export type { Verdict } from "../llm/validated.js";
 
 /** One stored item's question (see llm/validated.ts): asked until its answer passes `check`. */
 export interface ItemJob<T> extends Question<T> {
@@ -33,6 +33,8 @@ export interface ItemJob<T> extends Question<T> {
 
 export interface StageRun {
   client: LlmClient;
+  /** What the items make (`msm`, `aft`): the progress line's first word. */
+  job: string;
   /** The run the items belong to: an MSM corpus, an AFT chat set. */
   runId: string;
   stage: string;
@@ -82,8 +84,7 @@ export async function runStage<T>(run: StageRun, jobs: ItemJob<T>[]): Promise<St
   const rows = store.items.stage(run.runId, run.stage);
   const todo = jobs.filter((j) => !settled(rows.get(j.key)));
   if (todo.length === 0) return { rows, ran: 0 };
-  // The label reads "msm" for AFT sets too: progress output is kept byte-identical.
-  const progress = createProgress(`msm ${run.stage}`, todo.length);
+  const progress = createProgress(`${run.job} ${run.stage}`, todo.length);
   const record = async (row: ItemRow) => {
     rows.set(row.key, row);
     await store.txGrouped(() => store.items.put(run.runId, row));
@@ -170,6 +171,7 @@ export type StageAsk = <T>(stage: string, jobs: ItemJob<T>[]) => Promise<Map<str
  */
 export function stageRunner(o: {
   client: LlmClient;
+  job: string;
   runId: string;
   recipe: { attempts: number; concurrency: number; batch: boolean };
   /** Every stage the build will run. */
@@ -187,6 +189,7 @@ export function stageRunner(o: {
     const out = await runStage(
       {
         client: o.client,
+        job: o.job,
         runId: o.runId,
         stage,
         model: s.model,
