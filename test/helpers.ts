@@ -6,6 +6,9 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { LlmClient } from "../src/llm/client.js";
 import { type CacheMode, ConfigSchema } from "../src/llm/config.js";
+import { specHash } from "../src/spec/hash.js";
+import { checkSpecFile } from "../src/spec/io.js";
+import { resolveSpecRef } from "../src/spec/library.js";
 import { Store } from "../src/store/db.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -100,4 +103,10 @@ export function modelRecord(id: string, origin?: unknown): Record<string, unknow
     specsci: null,
     origin,
   };
+}
+
+/** A built-in spec as a build takes it: the spec, its hash and its name. */
+export function librarySpec(name: string) {
+  const spec = checkSpecFile(resolveSpecRef(name)).spec;
+  return { spec, specHash: specHash(spec), specName: name };
 }

@@ -10,21 +10,13 @@ import { getChatTemplate } from "../../src/data/chat-template.js";
 import { DEFAULT_MODELS } from "../../src/llm/models.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest, Completion } from "../../src/llm/types.js";
-import { specHash } from "../../src/spec/hash.js";
-import { checkSpecFile } from "../../src/spec/io.js";
-import { resolveSpecRef } from "../../src/spec/library.js";
 import {
   AFT_TEACHER_MARK,
   AFT_WRITER_PREFIX,
   aftTeacherAnswer,
   aftWriterAnswer,
 } from "../fakes/aft-teacher.js";
-import { cleanupTempDirs, makeClient, ROOT } from "../helpers.js";
-
-const librarySpec = (name: string) => {
-  const spec = checkSpecFile(resolveSpecRef(name)).spec;
-  return { spec, specHash: specHash(spec), specName: name };
-};
+import { cleanupTempDirs, librarySpec, makeClient, ROOT } from "../helpers.js";
 
 function aftFake(req: ChatRequest) {
   const system = req.messages.find((m) => m.role === "system")?.content ?? "";

@@ -17,9 +17,6 @@ import { writeCorpus } from "../../src/data/msm/output.js";
 import { buildCorpus } from "../../src/data/msm/pipeline.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest } from "../../src/llm/types.js";
-import { specHash } from "../../src/spec/hash.js";
-import { checkSpecFile } from "../../src/spec/io.js";
-import { resolveSpecRef } from "../../src/spec/library.js";
 import {
   AFT_TEACHER_MARK,
   AFT_WRITER_PREFIX,
@@ -27,12 +24,7 @@ import {
   aftWriterAnswer,
 } from "../fakes/aft-teacher.js";
 import { msmAnswer, SHARED_COPY } from "../fakes/msm-writer.js";
-import { cleanupTempDirs, makeClient } from "../helpers.js";
-
-const librarySpec = (name: string) => {
-  const spec = checkSpecFile(resolveSpecRef(name)).spec;
-  return { spec, specHash: specHash(spec), specName: name };
-};
+import { cleanupTempDirs, librarySpec, makeClient } from "../helpers.js";
 
 const lastUser = (req: ChatRequest) =>
   [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";

@@ -14,18 +14,10 @@ import { planCorpus } from "../../src/data/msm/plan.js";
 import { ModelCallError } from "../../src/llm/errors.js";
 import { DEFAULT_MODELS } from "../../src/llm/models.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
-import { specHash } from "../../src/spec/hash.js";
-import { checkSpecFile } from "../../src/spec/io.js";
-import { resolveSpecRef } from "../../src/spec/library.js";
 import { getTokenizer } from "../../src/spec/tokens.js";
 import { FakeLlmServer } from "../fakes/llm-server.js";
 import { msmAnswer, SHARED_COPY } from "../fakes/msm-writer.js";
-import { cleanupTempDirs, FAST_RETRIES, makeClient, ROOT } from "../helpers.js";
-
-const librarySpec = (name: string) => {
-  const spec = checkSpecFile(resolveSpecRef(name)).spec;
-  return { spec, specHash: specHash(spec), specName: name };
-};
+import { cleanupTempDirs, FAST_RETRIES, librarySpec, makeClient, ROOT } from "../helpers.js";
 
 const lastUser = (messages: { role: string; content: string }[]) =>
   [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
