@@ -55,6 +55,18 @@ export class Runs {
   }
 
   /**
+   * Adds a directory the run's output was written to (`config.outputs`, absolute, each once), so
+   * a build written with `-o` anywhere can be found again from the store.
+   */
+  recordOutput(id: string, dir: string): void {
+    const run = this.get(id);
+    if (!run) return; // written without a run (a test's hand-made build): nothing to record on
+    const config = (run.config ?? {}) as { outputs?: unknown };
+    const outputs = Array.isArray(config.outputs) ? config.outputs.map(String) : [];
+    if (!outputs.includes(dir)) this.setConfig(id, { ...config, outputs: [...outputs, dir] });
+  }
+
+  /**
    * Runs `work` for a run and records how it ended: completed, interrupted (aborted through
    * `signal`) or failed.
    */

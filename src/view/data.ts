@@ -17,7 +17,7 @@ import { compareCorpora, tokenShares } from "../data/msm/compare.js";
 import { GATES } from "../data/msm/gates.js";
 import { isTrained } from "../experiment/config.js";
 import { armData } from "../experiment/training.js";
-import type { Store } from "../store/index.js";
+import type { RunRecord, Store } from "../store/index.js";
 import type {
   ChatMessage,
   DataCompareResponse,
@@ -54,8 +54,9 @@ interface KnownSet {
 /**
  * Where `msm build` and `aft build` write when not given `-o`: `corpora/NAME` and
  * `chatsets/NAME` in the directory they run in, the one that holds the default workspace
- * (`.specsci`). The store records their runs (kind msm or aft, by corpus or set id) but not the
- * directory, so a run's directory is found by the id its manifest names.
+ * (`.specsci`). The store records their runs (kind msm or aft, by corpus or set id) and, since
+ * writes record them, the directories written to (`-o` included); a run with none recorded (an
+ * older store) is found here by the id its manifest names.
  */
 const BUILD_DIRS = { msm: "corpora", aft: "chatsets" } as const;
 const MANIFEST_ID = { msm: "corpus_id", aft: "set_id" } as const;
@@ -72,6 +73,19 @@ function manifestId(
   } catch {
     return null; // not made yet, or not a data directory of ours
   }
+}
+
+/**
+ * The newest directory a build's run recorded writing to (`-o` anywhere) that still holds its
+ * manifest; null when none does (moved, deleted, or a store from before outputs were recorded).
+ */
+function recordedOutput(run: RunRecord, kind: "msm" | "aft"): string | null {
+  const outputs = (run.config as { outputs?: unknown } | null)?.outputs;
+  if (!Array.isArray(outputs)) return null;
+  const found = outputs
+    .map(String)
+    .filter((dir) => manifestId(dir, [MANIFEST_ID[kind]]) === run.id);
+  return found.at(-1) ?? null;
 }
 
 /** The directories under `root/corpora` (or `chatsets`) by the corpus (set) id their manifest names. */
@@ -332,7 +346,7 @@ export class DataIndex {
       };
       for (const run of this.store.runs.ofKind(kind)) {
         if (experimentRuns.has(run.id)) continue;
-        const dir = dirs.get(run.id);
+        const dir = recordedOutput(run, kind) ?? dirs.get(run.id);
         dirs.delete(run.id);
         const at = { run: run.id, status: run.status, started: run.createdAt, recorded: true };
         if (dir) add(dir, { command, ...at, where: null });
@@ -340,7 +354,7 @@ export class DataIndex {
           add(join(root, BUILD_DIRS[kind], run.name ?? run.id), {
             command,
             ...at,
-            where: `no directory under ${join(root, BUILD_DIRS[kind])} holds its manifest (${MANIFEST_ID[kind]} ${run.id}): it was written elsewhere (-o), moved, or not written`,
+            where: `no directory under ${join(root, BUILD_DIRS[kind])} holds its manifest (${MANIFEST_ID[kind]} ${run.id}), nor does any directory its run recorded writing to: it was moved, deleted, or not written`,
           });
       }
       for (const [id, dir] of dirs)

@@ -109,6 +109,8 @@ describe("budgeted builds", () => {
     expect(b.waves).toBeGreaterThan(1);
     const out = join(dir, "corpus");
     await writeCorpus(b, out, store, { spec: "rules" });
+    // The run records where it was written, so a corpus written with -o is found again.
+    expect(store.runs.get(b.ctx.corpusId)?.config).toMatchObject({ outputs: [out] });
     await expect(`${JSON.stringify(hashes(out, dir, b, log), null, 2)}\n`).toMatchFileSnapshot(
       "../fixtures/msm-build-hashes.json",
     );
@@ -136,6 +138,7 @@ describe("budgeted builds", () => {
       expect(b.waves).toBeGreaterThan(1);
       const out = join(dir, "set");
       await writeAftSet(b, out, store, { spec: "rules" });
+      expect(store.runs.get(b.ctx.setId)?.config).toMatchObject({ outputs: [out] });
       all[name] = hashes(out, dir, b, log);
     }
     await expect(`${JSON.stringify(all, null, 2)}\n`).toMatchFileSnapshot(

@@ -414,10 +414,17 @@ describe("data", () => {
     // A corpus whose run the store holds, a chat set made with another store, a lost corpus.
     copy(corpus, join(root, "corpora", "solo"), { corpus_id: "msm-solo" });
     copy(chat, join(root, "chatsets", "elsewhere"), { set_id: "aft-elsewhere" });
+    // A corpus written with -o outside corpora/, found by the directory its run recorded.
+    const away = join(root, "elsewhere", "my-corpus");
+    copy(corpus, away, { corpus_id: "msm-stray" });
     // Runs are listed as made (created_at, then id): lost first, in the same millisecond or not.
     ws.store.runs.ensure({ id: "msm-lost", kind: "msm", name: "lost" });
     ws.store.runs.ensure({ id: "msm-solo", kind: "msm", name: "solo" });
     ws.store.runs.setStatus("msm-solo", "completed");
+    ws.store.runs.ensure({ id: "msm-stray", kind: "msm", name: "away" });
+    ws.store.runs.recordOutput("msm-stray", join(root, "gone")); // written, then deleted
+    ws.store.runs.recordOutput("msm-stray", away);
+    ws.store.runs.recordOutput("msm-stray", away); // recorded once
     try {
       const after = (await get<DataSetsResponse>("/api/data")).sets;
       // The experiment's sets are as they were, and no experiment data step is listed twice.
@@ -428,6 +435,7 @@ describe("data", () => {
       ).toEqual([
         [join(root, "corpora", "lost"), "msm", false, [], "specsci msm build", "msm-lost"],
         [join(root, "corpora", "solo"), "msm", true, [], "specsci msm build", "msm-solo"],
+        [away, "msm", true, [], "specsci msm build", "msm-stray"],
         [
           join(root, "chatsets", "elsewhere"),
           "aft",
@@ -442,14 +450,20 @@ describe("data", () => {
       expect(built[0]?.problem).toMatch(
         /no directory under .*corpora holds its manifest \(corpus_id msm-lost\)/,
       );
-      expect(built[2]?.madeBy).toMatchObject({ status: null, recorded: false });
+      expect(built[3]?.madeBy).toMatchObject({ status: null, recorded: false });
+      expect(ws.store.runs.get("msm-stray")?.config).toEqual({
+        outputs: [join(root, "gone"), away],
+      });
       // Its detail page reads it like any other set.
       const detail = await get<DataSetResponse>(`/api/data/${built[1]?.id}`);
       expect(detail.summary.madeBy?.run).toBe("msm-solo");
     } finally {
       rmSync(join(root, "corpora"), { recursive: true, force: true });
       rmSync(join(root, "chatsets"), { recursive: true, force: true });
-      ws.store.db.prepare("DELETE FROM runs WHERE id IN ('msm-solo', 'msm-lost')").run();
+      rmSync(join(root, "elsewhere"), { recursive: true, force: true });
+      ws.store.db
+        .prepare("DELETE FROM runs WHERE id IN ('msm-solo', 'msm-lost', 'msm-stray')")
+        .run();
     }
   });
 

@@ -147,6 +147,7 @@ export async function writeAftSet(
       `Selected ${b.selection.selected} examples (${b.selection.tokens_reasoning} tokens with reasoning, ${b.selection.tokens_plain} without, ${b.ctx.config.chat_template} template), stratified by domain and category.`,
     ]),
   );
+  store.runs.recordOutput(b.ctx.setId, resolve(dir));
   return { dir, manifest };
 }
 

@@ -125,6 +125,7 @@ export async function writeCorpus(
   );
   writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileAtomic(join(dir, CARD_FILE), datasetCard(manifest, stats, b));
+  store.runs.recordOutput(b.ctx.corpusId, resolve(dir));
   return { dir, manifest, stats };
 }
 
