@@ -37,6 +37,7 @@ export { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./a
 export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask, isAmTask } from "./am/task.js";
 export { importUpstreamTask } from "./am/upstream.js";
 export { exportInspectLog } from "./inspect.js";
+export { inspectLogHeader, writeInspectEvalZip } from "./inspect-eval-zip.js";
 export { validateEvalLog } from "./inspect-schema.js";
 export {
   checkQuotes,

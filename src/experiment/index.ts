@@ -1,7 +1,7 @@
 /**
  * experiment's public surface: experiment files (with presets), the stage graph, the plan and its
  * costs, the resumable run and its status, the trained arms' chain as far as a caller sees it,
- * the reasoning analysis of each arm, the quickstart and the eval-run listing.
+ * the reasoning analysis of each arm, the quickstart, the eval-run listing and the Inspect export.
  */
 export { type BlockedReason, blockedReasons, manualSteps } from "./blocked.js";
 export {

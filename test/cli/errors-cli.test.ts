@@ -92,8 +92,8 @@ describe("an output path that cannot be written", () => {
 describe("eval export", () => {
   it("says in its help that -o is required", async () => {
     const help = await runCli(["eval", "export", "--help"]);
-    expect(help.stdout).toMatch(/Usage: specsci eval export <run> -o <dir>/);
-    expect(help.stdout).toMatch(/-o, --out <dir> +directory for the log file \(required\)/);
+    expect(help.stdout).toMatch(/Usage: specsci eval export <run\|experiment\.yaml> -o <dir>/);
+    expect(help.stdout).toMatch(/-o, --out <dir> +directory for the log files \(required\)/);
   });
 });
 

@@ -1,12 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import {
-  checkOutputPath,
-  log,
-  requireUserPath,
-  SpecsciError,
-  writeFileAtomic,
-} from "../../core/index.js";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { checkOutputPath, log, requireUserPath, SpecsciError } from "../../core/index.js";
 import {
   allConditions,
   conditionId,
@@ -18,9 +12,13 @@ import {
   runEval,
   type Task,
   taskDefinitions,
-  validateEvalLog,
 } from "../../evals/index.js";
-import { listEvalRuns } from "../../experiment/light.js";
+import {
+  type InspectLogFormat,
+  listEvalRuns,
+  validatedLog,
+  writeInspectLog,
+} from "../../experiment/light.js";
 import type { CliContext } from "../context.js";
 import { EXIT_SOME_CALLS_FAILED } from "../exit-codes.js";
 import { printJson, printTable, unscoredColumns } from "../output.js";
@@ -37,17 +35,21 @@ interface RunOpts extends TaskOpts {
   export?: string;
 }
 
-function writeExport(ctx: CliContext, runId: string, dir: string): string {
+/** One run's Inspect log, validated, in DIR (an export of a run overwrites its last one). */
+async function writeExport(
+  ctx: CliContext,
+  runId: string,
+  dir: string,
+  format: InspectLogFormat = "json",
+): Promise<string> {
   const { fileName, log: evalLog } = exportInspectLog(ctx.store, runId);
-  const problems = validateEvalLog(evalLog);
-  if (problems.length)
-    throw new Error(
-      `the exported log does not match Inspect's schema: ${problems.slice(0, 3).join("; ")}`,
-    );
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, fileName);
-  writeFileAtomic(path, JSON.stringify(evalLog));
-  return path;
+  return writeInspectLog(
+    validatedLog(evalLog, runId),
+    dir,
+    fileName.replace(/\.json$/, ""),
+    format,
+  );
 }
 
 /** `specsci eval run` */
@@ -79,7 +81,7 @@ export async function evalRun(ctx: CliContext, taskName: string, o: RunOpts) {
       `${summary.runId}: ${summary.done} sample(s) done now, ${summary.resumed} resumed, ${summary.errors} failed, ${summary.truncated} cut off, ${summary.refused} refused`,
     );
     showRun(ctx, summary.runId);
-    if (o.export) log.info(`wrote ${writeExport(ctx, summary.runId, resolve(o.export))}`);
+    if (o.export) log.info(`wrote ${await writeExport(ctx, summary.runId, resolve(o.export))}`);
   }
   if (failed) process.exitCode = EXIT_SOME_CALLS_FAILED;
 }
@@ -146,13 +148,46 @@ export function evalList(ctx: CliContext) {
   );
 }
 
-/** `specsci eval export` */
-export function evalExport(ctx: CliContext, runId: string, o: { out: string }) {
-  checkOutputPath(o.out, "dir", "-o/--out");
-  if (!ctx.store.evals.run(runId)) throw new SpecsciError(`no eval run ${runId}`);
-  const path = writeExport(ctx, runId, resolve(o.out));
+/** `specsci eval export`: an experiment file's runs, or one run. */
+export async function evalExport(
+  ctx: CliContext,
+  target: string,
+  o: { out: string; format: InspectLogFormat },
+) {
+  const dir = checkOutputPath(o.out, "dir", "-o/--out");
+  if (existsSync(target) && statSync(target).isFile()) return exportExperiment(ctx, target, dir, o);
+  if (!ctx.store.evals.run(target)) {
+    if (/\.ya?ml$/i.test(target))
+      throw new SpecsciError(`no experiment file ${target}`, {
+        hint: "give the path of an experiment.yaml, or a run id from `specsci eval list`",
+      });
+    throw new SpecsciError(`"${target}" is neither an experiment file nor an eval run`, {
+      hint: "give an experiment.yaml, or a run id from `specsci eval list`",
+    });
+  }
+  const path = await writeExport(ctx, target, dir, o.format);
   if (ctx.json) printJson({ path });
   else process.stdout.write(`${path}\n`);
+}
+
+async function exportExperiment(
+  ctx: CliContext,
+  file: string,
+  dir: string,
+  o: { format: InspectLogFormat },
+) {
+  const { buildStages, exportExperimentLogs, loadExperiment } = await import(
+    "../../experiment/index.js"
+  );
+  const loaded = loadExperiment(file);
+  const graph = await buildStages(loaded, ctx.llm());
+  const done = await exportExperimentLogs(loaded, graph, ctx.store, dir, o.format);
+  if (ctx.json) return printJson(done);
+  for (const l of done.logs) process.stdout.write(`${l.path}\n`);
+  process.stdout.write(`${done.listing}\n${done.manifest}\n`);
+  if (done.notRun.length)
+    log.warn(`${done.notRun.length} stage(s) not run yet, not exported: ${done.notRun.join(", ")}`);
+  log.info(`open with: inspect view --log-dir ${dir}`);
 }
 
 /** `specsci eval scenarios` */

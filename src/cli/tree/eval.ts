@@ -114,11 +114,16 @@ export function registerEvalCommands(program: Command, context: ContextFactory):
 
   ev.command("export")
     .description(
-      "write a run as an Inspect eval log (EvalLog v2 JSON, validated), for Inspect View",
+      "write a run, or every run of an experiment, as Inspect eval logs (validated), for Inspect View",
     )
-    .argument("<run>", "run id")
-    .usage("<run> -o <dir>")
-    .requiredOption("-o, --out <dir>", "directory for the log file (required)")
+    .argument("<run|file>", "run id, or an experiment file: one log per task × arm × model × seed")
+    .usage("<run|experiment.yaml> -o <dir> [--format json|eval]")
+    .requiredOption("-o, --out <dir>", "directory for the log files (required)")
+    .addOption(
+      new Option("--format <format>", "json (EvalLog JSON) or eval (Inspect's zip, for large runs)")
+        .choices(["json", "eval"])
+        .default("json"),
+    )
     .action(action("evalExport"));
 
   ev.command("scenarios")
