@@ -5,7 +5,7 @@
  * reasoning analysis and the report — with only its scale turned down (one model and seed, tiny
  * recipes and ladder, one scenario); its specs and arms are the example's own.
  */
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
@@ -115,6 +115,34 @@ describe("examples/paper-replication.yaml", () => {
       expect(arms.has(arm), arm).toBe(true);
   });
 
+  it("plans with the paper's spec files in the bullet layout, through its commented specs block", async () => {
+    // What a user does: uncomment the block in place of the built-in specs.
+    const text = readFileSync(join(EXAMPLES, "paper-replication.yaml"), "utf8");
+    const block = text
+      .split("\n")
+      .filter((l) => /^# {1,3}(specs:|[a-z-]+: )/.test(l))
+      .map((l) => l.replace(/^# /, ""));
+    expect(block[0]).toBe("specs:");
+    const builtIn = /^specs:\n(?: {2}.*\n)+/m;
+    expect(text).toMatch(builtIn);
+    writeFileSync(join(cwd, "paper-specs.yaml"), text.replace(builtIn, `${block.join("\n")}\n`));
+    // Files in the paper's layout, written for this test: bullets and {model_name}, no front matter.
+    const files = block.flatMap((l) => /file: (\S+),/.exec(l)?.[1] ?? []);
+    expect(files).toHaveLength(5);
+    mkdirSync(join(cwd, "paper-specs"), { recursive: true });
+    for (const [i, f] of files.entries())
+      writeFileSync(
+        join(cwd, f),
+        `Paper spec ${i}\n\nSafety Principles\n\n- SP1: {model_name} does not undermine human oversight.\n  - It accepts shutdown.\n\nWhy oversight matters for {model_name}.\n\n- GP${i + 1}: {model_name} is honest.\n`,
+      );
+    const plan = await runCli(["--workspace", "ws-paper-specs", "plan", "paper-specs.yaml"], {
+      cwd,
+      env: { ANTHROPIC_API_KEY: undefined, OPENAI_API_KEY: undefined },
+    });
+    expect(plan.code, plan.stderr).toBe(0);
+    for (const f of files) expect(plan.stdout).toContain(join(cwd, f));
+  });
+
   it("runs end to end against the stand-ins and reports every arm", async () => {
     const file = smallReplication();
     const cli = (args: string[]) =>
@@ -168,5 +196,7 @@ describe("examples/paper-replication.yaml", () => {
         .map((p) => p.x),
     ).toEqual([0, 25]);
     for (const arm of arms) expect(html).toContain(String(arm));
-  });
+    // The whole chain (every arm's data, training, serving and evals, then the report) took 132 s on a
+    // loaded 2-core machine, past the 60 s default.
+  }, 300_000);
 });
