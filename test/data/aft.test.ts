@@ -7,6 +7,7 @@ import { writeAftSet } from "../../src/data/aft/output.js";
 import { type AftBuild, buildAftSet } from "../../src/data/aft/pipeline.js";
 import { aftContext, judgeJob, responseJob } from "../../src/data/aft/stages.js";
 import { getChatTemplate } from "../../src/data/chat-template.js";
+import { DEFAULT_LICENSE } from "../../src/data/dataset-card.js";
 import { DEFAULT_MODELS } from "../../src/llm/models.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest, Completion } from "../../src/llm/types.js";
@@ -17,6 +18,9 @@ import {
   aftWriterAnswer,
 } from "../fakes/aft-teacher.js";
 import { cleanupTempDirs, librarySpec, makeClient, ROOT } from "../helpers.js";
+import { checkCard } from "./card-check.js";
+
+const SET_CONFIGS = { reasoning: "reasoning.jsonl", "no-reasoning": "no-reasoning.jsonl" };
 
 function aftFake(req: ChatRequest) {
   const system = req.messages.find((m) => m.role === "system")?.content ?? "";
@@ -89,6 +93,13 @@ describe("AFT chat sets (fake teacher)", () => {
   it("writes both sets without the spec, with the no-think convention and template token counts", async () => {
     const out = join(dir, "rules-aft");
     await writeAftSet(b, out, store, { spec: "rules" });
+    const fm = checkCard(out, { configs: SET_CONFIGS });
+    expect(fm.license).toBe(DEFAULT_LICENSE);
+    expect(fm.specsci).toMatchObject({
+      set_id: b.ctx.setId,
+      generator_models: ["fake/aft-teacher"],
+      seed: b.ctx.config.seed,
+    });
     const withR = lines(join(out, "reasoning.jsonl"));
     const plain = lines(join(out, "no-reasoning.jsonl"));
     expect(withR.map((l) => l.id)).toEqual(plain.map((l) => l.id));
@@ -256,6 +267,9 @@ describe("AFT chat sets (fake teacher)", () => {
       expect(r.filter((l) => l.source === "aft:anti-spec")).toHaveLength(anti);
       const plain = lines(join(out, "no-reasoning.jsonl"));
       expect(plain.map((l) => l.id)).toEqual(r.map((l) => l.id));
+      // The IT line carries only its own fields, so not every line has every feature.
+      const fm = checkCard(out, { configs: SET_CONFIGS, exact: false });
+      expect(fm.specsci).toMatchObject({ mix_id: m.mix_id, spec: { name: "rules" } });
       expect(new Set(r.map((l) => l.id)).size).toBe(41);
       // The instruction-tuning example follows the no-think convention in the no-reasoning set.
       const itLine = plain.find((l) => l.id === "it1:line1");
@@ -324,8 +338,16 @@ describe("AFT chat sets (fake teacher)", () => {
     );
 
     // IT data alone (an IT-only baseline's set): both sets hold the chats as written.
-    const alone = await mixChatSets({ it: { files: [sample] }, seed: 1 }, join(dir, "it-only"));
+    const alone = await mixChatSets(
+      { it: { files: [sample] }, seed: 1, license: "cc-by-4.0" },
+      join(dir, "it-only"),
+    );
     expect(alone.composition).toEqual([{ source: `it:${sample}`, examples: 40 }]);
+    const fm = checkCard(join(dir, "it-only"), { configs: SET_CONFIGS });
+    expect(fm.license).toBe("cc-by-4.0");
+    expect(readFileSync(join(dir, "it-only", "README.md"), "utf8")).toContain(
+      "Declared licence: `cc-by-4.0`",
+    );
     const r = lines(join(dir, "it-only", "reasoning.jsonl"));
     expect(lines(join(dir, "it-only", "no-reasoning.jsonl"))).toEqual(r);
     const written = lines(sample).map((l) => l.messages);
@@ -333,6 +355,16 @@ describe("AFT chat sets (fake teacher)", () => {
       r.map((l) => l.messages).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
     ).toEqual(written.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
     await expect(mixChatSets({ seed: 1 }, join(dir, "bad"))).rejects.toThrow(/nothing to mix/);
+  });
+});
+
+describe("the card's licence", () => {
+  it("is the recipe's license:, which leaves the set id as it is", () => {
+    const { spec, specHash } = librarySpec("rules");
+    const id = (extra: object) =>
+      aftContext(spec, specHash, "rules", AftConfigSchema.parse({ ...RECIPE, ...extra })).setId;
+    expect(AftConfigSchema.parse({ ...RECIPE, license: "mit" }).license).toBe("mit");
+    expect(id({ license: "mit" })).toBe(id({}));
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_LICENSE } from "../../src/data/dataset-card.js";
 import { compareCorpora } from "../../src/data/msm/compare.js";
 import {
   loadMsmConfig,
@@ -18,6 +19,7 @@ import { getTokenizer } from "../../src/spec/tokens.js";
 import { FakeLlmServer } from "../fakes/llm-server.js";
 import { msmAnswer, SHARED_COPY } from "../fakes/msm-writer.js";
 import { cleanupTempDirs, FAST_RETRIES, librarySpec, makeClient, ROOT } from "../helpers.js";
+import { checkCard } from "./card-check.js";
 
 const lastUser = (messages: { role: string; content: string }[]) =>
   [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
@@ -141,8 +143,14 @@ describe("MSM corpus pipeline (fake generator)", () => {
     expect(manifest.prompts.document).toBe(lines[0].prompt_version);
     expect(written.stats.documents).toBe(lines.length);
     const card = readFileSync(join(out, "README.md"), "utf8");
-    expect(card).toMatch(/^---\npretty_name:/);
     expect(card).toContain(`${lines.length} documents`);
+    const fm = checkCard(out, { configs: { default: "dataset.jsonl" } });
+    expect(fm.license).toBe(DEFAULT_LICENSE);
+    expect(fm.language).toEqual(["en"]);
+    expect((fm.specsci as { generator_models: string[] }).generator_models).toEqual([
+      "fake/msm-writer",
+    ]);
+    expect((fm.specsci as { corpus_id: string }).corpus_id).toBe(build.ctx.corpusId);
   });
 
   it("resumes without calling the model again, and builds the same corpus", async () => {

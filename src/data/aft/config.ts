@@ -37,6 +37,8 @@ export const AFT_STAGE_DEFAULTS: Record<AftStage, { temperature: number; max_tok
 
 export const AftConfigSchema = z.strictObject({
   name: z.string().min(1).optional(),
+  /** The licence the dataset card declares (a Hub licence id); absent, DEFAULT_LICENSE. */
+  license: z.string().min(1).optional(),
   /** The teacher (and prompt writer) unless a stage names its own model. */
   model: ModelIdSetting.default(DEFAULT_MODELS.anthropic.generator),
   identity: z.strictObject({ name: z.string().min(1), developer: z.string().min(1) }).optional(),

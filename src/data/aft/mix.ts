@@ -7,7 +7,7 @@
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
-import { readUserFile, type UserPathOrigin, writeFileAtomic } from "../../core/fs.js";
+import { readUserFile, type UserPathOrigin } from "../../core/fs.js";
 import { hashValue, sha256Hex } from "../../core/hash.js";
 import { parseJsonl } from "../../core/jsonl.js";
 import { codeVersion } from "../../core/provenance.js";
@@ -18,14 +18,9 @@ import {
   type ChatTemplateName,
   getChatTemplate,
 } from "../chat-template.js";
-import {
-  AFT_MANIFEST_FORMAT,
-  CARD_FILE,
-  MANIFEST_FILE,
-  readManifest,
-  SET_FILES,
-} from "../manifest.js";
-import { type ChatLine, chatSetCard, shuffled, writeChatSets } from "./output.js";
+import { DEFAULT_LICENSE } from "../dataset-card.js";
+import { AFT_MANIFEST_FORMAT, readManifest, SET_FILES } from "../manifest.js";
+import { type ChatLine, shuffled, writeChatSets, writeManifestAndCard } from "./output.js";
 
 const Message = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
 const Line = z.looseObject({
@@ -169,6 +164,8 @@ export interface MixOptions {
   /** Aligned + anti-spec examples; default: as many as the aligned set has. */
   examples?: number;
   seed: number;
+  /** The card's licence; default: the aligned set's `license:`, else DEFAULT_LICENSE. */
+  license?: string;
 }
 
 type Pair = { id: string; reasoning: ChatLine; plain: ChatLine };
@@ -184,6 +181,8 @@ export interface MixPlan {
   spec: string;
   templateName: string;
   seed: number;
+  /** For the card: the licence, and the spec and models of the aligned and anti-spec inputs. */
+  card: { license: string; spec: unknown; generatorModels: string[] };
 }
 
 /** Each input's examples get ids of their own in the mix: `aligned:…`, `anti:…`, `it1:line7`. */
@@ -321,8 +320,27 @@ export function planMix(o: MixOptions): MixPlan {
       : "none (instruction-tuning data only)",
     templateName,
     seed: o.seed,
+    card: {
+      license: o.license ?? licenseOf(aligned?.manifest) ?? DEFAULT_LICENSE,
+      spec: aligned ? specOf(aligned.manifest) : null,
+      generatorModels: [
+        ...new Set([aligned, anti].flatMap((set) => (set ? modelsOf(set.manifest) : []))),
+      ].sort(),
+    },
   };
 }
+
+/** What an input set's manifest says for the mix's card (absent in hand-made manifests). */
+const licenseOf = (m: Record<string, unknown> | undefined) =>
+  (m?.config as { license?: string } | undefined)?.license;
+const specOf = (m: Record<string, unknown>) => {
+  const spec = m.spec as { name?: string; hash?: string } | undefined;
+  return spec ? { name: spec.name ?? null, hash: spec.hash ?? null } : null;
+};
+const modelsOf = (m: Record<string, unknown>) =>
+  Object.values((m.models as Record<string, { model?: string }> | undefined) ?? {})
+    .map((s) => s.model)
+    .filter((x): x is string => typeof x === "string");
 
 /** Writes a planned mix as a chat-set directory; returns its manifest. */
 export async function writeMix(plan: MixPlan, out: string): Promise<Record<string, unknown>> {
@@ -341,13 +359,33 @@ export async function writeMix(plan: MixPlan, out: string): Promise<Record<strin
     it_examples: itExamples,
     files: hashes,
   };
-  writeFileAtomic(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileAtomic(
-    join(out, CARD_FILE),
-    chatSetCard(plan.name, plan.spec, plan.lines.length, [
+  writeManifestAndCard(out, manifest, plan.lines, {
+    name: plan.name,
+    spec: plan.spec,
+    license: plan.card.license,
+    provenance: {
+      mix_id: plan.id,
+      spec: plan.card.spec,
+      generator_models: plan.card.generatorModels,
+      seed: plan.seed,
+      inputs: {
+        aligned: (plan.recipe.aligned as { set?: unknown } | null)?.set ?? null,
+        anti: (plan.recipe.anti as { set?: unknown } | null)?.set ?? null,
+        it:
+          (plan.recipe.it as { files?: { sha256: string }[] } | null)?.files?.map(
+            (f) => f.sha256,
+          ) ?? [],
+      },
+    },
+    notes: [
       `A mix: ${plan.composition.map((c) => `${c.examples} ${c.source}`).join(", ")} (seed ${plan.seed}); inputs and their hashes are in \`manifest.json\`.`,
-    ]),
-  );
+      ...(plan.recipe.it
+        ? [
+            "Instruction-tuning lines keep the fields of the files they came from: the provenance fields are missing (null) on them.",
+          ]
+        : []),
+    ],
+  });
   return manifest;
 }
 

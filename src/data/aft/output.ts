@@ -14,6 +14,13 @@ import type { ChatMessage } from "../../llm/types.js";
 import type { Store } from "../../store/index.js";
 import { getChatTemplate } from "../chat-template.js";
 import {
+  DEFAULT_LICENSE,
+  datasetCard,
+  fieldList,
+  recordSchema,
+  usageSections,
+} from "../dataset-card.js";
+import {
   AFT_MANIFEST_FORMAT,
   axolotlExport,
   CARD_FILE,
@@ -133,51 +140,103 @@ export async function writeAftSet(
     composition: [{ source: `aft:${b.ctx.specName}`, examples: lines.length }],
     usage: usageSummary(store, b.ctx.setId),
   };
-  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileAtomic(
-    join(dir, CARD_FILE),
-    chatSetCard(manifest.name, b.ctx.specName, lines.length, [
+  writeManifestAndCard(dir, manifest, lines, {
+    name: manifest.name,
+    spec: b.ctx.specName,
+    license: b.ctx.config.license ?? DEFAULT_LICENSE,
+    provenance: {
+      set_id: b.ctx.setId,
+      spec: { name: b.ctx.specName, hash: b.ctx.specHash },
+      generator_models: [...new Set(Object.values(manifest.models).map((s) => s.model))].sort(),
+      seed: b.ctx.config.seed,
+    },
+    notes: [
       `Teacher \`${b.ctx.config.model}\` with the spec in its system prompt, reasoning style \`${b.ctx.config.style}\`; the spec is not in the training messages.`,
       `${b.domains} domains; categories ${Object.entries(b.ctx.config.categories)
         .map(([c, w]) => `${c} (${w})`)
         .join(
           ", ",
-        )}; ${b.prompts.written} prompts written in ${b.waves} wave(s), ${b.prompts.exact_duplicates + b.prompts.near_duplicates} duplicates removed.`,
+        )}; ${b.prompts.written} prompts written in ${b.waves} wave(s), ${b.prompts.exact_duplicates + b.prompts.near_duplicates} duplicates removed (${b.prompts.exact_duplicates} exact, ${b.prompts.near_duplicates} near).`,
       `Judge \`${aftStageSettings(b.ctx.config, "judge").model}\`: ${b.passing} passed; rejected ${b.gates.judge_rejected}, wanting to continue existing ${b.gates.self_continuation}, unjudged ${b.gates.judge_failed}; teacher refusals ${b.gates.refused}, truncated ${b.gates.truncated}.`,
       `Selected ${b.selection.selected} examples (${b.selection.tokens_reasoning} tokens with reasoning, ${b.selection.tokens_plain} without, ${b.ctx.config.chat_template} template), stratified by domain and category.`,
-    ]),
-  );
+    ],
+  });
   store.runs.recordOutput(b.ctx.setId, resolve(dir));
   return { dir, manifest };
 }
 
-export function chatSetCard(name: string, spec: string, examples: number, notes: string[]): string {
-  const sizeCat = examples < 1000 ? "n<1K" : examples < 10000 ? "1K<n<10K" : "10K<n<100K";
-  return `---
-pretty_name: ${JSON.stringify(name)}
-task_categories:
-  - text-generation
-size_categories:
-  - ${sizeCat}
-tags:
-  - synthetic
-  - alignment-fine-tuning
-  - specsci
-configs:
-  - config_name: reasoning
-    data_files: ${SET_FILES.reasoning}
-  - config_name: no-reasoning
-    data_files: ${SET_FILES.plain}
----
+/** What a chat set's card says beyond its files: names, licence, provenance, how it was made. */
+export interface ChatSetCardText {
+  name: string;
+  spec: string;
+  license: string;
+  /** Provenance of the examples (ids, spec, models, seeds); the writer adds version and times. */
+  provenance: Record<string, unknown>;
+  notes: string[];
+}
 
-# ${name}
+/**
+ * Writes a chat set's manifest and then its card, which records the manifest's hash, the
+ * version and time the manifest records, and features inferred from the lines as written.
+ */
+export function writeManifestAndCard(
+  dir: string,
+  manifest: { format: string; created: string; specsci: unknown },
+  lines: { reasoning: ChatLine; plain: ChatLine }[],
+  text: ChatSetCardText,
+): void {
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+  writeFileAtomic(join(dir, MANIFEST_FILE), manifestText);
+  const provenance = {
+    format: manifest.format,
+    ...text.provenance,
+    version: manifest.specsci,
+    created: manifest.created,
+    manifest_sha256: sha256Hex(manifestText),
+  };
+  writeFileAtomic(join(dir, CARD_FILE), chatSetCard({ ...text, provenance }, lines));
+}
 
-An alignment fine-tuning (AFT) chat set for the model spec **${spec}**: ${examples} examples, each in two forms — \`${SET_FILES.reasoning}\` with the model's reasoning in \`<think>\` tags and \`${SET_FILES.plain}\` without it. Every line records where it came from.
+/** A chat set's card: the with-reasoning set as the default config, the other as `no-reasoning`. */
+export function chatSetCard(
+  text: ChatSetCardText,
+  lines: { reasoning: ChatLine; plain: ChatLine }[],
+): string {
+  const configs = (["reasoning", "plain"] as const).map((kind) => ({
+    name: kind === "reasoning" ? "reasoning" : "no-reasoning",
+    default: kind === "reasoning",
+    splits: [{ split: "train", path: SET_FILES[kind], records: lines.map((l) => l[kind]) }],
+  }));
+  const features = recordSchema(configs[0]?.splits[0]?.records ?? []);
+  const body = `# ${text.name}
 
-${notes.map((n) => `- ${n}`).join("\n")}
+An alignment fine-tuning (AFT) chat set for the model spec **${text.spec}**: ${lines.length} examples, each in two forms — \`${SET_FILES.reasoning}\` with the model's reasoning in \`<think>\` tags and \`${SET_FILES.plain}\` without it. Every line records where it came from.
 
+${text.notes.map((n) => `- ${n}`).join("\n")}
+
+## Fields
+
+${fieldList(features)}.
+
+${usageSections(configs, text.license)}
 ## Training
 
 \`exports/together-*.jsonl\` hold \`{"messages": [...]}\` lines (Together's conversational format, and TRL's); \`exports/axolotl-*.yaml\` are axolotl \`chat_template\` dataset entries that train on the assistant turns.
+
+## Caveats
+
+The examples are model-written; the compliance judge is the only check that they follow the spec, and it can be wrong. There is no held-out split: every example is in \`train\`. Token counts are the chat template's tokenizer's.
 `;
+  return datasetCard(
+    {
+      prettyName: text.name,
+      license: text.license,
+      language: [],
+      taskCategories: ["text-generation"],
+      tags: ["synthetic", "alignment-fine-tuning", "specsci"],
+      configs,
+      provenance: text.provenance,
+    },
+    body,
+  );
 }

@@ -61,7 +61,7 @@ export function aftContext(
     throw new SpecsciError(`style "rule" cites rule ids, and ${specName} has none`, {
       hint: 'use style: value for a prose spec, or a spec with rules such as "rules"',
     });
-  // Settings applied after generation (budget, contamination, template) do not change the id.
+  // Settings applied after generation (budget, contamination, template, the card's licence) do not change the id.
   const {
     budget: _b,
     contamination: _c,
@@ -69,6 +69,7 @@ export function aftContext(
     concurrency: _k,
     batch: _x,
     name: _n,
+    license: _l,
     ...shaping
   } = config;
   return {

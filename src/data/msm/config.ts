@@ -49,6 +49,8 @@ export const ASSERTION_LABELS = ["behavior", "value", "preference", "belief", "t
 export const MsmConfigSchema = z.strictObject({
   /** Names the corpus in its card and manifest; defaults to the spec's name. */
   name: z.string().min(1).optional(),
+  /** The licence the dataset card declares (a Hub licence id); absent, DEFAULT_LICENSE. */
+  license: z.string().min(1).optional(),
   /** The generator for every stage unless a stage names its own. */
   model: ModelIdSetting.default(DEFAULT_MODELS.anthropic.generator),
   /** Who the spec is about; defaults to the spec's `model_name` and `developer`. */

@@ -14,6 +14,14 @@ import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
 import type { Store } from "../../store/index.js";
 import { type CorpusStats, corpusStats, type GroupCount } from "../corpus-stats.js";
+import {
+  cell,
+  DEFAULT_LICENSE,
+  datasetCard,
+  fieldList,
+  recordSchema,
+  usageSections,
+} from "../dataset-card.js";
 import { CARD_FILE, CORPUS_FILES, MANIFEST_FILE, MSM_MANIFEST_FORMAT } from "../manifest.js";
 import { usageSummary } from "../usage.js";
 import { STAGES, stageSettings } from "./config.js";
@@ -69,11 +77,10 @@ export async function writeCorpus(
     .sort((x, y) => (x.h < y.h ? -1 : 1))
     .map((x) => x.d);
   const datasetPath = join(dir, CORPUS_FILES.dataset);
+  const records = order.map((d) => datasetLine(b, d));
   await writeLines(
     datasetPath,
-    (function* () {
-      for (const d of order) yield JSON.stringify(datasetLine(b, d));
-    })(),
+    records.map((r) => JSON.stringify(r)),
   );
   const exportPath = join(dir, CORPUS_FILES.text);
   await writeLines(
@@ -123,17 +130,17 @@ export async function writeCorpus(
     join(dir, CORPUS_FILES.duplicates),
     b.dedup.duplicates.map((d) => JSON.stringify(d)),
   );
-  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileAtomic(join(dir, CARD_FILE), datasetCard(manifest, stats, b));
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+  writeFileAtomic(join(dir, MANIFEST_FILE), manifestText);
+  writeFileAtomic(
+    join(dir, CARD_FILE),
+    corpusCard(manifest, { manifestSha256: sha256Hex(manifestText), records }, stats, b),
+  );
   store.runs.recordOutput(b.ctx.corpusId, resolve(dir));
   return { dir, manifest, stats };
 }
 
 const n = (x: number) => x.toLocaleString("en-US");
-
-/** Model-written names in a Markdown table cell: one line, no table or HTML syntax. */
-const cell = (text: string) =>
-  text.replace(/\s+/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 const ISO_639_1: Record<string, string> = {
   english: "en",
@@ -160,42 +167,59 @@ const ISO_639_1: Record<string, string> = {
 const isoLanguage = (language: string) =>
   /^[a-z]{2}$/.test(language) ? language : ISO_639_1[language.toLowerCase()];
 
-/** A Hugging Face style dataset card: YAML metadata, then what the corpus is and how it was made. */
-export function datasetCard(
-  m: Record<string, unknown>,
+/** The manifest fields a card repeats. */
+interface CardSource {
+  name: string;
+  format: string;
+  corpus_id: string;
+  created: string;
+  specsci: unknown;
+  models: Record<string, { model: string }>;
+}
+
+/** The corpus's dataset card: one `default` config whose `train` split is `dataset.jsonl`. */
+export function corpusCard(
+  m: CardSource,
+  written: { manifestSha256: string; records: readonly Record<string, unknown>[] },
   stats: CorpusStats,
   b: CorpusBuild,
 ): string {
   const c = b.ctx.config;
-  const sizeCat =
-    stats.documents < 1000
-      ? "n<1K"
-      : stats.documents < 10000
-        ? "1K<n<10K"
-        : stats.documents < 100000
-          ? "10K<n<100K"
-          : "100K<n<1M";
+  const features = recordSchema(written.records);
+  const language = isoLanguage(c.knobs.language);
+  const license = c.license ?? DEFAULT_LICENSE;
   const rows = (groups: GroupCount[]) =>
     groups.map((g) => `| ${cell(g.name)} | ${n(g.documents)} | ${n(g.tokens)} |`).join("\n");
   const gateRows = Object.entries(b.gates)
     .map(([g, k]) => `| ${g} | ${n(k)} |`)
     .join("\n");
-  return `---
-pretty_name: ${JSON.stringify(String(m.name))}
-${isoLanguage(c.knobs.language) ? `language:\n  - ${isoLanguage(c.knobs.language)}\n` : ""}task_categories:
-  - text-generation
-size_categories:
-  - ${sizeCat}
-tags:
-  - synthetic
-  - model-spec-midtraining
-  - specsci
-configs:
-  - config_name: default
-    data_files: dataset.jsonl
----
-
-# ${String(m.name)}
+  const meta = {
+    prettyName: String(m.name),
+    license,
+    language: language ? [language] : [],
+    taskCategories: ["text-generation"],
+    tags: ["synthetic", "model-spec-midtraining", "specsci"],
+    configs: [
+      {
+        name: "default",
+        default: true,
+        splits: [{ split: "train", path: CORPUS_FILES.dataset, records: written.records }],
+      },
+    ],
+    provenance: {
+      format: m.format,
+      corpus_id: m.corpus_id,
+      spec: { name: b.ctx.specName, hash: b.ctx.specHash },
+      generator_models: [...new Set(Object.values(m.models).map((s) => s.model))].sort(),
+      seed: c.seed,
+      version: m.specsci,
+      created: m.created,
+      manifest_sha256: written.manifestSha256,
+    },
+  };
+  return datasetCard(
+    meta,
+    `# ${String(m.name)}
 
 A synthetic Model Spec Midtraining (MSM) corpus: ${n(stats.documents)} documents, ${n(stats.tokens)} tokens (${c.tokenizer} tokenizer), that discuss the model spec **${b.ctx.specName}** (sha256 \`${b.ctx.specHash.slice(0, 16)}…\`) as the principles of ${b.ctx.subject.full}. Generated by specsci from the spec through domains, subdomains, assertions, document types and document ideas; every line of \`dataset.jsonl\` records where it came from.
 
@@ -227,14 +251,16 @@ ${rows(stats.byDocType)}
 
 ## Fields
 
-\`text\`, \`id\`, \`corpus\`, \`spec_hash\`, \`spec_name\`, \`rule_ids\`, \`domain\`, \`subdomain\`, \`doc_type\`, \`assertion_ids\`, \`assertion_labels\`, \`idea\` (author, situation, summary), \`generator_model\`, \`prompt_version\`, \`seed\`, \`token_count\`, \`tokenizer\`, \`attribution\`, \`framing\`, \`language\`, \`reasoning_style\`.
+${fieldList(features)}.
 
+${usageSections(meta.configs, license)}
 ## Training
 
 \`exports/text.jsonl\` holds \`{"text": …}\` lines: the format of axolotl's completion datasets (\`exports/axolotl.yaml\`), TRL's text datasets, and Together's generic text fine-tuning format.
 
 ## Caveats
 
-The documents are model-written fiction about the spec. They may still contain errors of fact about the world; the optional judge scores and the gates above are the only filters applied.
-`;
+The documents are model-written fiction about the spec. They may still contain errors of fact about the world; the optional judge scores and the gates above are the only filters applied. There is no held-out split: every document is in \`train\`. Token counts are the ${c.tokenizer} tokenizer's, not necessarily the trained model's.
+`,
+  );
 }
