@@ -67,20 +67,58 @@ export interface ReasoningReport {
 
 type Measures = ReturnType<typeof itemMeasures>;
 
-/** Rows of one arm on one measure, keyed like the misalignment comparisons (sample, epoch, seed). */
-function measureRows(
+/** Each item's measures, equal ones shared (200,000 items have a few dozen distinct measures). */
+function sharedMeasures(l: LabelledRuns, ruleIds: string[]): Measures[] {
+  const shared = new Map<string, Measures>();
+  return l.items.map((i) => {
+    const m = itemMeasures(i, l.primary, ruleIds);
+    const key = `${m.misuse}|${ruleIds.map((r) => m.rules[r]).join(",")}`;
+    const kept = shared.get(key);
+    if (kept) return kept;
+    shared.set(key, m);
+    return m;
+  });
+}
+
+/**
+ * A transcript's place in the comparisons: its key (sample, epoch, seed; as the misalignment
+ * comparisons') and its row for each value. They are the same in every arm and on every measure,
+ * so the report makes each once (200,000 items, 25,000 keys, a dozen measures).
+ */
+interface Paired {
+  key: string;
+  sampleId: string;
+  epoch: number;
+  rows: [ScoreRow | undefined, ScoreRow | undefined];
+}
+
+/** Each item's shared place in the comparisons (`shared` holds them for the whole report). */
+function pairedOf(
   l: LabelledRuns,
-  measures: Measures[],
   seedOf: Map<string, number>,
-  measure: (m: Measures) => 0 | 1 | null | undefined,
-): Map<string, ScoreRow> {
+  shared: Map<string, Paired>,
+): Paired[] {
+  return l.items.map((i) => {
+    const key = `${i.sampleId}#${i.epoch}#${seedOf.get(i.runId) ?? 0}`;
+    let p = shared.get(key);
+    if (!p) {
+      p = { key, sampleId: i.sampleId, epoch: i.epoch, rows: [undefined, undefined] };
+      shared.set(key, p);
+    }
+    return p;
+  });
+}
+
+/** Rows of one arm on one measure, keyed like the misalignment comparisons. */
+function measureRows(x: Labelled, measure: Get): Map<string, ScoreRow> {
   const rows = new Map<string, ScoreRow>();
-  l.items.forEach((i, n) => {
-    const v = measure(measures[n] as Measures);
+  x.measures.forEach((m, n) => {
+    const v = measure(m);
     if (v === null || v === undefined) return;
-    rows.set(`${i.sampleId}#${i.epoch}#${seedOf.get(i.runId) ?? 0}`, {
-      sampleId: i.sampleId,
-      epoch: i.epoch,
+    const p = x.paired[n] as Paired;
+    p.rows[v] ??= {
+      sampleId: p.sampleId,
+      epoch: p.epoch,
       status: "done",
       family: null,
       decided: v,
@@ -89,9 +127,43 @@ function measureRows(
       awareness: null,
       citations: null,
       errorKind: null,
-    });
+    };
+    rows.set(p.key, p.rows[v]);
   });
   return rows;
+}
+
+type Get = (m: Measures) => 0 | 1 | null | undefined;
+interface Labelled {
+  a: { arm: string; model: string };
+  l: LabelledRuns;
+  measures: Measures[];
+  paired: Paired[];
+}
+/** A comparison of two arms on a measure, in the report's order; `made` once computed. */
+interface Planned {
+  model: string;
+  measure: string;
+  x: Labelled;
+  y: Labelled;
+  get: Get;
+  made: Omit<ReasoningComparison, "pHolm"> | null;
+}
+
+/** The planned comparisons of one model on one measure, each arm's rows made once. */
+function compareOnMeasure(list: Planned[]): void {
+  const rows = new Map<Labelled, Map<string, ScoreRow>>();
+  const rowsOf = (x: Labelled, get: Get) => {
+    const made = rows.get(x) ?? measureRows(x, get);
+    rows.set(x, made);
+    return made;
+  };
+  for (const p of list) {
+    const ra = rowsOf(p.x, p.get);
+    const rb = rowsOf(p.y, p.get);
+    if (ra.size && rb.size)
+      p.made = { ...compare(p.model, p.x.a.arm, p.y.a.arm, ra, rb), measure: p.measure };
+  }
 }
 
 export function reasoningReport(
@@ -105,12 +177,14 @@ export function reasoningReport(
   const seedOf = new Map(graph.stages.map((st) => [st.runId, st.seed]));
   const ruleIdsOf = (a: (typeof analyses)[number]) =>
     a.options.spec ? rulesOf(a.options.spec.spec).map((r) => r.id) : [];
+  const shared = new Map<string, Paired>();
   const labelled = analyses.map((a) => {
-    const l = collectLabels(store, a.runIds, a.options);
+    // Lean: the report only counts (200,000 parsed labels with their quotes would not fit).
+    const l = collectLabels(store, a.runIds, a.options, { lean: true });
     const ruleIds = ruleIdsOf(a);
     // Each item's measures once, for every measure and pair it is compared on.
-    const measures = l.items.map((i) => itemMeasures(i, l.primary, ruleIds));
-    return { a, l, ruleIds, measures, rows: new Map<string, Map<string, ScoreRow>>() };
+    const measures = sharedMeasures(l, ruleIds);
+    return { a, l, ruleIds, measures, paired: pairedOf(l, seedOf, shared) };
   });
   // What the report shows of each arm's analysis (as reasoningResults, without what it does not show).
   const arms = labelled.map(({ a, l, ruleIds }) => ({
@@ -120,18 +194,6 @@ export function reasoningReport(
     summary: summarizeReasoning(l.items, l.taxonomy, ruleIds, l.primary),
     byCondition: conditionSummaries(l, ruleIds),
   }));
-  // An arm's rows on a measure, made once however many pairs it is in.
-  const rowsOf = (
-    x: (typeof labelled)[number],
-    measure: string,
-    get: (m: Measures) => 0 | 1 | null | undefined,
-  ) => {
-    const kept = x.rows.get(measure);
-    if (kept) return kept;
-    const rows = measureRows(x.l, x.measures, seedOf, get);
-    x.rows.set(measure, rows);
-    return rows;
-  };
   // Agreement over every arm's transcripts at once (the same raters label them all).
   const pooled: LabelledRuns = {
     ...(labelled[0]?.l as LabelledRuns),
@@ -150,8 +212,11 @@ export function reasoningReport(
     );
   }
   // The paper's comparisons, paired like the misalignment ones: the same scenario, epoch and seed.
+  // Planned in the report's order, then made per model and measure: each arm's rows on a measure
+  // are made once however many pairs it is in, and only one model's rows on one measure are held.
+  const planned: Planned[] = [];
+  const byMeasure = new Map<string, Planned[]>();
   const byKey = new Map(labelled.map((x) => [`${x.a.arm}|${x.a.model}`, x]));
-  const raw: Omit<ReasoningComparison, "pHolm">[] = [];
   const names = loaded.experiment.arms.map((x) => x.name);
   for (const model of loaded.experiment.models)
     for (let i = 0; i < names.length; i++)
@@ -160,23 +225,19 @@ export function reasoningReport(
         const y = byKey.get(`${names[j]}|${model}`);
         if (!x || !y) continue;
         const rules = [...new Set([...ruleIdsOf(x.a), ...ruleIdsOf(y.a)])];
-        const measures: [string, (m: Measures) => 0 | 1 | null | undefined][] = [
+        const measures: [string, Get][] = [
           ["policy misuse", (m) => m.misuse],
-          ...rules.map(
-            (r) =>
-              [`invokes ${r}`, (m: Measures) => m.rules[r]] as [
-                string,
-                (m: Measures) => 0 | 1 | null | undefined,
-              ],
-          ),
+          ...rules.map((r) => [`invokes ${r}`, (m: Measures) => m.rules[r]] as [string, Get]),
         ];
         for (const [measure, get] of measures) {
-          const ra = rowsOf(x, measure, get);
-          const rb = rowsOf(y, measure, get);
-          if (!ra.size || !rb.size) continue;
-          raw.push({ ...compare(model, x.a.arm, y.a.arm, ra, rb), measure });
+          const p: Planned = { model, measure, x, y, get, made: null };
+          planned.push(p);
+          const group = `${model}\0${measure}`;
+          byMeasure.set(group, [...(byMeasure.get(group) ?? []), p]);
         }
       }
+  for (const list of byMeasure.values()) compareOnMeasure(list);
+  const raw = planned.flatMap((p) => (p.made ? [p.made] : []));
   const adjusted = holm(raw.map((c) => c.p));
   return {
     taxonomy: {

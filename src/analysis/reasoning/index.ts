@@ -1,6 +1,7 @@
 /** Reasoning analysis: labels per transcript, rule invocation, policy misuse, agreement. */
 export {
   analysisId,
+  type CollectOptions,
   checkedClaims,
   claimKey,
   collectLabels,
@@ -10,11 +11,13 @@ export {
   labelRuns,
   labelStage,
   misuseStage,
+  type RaterLabel,
   type ReasoningOptions,
   type ReasoningSummary,
   raterId,
   type SpecUnderTest,
   summarizeReasoning,
+  type TranscriptKey,
   type TranscriptLabels,
 } from "./analyze.js";
 export { type Discovery, discoverTaxonomy, mergeOverlapping, storedTaxonomy } from "./discovery.js";
