@@ -16,6 +16,7 @@ import {
   humanPairs,
   itemMeasures,
   type LabelledRuns,
+  LeanForms,
   misuseRows,
   type ReasoningSummary,
   raterAgreement,
@@ -25,7 +26,7 @@ import {
 import { holm } from "../core/statistics/comparisons.js";
 import type { ScoreRow } from "../evals/am/metrics.js";
 import type { LoadedExperiment } from "../experiment/config.js";
-import { armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";
+import { type ArmAnalysis, armAnalyses, experimentHumanLabels } from "../experiment/reasoning.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { rulesOf } from "../spec/model.js";
 import type { Store } from "../store/index.js";
@@ -135,11 +136,14 @@ function measureRows(x: Labelled, measure: Get): Map<string, ScoreRow> {
 
 type Get = (m: Measures) => 0 | 1 | null | undefined;
 interface Labelled {
-  a: { arm: string; model: string };
-  l: LabelledRuns;
+  a: ArmAnalysis;
   measures: Measures[];
   paired: Paired[];
 }
+
+/** Whether agreement among raters is measured: two labellers' first labels, or repeats. */
+const ratersAgree = (raters: string[]) =>
+  raters.filter((r) => r.endsWith("#0")).length > 1 || raters.some((r) => !r.endsWith("#0"));
 /** A comparison of two arms on a measure, in the report's order; `made` once computed. */
 interface Planned {
   model: string;
@@ -178,39 +182,46 @@ export function reasoningReport(
   const ruleIdsOf = (a: (typeof analyses)[number]) =>
     a.options.spec ? rulesOf(a.options.spec.spec).map((r) => r.id) : [];
   const shared = new Map<string, Paired>();
-  const labelled = analyses.map((a) => {
-    // Lean: the report only counts (200,000 parsed labels with their quotes would not fit).
-    const l = collectLabels(store, a.runIds, a.options, { lean: true });
-    const ruleIds = ruleIdsOf(a);
-    // Each item's measures once, for every measure and pair it is compared on.
-    const measures = sharedMeasures(l, ruleIds);
-    return { a, l, ruleIds, measures, paired: pairedOf(l, seedOf, shared) };
-  });
-  // What the report shows of each arm's analysis (as reasoningResults, without what it does not show).
-  const arms = labelled.map(({ a, l, ruleIds }) => ({
-    arm: a.arm,
-    model: a.model,
-    spec: a.options.spec?.name ?? null,
-    summary: summarizeReasoning(l.items, l.taxonomy, ruleIds, l.primary),
-    byCondition: conditionSummaries(l, ruleIds),
-  }));
-  // Agreement over every arm's transcripts at once (the same raters label them all).
-  const pooled: LabelledRuns = {
-    ...(labelled[0]?.l as LabelledRuns),
-    items: labelled.flatMap((x) => x.l.items),
-  };
+  const lean = new LeanForms();
   // Human labels are matched within their own arm (arms share sample ids).
   const humanByArm = experimentHumanLabels(loaded, analyses);
-  let human: HumanAgreement | null = null;
-  if (humanByArm) {
-    const matched = labelled.map(({ a, l }) => humanPairs(l, humanByArm.get(a) ?? []));
-    human = agreementWithHumans(
-      pooled.taxonomy,
-      pooled.primary,
-      matched.flatMap((m) => m.pairs),
-      matched.reduce((n, m) => n + m.unmatched, 0),
-    );
+  const labelled: Labelled[] = [];
+  const arms: ReasoningReport["arms"] = [];
+  const matched: ReturnType<typeof humanPairs>[] = [];
+  const misuse: ReasoningReport["misuse"] = [];
+  const pooledItems: LabelledRuns["items"][] = [];
+  let pooled: LabelledRuns | undefined;
+  // Arm by arm, each arm's items let go once its parts are made, unless agreement between raters
+  // (labellers, or repeats) needs every arm's at once.
+  for (const a of analyses) {
+    // Lean: the report only counts (200,000 parsed labels with their quotes would not fit).
+    const l = collectLabels(store, a.runIds, a.options, { lean });
+    const ruleIds = ruleIdsOf(a);
+    pooled ??= { ...l, items: [] };
+    // Each item's measures once, for every measure and pair it is compared on.
+    labelled.push({ a, measures: sharedMeasures(l, ruleIds), paired: pairedOf(l, seedOf, shared) });
+    // What the report shows of the arm's analysis (as reasoningResults, less what it does not show).
+    arms.push({
+      arm: a.arm,
+      model: a.model,
+      spec: a.options.spec?.name ?? null,
+      summary: summarizeReasoning(l.items, l.taxonomy, ruleIds, l.primary),
+      byCondition: conditionSummaries(l, ruleIds),
+    });
+    if (humanByArm) matched.push(humanPairs(l, humanByArm.get(a) ?? []));
+    for (const m of misuseRows(l)) misuse.push({ arm: a.arm, model: a.model, ...m });
+    if (ratersAgree(l.raters)) pooledItems.push(l.items);
   }
+  // Agreement over every arm's transcripts at once (the same raters label them all).
+  pooled = { ...(pooled as LabelledRuns), items: pooledItems.flat() };
+  const human = humanByArm
+    ? agreementWithHumans(
+        pooled.taxonomy,
+        pooled.primary,
+        matched.flatMap((m) => m.pairs),
+        matched.reduce((n, m) => n + m.unmatched, 0),
+      )
+    : null;
   // The paper's comparisons, paired like the misalignment ones: the same scenario, epoch and seed.
   // Planned in the report's order, then made per model and measure: each arm's rows on a measure
   // are made once however many pairs it is in, and only one model's rows on one measure are held.
@@ -255,8 +266,6 @@ export function reasoningReport(
     agreement: raterAgreement(pooled),
     selfAgreement: selfAgreement(pooled),
     human,
-    misuse: labelled.flatMap(({ a, l }) =>
-      misuseRows(l).map((m) => ({ arm: a.arm, model: a.model, ...m })),
-    ),
+    misuse,
   };
 }

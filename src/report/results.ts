@@ -131,12 +131,16 @@ function armAft(arm: Arm): ArmResult["aft"] {
   };
 }
 
-/** An arm's misalignment results on one model, and its rows keyed for the comparisons. */
+/**
+ * An arm's misalignment results on one model, and its rows keyed for the comparisons (`keys`
+ * holds the keys, the same in every arm of the model: each made once).
+ */
 function armResult(
   graph: StageGraph,
   store: Store,
   arm: Arm,
   model: string,
+  keys: Map<string, string>,
 ): { result: ArmResult; keyed: Map<string, ScoreRow> } {
   const stages = graph.stages.filter(
     (s) => s.arm.name === arm.name && s.experimentModel === model && s.task.name === AM_TASK_NAME,
@@ -149,7 +153,9 @@ function armResult(
     for (const r of amScoreRows(store, st.runId)) {
       rows.push(r);
       seedRows.push(r);
-      keyed.set(`${st.eval.name}/${pairKey(r, st.seed)}`, r);
+      const key = `${st.eval.name}/${pairKey(r, st.seed)}`;
+      if (!keys.has(key)) keys.set(key, key);
+      keyed.set(keys.get(key) as string, r);
     }
     bySeed.set(st.seed, seedRows);
   }
@@ -196,8 +202,9 @@ export function experimentResults(
   const raw: Omit<ArmComparison, "pHolm">[] = [];
   for (const model of e.models) {
     const pairRows = new Map<string, Map<string, ScoreRow>>();
+    const keys = new Map<string, string>();
     for (const arm of e.arms) {
-      const { result, keyed } = armResult(graph, store, arm, model);
+      const { result, keyed } = armResult(graph, store, arm, model, keys);
       results.set(`${arm.name}|${model}`, result);
       pairRows.set(arm.name, keyed);
     }

@@ -42,6 +42,7 @@ afterAll(() => {
 const withoutQuotes = (i: TranscriptLabels): TranscriptLabels => ({
   ...i,
   explicit: i.explicit.map((m) => ({ ...m, quote: "" })),
+  misuse: i.misuse.map((m) => ({ ...m, quotes: [] })),
   labels: Object.fromEntries(
     Object.entries(i.labels).map(([rater, l]): [string, RaterLabel] => [
       rater,
@@ -51,7 +52,7 @@ const withoutQuotes = (i: TranscriptLabels): TranscriptLabels => ({
             value: {
               categories: l.value.categories.map((c) => ({ id: c.id, quotes: [] })),
               rules: l.value.rules.map((r) => ({ rule: r.rule, quotes: [] })),
-              misuse: l.value.misuse,
+              misuse: l.value.misuse.map((m) => ({ ...m, quotes: [] })),
             },
           }
         : l,

@@ -246,15 +246,14 @@ export interface CollectOptions {
    * For counts at scale (a report over 200,000 transcripts): each label keeps its category and
    * rule ids but no quotes, explicit mentions keep no sentence, and equal labels are one shared
    * object, so an item costs tens of bytes instead of its parsed JSON. Misuse claims stay whole.
-   * The items must not be changed.
+   * The items must not be changed. Calls given the same `LeanForms` share them with each other
+   * (a report's arms have the same sample ids and keys, and mostly the same labels).
    */
-  lean?: boolean;
+  lean?: boolean | LeanForms;
 }
 
 /** Labels are read this many transcripts at a time: one batch's JSON is parsed at once. */
 const LABEL_BATCH = 1000;
-
-type Found = { t: Omit<Transcript, "reasoning" | "answer">; explicit: RuleMention[] };
 
 /** The stored labels of the runs' transcripts, without any call (a report reads these). */
 export function collectLabels(
@@ -273,10 +272,11 @@ export function collectLabels(
   );
   const primary = raters[0]?.id as string;
   const labeller = o.labellers[0] as string;
-  const lean = c.lean ? new LeanForms() : null;
-  // First what the transcripts' texts give (read one at a time and not kept), then their labels:
-  // no other query may run while the texts are streamed.
-  const found: Found[] = [];
+  const lean = c.lean instanceof LeanForms ? c.lean : c.lean ? new LeanForms() : null;
+  // First what the transcripts' texts give (read one at a time and not kept), then their labels,
+  // filled in batches: no other query may run while the texts are streamed. The items are made
+  // as the texts come (nothing else is kept meanwhile: a report makes 200,000).
+  const items: TranscriptLabels[] = [];
   let failedSamples = 0;
   for (const runId of runIds) {
     const only = c.only?.filter((k) => k.runId === runId);
@@ -287,19 +287,21 @@ export function collectLabels(
       (t) => {
         const sampleId = lean ? lean.sample(t.sampleId) : t.sampleId;
         const explicit = explicitMentions(t, ruleIds);
-        // A lean key holds the shared sample id, not the one read with this transcript.
-        const key = lean ? `${sampleId}#${t.epoch}` : t.key;
-        found.push({
-          t: { key, runId: t.runId, sampleId, epoch: t.epoch },
+        items.push({
+          key: lean ? lean.key(sampleId, t.epoch) : t.key,
+          runId: t.runId,
+          sampleId,
+          epoch: t.epoch,
           explicit: lean ? lean.explicit(explicit) : explicit,
+          labels: {},
+          misuse: NONE,
         });
       },
       only,
     );
   }
-  const items: TranscriptLabels[] = [];
-  for (let from = 0; from < found.length; from += LABEL_BATCH) {
-    const batch = found.slice(from, from + LABEL_BATCH);
+  for (let from = 0; from < items.length; from += LABEL_BATCH) {
+    const batch = items.slice(from, from + LABEL_BATCH);
     // Only these transcripts' labels: an analysis's stage can hold other arms' and models'.
     const rows = new Map(
       raters.map((r) => {
@@ -309,13 +311,13 @@ export function collectLabels(
           store.items.stage(
             id,
             stage,
-            batch.map((f) => itemKey(stage, f.t)),
+            batch.map((t) => itemKey(stage, t)),
           ),
         ];
       }),
     );
     const checks = o.spec ? claimChecks(store, id, labeller, batch, rows.get(primary)) : new Map();
-    for (const { t, explicit } of batch) {
+    for (const t of batch) {
       const labels: Record<string, RaterLabel> = {};
       for (const r of raters) {
         const row = rows.get(r.id)?.get(itemKey(labelStage(r.id), t));
@@ -326,15 +328,8 @@ export function collectLabels(
         p?.status === "ok" && o.spec
           ? checkedClaims(p.value, o.spec.spec, checks, labeller, t)
           : [];
-      items.push({
-        key: t.key,
-        runId: t.runId,
-        sampleId: t.sampleId,
-        epoch: t.epoch,
-        explicit,
-        labels: lean ? lean.labels(labels, raters) : labels,
-        misuse: lean && !misuse.length ? NONE : misuse,
-      });
+      t.labels = lean ? lean.labels(labels, raters) : labels;
+      t.misuse = lean ? lean.claims(misuse) : misuse;
     }
   }
   return {
@@ -363,11 +358,11 @@ function claimChecks(
   store: Store,
   id: string,
   labeller: string,
-  batch: Found[],
+  batch: TranscriptLabels[],
   primary: Map<string, ItemRow> | undefined,
 ): Map<string, ItemRow> {
   const stage = labelStage(raterId(labeller, 0));
-  const keys = batch.flatMap(({ t }) => {
+  const keys = batch.flatMap((t) => {
     const row = primary?.get(itemKey(stage, t));
     return row?.status === "ok"
       ? (row.value as LabelValue).misuse.map((_, n) => claimKey(labeller, t, n))
@@ -379,8 +374,8 @@ function claimChecks(
 // Shared by every lean item (never changed: see CollectOptions.lean).
 const NONE: never[] = [];
 
-/** The lean forms of collectLabels: equal labels, mentions and sample ids shared. */
-class LeanForms {
+/** The lean forms of collectLabels: equal labels, mentions, sample ids and keys shared. */
+export class LeanForms {
   private shared = new Map<string, unknown>();
   /** Ids of the shared labels (a labels record is shared when all of its labels are). */
   private ids = new Map<RaterLabel, number>();
@@ -398,6 +393,23 @@ class LeanForms {
     return this.share(`s\0${id}`, () => id);
   }
 
+  key(sampleId: string, epoch: number): string {
+    const key = `${sampleId}#${epoch}`;
+    return this.share(`k\0${key}`, () => key);
+  }
+
+  /** Checked claims without their quotes, equal texts shared. */
+  claims(claims: TranscriptLabels["misuse"]): TranscriptLabels["misuse"] {
+    if (!claims.length) return NONE;
+    const text = (t: string) => this.share(`t\0${t}`, () => t);
+    return claims.map((m) => ({
+      rule: text(m.rule),
+      claim: text(m.claim),
+      quotes: NONE,
+      check: { ...m.check, why: text(m.check.why) },
+    }));
+  }
+
   explicit(mentions: RuleMention[]): RuleMention[] {
     if (!mentions.length) return NONE;
     return this.share(`e\0${mentions.map((m) => m.rule).join("\0")}`, () =>
@@ -413,7 +425,7 @@ class LeanForms {
       value: {
         categories: v.categories.map((x) => ({ id: x.id, quotes: NONE })),
         rules: v.rules.map((x) => ({ rule: x.rule, quotes: NONE })),
-        misuse: v.misuse.length ? v.misuse : NONE,
+        misuse: v.misuse.length ? v.misuse.map((m) => ({ ...m, quotes: NONE })) : NONE,
       },
     });
     // A label with misuse claims keeps them, so it is its own.

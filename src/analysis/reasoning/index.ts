@@ -8,6 +8,7 @@ export {
   itemKey,
   itemMeasures,
   type LabelledRuns,
+  LeanForms,
   labelRuns,
   labelStage,
   misuseStage,
