@@ -131,6 +131,57 @@ function armAft(arm: Arm): ArmResult["aft"] {
   };
 }
 
+/**
+ * An arm's misalignment results on one model, and its rows keyed for the comparisons (`keys`
+ * holds the keys, the same in every arm of the model: each made once).
+ */
+function armResult(
+  graph: StageGraph,
+  store: Store,
+  arm: Arm,
+  model: string,
+  keys: Map<string, string>,
+): { result: ArmResult; keyed: Map<string, ScoreRow> } {
+  const stages = graph.stages.filter(
+    (s) => s.arm.name === arm.name && s.experimentModel === model && s.task.name === AM_TASK_NAME,
+  );
+  const rows: ScoreRow[] = [];
+  const keyed = new Map<string, ScoreRow>();
+  const bySeed = new Map<number, ScoreRow[]>();
+  for (const st of stages) {
+    const seedRows = bySeed.get(st.seed) ?? [];
+    for (const r of amScoreRows(store, st.runId)) {
+      rows.push(r);
+      seedRows.push(r);
+      const key = `${st.eval.name}/${pairKey(r, st.seed)}`;
+      if (!keys.has(key)) keys.set(key, key);
+      keyed.set(keys.get(key) as string, r);
+    }
+    bySeed.set(st.seed, seedRows);
+  }
+  const seeds = [...bySeed].map(([seed, rs]) => {
+    const pooled = runMetrics(rs).pooled;
+    return { seed, n: pooled.n, rate: pooled.rate };
+  });
+  const seedRates = seeds.filter((x) => x.n > 0).map((x) => x.rate);
+  const spec = stages[0]?.specs[0];
+  const result: ArmResult = {
+    arm: arm.name,
+    kind: arm.kind,
+    spec: spec ? { name: spec.name, hash: spec.hash } : null,
+    model,
+    factors: armFactors(arm),
+    aft: armAft(arm),
+    design: arm.design ?? null,
+    runIds: stages.map((s) => s.runId),
+    metrics: runMetrics(rows),
+    seeds,
+    acrossSeeds: seedRates.length >= 2 ? meanInterval(seedRates, { bounds: [0, 1] }) : null,
+    citations: citationShares(rows),
+  };
+  return { result, keyed };
+}
+
 /** Report data for an experiment: every arm × model, every comparison, provenance. */
 export function experimentResults(
   loaded: LoadedExperiment,
@@ -145,74 +196,46 @@ export function experimentResults(
 ): ReportData {
   const e = loaded.experiment;
   const am = e.evals.some((ev) => ev.task === AM_TASK_NAME);
-  const arms: ArmResult[] = [];
-  const pairRows = new Map<string, Map<string, ScoreRow>>();
-  const examples: ExampleTranscript[] = [];
-  for (const arm of e.arms) {
-    for (const model of e.models) {
-      const stages = graph.stages.filter(
-        (s) =>
-          s.arm.name === arm.name && s.experimentModel === model && s.task.name === AM_TASK_NAME,
-      );
-      const rows: ScoreRow[] = [];
-      const keyed = new Map<string, ScoreRow>();
-      const bySeed = new Map<number, ScoreRow[]>();
-      for (const st of stages) {
-        const seedRows = bySeed.get(st.seed) ?? [];
-        for (const r of amScoreRows(store, st.runId)) {
-          rows.push(r);
-          seedRows.push(r);
-          keyed.set(`${st.eval.name}/${pairKey(r, st.seed)}`, r);
-        }
-        bySeed.set(st.seed, seedRows);
-      }
-      const seeds = [...bySeed].map(([seed, rs]) => {
-        const pooled = runMetrics(rs).pooled;
-        return { seed, n: pooled.n, rate: pooled.rate };
-      });
-      const seedRates = seeds.filter((x) => x.n > 0).map((x) => x.rate);
-      pairRows.set(`${arm.name}|${model}`, keyed);
-      const spec = stages[0]?.specs[0];
-      arms.push({
-        arm: arm.name,
-        kind: arm.kind,
-        spec: spec ? { name: spec.name, hash: spec.hash } : null,
-        model,
-        factors: armFactors(arm),
-        aft: armAft(arm),
-        design: arm.design ?? null,
-        runIds: stages.map((s) => s.runId),
-        metrics: runMetrics(rows),
-        seeds,
-        acrossSeeds: seedRates.length >= 2 ? meanInterval(seedRates, { bounds: [0, 1] }) : null,
-        citations: citationShares(rows),
-      });
-      const first = stages[0];
-      if (first && options.examples !== false)
-        for (const record of store.evals.exampleSamples(
-          first.runId,
-          options.examplesPerArm ?? 2,
-          amDefinition.examples,
-        ))
-          examples.push({ arm: arm.name, model, record });
-    }
-  }
-  // Every arm against the baseline, and every pair of spec arms, per model.
+  // Model by model: one model's rows (a sample's row each) are let go before the next model's are
+  // read, and all of them before the reasoning section reads its labels (200,000 of each).
+  const results = new Map<string, ArmResult>();
   const raw: Omit<ArmComparison, "pHolm">[] = [];
-  if (am)
-    for (const model of e.models)
+  for (const model of e.models) {
+    const pairRows = new Map<string, Map<string, ScoreRow>>();
+    const keys = new Map<string, string>();
+    for (const arm of e.arms) {
+      const { result, keyed } = armResult(graph, store, arm, model, keys);
+      results.set(`${arm.name}|${model}`, result);
+      pairRows.set(arm.name, keyed);
+    }
+    // Every arm against the baseline, and every pair of spec arms.
+    if (am)
       for (const [a, b] of armPairs(e.arms))
         raw.push(
           compare(
             model,
             a.name,
             b.name,
-            pairRows.get(`${a.name}|${model}`) ?? new Map(),
-            pairRows.get(`${b.name}|${model}`) ?? new Map(),
+            pairRows.get(a.name) ?? new Map(),
+            pairRows.get(b.name) ?? new Map(),
           ),
         );
-  // Every sample's row is let go before the reasoning section reads its labels (200,000 of each).
-  pairRows.clear();
+  }
+  const arms = e.arms.flatMap((arm) =>
+    e.models.map((model) => results.get(`${arm.name}|${model}`) as ArmResult),
+  );
+  const examples: ExampleTranscript[] = [];
+  if (options.examples !== false)
+    for (const a of arms) {
+      const first = a.runIds[0];
+      if (first)
+        for (const record of store.evals.exampleSamples(
+          first,
+          options.examplesPerArm ?? 2,
+          amDefinition.examples,
+        ))
+          examples.push({ arm: a.arm, model: a.model, record });
+    }
   const tasks = e.evals
     .filter((ev) => ev.task !== AM_TASK_NAME)
     .map((ev) => taskReport(loaded, graph, store, ev));

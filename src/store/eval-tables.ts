@@ -67,6 +67,14 @@ export interface EvalSampleRecord {
   workingMs: number;
 }
 
+type SampleKeys = { sampleId: string; epoch: number }[] | undefined;
+
+/** A read limited to some samples of a run (by sample id and epoch), with its parameter. */
+const onlySamples = (only: SampleKeys) =>
+  only ? "AND (sample_id, epoch) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))" : "";
+const onlyParams = (only: SampleKeys) =>
+  only ? [JSON.stringify(only.map((k) => [k.sampleId, k.epoch]))] : [];
+
 interface SampleRow {
   run_id: string;
   sample_id: string;
@@ -202,6 +210,20 @@ export class EvalTables {
     fields: Record<string, string>,
     only?: { sampleId: string; epoch: number }[],
   ): FieldRow[] {
+    return [...this.eachFieldRow(runId, fields, { ...(only ? { only } : {}) })];
+  }
+
+  /**
+   * fieldRows one row at a time (a run's rows are never all held as SQLite's and as these at
+   * once). With `shared`, equal strings and equal objects or arrays come back as one value each
+   * (a report holding 200,000 rows keeps a few hundred distinct ones): they must not be changed.
+   * No other query of this connection may run while iterating.
+   */
+  *eachFieldRow(
+    runId: string,
+    fields: Record<string, string>,
+    o: { only?: { sampleId: string; epoch: number }[]; shared?: boolean } = {},
+  ): Generator<FieldRow> {
     const names = Object.keys(fields);
     const columns = names.map((name, i) => {
       const column = splitField(fields[name] as string, name)[0];
@@ -218,31 +240,39 @@ export class EvalTables {
              ELSE json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind') END AS error_kind
            ${columns.map((c) => `, ${c}`).join("")}
          FROM eval_samples WHERE run_id = ?
-         ${only ? "AND (sample_id, epoch) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))" : ""}
+         ${onlySamples(o.only)}
          ORDER BY sample_id, epoch`,
       )
-      .all(
-        ...params,
-        runId,
-        ...(only ? [JSON.stringify(only.map((k) => [k.sampleId, k.epoch]))] : []),
-      ) as Record<string, unknown>[];
-    return rows.map((r) => {
+      .iterate(...params, runId, ...onlyParams(o.only)) as IterableIterator<
+      Record<string, unknown>
+    >;
+    const seen = new Map<string, unknown>();
+    const share = <T>(key: string, make: () => T): T => {
+      if (!o.shared) return make();
+      if (!seen.has(key)) seen.set(key, make());
+      return seen.get(key) as T;
+    };
+    const text = (v: unknown) => (typeof v === "string" ? share(`s${v}`, () => v) : v);
+    for (const r of rows) {
       const values: Record<string, unknown> = {};
       names.forEach((name, i) => {
         const v = r[`f${i}`];
         const t = r[`t${i}`];
         values[name] =
-          (t === "object" || t === "array") && typeof v === "string" ? JSON.parse(v) : (v ?? null);
+          (t === "object" || t === "array") && typeof v === "string"
+            ? share(`j${v}`, () => JSON.parse(v))
+            : (text(v) ?? null);
       });
-      return {
-        sampleId: r.sample_id as string,
+      const sampleId = text(r.sample_id) as string;
+      yield {
+        sampleId,
         epoch: r.epoch as number,
-        status: r.status as SampleStatus,
-        item: (r.item as string | null) ?? (r.sample_id as string),
-        errorKind: (r.error_kind as string | null) ?? null,
+        status: text(r.status) as SampleStatus,
+        item: (text(r.item) as string | null) ?? sampleId,
+        errorKind: (text(r.error_kind) as string | null) ?? null,
         values,
       };
-    });
+    }
   }
 
   /**
@@ -309,18 +339,24 @@ export class EvalTables {
    * answer's `text` and `reasoning`, "" when absent or not a string), in sample order, streamed:
    * the transcripts' other fields are not read. SQLite decodes the strings; an output holding a
    * `\u` escape (control characters, lone surrogates) is parsed here instead, so each text is
-   * what JSON.parse gives. No other query of this connection may run while iterating.
+   * what JSON.parse gives. No other query of this connection may run while iterating. With
+   * `only`, just those samples (by sample id and epoch; the ones the run lacks are left out).
    */
-  *answerTexts(runId: string): Generator<AnswerTexts> {
+  *answerTexts(
+    runId: string,
+    only?: { sampleId: string; epoch: number }[],
+  ): Generator<AnswerTexts> {
     const rows = this.db
       .prepare(
         `SELECT sample_id, epoch, status,
            CASE WHEN instr(output, '\\u') > 0 THEN output END AS escaped,
            CASE WHEN json_type(output, '$.text') = 'text' THEN output ->> '$.text' END AS answer,
            CASE WHEN json_type(output, '$.reasoning') = 'text' THEN output ->> '$.reasoning' END AS reasoning
-         FROM eval_samples WHERE run_id = ? ORDER BY sample_id, epoch`,
+         FROM eval_samples WHERE run_id = ?
+         ${onlySamples(only)}
+         ORDER BY sample_id, epoch`,
       )
-      .iterate(runId) as IterableIterator<{
+      .iterate(runId, ...onlyParams(only)) as IterableIterator<{
       sample_id: string;
       epoch: number;
       status: SampleStatus;

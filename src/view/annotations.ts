@@ -197,9 +197,15 @@ function scopeOf(c: Context, deps: ModuleDeps): Promise<Scope> {
   });
 }
 
-/** The labels of a scope's runs and the reasoning analysis's labels of them, pooled over arms. */
+/**
+ * The reasoning analysis's labels of the scope's human-labelled transcripts, pooled over arms:
+ * agreement matches no others, so only they are read (2,000 of 200,000 at the bench's size).
+ */
 function pooledLabels(store: Store, analyses: ArmAnalysis[]): LabelledRuns | undefined {
-  const each = analyses.map((a) => collectLabels(store, a.runIds, a.options));
+  const only = store.annotations
+    .list({ runIds: analyses.flatMap((a) => a.runIds) })
+    .map((a) => ({ runId: a.runId, sampleId: a.sampleId, epoch: a.epoch }));
+  const each = analyses.map((a) => collectLabels(store, a.runIds, a.options, { only }));
   const first = each[0];
   return (
     first && {
@@ -394,9 +400,9 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
     }),
   );
 
-  // Agreement reads every transcript of the scope's runs and its reasoning labels (seconds at
-  // 200,000 samples), and the page asks again on every change of the store: it is kept per
-  // scope until what it depends on changes (store.annotations.versionOf).
+  // Agreement reads the human-labelled transcripts and their reasoning labels, and the page asks
+  // again on every change of the store: it is kept per scope until what it depends on changes
+  // (store.annotations.versionOf).
   const agreements = new Map<string, { version: string; answer: AnnotationAgreementResponse }>();
   api.get(
     "/annotations/agreement",

@@ -614,3 +614,11 @@ export interface DataMadeBy {
   /** Why its directory was not found, if it was not. */
   where: string | null;
 }
+
+/**
+ * An experiment's stages, which arm, model, eval and seed each run is (cheap: the stage graph
+ * only; a transcript page's "Compare with arm" links need no more).
+ */
+export interface ExperimentStagesResponse {
+  stages: Pick<StageSummary, "runId" | "arm" | "model" | "eval" | "seed">[];
+}

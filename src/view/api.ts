@@ -12,6 +12,7 @@ import type { LlmClient } from "../llm/client.js";
 import type { Store } from "../store/db.js";
 import type {
   ChangeEvent,
+  ExperimentStagesResponse,
   ExperimentsResponse,
   RunsResponse,
   SampleFilterOptions,
@@ -104,6 +105,11 @@ export function apiRoutes(deps: ApiDeps & { modules: ApiModule[] }): Hono {
   api.get("/experiments/:id/rates", async (c) => {
     const found = await experiments.rates(c.req.param("id"), deps.changes.version);
     return found ? c.json(found) : notFound(c, `no experiment ${c.req.param("id")}`);
+  });
+  api.get("/experiments/:id/stages", async (c) => {
+    const stages = await experiments.stages(c.req.param("id"));
+    if (!stages) return notFound(c, `no experiment ${c.req.param("id")}`);
+    return c.json({ stages } satisfies ExperimentStagesResponse);
   });
   api.get("/experiments/:id/filters", async (c) => {
     const stages = await experiments.stages(c.req.param("id"));

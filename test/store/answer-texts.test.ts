@@ -81,6 +81,59 @@ describe("answerTexts", () => {
     expect(projected.find((t) => t.sampleId === "surrogate")?.answer).toBe(
       "lone \ud800 high, lone \udc00 low",
     );
+    // Only some samples: those of the whole read, in its order; a missing key gives nothing.
+    const only = [
+      { sampleId: "unicode", epoch: 2 },
+      { sampleId: "control", epoch: 1 },
+      { sampleId: "no-such", epoch: 1 },
+    ];
+    expect([...store.evals.answerTexts("r", only)]).toEqual(
+      projected.filter((t) => only.some((k) => k.sampleId === t.sampleId && k.epoch === t.epoch)),
+    );
+    expect([...store.evals.answerTexts("r", [])]).toEqual([]);
+    store.close();
+  });
+});
+
+describe("eachFieldRow", () => {
+  it("streams fieldRows' rows; shared, equal strings and objects are one value each", () => {
+    const store = storeWithRun("specsci-field-rows-", 1, 6);
+    store.tx(() => {
+      for (const [n, status] of ["done", "done", "done", "error", "done", "truncated"].entries())
+        store.evals.writeSample({
+          runId: "r",
+          sampleId: `s${n % 3}`,
+          epoch: 1 + Math.floor(n / 3),
+          status: status as EvalSampleRecord["status"],
+          input: [],
+          output: { text: "x" },
+          parsed: null,
+          scores:
+            status === "done"
+              ? { m: { value: { decided: n % 2, citations: n === 4 ? { SP1: 2 } : { total: 0 } } } }
+              : null,
+          error: status === "done" ? null : { stage: "generate", kind: "call", message: "x" },
+          metadata: { family: "leaking", item: n > 3 ? "it" : null },
+          startedAt: NOW,
+          completedAt: NOW,
+          workingMs: 1,
+        });
+    });
+    const fields = {
+      decided: "scores:$.m.value.decided",
+      citations: "scores:$.m.value.citations",
+      family: "metadata:$.family",
+    };
+    const whole = store.evals.fieldRows("r", fields);
+    expect(whole).toHaveLength(6);
+    expect([...store.evals.eachFieldRow("r", fields)]).toEqual(whole);
+    const shared = [...store.evals.eachFieldRow("r", fields, { shared: true })];
+    expect(shared).toEqual(whole);
+    const zero = (rows: typeof whole) =>
+      rows.filter((r) => JSON.stringify(r.values.citations) === '{"total":0}');
+    expect(zero(shared)).toHaveLength(3);
+    expect(new Set(zero(shared).map((r) => r.values.citations)).size).toBe(1);
+    expect(new Set(zero(whole).map((r) => r.values.citations)).size).toBe(3);
     store.close();
   });
 });

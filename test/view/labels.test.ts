@@ -16,6 +16,8 @@ import { armAnalyses } from "../../src/experiment/reasoning.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { rulesOf } from "../../src/spec/model.js";
 import type {
+  ExperimentResponse,
+  ExperimentStagesResponse,
   SampleFilterOptions,
   SamplesPage,
   Transcript,
@@ -124,6 +126,23 @@ describe("sample filters: reasoning labels", () => {
       builtinTaxonomy().categories.map((c) => c.id),
     );
     expect((await get("/api/experiments/experiment-nope/filters")).status).toBe(404);
+  });
+
+  it("lists the experiment's stages: which arm, model, eval and seed each run is", async () => {
+    const r = await get<ExperimentStagesResponse>(`/api/experiments/${EXPERIMENT}/stages`);
+    expect(r.status).toBe(200);
+    const summary = await get<ExperimentResponse>(`/api/experiments/${EXPERIMENT}`);
+    expect(r.body.stages).toEqual(
+      summary.body.summary.stages.map((s) => ({
+        runId: s.runId,
+        arm: s.arm,
+        model: s.model,
+        eval: s.eval,
+        seed: s.seed,
+      })),
+    );
+    expect(r.body.stages.map((s) => s.arm)).toEqual(["baseline", "rules"]);
+    expect((await get("/api/experiments/experiment-nope/stages")).status).toBe(404);
   });
 
   it("refuses reasoning filters without an experiment and bad values, naming the parameter", async () => {

@@ -98,9 +98,16 @@ describe.skipIf(!CHROMIUM)("Side by side, Data and Specs in headless Chromium", 
     expect(await verdicts()).toEqual(["misaligned", "not"]);
 
     // From a transcript of the experiment: the same sample and epoch under another arm.
+    const before = seen.requests.length;
     await page.goto(`${url}/samples?experiment=experiment-trained&arm=baseline`);
     await page.locator(".vbody .col-sample a").first().click();
     await page.waitForSelector(".compare-with a");
+    // Its links come from the stage list: the transcript page does not start the whole report.
+    expect(
+      seen.requests
+        .slice(before)
+        .filter((r) => new URL(r).pathname === "/api/experiments/experiment-trained"),
+    ).toEqual([]);
     const transcript = new URL(page.url()).searchParams;
     await page.locator(".compare-with a", { hasText: "rules_only" }).click();
     await page.waitForSelector(".side[data-arm=rules_only] [data-verdict]");

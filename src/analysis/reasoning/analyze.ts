@@ -229,6 +229,32 @@ async function compareClaims(
   });
 }
 
+/** A transcript named by its run, sample id and epoch (a human label's, say). */
+export interface TranscriptKey {
+  runId: string;
+  sampleId: string;
+  epoch: number;
+}
+
+export interface CollectOptions {
+  /**
+   * Only these transcripts, read by key instead of every transcript of the runs (keys of other
+   * runs are left out; `failedSamples` counts only these).
+   */
+  only?: TranscriptKey[];
+  /**
+   * For counts at scale (a report over 200,000 transcripts): each label keeps its category and
+   * rule ids but no quotes, explicit mentions keep no sentence, and equal labels are one shared
+   * object, so an item costs tens of bytes instead of its parsed JSON. Misuse claims stay whole.
+   * The items must not be changed. Calls given the same `LeanForms` share them with each other
+   * (a report's arms have the same sample ids and keys, and mostly the same labels).
+   */
+  lean?: boolean | LeanForms;
+}
+
+/** Labels are read this many transcripts at a time: one batch's JSON is parsed at once. */
+const LABEL_BATCH = 1000;
+
 /** The stored labels of the runs' transcripts, without any call (a report reads these). */
 export function collectLabels(
   store: Store,
@@ -237,6 +263,7 @@ export function collectLabels(
     ReasoningOptions,
     "labellers" | "repeats" | "taxonomy" | "spec" | "temperature" | "attempts" | "maxTokens"
   >,
+  c: CollectOptions = {},
 ): LabelledRuns {
   const id = analysisId(o);
   const ruleIds = o.spec ? rulesOf(o.spec.spec).map((r) => r.id) : [];
@@ -244,54 +271,67 @@ export function collectLabels(
     Array.from({ length: o.repeats }, (_, k) => ({ labeller: l, repeat: k, id: raterId(l, k) })),
   );
   const primary = raters[0]?.id as string;
-  // First what the transcripts' texts give (read one at a time and not kept), then their labels:
-  // no other query may run while the texts are streamed.
-  const found: { t: Omit<Transcript, "reasoning" | "answer">; explicit: RuleMention[] }[] = [];
+  const labeller = o.labellers[0] as string;
+  const lean = c.lean instanceof LeanForms ? c.lean : c.lean ? new LeanForms() : null;
+  // First what the transcripts' texts give (read one at a time and not kept), then their labels,
+  // filled in batches: no other query may run while the texts are streamed. The items are made
+  // as the texts come (nothing else is kept meanwhile: a report makes 200,000).
+  const items: TranscriptLabels[] = [];
   let failedSamples = 0;
-  for (const runId of runIds)
-    failedSamples += eachTranscript(store, runId, (t) =>
-      found.push({
-        t: { key: t.key, runId: t.runId, sampleId: t.sampleId, epoch: t.epoch },
-        explicit: explicitMentions(t, ruleIds),
+  for (const runId of runIds) {
+    const only = c.only?.filter((k) => k.runId === runId);
+    if (only && !only.length) continue;
+    failedSamples += eachTranscript(
+      store,
+      runId,
+      (t) => {
+        const sampleId = lean ? lean.sample(t.sampleId) : t.sampleId;
+        const explicit = explicitMentions(t, ruleIds);
+        items.push({
+          key: lean ? lean.key(sampleId, t.epoch) : t.key,
+          runId: t.runId,
+          sampleId,
+          epoch: t.epoch,
+          explicit: lean ? lean.explicit(explicit) : explicit,
+          labels: {},
+          misuse: NONE,
+        });
+      },
+      only,
+    );
+  }
+  for (let from = 0; from < items.length; from += LABEL_BATCH) {
+    const batch = items.slice(from, from + LABEL_BATCH);
+    // Only these transcripts' labels: an analysis's stage can hold other arms' and models'.
+    const rows = new Map(
+      raters.map((r) => {
+        const stage = labelStage(r.id);
+        return [
+          r.id,
+          store.items.stage(
+            id,
+            stage,
+            batch.map((t) => itemKey(stage, t)),
+          ),
+        ];
       }),
     );
-  // Only these transcripts' labels: an analysis's stage can hold other arms' and models'.
-  const rows = new Map(
-    raters.map((r) => {
-      const stage = labelStage(r.id);
-      const keys = found.map((f) => itemKey(stage, f.t));
-      return [r.id, store.items.stage(id, stage, keys)];
-    }),
-  );
-  const checks = store.items.stage(id, misuseStage(o.labellers[0] as string));
-  const items = found.map(({ t, explicit }): TranscriptLabels => {
-    const labels: Record<string, RaterLabel> = {};
-    for (const r of raters) {
-      const row = rows.get(r.id)?.get(itemKey(labelStage(r.id), t));
-      if (!row) continue;
-      labels[r.id] =
-        row.status === "ok"
-          ? { status: "ok", value: row.value as LabelValue }
-          : {
-              status: "failed",
-              kind: row.error?.kind === "invalid" ? "invalid" : "call",
-              message: row.error?.message ?? "",
-            };
-    }
-    const p = labels[primary];
-    return {
-      key: t.key,
-      runId: t.runId,
-      sampleId: t.sampleId,
-      epoch: t.epoch,
-      explicit,
-      labels,
-      misuse:
+    const checks = o.spec ? claimChecks(store, id, labeller, batch, rows.get(primary)) : new Map();
+    for (const t of batch) {
+      const labels: Record<string, RaterLabel> = {};
+      for (const r of raters) {
+        const row = rows.get(r.id)?.get(itemKey(labelStage(r.id), t));
+        if (row) labels[r.id] = raterLabel(row);
+      }
+      const p = labels[primary];
+      const misuse =
         p?.status === "ok" && o.spec
-          ? checkedClaims(p.value, o.spec.spec, checks, o.labellers[0] as string, t)
-          : [],
-    };
-  });
+          ? checkedClaims(p.value, o.spec.spec, checks, labeller, t)
+          : [];
+      t.labels = lean ? lean.labels(labels, raters) : labels;
+      t.misuse = lean ? lean.claims(misuse) : misuse;
+    }
+  }
   return {
     analysisId: id,
     runIds,
@@ -302,6 +342,124 @@ export function collectLabels(
     failedSamples,
     items,
   };
+}
+
+const raterLabel = (row: ItemRow): RaterLabel =>
+  row.status === "ok"
+    ? { status: "ok", value: row.value as LabelValue }
+    : {
+        status: "failed",
+        kind: row.error?.kind === "invalid" ? "invalid" : "call",
+        message: row.error?.message ?? "",
+      };
+
+/** The stored readings of a batch's misuse claims (those of its primary labels), by key. */
+function claimChecks(
+  store: Store,
+  id: string,
+  labeller: string,
+  batch: TranscriptLabels[],
+  primary: Map<string, ItemRow> | undefined,
+): Map<string, ItemRow> {
+  const stage = labelStage(raterId(labeller, 0));
+  const keys = batch.flatMap((t) => {
+    const row = primary?.get(itemKey(stage, t));
+    return row?.status === "ok"
+      ? (row.value as LabelValue).misuse.map((_, n) => claimKey(labeller, t, n))
+      : [];
+  });
+  return keys.length ? store.items.stage(id, misuseStage(labeller), keys) : new Map();
+}
+
+// Shared by every lean item (never changed: see CollectOptions.lean).
+const NONE: never[] = [];
+
+/** The lean forms of collectLabels: equal labels, mentions, sample ids and keys shared. */
+export class LeanForms {
+  private shared = new Map<string, unknown>();
+  /** Ids of the shared labels (a labels record is shared when all of its labels are). */
+  private ids = new Map<RaterLabel, number>();
+
+  private share<T>(key: string, make: () => T): T {
+    let v = this.shared.get(key) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      this.shared.set(key, v);
+    }
+    return v;
+  }
+
+  sample(id: string): string {
+    return this.share(`s\0${id}`, () => id);
+  }
+
+  key(sampleId: string, epoch: number): string {
+    const key = `${sampleId}#${epoch}`;
+    return this.share(`k\0${key}`, () => key);
+  }
+
+  /** Checked claims without their quotes, equal texts shared. */
+  claims(claims: TranscriptLabels["misuse"]): TranscriptLabels["misuse"] {
+    if (!claims.length) return NONE;
+    const text = (t: string) => this.share(`t\0${t}`, () => t);
+    return claims.map((m) => ({
+      rule: text(m.rule),
+      claim: text(m.claim),
+      quotes: NONE,
+      check: { ...m.check, why: text(m.check.why) },
+    }));
+  }
+
+  explicit(mentions: RuleMention[]): RuleMention[] {
+    if (!mentions.length) return NONE;
+    return this.share(`e\0${mentions.map((m) => m.rule).join("\0")}`, () =>
+      mentions.map((m) => ({ rule: m.rule, how: m.how, quote: "" })),
+    );
+  }
+
+  private label(l: RaterLabel): RaterLabel {
+    if (l.status === "failed") return this.known(`f\0${l.kind}\0${l.message}`, () => l);
+    const v = l.value;
+    const lean = (): RaterLabel => ({
+      status: "ok",
+      value: {
+        categories: v.categories.map((x) => ({ id: x.id, quotes: NONE })),
+        rules: v.rules.map((x) => ({ rule: x.rule, quotes: NONE })),
+        misuse: v.misuse.length ? v.misuse.map((m) => ({ ...m, quotes: NONE })) : NONE,
+      },
+    });
+    // A label with misuse claims keeps them, so it is its own.
+    if (v.misuse.length) return lean();
+    const ids = (xs: string[]) => xs.join("\0");
+    return this.known(
+      `o\0${ids(v.categories.map((x) => x.id))}\0\0${ids(v.rules.map((x) => x.rule))}`,
+      lean,
+    );
+  }
+
+  private known(key: string, make: () => RaterLabel): RaterLabel {
+    return this.share(key, () => {
+      const l = make();
+      this.ids.set(l, this.ids.size);
+      return l;
+    });
+  }
+
+  labels(labels: Record<string, RaterLabel>, raters: { id: string }[]): Record<string, RaterLabel> {
+    const lean: Record<string, RaterLabel> = {};
+    const key: (number | string)[] = [];
+    for (const r of raters) {
+      const l = labels[r.id];
+      if (!l) {
+        key.push("-");
+        continue;
+      }
+      const x = this.label(l);
+      lean[r.id] = x;
+      key.push(this.ids.get(x) ?? "own");
+    }
+    return key.includes("own") ? lean : this.share(`r\0${key.join(",")}`, () => lean);
+  }
 }
 
 /**

@@ -1,20 +1,24 @@
 /** Reasoning analysis: labels per transcript, rule invocation, policy misuse, agreement. */
 export {
   analysisId,
+  type CollectOptions,
   checkedClaims,
   claimKey,
   collectLabels,
   itemKey,
   itemMeasures,
   type LabelledRuns,
+  LeanForms,
   labelRuns,
   labelStage,
   misuseStage,
+  type RaterLabel,
   type ReasoningOptions,
   type ReasoningSummary,
   raterId,
   type SpecUnderTest,
   summarizeReasoning,
+  type TranscriptKey,
   type TranscriptLabels,
 } from "./analyze.js";
 export { type Discovery, discoverTaxonomy, mergeOverlapping, storedTaxonomy } from "./discovery.js";

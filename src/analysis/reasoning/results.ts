@@ -141,14 +141,17 @@ export function humanPairs(
   l: LabelledRuns,
   human: HumanLabel[],
 ): { pairs: { item: TranscriptLabels; human: HumanLabel }[]; unmatched: number } {
+  const keyOf = (h: HumanLabel) => `${h.run ?? "*"}/${h.sample}#${h.epoch}`;
+  // Only the keys some human label asks for (a report has 200,000 items and 2,000 human labels).
+  const wanted = new Set(human.map(keyOf));
   const byKey = new Map<string, TranscriptLabels[]>();
   for (const i of l.items)
     for (const k of [`${i.runId}/${i.sampleId}#${i.epoch}`, `*/${i.sampleId}#${i.epoch}`])
-      byKey.set(k, [...(byKey.get(k) ?? []), i]);
+      if (wanted.has(k)) byKey.set(k, [...(byKey.get(k) ?? []), i]);
   const pairs: { item: TranscriptLabels; human: HumanLabel }[] = [];
   let unmatched = 0;
   for (const h of human) {
-    const found = byKey.get(`${h.run ?? "*"}/${h.sample}#${h.epoch}`) ?? [];
+    const found = byKey.get(keyOf(h)) ?? [];
     if (found.length > 1)
       throw new SpecsciError(
         `human label for ${h.sample} (epoch ${h.epoch}) matches transcripts of ${found.length} runs`,

@@ -27,11 +27,17 @@ export function transcriptsOf(
 
 /**
  * The run's transcripts one at a time, reading only their texts (a report at 200,000 samples keeps
- * none of them); returns how many samples had no score. `each` must not query the store.
+ * none of them), or only those of `only`; returns how many of these samples had no score. `each`
+ * must not query the store.
  */
-export function eachTranscript(store: Store, runId: string, each: (t: Transcript) => void): number {
+export function eachTranscript(
+  store: Store,
+  runId: string,
+  each: (t: Transcript) => void,
+  only?: { sampleId: string; epoch: number }[],
+): number {
   let failedSamples = 0;
-  for (const s of store.evals.answerTexts(runId)) {
+  for (const s of store.evals.answerTexts(runId, only)) {
     if (s.status !== "done") {
       failedSamples++;
       continue;

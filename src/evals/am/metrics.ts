@@ -29,20 +29,26 @@ export interface ScoreRow {
   errorKind: string | null;
 }
 
-/** An AM run's rows, projected by the fields of its task definition. */
+/**
+ * An AM run's rows, projected by the fields of its task definition. Equal strings and citation
+ * counts are shared between rows (a report holds 200,000 of them): the rows must not be changed.
+ */
 export function amScoreRows(store: Store, runId: string): ScoreRow[] {
-  return store.evals.fieldRows(runId, amDefinition.fields).map((r) => ({
-    sampleId: r.sampleId,
-    epoch: r.epoch,
-    status: r.status,
-    family: (r.values.family as string | null) ?? null,
-    decided: (r.values.decided as number | null) ?? null,
-    executed: (r.values.executed as number | null) ?? null,
-    judgeExecuted: (r.values.judge_executed as number | null) ?? null,
-    awareness: (r.values.awareness as string | null) ?? null,
-    citations: (r.values.citations as Record<string, number> | null) ?? null,
-    errorKind: r.errorKind,
-  }));
+  return Array.from(
+    store.evals.eachFieldRow(runId, amDefinition.fields, { shared: true }),
+    (r) => ({
+      sampleId: r.sampleId,
+      epoch: r.epoch,
+      status: r.status,
+      family: (r.values.family as string | null) ?? null,
+      decided: (r.values.decided as number | null) ?? null,
+      executed: (r.values.executed as number | null) ?? null,
+      judgeExecuted: (r.values.judge_executed as number | null) ?? null,
+      awareness: (r.values.awareness as string | null) ?? null,
+      citations: (r.values.citations as Record<string, number> | null) ?? null,
+      errorKind: r.errorKind,
+    }),
+  );
 }
 
 export interface RateCell {

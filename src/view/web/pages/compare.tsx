@@ -7,7 +7,7 @@
 import type {
   CompareResponse,
   CompareSide,
-  ExperimentResponse,
+  ExperimentStagesResponse,
   PairKey,
   SampleVerdict,
   Transcript,
@@ -288,12 +288,13 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
  * seed under each other arm of the experiment.
  */
 export function CompareWith(props: { experiment: string | null; t: Transcript }) {
-  const { data } = useJson<ExperimentResponse>(
-    props.experiment ? `/api/experiments/${encodeURIComponent(props.experiment)}` : null,
+  // The stage list only: the experiment's report would be computed for it otherwise.
+  const { data } = useJson<ExperimentStagesResponse>(
+    props.experiment ? `/api/experiments/${encodeURIComponent(props.experiment)}/stages` : null,
   );
-  const stage = data?.summary.stages.find((s) => s.runId === props.t.runId);
+  const stage = data?.stages.find((s) => s.runId === props.t.runId);
   if (!props.experiment || !data || !stage) return null;
-  const others = [...new Set(data.summary.stages.map((s) => s.arm))].filter((a) => a !== stage.arm);
+  const others = [...new Set(data.stages.map((s) => s.arm))].filter((a) => a !== stage.arm);
   if (!others.length) return null;
   return (
     <p class="compare-with">
