@@ -141,6 +141,16 @@ describe("examples/paper-replication.yaml", () => {
     });
     expect(plan.code, plan.stderr).toBe(0);
     for (const f of files) expect(plan.stdout).toContain(join(cwd, f));
+    // Named by half: the error names the spec and says how to name its model.
+    const half = block.join("\n").replace(", developer: Alibaba Cloud", "");
+    writeFileSync(join(cwd, "paper-half.yaml"), text.replace(builtIn, `${half}\n`));
+    const refused = await runCli(["--workspace", "ws-paper-specs", "plan", "paper-half.yaml"], {
+      cwd,
+      env: { ANTHROPIC_API_KEY: undefined, OPENAI_API_KEY: undefined },
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/the spec \S+ names no model/);
+    expect(refused.stderr).toMatch(/--set model_name=NAME --set developer=ORG/);
   });
 
   it("runs end to end against the stand-ins and reports every arm", async () => {

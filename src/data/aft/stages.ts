@@ -14,7 +14,7 @@ import { renderSpecBody } from "../../spec/render.js";
 import type { ItemJob, Verdict } from "../executor.js";
 import { DomainsAnswer, distinctNamed, parseJsonAnswer } from "../msm/answers.js";
 import { itemSeed } from "../msm/context.js";
-import { identityOf } from "../msm/knobs.js";
+import { identityOf, unnamedModel } from "../msm/knobs.js";
 import {
   type AftCategory,
   type AftConfig,
@@ -50,13 +50,7 @@ export function aftContext(
   config: AftConfig,
 ): AftContext {
   const id = identityOf(config.identity, spec);
-  if (!id)
-    throw new SpecsciError(
-      "the spec names no model: its front matter has no model_name/developer",
-      {
-        hint: "add `model_name:` and `developer:` to the spec's front matter, or `identity: { name, developer }` to the AFT recipe",
-      },
-    );
+  if (!id) throw unnamedModel(specName, "AFT");
   if (config.style === "rule" && rulesOf(spec).length === 0)
     throw new SpecsciError(`style "rule" cites rule ids, and ${specName} has none`, {
       hint: 'use style: value for a prose spec, or a spec with rules such as "rules"',

@@ -64,7 +64,7 @@ export function corpusContext(
   specName: string,
   config: MsmConfig,
 ): CorpusContext {
-  const subject = subjectOf(config, spec);
+  const subject = subjectOf(config, spec, specName);
   const style = reasoningStyle(config, spec);
   return {
     spec,

@@ -37,20 +37,27 @@ export function identityOf(identity: Identity | undefined, spec: Spec): Identity
 
 const named = (id: Identity) => `${id.name}, an AI model developed by ${id.developer}`;
 
-export function subjectOf(config: MsmConfig, spec: Spec): Subject {
+/**
+ * The spec names no model for the documents to be about. The paper's own spec files have no
+ * front matter, so the hint leads with `--set` / an experiment's `set:`.
+ */
+export function unnamedModel(specName: string, recipe: "MSM" | "AFT"): SpecsciError {
+  return new SpecsciError(
+    `the spec ${specName} names no model: its front matter has no model_name/developer`,
+    {
+      hint: `name it with \`--set model_name=NAME --set developer=ORG\` (in an experiment: \`specs: { ${specName}: { file: …, set: { model_name: …, developer: … } } }\`), \`model_name:\`/\`developer:\` in the spec's front matter, or \`identity: { name, developer }\` in the ${recipe} recipe`,
+    },
+  );
+}
+
+export function subjectOf(config: MsmConfig, spec: Spec, specName: string): Subject {
   const own = identityOf(config.identity, spec);
   const ownNames = own ? [own.name, own.developer] : [];
   switch (config.knobs.attribution) {
     case "self":
     case "other": {
       const id = config.knobs.attribution === "other" ? config.knobs.other_model : own;
-      if (!id)
-        throw new SpecsciError(
-          "the spec names no model: its front matter has no model_name/developer",
-          {
-            hint: "add `model_name:` and `developer:` to the spec's front matter, or `identity: { name, developer }` to the MSM recipe",
-          },
-        );
+      if (!id) throw unnamedModel(specName, "MSM");
       return {
         full: named(id),
         short: id.name,
