@@ -2,6 +2,8 @@
  * data's public surface: MSM corpora and AFT chat sets (recipes, plan, build, write, mix,
  * compare), chat templates, dedup, corpus statistics, the contamination check and failed items.
  */
+
+export { MAX_CALLS_PER_STRATUM } from "./aft/backfill.js";
 export {
   type AftCategory,
   type AftConfig,

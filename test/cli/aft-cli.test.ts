@@ -152,6 +152,20 @@ describe("specsci aft", () => {
       /^responses +loop\/aft-teacher +\d+ +0 +\d+\.\d[kM] +\d+\.\d[kM] \/ \d+\.\d[kM] /,
     );
     expect(text.stdout).not.toMatch(/ \d{4,} \/ /);
+    // Backfill waves are counted: a larger set costs more, up to what max_waves can ask for.
+    // 8 strata of ⌈n/8 × 1.1 / 0.8 / 0.9⌉ prompts, 80 a wave each, over waves 0..6 (560 at most).
+    const sized = async (examples: number) => {
+      const args = ["aft", "plan", "rules", "-r", "aft.yaml", "--examples", String(examples)];
+      const got = await runCli(["--workspace", "ws-plan", ...args, "--json"], { cwd });
+      expect(got.code, got.stderr).toBe(0);
+      return JSON.parse(got.stdout);
+    };
+    const [small, large, huge] = [await sized(500), await sized(2000), await sized(5000)];
+    expect([small.stages[1].calls, large.stages[1].calls]).toEqual([8 * 12, 8 * 48]);
+    expect([small.waves, large.waves, huge.waves]).toEqual([2, 5, 7]);
+    expect([small.reachable, large.reachable, huge.reachable]).toEqual([true, true, false]);
+    expect(text.stdout).toMatch(/prompts in 7 wave\(s\)/);
+    expect(text.stderr).toMatch(/budget\.max_waves: 6 cannot ask for enough prompts to reach 5000/);
   });
 
   it("responses from the tiny local model are all invalid, recorded, and the empty set is an error", async () => {

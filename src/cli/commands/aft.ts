@@ -4,6 +4,7 @@ import {
   type AftConfig,
   buildAftSet,
   loadAftConfig,
+  MAX_CALLS_PER_STRATUM,
   mixChatSets,
   planAftSet,
   withFailedItems,
@@ -90,8 +91,12 @@ export function aftPlan(
   );
   process.stdout.write(
     `\n${plan.totals.calls} calls, assuming ${plan.assumptions.pass_rate * 100}% of responses pass the judge and ${plan.assumptions.unique_prompts * 100}% of prompts survive dedup (backfill makes up the difference); ` +
-      `about ${formatUsd(plan.totals.costExpected)} online or ${formatUsd(plan.totals.costExpectedBatch)} through batch APIs, at most ${formatUsd(plan.totals.costMax)}.\n`,
+      `about ${formatUsd(plan.totals.costExpected)} online or ${formatUsd(plan.totals.costExpectedBatch)} through batch APIs, at most ${formatUsd(plan.totals.costMax)}; prompts in ${plan.waves} wave(s).\n`,
   );
+  if (!plan.reachable)
+    log.warn(
+      `budget.max_waves: ${config.budget.max_waves} cannot ask for enough prompts to reach ${plan.examples} examples (each wave asks at most ${MAX_CALLS_PER_STRATUM} calls of counts.prompts a stratum): raise max_waves or counts.prompts`,
+    );
 }
 
 /** `specsci aft generate` */

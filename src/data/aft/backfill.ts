@@ -26,6 +26,9 @@ export interface StratumNeed {
 
 const MARGIN = 1.1;
 
+/** Calls of one wave per stratum are capped, so one wave cannot run away. */
+export const MAX_CALLS_PER_STRATUM = 10;
+
 export function planBackfill(
   strata: StratumState[],
   target: { examples: number } | { tokens: number },

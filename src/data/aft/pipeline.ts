@@ -18,7 +18,7 @@ import { NoUsableAnswer } from "../item-failures.js";
 import { trimToBudget } from "../msm/budget.js";
 import { compareKeys } from "../msm/keys.js";
 import { runWaves } from "../waves.js";
-import { planBackfill, type StratumState } from "./backfill.js";
+import { MAX_CALLS_PER_STRATUM, planBackfill, type StratumState } from "./backfill.js";
 import {
   AFT_STAGES,
   type AftCategory,
@@ -103,9 +103,6 @@ interface WaveCall {
 interface WavePlan {
   calls: WaveCall[];
 }
-
-/** Calls of one wave per stratum are capped, so one wave cannot run away. */
-const MAX_CALLS_PER_STRATUM = 10;
 
 export async function buildAftSet(o: AftBuildOptions): Promise<AftBuild> {
   const ctx = aftContext(o.spec, o.specHash, o.specName, o.config);

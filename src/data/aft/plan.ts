@@ -1,13 +1,14 @@
 /**
- * `specsci aft plan`: calls, tokens and cost of a chat set before any call. Backfill depends on
- * how many responses pass, so the plan assumes the first wave's 80% pass rate and says so.
+ * `specsci aft plan`: calls, tokens and cost of a chat set before any call, over all the prompt
+ * waves the target needs. Backfill depends on how many responses pass, so the plan assumes the
+ * first wave's 80% pass rate and says so.
  */
 
 import { renderWith } from "../../core/prompt-files.js";
 import type { LlmClient } from "../../llm/client.js";
 import type { Spec } from "../../spec/model.js";
 import { getTokenizer } from "../../spec/tokens.js";
-import { planBackfill } from "./backfill.js";
+import { MAX_CALLS_PER_STRATUM, planBackfill } from "./backfill.js";
 import {
   type AftConfig,
   type AftStage,
@@ -52,8 +53,9 @@ export function planAftSet(
   const examples = config.budget.target_tokens
     ? Math.ceil(config.budget.target_tokens / 800)
     : config.budget.examples;
-  // The first wave as the pipeline plans it (backfill, if needed, comes on top).
-  const first = planBackfill(
+  // The prompts each stratum needs, as the first wave plans them; the pipeline asks for them
+  // over waves 0..max_waves, at most MAX_CALLS_PER_STRATUM calls a stratum per wave.
+  const needs = planBackfill(
     Array.from({ length: config.counts.domains }).flatMap((_, d) =>
       categoryShares(config).map((c) => ({
         key: `d${d + 1}.${c.category}`,
@@ -69,14 +71,20 @@ export function planAftSet(
     { examples },
   );
   const per = config.counts.prompts;
-  const prompts = first.reduce((a, n) => a + Math.min(n.prompts, per * 10), 0);
+  const perWave = per * MAX_CALLS_PER_STRATUM;
+  const cap = perWave * (config.budget.max_waves + 1);
+  const asked = needs.map((n) => Math.min(n.prompts, cap));
+  const prompts = asked.reduce((a, n) => a + n, 0);
   const responses = Math.ceil(prompts * UNIQUE_RATE);
   const calls: Record<AftStage, number> = {
     domains: 1,
-    prompts: first.reduce((a, n) => a + Math.ceil(Math.min(n.prompts, per * 10) / per), 0),
+    prompts: asked.reduce((a, n) => a + Math.ceil(n / per), 0),
     responses,
     judge: responses,
   };
+  const waves = Math.max(1, ...asked.map((n) => Math.ceil(n / perWave)));
+  // Strata whose need exceeds what max_waves can ask for: the target would be missed.
+  const reachable = needs.every((n) => n.prompts <= cap);
   const filler = (words: number) => Array.from({ length: words }, () => "word").join(" ");
   const base = { spec: ctx.specText, owner: ctx.owner, owner_short: ctx.ownerShort, feedback: "" };
   const inputs: Record<AftStage, string> = {
@@ -127,6 +135,9 @@ export function planAftSet(
     setId: ctx.setId,
     examples,
     assumptions: { pass_rate: PASS_RATE, unique_prompts: UNIQUE_RATE },
+    /** Prompt waves expected (wave 0 included), and whether max_waves can reach the target. */
+    waves,
+    reachable,
     stages,
     totals: {
       calls: stages.reduce((a, p) => a + p.calls, 0),
