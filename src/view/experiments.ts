@@ -4,6 +4,7 @@
  * so its stage status, spend and report come from the same functions as `specsci status` and
  * `specsci report`.
  */
+import { collectGarbage } from "../core/memory.js";
 import { type CodeVersion, codeVersion } from "../core/provenance.js";
 import { sampleProgress } from "../evals/progress.js";
 import { experimentFromSource, type LoadedExperiment } from "../experiment/config.js";
@@ -222,6 +223,9 @@ export class ExperimentIndex {
         spec: c.spec,
       }));
       value = { summary, report, charts };
+      // The report's working memory is garbage once it is kept and sent: give it back while the
+      // page reads it (setImmediate runs after the answer is serialised and written).
+      setImmediate(collectGarbage);
     }
     this.details.set(id, { version, value });
     return value;
