@@ -4,8 +4,8 @@
  * dictionary beside them as FILE.dictionary.md.
  */
 
-import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { extname } from "node:path";
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { dirname, extname } from "node:path";
 import { fileWriter, ParquetWriter, schemaFromColumnData } from "hyparquet-writer";
 
 import { SpecsciError } from "../core/errors.js";
@@ -173,6 +173,7 @@ export function writeSamples(
   const format = sampleFormat(file);
   const columns = sampleColumns(source);
   progress?.total(sampleCount(store, source));
+  mkdirSync(dirname(file), { recursive: true });
   const sink = SINKS[format](file, columns);
   let rows = 0;
   try {
