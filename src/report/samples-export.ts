@@ -350,7 +350,7 @@ export function sampleDictionary(columns: SampleColumn[], format: string): strin
     "One row per sample × epoch. Null is an empty cell in CSV, `null` in JSONL and a null in Parquet.",
     format === "jsonl"
       ? "List columns are JSON arrays."
-      : "List columns (`list<string>`) are one string with the items joined by `;` (split on `;`); items never hold `;` except a condition value that does.",
+      : "List columns (`list<string>`) are one string with the items joined by `;` (split on `;`). Category and rule ids hold no `;`; a condition value that does is ambiguous here (JSONL keeps it whole).",
     format === "parquet"
       ? "Parquet types: int → INT32, double → DOUBLE, boolean → BOOLEAN, string and list<string> → UTF8 strings."
       : "",
