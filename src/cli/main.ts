@@ -12,6 +12,7 @@ import { registerBatchCommands } from "./tree/batch.js";
 import { registerCacheCommands } from "./tree/cache.js";
 import { registerEvalCommands } from "./tree/eval.js";
 import { registerExperimentCommands } from "./tree/experiment.js";
+import { registerExportCommands } from "./tree/export.js";
 import { registerLlmCommands } from "./tree/llm.js";
 import { registerModelsCommands } from "./tree/models.js";
 import { registerMsmCommands } from "./tree/msm.js";
@@ -66,6 +67,7 @@ export function buildProgram(): {
   registerQuickstart(program, context);
   registerExperimentCommands(program, context);
   registerReportCommand(program, context);
+  registerExportCommands(program, context);
   registerViewCommand(program, context);
   registerSpecCommands(program, context);
   registerEvalCommands(program, context);

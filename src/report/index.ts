@@ -46,6 +46,30 @@ export {
   runResults,
 } from "./results.js";
 export {
+  type CellValue,
+  type ColumnType,
+  type ExportRun,
+  experimentSource,
+  OUTCOMES,
+  runSource,
+  type SampleColumn,
+  type SampleRow,
+  type SampleSource,
+  sampleColumns,
+  sampleCount,
+  sampleDictionary,
+  sampleRows,
+} from "./samples-export.js";
+export {
+  dictionaryPath,
+  PARQUET_ROW_GROUP,
+  SAMPLE_FORMATS,
+  type SampleExport,
+  type SampleFormat,
+  sampleFormat,
+  writeSamples,
+} from "./samples-writers.js";
+export {
   agreementTable,
   comparisonsTable,
   familyTable,

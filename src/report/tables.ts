@@ -277,9 +277,11 @@ export function toLatex(t: Table): string {
   ].join("\n");
 }
 
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+export const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+
 export function toCsv(t: Table): string {
-  const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-  return `${[t.headers, ...t.rows].map((r) => r.map(cell).join(",")).join("\n")}\n`;
+  return `${[t.headers, ...t.rows].map((r) => r.map(csvCell).join(",")).join("\n")}\n`;
 }
 
 const rateWithCi = (f: { present: number; n: number; interval: [number, number] | null }) =>

@@ -427,12 +427,15 @@ function toRecord(row: SampleRow, input: unknown): EvalSampleRecord {
   };
 }
 
-const FIELD = /^(scores|metadata):(\$(?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/;
+const FIELD = /^(scores|metadata|output|error):(\$(?:\.[A-Za-z0-9_-]+|\[\d+\])*)$/;
 
-/** `scores:$.a.b` → the column and the JSON path (checked: paths are bound, columns are not). */
+/** `scores:$.a.b` → the column (scores, metadata, output, error) and the JSON path (checked: paths are bound, columns are not). */
 function splitField(field: string, name: string): [string, string] {
   const m = FIELD.exec(field);
-  if (!m) throw new Error(`field ${name}: "${field}" is not scores:$.path or metadata:$.path`);
+  if (!m)
+    throw new Error(
+      `field ${name}: "${field}" is not scores:, metadata:, output: or error: $.path`,
+    );
   return [m[1] as string, m[2] as string];
 }
 
