@@ -66,6 +66,8 @@ const config = (page: Page) => ({
   header: { labelFontSize: page.font, labelFontWeight: "bold" },
   legend: { labelFontSize: page.font, titleFontSize: page.font },
   range: { category: OKABE_ITO },
+  // An error bar's ticks are tick marks, which vega-lite draws in its own blue; its rule is black.
+  tick: { color: OKABE_ITO[7] },
   ...page.config,
 });
 /** Sizes drawn for the report's 12 px text, scaled to the page's text. */

@@ -97,6 +97,8 @@ describe("paper figures", () => {
       expect(dataMarks(svg).length, f.name).toBeGreaterThan(0);
       expect(Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1])).toBeLessThanOrEqual(f.width);
       expect(svg).toContain(`font-family="${PRINT_FONT.family}"`);
+      // Every colour from the palette (or the heatmaps' scale): none of vega-lite's default blue.
+      expect(svg.toLowerCase()).not.toContain("#4c78a8");
 
       const spec = JSON.parse(readFileSync(join(dir, f.files.spec), "utf8"));
       expect(spec.config.range.category).toEqual(OKABE_ITO);
