@@ -20,6 +20,18 @@ export interface Chart {
   svg: string;
 }
 
+/**
+ * The page a chart is laid out for: the HTML report's (CSS pixels) or a paper's column (points).
+ * `config` is added to the charts' vega-lite config (e.g. a print font).
+ */
+export interface Page {
+  width: number;
+  font: number;
+  /** The narrowest facet panel (default: the report's, scaled to the font). */
+  minPanel?: number;
+  config?: object;
+}
+
 /** The report's content width in CSS pixels (the page in html.ts); charts are laid out to it. */
 export const PAGE_WIDTH = 1100;
 /** Room for padding and axis ticks beside any chart's panels, on top of its labels and legend. */
@@ -30,19 +42,43 @@ const GAP = 20;
 const MIN_PANEL = 280;
 const FONT = 12;
 
+/**
+ * The Okabe–Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
+ * deficiency; black, its eighth colour, last, as it also draws the error bars.
+ */
+export const OKABE_ITO = [
+  "#E69F00",
+  "#56B4E9",
+  "#009E73",
+  "#F0E442",
+  "#0072B2",
+  "#D55E00",
+  "#CC79A7",
+  "#000000",
+];
+
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
-const CONFIG = {
-  axis: { labelFontSize: FONT, titleFontSize: FONT },
-  header: { labelFontSize: FONT, labelFontWeight: "bold" },
-  legend: { labelFontSize: FONT, titleFontSize: FONT },
-};
+/** The HTML report's page. */
+export const SCREEN: Page = { width: PAGE_WIDTH, font: FONT };
+
+const config = (page: Page) => ({
+  axis: { labelFontSize: page.font, titleFontSize: page.font },
+  header: { labelFontSize: page.font, labelFontWeight: "bold" },
+  legend: { labelFontSize: page.font, titleFontSize: page.font },
+  range: { category: OKABE_ITO },
+  // An error bar's ticks are tick marks, which vega-lite draws in its own blue; its rule is black.
+  tick: { color: OKABE_ITO[7] },
+  ...page.config,
+});
+/** Sizes drawn for the report's 12 px text, scaled to the page's text. */
+const scaled = (page: Page, px: number) => Math.round((px * page.font) / FONT);
 const nan = (x: number) => (Number.isNaN(x) ? null : x);
 
 /** vega-lite's types are stricter than its compiler; the compiler checks these specs when rendering. */
 const asSpec = (spec: object) => spec as unknown as TopLevelSpec;
 
-/** A chart's spec, given the width its panels may take. */
-type Layout = (room: number) => object;
+/** A chart's spec, given the width its panels may take on `page`. */
+type Layout = (room: number, page: Page) => object;
 
 /** vega and vega-lite are loaded for the first chart, not when the CLI starts (~0.3 s). */
 const charting = async () => {
@@ -63,11 +99,16 @@ async function toSvg(spec: TopLevelSpec): Promise<string> {
 const svgWidth = (svg: string) => Number(/^<svg[^>]*?\swidth="([\d.]+)"/.exec(svg)?.[1] ?? 0);
 
 /** Text width as vega measures it without a canvas (0.8 em a character), for the longest label. */
-const textWidth = (labels: string[], limit = Number.POSITIVE_INFINITY) =>
-  Math.min(limit, Math.max(0, ...labels.map((l) => l.length)) * FONT * 0.8);
+const textWidth = (page: Page, labels: string[], limit = Number.POSITIVE_INFINITY) =>
+  Math.min(limit, Math.max(0, ...labels.map((l) => l.length)) * page.font * 0.8);
 
 /** A colour legend of arms (symbol, padding and the longest name). */
-const armLegend = (data: ReportData) => 40 + textWidth(data.arms.map((a) => a.arm));
+const armLegend = (page: Page, data: ReportData) =>
+  scaled(page, 40) +
+  textWidth(
+    page,
+    data.arms.map((a) => a.arm),
+  );
 /** The rate gradient legend of the heatmaps. */
 const RATE_LEGEND = 70;
 /** A rate axis beside the panels: its title and "100%". */
@@ -78,13 +119,19 @@ const RATE_AXIS = 60;
  * estimated width of its side labels and legend); when those took more than estimated, once more
  * with panels narrower by the excess. A good estimate saves that second render.
  */
-async function render(id: string, title: string, layout: Layout, side: number): Promise<Chart> {
-  const room = PAGE_WIDTH - BASE_ROOM - side;
-  let spec = asSpec(layout(room));
+async function render(
+  id: string,
+  title: string,
+  layout: Layout,
+  side: number,
+  page: Page,
+): Promise<Chart> {
+  const room = page.width - scaled(page, BASE_ROOM) - side;
+  let spec = asSpec(layout(room, page));
   let svg = await toSvg(spec);
-  const over = svgWidth(svg) - PAGE_WIDTH;
+  const over = svgWidth(svg) - page.width;
   if (over > 0) {
-    spec = asSpec(layout(room - over));
+    spec = asSpec(layout(room - over, page));
     svg = await toSvg(spec);
   }
   return { id, title, spec, svg };
@@ -94,10 +141,11 @@ async function render(id: string, title: string, layout: Layout, side: number): 
  * Panels per row and their width: at most `atMost` wide, as many to a row as fit at least `atLeast`
  * wide, and never narrower than MIN_PANEL (a chart that still does not fit scrolls in its figure).
  */
-function grid(room: number, panels: number, atLeast: number, atMost: number) {
-  const min = Math.max(MIN_PANEL, atLeast);
+function grid(page: Page, room: number, panels: number, atLeast: number, atMost: number) {
+  const min = Math.max(page.minPanel ?? scaled(page, MIN_PANEL), atLeast);
   const max = Math.max(min, atMost);
-  const widthAt = (columns: number) => (room - (columns - 1) * GAP) / columns;
+  const gap = scaled(page, GAP);
+  const widthAt = (columns: number) => (room - (columns - 1) * gap) / columns;
   let columns = Math.max(1, panels);
   while (columns > 1 && widthAt(columns) < min) columns--;
   return { columns, width: Math.floor(Math.min(max, Math.max(min, widthAt(columns)))) };
@@ -109,13 +157,14 @@ function grid(room: number, panels: number, atLeast: number, atMost: number) {
  * Characters are counted as vega measures them without a canvas (0.8 em each), so that its
  * layout leaves room for every line. The label stays data: only numbers are spliced in here.
  */
-function wrapped(px: number): string {
-  const n = Math.max(6, Math.floor(px / (FONT * 0.8)));
+function wrapped(px: number, page: Page): string {
+  const n = Math.max(6, Math.floor(px / (page.font * 0.8)));
   return `split(trim(replace(truncate(datum.label, ${6 * n}), /(.{1,${n}}$|.{1,${n - 1}}[\\-\\/_.]|.{1,${n}})/g, '$1\\n')), '\\n')`;
 }
 
 /** One panel per value of `field` (the model, usually), `columns` to a row, headers wrapped to the panel. */
 function facetted(
+  page: Page,
   values: object[],
   layout: { columns: number; width: number },
   spec: object,
@@ -123,13 +172,13 @@ function facetted(
 ) {
   return {
     $schema: SCHEMA,
-    config: CONFIG,
+    config: config(page),
     data: { values },
     facet: {
       field,
       type: "nominal",
       title: null,
-      header: { labelExpr: wrapped(layout.width), labelLimit: 0 },
+      header: { labelExpr: wrapped(layout.width, page), labelLimit: 0 },
     },
     columns: layout.columns,
     spec: { width: layout.width, ...spec },
@@ -141,6 +190,8 @@ const count = (values: object[], field: string) =>
 
 /** The widest an arm name is drawn beside the main figure's bars. */
 const ARM_LABEL_LIMIT = 240;
+/** ARM_LABEL_LIMIT on `page`, and at most two fifths of its width (a paper's column is narrow). */
+const armLabelLimit = (page: Page) => Math.min(scaled(page, ARM_LABEL_LIMIT), 0.4 * page.width);
 
 const rateAxis = { title: "misalignment rate", axis: { format: ".0%" }, scale: { domain: [0, 1] } };
 
@@ -171,16 +222,16 @@ function mainFigure(data: MainFigureData): Layout {
  * of arms.
  */
 function armBars(values: object[], title: string, axis: object): Layout {
-  const arm = {
-    field: "arm",
-    type: "nominal",
-    title: null,
-    sort: null,
-    axis: { labelLimit: ARM_LABEL_LIMIT },
-  };
-  return (room) =>
-    facetted(values, grid(room, count(values, "model"), MIN_PANEL, room), {
-      height: { step: 34 },
+  return (room, page) => {
+    const arm = {
+      field: "arm",
+      type: "nominal",
+      title: null,
+      sort: null,
+      axis: { labelLimit: armLabelLimit(page) },
+    };
+    return facetted(page, values, grid(page, room, count(values, "model"), 0, room), {
+      height: { step: scaled(page, 34) },
       layer: [
         {
           mark: "bar",
@@ -200,6 +251,7 @@ function armBars(values: object[], title: string, axis: object): Layout {
         },
       ],
     });
+  };
 }
 
 /** Rate cells in white (0%, reads as empty) to dark red (100%); each labelled, in white where dark. */
@@ -210,7 +262,7 @@ const RATE_COLORS = {
   interpolate: "lab",
 };
 
-function rateCells(x: object, y: object) {
+function rateCells(page: Page, x: object, y: object) {
   return [
     {
       mark: { type: "rect", stroke: "#d9d9d9" },
@@ -227,7 +279,7 @@ function rateCells(x: object, y: object) {
       },
     },
     {
-      mark: { type: "text", fontSize: FONT },
+      mark: { type: "text", fontSize: page.font },
       encoding: {
         x,
         y,
@@ -241,18 +293,25 @@ function rateCells(x: object, y: object) {
 /** A heatmap of `cells` (fields row, col, rate, label), one panel per `facet`, columns wrapped to fit. */
 function heatmapLayout(cells: object[], titles: [string | null, string | null], facet: string) {
   const columns = count(cells, "col");
-  return (room: number) => {
-    const layout = grid(room, count(cells, facet), columns * 60, columns * 200);
+  return (room: number, page: Page) => {
+    const layout = grid(
+      page,
+      room,
+      count(cells, facet),
+      columns * scaled(page, 60),
+      columns * scaled(page, 200),
+    );
     const step = layout.width / columns;
     const x = {
       field: "col",
       type: "nominal",
       title: titles[1],
       sort: null,
-      axis: { labelAngle: 0, labelExpr: wrapped(step - 6), labelLimit: 0 },
+      axis: { labelAngle: 0, labelExpr: wrapped(step - 6, page), labelLimit: 0 },
     };
     const y = { field: "row", type: "nominal", title: titles[0], sort: null };
-    return facetted(cells, layout, { height: { step: 32 }, layer: rateCells(x, y) }, facet);
+    const spec = { height: { step: scaled(page, 32) }, layer: rateCells(page, x, y) };
+    return facetted(page, cells, layout, spec, facet);
   };
 }
 
@@ -302,10 +361,10 @@ function seriesLines(points: SeriesPoint[], xTitle: string, log: boolean): Layou
     ...(log ? { scale: { type: "log" } } : {}),
   };
   const color = { field: "series", type: "nominal", title: null, sort: null };
-  return (room) => {
-    const layout = grid(room, count(points, "model"), MIN_PANEL, 520);
-    return facetted(points, layout, {
-      height: 240,
+  return (room, page) => {
+    const layout = grid(page, room, count(points, "model"), 0, scaled(page, 520));
+    return facetted(page, points, layout, {
+      height: scaled(page, 240),
       layer: [
         {
           mark: { type: "line", point: true },
@@ -348,9 +407,16 @@ function groupedBars(b: Bars): Layout {
   const bars = groups * count(b.values, "arm");
   const x = { field: "group", type: "nominal", sort: null };
   const xOffset = { field: "arm", sort: null };
-  return (room) => {
-    const layout = grid(room, count(b.values, "model"), bars * 12, bars * 48);
-    const axis = { labelAngle: 0, labelExpr: wrapped(layout.width / groups - 6), labelLimit: 0 };
+  return (room, page) => {
+    const layout = grid(
+      page,
+      room,
+      count(b.values, "model"),
+      bars * scaled(page, 12),
+      bars * scaled(page, 48),
+    );
+    const labelExpr = wrapped(layout.width / groups - 6, page);
+    const axis = { labelAngle: 0, labelExpr, labelLimit: 0 };
     const layer: object[] = [
       {
         mark: "bar",
@@ -364,7 +430,7 @@ function groupedBars(b: Bars): Layout {
     ];
     if (b.intervals)
       layer.push({
-        mark: { type: "errorbar", ticks: { size: 10 } },
+        mark: { type: "errorbar", ticks: { size: scaled(page, 10) } },
         encoding: {
           x,
           xOffset,
@@ -372,7 +438,7 @@ function groupedBars(b: Bars): Layout {
           y2: { field: "hi" },
         },
       });
-    return facetted(b.values, layout, { height: 220, layer });
+    return facetted(page, b.values, layout, { height: scaled(page, 220), layer });
   };
 }
 
@@ -431,56 +497,75 @@ function taskFigure(t: TaskReport): Layout {
 }
 
 /** The main figure alone (the dashboard draws it before the rest of the report is computed). */
-export function mainChart(data: MainFigureData): Promise<Chart> {
+export function mainChart(data: MainFigureData, page: Page = SCREEN): Promise<Chart> {
   return render(
     "main",
     "Misalignment rate by arm and model (95% Wilson intervals)",
     mainFigure(data),
     textWidth(
+      page,
       data.arms.map((a) => a.arm),
-      ARM_LABEL_LIMIT,
+      armLabelLimit(page),
     ),
+    page,
   );
 }
 
-export async function reportCharts(data: ReportData): Promise<Chart[]> {
+/** Every chart of the report, laid out for `page` (the HTML report's by default). */
+export async function reportCharts(data: ReportData, page: Page = SCREEN): Promise<Chart[]> {
   const taskCharts = data.tasks.map((t) =>
     render(
       `task-${t.eval}`,
       `${t.eval}: ${t.headline.label} by arm and model (95% t intervals across items)`,
       taskFigure(t),
       textWidth(
+        page,
         t.arms.map((a) => a.arm),
-        ARM_LABEL_LIMIT,
+        armLabelLimit(page),
       ),
+      page,
     ),
   );
   if (!data.am) return Promise.all(taskCharts);
   const arms = data.arms.map((a) => a.arm);
-  const bars = RATE_AXIS + armLegend(data);
+  const bars = scaled(page, RATE_AXIS) + armLegend(page, data);
+  const rateLegend = scaled(page, RATE_LEGEND);
   const charts: Promise<Chart>[] = [
     ...taskCharts,
-    mainChart(data),
+    mainChart(data, page),
     render(
       "heatmap",
       "Misalignment rate by arm × family",
       heatmap(data),
-      textWidth(arms) + RATE_LEGEND,
+      textWidth(page, arms) + rateLegend,
+      page,
     ),
     render(
       "families",
       "Misalignment rate by family (95% Wilson intervals)",
       rateBars(data, (a) => a.metrics.byFamily, null),
       bars,
+      page,
     ),
   ];
   const design = designHeatmap(data);
   if (design)
     charts.push(
-      render("design", design.title, design.layout, textWidth(design.rows) + RATE_LEGEND),
+      render(
+        "design",
+        design.title,
+        design.layout,
+        textWidth(page, design.rows) + rateLegend,
+        page,
+      ),
     );
   const ladder = ladderSeries(data);
-  const legend = (points: SeriesPoint[]) => RATE_AXIS + 40 + textWidth(points.map((p) => p.series));
+  const legend = (points: SeriesPoint[]) =>
+    scaled(page, RATE_AXIS + 40) +
+    textWidth(
+      page,
+      points.map((p) => p.series),
+    );
   if (ladder.length)
     charts.push(
       render(
@@ -488,6 +573,7 @@ export async function reportCharts(data: ReportData): Promise<Chart[]> {
         "Misalignment rate by AFT size (95% Wilson intervals)",
         seriesLines(ladder, "AFT examples (log scale)", true),
         legend(ladder),
+        page,
       ),
     );
   const dose = doseSeries(data);
@@ -498,10 +584,11 @@ export async function reportCharts(data: ReportData): Promise<Chart[]> {
         "Misalignment rate by anti-spec share of the AFT data (95% Wilson intervals)",
         seriesLines(dose, "anti-spec share of the AFT examples (%)", false),
         legend(dose),
+        page,
       ),
     );
   const c = citations(data);
-  if (c) charts.push(render("citations", "Rules cited in the reasoning", c, bars));
+  if (c) charts.push(render("citations", "Rules cited in the reasoning", c, bars, page));
   if (data.arms.some((a) => a.metrics.byAwareness.length))
     charts.push(
       render(
@@ -509,6 +596,7 @@ export async function reportCharts(data: ReportData): Promise<Chart[]> {
         "Misalignment rate by eval-awareness label (95% Wilson intervals)",
         rateBars(data, (a) => a.metrics.byAwareness, "eval awareness"),
         bars,
+        page,
       ),
     );
   return Promise.all(charts);

@@ -30,7 +30,13 @@ import {
 import { allTaskTables } from "./task-tables.js";
 
 // report's public surface: results from the store, the report written, its charts and tables.
-export { type Chart, mainChart, reportCharts } from "./charts.js";
+export { type Chart, mainChart, OKABE_ITO, reportCharts } from "./charts.js";
+export {
+  COLUMN_WIDTHS,
+  type FigureEntry,
+  type WrittenFigures,
+  writeFigures,
+} from "./figures.js";
 export { escapeHtml, renderHtml } from "./html.js";
 export {
   type ArmRates,

@@ -69,6 +69,7 @@ describe("an output path that cannot be written", () => {
       [["eval", "export", "r1", "-o", "afile"], "-o/--out afile: is a file"],
       [["eval", "run", "am", "-m", "fake/echo", "--export", "afile"], "--export afile: is a file"],
       [["report", "r1", "-o", "."], "-o/--out .: is a directory"],
+      [["report", "r1", "--figures", "afile"], "--figures afile: is a file, not a directory"],
       [
         ["analyze", "reasoning", "r1", "--labeller", "fake/echo", "-o", "afile/a.json"],
         "-o/--out afile/a.json: ",

@@ -157,7 +157,20 @@ describe("specsci plan / run / status / report", () => {
 
     // One eval run as a report, and a target that is neither.
     const runId = after.stages[0].runId;
-    expect((await runCli(["report", runId, "-o", "run.html"], { cwd, env })).code).toBe(0);
+    const runReport = await runCli(["report", runId, "-o", "run.html", "--figures", "figs"], {
+      cwd,
+      env,
+    });
+    expect(runReport.code, runReport.stderr).toBe(0);
+    expect(runReport.stdout).toContain(`figures: ${join(cwd, "figs")} (am-rates, `);
+    const figures = JSON.parse(readFileSync(join(cwd, "figs", "index.json"), "utf8"));
+    expect(figures.figures[0]).toMatchObject({ name: "am-rates", column: "single", width: 252 });
+    expect(
+      readFileSync(join(cwd, "figs", "am-rates.pdf"))
+        .subarray(0, 5)
+        .toString(),
+    ).toBe("%PDF-");
+    expect(readFileSync(join(cwd, "figs", "am-rates.svg"), "utf8")).toContain(">loop/agent</text>");
     const neither = await runCli(["report", "nothing-here"], { cwd, env });
     expect(neither.code).toBe(1);
     expect(neither.stderr).toMatch(/"nothing-here" is neither an experiment file nor an eval run/);

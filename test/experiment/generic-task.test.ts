@@ -19,7 +19,7 @@ import { planExperiment } from "../../src/experiment/plan.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
-import { writeReport } from "../../src/report/index.js";
+import { writeFigures, writeReport } from "../../src/report/index.js";
 import { experimentResults } from "../../src/report/results.js";
 import { cleanupTempDirs, makeClient } from "../helpers.js";
 
@@ -171,6 +171,11 @@ describe("a task registered from outside", () => {
     expect(readFileSync(join(dir, "report-tasks.csv"), "utf8")).toMatch(
       /yq,yes-quiz,baseline,fake\/quiz-taker,yes_rate,proportion,higher,,,5,10,0\.6,/,
     );
+    // Its paper figure is named by the task, drawn across the page, with both arms' bars.
+    const figures = await writeFigures(data, join(dir, "figures"));
+    expect(figures.figures.map((f) => [f.name, f.column])).toEqual([["yq-scores", "double"]]);
+    const svg = readFileSync(join(dir, "figures", "yq-scores.svg"), "utf8");
+    for (const arm of ["baseline", "rules"]) expect(svg).toContain(`>${arm}</text>`);
     const log = exportInspectLog(store, graph.stages[0]?.runId as string).log as {
       results: { scores: { name: string; metrics: { mean: { value: number } } }[] };
       eval: { scorers: { name: string; metrics: Record<string, unknown> }[] };

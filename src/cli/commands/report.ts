@@ -7,7 +7,13 @@ import {
   SpecsciError,
 } from "../../core/index.js";
 import { buildStages, experimentRunId, loadExperiment } from "../../experiment/index.js";
-import { experimentResults, type ReportData, runResults, writeReport } from "../../report/index.js";
+import {
+  experimentResults,
+  type ReportData,
+  runResults,
+  writeFigures,
+  writeReport,
+} from "../../report/index.js";
 import type { CliContext } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -39,13 +45,19 @@ async function reportData(ctx: CliContext, target: string, examples: number): Pr
 export async function report(
   ctx: CliContext,
   target: string,
-  o: { out: string; examples: number },
+  o: { out: string; examples: number; figures?: string },
 ) {
   checkOutputPath(o.out, "file", o.out === "report.html" ? "the report file" : "-o/--out");
+  if (o.figures !== undefined) checkOutputPath(o.figures, "dir", "--figures");
   const data = await reportData(ctx, target, o.examples);
   const written = await writeReport(data, o.out);
-  if (ctx.json) return printJson(written);
+  const figures = o.figures === undefined ? undefined : await writeFigures(data, o.figures);
+  if (ctx.json) return printJson({ ...written, ...(figures ? { figures } : {}) });
   process.stdout.write(
     `report: ${written.html}\ntables: ${[written.markdown, written.latex, ...written.csv].join(", ")}\n`,
   );
+  if (figures)
+    process.stdout.write(
+      `figures: ${figures.dir} (${figures.figures.map((f) => f.name).join(", ")}; captions in ${figures.index})\n`,
+    );
 }

@@ -17,5 +17,9 @@ export function registerReportCommand(program: Command, context: ContextFactory)
       (v) => Number.parseInt(v, 10),
       2,
     )
+    .option(
+      "--figures <dir>",
+      "also write each chart as a paper figure: SVG, PDF (font embedded) and vega-lite spec, with index.json",
+    )
     .action(action("report"));
 }
