@@ -299,6 +299,13 @@ export function exportInspectLog(
     }),
   }));
   const generate = run.generateConfig as Json;
+  const logMetadata: Json = {
+    specsci_run: runId,
+    dataset_hash: run.datasetHash,
+    // Samples in no score, by why: failures, answers cut off at max_tokens, refusals.
+    unscored: { error: count("error"), truncated: count("truncated"), refused: count("refused") },
+    exported_by: `specsci ${version}`,
+  };
   const log: Json = {
     version: 2,
     status:
@@ -355,16 +362,9 @@ export function exportInspectLog(
         ),
         metadata: {},
       })),
-      metadata: {
-        specsci_run: runId,
-        dataset_hash: run.datasetHash,
-        // Samples in no score, by why: failures, answers cut off at max_tokens, refusals.
-        unscored: {
-          error: count("error"),
-          truncated: count("truncated"),
-          refused: count("refused"),
-        },
-      },
+      // inspect_ai rebuilds the log's top-level metadata and tags from these on read.
+      metadata: logMetadata,
+      tags: [],
     },
     plan: {
       name: "plan",
@@ -392,7 +392,7 @@ export function exportInspectLog(
     },
     invalidated: false,
     tags: [],
-    metadata: { exported_by: `specsci ${version}` },
+    metadata: logMetadata,
     samples: records.map((r) => sampleToInspect(r, run.model)),
     reductions,
   };
