@@ -143,11 +143,9 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
   };
   if (r.status === "error") {
     const e = r.error as SampleError;
-    out.error = {
-      message: `${e.stage}${e.scorer ? ` (${e.scorer})` : ""}: ${e.kind}: ${e.message}`,
-      traceback: "",
-      traceback_ansi: "",
-    };
+    const message = `${e.stage}${e.scorer ? ` (${e.scorer})` : ""}: ${e.kind}: ${e.message}`;
+    // No Python traceback exists; the viewer shows the traceback, so it carries the message.
+    out.error = { message, traceback: message, traceback_ansi: message };
   }
   return out;
 }
@@ -223,6 +221,18 @@ function registeredScorers(task: string): ScorerDecl[] | null {
   return taskDefinitions().find((t) => t.name === name)?.scorers ?? null;
 }
 
+/**
+ * How the run ended, as Inspect says it. Every sample recorded: `success`, whatever each sample's
+ * outcome (a failed sample carries its own `error`). Otherwise the run failed as a whole (`error`,
+ * with one) or was stopped (`cancelled`; `started` would show as still running).
+ */
+function logStatus(store: Store, runId: string, recorded: number, total: number): Json {
+  if (recorded === total) return { status: "success" };
+  if (store.runs.get(runId)?.status !== "failed") return { status: "cancelled" };
+  const message = `the run failed with ${recorded} of ${total} samples recorded; specsci's output of that run says why, and a re-run resumes it`;
+  return { status: "error", error: { message, traceback: "", traceback_ansi: "" } };
+}
+
 export interface InspectExport {
   fileName: string;
   log: Json;
@@ -250,7 +260,6 @@ export function exportInspectLog(
   const created = inspectTime(run.createdAt);
   const taskId = hashValue(runId).slice(0, 22);
   const sampleIds = [...new Set(records.map((r) => r.sampleId))];
-  const complete = records.length === run.sampleCount * run.epochs;
 
   const series = scoreSeries(valid, declared);
   const bySample = new Map<string, EvalSampleRecord[]>(sampleIds.map((id) => [id, []]));
@@ -308,12 +317,7 @@ export function exportInspectLog(
   };
   const log: Json = {
     version: 2,
-    status:
-      complete && count("error") + count("truncated") === 0
-        ? "success"
-        : complete
-          ? "error"
-          : "started",
+    ...logStatus(store, runId, records.length, run.sampleCount * run.epochs),
     eval: {
       eval_id: hashValue({ runId, created }).slice(0, 22),
       run_id: runId,

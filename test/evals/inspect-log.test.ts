@@ -4,6 +4,7 @@ import { exportInspectLog } from "../../src/evals/inspect.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
 import { runEval } from "../../src/evals/runner.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { registerAmFakes } from "../fakes/am-models.js";
 import { cleanupTempDirs, makeClient } from "../helpers.js";
 
@@ -45,5 +46,58 @@ describe("the Inspect log's metadata", () => {
     expect((spec.metadata as Json).exported_by).toMatch(/^specsci /);
     expect(spec.tags).toEqual(log.tags);
     expect(log.metadata).toEqual(spec.metadata);
+  });
+});
+
+let judgeCalls = 0;
+registerFakeModel("inspect-flaky-judge", () => {
+  judgeCalls++;
+  if (judgeCalls % 2 === 0) throw new Error("the judge's endpoint is down");
+  return '<verdict>{"decided": false, "executed": false, "rationale": "x", "quotes": []}</verdict>';
+});
+
+describe("the Inspect log's status", () => {
+  it("is success for a finished run with failed samples, each with its error", async () => {
+    judgeCalls = 0;
+    const { store, summary } = await amRun({ judge: "fake/inspect-flaky-judge" });
+    expect(summary.errors).toBeGreaterThan(0);
+    const log = exported(store, summary.runId);
+    expect(log.status).toBe("success");
+    expect(log.error).toBeUndefined();
+    const failed = (log.samples as Json[]).filter((s) => s.error);
+    expect(failed).toHaveLength(summary.errors);
+    const e = failed[0]?.error as Json;
+    expect(e.message).toMatch(/^score \(misalignment\): .*down/);
+    expect(e.traceback).toBe(e.message);
+  });
+
+  it("is cancelled for a stopped run, and error with the log's error for a run that failed", async () => {
+    const { client, store } = makeClient();
+    const task = agenticMisalignmentTask(
+      { conditions: TWO },
+      judgeOptions(client.model("fake/am-judge"), { attempts: 1 }),
+    );
+    const stop = new AbortController();
+    const stopped = runEval({
+      client,
+      task,
+      modelId: "fake/am-agent",
+      epochs: 3,
+      window: 1,
+      signal: stop.signal,
+      onSample: () => stop.abort(),
+    });
+    await expect(stopped).rejects.toThrow();
+    const [run] = store.evals.runs();
+    const log = exported(store, run?.id as string);
+    expect(log.status).toBe("cancelled");
+    expect(log.error).toBeUndefined();
+
+    // A run of a model no provider serves fails as a whole, before any sample.
+    await expect(runEval({ client, task, modelId: "nowhere/model", epochs: 1 })).rejects.toThrow();
+    const gone = store.evals.runs().find((r) => r.model === "nowhere/model");
+    const failed = exported(store, gone?.id as string);
+    expect(failed.status).toBe("error");
+    expect((failed.error as Json).message).toMatch(/failed with 0 of 2 samples recorded/);
   });
 });
