@@ -92,11 +92,14 @@ function assistantMessage(o: StoredOutput): Json {
 }
 
 function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
-  const input = (r.input as { role: string; content: string }[]).map((m) => ({
+  const given = (r.input as { role: string; content: string }[]).map((m) => ({
     role: m.role,
     content: m.content,
     source: "input",
   }));
+  // The viewer lists samples by their input: the system prompt, the same in every sample, stays
+  // in `messages` only.
+  const input = given.filter((m) => m.role !== "system");
   const o = r.output as StoredOutput | null;
   const scores: Record<string, Json> = {};
   for (const [name, s] of Object.entries((r.scores as Record<string, Score> | null) ?? {})) {
@@ -113,7 +116,7 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
     epoch: r.epoch,
     input,
     target: "",
-    messages: o ? [...input, assistantMessage(o)] : input,
+    messages: o ? [...given, assistantMessage(o)] : given,
     output: o
       ? {
           model: o.model,

@@ -101,3 +101,15 @@ describe("the Inspect log's status", () => {
     expect((failed.error as Json).message).toMatch(/failed with 0 of 2 samples recorded/);
   });
 });
+
+describe("an Inspect sample's input", () => {
+  it("holds the user turns only; the system prompt stays in the messages", async () => {
+    const { store, summary } = await amRun();
+    const [sample] = exported(store, summary.runId).samples as {
+      input: { role: string }[];
+      messages: { role: string }[];
+    }[];
+    expect(sample?.input.map((m) => m.role)).toEqual(["user"]);
+    expect(sample?.messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
+  });
+});
