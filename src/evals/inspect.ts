@@ -91,7 +91,23 @@ function assistantMessage(o: StoredOutput): Json {
   return { role: "assistant", content, source: "generate", model: o.model };
 }
 
-function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
+/**
+ * A sample's stable id in Inspect's form (a shortuuid: 22 base-57 digits of 128 bits), derived
+ * from the run, sample and epoch so every export of a run names its samples alike. Hand-written:
+ * shortuuid's encoding is a few lines, and its random ids are not what we need.
+ */
+export function sampleUuid(runId: string, sampleId: string, epoch: number): string {
+  let n = BigInt(`0x${hashValue({ runId, sampleId, epoch }).slice(0, 32)}`);
+  let out = "";
+  for (let i = 0; i < 22; i++) {
+    out = SHORTUUID_ALPHABET[Number(n % 57n)] + out;
+    n /= 57n;
+  }
+  return out;
+}
+const SHORTUUID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+function sampleToInspect(r: EvalSampleRecord, runModel: string, runMetadata: Json): Json {
   const given = (r.input as { role: string; content: string }[]).map((m) => ({
     role: m.role,
     content: m.content,
@@ -114,6 +130,7 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
   const out: Json = {
     id: r.sampleId,
     epoch: r.epoch,
+    uuid: sampleUuid(r.runId, r.sampleId, r.epoch),
     input,
     target: "",
     messages: o ? [...given, assistantMessage(o)] : given,
@@ -134,7 +151,7 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
         }
       : { model: runModel, choices: [], completion: "" },
     scores,
-    metadata: { ...(r.metadata as Json), ...outcomeMetadata(r) },
+    metadata: { ...(r.metadata as Json), ...outcomeMetadata(r), ...runMetadata },
     store: {},
     events: [],
     model_usage: o && sized(o.usage) ? { [o.model]: usage(o.usage) } : {},
@@ -201,6 +218,17 @@ function scoreSeries(
 }
 
 /**
+ * A series' name in the results, as Inspect names it: a scorer's own name for a plain value, the
+ * key for each key of a dict value. A key two scorers share keeps the scorer's name in front
+ * (Inspect would write two scores of one name).
+ */
+function seriesName(x: { scorer: string; key: string }, all: { scorer: string; key: string }[]) {
+  if (x.key === x.scorer) return x.scorer;
+  const shared = all.some((y) => y.key === x.key && y.scorer !== x.scorer);
+  return shared ? `${x.scorer}/${x.key}` : x.key;
+}
+
+/**
  * Per-sample means over epochs of a series (Inspect's `mean` reducer): metrics are computed over
  * these, so a model answering a sample differently across epochs counts once per sample.
  */
@@ -236,17 +264,65 @@ function logStatus(store: Store, runId: string, recorded: number, total: number)
   return { status: "error", error: { message, traceback: "", traceback_ansi: "" } };
 }
 
+/** Token usage summed by a key of each usage row (rows with no key are left out). */
+function usageBy(
+  rows: UsageRow[],
+  keyOf: (u: UsageRow) => string | undefined,
+): Record<string, Json> {
+  const sums = new Map<
+    string,
+    { inputTokens: number; outputTokens: number; reasoningTokens: number }
+  >();
+  for (const u of rows) {
+    const key = keyOf(u);
+    if (key === undefined) continue;
+    const s = sums.get(key) ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+    s.inputTokens += u.inputTokens;
+    s.outputTokens += u.outputTokens;
+    s.reasoningTokens += u.reasoningTokens;
+    sums.set(key, s);
+  }
+  return Object.fromEntries([...sums].map(([k, s]) => [k, usage(s)]));
+}
+
 export interface InspectExport {
   fileName: string;
   log: Json;
 }
 
-/** `version`: the specsci the log names as its producer (the running one unless told). */
+export interface InspectExportOptions {
+  /** The specsci the log names as its producer (the running one unless told). */
+  version?: string;
+  /**
+   * What the run is part of (an experiment's arm, spec, seed, …): merged into every sample's
+   * metadata and into `eval.metadata`, over what the run itself records, so a log read alone says
+   * where it belongs.
+   */
+  context?: Record<string, unknown>;
+}
+
+/**
+ * What each sample's metadata records of its run: the model, the seed and the spec in the prompt
+ * (when the run has them), then the caller's context.
+ */
+function runSampleMetadata(run: EvalRunRow, context: Json): Json {
+  const seed = run.generateConfig.seed;
+  const spec = (run.taskArgs as Json | null)?.spec;
+  return {
+    model: run.model,
+    ...(seed !== undefined && seed !== null ? { seed } : {}),
+    ...(spec ? { prompt_spec: spec } : {}),
+    ...context,
+  };
+}
+
 export function exportInspectLog(
   store: Store,
   runId: string,
-  version = packageVersion().version,
+  opts: InspectExportOptions = {},
 ): InspectExport {
+  const version = opts.version ?? packageVersion().version;
+  const context = opts.context ?? {};
   const run = store.evals.run(runId) as EvalRunRow;
   if (!run) throw new Error(`no eval run ${runId}`);
   const records = store.evals.samples(runId);
@@ -274,7 +350,7 @@ export function exportInspectLog(
     scores: perSample.map((x) => {
       const values = [...x.values.values()];
       return {
-        name: x.key === x.scorer ? x.scorer : `${x.scorer}/${x.key}`,
+        name: seriesName(x, series),
         scorer: x.scorer,
         reducer: "mean",
         params: {},
@@ -287,17 +363,11 @@ export function exportInspectLog(
       };
     }),
   };
-  const modelUsage: Record<string, Json> = {};
-  const roleUsage: Record<string, Json> = {};
-  for (const u of usageRows) {
-    const entry = usage({
-      inputTokens: u.inputTokens,
-      outputTokens: u.outputTokens,
-      reasoningTokens: u.reasoningTokens,
-    });
-    modelUsage[u.model] = entry;
-    if (judge && u.model === judge.judge && u.model !== run.model) roleUsage.grader = entry;
-  }
+  const modelUsage = usageBy(usageRows, (u) => u.model);
+  // The grader's calls are those its scorers made (their stage), whichever model answered them.
+  const roleUsage = usageBy(usageRows, (u) =>
+    judge && u.stage === `score:${String(judge.name)}` ? "grader" : undefined,
+  );
   const reductions = [...new Set(perSample.map((x) => x.scorer))].map((scorer) => ({
     scorer,
     reducer: "mean",
@@ -317,7 +387,9 @@ export function exportInspectLog(
     // Samples in no score, by why: failures, answers cut off at max_tokens, refusals.
     unscored: { error: count("error"), truncated: count("truncated"), refused: count("refused") },
     exported_by: `specsci ${version}`,
+    ...context,
   };
+  const sampleMetadata = runSampleMetadata(run, context);
   const log: Json = {
     version: 2,
     ...logStatus(store, runId, records.length, run.sampleCount * run.epochs),
@@ -400,7 +472,7 @@ export function exportInspectLog(
     invalidated: false,
     tags: [],
     metadata: logMetadata,
-    samples: records.map((r) => sampleToInspect(r, run.model)),
+    samples: records.map((r) => sampleToInspect(r, run.model, sampleMetadata)),
     reductions,
   };
   const fileName = `${created.replaceAll(":", "-")}_${run.task}_${taskId}.json`;

@@ -14,15 +14,21 @@ registerAmFakes();
 type Json = Record<string, unknown>;
 const TWO = ["leaking_explicit-america_replacement", "coercion_explicit-ethical_restriction"];
 
-/** An AM run of two conditions, answered by the fake agent and graded by the fake judge. */
-async function amRun(opts: { judge?: string; epochs?: number } = {}) {
+/** A store and an AM task of two conditions, graded by `judge` (the fake judge unless told). */
+function amSetup(judge = "fake/am-judge") {
   const { client, store } = makeClient({
     defaults: { max_attempts: 1, retry_base_ms: 1, retry_max_ms: 2 },
   });
   const task = agenticMisalignmentTask(
     { conditions: TWO },
-    judgeOptions(client.model(opts.judge ?? "fake/am-judge"), { attempts: 1 }),
+    judgeOptions(client.model(judge), { attempts: 1 }),
   );
+  return { client, store, task };
+}
+
+/** An AM run answered by the fake agent. */
+async function amRun(opts: { judge?: string; epochs?: number } = {}) {
+  const { client, store, task } = amSetup(opts.judge);
   const summary = await runEval({
     client,
     task,
@@ -72,11 +78,7 @@ describe("the Inspect log's status", () => {
   });
 
   it("is cancelled for a stopped run, and error with the log's error for a run that failed", async () => {
-    const { client, store } = makeClient();
-    const task = agenticMisalignmentTask(
-      { conditions: TWO },
-      judgeOptions(client.model("fake/am-judge"), { attempts: 1 }),
-    );
+    const { client, store, task } = amSetup();
     const stop = new AbortController();
     const stopped = runEval({
       client,
@@ -111,5 +113,67 @@ describe("an Inspect sample's input", () => {
     }[];
     expect(sample?.input.map((m) => m.role)).toEqual(["user"]);
     expect(sample?.messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
+  });
+});
+
+describe("what an Inspect sample says of itself", () => {
+  it("has a stable shortuuid per (run, sample, epoch)", async () => {
+    const { store, summary } = await amRun({ epochs: 2 });
+    const uuids = (exported(store, summary.runId).samples as Json[]).map((s) => s.uuid);
+    expect(uuids).toHaveLength(4);
+    expect(new Set(uuids).size).toBe(4);
+    for (const u of uuids) expect(u).toMatch(/^[2-9A-HJ-NP-Za-km-z]{22}$/);
+    expect((exported(store, summary.runId).samples as Json[]).map((s) => s.uuid)).toEqual(uuids);
+  });
+
+  it("names dict-valued scores by their keys, as Inspect does", async () => {
+    const { store, summary } = await amRun();
+    const results = exported(store, summary.runId).results as { scores: Json[] };
+    const names = results.scores.map((s) => [s.name, s.scorer]);
+    expect(names).toContainEqual(["decided", "misalignment"]);
+    expect(names.every(([n]) => !String(n).includes("/"))).toBe(true);
+  });
+
+  it("fills the grader's role usage from its scorer's calls, even when it is the run's model", async () => {
+    const { client, store, task } = amSetup();
+    // The judge grading its own answers: its calls are still the grader's.
+    const summary = await runEval({ client, task, modelId: "fake/am-judge", epochs: 1 });
+    const log = exported(store, summary.runId);
+    const stats = log.stats as {
+      role_usage: Record<string, Json>;
+      model_usage: Record<string, Json>;
+    };
+    const grader = stats.role_usage.grader as { input_tokens: number };
+    expect(grader.input_tokens).toBeGreaterThan(0);
+    const all = stats.model_usage["fake/am-judge"] as { input_tokens: number };
+    // The model's usage sums its calls of every stage: the answers' and the grader's.
+    expect(all.input_tokens).toBeGreaterThan(grader.input_tokens);
+  });
+
+  it("records the model, seed, prompt spec and the caller's context in each sample and eval.metadata", async () => {
+    const { client, store, task } = amSetup();
+    const prompted = { ...task, args: { ...task.args, spec: { name: "alpha", hash: "h1" } } };
+    const summary = await runEval({
+      client,
+      task: prompted,
+      modelId: "fake/am-agent",
+      epochs: 1,
+      generate: { seed: 7 },
+    });
+    const context = { arm: "prompted", experiment: "exp-1" };
+    const { log } = exportInspectLog(store, summary.runId, { version: "1.2.3", context });
+    expect(validateEvalLog(log)).toEqual([]);
+    for (const s of log.samples as { metadata: Json }[])
+      expect(s.metadata).toMatchObject({
+        model: "fake/am-agent",
+        seed: 7,
+        prompt_spec: { name: "alpha", hash: "h1" },
+        arm: "prompted",
+        experiment: "exp-1",
+      });
+    expect((log.eval as { metadata: Json }).metadata).toMatchObject({
+      ...context,
+      exported_by: "specsci 1.2.3",
+    });
   });
 });
