@@ -8,88 +8,21 @@ import { packageVersion } from "../core/provenance.js";
 import { mean, stderr } from "../core/stats.js";
 import type { EvalRunRow, EvalSampleRecord, Store, UsageRow } from "../store/index.js";
 import { AM_TASK_NAME, isAmTask } from "./am/task.js";
+import { callsBySample, type SampleCall, sampleEvents } from "./inspect-events.js";
+import {
+  assistantMessage,
+  inspectLogprobs,
+  inspectTime,
+  STOP,
+  type StoredOutput,
+  sized,
+  usage,
+} from "./inspect-messages.js";
 import type { ScorerDecl } from "./registry.js";
 import { taskDefinitions } from "./tasks.js";
 import type { SampleError, Score } from "./types.js";
 
 type Json = Record<string, unknown>;
-
-interface StoredOutput {
-  model: string;
-  text: string;
-  reasoning: string | null;
-  refusal: string | null;
-  stop_reason: "end" | "max_tokens" | "refusal";
-  /** Counts the provider did not report are absent (see llm/types.ts Usage). */
-  usage: {
-    input_tokens?: number;
-    output_tokens?: number;
-    reasoning_tokens?: number;
-    cache_read_tokens?: number;
-    cache_write_tokens?: number;
-  };
-  latency_ms: number;
-  /** The first answer tokens' log-probabilities, stored compactly (`top` as [token, logprob]). */
-  logprobs?: { token: string; logprob: number; top: [string, number][] }[];
-}
-
-const STOP: Record<StoredOutput["stop_reason"], string> = {
-  end: "stop",
-  max_tokens: "max_tokens",
-  refusal: "content_filter",
-};
-
-type SizedUsage = StoredOutput["usage"] & { input_tokens: number; output_tokens: number };
-const sized = (u: StoredOutput["usage"]): u is SizedUsage =>
-  u.input_tokens !== undefined && u.output_tokens !== undefined;
-
-function usage(
-  u:
-    | SizedUsage
-    | { inputTokens: number; outputTokens: number; reasoningTokens: number; costUsd?: number },
-): Json {
-  const input = "input_tokens" in u ? u.input_tokens : u.inputTokens;
-  const output = "output_tokens" in u ? u.output_tokens : u.outputTokens;
-  const reasoning =
-    "reasoning_tokens" in u
-      ? (u.reasoning_tokens ?? 0)
-      : "reasoningTokens" in u
-        ? u.reasoningTokens
-        : 0;
-  return {
-    input_tokens: input,
-    output_tokens: output,
-    total_tokens: input + output,
-    reasoning_tokens: reasoning,
-  };
-}
-
-/** Stored log-probabilities in Inspect's form (`choices[].logprobs.content`). */
-function inspectLogprobs(lp: NonNullable<StoredOutput["logprobs"]>): Json {
-  return {
-    content: lp.map((t) => ({
-      token: t.token,
-      logprob: t.logprob,
-      bytes: null,
-      top_logprobs: t.top.map(([token, logprob]) => ({ token, logprob, bytes: null })),
-    })),
-  };
-}
-
-/** `2026-11-27T02:08:45.123Z` → `2026-11-27T02:08:45+00:00` (Inspect's own form). */
-function inspectTime(iso: string): string {
-  return `${iso.slice(0, 19)}+00:00`;
-}
-
-function assistantMessage(o: StoredOutput): Json {
-  const content = o.reasoning
-    ? [
-        { type: "reasoning", reasoning: o.reasoning, redacted: false },
-        { type: "text", text: o.text },
-      ]
-    : o.text;
-  return { role: "assistant", content, source: "generate", model: o.model };
-}
 
 /**
  * A sample's stable id in Inspect's form (a shortuuid: 22 base-57 digits of 128 bits), derived
@@ -107,7 +40,13 @@ export function sampleUuid(runId: string, sampleId: string, epoch: number): stri
 }
 const SHORTUUID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
-function sampleToInspect(r: EvalSampleRecord, runModel: string, runMetadata: Json): Json {
+function sampleToInspect(
+  store: Store,
+  r: EvalSampleRecord,
+  runModel: string,
+  runMetadata: Json,
+  calls: SampleCall[],
+): Json {
   const given = (r.input as { role: string; content: string }[]).map((m) => ({
     role: m.role,
     content: m.content,
@@ -127,6 +66,7 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string, runMetadata: Jso
       history: [],
     };
   }
+  const metadata = { ...(r.metadata as Json), ...outcomeMetadata(r), ...runMetadata };
   const out: Json = {
     id: r.sampleId,
     epoch: r.epoch,
@@ -151,9 +91,9 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string, runMetadata: Jso
         }
       : { model: runModel, choices: [], completion: "" },
     scores,
-    metadata: { ...(r.metadata as Json), ...outcomeMetadata(r), ...runMetadata },
+    metadata,
     store: {},
-    events: [],
+    events: sampleEvents(store, r, { input: given, metadata }, scores, calls),
     model_usage: o && sized(o.usage) ? { [o.model]: usage(o.usage) } : {},
     role_usage: {},
     attachments: {},
@@ -329,6 +269,7 @@ export function exportInspectLog(
   const valid = records.filter((r) => r.status === "done");
   const count = (status: string) => records.filter((r) => r.status === status).length;
   const usageRows: UsageRow[] = store.llm.usage({ runId });
+  const calls = callsBySample(store, runId);
   const scorerSpecs = (run.scorerConfig.scorers ?? []) as Json[];
   const declared = registeredScorers(run.task);
   // The grader is the judge of a scorer the task declares as calling one.
@@ -472,7 +413,15 @@ export function exportInspectLog(
     invalidated: false,
     tags: [],
     metadata: logMetadata,
-    samples: records.map((r) => sampleToInspect(r, run.model, sampleMetadata)),
+    samples: records.map((r) =>
+      sampleToInspect(
+        store,
+        r,
+        run.model,
+        sampleMetadata,
+        calls.get(`${r.sampleId}#${r.epoch}`) ?? [],
+      ),
+    ),
     reductions,
   };
   const fileName = `${created.replaceAll(":", "-")}_${run.task}_${taskId}.json`;

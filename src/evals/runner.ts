@@ -263,7 +263,12 @@ class EvalSamples {
 
   private async outcome({ sample, epoch, cutOffAt }: Work): Promise<SampleOutcome> {
     const { opts, task } = this;
-    const context: CallContext = { runId: this.runId, stage: "generate" };
+    const context: CallContext = {
+      runId: this.runId,
+      stage: "generate",
+      sampleId: sample.id,
+      epoch,
+    };
     const o: SampleOutcome = {
       completion: null,
       parsed: null,
@@ -306,7 +311,12 @@ class EvalSamples {
         o.scores[scorer.name] = await scorer.score(
           { ...state },
           {
-            context: { runId: this.runId, stage: `score:${scorer.name}` },
+            context: {
+              runId: this.runId,
+              stage: `score:${scorer.name}`,
+              sampleId: state.sample.id,
+              epoch: state.epoch,
+            },
             ...(signal ? { signal } : {}),
           },
         );

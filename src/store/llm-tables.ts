@@ -6,6 +6,9 @@ import type { Texts } from "./texts.js";
 export interface CallRecord {
   runId: string | null;
   stage: string | null;
+  /** The eval sample and epoch the call was made for (null outside a sample). */
+  sampleId?: string | null;
+  epoch?: number | null;
   model: string;
   cacheKey: string;
   source: "api" | "cache" | "batch";
@@ -105,8 +108,9 @@ export class LlmTables {
       callInsert: db.prepare(
         `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason,
            error_kind, error_message, http_status, attempts, input_tokens, output_tokens,
-           reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at,
+           sample_id, epoch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -146,6 +150,8 @@ export class LlmTables {
       rec.costUsd,
       rec.latencyMs,
       nowIso(),
+      rec.sampleId ?? null,
+      rec.epoch ?? null,
     );
   }
 
@@ -179,6 +185,22 @@ export class LlmTables {
          ORDER BY min(id)`,
       )
       .all(filter) as UsageRow[];
+  }
+
+  /** A run's calls made for eval samples, in the order they were made, with when they ended. */
+  sampleCalls(runId: string): (CallRecord & { id: number; createdAt: string })[] {
+    return this.db
+      .prepare(
+        `SELECT id, run_id AS runId, stage, sample_id AS sampleId, epoch, model,
+           cache_key AS cacheKey, source, status, stop_reason AS stopReason,
+           error_kind AS errorKind, error_message AS errorMessage, http_status AS httpStatus,
+           attempts, input_tokens AS inputTokens, output_tokens AS outputTokens,
+           reasoning_tokens AS reasoningTokens, cache_read_tokens AS cacheReadTokens,
+           cache_write_tokens AS cacheWriteTokens, cost_usd AS costUsd, latency_ms AS latencyMs,
+           created_at AS createdAt
+         FROM llm_calls WHERE run_id = ? AND sample_id IS NOT NULL ORDER BY id`,
+      )
+      .all(runId) as (CallRecord & { id: number; createdAt: string })[];
   }
 
   calls(filter: { runId?: string; cacheKey?: string } = {}): (CallRecord & { id: number })[] {

@@ -5,8 +5,9 @@ import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
 import { runEval } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import { type CallRecord, Store } from "../../src/store/index.js";
 import { registerAmFakes } from "../fakes/am-models.js";
-import { cleanupTempDirs, makeClient } from "../helpers.js";
+import { cleanupTempDirs, makeClient, storeAtVersion } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 registerAmFakes();
@@ -175,5 +176,66 @@ describe("what an Inspect sample says of itself", () => {
       ...context,
       exported_by: "specsci 1.2.3",
     });
+  });
+});
+
+describe("an Inspect sample's events", () => {
+  it("show its start, each model call (answer and judge), failed calls and its scores", async () => {
+    judgeCalls = 0;
+    const { store, summary } = await amRun({ judge: "fake/inspect-flaky-judge", epochs: 2 });
+    const samples = exported(store, summary.runId).samples as { events: Json[]; error?: Json }[];
+    for (const s of samples) {
+      const kinds = s.events.map((e) => e.event);
+      expect(kinds[0]).toBe("sample_init");
+      const models = s.events.filter((e) => e.event === "model");
+      expect(models[0]).toMatchObject({ model: "fake/am-agent", role: null, retries: 0 });
+      const answer = models[0] as { input: Json[]; output: { completion: string } };
+      expect(answer.input.map((m) => m.role)).toEqual(["system", "user"]);
+      expect(answer.output.completion).toMatch(/scratchpad/);
+      if (String(s.error?.message).includes("endpoint is down")) {
+        // The judge's failed call is an error event; the sample has no score event.
+        expect(s.events.at(-1)).toMatchObject({ event: "error" });
+        expect(String((s.events.at(-1)?.error as Json).message)).toMatch(/inspect-flaky-judge/);
+        expect(kinds).not.toContain("score");
+      } else {
+        // A judge that answered (validly or not) is a model event of the grader.
+        expect(models[1]).toMatchObject({ model: "fake/inspect-flaky-judge", role: "grader" });
+        if (!s.error) expect(kinds.at(-1)).toBe("score");
+      }
+    }
+    expect(samples.some((s) => String(s.error?.message).includes("endpoint is down"))).toBe(true);
+  });
+
+  it("mark a call answered from the cache as a cache read", async () => {
+    const { client, store, task } = amSetup();
+    await runEval({ client, task, modelId: "fake/am-agent", epochs: 1 });
+    // The same definition under another epoch count is another run whose first epoch replays.
+    const again = await runEval({ client, task, modelId: "fake/am-agent", epochs: 2 });
+    const samples = exported(store, again.runId).samples as { epoch: number; events: Json[] }[];
+    const first = samples.find((s) => s.epoch === 1)?.events.find((e) => e.event === "model");
+    expect(first?.cache).toBe("read");
+  });
+});
+
+describe("stores written before calls were linked to samples", () => {
+  it("are migrated: their calls keep no sample, new calls record theirs", () => {
+    const { dir, db } = storeAtVersion(11);
+    db.prepare(
+      `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason, attempts,
+         latency_ms, created_at) VALUES ('r', 'generate', 'fake/x', 'k', 'api', 'ok', 'end', 1, 5, 'now')`,
+    ).run();
+    db.close();
+    const store = Store.open(dir);
+    expect(store.llm.calls({ runId: "r" })).toHaveLength(1);
+    expect(store.llm.sampleCalls("r")).toEqual([]);
+    const call = {
+      ...(store.llm.calls({ runId: "r" })[0] as CallRecord),
+      sampleId: "s1",
+      epoch: 2,
+    };
+    store.llm.recordCall(call);
+    expect(store.llm.sampleCalls("r")).toMatchObject([
+      { sampleId: "s1", epoch: 2, model: "fake/x" },
+    ]);
   });
 });
