@@ -5,11 +5,11 @@
  */
 import { deserializeRequest } from "../llm/cache.js";
 import type { ProviderResult, SamplingParams } from "../llm/types.js";
-import type { CallRecord, EvalSampleRecord, Store } from "../store/index.js";
+import type { EvalSampleRecord, SampleCallRow, Store } from "../store/index.js";
 import { STOP, usage } from "./inspect-messages.js";
 
 type Json = Record<string, unknown>;
-export type SampleCall = CallRecord & { id: number; createdAt: string };
+export type SampleCall = SampleCallRow;
 
 /** A run's sample calls by `sampleId#epoch`, read once per export. */
 export function callsBySample(store: Store, runId: string): Map<string, SampleCall[]> {
@@ -40,10 +40,9 @@ function generateConfig(p: SamplingParams): Json {
 }
 
 function modelEvent(store: Store, c: SampleCall, start: string): Json {
-  const row = store.llm.cacheGet(c.cacheKey);
   // A call answered with the cache off left no request or answer to show, only its record.
-  const req = row ? deserializeRequest(store, row.request) : undefined;
-  const res = row ? (JSON.parse(row.response) as ProviderResult) : undefined;
+  const req = c.request ? deserializeRequest(store, c.request) : undefined;
+  const res = c.response ? (JSON.parse(c.response) as ProviderResult) : undefined;
   const message = {
     role: "assistant",
     content: res?.text ?? "",
@@ -76,7 +75,7 @@ function modelEvent(store: Store, c: SampleCall, start: string): Json {
       }),
       time: c.latencyMs / 1000,
     },
-    cache: c.source === "cache" ? "read" : row ? "write" : null,
+    cache: c.source === "cache" ? "read" : c.response ? "write" : null,
     retries: c.attempts - 1,
     working_time: c.latencyMs / 1000,
     metadata: { stage: c.stage, source: c.source },

@@ -27,6 +27,14 @@ export interface CallRecord {
   latencyMs: number;
 }
 
+/** A call made for an eval sample, with what the cache holds under its key. */
+export type SampleCallRow = CallRecord & {
+  id: number;
+  createdAt: string;
+  request: string | null;
+  response: string | null;
+};
+
 export interface CacheRow {
   key: string;
   model: string;
@@ -187,20 +195,24 @@ export class LlmTables {
       .all(filter) as UsageRow[];
   }
 
-  /** A run's calls made for eval samples, in the order they were made, with when they ended. */
-  sampleCalls(runId: string): (CallRecord & { id: number; createdAt: string })[] {
+  /**
+   * A run's calls made for eval samples, in the order they were made, with when they ended and
+   * the request and response cached under their key (null when none was cached), in one query.
+   */
+  sampleCalls(runId: string): SampleCallRow[] {
     return this.db
       .prepare(
-        `SELECT id, run_id AS runId, stage, sample_id AS sampleId, epoch, model,
+        `SELECT c.id, run_id AS runId, stage, sample_id AS sampleId, epoch, c.model,
            cache_key AS cacheKey, source, status, stop_reason AS stopReason,
            error_kind AS errorKind, error_message AS errorMessage, http_status AS httpStatus,
            attempts, input_tokens AS inputTokens, output_tokens AS outputTokens,
            reasoning_tokens AS reasoningTokens, cache_read_tokens AS cacheReadTokens,
            cache_write_tokens AS cacheWriteTokens, cost_usd AS costUsd, latency_ms AS latencyMs,
-           created_at AS createdAt
-         FROM llm_calls WHERE run_id = ? AND sample_id IS NOT NULL ORDER BY id`,
+           c.created_at AS createdAt, k.request, k.response
+         FROM llm_calls c LEFT JOIN llm_cache k ON k.key = c.cache_key
+         WHERE c.run_id = ? AND c.sample_id IS NOT NULL ORDER BY c.id`,
       )
-      .all(runId) as (CallRecord & { id: number; createdAt: string })[];
+      .all(runId) as SampleCallRow[];
   }
 
   calls(filter: { runId?: string; cacheKey?: string } = {}): (CallRecord & { id: number })[] {
