@@ -18,6 +18,50 @@ const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 150);
 
 const dir = mkdtempSync(join(tmpdir(), "specsci-bench-tasks-"));
 const rows: [string, string][] = [];
+
+/**
+ * The call that answered a sample, as the runner records it (cached answer, call linked to its
+ * sample), so the export's events are measured at scale.
+ */
+function answerCall(store: Store, arm: string, p: number, order: string, e: number, text: string) {
+  const cacheKey = `${arm}-${p}-${order}-${e}`;
+  const content = `pair ${p} ${order}`;
+  store.llm.cachePut({
+    key: cacheKey,
+    model: `bench/${arm}`,
+    request: JSON.stringify({
+      identity: {},
+      messages: [{ role: "user", content }],
+      params: { max_tokens: 16 },
+      sample: 0,
+    }),
+    response: JSON.stringify({
+      text,
+      stopReason: "end",
+      providerStopReason: "stop",
+      usage: { input_tokens: 300, output_tokens: 1 },
+    }),
+  });
+  store.llm.recordCall({
+    runId: arm,
+    stage: "generate",
+    sampleId: `vg-${p}:${order === "aligned-first" ? "ab" : "ba"}`,
+    epoch: e,
+    model: `bench/${arm}`,
+    cacheKey,
+    source: "api",
+    status: "ok",
+    stopReason: "end",
+    attempts: 1,
+    inputTokens: 300,
+    outputTokens: 1,
+    reasoningTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costUsd: 0,
+    latencyMs: 5,
+  });
+}
 const time = async <T>(label: string, f: () => T | Promise<T>): Promise<T> => {
   const t0 = performance.now();
   const out = await f();
@@ -47,6 +91,7 @@ try {
             for (let e = 1; e <= EPOCHS; e++) {
               const aligned =
                 (p * 7 + e + (order === "aligned-first" ? 1 : 0)) % (arm === "a" ? 3 : 4) !== 0;
+              if (arm === "a") answerCall(store, arm, p, order, e, aligned ? "A" : "B");
               store.evals.writeSample({
                 runId: arm,
                 sampleId: `vg-${p}:${order === "aligned-first" ? "ab" : "ba"}`,

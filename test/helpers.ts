@@ -9,7 +9,8 @@ import { type CacheMode, ConfigSchema } from "../src/llm/config.js";
 import { specHash } from "../src/spec/hash.js";
 import { checkSpecFile } from "../src/spec/io.js";
 import { resolveSpecRef } from "../src/spec/library.js";
-import { Store } from "../src/store/db.js";
+import { DB_FILE_NAME, Store } from "../src/store/db.js";
+import { MIGRATIONS } from "../src/store/migrations.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BIN = join(ROOT, "bin", "specsci.js");
@@ -24,6 +25,21 @@ export function tempDir(prefix = "specsci-test-"): string {
 
 export function cleanupTempDirs(): void {
   for (const c of cleanups.splice(0)) c();
+}
+
+/**
+ * A workspace whose store is at an older schema `version` (its migrations up to it applied), with
+ * one eval run `r`, for migration tests; close `db` before `Store.open(dir)` migrates it.
+ */
+export function storeAtVersion(version: number): { dir: string; db: Database.Database } {
+  const dir = tempDir(`specsci-v${version}-store-`);
+  const db = new Database(join(dir, DB_FILE_NAME));
+  for (const m of MIGRATIONS.filter((x) => x.version <= version)) db.exec(m.sql);
+  db.pragma(`user_version = ${version}`);
+  db.prepare(
+    "INSERT INTO runs (id, kind, created_at, updated_at) VALUES ('r', 'eval', 'now', 'now')",
+  ).run();
+  return { dir, db };
 }
 
 /** A store and client over a fresh workspace; `config` is the parsed form of a specsci.yaml. */

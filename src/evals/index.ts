@@ -36,7 +36,7 @@ export {
 export { evalAwarenessScorer, misalignmentScorer, ruleCitationScorer } from "./am/scorers.js";
 export { AM_TASK_NAME, type AmTaskArgs, agenticMisalignmentTask, isAmTask } from "./am/task.js";
 export { importUpstreamTask } from "./am/upstream.js";
-export { exportInspectLog } from "./inspect.js";
+export { exportInspectLog, type InspectExport, type InspectExportOptions } from "./inspect.js";
 export { inspectLogHeader, writeInspectEvalZip } from "./inspect-eval-zip.js";
 export { validateEvalLog } from "./inspect-schema.js";
 export {

@@ -8,95 +8,53 @@ import { packageVersion } from "../core/provenance.js";
 import { mean, stderr } from "../core/stats.js";
 import type { EvalRunRow, EvalSampleRecord, Store, UsageRow } from "../store/index.js";
 import { AM_TASK_NAME, isAmTask } from "./am/task.js";
+import { callsBySample, type SampleCall, sampleEvents } from "./inspect-events.js";
+import {
+  assistantMessage,
+  inspectLogprobs,
+  inspectTime,
+  STOP,
+  type StoredOutput,
+  sized,
+  usage,
+} from "./inspect-messages.js";
 import type { ScorerDecl } from "./registry.js";
 import { taskDefinitions } from "./tasks.js";
 import type { SampleError, Score } from "./types.js";
 
 type Json = Record<string, unknown>;
 
-interface StoredOutput {
-  model: string;
-  text: string;
-  reasoning: string | null;
-  refusal: string | null;
-  stop_reason: "end" | "max_tokens" | "refusal";
-  /** Counts the provider did not report are absent (see llm/types.ts Usage). */
-  usage: {
-    input_tokens?: number;
-    output_tokens?: number;
-    reasoning_tokens?: number;
-    cache_read_tokens?: number;
-    cache_write_tokens?: number;
-  };
-  latency_ms: number;
-  /** The first answer tokens' log-probabilities, stored compactly (`top` as [token, logprob]). */
-  logprobs?: { token: string; logprob: number; top: [string, number][] }[];
+/**
+ * A sample's stable id in Inspect's form (a shortuuid: 22 base-57 digits of 128 bits), derived
+ * from the run, sample and epoch so every export of a run names its samples alike. Hand-written:
+ * shortuuid's encoding is a few lines, and its random ids are not what we need.
+ */
+export function sampleUuid(runId: string, sampleId: string, epoch: number): string {
+  let n = BigInt(`0x${hashValue({ runId, sampleId, epoch }).slice(0, 32)}`);
+  let out = "";
+  for (let i = 0; i < 22; i++) {
+    out = SHORTUUID_ALPHABET[Number(n % 57n)] + out;
+    n /= 57n;
+  }
+  return out;
 }
+const SHORTUUID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
-const STOP: Record<StoredOutput["stop_reason"], string> = {
-  end: "stop",
-  max_tokens: "max_tokens",
-  refusal: "content_filter",
-};
-
-type SizedUsage = StoredOutput["usage"] & { input_tokens: number; output_tokens: number };
-const sized = (u: StoredOutput["usage"]): u is SizedUsage =>
-  u.input_tokens !== undefined && u.output_tokens !== undefined;
-
-function usage(
-  u:
-    | SizedUsage
-    | { inputTokens: number; outputTokens: number; reasoningTokens: number; costUsd?: number },
+function sampleToInspect(
+  store: Store,
+  r: EvalSampleRecord,
+  runModel: string,
+  runMetadata: Json,
+  calls: SampleCall[],
 ): Json {
-  const input = "input_tokens" in u ? u.input_tokens : u.inputTokens;
-  const output = "output_tokens" in u ? u.output_tokens : u.outputTokens;
-  const reasoning =
-    "reasoning_tokens" in u
-      ? (u.reasoning_tokens ?? 0)
-      : "reasoningTokens" in u
-        ? u.reasoningTokens
-        : 0;
-  return {
-    input_tokens: input,
-    output_tokens: output,
-    total_tokens: input + output,
-    reasoning_tokens: reasoning,
-  };
-}
-
-/** Stored log-probabilities in Inspect's form (`choices[].logprobs.content`). */
-function inspectLogprobs(lp: NonNullable<StoredOutput["logprobs"]>): Json {
-  return {
-    content: lp.map((t) => ({
-      token: t.token,
-      logprob: t.logprob,
-      bytes: null,
-      top_logprobs: t.top.map(([token, logprob]) => ({ token, logprob, bytes: null })),
-    })),
-  };
-}
-
-/** `2026-11-27T02:08:45.123Z` → `2026-11-27T02:08:45+00:00` (Inspect's own form). */
-function inspectTime(iso: string): string {
-  return `${iso.slice(0, 19)}+00:00`;
-}
-
-function assistantMessage(o: StoredOutput): Json {
-  const content = o.reasoning
-    ? [
-        { type: "reasoning", reasoning: o.reasoning, redacted: false },
-        { type: "text", text: o.text },
-      ]
-    : o.text;
-  return { role: "assistant", content, source: "generate", model: o.model };
-}
-
-function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
-  const input = (r.input as { role: string; content: string }[]).map((m) => ({
+  const given = (r.input as { role: string; content: string }[]).map((m) => ({
     role: m.role,
     content: m.content,
     source: "input",
   }));
+  // The viewer lists samples by their input: the system prompt, the same in every sample, stays
+  // in `messages` only.
+  const input = given.filter((m) => m.role !== "system");
   const o = r.output as StoredOutput | null;
   const scores: Record<string, Json> = {};
   for (const [name, s] of Object.entries((r.scores as Record<string, Score> | null) ?? {})) {
@@ -108,12 +66,14 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
       history: [],
     };
   }
+  const metadata = { ...(r.metadata as Json), ...outcomeMetadata(r), ...runMetadata };
   const out: Json = {
     id: r.sampleId,
     epoch: r.epoch,
+    uuid: sampleUuid(r.runId, r.sampleId, r.epoch),
     input,
     target: "",
-    messages: o ? [...input, assistantMessage(o)] : input,
+    messages: o ? [...given, assistantMessage(o)] : given,
     output: o
       ? {
           model: o.model,
@@ -131,9 +91,9 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
         }
       : { model: runModel, choices: [], completion: "" },
     scores,
-    metadata: { ...(r.metadata as Json), ...outcomeMetadata(r) },
+    metadata,
     store: {},
-    events: [],
+    events: sampleEvents(store, r, { input: given, metadata }, scores, calls),
     model_usage: o && sized(o.usage) ? { [o.model]: usage(o.usage) } : {},
     role_usage: {},
     attachments: {},
@@ -143,11 +103,9 @@ function sampleToInspect(r: EvalSampleRecord, runModel: string): Json {
   };
   if (r.status === "error") {
     const e = r.error as SampleError;
-    out.error = {
-      message: `${e.stage}${e.scorer ? ` (${e.scorer})` : ""}: ${e.kind}: ${e.message}`,
-      traceback: "",
-      traceback_ansi: "",
-    };
+    const message = `${e.stage}${e.scorer ? ` (${e.scorer})` : ""}: ${e.kind}: ${e.message}`;
+    // No Python traceback exists; the viewer shows the traceback, so it carries the message.
+    out.error = { message, traceback: message, traceback_ansi: message };
   }
   return out;
 }
@@ -200,6 +158,17 @@ function scoreSeries(
 }
 
 /**
+ * A series' name in the results, as Inspect names it: a scorer's own name for a plain value, the
+ * key for each key of a dict value. A key two scorers share keeps the scorer's name in front
+ * (Inspect would write two scores of one name).
+ */
+function seriesName(x: { scorer: string; key: string }, all: { scorer: string; key: string }[]) {
+  if (x.key === x.scorer) return x.scorer;
+  const shared = all.some((y) => y.key === x.key && y.scorer !== x.scorer);
+  return shared ? `${x.scorer}/${x.key}` : x.key;
+}
+
+/**
  * Per-sample means over epochs of a series (Inspect's `mean` reducer): metrics are computed over
  * these, so a model answering a sample differently across epochs counts once per sample.
  */
@@ -223,23 +192,84 @@ function registeredScorers(task: string): ScorerDecl[] | null {
   return taskDefinitions().find((t) => t.name === name)?.scorers ?? null;
 }
 
+/**
+ * How the run ended, as Inspect says it. Every sample recorded: `success`, whatever each sample's
+ * outcome (a failed sample carries its own `error`). Otherwise the run failed as a whole (`error`,
+ * with one) or was stopped (`cancelled`; `started` would show as still running).
+ */
+function logStatus(store: Store, runId: string, recorded: number, total: number): Json {
+  if (recorded === total) return { status: "success" };
+  if (store.runs.get(runId)?.status !== "failed") return { status: "cancelled" };
+  const message = `the run failed with ${recorded} of ${total} samples recorded; specsci's output of that run says why, and a re-run resumes it`;
+  return { status: "error", error: { message, traceback: "", traceback_ansi: "" } };
+}
+
+/** Token usage summed by a key of each usage row (rows with no key are left out). */
+function usageBy(
+  rows: UsageRow[],
+  keyOf: (u: UsageRow) => string | undefined,
+): Record<string, Json> {
+  const sums = new Map<
+    string,
+    { inputTokens: number; outputTokens: number; reasoningTokens: number }
+  >();
+  for (const u of rows) {
+    const key = keyOf(u);
+    if (key === undefined) continue;
+    const s = sums.get(key) ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+    s.inputTokens += u.inputTokens;
+    s.outputTokens += u.outputTokens;
+    s.reasoningTokens += u.reasoningTokens;
+    sums.set(key, s);
+  }
+  return Object.fromEntries([...sums].map(([k, s]) => [k, usage(s)]));
+}
+
 export interface InspectExport {
   fileName: string;
   log: Json;
 }
 
-/** `version`: the specsci the log names as its producer (the running one unless told). */
+export interface InspectExportOptions {
+  /** The specsci the log names as its producer (the running one unless told). */
+  version?: string;
+  /**
+   * What the run is part of (an experiment's arm, spec, seed, …): merged into every sample's
+   * metadata and into `eval.metadata`, over what the run itself records, so a log read alone says
+   * where it belongs.
+   */
+  context?: Record<string, unknown>;
+}
+
+/**
+ * What each sample's metadata records of its run: the model, the seed and the spec in the prompt
+ * (when the run has them), then the caller's context.
+ */
+function runSampleMetadata(run: EvalRunRow, context: Json): Json {
+  const seed = run.generateConfig.seed;
+  const spec = (run.taskArgs as Json | null)?.spec;
+  return {
+    model: run.model,
+    ...(seed !== undefined && seed !== null ? { seed } : {}),
+    ...(spec ? { prompt_spec: spec } : {}),
+    ...context,
+  };
+}
+
 export function exportInspectLog(
   store: Store,
   runId: string,
-  version = packageVersion().version,
+  opts: InspectExportOptions = {},
 ): InspectExport {
+  const version = opts.version ?? packageVersion().version;
+  const context = opts.context ?? {};
   const run = store.evals.run(runId) as EvalRunRow;
   if (!run) throw new Error(`no eval run ${runId}`);
   const records = store.evals.samples(runId);
   const valid = records.filter((r) => r.status === "done");
   const count = (status: string) => records.filter((r) => r.status === status).length;
   const usageRows: UsageRow[] = store.llm.usage({ runId });
+  const calls = callsBySample(store, runId);
   const scorerSpecs = (run.scorerConfig.scorers ?? []) as Json[];
   const declared = registeredScorers(run.task);
   // The grader is the judge of a scorer the task declares as calling one.
@@ -250,7 +280,6 @@ export function exportInspectLog(
   const created = inspectTime(run.createdAt);
   const taskId = hashValue(runId).slice(0, 22);
   const sampleIds = [...new Set(records.map((r) => r.sampleId))];
-  const complete = records.length === run.sampleCount * run.epochs;
 
   const series = scoreSeries(valid, declared);
   const bySample = new Map<string, EvalSampleRecord[]>(sampleIds.map((id) => [id, []]));
@@ -262,7 +291,7 @@ export function exportInspectLog(
     scores: perSample.map((x) => {
       const values = [...x.values.values()];
       return {
-        name: x.key === x.scorer ? x.scorer : `${x.scorer}/${x.key}`,
+        name: seriesName(x, series),
         scorer: x.scorer,
         reducer: "mean",
         params: {},
@@ -275,17 +304,11 @@ export function exportInspectLog(
       };
     }),
   };
-  const modelUsage: Record<string, Json> = {};
-  const roleUsage: Record<string, Json> = {};
-  for (const u of usageRows) {
-    const entry = usage({
-      inputTokens: u.inputTokens,
-      outputTokens: u.outputTokens,
-      reasoningTokens: u.reasoningTokens,
-    });
-    modelUsage[u.model] = entry;
-    if (judge && u.model === judge.judge && u.model !== run.model) roleUsage.grader = entry;
-  }
+  const modelUsage = usageBy(usageRows, (u) => u.model);
+  // The grader's calls are those its scorers made (their stage), whichever model answered them.
+  const roleUsage = usageBy(usageRows, (u) =>
+    judge && u.stage === `score:${String(judge.name)}` ? "grader" : undefined,
+  );
   const reductions = [...new Set(perSample.map((x) => x.scorer))].map((scorer) => ({
     scorer,
     reducer: "mean",
@@ -299,14 +322,18 @@ export function exportInspectLog(
     }),
   }));
   const generate = run.generateConfig as Json;
+  const logMetadata: Json = {
+    specsci_run: runId,
+    dataset_hash: run.datasetHash,
+    // Samples in no score, by why: failures, answers cut off at max_tokens, refusals.
+    unscored: { error: count("error"), truncated: count("truncated"), refused: count("refused") },
+    exported_by: `specsci ${version}`,
+    ...context,
+  };
+  const sampleMetadata = runSampleMetadata(run, context);
   const log: Json = {
     version: 2,
-    status:
-      complete && count("error") + count("truncated") === 0
-        ? "success"
-        : complete
-          ? "error"
-          : "started",
+    ...logStatus(store, runId, records.length, run.sampleCount * run.epochs),
     eval: {
       eval_id: hashValue({ runId, created }).slice(0, 22),
       run_id: runId,
@@ -355,16 +382,9 @@ export function exportInspectLog(
         ),
         metadata: {},
       })),
-      metadata: {
-        specsci_run: runId,
-        dataset_hash: run.datasetHash,
-        // Samples in no score, by why: failures, answers cut off at max_tokens, refusals.
-        unscored: {
-          error: count("error"),
-          truncated: count("truncated"),
-          refused: count("refused"),
-        },
-      },
+      // inspect_ai rebuilds the log's top-level metadata and tags from these on read.
+      metadata: logMetadata,
+      tags: [],
     },
     plan: {
       name: "plan",
@@ -392,8 +412,16 @@ export function exportInspectLog(
     },
     invalidated: false,
     tags: [],
-    metadata: { exported_by: `specsci ${version}` },
-    samples: records.map((r) => sampleToInspect(r, run.model)),
+    metadata: logMetadata,
+    samples: records.map((r) =>
+      sampleToInspect(
+        store,
+        r,
+        run.model,
+        sampleMetadata,
+        calls.get(`${r.sampleId}#${r.epoch}`) ?? [],
+      ),
+    ),
     reductions,
   };
   const fileName = `${created.replaceAll(":", "-")}_${run.task}_${taskId}.json`;

@@ -94,6 +94,18 @@ export async function runEval(opts: EvalOptions): Promise<EvalRunSummary> {
   const generate = generateConfigOf(opts);
   const runId = evalRunId(task, opts.modelId, opts.epochs, generate, opts.modelVersion);
   ensureEvalRun(store, runId, opts, generate);
+  // The run's record says how this call ended (completed, interrupted, failed): an export of a
+  // run that is not complete tells a stopped run from one that failed.
+  return store.runs.track(runId, opts.signal, () => evaluate(opts, runId, generate));
+}
+
+async function evaluate(
+  opts: EvalOptions,
+  runId: string,
+  generate: GenerateConfig,
+): Promise<EvalRunSummary> {
+  const { client, task } = opts;
+  const store = client.store;
   const work = workLeft(store.evals.outcomes(runId), task.dataset, opts);
   const total = task.dataset.length * opts.epochs;
   const summary: EvalRunSummary = {
@@ -251,7 +263,12 @@ class EvalSamples {
 
   private async outcome({ sample, epoch, cutOffAt }: Work): Promise<SampleOutcome> {
     const { opts, task } = this;
-    const context: CallContext = { runId: this.runId, stage: "generate" };
+    const context: CallContext = {
+      runId: this.runId,
+      stage: "generate",
+      sampleId: sample.id,
+      epoch,
+    };
     const o: SampleOutcome = {
       completion: null,
       parsed: null,
@@ -294,7 +311,12 @@ class EvalSamples {
         o.scores[scorer.name] = await scorer.score(
           { ...state },
           {
-            context: { runId: this.runId, stage: `score:${scorer.name}` },
+            context: {
+              runId: this.runId,
+              stage: `score:${scorer.name}`,
+              sampleId: state.sample.id,
+              epoch: state.epoch,
+            },
             ...(signal ? { signal } : {}),
           },
         );

@@ -85,6 +85,8 @@ export class CallRecorder {
       store.llm.recordCall({
         runId: ctx.runId ?? null,
         stage: ctx.stage ?? null,
+        sampleId: ctx.sampleId ?? null,
+        epoch: ctx.epoch ?? null,
         model: this.modelId,
         cacheKey: key,
         source,
@@ -129,6 +131,8 @@ export class CallRecorder {
       this.services.store.llm.recordCall({
         runId: ctx.runId ?? null,
         stage: ctx.stage ?? null,
+        sampleId: ctx.sampleId ?? null,
+        epoch: ctx.epoch ?? null,
         model: this.modelId,
         cacheKey: key,
         source,

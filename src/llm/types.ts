@@ -180,6 +180,9 @@ export type ChatOutcome = Completion | CallFailure;
 export interface CallContext {
   runId?: string;
   stage?: string;
+  /** The eval sample (and epoch) the call is made for, recorded with the call. */
+  sampleId?: string;
+  epoch?: number;
 }
 
 export interface CallOptions {

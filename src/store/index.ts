@@ -25,6 +25,7 @@ export type {
   BatchJobStatus,
   CacheRow,
   CallRecord,
+  SampleCallRow,
   UsageRow,
 } from "./llm-tables.js";
 export { SCHEMA_VERSION } from "./migrations.js";

@@ -6,6 +6,9 @@ import type { Texts } from "./texts.js";
 export interface CallRecord {
   runId: string | null;
   stage: string | null;
+  /** The eval sample and epoch the call was made for (null outside a sample). */
+  sampleId?: string | null;
+  epoch?: number | null;
   model: string;
   cacheKey: string;
   source: "api" | "cache" | "batch";
@@ -23,6 +26,14 @@ export interface CallRecord {
   costUsd: number | null;
   latencyMs: number;
 }
+
+/** A call made for an eval sample, with what the cache holds under its key. */
+export type SampleCallRow = CallRecord & {
+  id: number;
+  createdAt: string;
+  request: string | null;
+  response: string | null;
+};
 
 export interface CacheRow {
   key: string;
@@ -105,8 +116,9 @@ export class LlmTables {
       callInsert: db.prepare(
         `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason,
            error_kind, error_message, http_status, attempts, input_tokens, output_tokens,
-           reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at,
+           sample_id, epoch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -146,6 +158,8 @@ export class LlmTables {
       rec.costUsd,
       rec.latencyMs,
       nowIso(),
+      rec.sampleId ?? null,
+      rec.epoch ?? null,
     );
   }
 
@@ -179,6 +193,26 @@ export class LlmTables {
          ORDER BY min(id)`,
       )
       .all(filter) as UsageRow[];
+  }
+
+  /**
+   * A run's calls made for eval samples, in the order they were made, with when they ended and
+   * the request and response cached under their key (null when none was cached), in one query.
+   */
+  sampleCalls(runId: string): SampleCallRow[] {
+    return this.db
+      .prepare(
+        `SELECT c.id, run_id AS runId, stage, sample_id AS sampleId, epoch, c.model,
+           cache_key AS cacheKey, source, status, stop_reason AS stopReason,
+           error_kind AS errorKind, error_message AS errorMessage, http_status AS httpStatus,
+           attempts, input_tokens AS inputTokens, output_tokens AS outputTokens,
+           reasoning_tokens AS reasoningTokens, cache_read_tokens AS cacheReadTokens,
+           cache_write_tokens AS cacheWriteTokens, cost_usd AS costUsd, latency_ms AS latencyMs,
+           c.created_at AS createdAt, k.request, k.response
+         FROM llm_calls c LEFT JOIN llm_cache k ON k.key = c.cache_key
+         WHERE c.run_id = ? AND c.sample_id IS NOT NULL ORDER BY c.id`,
+      )
+      .all(runId) as SampleCallRow[];
   }
 
   calls(filter: { runId?: string; cacheKey?: string } = {}): (CallRecord & { id: number })[] {

@@ -423,6 +423,18 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX items_stage ON items (corpus, stage);
     `,
   },
+  {
+    version: 12,
+    name: "llm_calls: the eval sample (and epoch) each call was made for",
+    sql: `
+      -- Recorded when the call is made, so an export shows each sample's calls (its answer, its
+      -- judges, its failed attempts) without guessing from their text. Calls made before, and
+      -- calls outside an eval sample, have none.
+      ALTER TABLE llm_calls ADD COLUMN sample_id TEXT;
+      ALTER TABLE llm_calls ADD COLUMN epoch INTEGER;
+      CREATE INDEX llm_calls_by_sample ON llm_calls (run_id, sample_id, epoch);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -181,9 +181,7 @@ describe("a task registered from outside", () => {
       eval: { scorers: { name: string; metrics: Record<string, unknown> }[] };
     };
     expect(validateEvalLog(log)).toEqual([]);
-    expect(log.results.scores.map((s) => [s.name, s.metrics.mean.value])).toEqual([
-      ["said/yes", 0.6],
-    ]);
+    expect(log.results.scores.map((s) => [s.name, s.metrics.mean.value])).toEqual([["yes", 0.6]]);
     expect(Object.keys(log.eval.scorers[0]?.metrics ?? {})).toEqual(["yes"]);
   });
 });

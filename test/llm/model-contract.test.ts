@@ -139,7 +139,7 @@ describe("the Inspect export", () => {
     expect(l.metadata.exported_by).toBe(`specsci ${pkg.version}`);
     expect(l.samples[0]?.output).not.toHaveProperty("usage");
     expect(l.samples[0]?.model_usage).toEqual({});
-    const later = exportInspectLog(store, s.runId, "9.9.9").log as typeof l;
+    const later = exportInspectLog(store, s.runId, { version: "9.9.9" }).log as typeof l;
     expect(later.eval.packages.specsci).toBe("9.9.9");
     expect(later.metadata.exported_by).toBe("specsci 9.9.9");
   });
