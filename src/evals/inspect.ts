@@ -256,6 +256,21 @@ function runSampleMetadata(run: EvalRunRow, context: Json): Json {
   };
 }
 
+/** The name Inspect lists a log by: `{created}_{task}_{task_id}.json`, `:` written as `-`. */
+function logFileName(run: EvalRunRow): string {
+  return `${inspectTime(run.createdAt).replaceAll(":", "-")}_${run.task}_${taskIdOf(run.id)}.json`;
+}
+
+/** Inspect's task id for a run: stable, 22 characters like its own. */
+const taskIdOf = (runId: string) => hashValue(runId).slice(0, 22);
+
+/** A run's log file name without building its log. */
+export function inspectLogFileName(store: Store, runId: string): string {
+  const run = store.evals.run(runId);
+  if (!run) throw new Error(`no eval run ${runId}`);
+  return logFileName(run);
+}
+
 export function exportInspectLog(
   store: Store,
   runId: string,
@@ -278,7 +293,7 @@ export function exportInspectLog(
     (s) => typeof s.judge === "string" && (!declared || graders.has(String(s.name))),
   ) as Json | undefined;
   const created = inspectTime(run.createdAt);
-  const taskId = hashValue(runId).slice(0, 22);
+  const taskId = taskIdOf(runId);
   const sampleIds = [...new Set(records.map((r) => r.sampleId))];
 
   const series = scoreSeries(valid, declared);
@@ -424,6 +439,5 @@ export function exportInspectLog(
     ),
     reductions,
   };
-  const fileName = `${created.replaceAll(":", "-")}_${run.task}_${taskId}.json`;
-  return { fileName, log };
+  return { fileName: logFileName(run), log };
 }

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
-import { exportInspectLog } from "../evals/inspect.js";
+import { exportInspectLog, inspectLogFileName } from "../evals/inspect.js";
 import { inspectLogHeader, writeInspectEvalZip } from "../evals/inspect-eval-zip.js";
 import { validateEvalLog } from "../evals/inspect-schema.js";
 import type { Store } from "../store/db.js";
@@ -20,33 +20,13 @@ type Json = Record<string, unknown>;
 export type InspectLogFormat = "json" | "eval";
 
 /** Which arm of which experiment a log belongs to (a run shared by arms is exported per arm). */
-export interface ArmContext {
+export type ArmContext = {
   experiment: string;
   arm: string;
   /** The spec the arm's prompts or training used; null for an arm without one (the baseline). */
   spec: { name: string; hash: string } | null;
   seed: number;
-}
-
-/**
- * Adds the arm context to a log's `eval.metadata` (what inspect_ai reads the log's metadata from),
- * its top-level `metadata`, and every sample's `metadata`, so a log or sample read alone says which
- * arm it belongs to. The rest of the log is left as exportInspectLog made it.
- */
-export function addArmContext(log: Json, context: ArmContext): Json {
-  const fields = { ...context };
-  const withContext = (metadata: unknown) => ({ ...((metadata as Json | null) ?? {}), ...fields });
-  const evalSpec = log.eval as Json;
-  return {
-    ...log,
-    eval: { ...evalSpec, metadata: withContext(evalSpec.metadata) },
-    metadata: withContext(log.metadata),
-    samples: ((log.samples as Json[] | null | undefined) ?? []).map((s) => ({
-      ...s,
-      metadata: withContext(s.metadata),
-    })),
-  };
-}
+};
 
 /** A run's log, checked against Inspect's schema before anything is written. */
 export function validatedLog(log: Json, what: string): Json {
@@ -163,7 +143,7 @@ export async function exportExperimentLogs(
   // are then made one at a time: an experiment's logs are never all in memory together.
   const planned = ran.map((stage) => ({
     stage,
-    stem: stageStem(exportInspectLog(store, stage.runId).fileName, stage),
+    stem: stageStem(inspectLogFileName(store, stage.runId), stage),
   }));
   const listing = join(dir, "listing.json");
   const manifest = join(dir, "logs.json");
@@ -173,8 +153,8 @@ export async function exportExperimentLogs(
   const headers: Record<string, Json> = {};
   const logs: ExportedStageLog[] = [];
   for (const { stage, stem } of planned) {
-    const { log } = exportInspectLog(store, stage.runId);
-    const full = validatedLog(addArmContext(log, armContext(loaded, stage)), stage.key);
+    const { log } = exportInspectLog(store, stage.runId, { context: armContext(loaded, stage) });
+    const full = validatedLog(log, stage.key);
     const path = await writeInspectLog(full, dir, stem, format);
     const file = `${stem}.${format}`;
     overviews[file] = logOverview(full);

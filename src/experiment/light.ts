@@ -7,7 +7,6 @@
 export { type EvalRunListing, listEvalRuns } from "./eval-listing.js";
 export {
   type ArmContext,
-  addArmContext,
   type ExperimentLogsExport,
   exportExperimentLogs,
   type InspectLogFormat,

@@ -6,7 +6,7 @@ import { SpecsciError } from "../../src/core/errors.js";
 import { setLogLevel } from "../../src/core/log.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { loadExperiment } from "../../src/experiment/config.js";
-import { addArmContext, exportExperimentLogs } from "../../src/experiment/inspect-export.js";
+import { exportExperimentLogs } from "../../src/experiment/inspect-export.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { buildStages } from "../../src/experiment/stages.js";
 import { registerAmFakes } from "../fakes/am-models.js";
@@ -153,24 +153,5 @@ describe("exportExperimentLogs", () => {
       /logs\/.*\.json exists: an export does not overwrite files/,
     );
     expect(readFileSync(first.logs[0]?.path ?? "", "utf8")).toBe(before);
-  });
-});
-
-describe("addArmContext", () => {
-  it("adds the arm to the log's and every sample's metadata, keeping what was there", () => {
-    const log = {
-      eval: { task: "t", metadata: { specsci_run: "r1" } },
-      metadata: { exported_by: "specsci" },
-      samples: [{ id: "a", metadata: { outcome: "done" } }, { id: "b" }],
-    };
-    const context = { experiment: "e", arm: "rules", spec: { name: "rules", hash: "h" }, seed: 3 };
-    const out = addArmContext(log, context);
-    expect(out.eval).toEqual({ task: "t", metadata: { specsci_run: "r1", ...context } });
-    expect(out.metadata).toEqual({ exported_by: "specsci", ...context });
-    expect(out.samples).toEqual([
-      { id: "a", metadata: { outcome: "done", ...context } },
-      { id: "b", metadata: context },
-    ]);
-    expect(log.eval.metadata).toEqual({ specsci_run: "r1" }); // the input is not changed
   });
 });
