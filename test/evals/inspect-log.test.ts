@@ -195,7 +195,9 @@ describe("an Inspect sample's events", () => {
       if (String(s.error?.message).includes("endpoint is down")) {
         // The judge's failed call is an error event; the sample has no score event.
         expect(s.events.at(-1)).toMatchObject({ event: "error" });
-        expect(String((s.events.at(-1)?.error as Json | undefined)?.message)).toMatch(/inspect-flaky-judge/);
+        expect(String((s.events.at(-1)?.error as Json | undefined)?.message)).toMatch(
+          /inspect-flaky-judge/,
+        );
         expect(kinds).not.toContain("score");
       } else {
         // A judge that answered (validly or not) is a model event of the grader.
