@@ -52,6 +52,7 @@ export {
   runResults,
 } from "./results.js";
 export {
+  armColumns,
   type CellValue,
   type ColumnType,
   type ExportRun,

@@ -113,7 +113,7 @@ function citationShares(rows: ScoreRow[]): ArmResult["citations"] {
  * An arm's MSM and AFT factors; a dose arm's AFT factor names its anti-spec share, so a dose
  * series reads across the design heatmap (the paper's Fig. 20) instead of sharing one cell.
  */
-function armFactors(arm: Arm): ArmResult["factors"] {
+export function armFactors(arm: Arm): ArmResult["factors"] {
   if (arm.kind !== "msm" && arm.kind !== "aft" && arm.kind !== "msm+aft") return null;
   const aft =
     arm.kind === "msm"
@@ -122,7 +122,7 @@ function armFactors(arm: Arm): ArmResult["factors"] {
   return { msm: arm.kind === "aft" ? "none" : arm.msm_spec, aft };
 }
 
-function armAft(arm: Arm): ArmResult["aft"] {
+export function armAft(arm: Arm): ArmResult["aft"] {
   if (arm.kind !== "aft" && arm.kind !== "msm+aft") return null;
   return {
     reasoning: arm.reasoning,

@@ -15,10 +15,11 @@ import {
 } from "../analysis/reasoning/index.js";
 import { isAmTask } from "../evals/am/task.js";
 import { taskDefinition } from "../evals/tasks.js";
-import type { LoadedExperiment } from "../experiment/config.js";
+import type { Arm, LoadedExperiment } from "../experiment/config.js";
 import { armAnalyses } from "../experiment/reasoning.js";
 import type { StageGraph } from "../experiment/stages.js";
 import type { FieldRow, Store } from "../store/index.js";
+import { armAft, armFactors } from "./results.js";
 
 export type ColumnType = "string" | "int" | "double" | "boolean" | "list<string>";
 
@@ -56,6 +57,23 @@ const HEAD: SampleColumn[] = [
   col("experiment", "string", "the experiment's name (null for a single run)"),
   col("run_id", "string", "the eval run the sample belongs to", { nullable: false }),
   col("arm", "string", "the experiment arm (null for a single run)"),
+  col("arm_kind", "string", "the arm's kind (null for a single run)", {
+    allowed: ["baseline", "prompted", "msm", "aft", "msm+aft", "it-only"],
+  }),
+  col("msm_spec", "string", "a trained arm's MSM spec, `none` where it has no MSM (else null)"),
+  col(
+    "aft_spec",
+    "string",
+    "a trained arm's AFT spec (with its anti-spec dose), `none` without AFT",
+  ),
+  col("aft_reasoning", "boolean", "an AFT arm fine-tuned with reasoning (false: the no-CoT set)"),
+  col("aft_size", "int", "an AFT arm's number of AFT examples, where it sets one (ladders)"),
+  col("anti_spec", "string", "the anti-spec an AFT arm's data was dosed with"),
+  col("anti_spec_share", "double", "the share of anti-spec examples in that arm's AFT data (0-1)"),
+  col("design", "string", "the design that wrote the arm", {
+    allowed: ["ladder", "cross", "anti-dose"],
+  }),
+  col("design_from", "string", "the arm of the experiment file the design grew from"),
   col("spec", "string", "the spec under test of the arm, by name (null: none)"),
   col("spec_hash", "string", "the spec's content hash"),
   col("model", "string", "the model evaluated (for a trained arm: its experiment model)", {
@@ -123,6 +141,8 @@ export interface ExportRun {
   runId: string;
   experiment: string | null;
   arm: string | null;
+  /** The arm's definition, for its design columns (null for a single run). */
+  armDef: Arm | null;
   spec: { name: string; hash: string } | null;
   model: string;
   seed: number | null;
@@ -148,6 +168,7 @@ export function runSource(store: Store, runId: string): SampleSource {
         runId,
         experiment: null,
         arm: null,
+        armDef: null,
         spec: null,
         model: run.model,
         seed: null,
@@ -176,6 +197,7 @@ export function experimentSource(
       runId: st.runId,
       experiment: loaded.experiment.name,
       arm: st.arm.name,
+      armDef: st.arm,
       spec: st.specs[0] ? { name: st.specs[0].name, hash: st.specs[0].hash } : null,
       model: st.experimentModel,
       seed: st.seed,
@@ -286,6 +308,24 @@ function conditionOf(metadata: unknown): string[] {
     .map(([k, v]) => `${k}=${String(v)}`);
 }
 
+/** The arm's design, as the report reads it (its factors and AFT), so a notebook can redo its figures. */
+export function armColumns(arm: Arm | null): SampleRow {
+  const design = arm?.design;
+  const factors = arm && armFactors(arm);
+  const aft = arm && armAft(arm);
+  return {
+    arm_kind: arm?.kind ?? null,
+    msm_spec: factors?.msm ?? null,
+    aft_spec: factors?.aft ?? null,
+    aft_reasoning: aft?.reasoning ?? null,
+    aft_size: aft?.size ?? null,
+    anti_spec: aft?.anti?.spec ?? null,
+    anti_spec_share: aft?.anti?.share ?? null,
+    design: design?.anti ? "anti-dose" : design?.ladder ? "ladder" : design?.cross ? "cross" : null,
+    design_from: design?.from ?? null,
+  };
+}
+
 function sampleRow(
   run: ExportRun,
   r: FieldRow,
@@ -300,6 +340,7 @@ function sampleRow(
     experiment: run.experiment,
     run_id: run.runId,
     arm: run.arm,
+    ...armColumns(run.armDef),
     spec: run.spec?.name ?? null,
     spec_hash: run.spec?.hash ?? null,
     model: run.model,

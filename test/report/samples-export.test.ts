@@ -17,6 +17,7 @@ import type { StageGraph } from "../../src/experiment/stages.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest } from "../../src/llm/types.js";
 import {
+  armColumns,
   experimentSource,
   runSource,
   type SampleRow,
@@ -28,7 +29,7 @@ import {
 import type { Store } from "../../src/store/index.js";
 import { amAgentAnswer, registerAmFakes } from "../fakes/am-models.js";
 import { fakeReasoningAnswer } from "../fakes/reasoning-labeller.js";
-import { cleanupTempDirs, makeClient } from "../helpers.js";
+import { cleanupTempDirs, makeClient, ROOT } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 
@@ -144,6 +145,43 @@ describe("export samples", () => {
     // Every row has every column, in the columns' order.
     const names = sampleColumns(source).map((c) => c.name);
     for (const r of rows) expect(Object.keys(r).sort()).toEqual([...names].sort());
+  });
+
+  it("says each arm's design, as the report reads it, so a notebook can redo the ladder, dose and grid figures", () => {
+    const paper = loadExperiment(join(ROOT, "examples", "paper-replication.yaml"));
+    const design = new Map(paper.experiment.arms.map((a) => [a.name, armColumns(a)]));
+    expect(design.get("ladder-aft-n5000")).toMatchObject({
+      arm_kind: "aft",
+      msm_spec: "none",
+      aft_spec: "specific",
+      aft_size: 5000,
+      design: "ladder",
+      design_from: "ladder-aft",
+    });
+    expect(design.get("dose-msm+aft-anti10")).toMatchObject({
+      arm_kind: "msm+aft",
+      msm_spec: "specific",
+      anti_spec: "anti-spec",
+      anti_spec_share: 0.1,
+      design: "anti-dose",
+      design_from: "dose-msm+aft",
+    });
+    expect(design.get("msm+aft-rules-value-augmented")).toMatchObject({
+      msm_spec: "rules",
+      aft_spec: "value-augmented",
+      aft_reasoning: true,
+      design: "cross",
+    });
+    expect(design.get("it-baseline")).toMatchObject({ arm_kind: "it-only", msm_spec: null });
+    // The prompted and baseline arms of the run experiment: no training factors.
+    const rows = [...sampleRows(store, experimentSource(loaded, graph, store))];
+    expect(rows.find((r) => r.arm === "rules")).toMatchObject({
+      arm_kind: "prompted",
+      msm_spec: null,
+      aft_size: null,
+      design: null,
+    });
+    expect(runSource(store, rows[0]?.run_id as string).runs[0]?.armDef).toBeNull();
   });
 
   it("exports a failed sample as its failure, never with a verdict", () => {
