@@ -107,13 +107,30 @@ describe("specsci aft", () => {
     // Without an aligned set: a share of the IT files alone (an IT-only baseline's set).
     const sample = join(ROOT, "examples", "sample-data", "it-sample.jsonl");
     const alone = await runCli(
-      ["aft", "mix", "--it", sample, "--it-examples", "5", "--seed", "2", "-o", "it-only"],
+      [
+        "aft",
+        "mix",
+        "--it",
+        sample,
+        "--it-examples",
+        "5",
+        "--seed",
+        "2",
+        "--license",
+        "cc-by-4.0",
+        "-o",
+        "it-only",
+      ],
       { cwd },
     );
     expect(alone.code, alone.stderr).toBe(0);
     expect(alone.stdout).toContain(`it-only: 5 it:${sample}`);
     const manifest = JSON.parse(readFileSync(join(cwd, "it-only", "manifest.json"), "utf8"));
     expect(manifest).toMatchObject({ it_examples: 5, examples: 5, mix: { aligned: null } });
+    // --license goes on the dataset card.
+    expect(readFileSync(join(cwd, "it-only", "README.md"), "utf8")).toMatch(
+      /^license: cc-by-4\.0$/m,
+    );
     const nothing = await runCli(["aft", "mix", "-o", "none"], { cwd });
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain("nothing to mix");

@@ -26,7 +26,11 @@ let server: Server;
 let base = "";
 beforeAll(async () => {
   server = createServer((_req, res) => {
-    res.writeHead(body ? 200 : 404, { "content-type": "application/json" }).end(body);
+    // One connection per request: a kept-alive socket the server drops while the test is busy
+    // elsewhere fails the next fetch ("fetch failed") under load.
+    res
+      .writeHead(body ? 200 : 404, { "content-type": "application/json", connection: "close" })
+      .end(body);
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

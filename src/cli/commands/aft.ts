@@ -168,6 +168,7 @@ export async function aftMix(
     itSeed?: number;
     examples?: number;
     seed: number;
+    license?: string;
   },
 ): Promise<void> {
   if ((o.anti === undefined) !== (o.fraction === undefined))
@@ -192,6 +193,7 @@ export async function aftMix(
           }
         : {}),
       ...(o.examples !== undefined ? { examples: o.examples } : {}),
+      ...(o.license !== undefined ? { license: o.license } : {}),
       seed: o.seed,
     },
     o.out,

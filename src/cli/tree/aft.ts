@@ -84,5 +84,9 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
       parsePositiveIntOption,
     )
     .option("--seed <n>", "seed of the selection", parseIntOption, 42)
+    .option(
+      "--license <id>",
+      "the dataset card's licence (a Hugging Face licence id; default: the aligned set's)",
+    )
     .action(action("aftMix"));
 }
