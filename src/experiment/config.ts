@@ -32,6 +32,8 @@ const DeriveParams = z.strictObject({
   tokenizer: z.enum(TOKENIZERS).optional(),
   tolerance: z.number().positive().optional(),
   rounds: z.number().int().positive().optional(),
+  /** For richness-ladder: the rung (0, the general spec, to 3, the richest). */
+  rung: z.number().int().min(0).optional(),
   attempts: z.number().int().positive().optional(),
   temperature: z.number().min(0).optional(),
 });
