@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatRequest } from "../../src/llm/types.js";
 import { FakeLlmServer } from "../fakes/llm-server.js";
 import { writeLikeAGoodModel } from "../fakes/spec-writer.js";
-import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
 
 let server: FakeLlmServer;
 let cwd: string;
@@ -71,5 +71,26 @@ describe("specsci spec derive -t richness-ladder", () => {
     const fileOut = await derive(["-o", "one.md"]);
     expect(fileOut.code).toBe(1);
     expect(fileOut.stderr).toMatch(/-o\/--out one\.md: is a file, not a directory/);
+  });
+
+  it("plans examples/open-questions/rich-general.yaml offline: the rungs pending, the trained arms waiting", async () => {
+    const file = join(ROOT, "examples", "open-questions", "rich-general.yaml");
+    const ws = tempDir("specsci-ladder-plan-");
+    const before = readdirSync(join(ROOT, "examples", "open-questions"));
+    const r = await runCli(["plan", file], {
+      cwd: ws,
+      env: { ANTHROPIC_API_KEY: undefined, OPENAI_API_KEY: undefined, TOGETHER_API_KEY: undefined },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^rich-3 +- +to derive from general by richness-ladder with /m);
+    expect(r.stdout).toContain(
+      "8 more stage(s) wait for spec variants that `run` writes first (rich-0, rich-1, rich-2, rich-3)",
+    );
+    expect(r.stdout).toContain("eval/rich-prompted-r3/vllm/Qwen/Qwen3-8B/am/seed-1 (needs rich-3)");
+    expect(r.stdout).toContain("10 stage(s) of trained arms wait for their models");
+    expect(r.stdout).toContain("eval/rich-msm-r0/vllm/Qwen/Qwen3-8B/am/seed-0 (needs train-");
+    expect(r.stdout).toMatch(/data to make: 1 of 5, about \$[\d.]+ expected/);
+    // Planning writes nothing beside the example.
+    expect(readdirSync(join(ROOT, "examples", "open-questions"))).toEqual(before);
   });
 });
