@@ -9,9 +9,14 @@ import { setLogLevel } from "../../src/core/log.js";
 import { codeVersion } from "../../src/core/provenance.js";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
+import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { experimentResults, reportCharts } from "../../src/report/index.js";
 import { richnessSeries } from "../../src/report/series.js";
+import type { Spec } from "../../src/spec/model.js";
+import { renderSpecBody } from "../../src/spec/render.js";
+import { getTokenizer } from "../../src/spec/tokens.js";
 import { registerAmFakes } from "../fakes/am-models.js";
+import { writeLikeAGoodModel } from "../fakes/spec-writer.js";
 import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
 beforeAll(() => setLogLevel("quiet"));
@@ -118,5 +123,49 @@ describe("spec-ladder arms", () => {
     expect(series[2]?.rate as number).toBeLessThan(series[0]?.rate as number);
     const charts = await reportCharts(data);
     expect(charts.map((c) => c.id)).toContain("richness");
+  });
+});
+
+describe("a richness ladder derived inside an experiment", () => {
+  it("writes every rung from one set of model calls, the rungs the same length, and runs them as spec-ladder arms", async () => {
+    let calls = 0;
+    registerFakeModel("ladder-experiment-writer", (req) => {
+      calls++;
+      return writeLikeAGoodModel(req);
+    });
+    const { dir, client, store } = makeClient();
+    const derive = (rung: number) =>
+      `  rich-${rung}: { derive: { from: general, transform: richness-ladder, model: fake/ladder-experiment-writer, params: { rung: ${rung} } } }`;
+    const file = join(dir, "e.yaml");
+    writeFileSync(
+      file,
+      `name: derived-ladder
+specs:
+  general: general
+${[0, 1, 2, 3].map(derive).join("\n")}
+arms:
+  - { name: rich, kind: spec-ladder, specs: [rich-0, rich-1, rich-2, rich-3] }
+models: [fake/am-spec-agent]
+evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+judge: { model: fake/am-judge }
+`,
+    );
+    const loaded = loadExperiment(file);
+    const graph = await runExperiment(loaded, client);
+    // Three enriching steps, asked once: every rung after the first reads them from the cache.
+    expect(calls).toBe(3);
+    const rungs = [0, 1, 2, 3].map((k) => graph.specs.find((s) => s.name === `rich-${k}`));
+    const qwen3 = getTokenizer("qwen3");
+    const tokens = rungs.map((s) => qwen3.count(renderSpecBody(s?.spec as Spec)));
+    for (const t of tokens)
+      expect(Math.abs(t / (tokens[3] as number) - 1)).toBeLessThanOrEqual(0.02);
+    expect(new Set(rungs.map((s) => s?.hash)).size).toBe(4);
+    const data = experimentResults(loaded, graph, store, codeVersion());
+    expect(richnessSeries(data).map((p) => [p.arm, p.x, p.n])).toEqual([
+      ["rich-r0", 0, 1],
+      ["rich-r1", 1, 1],
+      ["rich-r2", 2, 1],
+      ["rich-r3", 3, 1],
+    ]);
   });
 });
