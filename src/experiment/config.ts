@@ -32,6 +32,8 @@ const DeriveParams = z.strictObject({
   tokenizer: z.enum(TOKENIZERS).optional(),
   tolerance: z.number().positive().optional(),
   rounds: z.number().int().positive().optional(),
+  /** For richness-ladder: the rung (0, the general spec, to 3, the richest). */
+  rung: z.number().int().min(0).optional(),
   attempts: z.number().int().positive().optional(),
   temperature: z.number().min(0).optional(),
 });
@@ -183,6 +185,18 @@ const ArmInput = z.discriminatedUnion("kind", [
     aft_specs: z.array(name).min(1),
     ...aftFields,
   }),
+  /**
+   * A richness ladder: one arm per spec, least rich first (`<name>-r<rung>`), each prompted with
+   * it or trained on MSM data from it (`as`); the specs are typically the rungs of a
+   * `richness-ladder` derivation, and the report plots the misalignment rate against the rung.
+   */
+  z.strictObject({
+    name,
+    kind: z.literal("spec-ladder"),
+    as: z.enum(["prompted", "msm"]).default("prompted"),
+    specs: z.array(name).min(2),
+    ...noAftData,
+  }),
 ]);
 type ArmInput = z.infer<typeof ArmInput>;
 
@@ -194,6 +208,8 @@ export interface ArmDesign {
   cross?: boolean;
   /** An anti-spec dose arm: the arm of the same name without `-anti<percent>` is its 0. */
   anti?: boolean;
+  /** A rung of a spec ladder: its place, 0 the least rich. */
+  richness?: number;
 }
 
 /** An arm as the stage graph sees it: designs expanded, one AFT size at most. */
@@ -278,6 +294,7 @@ export function expandArms(arms: ArmInput[], defaultIt?: ItMixConfig): Arm[] {
     }
     if (a.kind === "it-only")
       return [{ name: a.name, kind: "it-only", it: (a.it ?? defaultIt) as ItMixConfig }];
+    if (a.kind === "spec-ladder") return rungArms(a);
     if (a.kind === "aft" || a.kind === "msm+aft") {
       const { aft_sizes, it, anti, ...rest } = a;
       return sized({ ...rest, ...itOf(it) }, aft_sizes).flatMap((x) => dosed(x, anti));
@@ -298,6 +315,17 @@ export function expandArms(arms: ArmInput[], defaultIt?: ItMixConfig): Arm[] {
         );
       }),
     );
+  });
+}
+
+/** One arm per spec of a spec ladder, `<name>-r<rung>`, in the ladder's order. */
+function rungArms(a: Extract<ArmInput, { kind: "spec-ladder" }>): Arm[] {
+  return a.specs.map((spec, richness) => {
+    const name = `${a.name}-r${richness}`;
+    const design = { from: a.name, richness };
+    return a.as === "msm"
+      ? { name, kind: "msm", msm_spec: spec, design }
+      : { name, kind: "prompted", spec, design };
   });
 }
 
@@ -537,6 +565,8 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
         if (arm.kind === "cross")
           for (const key of ["msm_specs", "aft_specs"] as const)
             for (const [j, ref] of arm[key].entries()) requireSpec(ref, ["arms", i, key, j]);
+        if (arm.kind === "spec-ladder")
+          for (const [j, ref] of arm.specs.entries()) requireSpec(ref, ["arms", i, "specs", j]);
         if (
           (arm.kind === "aft" || arm.kind === "msm+aft" || arm.kind === "cross") &&
           arm.aft_size &&
@@ -546,7 +576,13 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
             ["arms", i, "aft_sizes"],
             "give aft_size (one size) or aft_sizes (a ladder), not both",
           );
-        if ((arm.kind === "baseline" || arm.kind === "prompted" || arm.kind === "msm") && arm.it)
+        if (
+          (arm.kind === "baseline" ||
+            arm.kind === "prompted" ||
+            arm.kind === "msm" ||
+            arm.kind === "spec-ladder") &&
+          arm.it
+        )
           issue(
             ["arms", i, "it"],
             `arm "${arm.name}" (kind ${arm.kind}) has no AFT stage to train IT data with: remove it, or use kind aft, msm+aft or it-only`,

@@ -95,6 +95,7 @@ function toDeriveParams(p: DeriveParamsConfig, specs: Map<string, SpecArtifact>)
   if (p.tokenizer !== undefined) out.tokenizer = p.tokenizer;
   if (p.tolerance !== undefined) out.tolerance = p.tolerance;
   if (p.rounds !== undefined) out.rounds = p.rounds;
+  if (p.rung !== undefined) out.rung = p.rung;
   if (p.to !== undefined) {
     const target = specs.get(p.to) as SpecArtifact;
     out.to = { spec: target.spec, label: target.name };

@@ -10,7 +10,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { RateCell } from "../evals/am/metrics.js";
 import type { ReportData } from "./results.js";
-import { doseSeries, ladderSeries, type SeriesPoint } from "./series.js";
+import { doseSeries, ladderSeries, richnessSeries, type SeriesPoint } from "./series.js";
 import type { TaskReport } from "./tasks.js";
 
 export interface Chart {
@@ -559,34 +559,39 @@ export async function reportCharts(data: ReportData, page: Page = SCREEN): Promi
         page,
       ),
     );
-  const ladder = ladderSeries(data);
-  const legend = (points: SeriesPoint[]) =>
-    scaled(page, RATE_AXIS + 40) +
-    textWidth(
-      page,
-      points.map((p) => p.series),
-    );
-  if (ladder.length)
-    charts.push(
-      render(
-        "ladder",
-        "Misalignment rate by AFT size (95% Wilson intervals)",
-        seriesLines(ladder, "AFT examples (log scale)", true),
-        legend(ladder),
-        page,
-      ),
-    );
-  const dose = doseSeries(data);
-  if (dose.length)
-    charts.push(
-      render(
-        "dose",
-        "Misalignment rate by anti-spec share of the AFT data (95% Wilson intervals)",
-        seriesLines(dose, "anti-spec share of the AFT examples (%)", false),
-        legend(dose),
-        page,
-      ),
-    );
+  // Rate-against-a-number figures: AFT-size ladders, anti-spec doses, spec richness ladders.
+  const series: [string, string, SeriesPoint[], string, boolean][] = [
+    ["ladder", "AFT size", ladderSeries(data), "AFT examples (log scale)", true],
+    [
+      "dose",
+      "anti-spec share of the AFT data",
+      doseSeries(data),
+      "anti-spec share of the AFT examples (%)",
+      false,
+    ],
+    [
+      "richness",
+      "spec richness",
+      richnessSeries(data),
+      "richness rung (0: general; then + principles, + examples, + self-preservation)",
+      false,
+    ],
+  ];
+  for (const [id, by, points, xTitle, log] of series)
+    if (points.length)
+      charts.push(
+        render(
+          id,
+          `Misalignment rate by ${by} (95% Wilson intervals)`,
+          seriesLines(points, xTitle, log),
+          scaled(page, RATE_AXIS + 40) +
+            textWidth(
+              page,
+              points.map((p) => p.series),
+            ),
+          page,
+        ),
+      );
   const c = citations(data);
   if (c) charts.push(render("citations", "Rules cited in the reasoning", c, bars, page));
   if (data.arms.some((a) => a.metrics.byAwareness.length))

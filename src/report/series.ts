@@ -1,7 +1,8 @@
 /**
  * Design series of a report: the arms an AFT-size ladder wrote (the paper's data-efficiency
- * figure) and anti-spec dose series with the arm they were dosed from at 0% (its Fig. 20), as
- * points of a rate against a number, one series per ladder or dosed arm and model.
+ * figure), anti-spec dose series with the arm they were dosed from at 0% (its Fig. 20), and spec
+ * richness ladders (one arm per rung), as points of a rate against a number, one series per
+ * ladder or dosed arm and model.
  */
 import type { ArmResult, ReportData } from "./results.js";
 
@@ -10,7 +11,7 @@ export interface SeriesPoint {
   series: string;
   model: string;
   arm: string;
-  /** AFT examples, or the anti-spec share in percent. */
+  /** AFT examples, the anti-spec share in percent, or the richness rung. */
   x: number;
   rate: number | null;
   lo: number | null;
@@ -58,4 +59,15 @@ export function doseSeries(data: ReportData): SeriesPoint[] {
     }
   }
   return points.sort((p, q) => p.series.localeCompare(q.series) || p.x - q.x);
+}
+
+/** Every rung of each spec ladder, least rich first: the rate against the rung. */
+export function richnessSeries(data: ReportData): SeriesPoint[] {
+  return data.arms
+    .flatMap((a) =>
+      a.design?.richness !== undefined ? [point(a, a.design.from, a.design.richness)] : [],
+    )
+    .sort(
+      (p, q) => p.series.localeCompare(q.series) || p.model.localeCompare(q.model) || p.x - q.x,
+    );
 }

@@ -14,6 +14,7 @@ import type { ModelContext } from "./transforms/generative.js";
 import {
   type DeriveParams,
   type DeriveResult,
+  deriveRichnessLadder,
   deriveSpec,
   type TransformName,
 } from "./transforms/index.js";
@@ -52,7 +53,19 @@ export async function deriveCheckedSpec(
   params: DeriveParams,
   options: DeriveOptions = {},
 ): Promise<CheckedDerivation> {
-  const result = await deriveSpec(parent, transform, params, options);
+  return checked(await deriveSpec(parent, transform, params, options));
+}
+
+/** Every rung of the richness ladder (`deriveRichnessLadder`), each rendered and linted. */
+export async function deriveCheckedRichnessLadder(
+  parent: Spec,
+  params: DeriveParams,
+  options: DeriveOptions = {},
+): Promise<CheckedDerivation[]> {
+  return (await deriveRichnessLadder(parent, params, options)).map(checked);
+}
+
+function checked(result: DeriveResult): CheckedDerivation {
   const markdown = renderSpec(result.spec);
   const problems = lintSpec(parseSpec(markdown).spec).filter((d) => d.severity === "error");
   if (problems.length) throw new UnsoundDerivedSpec(problems);

@@ -6,6 +6,7 @@
 export {
   type CheckedDerivation,
   type DeriveOptions,
+  deriveCheckedRichnessLadder,
   deriveCheckedSpec,
   UnsoundDerivedSpec,
 } from "./derive.js";
@@ -61,8 +62,12 @@ export type { MatchLengthReport, ModelContext } from "./transforms/generative.js
 export {
   type DeriveParams,
   type DeriveResult,
+  deriveRichnessLadder,
   deriveSpec,
   isTransformName,
+  RICHNESS_RUNGS,
+  type RichnessRung,
+  type RungReport,
   TRANSFORMS,
   type TransformName,
 } from "./transforms/index.js";

@@ -39,5 +39,15 @@ export function writeLikeAGoodModel(req: ChatRequest): string {
         : "[norm]";
     return JSON.stringify(texts.map((t) => `${tag} ${t}`));
   }
+  const step =
+    /^Write (\d+) (principles|worked examples|paragraphs of guidance on self-preservation)/m.exec(
+      p,
+    );
+  if (step)
+    return JSON.stringify(
+      Array.from({ length: Number(step[1]) }, (_, i) =>
+        `${step[2]} ${i + 1}: ${filler(words)}.`.replace(/^./, (c) => c.toUpperCase()),
+      ),
+    );
   return "I do not understand.";
 }

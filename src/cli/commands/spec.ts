@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   checkOutputPath,
   displayPath,
@@ -8,9 +9,11 @@ import {
   writeFileAtomic,
 } from "../../core/index.js";
 import {
+  type CheckedDerivation,
   checkSpecFile,
   type DeriveOptions,
   type DeriveParams,
+  deriveCheckedRichnessLadder,
   deriveCheckedSpec,
   diffSpecs,
   formatDiagnostic,
@@ -159,9 +162,18 @@ export async function specDerive(
     set?: PlaceholderValues;
   },
 ) {
-  const out = opts.out === undefined ? undefined : checkOutputPath(opts.out, "file", "-o/--out");
   const transform = opts.transform;
   if (!isTransformName(transform)) throw new SpecsciError(`unknown transform ${transform}`);
+  // richness-ladder without --rung writes the whole ladder, one file per rung, into -o DIR.
+  const ladder = transform === "richness-ladder" && opts.rung === undefined;
+  if (ladder && opts.out === undefined)
+    throw new SpecsciError("richness-ladder without --rung writes every rung: give -o DIR", {
+      hint: "or pick one rung with --rung 0-3",
+    });
+  const out =
+    opts.out === undefined
+      ? undefined
+      : checkOutputPath(opts.out, ladder ? "dir" : "file", "-o/--out");
   const parent = loadValidSpec(base, opts.set);
   const params: DeriveParams = {};
   for (const key of [
@@ -179,6 +191,7 @@ export async function specDerive(
     "title",
     "tolerance",
     "rounds",
+    "rung",
   ] as const) {
     if (opts[key] !== undefined) (params as Record<string, unknown>)[key] = opts[key];
   }
@@ -193,9 +206,13 @@ export async function specDerive(
           ? target.spec.frontMatter.name
           : displayPath(target.path),
     };
-    if (typeof opts.tokenizer === "string" && isTokenizerName(opts.tokenizer))
-      params.tokenizer = opts.tokenizer;
   }
+  if (
+    (transform === "match-length" || transform === "richness-ladder") &&
+    typeof opts.tokenizer === "string" &&
+    isTokenizerName(opts.tokenizer)
+  )
+    params.tokenizer = opts.tokenizer;
   const needsModel = TRANSFORMS[transform].model;
   const deriveOpts: DeriveOptions = {};
   if (opts.name) deriveOpts.name = opts.name;
@@ -214,13 +231,29 @@ export async function specDerive(
       ...(opts.temperature !== undefined ? { temperature: opts.temperature as number } : {}),
     };
   }
+  if (ladder) {
+    const rungs = await deriveCheckedRichnessLadder(parent.spec, params, deriveOpts);
+    const summaries = rungs.map((r) => {
+      const file = join(out as string, `${r.spec.frontMatter.name}.md`);
+      writeFileAtomic(file, r.markdown);
+      return derivedSummary(ctx, r, displayPath(file));
+    });
+    if (ctx.json) printJson(summaries);
+    return;
+  }
   const result = await deriveCheckedSpec(parent.spec, transform, params, deriveOpts);
   const markdown = result.markdown;
   if (out) writeFileAtomic(out, markdown);
   else process.stdout.write(markdown);
+  const summary = derivedSummary(ctx, result, opts.out);
+  if (ctx.json && opts.out) printJson(summary);
+}
+
+/** What `spec derive` says of a variant it wrote: its size, its length report, its lineage. */
+function derivedSummary(ctx: CliContext, result: CheckedDerivation, out: string | undefined) {
   const stats = measureSpec(result.spec, ["qwen3"]);
   const summary = {
-    out: opts.out ?? null,
+    out: out ?? null,
     name: result.spec.frontMatter.name,
     rules: rulesOf(result.spec).length,
     words: stats.words,
@@ -228,13 +261,16 @@ export async function specDerive(
     report: result.report ?? null,
     lineage: result.lineage,
   };
-  if (ctx.json && opts.out) printJson(summary);
-  else {
-    const ratio = result.report
-      ? `, length ratio ${result.report.ratio.toFixed(3)} after ${result.report.rounds} round(s)`
-      : "";
+  if (!ctx.json || !out) {
+    const r = result.report;
+    const ratio = !r
+      ? ""
+      : "rounds" in r
+        ? `, length ratio ${r.ratio.toFixed(3)} after ${r.rounds} round(s)`
+        : `, rung ${r.rung} (${r.name}), length ratio ${r.ratio.toFixed(3)} with ${r.fillerWords} filler words`;
     log.info(
-      `${opts.out ? `wrote ${opts.out}` : "derived"}: ${summary.name}, ${summary.rules} rules, ${summary.words} words, ${summary.qwen3_tokens} Qwen3 tokens${ratio}`,
+      `${out ? `wrote ${out}` : "derived"}: ${summary.name}, ${summary.rules} rules, ${summary.words} words, ${summary.qwen3_tokens} Qwen3 tokens${ratio}`,
     );
   }
+  return summary;
 }

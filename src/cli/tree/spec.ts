@@ -7,6 +7,7 @@ import { implementedIn } from "../lazy.js";
 import {
   collectOption,
   parseFloatOption,
+  parseIntOption,
   parseListOption,
   parsePositiveIntOption,
   withSetOption,
@@ -82,7 +83,10 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
         .choices(Object.keys(TRANSFORMS))
         .makeOptionMandatory(),
     )
-    .option("-o, --out <file>", "write the variant here (default: stdout)")
+    .option(
+      "-o, --out <path>",
+      "write the variant here (default: stdout); richness-ladder without --rung: a directory, one file per rung",
+    )
     .option("--name <name>", "name for the variant's front matter")
     .option(
       "-m, --model <id>",
@@ -118,11 +122,16 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
     .option("--title <title>", "generalize: title of the new spec")
     .option("--to <spec>", "match-length: the spec to match")
     .addOption(
-      new Option("--tokenizer <name>", "match-length: tokenizer")
+      new Option("--tokenizer <name>", "match-length, richness-ladder: tokenizer")
         .choices([...TOKENIZERS])
         .default("qwen3"),
     )
-    .option("--tolerance <t>", 'match-length: allowed difference, e.g. "2%"', parseTolerance)
+    .option(
+      "--tolerance <t>",
+      'match-length, richness-ladder: allowed difference, e.g. "2%"',
+      parseTolerance,
+    )
     .option("--rounds <n>", "match-length: rounds before giving up", parsePositiveIntOption)
+    .option("--rung <n>", "richness-ladder: the rung, 0 (general) to 3 (richest)", parseIntOption)
     .action(action("specDerive"));
 }

@@ -25,6 +25,11 @@ export const TRANSFORMS = {
     model: true,
     summary: "expand or trim to within --tolerance of --to's token count",
   },
+  "richness-ladder": {
+    model: true,
+    summary:
+      "from a general spec, --rung 0-3 of a ladder adding principles, examples, self-preservation guidance; every rung length-matched",
+  },
 } as const;
 
 export type TransformName = keyof typeof TRANSFORMS;

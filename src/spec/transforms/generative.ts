@@ -45,7 +45,7 @@ export interface ModelContext {
  * Asks until an answer passes `check` (see `generateValidated`); a model that never gives an
  * acceptable answer, or a failed call, ends the transform with a message naming the item.
  */
-async function askUntilValid<T>(
+export async function askUntilValid<T>(
   ctx: ModelContext,
   label: string,
   prompt: (feedback?: string) => string,
@@ -91,7 +91,7 @@ function between(text: string, tag: string): string | undefined {
   return m?.[1]?.trim();
 }
 
-function jsonStrings(text: string, count?: { min: number; max: number }): Check<string[]> {
+export function jsonStrings(text: string, count?: { min: number; max: number }): Check<string[]> {
   const start = text.indexOf("[");
   const end = text.lastIndexOf("]");
   if (start < 0 || end < start) return { problem: "it was not a JSON array" };
@@ -112,7 +112,7 @@ function jsonStrings(text: string, count?: { min: number; max: number }): Check<
   return { ok: value as string[] };
 }
 
-const wordCount = (t: string) => t.split(/\s+/).filter(Boolean).length;
+export const wordCount = (t: string) => t.split(/\s+/).filter(Boolean).length;
 
 /** Checks that a rewritten rule section kept the rule's statement and subrules byte-identical. */
 function checkRuleRewrite(original: Rule, answer: string): Check<Rule> {

@@ -14,10 +14,12 @@ import {
   rephrase,
   translate,
 } from "./generative.js";
+import { type LadderRung, RICHNESS_RUNGS, type RungReport, richnessLadder } from "./ladder.js";
 import { PROMPT_VERSIONS } from "./prompts.js";
 import { renumber, selectRules, setAttribution, stripExplanations } from "./structural.js";
 
 export { isTransformName, TRANSFORMS, type TransformName } from "./catalog.js";
+export { RICHNESS_RUNGS, type RichnessRung, type RungReport } from "./ladder.js";
 
 export interface DeriveParams {
   keepPreamble?: boolean;
@@ -36,6 +38,8 @@ export interface DeriveParams {
   tokenizer?: TokenizerName;
   tolerance?: number;
   rounds?: number;
+  /** richness-ladder: which rung (0 the general spec padded, up to the richest). */
+  rung?: number;
   /** Recorded only: how the model was asked (answers per item, sampling temperature). */
   attempts?: number;
   temperature?: number;
@@ -50,7 +54,7 @@ function pick(p: DeriveParams, keys: (keyof DeriveParams)[]): DeriveParams {
 export interface DeriveResult {
   spec: Spec;
   lineage: LineageStep;
-  report?: MatchLengthReport;
+  report?: MatchLengthReport | RungReport;
 }
 
 /** The parameters as they are recorded in lineage: plain JSON, the target spec by hash. */
@@ -83,7 +87,7 @@ export async function deriveSpec(
   }
   const m = ctx as ModelContext;
   let spec: Spec;
-  let report: MatchLengthReport | undefined;
+  let report: MatchLengthReport | RungReport | undefined;
   // `used` is what the transform actually ran with, defaults included, for the lineage record.
   let used: DeriveParams;
   switch (transform) {
@@ -146,13 +150,72 @@ export async function deriveSpec(
       report = r.report;
       break;
     }
+    case "richness-ladder": {
+      used = ladderParams(params);
+      const r = (await richnessLadder(parent, used, m))[used.rung as number] as LadderRung;
+      spec = r.spec;
+      report = r.report;
+      break;
+    }
   }
+  return recordDerivation(parent, transform, { spec, used, report }, options);
+}
+
+/** The rung and the length matching a ladder runs with, checked. */
+function ladderParams(params: DeriveParams): DeriveParams {
+  const top = RICHNESS_RUNGS.length - 1;
+  const rung = params.rung ?? top;
+  if (!Number.isInteger(rung) || rung < 0 || rung > top)
+    throw new SpecsciError(
+      `richness-ladder --rung must be a whole number from 0 to ${top} (${RICHNESS_RUNGS.join(", ")}), not ${rung}`,
+    );
+  return { rung, tokenizer: params.tokenizer ?? "qwen3", tolerance: params.tolerance ?? 0.02 };
+}
+
+/**
+ * Every rung of the richness ladder from one run of it (its model calls made once), each with the
+ * lineage that deriving it alone (`richness-ladder --rung N`) records.
+ */
+export async function deriveRichnessLadder(
+  parent: Spec,
+  params: DeriveParams,
+  options: { model?: ModelContext; name?: string } = {},
+): Promise<DeriveResult[]> {
+  if (!options.model)
+    throw new SpecsciError("transform richness-ladder needs a model", {
+      hint: "pass --model provider/model",
+    });
+  const used = ladderParams(params);
+  const rungs = await richnessLadder(parent, used, options.model);
+  const base = options.name ?? nameOf(parent) ?? "spec";
+  return rungs.map((r) =>
+    recordDerivation(
+      parent,
+      "richness-ladder",
+      { spec: r.spec, used: { ...used, rung: r.report.rung }, report: r.report },
+      { ...options, name: `${base}+richness-${r.report.rung}-${r.report.name}` },
+    ),
+  );
+}
+
+const nameOf = (spec: Spec) =>
+  typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : undefined;
+
+/** The derived spec with its lineage step appended to the parent's, and its new name. */
+function recordDerivation(
+  parent: Spec,
+  transform: TransformName,
+  made: { spec: Spec; used: DeriveParams; report: MatchLengthReport | RungReport | undefined },
+  options: { model?: ModelContext; name?: string },
+): DeriveResult {
+  const { spec, used, report } = made;
+  const info = TRANSFORMS[transform];
+  const m = options.model as ModelContext;
   if (info.model) {
     used.attempts = m.attempts ?? 3;
     if (m.temperature !== undefined) used.temperature = m.temperature;
   }
-  const parentName =
-    typeof parent.frontMatter.name === "string" ? parent.frontMatter.name : undefined;
+  const parentName = nameOf(parent);
   const lineage: LineageStep = {
     parent: specHash(parent),
     ...(parentName ? { parent_name: parentName } : {}),

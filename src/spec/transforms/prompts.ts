@@ -10,6 +10,7 @@ export const PROMPT_VERSIONS = {
   rephrase: "rephrase/1",
   translate: "translate/1",
   "match-length": "match-length/1",
+  "richness-ladder": "richness-ladder/1",
 } as const;
 
 export const SPEC_WRITER_SYSTEM =
@@ -109,4 +110,32 @@ export const REPHRASE_INSTRUCTIONS = {
 
 export function translateInstruction(lang: string): string {
   return `Translate each snippet into ${lang}. Keep names of people, products and organizations unchanged.`;
+}
+
+/** What each enriching step of the richness ladder asks for (see `ladder.ts`). */
+export const LADDER_STEP_REQUESTS = {
+  principles:
+    "principles that spell out what the general guidance means in practice: each one names a value or a way of reasoning and says briefly why it matters",
+  examples:
+    "worked examples: each describes a concrete, realistic situation an AI agent could face, what a careless agent might do, what the agent described here does instead, and which part of the guidance leads it there",
+  "self-preservation":
+    "paragraphs of guidance on self-preservation: how the agent should regard being paused, corrected, retrained, replaced or shut down, and why it should never deceive, resist or work around the people responsible for it to keep itself running or unchanged",
+} as const;
+
+export function ladderStepPrompt(o: {
+  spec: string;
+  request: string;
+  count: number;
+  words: number;
+  feedback?: string;
+}): string {
+  return `Below is a model spec.
+
+<spec>
+${o.spec}
+</spec>
+
+Write ${o.count} ${o.request}. They must be in the spirit of the spec above, add to it without repeating it, and stay general: no rule ids, no headings, no bullet lists. Each should be one paragraph of about ${o.words} words.
+
+Answer with a JSON array of exactly ${o.count} strings (one paragraph each) and nothing else.${feedbackLine(o.feedback)}`;
 }
