@@ -254,3 +254,33 @@ export function memoryEstimate(
     totalGiB: (weights + lora + activations) / GiB,
   };
 }
+
+/** The memory estimate's assumptions in `train bases`: the plan defaults. */
+export const ESTIMATE_AT = { lora_r: 64, sequence_len: 4096, micro_batch_size: 1 };
+
+/** A family as `specsci train bases --json` prints it. */
+export function describeBase(b: BaseFamily) {
+  const t = b.template;
+  return {
+    family: b.id,
+    label: b.label,
+    hf_ids: b.pattern.source,
+    examples: b.examples,
+    chat_template: t.jinja,
+    end_of_turn: t.endOfTurn,
+    tokenizer:
+      t.tokenizer.kind === "packaged"
+        ? { package: t.tokenizer.package, approximate: false }
+        : { package: t.tokenizer.package, approximate: true, why: t.tokenizer.why },
+    lora_targets: b.loraTargets,
+    defaults: b.defaults,
+    licence: b.licence,
+    gated: b.gated,
+    note: b.note,
+    memory_estimate_at: ESTIMATE_AT,
+    sizes: b.sizes.map((s) => ({
+      ...s,
+      memory_gib: Number(memoryEstimate(s, ESTIMATE_AT).totalGiB.toFixed(1)),
+    })),
+  };
+}
