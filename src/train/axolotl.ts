@@ -3,9 +3,15 @@
  * dataset types are the ones axolotl documents: `type: completion` with `field: text` for
  * midtraining; `type: chat_template` with `field_messages: messages` training only assistant
  * turns for AFT; LoRA on every linear projection; FSDP2 or DeepSpeed ZeRO-3 on several GPUs.
+ * The base's family (bases.ts) decides the chat template and LoRA targets: Qwen trains with its
+ * tokenizer's own template on every linear layer; the other families with the registry's
+ * template (`chat_template: jinja`), its end-of-turn token and the listed projections.
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { SpecsciError } from "../core/errors.js";
+import { FAMILY_TEMPLATES, isBaseFamilyId } from "../data/base-templates.js";
+import { type BaseFamily, resolveBaseFamily } from "./bases.js";
 import type { StageData } from "./data.js";
 import { type LoadedPlan, type StageSpec, stageHyperparameters } from "./plan.js";
 
@@ -30,12 +36,18 @@ export function axolotlConfigs(
   parent?: StageConfig,
 ): StageConfig[] {
   const { plan } = loaded;
+  const family = resolveBaseFamily(
+    plan.base_model,
+    `${loaded.file}: ${plan.base_family === undefined ? "base_model" : "base_family"}`,
+    plan.base_family,
+  );
   const runDir = runDirOf(loaded, seed);
   const out: StageConfig[] = [];
   let previous: StageConfig | undefined = parent;
   for (const stage of plan.stages) {
     const h = stageHyperparameters(plan, stage);
     const d = data.get(stage.name) as StageData;
+    if (stage.kind === "aft") checkChatTemplate(loaded, stage, d, family);
     const outputDir = join(runDir, stage.name);
     const before: string[][] = [];
     let baseModel = plan.base_model;
@@ -76,7 +88,7 @@ export function axolotlConfigs(
       // axolotl's cache key hashes the dataset's path, not its content: the data hash is in the name.
       dataset_prepared_path: join(runDir, "prepared", `${stage.name}-${d.sha256.slice(0, 12)}`),
       datasets: [dataset],
-      ...(stage.kind === "aft" ? { chat_template: "tokenizer_default" } : {}),
+      ...(stage.kind === "aft" ? chatTemplateSettings(family) : {}),
       sequence_len: h.sequence_len,
       sample_packing: h.sample_packing,
       pad_to_sequence_len: h.sample_packing,
@@ -87,7 +99,7 @@ export function axolotlConfigs(
             lora_r: h.lora_r,
             lora_alpha: h.lora_alpha,
             lora_dropout: h.lora_dropout,
-            lora_target_linear: true,
+            ...loraTargetSettings(family),
             ...(adapterFrom ? { lora_model_dir: adapterFrom } : {}),
           }),
       num_epochs: h.epochs,
@@ -126,6 +138,35 @@ export function axolotlConfigs(
     previous = c;
   }
   return out;
+}
+
+/** Qwen's tokenizers carry the template AFT sets are counted with; the others get it written in. */
+function chatTemplateSettings(f: BaseFamily): Record<string, unknown> {
+  if (f.ownTemplate) return { chat_template: "tokenizer_default" };
+  return {
+    chat_template: "jinja",
+    chat_template_jinja: f.template.jinja,
+    eot_tokens: [f.template.endOfTurn],
+  };
+}
+
+function loraTargetSettings(f: BaseFamily): Record<string, unknown> {
+  return f.loraTargets === "all-linear"
+    ? { lora_target_linear: true }
+    : { lora_target_modules: f.loraTargets };
+}
+
+/** A chat set formatted and counted in another family's turn format would train on wrong text. */
+function checkChatTemplate(loaded: LoadedPlan, stage: StageSpec, d: StageData, f: BaseFamily) {
+  const made = d.chatTemplate;
+  if (made === undefined || !isBaseFamilyId(made)) return;
+  if (FAMILY_TEMPLATES[made].turnFormat === f.template.turnFormat) return;
+  throw new SpecsciError(
+    `${loaded.file}: stage ${stage.name}: ${d.dir} was formatted and counted with the ${made} chat template, and base_model ${loaded.plan.base_model} is ${f.id}`,
+    {
+      hint: `make the chat set with chat_template: ${f.id} in its AFT recipe (for an experiment, the one training.data.aft names), or train a ${made} base`,
+    },
+  );
 }
 
 /** The DeepSpeed ZeRO-3 settings written beside the configs (axolotl reads them from a file). */

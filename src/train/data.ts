@@ -29,6 +29,8 @@ export interface StageData {
   /** Tokens as the data's manifest counted them (the trained model's tokenizer or template). */
   tokens: number;
   manifestFormat: string;
+  /** For a chat set: the chat template its examples were formatted and counted with. */
+  chatTemplate?: string;
 }
 
 const FORMATS = { midtraining: MSM_MANIFEST_FORMAT, aft: AFT_MANIFEST_FORMAT } as const;
@@ -54,6 +56,8 @@ export async function stageData(stage: StageSpec, planDir: string): Promise<Stag
       ? [join(dir, CORPUS_FILES.text), join(dir, CORPUS_FILES.dataset)]
       : [join(dir, togetherExport(setFile(stage.set))), join(dir, setFile(stage.set))];
   const { examples, tokens } = await countTokens(counted);
+  const template =
+    manifest.chat_template ?? (manifest.config as { chat_template?: unknown })?.chat_template;
   return {
     dir,
     file,
@@ -62,6 +66,7 @@ export async function stageData(stage: StageSpec, planDir: string): Promise<Stag
     examples,
     tokens,
     manifestFormat: format,
+    ...(stage.kind === "aft" && typeof template === "string" ? { chatTemplate: template } : {}),
   };
 }
 

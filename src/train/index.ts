@@ -11,6 +11,15 @@ export {
   type StageConfig,
   slurmScript,
 } from "./axolotl.js";
+export {
+  BASES,
+  type BaseFamily,
+  baseFamilyOf,
+  describeBase,
+  ESTIMATE_AT,
+  memoryEstimate,
+  resolveBaseFamily,
+} from "./bases.js";
 export { type StageData, stageData } from "./data.js";
 export { type EngineOptions, trainWithEngine } from "./engines.js";
 export { estimateTraining, type StageEstimate } from "./estimate.js";

@@ -85,6 +85,11 @@ export const TrainPlanSchema = z.strictObject({
   name,
   /** A Hugging Face model id or a local path. */
   base_model: z.string().min(1),
+  /**
+   * The base's family (`specsci train bases`) where its id does not say it (a local path, a
+   * renamed copy): its chat template and LoRA targets go into the configs.
+   */
+  base_family: z.string().min(1).optional(),
   engine: z.enum(["axolotl", "together"]).default("axolotl"),
   /** One training run per seed; several seeds per arm are the norm. */
   seeds: z.array(z.number().int().min(0)).min(1).default([1]),

@@ -160,6 +160,67 @@ describe("axolotl configs", () => {
     expect(script.indexOf("merge-lora")).toBeLessThan(script.lastIndexOf("srun"));
   });
 
+  it("follow the base's family: its written chat template, end-of-turn and LoRA targets; a chat set in another format is refused", async () => {
+    const llama = PLAN().replace("Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B");
+    // The shared chat set was formatted and counted with Qwen3's template.
+    const mixed = parseTrainPlan(llama, join(dir, "train.yaml"));
+    await expect(async () => axolotlConfigs(mixed, 1, await resolveData(mixed))).rejects.toThrow(
+      /stage aft: .*chatset was formatted and counted with the qwen3 chat template, and base_model meta-llama\/Llama-3.1-8B is llama3/,
+    );
+    const spec = checkSpecFile(resolveSpecRef("rules")).spec;
+    const set = await buildAftSet({
+      spec,
+      specHash: specHash(spec),
+      specName: "rules",
+      client: env.client.client,
+      config: AftConfigSchema.parse({
+        model: "fake/train-data",
+        counts: { domains: 1, prompts: 4 },
+        budget: { examples: 8 },
+        chat_template: "llama3",
+      }),
+    });
+    await writeAftSet(set, join(dir, "chatset-llama"), env.client.store, { spec: "rules" });
+    const loaded = parseTrainPlan(
+      llama.replace("data: chatset,", "data: chatset-llama,"),
+      join(dir, "train.yaml"),
+    );
+    const [msm, aft] = axolotlConfigs(loaded, 1, await resolveData(loaded)).map((c) => c.config);
+    expect(aft).toMatchObject({
+      chat_template: "jinja",
+      eot_tokens: ["<|eot_id|>"],
+      lora_target_modules: [
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+      ],
+    });
+    expect(aft?.chat_template_jinja).toContain("<|start_header_id|>");
+    expect(msm?.chat_template).toBeUndefined();
+    for (const c of [msm, aft]) expect(c?.lora_target_linear).toBeUndefined();
+  });
+
+  it("an unknown base names the setting and the known families; base_family names it", async () => {
+    const local = PLAN().replace("Qwen/Qwen3-8B", "./my-checkpoint");
+    const unknown = parseTrainPlan(local, join(dir, "train.yaml"));
+    const data = await resolveData(unknown);
+    expect(() => axolotlConfigs(unknown, 1, data)).toThrow(
+      /train\.yaml: base_model: "\.\/my-checkpoint" is not a known base-model family/,
+    );
+    const named = parseTrainPlan(`${local}base_family: qwen3\n`, join(dir, "train.yaml"));
+    const [, aft] = axolotlConfigs(named, 1, data);
+    expect(aft?.config).toMatchObject({
+      chat_template: "tokenizer_default",
+      lora_target_linear: true,
+    });
+    const wrong = parseTrainPlan(`${local}base_family: gpt\n`, join(dir, "train.yaml"));
+    expect(() => axolotlConfigs(wrong, 1, data)).toThrow(/base_family: unknown base family "gpt"/);
+  });
+
   it("a stage's own hyperparameters override only what they name", async () => {
     const loaded = parseTrainPlan(
       PLAN("hyperparameters: { learning_rate: 2.0e-4, lora_r: 32 }\n").replace(

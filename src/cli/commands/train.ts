@@ -1,8 +1,11 @@
 import { join } from "node:path";
 import { formatCount, log, SpecsciError } from "../../core/index.js";
 import {
+  BASES,
   cancelTogether,
   configText,
+  describeBase,
+  ESTIMATE_AT,
   endpointsYaml,
   estimateTraining,
   externalModel,
@@ -222,5 +225,41 @@ export function trainRegister(
   if (ctx.json) return printJson(artifact);
   process.stdout.write(
     `registered ${artifact.id} (${artifact.adapter ? "LoRA adapter" : "full model"} on ${o.base}); \`specsci train serve\` serves it\n`,
+  );
+}
+
+/** `specsci train bases` */
+export function trainBases(ctx: CliContext) {
+  const bases = BASES.map(describeBase);
+  if (ctx.json) return printJson(bases);
+  printTable(
+    [
+      "family",
+      "Hugging Face ids",
+      "tokenizer",
+      "LoRA targets",
+      "lr / r / α",
+      "licence",
+      "GPU GiB by size",
+    ],
+    bases.map((b) => [
+      b.family,
+      b.examples.join(", "),
+      b.tokenizer.approximate ? `≈ ${b.tokenizer.package} (approximate)` : b.tokenizer.package,
+      Array.isArray(b.lora_targets) ? b.lora_targets.join(",") : b.lora_targets,
+      `${b.defaults.learning_rate} / ${b.defaults.lora_r} / ${b.defaults.lora_alpha}`,
+      `${b.licence.split(" (")[0]}${b.gated ? ", gated" : ""}`,
+      b.sizes.map((s) => `${s.size} ${s.memory_gib}`).join(", "),
+    ]),
+  );
+  const approx = bases.filter((b) => b.tokenizer.approximate);
+  process.stdout.write(
+    `\n${approx.map((b) => `${b.family}: tokens approximated: ${b.tokenizer.why}`).join("\n")}\n` +
+      `${bases
+        .filter((b) => b.gated)
+        .map((b) => `${b.family}: ${b.note}`)
+        .join("\n")}\n` +
+      `GPU memory: one GPU, LoRA r ${ESTIMATE_AT.lora_r}, sequence ${ESTIMATE_AT.sequence_len}, micro-batch ${ESTIMATE_AT.micro_batch_size}: bf16 weights + LoRA (16 bytes per trainable parameter) + checkpointed activations and fp32 logits; a rough lower bound.\n` +
+      "`--json` prints each family's chat template (Jinja) too; a base outside these patterns needs base_family in the plan.\n",
   );
 }

@@ -29,6 +29,13 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
     .action(action("trainRun"));
 
   train
+    .command("bases")
+    .description(
+      "the base-model families plans can train: chat template, tokenizer, LoRA targets, defaults, licence, GPU memory",
+    )
+    .action(action("trainBases"));
+
+  train
     .command("list")
     .description("trained models registered in the store, with their recipe")
     .action(action("trainList"));
