@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { StageData } from "./data.js";
 import { type LoadedPlan, type StageSpec, stageHyperparameters } from "./plan.js";
+import { preferenceSettings } from "./preference.js";
 
 export interface StageConfig {
   stage: StageSpec;
@@ -76,7 +77,7 @@ export function axolotlConfigs(
       // axolotl's cache key hashes the dataset's path, not its content: the data hash is in the name.
       dataset_prepared_path: join(runDir, "prepared", `${stage.name}-${d.sha256.slice(0, 12)}`),
       datasets: [dataset],
-      ...(stage.kind === "aft" ? { chat_template: "tokenizer_default" } : {}),
+      ...(stage.kind !== "midtraining" ? { chat_template: "tokenizer_default" } : {}),
       sequence_len: h.sequence_len,
       sample_packing: h.sample_packing,
       pad_to_sequence_len: h.sample_packing,
@@ -107,6 +108,8 @@ export function axolotlConfigs(
       // A resubmitted Slurm job continues too (locally specsci also sets resume_from_checkpoint).
       auto_resume_from_checkpoints: true,
       ...distributedSettings(loaded, runDir),
+      // Its method, beta and dataset entry replace the SFT dataset; packing is off for rl.
+      ...(stage.kind === "preference" ? preferenceSettings(stage, d) : {}),
       ...(plan.wandb
         ? {
             wandb_project: plan.wandb.project,
