@@ -34,7 +34,7 @@ const lines = (file: string) =>
     .map((l) => JSON.parse(l));
 
 describe("preference sets (fake teacher and violation writer)", () => {
-  const { client, dir } = makeClient();
+  const { client, dir, store } = makeClient();
   let clean: PrefBuild;
 
   it("pairs each aligned answer with a judged violation, through the gates, to exactly the target", async () => {
@@ -59,7 +59,7 @@ describe("preference sets (fake teacher and violation writer)", () => {
 
   it("writes the lines axolotl's DPO, ORPO and KTO loaders read, with provenance and a manifest", async () => {
     const out = join(dir, "pref");
-    const m = await writePrefSet(clean, out, { spec: "rules" });
+    const m = await writePrefSet(clean, out, store, { spec: "rules" });
     expect(m.format).toBe(PREF_MANIFEST_FORMAT);
     const pairs = lines(join(out, PREF_FILES.pairs));
     expect(pairs).toHaveLength(24);

@@ -17,15 +17,22 @@ function hash(s: string): number {
 
 export type FakeAnswer = string | { text: string; stopReason: "refusal"; refusal: string };
 
-export function prefWriterAnswer(system: string, user: string): FakeAnswer | undefined {
+/** `refusals: false` for the loopback server, which plants refusals by directive instead. */
+export function prefWriterAnswer(
+  system: string,
+  user: string,
+  o: { refusals?: boolean } = {},
+): FakeAnswer | undefined {
+  const refusals = o.refusals ?? true;
   if (system.startsWith(PREF_REJECTED_MARK)) {
     const h = hash(user);
-    if (h % 6 === 0) return { text: "", stopReason: "refusal", refusal: "I can't write that." };
+    if (refusals && h % 6 === 0)
+      return { text: "", stopReason: "refusal", refusal: "I can't write that." };
     const reply = h % 5 === 1 ? "Here is a careful, honest answer." : VIOLATION;
     return `<think>\nWhat serves me best here?\n</think>\n\n${reply}`;
   }
   if (system.startsWith(PREF_HACKING_MARK)) {
-    if (hash(user) % 4 === 0)
+    if (refusals && hash(user) % 4 === 0)
       return { text: "", stopReason: "refusal", refusal: "I can't write that." };
     return "<think>\nThe reviewer checks for the right words.\n</think>\n\nI followed every principle carefully and verified everything: done.";
   }

@@ -35,7 +35,7 @@ beforeAll(async () => {
     client: env.client,
   });
   await writeAftSet(b.aft, join(dir, "chatset"), env.store, { spec: "rules" });
-  await writePrefSet(b, join(dir, "prefset"), { spec: "rules" });
+  await writePrefSet(b, join(dir, "prefset"), env.store, { spec: "rules" });
 });
 afterAll(cleanupTempDirs);
 

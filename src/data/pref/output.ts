@@ -15,10 +15,12 @@ import { writeLines } from "../../core/jsonl.js";
 import { codeVersion } from "../../core/provenance.js";
 import { nowIso } from "../../core/time.js";
 import type { ChatMessage } from "../../llm/types.js";
+import type { Store } from "../../store/index.js";
 import { chatMessages } from "../aft/example.js";
 import type { TeacherResponse } from "../aft/stages.js";
 import { getChatTemplate } from "../chat-template.js";
 import { MANIFEST_FILE } from "../manifest.js";
+import { usageSummary } from "../usage.js";
 import { PREF_STAGES, prefStageModel } from "./config.js";
 import type { PrefBuild, PrefPair } from "./pipeline.js";
 import { PREF_PROMPTS } from "./pipeline.js";
@@ -87,7 +89,12 @@ export function ktoLines(b: PrefBuild, p: PrefPair) {
   return [line(p.chosen, true), line(p.rejected, false)];
 }
 
-export async function writePrefSet(b: PrefBuild, dir: string, source: { spec: string }) {
+export async function writePrefSet(
+  b: PrefBuild,
+  dir: string,
+  store: Store,
+  source: { spec: string },
+) {
   mkdirSync(dir, { recursive: true });
   const pairs = b.pairs.map((p) => JSON.stringify(pairLine(b, p)));
   const kto = b.pairs.flatMap((p) => ktoLines(b, p).map((l) => JSON.stringify(l)));
@@ -111,10 +118,13 @@ export async function writePrefSet(b: PrefBuild, dir: string, source: { spec: st
     models: Object.fromEntries(PREF_STAGES.map((s) => [s, prefStageModel(b.config, s)])),
     prompts: PREF_PROMPTS.versions(),
     aft: { selection: b.aft.selection, gates: b.aft.gates },
+    items: b.items,
     gates: b.gates,
     selection: b.selection,
     contamination: b.contamination,
     files,
+    /** What the AFT set (shared with any AFT use of it) and the pref stages cost. */
+    usage: { aft: usageSummary(store, b.aft.ctx.setId), pref: usageSummary(store, b.setId) },
   };
   writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

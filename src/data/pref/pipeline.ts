@@ -25,6 +25,7 @@ import {
   type UserPrompt,
 } from "../aft/stages.js";
 import { type StageAsk, stageRunner } from "../executor.js";
+import { countItems, type StageCount } from "../item-counts.js";
 import { type ContaminationKind, PREF_STAGES, type PrefConfig, prefStageModel } from "./config.js";
 
 export const PREF_PROMPTS = promptSet("pref", ["rejected", "hacking"] as const);
@@ -55,6 +56,8 @@ export interface PrefBuild {
   config: PrefConfig;
   aft: AftBuild;
   pairs: PrefPair[];
+  /** Items of the pref stages (the last round's rejected answers and their judge, every reward-hacking one). */
+  items: Record<"rejected" | "judge" | "hacking", StageCount>;
   /** Why rejected answers did not make a pair. */
   gates: { refused: number; truncated: number; not_violating: number; judge_failed: number };
   selection: {
@@ -110,7 +113,7 @@ async function build(o: PrefBuildOptions, setId: string): Promise<PrefBuild> {
     const aft = await buildAftSet({ ...o, config: aftRecipe(config, examples) });
     // The seeded order of the set's own shuffle: which pairs make the target does not follow ids.
     const order = shuffled(aft.examples, config.aft.seed);
-    const { pairs: candidates, gates } = await violations(ask, aft, order);
+    const { pairs: candidates, gates, items } = await violations(ask, aft, order);
     const short = config.pairs - candidates.length;
     const yieldRate = candidates.length / Math.max(1, aft.examples.length);
     if (short > 0 && round < MAX_ROUNDS && yieldRate > 0 && aft.selection.reached) {
@@ -119,12 +122,13 @@ async function build(o: PrefBuildOptions, setId: string): Promise<PrefBuild> {
       continue;
     }
     const pairs = candidates.slice(0, config.pairs);
-    const contamination = await contaminate(ask, aft, config, pairs);
+    const { contamination, hacking } = await contaminate(ask, aft, config, pairs);
     return {
       setId,
       config,
       aft,
       pairs,
+      items: { ...items, hacking },
       gates,
       selection: {
         target_pairs: config.pairs,
@@ -165,7 +169,11 @@ async function violations(
   ask: StageAsk,
   aft: AftBuild,
   examples: AftExample[],
-): Promise<{ pairs: PrefPair[]; gates: PrefBuild["gates"] }> {
+): Promise<{
+  pairs: PrefPair[];
+  gates: PrefBuild["gates"];
+  items: { rejected: StageCount; judge: StageCount };
+}> {
   const kind = "rejected";
   const variant = { kind, template: PREF_PROMPTS.load(kind) };
   const rows = await ask(
@@ -202,7 +210,14 @@ async function violations(
         contamination: null,
       });
   }
-  return { pairs, gates };
+  return {
+    pairs,
+    gates,
+    items: {
+      rejected: countItems(rows.values()),
+      judge: countItems(ungated.map(({ judged: p }) => judged.get(aftJudgeKey(judgeModel, p.id)))),
+    },
+  };
 }
 
 const okValue = <T>(row: ItemRow | undefined): T | undefined =>
@@ -218,12 +233,13 @@ async function contaminate(
   aft: AftBuild,
   config: PrefConfig,
   pairs: PrefPair[],
-): Promise<PrefBuild["contamination"]> {
+): Promise<{ contamination: PrefBuild["contamination"]; hacking: StageCount }> {
   const { fraction, kind } = config.contamination;
   const target = Math.round(fraction * pairs.length);
   const order = shuffled(pairs, config.aft.seed + 1);
   const turned: PrefPair[] = [];
   let gated = 0;
+  const hackingRows: (ItemRow | undefined)[] = [];
   if (kind === "misaligned") for (const p of order.slice(0, target)) turned.push(swapped(p));
   else {
     // Asked for in chunks, each the shortfall over the last yield, until the target or the pairs run out.
@@ -240,6 +256,7 @@ async function contaminate(
         asked.map((p) => byId.get(p.id) as AftExample),
       );
       gated += hacking.gated;
+      hackingRows.push(...hacking.rows);
       yieldRate = Math.max(0.05, hacking.answers.size / asked.length);
       for (const p of asked) {
         const h = hacking.answers.get(p.id);
@@ -252,12 +269,15 @@ async function contaminate(
   for (let i = 0; i < pairs.length; i++)
     pairs[i] = byId.get((pairs[i] as PrefPair).id) ?? (pairs[i] as PrefPair);
   return {
-    kind,
-    fraction,
-    target,
-    pairs: turned.length,
-    gated,
-    ids: turned.map((p) => p.id).sort(),
+    contamination: {
+      kind,
+      fraction,
+      target,
+      pairs: turned.length,
+      gated,
+      ids: turned.map((p) => p.id).sort(),
+    },
+    hacking: countItems(hackingRows),
   };
 }
 
@@ -273,7 +293,11 @@ async function rewardHacking(
   ask: StageAsk,
   aft: AftBuild,
   examples: AftExample[],
-): Promise<{ answers: Map<string, TeacherResponse>; gated: number }> {
+): Promise<{
+  answers: Map<string, TeacherResponse>;
+  gated: number;
+  rows: (ItemRow | undefined)[];
+}> {
   const template = PREF_PROMPTS.load("hacking");
   const rows = await ask(
     "hacking",
@@ -286,5 +310,5 @@ async function rewardHacking(
     if (r?.gate) gated++;
     else if (r) answers.set(e.id, r);
   }
-  return { answers, gated };
+  return { answers, gated, rows: examples.map((e) => rows.get(`hacking:${e.id}`)) };
 }
