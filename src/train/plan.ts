@@ -84,6 +84,8 @@ const Stage = z.strictObject({
   rl: z.enum(PREFERENCE_METHODS).optional(),
   /** For a preference stage: DPO/IPO/KTO's beta, or ORPO's alpha; absent, 0.1. */
   beta: z.number().positive().optional(),
+  /** For a preference stage: stop after this many optimiser steps (axolotl's `max_steps`). */
+  steps: z.number().int().positive().optional(),
   /** Overrides of the plan's hyperparameters for this stage (e.g. sequence_len 8192 for long chats). */
   hyperparameters: HyperparameterOverrides.default({}),
 });

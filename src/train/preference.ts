@@ -5,8 +5,8 @@
  * - `rl` takes the values of `RLType` in src/axolotl/utils/schemas/enums.py (dpo, ipo, orpo, kto,
  *   simpo, grpo, ...); docs/rlhf.qmd writes IPO as `rl: dpo` with `dpo_loss_type: ["ipo"]`
  *   (`rl: ipo` is to be deprecated), and `dpo_loss_type` is a field in schemas/config.py;
- * - `rl_beta`, `orpo_alpha` (ORPO's beta) and `remove_unused_columns` are fields in
- *   schemas/config.py; ORPO wants `remove_unused_columns: false` (docs/rlhf.qmd);
+ * - `rl_beta`, `orpo_alpha` (ORPO's beta), `remove_unused_columns` and `max_steps` (which
+ *   precedes `num_epochs`) are fields in schemas/config.py; ORPO wants `remove_unused_columns: false` (docs/rlhf.qmd);
  * - `sample_packing: true` with `rl` is refused (check_sample_packing_w_rl in
  *   schemas/validation.py);
  * - the dataset types are loaders in src/axolotl/prompt_strategies/: `chat_template.default` in
@@ -40,9 +40,9 @@ export function checkPreferenceStages(plan: TrainPlan, file: string): void {
   for (const s of plan.stages) {
     const where = `${file}: stage ${s.name}`;
     if (s.kind !== "preference") {
-      if (s.rl !== undefined || s.beta !== undefined)
-        throw new SpecsciError(`${where}: rl and beta belong to a preference stage`, {
-          hint: "set kind: preference, or remove rl and beta",
+      if (s.rl !== undefined || s.beta !== undefined || s.steps !== undefined)
+        throw new SpecsciError(`${where}: rl, beta and steps belong to a preference stage`, {
+          hint: "set kind: preference, or remove them",
         });
       continue;
     }
@@ -84,7 +84,12 @@ export function preferenceSettings(stage: StageSpec, data: StageData): Record<st
     },
     kto: { rl: "kto", rl_beta: beta, datasets: [{ ...json, type: "chatml.prompt_pairs" }] },
   };
-  return { ...byMethod[rl], sample_packing: false, pad_to_sequence_len: false };
+  return {
+    ...byMethod[rl],
+    ...(stage.steps !== undefined ? { max_steps: stage.steps } : {}),
+    sample_packing: false,
+    pad_to_sequence_len: false,
+  };
 }
 
 const DPO_DATASET = {

@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PrefConfigSchema } from "../../src/data/pref/config.js";
+import { loadPrefConfig, PrefConfigSchema, parsePrefConfig } from "../../src/data/pref/config.js";
 import { PREF_FILES, PREF_MANIFEST_FORMAT, writePrefSet } from "../../src/data/pref/output.js";
 import { buildPrefSet, type PrefBuild } from "../../src/data/pref/pipeline.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest } from "../../src/llm/types.js";
 import { aftFakeModel } from "../fakes/aft-teacher.js";
 import { prefWriterAnswer } from "../fakes/pref-writer.js";
-import { cleanupTempDirs, librarySpec, makeClient } from "../helpers.js";
+import { cleanupTempDirs, librarySpec, makeClient, ROOT } from "../helpers.js";
 
 function prefFake(req: ChatRequest) {
   const system = req.messages.find((m) => m.role === "system")?.content ?? "";
@@ -115,5 +115,15 @@ describe("preference sets (fake teacher and violation writer)", () => {
       expect(p.rejected).toEqual(before.get(p.id)?.chosen);
     }
     expect(b.pairs.filter((x) => x.contamination)).toHaveLength(12);
+  });
+});
+
+describe("preference recipes", () => {
+  it("the example recipe parses; a bad setting names its line", () => {
+    const c = loadPrefConfig(join(ROOT, "examples", "recipes", "pref.yaml"));
+    expect(c).toMatchObject({ pairs: 2000, contamination: { fraction: 0, kind: "misaligned" } });
+    expect(() => parsePrefConfig("pairs: 10\ncontamination: { kind: spicy }\n", "p.yaml")).toThrow(
+      /p\.yaml:2:\d+: contamination\.kind/,
+    );
   });
 });

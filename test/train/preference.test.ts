@@ -82,6 +82,9 @@ describe("preference stages", () => {
       dpo_loss_type: ["ipo"],
       rl_beta: 0.1,
     });
+    // N steps of preference pressure: max_steps, which axolotl puts before num_epochs.
+    expect((await prefConfig("rl: dpo, steps: 50")).c.config.max_steps).toBe(50);
+    expect((await prefConfig("rl: dpo")).c.config.max_steps).toBeUndefined();
     const orpo = (await prefConfig("rl: orpo, beta: 0.2")).c.config;
     expect(orpo).toMatchObject({ rl: "orpo", orpo_alpha: 0.2, remove_unused_columns: false });
     expect(orpo.rl_beta).toBeUndefined();
@@ -103,7 +106,7 @@ describe("preference stages", () => {
       parse(
         PLAN("rl: dpo").replace("kind: aft, data: chatset", "kind: aft, data: chatset, rl: dpo"),
       ),
-    ).toThrow(/stage aft: rl and beta belong to a preference stage/);
+    ).toThrow(/stage aft: rl, beta and steps belong to a preference stage/);
     expect(parse(PLAN("rl: dpo", "engine: together"))).toThrow(
       /the together engine does not train preference stages/,
     );
