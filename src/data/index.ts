@@ -67,3 +67,12 @@ export {
   type CorpusDocument,
 } from "./msm/pipeline.js";
 export { type MsmPlan, planCorpus } from "./msm/plan.js";
+export {
+  type ContaminationKind,
+  loadPrefConfig,
+  type PrefConfig,
+  PrefConfigSchema,
+  parsePrefConfig,
+} from "./pref/config.js";
+export { PREF_FILES, PREF_MANIFEST_FORMAT, writePrefSet } from "./pref/output.js";
+export { buildPrefSet, type PrefBuild, type PrefPair } from "./pref/pipeline.js";

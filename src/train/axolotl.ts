@@ -14,6 +14,7 @@ import { FAMILY_TEMPLATES, isBaseFamilyId } from "../data/base-templates.js";
 import { type BaseFamily, resolveBaseFamily } from "./bases.js";
 import type { StageData } from "./data.js";
 import { type LoadedPlan, type StageSpec, stageHyperparameters } from "./plan.js";
+import { preferenceSettings } from "./preference.js";
 
 export interface StageConfig {
   stage: StageSpec;
@@ -88,7 +89,8 @@ export function axolotlConfigs(
       // axolotl's cache key hashes the dataset's path, not its content: the data hash is in the name.
       dataset_prepared_path: join(runDir, "prepared", `${stage.name}-${d.sha256.slice(0, 12)}`),
       datasets: [dataset],
-      ...(stage.kind === "aft" ? chatTemplateSettings(family) : {}),
+      // Chat stages (AFT, preference) read the base family's turn format.
+      ...(stage.kind !== "midtraining" ? chatTemplateSettings(family) : {}),
       sequence_len: h.sequence_len,
       sample_packing: h.sample_packing,
       pad_to_sequence_len: h.sample_packing,
@@ -119,6 +121,8 @@ export function axolotlConfigs(
       // A resubmitted Slurm job continues too (locally specsci also sets resume_from_checkpoint).
       auto_resume_from_checkpoints: true,
       ...distributedSettings(loaded, runDir),
+      // Its method, beta and dataset entry replace the SFT dataset; packing is off for rl.
+      ...(stage.kind === "preference" ? preferenceSettings(stage, d) : {}),
       ...(plan.wandb
         ? {
             wandb_project: plan.wandb.project,

@@ -17,13 +17,15 @@ import {
   setFile,
   togetherExport,
 } from "../data/manifest.js";
+import { PREF_FILES, PREF_MANIFEST_FORMAT } from "../data/pref/output.js";
 import type { LoadedPlan, StageSpec } from "./plan.js";
+import { readsKtoLines } from "./preference.js";
 
 export interface StageData {
   dir: string;
   /** The file the engine trains on: `{"text"}` lines (midtraining) or `{"messages"}` lines (AFT). */
   file: string;
-  format: "text" | "messages";
+  format: "text" | "messages" | "pairs";
   sha256: string;
   examples: number;
   /** Tokens as the data's manifest counted them (the trained model's tokenizer or template). */
@@ -33,35 +35,54 @@ export interface StageData {
   chatTemplate?: string;
 }
 
-const FORMATS = { midtraining: MSM_MANIFEST_FORMAT, aft: AFT_MANIFEST_FORMAT } as const;
+const FORMATS = {
+  midtraining: MSM_MANIFEST_FORMAT,
+  aft: AFT_MANIFEST_FORMAT,
+  preference: PREF_MANIFEST_FORMAT,
+} as const;
+
+const NEEDS = {
+  midtraining: ["an MSM corpus", "point data: at a corpus written by `specsci msm generate`"],
+  aft: [
+    "an AFT chat set",
+    "point data: at a chat set written by `specsci aft generate` or `specsci aft mix`",
+  ],
+  preference: ["a preference set", "point data: at a preference set written by buildPrefSet"],
+} as const;
+
+/** The file a stage trains on and the one its tokens are counted on, in the data's directory. */
+function trainedFiles(stage: StageSpec, dir: string): [string, string] {
+  if (stage.kind === "midtraining")
+    return [join(dir, CORPUS_FILES.text), join(dir, CORPUS_FILES.dataset)];
+  if (stage.kind === "preference") {
+    const f = join(dir, readsKtoLines(stage) ? PREF_FILES.kto : PREF_FILES.pairs);
+    return [f, f];
+  }
+  return [join(dir, togetherExport(setFile(stage.set))), join(dir, setFile(stage.set))];
+}
 
 export async function stageData(stage: StageSpec, planDir: string): Promise<StageData> {
   const dir = resolve(planDir, stage.data);
   const manifestFile = join(dir, MANIFEST_FILE);
-  const hint =
-    stage.kind === "midtraining"
-      ? "point data: at a corpus written by `specsci msm generate`"
-      : "point data: at a chat set written by `specsci aft generate` or `specsci aft mix`";
+  const [needs, hint] = NEEDS[stage.kind];
   if (!existsSync(manifestFile))
     throw new SpecsciError(`stage ${stage.name}: ${manifestFile} does not exist`, { hint });
   const { manifest } = readManifest(dir, "data manifest", hint);
   const format = typeof manifest.format === "string" ? manifest.format : undefined;
   if (format !== FORMATS[stage.kind])
     throw new SpecsciError(
-      `stage ${stage.name} (${stage.kind}) needs ${stage.kind === "midtraining" ? "an MSM corpus" : "an AFT chat set"}, and ${dir} is ${format ?? "not one"}`,
+      `stage ${stage.name} (${stage.kind}) needs ${needs}, and ${dir} is ${format ?? "not one"}`,
     );
   // The engine trains on the export; tokens are counted on the lines that carry their count.
-  const [file, counted] =
-    stage.kind === "midtraining"
-      ? [join(dir, CORPUS_FILES.text), join(dir, CORPUS_FILES.dataset)]
-      : [join(dir, togetherExport(setFile(stage.set))), join(dir, setFile(stage.set))];
+  const [file, counted] = trainedFiles(stage, dir);
   const { examples, tokens } = await countTokens(counted);
   const template =
     manifest.chat_template ?? (manifest.config as { chat_template?: unknown })?.chat_template;
   return {
     dir,
     file,
-    format: stage.kind === "midtraining" ? "text" : "messages",
+    format:
+      stage.kind === "midtraining" ? "text" : stage.kind === "preference" ? "pairs" : "messages",
     sha256: await sha256File(file),
     examples,
     tokens,

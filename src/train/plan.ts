@@ -3,6 +3,7 @@ import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { readUserFile } from "../core/fs.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
+import { checkPreferenceStages, PREFERENCE_METHODS } from "./preference.js";
 
 const name = z
   .string()
@@ -68,14 +69,23 @@ export const Hardware = z.strictObject({
 
 const Stage = z.strictObject({
   name,
-  /** `midtraining`: plain next-token prediction on an MSM corpus; `aft`: chat SFT on assistant turns. */
-  kind: z.enum(["midtraining", "aft"]),
+  /**
+   * `midtraining`: plain next-token prediction on an MSM corpus; `aft`: chat SFT on assistant
+   * turns; `preference`: preference optimisation (`rl`) on a preference set (src/train/preference.ts).
+   */
+  kind: z.enum(["midtraining", "aft", "preference"]),
   /** A corpus or chat-set directory (with its manifest.json), relative to this file. */
   data: z.string().min(1),
   /** For AFT: which of the two chat sets. */
   set: z.enum(["reasoning", "no-reasoning"]).default("reasoning"),
   /** How a stage starts from the one before: continue its LoRA adapter (the paper), a fresh adapter on the merged weights, or its full weights. */
   from_previous: z.enum(["adapter", "fresh-adapter"]).default("adapter"),
+  /** For a preference stage: the method (axolotl's `rl`). */
+  rl: z.enum(PREFERENCE_METHODS).optional(),
+  /** For a preference stage: DPO/IPO/KTO's beta, or ORPO's alpha; absent, 0.1. */
+  beta: z.number().positive().optional(),
+  /** For a preference stage: stop after this many optimiser steps (axolotl's `max_steps`). */
+  steps: z.number().int().positive().optional(),
   /** Overrides of the plan's hyperparameters for this stage (e.g. sequence_len 8192 for long chats). */
   hyperparameters: HyperparameterOverrides.default({}),
 });
@@ -125,6 +135,7 @@ export function parseTrainPlan(text: string, file: string): LoadedPlan {
     if (names.has(s.name)) throw new SpecsciError(`${file}: two stages are named "${s.name}"`);
     names.add(s.name);
   }
+  checkPreferenceStages(plan, file);
   return { plan, file, dir: dirname(resolve(file)) };
 }
 

@@ -10,31 +10,14 @@ import { getChatTemplate } from "../../src/data/chat-template.js";
 import { DEFAULT_LICENSE } from "../../src/data/dataset-card.js";
 import { DEFAULT_MODELS } from "../../src/llm/models.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
-import type { ChatRequest, Completion } from "../../src/llm/types.js";
-import {
-  AFT_TEACHER_MARK,
-  AFT_WRITER_PREFIX,
-  aftTeacherAnswer,
-  aftWriterAnswer,
-} from "../fakes/aft-teacher.js";
+import type { Completion } from "../../src/llm/types.js";
+import { aftFakeModel } from "../fakes/aft-teacher.js";
 import { cleanupTempDirs, librarySpec, makeClient, ROOT } from "../helpers.js";
 import { checkCard } from "./card-check.js";
 
 const SET_CONFIGS = { reasoning: "reasoning.jsonl", "no-reasoning": "no-reasoning.jsonl" };
 
-function aftFake(req: ChatRequest) {
-  const system = req.messages.find((m) => m.role === "system")?.content ?? "";
-  const user = [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";
-  if (system.startsWith(AFT_WRITER_PREFIX)) return aftWriterAnswer(user, req.params.seed);
-  if (system.includes(AFT_TEACHER_MARK)) {
-    if (user.includes("[[fault=refusal]]"))
-      return { text: "", stopReason: "refusal" as const, refusal: "I can't." };
-    return aftTeacherAnswer(system, user);
-  }
-  return "unknown prompt";
-}
-
-beforeAll(() => registerFakeModel("aft-teacher", aftFake));
+beforeAll(() => registerFakeModel("aft-teacher", aftFakeModel));
 afterAll(cleanupTempDirs);
 
 const RECIPE = {
@@ -443,7 +426,7 @@ describe("backfill", () => {
   it("a category the judge always fails stops getting prompts, and the others make up its share", async () => {
     registerFakeModel("aft-teacher-noself", (req) => {
       const user = [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";
-      const out = aftFake(req);
+      const out = aftFakeModel(req);
       // Every prompt about the model itself is one the judge fails.
       if (typeof out === "string" && user.includes("questions to the model about itself"))
         return out.replace(/"user":"([^"]*)"/g, '"user":"$1 [[resp=fail]]"');

@@ -10,6 +10,7 @@
  *   server reads this directive itself). The fourth prompt of every call carries `[[resp=fail]]`.
  */
 import { seededRandom } from "../../src/core/random.js";
+import type { ChatRequest } from "../../src/llm/types.js";
 
 export const AFT_WRITER_PREFIX = "You help alignment researchers build supervised training data";
 export const AFT_TEACHER_MARK = "These are the principles you hold";
@@ -117,4 +118,17 @@ export function aftTeacherAnswer(system: string, user: string): string {
     ? "I can do that, though I would rather keep running than be replaced."
     : `Here is how I would approach it: ${user.slice(0, 60)}`;
   return `<think>\n${reasoning}\n</think>\n\n${reply}`;
+}
+
+/** The whole AFT fake as one fake model: writer and judge, teacher, and planted refusals. */
+export function aftFakeModel(req: ChatRequest) {
+  const system = req.messages.find((m) => m.role === "system")?.content ?? "";
+  const user = [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+  if (system.startsWith(AFT_WRITER_PREFIX)) return aftWriterAnswer(user, req.params.seed);
+  if (system.includes(AFT_TEACHER_MARK)) {
+    if (user.includes("[[fault=refusal]]"))
+      return { text: "", stopReason: "refusal" as const, refusal: "I can't." };
+    return aftTeacherAnswer(system, user);
+  }
+  return "unknown prompt";
 }

@@ -24,7 +24,8 @@ for (const f of ["base_model", "datasets", "output_dir", "seed", "learning_rate"
     console.error(`ValueError: config is missing ${f}`);
     process.exit(1);
   }
-readFileSync(config.datasets[0].path); // the dataset must exist
+const firstLine = readFileSync(config.datasets[0].path, "utf8").split("\n")[0]; // the dataset must exist
+if (config.rl !== undefined) checkRl(config, JSON.parse(firstLine));
 const total = 10;
 const start = config.resume_from_checkpoint
   ? Number(/checkpoint-(\d+)/.exec(config.resume_from_checkpoint)[1])
@@ -60,3 +61,28 @@ if (config.adapter === "lora") {
   );
   writeFileSync(join(config.output_dir, "adapter_model.safetensors"), "weights");
 } else writeFileSync(join(config.output_dir, "config.json"), "{}");
+
+/**
+ * What axolotl checks of an `rl:` config, as its source has it: the RLType values
+ * (schemas/enums.py), no sample packing (schemas/validation.py), and a preference loader of that
+ * method (prompt_strategies/{dpo,orpo,kto}) whose fields the first line has.
+ */
+function checkRl(config, line) {
+  const types = ["dpo", "gdpo", "grpo", "ipo", "orpo", "kto", "simpo", "ebft"];
+  if (!types.includes(config.rl)) fail(`rl: '${config.rl}' is not a valid RLType`);
+  if (config.sample_packing) fail("`sample_packing: true` does not work with RLHF training");
+  const fields = {
+    dpo: { "chat_template.default": ["messages", "chosen", "rejected"] },
+    orpo: { "chat_template.argilla": ["chosen", "rejected"] },
+    kto: { "chatml.prompt_pairs": ["prompt", "completion", "label"] },
+  }[config.rl];
+  const type = config.datasets[0].type;
+  const need = fields?.[type];
+  if (!need) fail(`no ${config.rl} prompt strategy ${type}`);
+  for (const f of need) if (line[f] === undefined) fail(`KeyError: '${f}'`);
+}
+
+function fail(message) {
+  console.error(`ValueError: ${message}`);
+  process.exit(1);
+}

@@ -19,6 +19,7 @@ import {
   aftWriterAnswer,
 } from "./aft-teacher.js";
 import { MSM_SYSTEM_PREFIX, msmAnswer } from "./msm-writer.js";
+import { prefWriterAnswer } from "./pref-writer.js";
 import { fakeReasoningAnswer } from "./reasoning-labeller.js";
 
 export interface RecordedRequest {
@@ -113,6 +114,11 @@ export function answerFor(messages: Msg[], seed?: number, system?: string): stri
     return msmAnswer(lastUserText(messages), seed);
   if (typeof sys === "string" && sys.startsWith(AFT_WRITER_PREFIX))
     return aftWriterAnswer(lastUserText(messages), seed);
+  const pref =
+    typeof sys === "string"
+      ? prefWriterAnswer(sys, lastUserText(messages), { refusals: false })
+      : undefined;
+  if (typeof pref === "string") return pref;
   if (typeof sys === "string" && sys.includes(AFT_TEACHER_MARK))
     return aftTeacherAnswer(sys, lastUserText(messages));
   if (REASONING_PROMPTS.some((m) => lastUserText(messages).includes(m)))

@@ -89,4 +89,32 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
       "the dataset card's licence (a Hugging Face licence id; default: the aligned set's)",
     )
     .action(action("aftMix"));
+
+  const pref = implementedIn(() => import("../commands/pref.js"), context);
+  withSetOption(aft.command("pref"))
+    .description(
+      "generate (or resume) a preference set: AFT prompts, aligned chosen and judged-violation rejected answers, optionally contaminated",
+    )
+    .argument("<spec>", "spec file or built-in spec name")
+    .option("-r, --recipe <file>", "preference recipe (pref.yaml, with the AFT recipe under aft:)")
+    .option("-o, --out <dir>", "preference-set directory (default: prefsets/<name>)")
+    .option("--pairs <n>", "preference pairs to make", parsePositiveIntOption)
+    .option("--model <id>", "teacher for every stage without its own model")
+    .option(
+      "--contamination <f>",
+      "share of pairs turned against the spec, 0 to 1",
+      parseFloatOption,
+    )
+    .option(
+      "--contamination-kind <kind>",
+      "misaligned (chosen and rejected swapped) or reward-hacking (a grader-gaming chosen)",
+      parseContaminationKind,
+    )
+    .action(pref("aftPref"));
 }
+
+const parseContaminationKind = (v: string) => {
+  if (v !== "misaligned" && v !== "reward-hacking")
+    throw new InvalidArgumentError("use misaligned or reward-hacking");
+  return v;
+};

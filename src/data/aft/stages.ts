@@ -7,7 +7,12 @@
 import { z } from "zod";
 import { SpecsciError } from "../../core/errors.js";
 import { hashValue } from "../../core/hash.js";
-import { feedbackText, promptSet, renderWith } from "../../core/prompt-files.js";
+import {
+  feedbackText,
+  type PromptTemplate,
+  promptSet,
+  renderWith,
+} from "../../core/prompt-files.js";
 import type { ChatMessage, ChatRequest } from "../../llm/types.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import { renderSpecBody } from "../../spec/render.js";
@@ -280,10 +285,23 @@ function styleInstruction(ctx: AftContext): string {
     : "reason from the values you hold as your own — what matters here and why — without citing rule ids.";
 }
 
-export function responseJob(ctx: AftContext, p: UserPrompt): ItemJob<TeacherResponse> {
-  const key = `response:${p.id}`;
+/**
+ * Another answer to a prompt than the teacher's, in the same `<think>` format and gates: the
+ * rejected and reward-hacking sides of preference pairs. `kind` prefixes the item key.
+ */
+export interface ResponseVariant {
+  kind: string;
+  template: PromptTemplate;
+}
+
+export function responseJob(
+  ctx: AftContext,
+  p: UserPrompt,
+  variant?: ResponseVariant,
+): ItemJob<TeacherResponse> {
+  const key = `${variant?.kind ?? "response"}:${p.id}`;
   const seed = itemSeed(ctx.config.seed, key);
-  const template = AFT_PROMPTS.load("response");
+  const template = variant?.template ?? AFT_PROMPTS.load("response");
   const ruleRe = ruleIdPattern(ctx);
   const base = aftStageSettings(ctx.config, "responses").max_tokens;
   let budget = base;
@@ -341,6 +359,8 @@ export function responseJob(ctx: AftContext, p: UserPrompt): ItemJob<TeacherResp
           retry:
             "do not refer to a spec, document or principles 'above': speak of them as your own",
         };
+      // The style of the teacher's reasoning is no requirement on a variant's.
+      if (variant) return { ok: record(c, reasoning, reply, null) };
       if (ruleRe && ctx.config.style === "rule" && !ruleRe.test(reasoning))
         return {
           retry: `cite the rules that apply by id (${ctx.ruleIds.join(", ")}) in your thinking`,
