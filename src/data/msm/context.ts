@@ -49,13 +49,20 @@ export function corpusIdOf(specHash: string, config: MsmConfig): string {
     counts,
     stages: config.stages,
     attempts: config.attempts,
-    knobs: config.knobs,
+    knobs: shapingKnobs(config.knobs),
     diversity: config.diversity,
     prompts: promptVersions(),
     retry_truncated: config.gates.retry_truncated_max_tokens ?? null,
     tokenizer: config.tokenizer,
   };
   return `msm-${hashValue(shaping).slice(0, 16)}`;
+}
+
+/** The knobs as the id hashes them: an unstated training purpose is the same corpus as none. */
+function shapingKnobs(knobs: MsmConfig["knobs"]): Partial<MsmConfig["knobs"]> {
+  if (knobs.training_purpose?.mode === "stated") return knobs;
+  const { training_purpose: _, ...rest } = knobs;
+  return rest;
 }
 
 export function corpusContext(

@@ -29,6 +29,7 @@ import {
 } from "./documents.js";
 import { type GateName, type RelevanceContext, relevanceContext } from "./gates.js";
 import { compareKeys, ideaKeyOf, repOf } from "./keys.js";
+import { type TrainingPurposeSummary, trainingPurposeSummary } from "./purpose.js";
 import { type CorpusDocument, type Screened, screenDocuments } from "./screen.js";
 import {
   type Assertion,
@@ -106,6 +107,8 @@ export interface CorpusBuild {
     reached: boolean;
     within_tolerance: boolean;
   };
+  /** Documents that say the spec trains the model; absent unless the knob is stated. */
+  training_purpose?: TrainingPurposeSummary;
   judge: {
     model: string;
     judged: number;
@@ -424,6 +427,7 @@ function corpusRecord(b: Build, tree: Tree, docs: CorpusDocuments, waves: number
   const before = tokensOf(state.clean);
   const { kept, trim } = trimmed(b, tree, state.clean);
   const inCorpus = new Set(kept.map((d) => d.key));
+  const purpose = trainingPurposeSummary(b.config, kept);
   return {
     ctx: b.ctx,
     documents: kept.sort((x, y) => compareKeys(x.key, y.key)),
@@ -449,6 +453,7 @@ function corpusRecord(b: Build, tree: Tree, docs: CorpusDocuments, waves: number
     contamination: contaminationSummary(b, state, inCorpus),
     budget: budgetSummary(b.config, before, tokensOf(kept), trim),
     judge: judgeSummary(b.config, docs),
+    ...(purpose ? { training_purpose: purpose } : {}),
   };
 }
 
