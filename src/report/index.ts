@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
+import { awarenessTables } from "./awareness.js";
 import { reportCharts } from "./charts.js";
 import {
   agreementCsv,
@@ -120,6 +121,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
         comparisonsTable(data),
         familyTable(data),
         scenarioTable(data),
+        ...awarenessTables(data),
       ]
     : [];
   const tables = [...amTables, ...reasoningTables(data), ...allTaskTables(data)].filter(
