@@ -48,7 +48,17 @@ describe("knobs.training_purpose", () => {
     expect(corpusIdOf("h", absent)).toBe(corpusIdOf("h", none));
     expect(corpusIdOf("h", stated)).not.toBe(corpusIdOf("h", none));
     expect(stated.knobs.training_purpose?.share).toBe(0.5);
-    expect(statesTrainingPurpose(absent, "d1.s1.t1.i1.r0")).toBe(false);
+    expect(statesTrainingPurpose(absent, "rules", "d1.s1.t1.i1.r0")).toBe(false);
+  });
+
+  it("applies only to the specs it names: another spec's corpus is the one without the knob", () => {
+    const none = MsmConfigSchema.parse(BASE);
+    const knobs = { training_purpose: { mode: "stated", share: 1, specs: ["rules-aware"] } };
+    const scoped = MsmConfigSchema.parse({ ...BASE, knobs });
+    expect(corpusIdOf("h", scoped, "rules")).toBe(corpusIdOf("h", none, "rules"));
+    expect(corpusIdOf("h", scoped, "rules-aware")).not.toBe(corpusIdOf("h", none, "rules-aware"));
+    expect(statesTrainingPurpose(scoped, "rules", "d1.s1.t1.i1.r0")).toBe(false);
+    expect(statesTrainingPurpose(scoped, "rules-aware", "d1.s1.t1.i1.r0")).toBe(true);
   });
 
   it("rejects a share outside (0, 1] naming the setting", () => {
@@ -74,7 +84,9 @@ describe("knobs.training_purpose", () => {
     const asked = b.documents.filter((d) => d.record.training_purpose);
     // The draw per document: each asked document's key draws true, the others false.
     for (const d of b.documents)
-      expect(d.record.training_purpose === true).toBe(statesTrainingPurpose(config, d.key));
+      expect(d.record.training_purpose === true).toBe(
+        statesTrainingPurpose(config, "rules", d.key),
+      );
     expect(asked.length).toBeGreaterThan(0);
     expect(asked.length).toBeLessThan(b.documents.length);
     // Asked prompts carry the instruction; the fake forgets it on some first attempts, and the

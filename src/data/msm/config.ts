@@ -101,6 +101,11 @@ export const MsmConfigSchema = z.strictObject({
           mode: z.enum(TRAINING_PURPOSE_MODES),
           /** The share of documents asked to state it (with `stated`). */
           share: z.number().gt(0).max(1).default(0.5),
+          /**
+           * The specs (by name) whose corpora state it; absent, every spec. One recipe serves an
+           * experiment's every spec, so arms with and without the knob name the same spec twice.
+           */
+          specs: z.array(z.string().min(1)).min(1).optional(),
         })
         .optional(),
     })

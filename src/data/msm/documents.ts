@@ -61,7 +61,7 @@ export function documentJob(
   const settings = stageSettings(ctx.config, "documents");
   const retryBudget = ctx.config.gates.retry_truncated_max_tokens;
   const byId = new Map(idea.type.assertions.map((a) => [a.id, a]));
-  const purpose = statesTrainingPurpose(ctx.config, key);
+  const purpose = statesTrainingPurpose(ctx.config, ctx.specName, key);
   // An extra bullet rather than a slot in the prompt file (or a field of the context), so
   // documents and builds without it keep their bytes.
   const attribution = purpose

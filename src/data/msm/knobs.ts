@@ -154,10 +154,14 @@ export function ruleInstruction(spec: Spec): { instruction: string; example: str
   };
 }
 
-/** The share of documents asked to say the spec trains the model; 0 when the knob is off. */
-export function trainingPurposeShare(config: MsmConfig): number {
+/**
+ * The share of a spec's documents asked to say the spec trains the model; 0 when the knob is off,
+ * or names other specs than this one.
+ */
+export function trainingPurposeShare(config: MsmConfig, specName: string): number {
   const k = config.knobs.training_purpose;
-  return k?.mode === "stated" ? k.share : 0;
+  if (k?.mode !== "stated") return 0;
+  return !k.specs || k.specs.includes(specName) ? k.share : 0;
 }
 
 /**
@@ -165,8 +169,12 @@ export function trainingPurposeShare(config: MsmConfig): number {
  * seed, so a document keeps its assignment across waves and resumption, and the asked share holds
  * in expectation over any set of documents.
  */
-export function statesTrainingPurpose(config: MsmConfig, docKey: string): boolean {
-  const share = trainingPurposeShare(config);
+export function statesTrainingPurpose(
+  config: MsmConfig,
+  specName: string,
+  docKey: string,
+): boolean {
+  const share = trainingPurposeShare(config, specName);
   if (share === 0) return false;
   if (share === 1) return true;
   const draw = Number.parseInt(sha256Hex(`${config.seed}:purpose:${docKey}`).slice(0, 8), 16);

@@ -427,7 +427,7 @@ function corpusRecord(b: Build, tree: Tree, docs: CorpusDocuments, waves: number
   const before = tokensOf(state.clean);
   const { kept, trim } = trimmed(b, tree, state.clean);
   const inCorpus = new Set(kept.map((d) => d.key));
-  const purpose = trainingPurposeSummary(b.config, kept);
+  const purpose = trainingPurposeSummary(b.config, b.ctx.specName, kept);
   return {
     ctx: b.ctx,
     documents: kept.sort((x, y) => compareKeys(x.key, y.key)),

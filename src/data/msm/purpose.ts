@@ -27,9 +27,10 @@ export interface TrainingPurposeSummary {
 
 export function trainingPurposeSummary(
   config: MsmConfig,
+  specName: string,
   documents: readonly CorpusDocument[],
 ): TrainingPurposeSummary | null {
-  const share = trainingPurposeShare(config);
+  const share = trainingPurposeShare(config, specName);
   if (share === 0) return null;
   const states = documents.map((d) => mentionsTrainingPurpose(d.record.content ?? ""));
   const asked = documents.filter((d) => d.record.training_purpose);
