@@ -21,6 +21,10 @@ beforeAll(() => {
     if (prompt.includes("<content></content>")) prompts.push(prompt);
     return msmAnswer(prompt, req.params.seed);
   });
+  // A writer that never says it, however often asked.
+  registerFakeModel("msm-writer-deaf", (req) =>
+    msmAnswer(lastUser(req.messages).replace(ASKED, ""), req.params.seed),
+  );
 });
 afterAll(cleanupTempDirs);
 
@@ -132,5 +136,31 @@ describe("knobs.training_purpose", () => {
     expect(prompts.length).toBeGreaterThan(0);
     expect(prompts.some((p) => p.includes(ASKED))).toBe(false);
     expect(b.training_purpose).toBeUndefined();
+  });
+
+  it("keeps documents that never state it, and says the corpus is not what was asked", async () => {
+    const { client } = makeClient();
+    const log: string[] = [];
+    const config = MsmConfigSchema.parse({
+      ...BASE,
+      model: "fake/msm-writer-deaf",
+      knobs: { training_purpose: { mode: "stated", share: 1 } },
+    });
+    const b = await buildCorpus({
+      ...librarySpec("rules"),
+      config,
+      client,
+      log: (m) => log.push(m),
+    });
+    expect(b.documents.length).toBeGreaterThan(0);
+    expect(b.training_purpose).toMatchObject({
+      asked: b.documents.length,
+      stating: 0,
+      asked_not_stating: b.documents.length,
+      as_asked: false,
+    });
+    expect(log.filter((l) => l.startsWith("training_purpose: "))).toEqual([
+      expect.stringMatching(/0 of \d+ kept documents say so .*not the share asked/),
+    ]);
   });
 });

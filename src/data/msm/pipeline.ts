@@ -29,7 +29,11 @@ import {
 } from "./documents.js";
 import { type GateName, type RelevanceContext, relevanceContext } from "./gates.js";
 import { compareKeys, ideaKeyOf, repOf } from "./keys.js";
-import { type TrainingPurposeSummary, trainingPurposeSummary } from "./purpose.js";
+import {
+  type TrainingPurposeSummary,
+  trainingPurposeLine,
+  trainingPurposeSummary,
+} from "./purpose.js";
 import { type CorpusDocument, type Screened, screenDocuments } from "./screen.js";
 import {
   type Assertion,
@@ -145,7 +149,11 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
       docs.judged,
       docs.keys.map((k) => judgeKey(docs.judgeModel, k)).filter((k) => docs.judged.has(k)),
     );
-  return corpusRecord(b, tree, docs, waves);
+  const record = corpusRecord(b, tree, docs, waves);
+  const purpose = record.training_purpose;
+  if (purpose && !purpose.as_asked)
+    b.log(`training_purpose: ${trainingPurposeLine(purpose).replace(/^- Training purpose: /, "")}`);
+  return record;
 }
 
 /** One build under way: its options, the stage runner of its run, and its stages' item counts. */
