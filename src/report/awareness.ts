@@ -89,3 +89,49 @@ export function awarenessTables(d: ReportData): Table[] {
     },
   ];
 }
+
+const raw = (x: number) => (Number.isFinite(x) ? String(x) : "");
+
+/**
+ * The same numbers as CSV (`name-awareness.csv`): raw values, one row per arm and model, its
+ * model's test across arms repeated on each of its rows; empty where undefined.
+ */
+export function awarenessCsv(d: ReportData): Table | null {
+  const a = reportAwareness(d);
+  if (!a.splits.length) return null;
+  const test = new Map(a.homogeneity.map((h) => [h.model, h]));
+  const group = (g: AwarenessGroup) => [g.n, g.misaligned, g.rate, g.ci[0], g.ci[1]].map(raw);
+  const half = ["n", "misaligned", "rate", "ci_low", "ci_high"];
+  return {
+    title: "awareness",
+    headers: [
+      "arm",
+      "model",
+      ...half.map((h) => `aware_${h}`),
+      ...half.map((h) => `unaware_${h}`),
+      "diff",
+      "diff_ci_low",
+      "diff_ci_high",
+      "odds_ratio",
+      "p_fisher",
+      "breslow_day_chi2",
+      "breslow_day_df",
+      "breslow_day_p",
+      "breslow_day_arms",
+    ],
+    rows: a.splits.map((s) => {
+      const h = test.get(s.model);
+      return [
+        s.arm,
+        s.model,
+        ...group(s.aware),
+        ...group(s.unaware),
+        ...[s.diff, s.diffCi[0], s.diffCi[1], s.oddsRatio, s.pFisher].map(raw),
+        raw(h?.chi2 ?? Number.NaN),
+        h && h.df > 0 ? String(h.df) : "",
+        raw(h?.p ?? Number.NaN),
+        h ? String(h.arms.length) : "",
+      ];
+    }),
+  };
+}

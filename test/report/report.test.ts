@@ -272,5 +272,21 @@ describe("reports", () => {
     expect(readFileSync(written.markdown, "utf8")).toContain(
       "| values | fake/am-agent | 30.0% (3/10) |",
     );
+    const csv = readFileSync(
+      written.csv.find((p) => p.endsWith("r-awareness.csv")) as string,
+      "utf8",
+    ).split("\n");
+    expect(csv[1]?.split(",").slice(0, 7)).toEqual([
+      "baseline",
+      "fake/am-spec-agent",
+      "30",
+      "12",
+      "0.4",
+      String(wilson(12, 30)[0]),
+      String(wilson(12, 30)[1]),
+    ]);
+    // The spec agent's Breslow–Day: χ² 22.83 on 2 df over 3 arms (the scipy reference).
+    expect(Number(csv[1]?.split(",").at(-4))).toBeCloseTo(22.829345778745804, 9);
+    expect(csv[1]?.split(",").slice(-3)).toEqual(["2", expect.any(String), "3"]);
   });
 });
