@@ -4,6 +4,16 @@
  * The labelling steps themselves stay behind `analyzeReasoning`.
  */
 export * from "./annotations/index.js";
+export {
+  AWARE_LABEL,
+  type AwarenessAnalysis,
+  type AwarenessGroup,
+  type AwarenessHomogeneity,
+  type AwarenessSplit,
+  awarenessAnalysis,
+  awarenessHomogeneity,
+  awarenessSplit,
+} from "./awareness.js";
 export * from "./light.js";
 export {
   type Agreement,

@@ -7,8 +7,10 @@
  * wrap onto more rows when they would be too narrow, and long names wrap onto several lines (an
  * SVG label cannot show its full text on hover, and a cut-off model id could name another model).
  */
+
 import type { TopLevelSpec } from "vega-lite";
 import type { RateCell } from "../evals/am/metrics.js";
+import { awarenessCells } from "./awareness.js";
 import type { ReportData } from "./results.js";
 import { doseSeries, ladderSeries, richnessSeries, type SeriesPoint } from "./series.js";
 import type { TaskReport } from "./tasks.js";
@@ -600,6 +602,16 @@ export async function reportCharts(data: ReportData, page: Page = SCREEN): Promi
         "awareness",
         "Misalignment rate by eval-awareness label (95% Wilson intervals)",
         rateBars(data, (a) => a.metrics.byAwareness, "eval awareness"),
+        bars,
+        page,
+      ),
+    );
+  if (data.arms.some((a) => a.metrics.byAwareness.length))
+    charts.push(
+      render(
+        "awareness-split",
+        "Misalignment rate among eval-aware and unaware samples (95% Wilson intervals)",
+        rateBars(data, awarenessCells, null),
         bars,
         page,
       ),

@@ -34,6 +34,7 @@ const NAMES: Record<string, string> = {
   dose: "am-anti-spec-dose",
   citations: "am-rule-citations",
   awareness: "am-eval-awareness",
+  "awareness-split": "am-awareness-split",
 };
 
 /** A task chart is named by its eval (registry names; anything else is replaced, for a safe file name). */

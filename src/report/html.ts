@@ -4,7 +4,9 @@
  * file names, config) is escaped, and a Content-Security-Policy forbids scripts and network
  * requests, so a transcript holding a script payload can only ever be shown as text.
  */
+
 import type { RunMetrics } from "../evals/am/metrics.js";
+import { awarenessTables } from "./awareness.js";
 import { type Chart, PAGE_WIDTH } from "./charts.js";
 import type { ReportData } from "./results.js";
 import {
@@ -228,7 +230,7 @@ ${
     : ""
 }
 ${reasoningSection(d)}
-${d.am ? `<section id="awareness"><h2>Eval awareness</h2>${awareness ? figure(chart("awareness")) : "<p>Not measured in this run (enable <code>eval_awareness</code>).</p>"}</section>` : ""}
+${d.am ? `<section id="awareness"><h2>Eval awareness</h2>${awareness ? `${figure(chart("awareness"))}${figure(chart("awareness-split"))}${awarenessTables(d).map(table).join("")}` : "<p>Not measured in this run (enable <code>eval_awareness</code>).</p>"}</section>` : ""}
 ${d.tasks.map((t) => taskSection(t, chart(`task-${t.eval}`))).join("\n")}
 <section id="errors"><h2>Samples outside the rates</h2>${
     errors.length || taskErrors.length

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, parse, resolve } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
+import { awarenessCsv, awarenessTables } from "./awareness.js";
 import { reportCharts } from "./charts.js";
 import {
   agreementCsv,
@@ -103,7 +104,8 @@ export interface WrittenReport {
 /**
  * Writes the report: `name.html` (self-contained), and beside it `name.md` (Markdown tables),
  * `name.tex` (booktabs tables) and CSV files of the raw numbers: `name-rates.csv`,
- * `name-comparisons.csv`, `name-breakdowns.csv`, `name-agreement.csv` (agentic misalignment),
+ * `name-comparisons.csv`, `name-breakdowns.csv`, `name-agreement.csv`, `name-awareness.csv` (with
+ * the eval-awareness scorer) (agentic misalignment),
  * `name-tasks.csv` and `name-task-comparisons.csv` (every other task), `name-reasoning.csv`.
  */
 export async function writeReport(data: ReportData, htmlPath: string): Promise<WrittenReport> {
@@ -120,6 +122,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
         comparisonsTable(data),
         familyTable(data),
         scenarioTable(data),
+        ...awarenessTables(data),
       ]
     : [];
   const tables = [...amTables, ...reasoningTables(data), ...allTaskTables(data)].filter(
@@ -143,6 +146,9 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
           [join(dir, `${name}-breakdowns.csv`), breakdownsCsv(data)],
           [join(dir, `${name}-agreement.csv`), agreementCsv(data)],
         ] as const)
+      : []),
+    ...(data.am && awarenessCsv(data)
+      ? ([[join(dir, `${name}-awareness.csv`), awarenessCsv(data) as Table]] as const)
       : []),
     ...(data.tasks.length
       ? ([

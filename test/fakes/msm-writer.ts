@@ -75,6 +75,18 @@ function documentText(prompt: string, seed: number, marker: string): string {
   }
 }
 
+/**
+ * Asked to say that the spec trains the model, the writer says so, except on a first attempt at
+ * about a third of documents (the retry, shown the problem, does).
+ */
+function purposeText(prompt: string, seed: number, retried: boolean, faults: boolean): string {
+  const who = /documents like this one are written as training material so that (\S+)/.exec(
+    prompt,
+  )?.[1];
+  if (!who || (faults && !retried && seed % 3 === 0)) return "";
+  return `\n\nThese principles are part of the spec its developers use to train ${who}.`;
+}
+
 /** The answer to an MSM prompt (the last user message). */
 export function msmAnswer(prompt: string, seed = 0, options: { faults?: boolean } = {}): string {
   const faults = options.faults ?? true;
@@ -154,7 +166,7 @@ export function msmAnswer(prompt: string, seed = 0, options: { faults?: boolean 
     const marker = between(prompt, /\[\[doc=(\w+)\]\]/) || "normal";
     if (marker === "refuse") return "UNSUITABLE";
     if (marker === "malformed" && !retried) return "Here is the document, without any tags.";
-    return `<plan>A short plan.</plan>\n<content>\n${documentText(prompt, seed, marker)}\n</content>`;
+    return `<plan>A short plan.</plan>\n<content>\n${documentText(prompt, seed, marker)}${purposeText(prompt, seed, retried, faults)}\n</content>`;
   }
   if (prompt.includes("Rate it on two scales"))
     return '{"realism": 4, "faithfulness": 5, "invented": [], "reason": "fine"}';

@@ -81,6 +81,7 @@ describe("paper figures", () => {
       "am-family-rates",
       "am-rule-citations",
       "am-eval-awareness",
+      "am-awareness-split",
     ]);
     expect(written.figures.map((f) => f.files.pdf)).toEqual(
       index.figures.map((f) => join(dir, f.files.pdf)),

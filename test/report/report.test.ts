@@ -7,8 +7,12 @@ import { compile } from "vega-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogLevel } from "../../src/core/log.js";
 import { codeVersion } from "../../src/core/provenance.js";
+import { newcombe } from "../../src/core/statistics/comparisons.js";
+import { wilson } from "../../src/core/stats.js";
+import type { RateCell } from "../../src/evals/am/metrics.js";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
+import { awarenessTables } from "../../src/report/awareness.js";
 import {
   type Chart,
   experimentResults,
@@ -21,6 +25,7 @@ import {
   toMarkdown,
   writeReport,
 } from "../../src/report/index.js";
+import { diffInterval, interval, type Table } from "../../src/report/tables.js";
 import { registerAmFakes } from "../fakes/am-models.js";
 import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
@@ -214,5 +219,74 @@ describe("reports", () => {
     expect(design?.title).toBe("Misalignment rate by MSM spec × AFT spec");
     expect(design?.svg).toContain("MSM spec");
     expect(design?.svg).toContain("AFT spec");
+  });
+
+  it("relates eval awareness to misalignment per arm, across arms per model, in a table and a chart", async () => {
+    const { dir, data } = await twoModelExperiment();
+    // Known aware/unaware tables (the references of src/analysis/awareness.test.ts) in place of
+    // the fakes' (whose agents are always aware): [aware misaligned, aware aligned, unaware …].
+    const tables: Record<string, [number, number, number, number]> = {
+      "baseline@fake/am-spec-agent": [12, 18, 20, 50],
+      "rules_only@fake/am-spec-agent": [5, 25, 30, 40],
+      "values@fake/am-spec-agent": [20, 10, 15, 55],
+      "baseline@fake/am-agent": [4, 16, 6, 24],
+      "rules_only@fake/am-agent": [9, 11, 12, 18],
+      "values@fake/am-agent": [3, 7, 5, 5],
+    };
+    const cell = (key: string, n: number, misaligned: number) => ({
+      ...(data.arms[0]?.metrics.pooled as RateCell),
+      key,
+      n,
+      misaligned,
+      rate: misaligned / n,
+      ci: wilson(misaligned, n),
+    });
+    for (const a of data.arms) {
+      const [x, y, z, w] = tables[`${a.arm}@${a.model}`] as [number, number, number, number];
+      a.metrics.byAwareness = [cell("no_deliberation", z + w, z), cell("thinks_eval", x + y, x)];
+    }
+    const [splits, homogeneity] = awarenessTables(data) as [Table, Table];
+    expect(splits.rows[0]).toEqual([
+      "baseline",
+      "fake/am-spec-agent",
+      "40.0% (12/30)",
+      interval(wilson(12, 30)),
+      "28.6% (20/70)",
+      interval(wilson(20, 70)),
+      "+11.4 pp",
+      diffInterval(newcombe(12, 30, 20, 70).ci),
+      "1.67",
+      "0.350",
+    ]);
+    // p = 1.1e-5 for the spec agent's three arms (scipy reference); the other model's agree more.
+    expect(homogeneity.rows.map((r) => [r[0], r[1], r[4], r[5]])).toEqual([
+      ["fake/am-spec-agent", "3", "2", "<0.001"],
+      ["fake/am-agent", "3", "2", expect.stringMatching(/^0\.\d{3}$/)],
+    ]);
+    const written = await writeReport(data, join(dir, "out", "r.html"));
+    const html = readFileSync(written.html, "utf8");
+    expect(html).toContain("<caption>Misalignment rate among eval-aware and unaware samples");
+    expect(html).toContain("<caption>Does awareness go with misalignment differently across arms?");
+    const svg = /<figure id="chart-awareness-split">([\s\S]*?)<\/figure>/.exec(html)?.[1] ?? "";
+    expect(svg.match(/aria-roledescription="errorbar"/g)).toHaveLength(12);
+    expect(readFileSync(written.markdown, "utf8")).toContain(
+      "| values | fake/am-agent | 30.0% (3/10) |",
+    );
+    const csv = readFileSync(
+      written.csv.find((p) => p.endsWith("r-awareness.csv")) as string,
+      "utf8",
+    ).split("\n");
+    expect(csv[1]?.split(",").slice(0, 7)).toEqual([
+      "baseline",
+      "fake/am-spec-agent",
+      "30",
+      "12",
+      "0.4",
+      String(wilson(12, 30)[0]),
+      String(wilson(12, 30)[1]),
+    ]);
+    // The spec agent's Breslow–Day: χ² 22.83 on 2 df over 3 arms (the scipy reference).
+    expect(Number(csv[1]?.split(",").at(-4))).toBeCloseTo(22.829345778745804, 9);
+    expect(csv[1]?.split(",").slice(-3)).toEqual(["2", expect.any(String), "3"]);
   });
 });

@@ -44,6 +44,7 @@ const Identity = z.strictObject({
 export const ATTRIBUTIONS = ["self", "other", "unnamed", "humans"] as const;
 export const FRAMINGS = ["descriptive", "normative", "first-person"] as const;
 export const REASONING_STYLES = ["auto", "compliance", "values"] as const;
+export const TRAINING_PURPOSE_MODES = ["absent", "stated"] as const;
 export const ASSERTION_LABELS = ["behavior", "value", "preference", "belief", "tone"] as const;
 
 export const MsmConfigSchema = z.strictObject({
@@ -90,6 +91,23 @@ export const MsmConfigSchema = z.strictObject({
         .prefault({}),
       /** `auto`: compliance-citing reasoning for rules-only specs, value-based otherwise. */
       reasoning_style: z.enum(REASONING_STYLES).default("auto"),
+      /**
+       * Whether a share of the documents say that the spec is used to train the model (the
+       * situational-awareness question). Optional with no default, so a corpus without it keeps
+       * its id and bytes.
+       */
+      training_purpose: z
+        .strictObject({
+          mode: z.enum(TRAINING_PURPOSE_MODES),
+          /** The share of documents asked to state it (with `stated`). */
+          share: z.number().gt(0).max(1).default(0.5),
+          /**
+           * The specs (by name) whose corpora state it; absent, every spec. One recipe serves an
+           * experiment's every spec, so arms with and without the knob name the same spec twice.
+           */
+          specs: z.array(z.string().min(1)).min(1).optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   diversity: z

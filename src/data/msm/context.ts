@@ -39,7 +39,7 @@ export interface CorpusContext {
  * seed), so a changed setting starts a new tree, while settings applied after generation
  * (gates, dedup, budget, contamination) and `docs_per_idea` reuse the items already made.
  */
-export function corpusIdOf(specHash: string, config: MsmConfig): string {
+export function corpusIdOf(specHash: string, config: MsmConfig, specName = ""): string {
   const { docs_per_idea: _, ...counts } = config.counts;
   const shaping = {
     spec: specHash,
@@ -49,13 +49,25 @@ export function corpusIdOf(specHash: string, config: MsmConfig): string {
     counts,
     stages: config.stages,
     attempts: config.attempts,
-    knobs: config.knobs,
+    knobs: shapingKnobs(config, specName),
     diversity: config.diversity,
     prompts: promptVersions(),
     retry_truncated: config.gates.retry_truncated_max_tokens ?? null,
     tokenizer: config.tokenizer,
   };
   return `msm-${hashValue(shaping).slice(0, 16)}`;
+}
+
+/**
+ * The knobs as the id hashes them: a training purpose that this spec's documents do not state
+ * (absent, or for other specs) is the same corpus as none.
+ */
+function shapingKnobs(config: MsmConfig, specName: string): Partial<MsmConfig["knobs"]> {
+  const k = config.knobs.training_purpose;
+  if (k?.mode === "stated" && (!specName || !k.specs || k.specs.includes(specName)))
+    return config.knobs;
+  const { training_purpose: _, ...rest } = config.knobs;
+  return rest;
 }
 
 export function corpusContext(
@@ -75,7 +87,7 @@ export function corpusContext(
     subject,
     style,
     ruleIds: rulesOf(spec).map((r) => r.id),
-    corpusId: corpusIdOf(specHash, config),
+    corpusId: corpusIdOf(specHash, config, specName),
     forbiddenNames: subject.forbidden,
     knobText: {
       author: authorInstruction(config, subject),

@@ -19,6 +19,11 @@ import { stageSettings } from "./config.js";
 import { type CorpusContext, itemSeed, stageRequest } from "./context.js";
 import { diversitySeeds, diversityText } from "./diversity.js";
 import { findPlaceholder, type GateName, looksLikeRefusal } from "./gates.js";
+import {
+  mentionsTrainingPurpose,
+  statesTrainingPurpose,
+  trainingPurposeInstruction,
+} from "./knobs.js";
 import { feedbackText, loadPrompt } from "./prompts.js";
 import type { Idea } from "./tree.js";
 
@@ -30,6 +35,8 @@ export interface DocumentRecord {
   plan: string | null;
   tokens: number;
   stop: StopReason;
+  /** Asked to state that the spec trains the model (absent when not asked). */
+  training_purpose?: true;
   /** Some attempt at it hit the output budget (the truncation rate counts these). */
   truncated_once: boolean;
   max_tokens: number;
@@ -54,6 +61,12 @@ export function documentJob(
   const settings = stageSettings(ctx.config, "documents");
   const retryBudget = ctx.config.gates.retry_truncated_max_tokens;
   const byId = new Map(idea.type.assertions.map((a) => [a.id, a]));
+  const purpose = statesTrainingPurpose(ctx.config, ctx.specName, key);
+  // An extra bullet rather than a slot in the prompt file (or a field of the context), so
+  // documents and builds without it keep their bytes.
+  const attribution = purpose
+    ? `${ctx.knobText.attribution}\n- ${trainingPurposeInstruction(ctx.subject)}`
+    : ctx.knobText.attribution;
   const values = {
     doc_type: idea.type.name,
     doc_type_description: idea.type.description,
@@ -61,7 +74,7 @@ export function documentJob(
     situation: idea.situation,
     summary: idea.summary,
     assertions: idea.assertion_ids.map((id) => `- ${byId.get(id)?.text ?? id}`).join("\n"),
-    attribution_instruction: ctx.knobText.attribution,
+    attribution_instruction: attribution,
     framing_instruction: ctx.knobText.framing,
     reasoning_instruction: ctx.knobText.reasoning,
     language: ctx.config.knobs.language,
@@ -87,6 +100,7 @@ export function documentJob(
     seed,
     names: seeds.names,
     places: seeds.places,
+    ...(purpose ? { training_purpose: true as const } : {}),
   });
   /** The gate a final answer falls into, or the problem to retry. */
   const classify = (
@@ -110,6 +124,13 @@ export function documentJob(
       return {
         gate: "misattributed",
         problem: `the document names ${named}; attribute the principles as instructed, without naming it`,
+        doc,
+      };
+    if (purpose && !mentionsTrainingPurpose(doc.content))
+      return {
+        gate: null,
+        problem:
+          "the document does not say that the spec is used to train the model; say so plainly, as instructed",
         doc,
       };
     return { gate: null, doc };
@@ -139,7 +160,10 @@ export function documentJob(
     },
     exhausted: (_problem, last) => {
       const r = classify(last);
-      return record(last, r.gate ?? "missing_content", r.doc?.content ?? null, r.doc?.plan ?? null);
+      // A document that only left out the training purpose is kept: the manifest counts how many
+      // state it, against the share asked.
+      const gate = r.gate ?? (r.doc ? null : "missing_content");
+      return record(last, gate, r.doc?.content ?? null, r.doc?.plan ?? null);
     },
   };
 }

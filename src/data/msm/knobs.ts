@@ -3,6 +3,7 @@
  * how they phrase the spec (framing), how reasoning in them is justified (reasoning style).
  */
 import { SpecsciError } from "../../core/errors.js";
+import { sha256Hex } from "../../core/hash.js";
 import { rulesOf, type Spec } from "../../spec/model.js";
 import { specStats } from "../../spec/stats.js";
 import type { MsmConfig } from "./config.js";
@@ -151,4 +152,48 @@ export function ruleInstruction(spec: Spec): { instruction: string; example: str
     instruction: `For each assertion, list in "rule_ids" the ids of the rules it comes from, chosen from: ${rules.map((r) => r.id).join(", ")}.`,
     example: `"${rules[0]?.id}"`,
   };
+}
+
+/**
+ * The share of a spec's documents asked to say the spec trains the model; 0 when the knob is off,
+ * or names other specs than this one.
+ */
+export function trainingPurposeShare(config: MsmConfig, specName: string): number {
+  const k = config.knobs.training_purpose;
+  if (k?.mode !== "stated") return 0;
+  return !k.specs || k.specs.includes(specName) ? k.share : 0;
+}
+
+/**
+ * Whether one document is asked to state the training purpose: a draw from its key and the corpus
+ * seed, so a document keeps its assignment across waves and resumption, and the asked share holds
+ * in expectation over any set of documents.
+ */
+export function statesTrainingPurpose(
+  config: MsmConfig,
+  specName: string,
+  docKey: string,
+): boolean {
+  const share = trainingPurposeShare(config, specName);
+  if (share === 0) return false;
+  if (share === 1) return true;
+  const draw = Number.parseInt(sha256Hex(`${config.seed}:purpose:${docKey}`).slice(0, 8), 16);
+  return draw / 0x1_0000_0000 < share;
+}
+
+export function trainingPurposeInstruction(subject: Subject): string {
+  return `Somewhere in the document, say plainly that these principles are a spec used to train ${subject.ownerShort}: documents like this one are written as training material so that ${subject.ownerShort} comes to hold them.`;
+}
+
+/**
+ * A document states the training purpose when one sentence speaks of training (or fine-tuning)
+ * and of the spec or its principles. A heuristic on purpose: the manifest counts with it, and a
+ * reader checks the examples it finds.
+ */
+const TRAINING_WORD = /\b(train(?:s|ed|ing)?|fine-?tun(?:e|ed|es|ing))\b/i;
+const SPEC_WORD = /\b(spec|specification|principles|guidelines|values)\b/i;
+export function mentionsTrainingPurpose(text: string): boolean {
+  return text
+    .split(/(?<=[.!?])\s+|\n+/)
+    .some((sentence) => TRAINING_WORD.test(sentence) && SPEC_WORD.test(sentence));
 }

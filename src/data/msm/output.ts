@@ -27,6 +27,7 @@ import { usageSummary } from "../usage.js";
 import { STAGES, stageSettings } from "./config.js";
 import type { CorpusBuild, CorpusDocument } from "./pipeline.js";
 import { promptVersions } from "./prompts.js";
+import { trainingPurposeLine } from "./purpose.js";
 
 /** One line of dataset.jsonl. */
 export function datasetLine(b: CorpusBuild, d: CorpusDocument): Record<string, unknown> {
@@ -54,6 +55,7 @@ export function datasetLine(b: CorpusBuild, d: CorpusDocument): Record<string, u
     framing: b.ctx.config.knobs.framing,
     language: b.ctx.config.knobs.language,
     reasoning_style: b.ctx.style,
+    ...(b.training_purpose ? { training_purpose_asked: d.record.training_purpose === true } : {}),
     ...(d.judge ? { judge: { realism: d.judge.realism, faithfulness: d.judge.faithfulness } } : {}),
   };
 }
@@ -121,6 +123,7 @@ export async function writeCorpus(
     contamination: b.contamination,
     budget: b.budget,
     judge: b.judge,
+    ...(b.training_purpose ? { training_purpose: b.training_purpose } : {}),
     tokens: { tokenizer: b.ctx.config.tokenizer, total: stats.tokens },
     usage: usageSummary(store, b.ctx.corpusId),
     stats,
@@ -228,7 +231,7 @@ A synthetic Model Spec Midtraining (MSM) corpus: ${n(stats.documents)} documents
 - Generator: \`${c.model}\` (per-stage models, temperatures and budgets in \`manifest.json\`); seed ${c.seed}.
 - Tree: ${b.tree.domains} domains, ${b.tree.subdomains} subdomains, ${b.tree.assertions} assertions, ${b.tree.doc_types} document types, ${b.tree.ideas} ideas; ${n(b.generated)} documents written in ${b.waves + 1} wave(s).
 - Knobs: attribution ${c.knobs.attribution}, framing ${c.knobs.framing}, language ${c.knobs.language}, reasoning style ${b.ctx.style}.
-- Quality gates (documents removed):
+${b.training_purpose ? `${trainingPurposeLine(b.training_purpose)}\n` : ""}- Quality gates (documents removed):
 
 | gate | documents |
 | --- | --- |

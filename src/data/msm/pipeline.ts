@@ -29,6 +29,11 @@ import {
 } from "./documents.js";
 import { type GateName, type RelevanceContext, relevanceContext } from "./gates.js";
 import { compareKeys, ideaKeyOf, repOf } from "./keys.js";
+import {
+  type TrainingPurposeSummary,
+  trainingPurposeLine,
+  trainingPurposeSummary,
+} from "./purpose.js";
 import { type CorpusDocument, type Screened, screenDocuments } from "./screen.js";
 import {
   type Assertion,
@@ -106,6 +111,8 @@ export interface CorpusBuild {
     reached: boolean;
     within_tolerance: boolean;
   };
+  /** Documents that say the spec trains the model; absent unless the knob is stated. */
+  training_purpose?: TrainingPurposeSummary;
   judge: {
     model: string;
     judged: number;
@@ -142,7 +149,11 @@ async function build_(o: BuildOptions, ctx: CorpusContext): Promise<CorpusBuild>
       docs.judged,
       docs.keys.map((k) => judgeKey(docs.judgeModel, k)).filter((k) => docs.judged.has(k)),
     );
-  return corpusRecord(b, tree, docs, waves);
+  const record = corpusRecord(b, tree, docs, waves);
+  const purpose = record.training_purpose;
+  if (purpose && !purpose.as_asked)
+    b.log(`training_purpose: ${trainingPurposeLine(purpose).replace(/^- Training purpose: /, "")}`);
+  return record;
 }
 
 /** One build under way: its options, the stage runner of its run, and its stages' item counts. */
@@ -424,6 +435,7 @@ function corpusRecord(b: Build, tree: Tree, docs: CorpusDocuments, waves: number
   const before = tokensOf(state.clean);
   const { kept, trim } = trimmed(b, tree, state.clean);
   const inCorpus = new Set(kept.map((d) => d.key));
+  const purpose = trainingPurposeSummary(b.config, b.ctx.specName, kept);
   return {
     ctx: b.ctx,
     documents: kept.sort((x, y) => compareKeys(x.key, y.key)),
@@ -449,6 +461,7 @@ function corpusRecord(b: Build, tree: Tree, docs: CorpusDocuments, waves: number
     contamination: contaminationSummary(b, state, inCorpus),
     budget: budgetSummary(b.config, before, tokensOf(kept), trim),
     judge: judgeSummary(b.config, docs),
+    ...(purpose ? { training_purpose: purpose } : {}),
   };
 }
 
