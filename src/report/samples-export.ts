@@ -71,9 +71,10 @@ const HEAD: SampleColumn[] = [
   col("anti_spec", "string", "the anti-spec an AFT arm's data was dosed with"),
   col("anti_spec_share", "double", "the share of anti-spec examples in that arm's AFT data (0-1)"),
   col("design", "string", "the design that wrote the arm", {
-    allowed: ["ladder", "cross", "anti-dose"],
+    allowed: ["ladder", "cross", "anti-dose", "spec-ladder"],
   }),
   col("design_from", "string", "the arm of the experiment file the design grew from"),
+  col("richness", "int", "a spec-ladder arm's rung, 0 the least rich spec"),
   col("spec", "string", "the spec under test of the arm, by name (null: none)"),
   col("spec_hash", "string", "the spec's content hash"),
   col("model", "string", "the model evaluated (for a trained arm: its experiment model)", {
@@ -308,6 +309,14 @@ function conditionOf(metadata: unknown): string[] {
     .map(([k, v]) => `${k}=${String(v)}`);
 }
 
+function designName(d: Arm["design"]): string | null {
+  if (!d) return null;
+  if (d.anti) return "anti-dose";
+  if (d.ladder) return "ladder";
+  if (d.cross) return "cross";
+  return d.richness !== undefined ? "spec-ladder" : null;
+}
+
 /** The arm's design, as the report reads it (its factors and AFT), so a notebook can redo its figures. */
 export function armColumns(arm: Arm | null): SampleRow {
   const design = arm?.design;
@@ -321,8 +330,9 @@ export function armColumns(arm: Arm | null): SampleRow {
     aft_size: aft?.size ?? null,
     anti_spec: aft?.anti?.spec ?? null,
     anti_spec_share: aft?.anti?.share ?? null,
-    design: design?.anti ? "anti-dose" : design?.ladder ? "ladder" : design?.cross ? "cross" : null,
+    design: designName(design),
     design_from: design?.from ?? null,
+    richness: design?.richness ?? null,
   };
 }
 

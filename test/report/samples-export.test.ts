@@ -173,6 +173,11 @@ describe("export samples", () => {
       design: "cross",
     });
     expect(design.get("it-baseline")).toMatchObject({ arm_kind: "it-only", msm_spec: null });
+    const rich = loadExperiment(join(ROOT, "examples", "open-questions", "rich-general.yaml"));
+    const rungs = rich.experiment.arms.filter((a) => a.design?.richness !== undefined);
+    expect(rungs.length).toBeGreaterThan(1);
+    for (const a of rungs)
+      expect(armColumns(a)).toMatchObject({ design: "spec-ladder", richness: a.design?.richness });
     // The prompted and baseline arms of the run experiment: no training factors.
     const rows = [...sampleRows(store, experimentSource(loaded, graph, store))];
     expect(rows.find((r) => r.arm === "rules")).toMatchObject({
