@@ -6,7 +6,7 @@
 import { deserializeRequest } from "../llm/cache.js";
 import type { ProviderResult, SamplingParams } from "../llm/types.js";
 import type { EvalSampleRecord, SampleCallRow, Store } from "../store/index.js";
-import { STOP, usage } from "./inspect-messages.js";
+import { assistantMessage, STOP, usage } from "./inspect-messages.js";
 
 type Json = Record<string, unknown>;
 export type SampleCall = SampleCallRow;
@@ -43,12 +43,10 @@ function modelEvent(store: Store, c: SampleCall, start: string): Json {
   // A call answered with the cache off left no request or answer to show, only its record.
   const req = c.request ? deserializeRequest(store, c.request) : undefined;
   const res = c.response ? (JSON.parse(c.response) as ProviderResult) : undefined;
-  const message = {
-    role: "assistant",
-    content: res?.text ?? "",
-    source: "generate",
-    model: c.model,
-  };
+  // The judge's reasoning and a refusal are the call's as much as its text.
+  const message = res
+    ? assistantMessage({ model: c.model, text: res.text, reasoning: res.reasoning ?? null })
+    : { role: "assistant", content: "", source: "generate", model: c.model };
   const ended = since(start, c.createdAt);
   return {
     event: "model",
@@ -68,17 +66,19 @@ function modelEvent(store: Store, c: SampleCall, start: string): Json {
       model: c.model,
       choices: res ? [{ message, stop_reason: STOP[res.stopReason] ?? "unknown" }] : [],
       completion: res?.text ?? "",
-      usage: usage({
-        inputTokens: c.inputTokens,
-        outputTokens: c.outputTokens,
-        reasoningTokens: c.reasoningTokens,
-      }),
+      usage: usage(c),
       time: c.latencyMs / 1000,
     },
     cache: c.source === "cache" ? "read" : c.response ? "write" : null,
     retries: c.attempts - 1,
     working_time: c.latencyMs / 1000,
-    metadata: { stage: c.stage, source: c.source },
+    metadata: {
+      stage: c.stage,
+      source: c.source,
+      cache_key: c.cacheKey,
+      ...(res?.providerStopReason ? { provider_stop_reason: res.providerStopReason } : {}),
+      ...(res?.refusal ? { refusal: res.refusal } : {}),
+    },
   };
 }
 
@@ -89,6 +89,14 @@ function errorEvent(c: SampleCall, start: string): Json {
     timestamp: c.createdAt,
     working_start: since(start, c.createdAt),
     error: { message, traceback: message, traceback_ansi: message },
+    metadata: {
+      stage: c.stage,
+      model: c.model,
+      error_kind: c.errorKind,
+      http_status: c.httpStatus ?? null,
+      attempts: c.attempts,
+      cache_key: c.cacheKey,
+    },
   };
 }
 
