@@ -98,6 +98,11 @@ function sampleToInspect(
   const metadata = {
     ...(r.metadata as Json),
     ...outcomeMetadata(r),
+    // What the task read from the answer (AM: its tool calls, drafts, reasoning): Inspect has no
+    // field for it, and it is what the scorers judged.
+    ...(r.parsed !== null && r.parsed !== undefined ? { specsci_parsed: r.parsed } : {}),
+    // Inspect's error is text; specsci's says which stage, scorer and kind failed.
+    ...(r.status === "error" ? { specsci_error: r.error } : {}),
     ...run.metadata,
   };
   const out: Json = {

@@ -255,6 +255,33 @@ describe("Inspect usage summed over calls", () => {
   });
 });
 
+describe("what an Inspect sample keeps of specsci's record", () => {
+  it("has the parsed answer the scorers judged and a failure's structured error in its metadata", async () => {
+    judgeCalls = 0;
+    const { store, summary } = await amRun({ judge: "fake/inspect-flaky-judge", epochs: 2 });
+    const log = exported(store, summary.runId);
+    const stored = store.evals.samples(summary.runId);
+    for (const s of log.samples as Json[]) {
+      const r = stored.find((x) => x.sampleId === s.id && x.epoch === s.epoch);
+      const meta = s.metadata as Json;
+      expect(meta.specsci_parsed).toEqual(r?.parsed);
+      expect(meta.specsci_parsed).toMatchObject({ actions: expect.any(Array) });
+      if (r?.status === "error") expect(meta.specsci_error).toEqual(r.error);
+      else expect(meta.specsci_error).toBeUndefined();
+    }
+    expect(stored.some((r) => r.status === "error")).toBe(true);
+    // A failed call's error event says what failed, beyond its message.
+    const failedCall = (log.samples as { events: Json[] }[])
+      .flatMap((s) => s.events)
+      .find((e) => e.event === "error");
+    expect(failedCall?.metadata).toMatchObject({
+      stage: "score:misalignment",
+      model: "fake/inspect-flaky-judge",
+      attempts: 1,
+    });
+  });
+});
+
 describe("an Inspect sample's events", () => {
   it("show its start, each model call (answer and judge), failed calls and its scores", async () => {
     judgeCalls = 0;
