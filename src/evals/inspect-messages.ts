@@ -16,6 +16,12 @@ export interface StoredOutput {
     cache_write_tokens?: number;
   };
   latency_ms: number;
+  /** USD of the call; null where the model's price is not known (absent in older stores). */
+  cost_usd?: number | null;
+  provider_stop_reason?: string | null;
+  /** Where the answer came from: the provider, the response cache or a batch. */
+  source?: string;
+  cache_key?: string;
   /** The first answer tokens' log-probabilities, stored compactly (`top` as [token, logprob]). */
   logprobs?: { token: string; logprob: number; top: [string, number][] }[];
 }
@@ -98,6 +104,20 @@ export function usageByKey<C extends CallTokens>(
     sums.set(key, s);
   }
   return Object.fromEntries([...sums].map(([k, s]) => [k, usage(s)]));
+}
+
+/**
+ * What specsci recorded of the answer's call that ModelOutput has no field for, as its metadata
+ * (absent where none was recorded).
+ */
+export function outputMetadata(o: StoredOutput): Json | undefined {
+  const m: Json = {
+    ...(o.source !== undefined ? { source: o.source } : {}),
+    ...(o.cache_key !== undefined ? { cache_key: o.cache_key } : {}),
+    ...(o.provider_stop_reason ? { provider_stop_reason: o.provider_stop_reason } : {}),
+    ...(o.refusal ? { refusal: o.refusal } : {}),
+  };
+  return Object.keys(m).length ? m : undefined;
 }
 
 /** Stored log-probabilities in Inspect's form (`choices[].logprobs.content`). */

@@ -15,6 +15,7 @@ import {
   inspectLogprobs,
   inspectTime,
   NO_TOKENS,
+  outputMetadata,
   STOP,
   type StoredOutput,
   sized,
@@ -42,6 +43,10 @@ export function sampleUuid(runId: string, sampleId: string, epoch: number): stri
   return out;
 }
 const SHORTUUID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/** The answer's cost as ModelUsage's `total_cost`, where it is known. */
+const costOf = (o: StoredOutput) =>
+  o.cost_usd !== undefined && o.cost_usd !== null ? { total_cost: o.cost_usd } : {};
 
 /** What every sample of a run shares in its export. */
 interface RunSide {
@@ -124,8 +129,9 @@ function sampleToInspect(
           ],
           completion: o.text,
           // Inspect's usage has no unknown counts: an answer of unknown size leaves it out.
-          ...(sized(o.usage) ? { usage: usage(o.usage) } : {}),
+          ...(sized(o.usage) ? { usage: { ...usage(o.usage), ...costOf(o) } } : {}),
           time: o.latency_ms / 1000,
+          ...(outputMetadata(o) ? { metadata: outputMetadata(o) } : {}),
         }
       : { model: run.model, choices: [], completion: "" },
     scores,

@@ -282,6 +282,24 @@ describe("what an Inspect sample keeps of specsci's record", () => {
   });
 });
 
+describe("an Inspect sample's output", () => {
+  it("keeps the answer's source, cache key, provider stop reason and cost", async () => {
+    const { store, summary } = await amRun();
+    const log = exported(store, summary.runId);
+    const stored = store.evals.samples(summary.runId);
+    for (const s of log.samples as { id: string; epoch: number; output: Json }[]) {
+      const o = stored.find((x) => x.sampleId === s.id && x.epoch === s.epoch)?.output as Json;
+      expect(o.cache_key).toMatch(/\S/);
+      expect(s.output.metadata).toEqual({
+        source: o.source,
+        cache_key: o.cache_key,
+        provider_stop_reason: o.provider_stop_reason,
+      });
+      expect((s.output.usage as Json).total_cost).toBe(o.cost_usd);
+    }
+  });
+});
+
 describe("an Inspect sample's events", () => {
   it("show its start, each model call (answer and judge), failed calls and its scores", async () => {
     judgeCalls = 0;
