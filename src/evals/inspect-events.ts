@@ -39,7 +39,10 @@ function generateConfig(p: SamplingParams): Json {
   };
 }
 
-function modelEvent(store: Store, c: SampleCall, start: string): Json {
+/** The usage role a call was made in ("grader" for a judge's), undefined for the model's own. */
+export type RoleOf = (c: SampleCall) => string | undefined;
+
+function modelEvent(store: Store, c: SampleCall, start: string, roleOf: RoleOf): Json {
   // A call answered with the cache off left no request or answer to show, only its record.
   const req = c.request ? deserializeRequest(store, c.request) : undefined;
   const res = c.response ? (JSON.parse(c.response) as ProviderResult) : undefined;
@@ -53,7 +56,7 @@ function modelEvent(store: Store, c: SampleCall, start: string): Json {
     timestamp: c.createdAt,
     working_start: Math.max(0, ended - c.latencyMs / 1000),
     model: c.model,
-    role: c.stage?.startsWith("score:") ? "grader" : null,
+    role: roleOf(c) ?? null,
     input: (req?.messages ?? []).map((m) => ({
       role: m.role,
       content: m.content,
@@ -106,6 +109,7 @@ export function sampleEvents(
   sample: { input: unknown; metadata: Json },
   scores: Record<string, Json>,
   calls: SampleCall[],
+  roleOf: RoleOf,
 ): Json[] {
   const start = r.startedAt;
   const init = {
@@ -125,7 +129,9 @@ export function sampleEvents(
   }));
   return [
     init,
-    ...calls.map((c) => (c.status === "ok" ? modelEvent(store, c, start) : errorEvent(c, start))),
+    ...calls.map((c) =>
+      c.status === "ok" ? modelEvent(store, c, start, roleOf) : errorEvent(c, start),
+    ),
     ...scored,
   ];
 }

@@ -8,7 +8,7 @@ import { packageVersion } from "../core/provenance.js";
 import { mean, stderr } from "../core/stats.js";
 import type { EvalRunRow, EvalSampleRecord, Store } from "../store/index.js";
 import { AM_TASK_NAME, isAmTask } from "./am/task.js";
-import { callsBySample, type SampleCall, sampleEvents } from "./inspect-events.js";
+import { callsBySample, type RoleOf, type SampleCall, sampleEvents } from "./inspect-events.js";
 import {
   assistantMessage,
   type CallTokens,
@@ -53,8 +53,8 @@ interface RunSide {
   model: string;
   /** Merged into each sample's metadata (see runSampleMetadata). */
   metadata: Json;
-  /** The usage role of a call ("grader" for the judge's). */
-  roleOf: (c: SampleCall) => string | undefined;
+  /** The usage role of a call ("grader" for a judge's). */
+  roleOf: RoleOf;
 }
 
 /**
@@ -137,7 +137,7 @@ function sampleToInspect(
     scores,
     metadata,
     store: {},
-    events: sampleEvents(store, r, { input: given, metadata }, scores, calls),
+    events: sampleEvents(store, r, { input: given, metadata }, scores, calls, run.roleOf),
     ...sampleUsage(o, calls, run.roleOf),
     attachments: {},
     started_at: r.startedAt,
@@ -254,9 +254,14 @@ function logStatus(store: Store, runId: string, recorded: number, total: number)
 const billed = <C extends CallTokens & { source: string }>(c: C): C =>
   c.source === "cache" ? { ...c, ...NO_TOKENS } : c;
 
-/** The grader's calls are those of the judge's scorer (its stage), whichever model answered. */
-const graderRole = (judge: Json | undefined) => (c: { stage: string | null }) =>
-  judge && c.stage === `score:${String(judge.name)}` ? "grader" : undefined;
+/**
+ * The grader's calls are those of the scorers that call a judge (their stage), whichever model
+ * answered: every such scorer (misalignment, eval awareness) grades with the grader role.
+ */
+const graderRole = (judged: ReadonlySet<string>) => (c: { stage: string | null }) =>
+  c.stage?.startsWith("score:") && judged.has(c.stage.slice("score:".length))
+    ? "grader"
+    : undefined;
 
 export interface InspectExport {
   fileName: string;
@@ -322,9 +327,11 @@ export function exportInspectLog(
   const declared = registeredScorers(run.task);
   // The grader is the judge of a scorer the task declares as calling one.
   const graders = new Set((declared ?? []).filter((d) => d.grader).map((d) => d.name));
-  const judge = scorerSpecs.find(
+  const judgedSpecs = scorerSpecs.filter(
     (s) => typeof s.judge === "string" && (!declared || graders.has(String(s.name))),
-  ) as Json | undefined;
+  );
+  const judge = judgedSpecs[0];
+  const roleOf = graderRole(new Set(judgedSpecs.map((s) => String(s.name))));
   const created = inspectTime(run.createdAt);
   const taskId = taskIdOf(runId);
   const sampleIds = [...new Set(records.map((r) => r.sampleId))];
@@ -353,7 +360,7 @@ export function exportInspectLog(
     }),
   };
   const modelUsage = usageByKey(runCalls, (c) => c.model);
-  const roleUsage = usageByKey(runCalls, graderRole(judge));
+  const roleUsage = usageByKey(runCalls, roleOf);
   const reductions = [...new Set(perSample.map((x) => x.scorer))].map((scorer) => ({
     scorer,
     reducer: "mean",
@@ -378,7 +385,7 @@ export function exportInspectLog(
   const side: RunSide = {
     model: run.model,
     metadata: runSampleMetadata(run, context),
-    roleOf: graderRole(judge),
+    roleOf,
   };
   const log: Json = {
     version: 2,

@@ -152,6 +152,28 @@ describe("what an Inspect sample says of itself", () => {
     expect(all.input_tokens).toBeGreaterThan(grader.input_tokens);
   });
 
+  it("counts every judge's calls (misalignment and eval awareness) as the grader's, in usage and events", async () => {
+    const { client, store } = amSetup();
+    const task = agenticMisalignmentTask(
+      { conditions: TWO },
+      judgeOptions(client.model("fake/am-judge"), { attempts: 1 }),
+      { evalAwareness: true },
+    );
+    const summary = await runEval({ client, task, modelId: "fake/am-agent", epochs: 1 });
+    const log = exported(store, summary.runId);
+    const calls = store.llm.sampleCalls(summary.runId);
+    const stages = new Set(calls.map((c) => c.stage));
+    expect(stages).toEqual(new Set(["generate", "score:misalignment", "score:eval_awareness"]));
+    const judged = calls.filter((c) => c.stage?.startsWith("score:"));
+    const grader = (log.stats as { role_usage: Record<string, Json> }).role_usage.grader;
+    expect(grader?.input_tokens).toBe(judged.reduce((n, c) => n + c.inputTokens, 0));
+    for (const s of log.samples as { events: Json[] }[])
+      for (const e of s.events.filter((x) => x.event === "model"))
+        expect(e.role).toBe(
+          String((e.metadata as Json).stage).startsWith("score:") ? "grader" : null,
+        );
+  });
+
   it("records the model, seed, prompt spec and the caller's context in each sample and eval.metadata", async () => {
     const { client, store, task } = amSetup();
     const prompted = { ...task, args: { ...task.args, spec: { name: "alpha", hash: "h1" } } };
