@@ -68,7 +68,7 @@ function sampleUsage(o: StoredOutput | null, calls: SampleCall[], roleOf: RunSid
       model_usage: o && sized(o.usage) ? { [o.model]: usage(o.usage) } : {},
       role_usage: {},
     };
-  const billedCalls = calls.map(billed);
+  const billedCalls = calls.filter(sizedCall).map(billed);
   return {
     model_usage: usageByKey(billedCalls, (c) => c.model),
     role_usage: usageByKey(billedCalls, roleOf),
@@ -253,6 +253,16 @@ function logStatus(store: Store, runId: string, recorded: number, total: number)
  */
 const billed = <C extends CallTokens & { source: string }>(c: C): C =>
   c.source === "cache" ? { ...c, ...NO_TOKENS } : c;
+
+/**
+ * Whether a call's usage is known: it answered, and its provider reported its size (Inspect's
+ * usage has no unknown counts; a failed call used none that specsci knows of).
+ */
+function sizedCall(c: SampleCall): boolean {
+  if (c.status !== "ok") return false;
+  if (!c.response) return true;
+  return sized((JSON.parse(c.response) as { usage: StoredOutput["usage"] }).usage);
+}
 
 /**
  * The grader's calls are those of the scorers that call a judge (their stage), whichever model
