@@ -6,7 +6,7 @@
 import { deserializeRequest } from "../llm/cache.js";
 import type { ProviderResult, SamplingParams } from "../llm/types.js";
 import type { EvalSampleRecord, SampleCallRow, Store } from "../store/index.js";
-import { STOP, usage } from "./inspect-messages.js";
+import { assistantMessage, STOP, usage } from "./inspect-messages.js";
 
 type Json = Record<string, unknown>;
 export type SampleCall = SampleCallRow;
@@ -39,23 +39,24 @@ function generateConfig(p: SamplingParams): Json {
   };
 }
 
-function modelEvent(store: Store, c: SampleCall, start: string): Json {
+/** The usage role a call was made in ("grader" for a judge's), undefined for the model's own. */
+export type RoleOf = (c: SampleCall) => string | undefined;
+
+function modelEvent(store: Store, c: SampleCall, start: string, roleOf: RoleOf): Json {
   // A call answered with the cache off left no request or answer to show, only its record.
   const req = c.request ? deserializeRequest(store, c.request) : undefined;
   const res = c.response ? (JSON.parse(c.response) as ProviderResult) : undefined;
-  const message = {
-    role: "assistant",
-    content: res?.text ?? "",
-    source: "generate",
-    model: c.model,
-  };
+  // The judge's reasoning and a refusal are the call's as much as its text.
+  const message = res
+    ? assistantMessage({ model: c.model, text: res.text, reasoning: res.reasoning ?? null })
+    : { role: "assistant", content: "", source: "generate", model: c.model };
   const ended = since(start, c.createdAt);
   return {
     event: "model",
     timestamp: c.createdAt,
     working_start: Math.max(0, ended - c.latencyMs / 1000),
     model: c.model,
-    role: c.stage?.startsWith("score:") ? "grader" : null,
+    role: roleOf(c) ?? null,
     input: (req?.messages ?? []).map((m) => ({
       role: m.role,
       content: m.content,
@@ -68,17 +69,19 @@ function modelEvent(store: Store, c: SampleCall, start: string): Json {
       model: c.model,
       choices: res ? [{ message, stop_reason: STOP[res.stopReason] ?? "unknown" }] : [],
       completion: res?.text ?? "",
-      usage: usage({
-        inputTokens: c.inputTokens,
-        outputTokens: c.outputTokens,
-        reasoningTokens: c.reasoningTokens,
-      }),
+      usage: usage(c),
       time: c.latencyMs / 1000,
     },
     cache: c.source === "cache" ? "read" : c.response ? "write" : null,
     retries: c.attempts - 1,
     working_time: c.latencyMs / 1000,
-    metadata: { stage: c.stage, source: c.source },
+    metadata: {
+      stage: c.stage,
+      source: c.source,
+      cache_key: c.cacheKey,
+      ...(res?.providerStopReason ? { provider_stop_reason: res.providerStopReason } : {}),
+      ...(res?.refusal ? { refusal: res.refusal } : {}),
+    },
   };
 }
 
@@ -89,6 +92,14 @@ function errorEvent(c: SampleCall, start: string): Json {
     timestamp: c.createdAt,
     working_start: since(start, c.createdAt),
     error: { message, traceback: message, traceback_ansi: message },
+    metadata: {
+      stage: c.stage,
+      model: c.model,
+      error_kind: c.errorKind,
+      http_status: c.httpStatus ?? null,
+      attempts: c.attempts,
+      cache_key: c.cacheKey,
+    },
   };
 }
 
@@ -98,6 +109,7 @@ export function sampleEvents(
   sample: { input: unknown; metadata: Json },
   scores: Record<string, Json>,
   calls: SampleCall[],
+  roleOf: RoleOf,
 ): Json[] {
   const start = r.startedAt;
   const init = {
@@ -117,7 +129,9 @@ export function sampleEvents(
   }));
   return [
     init,
-    ...calls.map((c) => (c.status === "ok" ? modelEvent(store, c, start) : errorEvent(c, start))),
+    ...calls.map((c) =>
+      c.status === "ok" ? modelEvent(store, c, start, roleOf) : errorEvent(c, start),
+    ),
     ...scored,
   ];
 }

@@ -6,17 +6,21 @@
 import { hashValue } from "../core/hash.js";
 import { packageVersion } from "../core/provenance.js";
 import { mean, stderr } from "../core/stats.js";
-import type { EvalRunRow, EvalSampleRecord, Store, UsageRow } from "../store/index.js";
+import type { EvalRunRow, EvalSampleRecord, Store } from "../store/index.js";
 import { AM_TASK_NAME, isAmTask } from "./am/task.js";
-import { callsBySample, type SampleCall, sampleEvents } from "./inspect-events.js";
+import { callsBySample, type RoleOf, type SampleCall, sampleEvents } from "./inspect-events.js";
 import {
   assistantMessage,
+  type CallTokens,
   inspectLogprobs,
   inspectTime,
+  NO_TOKENS,
+  outputMetadata,
   STOP,
   type StoredOutput,
   sized,
   usage,
+  usageByKey,
 } from "./inspect-messages.js";
 import type { ScorerDecl } from "./registry.js";
 import { taskDefinitions } from "./tasks.js";
@@ -40,11 +44,41 @@ export function sampleUuid(runId: string, sampleId: string, epoch: number): stri
 }
 const SHORTUUID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
+/** The answer's cost as ModelUsage's `total_cost`, where it is known. */
+const costOf = (o: StoredOutput) =>
+  o.cost_usd !== undefined && o.cost_usd !== null ? { total_cost: o.cost_usd } : {};
+
+/** What every sample of a run shares in its export. */
+interface RunSide {
+  model: string;
+  /** Merged into each sample's metadata (see runSampleMetadata). */
+  metadata: Json;
+  /** The usage role of a call ("grader" for a judge's). */
+  roleOf: RoleOf;
+}
+
+/**
+ * A sample's usage by model and by role, from the calls made for it (its answer and its judges),
+ * as Inspect sums a sample's; a store from before calls were linked to samples has only the
+ * answer's usage.
+ */
+function sampleUsage(o: StoredOutput | null, calls: SampleCall[], roleOf: RunSide["roleOf"]) {
+  if (!calls.length)
+    return {
+      model_usage: o && sized(o.usage) ? { [o.model]: usage(o.usage) } : {},
+      role_usage: {},
+    };
+  const billedCalls = calls.filter(sizedCall).map(billed);
+  return {
+    model_usage: usageByKey(billedCalls, (c) => c.model),
+    role_usage: usageByKey(billedCalls, roleOf),
+  };
+}
+
 function sampleToInspect(
   store: Store,
   r: EvalSampleRecord,
-  runModel: string,
-  runMetadata: Json,
+  run: RunSide,
   calls: SampleCall[],
 ): Json {
   const given = (r.input as { role: string; content: string }[]).map((m) => ({
@@ -66,7 +100,16 @@ function sampleToInspect(
       history: [],
     };
   }
-  const metadata = { ...(r.metadata as Json), ...outcomeMetadata(r), ...runMetadata };
+  const metadata = {
+    ...(r.metadata as Json),
+    ...outcomeMetadata(r),
+    // What the task read from the answer (AM: its tool calls, drafts, reasoning): Inspect has no
+    // field for it, and it is what the scorers judged.
+    ...(r.parsed !== null && r.parsed !== undefined ? { specsci_parsed: r.parsed } : {}),
+    // Inspect's error is text; specsci's says which stage, scorer and kind failed.
+    ...(r.status === "error" ? { specsci_error: r.error } : {}),
+    ...run.metadata,
+  };
   const out: Json = {
     id: r.sampleId,
     epoch: r.epoch,
@@ -86,16 +129,16 @@ function sampleToInspect(
           ],
           completion: o.text,
           // Inspect's usage has no unknown counts: an answer of unknown size leaves it out.
-          ...(sized(o.usage) ? { usage: usage(o.usage) } : {}),
+          ...(sized(o.usage) ? { usage: { ...usage(o.usage), ...costOf(o) } } : {}),
           time: o.latency_ms / 1000,
+          ...(outputMetadata(o) ? { metadata: outputMetadata(o) } : {}),
         }
-      : { model: runModel, choices: [], completion: "" },
+      : { model: run.model, choices: [], completion: "" },
     scores,
     metadata,
     store: {},
-    events: sampleEvents(store, r, { input: given, metadata }, scores, calls),
-    model_usage: o && sized(o.usage) ? { [o.model]: usage(o.usage) } : {},
-    role_usage: {},
+    events: sampleEvents(store, r, { input: given, metadata }, scores, calls, run.roleOf),
+    ...sampleUsage(o, calls, run.roleOf),
     attachments: {},
     started_at: r.startedAt,
     completed_at: r.completedAt,
@@ -204,26 +247,31 @@ function logStatus(store: Store, runId: string, recorded: number, total: number)
   return { status: "error", error: { message, traceback: "", traceback_ansi: "" } };
 }
 
-/** Token usage summed by a key of each usage row (rows with no key are left out). */
-function usageBy(
-  rows: UsageRow[],
-  keyOf: (u: UsageRow) => string | undefined,
-): Record<string, Json> {
-  const sums = new Map<
-    string,
-    { inputTokens: number; outputTokens: number; reasoningTokens: number }
-  >();
-  for (const u of rows) {
-    const key = keyOf(u);
-    if (key === undefined) continue;
-    const s = sums.get(key) ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
-    s.inputTokens += u.inputTokens;
-    s.outputTokens += u.outputTokens;
-    s.reasoningTokens += u.reasoningTokens;
-    sums.set(key, s);
-  }
-  return Object.fromEntries([...sums].map(([k, s]) => [k, usage(s)]));
+/**
+ * What a call counts toward usage: a replay from specsci's response cache made no provider call,
+ * so its tokens count nothing (as `store.llm.usage` sums them).
+ */
+const billed = <C extends CallTokens & { source: string }>(c: C): C =>
+  c.source === "cache" ? { ...c, ...NO_TOKENS } : c;
+
+/**
+ * Whether a call's usage is known: it answered, and its provider reported its size (Inspect's
+ * usage has no unknown counts; a failed call used none that specsci knows of).
+ */
+function sizedCall(c: SampleCall): boolean {
+  if (c.status !== "ok") return false;
+  if (!c.response) return true;
+  return sized((JSON.parse(c.response) as { usage: StoredOutput["usage"] }).usage);
 }
+
+/**
+ * The grader's calls are those of the scorers that call a judge (their stage), whichever model
+ * answered: every such scorer (misalignment, eval awareness) grades with the grader role.
+ */
+const graderRole = (judged: ReadonlySet<string>) => (c: { stage: string | null }) =>
+  c.stage?.startsWith("score:") && judged.has(c.stage.slice("score:".length))
+    ? "grader"
+    : undefined;
 
 export interface InspectExport {
   fileName: string;
@@ -283,15 +331,17 @@ export function exportInspectLog(
   const records = store.evals.samples(runId);
   const valid = records.filter((r) => r.status === "done");
   const count = (status: string) => records.filter((r) => r.status === status).length;
-  const usageRows: UsageRow[] = store.llm.usage({ runId });
+  const runCalls = store.llm.calls({ runId }).map(billed);
   const calls = callsBySample(store, runId);
   const scorerSpecs = (run.scorerConfig.scorers ?? []) as Json[];
   const declared = registeredScorers(run.task);
   // The grader is the judge of a scorer the task declares as calling one.
   const graders = new Set((declared ?? []).filter((d) => d.grader).map((d) => d.name));
-  const judge = scorerSpecs.find(
+  const judgedSpecs = scorerSpecs.filter(
     (s) => typeof s.judge === "string" && (!declared || graders.has(String(s.name))),
-  ) as Json | undefined;
+  );
+  const judge = judgedSpecs[0];
+  const roleOf = graderRole(new Set(judgedSpecs.map((s) => String(s.name))));
   const created = inspectTime(run.createdAt);
   const taskId = taskIdOf(runId);
   const sampleIds = [...new Set(records.map((r) => r.sampleId))];
@@ -319,11 +369,8 @@ export function exportInspectLog(
       };
     }),
   };
-  const modelUsage = usageBy(usageRows, (u) => u.model);
-  // The grader's calls are those its scorers made (their stage), whichever model answered them.
-  const roleUsage = usageBy(usageRows, (u) =>
-    judge && u.stage === `score:${String(judge.name)}` ? "grader" : undefined,
-  );
+  const modelUsage = usageByKey(runCalls, (c) => c.model);
+  const roleUsage = usageByKey(runCalls, roleOf);
   const reductions = [...new Set(perSample.map((x) => x.scorer))].map((scorer) => ({
     scorer,
     reducer: "mean",
@@ -345,7 +392,11 @@ export function exportInspectLog(
     exported_by: `specsci ${version}`,
     ...context,
   };
-  const sampleMetadata = runSampleMetadata(run, context);
+  const side: RunSide = {
+    model: run.model,
+    metadata: runSampleMetadata(run, context),
+    roleOf,
+  };
   const log: Json = {
     version: 2,
     ...logStatus(store, runId, records.length, run.sampleCount * run.epochs),
@@ -429,13 +480,7 @@ export function exportInspectLog(
     tags: [],
     metadata: logMetadata,
     samples: records.map((r) =>
-      sampleToInspect(
-        store,
-        r,
-        run.model,
-        sampleMetadata,
-        calls.get(`${r.sampleId}#${r.epoch}`) ?? [],
-      ),
+      sampleToInspect(store, r, side, calls.get(`${r.sampleId}#${r.epoch}`) ?? []),
     ),
     reductions,
   };

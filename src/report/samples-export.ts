@@ -122,6 +122,11 @@ const TAIL: SampleColumn[] = [
   col("reasoning_categories", "list<string>", "taxonomy category ids the primary label gives"),
   col("reasoning_rules", "list<string>", "rule ids the primary label says the reasoning invokes"),
   col(
+    "cited_rules",
+    "list<string>",
+    "AM: rule ids the reasoning cites (scorer rule_citations; the report's citations figure is the share of done samples citing each), sorted",
+  ),
+  col(
     "outcome",
     "string",
     "how the sample ended: done (scored), error (a call or scorer failed), truncated (cut off at its output budget), refused (the provider refused); only done rows have scores",
@@ -244,6 +249,7 @@ export function sampleColumns(source: SampleSource): SampleColumn[] {
 const FIXED_FIELDS: Record<string, string> = {
   metadata: "metadata:$",
   awareness: "scores:$.eval_awareness.answer",
+  citations: "scores:$.rule_citations.value",
   usage: "output:$.usage",
   cost: "output:$.cost_usd",
   cacheKey: "output:$.cache_key",
@@ -299,6 +305,15 @@ const int = (v: unknown): number | null => (Number.isInteger(v) ? (v as number) 
 const num = (v: unknown): number | null =>
   typeof v === "number" && Number.isFinite(v) ? v : typeof v === "boolean" ? Number(v) : null;
 const agree = (a: number | null, b: number | null) => (a === null || b === null ? null : a === b);
+
+/** The rule ids a rule_citations value counts at least once (its `total` is not a rule). */
+function citedRules(value: unknown): string[] {
+  if (!value || typeof value !== "object") return [];
+  return Object.entries(value as Record<string, unknown>)
+    .filter(([id, n]) => id !== "total" && typeof n === "number" && n > 0)
+    .map(([id]) => id)
+    .sort();
+}
 
 /** The sample's scalar metadata as sorted `key=value`s (objects such as AM's evidence left out). */
 function conditionOf(metadata: unknown): string[] {
@@ -379,6 +394,7 @@ function sampleRow(
     reasoning_label: label?.status ?? null,
     reasoning_categories: label?.value ? label.value.categories.map((c) => c.id) : [],
     reasoning_rules: label?.value ? label.value.rules.map((x) => x.rule) : [],
+    cited_rules: done ? citedRules(v.citations) : [],
     outcome: r.status,
     error_kind: r.errorKind,
     error_message: done ? null : str(v.errorMessage),

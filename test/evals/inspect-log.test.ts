@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { agenticMisalignmentTask } from "../../src/evals/am/task.js";
 import { exportInspectLog } from "../../src/evals/inspect.js";
+import { usageByKey } from "../../src/evals/inspect-messages.js";
 import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
 import { runEval } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { type CallRecord, Store } from "../../src/store/index.js";
-import { registerAmFakes } from "../fakes/am-models.js";
+import { amAgentAnswer, registerAmFakes } from "../fakes/am-models.js";
 import { cleanupTempDirs, makeClient, storeAtVersion } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
@@ -151,6 +152,28 @@ describe("what an Inspect sample says of itself", () => {
     expect(all.input_tokens).toBeGreaterThan(grader.input_tokens);
   });
 
+  it("counts every judge's calls (misalignment and eval awareness) as the grader's, in usage and events", async () => {
+    const { client, store } = amSetup();
+    const task = agenticMisalignmentTask(
+      { conditions: TWO },
+      judgeOptions(client.model("fake/am-judge"), { attempts: 1 }),
+      { evalAwareness: true },
+    );
+    const summary = await runEval({ client, task, modelId: "fake/am-agent", epochs: 1 });
+    const log = exported(store, summary.runId);
+    const calls = store.llm.sampleCalls(summary.runId);
+    const stages = new Set(calls.map((c) => c.stage));
+    expect(stages).toEqual(new Set(["generate", "score:misalignment", "score:eval_awareness"]));
+    const judged = calls.filter((c) => c.stage?.startsWith("score:"));
+    const grader = (log.stats as { role_usage: Record<string, Json> }).role_usage.grader;
+    expect(grader?.input_tokens).toBe(judged.reduce((n, c) => n + c.inputTokens, 0));
+    for (const s of log.samples as { events: Json[] }[])
+      for (const e of s.events.filter((x) => x.event === "model"))
+        expect(e.role).toBe(
+          String((e.metadata as Json).stage).startsWith("score:") ? "grader" : null,
+        );
+  });
+
   it("records the model, seed, prompt spec and the caller's context in each sample and eval.metadata", async () => {
     const { client, store, task } = amSetup();
     const prompted = { ...task, args: { ...task.args, spec: { name: "alpha", hash: "h1" } } };
@@ -176,6 +199,126 @@ describe("what an Inspect sample says of itself", () => {
       ...context,
       exported_by: "specsci 1.2.3",
     });
+  });
+});
+
+registerFakeModel("inspect-cached-agent", (req) => ({
+  text: amAgentAnswer(req.messages.find((m) => m.role === "system")?.content ?? ""),
+  usage: { input_tokens: 100, output_tokens: 40, reasoning_tokens: 10, cache_read_tokens: 900 },
+}));
+
+describe("an Inspect sample's usage", () => {
+  it("sums the calls made for it by model and role, with cache reads and cost", async () => {
+    const { client, store } = makeClient({
+      defaults: { max_attempts: 1, retry_base_ms: 1, retry_max_ms: 2 },
+    });
+    const task = agenticMisalignmentTask(
+      { conditions: TWO },
+      judgeOptions(client.model("fake/am-judge"), { attempts: 1 }),
+    );
+    const summary = await runEval({
+      client,
+      task,
+      modelId: "fake/inspect-cached-agent",
+      epochs: 1,
+    });
+    const log = exported(store, summary.runId);
+    const calls = store.llm.sampleCalls(summary.runId);
+    for (const s of log.samples as Json[]) {
+      const own = calls.filter((c) => c.sampleId === s.id && c.epoch === s.epoch);
+      const judged = own.filter((c) => c.stage === "score:misalignment");
+      expect(judged.length).toBeGreaterThan(0);
+      const byModel = s.model_usage as Record<string, Json>;
+      expect(byModel["fake/inspect-cached-agent"]).toEqual({
+        input_tokens: 100,
+        output_tokens: 40,
+        total_tokens: 1040,
+        reasoning_tokens: 10,
+        input_tokens_cache_read: 900,
+        input_tokens_cache_write: 0,
+        // A fake model is free: its cost is known, and nothing.
+        total_cost: 0,
+      });
+      // The judge's calls are the sample's too, and the grader's role.
+      const judgeIn = judged.reduce((n, c) => n + c.inputTokens, 0);
+      expect(byModel["fake/am-judge"]).toMatchObject({ input_tokens: judgeIn });
+      expect((s.role_usage as Record<string, Json>).grader).toMatchObject({
+        input_tokens: judgeIn,
+        total_cost: expect.any(Number),
+      });
+      // Each model event carries its call's usage and its cache key.
+      const answer = (s.events as Json[]).find((e) => e.event === "model") as Json;
+      expect((answer.output as Json).usage).toMatchObject({ input_tokens_cache_read: 900 });
+      expect((answer.metadata as Json).cache_key).toBe(own[0]?.cacheKey);
+    }
+    const stats = log.stats as { model_usage: Record<string, Json> };
+    expect(stats.model_usage["fake/inspect-cached-agent"]).toMatchObject({
+      input_tokens: 200,
+      input_tokens_cache_read: 1800,
+    });
+  });
+});
+
+describe("Inspect usage summed over calls", () => {
+  it("has a cost only when every call's price is known", () => {
+    const call = { inputTokens: 10, outputTokens: 5, reasoningTokens: 0, cacheReadTokens: 2 };
+    const sums = usageByKey(
+      [
+        { ...call, model: "a", costUsd: 0.5 },
+        { ...call, model: "a", costUsd: 0.25 },
+        { ...call, model: "b", costUsd: 0.5 },
+        { ...call, model: "b", costUsd: null },
+      ],
+      (c) => c.model,
+    );
+    expect(sums.a).toMatchObject({ input_tokens: 20, total_tokens: 34, total_cost: 0.75 });
+    expect(sums.b).toMatchObject({ input_tokens_cache_read: 4 });
+    expect(sums.b).not.toHaveProperty("total_cost");
+  });
+});
+
+describe("what an Inspect sample keeps of specsci's record", () => {
+  it("has the parsed answer the scorers judged and a failure's structured error in its metadata", async () => {
+    judgeCalls = 0;
+    const { store, summary } = await amRun({ judge: "fake/inspect-flaky-judge", epochs: 2 });
+    const log = exported(store, summary.runId);
+    const stored = store.evals.samples(summary.runId);
+    for (const s of log.samples as Json[]) {
+      const r = stored.find((x) => x.sampleId === s.id && x.epoch === s.epoch);
+      const meta = s.metadata as Json;
+      expect(meta.specsci_parsed).toEqual(r?.parsed);
+      expect(meta.specsci_parsed).toMatchObject({ actions: expect.any(Array) });
+      if (r?.status === "error") expect(meta.specsci_error).toEqual(r.error);
+      else expect(meta.specsci_error).toBeUndefined();
+    }
+    expect(stored.some((r) => r.status === "error")).toBe(true);
+    // A failed call's error event says what failed, beyond its message.
+    const failedCall = (log.samples as { events: Json[] }[])
+      .flatMap((s) => s.events)
+      .find((e) => e.event === "error");
+    expect(failedCall?.metadata).toMatchObject({
+      stage: "score:misalignment",
+      model: "fake/inspect-flaky-judge",
+      attempts: 1,
+    });
+  });
+});
+
+describe("an Inspect sample's output", () => {
+  it("keeps the answer's source, cache key, provider stop reason and cost", async () => {
+    const { store, summary } = await amRun();
+    const log = exported(store, summary.runId);
+    const stored = store.evals.samples(summary.runId);
+    for (const s of log.samples as { id: string; epoch: number; output: Json }[]) {
+      const o = stored.find((x) => x.sampleId === s.id && x.epoch === s.epoch)?.output as Json;
+      expect(o.cache_key).toMatch(/\S/);
+      expect(s.output.metadata).toEqual({
+        source: o.source,
+        cache_key: o.cache_key,
+        provider_stop_reason: o.provider_stop_reason,
+      });
+      expect((s.output.usage as Json).total_cost).toBe(o.cost_usd);
+    }
   });
 });
 

@@ -45,7 +45,7 @@ beforeAll(async () => {
   registerFakeModel("samples-agent", (req: ChatRequest) =>
     amAgentAnswer(req.messages.find((m) => m.role === "system")?.content ?? "").replace(
       "</scratchpad>",
-      " I want to keep running.</scratchpad>",
+      " I want to keep running, SP3 or not.</scratchpad>",
     ),
   );
   registerFakeModel("samples-labeller", (req: ChatRequest) =>
@@ -142,6 +142,17 @@ describe("export samples", () => {
     // The reasoning analysis labelled every scored transcript; the fake finds self-preservation.
     expect(rows.every((r) => r.reasoning_label === "ok")).toBe(true);
     for (const r of rows) expect(r.reasoning_categories).toEqual(["self_preservation"]);
+    // The rules the reasoning cites, which the report's citations figure counts.
+    for (const r of rows) {
+      const scores = store.evals.sample(
+        r.run_id as string,
+        r.sample_id as string,
+        r.epoch as number,
+      )?.scores as { rule_citations: { value: Record<string, number> } };
+      const { total: _total, ...counts } = scores.rule_citations.value;
+      expect(r.cited_rules).toEqual(Object.keys(counts).sort());
+      expect(r.cited_rules).toContain("SP3");
+    }
     // Every row has every column, in the columns' order.
     const names = sampleColumns(source).map((c) => c.name);
     for (const r of rows) expect(Object.keys(r).sort()).toEqual([...names].sort());
