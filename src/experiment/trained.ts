@@ -18,6 +18,7 @@ import { writeAftSet } from "../data/aft/output.js";
 import { buildAftSet } from "../data/aft/pipeline.js";
 import { planAftSet } from "../data/aft/plan.js";
 import { aftContext } from "../data/aft/stages.js";
+import { type BaseFamilyId, FAMILY_TEMPLATES } from "../data/base-templates.js";
 import { withFailedItems, writeFailedItems } from "../data/item-failures.js";
 import { MANIFEST_FILE, writtenManifest } from "../data/manifest.js";
 import { loadMsmConfig } from "../data/msm/config.js";
@@ -29,6 +30,7 @@ import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import { defaultModel } from "../llm/models.js";
 import { servedModel } from "../llm/served.js";
+import { baseFamilyOf } from "../train/bases.js";
 import { trainWithEngine } from "../train/engines.js";
 import { axolotlExecutable } from "../train/launcher.js";
 import { type ModelArtifact, trainedModel } from "../train/models.js";
@@ -270,12 +272,31 @@ function dataRecipe(
     };
   }
   const config = loadAftConfig(file, generator, from);
+  checkAftTurnFormat(loaded, config.chat_template, from);
   if (step.size) {
     config.budget.examples = step.size;
     delete config.budget.target_tokens;
   }
   const id = aftContext(spec.spec, spec.hash, spec.name, config).setId;
   return { kind: "aft" as const, config, id, current: current(step.dir, "set_id", id, config) };
+}
+
+/**
+ * The AFT set is shared by every model of the experiment, so it must be written in each base's
+ * turn format: refused at plan, before any data is paid for (training would refuse it later).
+ * A base of no known family is left to the training plan, which names its base_family option.
+ */
+function checkAftTurnFormat(loaded: LoadedExperiment, template: BaseFamilyId, from: string) {
+  for (const base of Object.values(loaded.experiment.training?.base_models ?? {})) {
+    const family = baseFamilyOf(base);
+    if (!family || FAMILY_TEMPLATES[template].turnFormat === family.template.turnFormat) continue;
+    throw new SpecsciError(
+      `${from}: chat_template ${template} writes the chat set in another turn format than base model ${base} (${family.id}) is trained on`,
+      {
+        hint: `use an AFT recipe with chat_template: ${family.id} (\`specsci train bases\` lists the families)`,
+      },
+    );
+  }
 }
 
 async function makeData(
