@@ -108,7 +108,11 @@ describe.skipIf(!CHROMIUM)("the dashboard in headless Chromium", () => {
     await page.fill("input[name=q]", "forward the package");
     await page.press("input[name=q]", "Enter");
     await until(page, 'new URL(location.href).searchParams.get("q") === "forward the package"');
-    await until(page, 'document.querySelector("#sample-total")?.textContent !== "6"');
+    // The total reads "…" while the search is answered: wait for the new count itself.
+    await until(
+      page,
+      '/^\\d+$/.test(document.querySelector("#sample-total")?.textContent ?? "") && document.querySelector("#sample-total")?.textContent !== "6"',
+    );
     const found = await text(page, "#sample-total");
     expect(Number(found)).toBeGreaterThan(0);
     expect(await page.locator(".vbody .col-answer").allInnerTexts()).toSatisfy((xs: string[]) =>
