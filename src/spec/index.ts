@@ -23,6 +23,7 @@ export {
   listLibrary,
   loadValidSpec,
   resolveSpecRef,
+  specNameOf,
 } from "./library.js";
 export { lintSource, lintSpec } from "./lint.js";
 export {

@@ -55,6 +55,11 @@ export function resolveSpecRef(ref: string, o: { dir?: string; from?: string } =
  * A spec named by the user (a file or a built-in name) that must be sound to be used; `set` fills
  * its placeholders. Files in the bullet layout are read as they are.
  */
+/** The name data built from a spec goes by: its front matter's `name`, else its file's name. */
+export function specNameOf(spec: Spec, path: string): string {
+  return typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+}
+
 export function loadValidSpec(
   ref: string,
   set: PlaceholderValues = {},

@@ -1,4 +1,4 @@
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { checkOutputPath, displayPath, formatCount, log, SpecsciError } from "../../core/index.js";
 import {
   type AftConfig,
@@ -13,7 +13,7 @@ import {
 } from "../../data/index.js";
 import { scenarioPackTexts } from "../../experiment/light.js";
 import { defaultModel } from "../../llm/index.js";
-import { loadValidSpec, type PlaceholderValues, specHash } from "../../spec/index.js";
+import { loadValidSpec, type PlaceholderValues, specHash, specNameOf } from "../../spec/index.js";
 import type { CliContext } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
@@ -58,8 +58,7 @@ export function aftPlan(
 ) {
   const { spec, path } = loadValidSpec(ref, o.set);
   const config = recipe(o, ctx);
-  const name =
-    typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+  const name = specNameOf(spec, path);
   const plan = planAftSet(spec, specHash(spec), name, config, ctx.llm());
   if (ctx.json) return printJson(plan);
   process.stdout.write(
@@ -112,8 +111,7 @@ export async function aftGenerate(ctx: CliContext, ref: string, o: GenerateOptio
         hint: "drop one of them",
       },
     );
-  const name =
-    typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+  const name = specNameOf(spec, path);
   const dir = o.out ?? join("chatsets", config.name ?? name);
   checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the chat-set directory");
   const contamination = o.contamination ? scenarioPackTexts() : undefined;

@@ -1,4 +1,4 @@
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { checkOutputPath, displayPath, formatCount, log, SpecsciError } from "../../core/index.js";
 import {
   buildCorpus,
@@ -16,7 +16,13 @@ import {
 } from "../../data/index.js";
 import { scenarioPackTexts } from "../../experiment/light.js";
 import { defaultModel } from "../../llm/index.js";
-import { loadValidSpec, type PlaceholderValues, type Spec, specHash } from "../../spec/index.js";
+import {
+  loadValidSpec,
+  type PlaceholderValues,
+  type Spec,
+  specHash,
+  specNameOf,
+} from "../../spec/index.js";
 import type { CliContext } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, printTable, reportItemFailures } from "../output.js";
@@ -41,8 +47,7 @@ function inputs(
   if (o.model) config.model = o.model;
   if (o.batch) config.batch = true;
   checkMsmConfig(config, o.recipe ?? "the MSM recipe");
-  const name =
-    typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+  const name = specNameOf(spec, path);
   return { spec, path, name, hash: specHash(spec), config };
 }
 

@@ -1,4 +1,4 @@
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { checkOutputPath, displayPath, log, SpecsciError } from "../../core/index.js";
 import {
   buildPrefSet,
@@ -8,7 +8,7 @@ import {
   writeFailedItems,
   writePrefSet,
 } from "../../data/index.js";
-import { loadValidSpec, type PlaceholderValues, specHash } from "../../spec/index.js";
+import { loadValidSpec, type PlaceholderValues, specHash, specNameOf } from "../../spec/index.js";
 import type { CliContext } from "../context.js";
 import { withInterrupt } from "../interrupt.js";
 import { formatUsd, printJson, reportItemFailures } from "../output.js";
@@ -37,8 +37,7 @@ export async function aftPref(ctx: CliContext, ref: string, o: PrefOptions) {
     config.contamination.fraction = o.contamination;
   }
   if (o.contaminationKind) config.contamination.kind = o.contaminationKind;
-  const name =
-    typeof spec.frontMatter.name === "string" ? spec.frontMatter.name : basename(path, ".md");
+  const name = specNameOf(spec, path);
   const dir = o.out ?? join("prefsets", config.name ?? name);
   checkOutputPath(dir, "dir", o.out ? "-o/--out" : "the preference-set directory");
   const client = ctx.llm();
