@@ -31,6 +31,10 @@ export const SPECSCI_ENV = {
     doc: "the Python whose package versions a training run records; unset, the one on axolotl's #! line",
   },
   SPECSCI_VLLM: { default: "vllm", doc: "the vLLM executable that serves trained models" },
+  SPECSCI_NVIDIA_SMI: {
+    default: "nvidia-smi",
+    doc: "the nvidia-smi that train serve asks for the GPUs (count and memory) it plans servers on",
+  },
   SPECSCI_SGLANG: {
     default: "python",
     doc: "the Python that runs SGLang's server (`-m sglang.launch_server`) for trained models",

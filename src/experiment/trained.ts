@@ -34,6 +34,7 @@ import { baseFamilyOf } from "../train/bases.js";
 import { trainWithEngine } from "../train/engines.js";
 import { axolotlExecutable } from "../train/launcher.js";
 import { type ModelArtifact, trainedModel } from "../train/models.js";
+import { gpuInventory } from "../train/parallel.js";
 import { loadTrainPlan } from "../train/plan.js";
 import { SERVER_EXECUTABLE_ENV, serverExecutable, servingPlan } from "../train/serve.js";
 import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
@@ -535,6 +536,7 @@ export async function serveTrainedStages(
     if (!artifact) throw new Error(`${key}: no trained-model record for a stage that has one`);
     return artifact;
   });
+  const gpus = gpuInventory(client.config.serving);
   // Ports another server (or anything else) holds are skipped.
   const plans = await withFreePorts(
     servingPlan(artifacts, {
@@ -542,6 +544,8 @@ export async function serveTrainedStages(
       host: t.serve.host,
       ...(t.serve.port !== undefined ? { port: t.serve.port } : {}),
       executable: exe,
+      serving: client.config.serving,
+      ...(gpus ? { gpus } : {}),
     }),
     t.serve.host,
   );

@@ -69,6 +69,26 @@ export const RESERVED_PROVIDERS = ["anthropic", "openai", "local", "fake"];
 export const CacheMode = z.enum(["on", "read-only", "off", "replay"]);
 export type CacheMode = z.infer<typeof CacheMode>;
 
+/** How one served base model is spread over GPUs (the engines' own parallelism; train/parallel.ts). */
+const ServingParallelConfig = z.strictObject({
+  tensor_parallel: positiveInt.optional(),
+  pipeline_parallel: positiveInt.optional(),
+  data_parallel: positiveInt.optional(),
+});
+
+/**
+ * Serving trained models on GPUs (`train serve`, and `run` when it starts servers): the GPUs to
+ * plan for where they are not on this machine (a cluster's nodes), and per base model the layout
+ * that overrides the automatic choice.
+ */
+const ServingConfig = z.strictObject({
+  gpus_per_node: positiveInt.optional(),
+  gpu_memory_gib: z.number().positive().optional(),
+  nodes: positiveInt.default(1),
+  /** By the base model's id as the trained model names it (or the served path of a full model). */
+  models: z.record(z.string(), ServingParallelConfig).default({}),
+});
+
 export const LLM_CONFIG_SECTIONS = {
   defaults: z
     .strictObject({
@@ -111,6 +131,7 @@ export const LLM_CONFIG_SECTIONS = {
     )
     .default({}),
   prices: z.record(z.string(), PriceConfig).default({}),
+  serving: ServingConfig.prefault({}),
   batch: z
     .strictObject({
       poll_interval_s: z.number().positive().default(30),
@@ -132,6 +153,8 @@ export type ProviderConfig = z.infer<typeof ProviderConfig>;
 export type EndpointConfig = z.infer<typeof EndpointConfig>;
 export type LocalConfig = z.infer<typeof LocalConfig>;
 export type PriceConfig = z.infer<typeof PriceConfig>;
+export type ServingConfig = z.infer<typeof ServingConfig>;
+export type ServingParallelConfig = z.infer<typeof ServingParallelConfig>;
 
 export function defaultConfig(): Config {
   return ConfigSchema.parse({});

@@ -41,6 +41,15 @@ export {
   type TrainPlan,
   TrainPlanSchema,
 } from "./plan.js";
+export {
+  chooseParallel,
+  describeParallel,
+  detectGpus,
+  type GpuInventory,
+  gpuInventory,
+  type ParallelChoice,
+  parallelFlags,
+} from "./parallel.js";
 export { type ExternalModel, externalModel, registerExternalModel } from "./register.js";
 export {
   endpointsYaml,

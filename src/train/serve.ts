@@ -8,8 +8,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
+import type { ServingConfig } from "../llm/config.js";
 import { closestName } from "../llm/models.js";
 import { type ModelArtifact, weightsOf } from "./models.js";
+import {
+  chooseParallel,
+  type GpuInventory,
+  gpusOnNode,
+  type ParallelChoice,
+  parallelFlags,
+} from "./parallel.js";
 
 export type ServingEngine = "vllm" | "sglang";
 
@@ -26,16 +34,30 @@ export interface ServerPlan {
   command: string[];
   /** Served model name → the trained model it is. */
   models: { name: string; artifact: string; path: string; weights: string }[];
+  /** How it is spread over GPUs, and why. */
+  parallel: ParallelChoice;
+  /** The GPUs it is given (CUDA_VISIBLE_DEVICES), when the plan's servers fit side by side. */
+  gpus?: string[];
+  /** The base model whose size sets the layout (a full model's output path names no size). */
+  sizedAs: string;
 }
 
 /** A served name for a trained model: its run and stage, in the characters servers accept. */
 export const servedName = (a: ModelArtifact) =>
   a.id.replace(/^train-/, "").replace(/[^A-Za-z0-9._-]+/g, "-");
 
-export function servingPlan(
-  models: ModelArtifact[],
-  o: { engine: ServingEngine; host?: string; port?: number; executable?: string },
-): ServerPlan[] {
+export interface ServingOptions {
+  engine: ServingEngine;
+  host?: string;
+  port?: number;
+  executable?: string;
+  /** specsci.yaml's serving: section (per-model layouts). */
+  serving?: ServingConfig;
+  /** The GPUs to plan for (train/parallel.ts gpuInventory); none known: one GPU per server. */
+  gpus?: GpuInventory;
+}
+
+export function servingPlan(models: ModelArtifact[], o: ServingOptions): ServerPlan[] {
   if (!models.length)
     throw new SpecsciError("no trained models to serve", {
       hint: "run `specsci train run PLAN` first; `specsci train list` shows what exists",
@@ -72,7 +94,8 @@ export function servingPlan(
           ]
         : ["--enable-lora", "--max-lora-rank", String(rank), "--lora-paths", ...modules];
     const command = [...serverCommand(o.engine, base, host, port, o.executable), ...lora];
-    plans.push({ base, port, command, models: pairs });
+    const sizedAs = (adapters[0] as ModelArtifact).base_model;
+    plans.push({ base, port, command, models: pairs, parallel: NOT_CHOSEN, sizedAs });
     port++;
   }
   for (const m of local.filter((x) => !x.adapter)) {
@@ -87,10 +110,50 @@ export function servingPlan(
       port,
       command,
       models: [{ name, artifact: m.id, path: m.output_dir, weights: weightsOf(m) }],
+      parallel: NOT_CHOSEN,
+      sizedAs: m.base_model,
     });
     port++;
   }
-  return plans;
+  return withParallel(plans, o);
+}
+
+const NOT_CHOSEN: ParallelChoice = { tensor: 1, pipeline: 1, data: 1, nodes: 1, why: "" };
+
+/**
+ * Each server's layout (chosen for its base model's size, or set in specsci.yaml) and its flags;
+ * when every server fits on the node side by side, each is given its own GPUs, so none has to
+ * share memory with another.
+ */
+function withParallel(plans: ServerPlan[], o: ServingOptions): ServerPlan[] {
+  const chosen = plans.map((p) => {
+    // Set by the served name first (a local copy), else by the base it was trained from.
+    const key = [p.base, p.sizedAs].find((k) => o.serving?.models[k]);
+    const parallel = chooseParallel(p.sizedAs, o.gpus, {
+      servers: plans.length,
+      ...(key
+        ? {
+            override: o.serving?.models[key],
+            overrideFrom: `serving.models["${key}"] in specsci.yaml`,
+          }
+        : {}),
+    });
+    return {
+      ...p,
+      parallel,
+      command: [...p.command, ...parallelFlags(o.engine, parallel, p.base)],
+    };
+  });
+  const gpus = o.gpus;
+  if (!gpus || chosen.some((p) => p.parallel.nodes > 1)) return chosen;
+  const wanted = chosen.map((p) => gpusOnNode(p.parallel, gpus.perNode));
+  if (wanted.reduce((a, b) => a + b, 0) > gpus.perNode) return chosen;
+  let next = 0;
+  return chosen.map((p, i) => {
+    const ids = gpus.indices.slice(next, next + (wanted[i] as number));
+    next += wanted[i] as number;
+    return { ...p, gpus: ids };
+  });
 }
 
 /** vLLM accepts only these maximum LoRA ranks; the largest adapter's rank is rounded up. */

@@ -41,13 +41,17 @@ const reachable = (host: string) => (host === "0.0.0.0" || host === "::" ? "127.
 
 export const baseUrlOf = (host: string, port: number) => `http://${reachable(host)}:${port}/v1`;
 
-/** GPU memory share per server when several share a machine (vLLM's default is 0.9 for one). */
+/**
+ * GPU memory share per server when several share the GPUs (vLLM's default is 0.9 for one);
+ * servers given GPUs of their own (serve.ts) keep the default.
+ */
 export function memoryShares(plans: ServerPlan[], engine: ServingEngine): ServerPlan[] {
-  if (plans.length < 2) return plans;
-  const share = (Math.floor((0.9 / plans.length) * 100) / 100).toFixed(2);
+  const sharing = plans.filter((p) => !p.gpus).length;
+  if (sharing < 2) return plans;
+  const share = (Math.floor((0.9 / sharing) * 100) / 100).toFixed(2);
   const flag = engine === "vllm" ? "--gpu-memory-utilization" : "--mem-fraction-static";
   return plans.map((p) =>
-    p.command.includes(flag) ? p : { ...p, command: [...p.command, flag, share] },
+    p.gpus || p.command.includes(flag) ? p : { ...p, command: [...p.command, flag, share] },
   );
 }
 
@@ -75,11 +79,14 @@ export async function startServers(plans: ServerPlan[], o: StartOptions): Promis
         log = createWriteStream(join(o.logDir, `server-${p.port}.log`), { flags: "a" });
         logs.push(log);
       }
-      o.log?.(`starting ${p.command.join(" ")}`);
+      const visible = p.gpus ? `CUDA_VISIBLE_DEVICES=${p.gpus.join(",")} ` : "";
+      o.log?.(`starting ${visible}${p.command.join(" ")}`);
+      if (p.parallel.why) o.log?.(`  ${p.parallel.why}`);
       // Its own process group: a server's workers go when it is stopped.
       const child = spawn(exe, args, {
         stdio: ["ignore", log ? "pipe" : "inherit", log ? "pipe" : "inherit"],
         detached: true,
+        ...(p.gpus ? { env: { ...process.env, CUDA_VISIBLE_DEVICES: p.gpus.join(",") } } : {}),
       });
       if (log) {
         child.stdout?.pipe(log, { end: false });

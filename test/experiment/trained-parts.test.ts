@@ -57,6 +57,8 @@ describe("serving several trained models", () => {
     port,
     command: ["vllm", "serve", "Qwen/Qwen3-8B", "--host", "127.0.0.1", "--port", String(port)],
     models: [],
+    parallel: { tensor: 1, pipeline: 1, data: 1, nodes: 1, why: "" },
+    sizedAs: "Qwen/Qwen3-8B",
   });
 
   it("servers sharing a GPU get a share of its memory each (one alone keeps the engine's default)", () => {

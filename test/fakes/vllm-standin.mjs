@@ -17,6 +17,12 @@ const names = [
   ...modules,
 ];
 const server = createServer((req, res) => {
+  // What it was started with, for tests of the launch (not part of vLLM's API).
+  if (req.url === "/standin") {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ args, cuda_visible_devices: process.env.CUDA_VISIBLE_DEVICES }));
+    return;
+  }
   if (req.url === "/v1/models") {
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ object: "list", data: names.map((id) => ({ id, object: "model" })) }));

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -551,13 +551,30 @@ describe("the launcher (with a stand-in for axolotl)", () => {
     expect(serve.stdout).toContain('trained: { base_url: "http://127.0.0.1:8000/v1" }');
     expect(serve.stdout).toContain("theirs=someone/adapter"); // the registered adapter, on the same base
     expect(serve.stdout).toContain("--max-lora-rank 64");
+    expect(serve.stdout).toMatch(/^# no GPUs found, so one GPU \(Qwen\/Qwen3-8B needs ~19 GiB\)$/m);
+    // On a machine with 4 GPUs (a stand-in nvidia-smi), the one server takes them all as replicas.
+    const smi = join(dir, "nvidia-smi");
+    writeFileSync(smi, "#!/bin/sh\nprintf '0, 81559\\n1, 81559\\n2, 81559\\n3, 81559\\n'\n");
+    chmodSync(smi, 0o755);
+    const onGpus = await runCli(["--workspace", ws, "train", "serve"], {
+      cwd: dir,
+      env: { SPECSCI_NVIDIA_SMI: smi },
+    });
+    expect(onGpus.stdout).toContain(
+      `# Qwen/Qwen3-8B needs ~19 GiB; 4 GPU(s) found by ${smi}, 80 GiB each: tensor 1, 4 replicas on the GPUs left\nCUDA_VISIBLE_DEVICES=0,1,2,3 vllm serve Qwen/Qwen3-8B`,
+    );
+    expect(onGpus.stdout).toMatch(/--data-parallel-size 4\n/);
     const port = 20000 + Math.floor(Math.random() * 20000);
     const child = spawn(
       process.execPath,
       [BIN, "--workspace", ws, "train", "serve", "--start", "--port", String(port)],
       {
         cwd: dir,
-        env: { ...process.env, SPECSCI_VLLM: join(ROOT, "test", "fakes", "vllm-standin.mjs") },
+        env: {
+          ...process.env,
+          SPECSCI_VLLM: join(ROOT, "test", "fakes", "vllm-standin.mjs"),
+          SPECSCI_NVIDIA_SMI: smi,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -578,6 +595,13 @@ describe("the launcher (with a stand-in for axolotl)", () => {
       }),
     }).then((r) => r.json() as Promise<{ choices: { message: { content: string } }[] }>);
     expect(answer.choices[0]?.message.content).toBe("served by rules-msm-aft-seed2-aft");
+    // Started on its GPUs, with the layout's flags.
+    const launched = (await fetch(`http://127.0.0.1:${port}/standin`).then((r) => r.json())) as {
+      args: string[];
+      cuda_visible_devices?: string;
+    };
+    expect(launched.cuda_visible_devices).toBe("0,1,2,3");
+    expect(launched.args.slice(-2)).toEqual(["--data-parallel-size", "4"]);
     const listed = await runCli(["--workspace", ws, "models", "list"], { cwd: dir });
     expect(listed.stdout).toMatch(
       new RegExp(

@@ -9,6 +9,7 @@ import {
   endpointsYaml,
   estimateTraining,
   externalModel,
+  gpuInventory,
   loadTrainPlan,
   registerExternalModel,
   runDirOf,
@@ -141,10 +142,14 @@ export async function trainServe(
       });
     models = models.filter((m) => o.model.includes(m.id));
   }
+  const serving = ctx.config.serving;
+  const gpus = gpuInventory(serving);
   const plans = servingPlan(models, {
     engine,
     host: o.host,
     ...(o.port !== undefined ? { port: o.port } : {}),
+    serving,
+    ...(gpus ? { gpus } : {}),
   });
   const yaml = endpointsYaml(plans, o.endpoint, o.host, engine);
   const hosted = models.filter((m) => m.engine === "together");
@@ -158,7 +163,14 @@ export async function trainServe(
     );
   if (!o.start) {
     if (ctx.json) return printJson({ servers: plans, endpoints: yaml });
-    for (const p of plans) process.stdout.write(`${p.command.join(" ")}\n`);
+    for (const p of plans)
+      process.stdout.write(
+        `# ${p.parallel.why}\n${p.gpus ? `CUDA_VISIBLE_DEVICES=${p.gpus.join(",")} ` : ""}${p.command.join(" ")}\n`,
+      );
+    if (plans.some((p) => p.parallel.nodes > 1))
+      process.stdout.write(
+        "# a server spanning nodes runs on the head node of a Ray cluster: `ray start --head` there and `ray start --address=<head>:6379` on the others first\n",
+      );
     process.stdout.write(`\nthen add to specsci.yaml:\n${yaml}`);
     return;
   }
