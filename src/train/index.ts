@@ -33,14 +33,6 @@ export {
   trainedModels,
   trainRunIdOf,
 } from "./models.js";
-export { parentPlan } from "./parent.js";
-export {
-  type LoadedPlan,
-  loadTrainPlan,
-  parseTrainPlan,
-  type TrainPlan,
-  TrainPlanSchema,
-} from "./plan.js";
 export {
   chooseParallel,
   describeParallel,
@@ -50,6 +42,14 @@ export {
   type ParallelChoice,
   parallelFlags,
 } from "./parallel.js";
+export { parentPlan } from "./parent.js";
+export {
+  type LoadedPlan,
+  loadTrainPlan,
+  parseTrainPlan,
+  type TrainPlan,
+  TrainPlanSchema,
+} from "./plan.js";
 export { type ExternalModel, externalModel, registerExternalModel } from "./register.js";
 export {
   endpointsYaml,
