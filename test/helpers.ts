@@ -11,6 +11,7 @@ import { checkSpecFile } from "../src/spec/io.js";
 import { resolveSpecRef } from "../src/spec/library.js";
 import { DB_FILE_NAME, Store } from "../src/store/db.js";
 import { MIGRATIONS } from "../src/store/migrations.js";
+import type { ModelArtifact } from "../src/train/models.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BIN = join(ROOT, "bin", "specsci.js");
@@ -125,4 +126,23 @@ export function modelRecord(id: string, origin?: unknown): Record<string, unknow
 export function librarySpec(name: string) {
   const spec = checkSpecFile(resolveSpecRef(name)).spec;
   return { spec, specHash: specHash(spec), specName: name };
+}
+
+/** A trained LoRA adapter's record, as `train run` registers one (for serving tests). */
+export function adapterArtifact(id: string, base: string): ModelArtifact {
+  return {
+    id,
+    run: id,
+    plan: "p",
+    base_model: base,
+    stage: "aft",
+    stages: [],
+    seed: 0,
+    engine: "axolotl",
+    hyperparameters: { lora_r: 16 },
+    output_dir: `/runs/${id}`,
+    adapter: true,
+    configs: {},
+    specsci: {},
+  };
 }

@@ -515,6 +515,8 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
               /** Start servers for models not served yet; false: expect them served already. */
               start: z.boolean().default(true),
               timeout_s: z.number().int().positive().default(900),
+              /** Start each server as a Slurm job (serving.slurm in specsci.yaml), cancelled at the end. */
+              slurm: z.boolean().default(false),
             })
             .prefault({}),
         })

@@ -34,20 +34,18 @@ import { baseFamilyOf } from "../train/bases.js";
 import { trainWithEngine } from "../train/engines.js";
 import { axolotlExecutable } from "../train/launcher.js";
 import { type ModelArtifact, trainedModel } from "../train/models.js";
-import { gpuInventory } from "../train/parallel.js";
 import { loadTrainPlan } from "../train/plan.js";
-import { SERVER_EXECUTABLE_ENV, serverExecutable, servingPlan } from "../train/serve.js";
-import { type RunningServers, servedAlive, startServers, withFreePorts } from "../train/servers.js";
+import { type RunningServers, servedAlive } from "../train/servers.js";
 import { TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
+import { startTrainedServers } from "./serving.js";
 import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
 import {
   armData,
   type DataStep,
   type MixStep,
   type TrainingTodo,
-  trainingDir,
   writeTrainingPlans,
 } from "./training.js";
 
@@ -523,12 +521,6 @@ export async function serveTrainedStages(
       `${[...toStart.keys()].join(", ")} ${toStart.size > 1 ? "are" : "is"} not served, and training.serve.start is false`,
       `serve them with \`specsci train serve --endpoint ${t.endpoint} --start\` (it registers them in this workspace), or add endpoint ${t.endpoint} to specsci.yaml`,
     );
-  const exe = serverExecutable(t.serve.engine);
-  if (!findExecutable(exe))
-    return blockAll(
-      `the trained models are served with ${t.serve.engine}, and ${exe} is not installed here`,
-      `run this on the GPU machine with ${t.serve.engine} (${SERVER_EXECUTABLE_ENV[t.serve.engine]} names another path), or serve them there with \`specsci train serve --host 0.0.0.0\` and add endpoint ${t.endpoint} to specsci.yaml`,
-    );
   const artifacts = [...toStart.values()].map((ss) => {
     const key = (ss[0] as EvalStage).trainedModel as string;
     const artifact = trainedModel(client.store, key);
@@ -536,41 +528,8 @@ export async function serveTrainedStages(
     if (!artifact) throw new Error(`${key}: no trained-model record for a stage that has one`);
     return artifact;
   });
-  const gpus = gpuInventory(client.config.serving);
-  // Ports another server (or anything else) holds are skipped.
-  const plans = await withFreePorts(
-    servingPlan(artifacts, {
-      engine: t.serve.engine,
-      host: t.serve.host,
-      ...(t.serve.port !== undefined ? { port: t.serve.port } : {}),
-      executable: exe,
-      serving: client.config.serving,
-      ...(gpus ? { gpus } : {}),
-    }),
-    t.serve.host,
-  );
-  if (!["127.0.0.1", "localhost", "::1"].includes(t.serve.host))
-    o.log?.(
-      `warning: the servers will accept connections on ${t.serve.host} without authentication; keep them on a private network`,
-    );
-  o.log?.(
-    `serving ${artifacts.length} trained model(s) on ${plans.length} ${t.serve.engine} server(s)`,
-  );
-  try {
-    const servers = await startServers(plans, {
-      engine: t.serve.engine,
-      host: t.serve.host,
-      endpoint: t.endpoint,
-      timeoutMs: t.serve.timeout_s * 1000,
-      store: client.store,
-      logDir: join(trainingDir(loaded), "serve"),
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(o.log ? { log: o.log } : {}),
-    });
-    return { servers, blocked: stale };
-  } catch (e) {
-    // A server that does not come up holds up its stages only; the others still run.
-    if (o.signal?.aborted || !(e instanceof SpecsciError)) throw e;
-    return blockAll(e.message, e.hint ?? `its output is in ${join(trainingDir(loaded), "serve")}`);
-  }
+  const started = await startTrainedServers(loaded, client, artifacts, o);
+  return "servers" in started
+    ? { servers: started.servers, blocked: stale }
+    : blockAll(started.reason, started.hint);
 }

@@ -81,7 +81,24 @@ const ServingParallelConfig = z.strictObject({
  * plan for where they are not on this machine (a cluster's nodes), and per base model the layout
  * that overrides the automatic choice.
  */
+/** Serving as Slurm jobs (`train serve --slurm`, `training.serve.slurm` in an experiment). */
+const SlurmServingConfig = z.strictObject({
+  partition: z.string().min(1).optional(),
+  account: z.string().min(1).optional(),
+  /** The job's time limit, as sbatch takes it. */
+  time: z.string().min(1).default("04:00:00"),
+  /** How the job asks for GPUs: `--gres=gpu:N` (older clusters) or `--gpus-per-node=N`. */
+  gpu_request: z.enum(["gres", "gpus-per-node"]).default("gres"),
+  /** More `#SBATCH` options, written as given (e.g. `--constraint=h100`). */
+  sbatch_options: z.array(z.string().min(1)).default([]),
+  /** Shell lines run before the server (e.g. `module load cuda`, activating an environment). */
+  setup: z.array(z.string()).default([]),
+  /** Seconds between checks of a job's state. */
+  poll_s: z.number().positive().default(10),
+});
+
 const ServingConfig = z.strictObject({
+  slurm: SlurmServingConfig.prefault({}),
   gpus_per_node: positiveInt.optional(),
   gpu_memory_gib: z.number().positive().optional(),
   nodes: positiveInt.default(1),
@@ -155,6 +172,7 @@ export type LocalConfig = z.infer<typeof LocalConfig>;
 export type PriceConfig = z.infer<typeof PriceConfig>;
 export type ServingConfig = z.infer<typeof ServingConfig>;
 export type ServingParallelConfig = z.infer<typeof ServingParallelConfig>;
+export type SlurmServingConfig = z.infer<typeof SlurmServingConfig>;
 
 export function defaultConfig(): Config {
   return ConfigSchema.parse({});

@@ -59,6 +59,7 @@ export {
   servingPlan,
   waitForModels,
 } from "./serve.js";
+export { type ServeJob, type SlurmServeOptions, startSlurmServers } from "./serve-slurm.js";
 export { type RunningServers, type StartOptions, startServers } from "./servers.js";
 export { writeRunFiles } from "./slurm.js";
 export { type SlurmJob, submitToSlurm } from "./submit.js";

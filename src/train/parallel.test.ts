@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { adapterArtifact } from "../../test/helpers.js";
 import { ConfigSchema } from "../llm/config.js";
-import type { ModelArtifact } from "./models.js";
 import {
   chooseParallel,
   detectGpus,
@@ -94,7 +94,7 @@ describe("chooseParallel", () => {
       /size unknown to the base registry, so one GPU; set serving.models/,
     );
     expect(chooseParallel("Qwen/Qwen3-32B", undefined, { servers: 1 }).why).toBe(
-      "no GPUs found, so one GPU (Qwen/Qwen3-32B needs ~76 GiB)",
+      "no GPUs known, so one GPU (Qwen/Qwen3-32B needs ~76 GiB; serving.gpus_per_node and serving.gpu_memory_gib in specsci.yaml describe GPUs not on this machine)",
     );
   });
 
@@ -164,24 +164,9 @@ describe("detectGpus", () => {
 });
 
 describe("servingPlan with GPUs", () => {
-  const model = (id: string, base: string, adapter = true): ModelArtifact => ({
-    id,
-    run: id,
-    plan: "p",
-    base_model: base,
-    stage: "aft",
-    stages: [],
-    seed: 0,
-    engine: "axolotl",
-    hyperparameters: { lora_r: 16 },
-    output_dir: `/runs/${id}`,
-    adapter,
-    configs: {},
-    specsci: {},
-  });
   const models = [
-    model("train-a-seed0", "Qwen/Qwen3-8B"),
-    model("train-b-seed0", "meta-llama/Llama-3.1-8B"),
+    adapterArtifact("train-a-seed0", "Qwen/Qwen3-8B"),
+    adapterArtifact("train-b-seed0", "meta-llama/Llama-3.1-8B"),
   ];
 
   it("servers that fit side by side get GPUs of their own, and no memory share", () => {

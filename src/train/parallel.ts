@@ -118,9 +118,15 @@ const pow2AtMost = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 export function chooseParallel(
   base: string,
   gpus: GpuInventory | undefined,
-  o: { servers: number; override?: ServingParallelConfig; overrideFrom?: string },
+  o: {
+    servers: number;
+    /** Fill the GPUs left with replicas (false: a Slurm job asks only for what it needs). */
+    replicas?: boolean;
+    override?: ServingParallelConfig;
+    overrideFrom?: string;
+  },
 ): ParallelChoice {
-  const auto = autoParallel(base, gpus, o.servers);
+  const auto = autoParallel(base, gpus, o.servers, o.replicas ?? true);
   const set = o.override;
   if (!set || (!set.tensor_parallel && !set.pipeline_parallel && !set.data_parallel)) return auto;
   const tensor = set.tensor_parallel ?? auto.tensor;
@@ -134,7 +140,12 @@ export function chooseParallel(
   };
 }
 
-function autoParallel(base: string, gpus: GpuInventory | undefined, servers: number) {
+function autoParallel(
+  base: string,
+  gpus: GpuInventory | undefined,
+  servers: number,
+  replicas: boolean,
+) {
   const one = (why: string): ParallelChoice => ({ tensor: 1, pipeline: 1, data: 1, nodes: 1, why });
   const family = baseFamilyOf(base);
   const size = family && baseSizeOf(family, base);
@@ -143,7 +154,10 @@ function autoParallel(base: string, gpus: GpuInventory | undefined, servers: num
       `${base}: size unknown to the base registry, so one GPU; set serving.models in specsci.yaml for a larger one`,
     );
   const need = servingMemoryGiB(size.params);
-  if (!gpus) return one(`no GPUs found, so one GPU (${base} needs ~${need.toFixed(0)} GiB)`);
+  if (!gpus)
+    return one(
+      `no GPUs known, so one GPU (${base} needs ~${need.toFixed(0)} GiB; serving.gpus_per_node and serving.gpu_memory_gib in specsci.yaml describe GPUs not on this machine)`,
+    );
   const perGpu = gpus.memoryGiB * UTILISATION;
   const gpusNeeded = Math.ceil(need / perGpu);
   const fits = `${base} needs ~${need.toFixed(0)} GiB; ${gpus.source}, ${gpus.memoryGiB.toFixed(0)} GiB each`;
@@ -165,7 +179,7 @@ function autoParallel(base: string, gpus: GpuInventory | undefined, servers: num
       nodes,
       why: `${fits}: tensor ${tensor} × pipeline ${pipeline}${nodes > 1 ? ` over ${nodes} nodes` : ""}`,
     };
-  const data = Math.max(1, Math.floor(gpus.perNode / servers / tensor));
+  const data = replicas ? Math.max(1, Math.floor(gpus.perNode / servers / tensor)) : 1;
   return {
     tensor,
     pipeline: 1,

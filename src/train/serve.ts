@@ -55,6 +55,11 @@ export interface ServingOptions {
   serving?: ServingConfig;
   /** The GPUs to plan for (train/parallel.ts gpuInventory); none known: one GPU per server. */
   gpus?: GpuInventory;
+  /**
+   * Each server a cluster job of its own (serve-slurm.ts): it asks for the GPUs its layout needs
+   * (no replicas unless set) and is given them by the scheduler, not by CUDA_VISIBLE_DEVICES.
+   */
+  jobs?: boolean;
 }
 
 export function servingPlan(models: ModelArtifact[], o: ServingOptions): ServerPlan[] {
@@ -130,7 +135,8 @@ function withParallel(plans: ServerPlan[], o: ServingOptions): ServerPlan[] {
     // Set by the served name first (a local copy), else by the base it was trained from.
     const key = [p.base, p.sizedAs].find((k) => o.serving?.models[k]);
     const parallel = chooseParallel(p.sizedAs, o.gpus, {
-      servers: plans.length,
+      servers: o.jobs ? 1 : plans.length,
+      replicas: !o.jobs,
       ...(key
         ? {
             override: o.serving?.models[key],
@@ -145,7 +151,7 @@ function withParallel(plans: ServerPlan[], o: ServingOptions): ServerPlan[] {
     };
   });
   const gpus = o.gpus;
-  if (!gpus || chosen.some((p) => p.parallel.nodes > 1)) return chosen;
+  if (!gpus || o.jobs || chosen.some((p) => p.parallel.nodes > 1)) return chosen;
   const wanted = chosen.map((p) => gpusOnNode(p.parallel, gpus.perNode));
   if (wanted.reduce((a, b) => a + b, 0) > gpus.perNode) return chosen;
   let next = 0;

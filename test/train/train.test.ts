@@ -551,7 +551,7 @@ describe("the launcher (with a stand-in for axolotl)", () => {
     expect(serve.stdout).toContain('trained: { base_url: "http://127.0.0.1:8000/v1" }');
     expect(serve.stdout).toContain("theirs=someone/adapter"); // the registered adapter, on the same base
     expect(serve.stdout).toContain("--max-lora-rank 64");
-    expect(serve.stdout).toMatch(/^# no GPUs found, so one GPU \(Qwen\/Qwen3-8B needs ~19 GiB\)$/m);
+    expect(serve.stdout).toMatch(/^# no GPUs known, so one GPU \(Qwen\/Qwen3-8B needs ~19 GiB; /m);
     // On a machine with 4 GPUs (a stand-in nvidia-smi), the one server takes them all as replicas.
     const smi = join(dir, "nvidia-smi");
     writeFileSync(smi, "#!/bin/sh\nprintf '0, 81559\\n1, 81559\\n2, 81559\\n3, 81559\\n'\n");

@@ -11,11 +11,13 @@ import {
   externalModel,
   gpuInventory,
   loadTrainPlan,
+  type RunningServers,
   registerExternalModel,
   runDirOf,
   type ServingEngine,
   servingPlan,
   startServers,
+  startSlurmServers,
   submitToSlurm,
   trainedModels,
   trainWithEngine,
@@ -127,6 +129,7 @@ export async function trainServe(
     port?: number;
     endpoint: string;
     start?: boolean;
+    slurm?: boolean;
     timeout: number;
   },
 ) {
@@ -143,13 +146,17 @@ export async function trainServe(
     models = models.filter((m) => o.model.includes(m.id));
   }
   const serving = ctx.config.serving;
-  const gpus = gpuInventory(serving);
+  // A cluster's GPUs are not this machine's: only specsci.yaml describes them.
+  const gpus = gpuInventory(serving, o.slurm ? () => undefined : undefined);
+  // A job's server is called from another machine, so it listens on the node's addresses.
+  const host = o.slurm && o.host === "127.0.0.1" ? "0.0.0.0" : o.host;
   const plans = servingPlan(models, {
     engine,
-    host: o.host,
+    host,
     ...(o.port !== undefined ? { port: o.port } : {}),
     serving,
     ...(gpus ? { gpus } : {}),
+    ...(o.slurm ? { jobs: true } : {}),
   });
   const yaml = endpointsYaml(plans, o.endpoint, o.host, engine);
   const hosted = models.filter((m) => m.engine === "together");
@@ -157,11 +164,11 @@ export async function trainServe(
     log.info(
       `trained on Together, so served there (not here): ${hosted.map((m) => `together/${m.output_dir}`).join(", ")}`,
     );
-  if (o.host !== "127.0.0.1" && o.host !== "localhost")
+  if (host !== "127.0.0.1" && host !== "localhost")
     log.warn(
-      `the servers will accept connections on ${o.host} without authentication; keep them on a private network`,
+      `the servers will accept connections on ${host} without authentication; keep them on a private network`,
     );
-  if (!o.start) {
+  if (!o.start && !o.slurm) {
     if (ctx.json) return printJson({ servers: plans, endpoints: yaml });
     for (const p of plans)
       process.stdout.write(
@@ -175,31 +182,46 @@ export async function trainServe(
     return;
   }
   await withInterrupt(async (signal) => {
-    const servers = await startServers(plans, {
+    const common = {
       engine,
-      host: o.host,
       endpoint: o.endpoint,
       timeoutMs: o.timeout * 1000,
       store: ctx.store,
       signal,
-      log: (m) => log.info(m),
-    });
-    try {
-      process.stdout.write(
-        `ready, and registered in this workspace (no config needed): ${servers.models.map((m) => m.id).join(", ")}\nfrom another workspace, add to specsci.yaml:\n${yaml}`,
-      );
-      // Serve until interrupted or a server exits.
-      const why = await Promise.race([
-        servers.exited,
-        new Promise<string>((resolve) =>
-          signal.addEventListener("abort", () => resolve(""), { once: true }),
-        ),
-      ]);
-      if (why) log.warn(why);
-    } finally {
-      await servers.stop();
-    }
+      log: (m: string) => log.info(m),
+    };
+    // As Slurm jobs (one per server, cancelled at the end), or here.
+    const servers = o.slurm
+      ? await startSlurmServers(plans, {
+          ...common,
+          slurm: serving.slurm,
+          dir: join(ctx.workspaceDir, "serve"),
+        })
+      : await startServers(plans, { ...common, host: o.host });
+    await serveUntilStopped(
+      servers,
+      signal,
+      o.slurm
+        ? `ready, and registered in this workspace: ${servers.models.map((m) => `${m.id} (${m.base_url})`).join(", ")}\n`
+        : `ready, and registered in this workspace (no config needed): ${servers.models.map((m) => m.id).join(", ")}\nfrom another workspace, add to specsci.yaml:\n${yaml}`,
+    );
   });
+}
+
+/** Serves until interrupted or a server exits, then stops the servers. */
+async function serveUntilStopped(servers: RunningServers, signal: AbortSignal, ready: string) {
+  try {
+    process.stdout.write(ready);
+    const why = await Promise.race([
+      servers.exited,
+      new Promise<string>((resolve) =>
+        signal.addEventListener("abort", () => resolve(""), { once: true }),
+      ),
+    ]);
+    if (why) log.warn(why);
+  } finally {
+    await servers.stop();
+  }
 }
 
 /** `specsci train cancel` */

@@ -54,6 +54,10 @@ export function registerTrainCommands(program: Command, context: ContextFactory)
       "--start",
       "start the servers here and wait until they list every model (Ctrl-C stops them)",
     )
+    .option(
+      "--slurm",
+      "start each server as a Slurm job (serving.slurm in specsci.yaml), wait for it, and cancel the jobs on Ctrl-C",
+    )
     .option("--timeout <s>", "seconds to wait for a server to be ready", parseIntOption, 900)
     .action(action("trainServe"));
 
