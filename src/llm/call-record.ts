@@ -80,8 +80,11 @@ export class CallRecorder {
         ? 0
         : prices.cost(this.modelId, result.usage, { batch: source === "batch" });
     const warnings = this.model.droppedSettings?.(req.params) ?? [];
+    // Which replica answered is the call's, not the answer's: it stays out of the cache.
+    const replica = result.replica;
+    const answer = replica === undefined ? result : withoutReplica(result);
     const write = () => {
-      if (source !== "cache") cache.put(key, this.modelId, this.model.identity, req, result);
+      if (source !== "cache") cache.put(key, this.modelId, this.model.identity, req, answer);
       store.llm.recordCall({
         runId: ctx.runId ?? null,
         stage: ctx.stage ?? null,
@@ -102,10 +105,11 @@ export class CallRecorder {
         cacheWriteTokens: result.usage.cache_write_tokens ?? 0,
         costUsd,
         latencyMs,
+        replica: replica ?? null,
       });
     };
     const outcome: Completion = {
-      ...result,
+      ...answer,
       ok: true,
       model: this.modelId,
       costUsd,
@@ -149,6 +153,7 @@ export class CallRecorder {
         cacheWriteTokens: 0,
         costUsd: 0,
         latencyMs,
+        replica: error.replica ?? null,
       });
     const outcome: CallFailure = {
       ok: false,
@@ -161,4 +166,9 @@ export class CallRecorder {
     };
     return { outcome, write };
   }
+}
+
+function withoutReplica(result: ProviderResult): ProviderResult {
+  const { replica: _, ...answer } = result;
+  return answer;
 }

@@ -32,7 +32,8 @@ const ProviderConfig = z.strictObject({
 
 const EndpointConfig = z.strictObject({
   ...limitsShape,
-  base_url: z.url(),
+  /** One server, or several replicas of the same served model acting as one (replicas.ts). */
+  base_url: z.union([z.url(), z.array(z.url()).min(1)]),
   /** Unset means the endpoint needs no key (a local vLLM or llama.cpp server). */
   api_key_env: envVarName.optional(),
   /** Whether the server offers the OpenAI Files + Batch API. */
@@ -168,6 +169,10 @@ export const ConfigSchema = z.strictObject(LLM_CONFIG_SECTIONS);
 export type Config = z.infer<typeof ConfigSchema>;
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 export type EndpointConfig = z.infer<typeof EndpointConfig>;
+
+/** An endpoint's base URLs: its one server, or each of its replicas. */
+export const endpointUrls = (e: Pick<EndpointConfig, "base_url">): string[] =>
+  typeof e.base_url === "string" ? [e.base_url] : e.base_url;
 export type LocalConfig = z.infer<typeof LocalConfig>;
 export type PriceConfig = z.infer<typeof PriceConfig>;
 export type ServingConfig = z.infer<typeof ServingConfig>;

@@ -22,6 +22,8 @@ export class ModelCallError extends Error {
   readonly retryable: boolean;
   /** Server-requested wait before the next attempt (retry-after), if any. */
   readonly retryAfterMs: number | undefined;
+  /** The replica of an endpoint that failed (replicas.ts), recorded with the call. */
+  readonly replica: string | undefined;
 
   constructor(
     kind: ErrorKind,
@@ -31,6 +33,7 @@ export class ModelCallError extends Error {
       retryAfterMs?: number;
       retryable?: boolean;
       cause?: unknown;
+      replica?: string;
     } = {},
   ) {
     super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
@@ -39,6 +42,18 @@ export class ModelCallError extends Error {
     this.httpStatus = options.httpStatus;
     this.retryable = options.retryable ?? isRetryableKind(kind);
     this.retryAfterMs = options.retryAfterMs;
+    this.replica = options.replica;
+  }
+
+  /** The same failure, naming the replica it happened on. */
+  atReplica(replica: string): ModelCallError {
+    return new ModelCallError(this.kind, this.message, {
+      ...(this.httpStatus !== undefined ? { httpStatus: this.httpStatus } : {}),
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+      retryable: this.retryable,
+      cause: this,
+      replica,
+    });
   }
 
   toFailure(): FailureInfo {

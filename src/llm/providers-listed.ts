@@ -5,7 +5,7 @@
  */
 import { envVar } from "../core/env.js";
 import { readSecret } from "../core/secrets.js";
-import type { Config } from "./config.js";
+import { type Config, endpointUrls } from "./config.js";
 import { ENDPOINT_PRESETS, resolveEndpoint } from "./endpoints.js";
 import { ANTHROPIC_KEY_ENV } from "./providers/anthropic.js";
 import { OPENAI_KEY_ENV } from "./providers/openai.js";
@@ -52,7 +52,7 @@ export function listProviders(config: Config): ListedProvider[] {
     .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
     .map(([name, e]) => ({
       provider: name,
-      base_url: e.base_url,
+      base_url: endpointUrls(e).join(", "),
       key_env: e.api_key_env ?? "-",
       key: keyStatus(e.api_key_env),
       batch: e.batch === true,

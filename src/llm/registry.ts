@@ -5,7 +5,7 @@ import { readSecret } from "../core/secrets.js";
 import { AnthropicBatchBackend } from "./batch/anthropic.js";
 import { OpenAIBatchBackend } from "./batch/openai.js";
 import type { BatchCapability } from "./batch/types.js";
-import { type Config, RESERVED_PROVIDERS } from "./config.js";
+import { type Config, endpointUrls, RESERVED_PROVIDERS } from "./config.js";
 import { ENDPOINT_PRESETS, resolveEndpoint } from "./endpoints.js";
 import type { LimiterOptions } from "./limiter.js";
 import type { DownloadProgress } from "./local/hf-download.js";
@@ -24,6 +24,7 @@ import {
   type OpenAISettings,
   openaiClient,
 } from "./providers/openai.js";
+import { ReplicaSet } from "./replicas.js";
 import type { ProviderModel } from "./types.js";
 
 export const BUILTIN_PROVIDERS = RESERVED_PROVIDERS;
@@ -144,21 +145,40 @@ export class ProviderRegistry {
           });
         }
         const keyEnv = endpoint.api_key_env;
-        const settings: OpenAISettings = {
-          apiKey: keyEnv ? requireKey(keyEnv, id) : undefined,
-          keyEnv,
-          baseURL: endpoint.base_url,
-          maxTokensField: endpoint.max_tokens_field ?? "max_tokens",
-          ...(served?.weights ? { weights: served.weights } : {}),
+        const apiKey = keyEnv ? requireKey(keyEnv, id) : undefined;
+        const onUrl = (baseURL: string) => {
+          const settings: OpenAISettings = {
+            apiKey,
+            keyEnv,
+            baseURL,
+            maxTokensField: endpoint.max_tokens_field ?? "max_tokens",
+            ...(served?.weights ? { weights: served.weights } : {}),
+          };
+          const client = this.cached(this.openaiClients, settings, () => openaiClient(settings));
+          return {
+            settings,
+            client,
+            model: new OpenAIModel(id, served?.model ?? ref.name, client, settings),
+          };
         };
-        const client = this.cached(this.openaiClients, settings, () => openaiClient(settings));
+        const urls = endpointUrls(endpoint);
+        const made = urls.map(onUrl);
+        const first = made[0] as ReturnType<typeof onUrl>;
+        // Replicas act as one model: one limiter and one cache identity, balanced per attempt.
         const resolved: ResolvedModel = {
           provider: ref.provider,
           name: ref.name,
-          model: new OpenAIModel(id, served?.model ?? ref.name, client, settings),
+          model:
+            made.length > 1
+              ? new ReplicaSet(
+                  id,
+                  made.map((m, i) => ({ url: urls[i] as string, model: m.model })),
+                )
+              : first.model,
           limits: limitsFrom(endpoint, DEFAULT_ENDPOINT_IN_FLIGHT),
         };
-        if (endpoint.batch) resolved.batch = openaiBatch(client, id, ref.name, settings);
+        if (endpoint.batch)
+          resolved.batch = openaiBatch(first.client, id, ref.name, first.settings);
         return resolved;
       }
     }

@@ -120,6 +120,8 @@ export interface ProviderResult {
    * asked for and the provider gives them; absent otherwise.
    */
   logprobs?: TokenLogprob[];
+  /** The replica of an endpoint that answered (replicas.ts); not cached, recorded with the call. */
+  replica?: string;
 }
 
 /** A successful call as every caller sees it. */

@@ -25,6 +25,8 @@ export interface CallRecord {
   cacheWriteTokens: number;
   costUsd: number | null;
   latencyMs: number;
+  /** The replica of a many-replica endpoint the call went to (null otherwise). */
+  replica?: string | null;
 }
 
 /** A call made for an eval sample, with what the cache holds under its key. */
@@ -40,6 +42,17 @@ export interface CacheRow {
   model: string;
   request: string;
   response: string;
+}
+
+export interface ReplicaUsageRow {
+  model: string;
+  replica: string;
+  calls: number;
+  ok: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+  meanLatencyMs: number;
 }
 
 export interface UsageRow {
@@ -117,8 +130,8 @@ export class LlmTables {
         `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason,
            error_kind, error_message, http_status, attempts, input_tokens, output_tokens,
            reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at,
-           sample_id, epoch)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           sample_id, epoch, replica)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -160,6 +173,7 @@ export class LlmTables {
       nowIso(),
       rec.sampleId ?? null,
       rec.epoch ?? null,
+      rec.replica ?? null,
     );
   }
 
@@ -196,6 +210,23 @@ export class LlmTables {
   }
 
   /**
+   * Calls sent to endpoints with several replicas, per model and replica: how the load went and
+   * where the errors were. Empty when no endpoint has replicas.
+   */
+  replicaUsage(filter: { runId?: string } = {}): ReplicaUsageRow[] {
+    const where = filter.runId === undefined ? "" : "AND run_id = @runId";
+    return this.db
+      .prepare(
+        `SELECT model, replica, count(*) AS calls, sum(status = 'ok') AS ok,
+           sum(status = 'failed') AS failed, sum(input_tokens) AS inputTokens,
+           sum(output_tokens) AS outputTokens, avg(latency_ms) AS meanLatencyMs
+         FROM llm_calls WHERE replica IS NOT NULL ${where}
+         GROUP BY model, replica ORDER BY model, replica`,
+      )
+      .all(filter) as ReplicaUsageRow[];
+  }
+
+  /**
    * A run's calls made for eval samples, in the order they were made, with when they ended and
    * the request and response cached under their key (null when none was cached), in one query.
    */
@@ -227,7 +258,7 @@ export class LlmTables {
            http_status AS httpStatus, attempts, input_tokens AS inputTokens,
            output_tokens AS outputTokens, reasoning_tokens AS reasoningTokens,
            cache_read_tokens AS cacheReadTokens, cache_write_tokens AS cacheWriteTokens,
-           cost_usd AS costUsd, latency_ms AS latencyMs
+           cost_usd AS costUsd, latency_ms AS latencyMs, replica
          FROM llm_calls ${where} ORDER BY id`,
       )
       .all(filter) as (CallRecord & { id: number })[];

@@ -435,6 +435,15 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX llm_calls_by_sample ON llm_calls (run_id, sample_id, epoch);
     `,
   },
+  {
+    version: 13,
+    name: "llm_calls: the replica of an endpoint each call went to",
+    sql: `
+      -- For endpoints served by several replicas (base_url: [...]): which one answered or
+      -- failed, so usage and errors can be read per replica. NULL for one-URL endpoints.
+      ALTER TABLE llm_calls ADD COLUMN replica TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -27,7 +27,8 @@ export function usage(ctx: CliContext, opts: { run?: string }) {
       unpricedCalls: 0,
     },
   );
-  if (ctx.json) return printJson({ rows, total });
+  const replicas = ctx.store.llm.replicaUsage(filter);
+  if (ctx.json) return printJson({ rows, total, ...(replicas.length ? { replicas } : {}) });
   if (rows.length === 0) {
     process.stdout.write(`no model calls recorded in ${ctx.workspaceDir}\n`);
     return;
@@ -80,6 +81,22 @@ export function usage(ctx: CliContext, opts: { run?: string }) {
       ],
     ],
   );
+  if (replicas.length) {
+    process.stdout.write("\nper replica (endpoints with several base URLs):\n");
+    printTable(
+      ["model", "replica", "calls", "ok", "failed", "input tok", "output tok", "mean ms"],
+      replicas.map((r) => [
+        r.model,
+        r.replica,
+        r.calls,
+        r.ok,
+        r.failed,
+        r.inputTokens,
+        r.outputTokens,
+        Math.round(r.meanLatencyMs),
+      ]),
+    );
+  }
   if (total.unpricedCalls) {
     process.stdout.write(
       "\nunpriced: models with no entry in the price table (add them under prices: in specsci.yaml), or answers whose provider reported no usage\n",
