@@ -41,7 +41,10 @@ class Replica {
   failed(e: unknown): void {
     if (!(e instanceof ModelCallError)) return;
     const now = Date.now();
-    if (e.kind === "connection") return this.takeOut();
+    if (e.kind === "connection") {
+      this.takeOut();
+      return;
+    }
     if (e.kind !== "server" && e.kind !== "overloaded" && e.kind !== "timeout") return;
     this.errors = [...this.errors.filter((t) => now - t < this.policy.windowMs), now];
     if (this.errors.length >= this.policy.serverErrors) this.takeOut();
