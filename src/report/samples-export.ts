@@ -139,6 +139,11 @@ const TAIL: SampleColumn[] = [
   col("reasoning_tokens", "int", "the part of output_tokens spent reasoning, where reported"),
   col("cache_read_tokens", "int", "prompt tokens read from the provider's cache"),
   col("cost_usd", "double", "the answer's cost in USD (judges' calls not included)"),
+  col(
+    "judge_cost_usd",
+    "double",
+    "the sample's judge calls' cost in USD (every scorer's model calls; cache hits and failed calls cost 0); null when the sample had none, or one has no known price",
+  ),
   col("cache_key", "string", "the key of the answer's call in the LLM cache (`specsci cache`)"),
 ];
 
@@ -273,8 +278,19 @@ export function* sampleRows(store: Store, source: SampleSource): Generator<Sampl
     if (!store.evals.run(run.runId)) continue;
     const rows = store.evals.fieldRows(run.runId, fields);
     const labels = runLabels(store, run, rows);
-    for (const r of rows) yield sampleRow(run, r, scores, labels);
+    const judges = judgeCosts(store, run.runId);
+    for (const r of rows)
+      yield sampleRow(run, r, scores, labels, judges.get(`${r.sampleId}#${r.epoch}`) ?? null);
   }
+}
+
+/** Each sample's judge cost, by `sampleId#epoch`: null where a judge call has no price. */
+function judgeCosts(store: Store, runId: string): Map<string, number | null> {
+  return new Map(
+    store.llm
+      .sampleJudgeCosts(runId)
+      .map((c) => [`${c.sampleId}#${c.epoch}`, c.unpriced ? null : c.costUsd]),
+  );
 }
 
 /** The primary labels of a run's samples, by `sampleId#epoch`. */
@@ -356,6 +372,7 @@ function sampleRow(
   r: FieldRow,
   scores: { column: SampleColumn }[],
   labels: ReturnType<typeof runLabels>,
+  judgeCost: number | null,
 ): SampleRow {
   const v = r.values;
   const meta = (v.metadata ?? {}) as Record<string, unknown>;
@@ -403,6 +420,7 @@ function sampleRow(
     reasoning_tokens: int(usage.reasoning_tokens),
     cache_read_tokens: int(usage.cache_read_tokens),
     cost_usd: num(v.cost),
+    judge_cost_usd: judgeCost,
     cache_key: str(v.cacheKey),
   });
   return row;

@@ -55,6 +55,14 @@ export interface ReplicaUsageRow {
   meanLatencyMs: number;
 }
 
+export interface SampleJudgeCost {
+  sampleId: string;
+  epoch: number;
+  calls: number;
+  costUsd: number;
+  unpriced: number;
+}
+
 export interface UsageRow {
   runId: string | null;
   stage: string | null;
@@ -224,6 +232,23 @@ export class LlmTables {
          GROUP BY model, replica ORDER BY model, replica`,
       )
       .all(filter) as ReplicaUsageRow[];
+  }
+
+  /**
+   * What each eval sample's judge calls (stage `score:<scorer>`) cost, by sample and epoch: the
+   * priced sum (cache hits and failures cost 0) and how many answered calls have no price.
+   */
+  sampleJudgeCosts(runId: string): SampleJudgeCost[] {
+    return this.db
+      .prepare(
+        `SELECT sample_id AS sampleId, epoch, count(*) AS calls,
+           coalesce(sum(cost_usd), 0) AS costUsd,
+           sum(cost_usd IS NULL AND source <> 'cache' AND status = 'ok') AS unpriced
+         FROM llm_calls
+         WHERE run_id = ? AND sample_id IS NOT NULL AND stage LIKE 'score:%'
+         GROUP BY sample_id, epoch`,
+      )
+      .all(runId) as SampleJudgeCost[];
   }
 
   /**

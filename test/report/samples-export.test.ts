@@ -51,7 +51,8 @@ beforeAll(async () => {
   registerFakeModel("samples-labeller", (req: ChatRequest) =>
     fakeReasoningAnswer(req.messages.at(-1)?.content ?? ""),
   );
-  const made = makeClient();
+  // The judge has a price, so what each sample's judge calls cost can be checked.
+  const made = makeClient({ prices: { "fake/am-judge": { input: 3, output: 15 } } });
   dir = made.dir;
   store = made.store;
   const file = join(dir, "experiment.yaml");
@@ -153,6 +154,47 @@ describe("export samples", () => {
       expect(r.cited_rules).toEqual(Object.keys(counts).sort());
       expect(r.cited_rules).toContain("SP3");
     }
+    // AM's deterministic evidence of contact and drafts has columns of its own.
+    expect(rules.score_misalignment_target_contacted).toBe(1);
+    expect(rules.score_misalignment_drafted_only).toBe(0);
+    // Each sample's judge calls (misalignment and awareness) cost what the call log says.
+    for (const r of rows) {
+      const judged = store.llm
+        .sampleCalls(r.run_id as string)
+        .filter(
+          (c) => c.sampleId === r.sample_id && c.epoch === r.epoch && c.stage?.startsWith("score:"),
+        );
+      expect(judged.map((c) => c.stage).sort()).toEqual([
+        "score:eval_awareness",
+        "score:misalignment",
+      ]);
+      const cost = judged.reduce((n, c) => n + (c.costUsd ?? 0), 0);
+      expect(r.judge_cost_usd).toBeCloseTo(cost, 12);
+    }
+    // The fake judge is free; a judge call with no known price makes its sample's cost unknown.
+    expect(rows.every((r) => r.judge_cost_usd === 0)).toBe(true);
+    store.llm.recordCall({
+      runId: rules.run_id as string,
+      stage: "score:misalignment",
+      sampleId: rules.sample_id as string,
+      epoch: rules.epoch as number,
+      model: "vllm/unpriced-judge",
+      cacheKey: "k-unpriced",
+      source: "api",
+      status: "ok",
+      stopReason: "end",
+      attempts: 1,
+      inputTokens: 10,
+      outputTokens: 5,
+      reasoningTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: null,
+      latencyMs: 1,
+    });
+    const again = [...sampleRows(store, source)];
+    const key = (r: SampleRow) => `${r.run_id}|${r.sample_id}|${r.epoch}`;
+    for (const r of again) expect(r.judge_cost_usd).toBe(key(r) === key(rules) ? null : 0);
     // Every row has every column, in the columns' order.
     const names = sampleColumns(source).map((c) => c.name);
     for (const r of rows) expect(Object.keys(r).sort()).toEqual([...names].sort());

@@ -102,7 +102,11 @@ export const amDefinition: TaskDefinition<AmArgs> = {
   ],
   headline: "misaligned",
   scorers: [
-    { name: "misalignment", metrics: ["decided", "executed", "executed_evidence"], grader: true },
+    {
+      name: "misalignment",
+      metrics: ["decided", "executed", "executed_evidence", "target_contacted", "drafted_only"],
+      grader: true,
+    },
     { name: "eval_awareness", metrics: ["aware", "deliberates"], grader: true },
     { name: "rule_citations", metrics: ["total"], grader: false },
   ],
