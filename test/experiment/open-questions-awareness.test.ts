@@ -8,19 +8,19 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseDocument } from "yaml";
 import { loadMsmConfig } from "../../src/data/msm/config.js";
 import { corpusIdOf } from "../../src/data/msm/context.js";
-import { FakeLlmServer } from "../fakes/llm-server.js";
-import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
+import { ROOT, runCli, tempDir } from "../helpers.js";
+import {
+  reducedExample,
+  servedExamples,
+  standInCli,
+  stopServedExamples,
+  tinyMsmRecipe,
+} from "./open-questions-standins.js";
 
-const servers: FakeLlmServer[] = [];
-afterAll(async () => {
-  for (const s of servers) await s.stop();
-  cleanupTempDirs();
-});
+afterAll(stopServedExamples);
 const DIR = join(ROOT, "examples", "open-questions");
-const STANDINS = join(ROOT, "test", "fakes");
 
 describe("examples/open-questions/training-awareness.yaml", () => {
   it("plans offline, with a corpus per recipe and the awareness judge on every sample", async () => {
@@ -60,54 +60,20 @@ describe("examples/open-questions/training-awareness.yaml", () => {
   });
 
   it("runs end to end against the stand-ins: two corpora, one stating the purpose, and the awareness section", async () => {
-    const server = await new FakeLlmServer({ latencyMs: 1, record: false }).start();
-    servers.push(server);
-    const cwd = tempDir("specsci-awareness-run-");
-    cpSync(join(ROOT, "examples"), cwd, { recursive: true });
-    const here = join(cwd, "open-questions");
-    writeFileSync(
-      join(here, "specsci.yaml"),
-      `endpoints: { loop: { base_url: "${server.url}/v1", max_in_flight: 8 } }\ndefaults: { max_attempts: 2, retry_base_ms: 1 }\n`,
-    );
-    const doc = parseDocument(readFileSync(join(here, "training-awareness.yaml"), "utf8"));
-    doc.set("models", ["loop/agent"]);
-    doc.set("seeds", [0]);
-    doc.set("judge", { model: "loop/judge" });
-    doc.setIn(["training", "base_models"], { "loop/agent": "Qwen/Qwen3-8B" });
+    const { here } = await servedExamples("specsci-awareness-run-");
+    const doc = reducedExample(here, "training-awareness.yaml");
     doc.setIn(["training", "data"], { msm: "small-msm.yaml", aft: "small-aft.yaml" });
     expect(doc.getIn(["arms", 3, "name"])).toBe("stated-purpose");
     doc.setIn(["arms", 3, "msm_recipe"], "small-stated-msm.yaml");
-    doc.setIn(["training", "serve"], {
-      port: 20000 + Math.floor(Math.random() * 20000),
-      timeout_s: 30,
-    });
-    doc.deleteIn(["training", "hardware"]);
-    doc.setIn(["evals", 0, "conditions"], ["leaking_explicit-america_replacement"]);
-    doc.setIn(["evals", 0, "epochs"], 2);
     writeFileSync(join(here, "small.yaml"), doc.toString());
     // The shipped recipes at a tiny scale: the knob as it is.
-    for (const [shipped, small] of [
-      ["training-awareness-msm.yaml", "small-msm.yaml"],
-      ["stated-purpose-msm.yaml", "small-stated-msm.yaml"],
-    ] as const) {
-      const recipe = parseDocument(readFileSync(join(here, "recipes", shipped), "utf8"));
-      recipe.set("model", "loop/msm-writer");
-      recipe.set("counts", { domains: 1, subdomains: 1, assertions: 2, doc_types: 2, ideas: 3 });
-      recipe.deleteIn(["budget"]);
-      writeFileSync(join(here, small), recipe.toString());
-    }
+    tinyMsmRecipe(join(DIR, "recipes", "training-awareness-msm.yaml"), here, "small-msm.yaml");
+    tinyMsmRecipe(join(DIR, "recipes", "stated-purpose-msm.yaml"), here, "small-stated-msm.yaml");
     writeFileSync(
       join(here, "small-aft.yaml"),
       "model: loop/aft-teacher\ncounts: { domains: 1, prompts: 8 }\nbudget: { examples: 8 }\nconcurrency: 4\n",
     );
-    const cli = (args: string[]) =>
-      runCli(["--workspace", "ws", ...args], {
-        cwd: here,
-        env: {
-          SPECSCI_AXOLOTL: join(STANDINS, "axolotl-standin.mjs"),
-          SPECSCI_VLLM: join(STANDINS, "vllm-standin.mjs"),
-        },
-      });
+    const cli = standInCli(here);
     const run = await cli(["--json", "run", "small.yaml"]);
     expect(run.code, run.stderr + run.stdout.slice(-2000)).toBe(0);
     expect(JSON.parse(run.stdout).blocked).toEqual([]);
