@@ -5,7 +5,13 @@ import { ModelIdSetting } from "../core/model-ids.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
 import { taskDefinition, taskDefinitions } from "../evals/tasks.js";
 import { TOKENIZERS } from "../spec/tokens.js";
-import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
+import {
+  ladderProblem,
+  MAX_STEP_PARAGRAPHS,
+  RICHNESS_STEP_KEYS,
+  TRANSFORMS,
+  type TransformName,
+} from "../spec/transforms/index.js";
 import { Hardware, HyperparameterOverrides } from "../train/plan.js";
 import { clashingMsmRecipes, ownMsmRecipe } from "./msm-recipe.js";
 import { type AppliedPreset, applyPreset } from "./preset.js";
@@ -33,8 +39,16 @@ const DeriveParams = z.strictObject({
   tokenizer: z.enum(TOKENIZERS).optional(),
   tolerance: z.number().positive().optional(),
   rounds: z.number().int().positive().optional(),
-  /** For richness-ladder: the rung (0, the general spec, to 3, the richest). */
+  /** For richness-ladder: the rung (0, the general spec, to the number of steps, the richest). */
   rung: z.number().int().min(0).optional(),
+  /** For richness-ladder: its steps, in order (default: all three). */
+  steps: z.array(z.enum(RICHNESS_STEP_KEYS)).min(1).optional(),
+  /** For richness-ladder: paragraphs a step adds, by step (default: 8, 4 and 4). */
+  paragraphs: z
+    .partialRecord(z.enum(RICHNESS_STEP_KEYS), z.number().int().min(1).max(MAX_STEP_PARAGRAPHS))
+    .optional(),
+  /** For richness-ladder: the length every rung is padded to (default: the richest rung's). */
+  target_tokens: z.number().int().positive().optional(),
   attempts: z.number().int().positive().optional(),
   temperature: z.number().min(0).optional(),
 });
@@ -643,6 +657,16 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
         const path = ["specs", specName, "derive"];
         requireSpec(d.from, [...path, "from"]);
         requireSpec(d.params.to, [...path, "params", "to"]);
+        const ladder =
+          d.transform === "richness-ladder" &&
+          ladderProblem({
+            ...(d.params.steps ? { steps: d.params.steps } : {}),
+            ...(d.params.paragraphs
+              ? { paragraphs: d.params.paragraphs as Record<string, number> }
+              : {}),
+            ...(d.params.rung !== undefined ? { rung: d.params.rung } : {}),
+          });
+        if (ladder) issue([...path, "params"], ladder);
         if (TRANSFORMS[d.transform].model && !d.model)
           issue(
             [...path, "model"],
