@@ -31,15 +31,17 @@ describe("examples/open-questions/training-awareness.yaml", () => {
       { cwd, env: { ANTHROPIC_API_KEY: undefined, OPENAI_API_KEY: undefined } },
     );
     expect(plan.code, plan.stderr).toBe(0);
-    const cost = (dir: string) =>
+    const cost = (dir: string, spec: string) =>
       Number(
-        new RegExp(`data/${dir} +rules +to make +20811 +\\$(\\d+\\.\\d+)`).exec(plan.stdout)?.[1],
+        new RegExp(`data/${dir} +${spec} +to make +20811 +\\$(\\d+\\.\\d+)`).exec(plan.stdout)?.[1],
       );
     // The stated corpus costs more by its instruction alone: 10,350 of its 20,700 documents
     // (27M tokens / 1,500 per document, plus 15%) are asked, each prompt 38 o200k tokens longer,
     // at Claude Opus 4.6's $5 per million input tokens.
-    expect(cost("msm-rules")).toBeCloseTo(988.6634, 4);
-    expect(cost("msm.stated-purpose-msm.rules")).toBeCloseTo(988.6634 + 10_350 * 38 * 5e-6, 4);
+    expect(cost("msm-rules", "rules")).toBeCloseTo(988.6634, 4);
+    expect(
+      cost("msm.stated-purpose-msm.rules", "rules \\(recipe recipes/stated-purpose-msm.yaml\\)"),
+    ).toBeCloseTo(988.6634 + 10_350 * 38 * 5e-6, 4);
     expect(plan.stdout).toMatch(/data\/aft-rules +rules +to make/);
     // 27 scenarios × 10 epochs, each judged for misalignment and for eval awareness.
     expect(plan.stdout).toMatch(/eval\/baseline\/\S+\/am\/seed-0 +270 +0 +270 +270 +540 /);
