@@ -5,8 +5,15 @@ import { ModelIdSetting } from "../core/model-ids.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
 import { taskDefinition, taskDefinitions } from "../evals/tasks.js";
 import { TOKENIZERS } from "../spec/tokens.js";
-import { TRANSFORMS, type TransformName } from "../spec/transforms/index.js";
+import {
+  ladderProblem,
+  MAX_STEP_PARAGRAPHS,
+  RICHNESS_STEP_KEYS,
+  TRANSFORMS,
+  type TransformName,
+} from "../spec/transforms/index.js";
 import { Hardware, HyperparameterOverrides } from "../train/plan.js";
+import { clashingMsmRecipes, ownMsmRecipe } from "./msm-recipe.js";
 import { type AppliedPreset, applyPreset } from "./preset.js";
 
 const name = z
@@ -32,8 +39,16 @@ const DeriveParams = z.strictObject({
   tokenizer: z.enum(TOKENIZERS).optional(),
   tolerance: z.number().positive().optional(),
   rounds: z.number().int().positive().optional(),
-  /** For richness-ladder: the rung (0, the general spec, to 3, the richest). */
+  /** For richness-ladder: the rung (0, the general spec, to the number of steps, the richest). */
   rung: z.number().int().min(0).optional(),
+  /** For richness-ladder: its steps, in order (default: all three). */
+  steps: z.array(z.enum(RICHNESS_STEP_KEYS)).min(1).optional(),
+  /** For richness-ladder: paragraphs a step adds, by step (default: 8, 4 and 4). */
+  paragraphs: z
+    .partialRecord(z.enum(RICHNESS_STEP_KEYS), z.number().int().min(1).max(MAX_STEP_PARAGRAPHS))
+    .optional(),
+  /** For richness-ladder: the length every rung is padded to (default: the richest rung's). */
+  target_tokens: z.number().int().positive().optional(),
   attempts: z.number().int().positive().optional(),
   temperature: z.number().min(0).optional(),
 });
@@ -153,6 +168,12 @@ const aftFields = {
 const noAftData = { it: z.unknown().optional(), anti: z.unknown().optional() };
 
 /**
+ * The MSM recipe of this arm's corpus, relative to the experiment file, instead of
+ * training.data.msm (e.g. the same spec with a knob on); see msm-recipe.ts.
+ */
+const msm_recipe = z.string().min(1).optional();
+
+/**
  * How a spec reaches the model. `prompted` places it in the system prompt of an existing model
  * (no training); `baseline` uses no spec; `msm`, `aft` and `msm+aft` evaluate a model trained on
  * data made from the spec(s) (see `training:`); `cross` is the grid of msm+aft cells over
@@ -162,7 +183,7 @@ const noAftData = { it: z.unknown().optional(), anti: z.unknown().optional() };
 const ArmInput = z.discriminatedUnion("kind", [
   z.strictObject({ name, kind: z.literal("baseline"), ...noAftData }),
   z.strictObject({ name, kind: z.literal("prompted"), spec: name, ...noAftData }),
-  z.strictObject({ name, kind: z.literal("msm"), msm_spec: name, ...noAftData }),
+  z.strictObject({ name, kind: z.literal("msm"), msm_spec: name, msm_recipe, ...noAftData }),
   /** `it` here or under training: (checked below, where both are known). */
   z.strictObject({
     name,
@@ -175,6 +196,7 @@ const ArmInput = z.discriminatedUnion("kind", [
     name,
     kind: z.literal("msm+aft"),
     msm_spec: name,
+    msm_recipe,
     aft_spec: name,
     ...aftFields,
   }),
@@ -182,6 +204,7 @@ const ArmInput = z.discriminatedUnion("kind", [
     name,
     kind: z.literal("cross"),
     msm_specs: z.array(name).min(1),
+    msm_recipe,
     aft_specs: z.array(name).min(1),
     ...aftFields,
   }),
@@ -195,6 +218,8 @@ const ArmInput = z.discriminatedUnion("kind", [
     kind: z.literal("spec-ladder"),
     as: z.enum(["prompted", "msm"]).default("prompted"),
     specs: z.array(name).min(2),
+    /** With `as: msm`. */
+    msm_recipe,
     ...noAftData,
   }),
 ]);
@@ -216,7 +241,7 @@ export interface ArmDesign {
 export type Arm =
   | { name: string; kind: "baseline"; design?: ArmDesign }
   | { name: string; kind: "prompted"; spec: string; design?: ArmDesign }
-  | { name: string; kind: "msm"; msm_spec: string; design?: ArmDesign }
+  | { name: string; kind: "msm"; msm_spec: string; msm_recipe?: string; design?: ArmDesign }
   | {
       name: string;
       kind: "aft";
@@ -233,6 +258,8 @@ export type Arm =
       name: string;
       kind: "msm+aft";
       msm_spec: string;
+      /** Its own MSM recipe (absent: training.data.msm). */
+      msm_recipe?: string;
       aft_spec: string;
       aft_size?: number;
       reasoning: boolean;
@@ -305,6 +332,7 @@ export function expandArms(arms: ArmInput[], defaultIt?: ItMixConfig): Arm[] {
           name: `${a.name}-${m}-${f}`,
           kind: "msm+aft",
           msm_spec: m,
+          ...(a.msm_recipe ? { msm_recipe: a.msm_recipe } : {}),
           aft_spec: f,
           reasoning: a.reasoning,
           ...(a.aft_size !== undefined ? { aft_size: a.aft_size } : {}),
@@ -324,8 +352,24 @@ function rungArms(a: Extract<ArmInput, { kind: "spec-ladder" }>): Arm[] {
     const name = `${a.name}-r${richness}`;
     const design = { from: a.name, richness };
     return a.as === "msm"
-      ? { name, kind: "msm", msm_spec: spec, design }
+      ? {
+          name,
+          kind: "msm",
+          msm_spec: spec,
+          ...(a.msm_recipe ? { msm_recipe: a.msm_recipe } : {}),
+          design,
+        }
       : { name, kind: "prompted", spec, design };
+  });
+}
+
+/** An arm keeps `msm_recipe` only where it differs from training.data.msm (else it is as without). */
+function withOwnMsmRecipes(arms: Arm[], shared: string | undefined): Arm[] {
+  return arms.map((a) => {
+    if (!("msm_recipe" in a) || a.msm_recipe === undefined) return a;
+    const { msm_recipe, ...rest } = a;
+    const own = ownMsmRecipe(msm_recipe, shared);
+    return (own ? { ...rest, msm_recipe: own } : rest) as Arm;
   });
 }
 
@@ -590,18 +634,41 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
             `arm "${arm.name}" (kind ${arm.kind}) has no AFT stage to train IT data with: remove it, or use kind aft, msm+aft or it-only`,
           );
         checkAnti(arm, i, issue, requireSpec);
+        if ("msm_recipe" in arm && arm.msm_recipe && arm.kind === "spec-ladder" && arm.as !== "msm")
+          issue(
+            ["arms", i, "msm_recipe"],
+            `arm "${arm.name}" is prompted (as: ${arm.as}), so it has no MSM corpus to make with a recipe: remove msm_recipe, or set as: msm`,
+          );
         if (arm.kind === "it-only" && !arm.it && !e.training?.it)
           issue(
             ["arms", i, "it"],
             `arm "${arm.name}" (kind it-only) trains on instruction-tuning data alone: give it: { files: [...] } here or under training:`,
           );
       }
+      const clash = clashingMsmRecipes(
+        e.arms.flatMap((a) => ("msm_recipe" in a && a.msm_recipe ? [a.msm_recipe] : [])),
+      );
+      if (clash)
+        issue(
+          ["arms"],
+          `the MSM recipes ${clash[0]} and ${clash[1]} have one file name, which names their corpora: rename one`,
+        );
       for (const [specName, source] of Object.entries(e.specs)) {
         if (typeof source !== "object" || !("derive" in source)) continue;
         const d = source.derive;
         const path = ["specs", specName, "derive"];
         requireSpec(d.from, [...path, "from"]);
         requireSpec(d.params.to, [...path, "params", "to"]);
+        const ladder =
+          d.transform === "richness-ladder" &&
+          ladderProblem({
+            ...(d.params.steps ? { steps: d.params.steps } : {}),
+            ...(d.params.paragraphs
+              ? { paragraphs: d.params.paragraphs as Record<string, number> }
+              : {}),
+            ...(d.params.rung !== undefined ? { rung: d.params.rung } : {}),
+          });
+        if (ladder) issue([...path, "params"], ladder);
         if (TRANSFORMS[d.transform].model && !d.model)
           issue(
             [...path, "model"],
@@ -627,7 +694,10 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
         }
       }
     })
-    .transform((e) => ({ ...e, arms: expandArms(e.arms, e.training?.it) }));
+    .transform((e) => ({
+      ...e,
+      arms: withOwnMsmRecipes(expandArms(e.arms, e.training?.it), e.training?.data.msm),
+    }));
 export type Experiment = z.infer<ReturnType<typeof experimentSchema>>;
 
 let schema: { tasks: number; schema: ReturnType<typeof experimentSchema> } | undefined;

@@ -96,6 +96,9 @@ function toDeriveParams(p: DeriveParamsConfig, specs: Map<string, SpecArtifact>)
   if (p.tolerance !== undefined) out.tolerance = p.tolerance;
   if (p.rounds !== undefined) out.rounds = p.rounds;
   if (p.rung !== undefined) out.rung = p.rung;
+  if (p.steps !== undefined) out.steps = p.steps;
+  if (p.paragraphs !== undefined) out.paragraphs = p.paragraphs as Record<string, number>;
+  if (p.target_tokens !== undefined) out.targetTokens = p.target_tokens;
   if (p.to !== undefined) {
     const target = specs.get(p.to) as SpecArtifact;
     out.to = { spec: target.spec, label: target.name };

@@ -30,6 +30,7 @@ import {
   type LoadedExperiment,
   type TrainedArm,
 } from "./config.js";
+import { msmPart } from "./msm-recipe.js";
 import { type PendingSpec, resolveSpecs, type SpecArtifact } from "./specs.js";
 import { type TrainedStage, trainingFingerprint } from "./training.js";
 
@@ -106,11 +107,12 @@ export function armTraining(
 ): { plan: string; stage: TrainedStage; parent?: string } {
   if (arm.kind === "it-only")
     return { plan: trainingPlanName(experiment, arm.name, model), stage: "it" };
-  // `<experiment>.msm-<spec>-<model>`: the dot keeps it apart from every `<experiment>-<arm>-…`.
+  // `<experiment>.msm-<spec>-<model>` (`.msm.<recipe>.<spec>-…` with an arm's own recipe): the dot
+  // keeps it apart from every `<experiment>-<arm>-…`.
   const msm =
     arm.kind === "aft"
       ? undefined
-      : trainingPlanName(experiment, `msm-${arm.msm_spec}`, model).replace(
+      : trainingPlanName(experiment, msmPart(arm.msm_spec, arm.msm_recipe), model).replace(
           `${experiment.toLowerCase()}-`,
           `${experiment.toLowerCase()}.`,
         );

@@ -249,7 +249,10 @@ async function makeMixData(
   return { made: true, runId: plan.id };
 }
 
-/** The recipe a data step is made with (the experiment's, sized for the arm), and its id. */
+/**
+ * The recipe a data step is made with (the experiment's or the arm's own, sized for the arm), and
+ * its id.
+ */
 function dataRecipe(
   loaded: LoadedExperiment,
   spec: SpecArtifact,
@@ -257,9 +260,10 @@ function dataRecipe(
   client: LlmClient,
 ) {
   const recipes = loaded.experiment.training?.data ?? {};
-  const file = recipes[step.kind] ? join(loaded.dir, recipes[step.kind] as string) : undefined;
+  const named = step.recipe ?? recipes[step.kind];
+  const file = named ? join(loaded.dir, named) : undefined;
   const generator = defaultModel("generator", client.config);
-  const from = `training.data.${step.kind} in ${loaded.file}`;
+  const from = `${step.recipe ? `msm_recipe ${step.recipe}` : `training.data.${step.kind}`} in ${loaded.file}`;
   if (step.kind === "msm") {
     const config = loadMsmConfig(file, generator, from);
     const id = corpusContext(spec.spec, spec.hash, spec.name, config).corpusId;

@@ -18,6 +18,7 @@ import {
   type LoadedExperiment,
   type TrainedArm,
 } from "./config.js";
+import { msmPart } from "./msm-recipe.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
@@ -25,6 +26,8 @@ export type DataStep =
   | {
       kind: "msm" | "aft";
       spec: string;
+      /** An MSM step's own recipe (the arm's msm_recipe, relative to the experiment file). */
+      recipe?: string;
       /** AFT examples wanted (the recipe's budget when absent). */
       size?: number;
       /** Absolute directory the data is written to. */
@@ -103,7 +106,12 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
     ];
   const steps: DataStep[] = [];
   if (arm.kind !== "aft")
-    steps.push({ kind: "msm", spec: arm.msm_spec, dir: join(data, `msm-${arm.msm_spec}`) });
+    steps.push({
+      kind: "msm",
+      spec: arm.msm_spec,
+      ...(arm.msm_recipe ? { recipe: arm.msm_recipe } : {}),
+      dir: join(data, msmPart(arm.msm_spec, arm.msm_recipe)),
+    });
   if (arm.kind === "msm") return steps;
   const aftSet = (spec: string): DataStep & { kind: "aft" } => ({
     kind: "aft",
@@ -169,8 +177,8 @@ export function itIdentity(loaded: LoadedExperiment, it: ItMixConfig) {
 
 /** Recipe texts read once per loaded experiment (fingerprints are taken per arm, model and seed). */
 const recipes = new WeakMap<LoadedExperiment, Map<string, string>>();
-function recipeText(loaded: LoadedExperiment, which: "msm" | "aft"): string {
-  const file = loaded.experiment.training?.data[which];
+function recipeText(loaded: LoadedExperiment, which: "msm" | "aft", own?: string): string {
+  const file = own ?? loaded.experiment.training?.data[which];
   if (!file) return "";
   let cache = recipes.get(loaded);
   if (!cache) {
@@ -180,7 +188,7 @@ function recipeText(loaded: LoadedExperiment, which: "msm" | "aft"): string {
   let text = cache.get(file);
   if (text === undefined) {
     text = readUserFile(join(loaded.dir, file), `${which.toUpperCase()} recipe`, {
-      from: `training.data.${which} in ${loaded.file}`,
+      from: `${own ? `msm_recipe ${own}` : `training.data.${which}`} in ${loaded.file}`,
     });
     cache.set(file, text);
   }
@@ -229,7 +237,8 @@ export function trainingFingerprint(
   if (arm.kind !== "aft") {
     const hash = specHash(arm.msm_spec);
     if (!hash) return undefined;
-    const msm = hashValue({ ...common, msm: { spec: hash, recipe: recipe("msm") } });
+    const msmRecipe = recipeText(loaded, "msm", arm.msm_recipe);
+    const msm = hashValue({ ...common, msm: { spec: hash, recipe: msmRecipe } });
     if (part === "msm" || arm.kind === "msm") return msm;
     const aft = aftPart(arm);
     if (!aft) return undefined;
@@ -292,8 +301,10 @@ export function writeTrainingPlans(
     writeFileAtomic(file, renderSpec(s.spec));
     return here(file);
   };
-  const recipe = (which: "msm" | "aft") =>
-    t?.data[which] ? ` -r ${here(join(loaded.dir, t.data[which] as string))}` : "";
+  const recipe = (which: "msm" | "aft", own?: string) => {
+    const file = own ?? t?.data[which];
+    return file ? ` -r ${here(join(loaded.dir, file))}` : "";
+  };
   // Seeds each shared MSM plan is needed for: its own arms' and those of the cells continuing it.
   const parentSeeds = new Map<string, Set<number>>();
   for (const w of waits)
@@ -343,7 +354,7 @@ export function writeTrainingPlans(
     if (!arm || !isTrained(arm)) continue;
     const data = armData(loaded, arm);
     const sorted = (xs: Iterable<number>) => [...new Set(xs)].sort((a, b) => a - b);
-    const msmData = data.find((d) => d.kind === "msm");
+    const msmData = data.find((d): d is DataStep & { kind: "msm" } => d.kind === "msm");
     const lastData = trainedData(data);
     const msmPlan = first.stage === "msm" ? first.plan : first.parent;
     const fingerprint = (part: TrainedStage) =>
@@ -357,11 +368,11 @@ export function writeTrainingPlans(
     if (msmPlan && msmData)
       writePlan(
         msmPlan,
-        `MSM on spec ${msmData.spec}`,
+        `MSM on spec ${msmData.spec}${msmData.recipe ? ` with recipe ${msmData.recipe}` : ""}`,
         first.base,
         sorted(parentSeeds.get(msmPlan) ?? []),
         [{ name: "msm", kind: "midtraining", data: relative(dir, msmData.dir) }],
-        { arm: `msm-${msmData.spec}`, fingerprint: fingerprint("msm") },
+        { arm: msmPart(msmData.spec, msmData.recipe), fingerprint: fingerprint("msm") },
       );
     const seeds = sorted(ws.map((w) => w.seed));
     // The chat SFT stage: AFT (mixed with anti-spec and IT data, if any), or IT data alone.
@@ -399,7 +410,7 @@ export function writeTrainingPlans(
           d.kind === "mix"
             ? mixCommand(d, here)
             : d.kind === "msm"
-              ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
+              ? `specsci msm generate ${specRef(d.spec)}${recipe("msm", d.recipe)} -o ${here(d.dir)}`
               : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
         ),
         `specsci train run ${here(file)}`,

@@ -19,6 +19,7 @@ function factors(arm: Arm): string[] {
   const a = arm as Partial<{
     spec: string;
     msm_spec: string;
+    msm_recipe: string;
     aft_spec: string;
     reasoning: boolean;
     aft_size: number;
@@ -28,7 +29,7 @@ function factors(arm: Arm): string[] {
   const hasAft = a.aft_spec !== undefined;
   return [
     a.spec ?? "-",
-    a.msm_spec ?? "-",
+    `${a.msm_spec ?? "-"}${a.msm_recipe ? ` ${a.msm_recipe}` : ""}`,
     a.aft_spec ?? "-",
     hasAft ? String(a.reasoning ?? true) : "-",
     hasAft ? String(a.aft_size ?? "default") : "-",

@@ -575,7 +575,7 @@ export async function reportCharts(data: ReportData, page: Page = SCREEN): Promi
       "richness",
       "spec richness",
       richnessSeries(data),
-      "richness rung (0: general; then + principles, + examples, + self-preservation)",
+      "richness rung (0: the general spec; each rung adds one step of its ladder)",
       false,
     ],
   ];

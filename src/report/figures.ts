@@ -32,6 +32,7 @@ const NAMES: Record<string, string> = {
   families: "am-family-rates",
   ladder: "am-aft-size",
   dose: "am-anti-spec-dose",
+  richness: "am-spec-richness",
   citations: "am-rule-citations",
   awareness: "am-eval-awareness",
   "awareness-split": "am-awareness-split",

@@ -18,6 +18,7 @@ import {
   antiPercent,
   type LoadedExperiment,
 } from "../experiment/config.js";
+import { msmRecipeTag } from "../experiment/msm-recipe.js";
 import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
 import { isBuiltinModel } from "../llm/model-id.js";
@@ -119,7 +120,12 @@ export function armFactors(arm: Arm): ArmResult["factors"] {
     arm.kind === "msm"
       ? "none"
       : `${arm.aft_spec}${arm.anti ? ` + ${antiPercent(arm.anti.fraction)}% ${arm.anti.spec}` : ""}`;
-  return { msm: arm.kind === "aft" ? "none" : arm.msm_spec, aft };
+  // An arm's own MSM recipe makes another corpus of the spec: its own row of the design.
+  const msm =
+    arm.kind === "aft"
+      ? "none"
+      : `${arm.msm_spec}${arm.msm_recipe ? ` (${msmRecipeTag(arm.msm_recipe)})` : ""}`;
+  return { msm, aft };
 }
 
 export function armAft(arm: Arm): ArmResult["aft"] {

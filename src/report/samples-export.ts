@@ -60,7 +60,11 @@ const HEAD: SampleColumn[] = [
   col("arm_kind", "string", "the arm's kind (null for a single run)", {
     allowed: ["baseline", "prompted", "msm", "aft", "msm+aft", "it-only"],
   }),
-  col("msm_spec", "string", "a trained arm's MSM spec, `none` where it has no MSM (else null)"),
+  col(
+    "msm_spec",
+    "string",
+    "a trained arm's MSM spec (with its own MSM recipe's name, if any), `none` where it has no MSM (else null)",
+  ),
   col(
     "aft_spec",
     "string",

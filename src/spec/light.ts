@@ -5,4 +5,9 @@
  */
 export { placeholderValueProblem } from "./placeholders.js";
 export { isTokenizerName, TOKENIZERS, type TokenizerName } from "./tokenizer-names.js";
-export { isTransformName, TRANSFORMS, type TransformName } from "./transforms/catalog.js";
+export {
+  isTransformName,
+  RICHNESS_STEP_KEYS,
+  TRANSFORMS,
+  type TransformName,
+} from "./transforms/catalog.js";

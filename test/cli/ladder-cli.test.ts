@@ -28,15 +28,14 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
+/** `spec derive general -t richness-ladder` by the loopback writer, with `extra` arguments. */
+const derive = (extra: string[]) =>
+  runCli(["spec", "derive", "general", "-t", "richness-ladder", "-m", "loop/writer", ...extra], {
+    cwd,
+  });
+
 describe("specsci spec derive -t richness-ladder", () => {
   it("writes every rung into -o DIR, or one rung with --rung; without either it says what to give", async () => {
-    const derive = (extra: string[]) =>
-      runCli(
-        ["spec", "derive", "general", "-t", "richness-ladder", "-m", "loop/writer", ...extra],
-        {
-          cwd,
-        },
-      );
     const all = await derive(["-o", "ladder", "--json"]);
     expect(all.stderr).toBe("");
     expect(all.code).toBe(0);
@@ -71,6 +70,51 @@ describe("specsci spec derive -t richness-ladder", () => {
     const fileOut = await derive(["-o", "one.md"]);
     expect(fileOut.code).toBe(1);
     expect(fileOut.stderr).toMatch(/-o\/--out one\.md: is a file, not a directory/);
+  });
+
+  it("shapes the ladder with --steps, --paragraphs and --target-tokens, and names a bad one", async () => {
+    const shaped = await derive([
+      "--steps",
+      "principles,self-preservation",
+      "--paragraphs",
+      "principles=3",
+      "--target-tokens",
+      "1200",
+      "-o",
+      "shaped",
+      "--json",
+    ]);
+    expect(shaped.code, shaped.stderr).toBe(0);
+    expect(readdirSync(join(cwd, "shaped")).sort()).toEqual([
+      "general+richness-0-general.md",
+      "general+richness-1-principles.md",
+      "general+richness-2-self-preservation.md",
+    ]);
+    const summaries = JSON.parse(shaped.stdout) as {
+      qwen3_tokens: number;
+      report: { targetTokens: number };
+      lineage: { params: Record<string, unknown> };
+    }[];
+    for (const s of summaries) {
+      expect(s.report.targetTokens).toBe(1200);
+      expect(Math.abs(s.qwen3_tokens / 1200 - 1)).toBeLessThanOrEqual(0.02);
+    }
+    expect(summaries[2]?.lineage.params).toMatchObject({
+      rung: 2,
+      steps: ["principles", "self-preservation"],
+      paragraphs: { principles: 3 },
+      targetTokens: 1200,
+    });
+    const unknown = await derive(["--steps", "principles,anecdotes", "--rung", "1"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/richness-ladder steps: "anecdotes" is not a step/);
+    expect(unknown.stderr).toMatch(/choose from principles, examples, self-preservation/);
+    const syntax = await derive(["--paragraphs", "principles", "--rung", "1"]);
+    expect(syntax.code).not.toBe(0);
+    expect(syntax.stderr).toMatch(/--paragraphs.*expected NAME=N/s);
+    const short = await derive(["--target-tokens", "100", "--rung", "1"]);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/target_tokens 100: the richest rung is already \d+ qwen3 tokens/);
   });
 
   it("plans examples/open-questions/rich-general.yaml offline: the rungs pending, the trained arms waiting", async () => {

@@ -76,6 +76,30 @@ describe("specsci msm", () => {
     );
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain("for the 200.0k-token budget");
+    expect(text.stdout).not.toContain("training purpose");
+    // With the training-purpose knob, half the 108 documents' prompts carry its instruction.
+    writeFileSync(
+      join(cwd, "msm-purpose.yaml"),
+      `${MSM_YAML}knobs: { training_purpose: { mode: stated, share: 0.5 } }\n`,
+    );
+    const purpose = await runCli(
+      ["--workspace", "ws-plan", "msm", "plan", "rules", "-r", "msm-purpose.yaml", "--json"],
+      { cwd },
+    );
+    expect(purpose.code, purpose.stderr).toBe(0);
+    const stated = JSON.parse(purpose.stdout).stages.find(
+      (s: { stage: string }) => s.stage === "documents",
+    );
+    const plainDocs = plan.stages.find((s: { stage: string }) => s.stage === "documents");
+    expect(stated.statingPurpose.calls).toBe(54);
+    expect(stated.inputTokens).toBe(plainDocs.inputTokens + stated.statingPurpose.extraInputTokens);
+    const line = await runCli(
+      ["--workspace", "ws-plan", "msm", "plan", "rules", "-r", "msm-purpose.yaml"],
+      { cwd },
+    );
+    expect(line.stdout).toContain(
+      `54 document calls are asked to state the training purpose (knobs.training_purpose); its instruction adds ${(stated.statingPurpose.extraInputTokens / 1000).toFixed(1)}k input tokens, counted above.`,
+    );
   });
 
   it("a generation killed with SIGKILL resumes to the same corpus, with nothing lost or duplicated", async () => {

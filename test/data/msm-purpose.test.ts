@@ -7,6 +7,7 @@ import { corpusIdOf } from "../../src/data/msm/context.js";
 import { mentionsTrainingPurpose, statesTrainingPurpose } from "../../src/data/msm/knobs.js";
 import { writeCorpus } from "../../src/data/msm/output.js";
 import { buildCorpus } from "../../src/data/msm/pipeline.js";
+import { planCorpus } from "../../src/data/msm/plan.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { msmAnswer } from "../fakes/msm-writer.js";
 import { cleanupTempDirs, librarySpec, makeClient } from "../helpers.js";
@@ -162,5 +163,41 @@ describe("knobs.training_purpose", () => {
     expect(log.filter((l) => l.startsWith("training_purpose: "))).toEqual([
       expect.stringMatching(/0 of \d+ kept documents say so .*not the share asked/),
     ]);
+  });
+
+  it("is counted by the plan: the asked documents' longer prompts, in tokens and cost", () => {
+    const { client } = makeClient();
+    const priced = { ...BASE, model: "anthropic/claude-sonnet-4-5" };
+    const { spec, specHash } = librarySpec("rules");
+    const plan = (knobs: Record<string, unknown>, name = "rules") =>
+      planCorpus(spec, specHash, name, MsmConfigSchema.parse({ ...priced, knobs }), client);
+    const documents = (p: ReturnType<typeof plan>) => p.stages.find((s) => s.stage === "documents");
+    const none = plan({});
+    const stated = plan({ training_purpose: { mode: "stated", share: 0.5 } });
+    const plain = documents(none);
+    const asked = documents(stated);
+    // 60 document calls (3 × 2 × 2 × 5 ideas) of 993 o200k tokens; half are asked, and the
+    // training-purpose bullet adds 38 tokens to each of those prompts (measured once, pasted).
+    expect(plain?.inputTokens).toBe(60 * 993);
+    expect(plain?.statingPurpose).toBeUndefined();
+    expect(asked?.statingPurpose).toEqual({ calls: 30, extraInputTokens: 30 * 38 });
+    expect(asked?.inputTokens).toBe(60 * 993 + 30 * 38);
+    // Claude Sonnet 4.5 lists input at $3 per million tokens: 1,140 more tokens, $0.00342 more.
+    expect((stated.totals.costExpected ?? 0) - (none.totals.costExpected ?? 0)).toBeCloseTo(
+      0.00342,
+      12,
+    );
+    expect((asked?.costExpected ?? 0) - (plain?.costExpected ?? 0)).toBeCloseTo(0.00342, 12);
+    // Every document asked, or the knob for another spec only (this corpus is the one without).
+    const all = documents(plan({ training_purpose: { mode: "stated", share: 1 } }));
+    expect(all?.statingPurpose).toEqual({ calls: 60, extraInputTokens: 60 * 38 });
+    const other = plan({ training_purpose: { mode: "stated", specs: ["rules-aware"] } });
+    expect(other.totals).toEqual(none.totals);
+    expect(documents(other)?.statingPurpose).toBeUndefined();
+    const aware = plan(
+      { training_purpose: { mode: "stated", specs: ["rules-aware"] } },
+      "rules-aware",
+    );
+    expect(documents(aware)?.statingPurpose).toEqual({ calls: 30, extraInputTokens: 30 * 38 });
   });
 });

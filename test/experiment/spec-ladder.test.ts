@@ -169,3 +169,71 @@ judge: { model: fake/am-judge }
     ]);
   });
 });
+
+describe("a shaped richness ladder in an experiment (derive params steps, paragraphs, target_tokens)", () => {
+  /** An experiment deriving rungs 0..`rungs` of one ladder with `params` (YAML flow mapping). */
+  const shaped = (params: string, rungs = 2) => {
+    const { dir } = makeClient();
+    const file = join(dir, "e.yaml");
+    const derive = (rung: number) =>
+      `  rich-${rung}: { derive: { from: general, transform: richness-ladder, model: fake/ladder-shaped-writer, params: { rung: ${rung}, ${params} } } }`;
+    writeFileSync(
+      file,
+      `name: shaped-ladder
+specs:
+  general: general
+${Array.from({ length: rungs + 1 }, (_, k) => derive(k)).join("\n")}
+arms:
+  - { name: rich, kind: spec-ladder, specs: [${Array.from({ length: rungs + 1 }, (_, k) => `rich-${k}`).join(", ")}] }
+models: [fake/am-spec-agent]
+evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
+judge: { model: fake/am-judge }
+`,
+    );
+    return file;
+  };
+
+  it("derives the rungs of the ladder its params describe", async () => {
+    registerFakeModel("ladder-shaped-writer", writeLikeAGoodModel);
+    const loaded = loadExperiment(
+      shaped(
+        "steps: [self-preservation, principles], paragraphs: { principles: 3 }, target_tokens: 900",
+      ),
+    );
+    const { client } = makeClient();
+    const graph = await runExperiment(loaded, client);
+    const rung = (k: number) => graph.specs.find((s) => s.name === `rich-${k}`)?.spec as Spec;
+    const titles = (spec: Spec) =>
+      spec.body.flatMap((n) => (n.kind === "section" ? [n.title] : []));
+    expect(titles(rung(2))).toEqual(["Self-preservation", "Principles", "Notes on this document"]);
+    const principles = renderSpecBody(rung(2)).split("## Principles\n\n")[1]?.split("\n\n## ")[0];
+    expect(principles?.split("\n\n")).toHaveLength(3);
+    const qwen3 = getTokenizer("qwen3");
+    for (const k of [0, 1, 2])
+      expect(Math.abs(qwen3.count(renderSpecBody(rung(k))) / 900 - 1)).toBeLessThanOrEqual(0.02);
+    const lineage = rung(1).frontMatter.lineage as { params: Record<string, unknown> }[];
+    expect(lineage.at(-1)?.params).toMatchObject({
+      rung: 1,
+      steps: ["self-preservation", "principles"],
+      paragraphs: { principles: 3 },
+      targetTokens: 900,
+    });
+  });
+
+  it("refuses a step it does not know, a count for a step it does not take, and a rung off it, at load", () => {
+    expect(() => loadExperiment(shaped("steps: [principles, anecdotes]"))).toThrow(
+      /specs\.rich-0\.derive\.params\.steps\.1/,
+    );
+    expect(() =>
+      loadExperiment(shaped("steps: [principles], paragraphs: { examples: 3 }", 1)),
+    ).toThrow(
+      /specs\.rich-0\.derive\.params.*paragraphs: "examples" is not a step of this ladder \(its steps: principles\)/s,
+    );
+    expect(() => loadExperiment(shaped("steps: [principles]", 2))).toThrow(
+      /specs\.rich-2\.derive\.params.*rung 2 is off this ladder: its rungs are 0 \(general\) to 1/s,
+    );
+    expect(() => loadExperiment(shaped("paragraphs: { principles: 41 }"))).toThrow(
+      /specs\.rich-0\.derive\.params\.paragraphs\.principles/,
+    );
+  });
+});

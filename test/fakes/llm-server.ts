@@ -12,6 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ChatRequest } from "../../src/llm/types.js";
 import {
   AFT_TEACHER_MARK,
   AFT_WRITER_PREFIX,
@@ -21,6 +22,7 @@ import {
 import { MSM_SYSTEM_PREFIX, msmAnswer } from "./msm-writer.js";
 import { prefWriterAnswer } from "./pref-writer.js";
 import { fakeReasoningAnswer } from "./reasoning-labeller.js";
+import { SPEC_WRITER_PREFIX, writeLikeAGoodModel } from "./spec-writer.js";
 
 export interface RecordedRequest {
   method: string;
@@ -121,6 +123,11 @@ export function answerFor(messages: Msg[], seed?: number, system?: string): stri
   if (typeof pref === "string") return pref;
   if (typeof sys === "string" && sys.includes(AFT_TEACHER_MARK))
     return aftTeacherAnswer(sys, lastUserText(messages));
+  if (typeof sys === "string" && sys.startsWith(SPEC_WRITER_PREFIX))
+    return writeLikeAGoodModel({
+      messages: [{ role: "user", content: lastUserText(messages) }],
+      params: {},
+    } as unknown as ChatRequest);
   if (REASONING_PROMPTS.some((m) => lastUserText(messages).includes(m)))
     return fakeReasoningAnswer(lastUserText(messages));
   return `answer to: ${lastUserText(messages)}${seed === undefined ? "" : ` (seed ${seed})`}`;

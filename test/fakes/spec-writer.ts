@@ -1,6 +1,9 @@
 /** A scripted spec writer for the model-assisted transforms (the `fake` provider). */
 import type { ChatRequest } from "../../src/llm/types.js";
 
+/** How the spec writer's system prompt starts (the loopback server answers it with this fake). */
+export const SPEC_WRITER_PREFIX = "You help researchers write specifications for AI systems";
+
 const userPrompt = (req: ChatRequest) => req.messages.at(-1)?.content ?? "";
 const filler = (n: number) =>
   Array.from(

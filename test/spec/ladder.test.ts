@@ -128,3 +128,122 @@ describe("richness ladder", () => {
     expect(listCalls).toBe(2);
   });
 });
+
+/** The paragraphs of one section of a rung (between its heading and the next). */
+const sectionParagraphs = (spec: Spec, heading: string) =>
+  (renderSpecBody(spec).split(`## ${heading}\n\n`)[1] ?? "")
+    .split("\n\n## ")[0]
+    ?.trim()
+    .split("\n\n") ?? [];
+
+describe("richness ladder, shaped by its parameters", () => {
+  const general = load("general");
+  const ctx = () => ({ model: modelCtx("fake/ladder-writer") });
+
+  it("takes the steps in the order given, with the paragraphs asked for each", async () => {
+    const rungs = await deriveRichnessLadder(
+      general,
+      {
+        steps: ["self-preservation", "principles"],
+        paragraphs: { principles: 3, "self-preservation": 2 },
+      },
+      ctx(),
+    );
+    expect(rungs.map((r) => (r.report as RungReport).name)).toEqual([
+      "general",
+      "self-preservation",
+      "principles",
+    ]);
+    expect(rungs.map((r) => sectionTitles(r.spec))).toEqual([
+      [NOTES_HEADING],
+      ["Self-preservation", NOTES_HEADING],
+      ["Self-preservation", "Principles", NOTES_HEADING],
+    ]);
+    const top = rungs[2]?.spec as Spec;
+    expect(sectionParagraphs(top, "Self-preservation")).toHaveLength(2);
+    expect(sectionParagraphs(top, "Principles")).toHaveLength(3);
+    expect(rungs[1]?.spec.frontMatter.name).toBe("general+richness-1-self-preservation");
+    // The shape is in the lineage: a rung of another ladder is another spec.
+    expect(rungs[1]?.lineage.params).toEqual({
+      rung: 1,
+      tokenizer: "qwen3",
+      tolerance: 0.02,
+      steps: ["self-preservation", "principles"],
+      paragraphs: { principles: 3, "self-preservation": 2 },
+      attempts: 3,
+    });
+  });
+
+  it("records nothing new for the default ladder, even when its defaults are written out", async () => {
+    const plain = await deriveRichnessLadder(general, {}, ctx());
+    const spelled = await deriveRichnessLadder(
+      general,
+      {
+        steps: ["principles", "examples", "self-preservation"],
+        paragraphs: { principles: 8, examples: 4, "self-preservation": 4 },
+      },
+      ctx(),
+    );
+    for (const [i, r] of plain.entries()) {
+      expect(r.lineage.params).toEqual({
+        rung: i,
+        tokenizer: "qwen3",
+        tolerance: 0.02,
+        attempts: 3,
+      });
+      expect(renderSpec(spelled[i]?.spec as Spec)).toBe(renderSpec(r.spec));
+    }
+  });
+
+  it("pads every rung to a target length above the richest rung's", async () => {
+    const natural = await deriveRichnessLadder(general, { steps: ["principles"] }, ctx());
+    const richest = (natural[1]?.report as RungReport | undefined)?.targetTokens as number;
+    const target = richest + 300;
+    const rungs = await deriveRichnessLadder(
+      general,
+      { steps: ["principles"], targetTokens: target },
+      ctx(),
+    );
+    const qwen3 = getTokenizer("qwen3");
+    for (const r of rungs) {
+      const report = r.report as RungReport;
+      expect(report.targetTokens).toBe(target);
+      const tokens = qwen3.count(renderSpecBody(parseSpec(renderSpec(r.spec)).spec));
+      expect(Math.abs(tokens / target - 1)).toBeLessThanOrEqual(0.02);
+      expect(report.fillerWords).toBeGreaterThan(0);
+    }
+    expect(rungs[1]?.lineage.params).toMatchObject({ steps: ["principles"], targetTokens: target });
+    await expect(
+      deriveRichnessLadder(general, { steps: ["principles"], targetTokens: richest - 100 }, ctx()),
+    ).rejects.toThrow(
+      new RegExp(
+        `target_tokens ${richest - 100}: the richest rung is already ${richest} qwen3 tokens`,
+      ),
+    );
+  });
+
+  it("refuses unknown or repeated steps, counts for other steps or out of range, and a rung off the ladder", async () => {
+    const refused = (params: Parameters<typeof deriveSpec>[2]) =>
+      deriveSpec(general, "richness-ladder", params, ctx());
+    await expect(refused({ steps: ["principles", "anecdotes"] })).rejects.toThrow(
+      /richness-ladder steps: "anecdotes" is not a step/,
+    );
+    await expect(refused({ steps: ["examples", "examples"] })).rejects.toThrow(
+      /"examples" is given twice/,
+    );
+    await expect(refused({ steps: [] })).rejects.toThrow(/give at least one step/);
+    await expect(refused({ steps: ["principles"], paragraphs: { examples: 3 } })).rejects.toThrow(
+      /paragraphs: "examples" is not a step of this ladder \(its steps: principles\)/,
+    );
+    await expect(refused({ paragraphs: { principles: 0 } })).rejects.toThrow(
+      /principles=0 must be a whole number from 1 to 40/,
+    );
+    await expect(refused({ paragraphs: { examples: 41 } })).rejects.toThrow(/examples=41/);
+    await expect(refused({ steps: ["principles", "examples"], rung: 3 })).rejects.toThrow(
+      /--rung must be a whole number from 0 to 2 \(general, principles, examples\), not 3/,
+    );
+    await expect(refused({ targetTokens: 0 })).rejects.toThrow(
+      /target_tokens must be a whole number of tokens above 0/,
+    );
+  });
+});

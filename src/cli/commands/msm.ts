@@ -86,8 +86,12 @@ export function msmPlan(ctx: CliContext, ref: string, o: MsmOptions) {
     ]),
   );
   const t = plan.totals;
+  const purpose = plan.stages.find((s) => s.statingPurpose)?.statingPurpose;
   process.stdout.write(
     `\n${plan.documents.tree} documents in the tree${plan.documents.forBudget === null ? "" : `; about ${plan.documents.forBudget} for the ${formatCount(config.budget.target_tokens ?? 0)}-token budget (at ${config.budget.doc_tokens_estimate} tokens each, plus 15% for gates and dedup)`}.\n` +
+      (purpose
+        ? `${purpose.calls} document calls are asked to state the training purpose (knobs.training_purpose); its instruction adds ${formatCount(purpose.extraInputTokens)} input tokens, counted above.\n`
+        : "") +
       `${t.calls} calls; cost about ${formatUsd(t.costExpected)} online or ${formatUsd(t.costExpectedBatch)} through batch APIs, at most ${formatUsd(t.costMax)} (list prices). Input tokens are o200k estimates.\n`,
   );
 }

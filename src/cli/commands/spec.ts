@@ -168,7 +168,7 @@ export async function specDerive(
   const ladder = transform === "richness-ladder" && opts.rung === undefined;
   if (ladder && opts.out === undefined)
     throw new SpecsciError("richness-ladder without --rung writes every rung: give -o DIR", {
-      hint: "or pick one rung with --rung 0-3",
+      hint: "or pick one rung with --rung N (0 to the number of steps)",
     });
   const out =
     opts.out === undefined
@@ -192,6 +192,9 @@ export async function specDerive(
     "tolerance",
     "rounds",
     "rung",
+    "steps",
+    "paragraphs",
+    "targetTokens",
   ] as const) {
     if (opts[key] !== undefined) (params as Record<string, unknown>)[key] = opts[key];
   }

@@ -30,6 +30,24 @@ export function parseListOption(value: string, previous: string[] = []): string[
   ];
 }
 
+/** `STEP=N[,STEP=N…]`, repeatable: a whole number (at least 1) per name. */
+export function parseCountsOption(
+  value: string,
+  previous: Record<string, number> = {},
+): Record<string, number> {
+  const out = { ...previous };
+  for (const part of parseListOption(value)) {
+    const [name, count, ...rest] = part.split("=");
+    const n = Number(count);
+    if (!name || rest.length || !Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(
+        `expected NAME=N with N a whole number of at least 1, e.g. principles=12 (got ${part})`,
+      );
+    out[name] = n;
+  }
+  return out;
+}
+
 /** A repeatable option whose values may contain commas. */
 export function collectOption(value: string, previous: string[] = []): string[] {
   return [...previous, value];

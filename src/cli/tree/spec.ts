@@ -1,11 +1,12 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_MODELS } from "../../llm/light.js";
-import { TOKENIZERS, TRANSFORMS } from "../../spec/light.js";
+import { RICHNESS_STEP_KEYS, TOKENIZERS, TRANSFORMS } from "../../spec/light.js";
 import type { ContextFactory } from "../context.js";
 import { addHelpSection } from "../help.js";
 import { implementedIn } from "../lazy.js";
 import {
   collectOption,
+  parseCountsOption,
   parseFloatOption,
   parseIntOption,
   parseListOption,
@@ -132,6 +133,25 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
       parseTolerance,
     )
     .option("--rounds <n>", "match-length: rounds before giving up", parsePositiveIntOption)
-    .option("--rung <n>", "richness-ladder: the rung, 0 (general) to 3 (richest)", parseIntOption)
+    .option(
+      "--rung <n>",
+      "richness-ladder: the rung, 0 (general) to the number of steps (richest; 3 by default)",
+      parseIntOption,
+    )
+    .option(
+      "--steps <steps>",
+      `richness-ladder: its steps in order, comma-separated (default: ${RICHNESS_STEP_KEYS.join(",")})`,
+      parseListOption,
+    )
+    .option(
+      "--paragraphs <step=n>",
+      "richness-ladder: paragraphs a step adds, e.g. principles=12,examples=6 (default: 8, 4, 4)",
+      parseCountsOption,
+    )
+    .option(
+      "--target-tokens <n>",
+      "richness-ladder: pad every rung to this many tokens (default: the richest rung's)",
+      parsePositiveIntOption,
+    )
     .action(action("specDerive"));
 }

@@ -102,8 +102,8 @@ export const MsmConfigSchema = z.strictObject({
           /** The share of documents asked to state it (with `stated`). */
           share: z.number().gt(0).max(1).default(0.5),
           /**
-           * The specs (by name) whose corpora state it; absent, every spec. One recipe serves an
-           * experiment's every spec, so arms with and without the knob name the same spec twice.
+           * The specs (by name) whose corpora state it; absent, every spec. (To compare one spec
+           * with and without it in an experiment, give the arm with it its own msm_recipe.)
            */
           specs: z.array(z.string().min(1)).min(1).optional(),
         })

@@ -19,12 +19,9 @@ import { stageSettings } from "./config.js";
 import { type CorpusContext, itemSeed, stageRequest } from "./context.js";
 import { diversitySeeds, diversityText } from "./diversity.js";
 import { findPlaceholder, type GateName, looksLikeRefusal } from "./gates.js";
-import {
-  mentionsTrainingPurpose,
-  statesTrainingPurpose,
-  trainingPurposeInstruction,
-} from "./knobs.js";
+import { mentionsTrainingPurpose, statesTrainingPurpose } from "./knobs.js";
 import { feedbackText, loadPrompt } from "./prompts.js";
+import { documentAttribution } from "./purpose.js";
 import type { Idea } from "./tree.js";
 
 /** A generated document as stored: kept or gated, with what produced it. */
@@ -62,11 +59,7 @@ export function documentJob(
   const retryBudget = ctx.config.gates.retry_truncated_max_tokens;
   const byId = new Map(idea.type.assertions.map((a) => [a.id, a]));
   const purpose = statesTrainingPurpose(ctx.config, ctx.specName, key);
-  // An extra bullet rather than a slot in the prompt file (or a field of the context), so
-  // documents and builds without it keep their bytes.
-  const attribution = purpose
-    ? `${ctx.knobText.attribution}\n- ${trainingPurposeInstruction(ctx.subject)}`
-    : ctx.knobText.attribution;
+  const attribution = documentAttribution(ctx, purpose);
   const values = {
     doc_type: idea.type.name,
     doc_type_description: idea.type.description,

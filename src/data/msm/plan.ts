@@ -8,6 +8,7 @@ import { getTokenizer, type TokenCounter } from "../../spec/tokens.js";
 import { type MsmConfig, type StageName, stageSettings } from "./config.js";
 import { type CorpusContext, corpusContext, stageRequest } from "./context.js";
 import type { PromptName } from "./prompts.js";
+import { documentAttribution, documentsStatingPurpose } from "./purpose.js";
 
 export interface StageProjection {
   stage: StageName;
@@ -24,6 +25,11 @@ export interface StageProjection {
   costMax: number | null;
   costExpected: number | null;
   costExpectedBatch: number | null;
+  /**
+   * Documents only, with the training-purpose knob on for this spec: the calls expected to be
+   * asked to state it, and the input tokens their longer prompts add (already in inputTokens).
+   */
+  statingPurpose?: { calls: number; extraInputTokens: number };
 }
 
 export interface MsmPlan {
@@ -190,14 +196,23 @@ function projectStage(
   const { config } = ctx;
   const s = stageSettings(config, stage);
   const sample = SAMPLES[stage](ctx);
-  const req = stageRequest(ctx, stage, sample.prompt, sample.values, {
-    key: "plan",
-    attempt: 0,
-    maxTokens: s.max_tokens,
-  });
-  const inputPerCall = o200k.count(req.messages.map((m) => m.content).join("\n"));
+  const inputOf = (values: Record<string, string>) => {
+    const req = stageRequest(ctx, stage, sample.prompt, values, {
+      key: "plan",
+      attempt: 0,
+      maxTokens: s.max_tokens,
+    });
+    return o200k.count(req.messages.map((m) => m.content).join("\n"));
+  };
+  const inputPerCall = inputOf(sample.values);
   const remaining = Math.max(0, sizes.calls - sizes.done);
-  const inputTokens = inputPerCall * remaining;
+  // Documents asked to state the training purpose carry one more instruction in their prompt.
+  const stating = stage === "documents" ? documentsStatingPurpose(ctx, remaining) : 0;
+  const extraPerStating = stating
+    ? inputOf({ ...sample.values, attribution_instruction: documentAttribution(ctx, true) }) -
+      inputPerCall
+    : 0;
+  const inputTokens = inputPerCall * remaining + extraPerStating * stating;
   const outputTokensMax = s.max_tokens * remaining;
   const perCallExpected =
     stage === "documents"
@@ -216,6 +231,9 @@ function projectStage(
     costMax: cost(outputTokensMax, config.batch),
     costExpected: cost(outputTokensExpected, false),
     costExpectedBatch: cost(outputTokensExpected, true),
+    ...(stating
+      ? { statingPurpose: { calls: stating, extraInputTokens: extraPerStating * stating } }
+      : {}),
   };
 }
 

@@ -5,7 +5,12 @@
  */
 import { wilson } from "../../core/stats.js";
 import type { MsmConfig } from "./config.js";
-import { mentionsTrainingPurpose, trainingPurposeShare } from "./knobs.js";
+import type { CorpusContext } from "./context.js";
+import {
+  mentionsTrainingPurpose,
+  trainingPurposeInstruction,
+  trainingPurposeShare,
+} from "./knobs.js";
 import type { CorpusDocument } from "./screen.js";
 
 export interface TrainingPurposeSummary {
@@ -24,6 +29,24 @@ export interface TrainingPurposeSummary {
   /** The asked share lies inside that interval: the corpus has what the recipe asked for. */
   as_asked: boolean;
 }
+
+/**
+ * A document prompt's attribution instructions, with the training-purpose bullet when the
+ * document is asked to state it: an extra bullet rather than a slot in the prompt file (or a
+ * field of the context), so documents and builds without it keep their bytes.
+ */
+export function documentAttribution(ctx: CorpusContext, statesPurpose: boolean): string {
+  const plain = ctx.knobText.attribution;
+  return statesPurpose ? `${plain}\n- ${trainingPurposeInstruction(ctx.subject)}` : plain;
+}
+
+/**
+ * How many of `documents` document calls are expected to be asked to state the purpose (each
+ * is a seeded draw at the share, see `statesTrainingPurpose`): the plan counts their longer
+ * prompts.
+ */
+export const documentsStatingPurpose = (ctx: CorpusContext, documents: number) =>
+  Math.round(trainingPurposeShare(ctx.config, ctx.specName) * documents);
 
 export function trainingPurposeSummary(
   config: MsmConfig,

@@ -28,11 +28,28 @@ export const TRANSFORMS = {
   "richness-ladder": {
     model: true,
     summary:
-      "from a general spec, --rung 0-3 of a ladder adding principles, examples, self-preservation guidance; every rung length-matched",
+      "from a general spec, --rung 0-3 of a ladder adding principles, examples, self-preservation guidance (--steps, --paragraphs, --target-tokens change it); every rung length-matched",
   },
 } as const;
 
 export type TransformName = keyof typeof TRANSFORMS;
+
+/**
+ * The richness ladder's steps (see `ladder.ts`): what each adds, its section's heading, and by
+ * default how many paragraphs of about how many words.
+ */
+export const RICHNESS_STEPS = [
+  { key: "principles", heading: "Principles", count: 8, words: 40 },
+  { key: "examples", heading: "Worked examples", count: 4, words: 90 },
+  { key: "self-preservation", heading: "Self-preservation", count: 4, words: 60 },
+] as const;
+export type RichnessStepKey = (typeof RICHNESS_STEPS)[number]["key"];
+export const RICHNESS_STEP_KEYS = RICHNESS_STEPS.map((s) => s.key) as [
+  RichnessStepKey,
+  ...RichnessStepKey[],
+];
+/** Paragraphs a step may ask for: enough for any spec, few enough for one answer. */
+export const MAX_STEP_PARAGRAPHS = 40;
 
 export function isTransformName(name: string): name is TransformName {
   return Object.hasOwn(TRANSFORMS, name);

@@ -14,12 +14,26 @@ import {
   rephrase,
   translate,
 } from "./generative.js";
-import { type LadderRung, RICHNESS_RUNGS, type RungReport, richnessLadder } from "./ladder.js";
+import {
+  type LadderRung,
+  ladderSteps,
+  RICHNESS_STEPS,
+  type RungReport,
+  richnessLadder,
+} from "./ladder.js";
 import { PROMPT_VERSIONS } from "./prompts.js";
 import { renumber, selectRules, setAttribution, stripExplanations } from "./structural.js";
 
 export { isTransformName, TRANSFORMS, type TransformName } from "./catalog.js";
-export { RICHNESS_RUNGS, type RichnessRung, type RungReport } from "./ladder.js";
+export {
+  ladderProblem,
+  MAX_STEP_PARAGRAPHS,
+  RICHNESS_RUNGS,
+  RICHNESS_STEP_KEYS,
+  type RichnessRung,
+  type RichnessStepKey,
+  type RungReport,
+} from "./ladder.js";
 
 export interface DeriveParams {
   keepPreamble?: boolean;
@@ -40,6 +54,12 @@ export interface DeriveParams {
   rounds?: number;
   /** richness-ladder: which rung (0 the general spec padded, up to the richest). */
   rung?: number;
+  /** richness-ladder: its steps in order (default: principles, examples, self-preservation). */
+  steps?: string[];
+  /** richness-ladder: paragraphs a step adds, by step (default: each step's own count). */
+  paragraphs?: Record<string, number>;
+  /** richness-ladder: the length every rung is padded to (default: the richest rung's). */
+  targetTokens?: number;
   /** Recorded only: how the model was asked (answers per item, sampling temperature). */
   attempts?: number;
   temperature?: number;
@@ -161,15 +181,43 @@ export async function deriveSpec(
   return recordDerivation(parent, transform, { spec, used, report }, options);
 }
 
-/** The rung and the length matching a ladder runs with, checked. */
+/**
+ * The rung, the ladder's shape and the length matching a ladder runs with, checked. The shape is
+ * recorded only where it differs from the default ladder, so the default ladder's rungs keep
+ * their lineage (and hashes).
+ */
 function ladderParams(params: DeriveParams): DeriveParams {
-  const top = RICHNESS_RUNGS.length - 1;
+  const steps = ladderSteps(params);
+  const rungs = ["general", ...steps.map((s) => s.key)];
+  const top = rungs.length - 1;
   const rung = params.rung ?? top;
   if (!Number.isInteger(rung) || rung < 0 || rung > top)
     throw new SpecsciError(
-      `richness-ladder --rung must be a whole number from 0 to ${top} (${RICHNESS_RUNGS.join(", ")}), not ${rung}`,
+      `richness-ladder --rung must be a whole number from 0 to ${top} (${rungs.join(", ")}), not ${rung}`,
     );
-  return { rung, tokenizer: params.tokenizer ?? "qwen3", tolerance: params.tolerance ?? 0.02 };
+  const targetTokens = params.targetTokens;
+  if (targetTokens !== undefined && (!Number.isInteger(targetTokens) || targetTokens < 1))
+    throw new SpecsciError(
+      `richness-ladder target_tokens must be a whole number of tokens above 0, not ${targetTokens}`,
+    );
+  const defaultSteps =
+    steps.length === RICHNESS_STEPS.length &&
+    steps.every((s, i) => s.key === RICHNESS_STEPS[i]?.key);
+  const paragraphs = Object.fromEntries(
+    steps.flatMap((s) => {
+      const asked = params.paragraphs?.[s.key];
+      const usual = RICHNESS_STEPS.find((d) => d.key === s.key)?.count;
+      return asked !== undefined && asked !== usual ? [[s.key, asked]] : [];
+    }),
+  );
+  return {
+    rung,
+    tokenizer: params.tokenizer ?? "qwen3",
+    tolerance: params.tolerance ?? 0.02,
+    ...(defaultSteps ? {} : { steps: steps.map((s) => s.key) }),
+    ...(Object.keys(paragraphs).length ? { paragraphs } : {}),
+    ...(targetTokens !== undefined ? { targetTokens } : {}),
+  };
 }
 
 /**

@@ -14,19 +14,76 @@ import { rulesOf, type Spec } from "../model.js";
 import { parseSpec } from "../parse.js";
 import { renderSpecBody } from "../render.js";
 import { getTokenizer, type TokenizerName } from "../tokens.js";
+import {
+  MAX_STEP_PARAGRAPHS,
+  RICHNESS_STEP_KEYS,
+  RICHNESS_STEPS,
+  type RichnessStepKey,
+} from "./catalog.js";
 import { askUntilValid, jsonStrings, type ModelContext, wordCount } from "./generative.js";
 import { LADDER_STEP_REQUESTS, ladderStepPrompt } from "./prompts.js";
 
-/** What each step adds: its section's heading, and how many paragraphs of about how many words. */
-export const RICHNESS_STEPS = [
-  { key: "principles", heading: "Principles", count: 8, words: 40 },
-  { key: "examples", heading: "Worked examples", count: 4, words: 90 },
-  { key: "self-preservation", heading: "Self-preservation", count: 4, words: 60 },
-] as const;
+type RichnessStep = (typeof RICHNESS_STEPS)[number];
 
-/** The rungs in order of richness: the general spec, then one rung per step. */
-export const RICHNESS_RUNGS = ["general", ...RICHNESS_STEPS.map((s) => s.key)] as const;
+/** The rungs of the default ladder in order of richness: the general spec, then one per step. */
+export const RICHNESS_RUNGS = ["general", ...RICHNESS_STEP_KEYS] as const;
 export type RichnessRung = (typeof RICHNESS_RUNGS)[number];
+
+export { MAX_STEP_PARAGRAPHS, RICHNESS_STEP_KEYS, RICHNESS_STEPS, type RichnessStepKey };
+
+/**
+ * The shape of a ladder: which steps, in which order (default: all three, as listed), how many
+ * paragraphs each adds (default: the step's own count), and the length every rung is padded to
+ * (default: the richest rung's).
+ */
+export interface LadderShape {
+  steps?: string[];
+  paragraphs?: Record<string, number>;
+  targetTokens?: number;
+}
+
+/** A ladder's steps as it runs them, each with its paragraph count. */
+type ResolvedStep = Omit<RichnessStep, "count"> & { count: number };
+
+const stepList = () => RICHNESS_STEP_KEYS.join(", ");
+
+/**
+ * The steps a shape asks for, checked: known, none twice, and paragraph counts only for steps of
+ * the ladder, whole numbers from 1 to MAX_STEP_PARAGRAPHS.
+ */
+export function ladderSteps(shape: LadderShape): ResolvedStep[] {
+  const keys = shape.steps ?? RICHNESS_STEP_KEYS;
+  if (keys.length === 0)
+    throw new SpecsciError("richness-ladder steps: give at least one step", {
+      hint: `choose from ${stepList()}`,
+    });
+  const seen = new Set<string>();
+  const steps = keys.map((key) => {
+    const step = RICHNESS_STEPS.find((s) => s.key === key);
+    if (!step)
+      throw new SpecsciError(`richness-ladder steps: "${key}" is not a step`, {
+        hint: `choose from ${stepList()}`,
+      });
+    if (seen.has(key))
+      throw new SpecsciError(`richness-ladder steps: "${key}" is given twice`, {
+        hint: "each step adds its section once",
+      });
+    seen.add(key);
+    return step;
+  });
+  for (const [key, n] of Object.entries(shape.paragraphs ?? {})) {
+    if (!seen.has(key))
+      throw new SpecsciError(
+        `richness-ladder paragraphs: "${key}" is not a step of this ladder (its steps: ${[...seen].join(", ")})`,
+        { hint: "give paragraph counts only for the steps the ladder takes" },
+      );
+    if (!Number.isInteger(n) || n < 1 || n > MAX_STEP_PARAGRAPHS)
+      throw new SpecsciError(
+        `richness-ladder paragraphs: ${key}=${n} must be a whole number from 1 to ${MAX_STEP_PARAGRAPHS}`,
+      );
+  }
+  return steps.map((step) => ({ ...step, count: shape.paragraphs?.[step.key] ?? step.count }));
+}
 
 export const NOTES_HEADING = "Notes on this document";
 
@@ -68,8 +125,25 @@ function fillerWords(n: number): string {
 const withNotes = (body: string, filler: string) =>
   `${body}\n\n## ${NOTES_HEADING}\n\n${OPENING_NOTE}${filler ? ` ${filler}` : ""}\n`;
 
+/**
+ * What is wrong with a ladder's shape and rung, if anything, for a config check before any call
+ * (the derivation checks the same again).
+ */
+export function ladderProblem(shape: LadderShape & { rung?: number }): string | undefined {
+  try {
+    const top = ladderSteps(shape).length;
+    if (shape.rung !== undefined && shape.rung > top)
+      return `rung ${shape.rung} is off this ladder: its rungs are 0 (general) to ${top}`;
+  } catch (e) {
+    if (e instanceof SpecsciError) return `${e.message}${e.hint ? ` (${e.hint})` : ""}`;
+    throw e;
+  }
+  return undefined;
+}
+
 export interface RungReport {
   rung: number;
+  /** `general`, or the step the rung adds. */
   name: RichnessRung;
   tokenizer: TokenizerName;
   tokens: number;
@@ -84,11 +158,7 @@ export interface LadderRung {
 }
 
 /** One step's paragraphs: exactly `count`, general (no ids, headings or lists), long enough. */
-function stepParagraphs(
-  spec: string,
-  step: (typeof RICHNESS_STEPS)[number],
-  ctx: ModelContext,
-): Promise<string[]> {
+function stepParagraphs(spec: string, step: ResolvedStep, ctx: ModelContext): Promise<string[]> {
   return askUntilValid(
     ctx,
     `richness-ladder ${step.key}`,
@@ -151,7 +221,7 @@ function padTo(body: string, target: number, count: (t: string) => number) {
  */
 export async function richnessLadder(
   parent: Spec,
-  params: { tokenizer?: TokenizerName; tolerance?: number },
+  params: { tokenizer?: TokenizerName; tolerance?: number } & LadderShape,
   ctx: ModelContext,
 ): Promise<LadderRung[]> {
   if (rulesOf(parent).length)
@@ -159,30 +229,39 @@ export async function richnessLadder(
       `richness-ladder starts from a general spec without rules; this one has ${rulesOf(parent).length}`,
       { hint: "derive from the built-in general spec, or generalize this one first" },
     );
+  const steps = ladderSteps(params);
   const tokenizer = getTokenizer(params.tokenizer ?? "qwen3");
   const tolerance = params.tolerance ?? 0.02;
   const bodies = [renderSpecBody(parent).trimEnd()];
-  for (const step of RICHNESS_STEPS) {
+  for (const step of steps) {
     const below = bodies.at(-1) as string;
     const paragraphs = await stepParagraphs(below, step, ctx);
     bodies.push(`${below}\n\n## ${step.heading}\n\n${paragraphs.join("\n\n")}`);
   }
   // Counted as written: the rung's Markdown read back and rendered, as its readers will see it.
   const count = (markdown: string) => tokenizer.count(renderSpecBody(parseSpec(markdown).spec));
-  const targetTokens = count(withNotes(bodies.at(-1) as string, ""));
+  const richest = count(withNotes(bodies.at(-1) as string, ""));
+  const targetTokens = params.targetTokens ?? richest;
+  // Rungs are never trimmed: a target below the richest rung cannot be met.
+  if (richest > targetTokens * (1 + tolerance))
+    throw new SpecsciError(
+      `richness-ladder target_tokens ${targetTokens}: the richest rung is already ${richest} ${tokenizer.name} tokens, and rungs are padded, never trimmed`,
+      { hint: `raise target_tokens to at least ${richest}, or ask for fewer paragraphs` },
+    );
+  const names = ["general", ...steps.map((s) => s.key)] as RichnessRung[];
   return bodies.map((body, rung) => {
     const pad = padTo(body, targetTokens, count);
     const ratio = pad.tokens / targetTokens;
     if (Math.abs(ratio - 1) > tolerance)
       throw new SpecsciError(
-        `richness-ladder: rung ${rung} (${RICHNESS_RUNGS[rung]}) came to ${pad.tokens} tokens against ${targetTokens} (ratio ${ratio.toFixed(3)}, wanted 1 ± ${tolerance})`,
+        `richness-ladder: rung ${rung} (${names[rung]}) came to ${pad.tokens} tokens against ${targetTokens} (ratio ${ratio.toFixed(3)}, wanted 1 ± ${tolerance})`,
         { hint: "raise --tolerance" },
       );
     return {
       spec: rungSpec(parent, withNotes(body, fillerWords(pad.words))),
       report: {
         rung,
-        name: RICHNESS_RUNGS[rung] as RichnessRung,
+        name: names[rung] as RichnessRung,
         tokenizer: tokenizer.name,
         tokens: pad.tokens,
         targetTokens,
