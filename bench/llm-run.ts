@@ -19,7 +19,8 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..");
-const BIN = join(ROOT, "bin", "specsci.js");
+// BENCH_BIN times another build (e.g. the code before a change, built in a scratch copy).
+const BIN = process.env.BENCH_BIN ?? join(ROOT, "bin", "specsci.js");
 const N = Number(process.env.BENCH_N ?? 20_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const IN_FLIGHT = 64;
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
   const rounds: Round[] = [];
   try {
     process.stdout.write(
-      `specsci llm run vs the loopback ceiling — ${N} requests, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}\n`,
+      `${BIN}: llm run vs the loopback ceiling — ${N} requests, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}\n`,
     );
     for (let i = 0; i < RUNS; i++) {
       const r = round(port, dir, i);
