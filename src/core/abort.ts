@@ -43,20 +43,24 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
 
 /**
  * A signal for one attempt: aborted when `parent` aborts (with its reason) or after `timeoutMs`
- * (with a TimeoutError, as `AbortSignal.timeout` gives). `dispose` must be called when the attempt
- * settles; it clears the timer and the subscription, where `AbortSignal.any` would leave its link
- * to the parent until garbage collection.
+ * (with a TimeoutError, as `AbortSignal.timeout` gives); no timer when `timeoutMs` is undefined
+ * (the attempt times out by other means: an SDK's own timer). `dispose` must be called when the
+ * attempt settles; it clears the timer and the subscription, where `AbortSignal.any` would leave
+ * its link to the parent until garbage collection.
  */
 export function attemptSignal(
   parent: AbortSignal | undefined,
-  timeoutMs: number,
+  timeoutMs: number | undefined,
 ): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException("The operation timed out.", "TimeoutError")),
-    timeoutMs,
-  );
-  timer.unref();
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new DOMException("The operation timed out.", "TimeoutError")),
+          timeoutMs,
+        );
+  timer?.unref();
   let unsubscribe = () => {};
   if (parent?.aborted) controller.abort(parent.reason);
   else if (parent) unsubscribe = onAbort(parent, () => controller.abort(parent.reason));

@@ -1,4 +1,4 @@
-import { canonicalJson, hashValue } from "../core/hash.js";
+import { canonicalJson, sha256Hex } from "../core/hash.js";
 import type { Store } from "../store/index.js";
 import type { CacheMode } from "./config.js";
 import type { ChatMessage, ChatRequest, ProviderResult, SamplingParams } from "./types.js";
@@ -17,20 +17,26 @@ function normalizeParams(p: SamplingParams): SamplingParams {
  * The cache key of a request: sha256 over the canonical JSON of the model id, the identity of
  * what serves it (e.g. an endpoint's base URL), every message, every sampling parameter and the
  * sample index. Secrets are never part of it.
+ *
+ * The canonical JSON of `{v, model, identity, messages, params, sample}` is written with its
+ * members already in sorted order, so only the open-ended parts (identity, params) go through
+ * the generic key sort: the same bytes as `hashValue` of that object (the test pins keys made the
+ * generic way), with a third less work on the hot path of every call.
  */
 export function cacheKey(
   modelId: string,
   identity: Record<string, string>,
   req: ChatRequest,
 ): string {
-  return hashValue({
-    v: KEY_VERSION,
-    model: modelId,
-    identity,
-    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
-    params: normalizeParams(req.params),
-    sample: req.sampleIndex ?? 0,
-  });
+  let messages = "";
+  for (const m of req.messages) {
+    // Members in sorted order: content, role.
+    messages += `${messages ? "," : ""}{"content":${JSON.stringify(m.content)},"role":${JSON.stringify(m.role)}}`;
+  }
+  return sha256Hex(
+    `{"identity":${canonicalJson(identity)},"messages":[${messages}],"model":${JSON.stringify(modelId)},` +
+      `"params":${canonicalJson(normalizeParams(req.params))},"sample":${canonicalJson(req.sampleIndex ?? 0)},"v":${KEY_VERSION}}`,
+  );
 }
 
 type StoredMessage =

@@ -2,6 +2,8 @@
 import { ModelCallError } from "./errors.js";
 import type { ChatRequest, ProviderResult } from "./types.js";
 
+const ROLES: ReadonlySet<string> = new Set(["system", "user", "assistant"]);
+
 /** Fills in the documented default output budget and checks the request's shape. */
 export function normalizeRequest(
   request: ChatRequest,
@@ -21,7 +23,7 @@ export function normalizeRequest(
     });
   }
   for (const m of request.messages) {
-    if (!["system", "user", "assistant"].includes(m.role) || typeof m.content !== "string") {
+    if (!ROLES.has(m.role) || typeof m.content !== "string") {
       throw new ModelCallError(
         "bad_request",
         `${modelId}: messages need a role (system, user, assistant) and string content`,

@@ -73,6 +73,7 @@ export class LlmClient {
             id: inner.id,
             identity: { ...inner.identity, weights },
             complete: (...args) => inner.complete(...args),
+            ...(inner.timesOut ? { timesOut: true } : {}),
           },
         };
       }

@@ -118,7 +118,7 @@ export class ManagedModel implements ChatModel {
       // The caller gave up (Ctrl-C, a budget): not a model failure, so nothing is recorded; the
       // abort reason propagates and the work is redone by the next run.
       const permit = await this.limiter.acquire(estimate, signal);
-      const deadline = attemptSignal(signal, timeoutMs);
+      const deadline = attemptSignal(signal, this.resolved.model.timesOut ? undefined : timeoutMs);
       let error: ModelCallError;
       try {
         const result = await this.resolved.model.complete(req, deadline.signal, timeoutMs);

@@ -212,6 +212,12 @@ export interface ProviderModel {
   readonly identity: Record<string, string>;
   complete(request: ChatRequest, signal: AbortSignal, timeoutMs: number): Promise<ProviderResult>;
   /**
+   * True when `complete` itself aborts the attempt at `timeoutMs` and says so (the SDKs run a timer
+   * of their own for every request and fail with a timeout error): the layer then sets none, so an
+   * attempt has one timer. Otherwise the layer's `signal` aborts at `timeoutMs`.
+   */
+  readonly timesOut?: boolean;
+  /**
    * The parameters this provider cannot send. Declared apart from `complete` so that an answer
    * replayed from the cache or collected from a batch carries the same warnings as a live one.
    */

@@ -1,5 +1,5 @@
 import { getEventListeners } from "node:events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { callMany } from "../../src/llm/client.js";
 import type { ChatRequest } from "../../src/llm/types.js";
 import { FakeLlmServer } from "../fakes/llm-server.js";
@@ -79,5 +79,27 @@ describe("many calls sharing one AbortSignal", () => {
     await expect(run).rejects.toThrow("stop");
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+});
+
+describe("an attempt's timeout", () => {
+  it("runs one timer per attempt through an SDK (the SDK's own), not one more of the layer's", async () => {
+    const { client } = makeClient({
+      defaults: { max_attempts: 1, timeout_s: 7.5 },
+      endpoints: { loop: { base_url: `${server.url}/v1`, api_key_env: "LISTENERS_KEY" } },
+    });
+    const model = client.model("loop/m");
+    const controller = new AbortController();
+    const timers = vi.spyOn(globalThis, "setTimeout");
+    try {
+      const outcome = await model.call(
+        { messages: [{ role: "user", content: "one timer" }], params: { max_tokens: 5 } },
+        { signal: controller.signal },
+      );
+      expect(outcome.ok).toBe(true);
+      expect(timers.mock.calls.filter(([, ms]) => ms === 7_500)).toHaveLength(1);
+    } finally {
+      timers.mockRestore();
+    }
   });
 });

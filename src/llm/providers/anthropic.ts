@@ -145,6 +145,8 @@ export function anthropicDroppedSettings(p: SamplingParams): CallWarning[] {
 export class AnthropicModel implements ProviderModel {
   readonly droppedSettings = anthropicDroppedSettings;
   readonly identity: Record<string, string>;
+  /** The SDK aborts a request at the timeout it is given, with its own timer. */
+  readonly timesOut = true;
   /** The SDK's per-call thinking warning, said once per model instead. */
   private warnedThinking = false;
   constructor(

@@ -132,6 +132,8 @@ function tokenLogprobs(
 
 export class OpenAIModel implements ProviderModel {
   readonly identity: Record<string, string>;
+  /** The SDK aborts a request at the timeout it is given, with its own timer. */
+  readonly timesOut = true;
   constructor(
     readonly id: string,
     private readonly model: string,

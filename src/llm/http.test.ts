@@ -1,0 +1,68 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { providerFetch } from "./http.js";
+
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      if (req.url === "/empty") {
+        res.writeHead(204).end();
+        return;
+      }
+      res.setHeader("Content-Type", "application/json");
+      res.setHeader("Retry-After", "2");
+      res.setHeader("X-Multi", ["a", "b"]);
+      res.writeHead(req.url === "/limited" ? 429 : 200);
+      res.end(JSON.stringify({ method: req.method, auth: req.headers.authorization, body }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+});
+
+describe("providerFetch", () => {
+  it("sends the SDK's method, headers and body, and answers with what the SDKs read", async () => {
+    const res = await providerFetch(`${url}/ok`, {
+      method: "POST",
+      headers: new Headers({ Authorization: "Bearer k" }),
+      body: '{"x":1}',
+    });
+    expect([res.status, res.ok, res.url]).toEqual([200, true, `${url}/ok`]);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.headers.get("Retry-After")).toBe("2"); // names are case-insensitive
+    expect(res.headers.has("RETRY-AFTER")).toBe(true);
+    expect(res.headers.get("x-multi")).toBe("a, b"); // repeated fields joined as Headers joins them
+    expect(res.headers.get("x-absent")).toBeNull();
+    expect([...res.headers.entries()].map(([k]) => k)).toEqual(
+      [...res.headers.keys()].sort(), // in name order, as Headers iterates
+    );
+    expect(await res.json()).toEqual({ method: "POST", auth: "Bearer k", body: '{"x":1}' });
+    await expect(res.text()).rejects.toThrow(/already been read/);
+  });
+
+  it("gives an error status with its headers, and a stream of the body to those who stream", async () => {
+    const res = await providerFetch(`${url}/limited`, { method: "POST", body: "" });
+    expect([res.status, res.ok]).toEqual([429, false]);
+    expect(res.headers.get("retry-after")).toBe("2");
+    const streamed = await new Response(res.body).text();
+    expect(JSON.parse(streamed)).toMatchObject({ method: "POST" });
+  });
+
+  it("gives no body where the status allows none", async () => {
+    const res = await providerFetch(`${url}/empty`, { method: "DELETE" });
+    expect(res.status).toBe(204);
+    expect(res.body).toBeNull();
+    expect(await res.text()).toBe("");
+  });
+});
