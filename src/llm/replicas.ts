@@ -82,6 +82,8 @@ export async function replicaHealthy(baseUrl: string): Promise<boolean> {
 
 export class ReplicaSet implements ProviderModel {
   readonly identity: Record<string, string>;
+  /** As its replicas: each attempt is one replica's, timed out by it when it does so itself. */
+  readonly timesOut: boolean;
   private readonly replicas: Replica[];
 
   constructor(
@@ -92,6 +94,7 @@ export class ReplicaSet implements ProviderModel {
   ) {
     this.replicas = replicas.map((r) => new Replica(r.url, r.model, policy, probe));
     this.identity = (replicas[0] as { model: ProviderModel }).model.identity;
+    this.timesOut = replicas.every((r) => r.model.timesOut === true);
   }
 
   /** The replica an attempt goes to: the healthy one with the fewest calls in flight. */
