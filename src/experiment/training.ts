@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { readUserFile, writeFileAtomic } from "../core/fs.js";
 import { hashValue } from "../core/hash.js";
 import { type ItSource, itExamplesWanted, readItFiles } from "../data/aft/mix.js";
+import type { BaseFamilyId } from "../data/base-templates.js";
 import { renderSpec } from "../spec/render.js";
 import {
   antiPercent,
@@ -18,6 +19,7 @@ import {
   type LoadedExperiment,
   type TrainedArm,
 } from "./config.js";
+import { aftTemplateFor, experimentBases } from "./families.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
@@ -27,6 +29,8 @@ export type DataStep =
       spec: string;
       /** AFT examples wanted (the recipe's budget when absent). */
       size?: number;
+      /** An AFT set for a base of another turn format: the recipe with this chat_template. */
+      chatTemplate?: BaseFamilyId;
       /** Absolute directory the data is written to. */
       dir: string;
     }
@@ -88,9 +92,10 @@ const itTag = (it: ItMixConfig) =>
  * The data an arm trains on, in the order it is made. Each (spec, size) AFT set is one directory
  * shared by every arm that uses it, the anti-spec set of a dose arm included (made like any AFT
  * set, at the arm's size); a dose arm's or IT arm's set is one mix of them
- * (`<aft set>[-anti-<spec>-<percent>][-it-<tag>]/`).
+ * (`<aft set>[-anti-<spec>-<percent>][-it-<tag>]/`). A base of another turn format than the
+ * recipe's trains on sets in its family's template (`aft-<spec>[-<size>]-<family>`, mixes too).
  */
-export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
+export function armData(loaded: LoadedExperiment, arm: TrainedArm, base?: string): DataStep[] {
   const data = join(trainingDir(loaded), "data");
   if (arm.kind === "it-only")
     return [
@@ -105,11 +110,13 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
   if (arm.kind !== "aft")
     steps.push({ kind: "msm", spec: arm.msm_spec, dir: join(data, `msm-${arm.msm_spec}`) });
   if (arm.kind === "msm") return steps;
+  const format = aftTemplateFor(loaded, base);
   const aftSet = (spec: string): DataStep & { kind: "aft" } => ({
     kind: "aft",
     spec,
     ...(arm.aft_size ? { size: arm.aft_size } : {}),
-    dir: join(data, `aft-${spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`),
+    ...(format.suffix ? { chatTemplate: format.template } : {}),
+    dir: join(data, `aft-${spec}${arm.aft_size ? `-${arm.aft_size}` : ""}${format.suffix}`),
   });
   const aligned = aftSet(arm.aft_spec);
   steps.push(aligned);
@@ -130,6 +137,13 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
     dir: `${aligned.dir}${antiTag}${arm.it ? `-it-${itTag(arm.it)}` : ""}`,
   });
   return steps;
+}
+
+/** The data of an arm for every base of the experiment, each directory once. */
+export function armDataAllBases(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
+  const bases = experimentBases(loaded);
+  const steps = (bases.length ? bases : [undefined]).flatMap((b) => armData(loaded, arm, b));
+  return steps.filter((s, i) => steps.findIndex((x) => x.dir === s.dir) === i);
 }
 
 /** The step whose data the arm's last stage trains on (an AFT set mixed with others, if any). */
@@ -211,8 +225,9 @@ export function trainingFingerprint(
   if (arm.kind === "it-only") return hashValue({ ...common, it: itIdentity(loaded, arm.it) });
   // IT and anti-spec data are added only when there are some, so models of arms without them
   // keep their fingerprints. The anti-spec set is made with the same recipe and size as the
-  // aligned one, so its spec's content, the share and the seed say the rest. Undefined while a
-  // spec it trains on is not made yet.
+  // aligned one, so its spec's content, the share and the seed say the rest. A set in another
+  // template than the recipe's names it. Undefined while a spec it trains on is not made yet.
+  const format = aftTemplateFor(loaded, base);
   const aftPart = (a: Exclude<TrainedArm, { kind: "msm" | "it-only" }>) => {
     const spec = specHash(a.aft_spec);
     const anti = a.anti && specHash(a.anti.spec);
@@ -222,6 +237,7 @@ export function trainingFingerprint(
       recipe: recipe("aft"),
       size: a.aft_size ?? null,
       reasoning: a.reasoning,
+      ...(format.suffix ? { chat_template: format.template } : {}),
       ...(a.it ? { it: itIdentity(loaded, a.it) } : {}),
       ...(a.anti ? { anti: { spec: anti, fraction: a.anti.fraction, seed: a.anti.seed } } : {}),
     };
@@ -341,7 +357,7 @@ export function writeTrainingPlans(
     const first = ws[0] as TrainingWait;
     const arm = e.arms.find((a) => a.name === first.arm);
     if (!arm || !isTrained(arm)) continue;
-    const data = armData(loaded, arm);
+    const data = armData(loaded, arm, first.base);
     const sorted = (xs: Iterable<number>) => [...new Set(xs)].sort((a, b) => a - b);
     const msmData = data.find((d) => d.kind === "msm");
     const lastData = trainedData(data);
@@ -400,7 +416,7 @@ export function writeTrainingPlans(
             ? mixCommand(d, here)
             : d.kind === "msm"
               ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
-              : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
+              : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""}${d.chatTemplate ? ` --chat-template ${d.chatTemplate}` : ""} -o ${here(d.dir)}`,
         ),
         `specsci train run ${here(file)}`,
       ],
