@@ -4,12 +4,14 @@
  * is made per turn format: a base whose family writes the recipe's turn format trains on the set
  * the recipe makes (named and fingerprinted as before families were known); any other base gets
  * the same recipe with its own family's chat_template, in a directory with the family's suffix.
+ * A base whose name says no family (a local path, a private copy) is named one under
+ * training.base_families, which its training plans pass on as `base_family`.
  */
 import { join } from "node:path";
 import { SpecsciError } from "../core/errors.js";
 import { loadAftConfig } from "../data/aft/config.js";
 import { BASE_FAMILIES, type BaseFamilyId, FAMILY_TEMPLATES } from "../data/base-templates.js";
-import { type BaseFamily, baseFamilyOf } from "../train/bases.js";
+import { type BaseFamily, baseFamilyOf, resolveBaseFamily } from "../train/bases.js";
 import type { LoadedExperiment } from "./config.js";
 
 /** The recipe's chat_template, read once per loaded experiment (the recipe is validated later). */
@@ -28,9 +30,16 @@ export function recipeChatTemplate(loaded: LoadedExperiment): BaseFamilyId {
   return template;
 }
 
-/** The family a base trains as, from its Hugging Face id. */
-export function familyOfBase(_loaded: LoadedExperiment, base: string): BaseFamily | undefined {
-  return baseFamilyOf(base);
+/** The family training.base_families names for a base, if any. */
+export const namedFamilyOf = (loaded: LoadedExperiment, base: string): string | undefined =>
+  loaded.experiment.training?.base_families?.[base];
+
+/** The family a base trains as: training.base_families names it, else its Hugging Face id. */
+export function familyOfBase(loaded: LoadedExperiment, base: string): BaseFamily | undefined {
+  const named = namedFamilyOf(loaded, base);
+  return named === undefined
+    ? baseFamilyOf(base)
+    : resolveBaseFamily(base, `training.base_families in ${loaded.file}`, named);
 }
 
 /** The chat template a base's AFT sets are written in, and their directory suffix. */
@@ -71,7 +80,7 @@ export function checkBaseFamilies(loaded: LoadedExperiment): void {
     throw new SpecsciError(
       `training.base_models.${model} in ${loaded.file}: "${base}" is not a known base-model family, and axolotl needs its turn format`,
       {
-        hint: `the known families are ${BASE_FAMILIES.join(", ")} (\`specsci train bases\`)`,
+        hint: `name its family under training.base_families: { "${base}": <family> } (one of ${BASE_FAMILIES.join(", ")}; \`specsci train bases\` lists them)`,
       },
     );
   }

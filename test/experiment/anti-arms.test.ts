@@ -21,7 +21,6 @@ import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
 
-
 /** An experiment in a fresh directory with `it.jsonl`; `arms` is YAML list items. */
 function experiment(arms: string) {
   const dir = tempDir("specsci-anti-arms-");

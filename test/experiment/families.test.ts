@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { SpecsciError } from "../../src/core/errors.js";
 import { hashValue } from "../../src/core/hash.js";
 import { loadExperiment, type TrainedArm } from "../../src/experiment/config.js";
 import { buildStages } from "../../src/experiment/stages.js";
@@ -22,7 +23,6 @@ import { IT_CHATS } from "../fixtures/it-chats.js";
 import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
-
 
 const QWEN = "Qwen/Qwen3-8B";
 const LLAMA = "meta-llama/Llama-3.1-8B";
@@ -172,13 +172,64 @@ describe("one AFT set per turn format", () => {
     const { client } = makeClient();
     const refused = experiment(local, arms);
     const graph = await buildStages(refused, client);
-    expect(() => planTrainedArms(refused, client, graph)).toThrow(
-      /training\.base_models\.fake\/mine in .*e\.yaml: "\/models\/my-copy" is not a known base-model family/,
+    const refusal = (() => {
+      try {
+        planTrainedArms(refused, client, graph);
+      } catch (e) {
+        return e as SpecsciError;
+      }
+    })();
+    expect(refusal?.message).toMatch(
+      /^training\.base_models\.fake\/mine in .*e\.yaml: "\/models\/my-copy" is not a known base-model family/,
     );
+    expect(refusal?.hint).toContain('training.base_families: { "/models/my-copy": <family> }');
     const together = experiment(local, arms, "  engine: together\n");
     const planned = planTrainedArms(together, client, await buildStages(together, client));
     expect(planned.data.map((d) => relative(trainingDir(together), d.step.dir))).toEqual([
       "data/aft-rules",
     ]);
+  });
+});
+
+describe("training.base_families", () => {
+  const arms = "  - { name: plain, kind: aft, aft_spec: rules }";
+  const local = { "fake/qwen": QWEN, "fake/mine": "/models/llama-copy" };
+
+  it("names the family of a base whose name says none: its own set, and base_family in its plan", async () => {
+    const loaded = experiment(local, arms, '  base_families: { "/models/llama-copy": llama3 }\n');
+    const { client } = makeClient();
+    const graph = await buildStages(loaded, client);
+    const todos = writeTrainingPlans(loaded, graph.training, graph.specs);
+    const plans = todos.map((t) => parseTrainPlan(readFileSync(t.file, "utf8"), t.file).plan);
+    expect(plans.map((p) => [p.base_model, p.base_family, p.stages[0]?.data])).toEqual([
+      [QWEN, undefined, "data/aft-rules"],
+      ["/models/llama-copy", "llama3", "data/aft-rules-llama3"],
+    ]);
+    const arm = loaded.experiment.arms[0] as TrainedArm;
+    const aft = { spec: "sha-rules", recipe: "", size: null, reasoning: true };
+    expect(trainingFingerprint(loaded, arm, "aft", "/models/llama-copy", specHash)).toBe(
+      hashValue({
+        base: "/models/llama-copy",
+        base_family: "llama3",
+        engine: "axolotl",
+        hyperparameters: {},
+        aft: { ...aft, chat_template: "llama3" },
+      }),
+    );
+    expect(planTrainedArms(loaded, client, graph).data.map((d) => d.sharesCallsWith)).toEqual([
+      undefined,
+      join(trainingDir(loaded), "data/aft-rules"),
+    ]);
+  });
+
+  it("refuses an unknown family id and a key that is no base, naming the setting and the families", () => {
+    expect(() =>
+      experiment(local, arms, '  base_families: { "/models/llama-copy": llama4 }\n'),
+    ).toThrow(
+      /training\.base_families\.\/models\/llama-copy.*unknown base family "llama4": use one of qwen2\.5, qwen3, llama3, gemma3, olmo2, mistral, mistral-small/s,
+    );
+    expect(() => experiment(local, arms, "  base_families: { fake/mine: llama3 }\n")).toThrow(
+      /training\.base_families\.fake\/mine.*"fake\/mine" is not a base in training\.base_models \(bases: Qwen\/Qwen3-8B, \/models\/llama-copy\); base_families is keyed by the base, not the model/s,
+    );
   });
 });
