@@ -85,3 +85,15 @@ export function checkBaseFamilies(loaded: LoadedExperiment): void {
     );
   }
 }
+
+/** The base family of each experiment model trained from a base of a known family. */
+export function modelFamilies(loaded: LoadedExperiment): Record<string, string> {
+  const bases = loaded.experiment.training?.base_models ?? {};
+  const out: Record<string, string> = {};
+  for (const model of loaded.experiment.models) {
+    const base = bases[model];
+    const family = base === undefined ? undefined : familyOfBase(loaded, base);
+    if (family) out[model] = family.id;
+  }
+  return out;
+}
