@@ -132,10 +132,9 @@ export function baseFamilyTables(d: ReportData): Table[] {
         return [
           c.a,
           c.b,
-          [
-            t.tested.join(" vs "),
-            ...t.leftOut.map((l) => `(${l.name} left out: ${l.reason})`),
-          ].join(" "),
+          [t.tested.join(" vs "), ...t.leftOut.map((l) => `(${l.name} left out: ${l.reason})`)]
+            .filter((x) => x !== "")
+            .join(" "),
           Number.isNaN(t.lr) ? "–" : t.lr.toFixed(2),
           t.df > 0 ? String(t.df) : "–",
           t.undefinedReason ? `undefined: ${t.undefinedReason}` : pval(t.p),

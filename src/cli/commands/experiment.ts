@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { basename, relative } from "node:path";
 import { formatCount, log } from "../../core/index.js";
 import {
   type AppliedPreset,
@@ -47,7 +47,7 @@ function dataLabel(d: {
   const step = d.step;
   if (step.kind !== "mix")
     return d.sharesCallsWith
-      ? `${step.spec} (${step.chatTemplate} template; model calls of ${relative(process.cwd(), d.sharesCallsWith) || d.sharesCallsWith})`
+      ? `${step.spec} (${step.chatTemplate} template; model calls of ${basename(d.sharesCallsWith)})`
       : step.spec;
   const it = !step.it ? "" : d.itExamples !== undefined ? `${d.itExamples} IT examples` : "IT data";
   if (!step.spec) return `${it} only`;
