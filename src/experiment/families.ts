@@ -34,6 +34,16 @@ export function recipeChatTemplate(loaded: LoadedExperiment): BaseFamilyId {
 export const namedFamilyOf = (loaded: LoadedExperiment, base: string): string | undefined =>
   loaded.experiment.training?.base_families?.[base];
 
+/**
+ * The family training.base_families gives a base where it says more than the base's id (a local
+ * path, a copy, or another family than the id's): what fingerprints and plans record, so naming
+ * a base's own family changes neither.
+ */
+export function overriddenFamilyOf(loaded: LoadedExperiment, base: string): string | undefined {
+  const named = namedFamilyOf(loaded, base);
+  return named !== undefined && named !== baseFamilyOf(base)?.id ? named : undefined;
+}
+
 /** The family a base trains as: training.base_families names it, else its Hugging Face id. */
 export function familyOfBase(loaded: LoadedExperiment, base: string): BaseFamily | undefined {
   const named = namedFamilyOf(loaded, base);

@@ -19,7 +19,7 @@ import {
   type LoadedExperiment,
   type TrainedArm,
 } from "./config.js";
-import { aftTemplateFor, experimentBases, namedFamilyOf } from "./families.js";
+import { aftTemplateFor, experimentBases, overriddenFamilyOf } from "./families.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
@@ -217,8 +217,8 @@ export function trainingFingerprint(
 ): string | undefined {
   const t = loaded.experiment.training;
   const recipe = (which: "msm" | "aft") => recipeText(loaded, which);
-  // A family named in training.base_families enters only where one is named (old ones stay).
-  const named = namedFamilyOf(loaded, base);
+  // A family from training.base_families enters only where it overrides the id (old ones stay).
+  const named = overriddenFamilyOf(loaded, base);
   const common = {
     base,
     ...(named !== undefined ? { base_family: named } : {}),
@@ -338,8 +338,8 @@ export function writeTrainingPlans(
         {
           name: plan,
           base_model: base,
-          ...(namedFamilyOf(loaded, base) !== undefined
-            ? { base_family: namedFamilyOf(loaded, base) }
+          ...(overriddenFamilyOf(loaded, base) !== undefined
+            ? { base_family: overriddenFamilyOf(loaded, base) }
             : {}),
           engine: t?.engine ?? "axolotl",
           seeds,

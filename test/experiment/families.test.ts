@@ -222,6 +222,21 @@ describe("training.base_families", () => {
     ]);
   });
 
+  it("leaves fingerprints and plans as they were when it names a base's own family", async () => {
+    const plain = experiment(TWO, arms);
+    const named = experiment(TWO, arms, `  base_families: { "${LLAMA}": llama3 }\n`);
+    const arm = (l: typeof plain) => l.experiment.arms[0] as TrainedArm;
+    expect(trainingFingerprint(named, arm(named), "aft", LLAMA, specHash)).toBe(
+      trainingFingerprint(plain, arm(plain), "aft", LLAMA, specHash),
+    );
+    const { client } = makeClient();
+    const graph = await buildStages(named, client);
+    const [, todo] = writeTrainingPlans(named, graph.training, graph.specs);
+    expect(parseTrainPlan(readFileSync(todo?.file as string, "utf8"), "p").plan.base_family).toBe(
+      undefined,
+    );
+  });
+
   it("refuses an unknown family id and a key that is no base, naming the setting and the families", () => {
     expect(() =>
       experiment(local, arms, '  base_families: { "/models/llama-copy": llama4 }\n'),
