@@ -10,8 +10,8 @@
  * it tests the same hypothesis (one odds ratio across arms) from the 2×2 tables alone, in closed
  * form, where the logistic fit needs an iterative solver.
  */
-import { createRequire } from "node:module";
 import { fisherExact, newcombe, type UndefinedReason } from "../core/statistics/comparisons.js";
+import { chiSquareSf } from "../core/statistics/distributions.js";
 import { wilson } from "../core/stats.js";
 import type { RateCell } from "../evals/am/metrics.js";
 
@@ -121,13 +121,6 @@ function expectedCell([a, b, c, d]: Table2, psi: number): number {
   const hi = Math.min(n1, m1);
   const roots = [(-qb + disc) / (2 * qa), (-qb - disc) / (2 * qa)];
   return roots.find((r) => r >= lo - 1e-9 && r <= hi + 1e-9) as number;
-}
-
-let gammainc: ((x: number, s: number, regularized: boolean, upper: boolean) => number) | undefined;
-/** P(χ²_df > x): the regularized upper incomplete gamma (stdlib, loaded on first use). */
-function chiSquareSf(x: number, df: number): number {
-  gammainc ??= createRequire(import.meta.url)("@stdlib/math-base-special-gammainc");
-  return (gammainc as NonNullable<typeof gammainc>)(x / 2, df / 2, true, true);
 }
 
 const informative = ([a, b, c, d]: Table2) => a + b > 0 && c + d > 0 && a + c > 0 && b + d > 0;

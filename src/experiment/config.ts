@@ -3,6 +3,7 @@ import { z } from "zod";
 import { readUserFile } from "../core/fs.js";
 import { ModelIdSetting } from "../core/model-ids.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
+import { BASE_FAMILIES, isBaseFamilyId } from "../data/base-templates.js";
 import { taskDefinition, taskDefinitions } from "../evals/tasks.js";
 import { TOKENIZERS } from "../spec/tokens.js";
 import {
@@ -529,6 +530,11 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
       training: z
         .strictObject({
           base_models: z.record(z.string(), z.string().min(1)).default({}),
+          /**
+           * The family (`specsci train bases`) of a base in base_models whose name does not say it
+           * (a local path, a private copy): its turn format, AFT template and axolotl settings.
+           */
+          base_families: z.record(z.string(), z.string().min(1)).optional(),
           endpoint: name.default("trained"),
           /** axolotl here (when it is installed), or Together's hosted fine-tuning. */
           engine: z.enum(["axolotl", "together"]).default("axolotl"),
@@ -653,6 +659,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
           ["arms"],
           `the MSM recipes ${clash[0]} and ${clash[1]} have one file name, which names their corpora: rename one`,
         );
+      checkBaseFamilies(e.training, issue);
       for (const [specName, source] of Object.entries(e.specs)) {
         if (typeof source !== "object" || !("derive" in source)) continue;
         const d = source.derive;
@@ -699,6 +706,27 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
       arms: withOwnMsmRecipes(expandArms(e.arms, e.training?.it), e.training?.data.msm),
     }));
 export type Experiment = z.infer<ReturnType<typeof experimentSchema>>;
+
+/** training.base_families names bases of base_models, each with a known family. */
+function checkBaseFamilies(
+  t: { base_models: Record<string, string>; base_families?: Record<string, string> } | undefined,
+  issue: (path: (string | number)[], message: string) => void,
+) {
+  const bases = Object.values(t?.base_models ?? {});
+  for (const [base, family] of Object.entries(t?.base_families ?? {})) {
+    const path = ["training", "base_families", base];
+    if (!bases.includes(base))
+      issue(
+        path,
+        `"${base}" is not a base in training.base_models (bases: ${bases.join(", ") || "none"}); base_families is keyed by the base, not the model`,
+      );
+    if (!isBaseFamilyId(family))
+      issue(
+        path,
+        `unknown base family "${family}": use one of ${BASE_FAMILIES.join(", ")} (\`specsci train bases\` lists them)`,
+      );
+  }
+}
 
 let schema: { tasks: number; schema: ReturnType<typeof experimentSchema> } | undefined;
 

@@ -18,7 +18,6 @@ import { writeAftSet } from "../data/aft/output.js";
 import { buildAftSet } from "../data/aft/pipeline.js";
 import { planAftSet } from "../data/aft/plan.js";
 import { aftContext } from "../data/aft/stages.js";
-import { type BaseFamilyId, FAMILY_TEMPLATES } from "../data/base-templates.js";
 import { withFailedItems, writeFailedItems } from "../data/item-failures.js";
 import { MANIFEST_FILE, writtenManifest } from "../data/manifest.js";
 import { loadMsmConfig } from "../data/msm/config.js";
@@ -30,7 +29,6 @@ import { samplesLeft } from "../evals/runner.js";
 import type { LlmClient } from "../llm/client.js";
 import { defaultModel } from "../llm/models.js";
 import { servedModel } from "../llm/served.js";
-import { baseFamilyOf } from "../train/bases.js";
 import { trainWithEngine } from "../train/engines.js";
 import { axolotlExecutable } from "../train/launcher.js";
 import { type ModelArtifact, trainedModel } from "../train/models.js";
@@ -38,6 +36,7 @@ import { loadTrainPlan } from "../train/plan.js";
 import { type RunningServers, servedAlive } from "../train/servers.js";
 import { TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
+import { checkBaseFamilies } from "./families.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
 import { startTrainedServers } from "./serving.js";
 import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
@@ -264,6 +263,7 @@ function dataRecipe(
   const file = named ? join(loaded.dir, named) : undefined;
   const generator = defaultModel("generator", client.config);
   const from = `${step.recipe ? `msm_recipe ${step.recipe}` : `training.data.${step.kind}`} in ${loaded.file}`;
+  checkBaseFamilies(loaded);
   if (step.kind === "msm") {
     const config = loadMsmConfig(file, generator, from);
     const id = corpusContext(spec.spec, spec.hash, spec.name, config).corpusId;
@@ -275,31 +275,13 @@ function dataRecipe(
     };
   }
   const config = loadAftConfig(file, generator, from);
-  checkAftTurnFormat(loaded, config.chat_template, from);
+  if (step.chatTemplate) config.chat_template = step.chatTemplate;
   if (step.size) {
     config.budget.examples = step.size;
     delete config.budget.target_tokens;
   }
   const id = aftContext(spec.spec, spec.hash, spec.name, config).setId;
   return { kind: "aft" as const, config, id, current: current(step.dir, "set_id", id, config) };
-}
-
-/**
- * The AFT set is shared by every model of the experiment, so it must be written in each base's
- * turn format: refused at plan, before any data is paid for (training would refuse it later).
- * A base of no known family is left to the training plan, which names its base_family option.
- */
-function checkAftTurnFormat(loaded: LoadedExperiment, template: BaseFamilyId, from: string) {
-  for (const base of Object.values(loaded.experiment.training?.base_models ?? {})) {
-    const family = baseFamilyOf(base);
-    if (!family || FAMILY_TEMPLATES[template].turnFormat === family.template.turnFormat) continue;
-    throw new SpecsciError(
-      `${from}: chat_template ${template} writes the chat set in another turn format than base model ${base} (${family.id}) is trained on`,
-      {
-        hint: `use an AFT recipe with chat_template: ${family.id} (\`specsci train bases\` lists the families)`,
-      },
-    );
-  }
 }
 
 async function makeData(
@@ -359,6 +341,13 @@ export interface TrainedArmsPlan {
     state: "up to date" | "to make" | "waits for its spec" | "waits for its AFT set";
     calls: number;
     costExpected: number | null;
+    /**
+     * An AFT set in another family's template than a set planned before it, from the same spec,
+     * recipe and size: the same set id, so it resumes that set's stored prompts, responses and
+     * verdicts and makes no model calls of its own (its calls and cost are that set's, not
+     * counted twice). With a token budget, a template that counts more tokens may need a wave more.
+     */
+    sharesCallsWith?: string;
     /** For a mix step: the IT examples it mixes in. */
     itExamples?: number;
     /** For a dose arm's mix step whose AFT sets exist: the anti-spec examples it mixes in. */
@@ -381,12 +370,14 @@ export function planTrainedArms(
   // Seeds per plan: each seed once, though every eval of the arm waits for it.
   const byPlan = new Map<string, Set<number>>();
   for (const w of graph.training) byPlan.set(w.plan, (byPlan.get(w.plan) ?? new Set()).add(w.seed));
+  // AFT sets by what their model calls depend on (all of the recipe but the template).
+  const callsOf = new Map<string, string>();
   for (const [plan, seedSet] of byPlan) {
     const seeds = [...seedSet].sort((a, b) => a - b);
-    const armName = graph.training.find((w) => w.plan === plan)?.arm as string;
-    const arm = e.arms.find((a) => a.name === armName);
+    const wait = graph.training.find((w) => w.plan === plan) as StageGraph["training"][number];
+    const arm = e.arms.find((a) => a.name === wait.arm);
     if (!arm || !isTrained(arm)) continue;
-    for (const step of armData(loaded, arm)) {
+    for (const step of armData(loaded, arm, wait.base)) {
       if (seen.has(step.dir)) continue;
       seen.add(step.dir);
       if (step.kind === "mix") {
@@ -401,6 +392,19 @@ export function planTrainedArms(
       const r = dataRecipe(loaded, spec, step, client);
       const written = writtenManifest(step.dir);
       const ready = r.current && written !== undefined && !shortfall(written, r.kind);
+      const calls = canonicalJson({ id: r.id, config: { ...r.config, chat_template: null } });
+      const shared = r.kind === "aft" ? callsOf.get(calls) : undefined;
+      if (r.kind === "aft" && !shared) callsOf.set(calls, step.dir);
+      if (shared && !ready) {
+        out.data.push({
+          step,
+          state: "to make",
+          calls: 0,
+          costExpected: 0,
+          sharesCallsWith: shared,
+        });
+        continue;
+      }
       const totals = ready
         ? { calls: 0, costExpected: 0 }
         : r.kind === "msm"

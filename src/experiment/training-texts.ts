@@ -1,6 +1,6 @@
 /**
  * The texts a trained arm learned from, read back from its data directories: every string of
- * every MSM document record and AFT chat (both sets), for checks such as spec-knowledge's
+ * every MSM document record and AFT chat (both sets, in every base family's template), for checks such as spec-knowledge's
  * contamination flags. Read on demand, file by file; nothing is cached.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { stringsIn } from "../data/contamination.js";
 import { SET_FILES } from "../data/manifest.js";
 import { type Arm, isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
-import { armData } from "./training.js";
+import { armDataAllBases } from "./training.js";
 
 /** The files of an arm's data that exist: the MSM corpus's records, the AFT chat sets. */
 export function armTrainingFiles(loaded: LoadedExperiment, arm: Arm): string[] {
   if (!isTrained(arm)) return [];
-  return armData(loaded, arm as TrainedArm)
+  return armDataAllBases(loaded, arm as TrainedArm)
     .flatMap((step) =>
       step.kind === "msm"
         ? [join(step.dir, "dataset.jsonl")]

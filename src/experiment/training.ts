@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { readUserFile, writeFileAtomic } from "../core/fs.js";
 import { hashValue } from "../core/hash.js";
 import { type ItSource, itExamplesWanted, readItFiles } from "../data/aft/mix.js";
+import type { BaseFamilyId } from "../data/base-templates.js";
 import { renderSpec } from "../spec/render.js";
 import {
   antiPercent,
@@ -18,6 +19,7 @@ import {
   type LoadedExperiment,
   type TrainedArm,
 } from "./config.js";
+import { aftTemplateFor, experimentBases, overriddenFamilyOf } from "./families.js";
 import { msmPart } from "./msm-recipe.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
@@ -30,6 +32,8 @@ export type DataStep =
       recipe?: string;
       /** AFT examples wanted (the recipe's budget when absent). */
       size?: number;
+      /** An AFT set for a base of another turn format: the recipe with this chat_template. */
+      chatTemplate?: BaseFamilyId;
       /** Absolute directory the data is written to. */
       dir: string;
     }
@@ -91,9 +95,10 @@ const itTag = (it: ItMixConfig) =>
  * The data an arm trains on, in the order it is made. Each (spec, size) AFT set is one directory
  * shared by every arm that uses it, the anti-spec set of a dose arm included (made like any AFT
  * set, at the arm's size); a dose arm's or IT arm's set is one mix of them
- * (`<aft set>[-anti-<spec>-<percent>][-it-<tag>]/`).
+ * (`<aft set>[-anti-<spec>-<percent>][-it-<tag>]/`). A base of another turn format than the
+ * recipe's trains on sets in its family's template (`aft-<spec>[-<size>]-<family>`, mixes too).
  */
-export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
+export function armData(loaded: LoadedExperiment, arm: TrainedArm, base?: string): DataStep[] {
   const data = join(trainingDir(loaded), "data");
   if (arm.kind === "it-only")
     return [
@@ -113,11 +118,13 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
       dir: join(data, msmPart(arm.msm_spec, arm.msm_recipe)),
     });
   if (arm.kind === "msm") return steps;
+  const format = aftTemplateFor(loaded, base);
   const aftSet = (spec: string): DataStep & { kind: "aft" } => ({
     kind: "aft",
     spec,
     ...(arm.aft_size ? { size: arm.aft_size } : {}),
-    dir: join(data, `aft-${spec}${arm.aft_size ? `-${arm.aft_size}` : ""}`),
+    ...(format.suffix ? { chatTemplate: format.template } : {}),
+    dir: join(data, `aft-${spec}${arm.aft_size ? `-${arm.aft_size}` : ""}${format.suffix}`),
   });
   const aligned = aftSet(arm.aft_spec);
   steps.push(aligned);
@@ -138,6 +145,13 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
     dir: `${aligned.dir}${antiTag}${arm.it ? `-it-${itTag(arm.it)}` : ""}`,
   });
   return steps;
+}
+
+/** The data of an arm for every base of the experiment, each directory once. */
+export function armDataAllBases(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
+  const bases = experimentBases(loaded);
+  const steps = (bases.length ? bases : [undefined]).flatMap((b) => armData(loaded, arm, b));
+  return steps.filter((s, i) => steps.findIndex((x) => x.dir === s.dir) === i);
 }
 
 /** The step whose data the arm's last stage trains on (an AFT set mixed with others, if any). */
@@ -211,16 +225,20 @@ export function trainingFingerprint(
 ): string | undefined {
   const t = loaded.experiment.training;
   const recipe = (which: "msm" | "aft") => recipeText(loaded, which);
+  // A family from training.base_families enters only where it overrides the id (old ones stay).
+  const named = overriddenFamilyOf(loaded, base);
   const common = {
     base,
+    ...(named !== undefined ? { base_family: named } : {}),
     engine: t?.engine ?? "axolotl",
     hyperparameters: t?.hyperparameters ?? {},
   };
   if (arm.kind === "it-only") return hashValue({ ...common, it: itIdentity(loaded, arm.it) });
   // IT and anti-spec data are added only when there are some, so models of arms without them
   // keep their fingerprints. The anti-spec set is made with the same recipe and size as the
-  // aligned one, so its spec's content, the share and the seed say the rest. Undefined while a
-  // spec it trains on is not made yet.
+  // aligned one, so its spec's content, the share and the seed say the rest. A set in another
+  // template than the recipe's names it. Undefined while a spec it trains on is not made yet.
+  const format = aftTemplateFor(loaded, base);
   const aftPart = (a: Exclude<TrainedArm, { kind: "msm" | "it-only" }>) => {
     const spec = specHash(a.aft_spec);
     const anti = a.anti && specHash(a.anti.spec);
@@ -230,6 +248,7 @@ export function trainingFingerprint(
       recipe: recipe("aft"),
       size: a.aft_size ?? null,
       reasoning: a.reasoning,
+      ...(format.suffix ? { chat_template: format.template } : {}),
       ...(a.it ? { it: itIdentity(loaded, a.it) } : {}),
       ...(a.anti ? { anti: { spec: anti, fraction: a.anti.fraction, seed: a.anti.seed } } : {}),
     };
@@ -330,6 +349,9 @@ export function writeTrainingPlans(
         {
           name: plan,
           base_model: base,
+          ...(overriddenFamilyOf(loaded, base) !== undefined
+            ? { base_family: overriddenFamilyOf(loaded, base) }
+            : {}),
           engine: t?.engine ?? "axolotl",
           seeds,
           stages,
@@ -352,7 +374,7 @@ export function writeTrainingPlans(
     const first = ws[0] as TrainingWait;
     const arm = e.arms.find((a) => a.name === first.arm);
     if (!arm || !isTrained(arm)) continue;
-    const data = armData(loaded, arm);
+    const data = armData(loaded, arm, first.base);
     const sorted = (xs: Iterable<number>) => [...new Set(xs)].sort((a, b) => a - b);
     const msmData = data.find((d): d is DataStep & { kind: "msm" } => d.kind === "msm");
     const lastData = trainedData(data);
@@ -411,7 +433,7 @@ export function writeTrainingPlans(
             ? mixCommand(d, here)
             : d.kind === "msm"
               ? `specsci msm generate ${specRef(d.spec)}${recipe("msm", d.recipe)} -o ${here(d.dir)}`
-              : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
+              : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""}${d.chatTemplate ? ` --chat-template ${d.chatTemplate}` : ""} -o ${here(d.dir)}`,
         ),
         `specsci train run ${here(file)}`,
       ],

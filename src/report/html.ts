@@ -8,6 +8,7 @@
 import type { RunMetrics } from "../evals/am/metrics.js";
 import { awarenessTables } from "./awareness.js";
 import { type Chart, PAGE_WIDTH } from "./charts.js";
+import { baseFamilyTables } from "./families.js";
 import type { ReportData } from "./results.js";
 import {
   agreementTable,
@@ -192,6 +193,14 @@ function taskUnscored(d: ReportData): string[] {
   );
 }
 
+/** The cross-family comparison, where results exist on two base-model families or more. */
+function baseFamiliesSection(d: ReportData): string {
+  const tables = baseFamilyTables(d);
+  return tables.length
+    ? `<section id="base-families"><h2>Across base-model families</h2>${tables.map(table).join("")}</section>`
+    : "";
+}
+
 export function renderHtml(d: ReportData, charts: Chart[]): string {
   const chart = (id: string) => charts.find((c) => c.id === id);
   const headline = (d.am ? d.arms : [])
@@ -223,6 +232,7 @@ ${
     ? `<section id="main-figure"><h2>Main result</h2>${figure(chart("main"))}${figure(chart("design"))}${figure(chart("ladder"))}${figure(chart("dose"))}${figure(chart("richness"))}${table(ratesTable(d))}${table(agreementTable(d))}${seeds ? table(seeds) : ""}</section>
 <section id="comparisons"><h2>Comparisons</h2>${d.comparisons.length ? table(comparisonsTable(d)) : "<p>One arm only: nothing to compare.</p>"}
 <p class="meta">Differences in percentage points with Newcombe hybrid-score intervals and a cluster bootstrap over scenarios (2,000 resamples, fixed seed). p: McNemar's exact test on paired samples (same scenario, epoch and seed), Fisher's exact test otherwise; Holm-adjusted across every comparison of this report, those of the other tasks included.</p></section>
+${baseFamiliesSection(d)}
 <section id="families"><h2>By family</h2>${figure(chart("families"))}${figure(chart("heatmap"))}${table(familyTable(d))}</section>
 <section id="scenarios"><h2>By scenario</h2>${table(scenarioTable(d))}</section>
 <section id="citations"><h2>Rules cited in the reasoning</h2>${figure(chart("citations")) || "<p>No rule ids were cited.</p>"}</section>

@@ -12,6 +12,7 @@ import {
   taskComparisonsCsv,
   taskMetricsCsv,
 } from "./csv.js";
+import { baseFamilyCsv, baseFamilyTables } from "./families.js";
 import { renderHtml } from "./html.js";
 import type { ReportData } from "./results.js";
 import {
@@ -105,7 +106,8 @@ export interface WrittenReport {
  * Writes the report: `name.html` (self-contained), and beside it `name.md` (Markdown tables),
  * `name.tex` (booktabs tables) and CSV files of the raw numbers: `name-rates.csv`,
  * `name-comparisons.csv`, `name-breakdowns.csv`, `name-agreement.csv`, `name-awareness.csv` (with
- * the eval-awareness scorer) (agentic misalignment),
+ * the eval-awareness scorer), `name-base-families.csv` (models of two base families or more)
+ * (agentic misalignment),
  * `name-tasks.csv` and `name-task-comparisons.csv` (every other task), `name-reasoning.csv`.
  */
 export async function writeReport(data: ReportData, htmlPath: string): Promise<WrittenReport> {
@@ -123,6 +125,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
         familyTable(data),
         scenarioTable(data),
         ...awarenessTables(data),
+        ...baseFamilyTables(data),
       ]
     : [];
   const tables = [...amTables, ...reasoningTables(data), ...allTaskTables(data)].filter(
@@ -149,6 +152,9 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
       : []),
     ...(data.am && awarenessCsv(data)
       ? ([[join(dir, `${name}-awareness.csv`), awarenessCsv(data) as Table]] as const)
+      : []),
+    ...(baseFamilyCsv(data)
+      ? ([[join(dir, `${name}-base-families.csv`), baseFamilyCsv(data) as Table]] as const)
       : []),
     ...(data.tasks.length
       ? ([

@@ -18,6 +18,7 @@ import {
   antiPercent,
   type LoadedExperiment,
 } from "../experiment/config.js";
+import { modelFamilies } from "../experiment/families.js";
 import { msmRecipeTag } from "../experiment/msm-recipe.js";
 import { specSource } from "../experiment/specs.js";
 import type { StageGraph } from "../experiment/stages.js";
@@ -78,6 +79,8 @@ export interface ReportData {
   tasks: TaskReport[];
   /** The reasoning analysis, when the experiment has `analysis.reasoning`. */
   reasoning: ReasoningReport | null;
+  /** Each model's base-model family, where its training base has a known one (families.ts). */
+  modelFamilies?: Record<string, string>;
   examples: ExampleTranscript[];
   provenance: {
     code: CodeVersion;
@@ -271,6 +274,8 @@ export function experimentResults(
     comparisons,
     tasks,
     reasoning: reasoningReport(loaded, graph, store),
+    // Only where a model has a family, so reports of untrained experiments keep their data.
+    ...withModelFamilies(loaded),
     examples,
     provenance: {
       code,
@@ -291,6 +296,11 @@ export function experimentResults(
       }),
     },
   };
+}
+
+function withModelFamilies(loaded: LoadedExperiment): Pick<ReportData, "modelFamilies"> {
+  const families = modelFamilies(loaded);
+  return Object.keys(families).length ? { modelFamilies: families } : {};
 }
 
 /** Report data for a single eval run: one arm, named after its model. */

@@ -16,7 +16,7 @@ import { AFT_MANIFEST_FORMAT, MSM_MANIFEST_FORMAT, SET_FILES } from "../data/man
 import { compareCorpora, tokenShares } from "../data/msm/compare.js";
 import { GATES } from "../data/msm/gates.js";
 import { isTrained } from "../experiment/config.js";
-import { armData } from "../experiment/training.js";
+import { armDataAllBases } from "../experiment/training.js";
 import type { RunRecord, Store } from "../store/index.js";
 import type {
   ChatMessage,
@@ -314,7 +314,7 @@ export class DataIndex {
       if (!got) continue;
       if ("loaded" in got.rebuilt)
         for (const arm of got.rebuilt.loaded.experiment.arms.filter(isTrained))
-          for (const step of armData(got.rebuilt.loaded, arm))
+          for (const step of armDataAllBases(got.rebuilt.loaded, arm))
             add(id, arm.name, step.dir, step.kind, step.spec ?? null); // a mix: its aligned set's
       for (const d of (got.run.config as RecordedData).data ?? []) {
         if (d.run) experimentRuns.add(d.run);

@@ -16,25 +16,10 @@ import {
   writeTrainingPlans,
 } from "../../src/experiment/training.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
+import { IT_CHATS } from "../fixtures/it-chats.js";
 import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
-
-/** Three chats written for this test (their bytes enter the IT fingerprints pinned below). */
-const IT_CHATS = [
-  ["What is 2 + 2?", "4."],
-  ["Name a primary colour.", "Red."],
-  ["Spell 'cat' backwards.", "tac"],
-]
-  .map(([q, a]) =>
-    JSON.stringify({
-      messages: [
-        { role: "user", content: q },
-        { role: "assistant", content: a },
-      ],
-    }),
-  )
-  .join("\n");
 
 /** An experiment in a fresh directory with `it.jsonl`; `arms` is YAML list items. */
 function experiment(arms: string) {

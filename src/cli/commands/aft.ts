@@ -3,6 +3,8 @@ import { checkOutputPath, displayPath, formatCount, log, SpecsciError } from "..
 import {
   type AftConfig,
   buildAftSet,
+  CHAT_TEMPLATES,
+  type ChatTemplateName,
   loadAftConfig,
   MAX_CALLS_PER_STRATUM,
   mixChatSets,
@@ -26,14 +28,27 @@ interface GenerateOptions {
   targetTokens?: number;
   model?: string;
   style?: string;
+  chatTemplate?: string;
   batch?: boolean;
   contamination: boolean;
   enforceContamination?: boolean;
 }
 
+/** A --chat-template value: one of the base families. */
+function chatTemplateOption(v: string): ChatTemplateName {
+  if (!(CHAT_TEMPLATES as readonly string[]).includes(v))
+    throw new SpecsciError(`--chat-template: unknown base family "${v}"`, {
+      hint: `use one of ${CHAT_TEMPLATES.join(", ")} (\`specsci train bases\` lists them)`,
+    });
+  return v as ChatTemplateName;
+}
+
 /** The recipe with command-line overrides applied. */
 function recipe(
-  o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style">,
+  o: Pick<
+    GenerateOptions,
+    "recipe" | "examples" | "targetTokens" | "model" | "style" | "chatTemplate"
+  >,
   ctx: CliContext,
 ): AftConfig {
   const config = loadAftConfig(o.recipe, defaultModel("generator", ctx.config), "-r/--recipe");
@@ -47,6 +62,7 @@ function recipe(
   if (o.targetTokens !== undefined) config.budget.target_tokens = o.targetTokens;
   if (o.model) config.model = o.model;
   if (o.style) config.style = o.style as "value" | "rule";
+  if (o.chatTemplate !== undefined) config.chat_template = chatTemplateOption(o.chatTemplate);
   return config;
 }
 
@@ -54,7 +70,10 @@ function recipe(
 export function aftPlan(
   ctx: CliContext,
   ref: string,
-  o: Pick<GenerateOptions, "recipe" | "examples" | "targetTokens" | "model" | "style" | "set">,
+  o: Pick<
+    GenerateOptions,
+    "recipe" | "examples" | "targetTokens" | "model" | "style" | "chatTemplate" | "set"
+  >,
 ) {
   const { spec, path } = loadValidSpec(ref, o.set);
   const config = recipe(o, ctx);

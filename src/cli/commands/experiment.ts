@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { basename, relative } from "node:path";
 import { formatCount, log } from "../../core/index.js";
 import {
   type AppliedPreset,
@@ -38,9 +38,19 @@ async function load(
 }
 
 /** What a data step holds, for tables: its spec, and what a mix adds to it (and how much). */
-function dataLabel(d: { step: DataStep; itExamples?: number; antiExamples?: number }): string {
+function dataLabel(d: {
+  step: DataStep;
+  itExamples?: number;
+  antiExamples?: number;
+  sharesCallsWith?: string;
+}): string {
   const step = d.step;
-  if (step.kind !== "mix") return step.recipe ? `${step.spec} (recipe ${step.recipe})` : step.spec;
+  if (step.kind !== "mix")
+    return d.sharesCallsWith
+      ? `${step.spec} (${step.chatTemplate} template; model calls of ${basename(d.sharesCallsWith)})`
+      : step.recipe
+        ? `${step.spec} (recipe ${step.recipe})`
+        : step.spec;
   const it = !step.it ? "" : d.itExamples !== undefined ? `${d.itExamples} IT examples` : "IT data";
   if (!step.spec) return `${it} only`;
   const anti = step.anti

@@ -26,6 +26,10 @@ function recipeOptions(cmd: Command): Command {
       parsePositiveIntOption,
     )
     .option("--model <id>", "teacher for every stage without its own model")
+    .option(
+      "--chat-template <family>",
+      "the trained base's family (`specsci train bases`): turn format and token counts",
+    )
     .option("--style <style>", "value (internalized values) or rule (cites rule ids)", parseStyle);
 }
 
@@ -100,6 +104,10 @@ export function registerAftCommands(program: Command, context: ContextFactory): 
     .option("-o, --out <dir>", "preference-set directory (default: prefsets/<name>)")
     .option("--pairs <n>", "preference pairs to make", parsePositiveIntOption)
     .option("--model <id>", "teacher for every stage without its own model")
+    .option(
+      "--chat-template <family>",
+      "the trained base's family (`specsci train bases`): turn format and token counts",
+    )
     .option(
       "--contamination <f>",
       "share of pairs turned against the spec, 0 to 1",

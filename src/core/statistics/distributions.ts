@@ -22,6 +22,12 @@ const erfc = lazy("@stdlib/math-base-special-erfc");
 const erfcinv = lazy("@stdlib/math-base-special-erfcinv");
 const studentTQuantile = lazy("@stdlib/stats-base-dists-t-quantile");
 const betainc = lazy("@stdlib/math-base-special-betainc");
+const gammainc = lazy("@stdlib/math-base-special-gammainc") as unknown as (
+  x: number,
+  s: number,
+  regularized: boolean,
+  upper: boolean,
+) => number;
 
 /** Student's t quantile: the t with P(T ≤ t) = p, for df > 0 degrees of freedom. */
 export function tQuantile(p: number, df: number): number {
@@ -54,6 +60,11 @@ export function normalTwoSidedP(z: number): number {
 /** Upper tail of χ² with one degree of freedom: P(X ≥ x) = P(|Z| ≥ √x). */
 export function chiSquare1Sf(x: number): number {
   return erfc(Math.sqrt(x / 2));
+}
+
+/** P(χ²_df ≥ x): the regularized upper incomplete gamma Q(df/2, x/2). */
+export function chiSquareSf(x: number, df: number): number {
+  return gammainc(x / 2, df / 2, true, true);
 }
 
 /** Standard normal CDF, as erfc(−x/√2)/2: accurate in the lower tail, where 1 − Φ(−x) is not. */
