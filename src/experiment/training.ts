@@ -18,6 +18,13 @@ import {
   type LoadedExperiment,
   type TrainedArm,
 } from "./config.js";
+import {
+  type PrefStep,
+  prefCommand,
+  prefFingerprint,
+  prefStage,
+  prefStepOf,
+} from "./pref-training.js";
 import type { SpecArtifact, TrainingWait } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
@@ -46,13 +53,14 @@ export type DataStep =
       /** Seed of the aligned and anti-spec choice and of the mix's order. */
       seed: number;
       dir: string;
-    };
+    }
+  | PrefStep;
 
 /** A mix step: what `aft mix` makes. */
 export type MixStep = Extract<DataStep, { kind: "mix" }>;
 
 /** The stage of a training plan whose model an arm is evaluated on. */
-export type TrainedStage = "msm" | "aft" | "it";
+export type TrainedStage = "msm" | "aft" | "it" | "pref";
 
 export interface TrainingTodo {
   plan: string;
@@ -91,6 +99,16 @@ const itTag = (it: ItMixConfig) =>
  * (`<aft set>[-anti-<spec>-<percent>][-it-<tag>]/`).
  */
 export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
+  const steps = chatData(loaded, arm);
+  // A preference arm's set comes last: its AFT data is the step before it.
+  const pref = arm.kind !== "it-only" && arm.kind !== "msm" && arm.pref;
+  return pref
+    ? [...steps, prefStepOf(join(trainingDir(loaded), "data"), arm.aft_spec, pref)]
+    : steps;
+}
+
+/** The MSM corpus and the AFT (or IT) chat set an arm trains on, in the order they are made. */
+function chatData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
   const data = join(trainingDir(loaded), "data");
   if (arm.kind === "it-only")
     return [
@@ -132,8 +150,9 @@ export function armData(loaded: LoadedExperiment, arm: TrainedArm): DataStep[] {
   return steps;
 }
 
-/** The step whose data the arm's last stage trains on (an AFT set mixed with others, if any). */
-export const trainedData = (steps: DataStep[]) => steps.at(-1) as DataStep;
+/** The step whose data the arm's chat stage trains on (an AFT set mixed with others, if any). */
+export const trainedData = (steps: DataStep[]) =>
+  steps.filter((d) => d.kind !== "pref").at(-1) as DataStep;
 
 /** IT files read once per loaded experiment (their hashes enter every fingerprint that uses them). */
 const itFiles = new WeakMap<LoadedExperiment, Map<string, ItSource>>();
@@ -169,7 +188,7 @@ export function itIdentity(loaded: LoadedExperiment, it: ItMixConfig) {
 
 /** Recipe texts read once per loaded experiment (fingerprints are taken per arm, model and seed). */
 const recipes = new WeakMap<LoadedExperiment, Map<string, string>>();
-function recipeText(loaded: LoadedExperiment, which: "msm" | "aft"): string {
+export function recipeText(loaded: LoadedExperiment, which: "msm" | "aft" | "pref"): string {
   const file = loaded.experiment.training?.data[which];
   if (!file) return "";
   let cache = recipes.get(loaded);
@@ -179,7 +198,8 @@ function recipeText(loaded: LoadedExperiment, which: "msm" | "aft"): string {
   }
   let text = cache.get(file);
   if (text === undefined) {
-    text = readUserFile(join(loaded.dir, file), `${which.toUpperCase()} recipe`, {
+    const what = which === "pref" ? "preference" : which.toUpperCase();
+    text = readUserFile(join(loaded.dir, file), `${what} recipe`, {
       from: `training.data.${which} in ${loaded.file}`,
     });
     cache.set(file, text);
@@ -202,7 +222,7 @@ export function trainingFingerprint(
   specHash: (name: string) => string | undefined,
 ): string | undefined {
   const t = loaded.experiment.training;
-  const recipe = (which: "msm" | "aft") => recipeText(loaded, which);
+  const recipe = (which: "msm" | "aft" | "pref") => recipeText(loaded, which);
   const common = {
     base,
     engine: t?.engine ?? "axolotl",
@@ -233,15 +253,23 @@ export function trainingFingerprint(
     if (part === "msm" || arm.kind === "msm") return msm;
     const aft = aftPart(arm);
     if (!aft) return undefined;
-    return hashValue({
+    const own = hashValue({
       ...common,
       parent: msm,
       from_previous: t?.from_previous ?? "adapter",
       aft,
     });
+    if (part === "pref" && arm.pref)
+      return prefFingerprint(arm.pref, common, own, recipe("pref"), specHash(arm.aft_spec));
+    return own;
   }
   const aft = aftPart(arm);
-  return aft ? hashValue({ ...common, aft }) : undefined;
+  if (!aft) return undefined;
+  const own = hashValue({ ...common, aft });
+  // A preference stage continues the AFT run: its fingerprint is taken on top of that one.
+  if (part === "pref" && arm.pref)
+    return prefFingerprint(arm.pref, common, own, recipe("pref"), specHash(arm.aft_spec));
+  return own;
 }
 
 /** The `aft mix` command that makes a mix step by hand (`run` makes it itself: no model calls). */
@@ -292,7 +320,7 @@ export function writeTrainingPlans(
     writeFileAtomic(file, renderSpec(s.spec));
     return here(file);
   };
-  const recipe = (which: "msm" | "aft") =>
+  const recipe = (which: "msm" | "aft" | "pref") =>
     t?.data[which] ? ` -r ${here(join(loaded.dir, t.data[which] as string))}` : "";
   // Seeds each shared MSM plan is needed for: its own arms' and those of the cells continuing it.
   const parentSeeds = new Map<string, Set<number>>();
@@ -377,6 +405,8 @@ export function writeTrainingPlans(
               set: arm.reasoning ? "reasoning" : "no-reasoning",
               ...(first.parent ? { from_previous: t?.from_previous ?? "adapter" } : {}),
             };
+    // A preference arm trains its preference stage on the AFT stage's adapter, in the same run.
+    const pref = prefStage(dir, data, arm);
     const file = !chatStage
       ? join(dir, `${plan}.yaml`)
       : writePlan(
@@ -384,8 +414,11 @@ export function writeTrainingPlans(
           `arm ${arm.name}${arm.kind === "it-only" ? " (instruction-tuning data only)" : ""}`,
           first.base,
           seeds,
-          [chatStage],
-          { arm: arm.name, fingerprint: fingerprint(chatStage.name as TrainedStage) },
+          pref ? [chatStage, pref] : [chatStage],
+          {
+            arm: arm.name,
+            fingerprint: fingerprint(pref ? "pref" : (chatStage.name as TrainedStage)),
+          },
           first.parent,
         );
     todos.push({
@@ -398,9 +431,11 @@ export function writeTrainingPlans(
         ...data.map((d) =>
           d.kind === "mix"
             ? mixCommand(d, here)
-            : d.kind === "msm"
-              ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
-              : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
+            : d.kind === "pref"
+              ? prefCommand(d, specRef(d.spec), recipe("pref"), here)
+              : d.kind === "msm"
+                ? `specsci msm generate ${specRef(d.spec)}${recipe("msm")} -o ${here(d.dir)}`
+                : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""} -o ${here(d.dir)}`,
         ),
         `specsci train run ${here(file)}`,
       ],

@@ -2,35 +2,12 @@
  * Preference arms (`pref:` on aft, msm+aft and cross arms; issue 21 question 2): how steps and
  * contamination lists expand into series arms, and the errors for settings that cannot train.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Arm, loadExperiment } from "../../src/experiment/config.js";
-import { cleanupTempDirs, tempDir } from "../helpers.js";
+import type { Arm } from "../../src/experiment/config.js";
+import { cleanupTempDirs } from "../helpers.js";
+import { prefExperiment } from "./pref-fixture.js";
 
 afterAll(cleanupTempDirs);
-
-/** An experiment in a fresh directory; `arms` is YAML list items, `data` the training.data map. */
-function prefExperiment(arms: string, data = "{ pref: pref.yaml }") {
-  const dir = tempDir("specsci-pref-arms-");
-  writeFileSync(join(dir, "pref.yaml"), "pairs: 4\n");
-  const file = join(dir, "e.yaml");
-  writeFileSync(
-    file,
-    `name: pressure
-specs: { rules: rules, values: value-augmented }
-arms:
-${arms}
-models: [fake/am-agent]
-evals: [{ task: agentic-misalignment, conditions: [leaking_explicit-america_replacement] }]
-judge: { model: fake/am-judge }
-training:
-  base_models: { "fake/am-agent": Qwen/Qwen3-8B }
-  data: ${data}
-`,
-  );
-  return { dir, file, load: () => loadExperiment(file) };
-}
 
 const names = (arms: Arm[]) => arms.map((a) => a.name);
 
@@ -86,7 +63,7 @@ describe("pref: on an arm", () => {
   });
 
   it("refuses pref without an AFT stage, without a recipe, GRPO, bad shares and colliding names", () => {
-    const bad = (arms: string, data?: string) => prefExperiment(arms, data).load;
+    const bad = (arms: string, data?: string) => prefExperiment(arms, data ? { data } : {}).load;
     for (const arm of [
       "{ name: b, kind: baseline",
       "{ name: b, kind: prompted, spec: rules",

@@ -40,6 +40,10 @@ async function load(
 /** What a data step holds, for tables: its spec, and what a mix adds to it (and how much). */
 function dataLabel(d: { step: DataStep; itExamples?: number; antiExamples?: number }): string {
   const step = d.step;
+  if (step.kind === "pref") {
+    const c = step.contamination;
+    return `${step.spec} preference pairs${c ? ` (${antiPercent(c.fraction)}% ${c.kind})` : ""}`;
+  }
   if (step.kind !== "mix") return step.spec;
   const it = !step.it ? "" : d.itExamples !== undefined ? `${d.itExamples} IT examples` : "IT data";
   if (!step.spec) return `${it} only`;
