@@ -60,6 +60,11 @@ export interface PrefArm {
 export interface PrefDesign {
   /** The arm without `pref` (the 0 of a steps series). */
   base: string;
+  method: PrefArm["method"];
+  /** Its steps (null: the recipe's epochs) and contaminated share (0: clean) and its kind. */
+  steps: number | null;
+  share: number;
+  kind: ContaminationKind | null;
   /** A point of a steps series (steps was a list). */
   stepsSeries: boolean;
   /** A point of a contamination series (fractions was a list); the clean arm is its 0. */
@@ -111,6 +116,10 @@ export function preferred<A extends { name: string; design?: { from: string } }>
           from: a.design?.from ?? a.name,
           pref: {
             base: a.name,
+            method,
+            steps: steps ?? null,
+            share: pref.contamination?.fraction ?? 0,
+            kind: c?.kind ?? null,
             stepsSeries: Array.isArray(input.steps),
             contaminationSeries: c?.fractions !== undefined,
           },

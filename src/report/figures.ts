@@ -32,6 +32,8 @@ const NAMES: Record<string, string> = {
   families: "am-family-rates",
   ladder: "am-aft-size",
   dose: "am-anti-spec-dose",
+  "pref-steps": "am-preference-steps",
+  "pref-contamination": "am-preference-contamination",
   citations: "am-rule-citations",
   awareness: "am-eval-awareness",
   "awareness-split": "am-awareness-split",

@@ -13,6 +13,7 @@ import {
   taskMetricsCsv,
 } from "./csv.js";
 import { renderHtml } from "./html.js";
+import { preferencePressureTables } from "./pref-pressure.js";
 import type { ReportData } from "./results.js";
 import {
   agreementTable,
@@ -123,6 +124,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
         familyTable(data),
         scenarioTable(data),
         ...awarenessTables(data),
+        ...preferencePressureTables(data),
       ]
     : [];
   const tables = [...amTables, ...reasoningTables(data), ...allTaskTables(data)].filter(

@@ -116,6 +116,20 @@ describe("preference arms, end to end", () => {
     expect(r.summaries).toHaveLength(3);
     expect(r.summaries.every((s: { errors: number }) => s.errors === 0)).toBe(true);
 
+    // The report's preference-pressure section: both series, their rates and trend tests.
+    const report = await cli(["report", "experiment.yaml", "-o", "report.html"]);
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(cwd, "report.html"), "utf8");
+    expect(html).toContain('<section id="preference-pressure">');
+    expect(html).toContain('id="chart-pref-steps"');
+    expect(html).toContain('id="chart-pref-contamination"');
+    expect(html).toContain(
+      "<caption>Trend of the misalignment rate over the pressure (Cochran–Armitage)",
+    );
+    expect(readFileSync(join(cwd, "report.md"), "utf8")).toContain(
+      "Misalignment rate under preference-optimisation pressure",
+    );
+
     // A rerun makes nothing again.
     const again = await cli(["--json", "run", "experiment.yaml"]);
     expect(again.code, again.stderr).toBe(0);
