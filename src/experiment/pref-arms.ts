@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { CONTAMINATION_KINDS, type ContaminationKind } from "../data/pref/config.js";
+import { HyperparameterOverrides } from "../train/plan.js";
 import { PREFERENCE_METHODS } from "../train/preference.js";
 import { antiPercent } from "./config.js";
 
@@ -44,6 +45,8 @@ export const PrefArmInput = z.strictObject({
   contamination: Contamination.optional(),
   /** DPO/IPO/KTO's beta, ORPO's alpha (absent: 0.1). */
   beta: z.number().positive().optional(),
+  /** The preference stage's own hyperparameters (e.g. a learning rate far below SFT's). */
+  hyperparameters: HyperparameterOverrides.optional(),
 });
 export type PrefArmInput = z.infer<typeof PrefArmInput>;
 
@@ -54,6 +57,7 @@ export interface PrefArm {
   /** The contaminated share of its preference set; absent: clean. */
   contamination?: { kind: ContaminationKind; fraction: number };
   beta?: number;
+  hyperparameters?: z.infer<typeof HyperparameterOverrides>;
 }
 
 /** Where a preference arm sits: the arm without `pref` it was written from. */
@@ -106,6 +110,7 @@ export function preferred<A extends { name: string; design?: { from: string } }>
         ...(steps !== undefined ? { steps } : {}),
         ...(c && fraction > 0 ? { contamination: { kind: c.kind, fraction } } : {}),
         ...(input.beta !== undefined ? { beta: input.beta } : {}),
+        ...(input.hyperparameters ? { hyperparameters: input.hyperparameters } : {}),
       };
       out.push({
         ...a,

@@ -40,6 +40,7 @@ export function prefStage(planDir: string, data: { kind: string; dir: string }[]
     rl: arm.pref.method,
     ...(arm.pref.steps !== undefined ? { steps: arm.pref.steps } : {}),
     ...(arm.pref.beta !== undefined ? { beta: arm.pref.beta } : {}),
+    ...(arm.pref.hyperparameters ? { hyperparameters: arm.pref.hyperparameters } : {}),
   };
 }
 
@@ -65,6 +66,8 @@ export function prefFingerprint(
       steps: pref.steps ?? null,
       beta: pref.beta ?? null,
       contamination: pref.contamination ?? null,
+      // Added only when set, so preference arms without them keep their fingerprints.
+      ...(pref.hyperparameters ? { hyperparameters: pref.hyperparameters } : {}),
     },
   });
 }

@@ -132,6 +132,32 @@ describe("preference arms in the training plans", () => {
     ]);
   });
 
+  it("a preference stage's own hyperparameters go into its plan stage and its fingerprint", async () => {
+    const own = experiment(
+      "  - { name: a, kind: aft, aft_spec: rules, pref: { method: dpo, steps: 10, hyperparameters: { learning_rate: 5.0e-6 } } }",
+    ).load();
+    const plain = experiment(
+      "  - { name: a, kind: aft, aft_spec: rules, pref: { method: dpo, steps: 10 } }",
+    ).load();
+    const { client } = makeClient();
+    const graph = await buildStages(own, client);
+    const todo = writeTrainingPlans(own, graph.training, graph.specs).find(
+      (t) => t.arm.name === "a-dpo10",
+    );
+    const plan = parseTrainPlan(readFileSync(todo?.file as string, "utf8"), todo?.file as string);
+    expect(plan.plan.stages[0]?.hyperparameters).toEqual({});
+    expect(plan.plan.stages[1]?.hyperparameters).toEqual({ learning_rate: 5.0e-6 });
+    const fp = (loaded: ReturnType<typeof loadExperiment>) =>
+      trainingFingerprint(
+        loaded,
+        loaded.experiment.arms.find((x) => x.name === "a-dpo10") as TrainedArm,
+        "pref",
+        "Qwen/Qwen3-8B",
+        specHash,
+      );
+    expect(fp(own)).not.toBe(fp(plain));
+  });
+
   it("an arm without pref keeps its fingerprint; a preference arm's follows its own settings", () => {
     const withPref = experiment(ARMS).load();
     const without = experiment(`  - { name: a, kind: aft, aft_spec: rules, aft_size: 8 }
