@@ -25,7 +25,7 @@ import {
   prefStage,
   prefStepOf,
 } from "./pref-training.js";
-import type { SpecArtifact, TrainingWait } from "./stages.js";
+import { type SpecArtifact, type TrainingWait, trainingPlanName } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
 export type DataStep =
@@ -327,6 +327,18 @@ export function writeTrainingPlans(
   for (const w of waits)
     for (const p of [w.stage === "msm" ? w.plan : w.parent])
       if (p) parentSeeds.set(p, (parentSeeds.get(p) ?? new Set()).add(w.seed));
+  // The AFT plan a wait's model comes from: its own, or for a preference arm that of the arm
+  // without pref, whose AFT run it continues (so one AFT run serves every point of a series).
+  const aftPlanOf = (w: TrainingWait) => {
+    const base = e.arms.find((a) => a.name === w.arm)?.design?.pref?.base;
+    if (base !== undefined) return trainingPlanName(e.name, base, w.model);
+    return w.stage === "aft" ? w.plan : undefined;
+  };
+  const aftSeeds = new Map<string, Set<number>>();
+  for (const w of waits) {
+    const p = aftPlanOf(w);
+    if (p) aftSeeds.set(p, (aftSeeds.get(p) ?? new Set()).add(w.seed));
+  }
   const written = new Set<string>();
   const writePlan = (
     plan: string,
@@ -335,7 +347,7 @@ export function writeTrainingPlans(
     seeds: number[],
     stages: Record<string, unknown>[],
     origin: { arm: string; fingerprint: string | undefined },
-    startFrom?: string,
+    startFrom?: { plan: string; stage: string },
   ) => {
     const file = join(dir, `${plan}.yaml`);
     if (written.has(file)) return file;
@@ -350,7 +362,9 @@ export function writeTrainingPlans(
           engine: t?.engine ?? "axolotl",
           seeds,
           stages,
-          ...(startFrom ? { start_from: { plan: `${startFrom}.yaml`, stage: "msm" } } : {}),
+          ...(startFrom
+            ? { start_from: { plan: `${startFrom.plan}.yaml`, stage: startFrom.stage } }
+            : {}),
           ...(origin.fingerprint
             ? { origin: { experiment: e.name, arm: origin.arm, fingerprint: origin.fingerprint } }
             : {}),
@@ -405,22 +419,38 @@ export function writeTrainingPlans(
               set: arm.reasoning ? "reasoning" : "no-reasoning",
               ...(first.parent ? { from_previous: t?.from_previous ?? "adapter" } : {}),
             };
-    // A preference arm trains its preference stage on the AFT stage's adapter, in the same run.
+    const fromMsm = first.parent ? { plan: first.parent, stage: "msm" } : undefined;
+    // A preference arm's plan is its preference stage alone, continuing the AFT plan of the arm
+    // without pref (written here too, the same as that arm writes it).
     const pref = prefStage(dir, data, arm);
-    const file = !chatStage
+    const aftPlan = aftPlanOf(first);
+    const aftFile =
+      chatStage &&
+      writePlan(
+        pref && aftPlan ? aftPlan : plan,
+        `arm ${pref ? arm.design?.pref?.base : arm.name}${arm.kind === "it-only" ? " (instruction-tuning data only)" : ""}`,
+        first.base,
+        sorted(aftPlan ? (aftSeeds.get(aftPlan) ?? []) : seeds),
+        [chatStage],
+        {
+          arm: pref ? (arm.design?.pref?.base as string) : arm.name,
+          fingerprint: fingerprint(chatStage.name as TrainedStage),
+        },
+        fromMsm,
+      );
+    const file = !aftFile
       ? join(dir, `${plan}.yaml`)
-      : writePlan(
-          plan,
-          `arm ${arm.name}${arm.kind === "it-only" ? " (instruction-tuning data only)" : ""}`,
-          first.base,
-          seeds,
-          pref ? [chatStage, pref] : [chatStage],
-          {
-            arm: arm.name,
-            fingerprint: fingerprint(pref ? "pref" : (chatStage.name as TrainedStage)),
-          },
-          first.parent,
-        );
+      : pref && aftPlan
+        ? writePlan(
+            plan,
+            `arm ${arm.name}`,
+            first.base,
+            seeds,
+            [pref],
+            { arm: arm.name, fingerprint: fingerprint("pref") },
+            { plan: aftPlan, stage: "aft" },
+          )
+        : aftFile;
     todos.push({
       plan,
       arm,

@@ -80,11 +80,10 @@ describe("preference arms, end to end", () => {
       "pref-rules",
       "pref-rules-misaligned-50",
     ]);
+    // One AFT run, continued by each preference arm.
     expect(r.trained).toEqual([
       "train-pchain-aft-loop-agent-seed0/aft",
-      "train-pchain-aft-dpo5-loop-agent-seed0/aft",
       "train-pchain-aft-dpo5-loop-agent-seed0/pref",
-      "train-pchain-aft-dpo5-mis50-loop-agent-seed0/aft",
       "train-pchain-aft-dpo5-mis50-loop-agent-seed0/pref",
     ]);
     const manifest = (dir: string) =>
@@ -98,7 +97,7 @@ describe("preference arms, end to end", () => {
     expect(dirty.set_id).toBe(clean.set_id);
     expect(dirty.usage.pref.calls).toBe(clean.usage.pref.calls);
 
-    // The preference stage's axolotl config: DPO on the pairs, from the AFT stage's adapter.
+    // The preference stage's axolotl config: DPO on the pairs, from the shared AFT run's adapter.
     const models = JSON.parse((await cli(["--json", "train", "list"])).stdout) as {
       id: string;
       stages: { name: string; data: string }[];
@@ -112,7 +111,7 @@ describe("preference arms, end to end", () => {
     const config = Object.entries(dpo?.configs ?? {}).find(([k]) => k.endsWith("pref.yaml"))?.[1];
     expect(config).toMatch(/^rl: dpo$/m);
     expect(config).toMatch(/^max_steps: 5$/m);
-    expect(config).toMatch(/lora_model_dir: .*pchain-aft-dpo5-mis50-loop-agent\/seed-0\/aft/);
+    expect(config).toMatch(/lora_model_dir: .*pchain-aft-loop-agent\/seed-0\/aft\n/);
     expect(r.summaries).toHaveLength(3);
     expect(r.summaries.every((s: { errors: number }) => s.errors === 0)).toBe(true);
 

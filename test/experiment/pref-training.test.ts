@@ -31,7 +31,7 @@ const experiment = (arms: string, recipe?: string) =>
 const specHash = (n: string) => `sha-${n}`;
 
 describe("preference arms in the training plans", () => {
-  it("train a preference stage on a shared set after their AFT stage, in their own plan", async () => {
+  it("train a preference stage on a shared set, continuing the AFT run of the arm without pref", async () => {
     const loaded = experiment(ARMS).load();
     const { client } = makeClient();
     const graph = await buildStages(loaded, client);
@@ -67,18 +67,28 @@ describe("preference arms in the training plans", () => {
       const file = todo(name)?.file as string;
       return parseTrainPlan(readFileSync(file, "utf8"), file).plan;
     };
-    expect(plan("a").stages.map((s) => s.kind)).toEqual(["aft"]);
-    expect(plan("a-dpo30").stages).toMatchObject([
+    expect(plan("a").stages).toMatchObject([
       { name: "aft", kind: "aft", data: "data/aft-rules-8" },
+    ]);
+    // Every point of the series continues the one AFT run of `a`, so it is trained once.
+    expect(plan("a").seeds).toEqual([0]);
+    expect(plan("a-dpo30").stages).toMatchObject([
       { name: "pref", kind: "preference", data: "data/pref-rules", rl: "dpo", steps: 30 },
     ]);
-    expect(plan("a-dpo30").stages[1]).not.toHaveProperty("beta");
+    expect(plan("a-dpo30").stages[0]).not.toHaveProperty("beta");
+    expect(plan("a-dpo30").start_from).toEqual({
+      plan: "pressure-a-fake-am-agent.yaml",
+      stage: "aft",
+    });
     const rh = plan("m-kto10-rh25");
     expect(rh.stages).toMatchObject([
-      { kind: "aft", from_previous: "adapter" },
       { kind: "preference", data: "data/pref-rules-reward-hacking-25", rl: "kto", beta: 0.2 },
     ]);
-    expect(rh.start_from).toEqual({ plan: "pressure.msm-values-fake-am-agent.yaml", stage: "msm" });
+    expect(rh.start_from).toEqual({ plan: "pressure-m-fake-am-agent.yaml", stage: "aft" });
+    expect(plan("m").start_from).toEqual({
+      plan: "pressure.msm-values-fake-am-agent.yaml",
+      stage: "msm",
+    });
     // The plan records the preference stage's fingerprint: the model its eval waits for.
     const fp = trainingFingerprint(
       loaded,
@@ -145,8 +155,9 @@ describe("preference arms in the training plans", () => {
       (t) => t.arm.name === "a-dpo10",
     );
     const plan = parseTrainPlan(readFileSync(todo?.file as string, "utf8"), todo?.file as string);
-    expect(plan.plan.stages[0]?.hyperparameters).toEqual({});
-    expect(plan.plan.stages[1]?.hyperparameters).toEqual({ learning_rate: 5.0e-6 });
+    expect(plan.plan.stages.map((s) => [s.kind, s.hyperparameters])).toEqual([
+      ["preference", { learning_rate: 5.0e-6 }],
+    ]);
     const fp = (loaded: ReturnType<typeof loadExperiment>) =>
       trainingFingerprint(
         loaded,
