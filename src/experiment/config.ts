@@ -608,7 +608,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
             `arm "${arm.name}" (kind ${arm.kind}) has no AFT stage to train IT data with: remove it, or use kind aft, msm+aft or it-only`,
           );
         checkAnti(arm, i, issue, requireSpec);
-        checkPref(arm, i, e.training?.data.pref, issue);
+        checkPref(arm, i, e.training, issue);
         if (arm.kind === "it-only" && !arm.it && !e.training?.it)
           issue(
             ["arms", i, "it"],

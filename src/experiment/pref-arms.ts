@@ -141,9 +141,10 @@ export function preferred<A extends { name: string; design?: { from: string } }>
 export function checkPref(
   arm: { name: string; kind: string; pref?: unknown },
   i: number,
-  recipe: string | undefined,
+  training: { data: { pref?: string | undefined }; engine: string } | undefined,
   issue: (path: (string | number)[], message: string) => void,
 ) {
+  const recipe = training?.data.pref;
   if (arm.pref === undefined) return;
   if (arm.kind !== "aft" && arm.kind !== "msm+aft" && arm.kind !== "cross") {
     issue(
@@ -157,6 +158,11 @@ export function checkPref(
     issue(
       ["arms", i, "pref", "method"],
       `arm "${arm.name}": GRPO needs reward functions and a vLLM server, which specsci does not write: use method dpo, ipo, orpo or kto`,
+    );
+  if (training?.engine === "together")
+    issue(
+      ["training", "engine"],
+      `arm "${arm.name}" has a preference stage, which specsci trains with axolotl only: set training.engine: axolotl`,
     );
   if (!recipe)
     issue(

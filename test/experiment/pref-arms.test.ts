@@ -77,6 +77,14 @@ describe("pref: on an arm", () => {
     expect(bad("  - { name: a, kind: aft, aft_spec: rules, pref: { method: dpo } }", "{}")).toThrow(
       /training\.data\.pref.*arm "a" has a preference stage: name its preference-set recipe in training\.data\.pref/s,
     );
+    expect(
+      bad(
+        "  - { name: a, kind: aft, aft_spec: rules, pref: { method: dpo } }",
+        "{ pref: pref.yaml }\n  engine: together",
+      ),
+    ).toThrow(
+      /training\.engine.*arm "a" has a preference stage, which specsci trains with axolotl only/s,
+    );
     expect(bad("  - { name: a, kind: aft, aft_spec: rules, pref: { method: grpo } }")).toThrow(
       /arms\.0\.pref\.method.*arm "a": GRPO needs reward functions and a vLLM server/s,
     );
