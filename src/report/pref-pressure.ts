@@ -7,7 +7,12 @@
  * contamination series, steps and kind).
  */
 import { newcombe } from "../core/statistics/comparisons.js";
-import { cochranArmitage, type TrendTest } from "../core/statistics/trend.js";
+import {
+  cochranArmitage,
+  logisticRegression,
+  type TrendTest,
+  waldTest,
+} from "../core/statistics/trend.js";
 import type { ArmResult, ReportData } from "./results.js";
 import { prefContaminationSeries, prefStepsSeries, type SeriesPoint } from "./series.js";
 import { diffInterval, interval, pct, pval, signedPct, type Table } from "./tables.js";
@@ -49,9 +54,27 @@ export interface AdvantagePoint {
   ci: [number, number];
 }
 
+/**
+ * Whether the MSM advantage changes with the pressure: the msm × x coefficient of
+ * logit(p) = b0 + b1·msm + b2·x + b3·msm·x over both series' points, with its Wald test.
+ */
+export interface AdvantageTrend {
+  axis: PressureAxis;
+  model: string;
+  msm: string;
+  aft: string;
+  /** b3, on the log-odds scale per unit of x, its standard error, Wald z and p. */
+  coefficient: number;
+  se: number;
+  z: number;
+  p: number;
+  undefinedReason: string | null;
+}
+
 export interface PreferencePressure {
   series: PressureSeries[];
   advantage: AdvantagePoint[];
+  interaction: AdvantageTrend[];
 }
 
 /** The series of one axis, each point with its arm's counts. */
@@ -119,12 +142,37 @@ function advantage(series: PressureSeries[]): AdvantagePoint[] {
   return out;
 }
 
+/** The interaction test for each MSM series and the AFT-only series it matches. */
+function interaction(series: PressureSeries[]): AdvantageTrend[] {
+  const out: AdvantageTrend[] = [];
+  for (const m of series.filter((s) => s.kind === "msm+aft"))
+    for (const a of series.filter((s) => s.kind === "aft" && s.match === m.match)) {
+      const groups = [
+        ...m.points.map((q) => ({ covariates: [1, 1, q.x, q.x], events: q.misaligned, n: q.n })),
+        ...a.points.map((q) => ({ covariates: [1, 0, q.x, 0], events: q.misaligned, n: q.n })),
+      ].filter((g) => g.n > 0);
+      const { coefficient, se, z, p, undefinedReason } = waldTest(logisticRegression(groups), 3);
+      out.push({
+        axis: m.axis,
+        model: m.model,
+        msm: m.series,
+        aft: a.series,
+        coefficient,
+        se,
+        z,
+        p,
+        undefinedReason,
+      });
+    }
+  return out;
+}
+
 export function preferencePressure(d: ReportData): PreferencePressure {
   const series = [
     ...axisSeries(d, "steps", prefStepsSeries(d)),
     ...axisSeries(d, "contamination", prefContaminationSeries(d)),
   ];
-  return { series, advantage: advantage(series) };
+  return { series, advantage: advantage(series), interaction: interaction(series) };
 }
 
 const AXIS_LABEL: Record<PressureAxis, string> = {
@@ -139,7 +187,7 @@ const slopeText = (t: TrendTest, axis: PressureAxis) =>
 
 /** The three tables; none when the experiment has no preference series. */
 export function preferencePressureTables(d: ReportData): Table[] {
-  const { series, advantage: adv } = preferencePressure(d);
+  const { series, advantage: adv, interaction: trends } = preferencePressure(d);
   if (!series.length) return [];
   const tables: Table[] = [
     {
@@ -202,6 +250,32 @@ export function preferencePressureTables(d: ReportData): Table[] {
         diffInterval(a.ci),
       ]),
       note: "A negative difference is an MSM advantage (fewer misaligned decisions); it persists where the interval stays below 0 as the steps or the contaminated share grow.",
+    });
+  if (trends.length)
+    tables.push({
+      title: "Does the MSM advantage change with the pressure? (logistic interaction)",
+      labelColumns: 4,
+      headers: [
+        "MSM+AFT",
+        "AFT only",
+        "model",
+        "over",
+        "msm × x (log-odds)",
+        "SE",
+        "z",
+        "p (Wald)",
+      ],
+      rows: trends.map((t) => [
+        t.msm,
+        t.aft,
+        t.model,
+        AXIS_LABEL[t.axis],
+        t.undefinedReason ? `undefined: ${t.undefinedReason}` : t.coefficient.toPrecision(3),
+        Number.isNaN(t.se) ? "–" : t.se.toPrecision(3),
+        Number.isNaN(t.z) ? "–" : t.z.toFixed(2),
+        pval(t.p),
+      ]),
+      note: "Binomial GLM logit(p) = b0 + b1·msm + b2·x + b3·msm·x over both series' points (x: steps, or the contaminated percent); b3 > 0: MSM+AFT's rate rises faster with the pressure than AFT only's (its advantage shrinks on the log-odds scale). Wald test, two-sided.",
     });
   return tables;
 }

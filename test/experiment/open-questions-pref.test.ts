@@ -127,6 +127,9 @@ describe("examples/open-questions/preference-pressure.yaml", () => {
       .slice(html.indexOf("<caption>MSM advantage under preference pressure"))
       .split("</table>")[0];
     // At 0 and 5 steps, and at 0% and 50% reward-hacking: MSM+AFT against AFT only.
+    expect(html).toContain(
+      "<caption>Does the MSM advantage change with the pressure? (logistic interaction)",
+    );
     for (const [msm, aftOnly, over, x] of [
       ["msm-aft", "aft-only", "steps", "0"],
       ["msm-aft", "aft-only", "steps", "5"],

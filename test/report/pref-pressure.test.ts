@@ -116,6 +116,31 @@ describe("the preference-pressure analysis", () => {
     expect(at1000?.ci[1]).toBeCloseTo(0.1251802780714233, 12);
   });
 
+  it("tests whether the advantage changes with the pressure (the msm × x interaction)", () => {
+    const { interaction } = preferencePressure(data);
+    expect(interaction.map((t) => [t.axis, t.msm, t.aft])).toEqual([
+      ["steps", "c-msm", "c-aft"],
+      ["steps", "s-msm", "s-aft"],
+      ["contamination", "c-msm-dpo100", "c-aft-dpo100"],
+    ]);
+    // "interaction steps" and "interaction percent" in trend_reference.py.
+    expect(interaction[1]?.coefficient).toBeCloseTo(0.00042537879382358447, 12);
+    expect(interaction[1]?.p).toBeCloseTo(0.3800562944678516, 8);
+    expect(interaction[2]?.coefficient).toBeCloseTo(0.04323914611925065, 10);
+    expect(interaction[2]?.p).toBeCloseTo(0.0039608286258009115, 8);
+    const table = preferencePressureTables(data)[3];
+    expect(table?.rows[2]).toEqual([
+      "c-msm-dpo100",
+      "c-aft-dpo100",
+      "m",
+      "contaminated %",
+      "0.0432",
+      "0.0150",
+      "2.88",
+      "0.004",
+    ]);
+  });
+
   it("writes the rates, trend and advantage tables", () => {
     const [rates, trend, adv] = preferencePressureTables(data);
     expect(rates?.rows).toContainEqual([

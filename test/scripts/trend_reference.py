@@ -43,3 +43,23 @@ for name, x, e, n in [
 
 print("newcombe 12/60 - 20/60", newcombe(12, 60, 20, 60))
 print("newcombe 27/60 - 30/60", newcombe(27, 60, 30, 60))
+
+# The MSM x pressure interaction: a binomial GLM logit(p) = b0 + b1 msm + b2 x + b3 msm*x on the
+# grouped counts (freq_weights), b3 with its Wald z and p (statsmodels' default, Wald).
+def interaction(x, msm_e, msm_n, aft_e, aft_n):
+    rows = []
+    for xi, e, n in zip(x, msm_e, msm_n):
+        rows += [(1, xi, 1, e), (1, xi, 0, n - e)]
+    for xi, e, n in zip(x, aft_e, aft_n):
+        rows += [(0, xi, 1, e), (0, xi, 0, n - e)]
+    g = np.array([r[0] for r in rows], float)
+    xs = np.array([r[1] for r in rows], float)
+    y = np.array([r[2] for r in rows], float)
+    w = np.array([r[3] for r in rows], float)
+    X = np.column_stack([np.ones_like(g), g, xs, g * xs])
+    # Converged tighter than the default (tol 1e-8 on the deviance), as specsci converges.
+    fit = sm.GLM(y, X, family=sm.families.Binomial(), freq_weights=w).fit(tol=1e-14, maxiter=200)
+    return fit.params[3], fit.bse[3], fit.tvalues[3], fit.pvalues[3]
+
+print("interaction steps", interaction([0, 100, 300, 1000], [12, 15, 19, 27], [60] * 4, [20, 22, 25, 30], [60] * 4))
+print("interaction percent", interaction([0, 5, 10, 25, 50], [3, 4, 9, 11, 20], [40, 38, 40, 35, 40], [5, 5, 5, 5, 5], [40, 40, 40, 40, 40]))

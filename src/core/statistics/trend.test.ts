@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cochranArmitage } from "./trend.js";
+import { cochranArmitage, logisticRegression, waldTest } from "./trend.js";
 
 /**
  * Reference values from test/scripts/trend_reference.py (output pasted): statsmodels'
@@ -67,5 +67,77 @@ describe("cochranArmitage", () => {
     ]);
     expect(one.undefinedReason).toBe("fewer than two groups with samples");
     expect(one.p).toBeNaN();
+  });
+});
+
+/** Two series as grouped rows of logit(p) = b0 + b1·msm + b2·x + b3·msm·x. */
+const twoSeries = (x: number[], msm: [number, number][], aft: [number, number][]) => [
+  ...x.map((xi, i) => ({
+    covariates: [1, 1, xi, xi],
+    events: (msm[i] as [number, number])[0],
+    n: (msm[i] as [number, number])[1],
+  })),
+  ...x.map((xi, i) => ({
+    covariates: [1, 0, xi, 0],
+    events: (aft[i] as [number, number])[0],
+    n: (aft[i] as [number, number])[1],
+  })),
+];
+
+describe("logisticRegression", () => {
+  it("matches statsmodels' binomial GLM: the interaction coefficient, its SE, Wald z and p", () => {
+    // "interaction steps" and "interaction percent" in test/scripts/trend_reference.py.
+    const steps = waldTest(
+      logisticRegression(
+        twoSeries(
+          [0, 100, 300, 1000],
+          [12, 15, 19, 27].map((e) => [e, 60]),
+          [20, 22, 25, 30].map((e) => [e, 60]),
+        ),
+      ),
+      3,
+    );
+    expect(steps.coefficient).toBeCloseTo(0.00042537879382358447, 12);
+    expect(steps.se).toBeCloseTo(0.00048460058311906564, 12);
+    expect(steps.z).toBeCloseTo(0.8777925752496867, 8);
+    expect(steps.p).toBeCloseTo(0.3800562944678516, 8);
+    const percent = waldTest(
+      logisticRegression(
+        twoSeries(
+          [0, 5, 10, 25, 50],
+          [
+            [3, 40],
+            [4, 38],
+            [9, 40],
+            [11, 35],
+            [20, 40],
+          ],
+          [0, 5, 10, 25, 50].map(() => [5, 40]),
+        ),
+      ),
+      3,
+    );
+    expect(percent.coefficient).toBeCloseTo(0.04323914611925065, 10);
+    expect(percent.se).toBeCloseTo(0.0150070024018835, 10);
+    expect(percent.z).toBeCloseTo(2.8812646897306946, 8);
+    expect(percent.p).toBeCloseTo(0.0039608286258009115, 8);
+  });
+
+  it("has no fit where a series is at 0% throughout (separation)", () => {
+    const fit = logisticRegression(
+      twoSeries(
+        [0, 1],
+        [
+          [0, 20],
+          [0, 20],
+        ],
+        [
+          [5, 20],
+          [9, 20],
+        ],
+      ),
+    );
+    expect(fit.undefinedReason).toMatch(/does not converge/);
+    expect(waldTest(fit, 3).p).toBeNaN();
   });
 });
