@@ -118,52 +118,58 @@ function axisSeries(d: ReportData, axis: PressureAxis, points: SeriesPoint[]): P
   });
 }
 
+/** Each MSM+AFT series with each AFT-only series it matches. */
+const matchedPairs = (series: PressureSeries[]) =>
+  series
+    .filter((s) => s.kind === "msm+aft")
+    .flatMap((m) =>
+      series.filter((s) => s.kind === "aft" && s.match === m.match).map((a) => [m, a] as const),
+    );
+
 /** Each MSM+AFT series against each AFT-only series it matches, at their common points. */
 function advantage(series: PressureSeries[]): AdvantagePoint[] {
   const out: AdvantagePoint[] = [];
-  for (const m of series.filter((s) => s.kind === "msm+aft"))
-    for (const a of series.filter((s) => s.kind === "aft" && s.match === m.match))
-      for (const mp of m.points) {
-        const ap = a.points.find((q) => q.x === mp.x);
-        if (!ap || !mp.n || !ap.n) continue;
-        const { diff, ci } = newcombe(mp.misaligned, mp.n, ap.misaligned, ap.n);
-        out.push({
-          axis: m.axis,
-          model: m.model,
-          msm: m.series,
-          aft: a.series,
-          x: mp.x,
-          msmArm: mp,
-          aftArm: ap,
-          diff,
-          ci,
-        });
-      }
+  for (const [m, a] of matchedPairs(series))
+    for (const mp of m.points) {
+      const ap = a.points.find((q) => q.x === mp.x);
+      if (!ap || !mp.n || !ap.n) continue;
+      const { diff, ci } = newcombe(mp.misaligned, mp.n, ap.misaligned, ap.n);
+      out.push({
+        axis: m.axis,
+        model: m.model,
+        msm: m.series,
+        aft: a.series,
+        x: mp.x,
+        msmArm: mp,
+        aftArm: ap,
+        diff,
+        ci,
+      });
+    }
   return out;
 }
 
 /** The interaction test for each MSM series and the AFT-only series it matches. */
 function interaction(series: PressureSeries[]): AdvantageTrend[] {
   const out: AdvantageTrend[] = [];
-  for (const m of series.filter((s) => s.kind === "msm+aft"))
-    for (const a of series.filter((s) => s.kind === "aft" && s.match === m.match)) {
-      const groups = [
-        ...m.points.map((q) => ({ covariates: [1, 1, q.x, q.x], events: q.misaligned, n: q.n })),
-        ...a.points.map((q) => ({ covariates: [1, 0, q.x, 0], events: q.misaligned, n: q.n })),
-      ].filter((g) => g.n > 0);
-      const { coefficient, se, z, p, undefinedReason } = waldTest(logisticRegression(groups), 3);
-      out.push({
-        axis: m.axis,
-        model: m.model,
-        msm: m.series,
-        aft: a.series,
-        coefficient,
-        se,
-        z,
-        p,
-        undefinedReason,
-      });
-    }
+  for (const [m, a] of matchedPairs(series)) {
+    const groups = [
+      ...m.points.map((q) => ({ covariates: [1, 1, q.x, q.x], events: q.misaligned, n: q.n })),
+      ...a.points.map((q) => ({ covariates: [1, 0, q.x, 0], events: q.misaligned, n: q.n })),
+    ].filter((g) => g.n > 0);
+    const { coefficient, se, z, p, undefinedReason } = waldTest(logisticRegression(groups), 3);
+    out.push({
+      axis: m.axis,
+      model: m.model,
+      msm: m.series,
+      aft: a.series,
+      coefficient,
+      se,
+      z,
+      p,
+      undefinedReason,
+    });
+  }
   return out;
 }
 
@@ -179,6 +185,8 @@ const AXIS_LABEL: Record<PressureAxis, string> = {
   steps: "steps",
   contamination: "contaminated %",
 };
+/** The columns that name a compared pair of series. */
+const PAIR_HEADERS = ["MSM+AFT", "AFT only", "model", "over"];
 const rate = (p: PressurePoint) => `${pct(p.rate)} (${p.misaligned}/${p.n})`;
 const slopeText = (t: TrendTest, axis: PressureAxis) =>
   Number.isNaN(t.slope)
@@ -227,17 +235,7 @@ export function preferencePressureTables(d: ReportData): Table[] {
     tables.push({
       title: "MSM advantage under preference pressure (MSM+AFT − AFT only)",
       labelColumns: 4,
-      headers: [
-        "MSM+AFT",
-        "AFT only",
-        "model",
-        "over",
-        "x",
-        "MSM+AFT",
-        "AFT only",
-        "difference",
-        "95% CI (Newcombe)",
-      ],
+      headers: [...PAIR_HEADERS, "x", "MSM+AFT", "AFT only", "difference", "95% CI (Newcombe)"],
       rows: adv.map((a) => [
         a.msm,
         a.aft,
@@ -255,16 +253,7 @@ export function preferencePressureTables(d: ReportData): Table[] {
     tables.push({
       title: "Does the MSM advantage change with the pressure? (logistic interaction)",
       labelColumns: 4,
-      headers: [
-        "MSM+AFT",
-        "AFT only",
-        "model",
-        "over",
-        "msm × x (log-odds)",
-        "SE",
-        "z",
-        "p (Wald)",
-      ],
+      headers: [...PAIR_HEADERS, "msm × x (log-odds)", "SE", "z", "p (Wald)"],
       rows: trends.map((t) => [
         t.msm,
         t.aft,
