@@ -188,7 +188,7 @@ export function itIdentity(loaded: LoadedExperiment, it: ItMixConfig) {
 
 /** Recipe texts read once per loaded experiment (fingerprints are taken per arm, model and seed). */
 const recipes = new WeakMap<LoadedExperiment, Map<string, string>>();
-export function recipeText(loaded: LoadedExperiment, which: "msm" | "aft" | "pref"): string {
+function recipeText(loaded: LoadedExperiment, which: "msm" | "aft" | "pref"): string {
   const file = loaded.experiment.training?.data[which];
   if (!file) return "";
   let cache = recipes.get(loaded);
@@ -229,6 +229,11 @@ export function trainingFingerprint(
     hyperparameters: t?.hyperparameters ?? {},
   };
   if (arm.kind === "it-only") return hashValue({ ...common, it: itIdentity(loaded, arm.it) });
+  // A preference stage continues the AFT run: its fingerprint is taken on top of that one's.
+  const withPref = (aftPrint: string) =>
+    part === "pref" && arm.kind !== "msm" && arm.pref
+      ? prefFingerprint(arm.pref, common, aftPrint, recipe("pref"), specHash(arm.aft_spec))
+      : aftPrint;
   // IT and anti-spec data are added only when there are some, so models of arms without them
   // keep their fingerprints. The anti-spec set is made with the same recipe and size as the
   // aligned one, so its spec's content, the share and the seed say the rest. Undefined while a
@@ -253,23 +258,12 @@ export function trainingFingerprint(
     if (part === "msm" || arm.kind === "msm") return msm;
     const aft = aftPart(arm);
     if (!aft) return undefined;
-    const own = hashValue({
-      ...common,
-      parent: msm,
-      from_previous: t?.from_previous ?? "adapter",
-      aft,
-    });
-    if (part === "pref" && arm.pref)
-      return prefFingerprint(arm.pref, common, own, recipe("pref"), specHash(arm.aft_spec));
-    return own;
+    return withPref(
+      hashValue({ ...common, parent: msm, from_previous: t?.from_previous ?? "adapter", aft }),
+    );
   }
   const aft = aftPart(arm);
-  if (!aft) return undefined;
-  const own = hashValue({ ...common, aft });
-  // A preference stage continues the AFT run: its fingerprint is taken on top of that one.
-  if (part === "pref" && arm.pref)
-    return prefFingerprint(arm.pref, common, own, recipe("pref"), specHash(arm.aft_spec));
-  return own;
+  return aft ? withPref(hashValue({ ...common, aft })) : undefined;
 }
 
 /** The `aft mix` command that makes a mix step by hand (`run` makes it itself: no model calls). */
