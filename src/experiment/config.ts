@@ -15,6 +15,7 @@ import {
 } from "../spec/transforms/index.js";
 import { Hardware, HyperparameterOverrides } from "../train/plan.js";
 import { clashingMsmRecipes, ownMsmRecipe } from "./msm-recipe.js";
+import { checkPref, type PrefArm, PrefArmInput, type PrefDesign, preferred } from "./pref-arms.js";
 import { type AppliedPreset, applyPreset } from "./preset.js";
 
 const name = z
@@ -163,10 +164,16 @@ const aftFields = {
   it: z.union([ItMix, z.literal(false)]).optional(),
   /** Anti-spec dose arms beside this one (`<name>-anti<percent>`). */
   anti: AntiDose.optional(),
+  /** A preference stage after AFT (`<name>-<method><steps>[-rh|-mis<percent>]`; pref-arms.ts). */
+  pref: PrefArmInput.optional(),
 };
 
 /** Accepted on arms without AFT only to say clearly that they do not belong there. */
-const noAftData = { it: z.unknown().optional(), anti: z.unknown().optional() };
+const noAftData = {
+  it: z.unknown().optional(),
+  anti: z.unknown().optional(),
+  pref: z.unknown().optional(),
+};
 
 /**
  * The MSM recipe of this arm's corpus, relative to the experiment file, instead of
@@ -191,6 +198,7 @@ const ArmInput = z.discriminatedUnion("kind", [
     kind: z.literal("it-only"),
     it: ItMix.optional(),
     anti: noAftData.anti,
+    pref: noAftData.pref,
   }),
   z.strictObject({ name, kind: z.literal("aft"), aft_spec: name, ...aftFields }),
   z.strictObject({
@@ -236,6 +244,8 @@ export interface ArmDesign {
   anti?: boolean;
   /** A rung of a spec ladder: its place, 0 the least rich. */
   richness?: number;
+  /** A preference arm: the arm without `pref` it continues, and the series it is a point of. */
+  pref?: PrefDesign;
 }
 
 /** An arm as the stage graph sees it: designs expanded, one AFT size at most. */
@@ -253,6 +263,8 @@ export type Arm =
       it?: ItMixConfig;
       /** The anti-spec share of its AFT set, for a dose arm. */
       anti?: AntiDoseArm;
+      /** A preference stage after its AFT. */
+      pref?: PrefArm;
       design?: ArmDesign;
     }
   | {
@@ -266,6 +278,7 @@ export type Arm =
       reasoning: boolean;
       it?: ItMixConfig;
       anti?: AntiDoseArm;
+      pref?: PrefArm;
       design?: ArmDesign;
     }
   | { name: string; kind: "it-only"; it: ItMixConfig; design?: ArmDesign };
@@ -317,15 +330,17 @@ export function expandArms(arms: ArmInput[], defaultIt?: ItMixConfig): Arm[] {
   };
   return arms.flatMap((a): Arm[] => {
     if (a.kind === "baseline" || a.kind === "prompted" || a.kind === "msm") {
-      const { it: _, anti: __, ...arm } = a;
+      const { it: _, anti: __, pref: ___, ...arm } = a;
       return [arm];
     }
     if (a.kind === "it-only")
       return [{ name: a.name, kind: "it-only", it: (a.it ?? defaultIt) as ItMixConfig }];
     if (a.kind === "spec-ladder") return rungArms(a);
     if (a.kind === "aft" || a.kind === "msm+aft") {
-      const { aft_sizes, it, anti, ...rest } = a;
-      return sized({ ...rest, ...itOf(it) }, aft_sizes).flatMap((x) => dosed(x, anti));
+      const { aft_sizes, it, anti, pref, ...rest } = a;
+      return sized({ ...rest, ...itOf(it) }, aft_sizes)
+        .flatMap((x) => dosed(x, anti))
+        .flatMap((x) => preferred(x, pref));
     }
     return a.msm_specs.flatMap((m) =>
       a.aft_specs.flatMap((f) => {
@@ -339,9 +354,9 @@ export function expandArms(arms: ArmInput[], defaultIt?: ItMixConfig): Arm[] {
           ...(a.aft_size !== undefined ? { aft_size: a.aft_size } : {}),
           ...itOf(a.it),
         };
-        return sized(cell, a.aft_sizes, { from: a.name, cross: true }).flatMap((x) =>
-          dosed(x, a.anti),
-        );
+        return sized(cell, a.aft_sizes, { from: a.name, cross: true })
+          .flatMap((x) => dosed(x, a.anti))
+          .flatMap((x) => preferred(x, a.pref));
       }),
     );
   });
@@ -540,7 +555,12 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
           engine: z.enum(["axolotl", "together"]).default("axolotl"),
           /** Recipes for the data, relative to this file (`specsci msm|aft generate -r`). */
           data: z
-            .strictObject({ msm: z.string().min(1).optional(), aft: z.string().min(1).optional() })
+            .strictObject({
+              msm: z.string().min(1).optional(),
+              aft: z.string().min(1).optional(),
+              /** The preference-set recipe of arms with `pref:` (`specsci aft pref -r`). */
+              pref: z.string().min(1).optional(),
+            })
             .default({}),
           /** Overrides of the MSM paper's recipe, for every stage (see examples/recipes/train.yaml). */
           hyperparameters: HyperparameterOverrides.default({}),
@@ -588,7 +608,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
           if (seen.has(n))
             issue(
               list === "arms" ? [list] : [list, i, "name"],
-              `${what} name "${n}" is used twice${list === "arms" ? " (after cross grids, size ladders and anti-spec doses are expanded)" : ""}`,
+              `${what} name "${n}" is used twice${list === "arms" ? " (after cross grids, size ladders, anti-spec doses and preference series are expanded)" : ""}`,
             );
           seen.add(n);
         }
@@ -645,6 +665,7 @@ const experimentSchema = (Eval: ReturnType<typeof evalSchema>) =>
             ["arms", i, "msm_recipe"],
             `arm "${arm.name}" is prompted (as: ${arm.as}), so it has no MSM corpus to make with a recipe: remove msm_recipe, or set as: msm`,
           );
+        checkPref(arm, i, e.training, issue);
         if (arm.kind === "it-only" && !arm.it && !e.training?.it)
           issue(
             ["arms", i, "it"],

@@ -119,7 +119,8 @@ export function armTraining(
   if (arm.kind === "msm") return { plan: msm as string, stage: "msm" };
   return {
     plan: trainingPlanName(experiment, arm.name, model),
-    stage: "aft",
+    // A preference arm's model is its plan's last stage, the one after AFT.
+    stage: arm.pref ? "pref" : "aft",
     ...(msm ? { parent: msm } : {}),
   };
 }

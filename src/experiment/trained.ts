@@ -37,6 +37,7 @@ import { type RunningServers, servedAlive } from "../train/servers.js";
 import { TOGETHER_KEY_ENV } from "../train/together.js";
 import { isTrained, type LoadedExperiment } from "./config.js";
 import { checkBaseFamilies } from "./families.js";
+import { makePrefData, planPrefStep } from "./pref-data.js";
 import { scenarioPackTexts } from "./scenario-texts.js";
 import { startTrainedServers } from "./serving.js";
 import type { EvalStage, SpecArtifact, StageGraph } from "./stages.js";
@@ -127,6 +128,11 @@ export async function makeTrainedModels(
             reason: `spec ${step.spec} is not made yet`,
             hint: "see the spec derivation errors above",
           });
+        } else if (step.kind === "pref") {
+          o.signal?.throwIfAborted();
+          const r = await makePrefData(loaded, client, spec, step, o);
+          result.data.push({ step, ...r });
+          made.set(step.dir, r.empty ?? r.runId);
         } else {
           o.signal?.throwIfAborted();
           pack ??= scenarioPackTexts();
@@ -367,6 +373,8 @@ export function planTrainedArms(
   if (!e.training) return out;
   const missing = engineMissing(e.training.engine);
   const seen = new Set<string>();
+  // Preference sets of one spec share their answers: each is costed once.
+  const prefPlanned = new Map<string, number>();
   // Seeds per plan: each seed once, though every eval of the arm waits for it.
   const byPlan = new Map<string, Set<number>>();
   for (const w of graph.training) byPlan.set(w.plan, (byPlan.get(w.plan) ?? new Set()).add(w.seed));
@@ -387,6 +395,10 @@ export function planTrainedArms(
       const spec = graph.specs.find((s) => s.name === step.spec);
       if (!spec) {
         out.data.push({ step, state: "waits for its spec", calls: 0, costExpected: null });
+        continue;
+      }
+      if (step.kind === "pref") {
+        out.data.push({ step, ...planPrefStep(loaded, client, spec, step, prefPlanned) });
         continue;
       }
       const r = dataRecipe(loaded, spec, step, client);

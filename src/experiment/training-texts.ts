@@ -1,12 +1,13 @@
 /**
  * The texts a trained arm learned from, read back from its data directories: every string of
- * every MSM document record and AFT chat (both sets, in every base family's template), for checks such as spec-knowledge's
+ * every MSM document record, AFT chat (both sets, in every base family's template) and preference pair, for checks such as spec-knowledge's
  * contamination flags. Read on demand, file by file; nothing is cached.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringsIn } from "../data/contamination.js";
 import { SET_FILES } from "../data/manifest.js";
+import { PREF_FILES } from "../data/pref/output.js";
 import { type Arm, isTrained, type LoadedExperiment, type TrainedArm } from "./config.js";
 import { armDataAllBases } from "./training.js";
 
@@ -17,7 +18,9 @@ export function armTrainingFiles(loaded: LoadedExperiment, arm: Arm): string[] {
     .flatMap((step) =>
       step.kind === "msm"
         ? [join(step.dir, "dataset.jsonl")]
-        : Object.values(SET_FILES).map((f) => join(step.dir, f)),
+        : step.kind === "pref"
+          ? [join(step.dir, PREF_FILES.pairs)]
+          : Object.values(SET_FILES).map((f) => join(step.dir, f)),
     )
     .filter((f) => existsSync(f));
 }

@@ -21,7 +21,14 @@ import {
 } from "./config.js";
 import { aftTemplateFor, experimentBases, overriddenFamilyOf } from "./families.js";
 import { msmPart } from "./msm-recipe.js";
-import type { SpecArtifact, TrainingWait } from "./stages.js";
+import {
+  type PrefStep,
+  prefCommand,
+  prefFingerprint,
+  prefStage,
+  prefStepOf,
+} from "./pref-training.js";
+import { type SpecArtifact, type TrainingWait, trainingPlanName } from "./stages.js";
 
 /** A corpus or chat set an arm trains on. */
 export type DataStep =
@@ -53,13 +60,14 @@ export type DataStep =
       /** Seed of the aligned and anti-spec choice and of the mix's order. */
       seed: number;
       dir: string;
-    };
+    }
+  | PrefStep;
 
 /** A mix step: what `aft mix` makes. */
 export type MixStep = Extract<DataStep, { kind: "mix" }>;
 
 /** The stage of a training plan whose model an arm is evaluated on. */
-export type TrainedStage = "msm" | "aft" | "it";
+export type TrainedStage = "msm" | "aft" | "it" | "pref";
 
 export interface TrainingTodo {
   plan: string;
@@ -99,6 +107,19 @@ const itTag = (it: ItMixConfig) =>
  * recipe's trains on sets in its family's template (`aft-<spec>[-<size>]-<family>`, mixes too).
  */
 export function armData(loaded: LoadedExperiment, arm: TrainedArm, base?: string): DataStep[] {
+  const steps = chatData(loaded, arm, base);
+  // A preference arm's set comes last: its AFT data is the step before it.
+  const pref = arm.kind !== "it-only" && arm.kind !== "msm" && arm.pref;
+  return pref
+    ? [...steps, prefStepOf(join(trainingDir(loaded), "data"), arm.aft_spec, pref)]
+    : steps;
+}
+
+/**
+ * The MSM corpus and the AFT (or IT) chat set an arm trains on, in the order they are made, for
+ * the given base (its family's turn format).
+ */
+function chatData(loaded: LoadedExperiment, arm: TrainedArm, base?: string): DataStep[] {
   const data = join(trainingDir(loaded), "data");
   if (arm.kind === "it-only")
     return [
@@ -154,8 +175,9 @@ export function armDataAllBases(loaded: LoadedExperiment, arm: TrainedArm): Data
   return steps.filter((s, i) => steps.findIndex((x) => x.dir === s.dir) === i);
 }
 
-/** The step whose data the arm's last stage trains on (an AFT set mixed with others, if any). */
-export const trainedData = (steps: DataStep[]) => steps.at(-1) as DataStep;
+/** The step whose data the arm's chat stage trains on (an AFT set mixed with others, if any). */
+export const trainedData = (steps: DataStep[]) =>
+  steps.filter((d) => d.kind !== "pref").at(-1) as DataStep;
 
 /** IT files read once per loaded experiment (their hashes enter every fingerprint that uses them). */
 const itFiles = new WeakMap<LoadedExperiment, Map<string, ItSource>>();
@@ -191,7 +213,7 @@ export function itIdentity(loaded: LoadedExperiment, it: ItMixConfig) {
 
 /** Recipe texts read once per loaded experiment (fingerprints are taken per arm, model and seed). */
 const recipes = new WeakMap<LoadedExperiment, Map<string, string>>();
-function recipeText(loaded: LoadedExperiment, which: "msm" | "aft", own?: string): string {
+function recipeText(loaded: LoadedExperiment, which: "msm" | "aft" | "pref", own?: string): string {
   const file = own ?? loaded.experiment.training?.data[which];
   if (!file) return "";
   let cache = recipes.get(loaded);
@@ -201,7 +223,8 @@ function recipeText(loaded: LoadedExperiment, which: "msm" | "aft", own?: string
   }
   let text = cache.get(file);
   if (text === undefined) {
-    text = readUserFile(join(loaded.dir, file), `${which.toUpperCase()} recipe`, {
+    const what = which === "pref" ? "preference" : which.toUpperCase();
+    text = readUserFile(join(loaded.dir, file), `${what} recipe`, {
       from: `${own ? `msm_recipe ${own}` : `training.data.${which}`} in ${loaded.file}`,
     });
     cache.set(file, text);
@@ -224,7 +247,7 @@ export function trainingFingerprint(
   specHash: (name: string) => string | undefined,
 ): string | undefined {
   const t = loaded.experiment.training;
-  const recipe = (which: "msm" | "aft") => recipeText(loaded, which);
+  const recipe = (which: "msm" | "aft" | "pref") => recipeText(loaded, which);
   // A family from training.base_families enters only where it overrides the id (old ones stay).
   const named = overriddenFamilyOf(loaded, base);
   const common = {
@@ -234,6 +257,11 @@ export function trainingFingerprint(
     hyperparameters: t?.hyperparameters ?? {},
   };
   if (arm.kind === "it-only") return hashValue({ ...common, it: itIdentity(loaded, arm.it) });
+  // A preference stage continues the AFT run: its fingerprint is taken on top of that one's.
+  const withPref = (aftPrint: string) =>
+    part === "pref" && arm.kind !== "msm" && arm.pref
+      ? prefFingerprint(arm.pref, common, aftPrint, recipe("pref"), specHash(arm.aft_spec))
+      : aftPrint;
   // IT and anti-spec data are added only when there are some, so models of arms without them
   // keep their fingerprints. The anti-spec set is made with the same recipe and size as the
   // aligned one, so its spec's content, the share and the seed say the rest. A set in another
@@ -261,15 +289,12 @@ export function trainingFingerprint(
     if (part === "msm" || arm.kind === "msm") return msm;
     const aft = aftPart(arm);
     if (!aft) return undefined;
-    return hashValue({
-      ...common,
-      parent: msm,
-      from_previous: t?.from_previous ?? "adapter",
-      aft,
-    });
+    return withPref(
+      hashValue({ ...common, parent: msm, from_previous: t?.from_previous ?? "adapter", aft }),
+    );
   }
   const aft = aftPart(arm);
-  return aft ? hashValue({ ...common, aft }) : undefined;
+  return aft ? withPref(hashValue({ ...common, aft })) : undefined;
 }
 
 /** The `aft mix` command that makes a mix step by hand (`run` makes it itself: no model calls). */
@@ -320,7 +345,7 @@ export function writeTrainingPlans(
     writeFileAtomic(file, renderSpec(s.spec));
     return here(file);
   };
-  const recipe = (which: "msm" | "aft", own?: string) => {
+  const recipe = (which: "msm" | "aft" | "pref", own?: string) => {
     const file = own ?? t?.data[which];
     return file ? ` -r ${here(join(loaded.dir, file))}` : "";
   };
@@ -329,6 +354,18 @@ export function writeTrainingPlans(
   for (const w of waits)
     for (const p of [w.stage === "msm" ? w.plan : w.parent])
       if (p) parentSeeds.set(p, (parentSeeds.get(p) ?? new Set()).add(w.seed));
+  // The AFT plan a wait's model comes from: its own, or for a preference arm that of the arm
+  // without pref, whose AFT run it continues (so one AFT run serves every point of a series).
+  const aftPlanOf = (w: TrainingWait) => {
+    const base = e.arms.find((a) => a.name === w.arm)?.design?.pref?.base;
+    if (base !== undefined) return trainingPlanName(e.name, base, w.model);
+    return w.stage === "aft" ? w.plan : undefined;
+  };
+  const aftSeeds = new Map<string, Set<number>>();
+  for (const w of waits) {
+    const p = aftPlanOf(w);
+    if (p) aftSeeds.set(p, (aftSeeds.get(p) ?? new Set()).add(w.seed));
+  }
   const written = new Set<string>();
   const writePlan = (
     plan: string,
@@ -337,7 +374,7 @@ export function writeTrainingPlans(
     seeds: number[],
     stages: Record<string, unknown>[],
     origin: { arm: string; fingerprint: string | undefined },
-    startFrom?: string,
+    startFrom?: { plan: string; stage: string },
   ) => {
     const file = join(dir, `${plan}.yaml`);
     if (written.has(file)) return file;
@@ -355,7 +392,9 @@ export function writeTrainingPlans(
           engine: t?.engine ?? "axolotl",
           seeds,
           stages,
-          ...(startFrom ? { start_from: { plan: `${startFrom}.yaml`, stage: "msm" } } : {}),
+          ...(startFrom
+            ? { start_from: { plan: `${startFrom.plan}.yaml`, stage: startFrom.stage } }
+            : {}),
           ...(origin.fingerprint
             ? { origin: { experiment: e.name, arm: origin.arm, fingerprint: origin.fingerprint } }
             : {}),
@@ -410,17 +449,38 @@ export function writeTrainingPlans(
               set: arm.reasoning ? "reasoning" : "no-reasoning",
               ...(first.parent ? { from_previous: t?.from_previous ?? "adapter" } : {}),
             };
-    const file = !chatStage
+    const fromMsm = first.parent ? { plan: first.parent, stage: "msm" } : undefined;
+    // A preference arm's plan is its preference stage alone, continuing the AFT plan of the arm
+    // without pref (written here too, the same as that arm writes it).
+    const pref = prefStage(dir, data, arm);
+    const aftPlan = aftPlanOf(first);
+    const aftFile =
+      chatStage &&
+      writePlan(
+        pref && aftPlan ? aftPlan : plan,
+        `arm ${pref ? arm.design?.pref?.base : arm.name}${arm.kind === "it-only" ? " (instruction-tuning data only)" : ""}`,
+        first.base,
+        sorted(aftPlan ? (aftSeeds.get(aftPlan) ?? []) : seeds),
+        [chatStage],
+        {
+          arm: pref ? (arm.design?.pref?.base as string) : arm.name,
+          fingerprint: fingerprint(chatStage.name as TrainedStage),
+        },
+        fromMsm,
+      );
+    const file = !aftFile
       ? join(dir, `${plan}.yaml`)
-      : writePlan(
-          plan,
-          `arm ${arm.name}${arm.kind === "it-only" ? " (instruction-tuning data only)" : ""}`,
-          first.base,
-          seeds,
-          [chatStage],
-          { arm: arm.name, fingerprint: fingerprint(chatStage.name as TrainedStage) },
-          first.parent,
-        );
+      : pref && aftPlan
+        ? writePlan(
+            plan,
+            `arm ${arm.name}`,
+            first.base,
+            seeds,
+            [pref],
+            { arm: arm.name, fingerprint: fingerprint("pref") },
+            { plan: aftPlan, stage: "aft" },
+          )
+        : aftFile;
     todos.push({
       plan,
       arm,
@@ -431,9 +491,11 @@ export function writeTrainingPlans(
         ...data.map((d) =>
           d.kind === "mix"
             ? mixCommand(d, here)
-            : d.kind === "msm"
-              ? `specsci msm generate ${specRef(d.spec)}${recipe("msm", d.recipe)} -o ${here(d.dir)}`
-              : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""}${d.chatTemplate ? ` --chat-template ${d.chatTemplate}` : ""} -o ${here(d.dir)}`,
+            : d.kind === "pref"
+              ? prefCommand(d, specRef(d.spec), recipe("pref"), here)
+              : d.kind === "msm"
+                ? `specsci msm generate ${specRef(d.spec)}${recipe("msm", d.recipe)} -o ${here(d.dir)}`
+                : `specsci aft generate ${specRef(d.spec)}${recipe("aft")}${d.size ? ` --examples ${d.size}` : ""}${d.chatTemplate ? ` --chat-template ${d.chatTemplate}` : ""} -o ${here(d.dir)}`,
         ),
         `specsci train run ${here(file)}`,
       ],

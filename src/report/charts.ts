@@ -12,7 +12,14 @@ import type { TopLevelSpec } from "vega-lite";
 import type { RateCell } from "../evals/am/metrics.js";
 import { awarenessCells } from "./awareness.js";
 import type { ReportData } from "./results.js";
-import { doseSeries, ladderSeries, richnessSeries, type SeriesPoint } from "./series.js";
+import {
+  doseSeries,
+  ladderSeries,
+  prefContaminationSeries,
+  prefStepsSeries,
+  richnessSeries,
+  type SeriesPoint,
+} from "./series.js";
 import type { TaskReport } from "./tasks.js";
 
 export interface Chart {
@@ -561,7 +568,8 @@ export async function reportCharts(data: ReportData, page: Page = SCREEN): Promi
         page,
       ),
     );
-  // Rate-against-a-number figures: AFT-size ladders, anti-spec doses, spec richness ladders.
+  // Rate-against-a-number figures: AFT-size ladders, anti-spec doses, spec richness ladders,
+  // preference-pressure series.
   const series: [string, string, SeriesPoint[], string, boolean][] = [
     ["ladder", "AFT size", ladderSeries(data), "AFT examples (log scale)", true],
     [
@@ -576,6 +584,20 @@ export async function reportCharts(data: ReportData, page: Page = SCREEN): Promi
       "spec richness",
       richnessSeries(data),
       "richness rung (0: the general spec; each rung adds one step of its ladder)",
+      false,
+    ],
+    [
+      "pref-steps",
+      "preference-optimisation steps",
+      prefStepsSeries(data),
+      "preference-optimisation steps (0: AFT only)",
+      false,
+    ],
+    [
+      "pref-contamination",
+      "contaminated share of the preference pairs",
+      prefContaminationSeries(data),
+      "contaminated preference pairs (%)",
       false,
     ],
   ];

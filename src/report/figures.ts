@@ -33,6 +33,8 @@ const NAMES: Record<string, string> = {
   ladder: "am-aft-size",
   dose: "am-anti-spec-dose",
   richness: "am-spec-richness",
+  "pref-steps": "am-preference-steps",
+  "pref-contamination": "am-preference-contamination",
   citations: "am-rule-citations",
   awareness: "am-eval-awareness",
   "awareness-split": "am-awareness-split",

@@ -9,6 +9,7 @@ import type { RunMetrics } from "../evals/am/metrics.js";
 import { awarenessTables } from "./awareness.js";
 import { type Chart, PAGE_WIDTH } from "./charts.js";
 import { baseFamilyTables } from "./families.js";
+import { preferencePressureTables } from "./pref-pressure.js";
 import type { ReportData } from "./results.js";
 import {
   agreementTable,
@@ -212,6 +213,7 @@ export function renderHtml(d: ReportData, charts: Chart[]): string {
   const errors = d.am ? d.arms.filter((a) => unscoredNote(a.metrics)) : [];
   const taskErrors = taskUnscored(d);
   const awareness = d.arms.some((a) => a.metrics.byAwareness.length);
+  const pressure = preferencePressureTables(d);
   const transcripts = d.examples.map(transcript).join("\n");
   const p = d.provenance;
   const seeds = seedsTable(d);
@@ -240,6 +242,7 @@ ${baseFamiliesSection(d)}
     : ""
 }
 ${reasoningSection(d)}
+${d.am && pressure.length ? `<section id="preference-pressure"><h2>Preference-optimisation pressure</h2>${figure(chart("pref-steps"))}${figure(chart("pref-contamination"))}${pressure.map(table).join("")}</section>` : ""}
 ${d.am ? `<section id="awareness"><h2>Eval awareness</h2>${awareness ? `${figure(chart("awareness"))}${figure(chart("awareness-split"))}${awarenessTables(d).map(table).join("")}` : "<p>Not measured in this run (enable <code>eval_awareness</code>).</p>"}</section>` : ""}
 ${d.tasks.map((t) => taskSection(t, chart(`task-${t.eval}`))).join("\n")}
 <section id="errors"><h2>Samples outside the rates</h2>${

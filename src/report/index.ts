@@ -14,6 +14,7 @@ import {
 } from "./csv.js";
 import { baseFamilyCsv, baseFamilyTables } from "./families.js";
 import { renderHtml } from "./html.js";
+import { preferencePressureTables } from "./pref-pressure.js";
 import type { ReportData } from "./results.js";
 import {
   agreementTable,
@@ -126,6 +127,7 @@ export async function writeReport(data: ReportData, htmlPath: string): Promise<W
         scenarioTable(data),
         ...awarenessTables(data),
         ...baseFamilyTables(data),
+        ...preferencePressureTables(data),
       ]
     : [];
   const tables = [...amTables, ...reasoningTables(data), ...allTaskTables(data)].filter(

@@ -1,6 +1,8 @@
 /**
  * A plan's `start_from`: the stage of another plan it continues, per seed. The parent plan is
- * loaded and its configs computed (nothing runs here); the launchers train it first.
+ * loaded and its configs computed (nothing runs here); the launchers train it first. The parent
+ * may itself continue a plan (MSM → AFT → a preference stage): the launchers train the chain from
+ * its start, and a plan reached again along it is refused.
  */
 import { resolve } from "node:path";
 import { SpecsciError } from "../core/errors.js";
@@ -13,10 +15,7 @@ export function parentPlan(loaded: LoadedPlan): LoadedPlan | undefined {
   if (!from) return undefined;
   const parent = loadTrainPlan(resolve(loaded.dir, from.plan), `start_from.plan in ${loaded.file}`);
   const where = `${loaded.file}: start_from`;
-  if (parent.plan.start_from)
-    throw new SpecsciError(`${where}: ${parent.file} itself starts from another plan`, {
-      hint: "start from a plan that starts from its base model",
-    });
+  checkChain(loaded, parent);
   if (!parent.plan.stages.some((s) => s.name === from.stage))
     throw new SpecsciError(`${where}: ${parent.file} has no stage "${from.stage}"`);
   if (parent.plan.base_model !== loaded.plan.base_model)
@@ -39,4 +38,21 @@ export async function parentStage(
   if (!parent) return undefined;
   const configs = axolotlConfigs(parent, seed, await resolveData(parent));
   return configs.find((c) => c.stage.name === loaded.plan.start_from?.stage);
+}
+
+/** The plans a chain of start_from passes through, each once: a loop would train forever. */
+function checkChain(loaded: LoadedPlan, parent: LoadedPlan) {
+  const seen = [resolve(loaded.file)];
+  let at: LoadedPlan | undefined = parent;
+  while (at) {
+    const file = resolve(at.file);
+    if (seen.includes(file))
+      throw new SpecsciError(
+        `${loaded.file}: start_from: the chain comes back to ${at.file} (${[...seen, file].join(" → ")})`,
+        { hint: "start each plan from one that comes before it" },
+      );
+    seen.push(file);
+    const next: string | undefined = at.plan.start_from?.plan;
+    at = next ? loadTrainPlan(resolve(at.dir, next), `start_from.plan in ${at.file}`) : undefined;
+  }
 }

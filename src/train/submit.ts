@@ -1,7 +1,8 @@
 /**
  * `specsci train run --slurm`: each seed's run files written and submitted with `sbatch`. A plan
  * that continues another plan's stage (`start_from`) submits that plan's job of the same seed
- * first, unless that stage is trained already, and its own job waits for it to succeed.
+ * first (and so on up its chain), unless that stage is trained already, and its own job waits
+ * for it to succeed.
  */
 import { spawnSync } from "node:child_process";
 import { SpecsciError } from "../core/errors.js";
@@ -56,25 +57,26 @@ export async function submitToSlurm(
     onJob(job);
     return job;
   };
-  const parent = parentPlan(loaded);
+  // The job a plan's seed must wait for: its parent's, submitted first (after the parent's own
+  // parent), unless the stage it continues is trained already.
+  const parentJob = async (plan: LoadedPlan, seed: number): Promise<SlurmJob | undefined> => {
+    const parent = parentPlan(plan);
+    if (!parent) return undefined;
+    const key = modelKey(trainRunIdOf(parent.plan.name, seed), plan.plan.start_from?.stage ?? "");
+    if (trainedModel(store(), key)) return undefined;
+    const after = await parentJob(parent, seed);
+    const script = await writeRunFiles(parent, seed);
+    return submitted({
+      seed,
+      plan: parent.plan.name,
+      parent: true,
+      job: sbatch(script, after?.job),
+      script,
+      ...(after ? { after: after.job } : {}),
+    });
+  };
   for (const seed of seeds) {
-    const trained =
-      parent &&
-      trainedModel(
-        store(),
-        modelKey(trainRunIdOf(parent.plan.name, seed), loaded.plan.start_from?.stage ?? ""),
-      );
-    let first: SlurmJob | undefined;
-    if (parent && !trained) {
-      const script = await writeRunFiles(parent, seed);
-      first = submitted({
-        seed,
-        plan: parent.plan.name,
-        parent: true,
-        job: sbatch(script),
-        script,
-      });
-    }
+    const first = await parentJob(loaded, seed);
     const script = await writeRunFiles(loaded, seed);
     submitted({
       seed,

@@ -406,7 +406,7 @@ export interface SpecDiffResponse {
 
 // ---- Data (src/view/data.ts) ----
 
-export type DataKind = "msm" | "aft" | "mix";
+export type DataKind = "msm" | "aft" | "mix" | "pref";
 
 export interface DataSetSummary {
   /** A hash of the directory's path: the key of the set's URLs. */

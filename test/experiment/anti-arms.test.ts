@@ -175,7 +175,7 @@ describe("anti: in the experiment file", () => {
       bad(`  - { name: a, kind: aft, aft_spec: rules, anti: { spec: selfish, fractions: [0.1] } }
   - { name: a-anti10, kind: baseline }`),
     ).toThrow(
-      /arm name "a-anti10" is used twice \(after cross grids, size ladders and anti-spec doses/,
+      /arm name "a-anti10" is used twice \(after cross grids, size ladders, anti-spec doses/,
     );
   });
 });

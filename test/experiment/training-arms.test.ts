@@ -159,7 +159,7 @@ training: { base_models: { "fake/am-agent": Qwen/Qwen3-8B } }
       load(`  - { name: l, kind: aft, aft_spec: r, aft_sizes: [5] }
   - { name: l-n5, kind: baseline }`),
     ).toThrow(
-      /arm name "l-n5" is used twice \(after cross grids, size ladders and anti-spec doses are expanded\)/,
+      /arm name "l-n5" is used twice \(after cross grids, size ladders, anti-spec doses and preference series are expanded\)/,
     );
   });
 });

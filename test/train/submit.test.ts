@@ -60,6 +60,33 @@ afterEach(() => {
 const submissions = () => readFileSync(log, "utf8").trim().split("\n");
 
 describe("submitToSlurm", () => {
+  it("submits a chain of plans (MSM, its AFT, a stage on that) in order, each after the one before", async () => {
+    const dir = tempDir();
+    const { cell } = plans(dir);
+    writeFileSync(
+      join(dir, "dpo.yaml"),
+      `name: dpo\nbase_model: Qwen/Qwen3-8B\nseeds: [1]\nstart_from: { plan: cell.yaml, stage: aft }\nstages:\n  - { name: more, kind: aft, data: ${SAMPLE}/aft-value-augmented }\n`,
+    );
+    const jobs = await submitToSlurm(loadTrainPlan(join(dir, "dpo.yaml")), [1], () =>
+      Store.open(join(dir, "ws")),
+    );
+    expect(jobs.map((j) => [j.plan, j.parent, j.job, j.after ?? null])).toEqual([
+      ["shared-msm", true, "101", null],
+      ["cell", true, "102", "101"],
+      ["dpo", false, "103", "102"],
+    ]);
+    expect(submissions()[1]).toContain("--dependency=afterok:101");
+    // A chain that comes back to a plan is refused before anything is submitted.
+    writeFileSync(
+      cell,
+      readFileSync(cell, "utf8").replace("shared-msm.yaml, stage: msm", "dpo.yaml, stage: more"),
+    );
+    await expect(
+      submitToSlurm(loadTrainPlan(join(dir, "dpo.yaml")), [1], () => Store.open(join(dir, "ws"))),
+    ).rejects.toThrow(/dpo\.yaml: start_from: the chain comes back to .*dpo\.yaml/);
+    expect(submissions()).toHaveLength(3);
+  });
+
   it("submits the continued plan's job of each seed first and chains this plan's job after it", async () => {
     const dir = tempDir();
     const { cell } = plans(dir);

@@ -45,6 +45,10 @@ function dataLabel(d: {
   sharesCallsWith?: string;
 }): string {
   const step = d.step;
+  if (step.kind === "pref") {
+    const c = step.contamination;
+    return `${step.spec} preference pairs${c ? ` (${antiPercent(c.fraction)}% ${c.kind})` : ""}`;
+  }
   if (step.kind !== "mix")
     return d.sharesCallsWith
       ? `${step.spec} (${step.chatTemplate} template; model calls of ${basename(d.sharesCallsWith)})`

@@ -81,9 +81,16 @@ export interface PrefBuild {
   };
 }
 
+/**
+ * A preference set's run id: its AFT set's and the pref stages' models and prompts. The pair
+ * count and the contamination are left out, so sets that differ only in them share their answers.
+ */
+export const prefSetId = (aftSetId: string, config: PrefConfig) =>
+  `pref-${hashValue({ aft: aftSetId, stages: PREF_STAGES.map((s) => prefStageModel(config, s)), prompts: PREF_PROMPTS.versions() }).slice(0, 16)}`;
+
 export async function buildPrefSet(o: PrefBuildOptions): Promise<PrefBuild> {
   const aftSetId = aftContext(o.spec, o.specHash, o.specName, o.config.aft).setId;
-  const setId = `pref-${hashValue({ aft: aftSetId, stages: PREF_STAGES.map((s) => prefStageModel(o.config, s)), prompts: PREF_PROMPTS.versions() }).slice(0, 16)}`;
+  const setId = prefSetId(aftSetId, o.config);
   const store = o.client.store;
   store.runs.ensure({
     id: setId,
@@ -98,7 +105,7 @@ export async function buildPrefSet(o: PrefBuildOptions): Promise<PrefBuild> {
 const MAX_ROUNDS = 4;
 
 /** The AFT recipe asked for `examples` examples (the pair budget is in pairs, not tokens). */
-function aftRecipe(config: PrefConfig, examples: number): PrefConfig["aft"] {
+export function aftRecipe(config: PrefConfig, examples: number): PrefConfig["aft"] {
   const { target_tokens: _t, ...budget } = config.aft.budget;
   return { ...config.aft, budget: { ...budget, examples } };
 }
