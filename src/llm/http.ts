@@ -134,7 +134,9 @@ export class BufferedResponse {
 
   get body(): ReadableStream<Uint8Array> | null {
     if (this.stream === undefined) {
-      this.stream = this.data === null ? null : new Response(this.data).body;
+      // Bytes undici allocated: never a SharedArrayBuffer, as the DOM typings want to be told.
+      this.stream =
+        this.data === null ? null : new Response(this.data as Uint8Array<ArrayBuffer>).body;
     }
     return this.stream;
   }
@@ -158,7 +160,7 @@ export class BufferedResponse {
   }
 
   async blob(): Promise<Blob> {
-    return new Blob([this.take()]);
+    return new Blob([this.take() as Uint8Array<ArrayBuffer>]);
   }
 
   private take(): Uint8Array {

@@ -30,7 +30,12 @@ const count = (n: number | null) => (n === null ? "–" : n.toLocaleString("en-U
 const setHref = (id: string, query?: Record<string, string>) =>
   withQuery(`/data/${encodeURIComponent(id)}`, new URLSearchParams(query));
 
-const KIND_WORDS = { msm: "MSM corpus", aft: "AFT chat set", mix: "AFT mix" } as const;
+const KIND_WORDS = {
+  msm: "MSM corpus",
+  aft: "AFT chat set",
+  mix: "AFT mix",
+  pref: "preference set",
+} as const;
 
 /** The spec page of the set's spec, in the first experiment that trains on it. */
 function SpecLink({ s, rule }: { s: DataSetSummary; rule?: string }) {
