@@ -24,7 +24,7 @@ const BIN = join(ROOT, "bin", "specsci.js");
 const PEAK_RSS = join(import.meta.dirname, "peak-rss.mjs");
 const IN_FLIGHT = 64;
 const sizes = (name: string, fallback: string) =>
-  (process.env[name] ?? fallback).split(",").map(Number);
+  (process.env[name] ?? fallback).split(",").filter(Boolean).map(Number);
 const LLM_SIZES = sizes("BENCH_MEM_LLM", "1000,20000,200000");
 const EPOCHS = sizes("BENCH_MEM_EPOCHS", "300,3000");
 const HEAP_CALLS = Number(process.env.BENCH_MEM_HEAP_CALLS ?? 100_000);
