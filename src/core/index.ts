@@ -16,6 +16,7 @@ export {
 } from "./fs.js";
 export { canonicalJson, hashValue, sha256Hex } from "./hash.js";
 export { parseJsonl, readJsonl } from "./jsonl.js";
+export { atomicLineFile, type LineSink, readLines, stdoutLines } from "./lines.js";
 export { type LogLevel, log, setLogLevel } from "./log.js";
 export { packageVersion } from "./package-version.js";
 export { createProgress, disableProgress, type Progress } from "./progress.js";

@@ -62,3 +62,94 @@ export async function mapBounded<T, R>(
   );
   return out;
 }
+
+export interface OrderedPoolOptions extends PoolOptions {
+  /**
+   * Items between the oldest not yet emitted and the newest started, at least `concurrency`.
+   * It bounds what waits in memory for an earlier item: when one early item is slow, the others
+   * finish up to this far past it and then no new item starts until it is done.
+   */
+  window: number;
+}
+
+/**
+ * Runs `work` over `items` (read lazily: an iterator of a million items is never held whole), at
+ * most `concurrency` at a time, and hands each result to `emit` in input order as soon as every
+ * earlier one has been emitted; `emit` may wait (a stream's backpressure). Errors and aborts
+ * behave as in `forEachBounded`; results not yet emitted then are dropped.
+ */
+export async function forEachInOrder<T, R>(
+  items: Iterable<T> | AsyncIterable<T>,
+  work: (item: T, index: number) => Promise<R>,
+  emit: (result: R, item: T, index: number) => void | Promise<void>,
+  options: OrderedPoolOptions,
+): Promise<void> {
+  const source = iteratorOf(items);
+  const window = Math.max(1, options.concurrency, options.window);
+  const done = new Map<number, { result: R; item: T }>();
+  let started = 0;
+  let emitted = 0;
+  let exhausted = false;
+  let stopped: { error: unknown } | undefined;
+  // Workers waiting for the window to move (the oldest item to be emitted).
+  let moved: (() => void)[] = [];
+  const wake = () => {
+    const waiting = moved;
+    moved = [];
+    for (const w of waiting) w();
+  };
+  // One emitter at a time keeps the order even when `emit` waits.
+  let emitting = false;
+  const drain = async () => {
+    if (emitting) return;
+    emitting = true;
+    try {
+      for (let d = done.get(emitted); d && !stopped; d = done.get(emitted)) {
+        done.delete(emitted);
+        await emit(d.result, d.item, emitted);
+        emitted++;
+        wake();
+      }
+    } finally {
+      emitting = false;
+    }
+  };
+  const take = async (): Promise<{ item: T; index: number } | undefined> => {
+    while (started - emitted >= window && !stopped) await new Promise<void>((r) => moved.push(r));
+    if (stopped || exhausted) return undefined;
+    if (options.signal?.aborted) {
+      stopped = { error: options.signal.reason };
+      return undefined;
+    }
+    // Taken before awaiting the source, so two workers never get the same index.
+    const index = started++;
+    const next = await source.next();
+    if (next.done) {
+      exhausted = true;
+      started--;
+      return undefined;
+    }
+    return { item: next.value, index };
+  };
+  const worker = async () => {
+    try {
+      for (let t = await take(); t; t = await take()) {
+        done.set(t.index, { result: await work(t.item, t.index), item: t.item });
+        await drain();
+      }
+    } catch (e) {
+      // From the source, the work or the emit: stop taking items, let the others finish theirs.
+      stopped ??= { error: e };
+      wake();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  options.signal?.throwIfAborted();
+  if (stopped) throw stopped.error;
+}
+
+function iteratorOf<T>(items: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in items
+    ? (items as AsyncIterable<T>)[Symbol.asyncIterator]()
+    : (items as Iterable<T>)[Symbol.iterator]();
+}

@@ -18,8 +18,13 @@ export const unwrapQuote = (q: string) =>
  * the sources. Quotes shorter than three characters prove nothing and do not count.
  */
 export function quoteIn(quote: string, sources: string[]): boolean {
+  return quoteInSquashed(quote, sources.map(squashSpace));
+}
+
+/** `quoteIn` over sources already passed through `squashSpace` (to squash them once for many quotes). */
+export function quoteInSquashed(quote: string, squashedSources: string[]): boolean {
   const needle = unwrapQuote(quote);
-  return needle.length >= 3 && sources.some((s) => squashSpace(s).includes(needle));
+  return needle.length >= 3 && squashedSources.some((s) => s.includes(needle));
 }
 
 /**

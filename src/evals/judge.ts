@@ -5,7 +5,7 @@
  * when most are, the sample has no score (`judge_invalid`), never a default verdict.
  */
 import { SpecsciError } from "../core/errors.js";
-import { quoteIn } from "../core/text.js";
+import { quoteInSquashed, squashSpace } from "../core/text.js";
 import type { ChatModel } from "../llm/types.js";
 import {
   type AnswerAttempt,
@@ -56,8 +56,10 @@ export function checkQuotes(
     return '"quotes" must be an array of strings';
   if (required && quotes.length === 0) return `give at least one quote from ${where}`;
   if (quotes.length > 6) return "give at most four quotes";
+  // Each source squashed once for all the quotes (a transcript is kilobytes, quotes are several).
+  const squashed = sources.map(squashSpace);
   for (const q of quotes as string[])
-    if (!quoteIn(q, sources))
+    if (!quoteInSquashed(q, squashed))
       return `this quote is not in ${where} word for word: "${q.slice(0, 120)}"`;
   return undefined;
 }

@@ -30,11 +30,14 @@ export { nativeReasoning } from "./reasoning-models.js";
 export {
   expandRequests,
   parseRequestsJsonl,
+  type RequestDefaults,
+  RequestFile,
   type RequestItem,
   type RequestSpec,
   type RunRequestsOptions,
   resultLine,
   runRequests,
+  runRequestsInOrder,
 } from "./request-file.js";
 export { type ServedModel, servedModel, servedModels } from "./served.js";
 export type * from "./types.js";

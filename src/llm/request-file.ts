@@ -9,9 +9,11 @@
  */
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
+import { readLines } from "../core/lines.js";
+import { collectGarbage } from "../core/memory.js";
+import { forEachInOrder } from "../core/pool.js";
 import { createProgress } from "../core/progress.js";
 import type { BatchRunOptions } from "./batch/runner.js";
-import { callMany } from "./call-many.js";
 import type { LlmClient } from "./client.js";
 import {
   type CallContext,
@@ -68,55 +70,117 @@ export interface RequestItem {
 export function parseRequestsJsonl(text: string, file: string): RequestSpec[] {
   const specs: RequestSpec[] = [];
   const ids = new Set<string>();
-  const lines = text.split("\n");
-  for (const [i, raw] of lines.entries()) {
-    if (!raw.trim()) continue;
-    const where = `${file}:${i + 1}`;
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (e) {
-      throw new SpecsciError(`${where}: not valid JSON: ${(e as Error).message}`);
-    }
-    const parsed = Line.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-      throw new SpecsciError(`${where}: ${field}${issue?.message ?? "invalid request"}`, {
-        hint: 'each line needs "id" and either "messages" or "prompt"',
-      });
-    }
-    const l = parsed.data;
-    if (ids.has(l.id)) throw new SpecsciError(`${where}: duplicate id "${l.id}"`);
-    ids.add(l.id);
-    const messages = l.messages ?? [
-      ...(l.system === undefined ? [] : [{ role: "system" as const, content: l.system }]),
-      { role: "user" as const, content: l.prompt as string },
-    ];
-    specs.push({ id: l.id, messages, params: l.params ?? {}, samples: l.samples });
+  for (const [i, raw] of text.split("\n").entries()) {
+    const spec = parseRequestLine(raw, `${file}:${i + 1}`, ids);
+    if (spec) specs.push(spec);
   }
-  if (specs.length === 0) throw new SpecsciError(`${file}: no requests (the file is empty)`);
+  if (specs.length === 0) throw noRequests(file);
   return specs;
 }
 
-/** Expands specs into one item per sample; per-line params win over the defaults given here. */
-export function expandRequests(
-  specs: RequestSpec[],
-  defaults: { params: Partial<SamplingParams>; samples: number; maxTokens: number },
-): RequestItem[] {
-  const items: RequestItem[] = [];
-  for (const s of specs) {
-    const params = { ...defaults.params, ...s.params } as SamplingParams;
-    params.max_tokens ??= defaults.maxTokens;
-    for (let sample = 0; sample < (s.samples ?? defaults.samples); sample++) {
-      items.push({
-        id: s.id,
-        sample,
-        request: { messages: s.messages, params, sampleIndex: sample },
-      });
-    }
+/** One line of a request file, checked; null for a blank line. `ids` are those seen so far. */
+function parseRequestLine(raw: string, where: string, ids: Set<string> | null): RequestSpec | null {
+  if (!raw.trim()) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new SpecsciError(`${where}: not valid JSON: ${(e as Error).message}`);
   }
-  return items;
+  const parsed = Line.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    throw new SpecsciError(`${where}: ${field}${issue?.message ?? "invalid request"}`, {
+      hint: 'each line needs "id" and either "messages" or "prompt"',
+    });
+  }
+  const l = parsed.data;
+  if (ids?.has(l.id)) throw new SpecsciError(`${where}: duplicate id "${l.id}"`);
+  ids?.add(l.id);
+  const messages = l.messages ?? [
+    ...(l.system === undefined ? [] : [{ role: "system" as const, content: l.system }]),
+    { role: "user" as const, content: l.prompt as string },
+  ];
+  return { id: l.id, messages, params: l.params ?? {}, samples: l.samples };
+}
+
+const noRequests = (file: string) => new SpecsciError(`${file}: no requests (the file is empty)`);
+
+export interface RequestDefaults {
+  params: Partial<SamplingParams>;
+  samples: number;
+  maxTokens: number;
+}
+
+/** Expands specs into one item per sample; per-line params win over the defaults given here. */
+export function expandRequests(specs: RequestSpec[], defaults: RequestDefaults): RequestItem[] {
+  return specs.flatMap((s) => [...itemsOf(s, defaults)]);
+}
+
+function* itemsOf(s: RequestSpec, defaults: RequestDefaults): Generator<RequestItem> {
+  const params = { ...defaults.params, ...s.params } as SamplingParams;
+  params.max_tokens ??= defaults.maxTokens;
+  for (let sample = 0; sample < (s.samples ?? defaults.samples); sample++)
+    yield { id: s.id, sample, request: { messages: s.messages, params, sampleIndex: sample } };
+}
+
+/**
+ * A request file read as a stream, for files too large to hold whole (a million prompts).
+ * `check` reads it once: every line is validated (so a bad line fails before any call) and the
+ * file's hash and item count are taken; `items` then reads it again, lazily, one item per sample.
+ */
+const LARGE_FILE_IDS = 100_000;
+
+export class RequestFile {
+  private checked: { sha256: string; items: number; samples: number } | undefined;
+
+  constructor(
+    private readonly path: string,
+    /** The name in messages (`file:line: …`), as the user gave it. */
+    private readonly file: string,
+  ) {}
+
+  /**
+   * Validates every line; the SHA-256 of the file's bytes and how many items it expands to when
+   * a line that does not say gets `samples`.
+   */
+  async check(samples: number): Promise<{ sha256: string; items: number }> {
+    const { lines, sha256 } = readLines(this.path);
+    const ids = new Set<string>();
+    let items = 0;
+    for await (const line of lines) {
+      const spec = parseRequestLine(line.text, `${this.file}:${line.number}`, ids);
+      if (spec) items += spec.samples ?? samples;
+    }
+    if (ids.size === 0) throw noRequests(this.file);
+    // The ids of a large file (tens of MB for a million) are garbage from here: collected now,
+    // the run's own working set is not stacked on them in the process's peak memory.
+    const large = ids.size > LARGE_FILE_IDS;
+    ids.clear();
+    if (large) collectGarbage();
+    this.checked = { sha256: sha256(), items, samples };
+    return { sha256: this.checked.sha256, items };
+  }
+
+  /**
+   * The items in file order, as many samples of a line as `check` counted; the file must not
+   * have changed since.
+   */
+  async *items(defaults: Omit<RequestDefaults, "samples">): AsyncGenerator<RequestItem> {
+    if (!this.checked) throw new Error("RequestFile.items before check");
+    const expand = { ...defaults, samples: this.checked.samples };
+    const { lines, sha256 } = readLines(this.path);
+    // Ids were checked unique by `check`; the hash below catches a file changed since.
+    for await (const line of lines) {
+      const spec = parseRequestLine(line.text, `${this.file}:${line.number}`, null);
+      if (spec) yield* itemsOf(spec, expand);
+    }
+    if (sha256() !== this.checked.sha256)
+      throw new SpecsciError(`${this.file} changed while its requests ran`, {
+        hint: "run the command again (answers already received come from the cache)",
+      });
+  }
 }
 
 export interface RunRequestsOptions {
@@ -133,24 +197,63 @@ export async function runRequests(
   items: RequestItem[],
   options: RunRequestsOptions,
 ): Promise<ChatOutcome[]> {
-  const requests = items.map((i) => i.request);
-  const progress = createProgress(options.batch ? "batch" : "calls", requests.length);
+  const outcomes: ChatOutcome[] = [];
+  await runRequestsInOrder(client, items, items.length, options, (o) => void outcomes.push(o));
+  return outcomes;
+}
+
+/**
+ * Calls whose results wait for an earlier, slower one: they bound memory (at most this many
+ * outcomes are held), and a single slow request holds up the run only once this many later ones
+ * are done. Online calls in progress at once are fewer (the model's limiter decides the wire).
+ */
+const ORDER_WINDOW = 4096;
+const CALLS_STARTED = 512;
+
+/**
+ * Runs `items` (read lazily) and hands each outcome to `emit` in input order as soon as the
+ * earlier ones are out, so a caller can stream the results of any number of requests. Online,
+ * at most ORDER_WINDOW outcomes are held at once; a batch needs its items whole (they go to the
+ * provider together).
+ */
+export async function runRequestsInOrder(
+  client: LlmClient,
+  items: Iterable<RequestItem> | AsyncIterable<RequestItem>,
+  total: number,
+  options: RunRequestsOptions,
+  emit: (outcome: ChatOutcome, item: RequestItem) => void | Promise<void>,
+): Promise<void> {
+  const progress = createProgress(options.batch ? "batch" : "calls", total);
   const callOpts: { context?: CallContext; signal?: AbortSignal } = {};
   if (options.context) callOpts.context = options.context;
   if (options.signal) callOpts.signal = options.signal;
   try {
     if (options.batch) {
+      const all: RequestItem[] = [];
+      for await (const item of items) all.push(item);
       const runOpts: BatchRunOptions = {
         ...callOpts,
         onProgress: (done) => progress.update(done),
       };
       if (options.pollIntervalMs !== undefined) runOpts.pollIntervalMs = options.pollIntervalMs;
-      return await client.batchRunner(options.modelId).run(requests, runOpts);
+      const outcomes = await client.batchRunner(options.modelId).run(
+        all.map((i) => i.request),
+        runOpts,
+      );
+      for (const [i, o] of outcomes.entries()) await emit(o, all[i] as RequestItem);
+      return;
     }
-    return await callMany(client.model(options.modelId), requests, {
-      ...callOpts,
-      onResult: () => progress.increment(),
-    });
+    const model = client.model(options.modelId);
+    await forEachInOrder(
+      items,
+      async (item) => {
+        const outcome = await model.call(item.request, callOpts);
+        progress.increment();
+        return outcome;
+      },
+      emit,
+      { concurrency: CALLS_STARTED, window: ORDER_WINDOW, signal: options.signal },
+    );
   } finally {
     progress.stop();
   }

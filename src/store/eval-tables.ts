@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { canonicalJson } from "../core/hash.js";
+import { canonicalJson, sha256Hex } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
 import type { Texts } from "./texts.js";
 
@@ -113,6 +113,23 @@ export class EvalTables {
     );
   }
 
+  /**
+   * A sample's input (tens of kB for an agentic scenario) and metadata are the same objects in
+   * every epoch: their canonical JSON and its hash are computed once per object, not per record.
+   * Records are taken as immutable once written, as everywhere in the store.
+   */
+  private readonly canonicalMemo = new WeakMap<object, { json: string; hash: string }>();
+
+  private canonical(value: unknown): { json: string; hash: string } {
+    const memo =
+      typeof value === "object" && value !== null ? this.canonicalMemo.get(value) : undefined;
+    if (memo) return memo;
+    const json = canonicalJson(value);
+    const computed = { json, hash: sha256Hex(json) };
+    if (typeof value === "object" && value !== null) this.canonicalMemo.set(value, computed);
+    return computed;
+  }
+
   /** Creates the run's row unless it exists (a re-run of the same definition resumes it). */
   ensureRun(run: Omit<EvalRunRow, "createdAt" | "completedAt">): void {
     this.db
@@ -158,18 +175,20 @@ export class EvalTables {
 
   /** Writes a sample record; call inside a transaction (group commit). */
   writeSample(r: EvalSampleRecord): void {
-    const inputHash = this.texts.put(canonicalJson(r.input));
+    const input = this.canonical(r.input);
+    // The text row goes in with every sample: a memo of "already stored" could outlive a rollback.
+    this.texts.putHashed(input.hash, input.json);
     this.insertSample.run(
       r.runId,
       r.sampleId,
       r.epoch,
       r.status,
-      inputHash,
+      input.hash,
       json(r.output),
       json(r.parsed),
       json(r.scores),
       json(r.error),
-      canonicalJson(r.metadata ?? {}),
+      this.canonical(r.metadata ?? {}).json,
       r.startedAt,
       r.completedAt,
       r.workingMs,

@@ -17,6 +17,11 @@ export class Texts {
     return hash;
   }
 
+  /** `put` for a caller that has the hash already (`hash` must be the SHA-256 of `body`). */
+  putHashed(hash: string, body: string): void {
+    this.insert.run(hash, body);
+  }
+
   get(hash: string): string {
     const row = this.select.get(hash) as { body: string } | undefined;
     if (!row) throw new Error(`run store: text ${hash} is missing`);
