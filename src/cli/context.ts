@@ -1,7 +1,17 @@
+import { createRequire } from "node:module";
 import { disableProgress, loadEnvFile, resolveWorkspaceDir, setLogLevel } from "../core/index.js";
-import { type CacheMode, type Config, LlmClient, loadConfig } from "../llm/index.js";
-import { Store } from "../store/index.js";
+import type { CacheMode, Config, LlmClient } from "../llm/index.js";
+import type { Store } from "../store/index.js";
 import { downloadProgress } from "./output.js";
+
+/**
+ * The store and the LLM layer, loaded by the first command that opens them, so that commands
+ * needing neither (`spec list`, `--version`) start without SQLite or the SDKs. require() of an
+ * ES module is synchronous on the Node versions `engines` allows (≥ 20.19).
+ */
+const load = createRequire(import.meta.url);
+const storeModule = () => load("../store/index.js") as typeof import("../store/index.js");
+const llmModule = () => load("../llm/index.js") as typeof import("../llm/index.js");
 
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions {
@@ -34,12 +44,12 @@ export class CliContext {
   }
 
   get config(): Config {
-    this._config ??= loadConfig(this.options.config);
+    this._config ??= llmModule().loadConfig(this.options.config);
     return this._config.config;
   }
 
   get configPath(): string | undefined {
-    this._config ??= loadConfig(this.options.config);
+    this._config ??= llmModule().loadConfig(this.options.config);
     return this._config.path;
   }
 
@@ -48,7 +58,7 @@ export class CliContext {
   }
 
   get store(): Store {
-    this._store ??= Store.open(this.workspaceDir);
+    this._store ??= storeModule().Store.open(this.workspaceDir);
     return this._store;
   }
 
@@ -64,7 +74,7 @@ export class CliContext {
   }
 
   llm(cacheMode?: CacheMode): LlmClient {
-    this._llm ??= new LlmClient({
+    this._llm ??= new (llmModule().LlmClient)({
       store: this.store,
       config: this.config,
       cacheMode: this.cacheMode(cacheMode),

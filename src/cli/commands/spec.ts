@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   checkOutputPath,
@@ -21,7 +20,6 @@ import {
   importSpec,
   isTokenizerName,
   isTransformName,
-  listLibrary,
   loadValidSpec,
   specStats as measureSpec,
   type PlaceholderValues,
@@ -31,7 +29,6 @@ import {
   rulesOf,
   subrulesOf,
   TRANSFORMS,
-  withoutPositions,
 } from "../../spec/index.js";
 import type { CliContext } from "../context.js";
 import { printJson, printTable } from "../output.js";
@@ -59,37 +56,6 @@ export function specLint(
   const warnings = all.length - errors;
   log.info(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)`);
   if (errors || (opts.strict && warnings)) process.exitCode = 1;
-}
-
-/** `specsci spec list` */
-export function specList(ctx: CliContext) {
-  const entries = listLibrary().map((e) => {
-    const s = measureSpec(checkSpecFile(e.file).spec, []);
-    return {
-      name: e.name,
-      rules: s.rules,
-      words: s.words,
-      description: e.description,
-      purpose: e.purpose,
-    };
-  });
-  if (ctx.json) return printJson(entries);
-  printTable(
-    ["name", "rules", "words", "description"],
-    entries.map((e) => [
-      e.name,
-      e.rules,
-      e.words,
-      e.description.length > 90 ? `${e.description.slice(0, 87)}...` : e.description,
-    ]),
-  );
-}
-
-/** `specsci spec show` */
-export function specShow(ctx: CliContext, ref: string) {
-  const path = resolveSpecRef(ref);
-  if (ctx.json) return printJson(withoutPositions(checkSpecFile(path).spec));
-  process.stdout.write(readFileSync(path, "utf8"));
 }
 
 /** `specsci spec stats` */

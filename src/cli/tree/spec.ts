@@ -23,6 +23,7 @@ function parseTolerance(v: string): number {
 
 export function registerSpecCommands(program: Command, context: ContextFactory): void {
   const action = implementedIn(() => import("../commands/spec.js"), context);
+  const quick = implementedIn(() => import("../commands/spec-light.js"), context);
   const spec = program
     .command("spec")
     .description("specs: lint, list, show, measure, compare, import and derive variants");
@@ -35,13 +36,13 @@ export function registerSpecCommands(program: Command, context: ContextFactory):
     .option("--strict", "fail on warnings too")
     .action(action("specLint"));
 
-  spec.command("list").description("the built-in spec library").action(action("specList"));
+  spec.command("list").description("the built-in spec library").action(quick("specList"));
 
   spec
     .command("show")
     .description("print a spec (a built-in name or a file); --json gives the parsed model")
     .argument("<spec>", "built-in name or file")
-    .action(action("specShow"));
+    .action(quick("specShow"));
 
   withSetOption(spec.command("stats"))
     .description(
