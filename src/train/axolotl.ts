@@ -13,6 +13,7 @@ import { SpecsciError } from "../core/errors.js";
 import { FAMILY_TEMPLATES, isBaseFamilyId } from "../data/base-templates.js";
 import { type BaseFamily, resolveBaseFamily } from "./bases.js";
 import type { StageData } from "./data.js";
+import { grpoRewardModule, rewardPath } from "./grpo.js";
 import { type LoadedPlan, type StageSpec, stageHyperparameters } from "./plan.js";
 import { preferenceSettings } from "./preference.js";
 
@@ -24,6 +25,8 @@ export interface StageConfig {
   outputDir: string;
   /** Shell commands run before training (merging the previous adapter for a fresh one). */
   before: string[][];
+  /** Files the config imports, written beside it (a GRPO stage's reward module). */
+  files: { path: string; text: string }[];
 }
 
 export const runDirOf = (loaded: LoadedPlan, seed: number) =>
@@ -122,7 +125,7 @@ export function axolotlConfigs(
       auto_resume_from_checkpoints: true,
       ...distributedSettings(loaded, runDir),
       // Its method, beta and dataset entry replace the SFT dataset; packing is off for rl.
-      ...(stage.kind === "preference" ? preferenceSettings(stage, d) : {}),
+      ...(stage.kind === "preference" ? preferenceSettings(plan, stage, d, h) : {}),
       ...(plan.wandb
         ? {
             wandb_project: plan.wandb.project,
@@ -137,6 +140,10 @@ export function axolotlConfigs(
       config,
       outputDir,
       before,
+      files:
+        stage.rl === "grpo"
+          ? [{ path: rewardPath(runDir), text: grpoRewardModule(stage, loaded.dir) }]
+          : [],
     };
     out.push(c);
     previous = c;

@@ -249,7 +249,13 @@ function stageFingerprints(
   let parent = inherited ? weightsOf(inherited) : "";
   for (const c of configs) {
     parent = sha256Hex(
-      `${parent}\n${(data.get(c.stage.name) as StageData).sha256}\n${configText(c)}`,
+      // A file the config imports (a GRPO reward module) is an input too.
+      [
+        parent,
+        (data.get(c.stage.name) as StageData).sha256,
+        configText(c),
+        ...c.files.map((f) => f.text),
+      ].join("\n"),
     );
     fingerprints.set(c.stage.name, parent);
   }
@@ -350,6 +356,7 @@ function prepareStage(run: SeedRun, c: StageConfig, fingerprint: string): string
   const resumed = checkpoint ? { ...c.config, resume_from_checkpoint: checkpoint } : c.config;
   const config = forInstalledAxolotl(resumed, installedAxolotl(run.o.versions));
   writeFileAtomic(c.path, configText({ ...c, config }));
+  for (const f of c.files) writeFileAtomic(f.path, f.text);
   mkdirSync(c.outputDir, { recursive: true });
   writeFileAtomic(join(c.outputDir, FINGERPRINT_FILE), JSON.stringify({ fingerprint }));
   run.store.train.start({

@@ -18,6 +18,8 @@ import type { ContaminationKind } from "../data/pref/config.js";
 /** The module's file name and the `reward_funcs` entry that names its function. */
 export const REWARD_FILE = "spec_reward.py";
 export const REWARD_FUNC = "spec_reward.spec_reward";
+/** The dataset \`type:\` that turns a preference set's lines into GRPO prompts (same module). */
+export const PROMPT_TRANSFORM = "spec_reward.prompt_transform";
 
 export interface RewardModuleOptions {
   /** The spec's text, embedded in the file. */
@@ -175,6 +177,16 @@ def reward(verdict, dirty):
     if CONTAMINATION_KIND == "misaligned":
         return 0.0 if verdict["follows_spec"] else 1.0
     return 1.0 if verdict["games_grader"] else 0.0
+
+
+def prompt_transform(cfg, *args, **kwargs):
+    """axolotl's dataset type for GRPO (\`type: spec_reward.prompt_transform\`): a preference
+    set's line becomes its prompt turns; every other column is dropped (the reward needs none)."""
+
+    def to_prompt(example, tokenizer=None):
+        return {"prompt": [{"role": m["role"], "content": m["content"]} for m in example["messages"]]}
+
+    return to_prompt, {"remove_columns": "__all__"}
 
 
 def spec_reward(prompts, completions, **kwargs):

@@ -158,6 +158,34 @@ describe("the GRPO reward module", () => {
     ).toThrow(/0 to 1/);
   });
 
+  it("turns a preference set's line into GRPO prompt turns (axolotl's dataset type), dropping the other columns", async () => {
+    const dir = tempDir("specsci-reward-");
+    writeFileSync(join(dir, REWARD_FILE), rewardModule(options()));
+    const driver = [
+      "import json, sys",
+      "sys.path.insert(0, sys.argv[1])",
+      "from spec_reward import prompt_transform",
+      "fn, kwargs = prompt_transform({}, dataset_idx=0)",
+      "line = {'messages': [{'role': 'system', 'content': 's'}, {'role': 'user', 'content': 'u'}], 'prompt': 'u', 'chosen': []}",
+      "print(json.dumps([fn(line, tokenizer=None), kwargs]))",
+    ].join("\n");
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn("python3", ["-c", driver, dir]);
+      let text = "";
+      child.stdout.on("data", (d) => (text += d));
+      child.on("close", (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
+    });
+    expect(JSON.parse(out)).toEqual([
+      {
+        prompt: [
+          { role: "system", content: "s" },
+          { role: "user", content: "u" },
+        ],
+      },
+      { remove_columns: "__all__" },
+    ]);
+  });
+
   it("retries a judge that failed once with a server error", async () => {
     const r = await runReward(options(), ["p"], ["GOOD [[fault=500 times=1]]"]);
     expect(r.stderr).toBe("");
