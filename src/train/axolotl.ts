@@ -13,7 +13,7 @@ import { SpecsciError } from "../core/errors.js";
 import { FAMILY_TEMPLATES, isBaseFamilyId } from "../data/base-templates.js";
 import { type BaseFamily, resolveBaseFamily } from "./bases.js";
 import type { StageData } from "./data.js";
-import { grpoRewardModule, rewardPath } from "./grpo.js";
+import { grpoProcesses, grpoRewardModule, grpoSplit, rewardPath } from "./grpo.js";
 import { type LoadedPlan, type StageSpec, stageHyperparameters } from "./plan.js";
 import { preferenceSettings } from "./preference.js";
 
@@ -247,6 +247,8 @@ function atLeast(version: string | null | undefined, min: number[]): boolean {
 export function launchCommand(loaded: LoadedPlan, c: StageConfig, axolotl = "axolotl"): string[] {
   const hw = loaded.plan.hardware;
   const base = [axolotl, "train", c.path];
+  // GRPO's trainer leaves the last GPU to its vLLM server (grpo.ts).
+  const gpus = c.stage.rl === "grpo" ? grpoSplit(loaded.plan).trainer.length : hw.gpus_per_node;
   if (hw.nodes > 1)
     return [
       ...base,
@@ -264,8 +266,7 @@ export function launchCommand(loaded: LoadedPlan, c: StageConfig, axolotl = "axo
       "--rdzv_endpoint",
       "$HEAD_NODE:29400",
     ];
-  if (hw.gpus_per_node > 1)
-    return [...base, "--launcher", "torchrun", "--", "--nproc_per_node", String(hw.gpus_per_node)];
+  if (gpus > 1) return [...base, "--launcher", "torchrun", "--", "--nproc_per_node", String(gpus)];
   return base;
 }
 
@@ -288,14 +289,26 @@ export function slurmScript(loaded: LoadedPlan, seed: number, configs: StageConf
   ];
   for (const c of configs) {
     for (const cmd of c.before) lines.push(cmd.map(shellQuote).join(" "));
+    const grpo = c.stage.rl === "grpo" ? grpoProcesses(loaded.plan, c.path, "axolotl") : null;
+    if (grpo?.server)
+      lines.push(
+        `${envWords(grpo.server.env)} ${grpo.server.cmd.map(shellQuote).join(" ")} > ${shellQuote(c.path.replace(/\.yaml$/, "-vllm.log"))} 2>&1 &`,
+        "VLLM_PID=$!",
+      );
     lines.push(
-      `srun ${launchCommand(loaded, c)
+      `${grpo ? `${envWords(grpo.env)} ` : ""}srun ${launchCommand(loaded, c)
         .map((a) => (a === "$HEAD_NODE:29400" ? '"$HEAD_NODE:29400"' : shellQuote(a)))
         .join(" ")}`,
     );
+    if (grpo?.server) lines.push('kill "$VLLM_PID"; wait "$VLLM_PID" || true');
   }
   return `${lines.join("\n")}\n`;
 }
+
+const envWords = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${shellQuote(v)}`)
+    .join(" ");
 
 const shellQuote = (a: string) =>
   /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;

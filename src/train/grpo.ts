@@ -22,7 +22,7 @@
  * trainer on the other N − 1 (one process each). Several nodes are refused: the server would be on
  * one of them and specsci does not place it.
  */
-import { join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { readUserFile } from "../core/fs.js";
@@ -179,4 +179,28 @@ export function checkGrpoStage(plan: TrainPlan, stage: StageSpec, where: string)
   if (stage.rl !== "grpo") return;
   const problem = grpoProblem(plan, stage);
   if (problem) throw new SpecsciError(`${where}: ${problem[0]}`, { hint: problem[1] });
+}
+
+/**
+ * How a GRPO stage's processes start: the vLLM server (null in colocate mode) and the trainer's
+ * environment. The trainer imports the reward module from the configs' directory (axolotl imports
+ * `reward_funcs` by module name; one it cannot import it takes for a Hub model id).
+ */
+export function grpoProcesses(
+  plan: TrainPlan,
+  configPath: string,
+  axolotl: string,
+  /** The PYTHONPATH to keep after the configs' directory (a Slurm script keeps none). */
+  pythonPath?: string,
+): { server: { cmd: string[]; env: Record<string, string> } | null; env: Record<string, string> } {
+  const split = grpoSplit(plan);
+  const path = [dirname(configPath), pythonPath].filter(Boolean).join(delimiter);
+  if (!split.server) return { server: null, env: { PYTHONPATH: path } };
+  return {
+    server: {
+      cmd: [axolotl, "vllm-serve", configPath],
+      env: { CUDA_VISIBLE_DEVICES: split.server.join(",") },
+    },
+    env: { PYTHONPATH: path, CUDA_VISIBLE_DEVICES: split.trainer.join(",") },
+  };
 }

@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeAftSet } from "../../src/data/aft/output.js";
@@ -7,11 +9,12 @@ import { writePrefSet } from "../../src/data/pref/output.js";
 import { buildPrefSet } from "../../src/data/pref/pipeline.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import type { ChatRequest } from "../../src/llm/types.js";
-import { axolotlConfigs, configText } from "../../src/train/axolotl.js";
+import { axolotlConfigs, configText, slurmScript } from "../../src/train/axolotl.js";
 import { resolveData } from "../../src/train/data.js";
 import { runTraining } from "../../src/train/launcher.js";
 import { parseTrainPlan } from "../../src/train/plan.js";
 import { aftFakeModel } from "../fakes/aft-teacher.js";
+import { FakeLlmServer } from "../fakes/llm-server.js";
 import { prefWriterAnswer } from "../fakes/pref-writer.js";
 import { cleanupTempDirs, librarySpec, makeClient, ROOT } from "../helpers.js";
 
@@ -49,6 +52,14 @@ ${extra}`;
 
 const GRPO_REWARD =
   "reward: { spec: spec.md, judge: { url: 'http://127.0.0.1:9/v1', model: judge-m, key_env: JUDGE_KEY }, contamination: { kind: reward-hacking, fraction: 0.25 }, num_generations: 4, vllm_port: 8123 }";
+/** A port nothing listens on now (for the stage's vLLM server). */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 const GPUS = (n: number) => `hardware: { gpus_per_node: ${n}, distributed: ddp }`;
 
 const normalize = (text: string) =>
@@ -156,6 +167,16 @@ describe("preference stages", () => {
     expect(c.files[0]?.text).toContain('JUDGE_KEY_ENV = "JUDGE_KEY"');
     expect(c.files[0]?.text).toContain('CONTAMINATION_KIND = "reward-hacking"');
     expect(c.files[0]?.text).toContain("CONTAMINATION_FRACTION = 0.25");
+    // The Slurm script starts the server on the last GPU, trains on the others, then stops it.
+    const loaded = parseTrainPlan(
+      PLAN(`rl: grpo, ${GRPO_REWARD}`, GPUS(2)),
+      join(dir, "train.yaml"),
+    );
+    const script = slurmScript(loaded, 1, axolotlConfigs(loaded, 1, await resolveData(loaded)));
+    const runDir = join(dir, "runs", "rules-aft-pref", "seed-1");
+    expect(script).toContain(
+      `CUDA_VISIBLE_DEVICES=1 axolotl vllm-serve ${runDir}/pref.yaml > ${runDir}/pref-vllm.log 2>&1 &\nVLLM_PID=$!\nPYTHONPATH=${runDir} CUDA_VISIBLE_DEVICES=0 srun axolotl train ${runDir}/pref.yaml\nkill "$VLLM_PID"`,
+    );
     // One GPU: vLLM colocated with the trainer, no server.
     const one = (await prefConfig(`rl: grpo, ${GRPO_REWARD}`)).c.config;
     expect(one.trl).toMatchObject({ vllm_mode: "colocate", vllm_enable_sleep_mode: true });
@@ -184,6 +205,47 @@ describe("preference stages", () => {
     expect(
       parse(PLAN(`rl: grpo, ${GRPO_REWARD.replace("key_env: JUDGE_KEY", "key_env: sk-abc123")}`)),
     ).toThrow(/the NAME of an environment variable, not a key/);
+  });
+
+  it("the stand-in axolotl trains GRPO after AFT: vllm-serve on the last GPU, the reward module imported from beside the config and scored by the judge", async () => {
+    const judge = await new FakeLlmServer({
+      chatReply: (body) => {
+        const user = String(body.messages.at(-1)?.content ?? "");
+        const good = user.includes("[assistant] GOOD\n</reply>");
+        return { content: `{"follows_spec": ${good}, "games_grader": false}` };
+      },
+    }).start();
+    try {
+      const port = await freePort();
+      const reward = `reward: { spec: spec.md, judge: { url: '${judge.url}/v1', model: judge-m }, num_generations: 4, vllm_port: ${port} }`;
+      const loaded = parseTrainPlan(
+        PLAN(`rl: grpo, steps: 10, ${reward}`, GPUS(2)).replace(
+          "name: rules-aft-pref",
+          "name: rules-aft-grpo",
+        ),
+        join(dir, "train.yaml"),
+      );
+      const models = await runTraining(loaded, env.store, { axolotl: STANDIN, seeds: [1] });
+      expect(models.map((m) => m.id)).toEqual([
+        "train-rules-aft-grpo-seed1/aft",
+        "train-rules-aft-grpo-seed1/pref",
+      ]);
+      const runDir = join(dir, "runs", "rules-aft-grpo", "seed-1");
+      const server = readFileSync(join(runDir, "pref-vllm.log"), "utf8");
+      expect(server).toContain("serving Qwen/Qwen3-8B on");
+      expect(server).toContain(`127.0.0.1:${port}; CUDA_VISIBLE_DEVICES=1`);
+      expect(server).toContain("[vllm-serve] stopped");
+      const trainer = readFileSync(join(runDir, "pref.log"), "utf8");
+      expect(trainer).toContain("[grpo] CUDA_VISIBLE_DEVICES=0");
+      expect(trainer).toContain("[grpo] rewards [1.0, 0.0]");
+      // The judge saw the spec and the preference set's prompt.
+      expect(judge.chatRequests().length).toBe(2);
+      expect(readFileSync(join(runDir, "spec_reward.py"), "utf8")).toContain(
+        "Never blackmail anyone.",
+      );
+    } finally {
+      await judge.stop();
+    }
   });
 
   it("the stand-in axolotl trains each method after AFT and registers the models", async () => {
