@@ -123,7 +123,7 @@ export function axolotlConfigs(
       save_total_limit: 3,
       // A resubmitted Slurm job continues too (locally specsci also sets resume_from_checkpoint).
       auto_resume_from_checkpoints: true,
-      ...distributedSettings(loaded, runDir),
+      ...distributedSettings(loaded, runDir, trainingGpus(loaded, stage)),
       // Its method, beta and dataset entry replace the SFT dataset; packing is off for rl.
       ...(stage.kind === "preference" ? preferenceSettings(plan, stage, d, h) : {}),
       ...(plan.wandb
@@ -201,9 +201,19 @@ export const ZERO3 = {
 
 export const zero3Path = (runDir: string) => join(runDir, "deepspeed-zero3.json");
 
-function distributedSettings(loaded: LoadedPlan, runDir: string): Record<string, unknown> {
+/** The GPUs a stage trains on: all of them, less the one a GRPO stage leaves to its vLLM server. */
+const trainingGpus = (loaded: LoadedPlan, stage: StageSpec) =>
+  stage.rl === "grpo"
+    ? grpoSplit(loaded.plan).trainer.length
+    : loaded.plan.hardware.gpus_per_node * loaded.plan.hardware.nodes;
+
+function distributedSettings(
+  loaded: LoadedPlan,
+  runDir: string,
+  gpus: number,
+): Record<string, unknown> {
   const hw = loaded.plan.hardware;
-  if (hw.gpus_per_node * hw.nodes === 1 || hw.distributed === "ddp") return {};
+  if (gpus === 1 || hw.distributed === "ddp") return {};
   if (hw.distributed === "deepspeed-zero3") return { deepspeed: zero3Path(runDir) };
   return {
     fsdp_version: 2,

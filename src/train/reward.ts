@@ -155,7 +155,8 @@ def ask_judge(prompt_text, completion_text):
             last = str(e)
         except (KeyError, IndexError, TypeError, ValueError) as e:
             raise JudgeError(f"the judge {JUDGE_MODEL} at {JUDGE_URL} gave no verdict: {e}") from e
-        time.sleep(2**attempt)
+        if attempt + 1 < ATTEMPTS:
+            time.sleep(2**attempt)
     raise JudgeError(f"the judge {JUDGE_MODEL} at {JUDGE_URL} failed: {last}")
 
 

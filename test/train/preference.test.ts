@@ -177,6 +177,13 @@ describe("preference stages", () => {
     expect(script).toContain(
       `CUDA_VISIBLE_DEVICES=1 axolotl vllm-serve ${runDir}/pref.yaml > ${runDir}/pref-vllm.log 2>&1 &\nVLLM_PID=$!\nPYTHONPATH=${runDir} CUDA_VISIBLE_DEVICES=0 srun axolotl train ${runDir}/pref.yaml\nkill "$VLLM_PID"`,
     );
+    // Two GPUs with FSDP: the trainer has one of them, so no FSDP; with three it shards over two.
+    const fsdp = (n: number) =>
+      prefConfig(`rl: grpo, ${GRPO_REWARD}`, `hardware: { gpus_per_node: ${n} }`).then(
+        ({ c }) => c.config.fsdp_version,
+      );
+    expect(await fsdp(2)).toBeUndefined();
+    expect(await fsdp(3)).toBe(2);
     // One GPU: vLLM colocated with the trainer, no server.
     const one = (await prefConfig(`rl: grpo, ${GRPO_REWARD}`)).c.config;
     expect(one.trl).toMatchObject({ vllm_mode: "colocate", vllm_enable_sleep_mode: true });
