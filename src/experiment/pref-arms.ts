@@ -38,7 +38,7 @@ const Contamination = z
 
 /** `pref:` as an experiment file writes it. */
 export const PrefArmInput = z.strictObject({
-  /** axolotl's `rl` (GRPO is refused below: specsci writes no reward functions). */
+  /** axolotl's `rl` (GRPO is refused below: arms do not write its reward; plans do, src/train/grpo.ts). */
   method: z.enum(PREFERENCE_METHODS),
   /** Optimiser steps (axolotl's max_steps); a list is a series. Absent: the recipe's epochs. */
   steps: z.union([Steps, z.array(Steps).min(1)]).optional(),
@@ -157,7 +157,7 @@ export function checkPref(
   if (pref.method === "grpo")
     issue(
       ["arms", i, "pref", "method"],
-      `arm "${arm.name}": GRPO needs reward functions and a vLLM server, which specsci does not write: use method dpo, ipo, orpo or kto`,
+      `arm "${arm.name}": an experiment arm does not write a GRPO stage's reward (the spec file and its judge) yet: train GRPO from a training plan (rl: grpo with reward:, README "Training"), or use method dpo, ipo, orpo or kto`,
     );
   if (training?.engine === "together")
     issue(

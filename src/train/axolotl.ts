@@ -13,6 +13,7 @@ import { SpecsciError } from "../core/errors.js";
 import { FAMILY_TEMPLATES, isBaseFamilyId } from "../data/base-templates.js";
 import { type BaseFamily, resolveBaseFamily } from "./bases.js";
 import type { StageData } from "./data.js";
+import { grpoProcesses, grpoRewardModule, grpoSplit, rewardPath } from "./grpo.js";
 import { type LoadedPlan, type StageSpec, stageHyperparameters } from "./plan.js";
 import { preferenceSettings } from "./preference.js";
 
@@ -24,6 +25,8 @@ export interface StageConfig {
   outputDir: string;
   /** Shell commands run before training (merging the previous adapter for a fresh one). */
   before: string[][];
+  /** Files the config imports, written beside it (a GRPO stage's reward module). */
+  files: { path: string; text: string }[];
 }
 
 export const runDirOf = (loaded: LoadedPlan, seed: number) =>
@@ -120,9 +123,9 @@ export function axolotlConfigs(
       save_total_limit: 3,
       // A resubmitted Slurm job continues too (locally specsci also sets resume_from_checkpoint).
       auto_resume_from_checkpoints: true,
-      ...distributedSettings(loaded, runDir),
+      ...distributedSettings(loaded, runDir, trainingGpus(loaded, stage)),
       // Its method, beta and dataset entry replace the SFT dataset; packing is off for rl.
-      ...(stage.kind === "preference" ? preferenceSettings(stage, d) : {}),
+      ...(stage.kind === "preference" ? preferenceSettings(plan, stage, d, h) : {}),
       ...(plan.wandb
         ? {
             wandb_project: plan.wandb.project,
@@ -137,6 +140,10 @@ export function axolotlConfigs(
       config,
       outputDir,
       before,
+      files:
+        stage.rl === "grpo"
+          ? [{ path: rewardPath(runDir), text: grpoRewardModule(stage, loaded.dir) }]
+          : [],
     };
     out.push(c);
     previous = c;
@@ -194,9 +201,19 @@ export const ZERO3 = {
 
 export const zero3Path = (runDir: string) => join(runDir, "deepspeed-zero3.json");
 
-function distributedSettings(loaded: LoadedPlan, runDir: string): Record<string, unknown> {
+/** The GPUs a stage trains on: all of them, less the one a GRPO stage leaves to its vLLM server. */
+const trainingGpus = (loaded: LoadedPlan, stage: StageSpec) =>
+  stage.rl === "grpo"
+    ? grpoSplit(loaded.plan).trainer.length
+    : loaded.plan.hardware.gpus_per_node * loaded.plan.hardware.nodes;
+
+function distributedSettings(
+  loaded: LoadedPlan,
+  runDir: string,
+  gpus: number,
+): Record<string, unknown> {
   const hw = loaded.plan.hardware;
-  if (hw.gpus_per_node * hw.nodes === 1 || hw.distributed === "ddp") return {};
+  if (gpus === 1 || hw.distributed === "ddp") return {};
   if (hw.distributed === "deepspeed-zero3") return { deepspeed: zero3Path(runDir) };
   return {
     fsdp_version: 2,
@@ -240,6 +257,8 @@ function atLeast(version: string | null | undefined, min: number[]): boolean {
 export function launchCommand(loaded: LoadedPlan, c: StageConfig, axolotl = "axolotl"): string[] {
   const hw = loaded.plan.hardware;
   const base = [axolotl, "train", c.path];
+  // GRPO's trainer leaves the last GPU to its vLLM server (grpo.ts).
+  const gpus = c.stage.rl === "grpo" ? grpoSplit(loaded.plan).trainer.length : hw.gpus_per_node;
   if (hw.nodes > 1)
     return [
       ...base,
@@ -257,8 +276,7 @@ export function launchCommand(loaded: LoadedPlan, c: StageConfig, axolotl = "axo
       "--rdzv_endpoint",
       "$HEAD_NODE:29400",
     ];
-  if (hw.gpus_per_node > 1)
-    return [...base, "--launcher", "torchrun", "--", "--nproc_per_node", String(hw.gpus_per_node)];
+  if (gpus > 1) return [...base, "--launcher", "torchrun", "--", "--nproc_per_node", String(gpus)];
   return base;
 }
 
@@ -281,14 +299,26 @@ export function slurmScript(loaded: LoadedPlan, seed: number, configs: StageConf
   ];
   for (const c of configs) {
     for (const cmd of c.before) lines.push(cmd.map(shellQuote).join(" "));
+    const grpo = c.stage.rl === "grpo" ? grpoProcesses(loaded.plan, c.path, "axolotl") : null;
+    if (grpo?.server)
+      lines.push(
+        `${envWords(grpo.server.env)} ${grpo.server.cmd.map(shellQuote).join(" ")} > ${shellQuote(c.path.replace(/\.yaml$/, "-vllm.log"))} 2>&1 &`,
+        "VLLM_PID=$!",
+      );
     lines.push(
-      `srun ${launchCommand(loaded, c)
+      `${grpo ? `${envWords(grpo.env)} ` : ""}srun ${launchCommand(loaded, c)
         .map((a) => (a === "$HEAD_NODE:29400" ? '"$HEAD_NODE:29400"' : shellQuote(a)))
         .join(" ")}`,
     );
+    if (grpo?.server) lines.push('kill "$VLLM_PID"; wait "$VLLM_PID" || true');
   }
   return `${lines.join("\n")}\n`;
 }
+
+const envWords = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${shellQuote(v)}`)
+    .join(" ");
 
 const shellQuote = (a: string) =>
   /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;

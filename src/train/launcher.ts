@@ -36,6 +36,7 @@ import {
 } from "./axolotl.js";
 import type { StageData } from "./data.js";
 import { resolveData } from "./data.js";
+import { grpoProcesses } from "./grpo.js";
 import {
   type ModelArtifact,
   modelKey,
@@ -249,7 +250,13 @@ function stageFingerprints(
   let parent = inherited ? weightsOf(inherited) : "";
   for (const c of configs) {
     parent = sha256Hex(
-      `${parent}\n${(data.get(c.stage.name) as StageData).sha256}\n${configText(c)}`,
+      // A file the config imports (a GRPO reward module) is an input too.
+      [
+        parent,
+        (data.get(c.stage.name) as StageData).sha256,
+        configText(c),
+        ...c.files.map((f) => f.text),
+      ].join("\n"),
     );
     fingerprints.set(c.stage.name, parent);
   }
@@ -350,6 +357,7 @@ function prepareStage(run: SeedRun, c: StageConfig, fingerprint: string): string
   const resumed = checkpoint ? { ...c.config, resume_from_checkpoint: checkpoint } : c.config;
   const config = forInstalledAxolotl(resumed, installedAxolotl(run.o.versions));
   writeFileAtomic(c.path, configText({ ...c, config }));
+  for (const f of c.files) writeFileAtomic(f.path, f.text);
   mkdirSync(c.outputDir, { recursive: true });
   writeFileAtomic(join(c.outputDir, FINGERPRINT_FILE), JSON.stringify({ fingerprint }));
   run.store.train.start({
@@ -381,10 +389,15 @@ async function launchTrainer(
   // Rows past the resume point (and the last attempt's summary) belong to an attempt now undone.
   store.train.clearMetrics(runId, c.stage.name, step);
   let summarized = false;
+  const grpo =
+    c.stage.rl === "grpo"
+      ? grpoProcesses(run.loaded.plan, c.path, run.axolotl, process.env.PYTHONPATH)
+      : null;
+  const server = grpo?.server ? startVllmServer(run, c, grpo.server) : null;
   const result = await runCommand(
     launchCommand(run.loaded, c, run.axolotl),
     logFile,
-    { ...run.o, onSpawn: run.o.lock.trainer },
+    { ...run.o, onSpawn: run.o.lock.trainer, ...(grpo ? { env: grpo.env } : {}) },
     (line) => {
       const p = /(\d+)\/(\d+) \[/.exec(line);
       if (p) run.o.onProgress?.(c.stage.name, Number(p[1]), Number(p[2]));
@@ -393,8 +406,32 @@ async function launchTrainer(
       if (!("loss" in m)) summarized = true;
       store.train.recordMetrics(runId, c.stage.name, "loss" in m ? ++step : 0, m);
     },
-  );
+  ).finally(() => server?.stop());
   return { result, summarized };
+}
+
+/**
+ * A GRPO stage's vLLM server (`axolotl vllm-serve CONFIG` on its GPUs), logged beside the stage's
+ * log; the trainer waits for it (trl.vllm_server_timeout). It is stopped once the trainer ends.
+ */
+function startVllmServer(
+  run: SeedRun,
+  c: StageConfig,
+  server: { cmd: string[]; env: Record<string, string> },
+): { stop(): Promise<void> } {
+  const stopping = new AbortController();
+  const signal = run.o.signal ? AbortSignal.any([run.o.signal, stopping.signal]) : stopping.signal;
+  const logFile = join(runDirOf(run.loaded, run.seed), `${c.stage.name}-vllm.log`);
+  run.o.log?.(`${run.runId} ${c.stage.name}: starting the vLLM server (${logFile})`);
+  const done = runCommand(server.cmd, logFile, { signal, env: server.env }).catch((e: unknown) => {
+    run.o.log?.(`${run.runId} ${c.stage.name}: the vLLM server did not start: ${String(e)}`);
+  });
+  return {
+    stop: async () => {
+      stopping.abort();
+      await done;
+    },
+  };
 }
 
 /** An interrupted or failed trainer ends the stage's row and throws; a finished one returns. */
@@ -493,14 +530,22 @@ const errorLine = (tail: string[]) =>
 function runCommand(
   cmd: string[],
   logFile: string | null,
-  o: TrainOptions & { onSpawn?: (pgid: number | null) => void },
+  o: TrainOptions & {
+    onSpawn?: (pgid: number | null) => void;
+    /** Added to this process's environment. */
+    env?: Record<string, string>;
+  },
   onLine?: (line: string) => void,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string[] }> {
   return new Promise((resolvePromise, reject) => {
     if (o.signal?.aborted) return reject(o.signal.reason);
     const [exe, ...args] = cmd as [string, ...string[]];
     // Its own process group, so that stopping it reaches torchrun and every worker under it.
-    const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(exe, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+    });
     if (child.pid) {
       trackGroup(child.pid);
       o.onSpawn?.(child.pid);

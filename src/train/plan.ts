@@ -3,6 +3,7 @@ import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { readUserFile } from "../core/fs.js";
 import { parseYamlWithSchema } from "../core/yaml-schema.js";
+import { GrpoReward } from "./grpo.js";
 import { checkPreferenceStages, PREFERENCE_METHODS } from "./preference.js";
 
 const name = z
@@ -86,6 +87,8 @@ const Stage = z.strictObject({
   beta: z.number().positive().optional(),
   /** For a preference stage: stop after this many optimiser steps (axolotl's `max_steps`). */
   steps: z.number().int().positive().optional(),
+  /** For a GRPO stage: its reward (src/train/grpo.ts). */
+  reward: GrpoReward.optional(),
   /** Overrides of the plan's hyperparameters for this stage (e.g. sequence_len 8192 for long chats). */
   hyperparameters: HyperparameterOverrides.default({}),
 });

@@ -14,12 +14,12 @@
  *   in orpo/chat_template.py (prompt, system, chosen/rejected as [user, assistant]) and
  *   `chatml.prompt_pairs` in kto/chatml.py (prompt, system, completion, label; ChatML markup,
  *   which both of specsci's chat templates, Qwen3 and Qwen2.5, use).
- * GRPO needs reward functions (`trl.reward_funcs`) and a vLLM server, which specsci does not
- * write: a plan asking for it is refused with that reason rather than trained on something else.
+ * GRPO (online RL with a judge's reward and a vLLM server) is in grpo.ts.
  */
 import { SpecsciError } from "../core/errors.js";
 import type { StageData } from "./data.js";
-import type { StageSpec, TrainPlan } from "./plan.js";
+import { checkGrpoStage, grpoSettings } from "./grpo.js";
+import type { Hyperparameters, StageSpec, TrainPlan } from "./plan.js";
 
 export const PREFERENCE_METHODS = ["dpo", "ipo", "orpo", "kto", "grpo"] as const;
 export type PreferenceMethod = (typeof PREFERENCE_METHODS)[number];
@@ -40,21 +40,20 @@ export function checkPreferenceStages(plan: TrainPlan, file: string): void {
   for (const s of plan.stages) {
     const where = `${file}: stage ${s.name}`;
     if (s.kind !== "preference") {
-      if (s.rl !== undefined || s.beta !== undefined || s.steps !== undefined)
-        throw new SpecsciError(`${where}: rl, beta and steps belong to a preference stage`, {
-          hint: "set kind: preference, or remove them",
-        });
+      if (s.rl !== undefined || s.beta !== undefined || s.steps !== undefined || s.reward)
+        throw new SpecsciError(
+          `${where}: rl, beta, steps and reward belong to a preference stage`,
+          {
+            hint: "set kind: preference, or remove them",
+          },
+        );
       continue;
     }
     if (s.rl === undefined)
       throw new SpecsciError(`${where}: a preference stage needs rl`, {
-        hint: "rl: dpo, ipo, orpo or kto",
+        hint: "rl: dpo, ipo, orpo, kto or grpo",
       });
-    if (s.rl === "grpo")
-      throw new SpecsciError(
-        `${where}: rl: grpo needs reward functions and a vLLM server, which specsci does not write for ${plan.engine}`,
-        { hint: "use rl: dpo, ipo, orpo or kto on a preference set" },
-      );
+    checkGrpoStage(plan, s, where);
     if (plan.engine !== "axolotl")
       throw new SpecsciError(
         `${where}: the ${plan.engine} engine does not train preference stages here`,
@@ -64,7 +63,13 @@ export function checkPreferenceStages(plan: TrainPlan, file: string): void {
 }
 
 /** The axolotl settings of a preference stage: its method, beta and dataset entry. */
-export function preferenceSettings(stage: StageSpec, data: StageData): Record<string, unknown> {
+export function preferenceSettings(
+  plan: TrainPlan,
+  stage: StageSpec,
+  data: StageData,
+  h: Hyperparameters,
+): Record<string, unknown> {
+  if (stage.rl === "grpo") return grpoSettings(plan, stage, data, h);
   const rl = stage.rl as Exclude<PreferenceMethod, "grpo">;
   const beta = stage.beta ?? DEFAULT_BETA[rl];
   const json = { path: data.file, ds_type: "json" };

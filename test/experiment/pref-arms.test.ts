@@ -86,7 +86,7 @@ describe("pref: on an arm", () => {
       /training\.engine.*arm "a" has a preference stage, which specsci trains with axolotl only/s,
     );
     expect(bad("  - { name: a, kind: aft, aft_spec: rules, pref: { method: grpo } }")).toThrow(
-      /arms\.0\.pref\.method.*arm "a": GRPO needs reward functions and a vLLM server/s,
+      /arms\.0\.pref\.method.*arm "a": an experiment arm does not write a GRPO stage's reward.*train GRPO from a training plan/s,
     );
     expect(bad("  - { name: a, kind: aft, aft_spec: rules, pref: { method: simpo } }")).toThrow(
       /arms\.0\.pref\.method/,
