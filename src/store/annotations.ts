@@ -1,7 +1,7 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { nowIso } from "../core/time.js";
+import type { SqlDatabase } from "./database.js";
 import type { SampleStatus } from "./eval-tables.js";
 
 /** A person's answer to a yes/no question about a transcript, where they may not be sure. */
@@ -147,7 +147,7 @@ const OUTCOME_OF = new Map<number, SampleStatus>([
 ]);
 
 export class AnnotationTables {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Stores a label (validated: the sample exists, categories are the taxonomy's); newest wins. */
   put(input: AnnotationInput, taxonomy: AnnotationTaxonomy): Annotation {

@@ -1,7 +1,7 @@
-import type Database from "better-sqlite3";
 import { canonicalJson } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
 import type { BlobStore } from "./blobs.js";
+import type { SqlDatabase } from "./database.js";
 
 export interface ArtifactRecord {
   key: string;
@@ -18,7 +18,7 @@ export interface ArtifactRecord {
  */
 export class Artifacts {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly blobs: BlobStore,
   ) {}
 

@@ -1,6 +1,6 @@
-import type Database from "better-sqlite3";
 import { canonicalJson } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
+import type { SqlDatabase, SqlStatement } from "./database.js";
 import type { Texts } from "./texts.js";
 
 export interface EvalRunRow {
@@ -100,10 +100,10 @@ const unjson = (v: string | null) => (v === null ? null : JSON.parse(v));
 
 /** Queries behind evaluation runs: the run's definition and one record per finished sample. */
 export class EvalTables {
-  private readonly insertSample: Database.Statement;
+  private readonly insertSample: SqlStatement;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly texts: Texts,
   ) {
     this.insertSample = db.prepare(

@@ -1,5 +1,5 @@
-import type Database from "better-sqlite3";
 import { nowIso } from "../core/time.js";
+import type { SqlDatabase, SqlStatement } from "./database.js";
 
 export interface ItemRow {
   key: string;
@@ -37,9 +37,9 @@ const fromRaw = (r: Raw): ItemRow => ({
  * dashboard and the reasoning-label index read it by name).
  */
 export class ItemTables {
-  private readonly upsert: Database.Statement;
+  private readonly upsert: SqlStatement;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqlDatabase) {
     this.upsert = db.prepare(
       `INSERT INTO items (corpus, key, stage, status, value, error, attempts, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)

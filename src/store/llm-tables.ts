@@ -1,5 +1,5 @@
-import type Database from "better-sqlite3";
 import { nowIso } from "../core/time.js";
+import type { SqlDatabase, SqlStatement } from "./database.js";
 import type { Texts } from "./texts.js";
 
 /** One logical model call as recorded in `llm_calls`. */
@@ -96,14 +96,14 @@ export interface BatchJobRow {
 /** Queries behind the model access layer: response cache, call log, batch bookkeeping. */
 export class LlmTables {
   private readonly stmts: {
-    cacheGet: Database.Statement;
-    cacheResponse: Database.Statement;
-    cachePut: Database.Statement;
-    callInsert: Database.Statement;
+    cacheGet: SqlStatement;
+    cacheResponse: SqlStatement;
+    cachePut: SqlStatement;
+    callInsert: SqlStatement;
   };
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     readonly texts: Texts,
   ) {
     this.stmts = {
