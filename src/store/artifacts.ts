@@ -40,7 +40,9 @@ export class Artifacts {
     const blob = this.blobs.put(content);
     this.db
       .prepare(
-        "INSERT OR REPLACE INTO artifacts (key, kind, blob, meta, created_at) VALUES (?, ?, ?, ?, ?)",
+        `INSERT INTO artifacts (key, kind, blob, meta, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, blob = excluded.blob,
+           meta = excluded.meta, created_at = excluded.created_at`,
       )
       .run(key, kind, blob, canonicalJson(meta), nowIso());
   }

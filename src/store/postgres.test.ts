@@ -5,6 +5,7 @@ import {
   startPostgres,
 } from "../../test/postgres-server.js";
 import { redact } from "../core/secrets.js";
+import { MIGRATIONS, postgresSql } from "./migrations.js";
 import { numberPlaceholders, PgDatabase, PostgresError } from "./postgres.js";
 import { redactUrl } from "./store-url.js";
 
@@ -18,6 +19,18 @@ it("numbers ? and @name placeholders, leaving literals, identifiers and comments
   });
   expect(numberPlaceholders("AS $$ SELECT ? $$").text).toBe("AS $$ SELECT ? $$");
   expect(() => numberPlaceholders("? @x")).toThrow(/mixes/);
+});
+
+it("has PostgreSQL SQL for every migration, with none of SQLite's own words left in it", () => {
+  const sqliteOnly =
+    /INSERT OR (IGNORE|REPLACE)|WITHOUT ROWID|AUTOINCREMENT|fts5|json_extract|json_each|json_object|\bREAL\b|PRAGMA|INTEGER PRIMARY KEY,|instr\(/i;
+  for (const m of MIGRATIONS) {
+    const code = postgresSql(m).replace(/--.*$/gm, "");
+    expect(code, `migration ${m.version}`).not.toMatch(sqliteOnly);
+  }
+  expect(() => postgresSql({ version: 0, name: "x", sql: "A", postgres: [["B", "C"]] })).toThrow(
+    /"B" is not in its SQL/,
+  );
 });
 
 it("shows a store URL without its password, and scrubs the password from later messages", () => {

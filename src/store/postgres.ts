@@ -58,17 +58,30 @@ export class PostgresError extends Error {
 const BOOL = 16;
 const BYTEA = 17;
 const NUMBERS = new Set([20, 21, 23, 26, 700, 701, 1700]);
+const JSON_TYPES = new Set([114, 3802]);
 
 /**
  * One value as SQLite would give it: integers and floats as numbers (int8 and numeric too: the
- * store's counts and sums, well under 2^53), booleans as 1/0 (`sum(x = 'y')` is written
- * `count(*) FILTER …` but a bare comparison still reads as SQLite's), bytea as a Buffer.
+ * store's counts and sums, well under 2^53), booleans as 1/0 (a comparison reads as SQLite's),
+ * bytea as a Buffer, json as SQLite's json_extract gives it.
  */
 function fromText(oid: number, text: string): unknown {
   if (NUMBERS.has(oid)) return Number(text);
   if (oid === BOOL) return text === "t" ? 1 : 0;
   if (oid === BYTEA) return Buffer.from(text.slice(2), "hex");
+  if (JSON_TYPES.has(oid)) return fromJson(text);
   return text;
+}
+
+/**
+ * A json/jsonb result as SQLite's json_extract gives one: a scalar as its SQL value (true/false
+ * as 1/0, a JSON null as NULL), an object or array as its JSON text.
+ */
+function fromJson(text: string): unknown {
+  const value = JSON.parse(text) as unknown;
+  if (value !== null && typeof value === "object") return text;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value;
 }
 
 /** A parameter in libpq's text format; null stays SQL NULL. */
@@ -137,6 +150,17 @@ function skipped(sql: string, i: number): number {
     }
   }
   return i;
+}
+
+/**
+ * The binding's finish() hands libuv a close of a handle that lives inside the connection
+ * object, then lets that object be collected: collected before libuv's close phase, the process
+ * aborts (uv__finish_close). Held here until a timer of the next loop turn, after that phase.
+ */
+const closing = new Set<Libpq>();
+function keepUntilClosed(pq: Libpq): void {
+  closing.add(pq);
+  setTimeout(() => closing.delete(pq), 0).unref();
 }
 
 /** A synchronous PostgreSQL connection with better-sqlite3's surface (database.ts). */
@@ -283,7 +307,10 @@ export class PgDatabase implements SqlDatabase {
   }
 
   close(): this {
-    if (this.isOpen) this.pq.finish();
+    if (this.isOpen) {
+      this.pq.finish();
+      keepUntilClosed(this.pq);
+    }
     this.isOpen = false;
     return this;
   }

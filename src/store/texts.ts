@@ -7,7 +7,9 @@ export class Texts {
   private readonly select: SqlStatement;
 
   constructor(db: SqlDatabase) {
-    this.insert = db.prepare("INSERT OR IGNORE INTO texts (hash, body) VALUES (?, ?)");
+    this.insert = db.prepare(
+      "INSERT INTO texts (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+    );
     this.select = db.prepare("SELECT body FROM texts WHERE hash = ?");
   }
 

@@ -65,7 +65,8 @@ export class TrainTables {
   recordMetrics(runId: string, stage: string, step: number, metrics: Record<string, number>): void {
     this.db
       .prepare(
-        "INSERT OR REPLACE INTO train_metrics (run_id, stage, step, metrics, at) VALUES (?, ?, ?, ?, ?)",
+        `INSERT INTO train_metrics (run_id, stage, step, metrics, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, stage, step) DO UPDATE SET metrics = excluded.metrics, at = excluded.at`,
       )
       .run(runId, stage, step, JSON.stringify(metrics), nowIso());
   }
