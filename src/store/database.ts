@@ -55,6 +55,6 @@ export function backendOf(db: SqlDatabase): Backend {
  * The statement written for this connection's backend: the few that differ between SQLite and
  * PostgreSQL are written twice, by hand, rather than translated by a general SQL rewriter.
  */
-export function dialect(db: SqlDatabase, sql: { sqlite: string; postgres: string }): string {
+export function dialect<T>(db: SqlDatabase, sql: { sqlite: T; postgres: T }): T {
   return sql[backendOf(db)];
 }

@@ -157,8 +157,9 @@ export class Store {
     return this.db.pragma("user_version", { simple: true }) as number;
   }
 
+  /** Where the store is, as messages name it: its file, or its server's URL without a password. */
   get file(): string {
-    return join(this.dir, DB_FILE_NAME);
+    return this.db instanceof PgDatabase ? redactUrl(this.db.url) : join(this.dir, DB_FILE_NAME);
   }
 
   /**

@@ -354,9 +354,11 @@ class PgStatement implements SqlStatement {
     return this;
   }
 
+  /** An INSERT … RETURNING id gives its id as lastInsertRowid, as SQLite's rowid. */
   run(...params: unknown[]): RunResult {
     this.execute(params);
-    return { changes: this.db.changes(), lastInsertRowid: 0 };
+    const returned = this.db.rows(true)[0] as unknown[] | undefined;
+    return { changes: this.db.changes(), lastInsertRowid: (returned?.[0] as number) ?? 0 };
   }
 
   get(...params: unknown[]): unknown {

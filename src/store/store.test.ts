@@ -168,6 +168,7 @@ describePostgres("run store on PostgreSQL", () => {
     const store = open(url);
     expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
     expect(store.check()).toEqual([]);
+    expect(store.file).toBe(url);
     store.close();
     const again = open(url);
     expect(again.schemaVersion()).toBe(SCHEMA_VERSION);
@@ -288,6 +289,13 @@ describePostgres("run store on PostgreSQL", () => {
     expect(store.artifacts.list("variant").map((a) => [a.content, a.meta])).toEqual([
       ["second", { n: 2 }],
     ]);
+    store.close();
+  });
+
+  it("names its server without the password", () => {
+    const url = server.database().replace("postgres@", "postgres:not-checked-by-trust@");
+    const store = open(url);
+    expect(store.file).toBe(url.replace(":not-checked-by-trust@", ":***@"));
     store.close();
   });
 
