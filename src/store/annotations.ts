@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { nowIso } from "../core/time.js";
-import { dialect, type SqlDatabase } from "./database.js";
+import { dialect, jsonList, type SqlDatabase } from "./database.js";
 import type { SampleStatus } from "./eval-tables.js";
 
 /** A person's answer to a yes/no question about a transcript, where they may not be sure. */
@@ -102,13 +102,6 @@ interface Row {
   /** The sample's completed_at now (joined), for staleness. */
   sample_now?: string | null;
 }
-
-/** A list of any length as one bound parameter (a JSON array): its elements as a table. */
-const jsonList = (db: SqlDatabase) =>
-  dialect(db, {
-    sqlite: "SELECT value FROM json_each(?)",
-    postgres: "SELECT json_array_elements_text(?::json)",
-  });
 
 const where = (
   db: SqlDatabase,

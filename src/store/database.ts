@@ -58,3 +58,10 @@ export function backendOf(db: SqlDatabase): Backend {
 export function dialect<T>(db: SqlDatabase, sql: { sqlite: T; postgres: T }): T {
   return sql[backendOf(db)];
 }
+
+/** A list of any length as one bound parameter (a JSON array of strings): its elements as rows. */
+export const jsonList = (db: SqlDatabase) =>
+  dialect(db, {
+    sqlite: "SELECT value FROM json_each(?)",
+    postgres: "SELECT json_array_elements_text(?::json)",
+  });

@@ -534,7 +534,7 @@ export const MIGRATIONS: Migration[] = [
           left(tail, greatest(length(rtrim(tail, '0123456789')) - 1, 0)) AS sample_id,
           coalesce(nullif(substr(tail, length(rtrim(tail, '0123456789')) + 1), '')::integer, 0) AS epoch
         FROM (SELECT item, corpus, stage, status, value,
-                split_part(rest, '/', 1) AS run_id, substr(rest, strpos(rest, '/') + 1) AS tail
+                left(rest, greatest(strpos(rest, '/') - 1, 0)) AS run_id, substr(rest, strpos(rest, '/') + 1) AS tail
               FROM (SELECT rowid AS item, corpus, stage, status, value,
                       substr(key, length(stage) + 2) AS rest
                     FROM msm_items WHERE stage LIKE 'label:%') AS labels) AS split;

@@ -277,6 +277,57 @@ describePostgres("run store on PostgreSQL", () => {
     expect(results[1]).toEqual(results[0]);
   });
 
+  it("keeps resumable items and indexes the reasoning labels' categories as SQLite does", () => {
+    const stores = [Store.open(join(tempDir(), "ws")), open()];
+    const results = stores.map((store) => {
+      store.runs.ensure({ id: "an", kind: "reasoning" });
+      const label = (key: string, categories: unknown) => ({
+        key,
+        stage: "label:rater",
+        status: "ok" as const,
+        value: { categories },
+        error: null,
+        attempts: 1,
+      });
+      store.items.put("an", label("label:rater|run/s1#2", [{ id: "a" }, { id: "b" }]));
+      store.items.put("an", label("label:rater|run/s#3#10", [{ id: "c" }, { name: "no id" }]));
+      store.items.put("an", label("label:rater|bad-key", undefined));
+      store.items.put("an", {
+        key: "x",
+        stage: "judge",
+        status: "failed",
+        value: null,
+        error: { kind: "timeout", message: "slow" },
+        attempts: 2,
+      });
+      const index = () =>
+        store.db
+          .prepare(
+            "SELECT run_id, sample_id, epoch, category FROM reasoning_label_index ORDER BY run_id, sample_id, epoch, category",
+          )
+          .raw()
+          .all();
+      const inserted = index();
+      store.items.put("an", label("label:rater|run/s1#2", [{ id: "b" }]));
+      const updated = index();
+      store.db.prepare("DELETE FROM items WHERE key = ?").run("label:rater|run/s#3#10");
+      const out = {
+        inserted,
+        updated,
+        deleted: index(),
+        some: [...store.items.stage("an", "label:rater", ["label:rater|run/s1#2", "nope"])],
+        failed: store.items.failed("an"),
+        counts: store.items.counts("an"),
+      };
+      store.close();
+      return out;
+    });
+    expect(results[0]?.inserted).toContainEqual(["run", "s#3", 10, "c"]);
+    expect(results[0]?.updated).toContainEqual(["run", "s1", 2, "b"]);
+    expect(results[0]?.updated).not.toContainEqual(["run", "s1", 2, "a"]);
+    expect(results[1]).toEqual(results[0]);
+  });
+
   it("keeps blobs and artifacts as rows, by content hash, once", () => {
     const store = open();
     const h = store.blobs.put("hello corpus");
