@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe } from "vitest";
+import { afterAll, beforeAll, describe } from "vitest";
 
 /**
  * A real PostgreSQL server for the store's tests: initdb and pg_ctl in a temporary directory,
@@ -94,5 +94,18 @@ export function startPostgres(): PostgresServer {
         rmSync(dir, { recursive: true, force: true });
       }
     },
+  };
+}
+
+/** A server for the enclosing describe's tests: started before them, stopped after. */
+export function usePostgres(): () => PostgresServer {
+  let server: PostgresServer | undefined;
+  beforeAll(() => {
+    server = startPostgres();
+  });
+  afterAll(() => server?.stop());
+  return () => {
+    if (!server) throw new Error("usePostgres: the server starts in beforeAll");
+    return server;
   };
 }

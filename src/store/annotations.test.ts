@@ -4,11 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plantRun } from "../../test/fakes/planted-run.js";
 import { cleanupTempDirs, ROOT, tempDir } from "../../test/helpers.js";
-import {
-  describePostgres,
-  type PostgresServer,
-  startPostgres,
-} from "../../test/postgres-server.js";
+import { describePostgres, usePostgres } from "../../test/postgres-server.js";
 import { SpecsciError } from "../core/errors.js";
 import type { AnnotationInput } from "./annotations.js";
 import { Store } from "./db.js";
@@ -237,11 +233,9 @@ describe("annotations in the store", () => {
 });
 
 describePostgres("annotations in the store, on PostgreSQL", () => {
-  let server: PostgresServer;
+  const server = usePostgres();
   beforeAll(() => {
-    server = startPostgres();
-    openStore = (dir) => Store.open(dir, { url: server.database() });
+    openStore = (dir) => Store.open(dir, { url: server().database() });
   });
-  afterAll(() => server?.stop());
   annotationTests();
 });

@@ -391,10 +391,10 @@ export class EvalTables {
              sqlite: `CASE WHEN instr(output, '\\u') > 0 THEN output END AS escaped,
            CASE WHEN json_type(output, '$.text') = 'text' THEN output ->> '$.text' END AS answer,
            CASE WHEN json_type(output, '$.reasoning') = 'text' THEN output ->> '$.reasoning' END AS reasoning`,
-             // PostgreSQL decodes every escape itself (jsonb has no lone surrogates to keep).
-             postgres: `NULL AS escaped,
-           CASE WHEN jsonb_typeof(output::jsonb -> 'text') = 'string' THEN output::jsonb ->> 'text' END AS answer,
-           CASE WHEN jsonb_typeof(output::jsonb -> 'reasoning') = 'string' THEN output::jsonb ->> 'reasoning' END AS reasoning`,
+             // PostgreSQL's jsonb refuses \u0000 and lone surrogates: parsed here too.
+             postgres: `CASE WHEN strpos(output, '\\u') > 0 THEN output END AS escaped,
+           specsci_json_text(output, 'text') AS answer,
+           specsci_json_text(output, 'reasoning') AS reasoning`,
            })}
          FROM eval_samples WHERE run_id = ?
          ${onlySamples(this.db, only)}

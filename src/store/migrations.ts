@@ -379,10 +379,26 @@ export const MIGRATIONS: Migration[] = [
     `,
     // PostgreSQL's own full-text search: a generated tsvector of the answer and reasoning, with a
     // GIN index, in place of the FTS5 table and its triggers ('simple': no stemming, as unicode61).
+    // specsci_json_text reads a string member of a JSON text that jsonb may refuse: model output
+    // can hold \u0000 or a lone surrogate, which PostgreSQL's text cannot (then those escapes are
+    // read as spaces; the sample itself is stored as it came).
     postgres: `
+      CREATE FUNCTION specsci_json_text(doc TEXT, member TEXT) RETURNS TEXT
+        LANGUAGE plpgsql IMMUTABLE AS $body$
+      BEGIN
+        BEGIN
+          RETURN CASE WHEN jsonb_typeof(doc::jsonb -> member) = 'string' THEN doc::jsonb ->> member END;
+        EXCEPTION WHEN others THEN
+          doc := regexp_replace(doc, '\\\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})', ' ', 'g');
+        END;
+        RETURN CASE WHEN jsonb_typeof(doc::jsonb -> member) = 'string' THEN doc::jsonb ->> member END;
+      EXCEPTION WHEN others THEN
+        RETURN NULL;
+      END
+      $body$;
       ALTER TABLE eval_samples ADD COLUMN answer_search tsvector GENERATED ALWAYS AS (
-        to_tsvector('simple', coalesce(output::jsonb ->> 'text', '') || ' ' ||
-          coalesce(output::jsonb ->> 'reasoning', ''))) STORED;
+        to_tsvector('simple', coalesce(specsci_json_text(output, 'text'), '') || ' ' ||
+          coalesce(specsci_json_text(output, 'reasoning'), ''))) STORED;
       CREATE INDEX eval_sample_text ON eval_samples USING gin (answer_search);
       CREATE INDEX eval_samples_by_decided ON eval_samples
         ((scores::jsonb #> '{misalignment,value,decided}'), run_id, sample_id, epoch);

@@ -1,9 +1,5 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  describePostgres,
-  type PostgresServer,
-  startPostgres,
-} from "../../test/postgres-server.js";
+import { expect, it } from "vitest";
+import { describePostgres, usePostgres } from "../../test/postgres-server.js";
 import { redact } from "../core/secrets.js";
 import { MIGRATIONS, postgresSql } from "./migrations.js";
 import { numberPlaceholders, PgDatabase, PostgresError } from "./postgres.js";
@@ -41,14 +37,10 @@ it("shows a store URL without its password, and scrubs the password from later m
 });
 
 describePostgres("PostgreSQL connection (libpq, synchronous)", () => {
-  let server: PostgresServer;
-  beforeAll(() => {
-    server = startPostgres();
-  });
-  afterAll(() => server?.stop());
+  const server = usePostgres();
 
   it("gives SQLite's values and result shapes", () => {
-    const db = new PgDatabase(server.database());
+    const db = new PgDatabase(server().database());
     db.exec("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT, x DOUBLE PRECISION, b BYTEA)");
     const insert = db.prepare("INSERT INTO t VALUES (?, ?, ?, ?) ON CONFLICT (k) DO NOTHING");
     expect(insert.run("a", 1, 0.5, Buffer.from([1, 2]))).toMatchObject({ changes: 1 });
@@ -79,7 +71,7 @@ describePostgres("PostgreSQL connection (libpq, synchronous)", () => {
   });
 
   it("nests transactions as savepoints and rolls back what threw", () => {
-    const db = new PgDatabase(server.database());
+    const db = new PgDatabase(server().database());
     db.exec("CREATE TABLE t (k TEXT PRIMARY KEY)");
     const put = db.prepare("INSERT INTO t VALUES (?)");
     db.transaction(() => {
@@ -111,7 +103,7 @@ describePostgres("PostgreSQL connection (libpq, synchronous)", () => {
   });
 
   it("keeps the schema version as user_version, and refuses other PRAGMAs", () => {
-    const db = new PgDatabase(server.database());
+    const db = new PgDatabase(server().database());
     expect(db.pragma("user_version", { simple: true })).toBe(0);
     db.exec(
       "CREATE TABLE specsci_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",

@@ -1,14 +1,10 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { plantRun } from "../../test/fakes/planted-run.js";
 import { cleanupTempDirs, ROOT, tempDir } from "../../test/helpers.js";
-import {
-  describePostgres,
-  type PostgresServer,
-  startPostgres,
-} from "../../test/postgres-server.js";
+import { describePostgres, usePostgres } from "../../test/postgres-server.js";
 import { SpecsciError } from "../core/errors.js";
 import { sha256Hex } from "../core/hash.js";
 import { Store } from "./db.js";
@@ -156,15 +152,11 @@ describe("run store", () => {
 });
 
 describePostgres("run store on PostgreSQL", () => {
-  let server: PostgresServer;
-  beforeAll(() => {
-    server = startPostgres();
-  });
-  afterAll(() => server?.stop());
-  const open = (url = server.database()) => Store.open(tempDir(), { url });
+  const server = usePostgres();
+  const open = (url = server().database()) => Store.open(tempDir(), { url });
 
   it("migrates a new database to the current schema, and re-opening is idempotent", () => {
-    const url = server.database();
+    const url = server().database();
     const store = open(url);
     expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
     expect(store.check()).toEqual([]);
@@ -176,7 +168,7 @@ describePostgres("run store on PostgreSQL", () => {
   });
 
   it("refuses a store from a newer specsci", () => {
-    const url = server.database();
+    const url = server().database();
     const store = open(url);
     store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     store.close();
@@ -344,7 +336,7 @@ describePostgres("run store on PostgreSQL", () => {
   });
 
   it("names its server without the password", () => {
-    const url = server.database().replace("postgres@", "postgres:not-checked-by-trust@");
+    const url = server().database().replace("postgres@", "postgres:not-checked-by-trust@");
     const store = open(url);
     expect(store.file).toBe(url.replace(":not-checked-by-trust@", ":***@"));
     store.close();
