@@ -100,7 +100,7 @@ export class Store {
   private static openPostgres(dir: string, url: string): Store {
     if (!isPostgresUrl(url))
       throw new SpecsciError(`run store URL ${redactUrl(url)} is not a PostgreSQL URL`, {
-        hint: "write store: postgres://USER:PASSWORD@HOST:PORT/DATABASE in specsci.yaml (or SPECSCI_STORE_URL), or leave it out for the workspace's SQLite file",
+        hint: "set SPECSCI_STORE_URL to postgres://USER:PASSWORD@HOST:PORT/DATABASE, or unset it for the workspace's SQLite file",
       });
     const db = new PgDatabase(url);
     try {

@@ -63,6 +63,8 @@ describePostgres("PostgreSQL connection (libpq, synchronous)", () => {
       n: 2,
       s: 3,
     });
+    // An empty bag of named parameters, as LlmTables.usage passes without a run filter.
+    expect(db.prepare("SELECT count(*) AS n FROM t").get({})).toEqual({ n: 2 });
     expect(db.prepare("SELECT k = 'a' AS is_a FROM t ORDER BY k").pluck().all()).toEqual([1, 0]);
     expect([...db.prepare("SELECT n FROM t ORDER BY k").pluck().iterate()]).toEqual([1, 2]);
     expect(db.prepare("SELECT * FROM t WHERE k = ?").get("zzz")).toBeUndefined();

@@ -36,7 +36,7 @@ function loadLibpq(url: string): typeof Libpq {
     throw new SpecsciError(
       `the run store ${redactUrl(url)} is PostgreSQL, but its driver (the npm package libpq) is not installed: ${(e as Error).message}`,
       {
-        hint: "install libpq-dev (Debian: apt-get install libpq-dev; it needs python3, make and g++) and run `npm install libpq`, or use the default SQLite store (remove `store:` from specsci.yaml and unset SPECSCI_STORE_URL)",
+        hint: "install libpq-dev (Debian: apt-get install libpq-dev; it needs python3, make and g++) and run `npm install libpq`, or unset SPECSCI_STORE_URL for the default SQLite store",
         cause: e,
       },
     );
@@ -163,6 +163,16 @@ function keepUntilClosed(pq: Libpq): void {
   setTimeout(() => closing.delete(pq), 0).unref();
 }
 
+function isNamedBag(params: unknown[]): boolean {
+  const [only] = params;
+  return (
+    params.length === 1 &&
+    typeof only === "object" &&
+    only !== null &&
+    Object.getPrototypeOf(only) === Object.prototype
+  );
+}
+
 /** A synchronous PostgreSQL connection with better-sqlite3's surface (database.ts). */
 export class PgDatabase implements SqlDatabase {
   readonly [POSTGRES] = true;
@@ -181,7 +191,7 @@ export class PgDatabase implements SqlDatabase {
       throw new SpecsciError(
         `cannot connect to the run store ${redactUrl(url)}: ${(e as Error).message.trim()}`,
         {
-          hint: "check that the server runs and the URL (store: in specsci.yaml, or SPECSCI_STORE_URL) names its host, port, database and user",
+          hint: "check that the server runs and that SPECSCI_STORE_URL names its host, port, database and user",
           cause: e,
         },
       );
@@ -381,7 +391,8 @@ class PgStatement implements SqlStatement {
   }
 
   private bind(params: unknown[]): (string | null)[] {
-    if (!this.names) return params.map(toText);
+    // A bag of named parameters for a statement that names none binds nothing, as in SQLite.
+    if (!this.names) return isNamedBag(params) ? [] : params.map(toText);
     const byName = (params[0] ?? {}) as Record<string, unknown>;
     return this.names.map((name) => {
       if (!(name in byName)) throw new RangeError(`missing named parameter "${name}"`);
