@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { envSetting } from "../core/env.js";
@@ -6,7 +6,7 @@ import { SpecsciError } from "../core/errors.js";
 import { AnnotationTables } from "./annotations.js";
 import { Artifacts } from "./artifacts.js";
 import { BlobStore, DatabaseBlobStore } from "./blobs.js";
-import { backendOf, type SqlDatabase } from "./database.js";
+import { type Backend, backendOf, type SqlDatabase } from "./database.js";
 import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
 import { ItemTables } from "./item-tables.js";
@@ -155,6 +155,16 @@ export class Store {
 
   schemaVersion(): number {
     return this.db.pragma("user_version", { simple: true }) as number;
+  }
+
+  get backend(): Backend {
+    return backendOf(this.db);
+  }
+
+  /** The database's size on disk: the SQLite file's, or the PostgreSQL database's. */
+  sizeBytes(): number {
+    if (this.backend === "sqlite") return statSync(this.file).size;
+    return this.db.prepare("SELECT pg_database_size(current_database())").pluck().get() as number;
   }
 
   /** Where the store is, as messages name it: its file, or its server's URL without a password. */

@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
+import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { PgDatabase } from "../../src/store/postgres.js";
 import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
 import { describePostgres, usePostgres } from "../postgres-server.js";
@@ -30,11 +31,21 @@ describePostgres("specsci on a PostgreSQL run store", () => {
     expect(status.stdout).toContain("3/3 stage(s) done");
     const usage = await runCli(["usage"], { cwd, env });
     expect(usage.code).toBe(0);
+    const info = await runCli(["store", "info", "--json"], { cwd, env });
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      database: url.replace(":pw-never-shown-42@", ":***@"),
+      schema_version: SCHEMA_VERSION,
+      model_calls: 72,
+    });
+    expect(JSON.parse(info.stdout).size_bytes).toBeGreaterThan(0);
+    const check = await runCli(["store", "check"], { cwd, env });
+    expect(check.stdout).toBe(`ok: ${url.replace(":pw-never-shown-42@", ":***@")} is consistent\n`);
     const db = new PgDatabase(url);
     expect(db.prepare("SELECT count(*) FROM eval_samples").pluck().get()).toBe(24);
     db.close();
     expect(existsSync(join(cwd, "ws", "store.db"))).toBe(false);
-    for (const out of [first, again, status, usage])
+    for (const out of [first, again, status, usage, info, check])
       expect(out.stdout + out.stderr).not.toContain("pw-never");
   }, 300_000);
 
