@@ -116,7 +116,9 @@ export class Store {
    * A read-only connection to an existing, migrated store (the dashboard's): it reads the WAL
    * beside a running writer without ever taking its lock. Call `Store.open` first to migrate.
    */
-  static openReadOnly(dir: string): Store {
+  static openReadOnly(dir: string, location: StoreLocation = {}): Store {
+    const url = location.url ?? envSetting("SPECSCI_STORE_URL");
+    if (url) return Store.openPostgresReadOnly(dir, url);
     const file = join(dir, DB_FILE_NAME);
     let db: Database.Database;
     try {
@@ -138,6 +140,13 @@ export class Store {
       );
     }
     return new Store(dir, db);
+  }
+
+  /** On PostgreSQL, a session whose transactions the server keeps read-only. */
+  private static openPostgresReadOnly(dir: string, url: string): Store {
+    const store = Store.openPostgres(dir, url);
+    store.db.exec("SET default_transaction_read_only = on");
+    return store;
   }
 
   /** Runs `fn` in one transaction: all of its writes land, or none do. */

@@ -335,6 +335,15 @@ describePostgres("run store on PostgreSQL", () => {
     store.close();
   });
 
+  it("opens read-only for the dashboard: reads, and the server refuses writes", () => {
+    const url = server().database();
+    open(url).close();
+    const reader = Store.openReadOnly(tempDir(), { url });
+    expect(reader.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(() => reader.runs.ensure({ id: "r", kind: "test" })).toThrow(/read-only transaction/);
+    reader.close();
+  });
+
   it("names its server without the password", () => {
     const url = server().database().replace("postgres@", "postgres:not-checked-by-trust@");
     const store = open(url);
