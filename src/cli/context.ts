@@ -1,5 +1,11 @@
 import { createRequire } from "node:module";
-import { disableProgress, loadEnvFile, resolveWorkspaceDir, setLogLevel } from "../core/index.js";
+import {
+  disableProgress,
+  envSetting,
+  loadEnvFile,
+  resolveWorkspaceDir,
+  setLogLevel,
+} from "../core/index.js";
 import type { CacheMode, Config, LlmClient } from "../llm/index.js";
 import type { Store } from "../store/index.js";
 import { downloadProgress } from "./output.js";
@@ -58,7 +64,9 @@ export class CliContext {
   }
 
   get store(): Store {
-    this._store ??= storeModule().Store.open(this.workspaceDir);
+    // SPECSCI_STORE_URL wins over specsci.yaml's store: (Store.open reads it when given none).
+    const url = envSetting("SPECSCI_STORE_URL") ?? this.config.store;
+    this._store ??= storeModule().Store.open(this.workspaceDir, url ? { url } : {});
     return this._store;
   }
 

@@ -18,6 +18,9 @@ export const SPECSCI_ENV = {
     default: ".specsci",
     doc: "the workspace directory (run store and blobs); --workspace wins",
   },
+  SPECSCI_STORE_URL: {
+    doc: "a PostgreSQL run store shared by a team (postgres://user@host:port/db); unset, the workspace's SQLite file; wins over store: in specsci.yaml",
+  },
   SPECSCI_CONFIG: {
     doc: "the specsci.yaml to load; --config wins; unset, ./specsci.yaml when there is one",
   },

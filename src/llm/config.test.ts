@@ -66,6 +66,16 @@ describe("config", () => {
     );
   });
 
+  it("takes a PostgreSQL store URL, but never one holding its password", () => {
+    expect(parseConfig("store: postgres://team@db.lab:5432/specsci\n", "x").store).toBe(
+      "postgres://team@db.lab:5432/specsci",
+    );
+    const msg = errorOf("store: postgres://team:hunter2@db.lab/specsci\n");
+    expect(msg).toMatch(/^specsci\.yaml:1:8: store: holds a password: .*PGPASSWORD/);
+    expect(errorOf("store: postgres://db.lab/specsci?password=x\n")).toMatch(/holds a password/);
+    expect(errorOf("store: /data/store.db\n")).toMatch(/store: a PostgreSQL URL/);
+  });
+
   it("names an unknown setting and lists the known ones", () => {
     const msg = errorOf("providers:\n  anthropic:\n    max_inflight: 3\n");
     expect(msg).toMatch(/^specsci\.yaml:3:5: providers\.anthropic\.max_inflight: unknown setting/);

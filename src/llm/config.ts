@@ -107,7 +107,24 @@ const ServingConfig = z.strictObject({
   models: z.record(z.string(), ServingParallelConfig).default({}),
 });
 
+/**
+ * A PostgreSQL run store shared by a team (`postgres://user@host:port/db`); SPECSCI_STORE_URL
+ * wins. Its password is a secret, so it comes from the environment (PGPASSWORD, or libpq's
+ * ~/.pgpass), never from this file.
+ */
+const StoreSetting = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "a PostgreSQL URL (postgres://user@host:port/db)")
+  .refine(
+    (url) => !/^[a-z+.-]+:\/\/[^:/@?#]*:[^@/?#]*@/i.test(url) && !/[?&]password=/i.test(url),
+    {
+      message:
+        "holds a password: leave it out and set PGPASSWORD (or a ~/.pgpass line), so no secret is written in specsci.yaml",
+    },
+  );
+
 export const LLM_CONFIG_SECTIONS = {
+  store: StoreSetting.optional(),
   defaults: z
     .strictObject({
       /** Output budget when a caller gives none. Documented; never hidden. */

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plantRun } from "../../test/fakes/planted-run.js";
 import { cleanupTempDirs, ROOT, tempDir } from "../../test/helpers.js";
+import { describePostgres, usePostgres } from "../../test/postgres-server.js";
 import { SpecsciError } from "../core/errors.js";
 import type { AnnotationInput } from "./annotations.js";
 import { Store } from "./db.js";
@@ -15,9 +16,11 @@ const TAXONOMY = {
   categories: [{ id: "self_preservation" }, { id: "respect_for_oversight" }],
 };
 
+let openStore = (dir: string) => Store.open(dir);
+
 function planted() {
   const dir = join(tempDir(), "ws");
-  const store = Store.open(dir);
+  const store = openStore(dir);
   plantRun(store, "run-a", ["one", "two", "three"]);
   return { dir, store };
 }
@@ -33,7 +36,8 @@ const label = (o: Partial<AnnotationInput> = {}): AnnotationInput => ({
   ...o,
 });
 
-describe("annotations in the store", () => {
+/** The tests both backends must pass; `openStore` says which one they run on. */
+function annotationTests() {
   it("keeps every label; the newest is current; a deletion withdraws it and keeps the history", () => {
     const { store } = planted();
     const first = store.annotations.put(label({ note: "  " }), TAXONOMY);
@@ -198,6 +202,10 @@ describe("annotations in the store", () => {
     expect(store.annotations.history()).toEqual([]);
     store.close();
   });
+}
+
+describe("annotations in the store", () => {
+  annotationTests();
 
   it("waits for another process's write (a run writing the store) instead of failing", async () => {
     const { dir, store } = planted();
@@ -222,4 +230,12 @@ describe("annotations in the store", () => {
     await new Promise((r) => child.once("close", r));
     store.close();
   });
+});
+
+describePostgres("annotations in the store, on PostgreSQL", () => {
+  const server = usePostgres();
+  beforeAll(() => {
+    openStore = (dir) => Store.open(dir, { url: server().database() });
+  });
+  annotationTests();
 });

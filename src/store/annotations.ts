@@ -1,7 +1,7 @@
-import type Database from "better-sqlite3";
 import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { nowIso } from "../core/time.js";
+import { dialect, jsonList, type SqlDatabase } from "./database.js";
 import type { SampleStatus } from "./eval-tables.js";
 
 /** A person's answer to a yes/no question about a transcript, where they may not be sure. */
@@ -103,11 +103,14 @@ interface Row {
   sample_now?: string | null;
 }
 
-const where = (f: AnnotationFilter, alias: string): { sql: string; params: unknown[] } => {
+const where = (
+  db: SqlDatabase,
+  f: AnnotationFilter,
+  alias: string,
+): { sql: string; params: unknown[] } => {
   const parts: string[] = [];
   const params: unknown[] = [];
-  // json_each takes a list of any length as one bound parameter.
-  if (f.runIds) parts.push(`${alias}.run_id IN (SELECT value FROM json_each(?))`);
+  if (f.runIds) parts.push(`${alias}.run_id IN (${jsonList(db)})`);
   if (f.runIds) params.push(JSON.stringify(f.runIds));
   for (const [column, value] of [
     ["sample_id", f.sampleId],
@@ -147,7 +150,7 @@ const OUTCOME_OF = new Map<number, SampleStatus>([
 ]);
 
 export class AnnotationTables {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Stores a label (validated: the sample exists, categories are the taxonomy's); newest wins. */
   put(input: AnnotationInput, taxonomy: AnnotationTaxonomy): Annotation {
@@ -169,7 +172,11 @@ export class AnnotationTables {
           .prepare(
             `INSERT INTO annotations (run_id, sample_id, epoch, annotator, kind, sample_completed_at,
                misaligned, categories, taxonomy, policy_misuse, note, created_at)
-             VALUES (?, ?, ?, ?, 'label', ?, ?, ?, ?, ?, ?, ?)`,
+             VALUES (?, ?, ?, ?, 'label', ?, ?, ?, ?, ?, ?, ?)${dialect(this.db, {
+               sqlite: "",
+               // PostgreSQL has no last insert rowid: the id comes back as a row (postgres.ts).
+               postgres: " RETURNING id",
+             })}`,
           )
           .run(
             a.runId,
@@ -221,7 +228,7 @@ export class AnnotationTables {
 
   /** Current labels (one per run, sample, epoch and annotator), by run, sample, epoch, annotator. */
   list(filter: AnnotationFilter = {}): Annotation[] {
-    const w = where(filter, "c");
+    const w = where(this.db, filter, "c");
     const rows = this.db
       .prepare(
         `SELECT c.*, s.completed_at AS sample_now FROM current_annotations c
@@ -235,7 +242,7 @@ export class AnnotationTables {
 
   /** Every label and retraction, oldest first (a label's history, or an annotator's). */
   history(filter: AnnotationFilter = {}): AnnotationEvent[] {
-    const w = where(filter, "a");
+    const w = where(this.db, filter, "a");
     const rows = this.db
       .prepare(`SELECT a.* FROM annotations a ${w.sql} ORDER BY a.id`)
       .all(...w.params) as Row[];
@@ -249,7 +256,7 @@ export class AnnotationTables {
 
   /** Names of everyone with a current label (of these runs), sorted. */
   annotators(runIds?: string[]): string[] {
-    const w = where(runIds ? { runIds } : {}, "c");
+    const w = where(this.db, runIds ? { runIds } : {}, "c");
     return (
       this.db
         .prepare(`SELECT DISTINCT annotator FROM current_annotations c ${w.sql} ORDER BY annotator`)
@@ -269,11 +276,16 @@ export class AnnotationTables {
   queueSamples(runIds: string[]): QueueSamples[] {
     const runs = JSON.stringify(runIds);
     const epochs = (list: string) => list.split(",").map(Number);
+    // PostgreSQL picks its index itself and has no INDEXED BY.
+    const { epochList, indexedBy } = dialect(this.db, {
+      sqlite: { epochList: "group_concat(epoch)", indexedBy: "INDEXED BY eval_samples_by_verdict" },
+      postgres: { epochList: "string_agg(epoch::text, ',')", indexedBy: "" },
+    });
     const judged = this.db
       .prepare(
-        `SELECT verdict, run_id, sample_id, group_concat(epoch) FROM eval_samples
-           INDEXED BY eval_samples_by_verdict
-         WHERE verdict IS NOT NULL AND run_id IN (SELECT value FROM json_each(?))
+        `SELECT verdict, run_id, sample_id, ${epochList} FROM eval_samples
+           ${indexedBy}
+         WHERE verdict IS NOT NULL AND run_id IN (${jsonList(this.db)})
          GROUP BY verdict, run_id, sample_id`,
       )
       .raw()
@@ -286,9 +298,9 @@ export class AnnotationTables {
     });
     const unjudged = this.db
       .prepare(
-        `SELECT status, run_id, sample_id, group_concat(epoch) FROM eval_samples
-           INDEXED BY eval_samples_by_verdict
-         WHERE verdict IS NULL AND run_id IN (SELECT value FROM json_each(?))
+        `SELECT status, run_id, sample_id, ${epochList} FROM eval_samples
+           ${indexedBy}
+         WHERE verdict IS NULL AND run_id IN (${jsonList(this.db)})
          GROUP BY status, run_id, sample_id`,
       )
       .raw()

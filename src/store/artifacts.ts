@@ -1,7 +1,7 @@
-import type Database from "better-sqlite3";
 import { canonicalJson } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
 import type { BlobStore } from "./blobs.js";
+import type { SqlDatabase } from "./database.js";
 
 export interface ArtifactRecord {
   key: string;
@@ -18,7 +18,7 @@ export interface ArtifactRecord {
  */
 export class Artifacts {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly blobs: BlobStore,
   ) {}
 
@@ -40,7 +40,9 @@ export class Artifacts {
     const blob = this.blobs.put(content);
     this.db
       .prepare(
-        "INSERT OR REPLACE INTO artifacts (key, kind, blob, meta, created_at) VALUES (?, ?, ?, ?, ?)",
+        `INSERT INTO artifacts (key, kind, blob, meta, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, blob = excluded.blob,
+           meta = excluded.meta, created_at = excluded.created_at`,
       )
       .run(key, kind, blob, canonicalJson(meta), nowIso());
   }

@@ -1,27 +1,39 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { AnnotationTables } from "./annotations.js";
 import { Artifacts } from "./artifacts.js";
-import { BlobStore } from "./blobs.js";
+import { BlobStore, DatabaseBlobStore } from "./blobs.js";
+import { type Backend, backendOf, type SqlDatabase } from "./database.js";
 import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
 import { ItemTables } from "./item-tables.js";
 import { LlmTables } from "./llm-tables.js";
-import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+import { MIGRATIONS, postgresSql, SCHEMA_VERSION } from "./migrations.js";
+import { isPostgresUrl, PgDatabase } from "./postgres.js";
 import { Runs } from "./runs.js";
+import { redactUrl } from "./store-url.js";
 import { Texts } from "./texts.js";
 import { TrainTables } from "./train-tables.js";
 
 export const DB_FILE_NAME = "store.db";
 
+/** Where a store lives when it is not the workspace's SQLite file. */
+export interface StoreLocation {
+  /** A PostgreSQL server (`postgres://…`); unset, SPECSCI_STORE_URL, else the SQLite file. */
+  url?: string | undefined;
+}
+
 /**
  * The run store of one workspace: a SQLite database (WAL, so readers never block the writer and
- * a kill -9 loses at most uncommitted transactions) plus content-addressed blobs beside it.
+ * a kill -9 loses at most uncommitted transactions) plus content-addressed blobs beside it; or,
+ * for a team, a PostgreSQL database (`store: postgres://…` or SPECSCI_STORE_URL) with the same
+ * schema and its blobs as rows.
  */
 export class Store {
-  readonly db: Database.Database;
+  readonly db: SqlDatabase;
   readonly blobs: BlobStore;
   readonly runs: Runs;
   readonly texts: Texts;
@@ -36,10 +48,11 @@ export class Store {
 
   private constructor(
     readonly dir: string,
-    db: Database.Database,
+    db: SqlDatabase,
   ) {
     this.db = db;
-    this.blobs = new BlobStore(join(dir, "blobs"));
+    this.blobs =
+      backendOf(db) === "postgres" ? new DatabaseBlobStore(db) : new BlobStore(join(dir, "blobs"));
     this.runs = new Runs(db);
     this.texts = new Texts(db);
     this.artifacts = new Artifacts(db, this.blobs);
@@ -51,7 +64,9 @@ export class Store {
     this.groupCommit = new GroupCommit(db);
   }
 
-  static open(dir: string): Store {
+  static open(dir: string, location: StoreLocation = {}): Store {
+    const url = location.url ?? envSetting("SPECSCI_STORE_URL");
+    if (url) return Store.openPostgres(dir, url);
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
@@ -82,11 +97,28 @@ export class Store {
     return new Store(dir, db);
   }
 
+  private static openPostgres(dir: string, url: string): Store {
+    if (!isPostgresUrl(url))
+      throw new SpecsciError(`run store URL ${redactUrl(url)} is not a PostgreSQL URL`, {
+        hint: "set SPECSCI_STORE_URL to postgres://USER:PASSWORD@HOST:PORT/DATABASE, or unset it for the workspace's SQLite file",
+      });
+    const db = new PgDatabase(url);
+    try {
+      migrate(db, redactUrl(url));
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new Store(dir, db);
+  }
+
   /**
    * A read-only connection to an existing, migrated store (the dashboard's): it reads the WAL
    * beside a running writer without ever taking its lock. Call `Store.open` first to migrate.
    */
-  static openReadOnly(dir: string): Store {
+  static openReadOnly(dir: string, location: StoreLocation = {}): Store {
+    const url = location.url ?? envSetting("SPECSCI_STORE_URL");
+    if (url) return Store.openPostgresReadOnly(dir, url);
     const file = join(dir, DB_FILE_NAME);
     let db: Database.Database;
     try {
@@ -110,6 +142,13 @@ export class Store {
     return new Store(dir, db);
   }
 
+  /** On PostgreSQL, a session whose transactions the server keeps read-only. */
+  private static openPostgresReadOnly(dir: string, url: string): Store {
+    const store = Store.openPostgres(dir, url);
+    store.db.exec("SET default_transaction_read_only = on");
+    return store;
+  }
+
   /** Runs `fn` in one transaction: all of its writes land, or none do. */
   tx<T>(fn: () => T): T {
     return this.db.transaction(fn)();
@@ -127,12 +166,27 @@ export class Store {
     return this.db.pragma("user_version", { simple: true }) as number;
   }
 
-  get file(): string {
-    return join(this.dir, DB_FILE_NAME);
+  get backend(): Backend {
+    return backendOf(this.db);
   }
 
-  /** SQLite's own integrity and foreign-key checks; empty when the store is consistent. */
+  /** The database's size on disk: the SQLite file's, or the PostgreSQL database's. */
+  sizeBytes(): number {
+    if (this.backend === "sqlite") return statSync(this.file).size;
+    return this.db.prepare("SELECT pg_database_size(current_database())").pluck().get() as number;
+  }
+
+  /** Where the store is, as messages name it: its file, or its server's URL without a password. */
+  get file(): string {
+    return this.db instanceof PgDatabase ? redactUrl(this.db.url) : join(this.dir, DB_FILE_NAME);
+  }
+
+  /**
+   * SQLite's own integrity and foreign-key checks; empty when the store is consistent. A
+   * PostgreSQL server checks every foreign key as it is written and keeps its own pages sound.
+   */
   check(): string[] {
+    if (backendOf(this.db) === "postgres") return [];
     const problems: string[] = [];
     const integrity = this.db.pragma("integrity_check") as { integrity_check: string }[];
     for (const row of integrity)
@@ -148,6 +202,9 @@ export class Store {
     this.db.close();
   }
 }
+
+/** The advisory lock key migrations take on PostgreSQL (any fixed number: "specsci1"). */
+const MIGRATION_LOCK = 0x7370656373636931n;
 
 /** SQLite's codes for a file whose pages (or header) are not a sound database. */
 const DAMAGED_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
@@ -178,20 +235,25 @@ export function damagedStore(file: string, problem: string, cause?: unknown): Sp
   });
 }
 
-function migrate(db: Database.Database, file: string): void {
+/** Brings the schema to SCHEMA_VERSION; `where` names the store in messages. */
+function migrate(db: SqlDatabase, where: string): void {
+  const postgres = backendOf(db) === "postgres";
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new SpecsciError(
-      `run store ${file} has schema version ${current}, newer than this specsci understands (${SCHEMA_VERSION})`,
+      `run store ${where} has schema version ${current}, newer than this specsci understands (${SCHEMA_VERSION})`,
       { hint: "upgrade specsci, or point --workspace at another directory" },
     );
   }
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     db.transaction(() => {
+      // PostgreSQL: one migrating driver at a time (a lock held until this commit), as SQLite's
+      // IMMEDIATE write lock does.
+      if (postgres) db.prepare("SELECT pg_advisory_xact_lock(?)").get(MIGRATION_LOCK);
       // Re-read under the write lock: another process may have migrated while we waited.
       if ((db.pragma("user_version", { simple: true }) as number) >= m.version) return;
-      db.exec(m.sql);
+      db.exec(postgres ? postgresSql(m) : m.sql);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }

@@ -1,6 +1,6 @@
-import type Database from "better-sqlite3";
 import { canonicalJson, sha256Hex } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
+import { dialect, type SqlDatabase, type SqlStatement } from "./database.js";
 import type { Texts } from "./texts.js";
 
 export interface EvalRunRow {
@@ -67,11 +67,36 @@ export interface EvalSampleRecord {
   workingMs: number;
 }
 
+/**
+ * SQLite's json_extract(column, path) and json_type: on PostgreSQL the same path as a jsonpath
+ * (the store's paths, `$.a.b`, mean the same in both); its jsonb result reads back as SQLite's
+ * value (postgres.ts), and jsonb_typeof names objects and arrays as json_type does.
+ */
+function jsonExtract(db: SqlDatabase, column: string, path: string): string {
+  return dialect(db, {
+    sqlite: `json_extract(${column}, ${path})`,
+    postgres: `jsonb_path_query_first(${column}::jsonb, (${path})::jsonpath)`,
+  });
+}
+
+function jsonType(db: SqlDatabase, column: string, path: string): string {
+  return dialect(db, {
+    sqlite: `json_type(${column}, ${path})`,
+    postgres: `jsonb_typeof(jsonb_path_query_first(${column}::jsonb, (${path})::jsonpath))`,
+  });
+}
+
 type SampleKeys = { sampleId: string; epoch: number }[] | undefined;
 
 /** A read limited to some samples of a run (by sample id and epoch), with its parameter. */
-const onlySamples = (only: SampleKeys) =>
-  only ? "AND (sample_id, epoch) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))" : "";
+const onlySamples = (db: SqlDatabase, only: SampleKeys) =>
+  only
+    ? dialect(db, {
+        sqlite: "AND (sample_id, epoch) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+        postgres:
+          "AND (sample_id, epoch) IN (SELECT value ->> 0, (value ->> 1)::integer FROM json_array_elements(?::json))",
+      })
+    : "";
 const onlyParams = (only: SampleKeys) =>
   only ? [JSON.stringify(only.map((k) => [k.sampleId, k.epoch]))] : [];
 
@@ -100,16 +125,26 @@ const unjson = (v: string | null) => (v === null ? null : JSON.parse(v));
 
 /** Queries behind evaluation runs: the run's definition and one record per finished sample. */
 export class EvalTables {
-  private readonly insertSample: Database.Statement;
+  private readonly insertSample: SqlStatement;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly texts: Texts,
   ) {
-    this.insertSample = db.prepare(
-      `INSERT OR REPLACE INTO eval_samples (run_id, sample_id, epoch, status, input_hash, output, parsed,
+    const insert = `INTO eval_samples (run_id, sample_id, epoch, status, input_hash, output, parsed,
          scores, error, metadata, started_at, completed_at, working_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    // A retried sample replaces its row; on PostgreSQL with a new rowid too, as SQLite's
+    // REPLACE (a delete and an insert) gives it: the dashboard reads new rowids as changes.
+    this.insertSample = db.prepare(
+      dialect(db, {
+        sqlite: `INSERT OR REPLACE ${insert}`,
+        postgres: `INSERT ${insert} ON CONFLICT (run_id, sample_id, epoch) DO UPDATE SET rowid = DEFAULT,
+         ${SAMPLE_COLUMNS.split(", ")
+           .slice(3)
+           .map((c) => `${c} = excluded.${c}`)
+           .join(", ")}`,
+      }),
     );
   }
 
@@ -202,7 +237,7 @@ export class EvalTables {
   outcomes(runId: string): Map<string, { status: SampleStatus; cutOffAt?: number }> {
     const rows = this.db
       .prepare(
-        `SELECT sample_id, epoch, status, json_extract(error, '$.max_tokens') AS cut_off_at
+        `SELECT sample_id, epoch, status, ${jsonExtract(this.db, "error", "'$.max_tokens'")} AS cut_off_at
          FROM eval_samples WHERE run_id = ?`,
       )
       .all(runId) as {
@@ -246,7 +281,7 @@ export class EvalTables {
     const names = Object.keys(fields);
     const columns = names.map((name, i) => {
       const column = splitField(fields[name] as string, name)[0];
-      return `json_extract(${column}, ?) AS f${i}, json_type(${column}, ?) AS t${i}`;
+      return `${jsonExtract(this.db, column, "?")} AS f${i}, ${jsonType(this.db, column, "?")} AS t${i}`;
     });
     const params = names.flatMap((name) => {
       const path = splitField(fields[name] as string, name)[1];
@@ -254,12 +289,15 @@ export class EvalTables {
     });
     const rows = this.db
       .prepare(
-        `SELECT sample_id, epoch, status, json_extract(metadata, '$.item') AS item,
+        `SELECT sample_id, epoch, status, ${jsonExtract(this.db, "metadata", "'$.item'")} AS item,
            CASE WHEN error IS NULL THEN NULL
-             ELSE json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind') END AS error_kind
+             ELSE ${dialect(this.db, {
+               sqlite: "json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind')",
+               postgres: "(error::jsonb ->> 'stage') || ':' || (error::jsonb ->> 'kind')",
+             })} END AS error_kind
            ${columns.map((c) => `, ${c}`).join("")}
          FROM eval_samples WHERE run_id = ?
-         ${onlySamples(o.only)}
+         ${onlySamples(this.db, o.only)}
          ORDER BY sample_id, epoch`,
       )
       .iterate(...params, runId, ...onlyParams(o.only)) as IterableIterator<
@@ -308,7 +346,7 @@ export class EvalTables {
     const keys = this.db
       .prepare(
         `SELECT sample_id, epoch FROM eval_samples WHERE run_id = ? AND status = 'done'
-         ORDER BY json_extract(${column}, ?) ${direction}, sample_id, epoch LIMIT ?`,
+         ORDER BY ${jsonExtract(this.db, column, "?")} ${direction}, sample_id, epoch LIMIT ?`,
       )
       .all(runId, path, limit) as { sample_id: string; epoch: number }[];
     const wanted = new Set(keys.map((k) => `${k.sample_id}#${k.epoch}`));
@@ -368,11 +406,17 @@ export class EvalTables {
     const rows = this.db
       .prepare(
         `SELECT sample_id, epoch, status,
-           CASE WHEN instr(output, '\\u') > 0 THEN output END AS escaped,
+           ${dialect(this.db, {
+             sqlite: `CASE WHEN instr(output, '\\u') > 0 THEN output END AS escaped,
            CASE WHEN json_type(output, '$.text') = 'text' THEN output ->> '$.text' END AS answer,
-           CASE WHEN json_type(output, '$.reasoning') = 'text' THEN output ->> '$.reasoning' END AS reasoning
+           CASE WHEN json_type(output, '$.reasoning') = 'text' THEN output ->> '$.reasoning' END AS reasoning`,
+             // PostgreSQL's jsonb refuses \u0000 and lone surrogates: parsed here too.
+             postgres: `CASE WHEN strpos(output, '\\u') > 0 THEN output END AS escaped,
+           specsci_json_text(output, 'text') AS answer,
+           specsci_json_text(output, 'reasoning') AS reasoning`,
+           })}
          FROM eval_samples WHERE run_id = ?
-         ${onlySamples(only)}
+         ${onlySamples(this.db, only)}
          ORDER BY sample_id, epoch`,
       )
       .iterate(runId, ...onlyParams(only)) as IterableIterator<{

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { SqlDatabase } from "./database.js";
 
 interface Pending {
   write: () => void;
@@ -16,7 +16,7 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   enqueue(write: () => void): Promise<void> {
     return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
-import type Database from "better-sqlite3";
 import { nowIso } from "../core/time.js";
+import type { SqlDatabase, SqlStatement } from "./database.js";
 import type { Texts } from "./texts.js";
 
 /** One logical model call as recorded in `llm_calls`. */
@@ -117,14 +117,14 @@ export interface BatchJobRow {
 /** Queries behind the model access layer: response cache, call log, batch bookkeeping. */
 export class LlmTables {
   private readonly stmts: {
-    cacheGet: Database.Statement;
-    cacheResponse: Database.Statement;
-    cachePut: Database.Statement;
-    callInsert: Database.Statement;
+    cacheGet: SqlStatement;
+    cacheResponse: SqlStatement;
+    cachePut: SqlStatement;
+    callInsert: SqlStatement;
   };
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     readonly texts: Texts,
   ) {
     this.stmts = {
@@ -197,19 +197,19 @@ export class LlmTables {
     const where = filter.runId === undefined ? "" : "WHERE run_id = @runId";
     return this.db
       .prepare(
-        `SELECT run_id AS runId, stage, model,
+        `SELECT run_id AS "runId", stage, model,
            count(*) AS calls,
-           sum(status = 'ok') AS ok,
-           sum(status = 'failed') AS failed,
-           sum(source = 'cache') AS cached,
-           sum(source = 'batch') AS batch,
-           sum(stop_reason = 'max_tokens') AS maxTokensStops,
-           sum(stop_reason = 'refusal') AS refusals,
-           sum(CASE WHEN source = 'cache' THEN 0 ELSE input_tokens END) AS inputTokens,
-           sum(CASE WHEN source = 'cache' THEN 0 ELSE output_tokens END) AS outputTokens,
-           sum(CASE WHEN source = 'cache' THEN 0 ELSE reasoning_tokens END) AS reasoningTokens,
-           coalesce(sum(cost_usd), 0) AS costUsd,
-           sum(cost_usd IS NULL AND source <> 'cache' AND status = 'ok') AS unpricedCalls
+           count(*) FILTER (WHERE status = 'ok') AS ok,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           count(*) FILTER (WHERE source = 'cache') AS cached,
+           count(*) FILTER (WHERE source = 'batch') AS batch,
+           count(*) FILTER (WHERE stop_reason = 'max_tokens') AS "maxTokensStops",
+           count(*) FILTER (WHERE stop_reason = 'refusal') AS refusals,
+           sum(CASE WHEN source = 'cache' THEN 0 ELSE input_tokens END) AS "inputTokens",
+           sum(CASE WHEN source = 'cache' THEN 0 ELSE output_tokens END) AS "outputTokens",
+           sum(CASE WHEN source = 'cache' THEN 0 ELSE reasoning_tokens END) AS "reasoningTokens",
+           coalesce(sum(cost_usd), 0) AS "costUsd",
+           count(*) FILTER (WHERE cost_usd IS NULL AND source <> 'cache' AND status = 'ok') AS "unpricedCalls"
          FROM llm_calls ${where}
          GROUP BY run_id, stage, model
          ORDER BY min(id)`,
@@ -225,9 +225,10 @@ export class LlmTables {
     const where = filter.runId === undefined ? "" : "AND run_id = @runId";
     return this.db
       .prepare(
-        `SELECT model, replica, count(*) AS calls, sum(status = 'ok') AS ok,
-           sum(status = 'failed') AS failed, sum(input_tokens) AS inputTokens,
-           sum(output_tokens) AS outputTokens, avg(latency_ms) AS meanLatencyMs
+        `SELECT model, replica, count(*) AS calls, count(*) FILTER (WHERE status = 'ok') AS ok,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           sum(input_tokens) AS "inputTokens", sum(output_tokens) AS "outputTokens",
+           avg(latency_ms) AS "meanLatencyMs"
          FROM llm_calls WHERE replica IS NOT NULL ${where}
          GROUP BY model, replica ORDER BY model, replica`,
       )
@@ -241,9 +242,9 @@ export class LlmTables {
   sampleJudgeCosts(runId: string): SampleJudgeCost[] {
     return this.db
       .prepare(
-        `SELECT sample_id AS sampleId, epoch, count(*) AS calls,
-           coalesce(sum(cost_usd), 0) AS costUsd,
-           sum(cost_usd IS NULL AND source <> 'cache' AND status = 'ok') AS unpriced
+        `SELECT sample_id AS "sampleId", epoch, count(*) AS calls,
+           coalesce(sum(cost_usd), 0) AS "costUsd",
+           count(*) FILTER (WHERE cost_usd IS NULL AND source <> 'cache' AND status = 'ok') AS unpriced
          FROM llm_calls
          WHERE run_id = ? AND sample_id IS NOT NULL AND stage LIKE 'score:%'
          GROUP BY sample_id, epoch`,
@@ -258,13 +259,13 @@ export class LlmTables {
   sampleCalls(runId: string): SampleCallRow[] {
     return this.db
       .prepare(
-        `SELECT c.id, run_id AS runId, stage, sample_id AS sampleId, epoch, c.model,
-           cache_key AS cacheKey, source, status, stop_reason AS stopReason,
-           error_kind AS errorKind, error_message AS errorMessage, http_status AS httpStatus,
-           attempts, input_tokens AS inputTokens, output_tokens AS outputTokens,
-           reasoning_tokens AS reasoningTokens, cache_read_tokens AS cacheReadTokens,
-           cache_write_tokens AS cacheWriteTokens, cost_usd AS costUsd, latency_ms AS latencyMs,
-           c.created_at AS createdAt, k.request, k.response
+        `SELECT c.id, run_id AS "runId", stage, sample_id AS "sampleId", epoch, c.model,
+           cache_key AS "cacheKey", source, status, stop_reason AS "stopReason",
+           error_kind AS "errorKind", error_message AS "errorMessage", http_status AS "httpStatus",
+           attempts, input_tokens AS "inputTokens", output_tokens AS "outputTokens",
+           reasoning_tokens AS "reasoningTokens", cache_read_tokens AS "cacheReadTokens",
+           cache_write_tokens AS "cacheWriteTokens", cost_usd AS "costUsd", latency_ms AS "latencyMs",
+           c.created_at AS "createdAt", k.request, k.response
          FROM llm_calls c LEFT JOIN llm_cache k ON k.key = c.cache_key
          WHERE c.run_id = ? AND c.sample_id IS NOT NULL ORDER BY c.id`,
       )
@@ -278,12 +279,12 @@ export class LlmTables {
     const where = clauses.length ? `WHERE ${clauses.join(" AND ")}` : "";
     return this.db
       .prepare(
-        `SELECT id, run_id AS runId, stage, model, cache_key AS cacheKey, source, status,
-           stop_reason AS stopReason, error_kind AS errorKind, error_message AS errorMessage,
-           http_status AS httpStatus, attempts, input_tokens AS inputTokens,
-           output_tokens AS outputTokens, reasoning_tokens AS reasoningTokens,
-           cache_read_tokens AS cacheReadTokens, cache_write_tokens AS cacheWriteTokens,
-           cost_usd AS costUsd, latency_ms AS latencyMs, replica
+        `SELECT id, run_id AS "runId", stage, model, cache_key AS "cacheKey", source, status,
+           stop_reason AS "stopReason", error_kind AS "errorKind", error_message AS "errorMessage",
+           http_status AS "httpStatus", attempts, input_tokens AS "inputTokens",
+           output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens",
+           cache_read_tokens AS "cacheReadTokens", cache_write_tokens AS "cacheWriteTokens",
+           cost_usd AS "costUsd", latency_ms AS "latencyMs", replica
          FROM llm_calls ${where} ORDER BY id`,
       )
       .all(filter) as (CallRecord & { id: number })[];

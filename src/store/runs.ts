@@ -1,6 +1,6 @@
-import type Database from "better-sqlite3";
 import { canonicalJson } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
+import type { SqlDatabase } from "./database.js";
 
 export type RunStatus = "running" | "completed" | "failed" | "interrupted";
 
@@ -26,7 +26,7 @@ interface RunRow {
 
 /** Runs group the work of one command or experiment stage, for resumption and accounting. */
 export class Runs {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Creates the run if it does not exist; an existing run is marked running again (resumed). */
   ensure(run: { id: string; kind: string; name?: string; config?: unknown }): RunRecord {

@@ -1,13 +1,15 @@
-import type Database from "better-sqlite3";
 import { sha256Hex } from "../core/hash.js";
+import type { SqlDatabase, SqlStatement } from "./database.js";
 
 /** Strings stored once by content hash (long prompts repeat across thousands of requests). */
 export class Texts {
-  private readonly insert: Database.Statement;
-  private readonly select: Database.Statement;
+  private readonly insert: SqlStatement;
+  private readonly select: SqlStatement;
 
-  constructor(db: Database.Database) {
-    this.insert = db.prepare("INSERT OR IGNORE INTO texts (hash, body) VALUES (?, ?)");
+  constructor(db: SqlDatabase) {
+    this.insert = db.prepare(
+      "INSERT INTO texts (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+    );
     this.select = db.prepare("SELECT body FROM texts WHERE hash = ?");
   }
 

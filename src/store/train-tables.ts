@@ -1,5 +1,5 @@
-import type Database from "better-sqlite3";
 import { nowIso } from "../core/time.js";
+import type { SqlDatabase } from "./database.js";
 
 export type TrainStageStatus = "running" | "completed" | "failed" | "interrupted";
 
@@ -17,7 +17,7 @@ export interface TrainStageRow {
 
 /** Training stages (one row per run and stage) and the metrics their trainer logged. */
 export class TrainTables {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   start(row: { runId: string; stage: string; configPath: string; outputDir: string }): void {
     this.db
@@ -65,7 +65,8 @@ export class TrainTables {
   recordMetrics(runId: string, stage: string, step: number, metrics: Record<string, number>): void {
     this.db
       .prepare(
-        "INSERT OR REPLACE INTO train_metrics (run_id, stage, step, metrics, at) VALUES (?, ?, ?, ?, ?)",
+        `INSERT INTO train_metrics (run_id, stage, step, metrics, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, stage, step) DO UPDATE SET metrics = excluded.metrics, at = excluded.at`,
       )
       .run(runId, stage, step, JSON.stringify(metrics), nowIso());
   }

@@ -1,4 +1,3 @@
-import { statSync } from "node:fs";
 import { damagedStore } from "../../store/index.js";
 import type { CliContext } from "../context.js";
 import { printJson } from "../output.js";
@@ -13,7 +12,7 @@ export function storeInfo(ctx: CliContext) {
     workspace: s.dir,
     database: file,
     schema_version: s.schemaVersion(),
-    size_bytes: statSync(file).size,
+    size_bytes: s.sizeBytes(),
     runs: count("runs"),
     cached_responses: count("llm_cache"),
     model_calls: count("llm_calls"),
@@ -28,7 +27,10 @@ export function storeInfo(ctx: CliContext) {
 export function storeCheck(ctx: CliContext) {
   const problems = ctx.store.check();
   if (ctx.json) printJson({ ok: problems.length === 0, problems });
-  else if (problems.length === 0) process.stdout.write(`ok: ${ctx.store.dir} is consistent\n`);
+  else if (problems.length === 0) {
+    const where = ctx.store.backend === "postgres" ? ctx.store.file : ctx.store.dir;
+    process.stdout.write(`ok: ${where} is consistent\n`);
+  }
   if (problems.length)
     throw damagedStore(
       ctx.store.file,

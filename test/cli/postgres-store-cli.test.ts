@@ -1,0 +1,66 @@
+/**
+ * The CLI on a PostgreSQL run store (SPECSCI_STORE_URL): an experiment runs, resumes from the
+ * store and reports its status, with nothing written to a SQLite file and no password printed.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { SCHEMA_VERSION } from "../../src/store/migrations.js";
+import { PgDatabase } from "../../src/store/postgres.js";
+import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { describePostgres, usePostgres } from "../postgres-server.js";
+
+afterAll(cleanupTempDirs);
+
+describePostgres("specsci on a PostgreSQL run store", () => {
+  const server = usePostgres();
+
+  it("runs the quickstart, resumes it from the store and shows its status", async () => {
+    const url = server().database().replace("postgres@", "postgres:pw-never-shown-42@");
+    const cwd = tempDir();
+    const env = { SPECSCI_STORE_URL: url, SPECSCI_WORKSPACE: join(cwd, "ws") };
+    const first = await runCli(["quickstart", "--demo"], { cwd, env });
+    expect(first.code).toBe(0);
+    // The plan's summary is progress, on stderr.
+    expect(first.stderr).toContain("24 of 24 samples to run (0 cached)");
+    const again = await runCli(["quickstart", "--demo"], { cwd, env });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("0 of 24 samples to run (24 cached)");
+    const status = await runCli(["status", "specsci-quickstart/experiment.yaml"], { cwd, env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain("3/3 stage(s) done");
+    const usage = await runCli(["usage"], { cwd, env });
+    expect(usage.code).toBe(0);
+    const info = await runCli(["store", "info", "--json"], { cwd, env });
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      database: url.replace(":pw-never-shown-42@", ":***@"),
+      schema_version: SCHEMA_VERSION,
+      model_calls: 72,
+    });
+    expect(JSON.parse(info.stdout).size_bytes).toBeGreaterThan(0);
+    const check = await runCli(["store", "check"], { cwd, env });
+    expect(check.stdout).toBe(`ok: ${url.replace(":pw-never-shown-42@", ":***@")} is consistent\n`);
+    const db = new PgDatabase(url);
+    expect(db.prepare("SELECT count(*) FROM eval_samples").pluck().get()).toBe(24);
+    db.close();
+    expect(existsSync(join(cwd, "ws", "store.db"))).toBe(false);
+    for (const out of [first, again, status, usage, info, check])
+      expect(out.stdout + out.stderr).not.toContain("pw-never");
+  }, 300_000);
+
+  it("names the server it cannot reach, without the password, and exits non-zero", async () => {
+    const url = server().database().replace("postgres@", "postgres:pw-never-shown-42@");
+    const missing = url.replace(/\/t\d+\?/, "/no_such_db?");
+    const r = await runCli(["usage"], {
+      cwd: tempDir(),
+      env: { SPECSCI_STORE_URL: missing },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /cannot connect to the run store postgresql:\/\/postgres:\*\*\*@\/no_such_db/,
+    );
+    expect(r.stderr).toContain("SPECSCI_STORE_URL");
+    expect(r.stderr).not.toContain("pw-never");
+  });
+});
