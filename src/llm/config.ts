@@ -124,7 +124,6 @@ const StoreSetting = z
   );
 
 export const LLM_CONFIG_SECTIONS = {
-  store: StoreSetting.optional(),
   defaults: z
     .strictObject({
       /** Output budget when a caller gives none. Documented; never hidden. */
@@ -178,6 +177,7 @@ export const LLM_CONFIG_SECTIONS = {
       max_bytes_per_batch: positiveInt.optional(),
     })
     .prefault({}),
+  store: StoreSetting.optional(),
 };
 
 /** Everything `specsci.yaml` may hold. */

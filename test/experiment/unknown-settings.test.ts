@@ -74,6 +74,7 @@ describe("an unknown setting", () => {
       "it",
       "kind",
       "name",
+      "pref",
       "reasoning",
     ]);
   });
