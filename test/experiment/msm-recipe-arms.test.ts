@@ -4,7 +4,7 @@
  * the errors a user can make with it.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Arm, loadExperiment } from "../../src/experiment/config.js";
 import { buildStages } from "../../src/experiment/stages.js";
@@ -50,7 +50,9 @@ async function trainedView(dir: string, loaded: ReturnType<typeof loadExperiment
   const { client } = makeClient();
   const graph = await buildStages(loaded, client);
   const hash = (n: string) => graph.specs.find((s) => s.name === n)?.hash;
-  const rel = (p: string) => p.replaceAll(dir, "<dir>");
+  // Commands name paths relative to the working directory, which may or may not spell out `dir`.
+  const rel = (p: string) =>
+    p.replaceAll(dir, "<dir>").replaceAll(relative(process.cwd(), dir), "<dir>");
   const arms = loaded.experiment.arms.filter((a) => a.kind !== "baseline");
   const todos = writeTrainingPlans(loaded, graph.training, graph.specs);
   return {
