@@ -20,6 +20,7 @@ export { checkSpecFile, readSpecSource, requireValidSpec } from "./io.js";
 export {
   LIBRARY_DIR,
   type LibraryEntry,
+  libraryFiles,
   listLibrary,
   loadValidSpec,
   resolveSpecRef,

@@ -18,20 +18,24 @@ export interface LibraryEntry {
   purpose: string;
 }
 
-export function listLibrary(): LibraryEntry[] {
+/** The built-in specs' names and files, in name order, without reading them. */
+export function libraryFiles(): { name: string; file: string }[] {
   return readdirSync(LIBRARY_DIR)
     .filter((f) => f.endsWith(".md"))
     .sort()
-    .map((f) => {
-      const file = join(LIBRARY_DIR, f);
-      const fm = parseSpec(readSpecSource(file)).spec.frontMatter;
-      return {
-        name: basename(f, ".md"),
-        file,
-        description: String(fm.description ?? ""),
-        purpose: String(fm.purpose ?? ""),
-      };
-    });
+    .map((f) => ({ name: basename(f, ".md"), file: join(LIBRARY_DIR, f) }));
+}
+
+export function listLibrary(): LibraryEntry[] {
+  return libraryFiles().map(({ name, file }) => {
+    const fm = parseSpec(readSpecSource(file)).spec.frontMatter;
+    return {
+      name,
+      file,
+      description: String(fm.description ?? ""),
+      purpose: String(fm.purpose ?? ""),
+    };
+  });
 }
 
 /**

@@ -5,6 +5,6 @@
  * start-up path. All of it is in `index.ts` too.
  */
 export { checkSpecFile } from "./io.js";
-export { listLibrary, resolveSpecRef } from "./library.js";
+export { libraryFiles, listLibrary, resolveSpecRef } from "./library.js";
 export { withoutPositions } from "./model.js";
 export { specStats } from "./stats.js";

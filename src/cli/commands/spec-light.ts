@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import {
   checkSpecFile,
-  listLibrary,
+  libraryFiles,
   specStats as measureSpec,
   resolveSpecRef,
   withoutPositions,
@@ -15,14 +15,16 @@ import { printJson, printTable } from "../output.js";
 
 /** `specsci spec list` */
 export function specList(ctx: CliContext) {
-  const entries = listLibrary().map((e) => {
-    const s = measureSpec(checkSpecFile(e.file).spec, []);
+  // Each spec parsed once: its check gives the front matter too.
+  const entries = libraryFiles().map(({ name, file }) => {
+    const spec = checkSpecFile(file).spec;
+    const s = measureSpec(spec, []);
     return {
-      name: e.name,
+      name,
       rules: s.rules,
       words: s.words,
-      description: e.description,
-      purpose: e.purpose,
+      description: String(spec.frontMatter.description ?? ""),
+      purpose: String(spec.frontMatter.purpose ?? ""),
     };
   });
   if (ctx.json) return printJson(entries);
