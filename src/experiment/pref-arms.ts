@@ -36,10 +36,26 @@ const Contamination = z
         );
   });
 
+/**
+ * GRPO's reward judge for an arm (src/train/grpo.ts): an OpenAI-compatible server, its model and
+ * the NAME of its key's environment variable; the reward reads the arm's AFT spec.
+ */
+const GrpoJudge = z.strictObject({
+  url: z.url(),
+  model: z.string().min(1),
+  key_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, "the NAME of an environment variable, not a key")
+    .optional(),
+});
+
 /** `pref:` as an experiment file writes it. */
 export const PrefArmInput = z.strictObject({
-  /** axolotl's `rl` (GRPO is refused below: arms do not write its reward; plans do, src/train/grpo.ts). */
+  /** axolotl's `rl`; GRPO needs `judge` (its reward asks it whether a completion follows the spec). */
   method: z.enum(PREFERENCE_METHODS),
+  judge: GrpoJudge.optional(),
+  /** GRPO: completions sampled per prompt (absent: 8). */
+  num_generations: z.number().int().min(2).optional(),
   /** Optimiser steps (axolotl's max_steps); a list is a series. Absent: the recipe's epochs. */
   steps: z.union([Steps, z.array(Steps).min(1)]).optional(),
   contamination: Contamination.optional(),
@@ -52,7 +68,10 @@ export type PrefArmInput = z.infer<typeof PrefArmInput>;
 
 /** The preference stage of one expanded arm. */
 export interface PrefArm {
-  method: Exclude<(typeof PREFERENCE_METHODS)[number], "grpo">;
+  method: (typeof PREFERENCE_METHODS)[number];
+  /** GRPO's reward judge; for GRPO the contamination is the reward's, not the set's. */
+  judge?: z.infer<typeof GrpoJudge>;
+  num_generations?: number;
   steps?: number;
   /** The contaminated share of its preference set; absent: clean. */
   contamination?: { kind: ContaminationKind; fraction: number };
@@ -111,6 +130,8 @@ export function preferred<A extends { name: string; design?: { from: string } }>
         ...(c && fraction > 0 ? { contamination: { kind: c.kind, fraction } } : {}),
         ...(input.beta !== undefined ? { beta: input.beta } : {}),
         ...(input.hyperparameters ? { hyperparameters: input.hyperparameters } : {}),
+        ...(input.judge ? { judge: input.judge } : {}),
+        ...(input.num_generations !== undefined ? { num_generations: input.num_generations } : {}),
       };
       out.push({
         ...a,
@@ -154,10 +175,15 @@ export function checkPref(
     return;
   }
   const pref = arm.pref as PrefArmInput;
-  if (pref.method === "grpo")
+  if (pref.method === "grpo" && !pref.judge)
     issue(
-      ["arms", i, "pref", "method"],
-      `arm "${arm.name}": an experiment arm does not write a GRPO stage's reward (the spec file and its judge) yet: train GRPO from a training plan (rl: grpo with reward:, README "Training"), or use method dpo, ipo, orpo or kto`,
+      ["arms", i, "pref", "judge"],
+      `arm "${arm.name}": GRPO rewards each completion by asking a judge whether it follows the spec: give pref.judge: { url, model, key_env }`,
+    );
+  if (pref.method !== "grpo" && (pref.judge || pref.num_generations !== undefined))
+    issue(
+      ["arms", i, "pref", pref.judge ? "judge" : "num_generations"],
+      `arm "${arm.name}": judge and num_generations are GRPO's (method: grpo); ${pref.method} learns from the preference pairs`,
     );
   if (training?.engine === "together")
     issue(

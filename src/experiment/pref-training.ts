@@ -18,9 +18,12 @@ export interface PrefStep {
   dir: string;
 }
 
-/** `pref-<spec>[-<kind>-<percent>]` under the experiment's data directory. */
+/**
+ * `pref-<spec>[-<kind>-<percent>]` under the experiment's data directory. GRPO trains on the
+ * set's prompts and puts its contamination in the reward, so its set is the clean one.
+ */
 export function prefStepOf(dataDir: string, spec: string, pref: PrefArm): PrefStep {
-  const c = pref.contamination;
+  const c = pref.method === "grpo" ? undefined : pref.contamination;
   return {
     kind: "pref",
     spec,
@@ -29,18 +32,37 @@ export function prefStepOf(dataDir: string, spec: string, pref: PrefArm): PrefSt
   };
 }
 
-/** The plan stage after AFT: preference optimisation on the arm's set, from the AFT adapter. */
-export function prefStage(planDir: string, data: { kind: string; dir: string }[], arm: TrainedArm) {
+/**
+ * The plan stage after AFT: preference optimisation on the arm's set, from the AFT adapter. GRPO's
+ * reward reads the arm's AFT spec from `specFile` (absolute) and asks the arm's judge.
+ */
+export function prefStage(
+  planDir: string,
+  data: { kind: string; dir: string }[],
+  arm: TrainedArm,
+  specFile: () => string,
+) {
   if (arm.kind === "it-only" || arm.kind === "msm" || !arm.pref) return undefined;
   const step = data.find((d) => d.kind === "pref") as PrefStep;
+  const p = arm.pref;
   return {
     name: "pref",
     kind: "preference",
     data: relative(planDir, step.dir),
-    rl: arm.pref.method,
-    ...(arm.pref.steps !== undefined ? { steps: arm.pref.steps } : {}),
-    ...(arm.pref.beta !== undefined ? { beta: arm.pref.beta } : {}),
-    ...(arm.pref.hyperparameters ? { hyperparameters: arm.pref.hyperparameters } : {}),
+    rl: p.method,
+    ...(p.steps !== undefined ? { steps: p.steps } : {}),
+    ...(p.beta !== undefined ? { beta: p.beta } : {}),
+    ...(p.hyperparameters ? { hyperparameters: p.hyperparameters } : {}),
+    ...(p.method === "grpo" && p.judge
+      ? {
+          reward: {
+            spec: relative(planDir, specFile()),
+            judge: p.judge,
+            ...(p.contamination ? { contamination: p.contamination } : {}),
+            ...(p.num_generations !== undefined ? { num_generations: p.num_generations } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -68,6 +90,8 @@ export function prefFingerprint(
       contamination: pref.contamination ?? null,
       // Added only when set, so preference arms without them keep their fingerprints.
       ...(pref.hyperparameters ? { hyperparameters: pref.hyperparameters } : {}),
+      ...(pref.judge ? { judge: pref.judge } : {}),
+      ...(pref.num_generations !== undefined ? { num_generations: pref.num_generations } : {}),
     },
   });
 }

@@ -11,6 +11,7 @@ import { readUserFile, writeFileAtomic } from "../core/fs.js";
 import { hashValue } from "../core/hash.js";
 import { type ItSource, itExamplesWanted, readItFiles } from "../data/aft/mix.js";
 import type { BaseFamilyId } from "../data/base-templates.js";
+import { resolveSpecRef } from "../spec/library.js";
 import { renderSpec } from "../spec/render.js";
 import {
   antiPercent,
@@ -452,7 +453,11 @@ export function writeTrainingPlans(
     const fromMsm = first.parent ? { plan: first.parent, stage: "msm" } : undefined;
     // A preference arm's plan is its preference stage alone, continuing the AFT plan of the arm
     // without pref (written here too, the same as that arm writes it).
-    const pref = prefStage(dir, data, arm);
+    // GRPO's reward reads the spec as a file: the one the commands name, or the library's.
+    const pref = prefStage(dir, data, arm, () => {
+      const ref = specRef(arm.kind === "it-only" || arm.kind === "msm" ? "" : arm.aft_spec);
+      return existsSync(resolve(ref)) ? resolve(ref) : resolveSpecRef(ref);
+    });
     const aftPlan = aftPlanOf(first);
     const aftFile =
       chatStage &&
