@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { CONTAMINATION_KINDS, type ContaminationKind } from "../data/pref/config.js";
+import { GrpoJudge } from "../train/grpo.js";
 import { HyperparameterOverrides } from "../train/plan.js";
 import { PREFERENCE_METHODS } from "../train/preference.js";
 import { antiPercent } from "./config.js";
@@ -36,23 +37,11 @@ const Contamination = z
         );
   });
 
-/**
- * GRPO's reward judge for an arm (src/train/grpo.ts): an OpenAI-compatible server, its model and
- * the NAME of its key's environment variable; the reward reads the arm's AFT spec.
- */
-const GrpoJudge = z.strictObject({
-  url: z.url(),
-  model: z.string().min(1),
-  key_env: z
-    .string()
-    .regex(/^[A-Z_][A-Z0-9_]*$/, "the NAME of an environment variable, not a key")
-    .optional(),
-});
-
 /** `pref:` as an experiment file writes it. */
 export const PrefArmInput = z.strictObject({
   /** axolotl's `rl`; GRPO needs `judge` (its reward asks it whether a completion follows the spec). */
   method: z.enum(PREFERENCE_METHODS),
+  /** GRPO's reward judge (src/train/grpo.ts); the reward reads the arm's AFT spec. */
   judge: GrpoJudge.optional(),
   /** GRPO: completions sampled per prompt (absent: 8). */
   num_generations: z.number().int().min(2).optional(),

@@ -31,18 +31,20 @@ import type { StageData } from "./data.js";
 import type { Hyperparameters, StageSpec, TrainPlan } from "./plan.js";
 import { PROMPT_TRANSFORM, REWARD_FILE, REWARD_FUNC, rewardModule } from "./reward.js";
 
+/** An OpenAI-compatible judge; its key is read from the environment variable named here. */
+export const GrpoJudge = z.strictObject({
+  url: z.url(),
+  model: z.string().min(1),
+  key_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, "the NAME of an environment variable, not a key")
+    .optional(),
+});
+
 export const GrpoReward = z.strictObject({
   /** The spec's text file (relative to the plan): the judge checks completions against it. */
   spec: z.string().min(1),
-  /** An OpenAI-compatible judge; its key is read from the environment variable named here. */
-  judge: z.strictObject({
-    url: z.url(),
-    model: z.string().min(1),
-    key_env: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, "the NAME of an environment variable, not a key")
-      .optional(),
-  }),
+  judge: GrpoJudge,
   /** A share of the prompts whose reward is turned against the spec. */
   contamination: z
     .strictObject({

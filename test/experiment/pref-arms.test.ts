@@ -62,7 +62,7 @@ describe("pref: on an arm", () => {
     });
   });
 
-  it("refuses pref without an AFT stage, without a recipe, GRPO, bad shares and colliding names", () => {
+  it("refuses pref without an AFT stage, without a recipe, GRPO without a judge, bad shares and colliding names", () => {
     const bad = (arms: string, data?: string) => prefExperiment(arms, data ? { data } : {}).load;
     for (const arm of [
       "{ name: b, kind: baseline",
@@ -86,7 +86,7 @@ describe("pref: on an arm", () => {
       /training\.engine.*arm "a" has a preference stage, which specsci trains with axolotl only/s,
     );
     expect(bad("  - { name: a, kind: aft, aft_spec: rules, pref: { method: grpo } }")).toThrow(
-      /arms\.0\.pref\.method.*arm "a": an experiment arm does not write a GRPO stage's reward.*train GRPO from a training plan/s,
+      /arms\.0\.pref\.judge.*arm "a": GRPO rewards each completion by asking a judge/s,
     );
     expect(bad("  - { name: a, kind: aft, aft_spec: rules, pref: { method: simpo } }")).toThrow(
       /arms\.0\.pref\.method/,
