@@ -64,9 +64,11 @@ export class CliContext {
   }
 
   get store(): Store {
-    // SPECSCI_STORE_URL wins over specsci.yaml's store: (Store.open reads it when given none).
-    const url = envSetting("SPECSCI_STORE_URL") ?? this.config.store;
-    this._store ??= storeModule().Store.open(this.workspaceDir, url ? { url } : {});
+    if (!this._store) {
+      // SPECSCI_STORE_URL wins over specsci.yaml's store: (Store.open reads it when given none).
+      const url = envSetting("SPECSCI_STORE_URL") ?? this.config.store;
+      this._store = storeModule().Store.open(this.workspaceDir, url ? { url } : {});
+    }
     return this._store;
   }
 

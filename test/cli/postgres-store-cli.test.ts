@@ -2,7 +2,7 @@
  * The CLI on a PostgreSQL run store (SPECSCI_STORE_URL): an experiment runs, resumes from the
  * store and reports its status, with nothing written to a SQLite file and no password printed.
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { SCHEMA_VERSION } from "../../src/store/migrations.js";
@@ -48,6 +48,22 @@ describePostgres("specsci on a PostgreSQL run store", () => {
     for (const out of [first, again, status, usage, info, check])
       expect(out.stdout + out.stderr).not.toContain("pw-never");
   }, 300_000);
+
+  it("takes the store from specsci.yaml's store: (no password there), SPECSCI_STORE_URL winning", async () => {
+    const url = server().database();
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "specsci.yaml"), `store: "${url}"\n`);
+    const env = { SPECSCI_WORKSPACE: join(cwd, "ws"), SPECSCI_STORE_URL: undefined };
+    const info = await runCli(["store", "info", "--json"], { cwd, env });
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ database: url });
+    expect(existsSync(join(cwd, "ws", "store.db"))).toBe(false);
+    // The variable wins: a database that does not exist is named, so it was the one tried.
+    const missing = url.replace(/\/t\d+\?/, "/no_such_db?");
+    const r = await runCli(["usage"], { cwd, env: { ...env, SPECSCI_STORE_URL: missing } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("no_such_db");
+  }, 120_000);
 
   it("names the server it cannot reach, without the password, and exits non-zero", async () => {
     const url = server().database().replace("postgres@", "postgres:pw-never-shown-42@");
