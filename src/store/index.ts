@@ -9,6 +9,7 @@ export {
   TRISTATE,
   type Tristate,
 } from "./annotations.js";
+export { type CopyOptions, type CopyReport, copyStore, type TableCheck } from "./copy.js";
 export { DB_FILE_NAME, damagedStore, damagedStoreError, Store } from "./db.js";
 export type {
   EvalRunRow,
