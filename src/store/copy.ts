@@ -59,7 +59,7 @@ export interface CopyReport {
 }
 
 /** Rows read and written per batch: bounded memory whatever the store's size. */
-const BATCH_ROWS = 500;
+const BATCH_ROWS = 100;
 /** Blobs are whole corpora: a few per batch. */
 const BATCH_BLOBS = 4;
 /** How often a long table reports its progress. */

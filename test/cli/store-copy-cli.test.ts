@@ -2,14 +2,59 @@
  * `specsci store copy` end to end: a workspace to PostgreSQL (--json) and back (the table of
  * checks), a refusal with its exit code, and no password in anything printed.
  */
+import { spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { Store } from "../../src/store/db.js";
-import { cleanupTempDirs, runCli, tempDir } from "../helpers.js";
+import { BIN, cleanupTempDirs, runCli, tempDir } from "../helpers.js";
 import { describePostgres, usePostgres } from "../postgres-server.js";
 import { fillStore } from "../store/varied-store.js";
 
 afterAll(cleanupTempDirs);
+
+it("leaves DST empty when the copy is killed mid-way, and a second copy completes", async () => {
+  const cwd = tempDir();
+  const ws = join(cwd, "ws");
+  const store = Store.open(ws, { url: "" });
+  fillStore(store);
+  // About 40 MB of answers: long enough to be caught writing.
+  const text = "word ".repeat(4000);
+  store.db.transaction(() => {
+    for (let i = 0; i < 2000; i++)
+      store.evals.writeSample({
+        ...(store.evals.sample("run-a", "s0", 1) as NonNullable<
+          ReturnType<typeof store.evals.sample>
+        >),
+        sampleId: `bulk-${i}`,
+        output: { text: `${i} ${text}`, reasoning: null },
+      });
+  })();
+  store.close();
+  const dst = join(cwd, "dst");
+  const child = spawn(process.execPath, [BIN, "store", "copy", ws, dst], { stdio: "ignore" });
+  let exit: number | null | undefined;
+  const closed = new Promise<void>((r) =>
+    child.on("close", (code) => {
+      exit = code;
+      r();
+    }),
+  );
+  // Killed once the copy's transaction has written to DST's WAL, well before it could finish.
+  const wal = join(dst, "store.db-wal");
+  while (exit === undefined && !(existsSync(wal) && statSync(wal).size > 4_000_000))
+    await new Promise((r) => setTimeout(r, 10));
+  expect(exit, "the copy ended before it was killed").toBeUndefined();
+  child.kill("SIGKILL");
+  await closed;
+  const after = Store.open(dst, { url: "" });
+  expect(after.db.prepare("SELECT count(*) FROM eval_samples").pluck().get()).toBe(0);
+  expect(after.db.prepare("SELECT count(*) FROM runs").pluck().get()).toBe(0);
+  after.close();
+  const again = await runCli(["store", "copy", ws, dst, "--json"], { cwd });
+  expect(again.code, again.stderr).toBe(0);
+  expect(JSON.parse(again.stdout).ok).toBe(true);
+}, 120_000);
 
 describePostgres("specsci store copy", () => {
   const server = usePostgres();
