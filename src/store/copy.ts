@@ -21,7 +21,7 @@ import {
 import { TableHash } from "./copy-hash.js";
 import { backendOf } from "./database.js";
 import { DB_FILE_NAME, Store } from "./db.js";
-import { isPostgresUrl } from "./postgres.js";
+import { isPostgresUrl, PgDatabase } from "./postgres.js";
 import { redactUrl } from "./store-url.js";
 
 /** Where a store is: a workspace directory (its SQLite file and blobs) or a PostgreSQL URL. */
@@ -139,8 +139,10 @@ interface Side {
 
 /** A store opened (and migrated) for a copy; a SOURCE workspace must already hold a store. */
 function openSide(address: StoreAddress, role: "source" | "destination"): Side {
-  if (address.backend === "postgres")
+  if (address.backend === "postgres") {
+    if (role === "source") refuseEmptyDatabase(address.url);
     return { store: Store.open("", { url: address.url }), label: describe(address), address };
+  }
   if (role === "source" && !existsSync(join(address.dir, DB_FILE_NAME)))
     throw new SpecsciError(`SRC ${address.dir} holds no run store (no ${DB_FILE_NAME})`, {
       hint: "give the workspace directory `specsci run` wrote (.specsci by default), or a postgres:// URL",
@@ -148,6 +150,19 @@ function openSide(address: StoreAddress, role: "source" | "destination"): Side {
   // An empty URL is the workspace's SQLite file whatever SPECSCI_STORE_URL says: the command
   // line names both stores.
   return { store: Store.open(address.dir, { url: "" }), label: address.dir, address };
+}
+
+/** A source database specsci never wrote is refused, not migrated into an empty store. */
+function refuseEmptyDatabase(url: string): void {
+  const db = new PgDatabase(url);
+  try {
+    if (db.pragma("user_version", { simple: true }) === 0)
+      throw new SpecsciError(`SRC ${redactUrl(url)} holds no run store (no specsci schema)`, {
+        hint: "give the database `specsci run` wrote (store: or SPECSCI_STORE_URL), or a workspace directory",
+      });
+  } finally {
+    db.close();
+  }
 }
 
 /** One copy from `src` to `dst`: the tables, both transactions, the check. */

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { copyStore } from "../../src/store/copy.js";
@@ -11,6 +11,7 @@ import {
 } from "../../src/store/copy-catalog.js";
 import { encodeValue, TableHash } from "../../src/store/copy-hash.js";
 import { Store } from "../../src/store/db.js";
+import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { PgDatabase } from "../../src/store/postgres.js";
 import { parseSampleQuery, querySamples } from "../../src/view/samples.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
@@ -114,6 +115,25 @@ describe("store copy, SQLite to SQLite", () => {
     expect(
       existsSync(join(dst, "blobs")) ? readdirSync(join(dst, "blobs"), { recursive: true }) : [],
     ).toEqual([]);
+  });
+
+  it("refuses a store from a newer specsci, and a blob whose content is not its hash", () => {
+    const newer = filledWorkspace();
+    const store = Store.open(newer, { url: "" });
+    store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    store.close();
+    expect(() => copyStore(newer, join(tempDir(), "x"))).toThrow(
+      /newer than this specsci understands/,
+    );
+    const damaged = filledWorkspace();
+    const [prefix] = readdirSync(join(damaged, "blobs")) as [string];
+    const [rest] = readdirSync(join(damaged, "blobs", prefix)) as [string];
+    writeFileSync(join(damaged, "blobs", prefix, rest), "not what the hash names");
+    const dst = join(tempDir(), "y");
+    expect(() => copyStore(damaged, dst)).toThrow(
+      `blob ${prefix}${rest} holds content whose hash is`,
+    );
+    expect(readdirSync(join(dst, "blobs"))).toEqual([]);
   });
 
   it("refuses a source without a store, the same store twice and an unknown URL scheme", () => {
@@ -268,6 +288,16 @@ describePostgres("store copy between SQLite and PostgreSQL", () => {
       "cut\u0000here",
     );
     again.close();
+  });
+
+  it("refuses a source database specsci never wrote, leaving it as it was", () => {
+    const url = server().database();
+    expect(() => copyStore(url, join(tempDir(), "x"))).toThrow(
+      /^SRC postgresql:.* holds no run store \(no specsci schema\)$/,
+    );
+    const pg = new PgDatabase(url);
+    expect(pg.prepare("SELECT to_regclass('runs') IS NULL").pluck().get()).toBe(1);
+    pg.close();
   });
 
   it("names an unreachable server without its password", () => {
