@@ -188,8 +188,10 @@ class Copy {
         this.dst.store.db
           .transaction(() => {
             this.emptyDestination();
+            this.options.progress?.(`copying ${this.src.label} to ${this.dst.label}`);
             const sourceHashes = this.copyTables();
             this.bumpIdentities();
+            this.options.progress?.("checking each table's rows and content hash on both sides");
             checks = this.check(sourceHashes);
             // Throwing rolls the destination back: a copy that does not check out is not kept.
             if (!checks.every((c) => c.ok)) throw new RolledBack();
@@ -208,7 +210,7 @@ class Copy {
   /** Refuses a destination holding rows, or (replace) deletes them, children first. */
   private emptyDestination(): void {
     // A SQLite workspace's blob files without rows are what an interrupted copy left: unreferenced,
-    // overwritten by content and pruned after the commit.
+    // reused by content (the check reads them back) and pruned after the commit.
     const held = this.tables
       .filter((t) => !(t.name === BLOBS && backendOf(this.dst.store.db) === "sqlite"))
       .map((t) => ({ table: t.name, rows: this.count(this.dst, t) }))
@@ -216,9 +218,9 @@ class Copy {
     if (held.length === 0) return;
     if (!this.options.replace)
       throw new SpecsciError(
-        `DST ${this.dst.label} is not empty (${held.map((h) => `${h.table}: ${h.rows} ${h.rows === 1 ? "row" : "rows"}`).join(", ")}); store copy writes only into an empty store`,
+        `DST ${this.dst.label} is not empty (${held.map((h) => `${h.table}: ${rowCount(h.rows)}`).join(", ")}); store copy writes only into an empty store`,
         {
-          hint: "copy into a new workspace directory or an empty PostgreSQL database, or pass --replace to delete everything in DST first (in the copy's own transaction: a failed copy keeps it)",
+          hint: "copy into a new workspace directory or an empty PostgreSQL database, or pass --replace to delete everything in DST first (in the copy's own transaction: a failed copy leaves DST as it was)",
         },
       );
     const db = this.dst.store.db;
@@ -244,7 +246,7 @@ class Copy {
         this.write(t, batch);
         progress(hash.rows);
       }
-      this.options.progress?.(`  ${t.name}: ${hash.rows} rows`);
+      this.options.progress?.(`  ${t.name}: ${rowCount(hash.rows)}`);
       hashes.set(t.name, hash);
     }
     return hashes;
@@ -309,7 +311,7 @@ class Copy {
         throw new SpecsciError(
           `SRC ${this.src.label}: blob ${hash} holds content whose hash is ${written}`,
           {
-            hint: "the source's blob is damaged; `specsci store check` the source, or remove the artifact that names it",
+            hint: "the source's blob is damaged: restore it from a backup, or delete it and the artifacts that name it",
           },
         );
     }
@@ -367,6 +369,8 @@ class Copy {
       if (!this.sourceBlobs.has(hash)) removeBlob(this.dst.store.blobs.dir, hash);
   }
 }
+
+const rowCount = (n: number) => `${n} ${n === 1 ? "row" : "rows"}`;
 
 /** Thrown inside the destination's transaction to roll back a copy that failed its check. */
 class RolledBack extends Error {}

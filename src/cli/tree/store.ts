@@ -29,7 +29,7 @@ Every table and row is copied, blobs included: SQLite to PostgreSQL, back, or be
 either. Both stores are migrated to this specsci's schema first (a store from a newer specsci
 is refused). The copy is one transaction on DST: it commits only after every table's row count
 and content hash match SRC's, so a crash or a failed check leaves DST as it was (on SQLite,
-blob files a crashed copy left are overwritten and pruned by the next). SRC is read in one
+blob files a crashed copy left are reused or pruned by the next). SRC is read in one
 snapshot and may be in use. Ids and rowids are kept; generated columns and trigger-kept tables
 (the search index, reasoning_label_index) are rebuilt by DST and checked. A text holding a NUL
 character cannot go to PostgreSQL: its row is named and nothing is copied. Passwords come from
