@@ -29,7 +29,7 @@ export type StoreAddress =
   | { backend: "sqlite"; dir: string }
   | { backend: "postgres"; url: string };
 
-export interface CopyOptions {
+export interface StoreCopyOptions {
   /** Empty a destination that holds a store first, in the copy's transaction. */
   replace?: boolean;
   /** Progress lines (stderr in the CLI). */
@@ -37,7 +37,7 @@ export interface CopyOptions {
 }
 
 /** One table after a copy: its rows and content hash on each side. */
-export interface TableCheck {
+export interface StoreTableCheck {
   table: string;
   /** False for a table kept by triggers (written by the destination itself, then checked). */
   copied: boolean;
@@ -48,13 +48,13 @@ export interface TableCheck {
   ok: boolean;
 }
 
-export interface CopyReport {
+export interface StoreCopyReport {
   source: string;
   destination: string;
   /** False when a check failed: the destination's transaction was rolled back. */
   committed: boolean;
   ok: boolean;
-  tables: TableCheck[];
+  tables: StoreTableCheck[];
   seconds: number;
 }
 
@@ -92,7 +92,11 @@ const describe = (a: StoreAddress) => (a.backend === "postgres" ? redactUrl(a.ur
  * by table (rows and content hash) before it commits. A failed check rolls it back and is
  * reported (`committed: false`); a crash leaves the destination as it was.
  */
-export function copyStore(srcArg: string, dstArg: string, options: CopyOptions = {}): CopyReport {
+export function copyStore(
+  srcArg: string,
+  dstArg: string,
+  options: StoreCopyOptions = {},
+): StoreCopyReport {
   const started = performance.now();
   const from = storeAddress(srcArg, "SRC");
   const to = storeAddress(dstArg, "DST");
@@ -175,13 +179,13 @@ class Copy {
   constructor(
     private readonly src: Side,
     private readonly dst: Side,
-    private readonly options: CopyOptions,
+    private readonly options: StoreCopyOptions,
   ) {
     this.tables = sameTables(src, dst);
   }
 
-  run(): { committed: boolean; tables: TableCheck[] } {
-    let checks: TableCheck[] = [];
+  run(): { committed: boolean; tables: StoreTableCheck[] } {
+    let checks: StoreTableCheck[] = [];
     let committed = false;
     try {
       readTransaction(this.src, () =>
@@ -328,7 +332,7 @@ class Copy {
   }
 
   /** Rows and content hash of every table on both sides; derived tables are read from both. */
-  private check(sourceHashes: Map<string, TableHash>): TableCheck[] {
+  private check(sourceHashes: Map<string, TableHash>): StoreTableCheck[] {
     return this.tables.map((t) => {
       const source = sourceHashes.get(t.name) ?? hashTable(this.src, t);
       const destination = hashTable(this.dst, t, t.name === BLOBS ? this.sourceBlobs : undefined);

@@ -9,7 +9,12 @@ export {
   TRISTATE,
   type Tristate,
 } from "./annotations.js";
-export { type CopyOptions, type CopyReport, copyStore, type TableCheck } from "./copy.js";
+export {
+  copyStore,
+  type StoreCopyOptions,
+  type StoreCopyReport,
+  type StoreTableCheck,
+} from "./copy.js";
 export { DB_FILE_NAME, damagedStore, damagedStoreError, Store } from "./db.js";
 export type {
   EvalRunRow,

@@ -1,5 +1,5 @@
 import { log, SpecsciError } from "../../core/index.js";
-import { type CopyReport, copyStore, damagedStore } from "../../store/index.js";
+import { copyStore, damagedStore, type StoreCopyReport } from "../../store/index.js";
 import type { CliContext } from "../context.js";
 import { printJson, printTable } from "../output.js";
 
@@ -57,7 +57,7 @@ export function storeCopy(ctx: CliContext, src: string, dst: string, o: { replac
     );
 }
 
-function printCopyReport(r: CopyReport): void {
+function printCopyReport(r: StoreCopyReport): void {
   const short = (hash: string) => hash.slice(0, 16);
   printTable(
     ["table", "rows", "DST rows", "hash", "DST hash", "check"],
