@@ -197,6 +197,8 @@ class ExperimentRun {
 
   async run(): Promise<ExperimentRunResult> {
     const { client, id, controller, options } = this;
+    // Two drivers of one experiment would run its stages twice: the second is refused.
+    const lock = client.store.locks.acquire(id, `experiment "${this.loaded.experiment.name}"`);
     client.store.runs.ensure({ id, kind: "experiment", name: this.loaded.experiment.name });
     const onOuterAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onOuterAbort, { once: true });
@@ -214,7 +216,11 @@ class ExperimentRun {
     } finally {
       if (timer) clearInterval(timer);
       options.signal?.removeEventListener("abort", onOuterAbort);
-      await this.servers?.stop();
+      try {
+        await this.servers?.stop();
+      } finally {
+        lock.release();
+      }
     }
   }
 

@@ -630,6 +630,22 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE llm_calls ADD COLUMN replica TEXT;
     `,
   },
+  {
+    version: 15,
+    name: "run_locks: who holds each experiment's lock",
+    sql: `
+      -- One driver per experiment (locks.ts). On SQLite the row is the lock; on PostgreSQL it
+      -- names the holder of a session advisory lock. token tells the holder its own row.
+      CREATE TABLE run_locks (
+        name TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        command TEXT NOT NULL,
+        since TEXT NOT NULL,
+        token TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
