@@ -293,12 +293,14 @@ export class PgDatabase implements SqlDatabase {
       }
     } finally {
       // One without hold may have gone with its transaction (or savepoint): closing a cursor
-      // that is not there would fail the transaction open now.
-      if (this.isOpen) {
-        this.query("SELECT count(*) FROM pg_cursors WHERE name = $1", [name]);
-        if ((this.rows(true)[0] as unknown[])[0] === 1) this.query(`CLOSE ${name}`);
-      }
+      // that is not there would fail the transaction open now. One with hold stays till closed.
+      if (this.isOpen && (hold || this.hasCursor(name))) this.query(`CLOSE ${name}`);
     }
+  }
+
+  private hasCursor(name: string): boolean {
+    this.query("SELECT count(*) FROM pg_cursors WHERE name = $1", [name]);
+    return (this.rows(true)[0] as unknown[])[0] === 1;
   }
 
   transaction<F extends (...args: never[]) => unknown>(fn: F): SqlTransaction<F> {
