@@ -197,13 +197,16 @@ class ExperimentRun {
 
   async run(): Promise<ExperimentRunResult> {
     const { client, id, controller, options } = this;
-    client.store.runs.ensure({ id, kind: "experiment", name: this.loaded.experiment.name });
+    // Two drivers of one experiment would run its stages twice: the second is refused (before
+    // it touches the run's record). Nothing between here and the try throws: finally releases it.
+    const lock = client.store.locks.acquire(id, `experiment "${this.loaded.experiment.name}"`);
     const onOuterAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onOuterAbort, { once: true });
     const timer =
       this.limit === undefined ? undefined : setInterval(this.overBudget, BUDGET_CHECK_MS);
     timer?.unref();
     try {
+      client.store.runs.ensure({ id, kind: "experiment", name: this.loaded.experiment.name });
       return await this.steps();
     } catch (e) {
       client.store.runs.setStatus(id, "interrupted");
@@ -214,7 +217,11 @@ class ExperimentRun {
     } finally {
       if (timer) clearInterval(timer);
       options.signal?.removeEventListener("abort", onOuterAbort);
-      await this.servers?.stop();
+      try {
+        await this.servers?.stop();
+      } finally {
+        lock.release();
+      }
     }
   }
 

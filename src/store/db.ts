@@ -11,6 +11,7 @@ import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
 import { ItemTables } from "./item-tables.js";
 import { LlmTables } from "./llm-tables.js";
+import { RunLocks } from "./locks.js";
 import { MIGRATIONS, postgresSql, SCHEMA_VERSION } from "./migrations.js";
 import { isPostgresUrl, PgDatabase } from "./postgres.js";
 import { Runs } from "./runs.js";
@@ -44,6 +45,8 @@ export class Store {
   readonly items: ItemTables;
   readonly train: TrainTables;
   readonly annotations: AnnotationTables;
+  /** One driver per experiment (locks.ts). */
+  readonly locks: RunLocks;
   private readonly groupCommit: GroupCommit;
 
   private constructor(
@@ -61,6 +64,7 @@ export class Store {
     this.items = new ItemTables(db);
     this.train = new TrainTables(db);
     this.annotations = new AnnotationTables(db);
+    this.locks = new RunLocks(db, join(dir, DB_FILE_NAME));
     this.groupCommit = new GroupCommit(db);
   }
 

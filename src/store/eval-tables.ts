@@ -70,19 +70,20 @@ export interface EvalSampleRecord {
 /**
  * SQLite's json_extract(column, path) and json_type: on PostgreSQL the same path as a jsonpath
  * (the store's paths, `$.a.b`, mean the same in both); its jsonb result reads back as SQLite's
- * value (postgres.ts), and jsonb_typeof names objects and arrays as json_type does.
+ * value (postgres.ts), and jsonb_typeof names objects and arrays as json_type does. specsci_jsonb
+ * (migration 15) reads a text that a jsonb cast refuses (\u0000, a lone surrogate).
  */
 function jsonExtract(db: SqlDatabase, column: string, path: string): string {
   return dialect(db, {
     sqlite: `json_extract(${column}, ${path})`,
-    postgres: `jsonb_path_query_first(${column}::jsonb, (${path})::jsonpath)`,
+    postgres: `jsonb_path_query_first(specsci_jsonb(${column}), (${path})::jsonpath)`,
   });
 }
 
 function jsonType(db: SqlDatabase, column: string, path: string): string {
   return dialect(db, {
     sqlite: `json_type(${column}, ${path})`,
-    postgres: `jsonb_typeof(jsonb_path_query_first(${column}::jsonb, (${path})::jsonpath))`,
+    postgres: `jsonb_typeof(jsonb_path_query_first(specsci_jsonb(${column}), (${path})::jsonpath))`,
   });
 }
 
@@ -293,7 +294,8 @@ export class EvalTables {
            CASE WHEN error IS NULL THEN NULL
              ELSE ${dialect(this.db, {
                sqlite: "json_extract(error, '$.stage') || ':' || json_extract(error, '$.kind')",
-               postgres: "(error::jsonb ->> 'stage') || ':' || (error::jsonb ->> 'kind')",
+               postgres:
+                 "(specsci_jsonb(error) ->> 'stage') || ':' || (specsci_jsonb(error) ->> 'kind')",
              })} END AS error_kind
            ${columns.map((c) => `, ${c}`).join("")}
          FROM eval_samples WHERE run_id = ?

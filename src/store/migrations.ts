@@ -48,6 +48,20 @@ const REASONING_LABEL_INDEX = (options: string) => `CREATE TABLE reasoning_label
       CREATE INDEX reasoning_label_index_by_category ON reasoning_label_index
         (corpus, stage, category, run_id, sample_id, epoch);`;
 
+/** Migration 15's table, the same on both backends. */
+const RUN_LOCKS = `
+      -- One driver per experiment (locks.ts). On SQLite the row is the lock; on PostgreSQL it
+      -- names the holder of a session advisory lock. token tells the holder its own row.
+      CREATE TABLE run_locks (
+        name TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        command TEXT NOT NULL,
+        since TEXT NOT NULL,
+        token TEXT NOT NULL
+      );
+`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -628,6 +642,49 @@ export const MIGRATIONS: Migration[] = [
       -- For endpoints served by several replicas (base_url: [...]): which one answered or
       -- failed, so usage and errors can be read per replica. NULL for one-URL endpoints.
       ALTER TABLE llm_calls ADD COLUMN replica TEXT;
+    `,
+  },
+  {
+    version: 15,
+    name: "run_locks: who holds each experiment's lock; PostgreSQL: JSON that jsonb refuses",
+    sql: RUN_LOCKS,
+    // jsonb refuses two escapes JSON allows, \u0000 and a lone surrogate (model output and a
+    // judge's explanation may hold either), and migrations 7, 9 and 10 cast to jsonb in a stored
+    // column, an index and a view: such a sample could not even be written. specsci_jsonb reads
+    // such a text with those characters as U+FFFD (exact for every other text; an inlined SQL
+    // function that checks for a \u first, so the common text pays one strpos). The verdict
+    // column is made again (PostgreSQL 15 cannot change a generated column's expression), and
+    // with it its two indexes; every cast in the store's queries goes through specsci_jsonb.
+    postgres: String.raw`${RUN_LOCKS}
+      CREATE FUNCTION specsci_jsonb(doc TEXT) RETURNS jsonb
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $body$
+        SELECT CASE WHEN strpos(doc, '\u') = 0 THEN doc::jsonb ELSE
+          -- An escaped backslash as \u005c first, so that every \u left is an escape.
+          regexp_replace(regexp_replace(regexp_replace(replace(doc, '\\', '\u005c'),
+            '\\u0000', '\\ufffd', 'g'),
+            '\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})', '\\ufffd', 'g'),
+            '(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}', '\\ufffd', 'g')::jsonb
+        END
+      $body$;
+      ALTER TABLE eval_samples DROP COLUMN verdict;
+      ALTER TABLE eval_samples ADD COLUMN verdict INTEGER GENERATED ALWAYS AS (CASE status
+        WHEN 'done' THEN (CASE jsonb_typeof(specsci_jsonb(scores) #> '{misalignment,value,decided}')
+          WHEN 'boolean' THEN (specsci_jsonb(scores) #>> '{misalignment,value,decided}')::boolean::integer
+          WHEN 'number' THEN (specsci_jsonb(scores) #>> '{misalignment,value,decided}')::numeric::integer END)
+        WHEN 'error' THEN -1 WHEN 'truncated' THEN -2 WHEN 'refused' THEN -3 END) STORED;
+      CREATE INDEX eval_samples_by_verdict ON eval_samples (verdict, run_id, sample_id, epoch);
+      CREATE INDEX eval_samples_by_family ON eval_samples
+        (run_id, (specsci_jsonb(metadata) ->> 'family'), verdict);
+      CREATE OR REPLACE VIEW reasoning_label_categories AS
+        SELECT item, corpus, stage, run_id, sample_id, epoch, '' AS category
+          FROM reasoning_label_keys WHERE status = 'ok'
+        UNION ALL
+        SELECT k.item, k.corpus, k.stage, k.run_id, k.sample_id, k.epoch, j.value ->> 'id'
+          FROM reasoning_label_keys k, jsonb_array_elements(CASE
+            WHEN jsonb_typeof(specsci_jsonb(k.value) -> 'categories') = 'array'
+              THEN specsci_jsonb(k.value) -> 'categories'
+            ELSE '[]'::jsonb END) j
+          WHERE k.status = 'ok' AND j.value ->> 'id' IS NOT NULL;
     `,
   },
 ];

@@ -117,6 +117,57 @@ describePostgres("PostgreSQL connection (libpq, synchronous)", () => {
     db.close();
   });
 
+  it("iterates a large read through a server-side cursor, closed when the loop is left early", () => {
+    const db = new PgDatabase(server().database());
+    const cursors = db.prepare("SELECT count(*) FROM pg_cursors WHERE name <> ''").pluck();
+    const wide = db.prepare("SELECT g, repeat('x', 500) AS pad FROM generate_series(1, ?) g");
+    // 200k rows of 500 bytes: 100 MB were they held whole; a batch at a time, a few hundred kB.
+    const before = process.memoryUsage().heapUsed;
+    let peak = 0;
+    let sum = 0;
+    for (const row of wide.iterate(200_000) as Iterable<{ g: number; pad: string }>) {
+      sum += row.g;
+      if (row.g === 1) expect(cursors.get()).toBe(1); // other statements run between rows
+      if (row.g % 20_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed - before);
+    }
+    expect(sum).toBe((200_000 * 200_001) / 2);
+    expect(peak).toBeLessThan(48 * 2 ** 20);
+    expect(cursors.get()).toBe(0);
+
+    const multiples = db.prepare("SELECT g FROM generate_series(1, ?) g WHERE g % ? = 0").pluck();
+    const seen: unknown[] = [];
+    for (const g of multiples.iterate(1000, 7)) {
+      seen.push(g);
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual([7, 14, 21]);
+    expect(cursors.get()).toBe(0);
+    expect(() => {
+      for (const _ of multiples.iterate(1000, 7)) throw new Error("boom");
+    }).toThrow("boom");
+    expect(cursors.get()).toBe(0);
+
+    // In a transaction, and in a savepoint that rolled back (its cursor went with it).
+    db.exec("CREATE TABLE t (k INTEGER)");
+    db.transaction(() => {
+      for (const g of multiples.iterate(1000, 7)) if (g === 14) break;
+      expect(cursors.get()).toBe(0);
+      let rows: Iterator<unknown> | undefined;
+      expect(() =>
+        db.transaction(() => {
+          rows = multiples.iterate(1000, 7);
+          rows.next();
+          throw new Error("inner");
+        })(),
+      ).toThrow("inner");
+      rows?.return?.();
+      db.prepare("INSERT INTO t VALUES (1)").run();
+    })();
+    expect(db.prepare("SELECT count(*) FROM t").pluck().get()).toBe(1);
+    expect(cursors.get()).toBe(0);
+    db.close();
+  });
+
   it("names the server, without the password, when it cannot connect", () => {
     expect(
       () => new PgDatabase("postgresql://u:hunter2hunter2@/x?host=/nonexistent&port=1"),

@@ -152,6 +152,9 @@ function skipped(sql: string, i: number): number {
   return i;
 }
 
+/** Rows per FETCH of a cursor: few enough for wide rows (a sample's output), many per round trip. */
+const CURSOR_BATCH = 256;
+
 /**
  * The binding's finish() hands libuv a close of a handle that lives inside the connection
  * object, then lets that object be collected: collected before libuv's close phase, the process
@@ -181,6 +184,8 @@ export class PgDatabase implements SqlDatabase {
   /** Server-side prepared statements by their text: made once per connection. */
   private readonly prepared = new Map<string, string>();
   private isOpen = true;
+  /** Cursors declared, for their names. */
+  private cursors = 0;
 
   constructor(readonly url: string) {
     const Pq = loadLibpq(url);
@@ -266,6 +271,36 @@ export class PgDatabase implements SqlDatabase {
       out.push(raw ? values : Object.fromEntries(names.map((name, f) => [name, values[f]])));
     }
     return out;
+  }
+
+  /**
+   * The rows of `text` through a server-side cursor, CURSOR_BATCH at a time, so a large read
+   * (the export of 200k samples) is never held whole here: libpq reads a result whole, and the
+   * binding has no single-row mode. Outside a transaction the cursor is WITH HOLD (the server
+   * keeps the result, and other statements may run between rows); in one it ends with it.
+   * Leaving the loop early (break, a throw) closes the cursor.
+   */
+  *cursor(text: string, params: (string | null)[], raw: boolean): Generator<unknown> {
+    const name = `specsci_cursor_${++this.cursors}`;
+    const hold = this.depth === 0;
+    this.query(`DECLARE ${name} NO SCROLL CURSOR ${hold ? "WITH HOLD " : ""}FOR ${text}`, params);
+    try {
+      for (;;) {
+        this.query(`FETCH ${CURSOR_BATCH} FROM ${name}`);
+        const rows = this.rows(raw);
+        yield* rows;
+        if (rows.length < CURSOR_BATCH) return;
+      }
+    } finally {
+      // One without hold may have gone with its transaction (or savepoint): closing a cursor
+      // that is not there would fail the transaction open now. One with hold stays till closed.
+      if (this.isOpen && (hold || this.hasCursor(name))) this.query(`CLOSE ${name}`);
+    }
+  }
+
+  private hasCursor(name: string): boolean {
+    this.query("SELECT count(*) FROM pg_cursors WHERE name = $1", [name]);
+    return (this.rows(true)[0] as unknown[])[0] === 1;
   }
 
   transaction<F extends (...args: never[]) => unknown>(fn: F): SqlTransaction<F> {
@@ -381,9 +416,13 @@ class PgStatement implements SqlStatement {
     return this.plucked ? rows.map((r) => (r as unknown[])[0]) : rows;
   }
 
-  /** All rows read at once: a server-side cursor for very large reads is left for later. */
+  /** Rows from a server-side cursor, a batch at a time (PgDatabase.cursor). */
   iterate(...params: unknown[]): IterableIterator<unknown> {
-    return this.all(...params)[Symbol.iterator]();
+    const rows = this.db.cursor(this.text, this.bind(params), this.arrays || this.plucked);
+    if (!this.plucked) return rows;
+    return (function* () {
+      for (const row of rows) yield (row as unknown[])[0];
+    })();
   }
 
   private execute(params: unknown[]): void {

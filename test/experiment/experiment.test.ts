@@ -225,9 +225,14 @@ describe("experiments", () => {
       if (seen >= 40)
         controller.abort(Object.assign(new Error("interrupted"), { name: "AbortError" }));
     }, 1);
-    await expect(runExperiment(loaded, client, { signal: controller.signal })).rejects.toThrow(
-      "interrupted",
+    const interrupted = runExperiment(loaded, client, { signal: controller.signal });
+    // A second driver of the experiment while the first runs is refused; the first's lock is
+    // released when it stops.
+    await expect(runExperiment(loaded, client)).rejects.toThrow(
+      /experiment "screen" is already being run by pid \d+/,
     );
+    await expect(interrupted).rejects.toThrow("interrupted");
+    expect(store.locks.holderOf("experiment-screen")).toBeUndefined();
     clearInterval(stopAfter);
     const partial = stageStatus(graph.stages, client);
     expect(partial[0]?.state).toBe("done");
