@@ -26,6 +26,12 @@ export const ROWID_TABLES = new Set(["batch_items", "eval_samples", "items"]);
 /** Kept by triggers on another table (migration 10): checked after a copy, never written. */
 export const DERIVED_TABLES = new Set(["reasoning_label_index"]);
 
+/**
+ * Who drives an experiment on this store now (migration 15): a lock, not data. A copy neither
+ * carries nor checks it, so a copied store never names a driver that runs elsewhere.
+ */
+const NOT_COPIED = new Set(["run_locks"]);
+
 /** PostgreSQL's blobs are this table; SQLite's are files beside the database, read as one. */
 export const BLOBS = "blobs";
 
@@ -34,7 +40,9 @@ export const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** The store's tables on this connection, blobs included, without the backend's own bookkeeping. */
 export function storeTables(db: SqlDatabase): TableShape[] {
-  const names = backendOf(db) === "postgres" ? postgresTables(db) : sqliteTables(db);
+  const names = (backendOf(db) === "postgres" ? postgresTables(db) : sqliteTables(db)).filter(
+    (name) => !NOT_COPIED.has(name),
+  );
   const shapes = names.map((name) =>
     backendOf(db) === "postgres" ? postgresShape(db, name) : sqliteShape(db, name),
   );

@@ -82,6 +82,21 @@ describe("store copy, SQLite to SQLite", () => {
     expect(search(dst, "keep running")).toEqual(search(src, "keep running"));
   });
 
+  it("neither carries nor checks an experiment's lock, the state of a driver on the source", () => {
+    const src = filledWorkspace();
+    const held = Store.open(src, { url: "" });
+    const lock = held.locks.acquire("experiment:e1", "specsci run e1.yaml");
+    const dst = join(tempDir(), "locked-copy");
+    const report = copyStore(src, dst);
+    expect(report.ok).toBe(true);
+    expect(report.tables.map((t) => t.table)).not.toContain("run_locks");
+    const copy = Store.open(dst, { url: "" });
+    expect(copy.db.prepare("SELECT count(*) AS n FROM run_locks").get()).toEqual({ n: 0 });
+    copy.close();
+    lock.release();
+    held.close();
+  });
+
   it("refuses a destination that holds rows, and with --replace empties it in the copy", () => {
     const src = filledWorkspace();
     const dst = join(tempDir(), "other");
