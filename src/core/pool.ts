@@ -91,9 +91,12 @@ export async function forEachInOrder<T, R>(
   let emitted = 0;
   let exhausted = false;
   let stopped: { error: unknown } | undefined;
-  // Workers waiting for the window to move (the oldest item to be emitted).
+  // Workers waiting for the window to move (the oldest item to be emitted). Each emit frees one
+  // place, so it wakes one waiter: waking them all cost O(concurrency) per item (512 workers
+  // re-checking and sleeping again, a third of a cached replay's CPU). A stop wakes them all.
   let moved: (() => void)[] = [];
-  const wake = () => {
+  const wakeOne = () => moved.shift()?.();
+  const wakeAll = () => {
     const waiting = moved;
     moved = [];
     for (const w of waiting) w();
@@ -108,7 +111,7 @@ export async function forEachInOrder<T, R>(
         done.delete(emitted);
         await emit(d.result, d.item, emitted);
         emitted++;
-        wake();
+        wakeOne();
       }
     } finally {
       emitting = false;
@@ -116,10 +119,11 @@ export async function forEachInOrder<T, R>(
   };
   const take = async (): Promise<{ item: T; index: number } | undefined> => {
     while (started - emitted >= window && !stopped) await new Promise<void>((r) => moved.push(r));
-    if (stopped || exhausted) return undefined;
+    // A worker that leaves passes the news on: the waiters leave too.
+    if (stopped || exhausted) return void wakeAll();
     if (options.signal?.aborted) {
       stopped = { error: options.signal.reason };
-      return undefined;
+      return void wakeAll();
     }
     // Taken before awaiting the source, so two workers never get the same index.
     const index = started++;
@@ -127,7 +131,7 @@ export async function forEachInOrder<T, R>(
     if (next.done) {
       exhausted = true;
       started--;
-      return undefined;
+      return void wakeAll();
     }
     return { item: next.value, index };
   };
@@ -140,7 +144,7 @@ export async function forEachInOrder<T, R>(
     } catch (e) {
       // From the source, the work or the emit: stop taking items, let the others finish theirs.
       stopped ??= { error: e };
-      wake();
+      wakeAll();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));

@@ -1,5 +1,5 @@
 import { canonicalJson, sha256Hex } from "../core/hash.js";
-import type { Store } from "../store/index.js";
+import type { CacheRow, Store } from "../store/index.js";
 import type { CacheMode } from "./config.js";
 import type { ChatMessage, ChatRequest, ProviderResult, SamplingParams } from "./types.js";
 
@@ -98,21 +98,24 @@ export class ResponseCache {
     return response === undefined ? undefined : (JSON.parse(response) as ProviderResult);
   }
 
-  /** Call inside the transaction that records the call, so cache and call log never disagree. */
-  put(
+  /**
+   * The entry to store for a new answer, undefined when this mode does not write; call inside
+   * the transaction that records the call, so cache and call log never disagree.
+   */
+  entry(
     key: string,
     modelId: string,
     identity: Record<string, string>,
     req: ChatRequest,
     result: ProviderResult,
-  ): void {
-    if (!this.writes) return;
-    this.store.llm.cachePut({
+  ): CacheRow | undefined {
+    if (!this.writes) return undefined;
+    return {
       key,
       model: modelId,
       request: serializeRequest(this.store, req, identity),
       response: JSON.stringify(result),
-    });
+    };
   }
 
   /** The full request stored under a key (long message bodies re-expanded). */

@@ -3,7 +3,7 @@
  * and the call log row of a success, the row of a failure (failures are never cached), and the
  * cache-lookup step both paths take before asking the provider.
  */
-import type { Store } from "../store/index.js";
+import type { CacheRow, CallRecord as CallRow, Store } from "../store/index.js";
 import type { ResponseCache } from "./cache.js";
 import { ModelCallError } from "./errors.js";
 import type { PriceBook } from "./prices.js";
@@ -17,10 +17,31 @@ import type {
   ProviderResult,
 } from "./types.js";
 
-/** An outcome and the writes that record it; the caller runs `write` in a transaction. */
+/**
+ * An outcome and what records it: the call log's row, and for an answer the provider gave, the
+ * cache entry to write with it. The caller runs `write` in a transaction, or writes many records
+ * together with `writeRecords`.
+ */
 export interface CallRecord<O extends ChatOutcome = ChatOutcome> {
   outcome: O;
+  row: CallRow;
+  /** The cache entry of a new answer (made when written: long messages go to `texts` then). */
+  entry?: () => CacheRow | undefined;
   write: () => void;
+}
+
+/**
+ * Writes records' cache entries and call log rows, each kind in multi-row INSERTs; call inside a
+ * transaction. Entries go first, as in a single record's write.
+ */
+export function writeRecords(store: Store, records: readonly CallRecord[]): void {
+  const entries: CacheRow[] = [];
+  for (const r of records) {
+    const entry = r.entry?.();
+    if (entry) entries.push(entry);
+  }
+  if (entries.length) store.llm.cachePutMany(entries);
+  store.llm.recordCalls(records.map((r) => r.row));
 }
 
 export type CallSource = "api" | "cache" | "batch";
@@ -83,43 +104,68 @@ export class CallRecorder {
     // Which replica answered is the call's, not the answer's: it stays out of the cache.
     const replica = result.replica;
     const answer = replica === undefined ? result : withoutReplica(result);
-    const write = () => {
-      if (source !== "cache") cache.put(key, this.modelId, this.model.identity, req, answer);
-      store.llm.recordCall({
-        runId: ctx.runId ?? null,
-        stage: ctx.stage ?? null,
-        sampleId: ctx.sampleId ?? null,
-        epoch: ctx.epoch ?? null,
-        model: this.modelId,
-        cacheKey: key,
-        source,
-        status: "ok",
-        stopReason: result.stopReason,
-        attempts,
-        // The log's token columns cannot hold "unknown"; its NULL cost keeps such a call out of
-        // every sum as an unpriced one, never as a free one.
-        inputTokens: result.usage.input_tokens ?? 0,
-        outputTokens: result.usage.output_tokens ?? 0,
-        reasoningTokens: result.usage.reasoning_tokens ?? 0,
-        cacheReadTokens: result.usage.cache_read_tokens ?? 0,
-        cacheWriteTokens: result.usage.cache_write_tokens ?? 0,
-        costUsd,
-        latencyMs,
-        replica: replica ?? null,
-      });
+    const row = this.row(ctx, key, source, attempts, latencyMs);
+    row.status = "ok";
+    row.stopReason = result.stopReason;
+    // The log's token columns cannot hold "unknown"; its NULL cost keeps such a call out of
+    // every sum as an unpriced one, never as a free one.
+    row.inputTokens = result.usage.input_tokens ?? 0;
+    row.outputTokens = result.usage.output_tokens ?? 0;
+    row.reasoningTokens = result.usage.reasoning_tokens ?? 0;
+    row.cacheReadTokens = result.usage.cache_read_tokens ?? 0;
+    row.cacheWriteTokens = result.usage.cache_write_tokens ?? 0;
+    row.costUsd = costUsd;
+    row.replica = replica ?? null;
+    const outcome = withAnswer(answer);
+    outcome.ok = true;
+    outcome.model = this.modelId;
+    outcome.costUsd = costUsd;
+    outcome.latencyMs = latencyMs;
+    outcome.source = source;
+    outcome.attempts = attempts;
+    outcome.cacheKey = key;
+    if (warnings.length) outcome.warnings = warnings;
+    const record: CallRecord<Completion> = {
+      outcome,
+      row,
+      write: () => writeRecords(store, [record]),
     };
-    const outcome: Completion = {
-      ...answer,
-      ok: true,
+    if (source !== "cache")
+      record.entry = () => cache.entry(key, this.modelId, this.model.identity, req, answer);
+    return record;
+  }
+
+  /** A call log row with every column, as a failure with no tokens until the caller says more. */
+  private row(
+    ctx: CallContext,
+    key: string,
+    source: CallSource,
+    attempts: number,
+    latencyMs: number,
+  ): CallRow {
+    return {
+      runId: ctx.runId ?? null,
+      stage: ctx.stage ?? null,
+      sampleId: ctx.sampleId ?? null,
+      epoch: ctx.epoch ?? null,
       model: this.modelId,
-      costUsd,
-      latencyMs,
-      source,
-      attempts,
       cacheKey: key,
-      ...(warnings.length ? { warnings } : {}),
+      source,
+      status: "failed",
+      stopReason: "error",
+      errorKind: null,
+      errorMessage: null,
+      httpStatus: null,
+      attempts,
+      inputTokens: 0,
+      outputTokens: 0,
+      reasoningTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0,
+      latencyMs,
+      replica: null,
     };
-    return { outcome, write };
   }
 
   /** A failure and the write that records it. */
@@ -131,30 +177,11 @@ export class CallRecorder {
     latencyMs: number,
     source: "api" | "batch" = "api",
   ): CallRecord<CallFailure> {
-    const write = () =>
-      this.services.store.llm.recordCall({
-        runId: ctx.runId ?? null,
-        stage: ctx.stage ?? null,
-        sampleId: ctx.sampleId ?? null,
-        epoch: ctx.epoch ?? null,
-        model: this.modelId,
-        cacheKey: key,
-        source,
-        status: "failed",
-        stopReason: "error",
-        errorKind: error.kind,
-        errorMessage: error.message,
-        httpStatus: error.httpStatus ?? null,
-        attempts,
-        inputTokens: 0,
-        outputTokens: 0,
-        reasoningTokens: 0,
-        cacheReadTokens: 0,
-        cacheWriteTokens: 0,
-        costUsd: 0,
-        latencyMs,
-        replica: error.replica ?? null,
-      });
+    const row = this.row(ctx, key, source, attempts, latencyMs);
+    row.errorKind = error.kind;
+    row.errorMessage = error.message;
+    row.httpStatus = error.httpStatus ?? null;
+    row.replica = error.replica ?? null;
     const outcome: CallFailure = {
       ok: false,
       model: this.modelId,
@@ -164,8 +191,25 @@ export class CallRecorder {
       attempts,
       cacheKey: key,
     };
-    return { outcome, write };
+    const store = this.services.store;
+    const record: CallRecord<CallFailure> = {
+      outcome,
+      row,
+      write: () => writeRecords(store, [record]),
+    };
+    return record;
   }
+}
+
+/**
+ * A completion's start: the answer's members, copied one by one. Spreading the answer into an
+ * object literal with the call's members (`{ ...answer, ok: true, … }`) cost 6–12 µs a call
+ * against 0.2 µs for this (V8 takes a slow path for it; measured on Node 20).
+ */
+function withAnswer(answer: ProviderResult): Completion {
+  const out: Record<string, unknown> = {};
+  for (const k in answer) out[k] = (answer as unknown as Record<string, unknown>)[k];
+  return out as unknown as Completion;
 }
 
 function withoutReplica(result: ProviderResult): ProviderResult {

@@ -3,6 +3,7 @@ import type { Store } from "../store/index.js";
 import { BatchRunner } from "./batch/runner.js";
 import { ResponseCache } from "./cache.js";
 import type { CacheMode, Config } from "./config.js";
+import { GroupedRecords } from "./grouped-records.js";
 import { ThroughputLimiter } from "./limiter.js";
 import type { DownloadProgress } from "./local/hf-download.js";
 import { ManagedModel } from "./managed.js";
@@ -38,6 +39,8 @@ export class LlmClient {
   readonly registry: ProviderRegistry;
   /** Deprecated or unknown model names, warned about once per run. */
   readonly notices: ModelNotices;
+  /** Writes the records of the calls that end in one turn together (see grouped-records.ts). */
+  readonly records: GroupedRecords;
   private readonly limiters = new Map<string, ThroughputLimiter>();
   private readonly models = new Map<string, ManagedModel>();
 
@@ -52,6 +55,7 @@ export class LlmClient {
     if (options.onDownloadProgress) regOpts.onDownloadProgress = options.onDownloadProgress;
     this.registry = new ProviderRegistry(options.config, regOpts);
     this.notices = new ModelNotices(options.config);
+    this.records = new GroupedRecords(options.store);
   }
 
   /**

@@ -103,7 +103,7 @@ export class ManagedModel implements ChatModel {
 
   /** Writes a record in the group commit of this event-loop turn; resolves once it is stored. */
   private async commit(record: CallRecord): Promise<ChatOutcome> {
-    await this.client.store.txGrouped(record.write);
+    await this.client.records.commit(record);
     return record.outcome;
   }
 

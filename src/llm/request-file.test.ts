@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readLines } from "../core/lines.js";
-import { RequestFile } from "./request-file.js";
+import { Line, quickLine, RequestFile } from "./request-file.js";
 
 const dir = mkdtempSync(join(tmpdir(), "specsci-request-file-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,5 +73,48 @@ describe("a request file read as a stream", () => {
     await f.check(1);
     writeFileSync(path, '{"id":"a","prompt":"bye"}\n');
     await expect(itemsOf(f)).rejects.toThrow("moving.jsonl changed while its requests ran");
+  });
+});
+
+describe("the hand check of a common line", () => {
+  it("accepts only what the schema accepts, and gives what it gives", () => {
+    const lines: unknown[] = [
+      { id: "a", prompt: "hi" },
+      { id: 7, prompt: "hi", system: "be brief", samples: 2 },
+      { id: "a", messages: [{ role: "user", content: "yo" }], system: "ignored" },
+      { content: 1, id: "b", messages: [{ content: "c", role: "assistant" }] },
+      { id: "a", messages: [{ content: "c", role: "assistant" }] },
+      { id: "", prompt: "hi" },
+      { id: null, prompt: "hi" },
+      { id: "a" },
+      { id: "a", prompt: "hi", messages: [{ role: "user", content: "yo" }] },
+      { id: "a", messages: [] },
+      { id: "a", messages: [{ role: "tool", content: "yo" }] },
+      { id: "a", messages: [{ role: "user", content: "yo", name: "x" }] },
+      { id: "a", messages: [{ role: "user" }] },
+      { id: "a", messages: [null] },
+      { id: "a", messages: {} },
+      { id: "a", prompt: 3 },
+      { id: "a", prompt: "hi", system: null },
+      { id: "a", prompt: "hi", samples: 0 },
+      { id: "a", prompt: "hi", samples: 1.5 },
+      { id: "a", prompt: "hi", extra: 1 },
+      { id: "a", prompt: "hi", params: { temperature: 1 } },
+      JSON.parse('{"id":"a","prompt":"hi","__proto__":{"x":1}}'),
+      ["a"],
+      "a",
+      null,
+    ];
+    let quick = 0;
+    for (const json of lines) {
+      const schema = Line.safeParse(json);
+      const got = quickLine(json);
+      if (got === undefined) continue;
+      quick++;
+      expect(schema.success, JSON.stringify(json)).toBe(true);
+      expect(got).toEqual(schema.data);
+    }
+    // The common shapes take the quick path (else it would be no faster).
+    expect(quick).toBe(4);
   });
 });

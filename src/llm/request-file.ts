@@ -40,7 +40,8 @@ const Params = z.strictObject({
     })
     .optional(),
 });
-const Line = z
+/** One line of a request file (exported for the test that pins `quickLine` to it). */
+export const Line = z
   .strictObject({
     id: z.union([z.string().min(1), z.number()]).transform(String),
     messages: z.array(Message).min(1).optional(),
@@ -87,7 +88,8 @@ function parseRequestLine(raw: string, where: string, ids: Set<string> | null): 
   } catch (e) {
     throw new SpecsciError(`${where}: not valid JSON: ${(e as Error).message}`);
   }
-  const parsed = Line.safeParse(json);
+  const quick = quickLine(json);
+  const parsed = quick ? { success: true as const, data: quick } : Line.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.length ? `${issue.path.join(".")}: ` : "";
@@ -103,6 +105,46 @@ function parseRequestLine(raw: string, where: string, ids: Set<string> | null): 
     { role: "user" as const, content: l.prompt as string },
   ];
   return { id: l.id, messages, params: l.params ?? {}, samples: l.samples };
+}
+
+type LineData = z.output<typeof Line>;
+const QUICK_KEYS = new Set(["id", "messages", "prompt", "system", "samples"]);
+const ROLES = new Set(["system", "user", "assistant"]);
+
+/**
+ * The common line (no "params") checked by hand, what `Line` gives for it, or undefined for
+ * anything else, which `Line` then checks (its messages stay the only ones). Every line is parsed
+ * twice (checked, then run), and zod's parse of it cost more than the rest of a cached call's
+ * work on the line; this accepts only lines `Line` accepts, and is pinned against it by a test.
+ */
+export function quickLine(json: unknown): LineData | undefined {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+  const l = json as Record<string, unknown>;
+  for (const k in l) if (!QUICK_KEYS.has(k)) return undefined;
+  const { id, messages, prompt, system, samples } = l;
+  if (!((typeof id === "string" && id !== "") || typeof id === "number")) return undefined;
+  if (system !== undefined && typeof system !== "string") return undefined;
+  if (samples !== undefined && !(Number.isInteger(samples) && (samples as number) > 0))
+    return undefined;
+  const out: LineData = { id: String(id) };
+  if (system !== undefined) out.system = system;
+  if (samples !== undefined) out.samples = samples as number;
+  if (messages === undefined) {
+    if (typeof prompt !== "string") return undefined;
+    out.prompt = prompt;
+    return out;
+  }
+  if (prompt !== undefined || !Array.isArray(messages) || messages.length === 0) return undefined;
+  const checked: { role: "system" | "user" | "assistant"; content: string }[] = [];
+  for (const m of messages as unknown[]) {
+    if (typeof m !== "object" || m === null || Array.isArray(m)) return undefined;
+    const { role, content } = m as Record<string, unknown>;
+    if (Object.keys(m).length !== 2 || !ROLES.has(role as string) || typeof content !== "string")
+      return undefined;
+    checked.push({ role: role as "system" | "user" | "assistant", content });
+  }
+  out.messages = checked;
+  return out;
 }
 
 const noRequests = (file: string) => new SpecsciError(`${file}: no requests (the file is empty)`);
@@ -261,10 +303,14 @@ export async function runRequestsInOrder(
 
 /** One line of a results file: the answer, or the failure (which has no text field at all). */
 export function resultLine(item: RequestItem, o: ChatOutcome): string {
-  const head = { id: item.id, sample: item.sample, model: o.model };
-  return JSON.stringify(
-    o.ok
-      ? { ...head, ok: true, ...completionRecord(o) }
-      : { ...head, ok: false, stop_reason: "error", error: o.error, cache_key: o.cacheKey },
-  );
+  if (o.ok) return JSON.stringify(completionRecord(o, item));
+  return JSON.stringify({
+    id: item.id,
+    sample: item.sample,
+    model: o.model,
+    ok: false,
+    stop_reason: "error",
+    error: o.error,
+    cache_key: o.cacheKey,
+  });
 }

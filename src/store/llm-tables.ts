@@ -114,14 +114,38 @@ export interface BatchJobRow {
   updated_at: string;
 }
 
+/** Rows in one multi-row INSERT: 32 × 22 parameters stays far below either backend's limit. */
+const MAX_ROWS = 32;
+
+/** `(?, …), (?, …)`: `rows` tuples of `columns` placeholders. */
+function valuesList(rows: number, columns: number): string {
+  const tuple = `(${Array(columns).fill("?").join(", ")})`;
+  return Array(rows).fill(tuple).join(", ");
+}
+
+/** Inserts `items` MAX_ROWS at a time with the statement for each chunk's size. */
+function insertInChunks<T>(
+  items: readonly T[],
+  statement: (rows: number) => SqlStatement,
+  bind: (item: T, params: unknown[]) => void,
+): void {
+  for (let start = 0; start < items.length; start += MAX_ROWS) {
+    const end = Math.min(items.length, start + MAX_ROWS);
+    const params: unknown[] = [];
+    for (let i = start; i < end; i++) bind(items[i] as T, params);
+    statement(end - start).run(...params);
+  }
+}
+
 /** Queries behind the model access layer: response cache, call log, batch bookkeeping. */
 export class LlmTables {
   private readonly stmts: {
     cacheGet: SqlStatement;
     cacheResponse: SqlStatement;
-    cachePut: SqlStatement;
-    callInsert: SqlStatement;
   };
+  /** Multi-row INSERTs by row count, prepared when first needed (at most MAX_ROWS of each). */
+  private readonly cacheInserts = new Map<number, SqlStatement>();
+  private readonly callInserts = new Map<number, SqlStatement>();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -130,17 +154,6 @@ export class LlmTables {
     this.stmts = {
       cacheGet: db.prepare("SELECT key, model, request, response FROM llm_cache WHERE key = ?"),
       cacheResponse: db.prepare("SELECT response FROM llm_cache WHERE key = ?").pluck(),
-      cachePut: db.prepare(
-        `INSERT INTO llm_cache (key, model, request, response, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(key) DO NOTHING`,
-      ),
-      callInsert: db.prepare(
-        `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason,
-           error_kind, error_message, http_status, attempts, input_tokens, output_tokens,
-           reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at,
-           sample_id, epoch, replica)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
     };
   }
 
@@ -154,35 +167,96 @@ export class LlmTables {
   }
 
   cachePut(row: CacheRow): void {
-    this.stmts.cachePut.run(row.key, row.model, row.request, row.response, nowIso());
+    this.cachePutMany([row]);
+  }
+
+  /**
+   * Cache entries in multi-row INSERTs: a group commit's entries cost one statement per
+   * MAX_ROWS instead of one each (the per-statement work was most of an insert's cost).
+   */
+  cachePutMany(rows: readonly CacheRow[]): void {
+    const now = nowIso();
+    insertInChunks(
+      rows,
+      (n) => this.cacheInsert(n),
+      (row, params) => {
+        params.push(row.key, row.model, row.request, row.response, now);
+      },
+    );
   }
 
   recordCall(rec: CallRecord): void {
+    this.recordCalls([rec]);
+  }
+
+  /** Call log rows in multi-row INSERTs, in the order given (their ids follow it). */
+  recordCalls(recs: readonly CallRecord[]): void {
+    const now = nowIso();
     // Positional binding: this runs once per model call and is measurably cheaper than named.
-    this.stmts.callInsert.run(
-      rec.runId,
-      rec.stage,
-      rec.model,
-      rec.cacheKey,
-      rec.source,
-      rec.status,
-      rec.stopReason,
-      rec.errorKind ?? null,
-      rec.errorMessage ?? null,
-      rec.httpStatus ?? null,
-      rec.attempts,
-      rec.inputTokens,
-      rec.outputTokens,
-      rec.reasoningTokens,
-      rec.cacheReadTokens,
-      rec.cacheWriteTokens,
-      rec.costUsd,
-      rec.latencyMs,
-      nowIso(),
-      rec.sampleId ?? null,
-      rec.epoch ?? null,
-      rec.replica ?? null,
+    insertInChunks(
+      recs,
+      (n) => this.callInsert(n),
+      (rec, params) => {
+        params.push(
+          rec.runId,
+          rec.stage,
+          rec.model,
+          rec.cacheKey,
+          rec.source,
+          rec.status,
+          rec.stopReason,
+          rec.errorKind ?? null,
+          rec.errorMessage ?? null,
+          rec.httpStatus ?? null,
+          rec.attempts,
+          rec.inputTokens,
+          rec.outputTokens,
+          rec.reasoningTokens,
+          rec.cacheReadTokens,
+          rec.cacheWriteTokens,
+          rec.costUsd,
+          rec.latencyMs,
+          now,
+          rec.sampleId ?? null,
+          rec.epoch ?? null,
+          rec.replica ?? null,
+        );
+      },
     );
+  }
+
+  private cacheInsert(rows: number): SqlStatement {
+    return this.prepared(
+      this.cacheInserts,
+      rows,
+      () => `INSERT INTO llm_cache (key, model, request, response, created_at)
+         VALUES ${valuesList(rows, 5)} ON CONFLICT(key) DO NOTHING`,
+    );
+  }
+
+  private callInsert(rows: number): SqlStatement {
+    return this.prepared(
+      this.callInserts,
+      rows,
+      () => `INSERT INTO llm_calls (run_id, stage, model, cache_key, source, status, stop_reason,
+           error_kind, error_message, http_status, attempts, input_tokens, output_tokens,
+           reasoning_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at,
+           sample_id, epoch, replica)
+         VALUES ${valuesList(rows, 22)}`,
+    );
+  }
+
+  private prepared(
+    cache: Map<number, SqlStatement>,
+    rows: number,
+    sql: () => string,
+  ): SqlStatement {
+    let stmt = cache.get(rows);
+    if (!stmt) {
+      stmt = this.db.prepare(sql());
+      cache.set(rows, stmt);
+    }
+    return stmt;
   }
 
   cacheStats(): { entries: number; models: { model: string; entries: number }[] } {
