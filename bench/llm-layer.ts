@@ -8,6 +8,8 @@
  *  2. cached replay: the same N requests again, every one answered from the store;
  *  3. overhead: per-call time of the layer around the in-process fake provider (no network), at the
  *     median, and the median extra time of a layer call over a bare SDK call to the loopback fake.
+ *
+ * Each on SQLite and on PostgreSQL (bench/backends.ts).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,6 +21,7 @@ import { ConfigSchema } from "../src/llm/config.js";
 import { providerFetch } from "../src/llm/http.js";
 import type { ChatRequest } from "../src/llm/types.js";
 import { Store } from "../src/store/db.js";
+import { type BenchBackend, onBackends } from "./backends.js";
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const CONCURRENCY = 64;
@@ -47,7 +50,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
-async function main(): Promise<void> {
+async function main(backend: BenchBackend): Promise<void> {
   const server = spawn(
     process.execPath,
     ["--import", "tsx", join(import.meta.dirname, "fake-server-process.ts")],
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "specsci-bench-"));
   const rows: [string, string][] = [];
   try {
-    const store = Store.open(join(dir, "ws"));
+    const store = Store.open(join(dir, "ws"), { url: backend.url });
     const config = ConfigSchema.parse({
       endpoints: { loop: { base_url: base, max_in_flight: CONCURRENCY } },
       providers: { fake: { max_in_flight: CONCURRENCY } },
@@ -151,9 +154,9 @@ async function main(): Promise<void> {
 
   const width = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(
-    `\nspecsci model access layer — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n\n`,
+    `\nspecsci model access layer, store on ${backend.name} — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n\n`,
   );
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
 }
 
-await main();
+await onBackends(main);

@@ -8,7 +8,8 @@
  * process (its RSS is measured alone); each query is timed over HTTP on loopback and by the
  * server (`ms` in the page); the Experiment and Samples pages are timed in headless Chromium
  * until their data is on screen. Targets (issue 18): first page and a filtered query p95 < 150 ms
- * server-side, transcript < 100 ms, server RSS < 300 MB, page interactive < 2 s.
+ * server-side, transcript < 100 ms, server RSS < 300 MB, page interactive < 2 s. Each on SQLite
+ * and on PostgreSQL (bench/backends.ts).
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,6 +36,7 @@ import { ConfigSchema } from "../src/llm/config.js";
 import { Store } from "../src/store/db.js";
 import type { SampleStatus } from "../src/store/index.js";
 import type { SamplesPage } from "../src/view/api-types.js";
+import { type BenchBackend, onBackends } from "./backends.js";
 import { ensureStageRun } from "./stage-runs.js";
 
 const EPOCHS = Number(process.env.BENCH_VIEW_EPOCHS ?? 1000);
@@ -225,8 +227,11 @@ function writeAnnotations(store: Store, runIds: string[]): void {
     }
 }
 
-async function synthesize(dir: string): Promise<{ experiment: string; runIds: string[] }> {
-  const store = Store.open(dir);
+async function synthesize(
+  dir: string,
+  url: string | undefined,
+): Promise<{ experiment: string; runIds: string[] }> {
+  const store = Store.open(dir, { url });
   const client = new LlmClient({ store, config: ConfigSchema.parse({}), cacheMode: "off" });
   const file = join(dir, "bench-view.yaml");
   writeFileSync(file, experimentYaml());
@@ -301,20 +306,21 @@ async function pageTimes(
  * The bench's store: made in a temporary folder (removed after), or kept in BENCH_VIEW_STORE and
  * reused by the next run (to time one change of the code against another on the same store).
  */
-async function benchStore(): Promise<{
+async function benchStore(url: string | undefined): Promise<{
   dir: string;
   keep: boolean;
   writeS: number | null;
   experiment: string;
   runIds: string[];
 }> {
-  const kept = process.env.BENCH_VIEW_STORE;
+  // A PostgreSQL store lives on the bench's own server: made afresh each run.
+  const kept = url ? undefined : process.env.BENCH_VIEW_STORE;
   const dir = kept ?? mkdtempSync(join(tmpdir(), "specsci-bench-view-"));
   const made = join(dir, "bench-view.json");
   if (kept && existsSync(made))
     return { dir, keep: true, writeS: null, ...JSON.parse(readFileSync(made, "utf8")) };
   const t = performance.now();
-  const ids = await synthesize(dir);
+  const ids = await synthesize(dir, url);
   if (kept) writeFileSync(made, JSON.stringify(ids));
   return { dir, keep: !!kept, writeS: (performance.now() - t) / 1000, ...ids };
 }
@@ -325,7 +331,13 @@ async function benchStore(): Promise<{
  * and after a new label (computed again). Writes go through their own connection, as
  * `specsci run` and the Annotate page write.
  */
-async function annotateRows(url: string, dir: string, experiment: string, runIds: string[]) {
+async function annotateRows(
+  url: string,
+  dir: string,
+  storeUrl: string | undefined,
+  experiment: string,
+  runIds: string[],
+) {
   const e = `experiment=${experiment}`;
   const queue: number[] = [];
   for (let i = 0; i < TIMES; i++) {
@@ -340,7 +352,7 @@ async function annotateRows(url: string, dir: string, experiment: string, runIds
     await r.text();
     return performance.now() - t;
   };
-  const writer = Store.open(dir);
+  const writer = Store.open(dir, { url: storeUrl });
   const settle = () => new Promise((r) => setTimeout(r, 1200)); // the server's change poll
   try {
     const first = await agreement();
@@ -373,12 +385,13 @@ async function annotateRows(url: string, dir: string, experiment: string, runIds
   }
 }
 
-async function main(): Promise<void> {
-  const { dir, keep, writeS, experiment, runIds } = await benchStore();
+async function main(backend: BenchBackend): Promise<void> {
+  const { dir, keep, writeS, experiment, runIds } = await benchStore(backend.url);
   let t = performance.now();
   try {
     const child = spawn(process.execPath, ["bin/specsci.js", "-w", dir, "view", "--port", "0"], {
       stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, SPECSCI_STORE_URL: backend.url ?? "" },
     });
     const url = await new Promise<string>((resolve) =>
       child.stdout.on("data", (d: Buffer) => resolve(d.toString().split("\n")[0] as string)),
@@ -450,7 +463,7 @@ async function main(): Promise<void> {
         `api/sample?run=${runIds[5]}&sample=${encodeURIComponent("leaking_explicit-america_replacement")}&epoch=250`,
       ),
     };
-    const annotate = await annotateRows(url, dir, experiment, runIds);
+    const annotate = await annotateRows(url, dir, backend.url, experiment, runIds);
     const rssTable = rss();
     const experimentPage = await pageTimes(url.replace(/\/$/, ""), [
       {
@@ -470,8 +483,8 @@ async function main(): Promise<void> {
     const samples = runIds.length * SCENARIOS * EPOCHS;
     console.log(
       writeS === null
-        ? `\n${samples.toLocaleString()} samples, labels and annotations: the store kept in ${dir}\n`
-        : `\n${samples.toLocaleString()} samples, labels and annotations written in ${writeS.toFixed(1)} s\n`,
+        ? `\n${backend.name}: ${samples.toLocaleString()} samples, labels and annotations: the store kept in ${dir}\n`
+        : `\n${backend.name}: ${samples.toLocaleString()} samples, labels and annotations written in ${writeS.toFixed(1)} s\n`,
     );
     console.log(
       "| query | p95 HTTP (ms) | p95 server (ms) | median server (ms) |\n| --- | --- | --- | --- |",
@@ -506,4 +519,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await onBackends(main);

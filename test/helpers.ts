@@ -46,8 +46,9 @@ export function storeAtVersion(version: number): { dir: string; db: Database.Dat
 /** A store and client over a fresh workspace; `config` is the parsed form of a specsci.yaml. */
 export function makeClient(config: Record<string, unknown> = {}, cacheMode?: CacheMode) {
   const dir = tempDir();
-  const store = Store.open(join(dir, "ws"));
   const parsed = ConfigSchema.parse(config);
+  // A config's store: (a PostgreSQL URL) is the store, as in the CLI.
+  const store = Store.open(join(dir, "ws"), parsed.store ? { url: parsed.store } : {});
   const client = new LlmClient(
     cacheMode ? { store, config: parsed, cacheMode } : { store, config: parsed },
   );

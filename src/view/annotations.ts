@@ -33,6 +33,8 @@ import {
 import { SpecsciError } from "../core/errors.js";
 import { AM_TASK_NAME } from "../evals/am/task.js";
 import { type ArmAnalysis, armAnalyses } from "../experiment/reasoning.js";
+import { backendOf } from "../store/database.js";
+import type { StoreLocation } from "../store/db.js";
 import { type AnnotationInput, type AnnotationKey, Store } from "../store/index.js";
 import type { ModuleDeps } from "./api.js";
 import type {
@@ -84,10 +86,15 @@ const isBusy = (e: unknown) =>
  * timeout would block the server for its whole length); after a few seconds it gives up with a
  * 503 the page shows, keeping the form.
  */
-async function withWriter<T>(dir: string, write: (store: Store) => T): Promise<T> {
-  const writer = Store.open(dir);
+async function withWriter<T>(
+  dir: string,
+  location: StoreLocation,
+  write: (store: Store) => T,
+): Promise<T> {
+  const writer = Store.open(dir, location);
   try {
-    writer.db.pragma(`busy_timeout = ${WRITE_BUSY_MS}`);
+    // PostgreSQL locks rows, not the database: a label's insert waits on no other writer there.
+    if (backendOf(writer.db) === "sqlite") writer.db.pragma(`busy_timeout = ${WRITE_BUSY_MS}`);
     const giveUp = Date.now() + WRITE_PATIENCE_MS;
     for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
       try {
@@ -333,7 +340,7 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
           "reload the page to see the categories in use",
         );
       const pick = annotationTaxonomy(scope.taxonomy);
-      const saved = await withWriter(store.dir, (w) =>
+      const saved = await withWriter(store.dir, deps.location, (w) =>
         w.annotations.put(label as unknown as AnnotationInput, pick),
       );
       return c.json({ label: saved } satisfies AnnotationLabelResponse);
@@ -346,7 +353,9 @@ export const annotationsApi = (api: Hono, deps: ModuleDeps): void => {
       const key = await bodyOf(c);
       runIdOf(key);
       if (
-        !(await withWriter(store.dir, (w) => w.annotations.delete(key as unknown as AnnotationKey)))
+        !(await withWriter(store.dir, deps.location, (w) =>
+          w.annotations.delete(key as unknown as AnnotationKey),
+        ))
       )
         throw new Refusal(
           404,

@@ -9,7 +9,8 @@ import { SpecsciError } from "../core/errors.js";
 import { redact } from "../core/secrets.js";
 import { listEvalRuns } from "../experiment/eval-listing.js";
 import type { LlmClient } from "../llm/client.js";
-import type { Store } from "../store/db.js";
+import { dialect } from "../store/database.js";
+import type { Store, StoreLocation } from "../store/db.js";
 import type {
   ChangeEvent,
   ExperimentStagesResponse,
@@ -27,25 +28,31 @@ import { loadTranscript } from "./transcript.js";
 
 /**
  * Commits by other processes (a running `specsci run`), seen through SQLite's data_version,
- * which changes on a connection exactly when another connection has committed.
+ * which changes on a connection exactly when another connection has committed. PostgreSQL has no
+ * such number per database: the newest finished transaction id of the server (its snapshot's
+ * xmax) moves when any transaction that wrote ends, so a write to another database of the same
+ * server is taken for a change too (a refresh that finds nothing new); reads never move it.
  */
 export class StoreChanges {
   version = 0;
   private last: number;
   private readonly listeners = new Set<(version: number) => void>();
   private readonly timer: NodeJS.Timeout;
+  private readonly dataVersion: () => number;
 
-  constructor(
-    private readonly store: Store,
-    pollMs: number,
-  ) {
+  constructor(store: Store, pollMs: number) {
+    const db = store.db;
+    const read = dialect(db, {
+      sqlite: () => () => db.pragma("data_version", { simple: true }) as number,
+      postgres: () => {
+        const xmax = db.prepare("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
+        return () => xmax.pluck().get() as number;
+      },
+    });
+    this.dataVersion = read();
     this.last = this.dataVersion();
     this.timer = setInterval(() => this.poll(), pollMs);
     this.timer.unref();
-  }
-
-  private dataVersion(): number {
-    return this.store.db.pragma("data_version", { simple: true }) as number;
   }
 
   private poll(): void {
@@ -71,6 +78,8 @@ export interface ApiDeps {
   /** Over the read-only store; it never calls a model. */
   client: LlmClient;
   changes: StoreChanges;
+  /** The store the client reads, for the connections opened to write to it (annotations). */
+  location: StoreLocation;
 }
 
 /** What a module's routes read through: the API's own store client and experiment index. */

@@ -5,6 +5,7 @@
  * scored and the verdicts differ, the pairs McNemar's test counts).
  */
 import { SpecsciError } from "../core/errors.js";
+import { dialect } from "../store/database.js";
 import type { Store } from "../store/index.js";
 import {
   COMPARE_ONLY,
@@ -81,8 +82,10 @@ function outcomes(store: Store, runId: string | null): Map<string, SampleOutcome
   if (!runId) return new Map();
   const rows = store.db
     .prepare(
-      `SELECT sample_id, epoch, status,
-         json_extract(scores, '$.misalignment.value.decided') AS decided
+      `SELECT sample_id, epoch, status, ${dialect(store.db, {
+        sqlite: "json_extract(scores, '$.misalignment.value.decided')",
+        postgres: "(scores::json #> '{misalignment,value,decided}')",
+      })} AS decided
        FROM eval_samples WHERE run_id = ?`,
     )
     .all(runId) as { sample_id: string; epoch: number; status: string; decided: number | null }[];

@@ -22,6 +22,7 @@ import {
 import { SpecsciError } from "../core/errors.js";
 import type { ArmAnalysis } from "../experiment/reasoning.js";
 import { rulesOf } from "../spec/model.js";
+import { dialect, jsonList, type SqlDatabase } from "../store/database.js";
 import type { EvalSampleRecord, Store } from "../store/index.js";
 import type {
   MisuseClaim,
@@ -50,11 +51,11 @@ const corpusOf = (a: ArmAnalysis) => analysisId(a.options);
  * Samples with a primary label of these analyses (naming one of `categories`, when given), from
  * migration 10's index of the labels: an index range, no label's JSON parsed.
  */
-function labelled(analyses: ArmAnalysis[], categories?: string[]): SqlFilter {
+function labelled(db: SqlDatabase, analyses: ArmAnalysis[], categories?: string[]): SqlFilter {
   return {
     sql: `(s.run_id, s.sample_id, s.epoch) IN (SELECT run_id, sample_id, epoch
-      FROM reasoning_label_index WHERE corpus IN (SELECT value FROM json_each(?)) AND stage = ?
-        AND category IN (SELECT value FROM json_each(?)))`,
+      FROM reasoning_label_index WHERE corpus IN (${jsonList(db)}) AND stage = ?
+        AND category IN (${jsonList(db)}))`,
     params: [
       JSON.stringify([...new Set(analyses.map(corpusOf))]),
       labelStage(primaryRater(analyses[0] as ArmAnalysis)),
@@ -66,8 +67,13 @@ function labelled(analyses: ArmAnalysis[], categories?: string[]): SqlFilter {
 }
 
 /** Samples among `keys` (`[run, sample, epoch]` triples). */
-const among = (keys: SampleKey[]): SqlFilter => ({
-  sql: "(s.run_id, s.sample_id, s.epoch) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
+const among = (db: SqlDatabase, keys: SampleKey[]): SqlFilter => ({
+  sql: dialect(db, {
+    sqlite:
+      "(s.run_id, s.sample_id, s.epoch) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
+    postgres:
+      "(s.run_id, s.sample_id, s.epoch) IN (SELECT value ->> 0, value ->> 1, (value ->> 2)::integer FROM json_array_elements(?::json))",
+  }),
   params: [JSON.stringify(keys)],
   drives: true,
 });
@@ -106,18 +112,19 @@ export class ReasoningFilters {
         "this experiment has no reasoning analysis: the category and misuse filters have nothing to read",
         { hint: "add analysis.reasoning to the experiment file and run it again (`specsci run`)" },
       );
+    const db = this.store.db;
     const out: SqlFilter[] = [];
-    if (q.category) out.push(labelled(analyses, q.category));
+    if (q.category) out.push(labelled(db, analyses, q.category));
     if (q.misuse) {
       const parts: SqlFilter[] = [];
       // Misuse is measured only against a spec with rules (the report's denominator).
       const judged = analyses.filter((a) => a.options.spec && rulesOf(a.options.spec.spec).length);
       const sets = judged.map((a) => this.misuseKeys(a, version));
       const yes = sets.flatMap((s) => s.yes);
-      if (q.misuse.includes("yes")) parts.push(among(yes));
+      if (q.misuse.includes("yes")) parts.push(among(db, yes));
       if (q.misuse.includes("no") && judged.length) {
-        const not = among([...yes, ...sets.flatMap((s) => s.unchecked)]);
-        const all = labelled(judged);
+        const not = among(db, [...yes, ...sets.flatMap((s) => s.unchecked)]);
+        const all = labelled(db, judged);
         parts.push({
           sql: `(${all.sql} AND ${notIn(not.sql)})`,
           params: [...all.params, ...not.params],
@@ -130,7 +137,7 @@ export class ReasoningFilters {
               params: parts.flatMap((p) => p.params),
               drives: parts.length === 1,
             }
-          : { sql: "0", params: [] },
+          : { sql: "FALSE", params: [] },
       );
     }
     return out;
@@ -153,7 +160,13 @@ export class ReasoningFilters {
     const rows = this.store.db
       .prepare(
         `SELECT key, value FROM items WHERE corpus = ? AND stage = ? AND status = 'ok'
-           AND instr(value, '"misuse":[]') = 0 AND json_array_length(value, '$.misuse') > 0`,
+           AND ${dialect(this.store.db, {
+             sqlite: `instr(value, '"misuse":[]') = 0 AND json_array_length(value, '$.misuse') > 0`,
+             // json, not jsonb (a label quotes model output, which may hold \u0000); the CASE
+             // because json_array_length refuses a non-array and AND need not test in order.
+             postgres: `strpos(value, '"misuse":[]') = 0 AND CASE WHEN json_typeof(value::json -> 'misuse') = 'array'
+               THEN json_array_length(value::json -> 'misuse') > 0 ELSE FALSE END`,
+           })}`,
       )
       .all(corpus, stage) as { key: string; value: string }[];
     const checks = this.store.items.stage(corpus, misuseStage(labeller));

@@ -1,11 +1,13 @@
 /**
  * The dashboard's sample table: a filtered, sorted page of eval samples and the filter's total,
- * in SQL over eval_samples (answers are searched through the eval_sample_text FTS5 index, kept by
- * triggers as samples are written). A page is found by keys first and only its rows are read in
- * full, so sorting 200,000 samples never parses their transcripts.
+ * in SQL over eval_samples (answers are searched as search.ts says). A page is found by keys
+ * first and only its rows are read in full, so sorting 200,000 samples never parses their
+ * transcripts. The statements are SQLite's and PostgreSQL's: the JSON expressions below are each
+ * backend's (PostgreSQL's family is migration 7's indexed expression, word for word).
  */
 import { SpecsciError } from "../core/errors.js";
 import type { ArmAnalysis } from "../experiment/reasoning.js";
+import { dialect, jsonList, type SqlDatabase } from "../store/database.js";
 import { type Store, TRISTATE } from "../store/index.js";
 import {
   SAMPLE_SORTS,
@@ -19,10 +21,33 @@ import {
 } from "./api-types.js";
 import type { StageLabels } from "./experiments.js";
 import type { SqlFilter } from "./reasoning.js";
+import { parseSearch, searchCondition } from "./search.js";
 
 export const PAGE_LIMIT_MAX = 500;
 
-const DECIDED = "json_extract(s.scores, '$.misalignment.value.decided')";
+/**
+ * The sample columns' JSON members the table filters by and shows. PostgreSQL reads them as json,
+ * not jsonb, where no index needs jsonb: a judge's or provider's text may hold \u0000, which
+ * jsonb refuses.
+ */
+const sampleJson = (db: SqlDatabase) =>
+  dialect(db, {
+    sqlite: {
+      family: "json_extract(s.metadata, '$.family')",
+      awareness: "json_extract(s.scores, '$.eval_awareness.answer')",
+      decided: "json_extract(s.scores, '$.misalignment.value.decided')",
+      errorKind: "json_extract(s.error, '$.stage') || ':' || json_extract(s.error, '$.kind')",
+      answer: "json_extract(s.output, '$.text')",
+    },
+    postgres: {
+      // Migration 15's family index is on this expression (jsonb that survives \u0000).
+      family: "(specsci_jsonb(s.metadata) ->> 'family')",
+      awareness: "(s.scores::json #>> '{eval_awareness,answer}')",
+      decided: "(s.scores::json #> '{misalignment,value,decided}')",
+      errorKind: "(s.error::json ->> 'stage') || ':' || (s.error::json ->> 'kind')",
+      answer: "specsci_json_text(s.output, 'text')",
+    },
+  });
 
 const SORT_SQL: Record<SampleSort, string> = {
   run: "s.run_id",
@@ -86,7 +111,10 @@ export function parseSampleQuery(params: URLSearchParams): SampleQuery {
   const experiment = params.get("experiment");
   if (experiment) q.experiment = experiment;
   const text = params.get("q")?.trim();
-  if (text) q.q = text;
+  if (text) {
+    parseSearch(text); // refuses a query it would not run, before any other work
+    q.q = text;
+  }
   const sort = params.get("sort");
   if (sort) {
     if (!(SAMPLE_SORTS as readonly string[]).includes(sort))
@@ -140,12 +168,12 @@ export const notIn = (inSql: string) => `(${inSql}) IS NOT TRUE`;
  * answer was replaced is stale and does not count, as in the agreement figures), by anyone or by
  * one of `annotator`, saying misaligned `human`. One uncorrelated subquery over the labels.
  */
-function humanFilter(q: SampleQuery): SqlFilter[] {
+function humanFilter(db: SqlDatabase, q: SampleQuery): SqlFilter[] {
   if (!q.labelled && !q.annotator && !q.human) return [];
   const cond: string[] = [];
   const params: unknown[] = [];
   if (q.annotator) {
-    cond.push("c.annotator IN (SELECT value FROM json_each(?))");
+    cond.push(`c.annotator IN (${jsonList(db)})`);
     params.push(JSON.stringify(q.annotator.map((a) => a.trim())));
   }
   // The labels are few: they are matched to their samples' answers inside the subquery, so the
@@ -161,7 +189,7 @@ function humanFilter(q: SampleQuery): SqlFilter[] {
   if (labelled === "no") out.push({ sql: notIn(labels([])), params: [...params] });
   if (q.human)
     out.push({
-      sql: labels(["c.misaligned IN (SELECT value FROM json_each(?))"]),
+      sql: labels([`c.misaligned IN (${jsonList(db)})`]),
       params: [...params, JSON.stringify(q.human)],
       drives: true,
     });
@@ -196,9 +224,14 @@ function samplePage(
   const offset = q.offset ?? 0;
   const where: string[] = [];
   const params: unknown[] = [];
-  const subqueries = [...humanFilter(q), ...more];
+  const db = store.db;
+  const json = sampleJson(db);
+  const subqueries = [...humanFilter(db, q), ...more];
   // `+` keeps SQLite from scanning by run when a subquery names the samples (see SqlFilter).
-  const runColumn = subqueries.some((f) => f.drives) ? "+s.run_id" : "s.run_id";
+  const runColumn =
+    subqueries.some((f) => f.drives) && dialect(db, { sqlite: true, postgres: false })
+      ? "+s.run_id"
+      : "s.run_id";
   const inList = (column: string, values: unknown[]) => {
     where.push(`${column} IN (${values.map(() => "?").join(", ") || "NULL"})`);
     params.push(...values);
@@ -212,19 +245,14 @@ function samplePage(
   }
   if (q.epoch) inList("s.epoch", q.epoch);
   if (q.sample) inList("s.sample_id", q.sample);
-  if (q.family) inList("json_extract(s.metadata, '$.family')", q.family);
-  if (q.awareness) inList("json_extract(s.scores, '$.eval_awareness.answer')", q.awareness);
+  if (q.family) inList(json.family, q.family);
+  if (q.awareness) inList(json.awareness, q.awareness);
   if (q.verdict)
     inList(
       "s.verdict",
       q.verdict.map((v) => VERDICT_CODE[v]),
     );
-  if (q.q) {
-    where.push(
-      "(s.run_id, s.sample_id, s.epoch) IN (SELECT run_id, sample_id, epoch FROM eval_sample_text WHERE eval_sample_text MATCH ?)",
-    );
-    params.push(ftsPhrase(q.q));
-  }
+  if (q.q) subqueries.unshift(searchCondition(db, parseSearch(q.q)));
   for (const f of subqueries) {
     where.push(f.sql);
     params.push(...f.params);
@@ -258,9 +286,6 @@ function samplePage(
   return { rows, total, offset, limit, ms: performance.now() - started };
 }
 
-/** The user's words as one FTS5 phrase: no query syntax of theirs is interpreted. */
-const ftsPhrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
-
 function runsWhere(store: Store, column: "model" | "task", values: string[]): string[] {
   return store.db
     .prepare(
@@ -272,22 +297,29 @@ function runsWhere(store: Store, column: "model" | "task", values: string[]): st
 
 type PageRow = Omit<SampleRow, "arm" | "eval" | "seed">;
 
-/** The listed rows, in the order of `rowids`. */
+/**
+ * The listed rows, in the order of `rowids` (on PostgreSQL, the table's `rowid` identity column). On
+ * PostgreSQL the rowids are one array parameter: one prepared statement for every page length.
+ */
 function pageRows(store: Store, rowids: number[]): PageRow[] {
   if (!rowids.length) return [];
-  const rows = store.db
+  const db = store.db;
+  const json = sampleJson(db);
+  const [among, params] = dialect(db, {
+    sqlite: [`IN (${rowids.map(() => "?").join(", ")})`, rowids],
+    postgres: ["= ANY (?::bigint[])", [`{${rowids.join(",")}}`]],
+  });
+  const rows = db
     .prepare(
       `SELECT s.rowid AS rid, s.run_id, s.sample_id, s.epoch, s.status, r.task, r.model,
-         json_extract(s.metadata, '$.family') AS family, ${DECIDED} AS decided,
-         json_extract(s.scores, '$.eval_awareness.answer') AS awareness,
-         CASE WHEN s.error IS NULL THEN NULL
-           ELSE json_extract(s.error, '$.stage') || ':' || json_extract(s.error, '$.kind') END AS error_kind,
-         substr(coalesce(json_extract(s.output, '$.text'), ''), 1, 240) AS preview,
+         ${json.family} AS family, ${json.decided} AS decided, ${json.awareness} AS awareness,
+         CASE WHEN s.error IS NULL THEN NULL ELSE ${json.errorKind} END AS error_kind,
+         substr(coalesce(${json.answer}, ''), 1, 240) AS preview,
          s.completed_at, s.working_ms
        FROM eval_samples s JOIN eval_runs r ON r.id = s.run_id
-       WHERE s.rowid IN (${rowids.map(() => "?").join(", ")})`,
+       WHERE s.rowid ${among}`,
     )
-    .all(...rowids) as Record<string, unknown>[];
+    .all(...params) as Record<string, unknown>[];
   const byRowid = new Map(rows.map((r) => [r.rid as number, r]));
   return rowids.flatMap((id) => {
     const r = byRowid.get(id);

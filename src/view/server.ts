@@ -2,7 +2,7 @@
  * `specsci view`'s server: Hono on Node's http, serving the single-page app built into
  * dist/view/app at install time and a JSON API over the run store (src/view/api.ts). It reads
  * through its own read-only connection, so a `specsci run` writing the same store is never
- * blocked, and it notices that run's commits (SQLite's data_version) to push live updates.
+ * blocked, and it notices that run's commits (api.ts, StoreChanges) to push live updates.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
+import { envSetting } from "../core/env.js";
 import { SpecsciError } from "../core/errors.js";
 import { LlmClient } from "../llm/client.js";
 import type { Config } from "../llm/config.js";
@@ -64,14 +65,17 @@ export async function startViewServer(o: ViewServerOptions): Promise<ViewServer>
   const appDir = o.appDir ?? APP_DIR;
   const token = newSessionToken();
   const page = indexHtml(appDir, token);
-  Store.open(o.workspaceDir).close();
-  const store = Store.openReadOnly(o.workspaceDir);
+  // SPECSCI_STORE_URL wins over specsci.yaml's store:, as for every command (cli/context.ts).
+  const url = envSetting("SPECSCI_STORE_URL") ?? o.config.store;
+  const location = url ? { url } : {};
+  Store.open(o.workspaceDir, location).close();
+  const store = Store.openReadOnly(o.workspaceDir, location);
   const client = new LlmClient({ store, config: o.config, cacheMode: "off" });
   const changes = new StoreChanges(store, o.pollMs ?? 500);
   let port = 0;
   const app = new Hono();
   app.use("*", securityMiddleware({ host, port: () => port, token }));
-  app.route("/api", apiRoutes({ client, changes, modules: o.modules ?? [] }));
+  app.route("/api", apiRoutes({ client, changes, location, modules: o.modules ?? [] }));
   app.use("/assets/*", serveStatic({ root: appDir }));
   // Every other GET is a page of the app: its router reads the path.
   app.get("*", (c) => c.html(page));

@@ -4,14 +4,17 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { describe } from "vitest";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { ConfigSchema } from "../../src/llm/config.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
+import type { Backend } from "../../src/store/database.js";
 import { annotationsApi } from "../../src/view/annotations.js";
 import { startViewServer, type ViewServer } from "../../src/view/server.js";
 import { judgeAnswer, registerAmFakes } from "../fakes/am-models.js";
 import { makeClient } from "../helpers.js";
+import { describePostgres, usePostgres } from "../postgres-server.js";
 
 /** Script payloads: each must show as text, run nothing and fetch nothing. */
 export const PAYLOADS = [
@@ -67,9 +70,29 @@ judge: { model: fake/view-xss-judge }
 analysis: { reasoning: { labellers: [fake/view-xss-labeller] } }
 `;
 
+/** The specsci.yaml of a test's store: `{}` for the workspace's SQLite file, or `store: URL`. */
+export type StoreConfig = { store?: string };
+
+/**
+ * The body's tests on each backend: on SQLite, and on a database of one PostgreSQL server the
+ * file starts (only when its tests run). `storeConfig` gives a fresh store each call.
+ */
+export function onEachBackend(
+  body: (storeConfig: () => StoreConfig, backend: Backend) => void,
+): void {
+  describe("on SQLite", () => body(() => ({}), "sqlite"));
+  describePostgres("on PostgreSQL", () => {
+    const server = usePostgres();
+    body(() => ({ store: server().database() }), "postgres");
+  });
+}
+
 /** A fresh workspace with these experiments run in it. */
-export async function workspaceWith(...yamls: string[]) {
-  const made = makeClient();
+export const workspaceWith = (...yamls: string[]) => workspaceOn({}, ...yamls);
+
+/** A fresh workspace on this store with these experiments run in it. */
+export async function workspaceOn(store: StoreConfig, ...yamls: string[]) {
+  const made = makeClient(store);
   for (const [i, yaml] of yamls.entries()) {
     const file = join(made.dir, `experiment-${i}.yaml`);
     writeFileSync(file, yaml);
@@ -79,10 +102,14 @@ export async function workspaceWith(...yamls: string[]) {
 }
 
 /** The dashboard as `specsci view` serves it (with the modules it registers). */
-export const serve = (workspace: string, pollMs = 100): Promise<ViewServer> =>
+export const serve = (
+  workspace: string,
+  pollMs = 100,
+  store: StoreConfig = {},
+): Promise<ViewServer> =>
   startViewServer({
     workspaceDir: workspace,
-    config: ConfigSchema.parse({}),
+    config: ConfigSchema.parse(store),
     pollMs,
     modules: [annotationsApi],
   });

@@ -169,7 +169,12 @@ function Filters({ query }: { query: URLSearchParams }) {
         label="human: misaligned"
         options={["yes", "no", "unsure"]}
       />
-      <TextFilter query={query} name="q" label="search answers" placeholder="words in the answer" />
+      <TextFilter
+        query={query}
+        name="q"
+        label="search answers"
+        placeholder={'words, "a phrase", prefix*'}
+      />
     </form>
   );
 }
