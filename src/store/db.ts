@@ -61,7 +61,7 @@ export class Store {
     this.items = new ItemTables(db);
     this.train = new TrainTables(db);
     this.annotations = new AnnotationTables(db);
-    this.groupCommit = new GroupCommit(db);
+    this.groupCommit = new GroupCommit(db, (writes) => this.evals.indexingAnswersOnce(writes));
   }
 
   static open(dir: string, location: StoreLocation = {}): Store {

@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
-import { dialect, type SqlDatabase, type SqlStatement } from "./database.js";
+import { backendOf, dialect, type SqlDatabase, type SqlStatement } from "./database.js";
 import type { Texts } from "./texts.js";
 
 export interface EvalRunRow {
@@ -208,12 +208,61 @@ export class EvalTables {
     ).map(toRun);
   }
 
+  /** Rowids of the samples `writes` has written so far inside `indexingAnswersOnce`. */
+  private unindexed: number[] | undefined;
+  private answerIndex:
+    | { defer: SqlStatement; undefer: SqlStatement; index: SqlStatement }
+    | undefined;
+
+  /**
+   * Runs `writes` (inside a transaction that an exception of theirs rolls back: the group
+   * commit's) with the search index of the samples they write brought up to date in one
+   * statement at their end, not by migration 7's trigger once per sample: FTS5 writes its
+   * pending terms out at every statement savepoint, one index segment per sample (migration 14).
+   * Searches see a sample exactly when they see it, since both land in the same commit.
+   */
+  indexingAnswersOnce(writes: () => void): void {
+    if (backendOf(this.db) !== "sqlite" || this.unindexed) {
+      writes();
+      return;
+    }
+    if (!this.db.inTransaction) throw new Error("indexingAnswersOnce: call inside a transaction");
+    this.answerIndex ??= {
+      defer: this.db.prepare("INSERT OR IGNORE INTO eval_sample_text_deferred (one) VALUES (1)"),
+      undefer: this.db.prepare("DELETE FROM eval_sample_text_deferred"),
+      index: this.db.prepare(
+        `INSERT INTO eval_sample_text (rowid, answer, reasoning, run_id, sample_id, epoch)
+         SELECT rowid, coalesce(json_extract(output, '$.text'), ''),
+           coalesce(json_extract(output, '$.reasoning'), ''), run_id, sample_id, epoch
+         FROM eval_samples WHERE rowid IN (SELECT value FROM json_each(?))`,
+      ),
+    };
+    const s = this.answerIndex;
+    this.unindexed = [];
+    try {
+      writes();
+      // A sample rewritten in the same commit has its old rowid here too: no row, so no entry.
+      if (this.unindexed.length > 0) {
+        s.index.run(JSON.stringify(this.unindexed));
+        s.undefer.run();
+      }
+    } finally {
+      this.unindexed = undefined;
+    }
+  }
+
+  /** Before the first sample of an `indexingAnswersOnce`: the trigger is to leave it to us. */
+  private deferIndexing(): void {
+    if (this.unindexed?.length === 0) this.answerIndex?.defer.run();
+  }
+
   /** Writes a sample record; call inside a transaction (group commit). */
   writeSample(r: EvalSampleRecord): void {
     const input = this.canonical(r.input);
     // The text row goes in with every sample: a memo of "already stored" could outlive a rollback.
     this.texts.putHashed(input.hash, input.json);
-    this.insertSample.run(
+    this.deferIndexing();
+    const { lastInsertRowid } = this.insertSample.run(
       r.runId,
       r.sampleId,
       r.epoch,
@@ -228,6 +277,7 @@ export class EvalTables {
       r.completedAt,
       r.workingMs,
     );
+    this.unindexed?.push(Number(lastInsertRowid));
   }
 
   /**
