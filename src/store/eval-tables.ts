@@ -114,11 +114,12 @@ interface SampleRow {
   started_at: string;
   completed_at: string;
   working_ms: number;
+  parsed_answer_keys: string | null;
 }
 
 /** The stored columns (not `*`: that would compute migration 9's virtual verdict for every row). */
 const SAMPLE_COLUMNS =
-  "run_id, sample_id, epoch, status, input_hash, output, parsed, scores, error, metadata, started_at, completed_at, working_ms";
+  "run_id, sample_id, epoch, status, input_hash, output, parsed, scores, error, metadata, started_at, completed_at, working_ms, parsed_answer_keys";
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const unjson = (v: string | null) => (v === null ? null : JSON.parse(v));
@@ -132,8 +133,8 @@ export class EvalTables {
     private readonly texts: Texts,
   ) {
     const insert = `INTO eval_samples (run_id, sample_id, epoch, status, input_hash, output, parsed,
-         scores, error, metadata, started_at, completed_at, working_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+         scores, error, metadata, started_at, completed_at, working_ms, parsed_answer_keys)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     // A retried sample replaces its row; on PostgreSQL with a new rowid too, as SQLite's
     // REPLACE (a delete and an insert) gives it: the dashboard reads new rowids as changes.
     this.insertSample = db.prepare(
@@ -262,6 +263,7 @@ export class EvalTables {
     // The text row goes in with every sample: a memo of "already stored" could outlive a rollback.
     this.texts.putHashed(input.hash, input.json);
     this.deferIndexing();
+    const parsed = parsedOnce(r.parsed, r.output);
     const { lastInsertRowid } = this.insertSample.run(
       r.runId,
       r.sampleId,
@@ -269,13 +271,14 @@ export class EvalTables {
       r.status,
       input.hash,
       json(r.output),
-      json(r.parsed),
+      json(parsed.parsed),
       json(r.scores),
       json(r.error),
       this.canonical(r.metadata ?? {}).json,
       r.startedAt,
       r.completedAt,
       r.workingMs,
+      parsed.answerKeys && JSON.stringify(parsed.answerKeys),
     );
     this.unindexed?.push(Number(lastInsertRowid));
   }
@@ -522,15 +525,46 @@ export class EvalTables {
   }
 }
 
+/**
+ * `parsed` as stored: its top-level members that equal the answer's text (`output.text`) as null,
+ * named in `answerKeys` (parsed_answer_keys, migration 14); `parsed` itself when none do.
+ */
+function parsedOnce(
+  parsed: unknown,
+  output: unknown,
+): { parsed: unknown; answerKeys: string[] | null } {
+  const text = isObject(output) ? output.text : undefined;
+  if (!isObject(parsed) || typeof text !== "string" || text === "")
+    return { parsed, answerKeys: null };
+  const answerKeys = Object.keys(parsed).filter((k) => parsed[k] === text);
+  if (answerKeys.length === 0) return { parsed, answerKeys: null };
+  const stored: Record<string, unknown> = { ...parsed };
+  for (const k of answerKeys) stored[k] = null; // in place: the members keep their order
+  return { parsed: stored, answerKeys };
+}
+
+/** A stored `parsed` read back whole: the members parsedOnce left out filled in from the answer. */
+function parsedWhole(row: SampleRow, output: unknown): unknown {
+  const parsed = unjson(row.parsed);
+  if (row.parsed_answer_keys === null) return parsed;
+  const text = (output as { text: string }).text;
+  for (const k of JSON.parse(row.parsed_answer_keys) as string[]) parsed[k] = text;
+  return parsed;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 function toRecord(row: SampleRow, input: unknown): EvalSampleRecord {
+  const output = unjson(row.output);
   return {
     runId: row.run_id,
     sampleId: row.sample_id,
     epoch: row.epoch,
     status: row.status,
     input,
-    output: unjson(row.output),
-    parsed: unjson(row.parsed),
+    output,
+    parsed: parsedWhole(row, output),
     scores: unjson(row.scores),
     error: unjson(row.error),
     metadata: JSON.parse(row.metadata),
