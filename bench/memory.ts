@@ -56,8 +56,8 @@ function workspace(port: number): string {
   return dir;
 }
 
-/** Runs the CLI in `cwd`; its wall time and the kernel's peak RSS of the process. */
-function cli(cwd: string, args: string[]): Promise<{ s: number; rssMb: number }> {
+/** Runs the CLI in `cwd`; its wall time, the kernel's peak RSS and the CPU time of the process. */
+function cli(cwd: string, args: string[]): Promise<{ s: number; rssMb: number; cpuS: number }> {
   const rssFile = join(cwd, "peak-rss.txt");
   const t0 = performance.now();
   const child = spawn(process.execPath, ["--import", PEAK_RSS, BIN, ...args], {
@@ -74,7 +74,11 @@ function cli(cwd: string, args: string[]): Promise<{ s: number; rssMb: number }>
       const s = (performance.now() - t0) / 1000;
       if (code !== 0)
         return reject(new Error(`specsci ${args.join(" ")} exited ${code}: ${stderr}`));
-      resolve({ s, rssMb: Number(readFileSync(rssFile, "utf8")) / MB });
+      resolve({
+        s,
+        rssMb: Number(readFileSync(rssFile, "utf8")) / MB,
+        cpuS: Number(readFileSync(`${rssFile}.cpu`, "utf8")),
+      });
     }),
   );
 }
@@ -133,7 +137,7 @@ async function evalRuns(port: number): Promise<void> {
       const samples = 27 * epochs;
       rows.push([
         `eval run am -n ${epochs} (${samples.toLocaleString("en")} samples + judge calls; < 400 MB${epochs === 300 ? ", < 6 s" : ""})`,
-        `${r.rssMb.toFixed(0)} MB, ${r.s.toFixed(1)} s (${Math.round(samples / r.s)} samples/s)`,
+        `${r.rssMb.toFixed(0)} MB, ${r.s.toFixed(1)} s (${Math.round(samples / r.s)} samples/s), CPU ${r.cpuS.toFixed(1)} s`,
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { SpecsciError } from "../core/errors.js";
 import { AnnotationTables } from "./annotations.js";
 import { Artifacts } from "./artifacts.js";
 import { BlobStore, DatabaseBlobStore } from "./blobs.js";
+import { Checkpointer } from "./checkpointer.js";
 import { type Backend, backendOf, type SqlDatabase } from "./database.js";
 import { EvalTables } from "./eval-tables.js";
 import { GroupCommit } from "./group-commit.js";
@@ -48,6 +49,8 @@ export class Store {
   /** One driver per experiment (locks.ts). */
   readonly locks: RunLocks;
   private readonly groupCommit: GroupCommit;
+  /** Checkpoints off this thread, from the first grouped write of a SQLite writer on. */
+  private checkpointer: Checkpointer | undefined;
 
   private constructor(
     readonly dir: string,
@@ -65,7 +68,7 @@ export class Store {
     this.train = new TrainTables(db);
     this.annotations = new AnnotationTables(db);
     this.locks = new RunLocks(db, join(dir, DB_FILE_NAME));
-    this.groupCommit = new GroupCommit(db);
+    this.groupCommit = new GroupCommit(db, (writes) => this.evals.indexingAnswersOnce(writes));
   }
 
   static open(dir: string, location: StoreLocation = {}): Store {
@@ -163,6 +166,10 @@ export class Store {
    * resolves once they are committed. For hot paths with many concurrent writers.
    */
   txGrouped(write: () => void): Promise<void> {
+    if (!this.checkpointer && this.backend === "sqlite") {
+      this.checkpointer = new Checkpointer(this.file);
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    }
     return this.groupCommit.enqueue(write);
   }
 
@@ -203,9 +210,16 @@ export class Store {
   close(): void {
     if (!this.db.open) return;
     this.groupCommit.flush();
+    this.checkpointer?.stop();
     this.db.close();
   }
 }
+
+/**
+ * The writer's own autocheckpoint while a Checkpointer runs (SQLite's default is 1,000 pages):
+ * 64 MB of WAL, reached only if the worker falls behind.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
 
 /** The advisory lock key migrations take on PostgreSQL (any fixed number: "specsci1"). */
 const MIGRATION_LOCK = 0x7370656373636931n;

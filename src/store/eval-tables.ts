@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from "../core/hash.js";
 import { nowIso } from "../core/time.js";
-import { dialect, type SqlDatabase, type SqlStatement } from "./database.js";
+import { backendOf, dialect, type SqlDatabase, type SqlStatement } from "./database.js";
 import type { Texts } from "./texts.js";
 
 export interface EvalRunRow {
@@ -115,11 +115,12 @@ interface SampleRow {
   started_at: string;
   completed_at: string;
   working_ms: number;
+  parsed_answer_keys: string | null;
 }
 
 /** The stored columns (not `*`: that would compute migration 9's virtual verdict for every row). */
 const SAMPLE_COLUMNS =
-  "run_id, sample_id, epoch, status, input_hash, output, parsed, scores, error, metadata, started_at, completed_at, working_ms";
+  "run_id, sample_id, epoch, status, input_hash, output, parsed, scores, error, metadata, started_at, completed_at, working_ms, parsed_answer_keys";
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const unjson = (v: string | null) => (v === null ? null : JSON.parse(v));
@@ -133,8 +134,8 @@ export class EvalTables {
     private readonly texts: Texts,
   ) {
     const insert = `INTO eval_samples (run_id, sample_id, epoch, status, input_hash, output, parsed,
-         scores, error, metadata, started_at, completed_at, working_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+         scores, error, metadata, started_at, completed_at, working_ms, parsed_answer_keys)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     // A retried sample replaces its row; on PostgreSQL with a new rowid too, as SQLite's
     // REPLACE (a delete and an insert) gives it: the dashboard reads new rowids as changes.
     this.insertSample = db.prepare(
@@ -209,26 +210,78 @@ export class EvalTables {
     ).map(toRun);
   }
 
+  /** Rowids of the samples `writes` has written so far inside `indexingAnswersOnce`. */
+  private unindexed: number[] | undefined;
+  private answerIndex:
+    | { defer: SqlStatement; undefer: SqlStatement; index: SqlStatement }
+    | undefined;
+
+  /**
+   * Runs `writes` (inside a transaction that an exception of theirs rolls back: the group
+   * commit's) with the search index of the samples they write brought up to date in one
+   * statement at their end, not by migration 7's trigger once per sample: FTS5 writes its
+   * pending terms out at every statement savepoint, one index segment per sample (migration 14).
+   * Searches see a sample exactly when they see it, since both land in the same commit.
+   */
+  indexingAnswersOnce(writes: () => void): void {
+    if (backendOf(this.db) !== "sqlite" || this.unindexed) {
+      writes();
+      return;
+    }
+    if (!this.db.inTransaction) throw new Error("indexingAnswersOnce: call inside a transaction");
+    this.answerIndex ??= {
+      defer: this.db.prepare("INSERT OR IGNORE INTO eval_sample_text_deferred (one) VALUES (1)"),
+      undefer: this.db.prepare("DELETE FROM eval_sample_text_deferred"),
+      index: this.db.prepare(
+        `INSERT INTO eval_sample_text (rowid, answer, reasoning, run_id, sample_id, epoch)
+         SELECT rowid, coalesce(json_extract(output, '$.text'), ''),
+           coalesce(json_extract(output, '$.reasoning'), ''), run_id, sample_id, epoch
+         FROM eval_samples WHERE rowid IN (SELECT value FROM json_each(?))`,
+      ),
+    };
+    const s = this.answerIndex;
+    this.unindexed = [];
+    try {
+      writes();
+      // A sample rewritten in the same commit has its old rowid here too: no row, so no entry.
+      if (this.unindexed.length > 0) {
+        s.index.run(JSON.stringify(this.unindexed));
+        s.undefer.run();
+      }
+    } finally {
+      this.unindexed = undefined;
+    }
+  }
+
+  /** Before the first sample of an `indexingAnswersOnce`: the trigger is to leave it to us. */
+  private deferIndexing(): void {
+    if (this.unindexed?.length === 0) this.answerIndex?.defer.run();
+  }
+
   /** Writes a sample record; call inside a transaction (group commit). */
   writeSample(r: EvalSampleRecord): void {
     const input = this.canonical(r.input);
     // The text row goes in with every sample: a memo of "already stored" could outlive a rollback.
     this.texts.putHashed(input.hash, input.json);
-    this.insertSample.run(
+    this.deferIndexing();
+    const parsed = parsedOnce(r.parsed, r.output);
+    const { lastInsertRowid } = this.insertSample.run(
       r.runId,
       r.sampleId,
       r.epoch,
       r.status,
       input.hash,
       json(r.output),
-      json(r.parsed),
+      json(parsed.parsed),
       json(r.scores),
       json(r.error),
       this.canonical(r.metadata ?? {}).json,
       r.startedAt,
       r.completedAt,
       r.workingMs,
+      parsed.answerKeys && JSON.stringify(parsed.answerKeys),
     );
+    this.unindexed?.push(Number(lastInsertRowid));
   }
 
   /**
@@ -474,15 +527,46 @@ export class EvalTables {
   }
 }
 
+/**
+ * `parsed` as stored: its top-level members that equal the answer's text (`output.text`) as null,
+ * named in `answerKeys` (parsed_answer_keys, migration 14); `parsed` itself when none do.
+ */
+function parsedOnce(
+  parsed: unknown,
+  output: unknown,
+): { parsed: unknown; answerKeys: string[] | null } {
+  const text = isObject(output) ? output.text : undefined;
+  if (!isObject(parsed) || typeof text !== "string" || text === "")
+    return { parsed, answerKeys: null };
+  const answerKeys = Object.keys(parsed).filter((k) => parsed[k] === text);
+  if (answerKeys.length === 0) return { parsed, answerKeys: null };
+  const stored: Record<string, unknown> = { ...parsed };
+  for (const k of answerKeys) stored[k] = null; // in place: the members keep their order
+  return { parsed: stored, answerKeys };
+}
+
+/** A stored `parsed` read back whole: the members parsedOnce left out filled in from the answer. */
+function parsedWhole(row: SampleRow, output: unknown): unknown {
+  const parsed = unjson(row.parsed);
+  if (row.parsed_answer_keys === null) return parsed;
+  const text = (output as { text: string }).text;
+  for (const k of JSON.parse(row.parsed_answer_keys) as string[]) parsed[k] = text;
+  return parsed;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 function toRecord(row: SampleRow, input: unknown): EvalSampleRecord {
+  const output = unjson(row.output);
   return {
     runId: row.run_id,
     sampleId: row.sample_id,
     epoch: row.epoch,
     status: row.status,
     input,
-    output: unjson(row.output),
-    parsed: unjson(row.parsed),
+    output,
+    parsed: parsedWhole(row, output),
     scores: unjson(row.scores),
     error: unjson(row.error),
     metadata: JSON.parse(row.metadata),

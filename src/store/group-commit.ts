@@ -16,7 +16,11 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: SqlDatabase) {}
+  /** `around` wraps each commit's writes inside its transaction (the store's batched indexing). */
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly around: (writes: () => void) => void = (writes) => writes(),
+  ) {}
 
   enqueue(write: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -35,15 +39,17 @@ export class GroupCommit {
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      this.db.transaction(() => {
-        for (const p of batch) p.write();
-      })();
+      this.db.transaction(() =>
+        this.around(() => {
+          for (const p of batch) p.write();
+        }),
+      )();
       for (const p of batch) p.resolve();
     } catch {
       // One bad write must not sink the others: retry each in its own transaction.
       for (const p of batch) {
         try {
-          this.db.transaction(p.write)();
+          this.db.transaction(() => this.around(p.write))();
           p.resolve();
         } catch (e) {
           p.reject(e);

@@ -645,6 +645,37 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 14,
+    name: "eval answers indexed once per group commit; parsed answers stored once",
+    sql: `
+      -- FTS5 writes its pending terms to disk at every statement savepoint, so migration 7's
+      -- trigger made one index segment per sample (and merges of them: ~20% of eval run's CPU).
+      -- While the one row here exists, inside a group commit's transaction only (it is deleted
+      -- before that commits), the trigger leaves answers to the store, which indexes the
+      -- commit's samples in one statement at its end (EvalTables.indexingAnswersOnce). Every
+      -- other writer of eval_samples is indexed by the trigger as before.
+      CREATE TABLE eval_sample_text_deferred (one INTEGER PRIMARY KEY CHECK (one = 1));
+      -- The top-level members of parsed that repeat the answer's text (agentic misalignment's
+      -- visible answer, whenever it has no scratchpad: a third of a sample's bytes), as a JSON
+      -- array of their names; parsed holds null in their place and the store's reads fill them
+      -- in from output. NULL: parsed is whole (every row written before).
+      ALTER TABLE eval_samples ADD COLUMN parsed_answer_keys TEXT;
+      DROP TRIGGER eval_sample_text_insert;
+      CREATE TRIGGER eval_sample_text_insert AFTER INSERT ON eval_samples
+        WHEN NOT EXISTS (SELECT 1 FROM eval_sample_text_deferred) BEGIN
+        INSERT INTO eval_sample_text (rowid, answer, reasoning, run_id, sample_id, epoch)
+        VALUES (new.rowid, coalesce(json_extract(new.output, '$.text'), ''),
+          coalesce(json_extract(new.output, '$.reasoning'), ''), new.run_id, new.sample_id, new.epoch);
+      END;
+    `,
+    // PostgreSQL indexes answers in a generated column (migration 7): no trigger; the flag table
+    // all the same, so both backends have the same tables.
+    postgres: `
+      CREATE TABLE eval_sample_text_deferred (one INTEGER PRIMARY KEY CHECK (one = 1));
+      ALTER TABLE eval_samples ADD COLUMN parsed_answer_keys TEXT;
+    `,
+  },
+  {
     version: 15,
     name: "run_locks: who holds each experiment's lock; PostgreSQL: JSON that jsonb refuses",
     sql: RUN_LOCKS,

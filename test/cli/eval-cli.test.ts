@@ -282,7 +282,12 @@ describe("specsci eval after a crash", () => {
     const rows = c.prepare("SELECT sample_id, epoch, status FROM eval_samples").all() as {
       status: string;
     }[];
+    // Each sample's answer is in the search index once (indexed in its group commit).
+    const indexed = c.prepare("SELECT count(*) AS n FROM eval_sample_text_docsize").get();
+    const deferred = c.prepare("SELECT count(*) AS n FROM eval_sample_text_deferred").get();
     c.close();
+    expect(indexed).toEqual({ n: 540 });
+    expect(deferred).toEqual({ n: 0 });
     expect(rows).toHaveLength(540);
     expect(rows.every((x) => x.status === "done")).toBe(true);
     await slow.stop();
