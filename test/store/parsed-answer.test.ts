@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Store } from "../../src/store/db.js";
 import type { EvalSampleRecord } from "../../src/store/index.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { describePostgres, usePostgres } from "../postgres-server.js";
 
 afterAll(cleanupTempDirs);
 
@@ -20,9 +21,10 @@ const record = (sampleId: string, parsed: unknown): EvalSampleRecord => ({
   workingMs: 1,
 });
 
-describe("parsed answers in the store", () => {
+/** The tests, on the store `open` gives. */
+function parsedAnswerTests(open: () => Store) {
   it("keep the answer's text once and read back whole through every read", () => {
-    const store = Store.open(tempDir("specsci-parsed-answer-"));
+    const store = open();
     store.runs.ensure({ id: "r", kind: "eval", name: "r", config: {} });
     store.evals.ensureRun({
       ...{ id: "r", task: "t", taskVersion: "1", taskArgs: {}, model: "fake/x", epochs: 1 },
@@ -75,4 +77,15 @@ describe("parsed answers in the store", () => {
     expect(parsedOf(examples)).toEqual(expected);
     store.close();
   });
+}
+
+describe("parsed answers in the store (SQLite)", () => {
+  parsedAnswerTests(() => Store.open(tempDir("specsci-parsed-answer-")));
+});
+
+describePostgres("parsed answers in the store (PostgreSQL)", () => {
+  const server = usePostgres();
+  parsedAnswerTests(() =>
+    Store.open(tempDir("specsci-parsed-answer-"), { url: server().database() }),
+  );
 });

@@ -7,11 +7,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Store } from "../../src/store/db.js";
 import type { EvalSampleRecord } from "../../src/store/index.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { describePostgres, usePostgres } from "../postgres-server.js";
 
 afterAll(cleanupTempDirs);
 
-function storeWithRun(): Store {
-  const store = Store.open(tempDir("specsci-sample-inputs-"));
+function storeWithRun(open: () => Store): Store {
+  const store = open();
   store.runs.ensure({ id: "r", kind: "eval", name: "r", config: {} });
   store.evals.ensureRun({
     ...{ id: "r", task: "t", taskVersion: "1", taskArgs: {}, model: "fake/x", epochs: 3 },
@@ -27,9 +28,10 @@ const record = (epoch: number, input: unknown, metadata: unknown): EvalSampleRec
   workingMs: 1,
 });
 
-describe("sample inputs written in every epoch", () => {
+/** The tests, on the store `open` gives. */
+function sampleInputTests(open: () => Store) {
   it("are stored and read back whole, also after a rolled-back write of the same input", () => {
-    const store = storeWithRun();
+    const store = storeWithRun(open);
     const input = [{ role: "user", content: `a long inbox ${"x".repeat(50_000)}` }];
     const metadata = { family: "leaking", evidence: { b: 2, a: 1 } };
     expect(() =>
@@ -50,4 +52,15 @@ describe("sample inputs written in every epoch", () => {
     expect(texts.n).toBe(1);
     store.close();
   });
+}
+
+describe("sample inputs written in every epoch (SQLite)", () => {
+  sampleInputTests(() => Store.open(tempDir("specsci-sample-inputs-")));
+});
+
+describePostgres("sample inputs written in every epoch (PostgreSQL)", () => {
+  const server = usePostgres();
+  sampleInputTests(() =>
+    Store.open(tempDir("specsci-sample-inputs-"), { url: server().database() }),
+  );
 });

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Store } from "../../src/store/db.js";
 import type { CallRecord } from "../../src/store/llm-tables.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { describePostgres, usePostgres } from "../postgres-server.js";
 
 afterAll(cleanupTempDirs);
 
@@ -27,9 +28,10 @@ const call = (over: Partial<CallRecord>): CallRecord => ({
   ...over,
 });
 
-describe("sampleJudgeCosts", () => {
+/** The tests, on the store `open` gives. */
+function judgeCostTests(open: () => Store) {
   it("sums each sample's judge calls, leaving out its answer and counting unpriced answers", () => {
-    const store = Store.open(join(tempDir(), "ws"));
+    const store = open();
     for (const id of ["r1", "r2"]) store.runs.ensure({ id, kind: "eval", name: id });
     for (const c of [
       call({ stage: "generate", costUsd: 9 }), // the answer: not a judge
@@ -54,4 +56,13 @@ describe("sampleJudgeCosts", () => {
     });
     store.close();
   });
+}
+
+describe("sampleJudgeCosts (SQLite)", () => {
+  judgeCostTests(() => Store.open(join(tempDir(), "ws")));
+});
+
+describePostgres("sampleJudgeCosts (PostgreSQL)", () => {
+  const server = usePostgres();
+  judgeCostTests(() => Store.open(join(tempDir(), "ws"), { url: server().database() }));
 });
