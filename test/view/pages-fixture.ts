@@ -22,7 +22,7 @@ import {
 import { amAgentAnswer } from "../fakes/am-models.js";
 import { msmAnswer } from "../fakes/msm-writer.js";
 import { makeClient } from "../helpers.js";
-import { PAYLOADS } from "./fixture.js";
+import { PAYLOADS, type StoreConfig } from "./fixture.js";
 
 const lastUser = (req: ChatRequest) =>
   [...req.messages].reverse().find((m) => m.role === "user")?.content ?? "";
@@ -106,11 +106,15 @@ export function payloadSpec(): string {
 }
 
 /**
- * A fresh workspace with `yaml` run in it (its trained arms' data made, not trained); `files`
- * are written beside it first (spec files it names).
+ * A fresh workspace with `yaml` run in it (its trained arms' data made, not trained) on this
+ * store; `files` are written beside it first (spec files it names).
  */
-export async function trainedWorkspace(yaml = TRAINED, files: Record<string, string> = {}) {
-  const made = makeClient();
+export async function trainedWorkspace(
+  yaml = TRAINED,
+  files: Record<string, string> = {},
+  store: StoreConfig = {},
+) {
+  const made = makeClient(store);
   const file = (name: string, text: string) => writeFileSync(join(made.dir, name), text);
   file("msm.yaml", recipe("view-data", MSM_COUNTS));
   file("aft.yaml", recipe("view-data", AFT_COUNTS));
