@@ -732,6 +732,20 @@ export const MIGRATIONS: Migration[] = [
         INCLUDE (rowid);
     `,
   },
+  {
+    version: 17,
+    name: "PostgreSQL: the verdict index orders samples without a verdict first, as SQLite does",
+    sql: "SELECT 1;",
+    // SQLite orders NULL before every value, PostgreSQL after, so sorting by verdict descending
+    // put every sample without one (a scored sample of another task) above the misaligned ones.
+    // The sample table asks for SQLite's order (samples.ts); an index in that order keeps the
+    // page an index scan, in either direction.
+    postgres: `
+      DROP INDEX eval_samples_by_verdict;
+      CREATE INDEX eval_samples_by_verdict ON eval_samples
+        (verdict NULLS FIRST, run_id, sample_id, epoch) INCLUDE (rowid);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -260,10 +260,16 @@ function samplePage(
   const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
   const direction = q.order === "desc" ? "DESC" : "ASC";
   const sort = SORT_SQL[q.sort ?? "run"];
+  // The verdict is the one column that can be NULL: first ascending, last descending, as SQLite
+  // orders NULL (PostgreSQL's default is the other way; migration 17's index has this order).
+  const nulls =
+    q.sort === "verdict"
+      ? dialect(db, { sqlite: "", postgres: direction === "ASC" ? " NULLS FIRST" : " NULLS LAST" })
+      : "";
   const keys = store.db
     .prepare(
       `SELECT s.rowid AS rid FROM eval_samples s ${filter}
-       ORDER BY ${sort} ${direction}, s.run_id ${direction}, s.sample_id ${direction}, s.epoch ${direction}
+       ORDER BY ${sort} ${direction}${nulls}, s.run_id ${direction}, s.sample_id ${direction}, s.epoch ${direction}
        LIMIT ? OFFSET ?`,
     )
     .pluck()
