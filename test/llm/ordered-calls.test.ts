@@ -22,7 +22,7 @@ registerFakeModel("ordered", async (req) => {
   asked.push(content);
   if (content.includes("slow")) await new Promise((r) => setTimeout(r, 30));
   if (content.includes("fail"))
-    throw new ModelCallError("invalid_request", `refused ${content}`, { retryable: false });
+    throw new ModelCallError("auth", `refused ${content}`, { retryable: false });
   return `answer to ${content}`;
 });
 registerFakeModel("ordered-late", async (req) => {
