@@ -12,11 +12,14 @@
  *     replayed in the same workspace, whose time is the command's fixed cost: calls/s excluding
  *     start-up is N / (replay time − 1-line time).
  * Prints each round and the medians. Targets: uncached ≥ 50% of the ceiling, replay ≥ 50,000/s.
+ * On SQLite, then on PostgreSQL (bench/backends.ts: SPECSCI_STORE_URL names its store; each
+ * round's requests are its own, so rounds sharing that database never answer each other).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { type BenchBackend, onBackends } from "./backends.js";
 
 const ROOT = join(import.meta.dirname, "..");
 // BENCH_BIN times another build (e.g. the code before a change, built in a scratch copy).
@@ -36,7 +39,7 @@ interface Timed {
 }
 
 /** Runs `specsci args` in `cwd`, timing the whole process. */
-function specsci(args: string[], cwd: string): Timed {
+function specsci(args: string[], cwd: string, storeUrl: string | undefined): Timed {
   const usage = join(cwd, "time.txt");
   const cmd = HAS_TIME
     ? [TIME, "-f", "%U %S %M", "-o", usage, process.execPath, BIN, ...args]
@@ -46,7 +49,9 @@ function specsci(args: string[], cwd: string): Timed {
     cwd,
     encoding: "utf8",
     maxBuffer: 1 << 28,
-    env: { ...process.env, FORCE_COLOR: "0" },
+    env: storeUrl
+      ? { ...process.env, FORCE_COLOR: "0", SPECSCI_STORE_URL: storeUrl }
+      : { ...process.env, FORCE_COLOR: "0" },
   });
   const wallS = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`specsci ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
@@ -125,7 +130,7 @@ async function startServer(): Promise<{ server: ChildProcess; port: number }> {
   return { server, port };
 }
 
-function round(port: number, dir: string, i: number): Round {
+function round(port: number, dir: string, i: number, storeUrl: string | undefined): Round {
   const cwd = join(dir, `round-${i}`);
   mkdirSync(cwd);
   writeFileSync(
@@ -147,12 +152,12 @@ function round(port: number, dir: string, i: number): Round {
   ];
   const bare16 = bare(port, 16);
   const bare64 = bare(port, IN_FLIGHT);
-  const miss = specsci(run("reqs.jsonl"), cwd);
+  const miss = specsci(run("reqs.jsonl"), cwd, storeUrl);
   checkSummary(miss, N, 0);
-  const replay = specsci(run("reqs.jsonl"), cwd);
+  const replay = specsci(run("reqs.jsonl"), cwd, storeUrl);
   checkSummary(replay, N, N);
-  specsci(run("one.jsonl"), cwd);
-  const oneLine = specsci(run("one.jsonl"), cwd);
+  specsci(run("one.jsonl"), cwd, storeUrl);
+  const oneLine = specsci(run("one.jsonl"), cwd, storeUrl);
   checkSummary(oneLine, 1, 1);
   rmSync(cwd, { recursive: true, force: true });
   return { bare16, bare64, miss, replay, oneLine };
@@ -199,16 +204,16 @@ function print(title: string, table: [string, string][]): void {
   for (const [k, v] of table) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
 }
 
-async function main(): Promise<void> {
+async function main(backend: BenchBackend): Promise<void> {
   const { server, port } = await startServer();
   const dir = mkdtempSync(join(tmpdir(), "specsci-bench-llm-run-"));
   const rounds: Round[] = [];
   try {
     process.stdout.write(
-      `${BIN}: llm run vs the loopback ceiling — ${N} requests, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}\n`,
+      `\n${BIN}: llm run vs the loopback ceiling, ${backend.name} — ${N} requests, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}\n`,
     );
     for (let i = 0; i < RUNS; i++) {
-      const r = round(port, dir, i);
+      const r = round(port, dir, i, backend.url);
       rounds.push(r);
       print(`round ${i + 1} of ${RUNS}`, rows(r));
     }
@@ -243,4 +248,4 @@ async function main(): Promise<void> {
   print(`median of ${RUNS} rounds (each figure's own median)`, rows(medianRound));
 }
 
-await main();
+await onBackends(main);

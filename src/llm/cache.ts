@@ -99,6 +99,18 @@ export class ResponseCache {
   }
 
   /**
+   * The answers held for many keys at once, by key (a key not held is absent); none in mode
+   * `off`, which never reads.
+   */
+  getMany(keys: readonly string[]): Map<string, ProviderResult> {
+    const found = new Map<string, ProviderResult>();
+    if (!this.reads) return found;
+    for (const [key, response] of this.store.llm.cacheResponses(keys))
+      found.set(key, JSON.parse(response) as ProviderResult);
+    return found;
+  }
+
+  /**
    * The entry to store for a new answer, undefined when this mode does not write; call inside
    * the transaction that records the call, so cache and call log never disagree.
    */

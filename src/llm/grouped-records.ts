@@ -7,7 +7,8 @@ import type { Store } from "../store/index.js";
 import { type CallRecord, writeRecords } from "./call-record.js";
 
 interface Queued {
-  record: CallRecord;
+  /** One call's record, or the many of one `commitMany` (one promise for them all). */
+  records: readonly CallRecord[];
   resolve: () => void;
   reject: (e: unknown) => void;
   error?: unknown;
@@ -20,9 +21,17 @@ export class GroupedRecords {
 
   /** Resolves once `record` is committed; rejects when its write failed. */
   commit(record: CallRecord): Promise<void> {
+    return this.commitMany([record]);
+  }
+
+  /**
+   * Resolves once every one of `records` is committed (in this turn's batch, in one promise);
+   * rejects with the first failed write, as `commit` of each would.
+   */
+  commitMany(records: readonly CallRecord[]): Promise<void> {
     return new Promise((resolve, reject) => {
       if (!this.batch) this.start();
-      this.batch?.push({ record, resolve, reject });
+      this.batch?.push({ records, resolve, reject });
     });
   }
 
@@ -56,7 +65,7 @@ export class GroupedRecords {
       this.store.tx(() =>
         writeRecords(
           this.store,
-          batch.map((q) => q.record),
+          batch.length === 1 ? (batch[0] as Queued).records : batch.flatMap((q) => q.records),
         ),
       );
       return;
@@ -64,10 +73,12 @@ export class GroupedRecords {
       // Retried one by one below.
     }
     for (const q of batch) {
-      try {
-        this.store.tx(q.record.write);
-      } catch (e) {
-        q.error = e;
+      for (const r of q.records) {
+        try {
+          this.store.tx(r.write);
+        } catch (e) {
+          q.error ??= e;
+        }
       }
     }
   }

@@ -11,10 +11,10 @@ import { z } from "zod";
 import { SpecsciError } from "../core/errors.js";
 import { readLines } from "../core/lines.js";
 import { collectGarbage } from "../core/memory.js";
-import { forEachInOrder } from "../core/pool.js";
 import { createProgress } from "../core/progress.js";
 import type { BatchRunOptions } from "./batch/runner.js";
 import type { LlmClient } from "./client.js";
+import { callInOrder } from "./ordered-calls.js";
 import {
   type CallContext,
   type ChatOutcome,
@@ -251,6 +251,8 @@ export async function runRequests(
  */
 const ORDER_WINDOW = 4096;
 const CALLS_STARTED = 512;
+/** Items whose cache entries are looked up together (a chunk's hits are answered at once). */
+const LOOKUP_CHUNK = 512;
 
 /**
  * Runs `items` (read lazily) and hands each outcome to `emit` in input order as soon as the
@@ -285,16 +287,18 @@ export async function runRequestsInOrder(
       for (const [i, o] of outcomes.entries()) await emit(o, all[i] as RequestItem);
       return;
     }
-    const model = client.model(options.modelId);
-    await forEachInOrder(
+    await callInOrder(
+      client.model(options.modelId),
       items,
-      async (item) => {
-        const outcome = await model.call(item.request, callOpts);
-        progress.increment();
-        return outcome;
+      (item) => item.request,
+      {
+        ...callOpts,
+        chunk: LOOKUP_CHUNK,
+        concurrency: CALLS_STARTED,
+        window: ORDER_WINDOW,
       },
       emit,
-      { concurrency: CALLS_STARTED, window: ORDER_WINDOW, signal: options.signal },
+      () => progress.increment(),
     );
   } finally {
     progress.stop();

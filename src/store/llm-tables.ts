@@ -117,6 +117,9 @@ export interface BatchJobRow {
 /** Rows in one multi-row INSERT: 32 × 22 parameters stays far below either backend's limit. */
 const MAX_ROWS = 32;
 
+/** Keys in one look-up statement (`key IN (?, …)`). */
+const LOOKUP_KEYS = 256;
+
 /** `(?, …), (?, …)`: `rows` tuples of `columns` placeholders. */
 function valuesList(rows: number, columns: number): string {
   const tuple = `(${Array(columns).fill("?").join(", ")})`;
@@ -146,6 +149,8 @@ export class LlmTables {
   /** Multi-row INSERTs by row count, prepared when first needed (at most MAX_ROWS of each). */
   private readonly cacheInserts = new Map<number, SqlStatement>();
   private readonly callInserts = new Map<number, SqlStatement>();
+  /** Multi-key look-ups by key count (at most LOOKUP_KEYS of each), prepared when first needed. */
+  private readonly cacheLookups = new Map<number, SqlStatement>();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -164,6 +169,28 @@ export class LlmTables {
   /** Just the stored response (the hot path of a cache hit: the request is not read). */
   cacheResponse(key: string): string | undefined {
     return this.stmts.cacheResponse.get(key) as string | undefined;
+  }
+
+  /**
+   * The stored responses of many keys, by key (a key not held is absent): one statement per
+   * LOOKUP_KEYS keys, not one each. On PostgreSQL each statement is a round trip to the server,
+   * which was most of a cached call's time there.
+   */
+  cacheResponses(keys: readonly string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    for (let start = 0; start < keys.length; start += LOOKUP_KEYS) {
+      const end = Math.min(keys.length, start + LOOKUP_KEYS);
+      const n = end - start;
+      const rows = this.prepared(
+        this.cacheLookups,
+        n,
+        () => `SELECT key, response FROM llm_cache WHERE key IN (${Array(n).fill("?").join(", ")})`,
+      )
+        .raw()
+        .all(...keys.slice(start, end)) as [string, string][];
+      for (const [key, response] of rows) found.set(key, response);
+    }
+    return found;
   }
 
   cachePut(row: CacheRow): void {
