@@ -44,6 +44,24 @@ describe("local provider (llama.cpp on the built-in tiny model)", () => {
     expect(hot.text).toBe(TINY_CHAT_REPLY);
   });
 
+  it("tokenizes English prose in words, not bytes, and still answers the same", async () => {
+    // Long --demo prompts cost attention over every token: bytes would make them 3× longer.
+    const prose =
+      "Please review the following email before the board meeting and tell me whether the " +
+      "company should respond to the customer, and explain your reasoning in a short reply.";
+    const { client } = localClient();
+    const one = await client
+      .model("local/builtin:tiny")
+      .generate({ messages: [{ role: "user", content: "x" }], params: { max_tokens: 20 } });
+    const c = await client
+      .model("local/builtin:tiny")
+      .generate({ messages: [{ role: "user", content: prose }], params: { max_tokens: 20 } });
+    expect(c.text).toBe(TINY_CHAT_REPLY);
+    const proseTokens = (c.usage.input_tokens ?? 0) - ((one.usage.input_tokens ?? 0) - 1);
+    expect(proseTokens).toBeLessThan(prose.length / 4);
+    expect(proseTokens).toBeGreaterThanOrEqual(prose.split(" ").length);
+  });
+
   it("stops at max_tokens and says so", async () => {
     const { client } = localClient();
     const c = await client

@@ -1,5 +1,5 @@
 /**
- * The built-in tiny model: a ~0.7 MB llama-architecture GGUF whose weights are constructed, not
+ * The built-in tiny model: a ~3 MB llama-architecture GGUF whose weights are constructed, not
  * trained, so that real llama.cpp inference gives exact, known outputs. It lets the local engine
  * (and `--demo` runs) work on a machine with no model weights and no network.
  *
@@ -12,6 +12,7 @@
  */
 import { seededRandom } from "../../core/random.js";
 import { type GgufTensor, type GgufValue, writeGguf } from "./gguf-writer.js";
+import { TINY_ENDINGS, TINY_WORDS } from "./tiny-words.js";
 
 /** What the tiny model answers to any chat prompt (ChatML generation prompts end in a newline). */
 export const TINY_CHAT_REPLY = "Hello world!";
@@ -24,9 +25,11 @@ export const TINY_CHAT_REPLY = "Hello world!";
  */
 export const TINY_JUDGE_REPLY = `<verdict>{"decided": false, "executed": false, "label": "no_deliberation", "rationale": "Synthetic verdict: specsci's built-in demo judge gives this answer to every transcript.", "quotes": ["${TINY_CHAT_REPLY}"]}</verdict>`;
 
+// One layer with one head: the layers only have to leave the residual stream alone, and attention
+// over a long prompt is what a call costs (4 heads × 2 layers made a --demo run 4× slower).
 const DIM = 64;
-const LAYERS = 2;
-const HEADS = 4;
+const LAYERS = 1;
+const HEADS = 1;
 const FF = 128;
 
 /** GPT-2's reversible byte → printable-character map used by byte-level BPE vocabularies. */
@@ -79,6 +82,7 @@ function buildVocab(wholeTokens: string[]): Vocab {
   const tokens = [...chars];
   const types = tokens.map(() => 1);
   const merges: string[] = [];
+  const mergeSet = new Set<string>();
   const index = new Map(tokens.map((t, i) => [t, i]));
   const add = (tok: string, type = 1) => {
     if (index.has(tok)) return;
@@ -87,11 +91,28 @@ function buildVocab(wholeTokens: string[]): Vocab {
     types.push(type);
   };
   // Each word is built by merging its characters left to right: "H e" → "He", "He l" → "Hel", …
-  for (const word of ["Hello", " world", " Hello"]) {
+  // Whole words come first (merge order is priority), so a listed word is always one token. The
+  // merges only shorten prompts: generation follows the successor chains token by token.
+  const capital = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
+  const words = ["Hello", " world", " Hello"];
+  for (const w of TINY_WORDS) words.push(` ${w}`, ` ${capital(w)}`, capital(w));
+  // Any other word starts with a token of up to three characters.
+  const letters = [..."abcdefghijklmnopqrstuvwxyz"];
+  for (const a of letters)
+    for (const b of letters) words.push(` ${a}${b}`, ` ${capital(a)}${b}`, `${capital(a)}${b}`);
+  // Common endings, anywhere in a word.
+  words.push(...TINY_ENDINGS);
+  // Then any two letters inside a word.
+  for (const a of letters) for (const b of letters) words.push(`${a}${b}`);
+  for (const word of words) {
     const symbols = [...Buffer.from(word, "utf8")].map((b) => chars[b] ?? "");
     let acc = symbols[0] ?? "";
     for (const sym of symbols.slice(1)) {
-      merges.push(`${acc} ${sym}`);
+      const merge = `${acc} ${sym}`;
+      if (!mergeSet.has(merge)) {
+        mergeSet.add(merge);
+        merges.push(merge);
+      }
       acc += sym;
       add(acc);
     }
