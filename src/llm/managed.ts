@@ -85,8 +85,8 @@ export class ManagedModel implements ChatModel {
     const records: CallRecord[] = [];
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as Prepared;
-      const hit = "key" in p ? found.get(p.key) : undefined;
-      if (!hit || !("key" in p)) continue;
+      const hit = "key" in p && found.get(p.key);
+      if (!hit) continue;
       const record = this.records.success(p.key, p.req, ctx, hit, "cache", 0, latencyMs);
       records.push(record);
       out[i] = record.outcome;
