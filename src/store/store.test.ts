@@ -95,7 +95,7 @@ describe("run store", () => {
        const store = Store.open(process.argv[2]);
        store.runs.ensure({ id: "run", kind: "crash-test" });
        let i = store.db.prepare("SELECT count(*) AS n FROM llm_calls").get().n;
-       process.stdout.write("ready\\n");
+       let wroteBlob = false;
        for (;;) {
          const key = "k" + (i++);
          store.tx(() => {
@@ -104,15 +104,21 @@ describe("run store", () => {
              stopReason: "end", attempts: 1, inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0,
              cacheWriteTokens: 0, costUsd: 0, latencyMs: 1 });
          });
-         if (i % 50 === 0) store.blobs.put("blob " + i + " " + "x".repeat(10000));
+         if (i % 50 === 0) {
+           store.blobs.put("blob " + i + " " + "x".repeat(10000));
+           if (!wroteBlob) process.stdout.write("blob\\n");
+           wroteBlob = true;
+         }
        }`,
     );
     for (let round = 0; round < 4; round++) {
       const child = spawn(process.execPath, [script, dir], {
         stdio: ["ignore", "pipe", "inherit"],
       });
+      // Kill at a random moment after the first whole blob, so that every round has rows and a
+      // blob to check however slowly a loaded machine lets the writer go.
       await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
+      await new Promise((r) => setTimeout(r, Math.random() * 300));
       child.kill("SIGKILL");
       await new Promise((r) => child.once("close", r));
 
