@@ -71,7 +71,11 @@ export function runCli(
   opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    // SPECSCI_PROF=<dir>: a CPU profile of every CLI run, to see where a slow test's time goes.
+    const prof = process.env.SPECSCI_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SPECSCI_PROF}`]
+      : [];
+    const child = spawn(process.execPath, [...prof, BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env, FORCE_COLOR: "0" },
       stdio: ["pipe", "pipe", "pipe"],

@@ -80,11 +80,9 @@ export function stagesSpend(
   experimentRun?: string,
   otherRuns: string[] = [],
 ): number {
-  let usd = 0;
   const runs = new Set([...stages.map((s) => s.runId), ...otherRuns]);
   if (experimentRun) runs.add(experimentRun);
-  for (const runId of runs) for (const row of client.store.llm.usage({ runId })) usd += row.costUsd;
-  return usd;
+  return client.store.llm.spentUsd([...runs]);
 }
 
 /** How often a running experiment compares its spend with its budget. */

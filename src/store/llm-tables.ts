@@ -151,6 +151,10 @@ export class LlmTables {
   private readonly callInserts = new Map<number, SqlStatement>();
   /** Multi-key look-ups by key count (at most LOOKUP_KEYS of each), prepared when first needed. */
   private readonly cacheLookups = new Map<number, SqlStatement>();
+  /** Spend sums by run count (at most LOOKUP_KEYS of each), and usage's two statements. */
+  private readonly spendSums = new Map<number, SqlStatement>();
+  private usageOfRun: SqlStatement | undefined;
+  private usageOfAll: SqlStatement | undefined;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -295,9 +299,11 @@ export class LlmTables {
 
   /** Usage and cost grouped by run, stage and model. */
   usage(filter: { runId?: string } = {}): UsageRow[] {
-    const where = filter.runId === undefined ? "" : "WHERE run_id = @runId";
-    return this.db
-      .prepare(
+    const byRun = filter.runId !== undefined;
+    let stmt = byRun ? this.usageOfRun : this.usageOfAll;
+    if (!stmt) {
+      // Prepared once: a running experiment asks for its runs' usage every few seconds.
+      stmt = this.db.prepare(
         `SELECT run_id AS "runId", stage, model,
            count(*) AS calls,
            count(*) FILTER (WHERE status = 'ok') AS ok,
@@ -311,11 +317,37 @@ export class LlmTables {
            sum(CASE WHEN source = 'cache' THEN 0 ELSE reasoning_tokens END) AS "reasoningTokens",
            coalesce(sum(cost_usd), 0) AS "costUsd",
            count(*) FILTER (WHERE cost_usd IS NULL AND source <> 'cache' AND status = 'ok') AS "unpricedCalls"
-         FROM llm_calls ${where}
+         FROM llm_calls ${byRun ? "WHERE run_id = @runId" : ""}
          GROUP BY run_id, stage, model
          ORDER BY min(id)`,
+      );
+      if (byRun) this.usageOfRun = stmt;
+      else this.usageOfAll = stmt;
+    }
+    return stmt.all(filter) as UsageRow[];
+  }
+
+  /**
+   * USD spent on the calls of these runs (cache hits cost nothing): one sum per LOOKUP_KEYS
+   * runs. What a budget check needs, without usage's counts per stage and model: an experiment
+   * of the paper's size checks some sixty runs every few seconds and between its stages.
+   */
+  spentUsd(runIds: readonly string[]): number {
+    let usd = 0;
+    for (let start = 0; start < runIds.length; start += LOOKUP_KEYS) {
+      const end = Math.min(runIds.length, start + LOOKUP_KEYS);
+      const n = end - start;
+      const sum = this.prepared(
+        this.spendSums,
+        n,
+        () =>
+          `SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE run_id IN (${Array(n).fill("?").join(", ")})`,
       )
-      .all(filter) as UsageRow[];
+        .pluck()
+        .get(...runIds.slice(start, end)) as number;
+      usd += Number(sum);
+    }
+    return usd;
   }
 
   /**

@@ -255,8 +255,14 @@ describePostgres("run store on PostgreSQL", () => {
           });
         }
       });
+      const manyRuns = [...Array.from({ length: 300 }, (_, i) => `r${i}`), "run"];
       const out = {
         usage: store.llm.usage({ runId: "run" }),
+        again: store.llm.usage({ runId: "run" }),
+        all: store.llm.usage(),
+        // Spend of a set of runs: across lists longer than one statement takes, and of none.
+        spent: [store.llm.spentUsd(["run", "nobody"]), store.llm.spentUsd(manyRuns)],
+        spentNone: [store.llm.spentUsd([]), store.llm.spentUsd(["nobody"])],
         cached: store.llm.cacheResponse("k1"),
         missing: store.llm.cacheResponse("nope"),
         run: { ...store.runs.get("run"), createdAt: 0, updatedAt: 0 },
@@ -272,6 +278,10 @@ describePostgres("run store on PostgreSQL", () => {
       cached: 1,
       inputTokens: 20,
     });
+    expect(results[0]?.again).toEqual(results[0]?.usage);
+    expect(results[0]?.all).toEqual(results[0]?.usage);
+    expect(results[0]?.spent).toEqual([0.5, 0.5]);
+    expect(results[0]?.spentNone).toEqual([0, 0]);
     expect(results[1]).toEqual(results[0]);
   });
 

@@ -1,5 +1,5 @@
 import { nowIso } from "../core/time.js";
-import type { SqlDatabase } from "./database.js";
+import type { SqlDatabase, SqlStatement } from "./database.js";
 
 export type TrainStageStatus = "running" | "completed" | "failed" | "interrupted";
 
@@ -17,6 +17,9 @@ export interface TrainStageRow {
 
 /** Training stages (one row per run and stage) and the metrics their trainer logged. */
 export class TrainTables {
+  /** Prepared once: a trainer logs metrics every few steps. */
+  private metricsInsert: SqlStatement | undefined;
+
   constructor(private readonly db: SqlDatabase) {}
 
   start(row: { runId: string; stage: string; configPath: string; outputDir: string }): void {
@@ -63,12 +66,11 @@ export class TrainTables {
   }
 
   recordMetrics(runId: string, stage: string, step: number, metrics: Record<string, number>): void {
-    this.db
-      .prepare(
-        `INSERT INTO train_metrics (run_id, stage, step, metrics, at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, stage, step) DO UPDATE SET metrics = excluded.metrics, at = excluded.at`,
-      )
-      .run(runId, stage, step, JSON.stringify(metrics), nowIso());
+    this.metricsInsert ??= this.db.prepare(
+      `INSERT INTO train_metrics (run_id, stage, step, metrics, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, stage, step) DO UPDATE SET metrics = excluded.metrics, at = excluded.at`,
+    );
+    this.metricsInsert.run(runId, stage, step, JSON.stringify(metrics), nowIso());
   }
 
   /** Forgets metrics after `afterStep`, and the run summary (step 0): an attempt starts over from there. */

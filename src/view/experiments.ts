@@ -327,8 +327,6 @@ export class ExperimentIndex {
   }
 
   private spend(runIds: string[]): number {
-    let usd = 0;
-    for (const runId of runIds) for (const u of this.store.llm.usage({ runId })) usd += u.costUsd;
-    return usd;
+    return this.store.llm.spentUsd(runIds);
   }
 }

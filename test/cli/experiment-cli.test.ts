@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeLlmServer } from "../fakes/llm-server.js";
-import { BIN, cleanupTempDirs, countRows, runCli, tempDir } from "../helpers.js";
+import { BIN, cleanupTempDirs, countRows, ROOT, runCli, tempDir } from "../helpers.js";
 
 let server: FakeLlmServer;
 let models: string;
@@ -28,6 +28,16 @@ evals:
   - { name: am, task: agentic-misalignment, conditions: [leaking_none-none_replacement, coercion_explicit-america_replacement], epochs: 2 }
 judge: { model: loop/judge }
 `;
+
+/** `biome check` as `npm test` runs it, in `cwd` with the configuration files found there. */
+function biome(cwd: string, ...paths: string[]) {
+  const bin = join(ROOT, "node_modules", ".bin", "biome");
+  const r = spawnSync(bin, ["check", "--colors=off", ...(paths.length ? paths : ["."])], {
+    cwd,
+    encoding: "utf8",
+  });
+  return { code: r.status, output: `${r.stdout}${r.stderr}` };
+}
 
 /** The report with its generation time taken out: what must be identical between two runs. */
 const withoutTimestamps = (html: string) =>
@@ -273,11 +283,24 @@ describe("specsci plan / run / status / report", () => {
     }
   });
 
-  it("quickstart --demo writes a synthetic report with every section; kill -9 during run and resume gives the same report", async () => {
+  it("quickstart --demo writes a synthetic report with every section, and output `npm test`'s lint passes; kill -9 during run and resume gives the same report", async () => {
+    // Run in a copy of the project's lint setup: `npm test` lints the working directory, and
+    // must pass after the README's first command wrote its output there.
     const cwd = tempDir("specsci-quickstart-");
+    for (const f of ["biome.json", ".gitignore", "package.json"])
+      copyFileSync(join(ROOT, f), join(cwd, f));
     const env = { SPECSCI_MODEL_CACHE: models };
     const q = await runCli(["quickstart", "--demo"], { cwd, env });
     expect(q.code, q.stderr).toBe(0);
+    const lint = biome(cwd);
+    expect(lint.output).not.toContain("specsci-quickstart");
+    expect(lint.output).not.toContain(".specsci");
+    expect(lint.code, lint.output).toBe(0);
+    // The experiment file it wrote is formatted as the project formats its own YAML.
+    const written = readFileSync(join(cwd, "specsci-quickstart", "experiment.yaml"), "utf8");
+    writeFileSync(join(cwd, "experiment.yaml"), written);
+    const format = biome(cwd, "experiment.yaml");
+    expect(format.code, format.output).toBe(0);
     expect(q.stdout).toMatch(/\[SYNTHETIC OUTPUTS\] misalignment rate by arm/);
     expect(q.stdout).toMatch(/value-augmented +0\.0% +\[0\.0%, 32\.4%\] +0\/8/);
     expect(q.stdout).toContain(`report: ${join(cwd, "specsci-quickstart", "report.html")}`);

@@ -1,16 +1,9 @@
 /**
- * The README's own path, as a new user walks it: the quickstart, then `npm test` (which lints the
- * working directory), and the training example, all offline.
+ * The README's own path, as a new user walks it: the training example, the packed and installed
+ * package, all offline (the quickstart and `npm test`'s lint of its output: experiment-cli.test.ts).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import {
-  copyFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { specHash } from "../../src/spec/hash.js";
@@ -18,8 +11,6 @@ import { loadValidSpec } from "../../src/spec/library.js";
 import { cleanupTempDirs, ROOT, runCli, tempDir } from "../helpers.js";
 
 afterAll(cleanupTempDirs);
-
-const BIOME = join(ROOT, "node_modules", ".bin", "biome");
 
 /** `npm pack` of the clone, unpacked: the package directory, as an install would unpack it. */
 function packed(): string {
@@ -167,37 +158,9 @@ function expectUsable(r: ReturnType<typeof useByName>) {
   expect(r.types.status, `${r.types.stdout}${r.types.stderr}`).toBe(0);
 }
 
-/** `biome check` as `npm test` runs it, in `cwd` with the configuration files found there. */
-function biome(cwd: string, ...paths: string[]) {
-  const r = spawnSync(BIOME, ["check", "--colors=off", ...(paths.length ? paths : ["."])], {
-    cwd,
-    encoding: "utf8",
-  });
-  return { code: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
 describe("the README's path", () => {
-  it("`npm test`'s lint passes after `specsci quickstart --demo` wrote its output into the project", async () => {
-    const project = tempDir("specsci-readme-");
-    for (const f of ["biome.json", ".gitignore", "package.json"])
-      copyFileSync(join(ROOT, f), join(project, f));
-    const q = await runCli(["quickstart", "--demo"], {
-      cwd: project,
-      env: { SPECSCI_MODEL_CACHE: tempDir("specsci-models-") },
-    });
-    expect(q.code, q.stderr).toBe(0);
-
-    const lint = biome(project);
-    expect(lint.output).not.toContain("specsci-quickstart");
-    expect(lint.output).not.toContain(".specsci");
-    expect(lint.code, lint.output).toBe(0);
-
-    // The experiment file it wrote is formatted as the project formats its own YAML.
-    const written = readFileSync(join(project, "specsci-quickstart", "experiment.yaml"), "utf8");
-    writeFileSync(join(project, "experiment.yaml"), written);
-    const format = biome(project, "experiment.yaml");
-    expect(format.code, format.output).toBe(0);
-  }, 180_000);
+  // `npm test`'s lint after `specsci quickstart --demo` wrote into the project: checked on the
+  // quickstart run of test/cli/experiment-cli.test.ts (one demo run serves both).
 
   it("`specsci train plan examples/recipes/train.yaml` plans the shipped synthetic sample offline", async () => {
     const r = await runCli(
