@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,7 +57,8 @@ export function postgresBin(): string | undefined {
  * server (a random part: test files run in several processes at once, and pids are reused).
  */
 export function postgresDatabases({ bin, socketDir, port }: PostgresAddress): PostgresDatabases {
-  const prefix = `t${randomBytes(4).toString("hex")}_`;
+  // Digits only (t and a number, as the tests' URLs are matched): 10 random, then a count.
+  const prefix = `t${randomInt(1e9, 1e10)}`;
   const made: string[] = [];
   const admin = (sql: string) =>
     execFileSync(
@@ -108,7 +109,12 @@ export function startPostgres(options: ServerOptions = {}): PostgresServer {
     const [file, argv] = as(join(bin, cmd), args) as [string, string[]];
     execFileSync(file, argv, { stdio: ["ignore", "pipe", "pipe"], cwd: dir });
   };
-  run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+  // Text compares by bytes (as SQLite), so a store's migration 18 has nothing to change; a test
+  // of another collation makes its database with one (`database({ icuLocale })`).
+  run("initdb", [
+    ...["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"],
+    "--lc-collate=C",
+  ]);
   const connections = options.maxConnections ? ` -c max_connections=${options.maxConnections}` : "";
   const port = 20000 + Math.floor(Math.random() * 40000);
   run("pg_ctl", [
