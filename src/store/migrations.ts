@@ -757,9 +757,9 @@ export const MIGRATIONS: Migration[] = [
     // collation C (UTF-8's bytes, as SQLite) unless the database's is C: its indexes are rebuilt
     // (the same type, so no table is rewritten) and keep serving those orders. Not the columns
     // generated columns read (eval_samples' status, scores, output), which PostgreSQL cannot
-    // change, and which nothing orders by. The views and triggers over these columns would block
-    // the change: they are dropped and made again from their own definitions. Later migrations give new
-    // text columns COLLATE "C" (collation.test.ts checks every column).
+    // change, and which nothing orders by. The views and triggers over these columns would
+    // block the change: they are dropped and made again from their own definitions. Later
+    // migrations give new text columns COLLATE "C" (collation.test.ts checks every column).
     postgres: `
       DO $body$
       DECLARE
@@ -814,6 +814,19 @@ export const MIGRATIONS: Migration[] = [
         END LOOP;
       END
       $body$;
+    `,
+  },
+  {
+    version: 19,
+    name: "PostgreSQL: the items table's key, rowid and sequence named after it",
+    // SQLite names a table's own indexes after it when migration 11 renames it.
+    sql: "SELECT 1;",
+    // PostgreSQL kept msm_items' names for the constraints' indexes and the rowid's sequence:
+    // a later migration naming items_pkey would not find it.
+    postgres: `
+      ALTER TABLE items RENAME CONSTRAINT msm_items_pkey TO items_pkey;
+      ALTER TABLE items RENAME CONSTRAINT msm_items_rowid_key TO items_rowid_key;
+      ALTER SEQUENCE msm_items_rowid_seq RENAME TO items_rowid_seq;
     `,
   },
 ];

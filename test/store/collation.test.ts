@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Store } from "../../src/store/db.js";
 import type { EvalSampleRecord } from "../../src/store/index.js";
+import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { querySamples } from "../../src/view/samples.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 import { describePostgres, usePostgres } from "../postgres-server.js";
@@ -142,7 +143,7 @@ describePostgres("text order on a PostgreSQL database collated by ICU's en-US", 
         );
     for (const id of ["b", "B", "é"]) label(id, "honesty");
     const store = open();
-    expect(store.schemaVersion()).toBe(18);
+    expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
     const index = () =>
       store.db
         .prepare(
