@@ -746,6 +746,89 @@ export const MIGRATIONS: Migration[] = [
         (verdict NULLS FIRST, run_id, sample_id, epoch) INCLUDE (rowid);
     `,
   },
+  {
+    version: 18,
+    name: "PostgreSQL: text compares as SQLite's does, by its bytes (collation C)",
+    sql: "SELECT 1;",
+    // PostgreSQL orders and compares text by the database's collation, which on a server made
+    // with a locale (en_US.UTF-8, ICU) puts "a" before "B" and "é" before "f"; SQLite compares
+    // bytes. Every ORDER BY of an id (pages of samples, exports, keyset pages) then ordered
+    // differently on the two backends. Here every text column of the store's tables takes
+    // collation C (UTF-8's bytes, as SQLite) unless the database's is C: its indexes are rebuilt
+    // (the same type, so no table is rewritten) and keep serving those orders. Not the columns
+    // generated columns read (eval_samples' status, scores, output), which PostgreSQL cannot
+    // change, and which nothing orders by. The views and triggers over these columns would
+    // block the change: they are dropped and made again from their own definitions. Later
+    // migrations give new text columns COLLATE "C" (collation.test.ts checks every column).
+    postgres: `
+      DO $body$
+      DECLARE
+        v RECORD;
+        names TEXT[] := '{}';
+        defs TEXT[] := '{}';
+        triggers TEXT[] := '{}';
+      BEGIN
+        -- A database whose own collation is C or POSIX (libc's) compares bytes already. Its
+        -- provider is read through to_jsonb: PostgreSQL before 15 has no such column (nor ICU).
+        IF (SELECT coalesce(to_jsonb(d) ->> 'datlocprovider', 'c') = 'c'
+              AND d.datcollate IN ('C', 'POSIX')
+            FROM pg_database d WHERE d.datname = current_database()) THEN
+          RETURN;
+        END IF;
+        FOR v IN SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid) AS def
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+          WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+        LOOP
+          triggers := triggers || v.def;
+          EXECUTE format('DROP TRIGGER %I ON %I', v.tgname, v.relname);
+        END LOOP;
+        FOR v IN SELECT relname, pg_get_viewdef(oid) AS def FROM pg_class
+          WHERE relnamespace = current_schema()::regnamespace AND relkind = 'v' ORDER BY oid
+        LOOP
+          names := names || v.relname::TEXT;
+          defs := defs || v.def;
+        END LOOP;
+        FOR i IN REVERSE coalesce(array_length(names, 1), 0)..1 LOOP
+          EXECUTE format('DROP VIEW %I', names[i]);
+        END LOOP;
+        FOR v IN SELECT c.relname, string_agg(format('ALTER COLUMN %I TYPE TEXT COLLATE "C"',
+              a.attname), ', ' ORDER BY a.attnum) AS changes
+            FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+            WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+              AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype
+              AND a.attcollation <> '"C"'::regcollation AND a.attgenerated = ''
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_attrdef g ON g.oid = d.objid
+                JOIN pg_attribute generated ON generated.attrelid = g.adrelid
+                  AND generated.attnum = g.adnum AND generated.attgenerated <> ''
+                WHERE d.classid = 'pg_attrdef'::regclass AND d.refobjid = c.oid
+                  AND d.refobjsubid = a.attnum)
+            GROUP BY c.relname
+        LOOP
+          EXECUTE format('ALTER TABLE %I %s', v.relname, v.changes);
+        END LOOP;
+        FOR i IN 1..coalesce(array_length(names, 1), 0) LOOP
+          EXECUTE format('CREATE VIEW %I AS %s', names[i], defs[i]);
+        END LOOP;
+        FOR i IN 1..coalesce(array_length(triggers, 1), 0) LOOP
+          EXECUTE triggers[i];
+        END LOOP;
+      END
+      $body$;
+    `,
+  },
+  {
+    version: 19,
+    name: "PostgreSQL: the items table's key, rowid and sequence named after it",
+    // SQLite names a table's own indexes after it when migration 11 renames it.
+    sql: "SELECT 1;",
+    // PostgreSQL kept msm_items' names for the constraints' indexes and the rowid's sequence:
+    // a later migration naming items_pkey would not find it.
+    postgres: `
+      ALTER TABLE items RENAME CONSTRAINT msm_items_pkey TO items_pkey;
+      ALTER TABLE items RENAME CONSTRAINT msm_items_rowid_key TO items_rowid_key;
+      ALTER SEQUENCE msm_items_rowid_seq RENAME TO items_rowid_seq;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,5 +1,3 @@
-import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { amScoreRows, runMetrics } from "../../src/evals/am/metrics.js";
 import { agenticMisalignmentTask } from "../../src/evals/am/task.js";
@@ -8,10 +6,10 @@ import { validateEvalLog } from "../../src/evals/inspect-schema.js";
 import { judgeOptions } from "../../src/evals/judge.js";
 import { runEval, samplesLeft } from "../../src/evals/runner.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
-import { DB_FILE_NAME, Store } from "../../src/store/index.js";
-import { MIGRATIONS } from "../../src/store/migrations.js";
 import { registerAmFakes } from "../fakes/am-models.js";
-import { cleanupTempDirs, makeClient, tempDir } from "../helpers.js";
+import { cleanupTempDirs, makeClient } from "../helpers.js";
+import { describePostgres, usePostgres } from "../postgres-server.js";
+import { type StoreConfig, storeAtVersionOn } from "../store/older-store.js";
 
 afterAll(cleanupTempDirs);
 
@@ -223,12 +221,10 @@ describe("the Inspect export of unscored outcomes", () => {
   });
 });
 
-describe("stores written before sample outcomes existed", () => {
+/** Migration 6 on each backend (PostgreSQL has its own SQL for it). */
+function outcomesMigrationTests(storeConfig: () => StoreConfig) {
   it("are migrated: cut-off answers and refusals leave the rates, other samples keep their scores", () => {
-    const dir = tempDir("specsci-v5-store-");
-    const db = new Database(join(dir, DB_FILE_NAME));
-    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) db.exec(m.sql);
-    db.pragma("user_version = 5");
+    const { db, open } = storeAtVersionOn(storeConfig(), 5);
     const now = "2026-12-01T00:00:00.000Z";
     db.prepare(
       "INSERT INTO runs (id, kind, created_at, updated_at) VALUES ('r', 'eval', ?, ?)",
@@ -264,9 +260,8 @@ describe("stores written before sample outcomes existed", () => {
       now,
     );
     insert.run("fine", "done", JSON.stringify({ stop_reason: "end" }), scored, null, now, now);
-    db.close();
 
-    const store = Store.open(dir);
+    const store = open();
     const rows = store.evals.samples("r");
     expect(rows.map((r) => [r.sampleId, r.status])).toEqual([
       ["cut", "truncated"],
@@ -285,4 +280,13 @@ describe("stores written before sample outcomes existed", () => {
     expect(store.evals.run("r")?.completedAt).toBeNull();
     store.close();
   });
+}
+
+describe("stores written before sample outcomes existed (SQLite)", () => {
+  outcomesMigrationTests(() => ({}));
+});
+
+describePostgres("stores written before sample outcomes existed (PostgreSQL)", () => {
+  const server = usePostgres();
+  outcomesMigrationTests(() => ({ store: server().database() }));
 });

@@ -4,21 +4,20 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe } from "vitest";
 import { loadExperiment } from "../../src/experiment/config.js";
 import { runExperiment } from "../../src/experiment/run.js";
 import { ConfigSchema } from "../../src/llm/config.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
-import type { Backend, SqlDatabase } from "../../src/store/database.js";
-import { DB_FILE_NAME, Store } from "../../src/store/db.js";
-import { MIGRATIONS, postgresSql } from "../../src/store/migrations.js";
-import { PgDatabase } from "../../src/store/postgres.js";
+import type { Backend } from "../../src/store/database.js";
 import { annotationsApi } from "../../src/view/annotations.js";
 import { startViewServer, type ViewServer } from "../../src/view/server.js";
 import { judgeAnswer, registerAmFakes } from "../fakes/am-models.js";
-import { makeClient, tempDir } from "../helpers.js";
+import { makeClient } from "../helpers.js";
 import { describePostgres, usePostgres } from "../postgres-server.js";
+import type { StoreConfig } from "../store/older-store.js";
+
+export { type StoreConfig, storeAtVersionOn } from "../store/older-store.js";
 
 /** Script payloads: each must show as text, run nothing and fetch nothing. */
 export const PAYLOADS = [
@@ -74,9 +73,6 @@ judge: { model: fake/view-xss-judge }
 analysis: { reasoning: { labellers: [fake/view-xss-labeller] } }
 `;
 
-/** The specsci.yaml of a test's store: `{}` for the workspace's SQLite file, or `store: URL`. */
-export type StoreConfig = { store?: string };
-
 /**
  * The body's tests on each backend: on SQLite, and on a database of one PostgreSQL server the
  * file starts (only when its tests run). `storeConfig` gives a fresh store each call.
@@ -89,25 +85,6 @@ export function onEachBackend(
     const server = usePostgres();
     body(() => ({ store: server().database() }), "postgres");
   });
-}
-
-/**
- * A store on this backend at an older schema `version` (its migrations up to it applied, each in
- * its backend's SQL), for migration tests: write the rows an older specsci would have through
- * `db`, then `open()` closes it and opens the store, which migrates it with those rows in it.
- */
-export function storeAtVersionOn(store: StoreConfig, version: number) {
-  const dir = tempDir(`specsci-v${version}-store-`);
-  const url = store.store;
-  const db: SqlDatabase = url ? new PgDatabase(url) : new Database(join(dir, DB_FILE_NAME));
-  for (const m of MIGRATIONS.filter((x) => x.version <= version))
-    db.exec(url ? postgresSql(m) : m.sql);
-  db.pragma(`user_version = ${version}`);
-  const open = () => {
-    db.close();
-    return Store.open(dir, url ? { url } : {});
-  };
-  return { db, open };
 }
 
 /** A fresh workspace with these experiments run in it. */
