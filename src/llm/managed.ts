@@ -157,9 +157,9 @@ export class ManagedModel implements ChatModel {
     throw failureError(outcome);
   }
 
-  call(request: ChatRequest, options: CallOptions = {}): Promise<ChatOutcome> {
+  async call(request: ChatRequest, options: CallOptions = {}): Promise<ChatOutcome> {
     const started = performance.now();
-    return this.callPrepared(this.prepare(request), options, started, true);
+    return await this.callPrepared(this.prepare(request), options, started, true);
   }
 
   /**
