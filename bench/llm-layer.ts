@@ -79,21 +79,31 @@ async function main(backend: BenchBackend): Promise<void> {
 
     const reqs = requests(N, "main");
     let t0 = performance.now();
+    const missCpu0 = process.cpuUsage();
     const miss = await callMany(model, reqs, {});
     const missS = (performance.now() - t0) / 1000;
+    const missCpu = process.cpuUsage(missCpu0);
     if (miss.some((o) => !o.ok || o.source !== "api"))
       throw new Error("cache-miss pass had failures or hits");
     rows.push([
       `cache miss, concurrency ${CONCURRENCY} (${N} calls)`,
       `${Math.round(N / missS)} calls/s`,
     ]);
+    rows.push([
+      "cache miss, CPU per call (this process)",
+      `${((missCpu.user + missCpu.system) / N).toFixed(1)} µs`,
+    ]);
 
     t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const hit = await callMany(model, reqs, {});
     const hitS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     if (hit.some((o) => !o.ok || o.source !== "cache"))
       throw new Error("replay pass was not all cache hits");
     rows.push([`cached replay (${N} calls)`, `${Math.round(N / hitS)} calls/s`]);
+    // CPU (user + sys) of this process: the machine is shared, so its wall time is noisy.
+    rows.push(["cached replay, CPU per call", `${((cpu.user + cpu.system) / N).toFixed(1)} µs`]);
 
     // Layer overhead around a provider that costs nothing: the in-process fake.
     const fake = client.model("fake/echo");

@@ -29,12 +29,27 @@ type Attempted =
 /** A request made ready to send (defaults filled in, shape checked) with its cache key. */
 export type Prepared = { req: ChatRequest; key: string } | { error: ModelCallError };
 
+const NO_HITS: ReadonlyMap<string, ProviderResult> = new Map();
+
+/**
+ * A call that a chunk's cache look-up did not answer, prepared and looked up: `start` sends it
+ * (at most once), `drop` gives it up unstarted (the caller stopped before reaching it).
+ */
+export class PendingCall {
+  constructor(
+    readonly start: () => Promise<ChatOutcome>,
+    readonly drop: () => void,
+  ) {}
+}
+
 /** A `ChatModel` with every layer of the access layer applied. */
 export class ManagedModel implements ChatModel {
   readonly id: string;
   /** Records this model's outcomes; the batch runner records through it too. */
   readonly records: CallRecorder;
   private readonly inFlight = new Map<string, Promise<Attempted>>();
+  /** Keys of `callCached`'s misses not yet started, and whether a call has answered one since. */
+  private readonly waiting = new Map<string, { count: number; answered: boolean }>();
 
   constructor(
     private readonly client: LlmClient,
@@ -63,36 +78,77 @@ export class ManagedModel implements ChatModel {
   /**
    * The calls among `requests` that the cache answers, answered and recorded at once: one
    * look-up statement for many keys and their call-log rows committed together, instead of a
-   * look-up, a record and a promise each. Each request gets its outcome, or undefined where it
-   * must go through `call` (not cached, not valid, cache off: `call` then says what it says).
-   * Latency is the look-up's time shared out evenly: the calls were answered together.
+   * look-up, a record and a promise each. Each other request gets a `PendingCall` to start when
+   * the caller has room: prepared and looked up already, so neither is done again (an invalid
+   * request is recorded as `call` records it; in replay mode, a miss is a failure `call` writes).
+   * Latency of a hit is the look-up's time shared out evenly: the calls were answered together.
    */
   async callCached(
     requests: readonly ChatRequest[],
     options: CallOptions = {},
-  ): Promise<(ChatOutcome | undefined)[]> {
-    const out: (ChatOutcome | undefined)[] = new Array(requests.length).fill(undefined);
+  ): Promise<(ChatOutcome | PendingCall)[]> {
+    const out: (ChatOutcome | PendingCall)[] = new Array(requests.length);
+    if (requests.length === 0) return out;
     const cache = this.client.cache;
-    if (!cache.reads || requests.length === 0) return out;
     const started = performance.now();
     const prepared = requests.map((r) => this.prepare(r));
-    const keys: string[] = [];
-    for (const p of prepared) if ("key" in p) keys.push(p.key);
-    const found = cache.getMany(keys);
-    if (found.size === 0) return out;
+    let found: ReadonlyMap<string, ProviderResult> = NO_HITS;
+    if (cache.reads) {
+      const keys: string[] = [];
+      for (const p of prepared) if ("key" in p) keys.push(p.key);
+      found = cache.getMany(keys);
+    }
     const latencyMs = (performance.now() - started) / requests.length;
     const ctx = options.context ?? {};
     const records: CallRecord[] = [];
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i] as Prepared;
       const hit = "key" in p && found.get(p.key);
-      if (!hit) continue;
-      const record = this.records.success(p.key, p.req, ctx, hit, "cache", 0, latencyMs);
-      records.push(record);
-      out[i] = record.outcome;
+      if (hit && "key" in p) {
+        const record = this.records.success(p.key, p.req, ctx, hit, "cache", 0, latencyMs);
+        records.push(record);
+        out[i] = record.outcome;
+      } else {
+        out[i] = this.pending(p, options);
+      }
     }
-    await this.client.records.commitMany(records);
+    if (records.length === 0) return out;
+    try {
+      await this.client.records.commitMany(records);
+    } catch (e) {
+      for (const o of out) if (o instanceof PendingCall) o.drop();
+      throw e;
+    }
     return out;
+  }
+
+  /**
+   * A miss of `callCached`, to start later. Until it starts, an answer to the same key written
+   * by another call of this model (a duplicate earlier in the run) marks it, so it looks again
+   * and is answered from the cache, as `call` would be, instead of being sent twice.
+   */
+  private pending(p: Prepared, options: CallOptions): PendingCall {
+    const key = "key" in p && this.client.cache.writes ? p.key : undefined;
+    if (key !== undefined) {
+      const w = this.waiting.get(key);
+      if (w) w.count++;
+      else this.waiting.set(key, { count: 1, answered: false });
+    }
+    // Replay's miss is a failure; `fromCache` writes it as `call` does (rare: no need to batch).
+    const replay = this.client.cache.mode === "replay";
+    let settled = false;
+    const release = (): boolean => {
+      if (settled) throw new Error("a pending call starts or is dropped once");
+      settled = true;
+      if (key === undefined) return replay;
+      const w = this.waiting.get(key) as { count: number; answered: boolean };
+      if (--w.count === 0) this.waiting.delete(key);
+      return w.answered;
+    };
+    return new PendingCall(
+      () => this.callPrepared(p, options, performance.now(), release()),
+      () => void release(),
+    );
   }
 
   async generate(request: ChatRequest, options?: CallOptions): Promise<Completion> {
@@ -103,14 +159,29 @@ export class ManagedModel implements ChatModel {
 
   async call(request: ChatRequest, options: CallOptions = {}): Promise<ChatOutcome> {
     const started = performance.now();
+    return await this.callPrepared(this.prepare(request), options, started, true);
+  }
+
+  /**
+   * What `call` does once the request is prepared: the cache (unless `lookUp` is false: the
+   * caller looked it up already and nothing has answered it since), the same request in flight,
+   * or the provider; the outcome recorded.
+   */
+  private async callPrepared(
+    prepared: Prepared,
+    options: CallOptions,
+    started: number,
+    lookUp: boolean,
+  ): Promise<ChatOutcome> {
     const ctx = options.context ?? {};
     const elapsed = () => performance.now() - started;
-    const prepared = this.prepare(request);
     if ("error" in prepared)
       return this.commit(this.records.failure("-", ctx, prepared.error, 0, elapsed()));
     const { req, key } = prepared;
-    const cached = this.records.fromCache(key, req, ctx, elapsed(), "api");
-    if (cached) return this.commit(cached);
+    if (lookUp) {
+      const cached = this.records.fromCache(key, req, ctx, elapsed(), "api");
+      if (cached) return this.commit(cached);
+    }
 
     // The same request already in flight (e.g. duplicates in one batch of work) is sent once.
     const shared = this.inFlight.get(key);
@@ -126,11 +197,17 @@ export class ManagedModel implements ChatModel {
     this.inFlight.set(key, attempt);
     try {
       const a = await attempt;
-      return await this.commit(
+      const outcome = await this.commit(
         a.ok
           ? this.records.success(key, req, ctx, a.result, "api", a.attempts, elapsed())
           : this.records.failure(key, ctx, a.error, a.attempts, elapsed()),
       );
+      // Its answer is in the cache now: a miss of the same key waiting to start must look again.
+      if (a.ok) {
+        const w = this.waiting.get(key);
+        if (w) w.answered = true;
+      }
+      return outcome;
     } finally {
       this.inFlight.delete(key);
     }

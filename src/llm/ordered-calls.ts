@@ -1,18 +1,19 @@
 /**
  * Many calls through one model with their outcomes handed out in input order, the cache resolved
  * a chunk at a time before the calls: one look-up for a chunk's keys, its hits answered and
- * recorded together and emitted at once, and only the misses sent through `call` (limiter,
- * retries, one promise each). A cached replay then costs no pool, promise or statement per call.
+ * recorded together and emitted at once, and only the misses sent as calls of their own (limiter,
+ * retries, one promise each; prepared and looked up once, in the chunk). A cached replay then
+ * costs no pool, promise or statement per call.
  */
+import { PendingCall } from "./managed.js";
 import type { CallOptions, ChatOutcome, ChatRequest } from "./types.js";
 
-/** What this needs of a model: `ManagedModel` gives both. */
+/** What this needs of a model: `ManagedModel` gives it. */
 export interface ChunkedModel {
   callCached(
     requests: readonly ChatRequest[],
     options?: CallOptions,
-  ): Promise<(ChatOutcome | undefined)[]>;
-  call(request: ChatRequest, options?: CallOptions): Promise<ChatOutcome>;
+  ): Promise<(ChatOutcome | PendingCall)[]>;
 }
 
 export interface OrderedCallsOptions extends CallOptions {
@@ -93,9 +94,9 @@ export async function callInOrder<T>(
     }
   };
 
-  const start = (slot: Slot<T>, request: ChatRequest) => {
+  const start = (slot: Slot<T>, call: PendingCall) => {
     inFlight++;
-    model.call(request, callOpts).then(
+    call.start().then(
       (outcome) => {
         inFlight--;
         slot.outcome = outcome;
@@ -117,16 +118,23 @@ export async function callInOrder<T>(
         stop(signal.reason);
         break;
       }
-      const requests = chunk.map(requestOf);
-      const cached = await model.callCached(requests, callOpts);
-      for (let i = 0; i < chunk.length && !stopped; i++) {
-        const slot: Slot<T> = { item: chunk[i] as T, outcome: cached[i] };
+      const answers = await model.callCached(chunk.map(requestOf), callOpts);
+      let i = 0;
+      for (; i < chunk.length && !stopped; i++) {
+        const answer = answers[i] as ChatOutcome | PendingCall;
+        const pending = answer instanceof PendingCall;
+        const slot: Slot<T> = { item: chunk[i] as T, outcome: pending ? undefined : answer };
         queue.push(slot);
-        if (slot.outcome !== undefined) continue;
+        if (!pending) continue;
         while (!stopped && inFlight >= options.concurrency) await sleep();
         if (signal?.aborted) stop(signal.reason);
         if (stopped) break;
-        start(slot, requests[i] as ChatRequest);
+        start(slot, answer);
+      }
+      // Stopped part way: the misses not started are given up.
+      for (; i < chunk.length; i++) {
+        const answer = answers[i];
+        if (answer instanceof PendingCall) answer.drop();
       }
       await drain();
     }

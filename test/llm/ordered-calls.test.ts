@@ -1,15 +1,16 @@
 /**
- * `runRequestsInOrder` with the cache resolved a chunk at a time (llm/ordered-calls.ts): hits and
- * misses interleaved, failures among them, come out in input order with one call-log row each,
- * on both backends; the cache modes keep their meaning; an abort mid-chunk leaves a state the
- * next run resumes from without a lost or repeated call.
+ * `runRequestsInOrder` and `callMany` with the cache resolved a chunk at a time
+ * (llm/ordered-calls.ts): hits and misses interleaved, failures among them, come out in input
+ * order with one call-log row each, on both backends; the cache modes keep their meaning; a
+ * duplicate is sent once; an abort mid-chunk leaves a state the next run resumes from without a
+ * lost or repeated call.
  */
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { LlmClient } from "../../src/llm/client.js";
+import { callMany, LlmClient } from "../../src/llm/client.js";
 import { ModelCallError } from "../../src/llm/errors.js";
 import { registerFakeModel } from "../../src/llm/providers/fake.js";
 import { type RequestItem, runRequestsInOrder } from "../../src/llm/request-file.js";
-import type { ChatOutcome } from "../../src/llm/types.js";
+import type { ChatModel, ChatOutcome } from "../../src/llm/types.js";
 import { cleanupTempDirs, makeClient } from "../helpers.js";
 import { describePostgres, usePostgres } from "../postgres-server.js";
 
@@ -120,6 +121,87 @@ function orderedTests(config: () => Record<string, unknown>) {
     const answered = store.llm.calls().filter((r) => r.source === "api" && r.status === "ok");
     expect(new Set(answered.map((r) => r.cacheKey)).size).toBe(answered.length);
     expect(answered).toHaveLength(items.length);
+    store.close();
+  });
+
+  it("callMany: hits, misses and failures over several chunks, in input order, onResult too", async () => {
+    const { client, store } = makeClient(config());
+    const model = client.model("fake/ordered");
+    const contents = Array.from({ length: 1100 }, (_, i) =>
+      i % 2 === 0 ? `many cached ${i}` : i % 9 === 1 ? `many fail ${i}` : `many new ${i}`,
+    );
+    const req = (c: string) => item(c).request;
+    await callMany(model, contents.filter((c) => c.includes("cached")).map(req));
+    const before = store.llm.calls().length;
+    asked.length = 0;
+    const seen: [number, ChatOutcome][] = [];
+    const out = await callMany(model, contents.map(req), {
+      onResult: (o, i) => void seen.push([i, o]),
+    });
+    // onResult saw each outcome, in input order, the same object callMany returns.
+    expect(seen.map(([i]) => i)).toEqual(contents.map((_, i) => i));
+    for (const [i, o] of seen) expect(o).toBe(out[i]);
+    for (const [i, c] of contents.entries()) {
+      const o = out[i] as ChatOutcome;
+      if (c.includes("fail")) expect(o.ok).toBe(false);
+      else
+        expect(o).toMatchObject({
+          ok: true,
+          text: `answer to ${c}`,
+          source: c.includes("cached") ? "cache" : "api",
+        });
+    }
+    expect(asked.sort()).toEqual(contents.filter((c) => !c.includes("cached")).sort());
+    expect(store.llm.calls().slice(before)).toHaveLength(contents.length);
+    store.close();
+  });
+
+  it("callMany: a duplicate answered while it waits to start is a cache hit, not a second call", async () => {
+    const { client, store } = makeClient(config());
+    asked.length = 0;
+    // One call at a time: the second "dup" waits (looked up, a miss) until the first is answered.
+    const out = await callMany(
+      client.model("fake/ordered"),
+      ["dup", "other", "dup"].map((c) => item(c).request),
+      { window: 1 },
+    );
+    expect(asked).toEqual(["dup", "other"]);
+    expect(out.map((o) => (o.ok ? o.source : "failed"))).toEqual(["api", "api", "cache"]);
+    expect(store.llm.calls().map((r) => r.source)).toEqual(["api", "api", "cache"]);
+    store.close();
+  });
+
+  it("callMany in replay mode: a miss is a cache_miss failure, never a call", async () => {
+    const { store, config: parsed } = makeClient(config());
+    const reqs = ["replay a", "replay b", "replay c"].map((c) => item(c).request);
+    await callMany(new LlmClient({ store, config: parsed }).model("fake/ordered"), reqs.slice(1, 2));
+    asked.length = 0;
+    const replay = new LlmClient({ store, config: parsed, cacheMode: "replay" });
+    const out = await callMany(replay.model("fake/ordered"), reqs);
+    expect(asked).toEqual([]);
+    expect(out.map((o) => (o.ok ? o.source : o.error.kind))).toEqual([
+      "cache_miss",
+      "cache",
+      "cache_miss",
+    ]);
+    store.close();
+  });
+
+  it("callMany on a model that is not managed still calls each request itself", async () => {
+    const { client, store } = makeClient(config());
+    const inner = client.model("fake/ordered");
+    const model: ChatModel = {
+      id: inner.id,
+      generate: (r, o) => inner.generate(r, o),
+      call: (r, o) => inner.call(r, o),
+    };
+    const reqs = Array.from({ length: 20 }, (_, i) => item(`plain ${i}`).request);
+    const indices: number[] = [];
+    const out = await callMany(model, reqs, { onResult: (_, i) => void indices.push(i) });
+    expect(out.map((o) => o.ok && o.text)).toEqual(
+      reqs.map((r) => `answer to ${r.messages[0]?.content}`),
+    );
+    expect(indices.sort((a, b) => a - b)).toEqual(reqs.map((_, i) => i));
     store.close();
   });
 }
