@@ -174,7 +174,10 @@ function orderedTests(config: () => Record<string, unknown>) {
   it("callMany in replay mode: a miss is a cache_miss failure, never a call", async () => {
     const { store, config: parsed } = makeClient(config());
     const reqs = ["replay a", "replay b", "replay c"].map((c) => item(c).request);
-    await callMany(new LlmClient({ store, config: parsed }).model("fake/ordered"), reqs.slice(1, 2));
+    await callMany(
+      new LlmClient({ store, config: parsed }).model("fake/ordered"),
+      reqs.slice(1, 2),
+    );
     asked.length = 0;
     const replay = new LlmClient({ store, config: parsed, cacheMode: "replay" });
     const out = await callMany(replay.model("fake/ordered"), reqs);
