@@ -13,6 +13,18 @@ beforeAll(async () => {
       body += c;
     });
     req.on("end", () => {
+      if (req.url === "/hang") return; // never answers: only an abort ends it
+      if (req.url === "/cut") {
+        // Headers and half the promised body, then the connection is reset.
+        res.writeHead(200, { "content-length": "100" });
+        res.write("x".repeat(50), () => res.socket?.destroy());
+        return;
+      }
+      if (req.url === "/length") {
+        const h = req.headers;
+        res.end(JSON.stringify({ length: h["content-length"], chunked: h["transfer-encoding"] }));
+        return;
+      }
       if (req.url === "/empty") {
         res.writeHead(204).end();
         return;
@@ -64,5 +76,40 @@ describe("providerFetch", () => {
     expect(res.status).toBe(204);
     expect(res.body).toBeNull();
     expect(await res.text()).toBe("");
+  });
+
+  it("aborts by the caller's signal with its reason, closing the request", async () => {
+    const controller = new AbortController();
+    const pending = providerFetch(`${url}/hang`, {
+      method: "POST",
+      body: "{}",
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    const aborted = AbortSignal.abort();
+    await expect(providerFetch(`${url}/ok`, { method: "POST", signal: aborted })).rejects.toBe(
+      aborted.reason,
+    );
+  });
+
+  it("fails with Node's error codes, which errors.ts classifies: a body cut short, a refused connection", async () => {
+    await expect(providerFetch(`${url}/cut`, { method: "POST", body: "" })).rejects.toMatchObject({
+      code: "ECONNRESET",
+    });
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    await expect(
+      providerFetch(`http://127.0.0.1:${port}/`, { method: "GET" }),
+    ).rejects.toMatchObject({
+      code: "ECONNREFUSED",
+    });
+  });
+
+  it("sends a string body with its length in bytes, not chunked", async () => {
+    const res = await providerFetch(`${url}/length`, { method: "POST", body: "é".repeat(3) });
+    expect(await res.json()).toEqual({ length: "6" });
   });
 });
