@@ -167,11 +167,18 @@ export class ReceivedHeaders {
     return this.raw[name.toLowerCase()] !== undefined;
   }
 
-  *entries(): IterableIterator<[string, string]> {
-    for (const key of Object.keys(this.raw).sort()) {
-      const v = this.get(key);
-      if (v !== null) yield [key, v];
+  // The SDKs list every response's headers (looking for its request id): built once, no generator.
+  private sorted: [string, string][] | undefined;
+
+  entries(): IterableIterator<[string, string]> {
+    if (!this.sorted) {
+      this.sorted = [];
+      for (const key of Object.keys(this.raw).sort()) {
+        const v = this.get(key);
+        if (v !== null) this.sorted.push([key, v]);
+      }
     }
+    return this.sorted[Symbol.iterator]();
   }
 
   *keys(): IterableIterator<string> {
