@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { providerFetch } from "./http.js";
 
@@ -111,5 +111,30 @@ describe("providerFetch", () => {
   it("sends a string body with its length in bytes, not chunked", async () => {
     const res = await providerFetch(`${url}/length`, { method: "POST", body: "é".repeat(3) });
     expect(await res.json()).toEqual({ length: "6" });
+  });
+
+  it("does not reuse a keep-alive socket the server closed while it sat idle", async () => {
+    // A server that promises nothing (no Keep-Alive hint) and drops each idle connection soon
+    // after answering, as proxies do: the next call must go out on a fresh socket.
+    const answer =
+      "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+    const sockets = new Set<string>();
+    const tcp = createTcpServer((socket) => {
+      sockets.add(`${socket.remotePort}`);
+      socket.once("data", () => {
+        socket.write(answer);
+        setTimeout(() => socket.destroy(), 20);
+      });
+    });
+    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+    try {
+      expect((await providerFetch(`${base}/a`, { method: "POST", body: "{}" })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 80));
+      expect((await providerFetch(`${base}/b`, { method: "POST", body: "{}" })).status).toBe(200);
+      expect(sockets.size).toBe(2);
+    } finally {
+      await new Promise((r) => tcp.close(r));
+    }
   });
 });
