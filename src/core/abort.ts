@@ -5,12 +5,50 @@
  * signal is gone. So each signal gets one listener here, shared by all who wait on it, and each
  * waiter unsubscribes when its call settles; the listener goes once the last one has.
  */
-interface Subscribers {
-  callbacks: Set<() => void>;
-  dispatch: () => void;
+
+/** One who waits on a signal: told once, when it aborts. */
+export interface AbortWaiter {
+  parentAborted(): void;
+}
+type Waiter = AbortWaiter;
+
+/** A signal's one listener and who waits on it; `remove` a waiter once its call settles. */
+export class Subscribers {
+  readonly waiters = new Set<Waiter>();
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener("abort", this.dispatch, { once: true });
+  }
+
+  readonly dispatch = (): void => {
+    bySignal.delete(this.signal);
+    for (const w of this.waiters) w.parentAborted();
+  };
+
+  remove(waiter: Waiter): void {
+    this.waiters.delete(waiter);
+    if (this.waiters.size === 0 && bySignal.get(this.signal) === this) {
+      this.signal.removeEventListener("abort", this.dispatch);
+      bySignal.delete(this.signal);
+    }
+  }
 }
 
 const bySignal = new WeakMap<AbortSignal, Subscribers>();
+
+/**
+ * `waiter.parentAborted()` when `signal` aborts, through its one shared listener: `onAbort`
+ * for those that are objects already (no closure per subscription). The caller checks
+ * `signal.aborted` first, and calls `remove(waiter)` on what this returns when it settles.
+ */
+export function subscribe(signal: AbortSignal, waiter: Waiter): Subscribers {
+  let subs = bySignal.get(signal);
+  if (!subs) {
+    subs = new Subscribers(signal);
+    bySignal.set(signal, subs);
+  }
+  subs.waiters.add(waiter);
+  return subs;
+}
 
 /**
  * Calls `callback` when `signal` aborts, through the signal's one shared listener. Returns the
@@ -18,27 +56,55 @@ const bySignal = new WeakMap<AbortSignal, Subscribers>();
  * The caller checks `signal.aborted` first: an already aborted signal fires nothing.
  */
 export function onAbort(signal: AbortSignal, callback: () => void): () => void {
-  let subs = bySignal.get(signal);
-  if (!subs) {
-    const callbacks = new Set<() => void>();
-    const dispatch = () => {
-      bySignal.delete(signal);
-      for (const c of callbacks) c();
-    };
-    subs = { callbacks, dispatch };
-    bySignal.set(signal, subs);
-    signal.addEventListener("abort", dispatch, { once: true });
-  }
-  const mine = subs;
-  const entry = () => callback();
-  mine.callbacks.add(entry);
-  return () => {
-    mine.callbacks.delete(entry);
-    if (mine.callbacks.size === 0 && bySignal.get(signal) === mine) {
-      signal.removeEventListener("abort", mine.dispatch);
-      bySignal.delete(signal);
+  // A waiter of its own, so one callback subscribed twice is two subscriptions.
+  const waiter: Waiter = { parentAborted: callback };
+  const subs = subscribe(signal, waiter);
+  return () => subs.remove(waiter);
+}
+
+/** What `attemptSignal` gives: the attempt's signal, and `dispose` for when it settles. */
+export interface AttemptSignal {
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * One object per attempt (the signal's controller, its timer, its subscription) rather than a
+ * closure for each: every model call makes one, so what it allocates is paid per call.
+ */
+class Attempt implements AttemptSignal, Waiter {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly subs: Subscribers | undefined;
+
+  constructor(
+    private readonly parent: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    if (timeoutMs !== undefined) {
+      this.timer = setTimeout(abortOnTimeout, timeoutMs, this.controller);
+      this.timer.unref();
     }
-  };
+    if (parent?.aborted) this.controller.abort(parent.reason);
+    else if (parent) this.subs = subscribe(parent, this);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  parentAborted(): void {
+    this.controller.abort(this.parent?.reason);
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.subs?.remove(this);
+  }
+}
+
+function abortOnTimeout(controller: AbortController): void {
+  controller.abort(new DOMException("The operation timed out.", "TimeoutError"));
 }
 
 /**
@@ -51,24 +117,6 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
 export function attemptSignal(
   parent: AbortSignal | undefined,
   timeoutMs: number | undefined,
-): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort(new DOMException("The operation timed out.", "TimeoutError")),
-          timeoutMs,
-        );
-  timer?.unref();
-  let unsubscribe = () => {};
-  if (parent?.aborted) controller.abort(parent.reason);
-  else if (parent) unsubscribe = onAbort(parent, () => controller.abort(parent.reason));
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      unsubscribe();
-    },
-  };
+): AttemptSignal {
+  return new Attempt(parent, timeoutMs);
 }

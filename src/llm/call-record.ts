@@ -31,6 +31,29 @@ export interface CallRecord<O extends ChatOutcome = ChatOutcome> {
 }
 
 /**
+ * A record as one object, with one closure rather than a literal with two: every model call
+ * makes one. `answer` (with its request) is set for a new answer, whose cache entry is written
+ * with the call; the entry's key is the row's.
+ */
+class Recorded<O extends ChatOutcome> implements CallRecord<O> {
+  constructor(
+    readonly outcome: O,
+    readonly row: CallRow,
+    private readonly recorder: CallRecorder,
+    private readonly req?: ChatRequest,
+    private readonly answer?: ProviderResult,
+  ) {}
+
+  entry(): CacheRow | undefined {
+    if (!this.answer || !this.req) return undefined;
+    return this.recorder.cacheEntry(this.row.cacheKey, this.req, this.answer);
+  }
+
+  // A property, not a method: callers hand it on detached (`store.tx(record.write)`).
+  readonly write = (): void => writeRecords(this.recorder.store, [this]);
+}
+
+/**
  * Writes records' cache entries and call log rows, each kind in multi-row INSERTs; call inside a
  * transaction. Entries go first, as in a single record's write.
  */
@@ -95,7 +118,7 @@ export class CallRecorder {
     attempts: number,
     latencyMs: number,
   ): CallRecord<Completion> {
-    const { store, cache, prices } = this.services;
+    const prices = this.services.prices;
     const costUsd =
       source === "cache"
         ? 0
@@ -125,14 +148,18 @@ export class CallRecorder {
     outcome.attempts = attempts;
     outcome.cacheKey = key;
     if (warnings.length) outcome.warnings = warnings;
-    const record: CallRecord<Completion> = {
-      outcome,
-      row,
-      write: () => writeRecords(store, [record]),
-    };
-    if (source !== "cache")
-      record.entry = () => cache.entry(key, this.modelId, this.model.identity, req, answer);
-    return record;
+    return source === "cache"
+      ? new Recorded(outcome, row, this)
+      : new Recorded(outcome, row, this, req, answer);
+  }
+
+  get store(): Store {
+    return this.services.store;
+  }
+
+  /** The cache entry of a new answer to `req` under `key`. */
+  cacheEntry(key: string, req: ChatRequest, answer: ProviderResult): CacheRow | undefined {
+    return this.services.cache.entry(key, this.modelId, this.model.identity, req, answer);
   }
 
   /** A call log row with every column, as a failure with no tokens until the caller says more. */
@@ -191,13 +218,7 @@ export class CallRecorder {
       attempts,
       cacheKey: key,
     };
-    const store = this.services.store;
-    const record: CallRecord<CallFailure> = {
-      outcome,
-      row,
-      write: () => writeRecords(store, [record]),
-    };
-    return record;
+    return new Recorded(outcome, row, this);
   }
 }
 

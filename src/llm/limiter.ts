@@ -1,4 +1,4 @@
-import { onAbort } from "../core/abort.js";
+import { type AbortWaiter, type Subscribers, subscribe } from "../core/abort.js";
 
 /**
  * Throughput control for one provider: a cap on requests in flight, requests-per-minute and
@@ -52,11 +52,42 @@ class TokenBucket {
   }
 }
 
-interface Waiter {
-  tokens: number;
-  resolve: (p: Permit) => void;
+/** A caller waiting for a permit; one object (no closures), as every model call makes one. */
+class Waiter implements AbortWaiter {
   /** Its caller gave up (aborted) while it waited: skipped, never granted. */
-  cancelled?: boolean;
+  cancelled = false;
+  subs: Subscribers | undefined;
+  constructor(
+    readonly tokens: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (p: Permit) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {}
+
+  parentAborted(): void {
+    this.cancelled = true;
+    this.reject((this.signal as AbortSignal).reason);
+  }
+
+  grant(permit: Permit): void {
+    this.subs?.remove(this);
+    this.resolve(permit);
+  }
+}
+
+/** A granted slot; `release` gives it back once (later calls do nothing). */
+class Grant implements Permit {
+  private released = false;
+  constructor(
+    private readonly limiter: ThroughputLimiter,
+    private readonly reserved: number,
+  ) {}
+
+  release(actualTokens?: number): void {
+    if (this.released) return;
+    this.released = true;
+    this.limiter.returned(this.reserved, actualTokens);
+  }
 }
 
 export class ThroughputLimiter {
@@ -98,18 +129,9 @@ export class ThroughputLimiter {
   acquire(estimatedTokens = 0, signal?: AbortSignal): Promise<Permit> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const waiter: Waiter = { tokens: estimatedTokens, resolve };
-      if (signal) {
-        // One shared listener for all waiters on this signal (see core/abort.ts).
-        const unsubscribe = onAbort(signal, () => {
-          waiter.cancelled = true;
-          reject(signal.reason);
-        });
-        waiter.resolve = (p) => {
-          unsubscribe();
-          resolve(p);
-        };
-      }
+      const waiter = new Waiter(estimatedTokens, signal, resolve, reject);
+      // One shared listener for all waiters on this signal (see core/abort.ts).
+      if (signal) waiter.subs = subscribe(signal, waiter);
       this.queue.push(waiter);
       this.pump();
     });
@@ -164,26 +186,20 @@ export class ThroughputLimiter {
       this.rpm?.take(1);
       this.tpm?.take(waiter.tokens);
       this.inFlight++;
-      waiter.resolve(this.permit(waiter.tokens));
+      waiter.grant(new Grant(this, waiter.tokens));
     }
   }
 
-  private permit(reserved: number): Permit {
-    let released = false;
-    return {
-      release: (actualTokens?: number) => {
-        if (released) return;
-        released = true;
-        this.inFlight--;
-        if (this.tpm && actualTokens !== undefined) {
-          const diff = reserved - actualTokens;
-          if (diff > 0) this.tpm.give(diff);
-          else this.tpm.take(-diff);
-        }
-        if (actualTokens !== undefined) this.onSuccess();
-        this.pump();
-      },
-    };
+  /** A permit came back (see Grant): its slot, and its reservation reconciled with what was used. */
+  returned(reserved: number, actualTokens: number | undefined): void {
+    this.inFlight--;
+    if (this.tpm && actualTokens !== undefined) {
+      const diff = reserved - actualTokens;
+      if (diff > 0) this.tpm.give(diff);
+      else this.tpm.take(-diff);
+    }
+    if (actualTokens !== undefined) this.onSuccess();
+    this.pump();
   }
 
   private schedule(ms: number): void {
