@@ -28,7 +28,6 @@ const HEAVY = [
   "openai",
   "hono",
   "@hono/node-server",
-  "undici",
   "ajv",
 ];
 
