@@ -10,7 +10,7 @@ import { checkResult, normalizeRequest } from "./call-checks.js";
 import { type CallRecord, CallRecorder } from "./call-record.js";
 import type { LlmClient } from "./client.js";
 import { failureError, ModelCallError } from "./errors.js";
-import type { ThroughputLimiter } from "./limiter.js";
+import type { Permit, ThroughputLimiter } from "./limiter.js";
 import type { ResolvedModel } from "./registry.js";
 import { backoffDelay } from "./retry.js";
 import type {
@@ -23,7 +23,15 @@ import type {
 } from "./types.js";
 
 type Attempted =
-  | { ok: true; result: ProviderResult; attempts: number }
+  | {
+      ok: true;
+      result: ProviderResult;
+      attempts: number;
+      /** Still held: given back once the answer is stored (see callPrepared). */
+      permit: Permit;
+      /** Tokens the call used, for the limiter; undefined when the provider did not say. */
+      used: number | undefined;
+    }
   | { ok: false; error: ModelCallError; attempts: number };
 
 /** A request made ready to send (defaults filled in, shape checked) with its cache key. */
@@ -195,8 +203,9 @@ export class ManagedModel implements ChatModel {
     }
     const attempt = this.attemptWithRetries(req, options.signal);
     this.inFlight.set(key, attempt);
+    let a: Attempted | undefined;
     try {
-      const a = await attempt;
+      a = await attempt;
       const outcome = await this.commit(
         a.ok
           ? this.records.success(key, req, ctx, a.result, "api", a.attempts, elapsed())
@@ -210,6 +219,9 @@ export class ManagedModel implements ChatModel {
       return outcome;
     } finally {
       this.inFlight.delete(key);
+      // The slot comes back once the answer is stored, not when it arrives: a crash then loses
+      // at most max_in_flight answered calls (answers received but not yet committed included).
+      if (a?.ok) a.permit.release(a.used);
     }
   }
 
@@ -237,8 +249,8 @@ export class ManagedModel implements ChatModel {
         checkResult(result, this.id);
         const { input_tokens: input, output_tokens: output } = result.usage;
         // Unreported tokens leave the limiter with its estimate.
-        permit.release(input !== undefined && output !== undefined ? input + output : undefined);
-        return { ok: true, result, attempts: attempt };
+        const used = input !== undefined && output !== undefined ? input + output : undefined;
+        return { ok: true, result, attempts: attempt, permit, used };
       } catch (e) {
         permit.release();
         if (signal?.aborted) throw signal.reason;
