@@ -120,9 +120,14 @@ const MAX_ROWS = 32;
 /** Keys in one look-up statement (`key IN (?, …)`). */
 const LOOKUP_KEYS = 256;
 
+/** `?, ?, …`: `n` placeholders. */
+function placeholders(n: number): string {
+  return Array(n).fill("?").join(", ");
+}
+
 /** `(?, …), (?, …)`: `rows` tuples of `columns` placeholders. */
 function valuesList(rows: number, columns: number): string {
-  const tuple = `(${Array(columns).fill("?").join(", ")})`;
+  const tuple = `(${placeholders(columns)})`;
   return Array(rows).fill(tuple).join(", ");
 }
 
@@ -151,10 +156,10 @@ export class LlmTables {
   private readonly callInserts = new Map<number, SqlStatement>();
   /** Multi-key look-ups by key count (at most LOOKUP_KEYS of each), prepared when first needed. */
   private readonly cacheLookups = new Map<number, SqlStatement>();
-  /** Spend sums by run count (at most LOOKUP_KEYS of each), and usage's two statements. */
+  /** Spend sums by run count (at most LOOKUP_KEYS of each). */
   private readonly spendSums = new Map<number, SqlStatement>();
-  private usageOfRun: SqlStatement | undefined;
-  private usageOfAll: SqlStatement | undefined;
+  /** usage's two statements: 1 of one run, 0 of all. */
+  private readonly usages = new Map<number, SqlStatement>();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -188,7 +193,7 @@ export class LlmTables {
       const rows = this.prepared(
         this.cacheLookups,
         n,
-        () => `SELECT key, response FROM llm_cache WHERE key IN (${Array(n).fill("?").join(", ")})`,
+        () => `SELECT key, response FROM llm_cache WHERE key IN (${placeholders(n)})`,
       )
         .raw()
         .all(...keys.slice(start, end)) as [string, string][];
@@ -300,11 +305,11 @@ export class LlmTables {
   /** Usage and cost grouped by run, stage and model. */
   usage(filter: { runId?: string } = {}): UsageRow[] {
     const byRun = filter.runId !== undefined;
-    let stmt = byRun ? this.usageOfRun : this.usageOfAll;
-    if (!stmt) {
-      // Prepared once: a running experiment asks for its runs' usage every few seconds.
-      stmt = this.db.prepare(
-        `SELECT run_id AS "runId", stage, model,
+    // Prepared once: a running experiment asks for its runs' usage every few seconds.
+    const stmt = this.prepared(
+      this.usages,
+      byRun ? 1 : 0,
+      () => `SELECT run_id AS "runId", stage, model,
            count(*) AS calls,
            count(*) FILTER (WHERE status = 'ok') AS ok,
            count(*) FILTER (WHERE status = 'failed') AS failed,
@@ -320,10 +325,7 @@ export class LlmTables {
          FROM llm_calls ${byRun ? "WHERE run_id = @runId" : ""}
          GROUP BY run_id, stage, model
          ORDER BY min(id)`,
-      );
-      if (byRun) this.usageOfRun = stmt;
-      else this.usageOfAll = stmt;
-    }
+    );
     return stmt.all(filter) as UsageRow[];
   }
 
@@ -341,7 +343,7 @@ export class LlmTables {
         this.spendSums,
         n,
         () =>
-          `SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE run_id IN (${Array(n).fill("?").join(", ")})`,
+          `SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE run_id IN (${placeholders(n)})`,
       )
         .pluck()
         .get(...runIds.slice(start, end)) as number;
